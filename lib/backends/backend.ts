@@ -1,0 +1,81 @@
+/**
+ * The contract between layers and the code that runs them. A backend turns a layer's static
+ * description (weights, kernel, stride, fused activation ...) into a prepared kernel once, then
+ * runs it many times over caller-owned Float32Arrays: inputs are read and outputs written in
+ * place, never copied. Geometry always comes from lib/planner/geometry.ts.
+ */
+import type { ConvGeometry, WindowGeometry } from '../planner/geometry.js';
+
+export type BackendName = 'js' | 'native';
+
+/** Element-wise activations that can be fused into a kernel's epilogue. */
+export type ActivationKind = 'none' | 'relu' | 'relu6' | 'leakyRelu' | 'hardSwish' | 'sigmoid';
+
+export interface Activation {
+  readonly kind: ActivationKind;
+  /** Negative slope for leakyRelu (default 0.01); ignored otherwise. */
+  readonly alpha?: number;
+}
+
+export const NO_ACTIVATION: Activation = Object.freeze({ kind: 'none' });
+
+/** What a backend needs to prepare a convolution; weights are [Cout, Cin/groups, KH, KW]. */
+export interface ConvWeights {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly groups: number;
+  readonly kernelH: number;
+  readonly kernelW: number;
+  readonly weight: Float32Array;
+  readonly bias: Float32Array | null;
+  /** Applied after bias and residual: out = act(conv(x) + bias + residual). */
+  readonly activation: Activation;
+}
+
+/** A prepared convolution: weights are packed once, `run` may be called concurrently. */
+export interface ConvKernel {
+  /**
+   * input: N x Cin x H x W, output: N x Cout x outH x outW, residual (optional): same shape as
+   * output, added before the activation (a ResNet shortcut).
+   */
+  runSync(input: Float32Array, geometry: ConvGeometry, output: Float32Array, residual?: Float32Array | null): void;
+  /** The same, off the JS main thread where the backend can (native); resolves when output is written. */
+  run(input: Float32Array, geometry: ConvGeometry, output: Float32Array, residual?: Float32Array | null): Promise<void>;
+}
+
+/** What a backend needs to prepare a fully connected layer; weight is [outFeatures, inFeatures]. */
+export interface LinearWeights {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly weight: Float32Array;
+  readonly bias: Float32Array | null;
+  readonly activation: Activation;
+}
+
+export interface LinearKernel {
+  /** input: batch x inFeatures, output: batch x outFeatures. */
+  runSync(input: Float32Array, batch: number, output: Float32Array): void;
+  run(input: Float32Array, batch: number, output: Float32Array): Promise<void>;
+}
+
+export type PoolKind = 'max' | 'avg';
+
+export interface PoolGeometry extends WindowGeometry {
+  readonly batch: number;
+  readonly channels: number;
+  readonly kind: PoolKind;
+  /** Average pooling: count padded cells in the divisor (true) or only real ones (false). */
+  readonly countIncludePad: boolean;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  prepareConv2d(weights: ConvWeights): ConvKernel;
+  prepareLinear(weights: LinearWeights): LinearKernel;
+  /** input: N x C x H x W, output: N x C x outH x outW. */
+  pool2dSync(input: Float32Array, geometry: PoolGeometry, output: Float32Array): void;
+  pool2d(input: Float32Array, geometry: PoolGeometry, output: Float32Array): Promise<void>;
+  /** Reduces each of batch*channels planes of `plane` values to one value. */
+  globalPool2dSync(input: Float32Array, kind: PoolKind, planes: number, plane: number, output: Float32Array): void;
+  globalPool2d(input: Float32Array, kind: PoolKind, planes: number, plane: number, output: Float32Array): Promise<void>;
+}

@@ -1,0 +1,232 @@
+/**
+ * The one place that turns kernel / stride / padding / dilation options into output sizes and
+ * explicit pads. Layers, both backends, the ONNX importer and the summary all call it, so they
+ * can never disagree about a shape.
+ *
+ * The lecture's formula, with dilation folded into an effective kernel size:
+ *   K_eff = D * (K - 1) + 1
+ *   O     = floor((W + P_before + P_after - K_eff) / S) + 1
+ */
+import { ParameterError, ShapeError } from '../errors.js';
+
+export type Pair = readonly [number, number];
+
+/**
+ * Padding as a layer accepts it: one number for all sides, [h, w] (symmetric), [top, left,
+ * bottom, right], or a mode. 'same' keeps H x W at stride 1 (at stride S: ceil(W / S)); when
+ * the total is odd the extra pixel goes bottom/right, as ONNX SAME_UPPER does. 'same_lower'
+ * puts it top/left (ONNX SAME_LOWER). 'full' pads K_eff - 1 on every side.
+ */
+export type PaddingSpec =
+  | number
+  | readonly [number, number]
+  | readonly [number, number, number, number]
+  | 'valid'
+  | 'same'
+  | 'same_lower'
+  | 'full';
+
+export interface Pads {
+  readonly top: number;
+  readonly left: number;
+  readonly bottom: number;
+  readonly right: number;
+}
+
+/** The static options of a sliding window (a convolution's or a pooling layer's). */
+export interface WindowSpec {
+  readonly kernel: Pair;
+  readonly stride: Pair;
+  readonly dilation: Pair;
+  readonly padding: PaddingSpec;
+  /** Pooling only: round the output size up instead of down (PyTorch ceil_mode). */
+  readonly ceilMode?: boolean;
+}
+
+/** A window resolved against one input size: everything a kernel needs to run. */
+export interface WindowGeometry {
+  readonly inH: number;
+  readonly inW: number;
+  readonly kernelH: number;
+  readonly kernelW: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
+  readonly pads: Pads;
+  readonly outH: number;
+  readonly outW: number;
+  /** True when the stride divides (W + pads - K_eff) exactly along both axes. */
+  readonly exact: boolean;
+}
+
+/** Reads a number-or-[h, w] option, checking it is a positive (or non-negative) integer. */
+export function toPair(value: number | Pair | undefined, fallback: number, name: string, owner: string, min = 1): Pair {
+  const pair: Pair = value === undefined ? [fallback, fallback] : typeof value === 'number' ? [value, value] : value;
+  if (!Array.isArray(pair) || pair.length !== 2) {
+    throw new ParameterError(`${owner}: ${name} must be a number or [h, w], got ${JSON.stringify(value)}`);
+  }
+  for (const v of pair) {
+    if (!Number.isInteger(v) || v < min) {
+      throw new ParameterError(
+        `${owner}: ${name} must be ${min === 0 ? 'a non-negative' : 'a positive'} integer (or [h, w] of them), got ${JSON.stringify(value)}`,
+      );
+    }
+  }
+  return [pair[0], pair[1]];
+}
+
+export function effectiveKernel(kernel: number, dilation: number): number {
+  return dilation * (kernel - 1) + 1;
+}
+
+/** Checks the shape of a padding option without resolving it (resolution may need the input size). */
+export function checkPaddingSpec(padding: PaddingSpec, owner: string): void {
+  if (typeof padding === 'string') {
+    if (!['valid', 'same', 'same_lower', 'full'].includes(padding)) {
+      throw new ParameterError(
+        `${owner}: padding must be a number, [h, w], [top, left, bottom, right], 'valid', 'same', 'same_lower' or 'full', got '${padding}'`,
+      );
+    }
+    return;
+  }
+  const values = typeof padding === 'number' ? [padding] : padding;
+  if (!Array.isArray(values) || ![1, 2, 4].includes(values.length)) {
+    throw new ParameterError(
+      `${owner}: padding must be a number, [h, w] or [top, left, bottom, right], got ${JSON.stringify(padding)}`,
+    );
+  }
+  for (const v of values) {
+    if (!Number.isInteger(v) || v < 0) {
+      throw new ParameterError(`${owner}: padding must hold non-negative integers, got ${JSON.stringify(padding)}`);
+    }
+  }
+}
+
+function samePads(inSize: number, kEff: number, stride: number, lower: boolean): [number, number] {
+  const out = Math.ceil(inSize / stride);
+  const total = Math.max((out - 1) * stride + kEff - inSize, 0);
+  const small = Math.floor(total / 2);
+  return lower ? [total - small, small] : [small, total - small];
+}
+
+/** Turns a padding option into explicit per-side pads for one input size. */
+export function resolvePads(padding: PaddingSpec, inH: number, inW: number, kEffH: number, kEffW: number, stride: Pair): Pads {
+  if (typeof padding === 'number') return { top: padding, left: padding, bottom: padding, right: padding };
+  switch (padding) {
+    case 'valid':
+      return { top: 0, left: 0, bottom: 0, right: 0 };
+    case 'full':
+      return { top: kEffH - 1, left: kEffW - 1, bottom: kEffH - 1, right: kEffW - 1 };
+    case 'same':
+    case 'same_lower': {
+      const lower = padding === 'same_lower';
+      const [top, bottom] = samePads(inH, kEffH, stride[0], lower);
+      const [left, right] = samePads(inW, kEffW, stride[1], lower);
+      return { top, left, bottom, right };
+    }
+  }
+  if (padding.length === 2) return { top: padding[0], left: padding[1], bottom: padding[0], right: padding[1] };
+  return { top: padding[0], left: padding[1], bottom: padding[2], right: padding[3] };
+}
+
+/** Output size along one axis; see the module comment. */
+export function outputSize(inSize: number, kEff: number, stride: number, padBefore: number, padAfter: number, ceilMode = false): number {
+  const span = inSize + padBefore + padAfter - kEff;
+  if (span < 0) return 0;
+  if (!ceilMode) return Math.floor(span / stride) + 1;
+  let out = Math.ceil(span / stride) + 1;
+  // As PyTorch does: the last window must start inside the input or its leading padding.
+  if ((out - 1) * stride >= inSize + padBefore) out -= 1;
+  return out;
+}
+
+/**
+ * Resolves a window against an input of inH x inW. Throws (naming the layer and the numbers)
+ * when the dilated kernel does not fit in the padded input.
+ */
+export function planWindow(owner: string, inH: number, inW: number, spec: WindowSpec): WindowGeometry {
+  const [kernelH, kernelW] = spec.kernel;
+  const [strideH, strideW] = spec.stride;
+  const [dilationH, dilationW] = spec.dilation;
+  const kEffH = effectiveKernel(kernelH, dilationH);
+  const kEffW = effectiveKernel(kernelW, dilationW);
+  if (inH < 1 || inW < 1) {
+    throw new ShapeError(`${owner}: input is ${inH}x${inW}; height and width must be at least 1`);
+  }
+  const pads = resolvePads(spec.padding, inH, inW, kEffH, kEffW, spec.stride);
+  const paddedH = inH + pads.top + pads.bottom;
+  const paddedW = inW + pads.left + pads.right;
+  const axes: Array<[string, number, number, number, number]> = [
+    ['height', kernelH, dilationH, kEffH, paddedH],
+    ['width', kernelW, dilationW, kEffW, paddedW],
+  ];
+  for (const [axis, k, d, kEff, padded] of axes) {
+    if (kEff > padded) {
+      const dil = d > 1 ? ` with dilation ${d}` : '';
+      throw new ShapeError(
+        `${owner}: kernelSize ${k}${dil} spans ${kEff} pixels but the padded input is ${padded} ${axis === 'height' ? 'high' : 'wide'} (${axis} ${axis === 'height' ? inH : inW} + padding ${axis === 'height' ? pads.top + pads.bottom : pads.left + pads.right})`,
+      );
+    }
+  }
+  const outH = outputSize(inH, kEffH, strideH, pads.top, pads.bottom, spec.ceilMode);
+  const outW = outputSize(inW, kEffW, strideW, pads.left, pads.right, spec.ceilMode);
+  const exact = (paddedH - kEffH) % strideH === 0 && (paddedW - kEffW) % strideW === 0;
+  return { inH, inW, kernelH, kernelW, strideH, strideW, dilationH, dilationW, pads, outH, outW, exact };
+}
+
+/** Geometry of a convolution over a batch: the window plus channel bookkeeping. */
+export interface ConvGeometry extends WindowGeometry {
+  readonly batch: number;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly groups: number;
+}
+
+export interface ConvSpec extends WindowSpec {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly groups: number;
+}
+
+/** Checks a conv's channel options; the message names the layer and the numbers. */
+export function checkConvChannels(owner: string, inChannels: number, outChannels: number, groups: number): void {
+  for (const [name, v] of [
+    ['inChannels', inChannels],
+    ['outChannels', outChannels],
+    ['groups', groups],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1) {
+      throw new ParameterError(`${owner}: ${name} must be a positive integer, got ${String(v)}`);
+    }
+  }
+  if (inChannels % groups !== 0 || outChannels % groups !== 0) {
+    throw new ParameterError(
+      `${owner}: groups ${groups} must divide both inChannels ${inChannels} and outChannels ${outChannels}`,
+    );
+  }
+}
+
+/** Checks an NCHW input against a conv and resolves its geometry. */
+export function planConv(owner: string, inputShape: readonly number[], spec: ConvSpec): ConvGeometry {
+  const [batch, channels, inH, inW] = expectNCHW(owner, inputShape, spec.inChannels);
+  const window = planWindow(owner, inH, inW, spec);
+  return { ...window, batch, inChannels: channels, outChannels: spec.outChannels, groups: spec.groups };
+}
+
+/**
+ * Checks that a shape is N x C x H x W with the given C (any C when channels is undefined).
+ * The error names the layer, the expected and the actual shape.
+ */
+export function expectNCHW(owner: string, shape: readonly number[], channels?: number): [number, number, number, number] {
+  const expected = `N x ${channels ?? 'C'} x H x W`;
+  if (shape.length !== 4) {
+    throw new ShapeError(`${owner}: expected input of shape ${expected}, got [${shape.join(', ')}] (rank ${shape.length})`);
+  }
+  if (channels !== undefined && shape[1] !== channels) {
+    throw new ShapeError(
+      `${owner}: expected input of shape ${expected} (${channels} channels), got [${shape.join(', ')}] with ${shape[1]} channels`,
+    );
+  }
+  return [shape[0], shape[1], shape[2], shape[3]];
+}
