@@ -1,0 +1,279 @@
+#!/usr/bin/python3
+"""Exports the small ONNX models the convnode ONNX tests run against onnxruntime-node.
+
+Run with the Debian torch (TorchScript exporter, no dynamo):
+    /usr/bin/python3 scripts/onnx-fixtures/export_fixtures.py
+Writes test/fixtures/onnx/*.onnx. Seeds are fixed, so the files are reproducible on one torch
+version; CI has no torch and uses the committed files. Widths and inputs are reduced to keep
+the whole folder under 5 MB.
+"""
+import os
+import sys
+
+import onnx
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from onnx import TensorProto, helper
+from torchvision.models import mobilenet_v2
+from torchvision.models.resnet import BasicBlock
+from torchvision.models.squeezenet import Fire
+from torchvision.ops.misc import SqueezeExcitation
+
+OUT_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "test", "fixtures", "onnx")
+
+
+class LeNet5(nn.Module):
+    """The lecture's LeNet: 3x32x32 -> conv6 5x5 -> pool -> conv16 5x5 -> pool -> 120 -> 84 -> 10."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 6, 5)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(400, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return F.softmax(self.fc3(x), dim=1)
+
+
+class SmallResNet(nn.Module):
+    """Basic blocks with residual adds; stages 2 and 3 downsample with strided 1x1 shortcuts."""
+
+    def __init__(self, widths=(8, 16, 32), classes=10):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU())
+        self.pool = nn.MaxPool2d(3, stride=2, padding=1)
+        blocks = []
+        cin = widths[0]
+        for i, w in enumerate(widths):
+            stride = 1 if i == 0 else 2
+            down = None
+            if stride != 1 or cin != w:
+                down = nn.Sequential(nn.Conv2d(cin, w, 1, stride=stride, bias=False), nn.BatchNorm2d(w))
+            blocks.append(BasicBlock(cin, w, stride=stride, downsample=down))
+            blocks.append(BasicBlock(w, w))
+            cin = w
+        self.blocks = nn.Sequential(*blocks)
+        self.head = nn.Linear(cin, classes)
+
+    def forward(self, x):
+        x = self.blocks(self.pool(self.stem(x)))
+        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
+        return self.head(x)
+
+
+class SmallSqueezeNet(nn.Module):
+    """SqueezeNet 1.1 layout at reduced width: Fire modules concatenate 1x1 and 3x3 expands."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 16, 3, stride=2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, stride=2, ceil_mode=True),
+            Fire(16, 8, 16, 16),
+            Fire(32, 8, 16, 16),
+            nn.MaxPool2d(3, stride=2, ceil_mode=True),
+            Fire(32, 12, 24, 24),
+            Fire(48, 12, 24, 24),
+        )
+        self.classifier = nn.Sequential(nn.Dropout(0.5), nn.Conv2d(48, classes, 1), nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d(1))
+
+    def forward(self, x):
+        return torch.flatten(self.classifier(self.features(x)), 1)
+
+
+class UnfoldedBatchNorm(nn.Module):
+    """BatchNorm where no exporter can fold it: on the raw input, after a ReLU, after an Add;
+    plus Conv->BN pairs that stay separate because the export skips the eval peephole."""
+
+    def __init__(self):
+        super().__init__()
+        self.bn_in = nn.BatchNorm2d(3)
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.conv2 = nn.Conv2d(8, 8, 3, padding=2, dilation=2, groups=2)
+        self.bn2 = nn.BatchNorm2d(8)
+        self.bn_after_add = nn.BatchNorm2d(8)
+        self.fc = nn.Linear(8, 5)
+
+    def forward(self, x):
+        x = self.bn_in(x)
+        y = F.relu(self.bn1(self.conv1(x)))
+        z = self.bn2(self.conv2(y)) + y
+        z = F.leaky_relu(self.bn_after_add(z), 0.1)
+        return self.fc(F.adaptive_max_pool2d(z, 1).flatten(1))
+
+
+class SEHardSwishNet(nn.Module):
+    """MobileNetV3-style block: HardSwish, depthwise conv, squeeze-excitation with HardSigmoid
+    (Mul by a GlobalAveragePool branch), input normalisation by broadcast Sub/Div, Tanh, Sigmoid,
+    AveragePool without padded cells, and a Linear over a 3-D input (MatMul + Add)."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(16), nn.Hardswish())
+        self.dw = nn.Sequential(nn.Conv2d(16, 16, 3, padding=1, groups=16, bias=False), nn.BatchNorm2d(16), nn.Hardswish())
+        self.se = SqueezeExcitation(16, 8, scale_activation=nn.Hardsigmoid)
+        self.project = nn.Sequential(nn.Conv2d(16, 12, 1, bias=False), nn.BatchNorm2d(12))
+        self.gate = nn.Conv2d(12, 12, 1)
+        self.pool = nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)
+        self.token = nn.Linear(12, 6)
+        self.head = nn.Linear(6 * 16, 4)
+
+    def forward(self, x):
+        x = (x - self.mean) / self.std
+        x = self.se(self.dw(self.stem(x)))
+        x = self.project(x)
+        x = torch.tanh(x) * torch.sigmoid(self.gate(x))
+        x = self.pool(x)  # N x 12 x 4 x 4 for a 16x16 input
+        x = x.flatten(2).transpose(1, 2)  # N x 16 x 12
+        x = self.token(x)  # MatMul + Add over a rank-3 input
+        return self.head(x.flatten(1))
+
+
+class Opset9Flatten(nn.Module):
+    """Exported at opset 9: Clip with min/max attributes (ReLU6), Constant nodes, and the
+    Shape->Gather->Unsqueeze->Concat->Reshape chain that x.view(x.size(0), -1) produces."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 3, stride=2, padding=1)
+        self.bn1 = nn.BatchNorm2d(6)
+        self.conv2 = nn.Conv2d(6, 10, 3)
+        self.fc = nn.Linear(10 * 5 * 5, 7)
+
+    def forward(self, x):
+        x = F.relu6(self.bn1(self.conv1(x)))
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = x.view(x.size(0), -1)
+        return self.fc(x)
+
+
+def reduced_mobilenet_v2():
+    """torchvision's MobileNetV2 at width 0.25 with a narrow last conv (the stock one is 1280 wide)."""
+    model = mobilenet_v2(width_mult=0.25, num_classes=10)
+    last = model.features[-1]
+    cin = last[0].in_channels
+    model.features[-1] = type(last)(cin, 128, kernel_size=1, norm_layer=nn.BatchNorm2d, activation_layer=nn.ReLU6)
+    model.classifier[1] = nn.Linear(128, 10)
+    return model
+
+
+def randomise_batchnorm(model):
+    """Fresh BatchNorm layers are identities; give them real statistics so folding is tested."""
+    gen = torch.Generator().manual_seed(7)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            c = m.num_features
+            m.running_mean.copy_(torch.randn(c, generator=gen) * 0.2)
+            m.running_var.copy_(torch.rand(c, generator=gen) * 0.8 + 0.4)
+            m.weight.data.copy_(torch.rand(c, generator=gen) + 0.5)
+            m.bias.data.copy_(torch.randn(c, generator=gen) * 0.2)
+
+
+def export(name, model, shape, opset=13, training=torch.onnx.TrainingMode.EVAL, fold=True):
+    torch.manual_seed(0)
+    model.eval()
+    randomise_batchnorm(model)
+    path = os.path.join(OUT_DIR, name + ".onnx")
+    torch.onnx.export(
+        model,
+        torch.randn(*shape),
+        path,
+        input_names=["input"],
+        output_names=["output"],
+        dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+        opset_version=opset,
+        training=training,
+        do_constant_folding=fold,
+    )
+    onnx.checker.check_model(onnx.load(path))
+    ops = sorted({n.op_type for n in onnx.load(path).graph.node})
+    print(f"{name}: opset {opset}, {os.path.getsize(path)} bytes, ops {ops}")
+
+
+def export_unsupported_op():
+    """A one-node model with an operator convnode does not implement (a Det over a matrix)."""
+    x = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 3, 3])
+    y = helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch"])
+    node = helper.make_node("Det", ["input"], ["output"], name="determinant")
+    graph = helper.make_graph([node], "unsupported", [x], [y])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(OUT_DIR, "unsupported_op.onnx"))
+    print("unsupported_op: Det")
+
+
+def export_auto_pad():
+    """Exporters from PyTorch never write auto_pad; TensorFlow converters do. Hand-built with
+    the onnx helper: SAME_UPPER and SAME_LOWER strided convs (odd totals, so the sides differ),
+    a VALID max pool, and a Gemm with transA/alpha/beta."""
+    gen = torch.Generator().manual_seed(3)
+    w1 = torch.randn(4, 2, 4, 4, generator=gen) * 0.3
+    w2 = torch.randn(5, 4, 3, 3, generator=gen) * 0.3
+    b2 = torch.randn(5, generator=gen) * 0.1
+    gemm_b = torch.randn(6, 5 * 3 * 3, generator=gen) * 0.2
+    gemm_c = torch.randn(6, generator=gen) * 0.1
+    inits = [
+        helper.make_tensor("w1", TensorProto.FLOAT, w1.shape, w1.flatten().tolist()),
+        helper.make_tensor("w2", TensorProto.FLOAT, w2.shape, w2.flatten().tolist()),
+        helper.make_tensor("b2", TensorProto.FLOAT, b2.shape, b2.flatten().tolist()),
+        helper.make_tensor("gemm_b", TensorProto.FLOAT, gemm_b.shape, gemm_b.flatten().tolist()),
+        helper.make_tensor("gemm_c", TensorProto.FLOAT, gemm_c.shape, gemm_c.flatten().tolist()),
+        helper.make_tensor("perm_shape", TensorProto.INT64, [2], [5 * 3 * 3, -1]),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["input", "w1"], ["c1"], name="conv_same_upper", auto_pad="SAME_UPPER", strides=[2, 2]),
+        helper.make_node("Conv", ["c1", "w2", "b2"], ["c2"], name="conv_same_lower", auto_pad="SAME_LOWER", strides=[2, 1]),
+        helper.make_node("Relu", ["c2"], ["r2"], name="relu"),
+        helper.make_node("MaxPool", ["r2"], ["p"], name="pool_valid", auto_pad="VALID", kernel_shape=[2, 2], strides=[1, 2]),
+        helper.make_node("Flatten", ["p"], ["f"], name="flatten", axis=1),
+        helper.make_node("Transpose", ["f"], ["ft"], name="transpose", perm=[1, 0]),
+        helper.make_node("Gemm", ["ft", "gemm_b", "gemm_c"], ["output"], name="gemm", transA=1, transB=1, alpha=0.5, beta=2.0),
+    ]
+    del inits[-1]
+    x = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 2, 11, 9])
+    y = helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", 6])
+    graph = helper.make_graph(nodes, "auto_pad", [x], [y], initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])
+    onnx.checker.check_model(model)
+    path = os.path.join(OUT_DIR, "auto_pad.onnx")
+    onnx.save(model, path)
+    print(f"auto_pad: {os.path.getsize(path)} bytes")
+
+
+def main():
+    print("torch", torch.__version__, "onnx", onnx.__version__, file=sys.stderr)
+    os.makedirs(OUT_DIR, exist_ok=True)
+    torch.manual_seed(0)
+    export("lenet5", LeNet5(), (1, 3, 32, 32))
+    torch.manual_seed(0)
+    export("resnet_small", SmallResNet(), (1, 3, 32, 32))
+    torch.manual_seed(0)
+    export("mobilenet_v2_small", reduced_mobilenet_v2(), (1, 3, 64, 64))
+    torch.manual_seed(0)
+    export("squeezenet_small", SmallSqueezeNet(), (1, 3, 48, 48))
+    torch.manual_seed(0)
+    # PRESERVE on a model in eval mode keeps inference-mode BN but skips the exporter's Conv+BN
+    # fusion, so the graph holds Conv -> BatchNormalization pairs for convnode to fold.
+    export("batchnorm_unfolded", UnfoldedBatchNorm(), (1, 3, 12, 12), training=torch.onnx.TrainingMode.PRESERVE, fold=False)
+    torch.manual_seed(0)
+    export("se_hardswish", SEHardSwishNet(), (1, 3, 16, 16), opset=14)
+    torch.manual_seed(0)
+    export("opset9_flatten", Opset9Flatten(), (1, 1, 24, 24), opset=9, fold=False)
+    export_unsupported_op()
+    export_auto_pad()
+
+
+if __name__ == "__main__":
+    main()
