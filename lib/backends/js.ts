@@ -1,0 +1,44 @@
+/**
+ * The pure-JS backend: the fallback where the native addon does not load, and the oracle the
+ * native kernels are tested against. Everything runs synchronously on the calling thread; the
+ * async forms resolve once the sync work is done, and reject (never throw) on bad input.
+ */
+import { prepareConv2d } from '../kernels/conv2d.js';
+import { prepareLinear } from '../kernels/linear.js';
+import { globalPool2d, pool2d } from '../kernels/pool.js';
+import type { Backend, ConvKernel, LinearKernel } from './backend.js';
+
+/** Runs `work` now and reports its outcome as a promise, so an error becomes a rejection. */
+function settle(work: () => void): Promise<void> {
+  try {
+    work();
+    return Promise.resolve();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+export const jsBackend: Backend = Object.freeze<Backend>({
+  name: 'js' as const,
+
+  prepareConv2d(weights): ConvKernel {
+    const prepared = prepareConv2d(weights);
+    return {
+      runSync: (input, geometry, output, residual) => prepared.runSync(input, geometry, output, residual),
+      run: (input, geometry, output, residual) => settle(() => prepared.runSync(input, geometry, output, residual)),
+    };
+  },
+
+  prepareLinear(weights): LinearKernel {
+    const prepared = prepareLinear(weights);
+    return {
+      runSync: (input, batch, output) => prepared.runSync(input, batch, output),
+      run: (input, batch, output) => settle(() => prepared.runSync(input, batch, output)),
+    };
+  },
+
+  pool2dSync: pool2d,
+  pool2d: (input, geometry, output) => settle(() => pool2d(input, geometry, output)),
+  globalPool2dSync: globalPool2d,
+  globalPool2d: (input, kind, planes, plane, output) => settle(() => globalPool2d(input, kind, planes, plane, output)),
+});

@@ -1,0 +1,137 @@
+/**
+ * f32-conv2d: a convolution prepared once (weights packed), run many times.
+ *  - groups == inChannels (depthwise, any channel multiplier): the direct kernel in dwconv.ts;
+ *  - 1x1, stride 1, no padding: one GEMM per group straight on the input planes, no im2col;
+ *  - otherwise: im2col per image and group, then one GEMM per group.
+ * The epilogue (bias, then residual, then activation) is fused into the GEMM / depthwise pass.
+ */
+import type { Activation, ConvWeights } from '../backends/backend.js';
+import { ParameterError, ShapeError } from '../errors.js';
+import type { ConvGeometry } from '../planner/geometry.js';
+import { checkConvChannels } from '../planner/geometry.js';
+import { checkActivation } from './activation.js';
+import { expectLength } from './checks.js';
+import { depthwiseConv2d } from './dwconv.js';
+import { gemm, packRows, type PackedMatrix } from './gemm.js';
+import { im2col } from './im2col.js';
+import { scratch } from './scratch.js';
+
+const OWNER = 'conv2d';
+
+export type Conv2dPath = 'depthwise' | 'pointwise-gemm' | 'im2col-gemm';
+
+export interface PreparedConv2d {
+  readonly path: Conv2dPath;
+  runSync(input: Float32Array, geometry: ConvGeometry, output: Float32Array, residual?: Float32Array | null): void;
+}
+
+interface Layout {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly groups: number;
+  readonly kernelH: number;
+  readonly kernelW: number;
+  readonly bias: Float32Array | null;
+  readonly activation: Activation;
+}
+
+/** Checks the weights and packs them for the path this layer will take. */
+export function prepareConv2d(weights: ConvWeights): PreparedConv2d {
+  const { inChannels, outChannels, groups, kernelH, kernelW, weight, bias, activation } = weights;
+  checkConvChannels(OWNER, inChannels, outChannels, groups);
+  for (const [name, v] of [['kernelH', kernelH], ['kernelW', kernelW]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new ParameterError(`${OWNER}: ${name} must be a positive integer, got ${String(v)}`);
+  }
+  checkActivation(activation, OWNER);
+  const perGroupIn = inChannels / groups;
+  const perGroupOut = outChannels / groups;
+  const depth = perGroupIn * kernelH * kernelW;
+  expectLength(OWNER, 'weight', weight, outChannels * depth,
+    `[outChannels, inChannels / groups, kernelH, kernelW] = [${outChannels}, ${perGroupIn}, ${kernelH}, ${kernelW}]`);
+  if (bias !== null) expectLength(OWNER, 'bias', bias, outChannels, `outChannels = ${outChannels}`);
+  const layout: Layout = { inChannels, outChannels, groups, kernelH, kernelW, bias, activation };
+
+  if (groups === inChannels) {
+    // Copy so later edits to the caller's weight cannot change a prepared kernel midway.
+    const own = { weight: weight.slice(), bias: bias === null ? null : bias.slice(), activation };
+    return {
+      path: 'depthwise',
+      runSync(input, geometry, output, residual) {
+        checkRun(layout, input, geometry, output, residual);
+        depthwiseConv2d(input, geometry, own, output, residual ?? null);
+      },
+    };
+  }
+  const packed: PackedMatrix[] = [];
+  for (let group = 0; group < groups; group++) packed.push(packRows(weight, perGroupOut, depth, group * perGroupOut * depth));
+  const ownLayout: Layout = { ...layout, bias: bias === null ? null : bias.slice() };
+  const pointwise = kernelH === 1 && kernelW === 1;
+  return {
+    path: pointwise ? 'pointwise-gemm' : 'im2col-gemm',
+    runSync(input, geometry, output, residual) {
+      checkRun(layout, input, geometry, output, residual);
+      runGemmConv(ownLayout, packed, input, geometry, output, residual ?? null);
+    },
+  };
+}
+
+function runGemmConv(
+  layout: Layout, packed: PackedMatrix[], input: Float32Array, g: ConvGeometry, output: Float32Array,
+  residual: Float32Array | null,
+): void {
+  const { groups, inChannels, outChannels, bias, activation } = layout;
+  const perGroupIn = inChannels / groups;
+  const perGroupOut = outChannels / groups;
+  const plane = g.inH * g.inW;
+  const outPlane = g.outH * g.outW;
+  const { pads } = g;
+  const direct = g.kernelH === 1 && g.kernelW === 1 && g.strideH === 1 && g.strideW === 1 &&
+    pads.top === 0 && pads.left === 0 && pads.bottom === 0 && pads.right === 0;
+  const depth = packed[0].depth;
+  const columns = direct ? input : scratch('conv2d.columns', depth * outPlane);
+  for (let n = 0; n < g.batch; n++) {
+    for (let group = 0; group < groups; group++) {
+      const inAt = (n * inChannels + group * perGroupIn) * plane;
+      if (!direct) im2col(input, inAt, perGroupIn, g, columns);
+      const outAt = (n * outChannels + group * perGroupOut) * outPlane;
+      gemm(
+        packed[group],
+        { data: columns, offset: direct ? inAt : 0, rowStride: outPlane, colStride: 1 },
+        outPlane,
+        { data: output, offset: outAt, rowStride: outPlane, colStride: 1 },
+        { bias, biasOffset: group * perGroupOut, residual, activation },
+      );
+    }
+  }
+}
+
+/** The geometry must describe this layer, and every buffer must have the length it implies. */
+function checkRun(
+  layout: Layout, input: Float32Array, g: ConvGeometry, output: Float32Array, residual: Float32Array | null | undefined,
+): void {
+  if (g === null || typeof g !== 'object') throw new ParameterError(`${OWNER}: geometry must be a ConvGeometry from planConv, got ${String(g)}`);
+  for (const key of ['inChannels', 'outChannels', 'groups', 'kernelH', 'kernelW'] as const) {
+    if (g[key] !== layout[key]) {
+      throw new ShapeError(`${OWNER}: geometry.${key} is ${String(g[key])} but the prepared weights have ${key} ${layout[key]}`);
+    }
+  }
+  const inSize = g.batch * g.inChannels * g.inH * g.inW;
+  const outSize = g.batch * g.outChannels * g.outH * g.outW;
+  if (!Number.isInteger(inSize) || !Number.isInteger(outSize) || inSize < 0 || outSize < 0) {
+    throw new ParameterError(`${OWNER}: geometry has non-integer or negative sizes; build it with planConv`);
+  }
+  expectLength(OWNER, 'input', input, inSize, `N x Cin x H x W = ${g.batch}x${g.inChannels}x${g.inH}x${g.inW}`);
+  const outShape = `N x Cout x outH x outW = ${g.batch}x${g.outChannels}x${g.outH}x${g.outW}`;
+  expectLength(OWNER, 'output', output, outSize, outShape);
+  if (residual !== null && residual !== undefined) expectLength(OWNER, 'residual', residual, outSize, outShape);
+  if (input.buffer === output.buffer && overlaps(input, output)) {
+    throw new ParameterError(`${OWNER}: output must not share memory with input (the kernel reads input while writing output)`);
+  }
+  if (residual && residual.buffer === output.buffer && overlaps(residual, output)) {
+    throw new ParameterError(`${OWNER}: output must not share memory with residual (the sums are stored before the residual is added)`);
+  }
+}
+
+function overlaps(a: Float32Array, b: Float32Array): boolean {
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
