@@ -1,0 +1,270 @@
+/**
+ * Conv2d: the lecture's cross-correlation "convolution" with stride, padding, dilation and
+ * groups; DepthwiseConv2d is the groups = channels case.
+ */
+import { activeBackend } from '../backends/index.js';
+import type { Activation, ActivationKind, Backend, ConvKernel } from '../backends/backend.js';
+import { ParameterError, ShapeError } from '../errors.js';
+import {
+  checkConvChannels,
+  checkPaddingSpec,
+  effectiveKernel,
+  planConv,
+  toPair,
+  type ConvGeometry,
+  type PaddingSpec,
+  type Pair,
+} from '../planner/geometry.js';
+import { Tensor, formatShape } from '../tensor.js';
+import { activationKey, toActivation } from './activation-spec.js';
+import { uniformInit } from './init.js';
+import { Layer, type FieldState, positiveInt } from './layer.js';
+
+export interface Conv2dOptions {
+  /** Channels of the input, Cin. */
+  inChannels: number;
+  /** Number of filters, Cout (channels of the output). */
+  outChannels: number;
+  /** Filter size K, or [KH, KW]. */
+  kernelSize: number | Pair;
+  /** Step between filter positions, S (default 1). */
+  stride?: number | Pair;
+  /** Zero padding: P, [PH, PW], [top, left, bottom, right], 'valid', 'same', 'same_lower' or 'full' (default 0). */
+  padding?: PaddingSpec;
+  /** Spacing between filter taps, D (default 1); the filter spans D(K-1)+1 pixels. */
+  dilation?: number | Pair;
+  /** Split channels into G groups, each with its own filters (default 1; Cin for depthwise). */
+  groups?: number;
+  /** Add a learned bias per filter (default true). */
+  bias?: boolean;
+  /** Activation fused into the kernel's epilogue (default 'none'). */
+  activation?: ActivationKind | Activation;
+  name?: string;
+}
+
+export class Conv2d extends Layer {
+  readonly type: string = 'Conv2d';
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: Pair;
+  readonly stride: Pair;
+  readonly padding: PaddingSpec;
+  readonly dilation: Pair;
+  readonly groups: number;
+  readonly activation: Activation;
+  private weightTensor: Tensor;
+  private biasTensor: Tensor | null;
+  /** Prepared (packed) kernels per backend and fused activation; dropped when weights change. */
+  private kernels = new Map<string, ConvKernel>();
+
+  constructor(options: Conv2dOptions) {
+    super(options?.name);
+    if (options === null || typeof options !== 'object') {
+      throw new ParameterError(`Conv2d: options must be an object, got ${String(options)}`);
+    }
+    const owner = options.name ? `Conv2d '${options.name}'` : 'Conv2d';
+    this.inChannels = options.inChannels;
+    this.outChannels = options.outChannels;
+    this.groups = options.groups ?? 1;
+    checkConvChannels(owner, this.inChannels, this.outChannels, this.groups);
+    if (options.kernelSize === undefined) throw new ParameterError(`${owner}: kernelSize is required`);
+    this.kernelSize = toPair(options.kernelSize, 1, 'kernelSize', owner);
+    this.stride = toPair(options.stride, 1, 'stride', owner);
+    this.dilation = toPair(options.dilation, 1, 'dilation', owner);
+    this.padding = options.padding ?? 0;
+    checkPaddingSpec(this.padding, owner);
+    this.activation = toActivation(options.activation, owner);
+    const [kh, kw] = this.kernelSize;
+    const fanIn = (this.inChannels / this.groups) * kh * kw;
+    this.weightTensor = uniformInit([this.outChannels, this.inChannels / this.groups, kh, kw], fanIn);
+    this.biasTensor = options.bias === false ? null : uniformInit([this.outChannels], fanIn);
+  }
+
+  /** Filters, [Cout, Cin/groups, KH, KW]. Writing into weight.data after a forward needs reloadWeights(). */
+  get weight(): Tensor {
+    return this.weightTensor;
+  }
+
+  set weight(value: Tensor) {
+    this.weightTensor = checkParamTensor(value, this.weightTensor.shape, `${this.label}: weight`);
+    this.reloadWeights();
+  }
+
+  /** Bias per filter, [Cout], or null when the layer was built with bias: false. */
+  get bias(): Tensor | null {
+    return this.biasTensor;
+  }
+
+  set bias(value: Tensor | null) {
+    if (value === null) {
+      this.biasTensor = null;
+    } else {
+      this.biasTensor = checkParamTensor(value, [this.outChannels], `${this.label}: bias`);
+    }
+    this.reloadWeights();
+  }
+
+  /** Forgets packed weights, so the next forward packs weight/bias again (after editing them in place). */
+  reloadWeights(): void {
+    this.kernels.clear();
+  }
+
+  override get params(): number {
+    return this.weightTensor.size + (this.biasTensor ? this.biasTensor.size : 0);
+  }
+
+  geometry(inputShape: readonly number[]): ConvGeometry {
+    return planConv(this.label, inputShape, {
+      kernel: this.kernelSize,
+      stride: this.stride,
+      dilation: this.dilation,
+      padding: this.padding,
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      groups: this.groups,
+    });
+  }
+
+  outputShape(inputShape: readonly number[]): number[] {
+    const g = this.geometry(inputShape);
+    return [g.batch, this.outChannels, g.outH, g.outW];
+  }
+
+  /** Cout * H' * W' * (Cin / groups) * KH * KW per image, times N. */
+  override multiplyAdds(inputShape: readonly number[]): number {
+    const g = this.geometry(inputShape);
+    const [kh, kw] = this.kernelSize;
+    return g.batch * this.outChannels * g.outH * g.outW * (this.inChannels / this.groups) * kh * kw;
+  }
+
+  override nextField(field: FieldState | null): FieldState | null {
+    return windowField(field, this.kernelSize, this.dilation, this.stride);
+  }
+
+  override warnings(inputShape: readonly number[]): string[] {
+    return this.geometry(inputShape).exact ? [] : [inexactStrideWarning(this.geometry(inputShape), this.kernelSize, this.dilation)];
+  }
+
+  forwardSync(x: Tensor): Tensor {
+    return this.forwardFusedSync(x, this.activation, null);
+  }
+
+  forward(x: Tensor): Promise<Tensor> {
+    return this.forwardFused(x, this.activation, null);
+  }
+
+  /**
+   * Runs with an activation (and optionally a residual, added before it) fused into the
+   * kernel's epilogue: out = act(conv(x) + bias + residual). Sequential and blocks use this.
+   */
+  forwardFusedSync(x: Tensor, activation: Activation, residual: Tensor | null): Tensor {
+    const { kernel, geometry, output } = this.prepareRun(x, activation, residual);
+    kernel.runSync(x.data, geometry, output.data, residual?.data ?? null);
+    return output;
+  }
+
+  async forwardFused(x: Tensor, activation: Activation, residual: Tensor | null): Promise<Tensor> {
+    const { kernel, geometry, output } = this.prepareRun(x, activation, residual);
+    await kernel.run(x.data, geometry, output.data, residual?.data ?? null);
+    return output;
+  }
+
+  private prepareRun(x: Tensor, activation: Activation, residual: Tensor | null) {
+    this.checkInput(x);
+    const geometry = this.geometry(x.shape);
+    const outShape = [geometry.batch, this.outChannels, geometry.outH, geometry.outW];
+    if (residual !== null) {
+      if (!(residual instanceof Tensor) || formatShape(residual.shape) !== formatShape(outShape)) {
+        throw new ShapeError(
+          `${this.label}: residual must have the output's shape ${formatShape(outShape)}, got ${
+            residual instanceof Tensor ? formatShape(residual.shape) : typeof residual
+          }`,
+        );
+      }
+    }
+    return { kernel: this.kernelFor(activeBackend(), activation), geometry, output: new Tensor(outShape) };
+  }
+
+  private kernelFor(backend: Backend, activation: Activation): ConvKernel {
+    const key = `${backend.name}/${activationKey(activation)}`;
+    let kernel = this.kernels.get(key);
+    if (!kernel) {
+      kernel = backend.prepareConv2d({
+        inChannels: this.inChannels,
+        outChannels: this.outChannels,
+        groups: this.groups,
+        kernelH: this.kernelSize[0],
+        kernelW: this.kernelSize[1],
+        weight: this.weightTensor.data,
+        bias: this.biasTensor?.data ?? null,
+        activation,
+      });
+      this.kernels.set(key, kernel);
+    }
+    return kernel;
+  }
+}
+
+export interface DepthwiseConv2dOptions {
+  /** Channels in (and, with depthMultiplier 1, out). */
+  channels: number;
+  kernelSize: number | Pair;
+  stride?: number | Pair;
+  padding?: PaddingSpec;
+  dilation?: number | Pair;
+  /** Filters per input channel (default 1): outChannels = channels * depthMultiplier. */
+  depthMultiplier?: number;
+  bias?: boolean;
+  activation?: ActivationKind | Activation;
+  name?: string;
+}
+
+/** One filter per input channel (groups = channels): the spatial half of a separable conv. */
+export class DepthwiseConv2d extends Conv2d {
+  override readonly type: string = 'DepthwiseConv2d';
+
+  constructor(options: DepthwiseConv2dOptions) {
+    const owner = options?.name ? `DepthwiseConv2d '${options.name}'` : 'DepthwiseConv2d';
+    const channels = positiveInt(options?.channels, 'channels', owner);
+    const multiplier = positiveInt(options.depthMultiplier ?? 1, 'depthMultiplier', owner);
+    super({ ...options, inChannels: channels, outChannels: channels * multiplier, groups: channels });
+  }
+}
+
+/** The receptive-field recursion: RF' = RF + (K_eff - 1) * jump, jump' = jump * S. */
+export function windowField(field: FieldState | null, kernel: Pair, dilation: Pair, stride: Pair): FieldState | null {
+  if (field === null) return null;
+  const kEffH = effectiveKernel(kernel[0], dilation[0]);
+  const kEffW = effectiveKernel(kernel[1], dilation[1]);
+  return {
+    field: [field.field[0] + (kEffH - 1) * field.jump[0], field.field[1] + (kEffW - 1) * field.jump[1]],
+    jump: [field.jump[0] * stride[0], field.jump[1] * stride[1]],
+  };
+}
+
+/** The lecture's advice: choose hyper-parameters so (W - K + 2P) / S is exact. */
+export function inexactStrideWarning(g: { inH: number; inW: number; strideH: number; strideW: number; pads: ConvGeometry['pads'] }, kernel: Pair, dilation: Pair): string {
+  const parts: string[] = [];
+  const axes = [
+    ['height', g.inH, g.pads.top + g.pads.bottom, effectiveKernel(kernel[0], dilation[0]), g.strideH],
+    ['width', g.inW, g.pads.left + g.pads.right, effectiveKernel(kernel[1], dilation[1]), g.strideW],
+  ] as const;
+  for (const [axis, size, pad, kEff, stride] of axes) {
+    const span = size + pad - kEff;
+    if (span % stride !== 0) {
+      parts.push(`${axis}: (${size} - ${kEff} + ${pad}) = ${span} is not divisible by stride ${stride}, so the last ${span % stride} row(s)/column(s) are never covered`);
+    }
+  }
+  return parts.join('; ');
+}
+
+export function checkParamTensor(value: Tensor, shape: readonly number[], what: string): Tensor {
+  if (!(value instanceof Tensor)) {
+    throw new ParameterError(`${what} must be a Tensor, got ${value === null ? 'null' : typeof value}`);
+  }
+  if (formatShape(value.shape) !== formatShape(shape)) {
+    throw new ShapeError(`${what} must have shape ${formatShape(shape)}, got ${formatShape(value.shape)}`);
+  }
+  return value;
+}
+

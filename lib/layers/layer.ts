@@ -1,0 +1,131 @@
+/**
+ * The base of every layer. A layer knows its output shape (through the shared geometry in
+ * lib/planner/geometry.ts), its parameter count and cost, how it grows the receptive field,
+ * and how to run on the active backend, synchronously or off the main thread.
+ */
+import { ParameterError, ShapeError } from '../errors.js';
+import type { LayerSummary } from '../planner/summary-types.js';
+import { Tensor, formatShape, shapeSize } from '../tensor.js';
+
+/**
+ * Receptive field of one pixel of a feature map on the network input, and its jump (how many
+ * input pixels apart two neighbouring pixels of that map are). null once spatial structure is
+ * gone (after Flatten / Linear).
+ */
+export interface FieldState {
+  readonly field: readonly [number, number];
+  readonly jump: readonly [number, number];
+}
+
+export const INPUT_FIELD: FieldState = Object.freeze({ field: [1, 1] as const, jump: [1, 1] as const });
+
+/** What a layer (or a block of layers) does to a given input: shapes, rows for the summary, warnings. */
+export interface LayerPlan {
+  readonly outputShape: readonly number[];
+  readonly field: FieldState | null;
+  readonly rows: LayerSummary[];
+  readonly warnings: string[];
+}
+
+export const FLOAT32_BYTES = 4;
+
+export abstract class Layer {
+  /** Set by the user, or by Sequential ('conv1', 'pool2', ...) when left empty. */
+  name: string;
+  /** The layer's class, as shown in summaries ('Conv2d', 'MaxPool2d' ...). */
+  abstract readonly type: string;
+
+  constructor(name?: string) {
+    if (name !== undefined && typeof name !== 'string') {
+      throw new ParameterError(`layer name must be a string, got ${typeof name}`);
+    }
+    this.name = name ?? '';
+  }
+
+  /** How the layer is named in messages: "Conv2d 'conv1'". */
+  get label(): string {
+    return this.name ? `${this.type} '${this.name}'` : this.type;
+  }
+
+  /** The output shape for an input shape; throws a ShapeError naming the layer when it cannot take it. */
+  abstract outputShape(inputShape: readonly number[]): number[];
+
+  /** Runs the layer inline on the calling thread. */
+  abstract forwardSync(x: Tensor): Tensor;
+
+  /** Runs the layer; on the native backend the work happens off the JS main thread. */
+  abstract forward(x: Tensor): Promise<Tensor>;
+
+  /** Learnable parameters. */
+  get params(): number {
+    return 0;
+  }
+
+  /** Multiply-adds for a whole batch of this input shape. */
+  multiplyAdds(_inputShape: readonly number[]): number {
+    return 0;
+  }
+
+  /** How this layer changes the receptive field; element-wise layers leave it as it is. */
+  nextField(field: FieldState | null, _inputShape: readonly number[]): FieldState | null {
+    return field;
+  }
+
+  /** Hyper-parameter advice for this input (e.g. a stride that does not divide exactly). */
+  warnings(_inputShape: readonly number[]): string[] {
+    return [];
+  }
+
+  /** Everything the planner needs, for one input shape. Blocks of layers override this. */
+  plan(inputShape: readonly number[], field: FieldState | null): LayerPlan {
+    const outputShape = this.outputShape(inputShape);
+    const next = this.nextField(field, inputShape);
+    const row: LayerSummary = {
+      name: this.name || this.type,
+      type: this.type,
+      outputShape,
+      params: this.params,
+      multiplyAdds: this.multiplyAdds(inputShape),
+      receptiveField: next ? next.field : null,
+      jump: next ? next.jump : null,
+      activationBytes: shapeSize(outputShape) * FLOAT32_BYTES,
+    };
+    const warnings = this.warnings(inputShape).map((w) => `${this.label}: ${w}`);
+    return { outputShape, field: next, rows: [row], warnings };
+  }
+
+  /** The summary rows for this layer alone (Summarizable). */
+  summaryRows(inputShape: readonly number[]): LayerSummary[] {
+    return this.plan(inputShape, INPUT_FIELD).rows;
+  }
+
+  /** Checks that x is a well-formed Tensor (right type, data length matching its shape). */
+  protected checkInput(x: Tensor): void {
+    if (!(x instanceof Tensor)) {
+      throw new ParameterError(`${this.label}: input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+    }
+    if (!(x.data instanceof Float32Array)) {
+      throw new ParameterError(`${this.label}: input data must be a Float32Array`);
+    }
+    const expected = shapeSize(x.shape, 'input shape');
+    if (x.data.length !== expected) {
+      throw new ShapeError(
+        `${this.label}: input data holds ${x.data.length} elements but its shape ${formatShape(x.shape)} needs ${expected}` +
+          (x.data.buffer.byteLength === 0 ? ' (its ArrayBuffer is detached)' : ''),
+      );
+    }
+  }
+}
+
+/** Reads a positive-integer option. */
+export function positiveInt(value: unknown, name: string, owner: string): number {
+  if (!Number.isInteger(value) || (value as number) < 1) {
+    throw new ParameterError(`${owner}: ${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return value as number;
+}
+
+/** A new tensor for a layer's output. */
+export function outputTensor(shape: readonly number[]): Tensor {
+  return new Tensor(shape);
+}

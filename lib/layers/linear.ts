@@ -1,0 +1,165 @@
+/** Flatten and the fully connected layer (a GEMM: y = x W^T + b). */
+import { activeBackend } from '../backends/index.js';
+import type { Activation, ActivationKind, Backend, LinearKernel } from '../backends/backend.js';
+import { ParameterError, ShapeError } from '../errors.js';
+import { Tensor, formatShape } from '../tensor.js';
+import { activationKey, toActivation } from './activation-spec.js';
+import { checkParamTensor } from './conv.js';
+import { uniformInit } from './init.js';
+import { Layer, type FieldState, positiveInt } from './layer.js';
+
+/** Collapses every dimension from startDim on into one: N x C x H x W -> N x (C*H*W). A view, no copy. */
+export class Flatten extends Layer {
+  readonly type = 'Flatten';
+  readonly startDim: number;
+
+  constructor(options: { startDim?: number; name?: string } = {}) {
+    super(options.name);
+    this.startDim = options.startDim ?? 1;
+    if (!Number.isInteger(this.startDim) || this.startDim < 0) {
+      throw new ParameterError(`Flatten: startDim must be a non-negative integer, got ${String(options.startDim)}`);
+    }
+  }
+
+  outputShape(inputShape: readonly number[]): number[] {
+    if (inputShape.length <= this.startDim) {
+      throw new ShapeError(`${this.label}: startDim ${this.startDim} needs an input of rank > ${this.startDim}, got ${formatShape(inputShape)}`);
+    }
+    const kept = inputShape.slice(0, this.startDim);
+    return [...kept, inputShape.slice(this.startDim).reduce((a, b) => a * b, 1)];
+  }
+
+  override nextField(): FieldState | null {
+    return null;
+  }
+
+  forwardSync(x: Tensor): Tensor {
+    this.checkInput(x);
+    return x.reshape(this.outputShape(x.shape));
+  }
+
+  async forward(x: Tensor): Promise<Tensor> {
+    return this.forwardSync(x);
+  }
+}
+
+export interface LinearOptions {
+  inFeatures: number;
+  outFeatures: number;
+  /** Add a learned bias (default true). */
+  bias?: boolean;
+  /** Activation fused into the GEMM epilogue (default 'none'). */
+  activation?: ActivationKind | Activation;
+  name?: string;
+}
+
+/** Fully connected: every output is a weighted sum of every input. Weight is [outFeatures, inFeatures]. */
+export class Linear extends Layer {
+  readonly type = 'Linear';
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly activation: Activation;
+  private weightTensor: Tensor;
+  private biasTensor: Tensor | null;
+  private kernels = new Map<string, LinearKernel>();
+
+  constructor(options: LinearOptions) {
+    super(options?.name);
+    const owner = options?.name ? `Linear '${options.name}'` : 'Linear';
+    if (options === null || typeof options !== 'object') throw new ParameterError(`${owner}: options must be an object`);
+    this.inFeatures = positiveInt(options.inFeatures, 'inFeatures', owner);
+    this.outFeatures = positiveInt(options.outFeatures, 'outFeatures', owner);
+    this.activation = toActivation(options.activation, owner);
+    this.weightTensor = uniformInit([this.outFeatures, this.inFeatures], this.inFeatures);
+    this.biasTensor = options.bias === false ? null : uniformInit([this.outFeatures], this.inFeatures);
+  }
+
+  /** [outFeatures, inFeatures]. Writing into weight.data after a forward needs reloadWeights(). */
+  get weight(): Tensor {
+    return this.weightTensor;
+  }
+
+  set weight(value: Tensor) {
+    this.weightTensor = checkParamTensor(value, this.weightTensor.shape, `${this.label}: weight`);
+    this.reloadWeights();
+  }
+
+  get bias(): Tensor | null {
+    return this.biasTensor;
+  }
+
+  set bias(value: Tensor | null) {
+    this.biasTensor = value === null ? null : checkParamTensor(value, [this.outFeatures], `${this.label}: bias`);
+    this.reloadWeights();
+  }
+
+  reloadWeights(): void {
+    this.kernels.clear();
+  }
+
+  override get params(): number {
+    return this.weightTensor.size + (this.biasTensor ? this.biasTensor.size : 0);
+  }
+
+  private batchOf(inputShape: readonly number[]): number {
+    if (inputShape.length !== 2 || inputShape[1] !== this.inFeatures) {
+      const hint = inputShape.length > 2 ? ' (add a Flatten before it)' : '';
+      throw new ShapeError(
+        `${this.label}: expected input of shape N x ${this.inFeatures}, got [${inputShape.join(', ')}]${hint}`,
+      );
+    }
+    return inputShape[0];
+  }
+
+  outputShape(inputShape: readonly number[]): number[] {
+    return [this.batchOf(inputShape), this.outFeatures];
+  }
+
+  override multiplyAdds(inputShape: readonly number[]): number {
+    return this.batchOf(inputShape) * this.inFeatures * this.outFeatures;
+  }
+
+  override nextField(): FieldState | null {
+    return null;
+  }
+
+  forwardSync(x: Tensor): Tensor {
+    return this.forwardFusedSync(x, this.activation);
+  }
+
+  forward(x: Tensor): Promise<Tensor> {
+    return this.forwardFused(x, this.activation);
+  }
+
+  forwardFusedSync(x: Tensor, activation: Activation): Tensor {
+    this.checkInput(x);
+    const batch = this.batchOf(x.shape);
+    const out = new Tensor([batch, this.outFeatures]);
+    this.kernelFor(activeBackend(), activation).runSync(x.data, batch, out.data);
+    return out;
+  }
+
+  async forwardFused(x: Tensor, activation: Activation): Promise<Tensor> {
+    this.checkInput(x);
+    const batch = this.batchOf(x.shape);
+    const out = new Tensor([batch, this.outFeatures]);
+    await this.kernelFor(activeBackend(), activation).run(x.data, batch, out.data);
+    return out;
+  }
+
+  private kernelFor(backend: Backend, activation: Activation): LinearKernel {
+    const key = `${backend.name}/${activationKey(activation)}`;
+    let kernel = this.kernels.get(key);
+    if (!kernel) {
+      kernel = backend.prepareLinear({
+        inFeatures: this.inFeatures,
+        outFeatures: this.outFeatures,
+        weight: this.weightTensor.data,
+        bias: this.biasTensor?.data ?? null,
+        activation,
+      });
+      this.kernels.set(key, kernel);
+    }
+    return kernel;
+  }
+}
