@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// `npm run bench`: every benchmark section, one after another, each in its own process so one
+// section's thread pool or JIT state cannot colour the next. Sections measure side by side
+// inside their own process (native vs pure-JS vs peers) and print medians and ratios.
+// Pass section names to run a subset: `npm run bench -- native models`.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SECTIONS = [
+  { name: 'js', file: 'js-vs-tfjs.mjs', what: 'pure-JS kernels vs TensorFlow.js cpu' },
+  { name: 'native', file: 'native-kernels.mjs', what: 'native kernels vs pure-JS, % of FMA peak, thread scaling' },
+  { name: 'models', file: 'models.mjs', what: 'ResNet-18 and MobileNetV2 vs onnxruntime-node' },
+];
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !SECTIONS.some((s) => s.name === w));
+if (unknown.length) {
+  console.error(`bench: unknown section(s) ${unknown.join(', ')}; choose from ${SECTIONS.map((s) => s.name).join(', ')}`);
+  process.exit(2);
+}
+
+let failed = 0;
+for (const section of SECTIONS) {
+  if (wanted.length && !wanted.includes(section.name)) continue;
+  const file = join(here, section.file);
+  console.log(`\n=== ${section.name}: ${section.what} ===`);
+  if (!existsSync(file)) {
+    console.log(`(skipped: ${section.file} is not there)`);
+    continue;
+  }
+  const result = spawnSync(process.execPath, ['--expose-gc', file], { stdio: 'inherit' });
+  if (result.status !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);
