@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+// Checks that an x86-64 addon runs on any x86-64 CPU: every instruction beyond baseline x86-64
+// (SSE2) must sit in a function whose symbol names its ISA ('avx2'), because the runtime
+// dispatcher only calls those after CPUID says AVX2+FMA are there. Anything else (an inline
+// helper compiled with -mavx2 and merged by the linker, a -march=native leaking into a shared
+// file) would die with SIGILL on an older CPU.
+//
+// It also asserts the AVX2 kernels are really in the binary (ymm FMAs inside 'avx2' symbols),
+// so the check cannot pass on a build that lost them.
+//
+// Usage: node scripts/check-x64-isa.mjs <unstripped.node> [--shipped <stripped.node>]
+// The symbols come from the unstripped build; --shipped asserts the stripped prebuild holds the
+// same machine code (identical .text), so what was checked is what ships.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+// ISA a function may use beyond baseline, by naming convention on its symbol.
+const ISA_TAG = 'avx2';
+
+// Instruction prefixes objdump prints before the mnemonic.
+const PREFIXES = new Set(['rep', 'repz', 'repe', 'repnz', 'repne', 'lock', 'notrack', 'bnd', 'data16', 'addr32', 'cs', 'ds', 'es', 'fs', 'gs', 'ss']);
+
+// VMX/SVM instructions also start with 'v' but are not VEX-encoded; a user-space addon never
+// has them, and they must not be mistaken for AVX (vmaxps, vmovaps... are AVX and stay flagged).
+const NON_VEX_V = new Set(['verr', 'verw', 'vmcall', 'vmclear', 'vmfunc', 'vmlaunch', 'vmptrld', 'vmptrst', 'vmread', 'vmresume', 'vmwrite', 'vmxoff', 'vmxon', 'vmload', 'vmsave', 'vmrun', 'vmmcall']);
+
+// Extensions after SSE2, by mnemonic (AT&T, so an operand-size suffix may follow).
+// tzcnt is left out on purpose: GCC emits `rep bsf` for __builtin_ctz, which objdump shows as
+// tzcnt, and older CPUs run it as bsf with the same result for the non-zero inputs GCC allows.
+const EXTENSIONS = [
+  ['SSE3', /^(addsubp[sd]|hadd[p][sd]|hsubp[sd]|lddqu|movddup|movs[hl]dup|fisttp[slq]?|monitor|mwait)$/],
+  ['SSSE3', /^(pshufb|phadd(w|d|sw)|phsub(w|d|sw)|pmaddubsw|pmulhrsw|psign[bwd]|pabs[bwd]|palignr)$/],
+  ['SSE4.1', /^(blendv?p[sd]|pblendvb|pblendw|dpp[sd]|extractps|insertps|mpsadbw|packusdw|pcmpeqq|pextr[bdq]|pinsr[bdq]|pmax(sb|sd|ud|uw)|pmin(sb|sd|ud|uw)|pmov[sz]x\w+|pmuldq|pmulld|ptest|round[ps][sd]|phminposuw|movntdqa)$/],
+  ['SSE4.2', /^(pcmpgtq|pcmp[ei]str[im]|crc32[bwlq]?)$/],
+  ['POPCNT', /^popcnt[wlq]?$/],
+  ['LZCNT', /^lzcnt[wlq]?$/],
+  ['BMI', /^(andn|bextr|blsi|blsmsk|blsr|bzhi|mulx|pdep|pext|rorx|sarx|shlx|shrx)[lq]?$/],
+  ['MOVBE', /^movbe[wlq]?$/],
+  ['ADX', /^ad[co]x[lq]?$/],
+];
+
+/** The extension an instruction needs beyond baseline x86-64, or null if baseline. */
+export function extensionOf(mnemonic, operands) {
+  if (/%[yz]mm\d/.test(operands)) return 'AVX (ymm/zmm register)';
+  if (/%k[0-7]\b/.test(operands)) return 'AVX-512 (mask register)';
+  if (mnemonic.startsWith('v') && !NON_VEX_V.has(mnemonic)) return 'AVX (VEX-encoded)';
+  for (const [name, pattern] of EXTENSIONS) if (pattern.test(mnemonic)) return name;
+  return null;
+}
+
+/** Splits `objdump -d` output into functions: [{ name, instructions: [{ address, mnemonic, operands }] }]. */
+export function parseDisassembly(text) {
+  const functions = [];
+  let current = null;
+  for (const line of text.split('\n')) {
+    const header = /^[0-9a-f]+ <(.+)>:$/.exec(line);
+    if (header) {
+      current = { name: header[1], instructions: [] };
+      functions.push(current);
+      continue;
+    }
+    const insn = /^\s+([0-9a-f]+):\s+(.*)$/.exec(line);
+    if (!insn || current === null) continue;
+    const tokens = insn[2].replace(/\s+#.*$/, '').trim().split(/\s+/);
+    while (tokens.length > 1 && PREFIXES.has(tokens[0])) tokens.shift();
+    const [mnemonic = '', ...rest] = tokens;
+    if (mnemonic === '' || mnemonic === '(bad)') continue;
+    current.instructions.push({ address: insn[1], mnemonic, operands: rest.join(' ') });
+  }
+  return functions;
+}
+
+/** Applies the rule to parsed functions; returns { violations, taggedKernels }. */
+export function checkFunctions(functions) {
+  const violations = [];
+  const taggedKernels = [];
+  for (const fn of functions) {
+    const tagged = fn.name.toLowerCase().includes(ISA_TAG);
+    if (tagged) {
+      const ymmFma = fn.instructions.some((i) => /^vfn?m(add|sub)\d{3}[ps]s$/.test(i.mnemonic) && i.operands.includes('%ymm'));
+      if (ymmFma) taggedKernels.push(fn.name);
+      continue;
+    }
+    for (const i of fn.instructions) {
+      const extension = extensionOf(i.mnemonic, i.operands);
+      if (extension) violations.push({ fn: fn.name, address: i.address, text: `${i.mnemonic} ${i.operands}`.trim(), extension });
+    }
+  }
+  return { violations, taggedKernels };
+}
+
+function run(tool, args) {
+  return execFileSync(tool, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+}
+
+/** The bytes of a file's .text section (objcopy needs a seekable output, so via a temp file). */
+function textSection(file) {
+  const dir = mkdtempSync(join(tmpdir(), 'check-x64-isa-'));
+  try {
+    const out = join(dir, 'text.bin');
+    execFileSync('objcopy', ['-O', 'binary', '--only-section=.text', file, out]);
+    const bytes = readFileSync(out);
+    if (bytes.length === 0) throw new Error(`${file} has an empty .text section`);
+    return bytes;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function main(argv) {
+  const shippedAt = argv.indexOf('--shipped');
+  const shipped = shippedAt >= 0 ? argv[shippedAt + 1] : undefined;
+  const file = argv.find((a, i) => !a.startsWith('--') && (shippedAt < 0 || i !== shippedAt + 1));
+  if (!file || (shippedAt >= 0 && !shipped)) {
+    console.error('usage: node scripts/check-x64-isa.mjs <unstripped.node> [--shipped <stripped.node>]');
+    return 2;
+  }
+  const header = run('readelf', ['-h', file]);
+  if (!/Machine:\s+Advanced Micro Devices X86-64/.test(header)) {
+    console.error(`check-x64-isa: ${file} is not an x86-64 ELF file`);
+    return 1;
+  }
+  const functions = parseDisassembly(run('objdump', ['-d', '-C', '-w', '--no-show-raw-insn', file]));
+  if (functions.length < 2) {
+    console.error(`check-x64-isa: ${file} has no function symbols; pass the unstripped build (build/Release/*.node before strip)`);
+    return 1;
+  }
+  const { violations, taggedKernels } = checkFunctions(functions);
+  let failed = false;
+  if (violations.length > 0) {
+    failed = true;
+    const byFn = new Map();
+    for (const v of violations) byFn.set(v.fn, [...(byFn.get(v.fn) ?? []), v]);
+    console.error(`check-x64-isa: ${violations.length} instruction(s) beyond baseline x86-64 outside '${ISA_TAG}' symbols, in ${byFn.size} function(s):`);
+    for (const [fn, list] of byFn) {
+      console.error(`  ${fn}: ${list.length} (${[...new Set(list.map((v) => v.extension))].join(', ')}), first at 0x${list[0].address}: ${list[0].text}`);
+    }
+    console.error("  Fix: give the function an 'avx2' name, or keep -mavx2/-mfma (and inline helpers built with them) out of shared sources.");
+  }
+  if (taggedKernels.length === 0) {
+    failed = true;
+    console.error(`check-x64-isa: no '${ISA_TAG}' function with ymm FMA instructions found: the AVX2 kernels are missing from ${file}`);
+  }
+  if (shipped) {
+    if (Buffer.compare(textSection(file), textSection(shipped)) !== 0) {
+      failed = true;
+      console.error(`check-x64-isa: ${shipped} does not hold the same .text as ${file}; the checked binary is not the shipped one`);
+    }
+  }
+  if (failed) return 1;
+  const instructionCount = functions.reduce((n, f) => n + f.instructions.length, 0);
+  console.log(
+    `check-x64-isa: ok: ${functions.length} functions, ${instructionCount} instructions; beyond-baseline code only in ${taggedKernels.length} '${ISA_TAG}' kernel function(s) with ymm FMAs` +
+      (shipped ? `; ${shipped} has the same .text` : ''),
+  );
+  return 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main(process.argv.slice(2));
