@@ -1,0 +1,13 @@
+/** The feature-map visualiser: hand-crafted filters, conv -> ReLU -> pool stages, and pictures of them. */
+export { FILTERS, FILTER_NAMES, resolveFilters, type FilterName, type FilterMatrix, type FilterSpec, type ResolvedFilters } from './filters.js';
+export { convReluPool, type ConvReluPoolOptions, type ConvReluPoolStages } from './pipeline.js';
+export {
+  renderFeatureMaps,
+  composeFeatureMaps,
+  renderStages,
+  composeStages,
+  type FeatureMapOptions,
+  type StageOptions,
+} from './render.js';
+export { type ColourMap, type ValueScale, valueRange, scaleFor, writeColour } from './colormap.js';
+export { type Composition, type Placement } from './compose.js';
