@@ -1,0 +1,7 @@
+/** Every `convnode` command. Adding one is one import and one entry here. */
+import type { Command } from '../command.js';
+import { bench } from './bench.js';
+import { classify } from './classify.js';
+import { summary } from './summary.js';
+
+export const COMMANDS: readonly Command[] = [classify, summary, bench];
