@@ -1,6 +1,172 @@
-// Placeholder until the native addon lands (owned by the native helper, who replaces this file).
-import type { Backend } from './backend.js';
+/**
+ * The native backend: the C++ addon (native/) behind the Backend contract. The binary is found
+ * by node-gyp-build (prebuilds/ first, then build/Release) and loaded once per JS environment.
+ * Every call hands the caller's Float32Arrays straight to C++ (no copies); the addon re-checks
+ * every length and dimension itself and throws a TypeError / RangeError naming the argument.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { BackendError } from '../errors.js';
+import type { ConvGeometry } from '../planner/geometry.js';
+import type {
+  Activation,
+  Backend,
+  ConvKernel,
+  ConvWeights,
+  LinearKernel,
+  LinearWeights,
+  PoolGeometry,
+  PoolKind,
+} from './backend.js';
 
+/** Instruction-set paths the addon can run. */
+export type IsaName = 'avx2' | 'neon' | 'scalar';
+
+interface NativeConv {
+  runSync(input: Float32Array, geometry: ConvGeometry, output: Float32Array, residual: Float32Array | null): void;
+  run(input: Float32Array, geometry: ConvGeometry, output: Float32Array, residual: Float32Array | null): Promise<void>;
+  describe(): { isa: IsaName; depthwise: boolean; packedBytes: number };
+}
+
+interface NativeLinear {
+  runSync(input: Float32Array, batch: number, output: Float32Array): void;
+  run(input: Float32Array, batch: number, output: Float32Array): Promise<void>;
+}
+
+interface NativeActivationOptions {
+  activation: Activation['kind'];
+  alpha?: number;
+}
+
+/** What the .node binary exports (see native/napi/addon.cc). */
+interface NativeAddon {
+  Conv2d: new (
+    weight: Float32Array,
+    bias: Float32Array | null,
+    options: NativeActivationOptions & { inChannels: number; outChannels: number; groups: number; kernelH: number; kernelW: number },
+  ) => NativeConv;
+  Linear: new (
+    weight: Float32Array,
+    bias: Float32Array | null,
+    options: NativeActivationOptions & { inFeatures: number; outFeatures: number },
+  ) => NativeLinear;
+  pool2dSync(input: Float32Array, geometry: PoolGeometry, output: Float32Array): void;
+  pool2d(input: Float32Array, geometry: PoolGeometry, output: Float32Array): Promise<void>;
+  globalPool2dSync(input: Float32Array, kind: PoolKind, planes: number, plane: number, output: Float32Array): void;
+  globalPool2d(input: Float32Array, kind: PoolKind, planes: number, plane: number, output: Float32Array): Promise<void>;
+  getIsa(): IsaName;
+  setIsa(name: string): void;
+  availableIsas(): IsaName[];
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  measurePeakGflops(): number;
+}
+
+/** The package root: this file is lib/backends/native.ts or dist/backends/native.js. */
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+let addon: NativeAddon | Error | undefined;
+let backend: Backend | undefined;
+
+function loadAddon(): NativeAddon | Error {
+  if (addon !== undefined) return addon;
+  try {
+    const require = createRequire(import.meta.url);
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+    addon = nodeGypBuild(PACKAGE_ROOT) as NativeAddon;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    addon = new Error(
+      `could not load the convnode addon from ${PACKAGE_ROOT} (${reason}); build it with \`npm run build:native\``,
+    );
+  }
+  return addon;
+}
+
+function requireAddon(what: string): NativeAddon {
+  const loaded = loadAddon();
+  if (loaded instanceof Error) throw new BackendError(`${what}: ${loaded.message}`);
+  return loaded;
+}
+
+function activationOptions(activation: Activation): NativeActivationOptions {
+  return activation.alpha === undefined ? { activation: activation.kind } : { activation: activation.kind, alpha: activation.alpha };
+}
+
+function makeBackend(native: NativeAddon): Backend {
+  return {
+    name: 'native',
+    prepareConv2d(weights: ConvWeights): ConvKernel {
+      const conv = new native.Conv2d(weights.weight, weights.bias, {
+        inChannels: weights.inChannels,
+        outChannels: weights.outChannels,
+        groups: weights.groups,
+        kernelH: weights.kernelH,
+        kernelW: weights.kernelW,
+        ...activationOptions(weights.activation),
+      });
+      return {
+        runSync: (input, geometry, output, residual) => conv.runSync(input, geometry, output, residual ?? null),
+        // async: argument errors thrown while queueing become rejections, like kernel errors.
+        run: async (input, geometry, output, residual) => conv.run(input, geometry, output, residual ?? null),
+      };
+    },
+    prepareLinear(weights: LinearWeights): LinearKernel {
+      const linear = new native.Linear(weights.weight, weights.bias, {
+        inFeatures: weights.inFeatures,
+        outFeatures: weights.outFeatures,
+        ...activationOptions(weights.activation),
+      });
+      return {
+        runSync: (input, batch, output) => linear.runSync(input, batch, output),
+        run: async (input, batch, output) => linear.run(input, batch, output),
+      };
+    },
+    pool2dSync: (input, geometry, output) => native.pool2dSync(input, geometry, output),
+    pool2d: async (input, geometry, output) => native.pool2d(input, geometry, output),
+    globalPool2dSync: (input, kind, planes, plane, output) => native.globalPool2dSync(input, kind, planes, plane, output),
+    globalPool2d: async (input, kind, planes, plane, output) => native.globalPool2d(input, kind, planes, plane, output),
+  };
+}
+
+/** The native backend, or an Error saying why the binary did not load (never throws). */
 export function loadNativeBackend(): Backend | Error {
-  return new Error('the native addon has not been built');
+  if (backend !== undefined) return backend;
+  const loaded = loadAddon();
+  if (loaded instanceof Error) return loaded;
+  backend = makeBackend(loaded);
+  return backend;
+}
+
+/** The instruction-set path new layers are prepared for (prepared layers keep theirs). */
+export function getIsa(): IsaName {
+  return requireAddon('getIsa').getIsa();
+}
+
+/**
+ * Forces an instruction-set path for layers prepared from now on (tests use it to cover every
+ * path on one machine; CONVNODE_ISA does the same at load). Throws when the CPU lacks it.
+ */
+export function setIsa(name: IsaName): void {
+  requireAddon('setIsa').setIsa(name);
+}
+
+/** The paths this CPU and build can run, e.g. ['scalar', 'avx2']. */
+export function availableIsas(): IsaName[] {
+  return requireAddon('availableIsas').availableIsas();
+}
+
+/** Threads the native kernels use (process-wide; default: os.availableParallelism()). */
+export function setNumThreads(n: number): void {
+  requireAddon('setNumThreads').setNumThreads(n);
+}
+
+export function getNumThreads(): number {
+  return requireAddon('getNumThreads').getNumThreads();
+}
+
+/** Single-thread FMA throughput of this CPU's best path in GFLOP/s (a ~0.2 s probe, for benchmarks). */
+export function measurePeakGflops(): number {
+  return requireAddon('measurePeakGflops').measurePeakGflops();
 }

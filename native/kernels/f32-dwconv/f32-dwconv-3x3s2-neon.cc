@@ -1,0 +1,6 @@
+// 3x3 stride 2 depthwise, NEON (arm64 only).
+#include "dwconv-3x3-neon.inc"
+
+namespace convnode {
+void f32_dwconv_3x3s2__neon(const DwconvPlane& plane) { dwconv_3x3_neon<2>(plane); }
+}  // namespace convnode

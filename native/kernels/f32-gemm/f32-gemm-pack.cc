@@ -1,0 +1,38 @@
+// Panel packing for the micro-kernels (BLIS layout): A in MR-row panels, B in NR-column panels,
+// both k-major so a micro-kernel streams them with unit stride.
+#include <cstring>
+
+#include "gemm.h"
+
+namespace convnode {
+
+void f32_gemm_pack_a(size_t mr_tile, size_t m, size_t k0, size_t kc, const float* src, size_t lda, float* dst) {
+  for (size_t m0 = 0; m0 < m; m0 += mr_tile) {
+    const size_t rows = m - m0 < mr_tile ? m - m0 : mr_tile;
+    for (size_t k = 0; k < kc; k++) {
+      for (size_t i = 0; i < mr_tile; i++) {
+        dst[k * mr_tile + i] = i < rows ? src[(m0 + i) * lda + k0 + k] : 0.0f;
+      }
+    }
+    dst += mr_tile * kc;
+  }
+}
+
+void f32_gemm_pack_b(size_t nr_tile, size_t kc, size_t nc, const float* src, size_t k_stride, size_t n_stride,
+                     float* dst) {
+  for (size_t n0 = 0; n0 < nc; n0 += nr_tile) {
+    const size_t cols = nc - n0 < nr_tile ? nc - n0 : nr_tile;
+    for (size_t k = 0; k < kc; k++) {
+      const float* row = src + k * k_stride + n0 * n_stride;
+      float* out = dst + k * nr_tile;
+      if (n_stride == 1 && cols == nr_tile) {
+        std::memcpy(out, row, nr_tile * sizeof(float));
+        continue;
+      }
+      for (size_t j = 0; j < nr_tile; j++) out[j] = j < cols ? row[j * n_stride] : 0.0f;
+    }
+    dst += nr_tile * kc;
+  }
+}
+
+}  // namespace convnode

@@ -1,0 +1,33 @@
+// Packed GEMM micro-kernels: C[MR x NR] (+)= A_panel[kc x MR] * B_panel[kc x NR], then the fused
+// epilogue. A (the conv weights) is packed once, MR rows interleaved per k; B (im2col pixels) is
+// either packed into NR-wide panels or read in place with row stride ldb (1x1 convs).
+#pragma once
+#include <cstddef>
+
+#include "../epilogue.h"
+
+namespace convnode {
+
+// mr <= MR and nr <= NR say how much of the tile is stored; A is always zero-padded to MR rows and
+// B always has NR readable columns. accumulate: add into what C holds (a later K block).
+// epilogue: null for all but the last K block.
+using GemmMicrokernel = void (*)(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb,
+                                 float* c, size_t ldc, bool accumulate, const Epilogue* epilogue);
+
+void f32_gemm_4x8__scalar(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
+                          size_t ldc, bool accumulate, const Epilogue* epilogue);
+void f32_gemm_6x16__avx2(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
+                         size_t ldc, bool accumulate, const Epilogue* epilogue);
+void f32_gemm_8x8__neon(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
+                        size_t ldc, bool accumulate, const Epilogue* epilogue);
+
+// Packs rows [0, m) x columns [k0, k0 + kc) of a row-major matrix (row stride lda) into MR-row
+// panels, zero-filling the rows past m. dst holds ceil(m / MR) * MR * kc floats.
+void f32_gemm_pack_a(size_t mr_tile, size_t m, size_t k0, size_t kc, const float* src, size_t lda, float* dst);
+
+// Packs B[k][n] = src[k * k_stride + n * n_stride] for k in [0, kc), n in [0, nc) into NR-wide
+// panels (panel p holds kc x NR floats), zero-filling columns past nc.
+void f32_gemm_pack_b(size_t nr_tile, size_t kc, size_t nc, const float* src, size_t k_stride, size_t n_stride,
+                     float* dst);
+
+}  // namespace convnode

@@ -1,0 +1,87 @@
+// Addon entry point. Context-aware (Napi::Addon keeps per-environment state in instance data), so
+// it loads in the main thread and in any number of worker_threads. Exports:
+//   Conv2d, Linear                       prepared ops (classes)
+//   pool2dSync/pool2d, globalPool2dSync/globalPool2d
+//   getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops
+#include <napi.h>
+
+#include <initializer_list>
+#include <string>
+
+#include "../runtime/dispatch.h"
+#include "../runtime/thread_pool.h"
+#include "arguments.h"
+#include "conv_object.h"
+#include "linear_object.h"
+#include "pool_functions.h"
+
+namespace convnode {
+
+class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
+ public:
+  ConvnodeAddon(Napi::Env env, Napi::Object exports) {
+    const std::string error = init_dispatch_from_env();
+    if (!error.empty()) throw Napi::Error::New(env, error);
+    DefineAddon(exports, {
+                             InstanceValue("Conv2d", ConvObject::define(env)),
+                             InstanceValue("Linear", LinearObject::define(env)),
+                             InstanceMethod("pool2dSync", &ConvnodeAddon::pool_sync),
+                             InstanceMethod("pool2d", &ConvnodeAddon::pool),
+                             InstanceMethod("globalPool2dSync", &ConvnodeAddon::global_sync),
+                             InstanceMethod("globalPool2d", &ConvnodeAddon::global),
+                             InstanceMethod("getIsa", &ConvnodeAddon::get_isa),
+                             InstanceMethod("setIsa", &ConvnodeAddon::set_isa),
+                             InstanceMethod("availableIsas", &ConvnodeAddon::available_isas),
+                             InstanceMethod("setNumThreads", &ConvnodeAddon::set_num_threads),
+                             InstanceMethod("getNumThreads", &ConvnodeAddon::get_num_threads),
+                             InstanceMethod("measurePeakGflops", &ConvnodeAddon::measure_peak_gflops),
+                         });
+  }
+
+ private:
+  Napi::Value pool_sync(const Napi::CallbackInfo& info) { return pool2d_sync(info); }
+  Napi::Value pool(const Napi::CallbackInfo& info) { return pool2d_async(info); }
+  Napi::Value global_sync(const Napi::CallbackInfo& info) { return global_pool2d_sync(info); }
+  Napi::Value global(const Napi::CallbackInfo& info) { return global_pool2d_async(info); }
+
+  Napi::Value get_isa(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), isa_name(active_config().isa));
+  }
+
+  Napi::Value set_isa(const Napi::CallbackInfo& info) {
+    if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "setIsa: name must be a string");
+    const std::string error = set_active_isa(info[0].As<Napi::String>().Utf8Value().c_str());
+    if (!error.empty()) throw Napi::RangeError::New(info.Env(), "setIsa: " + error);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value available_isas(const Napi::CallbackInfo& info) {
+    Napi::Array list = Napi::Array::New(info.Env());
+    uint32_t i = 0;
+    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Neon}) {
+      if (config_for(isa) != nullptr) list.Set(i++, isa_name(isa));
+    }
+    return list;
+  }
+
+  Napi::Value set_num_threads(const Napi::CallbackInfo& info) {
+    const size_t n = translate_errors(info.Env(), [&] { return size_value(info[0], "setNumThreads: n"); });
+    if (n < 1 || n > 1024) throw Napi::RangeError::New(info.Env(), "setNumThreads: n must be between 1 and 1024");
+    ThreadPool::instance().set_threads(n);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value get_num_threads(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(ThreadPool::instance().threads()));
+  }
+
+  // The best ISA's single-thread FMA throughput, whatever path is active.
+  Napi::Value measure_peak_gflops(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), config_for(best_isa())->fma_probe_gflops());
+  }
+};
+
+}  // namespace convnode
+
+using convnode::ConvnodeAddon;
+NODE_API_ADDON(ConvnodeAddon)

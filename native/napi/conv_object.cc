@@ -1,0 +1,90 @@
+#include "conv_object.h"
+
+#include "arguments.h"
+#include "async_job.h"
+
+namespace convnode {
+
+struct ConvObject::Call {
+  ConvRun geometry;
+  FloatArray input, output, residual;
+};
+
+Napi::Function ConvObject::define(Napi::Env env) {
+  return DefineClass(env, "Conv2d",
+                     {InstanceMethod("runSync", &ConvObject::run_sync), InstanceMethod("run", &ConvObject::run),
+                      InstanceMethod("describe", &ConvObject::describe)});
+}
+
+// new Conv2d(weight, bias | null, {inChannels, outChannels, groups, kernelH, kernelW, activation, alpha})
+ConvObject::ConvObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ConvObject>(info) {
+  Napi::Env env = info.Env();
+  translate_errors(env, [&] {
+    const FloatArray weight = float_array_arg(info, 0, "weight");
+    const FloatArray bias = float_array_arg(info, 1, "bias", true);
+    const Napi::Object options = object_arg(info, 2, "options");
+    ConvParams params;
+    params.in_channels = size_property(options, "inChannels", "options");
+    params.out_channels = size_property(options, "outChannels", "options");
+    params.groups = size_property(options, "groups", "options");
+    params.kernel_h = size_property(options, "kernelH", "options");
+    params.kernel_w = size_property(options, "kernelW", "options");
+    params.activation = activation_from(options);
+    conv_ = std::make_shared<const Conv2d>(params, weight.data, weight.length, bias.data, bias.length, active_config());
+  });
+  external_bytes_ = static_cast<int64_t>(conv_->packed_bytes());
+  Napi::MemoryManagement::AdjustExternalMemory(env, external_bytes_);
+}
+
+ConvObject::~ConvObject() {
+  // Runs in the GC finalizer; in-flight runs keep their own shared_ptr to the packed weights.
+  Napi::MemoryManagement::AdjustExternalMemory(Env(), -external_bytes_);
+}
+
+// (input, geometry, output, residual?)
+ConvObject::Call ConvObject::parse_call(const Napi::CallbackInfo& info) const {
+  return translate_errors(info.Env(), [&] {
+    Call call;
+    call.input = float_array_arg(info, 0, "input");
+    const Napi::Object g = object_arg(info, 1, "geometry");
+    call.output = float_array_arg(info, 2, "output");
+    call.residual = float_array_arg(info, 3, "residual", true);
+    ConvRun& r = call.geometry;
+    r.batch = size_property(g, "batch", "geometry");
+    r.in_channels = size_property(g, "inChannels", "geometry");
+    r.out_channels = size_property(g, "outChannels", "geometry");
+    r.groups = size_property(g, "groups", "geometry");
+    r.window = window_from(g);
+    conv_->check(r, call.input.length, call.output.length, !call.residual.value.IsNull() && !call.residual.value.IsUndefined(),
+                 call.residual.length);
+    return call;
+  });
+}
+
+Napi::Value ConvObject::run_sync(const Napi::CallbackInfo& info) {
+  const Call call = parse_call(info);
+  conv_->run(call.geometry, call.input.data, call.output.data, call.residual.data);
+  return info.Env().Undefined();
+}
+
+Napi::Value ConvObject::run(const Napi::CallbackInfo& info) {
+  const Call call = parse_call(info);
+  std::shared_ptr<const Conv2d> conv = conv_;
+  return AsyncJob::start(
+      info.Env(),
+      [conv, call_geometry = call.geometry, in = call.input.data, out = call.output.data, res = call.residual.data] {
+        conv->run(call_geometry, in, out, res);
+      },
+      {call.input.value, call.output.value, call.residual.value, info.This()});
+}
+
+Napi::Value ConvObject::describe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("isa", isa_name(conv_->isa()));
+  o.Set("depthwise", conv_->depthwise());
+  o.Set("packedBytes", static_cast<double>(conv_->packed_bytes()));
+  return o;
+}
+
+}  // namespace convnode

@@ -1,0 +1,56 @@
+#include "linear_object.h"
+
+#include "arguments.h"
+#include "async_job.h"
+
+namespace convnode {
+
+Napi::Function LinearObject::define(Napi::Env env) {
+  return DefineClass(env, "Linear",
+                     {InstanceMethod("runSync", &LinearObject::run_sync), InstanceMethod("run", &LinearObject::run)});
+}
+
+// new Linear(weight, bias | null, {inFeatures, outFeatures, activation, alpha})
+LinearObject::LinearObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LinearObject>(info) {
+  Napi::Env env = info.Env();
+  translate_errors(env, [&] {
+    const FloatArray weight = float_array_arg(info, 0, "weight");
+    const FloatArray bias = float_array_arg(info, 1, "bias", true);
+    const Napi::Object options = object_arg(info, 2, "options");
+    const size_t in_features = size_property(options, "inFeatures", "options");
+    const size_t out_features = size_property(options, "outFeatures", "options");
+    linear_ = std::make_shared<const Linear>(in_features, out_features, weight.data, weight.length, bias.data,
+                                             bias.length, activation_from(options), active_config());
+  });
+  external_bytes_ = static_cast<int64_t>(linear_->packed_bytes());
+  Napi::MemoryManagement::AdjustExternalMemory(env, external_bytes_);
+}
+
+LinearObject::~LinearObject() { Napi::MemoryManagement::AdjustExternalMemory(Env(), -external_bytes_); }
+
+// (input, batch, output)
+Napi::Value LinearObject::run_sync(const Napi::CallbackInfo& info) {
+  translate_errors(info.Env(), [&] {
+    const FloatArray input = float_array_arg(info, 0, "input");
+    const size_t batch = size_value(info[1], "batch");
+    const FloatArray output = float_array_arg(info, 2, "output");
+    linear_->check(batch, input.length, output.length);
+    linear_->run(batch, input.data, output.data);
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value LinearObject::run(const Napi::CallbackInfo& info) {
+  return translate_errors(info.Env(), [&] {
+    const FloatArray input = float_array_arg(info, 0, "input");
+    const size_t batch = size_value(info[1], "batch");
+    const FloatArray output = float_array_arg(info, 2, "output");
+    linear_->check(batch, input.length, output.length);
+    std::shared_ptr<const Linear> linear = linear_;
+    return AsyncJob::start(
+        info.Env(), [linear, batch, in = input.data, out = output.data] { linear->run(batch, in, out); },
+        {input.value, output.value, info.This()});
+  });
+}
+
+}  // namespace convnode

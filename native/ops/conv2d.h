@@ -1,0 +1,57 @@
+// A prepared 2-D convolution: weights checked and packed once for the kernel table active at
+// preparation, then run (const, so concurrent runs are safe) over batched NCHW tensors.
+// groups == inChannels > 1 (depthwise, any channel multiplier) runs the direct dwconv kernels;
+// everything else is im2col + packed GEMM, with no im2col at all for 1x1 stride-1 unpadded convs.
+#pragma once
+#include <cstddef>
+#include <vector>
+
+#include "../kernels/epilogue.h"
+#include "../runtime/dispatch.h"
+#include "window.h"
+
+namespace convnode {
+
+struct ConvParams {
+  size_t in_channels, out_channels, groups;
+  size_t kernel_h, kernel_w;
+  Activation activation;
+};
+
+struct ConvRun {
+  size_t batch, in_channels, out_channels, groups;
+  Window window;
+};
+
+class Conv2d {
+ public:
+  // Throws ArgumentError for inconsistent parameters or weight / bias lengths.
+  Conv2d(const ConvParams& params, const float* weight, size_t weight_length, const float* bias, size_t bias_length,
+         const KernelConfig& config);
+
+  // Checks a run's geometry against this conv and the arrays' lengths (residual_length is ignored
+  // without a residual). Throws ArgumentError naming the argument.
+  void check(const ConvRun& run, size_t input_length, size_t output_length, bool has_residual,
+             size_t residual_length) const;
+
+  // Assumes check() passed. Uses the process thread pool.
+  void run(const ConvRun& run, const float* input, float* output, const float* residual) const;
+
+  size_t packed_bytes() const { return (packed_.size() + bias_.size()) * sizeof(float); }
+  bool depthwise() const { return depthwise_; }
+  Isa isa() const { return config_->isa; }
+
+ private:
+  void run_gemm(const ConvRun& run, const float* input, float* output, const float* residual) const;
+  void run_depthwise(const ConvRun& run, const float* input, float* output, const float* residual) const;
+
+  ConvParams params_;
+  const KernelConfig* config_;
+  bool depthwise_;
+  size_t group_k_;             // (inChannels / groups) * KH * KW
+  size_t group_packed_size_;   // floats of packed A per group
+  std::vector<float> packed_;  // packed A per group (GEMM), or the plain filters (depthwise)
+  std::vector<float> bias_;    // empty when there is no bias
+};
+
+}  // namespace convnode

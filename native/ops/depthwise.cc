@@ -1,0 +1,55 @@
+// The depthwise half of Conv2d: output channel c filters input channel c / multiplier with its
+// own KH x KW filter. Tasks are (image, channel, row band) so a batch of one with few channels
+// still spreads over every thread.
+#include <algorithm>
+
+#include "../runtime/thread_pool.h"
+#include "conv2d.h"
+
+namespace convnode {
+
+void Conv2d::run_depthwise(const ConvRun& r, const float* input, float* output, const float* residual) const {
+  const Window& w = r.window;
+  const size_t multiplier = params_.out_channels / params_.in_channels;
+  const size_t planes = r.batch * params_.out_channels;
+  const size_t threads = ThreadPool::instance().threads();
+  const size_t bands = std::min(w.out_h, std::max<size_t>(1, (2 * threads + planes - 1) / planes));
+  const size_t band_rows = (w.out_h + bands - 1) / bands;
+  const bool three = w.kernel_h == 3 && w.kernel_w == 3 && w.dilation_h == 1 && w.dilation_w == 1;
+  DwconvKernel kernel = config_->dwconv_general;
+  if (three && w.stride_h == 1 && w.stride_w == 1) kernel = config_->dwconv_3x3s1;
+  if (three && w.stride_h == 2 && w.stride_w == 2) kernel = config_->dwconv_3x3s2;
+  const size_t in_plane = w.in_h * w.in_w;
+  const size_t out_plane = w.out_h * w.out_w;
+  const size_t taps = w.kernel_h * w.kernel_w;
+  ThreadPool::instance().parallel_for(planes * bands, [&](size_t task) {
+    const size_t plane = task / bands;
+    const size_t band = task % bands;
+    const size_t n = plane / params_.out_channels;
+    const size_t c = plane % params_.out_channels;
+    DwconvPlane p;
+    p.input = input + (n * params_.in_channels + c / multiplier) * in_plane;
+    p.in_h = w.in_h;
+    p.in_w = w.in_w;
+    p.weights = packed_.data() + c * taps;
+    p.bias = bias_.empty() ? 0.0f : bias_[c];
+    p.output = output + plane * out_plane;
+    p.out_h = w.out_h;
+    p.out_w = w.out_w;
+    p.row_begin = band * band_rows;
+    p.row_end = std::min(w.out_h, p.row_begin + band_rows);
+    p.kernel_h = w.kernel_h;
+    p.kernel_w = w.kernel_w;
+    p.stride_h = w.stride_h;
+    p.stride_w = w.stride_w;
+    p.dilation_h = w.dilation_h;
+    p.dilation_w = w.dilation_w;
+    p.pad_top = w.pad_top;
+    p.pad_left = w.pad_left;
+    p.residual = residual != nullptr ? residual + plane * out_plane : nullptr;
+    p.activation = params_.activation;
+    if (p.row_begin < p.row_end) kernel(p);
+  });
+}
+
+}  // namespace convnode

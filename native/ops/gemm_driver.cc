@@ -1,0 +1,106 @@
+#include "gemm_driver.h"
+
+#include <algorithm>
+
+#include "../kernels/f32-gemm/gemm.h"
+#include "../runtime/scratch.h"
+
+namespace convnode {
+
+namespace {
+
+size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
+size_t div_up(size_t v, size_t m) { return (v + m - 1) / m; }
+
+}  // namespace
+
+size_t packed_a_size(const GemmConfig& cfg, size_t m, size_t k) { return round_up(m, cfg.mr) * k; }
+
+void pack_a(const GemmConfig& cfg, size_t m, size_t k, const float* src, float* dst) {
+  const KBlocks blocks(k, cfg.kc_max);
+  const size_t m_padded = round_up(m, cfg.mr);
+  for (size_t k0 = 0; k0 < k; k0 += blocks.step) {
+    const size_t kc = std::min(blocks.step, k - k0);
+    f32_gemm_pack_a(cfg.mr, m, k0, kc, src, k, dst + m_padded * k0);
+  }
+}
+
+void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) {
+  const GemmConfig& cfg = *g.cfg;
+  const KBlocks blocks(g.k, cfg.kc_max);
+  const size_t m_padded = round_up(g.m, cfg.mr);
+  float* packed_b = nullptr;
+  if (g.b.direct == nullptr) packed_b = scratch_floats(ScratchSlot::PackedB, blocks.step * round_up(cfg.nc, cfg.nr));
+  for (size_t nb = n0; nb < n1; nb += cfg.nc) {
+    const size_t nc = std::min(cfg.nc, n1 - nb);
+    for (size_t k0 = 0; k0 < g.k; k0 += blocks.step) {
+      const size_t kc = std::min(blocks.step, g.k - k0);
+      const bool last = k0 + kc == g.k;
+      if (g.b.im2col != nullptr) {
+        f32_im2col_pack(cfg.nr, *g.b.im2col, g.b.im2col_input, k0, kc, nb, nc, packed_b);
+      } else if (g.b.strided != nullptr) {
+        f32_gemm_pack_b(cfg.nr, kc, nc, g.b.strided + k0 * g.b.k_stride + nb * g.b.n_stride, g.b.k_stride,
+                        g.b.n_stride, packed_b);
+      }
+      const float* a_block = g.packed_a + m_padded * k0;
+      for (size_t j = 0; j < nc; j += cfg.nr) {
+        const size_t nr = std::min(cfg.nr, nc - j);
+        const float* b;
+        size_t ldb = cfg.nr;
+        if (g.b.direct != nullptr) {
+          const float* src = g.b.direct + k0 * g.b.ld + nb + j;
+          if (nr == cfg.nr) {
+            b = src;
+            ldb = g.b.ld;
+          } else {  // the ragged last panel: pad it so the kernel may read NR columns
+            float* edge = scratch_floats(ScratchSlot::PackedB, kc * cfg.nr);
+            f32_gemm_pack_b(cfg.nr, kc, nr, src, g.b.ld, 1, edge);
+            b = edge;
+          }
+        } else {
+          b = packed_b + (j / cfg.nr) * kc * cfg.nr;
+        }
+        for (size_t m = m0; m < m1; m += cfg.mr) {
+          const size_t mr = std::min(cfg.mr, m1 - m);
+          const size_t col = nb + j;
+          Epilogue ep;
+          if (last) {
+            ep.activation = g.epilogue.activation;
+            ep.bias = g.epilogue.bias != nullptr ? g.epilogue.bias + m : nullptr;
+            ep.residual_stride = g.epilogue.residual_stride;
+            ep.residual = g.epilogue.residual != nullptr
+                              ? g.epilogue.residual + m * g.epilogue.residual_stride + col
+                              : nullptr;
+          }
+          cfg.kernel(mr, nr, kc, a_block + (m / cfg.mr) * cfg.mr * kc, b, ldb, g.c + m * g.ldc + col, g.ldc, k0 > 0,
+                     last ? &ep : nullptr);
+        }
+      }
+    }
+  }
+}
+
+GemmSplit split_gemm(const GemmConfig& cfg, size_t independent, size_t m, size_t n, size_t threads) {
+  GemmSplit s;
+  const size_t n_tiles = div_up(n, cfg.nr);
+  size_t chunk_tiles = std::max<size_t>(1, cfg.nc / cfg.nr);
+  size_t chunks = div_up(n_tiles, chunk_tiles);
+  // Aim for at least two tasks per thread so a batch of one keeps every thread busy.
+  const size_t wanted = 2 * threads;
+  if (independent * chunks < wanted) {
+    chunks = std::min(n_tiles, div_up(wanted, independent));
+    chunk_tiles = div_up(n_tiles, chunks);
+    chunks = div_up(n_tiles, chunk_tiles);
+  }
+  s.n_chunk = chunk_tiles * cfg.nr;
+  s.n_chunks = chunks;
+  const size_t m_panels = div_up(m, cfg.mr);
+  size_t m_chunks = 1;
+  if (independent * chunks < wanted) m_chunks = std::min(m_panels, div_up(wanted, independent * chunks));
+  const size_t panels_per_chunk = div_up(m_panels, m_chunks);
+  s.m_chunk = panels_per_chunk * cfg.mr;
+  s.m_chunks = div_up(m_panels, panels_per_chunk);
+  return s;
+}
+
+}  // namespace convnode

@@ -1,0 +1,61 @@
+// Drives a micro-kernel over one block of C = A * B (BLIS loop order): for each pixel block of
+// nc columns, for each K block, pack B once, then sweep NR-wide B micro-panels (kept in L1)
+// against every MR-row A panel of the block (streamed from L2). The epilogue runs with the last
+// K block, so each C tile is finished while it is still in cache.
+#pragma once
+#include <cstddef>
+
+#include "../kernels/epilogue.h"
+#include "../kernels/f32-im2col/im2col.h"
+#include "../runtime/dispatch.h"
+
+namespace convnode {
+
+// How K is cut into blocks; A is packed with the same cuts.
+struct KBlocks {
+  size_t k, step;
+  explicit KBlocks(size_t k_total, size_t kc_max)
+      : k(k_total), step((k_total + ((k_total + kc_max - 1) / kc_max) - 1) / ((k_total + kc_max - 1) / kc_max)) {}
+  size_t count() const { return (k + step - 1) / step; }
+};
+
+// Packs a row-major M x K matrix (rows are output channels) into the MR-panel, K-blocked layout
+// gemm_block reads. dst holds packed_a_size floats.
+size_t packed_a_size(const GemmConfig& cfg, size_t m, size_t k);
+void pack_a(const GemmConfig& cfg, size_t m, size_t k, const float* src, float* dst);
+
+// Where B comes from. Exactly one form is used:
+//  direct:  B[k][n] = direct[k * ld + n]          (1x1 stride-1 convs: the input itself)
+//  im2col:  B = im2col(input) with the shape       (every other conv)
+//  strided: B[k][n] = strided[k * k_stride + n * n_stride]  (Linear: x transposed)
+struct BSource {
+  const float* direct = nullptr;
+  size_t ld = 0;
+  const Im2colShape* im2col = nullptr;
+  const float* im2col_input = nullptr;
+  const float* strided = nullptr;
+  size_t k_stride = 0, n_stride = 0;
+};
+
+struct GemmBlock {
+  const GemmConfig* cfg;
+  size_t m, k, n;         // full problem (one group of one image)
+  const float* packed_a;  // from pack_a
+  BSource b;
+  float* c;  // row-major M x N, row stride ldc
+  size_t ldc;
+  Epilogue epilogue;  // bias indexed by row, residual laid out like c
+};
+
+// Computes rows [m0, m1) (m0 a multiple of MR) and columns [n0, n1) of C.
+void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1);
+
+// How a problem of batch x groups independent GEMMs is split into pool tasks.
+struct GemmSplit {
+  size_t n_chunk, n_chunks;  // pixel columns per task, multiple of NR
+  size_t m_chunk, m_chunks;  // rows per task, multiple of MR
+  size_t tasks(size_t independent) const { return independent * n_chunks * m_chunks; }
+};
+GemmSplit split_gemm(const GemmConfig& cfg, size_t independent, size_t m, size_t n, size_t threads);
+
+}  // namespace convnode

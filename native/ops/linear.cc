@@ -1,0 +1,63 @@
+#include "linear.h"
+
+#include <algorithm>
+#include <string>
+
+#include "../runtime/thread_pool.h"
+#include "argument_error.h"
+#include "gemm_driver.h"
+
+namespace convnode {
+
+Linear::Linear(size_t in_features, size_t out_features, const float* weight, size_t weight_length, const float* bias,
+               size_t bias_length, Activation activation, const KernelConfig& config)
+    : in_features_(in_features), out_features_(out_features), activation_(activation), config_(&config) {
+  if (in_features < 1 || out_features < 1) range_error("inFeatures and outFeatures must be at least 1");
+  expect_length("weight", weight_length, checked_product({out_features, in_features}, "weight"),
+                "[outFeatures, inFeatures] = " + std::to_string(out_features) + "x" + std::to_string(in_features));
+  if (bias != nullptr) {
+    expect_length("bias", bias_length, out_features, "outFeatures " + std::to_string(out_features));
+    bias_.assign(bias, bias + bias_length);
+  }
+  packed_.resize(packed_a_size(config.gemm, out_features, in_features));
+  pack_a(config.gemm, out_features, in_features, weight, packed_.data());
+}
+
+void Linear::check(size_t batch, size_t input_length, size_t output_length) const {
+  if (batch < 1) range_error("batch must be at least 1, got " + std::to_string(batch));
+  expect_length("input", input_length, checked_product({batch, in_features_}, "input"),
+                "batch x inFeatures = " + std::to_string(batch) + "x" + std::to_string(in_features_));
+  expect_length("output", output_length, checked_product({batch, out_features_}, "output"),
+                "batch x outFeatures = " + std::to_string(batch) + "x" + std::to_string(out_features_));
+}
+
+void Linear::run(size_t batch, const float* input, float* output) const {
+  std::vector<float> transposed(out_features_ * batch);
+  const GemmConfig& cfg = config_->gemm;
+  const GemmSplit split = split_gemm(cfg, 1, out_features_, batch, ThreadPool::instance().threads());
+  GemmBlock block;
+  block.cfg = &cfg;
+  block.m = out_features_;
+  block.k = in_features_;
+  block.n = batch;
+  block.packed_a = packed_.data();
+  block.b.strided = input;  // B[k][n] = x[n][k]
+  block.b.k_stride = 1;
+  block.b.n_stride = in_features_;
+  block.c = transposed.data();
+  block.ldc = batch;
+  block.epilogue.activation = activation_;
+  block.epilogue.bias = bias_.empty() ? nullptr : bias_.data();
+  ThreadPool::instance().parallel_for(split.tasks(1), [&](size_t task) {
+    const size_t m0 = (task % split.m_chunks) * split.m_chunk;
+    const size_t n0 = (task / split.m_chunks) * split.n_chunk;
+    const size_t m1 = std::min(out_features_, m0 + split.m_chunk);
+    const size_t n1 = std::min(batch, n0 + split.n_chunk);
+    if (m0 < m1 && n0 < n1) gemm_block(block, m0, m1, n0, n1);
+  });
+  for (size_t n = 0; n < batch; n++) {
+    for (size_t m = 0; m < out_features_; m++) output[n * out_features_ + m] = transposed[m * batch + n];
+  }
+}
+
+}  // namespace convnode

@@ -1,0 +1,82 @@
+#include "pool.h"
+
+#include <algorithm>
+#include <string>
+
+#include "../runtime/thread_pool.h"
+#include "argument_error.h"
+
+namespace convnode {
+
+void check_pool(const PoolRun& r, size_t input_length, size_t output_length) {
+  if (r.batch < 1) range_error("geometry.batch must be at least 1, got " + std::to_string(r.batch));
+  if (r.channels < 1) range_error("geometry.channels must be at least 1, got " + std::to_string(r.channels));
+  check_window(r.window, "geometry", true);
+  const Window& w = r.window;
+  // A pad at least as wide as the window would leave windows with no input cell at all.
+  if (w.pad_top >= w.kernel_h * w.dilation_h || w.pad_bottom >= w.kernel_h * w.dilation_h ||
+      w.pad_left >= w.kernel_w * w.dilation_w || w.pad_right >= w.kernel_w * w.dilation_w) {
+    range_error("geometry.pads must each be smaller than the pooling window (kernel " + std::to_string(w.kernel_h) +
+                "x" + std::to_string(w.kernel_w) + ")");
+  }
+  expect_length("input", input_length, checked_product({r.batch, r.channels, w.in_h, w.in_w}, "input"),
+                "N x C x H x W = " + format_nchw(r.batch, r.channels, w.in_h, w.in_w));
+  expect_length("output", output_length, checked_product({r.batch, r.channels, w.out_h, w.out_w}, "output"),
+                "N x C x outH x outW = " + format_nchw(r.batch, r.channels, w.out_h, w.out_w));
+}
+
+void run_pool(const KernelConfig& config, const PoolRun& r, const float* input, float* output) {
+  const Window& w = r.window;
+  PoolKernel kernel = r.kind == PoolKind::Max ? config.maxpool_general : config.avgpool_general;
+  const bool three_by_two = w.kernel_h == 3 && w.kernel_w == 3 && w.stride_h == 2 && w.stride_w == 2 &&
+                            w.dilation_h == 1 && w.dilation_w == 1;
+  if (r.kind == PoolKind::Max && three_by_two && config.maxpool_3x3s2 != nullptr) kernel = config.maxpool_3x3s2;
+  const size_t in_plane = w.in_h * w.in_w;
+  const size_t out_plane = w.out_h * w.out_w;
+  ThreadPool::instance().parallel_for(r.batch * r.channels, [&](size_t plane) {
+    PoolPlane p;
+    p.input = input + plane * in_plane;
+    p.in_h = w.in_h;
+    p.in_w = w.in_w;
+    p.output = output + plane * out_plane;
+    p.out_h = w.out_h;
+    p.out_w = w.out_w;
+    p.kernel_h = w.kernel_h;
+    p.kernel_w = w.kernel_w;
+    p.stride_h = w.stride_h;
+    p.stride_w = w.stride_w;
+    p.dilation_h = w.dilation_h;
+    p.dilation_w = w.dilation_w;
+    p.pad_top = w.pad_top;
+    p.pad_left = w.pad_left;
+    p.pad_bottom = w.pad_bottom;
+    p.pad_right = w.pad_right;
+    p.count_include_pad = r.count_include_pad;
+    kernel(p);
+  });
+}
+
+void check_global_pool(size_t planes, size_t plane, size_t input_length, size_t output_length) {
+  if (planes < 1) range_error("planes must be at least 1, got " + std::to_string(planes));
+  if (plane < 1) range_error("plane must be at least 1, got " + std::to_string(plane));
+  expect_length("input", input_length, checked_product({planes, plane}, "input"),
+                "planes x plane = " + std::to_string(planes) + "x" + std::to_string(plane));
+  expect_length("output", output_length, planes, "planes = " + std::to_string(planes));
+}
+
+void run_global_pool(PoolKind kind, size_t planes, size_t plane, const float* input, float* output) {
+  const size_t tasks = std::min<size_t>(planes, 4 * ThreadPool::instance().threads());
+  const size_t per_task = (planes + tasks - 1) / tasks;
+  ThreadPool::instance().parallel_for(tasks, [&](size_t t) {
+    const size_t begin = t * per_task;
+    if (begin >= planes) return;
+    const size_t count = std::min(per_task, planes - begin);
+    if (kind == PoolKind::Max) {
+      f32_gmaxpool__scalar(input + begin * plane, count, plane, output + begin);
+    } else {
+      f32_gavgpool__scalar(input + begin * plane, count, plane, output + begin);
+    }
+  });
+}
+
+}  // namespace convnode

@@ -1,0 +1,45 @@
+// The kernel table: one entry per ISA, chosen once at load (CONVNODE_ISA may force one), and
+// captured by each prepared op so its packed weights always match the kernel that reads them.
+#pragma once
+#include <cstddef>
+#include <string>
+
+#include "../kernels/f32-dwconv/dwconv.h"
+#include "../kernels/f32-gemm/gemm.h"
+#include "../kernels/f32-maxpool/pool.h"
+#include "cpu.h"
+
+namespace convnode {
+
+struct GemmConfig {
+  GemmMicrokernel kernel;
+  size_t mr, nr;
+  size_t kc_max;  // K block: keeps one B micro-panel (kc x nr) in L1
+  size_t nc;      // pixel block packed at a time: keeps the B block (kc x nc) in L2
+};
+
+struct KernelConfig {
+  Isa isa;
+  GemmConfig gemm;
+  DwconvKernel dwconv_3x3s1;
+  DwconvKernel dwconv_3x3s2;
+  DwconvKernel dwconv_general;
+  PoolKernel maxpool_3x3s2;  // null where there is no specialised kernel
+  PoolKernel maxpool_general;
+  PoolKernel avgpool_general;
+  double (*fma_probe_gflops)();  // single-thread FMA throughput, for benchmarks
+};
+
+// Null when this build or CPU cannot run the ISA.
+const KernelConfig* config_for(Isa isa);
+
+// The table new ops use. First call reads CONVNODE_ISA.
+const KernelConfig& active_config();
+
+// Empty on success, else why not (unknown name, or the CPU lacks the ISA).
+std::string set_active_isa(const char* name);
+
+// Reads CONVNODE_ISA once; empty on success (or when unset), else the reason it was refused.
+std::string init_dispatch_from_env();
+
+}  // namespace convnode

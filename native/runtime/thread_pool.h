@@ -1,0 +1,47 @@
+// A process-wide pool of worker threads. parallel_for may be called from several threads at
+// once (libuv workers running concurrent forward() calls): each call is its own job, the caller
+// works on it too, and idle workers sleep on a condition variable (no spinning).
+#pragma once
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace convnode {
+
+class ThreadPool {
+ public:
+  static ThreadPool& instance();
+
+  // Total threads a parallel_for uses, the caller included. n >= 1.
+  void set_threads(size_t n);
+  size_t threads() const;
+
+  // Runs fn(0) ... fn(count - 1), spread over the pool; returns when all are done. Rethrows the
+  // first exception a task threw.
+  void parallel_for(size_t count, const std::function<void(size_t)>& fn);
+
+  ~ThreadPool();
+
+ private:
+  struct Job;
+  ThreadPool();
+  void start_workers(size_t count);
+  void stop_workers();
+  void worker_loop();
+  static void run_tasks(Job& job);
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::shared_ptr<Job>> queue_;
+  std::vector<std::thread> workers_;
+  std::mutex resize_mutex_;
+  bool stopping_ = false;
+  size_t threads_ = 1;
+};
+
+}  // namespace convnode

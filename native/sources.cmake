@@ -1,0 +1,41 @@
+# The one list of native sources, grouped by where they may run. binding.gyp mirrors it.
+set(CONVNODE_CORE_SOURCES
+  native/kernels/f32-gemm/f32-gemm-4x8-scalar.cc
+  native/kernels/f32-gemm/f32-gemm-pack.cc
+  native/kernels/f32-im2col/f32-im2col-pack.cc
+  native/kernels/f32-dwconv/f32-dwconv-general-scalar.cc
+  native/kernels/f32-maxpool/f32-maxpool-general-scalar.cc
+  native/kernels/f32-avgpool/f32-avgpool-general-scalar.cc
+  native/kernels/f32-gpool/f32-gpool-scalar.cc
+  native/runtime/cpu.cc
+  native/runtime/dispatch.cc
+  native/runtime/fma-probe-scalar.cc
+  native/runtime/scratch.cc
+  native/runtime/thread_pool.cc
+  native/ops/conv2d.cc
+  native/ops/depthwise.cc
+  native/ops/gemm_driver.cc
+  native/ops/linear.cc
+  native/ops/pool.cc
+  native/ops/window.cc
+)
+set(CONVNODE_AVX2_SOURCES
+  native/kernels/f32-gemm/f32-gemm-6x16-avx2.cc
+  native/kernels/f32-dwconv/f32-dwconv-3x3s1-avx2.cc
+  native/kernels/f32-dwconv/f32-dwconv-3x3s2-avx2.cc
+  native/kernels/f32-maxpool/f32-maxpool-3x3s2-avx2.cc
+  native/runtime/fma-probe-avx2.cc
+)
+set(CONVNODE_NEON_SOURCES
+  native/kernels/f32-gemm/f32-gemm-8x8-neon.cc
+  native/kernels/f32-dwconv/f32-dwconv-3x3s1-neon.cc
+  native/kernels/f32-dwconv/f32-dwconv-3x3s2-neon.cc
+  native/runtime/fma-probe-neon.cc
+)
+set(CONVNODE_NAPI_SOURCES
+  native/napi/addon.cc
+  native/napi/arguments.cc
+  native/napi/conv_object.cc
+  native/napi/linear_object.cc
+  native/napi/pool_functions.cc
+)
