@@ -222,7 +222,7 @@ def export_auto_pad():
     w1 = torch.randn(4, 2, 4, 4, generator=gen) * 0.3
     w2 = torch.randn(5, 4, 3, 3, generator=gen) * 0.3
     b2 = torch.randn(5, generator=gen) * 0.1
-    gemm_b = torch.randn(6, 5 * 3 * 3, generator=gen) * 0.2
+    gemm_b = torch.randn(6, 5 * 2 * 2, generator=gen) * 0.2
     gemm_c = torch.randn(6, generator=gen) * 0.1
     inits = [
         helper.make_tensor("w1", TensorProto.FLOAT, w1.shape, w1.flatten().tolist()),
@@ -230,7 +230,6 @@ def export_auto_pad():
         helper.make_tensor("b2", TensorProto.FLOAT, b2.shape, b2.flatten().tolist()),
         helper.make_tensor("gemm_b", TensorProto.FLOAT, gemm_b.shape, gemm_b.flatten().tolist()),
         helper.make_tensor("gemm_c", TensorProto.FLOAT, gemm_c.shape, gemm_c.flatten().tolist()),
-        helper.make_tensor("perm_shape", TensorProto.INT64, [2], [5 * 3 * 3, -1]),
     ]
     nodes = [
         helper.make_node("Conv", ["input", "w1"], ["c1"], name="conv_same_upper", auto_pad="SAME_UPPER", strides=[2, 2]),
@@ -241,7 +240,6 @@ def export_auto_pad():
         helper.make_node("Transpose", ["f"], ["ft"], name="transpose", perm=[1, 0]),
         helper.make_node("Gemm", ["ft", "gemm_b", "gemm_c"], ["output"], name="gemm", transA=1, transB=1, alpha=0.5, beta=2.0),
     ]
-    del inits[-1]
     x = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 2, 11, 9])
     y = helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", 6])
     graph = helper.make_graph(nodes, "auto_pad", [x], [y], initializer=inits)

@@ -1,0 +1,120 @@
+/**
+ * Load-time fusion. Walks the nodes once and attaches to each Conv what can run inside it:
+ * a following BatchNormalization (folded into the weights), an Add whose other operand becomes
+ * the kernel's residual input, and a final activation for the epilogue; to each Gemm/MatMul a
+ * following activation. A node is absorbed only when it is the sole reader of the value and
+ * that value is not a graph output, so no one else can observe the skipped intermediate.
+ * The fused op takes the position of the last node it absorbed: by then every value it reads
+ * (the residual's other branch included) has been computed.
+ */
+import type { ConstTensor } from './constant.js';
+import type { OnnxNode } from './decode.js';
+import { activationOf } from './ops/elementwise.js';
+import type { ConvFusion } from './ops/conv.js';
+import type { LinearFusion } from './ops/linear.js';
+
+export type FusedItem =
+  | { readonly kind: 'conv'; readonly node: OnnxNode; readonly fusion: ConvFusion }
+  | { readonly kind: 'linear'; readonly node: OnnxNode; readonly fusion: LinearFusion }
+  | { readonly kind: 'plain'; readonly node: OnnxNode };
+
+interface FusionInput {
+  readonly nodes: readonly OnnxNode[];
+  readonly graphOutputs: ReadonlySet<string>;
+  readonly opset: number;
+  constantOf(name: string): ConstTensor | undefined;
+}
+
+export function fuseGraph(input: FusionInput, enabled = true): FusedItem[] {
+  const { nodes, graphOutputs, opset } = input;
+  const constantOf = (name: string) => input.constantOf(name);
+  if (!enabled) {
+    return nodes.map((node) => {
+      if (node.opType === 'Conv') return { kind: 'conv', node, fusion: { output: node.outputs[0] } };
+      if (node.opType === 'Gemm' || node.opType === 'MatMul') return { kind: 'linear', node, fusion: { output: node.outputs[0] } };
+      return { kind: 'plain', node };
+    });
+  }
+  const readers = new Map<string, number[]>();
+  nodes.forEach((node, index) => {
+    for (const name of node.inputs) if (name !== '') readers.set(name, [...(readers.get(name) ?? []), index]);
+  });
+  const slots = new Array<FusedItem | undefined>(nodes.length);
+  const absorbed = new Set<number>();
+  /** The one node reading `value` through its first input, when nothing else can see it. */
+  const soleReader = (value: string, opTypes: readonly string[] | null): number | undefined => {
+    if (graphOutputs.has(value)) return undefined;
+    const list = readers.get(value) ?? [];
+    if (list.length !== 1 || absorbed.has(list[0])) return undefined;
+    const node = nodes[list[0]];
+    if (opTypes && !opTypes.includes(node.opType)) return undefined;
+    return list[0];
+  };
+
+  const takeActivation = (value: string) => {
+    const index = soleReader(value, null);
+    if (index === undefined || nodes[index].inputs[0] !== value || nodes[index].outputs.length !== 1) return undefined;
+    const activation = activationOf(nodes[index], opset, constantOf);
+    return activation ? { index, node: nodes[index], activation } : undefined;
+  };
+
+  nodes.forEach((node, i) => {
+    if (absorbed.has(i)) return;
+    if (node.opType === 'Conv') {
+      let current = node.outputs[0];
+      let last = i;
+      let batchNorm: OnnxNode | undefined;
+      let residual: ConvFusion['residual'];
+      const bnIndex = soleReader(current, ['BatchNormalization']);
+      if (bnIndex !== undefined && isInferenceBatchNorm(nodes[bnIndex], constantOf)) {
+        batchNorm = nodes[bnIndex];
+        absorbed.add(bnIndex);
+        current = batchNorm.outputs[0];
+        last = bnIndex;
+      }
+      const addIndex = soleReader(current, ['Add']);
+      if (addIndex !== undefined) {
+        const add = nodes[addIndex];
+        const other = add.inputs[0] === current ? add.inputs[1] : add.inputs[0];
+        if (add.inputs.length === 2 && other !== current && !constantOf(other)) {
+          residual = { add, other };
+          absorbed.add(addIndex);
+          current = add.outputs[0];
+          last = addIndex;
+        }
+      }
+      const act = takeActivation(current);
+      if (act) {
+        absorbed.add(act.index);
+        current = act.node.outputs[0];
+        last = act.index;
+      }
+      slots[last] = {
+        kind: 'conv',
+        node,
+        fusion: { batchNorm, residual, activation: act && { node: act.node, activation: act.activation }, output: current },
+      };
+      return;
+    }
+    if (node.opType === 'Gemm' || node.opType === 'MatMul') {
+      const act = takeActivation(node.outputs[0]);
+      if (act) absorbed.add(act.index);
+      slots[act ? act.index : i] = {
+        kind: 'linear',
+        node,
+        fusion: act ? { activation: { node: act.node, activation: act.activation }, output: act.node.outputs[0] } : { output: node.outputs[0] },
+      };
+      return;
+    }
+    slots[i] = { kind: 'plain', node };
+  });
+  return slots.filter((s): s is FusedItem => s !== undefined);
+}
+
+/** A BatchNormalization in inference form whose statistics are all constants. */
+function isInferenceBatchNorm(node: OnnxNode, constantOf: (name: string) => ConstTensor | undefined): boolean {
+  const training = node.attributes.get('training_mode');
+  if (training && training.value !== 0) return false;
+  if (node.outputs.slice(1).some((o) => o !== '')) return false;
+  return node.inputs.slice(1, 5).length === 4 && node.inputs.slice(1, 5).every((name) => constantOf(name) !== undefined);
+}

@@ -1,0 +1,165 @@
+/**
+ * loadOnnx: bytes -> decoded graph -> checked ops -> constants folded -> fused -> built (weights
+ * packed by the backend) -> an OnnxModel. A model whose input shapes are declared is also
+ * planned once at load (symbolic dims taken as 1) so shape errors surface here, not at run.
+ */
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { Backend, BackendName } from '../backends/backend.js';
+import { activeBackend, backendByName } from '../backends/index.js';
+import { ParameterError } from '../errors.js';
+import { describeNode } from './attributes.js';
+import type { ConstTensor } from './constant.js';
+import { decodeModel, type OnnxGraph, type OnnxNode } from './decode.js';
+import { OnnxError } from './errors.js';
+import { fuseGraph } from './fusion.js';
+import { OnnxModel } from './model.js';
+import { buildConv } from './ops/conv.js';
+import { buildGemm, buildMatMul } from './ops/linear.js';
+import { builderFor, FOLDABLE_OPS, SUPPORTED_OPS } from './ops/registry.js';
+import type { BuildContext, CompiledOp, PlanValue } from './ops/types.js';
+
+/** The opsets whose operator forms convnode implements. */
+export const MIN_OPSET = 7;
+export const MAX_OPSET = 21;
+
+export interface LoadOnnxOptions {
+  /** The backend the model's kernels are prepared on. Default: the active backend (getBackend()). */
+  readonly backend?: BackendName | Backend;
+  /** Fuse BatchNormalization, residual Adds and activations into convs and Gemms. Default true. */
+  readonly fuse?: boolean;
+}
+
+export async function loadOnnx(pathOrBytes: string | Uint8Array, options: LoadOnnxOptions = {}): Promise<OnnxModel> {
+  if (typeof pathOrBytes === 'string') {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(pathOrBytes);
+    } catch (error) {
+      throw new OnnxError(`cannot read ONNX model '${pathOrBytes}': ${(error as Error).message}`);
+    }
+    return buildModel(bytes, `'${pathOrBytes}'`, options);
+  }
+  return buildModel(checkBytes(pathOrBytes), 'model bytes', options);
+}
+
+export function loadOnnxSync(pathOrBytes: string | Uint8Array, options: LoadOnnxOptions = {}): OnnxModel {
+  if (typeof pathOrBytes === 'string') {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(pathOrBytes);
+    } catch (error) {
+      throw new OnnxError(`cannot read ONNX model '${pathOrBytes}': ${(error as Error).message}`);
+    }
+    return buildModel(bytes, `'${pathOrBytes}'`, options);
+  }
+  return buildModel(checkBytes(pathOrBytes), 'model bytes', options);
+}
+
+function checkBytes(value: unknown): Uint8Array {
+  if (!(value instanceof Uint8Array)) {
+    throw new ParameterError(`loadOnnx: pathOrBytes must be a file path or a Uint8Array, got ${value === null ? 'null' : typeof value}`);
+  }
+  return value;
+}
+
+function resolveBackend(choice: LoadOnnxOptions['backend']): Backend {
+  if (choice === undefined) return activeBackend();
+  if (typeof choice === 'string') return backendByName(choice);
+  if (choice && typeof choice === 'object' && typeof choice.prepareConv2d === 'function') return choice;
+  throw new ParameterError(`loadOnnx: options.backend must be 'js', 'native' or a Backend, got ${JSON.stringify(choice)}`);
+}
+
+function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions): OnnxModel {
+  if (options === null || typeof options !== 'object') {
+    throw new ParameterError(`loadOnnx: options must be an object, got ${String(options)}`);
+  }
+  const backend = resolveBackend(options.backend);
+  const graph = decodeModel(bytes, source);
+  checkOpset(graph, source);
+  checkOperators(graph, source);
+  checkDataflow(graph, source);
+  const constants = new Map<string, ConstTensor>(graph.initializers);
+  const nodes = foldConstants(graph, constants, backend);
+  const constantOf = (name: string) => constants.get(name);
+  const items = fuseGraph({ nodes, graphOutputs: new Set(graph.outputs.map((o) => o.name)), opset: graph.opset, constantOf }, options.fuse ?? true);
+  const ops: CompiledOp[] = items.map((item) => {
+    const ctx: BuildContext = { node: item.node, opset: graph.opset, backend, constantOf };
+    if (item.kind === 'conv') return buildConv(ctx, item.fusion);
+    if (item.kind === 'linear') return item.node.opType === 'Gemm' ? buildGemm(ctx, item.fusion) : buildMatMul(ctx, item.fusion);
+    return builderFor(item.node.opType)!(ctx);
+  });
+  const model = new OnnxModel({ opset: graph.opset, producer: graph.producer, backend, ops, constants, inputs: graph.inputs, outputs: graph.outputs });
+  const declared = model.inputShapes;
+  if (declared.every((shape) => shape && shape.every((d) => d !== -1))) {
+    const shapes = Object.fromEntries(model.inputNames.map((name, i) => [name, declared[i]!.map((d) => (typeof d === 'number' ? d : 1))]));
+    model.outputShapes(shapes);
+  }
+  return model;
+}
+
+function checkOpset(graph: OnnxGraph, source: string): void {
+  if (graph.opset < MIN_OPSET || graph.opset > MAX_OPSET) {
+    throw new OnnxError(`${source}: the model uses ONNX opset ${graph.opset}; convnode supports opsets ${MIN_OPSET} to ${MAX_OPSET}`);
+  }
+}
+
+/** Every node must be a default-domain op convnode implements; the error lists them all. */
+function checkOperators(graph: OnnxGraph, source: string): void {
+  const unsupported = graph.nodes.filter((n) => (n.domain !== '' && n.domain !== 'ai.onnx') || !builderFor(n.opType));
+  if (unsupported.length === 0) return;
+  const described = unsupported
+    .slice(0, 5)
+    .map((n) => `${n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.` : ''}${n.opType} (node '${n.name}')`)
+    .join(', ');
+  const more = unsupported.length > 5 ? ` and ${unsupported.length - 5} more` : '';
+  throw new OnnxError(
+    `${source}: unsupported operator ${described}${more} at opset ${graph.opset}; convnode supports: ${SUPPORTED_OPS.join(', ')}`,
+  );
+}
+
+/** Each node may only read graph inputs, initializers and outputs of earlier nodes. */
+function checkDataflow(graph: OnnxGraph, source: string): void {
+  const known = new Set<string>([...graph.inputs.map((v) => v.name), ...graph.initializers.keys()]);
+  for (const node of graph.nodes) {
+    for (const name of node.inputs) {
+      if (name !== '' && !known.has(name)) {
+        throw new OnnxError(
+          `${source}: ${describeNode(node)} reads '${name}', which is not a graph input, an initializer or the output of an earlier node (missing initializer?)`,
+        );
+      }
+    }
+    for (const name of node.outputs) if (name !== '') known.add(name);
+  }
+  for (const output of graph.outputs) {
+    if (!known.has(output.name)) throw new OnnxError(`${source}: graph output '${output.name}' is not produced by any node`);
+  }
+}
+
+/**
+ * Evaluates, once, every node whose inputs are all constants (Constant nodes, arithmetic on
+ * initializers, shape chains that never touch the input); returns the nodes that remain.
+ */
+function foldConstants(graph: OnnxGraph, constants: Map<string, ConstTensor>, backend: Backend): OnnxNode[] {
+  const outputs = new Set(graph.outputs.map((o) => o.name));
+  const remaining: OnnxNode[] = [];
+  for (const node of graph.nodes) {
+    const inputs = node.inputs.filter((n) => n !== '');
+    const foldable = FOLDABLE_OPS.has(node.opType) && inputs.every((n) => constants.has(n)) && !node.outputs.some((o) => outputs.has(o));
+    if (!foldable) {
+      remaining.push(node);
+      continue;
+    }
+    const op = builderFor(node.opType)!({ node, opset: graph.opset, backend, constantOf: (n) => constants.get(n) });
+    const planned = op.plan(op.inputs.map((name): PlanValue | null => {
+      const c = name === '' ? undefined : constants.get(name);
+      return c ? { shape: c.dims, constant: c, field: null } : null;
+    }));
+    if (planned.execution || planned.outputs.some((o) => !o.constant)) {
+      remaining.push(node);
+      continue;
+    }
+    op.outputs.forEach((name, i) => constants.set(name, planned.outputs[i].constant!));
+  }
+  return remaining;
+}

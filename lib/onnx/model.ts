@@ -1,0 +1,164 @@
+/**
+ * A loaded ONNX model: the fused, weight-packed ops built once at load, and a small cache of
+ * execution plans keyed by input shapes (so a new batch size needs no reload).
+ */
+import type { Backend, BackendName } from '../backends/backend.js';
+import { ParameterError, ShapeError } from '../errors.js';
+import type { LayerSummary, Summarizable } from '../planner/summary-types.js';
+import { Tensor } from '../tensor.js';
+import type { ConstTensor } from './constant.js';
+import type { DeclaredDim, ValueDeclaration } from './decode.js';
+import { ExecutionPlan } from './plan.js';
+import type { CompiledOp } from './ops/types.js';
+
+/** How many distinct input shapes keep their plan (and arena) cached. */
+const PLAN_CACHE_SIZE = 8;
+
+/** An input shape for planning: one shape for a single-input model, or shapes by input name. */
+export type InputShapes = readonly number[] | Readonly<Record<string, readonly number[]>>;
+
+export interface OnnxModelInfo {
+  readonly opset: number;
+  readonly producer: string;
+  readonly backend: Backend;
+  readonly ops: readonly CompiledOp[];
+  /** Initializers and values folded at load. */
+  readonly constants: ReadonlyMap<string, ConstTensor>;
+  readonly inputs: readonly ValueDeclaration[];
+  readonly outputs: readonly ValueDeclaration[];
+}
+
+export class OnnxModel implements Summarizable {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Declared input shapes, aligned with inputNames: symbolic dims as their names ('batch'), unknown ones as -1. */
+  readonly inputShapes: ReadonlyArray<readonly DeclaredDim[] | null>;
+  readonly opset: number;
+  readonly producer: string;
+  readonly backendName: BackendName;
+  private readonly ops: readonly CompiledOp[];
+  private readonly constants: ReadonlyMap<string, ConstTensor>;
+  private readonly plans = new Map<string, ExecutionPlan>();
+
+  constructor(info: OnnxModelInfo) {
+    this.inputNames = Object.freeze(info.inputs.map((v) => v.name));
+    this.outputNames = Object.freeze(info.outputs.map((v) => v.name));
+    this.inputShapes = Object.freeze(info.inputs.map((v) => (v.shape ? Object.freeze([...v.shape]) : null)));
+    this.opset = info.opset;
+    this.producer = info.producer;
+    this.backendName = info.backend.name;
+    this.ops = info.ops;
+    this.constants = info.constants;
+  }
+
+  /** Runs the model; heavy kernels run off the main thread where the backend allows (native). */
+  async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    const inputs = this.checkFeeds(feeds);
+    const plan = this.planFor(inputs.map((t) => t.shape));
+    const outputs = await plan.run(inputs.map((t) => t.data));
+    return this.wrapOutputs(plan, outputs);
+  }
+
+  runSync(feeds: Record<string, Tensor>): Record<string, Tensor> {
+    const inputs = this.checkFeeds(feeds);
+    const plan = this.planFor(inputs.map((t) => t.shape));
+    return this.wrapOutputs(plan, plan.runSync(inputs.map((t) => t.data)));
+  }
+
+  /** Bytes of the activation arena a run with this input shape uses (the static memory plan's peak). */
+  peakActivationBytes(inputShape: InputShapes): number {
+    return this.planFor(this.shapesFrom(inputShape)).memory.peakBytes;
+  }
+
+  /** Bytes the same activations would take with one buffer each (no reuse). */
+  naiveActivationBytes(inputShape: InputShapes): number {
+    return this.planFor(this.shapesFrom(inputShape)).memory.naiveBytes;
+  }
+
+  /** Per-op rows (after fusion: 'Conv+BatchNormalization+Relu' is one row) for `summarize`. */
+  summaryRows(inputShape: readonly number[]): LayerSummary[] {
+    return [...this.planFor(this.shapesFrom(inputShape)).rows];
+  }
+
+  /** Output shapes for an input shape, without running. */
+  outputShapes(inputShape: InputShapes): Record<string, readonly number[]> {
+    const plan = this.planFor(this.shapesFrom(inputShape));
+    return Object.fromEntries(this.outputNames.map((name, i) => [name, plan.outputShapes[i]]));
+  }
+
+  private wrapOutputs(plan: ExecutionPlan, outputs: Float32Array[]): Record<string, Tensor> {
+    return Object.fromEntries(this.outputNames.map((name, i) => [name, new Tensor(plan.outputShapes[i], outputs[i])]));
+  }
+
+  private shapesFrom(inputShape: InputShapes): number[][] {
+    if (Array.isArray(inputShape)) {
+      if (this.inputNames.length !== 1) {
+        throw new ParameterError(`inputShape: this model has ${this.inputNames.length} inputs (${this.inputNames.join(', ')}); pass shapes by input name`);
+      }
+      const shape = [...(inputShape as readonly number[])];
+      this.checkShape(this.inputNames[0], 0, shape);
+      return [shape];
+    }
+    const byName = inputShape as Readonly<Record<string, readonly number[]>>;
+    return this.inputNames.map((name, i) => {
+      const shape = byName[name];
+      if (!shape) throw new ParameterError(`inputShape: missing a shape for input '${name}'`);
+      this.checkShape(name, i, [...shape]);
+      return [...shape];
+    });
+  }
+
+  private checkFeeds(feeds: Record<string, Tensor>): Tensor[] {
+    if (feeds === null || typeof feeds !== 'object' || feeds instanceof Tensor) {
+      throw new ParameterError(`run: feeds must be an object mapping input names (${this.inputNames.join(', ')}) to Tensors`);
+    }
+    for (const name of Object.keys(feeds)) {
+      if (!this.inputNames.includes(name)) {
+        throw new ParameterError(`run: feeds has an input named '${name}', but the model's inputs are: ${this.inputNames.join(', ')}`);
+      }
+    }
+    return this.inputNames.map((name, i) => {
+      const tensor = feeds[name];
+      if (tensor === undefined) {
+        throw new ParameterError(`run: feeds is missing input '${name}' (the model's inputs are: ${this.inputNames.join(', ')})`);
+      }
+      if (!(tensor instanceof Tensor)) {
+        throw new ParameterError(`run: feeds['${name}'] must be a Tensor, got ${tensor === null ? 'null' : typeof tensor}`);
+      }
+      this.checkShape(name, i, tensor.shape);
+      return tensor;
+    });
+  }
+
+  /** The declared shape is the contract: same rank, same fixed dims, any positive size for symbolic ones. */
+  private checkShape(name: string, index: number, shape: readonly number[]): void {
+    const declared = this.inputShapes[index];
+    const expected = declared ? declared.map((d) => (typeof d === 'number' && d > 0 ? String(d) : String(d === -1 ? '?' : d))).join(' x ') : '';
+    if (declared && shape.length !== declared.length) {
+      throw new ShapeError(`input '${name}': expected rank ${declared.length} (${expected}), got [${shape.join(', ')}] (rank ${shape.length})`);
+    }
+    shape.forEach((dim, axis) => {
+      if (!Number.isInteger(dim) || dim < 1) {
+        throw new ShapeError(`input '${name}': dimension ${axis} must be a positive integer, got ${dim} in [${shape.join(', ')}]`);
+      }
+      const want = declared?.[axis];
+      if (typeof want === 'number' && want > 0 && want !== dim) {
+        throw new ShapeError(`input '${name}': dimension ${axis} must be ${want} (expected ${expected}), got [${shape.join(', ')}]`);
+      }
+    });
+  }
+
+  private planFor(shapes: ReadonlyArray<readonly number[]>): ExecutionPlan {
+    const key = shapes.map((s) => s.join('x')).join(';');
+    let plan = this.plans.get(key);
+    if (plan) {
+      // Refresh its place in the least-recently-used order.
+      this.plans.delete(key);
+    } else {
+      plan = new ExecutionPlan(this.ops, (name) => this.constants.get(name), this.inputNames, shapes, this.outputNames);
+      if (this.plans.size >= PLAN_CACHE_SIZE) this.plans.delete(this.plans.keys().next().value!);
+    }
+    this.plans.set(key, plan);
+    return plan;
+  }
+}

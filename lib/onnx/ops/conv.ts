@@ -1,0 +1,146 @@
+/**
+ * Conv, with whatever the load-time fusion pass attached to it: a BatchNormalization folded
+ * into the weights, a residual Add run as the kernel's residual input, and an activation run
+ * in the kernel's epilogue. Weights are packed by the backend once, here, at load.
+ */
+import { NO_ACTIVATION, type Activation, type ConvKernel, type ConvWeights } from '../../backends/backend.js';
+import { applyActivation } from '../../kernels/activation.js';
+import { checkConvChannels, planConv, type ConvSpec } from '../../planner/geometry.js';
+import { describeNode, NodeAttributes } from '../attributes.js';
+import { constAsFloat32 } from '../constant.js';
+import type { OnnxNode } from '../decode.js';
+import { OnnxError } from '../errors.js';
+import { broadcastBinary, broadcastShapes } from './broadcast.js';
+import { mergeFields, required, runtimeValue } from './shape-utils.js';
+import { batchNormAffine } from './tensor-ops.js';
+import type { BuildContext, CompiledOp } from './types.js';
+import { windowField, windowSpecOf } from './window.js';
+
+/** What the fusion pass attached to one Conv node. */
+export interface ConvFusion {
+  readonly batchNorm?: OnnxNode;
+  /** Add(conv, other): `other` is the residual; the Add node disappears. */
+  readonly residual?: { readonly add: OnnxNode; readonly other: string };
+  readonly activation?: { readonly node: OnnxNode; readonly activation: Activation };
+  /** The value the fused op writes: the last absorbed node's output. */
+  readonly output: string;
+}
+
+function convWeights(ctx: BuildContext, fusion: ConvFusion): Omit<ConvWeights, 'activation'> & { spec: ConvSpec } {
+  const { node } = ctx;
+  const owner = describeNode(node);
+  const attrs = new NodeAttributes(node);
+  const weightName = node.inputs[1];
+  const weightConst = weightName ? ctx.constantOf(weightName) : undefined;
+  if (!weightConst) throw new OnnxError(`${owner}: the weight input '${weightName ?? ''}' must be an initializer`);
+  if (weightConst.dims.length !== 4) {
+    throw new OnnxError(`${owner}: only 2-D convolutions are supported; the weight has shape [${weightConst.dims.join(', ')}]`);
+  }
+  const [outChannels, inPerGroup, kernelH, kernelW] = weightConst.dims;
+  const groups = attrs.int('group', 1);
+  const kernelShape = attrs.ints('kernel_shape');
+  if (kernelShape && (kernelShape[0] !== kernelH || kernelShape[1] !== kernelW)) {
+    throw new OnnxError(`${owner}: kernel_shape [${kernelShape.join(', ')}] does not match the weight's ${kernelH}x${kernelW}`);
+  }
+  checkConvChannels(owner, inPerGroup * groups, outChannels, groups);
+  let weight = constAsFloat32(weightConst);
+  let bias: Float32Array | null = null;
+  const biasName = node.inputs[2];
+  if (biasName) {
+    const biasConst = ctx.constantOf(biasName);
+    if (!biasConst) throw new OnnxError(`${owner}: the bias input '${biasName}' must be an initializer`);
+    if (biasConst.data.length !== outChannels) {
+      throw new OnnxError(`${owner}: the bias holds ${biasConst.data.length} values but the conv has ${outChannels} output channels`);
+    }
+    bias = constAsFloat32(biasConst);
+  }
+  if (fusion.batchNorm) {
+    const { scale, shift } = batchNormAffine({ node: fusion.batchNorm, opset: ctx.opset, constantOf: ctx.constantOf });
+    if (scale.length !== outChannels) {
+      throw new OnnxError(`${describeNode(fusion.batchNorm)}: has ${scale.length} channels but follows ${owner} with ${outChannels}`);
+    }
+    // w' = w * s, b' = b * s + t, per output channel; in float64 then rounded once.
+    const perChannel = inPerGroup * kernelH * kernelW;
+    const folded = new Float32Array(weight.length);
+    const foldedBias = new Float32Array(outChannels);
+    for (let co = 0; co < outChannels; co++) {
+      for (let i = 0; i < perChannel; i++) folded[co * perChannel + i] = weight[co * perChannel + i] * scale[co];
+      foldedBias[co] = (bias ? bias[co] : 0) * scale[co] + shift[co];
+    }
+    weight = folded;
+    bias = foldedBias;
+  }
+  const spec: ConvSpec = { ...windowSpecOf(node, [kernelH, kernelW]), inChannels: inPerGroup * groups, outChannels, groups };
+  return { inChannels: inPerGroup * groups, outChannels, groups, kernelH, kernelW, weight, bias, spec };
+}
+
+export function fusedTypeName(node: OnnxNode, fusion: ConvFusion | { activation?: { node: OnnxNode } }): string {
+  const parts = [node.opType];
+  if ('batchNorm' in fusion && fusion.batchNorm) parts.push(fusion.batchNorm.opType);
+  if ('residual' in fusion && fusion.residual) parts.push(fusion.residual.add.opType);
+  if (fusion.activation) parts.push(fusion.activation.node.opType);
+  return parts.join('+');
+}
+
+export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
+  const { node, backend } = ctx;
+  const owner = describeNode(node);
+  const { spec, ...weights } = convWeights(ctx, fusion);
+  const activation = fusion.activation?.activation ?? NO_ACTIVATION;
+  const kernel = backend.prepareConv2d({ ...weights, activation });
+  // Only needed when a residual turns out to broadcast (not the same shape as the conv output).
+  let plainKernel: ConvKernel | undefined;
+  const params = weights.weight.length + (weights.bias ? weights.bias.length : 0);
+  return {
+    name: node.name,
+    type: fusedTypeName(node, fusion),
+    inputs: fusion.residual ? [node.inputs[0], fusion.residual.other] : [node.inputs[0]],
+    outputs: [fusion.output],
+    params,
+    plan(inputs) {
+      const x = required(inputs, 0, owner, 'X');
+      const geometry = planConv(owner, x.shape, spec);
+      const shape = [geometry.batch, geometry.outChannels, geometry.outH, geometry.outW];
+      const multiplyAdds = geometry.batch * geometry.outChannels * geometry.outH * geometry.outW *
+        (geometry.inChannels / geometry.groups) * geometry.kernelH * geometry.kernelW;
+      const field = windowField(x.field, spec);
+      const residual = fusion.residual ? required(inputs, 1, owner, 'residual') : null;
+      if (!residual || residual.shape.join() === shape.join()) {
+        return {
+          outputs: [runtimeValue(shape, residual ? mergeFields([field, residual.field]) : field)],
+          multiplyAdds,
+          execution: {
+            runSync: (ins, outs) => kernel.runSync(ins[0], geometry, outs[0], residual ? ins[1] : null),
+            run: (ins, outs) => kernel.run(ins[0], geometry, outs[0], residual ? ins[1] : null),
+          },
+        };
+      }
+      // The residual broadcasts: conv without epilogue, then the Add and activation in TS.
+      const addOwner = describeNode(fusion.residual!.add);
+      const sumShape = broadcastShapes(shape, residual.shape, addOwner);
+      if (sumShape.join() !== shape.join()) {
+        throw new OnnxError(`${addOwner}: adding [${residual.shape.join(', ')}] would broadcast the conv output [${shape.join(', ')}] to a larger shape; not supported`);
+      }
+      plainKernel ??= backend.prepareConv2d({ ...weights, activation: NO_ACTIVATION });
+      const conv = plainKernel;
+      const finish = (ins: readonly Float32Array[], out: Float32Array) => {
+        broadcastBinary(out, shape, ins[1], residual.shape, out, shape, (a, b) => a + b);
+        applyActivation(out, activation);
+      };
+      return {
+        outputs: [runtimeValue(shape, field)],
+        multiplyAdds,
+        execution: {
+          runSync(ins, outs) {
+            conv.runSync(ins[0], geometry, outs[0], null);
+            finish(ins, outs[0]);
+          },
+          async run(ins, outs) {
+            await conv.run(ins[0], geometry, outs[0], null);
+            finish(ins, outs[0]);
+          },
+        },
+      };
+    },
+  };
+}

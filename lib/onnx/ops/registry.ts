@@ -1,0 +1,53 @@
+/** Every operator convnode runs, by ONNX op type, and how each is built. */
+import { buildConv } from './conv.js';
+import { BINARY_OPS, buildBinary, buildUnary, UNARY_OPS } from './elementwise.js';
+import { buildGemm, buildMatMul } from './linear.js';
+import { buildGlobalPool, buildPool } from './pool.js';
+import {
+  buildCast, buildConstant, buildFlatten, buildGather, buildIdentity, buildReshape, buildShape, buildSlice,
+  buildSqueeze, buildTranspose, buildUnsqueeze,
+} from './shape-ops.js';
+import { buildBatchNormalization, buildConcat, buildSoftmax } from './tensor-ops.js';
+import type { BuildContext, CompiledOp } from './types.js';
+
+export type OpBuilder = (ctx: BuildContext) => CompiledOp;
+
+const BUILDERS: Record<string, OpBuilder> = {
+  Conv: (ctx) => buildConv(ctx, { output: ctx.node.outputs[0] }),
+  Gemm: (ctx) => buildGemm(ctx, { output: ctx.node.outputs[0] }),
+  MatMul: (ctx) => buildMatMul(ctx, { output: ctx.node.outputs[0] }),
+  BatchNormalization: buildBatchNormalization,
+  MaxPool: buildPool,
+  AveragePool: buildPool,
+  GlobalAveragePool: buildGlobalPool,
+  GlobalMaxPool: buildGlobalPool,
+  Concat: buildConcat,
+  Softmax: buildSoftmax,
+  Constant: buildConstant,
+  Shape: buildShape,
+  Gather: buildGather,
+  Slice: buildSlice,
+  Cast: buildCast,
+  Reshape: buildReshape,
+  Flatten: buildFlatten,
+  Squeeze: buildSqueeze,
+  Unsqueeze: buildUnsqueeze,
+  Transpose: buildTranspose,
+  Identity: buildIdentity,
+  Dropout: buildIdentity,
+  ...Object.fromEntries(BINARY_OPS.map((op) => [op, buildBinary])),
+  ...Object.fromEntries(UNARY_OPS.map((op) => [op, buildUnary])),
+};
+
+/** The op types convnode implements, sorted, for error messages and docs. */
+export const SUPPORTED_OPS: readonly string[] = Object.freeze(Object.keys(BUILDERS).sort());
+
+export function builderFor(opType: string): OpBuilder | undefined {
+  return Object.hasOwn(BUILDERS, opType) ? BUILDERS[opType] : undefined;
+}
+
+/** Ops that may be evaluated at load when all their inputs are constants. */
+export const FOLDABLE_OPS = new Set([
+  'Constant', 'Gather', 'Slice', 'Cast', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity',
+  'Concat', ...BINARY_OPS, ...UNARY_OPS,
+]);

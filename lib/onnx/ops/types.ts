@@ -1,0 +1,62 @@
+/**
+ * What every operator implementation provides. At load an op is built once from its node
+ * (weights packed, attributes checked); for each distinct input shape it is planned once:
+ * output shapes, constants it can compute without data, and the kernel closure that runs it.
+ */
+import type { Backend } from '../../backends/backend.js';
+import type { ConstTensor } from '../constant.js';
+import type { OnnxNode } from '../decode.js';
+
+/** Receptive field of one value on the network input, where spatial structure survives. */
+export interface FieldInfo {
+  readonly size: readonly [number, number];
+  readonly jump: readonly [number, number];
+}
+
+/** A value as the planner sees it for one input shape. */
+export interface PlanValue {
+  readonly shape: readonly number[];
+  /** Present when the value is known without running the model. */
+  readonly constant?: ConstTensor;
+  readonly field: FieldInfo | null;
+}
+
+/** The runnable part of a planned op: reads its inputs' data, writes its outputs' data. */
+export interface Execution {
+  runSync(inputs: readonly Float32Array[], outputs: readonly Float32Array[]): void;
+  /** Off the main thread where the backend can; defaults to runSync. */
+  run?(inputs: readonly Float32Array[], outputs: readonly Float32Array[]): Promise<void>;
+}
+
+export interface PlannedOp {
+  readonly outputs: readonly PlanValue[];
+  /** Absent when every output is a constant. */
+  readonly execution?: Execution;
+  /** Output 0 shares input 0's data (Reshape, Flatten ...): no kernel, no new buffer. */
+  readonly aliasOfInput?: number;
+  /** Multiply-adds for the whole batch (0 for ops that only move or compare data). */
+  readonly multiplyAdds: number;
+}
+
+/** An op built from one (possibly fused) node. */
+export interface CompiledOp {
+  /** The node name rows and errors use. */
+  readonly name: string;
+  /** The op type, with fused ops joined: 'Conv+BatchNormalization+Relu'. */
+  readonly type: string;
+  /** Names of the values it reads ('' for an omitted optional input) and writes. */
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  /** Learnable parameters it holds. */
+  readonly params: number;
+  plan(inputs: ReadonlyArray<PlanValue | null>): PlannedOp;
+}
+
+/** What an op builder may use at load. */
+export interface BuildContext {
+  readonly node: OnnxNode;
+  readonly opset: number;
+  readonly backend: Backend;
+  /** Constants known at load (initializers and folded values). */
+  constantOf(name: string): ConstTensor | undefined;
+}

@@ -1,0 +1,203 @@
+/**
+ * One execution plan per distinct set of input shapes: every value's shape, the constants the
+ * shape chains evaluate to, the steps that run, where each activation lives in the arena, and
+ * the per-op rows of the summary. Plans are built on first use of a shape and cached, so a new
+ * batch size costs one planning pass and no reload.
+ */
+import type { LayerSummary } from '../planner/summary-types.js';
+import { constAsFloat32, type ConstTensor } from './constant.js';
+import { OnnxError } from './errors.js';
+import { planMemory, type BufferLifetime, type MemoryPlan } from './memory-plan.js';
+import { inputField, numel } from './ops/shape-utils.js';
+import type { CompiledOp, Execution, PlanValue } from './ops/types.js';
+
+interface PlannedStep {
+  readonly op: CompiledOp;
+  readonly inputIds: readonly number[];
+  readonly outputIds: readonly number[];
+  readonly execution: Execution;
+}
+
+/** A graph output that is not written by a step of its own: copied from its source at the end. */
+interface OutputCopy {
+  readonly outputId: number;
+  readonly sourceId: number;
+}
+
+/** An arena and the value views into it, owned by one run at a time. */
+interface Arena {
+  readonly bindings: Float32Array[];
+}
+
+export class ExecutionPlan {
+  readonly outputShapes: ReadonlyArray<readonly number[]>;
+  readonly memory: MemoryPlan;
+  readonly rows: readonly LayerSummary[];
+  private readonly values: PlanValue[] = [];
+  private readonly steps: PlannedStep[] = [];
+  private readonly copies: OutputCopy[] = [];
+  private readonly inputIds: number[];
+  private readonly outputIds: number[];
+  /** The value whose data each value shares (itself unless it is a view). */
+  private readonly root: number[] = [];
+  private readonly arenaOffsets = new Map<number, number>();
+  private readonly freeArenas: Arena[] = [];
+
+  constructor(
+    ops: readonly CompiledOp[],
+    constantOf: (name: string) => ConstTensor | undefined,
+    inputNames: readonly string[],
+    inputShapes: ReadonlyArray<readonly number[]>,
+    outputNames: readonly string[],
+  ) {
+    const ids = new Map<string, number>();
+    const rows: LayerSummary[] = [];
+    const define = (name: string, value: PlanValue, root?: number): number => {
+      const id = this.values.length;
+      this.values.push(value);
+      this.root.push(root ?? id);
+      ids.set(name, id);
+      return id;
+    };
+    this.inputIds = inputNames.map((name, i) => define(name, { shape: inputShapes[i], field: inputField(inputShapes[i]) }));
+    /** A value by name; initializers and load-time constants are defined on first use. */
+    const lookup = (name: string): number => {
+      if (name === '') return -1;
+      const id = ids.get(name);
+      if (id !== undefined) return id;
+      const constant = constantOf(name);
+      return constant ? define(name, { shape: constant.dims, constant, field: null }) : -1;
+    };
+    for (const op of ops) {
+      const inputIds = op.inputs.map(lookup);
+      const planned = op.plan(inputIds.map((id) => (id < 0 ? null : this.values[id])));
+      if (planned.outputs.length < op.outputs.length) {
+        throw new OnnxError(`${op.type} '${op.name}': produces ${planned.outputs.length} outputs, the graph expects ${op.outputs.length}`);
+      }
+      const aliasOf = planned.aliasOfInput;
+      const outputIds = op.outputs.map((name, i) =>
+        define(name, planned.outputs[i], i === 0 && aliasOf !== undefined ? this.root[inputIds[aliasOf]] : undefined),
+      );
+      if (planned.execution) {
+        this.steps.push({ op, inputIds: inputIds.filter((id) => id >= 0), outputIds, execution: planned.execution });
+      }
+      const out = planned.outputs[0];
+      if (!out.constant) {
+        rows.push({
+          name: op.name,
+          type: op.type,
+          outputShape: out.shape,
+          params: op.params,
+          multiplyAdds: planned.multiplyAdds,
+          receptiveField: out.field ? [out.field.size[0], out.field.size[1]] : null,
+          jump: out.field ? [out.field.jump[0], out.field.jump[1]] : null,
+          activationBytes: numel(out.shape) * 4,
+        });
+      }
+    }
+    this.rows = rows;
+    this.outputIds = outputNames.map((name) => {
+      const id = lookup(name);
+      if (id < 0) throw new OnnxError(`graph output '${name}' is not produced by any node`);
+      return id;
+    });
+    // Outputs get fresh per-run buffers. One that is a view, a constant or a graph input is
+    // copied from its source at the end; give it an id of its own so nothing else shares it.
+    this.outputIds = this.outputIds.map((id) => {
+      const writtenByStep = this.root[id] === id && !this.values[id].constant && !this.inputIds.includes(id);
+      if (writtenByStep) return id;
+      const copyId = this.values.length;
+      this.values.push(this.values[id]);
+      this.root.push(copyId);
+      this.copies.push({ outputId: copyId, sourceId: id });
+      return copyId;
+    });
+    this.outputShapes = this.outputIds.map((id) => this.values[id].shape);
+    this.memory = this.planArena();
+  }
+
+  /** Lifetimes of every step-written value that is not a graph output, then their offsets. */
+  private planArena(): MemoryPlan {
+    const first = new Map<number, number>();
+    const last = new Map<number, number>();
+    const outputs = new Set(this.outputIds);
+    this.steps.forEach((step, index) => {
+      for (const id of step.outputIds) {
+        if (this.root[id] === id && !outputs.has(id) && !first.has(id)) first.set(id, index);
+      }
+      for (const id of [...step.inputIds, ...step.outputIds]) {
+        const root = this.root[id];
+        last.set(root, Math.max(last.get(root) ?? index, index));
+      }
+    });
+    for (const copy of this.copies) last.set(this.root[copy.sourceId], this.steps.length);
+    const ids = [...first.keys()];
+    const lifetimes: BufferLifetime[] = ids.map((id) => ({
+      length: numel(this.values[id].shape),
+      first: first.get(id)!,
+      last: last.get(id) ?? first.get(id)!,
+    }));
+    const memory = planMemory(lifetimes);
+    ids.forEach((id, i) => this.arenaOffsets.set(id, memory.offsets[i]));
+    return memory;
+  }
+
+  private acquireArena(): Arena {
+    const reused = this.freeArenas.pop();
+    if (reused) return reused;
+    const arena = new Float32Array(this.memory.arenaLength);
+    const bindings = this.values.map((value, id) => {
+      if (value.constant) return constAsFloat32(value.constant);
+      const offset = this.arenaOffsets.get(id);
+      return offset === undefined ? new Float32Array(0) : arena.subarray(offset, offset + numel(value.shape));
+    });
+    return { bindings };
+  }
+
+  /** Per-run bindings: the arena's views, the caller's inputs, fresh outputs, views resolved. */
+  private bind(arena: Arena, inputs: readonly Float32Array[]): { buffers: Float32Array[]; outputs: Float32Array[] } {
+    const buffers = arena.bindings.slice();
+    this.inputIds.forEach((id, i) => (buffers[id] = inputs[i]));
+    const outputs = this.outputIds.map((id) => (buffers[id] = new Float32Array(numel(this.values[id].shape))));
+    for (let id = 0; id < buffers.length; id++) {
+      if (this.root[id] !== id) buffers[id] = buffers[this.root[id]];
+    }
+    return { buffers, outputs };
+  }
+
+  private finish(buffers: Float32Array[]): void {
+    for (const copy of this.copies) buffers[copy.outputId].set(buffers[copy.sourceId]);
+  }
+
+  runSync(inputs: readonly Float32Array[]): Float32Array[] {
+    const arena = this.acquireArena();
+    try {
+      const { buffers, outputs } = this.bind(arena, inputs);
+      for (const step of this.steps) {
+        step.execution.runSync(step.inputIds.map((id) => buffers[id]), step.outputIds.map((id) => buffers[id]));
+      }
+      this.finish(buffers);
+      return outputs;
+    } finally {
+      this.freeArenas.push(arena);
+    }
+  }
+
+  /** Steps run one after another; each backend kernel may do its work off the main thread. */
+  async run(inputs: readonly Float32Array[]): Promise<Float32Array[]> {
+    const arena = this.acquireArena();
+    try {
+      const { buffers, outputs } = this.bind(arena, inputs);
+      for (const step of this.steps) {
+        const ins = step.inputIds.map((id) => buffers[id]);
+        const outs = step.outputIds.map((id) => buffers[id]);
+        if (step.execution.run) await step.execution.run(ins, outs);
+        else step.execution.runSync(ins, outs);
+      }
+      this.finish(buffers);
+      return outputs;
+    } finally {
+      this.freeArenas.push(arena);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Every committed fixture (exported by PyTorch, see scripts/onnx-fixtures/export_fixtures.py)
+ * against onnxruntime-node, at batch 1 and 3, on every backend that loads:
+ * max |convnode - onnxruntime| <= 1e-4 * max(1, |reference|).
+ */
+import * as ort from 'onnxruntime-node';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { BackendName } from '../lib/backends/backend.js';
+import { backendByName } from '../lib/backends/index.js';
+import { loadOnnx } from '../lib/onnx/index.js';
+import { Tensor } from '../lib/tensor.js';
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/onnx/', import.meta.url));
+
+const MODELS: Record<string, readonly number[]> = {
+  lenet5: [3, 32, 32],
+  resnet_small: [3, 32, 32],
+  mobilenet_v2_small: [3, 64, 64],
+  squeezenet_small: [3, 48, 48],
+  batchnorm_unfolded: [3, 12, 12],
+  se_hardswish: [3, 16, 16],
+  opset9_flatten: [1, 24, 24],
+  auto_pad: [2, 11, 9],
+};
+
+function availableBackends(): BackendName[] {
+  const names: BackendName[] = ['js'];
+  try {
+    backendByName('native');
+    names.push('native');
+  } catch (error) {
+    console.log(`onnx oracle tests: skipping the native backend (${(error as Error).message})`);
+  }
+  return names;
+}
+
+/** Deterministic inputs in [-2, 2): a small LCG, so a failure reproduces exactly. */
+function randomInput(shape: readonly number[], seed: number): Float32Array {
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  let state = seed >>> 0;
+  for (let i = 0; i < data.length; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    data[i] = (state / 2 ** 32) * 4 - 2;
+  }
+  return data;
+}
+
+/** max over elements of |a - b| / max(1, |b|): the issue's tolerance is 1e-4 of this. */
+function worstRelativeError(actual: Float32Array, expected: Float32Array): number {
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / Math.max(1, Math.abs(expected[i])));
+  }
+  return worst;
+}
+
+describe.each(availableBackends())('ONNX fixtures vs onnxruntime-node (%s backend)', (backend) => {
+  describe.each(Object.entries(MODELS))('%s', (name, inputShape) => {
+    it.each([1, 3])('matches at batch %i (run and runSync)', async (batch) => {
+      const path = `${FIXTURES}${name}.onnx`;
+      const shape = [batch, ...inputShape];
+      const data = randomInput(shape, 17 + batch);
+      const session = await ort.InferenceSession.create(path, { intraOpNumThreads: 1 });
+      const reference = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', data.slice(), shape) });
+      const expected = reference[session.outputNames[0]];
+
+      const model = await loadOnnx(path, { backend });
+      expect(model.inputNames).toEqual(session.inputNames);
+      expect(model.outputNames).toEqual(session.outputNames);
+      const feeds = { [model.inputNames[0]]: new Tensor(shape, data) };
+      const asyncOut = (await model.run(feeds))[model.outputNames[0]];
+      const syncOut = model.runSync(feeds)[model.outputNames[0]];
+
+      expect(asyncOut.shape).toEqual(expected.dims);
+      const expectedData = expected.data as Float32Array;
+      expect(worstRelativeError(asyncOut.data, expectedData)).toBeLessThanOrEqual(1e-4);
+      expect(worstRelativeError(syncOut.data, expectedData)).toBeLessThanOrEqual(1e-4);
+      // The output must not be all zeros or constant, or the comparison proves little.
+      expect(new Set(expectedData).size).toBeGreaterThan(1);
+    });
+  });
+});
