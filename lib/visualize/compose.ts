@@ -46,6 +46,15 @@ const CAPTION_GAP = 4;
 /** Refuse pictures sharp would take seconds and hundreds of MB to encode. */
 const MAX_PIXELS = 40_000_000;
 
+/** Throws before any painting when a picture would be too large to encode in reasonable time. */
+export function checkPictureSize(width: number, height: number): void {
+  if (width * height > MAX_PIXELS) {
+    throw new ParameterError(
+      `the picture would be ${width}x${height} pixels (more than ${MAX_PIXELS / 1e6} M): use a smaller zoom, fewer channels or a smaller image`,
+    );
+  }
+}
+
 interface TextLine {
   readonly x: number;
   readonly baseline: number;
@@ -79,11 +88,7 @@ export async function composeTiles(tiles: readonly Tile[], options: ComposeOptio
   const gridWidth = columnWidths.reduce((a, b) => a + b, 0) + SPACING * (columns - 1);
   const width = 2 * MARGIN + Math.max(gridWidth, textWidth(title));
   const height = 2 * MARGIN + titleHeight + rowLayout.reduce((s, r) => s + r.captionHeight + r.imageHeight, 0) + SPACING * (rows - 1);
-  if (width * height > MAX_PIXELS) {
-    throw new ParameterError(
-      `the picture would be ${width}x${height} pixels (more than ${MAX_PIXELS / 1e6} M): use a smaller zoom, fewer channels or a smaller image`,
-    );
-  }
+  checkPictureSize(width, height);
 
   const canvas = createImage(width, height);
   const texts: TextLine[] = title.map((text, i) => ({ x: MARGIN, baseline: MARGIN + (i + 1) * LINE_HEIGHT - 4, text, bold: true }));

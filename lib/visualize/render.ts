@@ -6,7 +6,7 @@
 import { ParameterError, ShapeError } from '../errors.js';
 import { Tensor, formatShape } from '../tensor.js';
 import { scaleFor, valueRange, type ColourMap, type ValueRange, type ValueScale } from './colormap.js';
-import { composeTiles, type Composition, type Tile } from './compose.js';
+import { checkPictureSize, composeTiles, type Composition, type Tile } from './compose.js';
 import { formatRange, formatValue } from './format.js';
 import type { ConvReluPoolStages } from './pipeline.js';
 import { GAP, createImage, paintMap, type RgbImage } from './raster.js';
@@ -117,6 +117,12 @@ export async function composeFeatureMaps(tensor: Tensor, options: FeatureMapOpti
     throw new ParameterError(`${owner}: normalize must be 'channel' or 'tensor', got ${JSON.stringify(options.normalize)}`);
   }
   const zoom = checkZoom(options.zoom ?? autoZoom(GRID_TILE_PIXELS, Math.max(maps.height, maps.width)), owner);
+  const columns = options.columns ?? Math.ceil(Math.sqrt(maps.channels));
+  if (!Number.isInteger(columns) || columns < 1) {
+    throw new ParameterError(`${owner}: columns must be a positive integer, got ${JSON.stringify(options.columns)}`);
+  }
+  // The maps alone, before captions and spacing: refuse early rather than paint thousands of tiles.
+  checkPictureSize(Math.min(columns, maps.channels) * maps.width * zoom, Math.ceil(maps.channels / columns) * maps.height * zoom);
   const shared = normalize === 'tensor' ? scaleFor(imageRange(maps), colormap) : null;
   const tiles: Tile[] = [];
   for (let c = 0; c < maps.channels; c++) {
@@ -126,7 +132,6 @@ export async function composeFeatureMaps(tensor: Tensor, options: FeatureMapOpti
     if (range.nonFinite) caption.push(`${range.nonFinite} non-finite`);
     tiles.push({ image: paintChannel(maps, c, zoom, scale), caption });
   }
-  const columns = options.columns ?? Math.ceil(Math.sqrt(maps.channels));
   return composeTiles(tiles, { columns, title: options.title });
 }
 
