@@ -66,6 +66,21 @@ describe('conv2d rejects bad arguments, naming them', () => {
     );
   });
 
+  it('a hand-built geometry that disagrees with the shared output-size formula', () => {
+    const kernel = jsBackend.prepareConv2d(convWeights());
+    const input = new Float32Array(inLength);
+    expect(() => kernel.runSync(input, { ...geometry, outH: 6 }, new Float32Array(2 * 6 * 6 * 5))).toThrow(
+      /geometry.outH is 6 but the window gives 5; build the geometry with planConv/,
+    );
+    expect(() => kernel.runSync(input, { ...geometry, strideW: 0 }, new Float32Array(outLength))).toThrow(
+      /geometry.strideW must be a positive integer, got 0/,
+    );
+    expect(() => kernel.runSync(input, { ...geometry, pads: { ...geometry.pads, left: -1 } }, new Float32Array(outLength))).toThrow(
+      /geometry.pads.left must be a non-negative integer, got -1/,
+    );
+    expect(() => kernel.runSync(input, null as never, new Float32Array(outLength))).toThrow(/geometry must be an object/);
+  });
+
   it('an output that overlaps the input or the residual', () => {
     const kernel = jsBackend.prepareConv2d(convWeights());
     const shared = new Float32Array(outLength + inLength);
@@ -97,6 +112,8 @@ describe('pooling and linear reject bad arguments, naming them', () => {
     expect(() => jsBackend.pool2dSync(new Float32Array(72), pool, new Float32Array(17))).toThrow(/output has 17 elements but N x C x outH x outW = 1x2x3x3 needs 18/);
     expect(() => jsBackend.pool2dSync(new Float32Array(72), { ...pool, kind: 'sum' as 'max' }, new Float32Array(18))).toThrow(/kind must be 'max' or 'avg', got "sum"/);
     await expect(jsBackend.pool2d(new Float32Array(1), pool, new Float32Array(18))).rejects.toThrow(ShapeError);
+    // 6 wide, kernel 2, stride 2: 3 outputs whether or not ceilMode is on, so 4 is wrong.
+    expect(() => jsBackend.pool2dSync(new Float32Array(72), { ...pool, outW: 4 }, new Float32Array(24))).toThrow(/geometry.outW is 4 but the window gives 3/);
   });
 
   it('globalPool2d', () => {

@@ -10,7 +10,7 @@ import { ParameterError, ShapeError } from '../errors.js';
 import type { ConvGeometry } from '../planner/geometry.js';
 import { checkConvChannels } from '../planner/geometry.js';
 import { checkActivation } from './activation.js';
-import { expectLength } from './checks.js';
+import { checkWindowGeometry, expectCount, expectLength } from './checks.js';
 import { depthwiseConv2d } from './dwconv.js';
 import { gemm, packRows, type PackedMatrix } from './gemm.js';
 import { im2col } from './im2col.js';
@@ -109,17 +109,15 @@ function runGemmConv(
 function checkRun(
   layout: Layout, input: Float32Array, g: ConvGeometry, output: Float32Array, residual: Float32Array | null | undefined,
 ): void {
-  if (g === null || typeof g !== 'object') throw new ParameterError(`${OWNER}: geometry must be a ConvGeometry from planConv, got ${String(g)}`);
+  checkWindowGeometry(OWNER, g, false);
   for (const key of ['inChannels', 'outChannels', 'groups', 'kernelH', 'kernelW'] as const) {
     if (g[key] !== layout[key]) {
       throw new ShapeError(`${OWNER}: geometry.${key} is ${String(g[key])} but the prepared weights have ${key} ${layout[key]}`);
     }
   }
+  expectCount(OWNER, 'geometry.batch', g.batch);
   const inSize = g.batch * g.inChannels * g.inH * g.inW;
   const outSize = g.batch * g.outChannels * g.outH * g.outW;
-  if (!Number.isInteger(inSize) || !Number.isInteger(outSize) || inSize < 0 || outSize < 0) {
-    throw new ParameterError(`${OWNER}: geometry has non-integer or negative sizes; build it with planConv`);
-  }
   expectLength(OWNER, 'input', input, inSize, `N x Cin x H x W = ${g.batch}x${g.inChannels}x${g.inH}x${g.inW}`);
   const outShape = `N x Cout x outH x outW = ${g.batch}x${g.outChannels}x${g.outH}x${g.outW}`;
   expectLength(OWNER, 'output', output, outSize, outShape);

@@ -9,7 +9,7 @@
  */
 import type { PoolGeometry, PoolKind } from '../backends/backend.js';
 import { ParameterError } from '../errors.js';
-import { expectCount, expectLength } from './checks.js';
+import { checkWindowGeometry, expectCount, expectLength } from './checks.js';
 
 const OWNER = 'pool2d';
 
@@ -51,7 +51,7 @@ function planAxis(axis: 'height' | 'width', inSize: number, outSize: number, ker
 
 /** Max or average pooling of a batch; checks buffer lengths against the geometry. */
 export function pool2d(input: Float32Array, g: PoolGeometry, output: Float32Array): void {
-  if (g === null || typeof g !== 'object') throw new ParameterError(`${OWNER}: geometry must be a PoolGeometry, got ${String(g)}`);
+  checkWindowGeometry(OWNER, g, true);
   if (g.kind !== 'max' && g.kind !== 'avg') {
     throw new ParameterError(`${OWNER}: geometry.kind must be 'max' or 'avg', got ${JSON.stringify(g.kind)}`);
   }
