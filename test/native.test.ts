@@ -1,0 +1,294 @@
+/**
+ * Parity: the native kernels against the pure-JS backend (and, for a few cases, the naive
+ * definition) on random inputs, for every ISA this machine can run. The sweep covers kernel
+ * sizes, strides, asymmetric pads, dilation, groups (incl. depthwise with channel multipliers),
+ * batches, channel counts off the tile sizes, odd spatial sizes, every fused activation and the
+ * residual add, plus the special paths: 1x1 without im2col, K and pixel blocking, vector borders.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Activation, Backend, PoolGeometry } from '../lib/backends/backend.js';
+import { jsBackend } from '../lib/backends/js.js';
+import { availableIsas, getNumThreads, loadNativeBackend, setIsa, setNumThreads, type IsaName } from '../lib/backends/native.js';
+import { planWindow, type PaddingSpec, type Pair } from '../lib/planner/geometry.js';
+import {
+  type ConvCase,
+  convGeometry,
+  describeCase,
+  expectClose,
+  naiveConv,
+  outputLength,
+  randomFloats,
+  seededRandom,
+} from './native-support.js';
+
+function nativeOrFail(): Backend {
+  const loaded = loadNativeBackend();
+  if (loaded instanceof Error) throw new Error(`native addon not built (npm run build:native): ${loaded.message}`);
+  return loaded;
+}
+
+const ACTIVATIONS: Activation[] = [
+  { kind: 'none' },
+  { kind: 'relu' },
+  { kind: 'relu6' },
+  { kind: 'leakyRelu', alpha: 0.2 },
+  { kind: 'hardSwish' },
+  { kind: 'sigmoid' },
+];
+
+const base: ConvCase = {
+  batch: 1,
+  inChannels: 3,
+  outChannels: 5,
+  groups: 1,
+  inH: 9,
+  inW: 11,
+  kernel: [3, 3],
+  stride: [1, 1],
+  dilation: [1, 1],
+  padding: 1,
+  activation: { kind: 'none' },
+  bias: true,
+  residual: false,
+};
+
+/** Hand-picked cases for each special path, then a seeded random sweep. */
+function convCases(): ConvCase[] {
+  const cases: ConvCase[] = [
+    { ...base },
+    // 1x1 stride 1, no pads: the direct (no im2col) path; ragged last pixel panel; K > 256 blocks.
+    { ...base, kernel: [1, 1], padding: 0, inChannels: 300, outChannels: 13, inH: 7, inW: 9, residual: true },
+    { ...base, kernel: [1, 1], padding: 0, inChannels: 16, outChannels: 64, inH: 16, inW: 16, batch: 2 },
+    // 1x1 with stride or pads goes through im2col.
+    { ...base, kernel: [1, 1], stride: [2, 2], padding: 0, inChannels: 8, outChannels: 7 },
+    { ...base, kernel: [1, 1], padding: [1, 0, 0, 2], inChannels: 4, outChannels: 6 },
+    // K = 40 * 9 = 360 > one K block; pixels 20x20 = 400 > one pixel block; M = 70 (not a multiple of 6 or 4).
+    { ...base, inChannels: 40, outChannels: 70, inH: 20, inW: 20, activation: { kind: 'relu' }, residual: true },
+    // the ResNet stem shape, smaller: 7x7 stride 2 pad 3.
+    { ...base, inChannels: 3, outChannels: 16, kernel: [7, 7], stride: [2, 2], padding: 3, inH: 33, inW: 31 },
+    // asymmetric pads, 'same' with stride 2 (odd total), 'full', dilation.
+    { ...base, padding: [0, 2, 1, 0], kernel: [2, 3], inH: 8, inW: 7 },
+    { ...base, padding: 'same', stride: [2, 2], kernel: [4, 4], inH: 10, inW: 13 },
+    { ...base, padding: 'full', kernel: [3, 2] },
+    { ...base, dilation: [2, 3], padding: 2, inH: 15, inW: 17, outChannels: 9 },
+    // groups and depthwise (multiplier 1 and 2), 3x3 s1 / s2 wide enough for the vector path.
+    { ...base, groups: 2, inChannels: 6, outChannels: 10, activation: { kind: 'hardSwish' } },
+    { ...base, groups: 12, inChannels: 12, outChannels: 12, inH: 37, inW: 41, activation: { kind: 'relu6' }, residual: true },
+    { ...base, groups: 12, inChannels: 12, outChannels: 12, inH: 37, inW: 41, stride: [2, 2], activation: { kind: 'relu6' } },
+    { ...base, groups: 5, inChannels: 5, outChannels: 10, inH: 19, inW: 35, stride: [2, 2], padding: [0, 1, 1, 0] },
+    { ...base, groups: 4, inChannels: 4, outChannels: 4, inH: 30, inW: 45, padding: 0, activation: { kind: 'sigmoid' } },
+    { ...base, groups: 3, inChannels: 3, outChannels: 3, inH: 13, inW: 21, kernel: [5, 5], padding: 2, dilation: [2, 1] },
+    { ...base, groups: 8, inChannels: 8, outChannels: 8, inH: 3, inW: 3, padding: 1, batch: 3 },
+    // a single input channel (groups 1): GEMM, not depthwise.
+    { ...base, inChannels: 1, outChannels: 6, kernel: [5, 5], padding: 0, inH: 28, inW: 28, batch: 2 },
+  ];
+  const random = seededRandom(20251126);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(((random() + 1) / 2) * items.length)];
+  const paddings: PaddingSpec[] = [0, 1, 2, [1, 0, 2, 1], [0, 1, 0, 2], 'same', 'valid'];
+  for (let i = 0; i < 60; i++) {
+    const groupsChoice = pick(['one', 'one', 'two', 'depthwise', 'multiplier'] as const);
+    const k = pick([1, 2, 3, 3, 5]);
+    let inChannels = pick([1, 3, 5, 7, 13, 17]);
+    let outChannels = pick([1, 4, 7, 13, 19, 33]);
+    let groups = 1;
+    if (groupsChoice === 'two') {
+      inChannels *= 2;
+      outChannels *= 2;
+      groups = 2;
+    } else if (groupsChoice === 'depthwise' || groupsChoice === 'multiplier') {
+      inChannels = pick([2, 5, 8]);
+      groups = inChannels;
+      outChannels = inChannels * (groupsChoice === 'multiplier' ? 2 : 1);
+    }
+    const c: ConvCase = {
+      batch: pick([1, 1, 2, 3]),
+      inChannels,
+      outChannels,
+      groups,
+      inH: pick([5, 7, 12, 19, 24]),
+      inW: pick([6, 9, 13, 25, 33]),
+      kernel: [k, pick([k, k, 1, 3])] as Pair,
+      stride: pick([[1, 1], [2, 2], [1, 2], [3, 3]] as Pair[]),
+      dilation: pick([[1, 1], [1, 1], [2, 2], [1, 3]] as Pair[]),
+      padding: pick(paddings),
+      activation: pick(ACTIVATIONS),
+      bias: random() > -0.6,
+      residual: random() > 0.3,
+    };
+    try {
+      convGeometry(c); // skip combinations whose window does not fit (the planner rejects them)
+      cases.push(c);
+    } catch {
+      /* not a valid conv */
+    }
+  }
+  return cases;
+}
+
+interface Prepared {
+  weight: Float32Array;
+  bias: Float32Array | null;
+  input: Float32Array;
+  residual: Float32Array | null;
+}
+
+function materialise(c: ConvCase, seed: number): Prepared {
+  const random = seededRandom(seed);
+  const g = convGeometry(c);
+  return {
+    weight: randomFloats((c.outChannels * c.inChannels * c.kernel[0] * c.kernel[1]) / c.groups, random),
+    bias: c.bias ? randomFloats(c.outChannels, random) : null,
+    input: randomFloats(c.batch * c.inChannels * c.inH * c.inW, random),
+    residual: c.residual ? randomFloats(outputLength(g), random) : null,
+  };
+}
+
+function runConv(backend: Backend, c: ConvCase, p: Prepared): Float32Array {
+  const g = convGeometry(c);
+  const kernel = backend.prepareConv2d({
+    inChannels: c.inChannels,
+    outChannels: c.outChannels,
+    groups: c.groups,
+    kernelH: c.kernel[0],
+    kernelW: c.kernel[1],
+    weight: p.weight,
+    bias: p.bias,
+    activation: c.activation,
+  });
+  // Poison the output so a pixel the kernel forgets to write is caught.
+  const out = new Float32Array(outputLength(g)).fill(Number.NaN);
+  kernel.runSync(p.input, g, out, p.residual);
+  return out;
+}
+
+const ISAS: IsaName[] = (() => {
+  const loaded = loadNativeBackend();
+  return loaded instanceof Error ? ['scalar'] : availableIsas();
+})();
+
+describe('native backend parity', () => {
+  let native: Backend;
+  let startIsa: IsaName;
+  let startThreads: number;
+  beforeAll(() => {
+    native = nativeOrFail();
+    startIsa = ISAS[ISAS.length - 1];
+    startThreads = getNumThreads();
+  });
+  afterAll(() => {
+    setIsa(startIsa);
+    setNumThreads(startThreads);
+  });
+
+  it('runs scalar and avx2 on this x86-64 machine', () => {
+    if (process.arch === 'x64') expect(ISAS).toEqual(['scalar', 'avx2']);
+    expect(ISAS).toContain('scalar');
+  });
+
+  for (const isa of ISAS) {
+    describe(`ISA ${isa}`, () => {
+      beforeAll(() => setIsa(isa));
+
+      it('matches the naive definition on hand-picked cases', () => {
+        const cases = convCases().slice(0, 8);
+        cases.forEach((c, i) => {
+          const p = materialise(c, 100 + i);
+          const expected = naiveConv(p.input, convGeometry(c), p.weight, p.bias, p.residual, c.activation);
+          expectClose(runConv(native, c, p), expected, `${isa} naive ${describeCase(c)}`);
+        });
+      });
+
+      for (const threads of [1, 2]) {
+        it(`matches jsBackend over the conv sweep (${threads} thread${threads > 1 ? 's' : ''})`, () => {
+          setNumThreads(threads);
+          const cases = convCases();
+          expect(cases.length).toBeGreaterThan(50);
+          cases.forEach((c, i) => {
+            const p = materialise(c, 1000 + i);
+            expectClose(runConv(native, c, p), runConv(jsBackend, c, p), `${isa} t${threads} #${i} ${describeCase(c)}`);
+          });
+        });
+      }
+
+      it('matches jsBackend on pooling (max / avg, ceilMode, countIncludePad, dilation)', () => {
+        const random = seededRandom(7);
+        const specs: Array<[number, number, number, number, number, PaddingSpec, boolean, number]> = [
+          // inH, inW, kernel, stride, dilation, padding, ceilMode, channels
+          [112, 112, 3, 2, 1, 1, false, 3], // ResNet stem pool: the AVX2 3x3s2 kernel
+          [57, 45, 3, 2, 1, [1, 0, 0, 1], true, 2],
+          [13, 17, 2, 2, 1, 0, true, 3],
+          [10, 11, 3, 1, 2, 1, false, 2],
+          [9, 9, 3, 3, 1, 1, true, 4],
+          [7, 8, 4, 3, 1, [2, 1, 1, 2], true, 1],
+          [5, 5, 5, 1, 1, 0, false, 2],
+        ];
+        for (const [inH, inW, k, s, d, padding, ceilMode, channels] of specs) {
+          for (const kind of ['max', 'avg'] as const) {
+            for (const countIncludePad of [true, false]) {
+              const window = planWindow('pool test', inH, inW, { kernel: [k, k], stride: [s, s], dilation: [d, d], padding, ceilMode });
+              const g: PoolGeometry = { ...window, batch: 2, channels, kind, countIncludePad };
+              const input = randomFloats(2 * channels * inH * inW, random);
+              const got = new Float32Array(2 * channels * g.outH * g.outW).fill(Number.NaN);
+              const want = new Float32Array(got.length);
+              native.pool2dSync(input, g, got);
+              jsBackend.pool2dSync(input, g, want);
+              expectClose(got, want, `${isa} ${kind} ${inH}x${inW} k${k} s${s} d${d} p${JSON.stringify(padding)} ceil ${ceilMode} include ${countIncludePad}`);
+            }
+          }
+        }
+      });
+
+      it('matches jsBackend on global pooling and Linear', () => {
+        const random = seededRandom(11);
+        for (const kind of ['max', 'avg'] as const) {
+          const input = randomFloats(6 * 49, random);
+          const got = new Float32Array(6);
+          const want = new Float32Array(6);
+          native.globalPool2dSync(input, kind, 6, 49, got);
+          jsBackend.globalPool2dSync(input, kind, 6, 49, want);
+          expectClose(got, want, `${isa} global ${kind}`);
+        }
+        for (const [inF, outF, batch] of [
+          [10, 3, 1],
+          [300, 37, 5],
+          [84, 10, 33],
+        ]) {
+          const weights = {
+            inFeatures: inF,
+            outFeatures: outF,
+            weight: randomFloats(inF * outF, random),
+            bias: randomFloats(outF, random),
+            activation: { kind: 'relu' } as Activation,
+          };
+          const x = randomFloats(inF * batch, random);
+          const got = new Float32Array(outF * batch).fill(Number.NaN);
+          const want = new Float32Array(outF * batch);
+          native.prepareLinear(weights).runSync(x, batch, got);
+          jsBackend.prepareLinear(weights).runSync(x, batch, want);
+          expectClose(got, want, `${isa} linear ${inF}->${outF} x${batch}`);
+        }
+      });
+
+      it('propagates NaN and Infinity like IEEE arithmetic', () => {
+        const c: ConvCase = { ...base, inChannels: 2, outChannels: 7, inH: 12, inW: 20, bias: false };
+        const p = materialise(c, 5);
+        p.input[3 * 20 + 4] = Number.NaN;
+        p.input[12 * 20 + 8 * 20 + 15] = Number.POSITIVE_INFINITY;
+        const got = runConv(native, c, p);
+        const want = naiveConv(p.input, convGeometry(c), p.weight, null, null, c.activation);
+        let nans = 0;
+        for (let i = 0; i < want.length; i++) {
+          expect(Number.isNaN(got[i]), `element ${i}`).toBe(Number.isNaN(want[i]));
+          if (Number.isNaN(want[i])) nans++;
+          else if (!Number.isFinite(want[i])) expect(got[i]).toBe(want[i]);
+        }
+        expect(nans).toBeGreaterThan(7 * 8); // the NaN reaches a 3x3 neighbourhood in every output channel
+        const pooled = new Float32Array(2 * 6 * 10);
+        const window = planWindow('pool', 12, 20, { kernel: [2, 2], stride: [2, 2], dilation: [1, 1], padding: 0 });
+        native.pool2dSync(p.input, { ...window, batch: 1, channels: 2, kind: 'max', countIncludePad: false }, pooled);
+        expect(Number.isNaN(pooled[1 * 10 + 2])).toBe(true);
+        expect(pooled[60 + 4 * 10 + 7]).toBe(Number.POSITIVE_INFINITY);
+      });
+    });
+  }
+});
