@@ -11,9 +11,8 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }
 
-/** 0.98765 -> '98.8%'; tiny values keep two significant digits ('0.0012%'). */
+/** 0.98765 -> '98.8%'; below 0.1% -> '<0.1%' (the exact value is in --json). */
 export function percent(probability: number): string {
   const p = probability * 100;
-  if (p >= 0.1 || p === 0) return `${p.toFixed(1)}%`;
-  return `${p.toPrecision(2)}%`;
+  return p >= 0.05 ? `${p.toFixed(1)}%` : '<0.1%';
 }

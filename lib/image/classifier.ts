@@ -3,10 +3,10 @@
  * `convnode classify`, the HTTP example and the Fashion-MNIST evaluation.
  */
 import { ParameterError } from '../errors.js';
+import { loadOnnx, type OnnxModel } from '../onnx/index.js';
 import type { Tensor } from '../tensor.js';
 import { BUILTIN_LABELS_PATH, BUILTIN_MODEL_PATH, builtinImageOptions, readLabels } from './builtin.js';
 import { imagesToBatch } from './index.js';
-import { loadOnnxModel, type RunnableModel } from './onnx-model.js';
 import type { ImageSource } from './decode.js';
 import { resolveImageOptions, type ImageOptions, type ResolvedImageOptions } from './options.js';
 import { topPredictions, type Prediction } from './predictions.js';
@@ -27,7 +27,7 @@ export type Classification =
 
 export class ImageClassifier {
   private constructor(
-    private readonly model: RunnableModel,
+    private readonly model: OnnxModel,
     /** Labels by class index; empty until the first run for a model without labels. */
     private labels: readonly string[],
     readonly image: ResolvedImageOptions,
@@ -37,7 +37,7 @@ export class ImageClassifier {
   static async load(options: ClassifierOptions = {}): Promise<ImageClassifier> {
     const builtin = options.model === undefined;
     const modelSource = options.model ?? BUILTIN_MODEL_PATH;
-    const model = await loadOnnxModel(modelSource);
+    const model = await loadOnnx(modelSource);
     if (model.inputNames.length !== 1 || model.outputNames.length < 1) {
       throw new ParameterError(
         `model: a classifier needs one image input and a scores output; this one has inputs [${model.inputNames.join(', ')}] and outputs [${model.outputNames.join(', ')}]`,
@@ -47,10 +47,17 @@ export class ImageClassifier {
     if (typeof options.labels === 'string') labels = readLabels(options.labels);
     else if (options.labels !== undefined) labels = [...options.labels];
     else if (builtin) labels = readLabels(BUILTIN_LABELS_PATH);
-    const defaults: ImageOptions = builtin ? builtinImageOptions() : { preset: 'imagenet' };
-    const image = resolveImageOptions({ ...defaults, ...options.image });
+    const defaults: ImageOptions = builtin ? builtinImageOptions() : { preset: 'imagenet', ...declaredImageOptions(model) };
+    // Options left undefined (e.g. flags not given) keep the model's defaults.
+    const given = Object.entries(options.image ?? {}).filter(([, v]) => v !== undefined);
+    const image = resolveImageOptions({ ...defaults, ...Object.fromEntries(given) });
     const name = typeof modelSource === 'string' ? modelSource : `<onnx bytes, ${modelSource.length}>`;
     return new ImageClassifier(model, labels, image, builtin ? 'built-in lenet5-fashion' : name);
+  }
+
+  /** The loaded ONNX model. */
+  get onnx(): OnnxModel {
+    return this.model;
   }
 
   /** [channels, height, width] of one preprocessed image. */
@@ -79,4 +86,15 @@ export class ImageClassifier {
       item.ok ? { source: item.source, ok: true, top: predictions[item.batchIndex] } : { source: item.source, ok: false, error: item.error.message },
     );
   }
+}
+
+/** Size and channel count from the model's declared [N, C, H, W] input, where it states them. */
+function declaredImageOptions(model: OnnxModel): ImageOptions {
+  const shape = model.inputShapes[0];
+  if (!shape || shape.length !== 4) return {};
+  const [, c, h, w] = shape;
+  const options: ImageOptions = {};
+  if (typeof h === 'number' && typeof w === 'number' && h > 0 && w > 0) options.size = [h, w];
+  if (c === 1) options.channels = 'grayscale';
+  return options;
 }

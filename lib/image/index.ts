@@ -25,7 +25,7 @@ export {
 } from './options.js';
 
 /** One image as a [1, C, H, W] tensor. Rejects with an ImageError naming the file if it cannot be decoded. */
-export async function imageToTensor(input: ImageSource, options: ImageOptions = {}): Promise<Tensor> {
+export async function imageToTensor(input: ImageSource, options: ImageOptions | ResolvedImageOptions = {}): Promise<Tensor> {
   const resolved = resolveImageOptions(options);
   const tensor = new Tensor([1, resolved.channelCount, resolved.height, resolved.width]);
   const pixels = await decodeResized(input, resolved);
@@ -51,7 +51,7 @@ export interface ImageBatch {
  * `ok: false` item and the others keep their results; the rows of the good ones are packed
  * together in place, so the tensor holds only real images.
  */
-export async function imagesToBatch(inputs: readonly ImageSource[], options: ImageOptions = {}): Promise<ImageBatch> {
+export async function imagesToBatch(inputs: readonly ImageSource[], options: ImageOptions | ResolvedImageOptions = {}): Promise<ImageBatch> {
   if (!Array.isArray(inputs)) throw new ParameterError(`imagesToBatch: inputs must be an array, got ${typeof inputs}`);
   const resolved = resolveImageOptions(options);
   const tables = normalisationTables(resolved);
@@ -92,10 +92,11 @@ function asImageError(error: unknown, name: string): ImageError {
 /** Exposed for callers that preallocate their own batch (e.g. a server's dynamic batcher). */
 export async function writeImageInto(
   input: ImageSource,
-  options: ResolvedImageOptions,
+  options: ImageOptions | ResolvedImageOptions,
   out: Float32Array,
   offset: number,
 ): Promise<void> {
-  const pixels = await decodeResized(input, options);
-  writeCHW(pixels, options, normalisationTables(options), out, offset);
+  const resolved = resolveImageOptions(options);
+  const pixels = await decodeResized(input, resolved);
+  writeCHW(pixels, resolved, normalisationTables(resolved), out, offset);
 }

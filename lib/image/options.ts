@@ -82,10 +82,24 @@ const FITS: readonly ResizeFit[] = ['crop', 'stretch'];
 const CHANNEL_ORDERS: readonly ChannelOrder[] = ['rgb', 'bgr', 'grayscale'];
 const KERNELS: readonly ResizeKernel[] = ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'];
 
-export function resolveImageOptions(options: ImageOptions = {}): ResolvedImageOptions {
+/** Marks option objects that resolveImageOptions made, so passing one back in is free and exact. */
+const RESOLVED = new WeakSet<object>();
+
+/**
+ * Applies the preset and defaults and checks every value. Accepts its own result too, so every
+ * function taking ImageOptions can be handed a ResolvedImageOptions.
+ */
+export function resolveImageOptions(options: ImageOptions | ResolvedImageOptions = {}): ResolvedImageOptions {
   if (options === null || typeof options !== 'object') {
     throw new ParameterError(`image options must be an object, got ${options === null ? 'null' : typeof options}`);
   }
+  if (RESOLVED.has(options)) return options as ResolvedImageOptions;
+  const resolved = Object.freeze(resolveFresh(options as ImageOptions));
+  RESOLVED.add(resolved);
+  return resolved;
+}
+
+function resolveFresh(options: ImageOptions): ResolvedImageOptions {
   const presetName = options.preset ?? 'unit';
   if (!Object.hasOwn(PRESETS, presetName)) {
     throw new ParameterError(`image option 'preset' must be one of ${Object.keys(PRESETS).join(', ')}, got ${JSON.stringify(presetName)}`);

@@ -1,8 +1,6 @@
 /** `convnode summary`: the planner table (shapes, parameters, multiply-adds, receptive field, memory). */
 import { formatSummary, summarize } from '../../planner/summary.js';
-import type { Summarizable } from '../../planner/summary-types.js';
 import { BUILTIN_MODEL_PATH } from '../../image/builtin.js';
-import { loadOnnxModel } from '../../image/onnx-model.js';
 import { nchwShape } from '../args.js';
 import { UsageError, type CliIO, type Command, type ParsedArgs } from '../command.js';
 
@@ -19,20 +17,21 @@ async function run({ values, positionals }: ParsedArgs, io: CliIO): Promise<numb
     if (!path.toLowerCase().endsWith('.onnx')) {
       throw new UsageError(`the model must be 'lenet5', 'builtin' or a path ending in .onnx, got '${target}'`);
     }
-    const model = await loadOnnxModel(path);
+    const { loadOnnx } = await import('../../onnx/index.js');
+    const model = await loadOnnx(path);
     const shape = input ?? declaredInputShape(model);
     if (shape === undefined) {
       throw new UsageError(`'${target}' does not declare a fixed input size; give one with --input, e.g. --input 1x3x224x224`);
     }
-    report = summarize(model as unknown as Summarizable, shape);
+    report = summarize(model, shape);
   }
   io.stdout.write(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : `${formatSummary(report)}\n`);
   return 0;
 }
 
 /** The model's declared input shape with a batch of 1, when every other dimension is a number. */
-function declaredInputShape(model: object): number[] | undefined {
-  const declared = (model as { inputs?: readonly { shape?: readonly (number | string)[] | null }[] }).inputs?.[0]?.shape;
+function declaredInputShape(model: { inputShapes: ReadonlyArray<readonly (number | string)[] | null> }): number[] | undefined {
+  const declared = model.inputShapes[0];
   if (!declared || declared.length !== 4) return undefined;
   const rest = declared.slice(1);
   return rest.every((d) => typeof d === 'number' && d > 0) ? [1, ...(rest as number[])] : undefined;
