@@ -190,6 +190,17 @@ describe('jsBackend conv2d against the naive seven-loop convolution', () => {
     expect(checkConv({ batch: 1, inChannels: 24, outChannels: 24, groups: 24, inH: 33, inW: 31, kernel: [3, 3], stride: [2, 2], padding: 1 })).toBe(true);
   });
 
+  it('depthwise 3x3 on inputs so small that no output column sees all three taps', () => {
+    for (const [inH, inW] of [[1, 1], [2, 3], [3, 2], [4, 1]]) {
+      for (const dilation of [[1, 1], [2, 2], [1, 3]] as Pair[]) {
+        for (const stride of [[1, 1], [2, 1]] as Pair[]) {
+          expect(checkConv({ inChannels: 3, outChannels: 6, groups: 3, inH, inW, kernel: [3, 3], stride, dilation, padding: 'full' })).toBe(true);
+          expect(checkConv({ inChannels: 2, outChannels: 2, groups: 2, inH, inW, kernel: [3, 3], stride, dilation, padding: [2, 4, 3, 4] })).toBe(true);
+        }
+      }
+    }
+  });
+
   const FUSED_PATHS: Array<[string, ConvCase]> = [
     ['im2col + GEMM', { inChannels: 6, outChannels: 5, inH: 9, inW: 8, kernel: [3, 3], padding: 1 }],
     ['1x1 GEMM on the input', { inChannels: 7, outChannels: 6, inH: 9, inW: 8, kernel: [1, 1] }],
