@@ -37,6 +37,7 @@ export interface NodeSpec {
   inputs: string[];
   outputs: string[];
   name?: string;
+  domain?: string;
   attrs?: Record<string, Attr>;
 }
 
@@ -83,6 +84,7 @@ export function encodeModel(spec: ModelSpec): Uint8Array {
       node: spec.nodes.map((n) => ({
         opType: n.opType,
         name: n.name,
+        domain: n.domain ?? '',
         input: n.inputs,
         output: n.outputs,
         attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),

@@ -90,8 +90,9 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
     return builderFor(item.node.opType)!(ctx);
   });
   const model = new OnnxModel({ opset: graph.opset, producer: graph.producer, backend, ops, constants, inputs: graph.inputs, outputs: graph.outputs });
+  // Plan once now when only the batch may vary, so a model that cannot run fails at load.
   const declared = model.inputShapes;
-  if (declared.every((shape) => shape && shape.every((d) => d !== -1))) {
+  if (declared.every((shape) => shape && shape.every((d, axis) => typeof d === 'number' ? d > 0 : axis === 0))) {
     const shapes = Object.fromEntries(model.inputNames.map((name, i) => [name, declared[i]!.map((d) => (typeof d === 'number' ? d : 1))]));
     model.outputShapes(shapes);
   }
