@@ -11,3 +11,14 @@ export {
 } from './render.js';
 export { type ColourMap, type ValueScale, valueRange, scaleFor, writeColour } from './colormap.js';
 export { type Composition, type Placement } from './compose.js';
+export { buildHtmlReport, type ReportFigure, type ReportOptions } from './html.js';
+export { loadGrayscale, type LoadGrayscaleOptions } from './load.js';
+export { withExtraOutputs } from './onnx-outputs.js';
+export {
+  listGraphNodes,
+  selectNode,
+  modelLayerMaps,
+  composeModelLayer,
+  type GraphNode,
+  type ModelLayerMaps,
+} from './model-layer.js';

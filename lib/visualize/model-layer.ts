@@ -1,0 +1,108 @@
+/**
+ * The feature maps of one layer of an ONNX model: pick a node (by name, output value name, or
+ * index in graph order), declare its output a graph output (onnx-outputs.ts), load the model
+ * unfused (so every node keeps its own planner row) and run it on the image.
+ */
+import { readFile } from 'node:fs/promises';
+import { ParameterError, ShapeError } from '../errors.js';
+import { decodeModel } from '../onnx/decode.js';
+import { loadOnnx } from '../onnx/index.js';
+import { summarize, type LayerSummary, type ModelSummary } from '../planner/summary.js';
+import { Tensor, formatShape } from '../tensor.js';
+import { withExtraOutputs } from './onnx-outputs.js';
+import { composeFeatureMaps, type FeatureMapOptions } from './render.js';
+import type { Composition } from './compose.js';
+
+/** A node of the graph as the visualiser names it. */
+export interface GraphNode {
+  /** The node's name ('<opType>_<index>' for unnamed nodes, as the ONNX importer names them). */
+  readonly name: string;
+  readonly opType: string;
+  /** Position in the graph's node list (0-based). */
+  readonly index: number;
+  /** Its first output value: the feature maps that are drawn. */
+  readonly output: string;
+}
+
+export interface ModelLayerMaps {
+  readonly node: GraphNode;
+  /** The tensor fed to the model. */
+  readonly input: Tensor;
+  /** The node's output. */
+  readonly maps: Tensor;
+  /** The node's planner row (shape, receptive field, jump); undefined for a node folded at load. */
+  readonly row: LayerSummary | undefined;
+  /** The whole unfused model's planner table for this input. */
+  readonly summary: ModelSummary;
+}
+
+async function modelBytes(model: string | Uint8Array): Promise<{ bytes: Uint8Array; source: string }> {
+  if (model instanceof Uint8Array) return { bytes: model, source: 'model bytes' };
+  if (typeof model !== 'string') throw new ParameterError(`model must be an .onnx path or its bytes, got ${model === null ? 'null' : typeof model}`);
+  try {
+    return { bytes: await readFile(model), source: `'${model}'` };
+  } catch (error) {
+    throw new ParameterError(`cannot read ONNX model '${model}': ${(error as Error).message}`);
+  }
+}
+
+/** Every node of the model, in graph order. */
+export function listGraphNodes(bytes: Uint8Array, source = 'model bytes'): GraphNode[] {
+  return decodeModel(bytes, source).nodes.map((n, index) => ({ name: n.name, opType: n.opType, index, output: n.outputs[0] ?? '' }));
+}
+
+/** A node by index, node name or output value name; the error lists what exists. */
+export function selectNode(nodes: readonly GraphNode[], layer: string | number): GraphNode {
+  if (typeof layer === 'number') {
+    if (!Number.isInteger(layer) || layer < 0 || layer >= nodes.length) {
+      throw new ParameterError(`layer index must be an integer from 0 to ${nodes.length - 1} (the model has ${nodes.length} nodes), got ${layer}`);
+    }
+    return nodes[layer];
+  }
+  if (typeof layer !== 'string' || layer === '') throw new ParameterError(`layer must be a node name, an output name or an index, got ${JSON.stringify(layer)}`);
+  const found = nodes.find((n) => n.name === layer) ?? nodes.find((n) => n.output === layer);
+  if (!found) {
+    const names = nodes.slice(0, 12).map((n) => `${n.index}: ${n.name} (${n.opType})`);
+    throw new ParameterError(
+      `layer '${layer}' is not a node or output name of this model; its nodes are ${names.join(', ')}${nodes.length > 12 ? `, ... (${nodes.length} in all)` : ''}`,
+    );
+  }
+  return found;
+}
+
+/** Runs the model on `input` and returns the chosen layer's output with its planner row. */
+export async function modelLayerMaps(model: string | Uint8Array, input: Tensor, layer: string | number): Promise<ModelLayerMaps> {
+  if (!(input instanceof Tensor)) throw new ParameterError(`input must be a Tensor, got ${input === null ? 'null' : typeof input}`);
+  const { bytes, source } = await modelBytes(model);
+  const node = selectNode(listGraphNodes(bytes, source), layer);
+  if (node.output === '') throw new ParameterError(`layer '${node.name}' (${node.opType}) has no output to draw`);
+  const graph = decodeModel(bytes, source);
+  const alreadyOutput = graph.outputs.some((o) => o.name === node.output);
+  const loaded = await loadOnnx(alreadyOutput ? bytes : withExtraOutputs(bytes, [node.output]), { fuse: false });
+  if (loaded.inputNames.length !== 1) {
+    throw new ParameterError(`the model has ${loaded.inputNames.length} inputs (${loaded.inputNames.join(', ')}); the visualiser feeds one image`);
+  }
+  const outputs = await loaded.run({ [loaded.inputNames[0]]: input });
+  const maps = outputs[node.output];
+  if (maps.rank !== 4) {
+    throw new ShapeError(
+      `layer '${node.name}' (${node.opType}) outputs ${formatShape(maps.shape)}, not N x C x H x W feature maps; pick a layer before the flatten/classifier`,
+    );
+  }
+  const summary = summarize(loaded, input.shape);
+  return { node, input, maps, row: summary.layers.find((r) => r.name === node.name), summary };
+}
+
+/** The layer's maps as a grid, one normalised tile per channel, captioned with shape and receptive field. */
+export async function composeModelLayer(result: ModelLayerMaps, options: FeatureMapOptions & { modelName?: string } = {}): Promise<Composition> {
+  const { node, row, maps, input } = result;
+  const field = row?.receptiveField
+    ? `receptive field ${row.receptiveField[0]}x${row.receptiveField[1]}, jump ${row.jump?.[0]}x${row.jump?.[1]} on the ${input.shape[2]}x${input.shape[3]} input`
+    : 'receptive field not defined for this layer';
+  const title = [
+    `${options.modelName ? `${options.modelName}: ` : ''}layer #${node.index} '${node.name}' (${node.opType}) -> ${formatShape(maps.shape)}`,
+    field,
+  ];
+  const { modelName: _ignored, ...rest } = options;
+  return composeFeatureMaps(maps, { ...rest, title: options.title ?? title });
+}
