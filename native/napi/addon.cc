@@ -2,7 +2,7 @@
 // it loads in the main thread and in any number of worker_threads. Exports:
 //   Conv2d, Linear                       prepared ops (classes)
 //   pool2dSync/pool2d, globalPool2dSync/globalPool2d
-//   getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops
+//   getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, externalMemory
 #include <napi.h>
 
 #include <initializer_list>
@@ -35,6 +35,7 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
                              InstanceMethod("setNumThreads", &ConvnodeAddon::set_num_threads),
                              InstanceMethod("getNumThreads", &ConvnodeAddon::get_num_threads),
                              InstanceMethod("measurePeakGflops", &ConvnodeAddon::measure_peak_gflops),
+                             InstanceMethod("externalMemory", &ConvnodeAddon::external_memory),
                          });
   }
 
@@ -73,6 +74,12 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
 
   Napi::Value get_num_threads(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(ThreadPool::instance().threads()));
+  }
+
+  // Bytes of external memory this isolate has been told about (packed weights among them): lets
+  // tests see weights released when their layer is collected.
+  Napi::Value external_memory(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(Napi::MemoryManagement::AdjustExternalMemory(info.Env(), 0)));
   }
 
   // The best ISA's single-thread FMA throughput, whatever path is active.

@@ -1,0 +1,177 @@
+/**
+ * The addon's life around JS: forward() off the event loop, concurrent runs on one prepared
+ * conv, loading in several worker_threads at once, and packed weights freed on GC.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Backend, ConvKernel } from '../lib/backends/backend.js';
+import { getNumThreads, loadNativeBackend, setNumThreads } from '../lib/backends/native.js';
+import { type ConvCase, convGeometry, expectClose, naiveConv, outputLength, randomFloats, seededRandom } from './native-support.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+let native: Backend;
+beforeAll(() => {
+  const loaded = loadNativeBackend();
+  if (loaded instanceof Error) throw loaded;
+  native = loaded;
+});
+
+function prepare(c: ConvCase, seed: number): { kernel: ConvKernel; weight: Float32Array; bias: Float32Array } {
+  const random = seededRandom(seed);
+  const weight = randomFloats((c.outChannels * c.inChannels * c.kernel[0] * c.kernel[1]) / c.groups, random);
+  const bias = randomFloats(c.outChannels, random);
+  const kernel = native.prepareConv2d({
+    inChannels: c.inChannels,
+    outChannels: c.outChannels,
+    groups: c.groups,
+    kernelH: c.kernel[0],
+    kernelW: c.kernel[1],
+    weight,
+    bias,
+    activation: c.activation,
+  });
+  return { kernel, weight, bias };
+}
+
+const big: ConvCase = {
+  batch: 8,
+  inChannels: 128,
+  outChannels: 128,
+  groups: 1,
+  inH: 56,
+  inW: 56,
+  kernel: [3, 3],
+  stride: [1, 1],
+  dilation: [1, 1],
+  padding: 1,
+  activation: { kind: 'relu' },
+  bias: true,
+  residual: false,
+};
+
+describe('native backend lifecycle', () => {
+  it('keeps the event loop ticking while a long forward() runs', async () => {
+    const threads = getNumThreads();
+    setNumThreads(1);
+    try {
+      const { kernel } = prepare(big, 1);
+      const g = convGeometry(big);
+      const input = randomFloats(big.batch * big.inChannels * 56 * 56, seededRandom(2));
+      const output = new Float32Array(outputLength(g));
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 5);
+      const started = performance.now();
+      await kernel.run(input, g, output);
+      const elapsed = performance.now() - started;
+      clearInterval(timer);
+      // ~7.4 GFLOP on one thread takes tens of ms at least; the timer must have fired throughout.
+      expect(elapsed).toBeGreaterThan(20);
+      expect(ticks).toBeGreaterThanOrEqual(Math.floor(elapsed / 5 / 4));
+      const again = new Float32Array(output.length);
+      kernel.runSync(input, g, again);
+      let differing = 0;
+      for (let i = 0; i < output.length; i++) if (again[i] !== output[i]) differing++;
+      expect(differing).toBe(0);
+    } finally {
+      setNumThreads(threads);
+    }
+  });
+
+  it('gives each of several concurrent run() calls on one prepared conv its own correct result', async () => {
+    const c: ConvCase = { ...big, batch: 1, inChannels: 16, outChannels: 24, inH: 30, inW: 29, activation: { kind: 'leakyRelu', alpha: 0.1 } };
+    const { kernel, weight, bias } = prepare(c, 3);
+    const g = convGeometry(c);
+    const inputs = Array.from({ length: 8 }, (_, i) => randomFloats(16 * 30 * 29, seededRandom(10 + i)));
+    const outputs = inputs.map(() => new Float32Array(outputLength(g)).fill(Number.NaN));
+    await Promise.all(inputs.map((input, i) => kernel.run(input, g, outputs[i])));
+    inputs.forEach((input, i) => {
+      expectClose(outputs[i], naiveConv(input, g, weight, bias, null, c.activation), `concurrent run ${i}`);
+    });
+  });
+
+  it('loads and runs in several worker_threads at once', async () => {
+    // Plain CommonJS in the worker: it loads the binary itself, so each worker is a fresh
+    // environment initialising the addon (context-aware module, per-env instance data).
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const addon = require(workerData.nodeGypBuild)(workerData.root);
+      const cin = 4, cout = 6, h = 9, w = 10;
+      const weight = new Float32Array(cout * cin * 9).map((_, i) => Math.sin(i + workerData.id));
+      const input = new Float32Array(cin * h * w).map((_, i) => Math.cos(i * 0.7 + workerData.id));
+      const conv = new addon.Conv2d(weight, null, { inChannels: cin, outChannels: cout, groups: 1, kernelH: 3, kernelW: 3, activation: 'none' });
+      const g = { batch: 1, inChannels: cin, outChannels: cout, groups: 1, inH: h, inW: w, kernelH: 3, kernelW: 3,
+        strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, pads: { top: 1, left: 1, bottom: 1, right: 1 }, outH: h, outW: w };
+      const out = new Float32Array(cout * h * w);
+      let worst = 0;
+      (async () => {
+        for (let round = 0; round < 20; round++) {
+          await conv.run(input, g, out);
+          for (let o = 0; o < cout; o++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+            let s = 0;
+            for (let c = 0; c < cin; c++) for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) {
+              const iy = y - 1 + ky, ix = x - 1 + kx;
+              if (iy >= 0 && iy < h && ix >= 0 && ix < w) s += input[(c * h + iy) * w + ix] * weight[((o * cin + c) * 3 + ky) * 3 + kx];
+            }
+            worst = Math.max(worst, Math.abs(s - out[(o * h + y) * w + x]));
+          }
+        }
+        parentPort.postMessage({ worst, isa: addon.getIsa() });
+      })();
+    `;
+    const nodeGypBuild = path.join(ROOT, 'node_modules', 'node-gyp-build');
+    const results = await Promise.all(
+      [0, 1, 2, 3].map(
+        (id) =>
+          new Promise<{ worst: number; isa: string }>((resolve, reject) => {
+            const worker = new Worker(source, { eval: true, workerData: { id, root: ROOT, nodeGypBuild } });
+            worker.once('message', (m) => {
+              resolve(m);
+              void worker.terminate();
+            });
+            worker.once('error', reject);
+          }),
+      ),
+    );
+    for (const r of results) {
+      expect(r.worst).toBeLessThan(1e-4);
+      expect(['scalar', 'avx2', 'neon']).toContain(r.isa);
+    }
+  });
+
+  it('frees packed weights when prepared convs are collected', () => {
+    // A child with --expose-gc prepares 40 convs of 256x256x3x3 (2.25 MiB packed each) from one
+    // weight array, drops them and collects: the external memory reported to V8 and the RSS must
+    // rise by their size and fall back.
+    const script = `
+      const addon = require(${JSON.stringify(path.join(ROOT, 'node_modules', 'node-gyp-build'))})(${JSON.stringify(ROOT)});
+      const settle = async () => { for (let i = 0; i < 10; i++) { gc(); await new Promise((r) => setTimeout(r, 10)); } };
+      const weight = new Float32Array(256 * 256 * 9), bias = new Float32Array(256);
+      (async () => {
+        await settle();
+        const external0 = addon.externalMemory(), rss0 = process.memoryUsage().rss;
+        let convs = [];
+        for (let i = 0; i < 40; i++) {
+          convs.push(new addon.Conv2d(weight, bias, { inChannels: 256, outChannels: 256, groups: 1, kernelH: 3, kernelW: 3, activation: 'relu' }));
+        }
+        const held = { external: addon.externalMemory() - external0, rss: process.memoryUsage().rss - rss0 };
+        convs = null;
+        await settle();
+        const after = { external: addon.externalMemory() - external0, rss: process.memoryUsage().rss - rss0 };
+        console.log(JSON.stringify({ held, after }));
+      })();
+    `;
+    const out = execFileSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' });
+    type Usage = { external: number; rss: number };
+    const { held, after } = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { held: Usage; after: Usage };
+    const packed = 40 * (256 * 256 * 9 + 256) * 4;
+    expect(held.external).toBeGreaterThanOrEqual(packed);
+    expect(held.external).toBeLessThan(packed * 1.05);
+    expect(held.rss).toBeGreaterThan(packed * 0.9);
+    expect(Math.abs(after.external)).toBeLessThan(packed * 0.05);
+    expect(after.rss).toBeLessThan(packed * 0.2);
+  });
+});
