@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+// Whole-model benchmark: ResNet-18 and MobileNetV2 at 224x224 (full width, random weights),
+// convnode vs onnxruntime-node side by side in one process, same thread count, batch 1 and 8.
+// The models are exported on first use by scripts/onnx-fixtures/export_bench_models.py into
+// bench/.models/ (git-ignored). Needs `npm run build` first (reads dist/).
+//
+//   node bench/models.mjs [--runs N] [--threads 1,2] [--batches 1,8] [--models resnet18,mobilenet_v2]
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as ort from 'onnxruntime-node';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const MODELS_DIR = join(here, '.models');
+const MODEL_NAMES = ['resnet18', 'mobilenet_v2'];
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function randomInput(count, seed) {
+  const data = new Float32Array(count);
+  let state = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    data[i] = (state / 2 ** 32) * 4 - 2;
+  }
+  return data;
+}
+
+/** Exports the models if they are missing; returns false (with a reason printed) when it cannot. */
+function ensureModels(names) {
+  if (names.every((n) => existsSync(join(MODELS_DIR, `${n}.onnx`)))) return true;
+  const script = join(root, 'scripts', 'onnx-fixtures', 'export_bench_models.py');
+  console.log(`exporting benchmark models with ${script} ...`);
+  const result = spawnSync('/usr/bin/python3', [script, MODELS_DIR], { stdio: ['ignore', 'inherit', 'pipe'] });
+  if (result.status !== 0) {
+    console.log(`(skipped: could not export the models; needs /usr/bin/python3 with torch and torchvision)\n${String(result.stderr).slice(-400)}`);
+    return false;
+  }
+  return true;
+}
+
+async function loadConvnode() {
+  const dist = join(root, 'dist');
+  if (!existsSync(join(dist, 'onnx', 'index.js'))) {
+    throw new Error('dist/ is missing: run `npm run build` first');
+  }
+  const onnx = await import(pathToFileURL(join(dist, 'onnx', 'index.js')).href);
+  const tensor = await import(pathToFileURL(join(dist, 'tensor.js')).href);
+  const backends = await import(pathToFileURL(join(dist, 'backends', 'index.js')).href);
+  const native = await import(pathToFileURL(join(dist, 'backends', 'native.js')).href);
+  return { ...onnx, Tensor: tensor.Tensor, getBackend: backends.getBackend, native };
+}
+
+/** Times convnode and onnxruntime alternately, so both see the same machine conditions. */
+async function timePair(runOurs, runTheirs, runs) {
+  for (let i = 0; i < 2; i++) {
+    await runOurs();
+    await runTheirs();
+  }
+  const ours = [];
+  const theirs = [];
+  for (let i = 0; i < runs; i++) {
+    let t = performance.now();
+    await runOurs();
+    ours.push(performance.now() - t);
+    t = performance.now();
+    await runTheirs();
+    theirs.push(performance.now() - t);
+  }
+  return { oursMs: median(ours), theirsMs: median(theirs) };
+}
+
+function maxRelativeDifference(a, b) {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
+  return worst;
+}
+
+/**
+ * Runs the model section and returns its rows. options: models, batches, threads (counts),
+ * runs (timed runs per cell; the median is reported).
+ */
+export async function benchModels(options = {}) {
+  const models = options.models ?? MODEL_NAMES;
+  const batches = options.batches ?? [1, 8];
+  const allThreads = os.availableParallelism();
+  const threads = options.threads ?? [...new Set([1, allThreads])];
+  const runs = options.runs ?? 7;
+  if (!ensureModels(models)) return [];
+  const convnode = await loadConvnode();
+  const backend = convnode.getBackend();
+  const rows = [];
+  for (const name of models) {
+    const path = join(MODELS_DIR, `${name}.onnx`);
+    const model = await convnode.loadOnnx(path);
+    for (const threadCount of threads) {
+      if (backend === 'native') convnode.native.setNumThreads(threadCount);
+      const session = await ort.InferenceSession.create(path, {
+        intraOpNumThreads: threadCount,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      });
+      for (const batch of batches) {
+        const shape = [batch, 3, 224, 224];
+        const data = randomInput(batch * 3 * 224 * 224, 42 + batch);
+        const ourInput = new convnode.Tensor(shape, data);
+        const theirInput = new ort.Tensor('float32', data, shape);
+        const check = maxRelativeDifference(
+          (await model.run({ input: ourInput })).output.data,
+          (await session.run({ input: theirInput })).output.data,
+        );
+        const { oursMs, theirsMs } = await timePair(
+          () => model.run({ input: ourInput }),
+          () => session.run({ input: theirInput }),
+          batch === 1 ? runs : Math.max(3, Math.ceil(runs / 2)),
+        );
+        rows.push({ model: name, backend, batch, threads: threadCount, oursMs, theirsMs, ratio: oursMs / theirsMs, maxRelDiff: check });
+      }
+      await session.release();
+    }
+  }
+  return rows;
+}
+
+export function formatModelRows(rows) {
+  const header = ['model', 'batch', 'threads', 'convnode ms', 'img/s', 'onnxruntime ms', 'img/s', 'ratio', 'max rel diff'];
+  const lines = rows.map((r) => [
+    r.model, String(r.batch), String(r.threads), r.oursMs.toFixed(1), ((1000 * r.batch) / r.oursMs).toFixed(1),
+    r.theirsMs.toFixed(1), ((1000 * r.batch) / r.theirsMs).toFixed(1), `${r.ratio.toFixed(2)}x`, r.maxRelDiff.toExponential(1),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells) => `| ${cells.map((c, i) => c.padStart(widths[i])).join(' | ')} |`;
+  return [fmt(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(fmt)].join('\n');
+}
+
+function parseArgs(argv) {
+  const options = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (value === undefined) throw new Error(`bench/models.mjs: ${flag} needs a value`);
+    const list = value.split(',');
+    if (flag === '--runs') options.runs = Number(value);
+    else if (flag === '--threads') options.threads = list.map(Number);
+    else if (flag === '--batches') options.batches = list.map(Number);
+    else if (flag === '--models') options.models = list;
+    else throw new Error(`bench/models.mjs: unknown flag ${flag} (use --runs, --threads, --batches, --models)`);
+  }
+  return options;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const options = parseArgs(process.argv.slice(2));
+  const rows = await benchModels(options);
+  if (rows.length) {
+    console.log(`convnode backend: ${rows[0].backend}; onnxruntime-node ${ort.env.versions.node}; ratio = convnode ms / onnxruntime ms (lower is better for convnode)`);
+    console.log(formatModelRows(rows));
+  }
+}
