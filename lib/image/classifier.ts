@@ -16,7 +16,10 @@ export interface ClassifierOptions {
   model?: string | Uint8Array;
   /** Labels, or a file with one per line. Default: the built-in model's; for other models, 'class 0', 'class 1', ... */
   labels?: readonly string[] | string;
-  /** Preprocessing. Default: the built-in model's; for other models the 'imagenet' preset. */
+  /**
+   * Preprocessing. Default: the built-in model's; for other models the 'imagenet' preset at the
+   * model's declared input size, or [0, 1] grayscale when it declares one channel.
+   */
   image?: ImageOptions;
 }
 
@@ -95,6 +98,7 @@ function declaredImageOptions(model: OnnxModel): ImageOptions {
   const [, c, h, w] = shape;
   const options: ImageOptions = {};
   if (typeof h === 'number' && typeof w === 'number' && h > 0 && w > 0) options.size = [h, w];
-  if (c === 1) options.channels = 'grayscale';
+  // ImageNet's statistics are per RGB channel; a one-channel model gets plain [0, 1] scaling.
+  if (c === 1) Object.assign(options, { channels: 'grayscale', mean: 0, std: 1 });
   return options;
 }

@@ -87,7 +87,7 @@ export const classify: Command = {
     model: { type: 'string', short: 'm', value: '<m.onnx>', help: 'ONNX classifier (default: built-in models/lenet5-fashion.onnx)' },
     labels: { type: 'string', short: 'l', value: '<file>', help: 'labels, one per line, in class order (default: class N)' },
     top: { type: 'string', short: 'k', value: '<k>', help: 'labels shown per image (default 5)' },
-    preset: { type: 'string', value: '<name>', help: 'preprocessing preset: imagenet, unit, fashion-mnist, grayscale28 (default: the model\'s, imagenet for --model)' },
+    preset: { type: 'string', value: '<name>', help: 'imagenet, unit, fashion-mnist or grayscale28 (default: the built-in model\'s; for --model, imagenet at its declared size, [0,1] if it has 1 channel)' },
     size: { type: 'string', value: '<s|HxW>', help: 'input size, e.g. 224 or 224x320 (overrides the preset)' },
     fit: { type: 'string', value: '<crop|stretch>', help: 'crop: shorter side then centre crop (default); stretch: ignore aspect ratio' },
     mean: { type: 'string', value: '<m[,m,m]>', help: 'per-channel mean in [0,1] units, e.g. 0.485,0.456,0.406' },
