@@ -184,9 +184,11 @@ describe('jsBackend conv2d against the naive seven-loop convolution', () => {
     }
   });
 
-  it('a wider layer: several row panels and column chunks (32 -> 48 channels, 3x3, 19 x 21)', () => {
+  it('wider layers: several row panels, column chunks and im2col bands', () => {
     expect(checkConv({ batch: 2, inChannels: 32, outChannels: 48, inH: 19, inW: 21, kernel: [3, 3], padding: 1 })).toBe(true);
     expect(checkConv({ batch: 1, inChannels: 40, outChannels: 18, inH: 17, inW: 15, kernel: [1, 1] })).toBe(true);
+    // 576 x 8000 im2col floats exceed the 4M-float buffer: convolved in bands of 72 + 8 output rows.
+    expect(checkConv({ batch: 2, inChannels: 64, outChannels: 5, inH: 80, inW: 100, kernel: [3, 3], padding: 1, residual: true, activation: { kind: 'relu' } })).toBe(true);
     expect(checkConv({ batch: 1, inChannels: 24, outChannels: 24, groups: 24, inH: 33, inW: 31, kernel: [3, 3], stride: [2, 2], padding: 1 })).toBe(true);
   });
 

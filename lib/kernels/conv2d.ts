@@ -75,6 +75,12 @@ export function prepareConv2d(weights: ConvWeights): PreparedConv2d {
   };
 }
 
+/**
+ * Floats the im2col buffer may take (16 MiB): big images are convolved in bands of output rows
+ * so memory stays bounded; a band is still many GEMM column chunks wide, so this costs nothing.
+ */
+const COLUMN_BUFFER_FLOATS = 1 << 22;
+
 function runGemmConv(
   layout: Layout, packed: PackedMatrix[], input: Float32Array, g: ConvGeometry, output: Float32Array,
   residual: Float32Array | null,
@@ -88,19 +94,24 @@ function runGemmConv(
   const direct = g.kernelH === 1 && g.kernelW === 1 && g.strideH === 1 && g.strideW === 1 &&
     pads.top === 0 && pads.left === 0 && pads.bottom === 0 && pads.right === 0;
   const depth = packed[0].depth;
-  const columns = direct ? input : scratch('conv2d.columns', depth * outPlane);
+  const bandRows = direct ? g.outH : Math.max(1, Math.min(g.outH, Math.floor(COLUMN_BUFFER_FLOATS / (depth * g.outW))));
+  const columns = direct ? input : scratch('conv2d.columns', depth * bandRows * g.outW);
   for (let n = 0; n < g.batch; n++) {
     for (let group = 0; group < groups; group++) {
       const inAt = (n * inChannels + group * perGroupIn) * plane;
-      if (!direct) im2col(input, inAt, perGroupIn, g, columns);
       const outAt = (n * outChannels + group * perGroupOut) * outPlane;
-      gemm(
-        packed[group],
-        { data: columns, offset: direct ? inAt : 0, rowStride: outPlane, colStride: 1 },
-        outPlane,
-        { data: output, offset: outAt, rowStride: outPlane, colStride: 1 },
-        { bias, biasOffset: group * perGroupOut, residual, activation },
-      );
+      for (let firstRow = 0; firstRow < g.outH; firstRow += bandRows) {
+        const endRow = Math.min(g.outH, firstRow + bandRows);
+        const bandColumns = (endRow - firstRow) * g.outW;
+        if (!direct) im2col(input, inAt, perGroupIn, g, columns, firstRow, endRow);
+        gemm(
+          packed[group],
+          { data: columns, offset: direct ? inAt : 0, rowStride: direct ? outPlane : bandColumns, colStride: 1 },
+          bandColumns,
+          { data: output, offset: outAt + firstRow * g.outW, rowStride: outPlane, colStride: 1 },
+          { bias, biasOffset: group * perGroupOut, residual, activation },
+        );
+      }
     }
   }
 }

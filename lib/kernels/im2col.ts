@@ -21,14 +21,17 @@ export function validOutputRange(tapOffset: number, stride: number, inSize: numb
 
 /**
  * Writes the im2col matrix of `channels` planes of `input` starting at `inputOffset` into
- * `columns` (at least channels * kernelH * kernelW * outH * outW floats).
+ * `columns`, for the band of output rows [firstRow, endRow) (all of them by default): a
+ * (channels * kernelH * kernelW) x ((endRow - firstRow) * outW) row-major matrix. Convolving a
+ * large image band by band bounds the size of this buffer.
  */
 export function im2col(
   input: Float32Array, inputOffset: number, channels: number, g: WindowGeometry, columns: Float32Array,
+  firstRow = 0, endRow = g.outH,
 ): void {
-  const { inH, inW, kernelH, kernelW, strideH, strideW, dilationH, dilationW, outH, outW } = g;
+  const { inH, inW, kernelH, kernelW, strideH, strideW, dilationH, dilationW, outW } = g;
   const plane = inH * inW;
-  const outPlane = outH * outW;
+  const outPlane = (endRow - firstRow) * outW;
   let row = 0;
   for (let c = 0; c < channels; c++) {
     const channelAt = inputOffset + c * plane;
@@ -38,7 +41,7 @@ export function im2col(
         const colOffset = kw * dilationW - g.pads.left;
         const [first, end] = validOutputRange(colOffset, strideW, inW, outW);
         let dst = row * outPlane;
-        for (let oy = 0; oy < outH; oy++, dst += outW) {
+        for (let oy = firstRow; oy < endRow; oy++, dst += outW) {
           const iy = oy * strideH + rowOffset;
           if (iy < 0 || iy >= inH || first >= end) {
             columns.fill(0, dst, dst + outW);
