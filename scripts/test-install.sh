@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Install test (issue 5): what a user without a compiler gets from `npm install convnode`.
+#   1. npm pack (prepack refuses without prebuilds; run `npm run prebuilds` first) and check
+#      what the tarball holds.
+#   2. In a fresh temporary project, install the tarball with install scripts blocked
+#      (--ignore-scripts) and a PATH that holds node, npm and basic tools but no C/C++ compiler,
+#      make or cmake.
+#   3. Case "prebuild": convnode must pick the native backend, load the linux-x64 prebuild
+#      (seen in /proc/self/maps), give the lecture's Sobel numbers, and `npx convnode classify`
+#      must label a sample image correctly.
+#   4. Case "fallback": with prebuilds/linux-x64 removed from the installed package, convnode
+#      must run on the pure-JS backend with exactly one warning that says how to get the native
+#      path, the CLI must still classify, and CONVNODE_BACKEND=native must be an error.
+# Usage: bash scripts/test-install.sh        (KEEP=1 keeps the temporary directory)
+set -euo pipefail
+
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/convnode-install.XXXXXX")"
+if [[ "${KEEP:-0}" == 1 ]]; then
+  trap 'echo "test-install: kept $work"' EXIT
+else
+  trap 'rm -rf "$work"' EXIT
+fi
+
+log() { printf 'test-install: %s\n' "$*"; }
+die() {
+  printf 'test-install: FAIL: %s\n' "$*" >&2
+  exit 1
+}
+
+# --- 1. pack ---------------------------------------------------------------------------------
+log "packing $repo"
+(cd "$repo" && npm pack --pack-destination "$work" --loglevel=error >"$work/pack.log" 2>&1) || {
+  cat "$work/pack.log" >&2
+  die "npm pack failed"
+}
+tarballs=("$work"/convnode-*.tgz)
+[[ -f "${tarballs[0]}" ]] || die "npm pack left no convnode-*.tgz in $work"
+tarball="${tarballs[0]}"
+log "tarball $(basename "$tarball"): $(stat -c %s "$tarball") bytes packed, $(tar -tzf "$tarball" | wc -l) files"
+
+tar -tzf "$tarball" | sed 's|^package/||' | sort >"$work/contents.txt"
+for must in dist/index.js dist/index.d.ts bin/convnode.js binding.gyp CMakeLists.txt package.json \
+  prebuilds/linux-x64/convnode.glibc.node prebuilds/linux-arm64/convnode.glibc.node; do
+  grep -qxF "$must" "$work/contents.txt" || die "the tarball lacks $must"
+done
+for pattern in '^native/.*\.cc$' '^models/.*\.onnx$' '^models/.*labels' '^samples/.*\.png$'; do
+  grep -qE "$pattern" "$work/contents.txt" || die "the tarball has no file matching $pattern"
+done
+if grep -E '^(test|bench|examples|scripts|native/tests|lib)/|\.map$|\.tgz$|^build' "$work/contents.txt" >"$work/unwanted.txt"; then
+  die "the tarball ships files users do not need: $(head -5 "$work/unwanted.txt" | tr '\n' ' ')"
+fi
+
+# --- 2. a PATH without compilers ---------------------------------------------------------------
+sandbox="$work/no-compiler-bin"
+mkdir -p "$sandbox"
+for tool in node npm npx sh bash env cat ls mkdir rm cp mv ln chmod grep sed tar gzip uname dirname basename readlink head tail sort wc; do
+  found="$(command -v "$tool")" || die "$tool is not on PATH"
+  ln -s "$(readlink -f "$found")" "$sandbox/$tool"
+done
+for compiler in cc gcc g++ c++ clang clang++ make cmake aarch64-linux-gnu-gcc aarch64-linux-gnu-g++; do
+  if PATH="$sandbox" command -v "$compiler" >/dev/null 2>&1; then die "$compiler is reachable from the sandbox PATH"; fi
+done
+# Run a command the way a user without a compiler would: no compiler on PATH, none named in env.
+user() { env -u CC -u CXX -u LINK -u AR -u CONVNODE_BACKEND -u CONVNODE_REQUIRE_NATIVE PATH="$sandbox" "$@"; }
+
+# --- install -----------------------------------------------------------------------------------
+project="$work/project"
+mkdir -p "$project"
+cd "$project"
+user npm init -y >/dev/null
+log "installing the tarball with --ignore-scripts and no compiler on PATH"
+user npm install --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error "$tarball" >"$work/install.log" 2>&1 || {
+  cat "$work/install.log" >&2
+  die "npm install of the tarball failed"
+}
+installed="$project/node_modules/convnode"
+[[ -d "$installed" ]] || die "node_modules/convnode is missing after install"
+[[ ! -e "$installed/build" ]] || die "something built $installed/build although scripts were blocked"
+cp "$repo/scripts/test-install-probe.mjs" "$project/probe.mjs"
+
+# --- 3. case prebuild --------------------------------------------------------------------------
+log "case prebuild: native backend from prebuilds/linux-x64"
+user node probe.mjs native node_modules/convnode/prebuilds/linux-x64/convnode.glibc.node >"$work/probe-native.out" 2>"$work/probe-native.err" || {
+  cat "$work/probe-native.err" >&2
+  die "the prebuild case failed"
+}
+grep -q CONVNODE_NATIVE_FALLBACK "$work/probe-native.err" && die "the prebuild case printed a fallback warning"
+log "  $(cat "$work/probe-native.out")"
+
+sample="node_modules/convnode/samples/0000-ankle-boot.png"
+expected_label="Ankle boot"
+classify() { # $1 = case name; remaining: env assignments for `user`
+  local name="$1"
+  shift
+  user "$@" npx --no-install convnode classify --json --top 3 "$sample" >"$work/classify-$name.json" 2>"$work/classify-$name.err" || {
+    cat "$work/classify-$name.err" >&2
+    die "npx convnode classify failed in the $name case"
+  }
+  user node -e '
+    const report = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const top = report.results[0].top[0];
+    if (top.label !== process.argv[2]) { console.error(`top label ${JSON.stringify(top.label)}, expected ${JSON.stringify(process.argv[2])}`); process.exit(1); }
+    console.log(`${report.results[0].file}: ${top.label} ${(100 * top.probability).toFixed(1)}%`);
+  ' "$work/classify-$name.json" "$expected_label" || die "npx convnode classify gave the wrong label in the $name case"
+}
+log "  npx convnode classify: $(classify prebuild)"
+grep -q CONVNODE_NATIVE_FALLBACK "$work/classify-prebuild.err" && die "the CLI printed a fallback warning although the prebuild is there"
+
+# --- 4. case fallback --------------------------------------------------------------------------
+log "case fallback: prebuilds/linux-x64 removed"
+rm -rf "$installed/prebuilds/linux-x64"
+user node probe.mjs js >"$work/probe-js.out" 2>"$work/probe-js.err" || {
+  cat "$work/probe-js.err" >&2
+  die "the fallback case failed"
+}
+printed="$(grep -c CONVNODE_NATIVE_FALLBACK "$work/probe-js.err" || true)"
+[[ "$printed" == 1 ]] || die "the fallback warning was printed $printed times, expected once: $(cat "$work/probe-js.err")"
+log "  $(cat "$work/probe-js.out")"
+log "  printed: $(grep CONVNODE_NATIVE_FALLBACK "$work/probe-js.err")"
+
+log "  npx convnode classify: $(classify fallback)"
+printed="$(grep -c CONVNODE_NATIVE_FALLBACK "$work/classify-fallback.err" || true)"
+[[ "$printed" == 1 ]] || die "the CLI printed the fallback warning $printed times, expected once"
+
+# CONVNODE_BACKEND=native makes the missing binary an error instead of a fallback.
+if user CONVNODE_BACKEND=native node --input-type=module -e '
+  const { getBackend } = await import("convnode");
+  console.log(getBackend());
+' >"$work/forced.out" 2>"$work/forced.err"; then
+  die "CONVNODE_BACKEND=native without a binary did not fail (printed: $(cat "$work/forced.out"))"
+fi
+grep -q "^BackendError: the native backend is not available" "$work/forced.err" ||
+  die "CONVNODE_BACKEND=native failed without a BackendError: $(cat "$work/forced.err")"
+log "  CONVNODE_BACKEND=native: $(grep -m1 '^BackendError: ' "$work/forced.err" | cut -c1-160)"
+
+log "ok"
