@@ -3,5 +3,6 @@ import type { Command } from '../command.js';
 import { bench } from './bench.js';
 import { classify } from './classify.js';
 import { summary } from './summary.js';
+import { visualize } from './visualize.js';
 
-export const COMMANDS: readonly Command[] = [classify, summary, bench];
+export const COMMANDS: readonly Command[] = [classify, summary, bench, visualize];
