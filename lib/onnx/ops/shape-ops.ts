@@ -278,5 +278,9 @@ export function buildIdentity(ctx: BuildContext): CompiledOp {
   if (ctx.node.opType === 'Dropout' && ctx.node.outputs.length > 1 && ctx.node.outputs[1] !== '') {
     throw new OnnxError(`${owner}: the mask output is not supported (inference runs without dropout)`);
   }
+  const trainingMode = ctx.node.opType === 'Dropout' && ctx.node.inputs[2] ? ctx.constantOf(ctx.node.inputs[2]) : undefined;
+  if (ctx.node.opType === 'Dropout' && ctx.node.inputs[2] && (!trainingMode || trainingMode.data[0] !== 0)) {
+    throw new OnnxError(`${owner}: training_mode must be a constant false; convnode runs inference only`);
+  }
   return simpleOp(ctx, (inputs) => viewOf(required(inputs, 0, owner, 'input'), [...required(inputs, 0, owner, 'input').shape], true), ctx.node.inputs.slice(0, 1));
 }
