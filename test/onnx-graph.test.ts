@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadOnnx, loadOnnxSync } from '../lib/onnx/index.js';
 import { planMemory, type BufferLifetime } from '../lib/onnx/memory-plan.js';
+import { summarize } from '../lib/planner/summary.js';
 import { Tensor } from '../lib/tensor.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/onnx/${name}.onnx`, import.meta.url));
@@ -141,6 +142,13 @@ describe('summary rows', () => {
     ]);
     expect(rows.reduce((sum, r) => sum + r.params, 0)).toBe(62006);
     expect(rows[0].activationBytes).toBe(2 * 6 * 28 * 28 * 4);
+  });
+
+  it('summarize() accepts a loaded model', () => {
+    const summary = summarize(loadOnnxSync(fixture('lenet5'), { backend: 'js' }), [1, 3, 32, 32]);
+    expect(summary.totals.params).toBe(62006);
+    expect(summary.outputShape).toEqual([1, 10]);
+    expect(summary.totals.multiplyAdds).toBe(6 * 28 * 28 * 75 + 16 * 10 * 10 * 150 + 400 * 120 + 120 * 84 + 84 * 10);
   });
 });
 
