@@ -113,6 +113,7 @@ describe('bad command lines exit with code 2 and say what is wrong', () => {
     [['classify', 'samples', '--top', 'many'], /--top must be a whole number from 1 to 1000, got 'many'/],
     [['classify', 'samples', '--top'], /option '--top' needs a value/],
     [['classify', 'samples', '--batch', '0'], /--batch must be a whole number/],
+    [['classify', 'samples', '--threads', '1.5'], /--threads must be a whole number from 1 to 256, got '1.5'/],
     [['classify', 'samples', '--size', '0x3'], /--size must be a size like 224/],
     [['classify', 'samples', '--mean', '0.5,,1'], /--mean must be a number or a comma-separated list/],
     [['classify', 'samples', '--std', '0'], /--std values must be positive/],

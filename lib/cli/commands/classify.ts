@@ -1,4 +1,6 @@
 /** `convnode classify`: images in, top-k labels out, as a table or JSON. */
+import { getBackend } from '../../backends/index.js';
+import { setNumThreads } from '../../backends/native.js';
 import type { ImageOptions, PresetName } from '../../image/options.js';
 import { PRESETS } from '../../image/options.js';
 import { imageSize, numberList, positiveInt } from '../args.js';
@@ -32,6 +34,12 @@ function imageOptionsFrom(values: ParsedArgs['values']): ImageOptions {
   return image;
 }
 
+/** --threads sizes the native kernels' pool; the pure-JS backend runs on the calling thread only. */
+function applyThreads(threads: number, io: CliIO): void {
+  if (getBackend() === 'native') setNumThreads(threads);
+  else io.stderr.write(`convnode classify: --threads ${threads} has no effect on the ${getBackend()} backend (it runs on one thread)\n`);
+}
+
 async function run({ values, positionals }: ParsedArgs, io: CliIO): Promise<number> {
   const top = positiveInt('top', values.top ?? '5', 1000)!;
   const batchSize = positiveInt('batch', values.batch ?? '32', 4096)!;
@@ -41,8 +49,7 @@ async function run({ values, positionals }: ParsedArgs, io: CliIO): Promise<numb
     throw new UsageError('--labels needs --model (the built-in model brings its own labels)');
   }
   const files = expandImageArgs(positionals);
-  // The native backend reads its thread count when it first starts, which is at model load below.
-  if (threads !== undefined) process.env.CONVNODE_THREADS = String(threads);
+  if (threads !== undefined) applyThreads(threads, io);
 
   const { ImageClassifier } = await import('../../image/classifier.js');
   const classifier = await ImageClassifier.load({
@@ -94,7 +101,7 @@ export const classify: Command = {
     std: { type: 'string', value: '<s[,s,s]>', help: 'per-channel standard deviation, e.g. 0.229,0.224,0.225' },
     grayscale: { type: 'boolean', help: 'feed one luminance channel' },
     batch: { type: 'string', short: 'b', value: '<n>', help: 'images per forward pass (default 32)' },
-    threads: { type: 'string', short: 't', value: '<n>', help: 'native backend threads (sets CONVNODE_THREADS)' },
+    threads: { type: 'string', short: 't', value: '<n>', help: 'threads for the native kernels (default: one per core)' },
     json: { type: 'boolean', help: 'print JSON instead of a table' },
   },
   examples: [
