@@ -4,7 +4,8 @@
 //   prebuilds/linux-x64/convnode.glibc.node    native x86-64 build
 //   prebuilds/linux-arm64/convnode.glibc.node  cross-compiled with Debian's g++-aarch64-linux-gnu
 // and every binary is checked before it counts: ELF machine + N-API export (check-elf-addon.mjs),
-// and for x64 that AVX2 code sits only in 'avx2' symbols (check-x64-isa.mjs).
+// for x64 that AVX2 code sits only in 'avx2' symbols (check-x64-isa.mjs), for arm64 that the
+// NEON kernels are there (check-arm64-neon.mjs).
 //
 // Each target builds in its own staging copy (build-prebuild/<arch>/) so that build/ — the
 // developer's own `npm install` / `npm rebuild` output, which node-gyp-build loads first — is
@@ -106,9 +107,8 @@ function buildTarget(arch) {
 function check({ arch, shipped, unstripped }) {
   const node = process.execPath;
   execFileSync(node, [join(root, 'scripts', 'check-elf-addon.mjs'), '--arch', arch, shipped], { stdio: 'inherit' });
-  if (arch === 'x64') {
-    execFileSync(node, [join(root, 'scripts', 'check-x64-isa.mjs'), unstripped, '--shipped', shipped], { stdio: 'inherit' });
-  }
+  const kernelCheck = arch === 'x64' ? 'check-x64-isa.mjs' : 'check-arm64-neon.mjs';
+  execFileSync(node, [join(root, 'scripts', kernelCheck), unstripped, '--shipped', shipped], { stdio: 'inherit' });
 }
 
 function main() {

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// Checks that the cross-compiled arm64 addon really holds the NEON kernels (functions named
+// '...neon' with vector FMAs, fmla on .4s lanes), so a build that silently fell back to scalar
+// code cannot ship as "the arm64 prebuild". NEON is baseline on AArch64, so unlike x64 there is
+// no SIGILL rule to check. --shipped asserts the stripped prebuild has the same .text.
+//
+// Usage: node scripts/check-arm64-neon.mjs <unstripped.node> [--shipped <stripped.node>]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseDisassembly } from './check-x64-isa.mjs';
+
+const TOOLS = 'aarch64-linux-gnu-';
+
+function textSection(file) {
+  const dir = mkdtempSync(join(tmpdir(), 'check-arm64-neon-'));
+  try {
+    const out = join(dir, 'text.bin');
+    execFileSync(`${TOOLS}objcopy`, ['-O', 'binary', '--only-section=.text', file, out]);
+    return readFileSync(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function main(argv) {
+  const shippedAt = argv.indexOf('--shipped');
+  const shipped = shippedAt >= 0 ? argv[shippedAt + 1] : undefined;
+  const file = argv.find((a, i) => !a.startsWith('--') && (shippedAt < 0 || i !== shippedAt + 1));
+  if (!file || (shippedAt >= 0 && !shipped)) {
+    console.error('usage: node scripts/check-arm64-neon.mjs <unstripped.node> [--shipped <stripped.node>]');
+    return 2;
+  }
+  const text = execFileSync(`${TOOLS}objdump`, ['-d', '-C', '-w', '--no-show-raw-insn', file], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const functions = parseDisassembly(text);
+  const neonKernels = functions
+    .filter((fn) => fn.name.toLowerCase().includes('neon'))
+    .filter((fn) => fn.instructions.some((i) => i.mnemonic === 'fmla' && /v\d+\.4s/.test(i.operands)))
+    .map((fn) => fn.name);
+  if (neonKernels.length === 0) {
+    console.error(`check-arm64-neon: no 'neon' function with fmla on .4s vectors in ${file}: the NEON kernels are missing`);
+    return 1;
+  }
+  if (shipped && Buffer.compare(textSection(file), textSection(shipped)) !== 0) {
+    console.error(`check-arm64-neon: ${shipped} does not hold the same .text as ${file}`);
+    return 1;
+  }
+  console.log(`check-arm64-neon: ok: ${neonKernels.length} NEON kernel function(s) with vector FMAs` + (shipped ? `; ${shipped} has the same .text` : ''));
+  return 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main(process.argv.slice(2));
