@@ -150,6 +150,12 @@ describe('help, version and summary', () => {
     expect(run.stdout).toMatch(/\nOptions:\n[\s\S]*--help[\s\S]*\nExamples:\n {2}convnode /);
   });
 
+  it('bench hands its arguments to bench/run.mjs and returns its exit code', async () => {
+    const run = await convnode('bench', 'no-such-section');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/unknown section\(s\) no-such-section/);
+  });
+
   it("summary lenet5 is the lecture's table: 62,006 parameters", async () => {
     const run = await convnode('summary', 'lenet5');
     expect(run.code).toBe(0);
