@@ -37,7 +37,7 @@ export function buildConcat(ctx: BuildContext): CompiledOp {
     outputs: node.outputs,
     params: 0,
     plan(inputs) {
-      const values = inputs.map((v, i) => required(inputs, i, owner, `input ${i}`));
+      const values = inputs.map((_, i) => required(inputs, i, owner, `input ${i}`));
       const first = values[0].shape;
       const axis = normalizeAxis(axisAttr, first.length, owner);
       values.forEach((v, i) => {
