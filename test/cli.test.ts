@@ -1,6 +1,6 @@
 // The `convnode` command run as users run it: a child process on the compiled dist/ (npm test
 // builds it first in "pretest"; after editing lib/, run `npm run build`).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,6 +104,19 @@ describe('convnode classify with the built-in model', () => {
     const bad = await convnode('classify', 'samples/0018-bag.png', '--model', model, '--labels', join(dir, 'three.txt'));
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/scores 10 classes but 3 labels/);
+  });
+});
+
+describe('pipes', () => {
+  it('stops quietly with exit code 0 when the reader closes the pipe early (| head)', async () => {
+    const args = [bin, 'classify', ...Array<string>(100).fill('samples'), '--json'];
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });
 
