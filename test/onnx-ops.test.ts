@@ -4,9 +4,19 @@
  */
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import type { BackendName } from '../lib/backends/backend.js';
+import { backendByName } from '../lib/backends/index.js';
 import { loadOnnx } from '../lib/onnx/index.js';
 import { Tensor } from '../lib/tensor.js';
 import { encodeModel, floatTensor, intTensor, node, type ModelSpec } from './onnx-model-builder.js';
+
+const BACKENDS: BackendName[] = ['js'];
+try {
+  backendByName('native');
+  BACKENDS.push('native');
+} catch (error) {
+  console.log(`onnx op-form tests: skipping the native backend (${(error as Error).message})`);
+}
 
 function values(count: number, seed: number): Float32Array {
   let state = seed;
@@ -27,15 +37,15 @@ async function expectMatchesOnnxruntime(spec: ModelSpec, feeds: Record<string, {
     ourFeeds[name] = new Tensor(shape, filled);
   });
   const reference = await session.run(ortFeeds);
-  for (const backend of ['js'] as const) {
+  for (const backend of BACKENDS) {
     const model = await loadOnnx(bytes, { backend });
     const ours = model.runSync(ourFeeds);
     for (const name of session.outputNames) {
-      expect(ours[name].shape, `${name} shape`).toEqual(reference[name].dims);
+      expect(ours[name].shape, `${backend}: ${name} shape`).toEqual(reference[name].dims);
       const expected = reference[name].data as Float32Array;
       const actual = ours[name].data;
       for (let i = 0; i < expected.length; i++) {
-        expect(Math.abs(actual[i] - expected[i]), `${name}[${i}]`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected[i])));
+        expect(Math.abs(actual[i] - expected[i]), `${backend}: ${name}[${i}]`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected[i])));
       }
     }
   }
