@@ -192,6 +192,13 @@ describe('jsBackend conv2d against the naive seven-loop convolution', () => {
     expect(checkConv({ batch: 1, inChannels: 24, outChannels: 24, groups: 24, inH: 33, inW: 31, kernel: [3, 3], stride: [2, 2], padding: 1 })).toBe(true);
   });
 
+  it('GEMM paths with fewer output positions than a 4x4 tile is wide (1, 2 and 3 columns)', () => {
+    for (const [inH, inW] of [[3, 3], [3, 4], [3, 5], [1, 1], [1, 3]]) {
+      expect(checkConv({ batch: 2, inChannels: 5, outChannels: 7, inH, inW, kernel: [inH, 3], padding: 'valid', bias: true })).toBe(true);
+      expect(checkConv({ batch: 2, inChannels: 6, outChannels: 6, groups: 2, inH, inW, kernel: [1, 1], residual: true, activation: { kind: 'relu6' } })).toBe(true);
+    }
+  });
+
   it('depthwise 3x3 on inputs so small that no output column sees all three taps', () => {
     for (const [inH, inW] of [[1, 1], [2, 3], [3, 2], [4, 1]]) {
       for (const dilation of [[1, 1], [2, 2], [1, 3]] as Pair[]) {
