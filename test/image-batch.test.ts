@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ParameterError } from '../lib/errors.js';
-import { FASHION_MNIST_MEAN, FASHION_MNIST_STD, imagesToBatch, imageToTensor, resolveImageOptions } from '../lib/image/index.js';
+import { FASHION_MNIST_MEAN, FASHION_MNIST_STD, imagesToBatch, imageToTensor, resolveImageOptions, writeImageInto } from '../lib/image/index.js';
 
 function flatGray(value: number, width = 4, height = 4): Promise<Buffer> {
   return sharp(Buffer.alloc(width * height, value), { raw: { width, height, channels: 1 } }).png().toBuffer();
@@ -115,5 +115,16 @@ describe('resolved options', () => {
     const t = await imageToTensor(await flatGray(255, 28, 28), resolved);
     expect(t.shape).toEqual([1, 1, 28, 28]);
     expect(t.data[0]).toBe(1);
+  });
+});
+
+describe('writeImageInto', () => {
+  it("fills one slot of a caller's buffer and leaves the rest alone", async () => {
+    const out = new Float32Array(3 * 4).fill(-7);
+    await writeImageInto(await flatGray(9, 2, 2), { size: 2, channels: 'grayscale', scale: 1 }, out, 4);
+    expect([...out]).toEqual([-7, -7, -7, -7, 9, 9, 9, 9, -7, -7, -7, -7]);
+    await expect(writeImageInto(await flatGray(9, 2, 2), { size: 2, channels: 'grayscale' }, out, 10)).rejects.toThrow(
+      /output slot at 10 of 1x2x2 does not fit a buffer of 12/,
+    );
   });
 });
