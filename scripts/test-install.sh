@@ -40,14 +40,16 @@ tarball="${tarballs[0]}"
 log "tarball $(basename "$tarball"): $(stat -c %s "$tarball") bytes packed, $(tar -tzf "$tarball" | wc -l) files"
 
 tar -tzf "$tarball" | sed 's|^package/||' | sort >"$work/contents.txt"
-for must in dist/index.js dist/index.d.ts bin/convnode.js binding.gyp CMakeLists.txt package.json \
+for must in dist/index.js dist/index.d.ts bin/convnode.js binding.gyp CMakeLists.txt package.json scripts/build-native.mjs \
   prebuilds/linux-x64/convnode.glibc.node prebuilds/linux-arm64/convnode.glibc.node; do
   grep -qxF "$must" "$work/contents.txt" || die "the tarball lacks $must"
 done
 for pattern in '^native/.*\.cc$' '^models/.*\.onnx$' '^models/.*labels' '^samples/.*\.png$'; do
   grep -qE "$pattern" "$work/contents.txt" || die "the tarball has no file matching $pattern"
 done
-if grep -E '^(test|bench|examples|scripts|native/tests|lib)/|\.map$|\.tgz$|^build' "$work/contents.txt" >"$work/unwanted.txt"; then
+# scripts/build-native.mjs is the install script (builds from source where no prebuild loads).
+if grep -vxF scripts/build-native.mjs "$work/contents.txt" |
+  grep -E '^(test|bench|examples|scripts|native/tests|lib)/|\.map$|\.tgz$|^build' >"$work/unwanted.txt"; then
   die "the tarball ships files users do not need: $(head -5 "$work/unwanted.txt" | tr '\n' ' ')"
 fi
 
