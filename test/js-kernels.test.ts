@@ -194,7 +194,7 @@ describe('jsBackend conv2d against the naive seven-loop convolution', () => {
 
   it('GEMM paths with fewer output positions than a 4x4 tile is wide (1, 2 and 3 columns)', () => {
     for (const [inH, inW] of [[3, 3], [3, 4], [3, 5], [1, 1], [1, 3]]) {
-      expect(checkConv({ batch: 2, inChannels: 5, outChannels: 7, inH, inW, kernel: [inH, 3], padding: 'valid', bias: true })).toBe(true);
+      expect(checkConv({ batch: 2, inChannels: 5, outChannels: 7, inH, inW, kernel: [inH, Math.min(3, inW)], padding: 'valid', bias: true })).toBe(true);
       expect(checkConv({ batch: 2, inChannels: 6, outChannels: 6, groups: 2, inH, inW, kernel: [1, 1], residual: true, activation: { kind: 'relu6' } })).toBe(true);
     }
   });
