@@ -128,4 +128,12 @@ describe('imageToTensor', () => {
     await expect(imageToTensor('/no/such/dir/cat.png')).rejects.toThrow(/image '\/no\/such\/dir\/cat\.png': cannot be decoded .*missing/);
     await expect(imageToTensor({ name: 'upload.png', data: Buffer.from([0x89, 0x50, 0x4e, 0x47]) })).rejects.toThrow(/image 'upload\.png'/);
   });
+
+  it('rejects a truncated JPEG and PNG instead of returning a half-grey image', async () => {
+    const noise = sharp({ create: { width: 64, height: 64, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 30 } } });
+    for (const [name, encoded] of [['cut.jpg', await noise.clone().jpeg().toBuffer()], ['cut.png', await noise.clone().png().toBuffer()]] as const) {
+      const cut = { name, data: encoded.subarray(0, Math.floor(encoded.length * 0.6)) };
+      await expect(imageToTensor(cut, { size: 8 })).rejects.toThrow(new RegExp(`image '${name.replace('.', '\\.')}': cannot be decoded`));
+    }
+  });
 });
