@@ -170,6 +170,24 @@ describe('ONNX operator forms vs onnxruntime-node', () => {
     );
   });
 
+  it('a conv whose fused residual broadcasts (N x C x 1 x 1) falls back to a separate add, then the activation', async () => {
+    const spec: ModelSpec = {
+      opset: 13,
+      initializers: [floatTensor('w', [4, 4, 3, 3], values(144, 5)), floatTensor('b', [4], values(4, 6))],
+      nodes: [
+        node('GlobalAveragePool', ['x'], ['g']),
+        node('Conv', ['x', 'w', 'b'], ['c'], { pads: { ints: [1, 1, 1, 1] } }),
+        node('Add', ['g', 'c'], ['s']),
+        node('Relu', ['s'], ['y']),
+      ],
+      inputs: [{ name: 'x', shape: ['n', 4, 6, 6] }],
+      outputs: [{ name: 'y' }],
+    };
+    const model = await loadOnnx(encodeModel(spec), { backend: 'js' });
+    expect(model.summaryRows([1, 4, 6, 6]).map((r) => r.type)).toEqual(['GlobalAveragePool', 'Conv+Add+Relu']);
+    await expectMatchesOnnxruntime(spec, { x: { shape: [2, 4, 6, 6] } });
+  });
+
   it('a graph output that is a view of another output is its own copy', async () => {
     await expectMatchesOnnxruntime(
       {
