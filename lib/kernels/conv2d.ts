@@ -37,7 +37,8 @@ interface Layout {
 
 /** Checks the weights and packs them for the path this layer will take. */
 export function prepareConv2d(weights: ConvWeights): PreparedConv2d {
-  const { inChannels, outChannels, groups, kernelH, kernelW, weight, bias, activation } = weights;
+  const { inChannels, outChannels, groups, kernelH, kernelW, weight, activation } = weights;
+  const bias = weights.bias ?? null; // plain-JS callers may leave it out
   checkConvChannels(OWNER, inChannels, outChannels, groups);
   for (const [name, v] of [['kernelH', kernelH], ['kernelW', kernelW]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new ParameterError(`${OWNER}: ${name} must be a positive integer, got ${String(v)}`);

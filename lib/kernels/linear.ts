@@ -16,7 +16,8 @@ export interface PreparedLinear {
 }
 
 export function prepareLinear(weights: LinearWeights): PreparedLinear {
-  const { inFeatures, outFeatures, weight, bias, activation } = weights;
+  const { inFeatures, outFeatures, weight, activation } = weights;
+  const bias = weights.bias ?? null; // plain-JS callers may leave it out
   expectCount(OWNER, 'inFeatures', inFeatures, 1);
   expectCount(OWNER, 'outFeatures', outFeatures, 1);
   checkActivation(activation, OWNER);
