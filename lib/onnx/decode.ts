@@ -123,8 +123,19 @@ function decodeValueInfo(v: ValueInfoProtoMessage): ValueDeclaration {
 
 const textDecoder = new TextDecoder();
 
+/** Files from before IR version 2 may leave `type` unset; the field that holds data tells it. */
+function attributeType(a: AttributeProtoMessage): number {
+  if (a.type !== 0) return a.type;
+  if (a.ints.length > 0) return AttributeType.INTS;
+  if (a.floats.length > 0) return AttributeType.FLOATS;
+  if (a.strings.length > 0) return AttributeType.STRINGS;
+  if (a.t) return AttributeType.TENSOR;
+  if (a.s.length > 0) return AttributeType.STRING;
+  return a.f !== 0 ? AttributeType.FLOAT : AttributeType.INT;
+}
+
 function decodeAttribute(a: AttributeProtoMessage, owner: string): AttributeValue {
-  switch (a.type) {
+  switch (attributeType(a)) {
     case AttributeType.FLOAT:
       return { type: 'float', value: a.f };
     case AttributeType.INT:
