@@ -192,6 +192,19 @@ describe('renderStages', () => {
     expect(stages.pool.toArray()).toEqual([[Array.from({ length: 3 }, () => [0, 1020, 0, 0, 0])]]);
     expect(png.rgb(...at(poolPanel, 2 * zoom, 1, 1))).toEqual([255, 0, 0]);
     expect(png.rgb(...at(poolPanel, 2 * zoom, 1, 3))).toEqual([255, 255, 255]);
+
+    // The scale bar beside them: +1020 red at the top, white in the middle, -1020 blue at the bottom.
+    const bar = layout.placements[4];
+    expect(bar.height).toBe(convPanel.height);
+    const barX = bar.x + bar.width / 2;
+    const [topR, topG, topB] = png.rgb(barX, bar.y);
+    expect(topR).toBe(255);
+    expect(topG).toBeLessThan(10);
+    expect(topB).toBeLessThan(10);
+    const [, midG] = png.rgb(barX, bar.y + bar.height / 2);
+    expect(midG).toBeGreaterThan(245);
+    const [botR, , botB] = png.rgb(barX, bar.y + bar.height - 1);
+    expect([botR < 10, botB]).toEqual([true, 255]);
   });
 
   it('uses one symmetric scale: half the limit is half-faded blue', async () => {

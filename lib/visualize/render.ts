@@ -103,6 +103,23 @@ function paintChannelGrid(maps: Maps, zoom: number, scale: ValueScale): RgbImage
   return image;
 }
 
+const SCALE_BAR_WIDTH = 18;
+
+/** A vertical colour bar for a diverging scale: +limit (red) at the top, 0 (white) in the middle, -limit (blue) at the bottom. */
+function paintScaleBar(scale: ValueScale, height: number): RgbImage {
+  const image = createImage(SCALE_BAR_WIDTH, height);
+  const values = new Float32Array(height);
+  // Row y shows the value at its centre, top to bottom from +limit to -limit.
+  for (let y = 0; y < height; y++) values[y] = scale.high - ((y + 0.5) / height) * (scale.high - scale.low);
+  for (let y = 0; y < height; y++) paintMap(image, 0, y, values, y, 1, 1, 1, scale);
+  // Widen each one-pixel row to the bar's width.
+  for (let y = 0; y < height; y++) {
+    const row = image.data.subarray(y * SCALE_BAR_WIDTH * 3, (y + 1) * SCALE_BAR_WIDTH * 3);
+    for (let x = 1; x < SCALE_BAR_WIDTH; x++) row.copyWithin(x * 3, 0, 3);
+  }
+  return image;
+}
+
 /** One tile per channel, each captioned with its index and value range; returns the PNG and the layout. */
 export async function composeFeatureMaps(tensor: Tensor, options: FeatureMapOptions = {}): Promise<Composition> {
   const owner = 'renderFeatureMaps';
@@ -172,7 +189,6 @@ export async function composeStages(stages: ConvReluPoolStages, options: StageOp
   const responseScale = scaleFor(convRange, 'diverging');
   const reluRange = imageRange(relu);
   const poolRange = imageRange(pool);
-  const limit = `scale ±${formatValue(responseScale.high)}`;
   const tiles: Tile[] = [
     {
       image: paintChannelGrid(input, zoom, scaleFor(inputRange, 'gray')),
@@ -180,7 +196,7 @@ export async function composeStages(stages: ConvReluPoolStages, options: StageOp
     },
     {
       image: paintChannelGrid(conv, convZoom, responseScale),
-      caption: [`conv ${formatShape(stages.conv.shape)}`, `${formatRange(convRange.min, convRange.max)}, ${limit}`],
+      caption: [`conv ${formatShape(stages.conv.shape)}`, formatRange(convRange.min, convRange.max)],
     },
     {
       image: paintChannelGrid(relu, convZoom, responseScale),
@@ -191,6 +207,7 @@ export async function composeStages(stages: ConvReluPoolStages, options: StageOp
       caption: [`max pool ${formatShape(stages.pool.shape)}`, formatRange(poolRange.min, poolRange.max)],
     },
   ];
+  tiles.push({ image: paintScaleBar(responseScale, tiles[1].image.height), caption: ['scale', `±${formatValue(responseScale.high)}`] });
   const padding = typeof stages.padding === 'string' ? stages.padding : JSON.stringify(stages.padding);
   const title = [
     `${stages.filter.label} ${stages.filter.kernelH}x${stages.filter.kernelW}, stride ${stages.stride}, padding ${padding}` +
