@@ -1,0 +1,272 @@
+// Standalone test of the plain-C++ ops (no Node): every vector ISA this CPU runs is compared
+// against the scalar table, and the scalar table against the naive definition, over sweeps of
+// conv / depthwise / pooling / linear shapes. Built natively it checks AVX2; cross-compiled for
+// aarch64 and run under qemu it checks NEON; built with sanitizers it checks memory safety.
+// Prints one line per ISA and exits non-zero on the first mismatch.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../ops/conv2d.h"
+#include "../ops/linear.h"
+#include "../ops/pool.h"
+#include "../runtime/dispatch.h"
+#include "../runtime/thread_pool.h"
+
+using namespace convnode;
+
+namespace {
+
+int g_failures = 0;
+int g_checks = 0;
+
+std::vector<float> random_floats(size_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+void expect_close(const std::vector<float>& got, const std::vector<float>& want, const std::string& label) {
+  g_checks++;
+  for (size_t i = 0; i < want.size(); i++) {
+    const float a = got[i];
+    const float e = want[i];
+    if (std::isnan(a) && std::isnan(e)) continue;
+    if (!(std::fabs(a - e) <= 1e-4f * std::fmax(1.0f, std::fabs(e)))) {
+      std::printf("FAIL %s: element %zu is %g, expected %g\n", label.c_str(), i, a, e);
+      g_failures++;
+      return;
+    }
+  }
+}
+
+struct ConvCase {
+  size_t batch, cin, cout, groups, h, w, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+  ActivationKind act;
+  bool bias, residual;
+};
+
+std::string describe(const ConvCase& c) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "N%zu %zu->%zu g%zu %zux%zu k%zux%zu s%zux%zu d%zux%zu p%zu,%zu,%zu,%zu act%d%s%s",
+                c.batch, c.cin, c.cout, c.groups, c.h, c.w, c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.pt, c.pl, c.pb, c.pr,
+                static_cast<int>(c.act), c.bias ? " bias" : "", c.residual ? " residual" : "");
+  return buf;
+}
+
+float reference_activation(float x, ActivationKind kind) {
+  Activation a;
+  a.kind = kind;
+  a.alpha = 0.1f;
+  switch (kind) {
+    case ActivationKind::Relu: return x > 0 ? x : 0;
+    case ActivationKind::Relu6: return std::fmin(6.0f, std::fmax(0.0f, x));
+    case ActivationKind::LeakyRelu: return x < 0 ? a.alpha * x : x;
+    case ActivationKind::HardSwish: return x * std::fmin(6.0f, std::fmax(0.0f, x + 3.0f)) / 6.0f;
+    case ActivationKind::Sigmoid: return 1.0f / (1.0f + std::exp(-x));
+    default: return x;
+  }
+}
+
+ConvRun run_of(const ConvCase& c) {
+  ConvRun r;
+  r.batch = c.batch;
+  r.in_channels = c.cin;
+  r.out_channels = c.cout;
+  r.groups = c.groups;
+  Window& w = r.window;
+  w = {c.h, c.w, c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.pt, c.pl, c.pb, c.pr, 0, 0};
+  w.out_h = window_output_size(c.h, c.kh, c.dh, c.sh, c.pt, c.pb, false);
+  w.out_w = window_output_size(c.w, c.kw, c.dw, c.sw, c.pl, c.pr, false);
+  return r;
+}
+
+std::vector<float> naive_conv(const ConvCase& c, const ConvRun& r, const std::vector<float>& in, const std::vector<float>& wt,
+                              const std::vector<float>& bias, const std::vector<float>& res) {
+  const Window& w = r.window;
+  std::vector<float> out(c.batch * c.cout * w.out_h * w.out_w);
+  const size_t cin_g = c.cin / c.groups;
+  const size_t cout_g = c.cout / c.groups;
+  size_t at = 0;
+  for (size_t n = 0; n < c.batch; n++)
+    for (size_t o = 0; o < c.cout; o++)
+      for (size_t oy = 0; oy < w.out_h; oy++)
+        for (size_t ox = 0; ox < w.out_w; ox++, at++) {
+          double sum = c.bias ? bias[o] : 0.0;
+          for (size_t ci = 0; ci < cin_g; ci++)
+            for (size_t ky = 0; ky < c.kh; ky++)
+              for (size_t kx = 0; kx < c.kw; kx++) {
+                const long iy = static_cast<long>(oy * c.sh + ky * c.dh) - static_cast<long>(c.pt);
+                const long ix = static_cast<long>(ox * c.sw + kx * c.dw) - static_cast<long>(c.pl);
+                if (iy < 0 || ix < 0 || iy >= static_cast<long>(c.h) || ix >= static_cast<long>(c.w)) continue;
+                const size_t ch = (o / cout_g) * cin_g + ci;
+                sum += static_cast<double>(in[((n * c.cin + ch) * c.h + iy) * c.w + ix]) *
+                       wt[((o * cin_g + ci) * c.kh + ky) * c.kw + kx];
+              }
+          if (c.residual) sum += res[at];
+          out[at] = reference_activation(static_cast<float>(sum), c.act);
+        }
+  return out;
+}
+
+std::vector<ConvCase> conv_cases() {
+  using A = ActivationKind;
+  std::vector<ConvCase> cases = {
+      {1, 3, 5, 1, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::None, true, false},
+      {2, 300, 13, 1, 7, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::Relu, true, true},      // 1x1 direct, K blocks
+      {1, 16, 64, 1, 16, 16, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::HardSwish, false, false},
+      {1, 40, 70, 1, 20, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu6, true, true},    // K and pixel blocks
+      {1, 3, 16, 1, 33, 31, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, A::Sigmoid, true, false},  // stem
+      {2, 4, 6, 1, 8, 7, 2, 3, 1, 2, 1, 1, 0, 2, 1, 0, A::LeakyRelu, true, true},     // asymmetric pads
+      {1, 5, 9, 1, 15, 17, 3, 3, 1, 1, 2, 3, 2, 2, 2, 2, A::None, false, false},     // dilation
+      {1, 6, 10, 2, 9, 11, 3, 3, 2, 1, 1, 1, 1, 0, 1, 2, A::Relu, true, false},      // groups
+      {1, 12, 12, 12, 37, 41, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu6, true, true},   // dw 3x3s1
+      {2, 12, 12, 12, 37, 41, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, A::HardSwish, true, false},  // dw 3x3s2
+      {1, 5, 10, 5, 19, 35, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0, A::Sigmoid, false, true},   // dw multiplier 2
+      {1, 4, 4, 4, 30, 45, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, A::None, true, false},      // dw no pads
+      {1, 3, 3, 3, 13, 21, 5, 5, 1, 1, 2, 1, 2, 2, 2, 2, A::LeakyRelu, true, false},  // dw general
+      {3, 8, 8, 8, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, false},        // dw tiny planes
+  };
+  std::mt19937 rng(1234);
+  auto pick = [&](std::initializer_list<size_t> v) { return *(v.begin() + rng() % v.size()); };
+  for (int i = 0; i < 40; i++) {
+    ConvCase c{};
+    c.batch = pick({1, 2});
+    c.groups = pick({1, 1, 2, 3});
+    c.cin = c.groups * pick({1, 3, 5, 7});
+    c.cout = c.groups * pick({1, 4, 7, 13, 19});
+    c.h = pick({5, 7, 12, 19});
+    c.w = pick({6, 9, 13, 25, 33});
+    c.kh = pick({1, 2, 3, 5});
+    c.kw = pick({1, 3, c.kh});
+    c.sh = pick({1, 2, 3});
+    c.sw = pick({1, 2});
+    c.dh = pick({1, 1, 2});
+    c.dw = pick({1, 2});
+    c.pt = pick({0, 1, 2});
+    c.pl = pick({0, 1});
+    c.pb = pick({0, 1, 2});
+    c.pr = pick({0, 2});
+    c.act = static_cast<ActivationKind>(rng() % 6);
+    c.bias = rng() % 2;
+    c.residual = rng() % 2;
+    if (c.dh * (c.kh - 1) + 1 > c.h + c.pt + c.pb || c.dw * (c.kw - 1) + 1 > c.w + c.pl + c.pr) continue;
+    cases.push_back(c);
+  }
+  return cases;
+}
+
+std::vector<float> run_conv(const KernelConfig& config, const ConvCase& c, const ConvRun& r, const std::vector<float>& in,
+                            const std::vector<float>& wt, const std::vector<float>& bias, const std::vector<float>& res) {
+  ConvParams p{c.cin, c.cout, c.groups, c.kh, c.kw, {c.act, 0.1f}};
+  Conv2d conv(p, wt.data(), wt.size(), c.bias ? bias.data() : nullptr, bias.size(), config);
+  std::vector<float> out(c.batch * c.cout * r.window.out_h * r.window.out_w, NAN);
+  conv.check(r, in.size(), out.size(), c.residual, res.size());
+  conv.run(r, in.data(), out.data(), c.residual ? res.data() : nullptr);
+  return out;
+}
+
+void test_convs(const KernelConfig& isa, const KernelConfig& scalar) {
+  std::mt19937 rng(42);
+  for (const ConvCase& c : conv_cases()) {
+    const ConvRun r = run_of(c);
+    const auto in = random_floats(c.batch * c.cin * c.h * c.w, rng);
+    const auto wt = random_floats(c.cout * (c.cin / c.groups) * c.kh * c.kw, rng);
+    const auto bias = random_floats(c.cout, rng);
+    const auto res = random_floats(c.batch * c.cout * r.window.out_h * r.window.out_w, rng);
+    const auto reference = run_conv(scalar, c, r, in, wt, bias, res);
+    expect_close(reference, naive_conv(c, r, in, wt, bias, res), "scalar vs naive " + describe(c));
+    if (&isa != &scalar) {
+      expect_close(run_conv(isa, c, r, in, wt, bias, res), reference,
+                   std::string(isa_name(isa.isa)) + " vs scalar " + describe(c));
+    }
+  }
+}
+
+void test_pools(const KernelConfig& isa, const KernelConfig& scalar) {
+  std::mt19937 rng(7);
+  struct P {
+    size_t h, w, k, s, d, pt, pl, pb, pr;
+    bool ceil;
+  };
+  const P cases[] = {{112, 112, 3, 2, 1, 1, 1, 1, 1, false}, {57, 45, 3, 2, 1, 1, 0, 0, 1, true},
+                     {13, 17, 2, 2, 1, 0, 0, 0, 0, true},     {10, 11, 3, 1, 2, 1, 1, 1, 1, false},
+                     {40, 41, 3, 2, 1, 0, 0, 0, 0, false},    {7, 8, 4, 3, 1, 2, 1, 1, 2, true}};
+  for (const P& p : cases) {
+    for (PoolKind kind : {PoolKind::Max, PoolKind::Avg}) {
+      for (bool include : {true, false}) {
+        PoolRun r;
+        r.batch = 2;
+        r.channels = 3;
+        r.kind = kind;
+        r.count_include_pad = include;
+        r.window = {p.h, p.w, p.k, p.k, p.s, p.s, p.d, p.d, p.pt, p.pl, p.pb, p.pr, 0, 0};
+        r.window.out_h = window_output_size(p.h, p.k, p.d, p.s, p.pt, p.pb, p.ceil);
+        r.window.out_w = window_output_size(p.w, p.k, p.d, p.s, p.pl, p.pr, p.ceil);
+        const auto in = random_floats(2 * 3 * p.h * p.w, rng);
+        std::vector<float> want(2 * 3 * r.window.out_h * r.window.out_w), got(want.size(), NAN);
+        check_pool(r, in.size(), want.size());
+        run_pool(scalar, r, in.data(), want.data());
+        run_pool(isa, r, in.data(), got.data());
+        char label[128];
+        std::snprintf(label, sizeof label, "%s pool %s %zux%zu k%zu s%zu", isa_name(isa.isa),
+                      kind == PoolKind::Max ? "max" : "avg", p.h, p.w, p.k, p.s);
+        expect_close(got, want, label);
+      }
+    }
+  }
+}
+
+void test_linear(const KernelConfig& isa, const KernelConfig& scalar) {
+  std::mt19937 rng(9);
+  const size_t shapes[][3] = {{10, 3, 1}, {300, 37, 5}, {84, 10, 33}};
+  for (const auto& s : shapes) {
+    const auto w = random_floats(s[0] * s[1], rng);
+    const auto b = random_floats(s[1], rng);
+    const auto x = random_floats(s[0] * s[2], rng);
+    std::vector<float> want(s[1] * s[2]), got(want.size(), NAN);
+    Linear(s[0], s[1], w.data(), w.size(), b.data(), b.size(), {ActivationKind::Relu, 0.01f}, scalar)
+        .run(s[2], x.data(), want.data());
+    Linear(s[0], s[1], w.data(), w.size(), b.data(), b.size(), {ActivationKind::Relu, 0.01f}, isa)
+        .run(s[2], x.data(), got.data());
+    // Scalar against the definition.
+    std::vector<float> naive(want.size());
+    for (size_t n = 0; n < s[2]; n++)
+      for (size_t o = 0; o < s[1]; o++) {
+        double sum = b[o];
+        for (size_t i = 0; i < s[0]; i++) sum += static_cast<double>(w[o * s[0] + i]) * x[n * s[0] + i];
+        naive[n * s[1] + o] = sum > 0 ? static_cast<float>(sum) : 0.0f;
+      }
+    expect_close(want, naive, "scalar linear vs naive");
+    expect_close(got, want, std::string(isa_name(isa.isa)) + " linear vs scalar");
+  }
+}
+
+}  // namespace
+
+int main() {
+  const KernelConfig* scalar = config_for(Isa::Scalar);
+  std::vector<const KernelConfig*> isas = {scalar};
+  for (Isa isa : {Isa::Avx2, Isa::Neon}) {
+    if (config_for(isa) != nullptr) isas.push_back(config_for(isa));
+  }
+  for (size_t threads : {size_t{1}, size_t{3}}) {
+    ThreadPool::instance().set_threads(threads);
+    for (const KernelConfig* isa : isas) {
+      const int before = g_failures;
+      const int checks_before = g_checks;
+      test_convs(*isa, *scalar);
+      test_pools(*isa, *scalar);
+      test_linear(*isa, *scalar);
+      std::printf("kernels_test: %-6s threads %zu: %d checks, %s\n", isa_name(isa->isa), threads, g_checks - checks_before,
+                  g_failures == before ? "ok" : "FAILED");
+    }
+  }
+  if (isas.size() == 1) std::printf("kernels_test: note: no vector ISA on this CPU/build, scalar only\n");
+  std::printf("kernels_test: %s (%d checks, %d failures)\n", g_failures == 0 ? "PASS" : "FAIL", g_checks, g_failures);
+  return g_failures == 0 ? 0 : 1;
+}

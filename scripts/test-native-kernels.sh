@@ -1,0 +1,67 @@
+#!/bin/sh
+# The standalone native kernel tests (native/tests/kernels_test.cc), three ways:
+#   1. native build: the host's vector ISA (AVX2 here) against scalar, scalar against the definition
+#   2. aarch64 cross build run under qemu-user: NEON against scalar
+#   3. native build with AddressSanitizer + UndefinedBehaviorSanitizer
+# Prints PASS/FAIL per stage and exits non-zero if any stage fails. Build trees: build-kernels-*.
+# Set CONVNODE_SKIP_AARCH64=1 where no cross compiler / qemu is installed (reported as SKIP).
+set -u
+cd "$(dirname "$0")/.."
+JOBS=${JOBS:-2}
+failed=0
+
+stage() {
+  name=$1
+  shift
+  log="build-kernels-$name.log"
+  if "$@" >"$log" 2>&1; then
+    echo "test-native-kernels: $name: PASS ($(grep -h 'kernels_test: PASS' "$log" | tail -n 1))"
+  else
+    echo "test-native-kernels: $name: FAIL (log: $log)"
+    tail -n 20 "$log"
+    failed=1
+  fi
+}
+
+build() {
+  dir=$1
+  shift
+  cmake -S . -B "$dir" -DCONVNODE_BUILD_ADDON=OFF -DCONVNODE_BUILD_TESTS=ON "$@" &&
+    cmake --build "$dir" --target convnode_kernels_test -j "$JOBS"
+}
+
+native() {
+  build build-kernels-native -DCMAKE_BUILD_TYPE=Release && ./build-kernels-native/convnode_kernels_test
+}
+
+aarch64() {
+  build build-kernels-aarch64 -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_TOOLCHAIN_FILE=native/cmake/aarch64-linux-gnu.cmake &&
+    file build-kernels-aarch64/convnode_kernels_test | grep -q 'ARM aarch64' &&
+    qemu-aarch64 -L /usr/aarch64-linux-gnu ./build-kernels-aarch64/convnode_kernels_test >build-kernels-aarch64.out &&
+    cat build-kernels-aarch64.out &&
+    grep -q '^kernels_test: neon ' build-kernels-aarch64.out
+}
+
+sanitizers() {
+  flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+  build build-kernels-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    "-DCMAKE_CXX_FLAGS=$flags" "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined" &&
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      ./build-kernels-asan/convnode_kernels_test
+}
+
+stage native native
+if [ "${CONVNODE_SKIP_AARCH64:-0}" = 1 ]; then
+  echo "test-native-kernels: aarch64: SKIP (CONVNODE_SKIP_AARCH64=1)"
+else
+  stage aarch64 aarch64
+fi
+stage sanitizers sanitizers
+
+if [ "$failed" = 0 ]; then
+  echo "test-native-kernels: PASS"
+else
+  echo "test-native-kernels: FAIL"
+fi
+exit "$failed"
