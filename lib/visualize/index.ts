@@ -9,7 +9,7 @@ export {
   type FeatureMapOptions,
   type StageOptions,
 } from './render.js';
-export { type ColourMap, type ValueScale, valueRange, scaleFor, writeColour } from './colormap.js';
+export type { ColourMap } from './colormap.js';
 export { type Composition, type Placement } from './compose.js';
 export { buildHtmlReport, type ReportFigure, type ReportOptions } from './html.js';
 export { loadGrayscale, type LoadGrayscaleOptions } from './load.js';
