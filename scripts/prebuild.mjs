@@ -7,6 +7,10 @@
 // for x64 that AVX2 code sits only in 'avx2' symbols (check-x64-isa.mjs), for arm64 that the
 // NEON kernels are there (check-arm64-neon.mjs).
 //
+// The binaries need the build machine's glibc >= 2.34 and libstdc++ >= GCC 12 (GLIBCXX_3.4.30);
+// check-elf-addon.mjs prints this. Linking libstdc++ statically was tried and is worse: the
+// static library pulls in arc4random and so needs glibc 2.36.
+//
 // Each target builds in its own staging copy (build-prebuild/<arch>/) so that build/ — the
 // developer's own `npm install` / `npm rebuild` output, which node-gyp-build loads first — is
 // never overwritten by a cross-compiled binary.
