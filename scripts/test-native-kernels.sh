@@ -3,7 +3,7 @@
 #   1. native build: the host's vector ISA (AVX2 here) against scalar, scalar against the definition
 #   2. aarch64 cross build run under qemu-user: NEON against scalar
 #   3. native build with AddressSanitizer + UndefinedBehaviorSanitizer
-# Prints PASS/FAIL per stage and exits non-zero if any stage fails. Build trees: build-kernels-*.
+# Prints PASS/FAIL per stage and exits non-zero if any stage fails. Build trees and logs: build-kernels-*/.
 # Set CONVNODE_SKIP_AARCH64=1 where no cross compiler / qemu is installed (reported as SKIP).
 set -u
 cd "$(dirname "$0")/.."
@@ -13,7 +13,8 @@ failed=0
 stage() {
   name=$1
   shift
-  log="build-kernels-$name.log"
+  mkdir -p build-kernels-logs
+  log="build-kernels-logs/$name.log"
   if "$@" >"$log" 2>&1; then
     echo "test-native-kernels: $name: PASS ($(grep -h 'kernels_test: PASS' "$log" | tail -n 1))"
   else
@@ -38,9 +39,9 @@ aarch64() {
   build build-kernels-aarch64 -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_TOOLCHAIN_FILE=native/cmake/aarch64-linux-gnu.cmake &&
     file build-kernels-aarch64/convnode_kernels_test | grep -q 'ARM aarch64' &&
-    qemu-aarch64 -L /usr/aarch64-linux-gnu ./build-kernels-aarch64/convnode_kernels_test >build-kernels-aarch64.out &&
-    cat build-kernels-aarch64.out &&
-    grep -q '^kernels_test: neon ' build-kernels-aarch64.out
+    qemu-aarch64 -L /usr/aarch64-linux-gnu ./build-kernels-aarch64/convnode_kernels_test >build-kernels-logs/aarch64.out &&
+    cat build-kernels-logs/aarch64.out &&
+    grep -q '^kernels_test: neon ' build-kernels-logs/aarch64.out
 }
 
 sanitizers() {

@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// Native kernels against the pure-JS backend, in one process: ms (median), GFLOP/s
+// (2 x multiply-adds / s) and % of this CPU's single-core FMA peak, measured here with the
+// addon's probe. Run after `npm run build` and `npm run build:native`:
+//   node bench/native-kernels.mjs [--quick]   (--quick: JS only at batch 1)
+// Goals (issue 3): 3x3 and 1x1 convs >= 70% of single-core peak on 1 thread; native >= 30x JS
+// on 3x3 64->64; 2 threads >= 1.7x 1 thread at batch 8.
+import os from 'node:os';
+import { jsBackend } from '../dist/backends/js.js';
+import { getIsa, getNumThreads, loadNativeBackend, measurePeakGflops, setNumThreads } from '../dist/backends/native.js';
+import { planConv, planWindow } from '../dist/planner/geometry.js';
+
+const quick = process.argv.includes('--quick');
+const native = loadNativeBackend();
+if (native instanceof Error) {
+  console.error(`native backend unavailable: ${native.message}`);
+  process.exit(1);
+}
+
+const LAYERS = [
+  { name: '3x3 64->64 @56', conv: [64, 64, 56, 3, 1, 1, 1] },
+  { name: '7x7/2 3->64 @224', conv: [3, 64, 224, 7, 2, 3, 1] },
+  { name: '3x3 256->256 @14', conv: [256, 256, 14, 3, 1, 1, 1] },
+  { name: '1x1 256->64 @56', conv: [256, 64, 56, 1, 1, 0, 1] },
+  { name: 'dw 3x3 32 @112', conv: [32, 32, 112, 3, 1, 1, 32] },
+  { name: 'dw 3x3/2 144 @56', conv: [144, 144, 56, 3, 2, 1, 144] },
+  { name: 'maxpool 3x3/2 64 @112', pool: [64, 112, 3, 2, 1] },
+];
+
+function random(length) {
+  const a = new Float32Array(length);
+  for (let i = 0; i < length; i++) a[i] = Math.random() * 2 - 1;
+  return a;
+}
+
+/** Median ms of `run` over at least minReps runs and about budgetMs of work (after one warm-up). */
+function time(run, minReps, budgetMs) {
+  run();
+  const samples = [];
+  const start = performance.now();
+  while (samples.length < minReps || (performance.now() - start < budgetMs && samples.length < 50)) {
+    const t = performance.now();
+    run();
+    samples.push(performance.now() - t);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)];
+}
+
+function prepare(layer, batch) {
+  if (layer.conv) {
+    const [cin, cout, size, k, s, p, groups] = layer.conv;
+    const g = planConv(layer.name, [batch, cin, size, size], {
+      inChannels: cin, outChannels: cout, groups, kernel: [k, k], stride: [s, s], dilation: [1, 1], padding: p,
+    });
+    const weights = {
+      inChannels: cin, outChannels: cout, groups, kernelH: k, kernelW: k,
+      weight: random((cout * cin * k * k) / groups), bias: random(cout), activation: { kind: 'relu' },
+    };
+    const input = random(batch * cin * size * size);
+    const output = new Float32Array(batch * cout * g.outH * g.outW);
+    const flops = 2 * batch * cout * g.outH * g.outW * (cin / groups) * k * k;
+    const runner = (backend) => {
+      const kernel = backend.prepareConv2d(weights);
+      return () => kernel.runSync(input, g, output);
+    };
+    return { flops, runner };
+  }
+  const [channels, size, k, s, p] = layer.pool;
+  const window = planWindow(layer.name, size, size, { kernel: [k, k], stride: [s, s], dilation: [1, 1], padding: p });
+  const g = { ...window, batch, channels, kind: 'max', countIncludePad: false };
+  const input = random(batch * channels * size * size);
+  const output = new Float32Array(batch * channels * g.outH * g.outW);
+  return { flops: 0, runner: (backend) => () => backend.pool2dSync(input, g, output) };
+}
+
+const allThreads = os.availableParallelism();
+const restoreThreads = getNumThreads();
+const peak = measurePeakGflops();
+console.log(`convnode native kernels — ISA ${getIsa()}, ${allThreads} threads available, ${os.cpus()[0]?.model ?? 'unknown CPU'}`);
+console.log(`single-core FMA peak (measured): ${peak.toFixed(1)} GFLOP/s\n`);
+
+const header = ['layer', 'batch', 'threads', 'native ms', 'GFLOP/s', '% 1-core peak', 'js ms', 'native/js'];
+const rows = [];
+const results = new Map();
+for (const layer of LAYERS) {
+  for (const batch of [1, 8]) {
+    const { flops, runner } = prepare(layer, batch);
+    let jsMs = null;
+    if (!(quick && batch > 1)) jsMs = time(runner(jsBackend), batch > 1 ? 1 : 3, batch > 1 ? 0 : 500);
+    for (const threads of [...new Set([1, allThreads])]) {
+      setNumThreads(threads);
+      const ms = time(runner(native), 5, 400);
+      const gflops = flops ? flops / ms / 1e6 : null;
+      results.set(`${layer.name}|${batch}|${threads}`, { ms, gflops });
+      rows.push([
+        layer.name, String(batch), String(threads), ms.toFixed(3),
+        gflops ? gflops.toFixed(1) : '-',
+        gflops ? `${((100 * gflops) / peak).toFixed(0)}%` : '-',
+        jsMs === null ? '-' : jsMs.toFixed(1),
+        jsMs === null ? '-' : `${(jsMs / ms).toFixed(1)}x`,
+      ]);
+    }
+  }
+}
+setNumThreads(restoreThreads);
+
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+console.log(line(header));
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+for (const r of rows) console.log(line(r));
+
+console.log('\nGoals:');
+for (const name of ['3x3 64->64 @56', '3x3 256->256 @14', '1x1 256->64 @56']) {
+  for (const batch of [1, 8]) {
+    const r = results.get(`${name}|${batch}|1`);
+    const pct = (100 * r.gflops) / peak;
+    console.log(`  ${name} batch ${batch}, 1 thread: ${pct.toFixed(0)}% of peak (goal >= 70%) ${pct >= 70 ? 'met' : 'MISSED'}`);
+  }
+}
+const speedupRow = rows.find((r) => r[0] === '3x3 64->64 @56' && r[1] === '1' && r[2] === '1');
+console.log(`  3x3 64->64 native vs js (batch 1, 1 thread): ${speedupRow[7]} (goal >= 30x)`);
+if (allThreads > 1) {
+  for (const layer of LAYERS) {
+    const one = results.get(`${layer.name}|8|1`);
+    const all = results.get(`${layer.name}|8|${allThreads}`);
+    const scale = one.ms / all.ms;
+    console.log(`  ${layer.name} batch 8: ${allThreads} threads ${scale.toFixed(2)}x 1 thread (goal >= 1.7x) ${scale >= 1.7 ? 'met' : 'MISSED'}`);
+  }
+}
