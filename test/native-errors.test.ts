@@ -113,6 +113,18 @@ describe('native backend rejects bad input', () => {
     await expectBoth((s) => runConv(s, new Float32Array(90), g, output()), RangeError, /input has 90 elements but N x C x H x W = 2x3x6x5 needs 180/);
   });
 
+  it('refuses an output that shares memory with the input or the residual', async () => {
+    const shared = new Float32Array(180 + 240);
+    const inputView = shared.subarray(0, 180);
+    const overlapping = shared.subarray(100, 340);
+    await expectBoth((s) => runConv(s, inputView, g, overlapping), RangeError, /output must not share memory with input/);
+    await expectBoth((s) => runConv(s, input(), g, overlapping, overlapping), RangeError, /output must not share memory with residual/);
+    // Views of one buffer that do not overlap are fine.
+    const disjoint = shared.subarray(180, 420);
+    kernel.runSync(inputView, g, disjoint);
+    await kernel.run(inputView, g, disjoint);
+  });
+
   it('names a detached ArrayBuffer', async () => {
     const buffer = new ArrayBuffer(180 * 4);
     const detached = new Float32Array(buffer);

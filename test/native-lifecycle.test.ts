@@ -142,6 +142,26 @@ describe('native backend lifecycle', () => {
     }
   });
 
+  it('reads CONVNODE_ISA once at load: forces scalar, refuses an ISA the CPU lacks', () => {
+    // A fresh process per value: the variable is read once, when the addon loads.
+    const script = `
+      try {
+        const addon = require(${JSON.stringify(path.join(ROOT, 'node_modules', 'node-gyp-build'))})(${JSON.stringify(ROOT)});
+        console.log(addon.getIsa());
+      } catch (error) {
+        console.log('error: ' + error.message);
+      }
+    `;
+    const probe = (isa: string) =>
+      execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, CONVNODE_ISA: isa } }).trim();
+    expect(probe('scalar')).toBe('scalar');
+    if (process.arch === 'x64') {
+      expect(probe('avx2')).toBe('avx2');
+      expect(probe('neon')).toBe("error: CONVNODE_ISA: ISA 'neon' is not supported by this CPU or build (best available: 'avx2')");
+    }
+    expect(probe('sse9')).toMatch(/CONVNODE_ISA: unknown ISA 'sse9'/);
+  });
+
   it('frees packed weights when prepared convs are collected', () => {
     // A child with --expose-gc prepares 40 convs of 256x256x3x3 (2.25 MiB packed each) from one
     // weight array, drops them and collects: the external memory reported to V8 and the RSS must

@@ -77,9 +77,9 @@ function loadAddon(): NativeAddon | Error {
     addon = nodeGypBuild(PACKAGE_ROOT) as NativeAddon;
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    addon = new Error(
-      `could not load the convnode addon from ${PACKAGE_ROOT} (${reason}); build it with \`npm run build:native\``,
-    );
+    // A refused CONVNODE_ISA comes from a binary that did load: rebuilding would not help.
+    const advice = reason.startsWith('CONVNODE_ISA') ? '' : '; build it with `npm run build:native`';
+    addon = new Error(`could not load the convnode addon from ${PACKAGE_ROOT} (${reason})${advice}`);
   }
   return addon;
 }

@@ -43,6 +43,15 @@ FloatArray float_array_arg(const Napi::CallbackInfo& info, size_t index, const c
   return out;
 }
 
+void expect_disjoint(const FloatArray& a, const char* a_name, const FloatArray& b, const char* b_name) {
+  if (a.data == nullptr || b.data == nullptr || a.length == 0 || b.length == 0) return;
+  const bool overlap = a.data < b.data + b.length && b.data < a.data + a.length;
+  if (overlap) {
+    range_error(std::string(b_name) + " must not share memory with " + a_name +
+                " (the kernel would read values it has already overwritten)");
+  }
+}
+
 size_t size_value(const Napi::Value& value, const std::string& name) {
   if (!value.IsNumber()) type_error(name + " must be a non-negative integer, got " + describe(value));
   const double d = value.As<Napi::Number>().DoubleValue();

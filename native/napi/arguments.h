@@ -21,6 +21,10 @@ struct FloatArray {
 // A Float32Array argument at `index`; null / undefined allowed when optional (data stays null).
 FloatArray float_array_arg(const Napi::CallbackInfo& info, size_t index, const char* name, bool optional = false);
 
+// Throws unless two arrays' memory is disjoint: kernels write the output while still reading the
+// input (and a residual is read after partial sums were stored), so overlap gives wrong answers.
+void expect_disjoint(const FloatArray& a, const char* a_name, const FloatArray& b, const char* b_name);
+
 // A non-negative integer (below 2^31) at `value`, named `name` in errors.
 size_t size_value(const Napi::Value& value, const std::string& name);
 size_t size_property(const Napi::Object& object, const char* key, const std::string& owner);

@@ -55,6 +55,8 @@ ConvObject::Call ConvObject::parse_call(const Napi::CallbackInfo& info) const {
     r.out_channels = size_property(g, "outChannels", "geometry");
     r.groups = size_property(g, "groups", "geometry");
     r.window = window_from(g);
+    expect_disjoint(call.input, "input", call.output, "output");
+    expect_disjoint(call.residual, "residual", call.output, "output");
     conv_->check(r, call.input.length, call.output.length, !call.residual.value.IsNull() && !call.residual.value.IsUndefined(),
                  call.residual.length);
     return call;

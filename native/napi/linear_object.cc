@@ -35,6 +35,7 @@ Napi::Value LinearObject::run_sync(const Napi::CallbackInfo& info) {
     const size_t batch = size_value(info[1], "batch");
     const FloatArray output = float_array_arg(info, 2, "output");
     linear_->check(batch, input.length, output.length);
+    expect_disjoint(input, "input", output, "output");
     linear_->run(batch, input.data, output.data);
   });
   return info.Env().Undefined();
@@ -46,6 +47,7 @@ Napi::Value LinearObject::run(const Napi::CallbackInfo& info) {
     const size_t batch = size_value(info[1], "batch");
     const FloatArray output = float_array_arg(info, 2, "output");
     linear_->check(batch, input.length, output.length);
+    expect_disjoint(input, "input", output, "output");
     std::shared_ptr<const Linear> linear = linear_;
     return AsyncJob::start(
         info.Env(), [linear, batch, in = input.data, out = output.data] { linear->run(batch, in, out); },

@@ -34,6 +34,7 @@ PoolCall parse_pool(const Napi::CallbackInfo& info) {
   call.run.count_include_pad = g.Get("countIncludePad").ToBoolean().Value();
   call.run.window = window_from(g);
   check_pool(call.run, call.input.length, call.output.length);
+  expect_disjoint(call.input, "input", call.output, "output");
   return call;
 }
 
@@ -52,6 +53,7 @@ GlobalCall parse_global(const Napi::CallbackInfo& info) {
   call.plane = size_value(info[3], "plane");
   call.output = float_array_arg(info, 4, "output");
   check_global_pool(call.planes, call.plane, call.input.length, call.output.length);
+  expect_disjoint(call.input, "input", call.output, "output");
   return call;
 }
 
