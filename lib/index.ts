@@ -22,3 +22,33 @@ export { Sequential } from './layers/sequential.js';
 export { summarize, formatSummary, type ModelSummary, type LayerSummary, type Summarizable } from './planner/summary.js';
 export { outputSize, planWindow, resolvePads, type PaddingSpec, type Pads, type WindowGeometry } from './planner/geometry.js';
 export { lenet5, type LeNet5Options } from './zoo/lenet5.js';
+export { getIsa, setNumThreads, getNumThreads, availableIsas, type IsaName } from './backends/native.js';
+export { loadOnnx, loadOnnxSync, OnnxModel, OnnxError, SUPPORTED_OPS, type LoadOnnxOptions, type InputShapes } from './onnx/index.js';
+export {
+  imageToTensor,
+  imagesToBatch,
+  writeImageInto,
+  ImageError,
+  PRESETS,
+  resolveImageOptions,
+  type ImageOptions,
+  type ResolvedImageOptions,
+  type PresetName,
+  type ImageSource,
+  type BatchItem,
+  type ImageBatch,
+} from './image/index.js';
+export { ImageClassifier, type ClassifierOptions, type Classification } from './image/classifier.js';
+export type { Prediction } from './image/predictions.js';
+export {
+  FILTERS,
+  FILTER_NAMES,
+  convReluPool,
+  renderFeatureMaps,
+  renderStages,
+  buildHtmlReport,
+  type FilterName,
+  type ConvReluPoolOptions,
+  type FeatureMapOptions,
+  type StageOptions,
+} from './visualize/index.js';
