@@ -13,11 +13,18 @@ void check_pool(const PoolRun& r, size_t input_length, size_t output_length) {
   if (r.channels < 1) range_error("geometry.channels must be at least 1, got " + std::to_string(r.channels));
   check_window(r.window, "geometry", true);
   const Window& w = r.window;
-  // A pad at least as wide as the window would leave windows with no input cell at all.
-  if (w.pad_top >= w.kernel_h * w.dilation_h || w.pad_bottom >= w.kernel_h * w.dilation_h ||
-      w.pad_left >= w.kernel_w * w.dilation_w || w.pad_right >= w.kernel_w * w.dilation_w) {
-    range_error("geometry.pads must each be smaller than the pooling window (kernel " + std::to_string(w.kernel_h) +
-                "x" + std::to_string(w.kernel_w) + ")");
+  // Every window must reach the input: one made only of padding has no max (and no average).
+  for (int axis = 0; axis < 2; axis++) {
+    const bool rows = axis == 0;
+    const size_t out = rows ? w.out_h : w.out_w;
+    for (size_t o = 0; o < out; o++) {
+      const TapRange taps = rows ? pool_taps(o, w.stride_h, w.pad_top, w.kernel_h, w.dilation_h, w.in_h)
+                                 : pool_taps(o, w.stride_w, w.pad_left, w.kernel_w, w.dilation_w, w.in_w);
+      if (taps.count == 0) {
+        range_error(std::string("geometry: the window of output ") + (rows ? "row " : "column ") + std::to_string(o) +
+                    " covers only padding; pads must be small enough that every window overlaps the input");
+      }
+    }
   }
   expect_length("input", input_length, checked_product({r.batch, r.channels, w.in_h, w.in_w}, "input"),
                 "N x C x H x W = " + format_nchw(r.batch, r.channels, w.in_h, w.in_w));
