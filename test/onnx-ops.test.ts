@@ -188,6 +188,51 @@ describe('ONNX operator forms vs onnxruntime-node', () => {
     await expectMatchesOnnxruntime(spec, { x: { shape: [2, 4, 6, 6] } });
   });
 
+  it('a zero Pad in front of a conv is folded into the conv padding', async () => {
+    const spec: ModelSpec = {
+      opset: 13,
+      initializers: [floatTensor('w', [3, 2, 3, 3], values(54, 8)), intTensor('pads', [8], [0, 0, 2, 0, 0, 0, 1, 3])],
+      nodes: [node('Pad', ['x', 'pads'], ['p']), node('Conv', ['p', 'w'], ['c'], { pads: { ints: [1, 1, 0, 0] }, strides: { ints: [2, 2] } }), node('Relu', ['c'], ['y'])],
+      inputs: [{ name: 'x', shape: ['n', 2, 7, 6] }],
+      outputs: [{ name: 'y' }],
+    };
+    const model = await loadOnnx(encodeModel(spec), { backend: 'js' });
+    expect(model.summaryRows([1, 2, 7, 6]).map((r) => r.type)).toEqual(['Pad+Conv+Relu']);
+    await expectMatchesOnnxruntime(spec, { x: { shape: [2, 2, 7, 6] } });
+  });
+
+  it('Pad in reflect mode, edge mode with attributes (opset 9), and negative pads that crop', async () => {
+    await expectMatchesOnnxruntime(
+      {
+        opset: 13,
+        initializers: [intTensor('pads', [8], [0, 0, 2, 1, 0, 0, 1, 3])],
+        nodes: [node('Pad', ['x', 'pads'], ['y'], { mode: { s: 'reflect' } })],
+        inputs: [{ name: 'x', shape: ['n', 2, 4, 5] }],
+        outputs: [{ name: 'y' }],
+      },
+      { x: { shape: [2, 2, 4, 5] } },
+    );
+    await expectMatchesOnnxruntime(
+      {
+        opset: 9,
+        nodes: [node('Pad', ['x'], ['y'], { mode: { s: 'edge' }, pads: { ints: [0, 1, 2, -1, 0, 0, 1, 2] } })],
+        inputs: [{ name: 'x', shape: [1, 2, 4, 5] }],
+        outputs: [{ name: 'y' }],
+      },
+      { x: { shape: [1, 2, 4, 5] } },
+    );
+    await expectMatchesOnnxruntime(
+      {
+        opset: 13,
+        initializers: [intTensor('pads', [8], [0, 0, 1, -2, 0, 0, -1, 1]), floatTensor('v', [], [0.75])],
+        nodes: [node('Pad', ['x', 'pads', 'v'], ['y'])],
+        inputs: [{ name: 'x', shape: [1, 2, 4, 5] }],
+        outputs: [{ name: 'y' }],
+      },
+      { x: { shape: [1, 2, 4, 5] } },
+    );
+  });
+
   it('a graph output that is a view of another output is its own copy', async () => {
     await expectMatchesOnnxruntime(
       {

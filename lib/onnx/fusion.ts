@@ -1,6 +1,6 @@
 /**
  * Load-time fusion. Walks the nodes once and attaches to each Conv what can run inside it:
- * a following BatchNormalization (folded into the weights), an Add whose other operand becomes
+ * a zero Pad in front (added to the conv's padding), a following BatchNormalization (folded into the weights), an Add whose other operand becomes
  * the kernel's residual input, and a final activation for the epilogue; to each Gemm/MatMul a
  * following activation. A node is absorbed only when it is the sole reader of the value and
  * that value is not a graph output, so no one else can observe the skipped intermediate.
@@ -11,6 +11,7 @@ import type { ConstTensor } from './constant.js';
 import type { OnnxNode } from './decode.js';
 import { activationOf } from './ops/elementwise.js';
 import type { ConvFusion } from './ops/conv.js';
+import { padsForConv } from './ops/pad.js';
 import type { LinearFusion } from './ops/linear.js';
 
 export type FusedItem =
@@ -58,8 +59,19 @@ export function fuseGraph(input: FusionInput, enabled = true): FusedItem[] {
     return activation ? { index, node: nodes[index], activation } : undefined;
   };
 
+  const padBefore = new Map<number, NonNullable<ConvFusion['pad']>>();
+
   nodes.forEach((node, i) => {
     if (absorbed.has(i)) return;
+    if (node.opType === 'Pad') {
+      const convIndex = soleReader(node.outputs[0], ['Conv']);
+      const pads = convIndex === undefined ? null : padsForConv(node, opset, constantOf);
+      if (convIndex !== undefined && pads && nodes[convIndex].inputs[0] === node.outputs[0] && hasExplicitPads(nodes[convIndex])) {
+        absorbed.add(i);
+        padBefore.set(convIndex, { node, pads });
+        return;
+      }
+    }
     if (node.opType === 'Conv') {
       let current = node.outputs[0];
       let last = i;
@@ -92,7 +104,7 @@ export function fuseGraph(input: FusionInput, enabled = true): FusedItem[] {
       slots[last] = {
         kind: 'conv',
         node,
-        fusion: { batchNorm, residual, activation: act && { node: act.node, activation: act.activation }, output: current },
+        fusion: { pad: padBefore.get(i), batchNorm, residual, activation: act && { node: act.node, activation: act.activation }, output: current },
       };
       return;
     }
@@ -109,6 +121,12 @@ export function fuseGraph(input: FusionInput, enabled = true): FusedItem[] {
     slots[i] = { kind: 'plain', node };
   });
   return slots.filter((s): s is FusedItem => s !== undefined);
+}
+
+/** A conv whose padding is explicit (not SAME_*), so a folded Pad's sides can be added to it. */
+function hasExplicitPads(conv: OnnxNode): boolean {
+  const autoPad = conv.attributes.get('auto_pad');
+  return !autoPad || ['NOTSET', 'VALID', ''].includes(String(autoPad.value));
 }
 
 /** A BatchNormalization in inference form whose statistics are all constants. */

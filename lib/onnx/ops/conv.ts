@@ -5,7 +5,7 @@
  */
 import { NO_ACTIVATION, type Activation, type ConvKernel, type ConvWeights } from '../../backends/backend.js';
 import { applyActivation } from '../../kernels/activation.js';
-import { checkConvChannels, planConv, type ConvSpec } from '../../planner/geometry.js';
+import { checkConvChannels, planConv, type ConvSpec, type PaddingSpec } from '../../planner/geometry.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constAsFloat32 } from '../constant.js';
 import type { OnnxNode } from '../decode.js';
@@ -18,6 +18,8 @@ import { windowField, windowSpecOf } from './window.js';
 
 /** What the fusion pass attached to one Conv node. */
 export interface ConvFusion {
+  /** A zero Pad in front of the conv: the conv reads the Pad's input and adds these [t, l, b, r]. */
+  readonly pad?: { readonly node: OnnxNode; readonly pads: readonly [number, number, number, number] };
   readonly batchNorm?: OnnxNode;
   /** Add(conv, other): `other` is the residual; the Add node disappears. */
   readonly residual?: { readonly add: OnnxNode; readonly other: string };
@@ -70,12 +72,20 @@ function convWeights(ctx: BuildContext, fusion: ConvFusion): Omit<ConvWeights, '
     weight = folded;
     bias = foldedBias;
   }
-  const spec: ConvSpec = { ...windowSpecOf(node, [kernelH, kernelW]), inChannels: inPerGroup * groups, outChannels, groups };
+  const window = windowSpecOf(node, [kernelH, kernelW]);
+  const spec: ConvSpec = { ...window, padding: withExtraPads(window.padding, fusion.pad?.pads), inChannels: inPerGroup * groups, outChannels, groups };
   return { inChannels: inPerGroup * groups, outChannels, groups, kernelH, kernelW, weight, bias, spec };
 }
 
+/** Adds a folded Pad's sides to explicit conv pads (the fusion pass only folds into explicit ones). */
+function withExtraPads(padding: PaddingSpec, extra: readonly [number, number, number, number] | undefined): PaddingSpec {
+  if (!extra) return padding;
+  const base = padding === 'valid' ? [0, 0, 0, 0] : (padding as readonly number[]);
+  return [base[0] + extra[0], base[1] + extra[1], base[2] + extra[2], base[3] + extra[3]];
+}
+
 export function fusedTypeName(node: OnnxNode, fusion: ConvFusion | { activation?: { node: OnnxNode } }): string {
-  const parts = [node.opType];
+  const parts = 'pad' in fusion && fusion.pad ? [fusion.pad.node.opType, node.opType] : [node.opType];
   if ('batchNorm' in fusion && fusion.batchNorm) parts.push(fusion.batchNorm.opType);
   if ('residual' in fusion && fusion.residual) parts.push(fusion.residual.add.opType);
   if (fusion.activation) parts.push(fusion.activation.node.opType);
@@ -94,7 +104,7 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
   return {
     name: node.name,
     type: fusedTypeName(node, fusion),
-    inputs: fusion.residual ? [node.inputs[0], fusion.residual.other] : [node.inputs[0]],
+    inputs: [fusion.pad ? fusion.pad.node.inputs[0] : node.inputs[0], ...(fusion.residual ? [fusion.residual.other] : [])],
     outputs: [fusion.output],
     params,
     plan(inputs) {

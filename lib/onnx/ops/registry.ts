@@ -2,6 +2,7 @@
 import { buildConv } from './conv.js';
 import { BINARY_OPS, buildBinary, buildUnary, UNARY_OPS } from './elementwise.js';
 import { buildGemm, buildMatMul } from './linear.js';
+import { buildPad } from './pad.js';
 import { buildGlobalPool, buildPool } from './pool.js';
 import {
   buildCast, buildConstant, buildFlatten, buildGather, buildIdentity, buildReshape, buildShape, buildSlice,
@@ -22,6 +23,7 @@ const BUILDERS: Record<string, OpBuilder> = {
   GlobalAveragePool: buildGlobalPool,
   GlobalMaxPool: buildGlobalPool,
   Concat: buildConcat,
+  Pad: buildPad,
   Softmax: buildSoftmax,
   Constant: buildConstant,
   Shape: buildShape,
@@ -49,5 +51,5 @@ export function builderFor(opType: string): OpBuilder | undefined {
 /** Ops that may be evaluated at load when all their inputs are constants. */
 export const FOLDABLE_OPS = new Set([
   'Constant', 'Gather', 'Slice', 'Cast', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity',
-  'Concat', ...BINARY_OPS, ...UNARY_OPS,
+  'Concat', 'Pad', ...BINARY_OPS, ...UNARY_OPS,
 ]);

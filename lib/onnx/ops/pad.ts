@@ -1,0 +1,141 @@
+/**
+ * Pad (constant, reflect, edge). Pads before opset 11 are attributes, from 11 on inputs, with
+ * optional axes from 18. A zero constant Pad in front of a Conv is folded into the conv's own
+ * padding by the fusion pass (see padsForConv); what remains runs as one gather loop.
+ */
+import { describeNode, NodeAttributes } from '../attributes.js';
+import { constValues, floatConst, type ConstTensor } from '../constant.js';
+import type { OnnxNode } from '../decode.js';
+import { OnnxError } from '../errors.js';
+import { normalizeAxis, numel, required, runtimeValue, stridesOf } from './shape-utils.js';
+import type { BuildContext, CompiledOp } from './types.js';
+
+type PadMode = 'constant' | 'reflect' | 'edge';
+
+interface PadSpec {
+  readonly mode: PadMode;
+  readonly value: number;
+  /** Per axis [before, after]; resolved against the input rank. */
+  padsFor(rank: number): Array<[number, number]>;
+}
+
+/** Reads a Pad node's constants; throws when pads or the value are computed at run time. */
+function padSpecOf(node: OnnxNode, opset: number, constantOf: (name: string) => ConstTensor | undefined): PadSpec {
+  const owner = describeNode(node);
+  const attrs = new NodeAttributes(node);
+  const mode = attrs.string('mode', 'constant');
+  if (mode !== 'constant' && mode !== 'reflect' && mode !== 'edge') {
+    throw new OnnxError(`${owner}: mode '${mode}' is not supported (constant, reflect, edge)`);
+  }
+  const constantInput = (index: number, what: string): number[] | undefined => {
+    const name = node.inputs[index];
+    if (!name) return undefined;
+    const value = constantOf(name);
+    if (!value) throw new OnnxError(`${owner}: ${what} must be a constant, '${name}' is computed at run time`);
+    return constValues(value);
+  };
+  const pads = opset < 11 ? [...(attrs.ints('pads') ?? [])] : constantInput(1, 'pads') ?? [];
+  const value = opset < 11 ? attrs.float('value', 0) : constantInput(2, 'constant_value')?.[0] ?? 0;
+  const axes = opset < 18 ? undefined : constantInput(3, 'axes');
+  return {
+    mode,
+    value,
+    padsFor(rank) {
+      const listed = axes ?? Array.from({ length: rank }, (_, i) => i);
+      if (pads.length !== 2 * listed.length) {
+        throw new OnnxError(`${owner}: pads holds ${pads.length} values but ${listed.length} axes need ${2 * listed.length}`);
+      }
+      const perAxis = Array.from({ length: rank }, (): [number, number] => [0, 0]);
+      listed.forEach((axis, i) => {
+        perAxis[normalizeAxis(axis, rank, owner, 'axes entry')] = [pads[i], pads[i + listed.length]];
+      });
+      return perAxis;
+    },
+  };
+}
+
+/**
+ * The [top, left, bottom, right] a zero constant Pad adds to a rank-4 NCHW tensor, or null when
+ * it does anything a conv's own zero padding cannot (other modes or values, N/C or negative pads).
+ */
+export function padsForConv(node: OnnxNode, opset: number, constantOf: (name: string) => ConstTensor | undefined): [number, number, number, number] | null {
+  let spec: PadSpec;
+  let perAxis: Array<[number, number]>;
+  try {
+    spec = padSpecOf(node, opset, constantOf);
+    perAxis = spec.padsFor(4);
+  } catch {
+    return null;
+  }
+  if (spec.mode !== 'constant' || spec.value !== 0) return null;
+  const [n, c, h, w] = perAxis;
+  if (n[0] || n[1] || c[0] || c[1] || [h, w].some(([b, e]) => b < 0 || e < 0)) return null;
+  return [h[0], w[0], h[1], w[1]];
+}
+
+/** Source index along one axis for output index i, or -1 for a constant-filled cell. */
+function sourceIndex(i: number, before: number, size: number, mode: PadMode): number {
+  const j = i - before;
+  if (j >= 0 && j < size) return j;
+  if (mode === 'constant') return -1;
+  if (mode === 'edge') return j < 0 ? 0 : size - 1;
+  // reflect: mirror without repeating the edge, as numpy.pad(mode='reflect').
+  const period = 2 * (size - 1);
+  if (period === 0) return 0;
+  const k = ((j % period) + period) % period;
+  return k < size ? k : period - k;
+}
+
+export function buildPad(ctx: BuildContext): CompiledOp {
+  const { node } = ctx;
+  const owner = describeNode(node);
+  const spec = padSpecOf(node, ctx.opset, (name) => ctx.constantOf(name));
+  return {
+    name: node.name,
+    type: node.opType,
+    inputs: node.inputs.slice(0, 1),
+    outputs: node.outputs.slice(0, 1),
+    params: 0,
+    plan(inputs) {
+      const x = required(inputs, 0, owner, 'data');
+      const perAxis = spec.padsFor(x.shape.length);
+      const shape = x.shape.map((d, k) => d + perAxis[k][0] + perAxis[k][1]);
+      if (shape.some((d) => d < 0)) throw new OnnxError(`${owner}: negative pads remove more than [${x.shape.join(', ')}] holds`);
+      if (spec.mode === 'reflect' && x.shape.some((d, k) => perAxis[k].some((p) => p >= d))) {
+        throw new OnnxError(`${owner}: reflect pads must be smaller than the padded axis, input [${x.shape.join(', ')}]`);
+      }
+      const strides = stridesOf(x.shape);
+      const tables = shape.map((d, k) => Int32Array.from({ length: d }, (_, i) => sourceIndex(i, perAxis[k][0], x.shape[k], spec.mode)));
+      // Walk output cells; a -1 on any axis means the cell is padding.
+      const map = new Int32Array(numel(shape));
+      const counter = new Array<number>(shape.length).fill(0);
+      for (let o = 0; o < map.length; o++) {
+        let src = 0;
+        for (let k = 0; k < shape.length; k++) {
+          const s = tables[k][counter[k]];
+          if (s < 0) {
+            src = -1;
+            break;
+          }
+          src += s * strides[k];
+        }
+        map[o] = src;
+        for (let k = shape.length - 1; k >= 0 && ++counter[k] === shape[k]; k--) counter[k] = 0;
+      }
+      const fill = spec.value;
+      const gather = (source: ArrayLike<number>, out: Float32Array) => {
+        for (let i = 0; i < map.length; i++) out[i] = map[i] < 0 ? fill : source[map[i]];
+      };
+      if (x.constant) {
+        const out = new Float32Array(map.length);
+        gather(x.constant.data, out);
+        return { outputs: [{ shape, constant: floatConst(shape, out), field: null }], multiplyAdds: 0 };
+      }
+      return {
+        outputs: [runtimeValue(shape, x.field)],
+        multiplyAdds: 0,
+        execution: { runSync: (ins, outs) => gather(ins[0], outs[0]) },
+      };
+    },
+  };
+}
