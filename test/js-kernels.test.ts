@@ -187,6 +187,8 @@ describe('jsBackend conv2d against the naive seven-loop convolution', () => {
   it('wider layers: several row panels, column chunks and im2col bands', () => {
     expect(checkConv({ batch: 2, inChannels: 32, outChannels: 48, inH: 19, inW: 21, kernel: [3, 3], padding: 1 })).toBe(true);
     expect(checkConv({ batch: 1, inChannels: 40, outChannels: 18, inH: 17, inW: 15, kernel: [1, 1] })).toBe(true);
+    // Winograd with 64 channels, 50 tiles per row: bands of 40 + 10 tile rows.
+    expect(checkConv({ batch: 1, inChannels: 64, outChannels: 8, inH: 100, inW: 100, kernel: [3, 3], padding: 1, residual: true })).toBe(true);
     // 576 x 8000 im2col floats exceed the 4M-float buffer: convolved in bands of 72 + 8 output rows.
     expect(checkConv({ batch: 2, inChannels: 64, outChannels: 5, inH: 80, inW: 100, kernel: [3, 3], padding: 1, residual: true, activation: { kind: 'relu' } })).toBe(true);
     expect(checkConv({ batch: 1, inChannels: 24, outChannels: 24, groups: 24, inH: 33, inW: 31, kernel: [3, 3], stride: [2, 2], padding: 1 })).toBe(true);
@@ -210,11 +212,32 @@ describe('jsBackend conv2d against the naive seven-loop convolution', () => {
     }
   });
 
+  it('Winograd F(2x2, 3x3) layers: every stride-1 padding mode, odd and tiny sizes, batches', () => {
+    let ran = 0;
+    for (const [inChannels, outChannels] of [[8, 8], [9, 13], [16, 12]]) {
+      for (const [inH, inW] of [[1, 1], [2, 3], [5, 7], [6, 6], [13, 11]]) {
+        for (const padding of [0, 1, 2, [1, 2], [0, 1, 2, 1], [2, 0, 1, 3], 'valid', 'same', 'same_lower', 'full'] as PaddingSpec[]) {
+          if (checkConv({ batch: 1 + (ran % 3), inChannels, outChannels, inH, inW, kernel: [3, 3], padding })) ran++;
+        }
+      }
+    }
+    expect(ran).toBeGreaterThan(100); // 1x1 and 2x3 inputs without padding are refused by planConv
+  });
+
+  it('Winograd layers fall back to im2col for strided and dilated geometries', () => {
+    for (const stride of [[1, 1], [2, 2], [1, 2]] as Pair[]) {
+      for (const dilation of [[1, 1], [2, 2], [2, 1]] as Pair[]) {
+        expect(checkConv({ batch: 2, inChannels: 8, outChannels: 10, inH: 11, inW: 12, kernel: [3, 3], stride, dilation, padding: 'same' })).toBe(true);
+      }
+    }
+  });
+
   const FUSED_PATHS: Array<[string, ConvCase]> = [
     ['im2col + GEMM', { inChannels: 6, outChannels: 5, inH: 9, inW: 8, kernel: [3, 3], padding: 1 }],
     ['1x1 GEMM on the input', { inChannels: 7, outChannels: 6, inH: 9, inW: 8, kernel: [1, 1] }],
     ['grouped GEMM', { inChannels: 6, outChannels: 9, groups: 3, inH: 9, inW: 8, kernel: [3, 3], stride: [2, 2], padding: 'same' }],
     ['depthwise', { inChannels: 5, outChannels: 10, groups: 5, inH: 9, inW: 8, kernel: [3, 3], padding: 1 }],
+    ['Winograd', { inChannels: 8, outChannels: 9, inH: 9, inW: 7, kernel: [3, 3], padding: 'same' }],
   ];
   it.each(FUSED_PATHS)('fused epilogue on the %s path: every activation, with and without bias and residual', (_path, spec) => {
     for (const activation of ALL_ACTIVATIONS) {
@@ -235,6 +258,7 @@ describe('jsBackend conv2d against the naive seven-loop convolution', () => {
     expect(prepareConv2d(weights(8, 4, 1, 3)).path).toBe('im2col-gemm');
     expect(prepareConv2d(weights(8, 8, 2, 3)).path).toBe('im2col-gemm');
     expect(prepareConv2d(weights(8, 16, 8, 3)).path).toBe('depthwise');
+    expect(prepareConv2d(weights(8, 8, 1, 3)).path).toBe('winograd-f2x2-3x3');
   });
 
   it('a hand-worked example: 2x2 filter over a 3x3 image, cross-correlation (no flip), bias 1', () => {

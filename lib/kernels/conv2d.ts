@@ -2,6 +2,7 @@
  * f32-conv2d: a convolution prepared once (weights packed), run many times.
  *  - groups == inChannels (depthwise, any channel multiplier): the direct kernel in dwconv.ts;
  *  - 1x1, stride 1, no padding: one GEMM per group straight on the input planes, no im2col;
+ *  - 3x3, stride 1, undilated, ungrouped, >= 8 channels in and out: Winograd F(2x2, 3x3);
  *  - otherwise: im2col per image and group, then one GEMM per group.
  * The epilogue (bias, then residual, then activation) is fused into the GEMM / depthwise pass.
  */
@@ -15,10 +16,11 @@ import { depthwiseConv2d } from './dwconv.js';
 import { gemm, packRows, type PackedMatrix } from './gemm.js';
 import { im2col } from './im2col.js';
 import { scratch } from './scratch.js';
+import { transformFilters, winogradApplies, winogradConv2d, winogradGeometryFits } from './winograd.js';
 
 const OWNER = 'conv2d';
 
-export type Conv2dPath = 'depthwise' | 'pointwise-gemm' | 'im2col-gemm';
+export type Conv2dPath = 'depthwise' | 'pointwise-gemm' | 'im2col-gemm' | 'winograd-f2x2-3x3';
 
 export interface PreparedConv2d {
   readonly path: Conv2dPath;
@@ -63,9 +65,28 @@ export function prepareConv2d(weights: ConvWeights): PreparedConv2d {
       },
     };
   }
-  const packed: PackedMatrix[] = [];
-  for (let group = 0; group < groups; group++) packed.push(packRows(weight, perGroupOut, depth, group * perGroupOut * depth));
   const ownLayout: Layout = { ...layout, bias: bias === null ? null : bias.slice() };
+  const packGroups = (source: Float32Array): PackedMatrix[] =>
+    Array.from({ length: groups }, (_, group) => packRows(source, perGroupOut, depth, group * perGroupOut * depth));
+  if (winogradApplies(inChannels, outChannels, groups, kernelH, kernelW)) {
+    const filters = transformFilters(weight, inChannels, outChannels);
+    // Strided or dilated geometries fall back to im2col; their packing waits until one comes.
+    const ownWeight = weight.slice();
+    let packed: PackedMatrix[] | undefined;
+    return {
+      path: 'winograd-f2x2-3x3',
+      runSync(input, geometry, output, residual) {
+        checkRun(layout, input, geometry, output, residual);
+        if (winogradGeometryFits(geometry)) {
+          winogradConv2d(filters, input, geometry, output, residual ?? null, ownLayout);
+        } else {
+          packed ??= packGroups(ownWeight);
+          runGemmConv(ownLayout, packed, input, geometry, output, residual ?? null);
+        }
+      },
+    };
+  }
+  const packed = packGroups(weight);
   const pointwise = kernelH === 1 && kernelW === 1;
   return {
     path: pointwise ? 'pointwise-gemm' : 'im2col-gemm',
