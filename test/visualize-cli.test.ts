@@ -103,6 +103,11 @@ describe('convnode visualize (model mode)', () => {
     const unknown = await convnode('visualize', sample, '--model', 'builtin', '--layer', 'conv1', '--out', join(dir, 'x.png'));
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/layer 'conv1' is not a node or output name of this model; its nodes are 0: \/conv1\/Conv/);
+    const preset = await convnode('visualize', sample, '--model', 'builtin', '--layer', '0', '--preset', 'cifar');
+    expect(preset.code).toBe(2);
+    expect(preset.stderr).toMatch(/--preset must be one of imagenet, unit, fashion-mnist, grayscale28, got 'cifar'/);
+    const presetInFilterMode = await convnode('visualize', sample, '--preset', 'unit');
+    expect(presetInFilterMode.stderr).toMatch(/--preset is for model mode/);
     const missing = await convnode('visualize', sample, '--model', join(dir, 'none.onnx'), '--layer', '0');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--model '.*none\.onnx' cannot be read/);

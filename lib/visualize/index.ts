@@ -16,6 +16,7 @@ export { loadGrayscale, type LoadGrayscaleOptions } from './load.js';
 export { withExtraOutputs } from './onnx-outputs.js';
 export {
   listGraphNodes,
+  declaredInputShape,
   selectNode,
   modelLayerMaps,
   composeModelLayer,

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ParameterError, ShapeError } from '../errors.js';
-import { decodeModel } from '../onnx/decode.js';
+import { decodeModel, type OnnxGraph } from '../onnx/decode.js';
 import { loadOnnx } from '../onnx/index.js';
 import { summarize, type LayerSummary, type ModelSummary } from '../planner/summary.js';
 import { Tensor, formatShape } from '../tensor.js';
@@ -48,7 +48,16 @@ async function modelBytes(model: string | Uint8Array): Promise<{ bytes: Uint8Arr
 
 /** Every node of the model, in graph order. */
 export function listGraphNodes(bytes: Uint8Array, source = 'model bytes'): GraphNode[] {
-  return decodeModel(bytes, source).nodes.map((n, index) => ({ name: n.name, opType: n.opType, index, output: n.outputs[0] ?? '' }));
+  return graphNodes(decodeModel(bytes, source));
+}
+
+function graphNodes(graph: OnnxGraph): GraphNode[] {
+  return graph.nodes.map((n, index) => ({ name: n.name, opType: n.opType, index, output: n.outputs[0] ?? '' }));
+}
+
+/** The model's first declared input shape (symbolic dims as names, unknown as -1), or null. */
+export function declaredInputShape(bytes: Uint8Array, source = 'model bytes'): readonly (number | string)[] | null {
+  return decodeModel(bytes, source).inputs[0]?.shape ?? null;
 }
 
 /** A node by index, node name or output value name; the error lists what exists. */
@@ -74,9 +83,9 @@ export function selectNode(nodes: readonly GraphNode[], layer: string | number):
 export async function modelLayerMaps(model: string | Uint8Array, input: Tensor, layer: string | number): Promise<ModelLayerMaps> {
   if (!(input instanceof Tensor)) throw new ParameterError(`input must be a Tensor, got ${input === null ? 'null' : typeof input}`);
   const { bytes, source } = await modelBytes(model);
-  const node = selectNode(listGraphNodes(bytes, source), layer);
-  if (node.output === '') throw new ParameterError(`layer '${node.name}' (${node.opType}) has no output to draw`);
   const graph = decodeModel(bytes, source);
+  const node = selectNode(graphNodes(graph), layer);
+  if (node.output === '') throw new ParameterError(`layer '${node.name}' (${node.opType}) has no output to draw`);
   const alreadyOutput = graph.outputs.some((o) => o.name === node.output);
   const loaded = await loadOnnx(alreadyOutput ? bytes : withExtraOutputs(bytes, [node.output]), { fuse: false });
   if (loaded.inputNames.length !== 1) {

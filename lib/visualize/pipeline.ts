@@ -15,6 +15,8 @@ import { resolveFilters, type FilterSpec, type ResolvedFilters } from './filters
 export interface ConvReluPoolOptions {
   /** A built-in filter name, a matrix of numbers, or several same-sized matrices (default 'sobel-x'). */
   filter?: FilterSpec;
+  /** What captions call a filter given as numbers (default 'custom'). */
+  filterLabel?: string;
   /** Convolution stride (default 1). */
   stride?: number;
   /** Convolution zero padding, as Conv2d takes it (default 0). */
@@ -51,7 +53,11 @@ export async function convReluPool(image: Tensor, options: ConvReluPoolOptions =
     throw new ParameterError(`convReluPool: options must be an object, got ${String(options)}`);
   }
   expectNCHW('convReluPool: image', image.shape, 1);
-  const filter = resolveFilters(options.filter ?? 'sobel-x', "convReluPool: option 'filter'");
+  const resolved = resolveFilters(options.filter ?? 'sobel-x', "convReluPool: option 'filter'");
+  if (options.filterLabel !== undefined && typeof options.filterLabel !== 'string') {
+    throw new ParameterError(`convReluPool: option 'filterLabel' must be a string, got ${typeof options.filterLabel}`);
+  }
+  const filter = options.filterLabel && resolved.label === 'custom' ? { ...resolved, label: options.filterLabel } : resolved;
   const pool = options.pool ?? 2;
   if (!Number.isInteger(pool) || pool < 1) {
     throw new ParameterError(`convReluPool: option 'pool' must be a positive integer (1 = no pooling), got ${JSON.stringify(options.pool)}`);

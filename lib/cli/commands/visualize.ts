@@ -6,6 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ConvnodeError } from '../../errors.js';
+import { PRESETS, type ImageOptions, type PresetName } from '../../image/options.js';
 import type { PaddingSpec } from '../../planner/geometry.js';
 import { positiveInt } from '../args.js';
 import { UsageError, type CliIO, type Command, type ParsedArgs } from '../command.js';
@@ -57,7 +58,7 @@ async function writeHtml(io: CliIO, out: string, html: string): Promise<void> {
 }
 
 async function runFilterMode(image: string, values: ParsedArgs['values'], io: CliIO): Promise<number> {
-  for (const flag of ['layer', 'colormap'] as const) {
+  for (const flag of ['layer', 'colormap', 'preset'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} is for model mode; add --model <m.onnx|builtin>`);
   }
   const { convReluPool, composeStages, buildHtmlReport, loadGrayscale, resolveFilters } = await import('../../visualize/index.js');
@@ -74,7 +75,7 @@ async function runFilterMode(image: string, values: ParsedArgs['values'], io: Cl
   const padding = paddingFlag(values.padding) ?? 0;
   const zoom = positiveInt('zoom', values.zoom, 64);
   const input = await loadGrayscale(image, { maxSize: positiveInt('max-size', values['max-size'] ?? '256', 16384) });
-  const stages = await convReluPool(input, { filter: filterArg.spec as never, stride, padding, pool });
+  const stages = await convReluPool(input, { filter: filterArg.spec as never, filterLabel: filterArg.name, stride, padding, pool });
   const picture = await composeStages(stages, { zoom });
   await writePng(io, String(values.out ?? 'visualize.png'), picture);
   if (values.html !== undefined) {
@@ -104,10 +105,10 @@ async function runModelMode(image: string, values: ParsedArgs['values'], io: Cli
   if (values.layer === undefined) throw new UsageError('--model needs --layer <node name|output name|index> (convnode summary <model> lists them)');
   const colormap = colormapFlag(values.colormap);
   const zoom = positiveInt('zoom', values.zoom, 64);
+  const preset = presetFlag(values.preset);
   const { imageToTensor } = await import('../../image/index.js');
   const { BUILTIN_MODEL_PATH, builtinImageOptions } = await import('../../image/builtin.js');
-  const { buildHtmlReport, composeModelLayer, modelLayerMaps, renderFeatureMaps } = await import('../../visualize/index.js');
-  const { loadOnnx } = await import('../../onnx/index.js');
+  const { buildHtmlReport, composeModelLayer, declaredInputShape, modelLayerMaps, renderFeatureMaps } = await import('../../visualize/index.js');
   const { formatShape } = await import('../../tensor.js');
 
   const builtin = values.model === 'builtin';
@@ -118,9 +119,10 @@ async function runModelMode(image: string, values: ParsedArgs['values'], io: Cli
   } catch (error) {
     throw new UsageError(`--model '${modelPath}' cannot be read: ${(error as Error).message}`);
   }
-  // Preprocess as the model expects: the built-in model's stated options, else its declared input size.
-  const declared = (await loadOnnx(bytes)).inputShapes[0];
-  const input = await imageToTensor(image, builtin ? builtinImageOptions() : modelImageOptions(declared));
+  // Preprocess as the model expects: the built-in model's stated options, else its declared input
+  // size with --preset's normalisation (default imagenet).
+  const defaults = builtin ? builtinImageOptions() : modelImageOptions(declaredInputShape(bytes, `'${modelPath}'`));
+  const input = await imageToTensor(image, preset === undefined ? defaults : { ...defaults, preset, mean: undefined, std: undefined });
   const result = await modelLayerMaps(bytes, input, layerFlag(values.layer));
   const modelName = builtin ? 'built-in lenet5-fashion' : basename(modelPath);
   const picture = await composeModelLayer(result, { modelName, colormap, zoom });
@@ -146,8 +148,14 @@ async function runModelMode(image: string, values: ParsedArgs['values'], io: Cli
   return 0;
 }
 
-function modelImageOptions(declared: readonly (number | string)[] | null): import('../../image/options.js').ImageOptions {
-  const options: import('../../image/options.js').ImageOptions = { preset: 'imagenet' };
+function presetFlag(value: unknown): PresetName | undefined {
+  if (value === undefined) return undefined;
+  if (!Object.hasOwn(PRESETS, String(value))) throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, got '${String(value)}'`);
+  return value as PresetName;
+}
+
+function modelImageOptions(declared: readonly (number | string)[] | null): ImageOptions {
+  const options: ImageOptions = { preset: 'imagenet' };
   if (declared && declared.length === 4) {
     const [, c, h, w] = declared;
     if (typeof h === 'number' && typeof w === 'number' && h > 0 && w > 0) options.size = [h, w];
@@ -181,6 +189,7 @@ export const visualize: Command = {
     'max-size': { type: 'string', value: '<px>', help: 'shrink larger images to this many pixels on the longer side first (default 256)' },
     model: { type: 'string', short: 'm', value: '<m.onnx|builtin>', help: 'model mode: draw a layer of this ONNX model' },
     layer: { type: 'string', short: 'l', value: '<name|index>', help: 'model mode: node name, output name, or node index in graph order' },
+    preset: { type: 'string', value: '<name>', help: 'model mode: preprocessing preset (imagenet, unit, fashion-mnist, grayscale28; default: the built-in model\'s, else imagenet at the declared size)' },
     colormap: { type: 'string', value: '<gray|diverging>', help: 'model mode: tile colours (default gray, each channel min..max)' },
     zoom: { type: 'string', short: 'z', value: '<n>', help: 'screen pixels per map pixel (default: fit about 192 px)' },
     out: { type: 'string', short: 'o', value: '<file.png>', help: 'where to write the PNG (default visualize.png)' },
