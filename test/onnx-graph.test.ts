@@ -53,7 +53,15 @@ describe('fusion at load', () => {
     expect(mobilenet).not.toContain('Clip');
   });
 
+  it('recognises the opset-13 HardSwish (x * HardSigmoid(x)) but not the squeeze-excitation gate', () => {
+    const types = loadOnnxSync(fixture('se_hardswish_opset13'), { backend: 'js' }).summaryRows([1, 3, 16, 16]).map((r) => r.type);
+    expect(types.filter((t) => t === 'Conv+HardSigmoid+Mul')).toHaveLength(2);
+    expect(types).toContain('HardSigmoid'); // the SE gate scales another tensor: not a HardSwish
+    expect(types).toContain('Mul');
+  });
+
   it.each([
+    ['se_hardswish_opset13', [2, 3, 16, 16]],
     ['resnet_small', [2, 3, 32, 32]],
     ['batchnorm_unfolded', [2, 3, 12, 12]],
     ['mobilenet_v2_small', [2, 3, 64, 64]],

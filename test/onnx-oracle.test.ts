@@ -20,6 +20,7 @@ const MODELS: Record<string, readonly number[]> = {
   squeezenet_small: [3, 48, 48],
   batchnorm_unfolded: [3, 12, 12],
   se_hardswish: [3, 16, 16],
+  se_hardswish_opset13: [3, 16, 16],
   opset9_flatten: [1, 24, 24],
   auto_pad: [2, 11, 9],
 };

@@ -52,11 +52,30 @@ export function fuseGraph(input: FusionInput, enabled = true): FusedItem[] {
     return list[0];
   };
 
+  /** x * HardSigmoid(x) with alpha 1/6, beta 0.5: how exporters before opset 14 write HardSwish. */
+  const takeSplitHardSwish = (value: string) => {
+    if (graphOutputs.has(value)) return undefined;
+    const list = readers.get(value) ?? [];
+    if (list.length !== 2 || list.some((i) => absorbed.has(i))) return undefined;
+    const [gate, mul] = nodes[list[0]].opType === 'HardSigmoid' ? list : [list[1], list[0]];
+    const g = nodes[gate];
+    const m = nodes[mul];
+    if (g.opType !== 'HardSigmoid' || m.opType !== 'Mul' || g.inputs[0] !== value) return undefined;
+    const alpha = g.attributes.get('alpha')?.value ?? 0.2;
+    const beta = g.attributes.get('beta')?.value ?? 0.5;
+    if (typeof alpha !== 'number' || Math.abs(alpha - 1 / 6) > 1e-6 || beta !== 0.5) return undefined;
+    const gateOut = g.outputs[0];
+    if (!m.inputs.includes(value) || !m.inputs.includes(gateOut) || soleReader(gateOut, ['Mul']) !== mul) return undefined;
+    return { index: mul, absorbedIndices: [gate, mul], node: m, label: 'HardSigmoid+Mul', activation: { kind: 'hardSwish' } as const };
+  };
+
   const takeActivation = (value: string) => {
+    const split = takeSplitHardSwish(value);
+    if (split) return split;
     const index = soleReader(value, null);
     if (index === undefined || nodes[index].inputs[0] !== value || nodes[index].outputs.length !== 1) return undefined;
     const activation = activationOf(nodes[index], opset, constantOf);
-    return activation ? { index, node: nodes[index], activation } : undefined;
+    return activation ? { index, absorbedIndices: [index], node: nodes[index], label: nodes[index].opType, activation } : undefined;
   };
 
   const padBefore = new Map<number, NonNullable<ConvFusion['pad']>>();
@@ -97,24 +116,24 @@ export function fuseGraph(input: FusionInput, enabled = true): FusedItem[] {
       }
       const act = takeActivation(current);
       if (act) {
-        absorbed.add(act.index);
+        act.absorbedIndices.forEach((k) => absorbed.add(k));
         current = act.node.outputs[0];
         last = act.index;
       }
       slots[last] = {
         kind: 'conv',
         node,
-        fusion: { pad: padBefore.get(i), batchNorm, residual, activation: act && { node: act.node, activation: act.activation }, output: current },
+        fusion: { pad: padBefore.get(i), batchNorm, residual, activation: act && { node: act.node, label: act.label, activation: act.activation }, output: current },
       };
       return;
     }
     if (node.opType === 'Gemm' || node.opType === 'MatMul') {
       const act = takeActivation(node.outputs[0]);
-      if (act) absorbed.add(act.index);
+      act?.absorbedIndices.forEach((k) => absorbed.add(k));
       slots[act ? act.index : i] = {
         kind: 'linear',
         node,
-        fusion: act ? { activation: { node: act.node, activation: act.activation }, output: act.node.outputs[0] } : { output: node.outputs[0] },
+        fusion: act ? { activation: { node: act.node, label: act.label, activation: act.activation }, output: act.node.outputs[0] } : { output: node.outputs[0] },
       };
       return;
     }

@@ -268,6 +268,9 @@ def main():
     torch.manual_seed(0)
     export("se_hardswish", SEHardSwishNet(), (1, 3, 16, 16), opset=14)
     torch.manual_seed(0)
+    # Before opset 14 the exporter writes HardSwish as x * HardSigmoid(x).
+    export("se_hardswish_opset13", SEHardSwishNet(), (1, 3, 16, 16), opset=13)
+    torch.manual_seed(0)
     export("opset9_flatten", Opset9Flatten(), (1, 1, 24, 24), opset=9, fold=False)
     export_unsupported_op()
     export_auto_pad()

@@ -16,6 +16,15 @@ import { batchNormAffine } from './tensor-ops.js';
 import type { BuildContext, CompiledOp } from './types.js';
 import { windowField, windowSpecOf } from './window.js';
 
+/** An activation node (or pair, for a split HardSwish) run in a kernel's epilogue. */
+export interface FusedActivation {
+  /** The last absorbed node: its output is the fused op's output. */
+  readonly node: OnnxNode;
+  /** How the absorbed nodes read in op type names: 'Relu', 'HardSigmoid+Mul'. */
+  readonly label: string;
+  readonly activation: Activation;
+}
+
 /** What the fusion pass attached to one Conv node. */
 export interface ConvFusion {
   /** A zero Pad in front of the conv: the conv reads the Pad's input and adds these [t, l, b, r]. */
@@ -23,7 +32,7 @@ export interface ConvFusion {
   readonly batchNorm?: OnnxNode;
   /** Add(conv, other): `other` is the residual; the Add node disappears. */
   readonly residual?: { readonly add: OnnxNode; readonly other: string };
-  readonly activation?: { readonly node: OnnxNode; readonly activation: Activation };
+  readonly activation?: FusedActivation;
   /** The value the fused op writes: the last absorbed node's output. */
   readonly output: string;
 }
@@ -84,11 +93,11 @@ function withExtraPads(padding: PaddingSpec, extra: readonly [number, number, nu
   return [base[0] + extra[0], base[1] + extra[1], base[2] + extra[2], base[3] + extra[3]];
 }
 
-export function fusedTypeName(node: OnnxNode, fusion: ConvFusion | { activation?: { node: OnnxNode } }): string {
-  const parts = 'pad' in fusion && fusion.pad ? [fusion.pad.node.opType, node.opType] : [node.opType];
-  if ('batchNorm' in fusion && fusion.batchNorm) parts.push(fusion.batchNorm.opType);
-  if ('residual' in fusion && fusion.residual) parts.push(fusion.residual.add.opType);
-  if (fusion.activation) parts.push(fusion.activation.node.opType);
+export function fusedTypeName(node: OnnxNode, fusion: ConvFusion): string {
+  const parts = fusion.pad ? [fusion.pad.node.opType, node.opType] : [node.opType];
+  if (fusion.batchNorm) parts.push(fusion.batchNorm.opType);
+  if (fusion.residual) parts.push(fusion.residual.add.opType);
+  if (fusion.activation) parts.push(fusion.activation.label);
   return parts.join('+');
 }
 

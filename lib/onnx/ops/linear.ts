@@ -11,16 +11,17 @@ import { describeNode, NodeAttributes } from '../attributes.js';
 import { constAsFloat32, type ConstTensor } from '../constant.js';
 import type { OnnxNode } from '../decode.js';
 import { broadcastShapes, broadcastStrides } from './broadcast.js';
+import type { FusedActivation } from './conv.js';
 import { numel, required, runtimeValue } from './shape-utils.js';
 import type { BuildContext, CompiledOp, PlanValue } from './types.js';
 
 export interface LinearFusion {
-  readonly activation?: { readonly node: OnnxNode; readonly activation: Activation };
+  readonly activation?: FusedActivation;
   readonly output: string;
 }
 
 function typeName(node: OnnxNode, fusion: LinearFusion): string {
-  return fusion.activation ? `${node.opType}+${fusion.activation.node.opType}` : node.opType;
+  return fusion.activation ? `${node.opType}+${fusion.activation.label}` : node.opType;
 }
 
 /** Weight [out, in] for the backend from B (transposed unless transB), scaled by alpha. */
