@@ -259,6 +259,7 @@ describe('jsBackend conv2d against the naive seven-loop convolution', () => {
     expect(prepareConv2d(weights(8, 8, 2, 3)).path).toBe('im2col-gemm');
     expect(prepareConv2d(weights(8, 16, 8, 3)).path).toBe('depthwise');
     expect(prepareConv2d(weights(8, 8, 1, 3)).path).toBe('winograd-f2x2-3x3');
+    expect(prepareConv2d(weights(8, 8, 1, 3), { winograd: false }).path).toBe('im2col-gemm');
   });
 
   it('a hand-worked example: 2x2 filter over a 3x3 image, cross-correlation (no flip), bias 1', () => {

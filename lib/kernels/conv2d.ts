@@ -38,7 +38,12 @@ interface Layout {
 }
 
 /** Checks the weights and packs them for the path this layer will take. */
-export function prepareConv2d(weights: ConvWeights): PreparedConv2d {
+export interface Conv2dOptions {
+  /** Use Winograd F(2x2, 3x3) where it applies (default true); false forces im2col + GEMM, for comparisons. */
+  readonly winograd?: boolean;
+}
+
+export function prepareConv2d(weights: ConvWeights, options: Conv2dOptions = {}): PreparedConv2d {
   const { inChannels, outChannels, groups, kernelH, kernelW, weight, activation } = weights;
   const bias = weights.bias ?? null; // plain-JS callers may leave it out
   checkConvChannels(OWNER, inChannels, outChannels, groups);
@@ -68,7 +73,7 @@ export function prepareConv2d(weights: ConvWeights): PreparedConv2d {
   const ownLayout: Layout = { ...layout, bias: bias === null ? null : bias.slice() };
   const packGroups = (source: Float32Array): PackedMatrix[] =>
     Array.from({ length: groups }, (_, group) => packRows(source, perGroupOut, depth, group * perGroupOut * depth));
-  if (winogradApplies(inChannels, outChannels, groups, kernelH, kernelW)) {
+  if (options.winograd !== false && winogradApplies(inChannels, outChannels, groups, kernelH, kernelW)) {
     const filters = transformFilters(weight, inChannels, outChannels);
     // Strided or dilated geometries fall back to im2col; their packing waits until one comes.
     const ownWeight = weight.slice();
