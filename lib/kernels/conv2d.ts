@@ -4,7 +4,8 @@
  *  - 1x1, stride 1, no padding: one GEMM per group straight on the input planes, no im2col;
  *  - 3x3, stride 1, undilated, ungrouped, >= 8 channels in and out: Winograd F(2x2, 3x3);
  *  - otherwise: im2col per image and group, then one GEMM per group.
- * The epilogue (bias, then residual, then activation) is fused into the GEMM / depthwise pass.
+ * The epilogue (bias, then residual, then activation) is fused into the GEMM, depthwise or
+ * Winograd output pass.
  */
 import type { Activation, ConvWeights } from '../backends/backend.js';
 import { ParameterError, ShapeError } from '../errors.js';
