@@ -58,6 +58,8 @@ describe('fusion at load', () => {
     expect(types.filter((t) => t === 'Conv+HardSigmoid+Mul')).toHaveLength(2);
     expect(types).toContain('HardSigmoid'); // the SE gate scales another tensor: not a HardSwish
     expect(types).toContain('Mul');
+    // nn.Linear over a rank-3 input exports as MatMul + Add: one linear kernel with a bias.
+    expect(types).toContain('MatMul+Add');
   });
 
   it.each([

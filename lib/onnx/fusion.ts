@@ -128,12 +128,33 @@ export function fuseGraph(input: FusionInput, enabled = true): FusedItem[] {
       return;
     }
     if (node.opType === 'Gemm' || node.opType === 'MatMul') {
-      const act = takeActivation(node.outputs[0]);
-      act?.absorbedIndices.forEach((k) => absorbed.add(k));
-      slots[act ? act.index : i] = {
+      let current = node.outputs[0];
+      let last = i;
+      let bias: LinearFusion['bias'];
+      const addIndex = node.opType === 'MatMul' ? soleReader(current, ['Add']) : undefined;
+      if (addIndex !== undefined) {
+        const add = nodes[addIndex];
+        const other = add.inputs[0] === current ? add.inputs[1] : add.inputs[0];
+        const value = constantOf(other);
+        const weight = constantOf(node.inputs[1]);
+        // Only a bias over the output features: [N] (or [1, N]) for a constant [K, N] weight.
+        if (value && weight && weight.dims.length === 2 && value.data.length === weight.dims[1] && value.dims.slice(0, -1).every((d) => d === 1) && value.dims.length <= 2) {
+          bias = { node: add, name: other };
+          absorbed.add(addIndex);
+          current = add.outputs[0];
+          last = addIndex;
+        }
+      }
+      const act = takeActivation(current);
+      if (act) {
+        act.absorbedIndices.forEach((k) => absorbed.add(k));
+        current = act.node.outputs[0];
+        last = act.index;
+      }
+      slots[last] = {
         kind: 'linear',
         node,
-        fusion: act ? { activation: { node: act.node, label: act.label, activation: act.activation }, output: act.node.outputs[0] } : { output: node.outputs[0] },
+        fusion: { bias, activation: act && { node: act.node, label: act.label, activation: act.activation }, output: current },
       };
       return;
     }

@@ -16,12 +16,17 @@ import { numel, required, runtimeValue } from './shape-utils.js';
 import type { BuildContext, CompiledOp, PlanValue } from './types.js';
 
 export interface LinearFusion {
+  /** MatMul only: a following Add of a constant [N] vector, run as the kernel's bias. */
+  readonly bias?: { readonly node: OnnxNode; readonly name: string };
   readonly activation?: FusedActivation;
   readonly output: string;
 }
 
 function typeName(node: OnnxNode, fusion: LinearFusion): string {
-  return fusion.activation ? `${node.opType}+${fusion.activation.label}` : node.opType;
+  const parts = [node.opType];
+  if (fusion.bias) parts.push(fusion.bias.node.opType);
+  if (fusion.activation) parts.push(fusion.activation.label);
+  return parts.join('+');
 }
 
 /** Weight [out, in] for the backend from B (transposed unless transB), scaled by alpha. */
@@ -137,11 +142,13 @@ export function buildMatMul(ctx: BuildContext, fusion: LinearFusion): CompiledOp
   if (b && b.dims.length === 2) {
     const [inFeatures, outFeatures] = b.dims;
     const weight = weightFromB(constAsFloat32(b), inFeatures, outFeatures, false, 1);
-    const kernel = backend.prepareLinear({ inFeatures, outFeatures, weight, bias: null, activation });
+    const biasConst = fusion.bias ? ctx.constantOf(fusion.bias.name) : undefined;
+    const bias = biasConst ? Float32Array.from(constAsFloat32(biasConst)) : null;
+    const kernel = backend.prepareLinear({ inFeatures, outFeatures, weight, bias, activation });
     return {
       ...base,
       inputs: node.inputs.slice(0, 1),
-      params: weight.length,
+      params: weight.length + (bias ? bias.length : 0),
       plan(inputs) {
         const a = required(inputs, 0, owner, 'A');
         if (a.shape.length < 1 || a.shape[a.shape.length - 1] !== inFeatures) {
