@@ -46,7 +46,7 @@ function randomArray(length, seed) {
 }
 
 async function loadTfjsCpu() {
-  // tfjs greets Node users on console.warn when it loads; keep the table readable.
+  // tfjs greets Node users on console.warn; keep the table readable.
   const warn = console.warn;
   console.warn = () => {};
   try {
@@ -54,6 +54,7 @@ async function loadTfjsCpu() {
     await import('@tensorflow/tfjs-backend-cpu');
     await tf.setBackend('cpu');
     await tf.ready();
+    tf.tensor([0]).dispose(); // the greeting comes with the backend's first tensor
     return tf;
   } finally {
     console.warn = warn;
