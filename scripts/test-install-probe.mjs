@@ -50,7 +50,7 @@ for (const [how, out] of [
 // process.emitWarning delivers on a later tick.
 await new Promise((resolve) => setTimeout(resolve, 20));
 const fallbackWarnings = warnings.filter((w) => w.code === 'CONVNODE_NATIVE_FALLBACK');
-const addons = loadedAddons().filter((p) => /convnode/.test(p));
+const addons = loadedAddons().filter((p) => p.includes('/node_modules/convnode/'));
 
 if (expectBackend === 'native') {
   if (fallbackWarnings.length !== 0) fail(`native backend, yet ${fallbackWarnings.length} fallback warning(s): ${fallbackWarnings[0].message}`);

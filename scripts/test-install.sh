@@ -109,6 +109,27 @@ classify() { # $1 = case name; remaining: env assignments for `user`
 log "  npx convnode classify: $(classify prebuild)"
 grep -q CONVNODE_NATIVE_FALLBACK "$work/classify-prebuild.err" && die "the CLI printed a fallback warning although the prebuild is there"
 
+# --- 3b. case prebuild with install scripts allowed (npm 11.19's default still runs them) ---------
+# The package's install script (scripts/build-native.mjs --optional) must see the prebuild and
+# build nothing: without a compiler, a build attempt here would fail the user's install.
+log "case prebuild, install scripts allowed: the install script must not try to compile"
+allowed="$work/project-scripts-allowed"
+mkdir -p "$allowed"
+(cd "$allowed" && user npm init -y >/dev/null &&
+  user npm install --foreground-scripts --no-audit --no-fund --prefer-offline --loglevel=error "$tarball" >"$work/install-allowed.log" 2>&1) || {
+  cat "$work/install-allowed.log" >&2
+  die "npm install with install scripts allowed failed (no compiler on PATH)"
+}
+grep -q "convnode: using the prebuilt binary" "$work/install-allowed.log" ||
+  die "the install script did not run or did not pick the prebuild: $(cat "$work/install-allowed.log")"
+[[ ! -e "$allowed/node_modules/convnode/build" ]] || die "the install script built build/ although a prebuild was there"
+cp "$repo/scripts/test-install-probe.mjs" "$allowed/probe.mjs"
+(cd "$allowed" && user node probe.mjs native node_modules/convnode/prebuilds/linux-x64/convnode.glibc.node) >"$work/probe-allowed.out" 2>&1 || {
+  cat "$work/probe-allowed.out" >&2
+  die "the scripts-allowed install does not run natively"
+}
+log "  $(grep -m1 'convnode: using the prebuilt binary' "$work/install-allowed.log")"
+
 # --- 4. case fallback --------------------------------------------------------------------------
 log "case fallback: prebuilds/linux-x64 removed"
 rm -rf "$installed/prebuilds/linux-x64"
