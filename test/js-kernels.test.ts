@@ -308,8 +308,8 @@ describe('translation equivariance', () => {
     [2, 5, 2, 4, 2, 1],
     [1, 3, 1, 1, 2, 4], // depthwise
     [3, 1, 0, 3, 6, 2], // grouped 1x1, stride 3
-  ])('stride %i, kernel %i, padding %i, shift (%i, %i), groups %i', (stride, k, padding, dy, dx, groups) => {
-    const channels = 4;
+    [1, 3, 1, 3, 1, 1, 8], // 8 channels: the Winograd path
+  ])('stride %i, kernel %i, padding %i, shift (%i, %i), groups %i', (stride, k, padding, dy, dx, groups, channels = 4) => {
     const size = 24;
     const random = randomSource(7 + stride * 10 + k);
     const image = new Float32Array(channels * size * size);
