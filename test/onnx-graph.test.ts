@@ -186,6 +186,15 @@ describe('running', () => {
     expect(maxRelativeDifference(sequential[0], sequential[1])).toBeGreaterThan(1e-3);
   });
 
+  it('queues runs beyond maxConcurrentRuns instead of allocating more arenas, and still gets each right', async () => {
+    const model = await loadOnnx(fixture('resnet_small'), { maxConcurrentRuns: 2 });
+    const inputs = [0, 1, 2, 3, 4, 5].map((s) => new Tensor([1, 3, 32, 32], randomData(3 * 32 * 32, 200 + s)));
+    const sequential = inputs.map((input) => model.runSync({ input }).output.data.slice());
+    const concurrent = await Promise.all(inputs.map((input) => model.run({ input })));
+    concurrent.forEach((out, i) => expect(maxRelativeDifference(out.output.data, sequential[i])).toBeLessThanOrEqual(1e-6));
+    expect(() => loadOnnxSync(fixture('resnet_small'), { maxConcurrentRuns: 0 })).toThrow(/maxConcurrentRuns must be a positive integer/);
+  });
+
   it('returns outputs the next run does not overwrite', () => {
     const model = loadOnnxSync(fixture('lenet5'));
     const first = model.runSync({ input: new Tensor([1, 3, 32, 32], randomData(3072, 1)) }).output;

@@ -28,6 +28,11 @@ export interface LoadOnnxOptions {
   readonly backend?: BackendName | Backend;
   /** Fuse BatchNormalization, residual Adds and activations into convs and Gemms. Default true. */
   readonly fuse?: boolean;
+  /**
+   * How many `run` calls per input shape may hold an activation arena at once; more wait their
+   * turn, so a burst of requests cannot multiply memory. Default 4.
+   */
+  readonly maxConcurrentRuns?: number;
 }
 
 export async function loadOnnx(pathOrBytes: string | Uint8Array, options: LoadOnnxOptions = {}): Promise<OnnxModel> {
@@ -75,6 +80,10 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
     throw new ParameterError(`loadOnnx: options must be an object, got ${String(options)}`);
   }
   const backend = resolveBackend(options.backend);
+  const maxConcurrentRuns = options.maxConcurrentRuns ?? 4;
+  if (!Number.isInteger(maxConcurrentRuns) || maxConcurrentRuns < 1) {
+    throw new ParameterError(`loadOnnx: options.maxConcurrentRuns must be a positive integer, got ${String(options.maxConcurrentRuns)}`);
+  }
   const graph = decodeModel(bytes, source);
   checkOpset(graph, source);
   checkOperators(graph, source);
@@ -89,7 +98,7 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
     if (item.kind === 'linear') return item.node.opType === 'Gemm' ? buildGemm(ctx, item.fusion) : buildMatMul(ctx, item.fusion);
     return builderFor(item.node.opType)!(ctx);
   });
-  const model = new OnnxModel({ opset: graph.opset, producer: graph.producer, backend, ops, constants, inputs: graph.inputs, outputs: graph.outputs });
+  const model = new OnnxModel({ opset: graph.opset, producer: graph.producer, backend, ops, constants, maxConcurrentRuns, inputs: graph.inputs, outputs: graph.outputs });
   // Plan once now when only the batch may vary, so a model that cannot run fails at load.
   const declared = model.inputShapes;
   if (declared.every((shape) => shape && shape.every((d, axis) => typeof d === 'number' ? d > 0 : axis === 0))) {

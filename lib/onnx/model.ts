@@ -24,6 +24,7 @@ export interface OnnxModelInfo {
   readonly ops: readonly CompiledOp[];
   /** Initializers and values folded at load. */
   readonly constants: ReadonlyMap<string, ConstTensor>;
+  readonly maxConcurrentRuns: number;
   readonly inputs: readonly ValueDeclaration[];
   readonly outputs: readonly ValueDeclaration[];
 }
@@ -38,6 +39,7 @@ export class OnnxModel implements Summarizable {
   readonly backendName: BackendName;
   private readonly ops: readonly CompiledOp[];
   private readonly constants: ReadonlyMap<string, ConstTensor>;
+  private readonly maxConcurrentRuns: number;
   private readonly plans = new Map<string, ExecutionPlan>();
 
   constructor(info: OnnxModelInfo) {
@@ -49,6 +51,7 @@ export class OnnxModel implements Summarizable {
     this.backendName = info.backend.name;
     this.ops = info.ops;
     this.constants = info.constants;
+    this.maxConcurrentRuns = info.maxConcurrentRuns;
   }
 
   /** Runs the model; heavy kernels run off the main thread where the backend allows (native). */
@@ -155,7 +158,7 @@ export class OnnxModel implements Summarizable {
       // Refresh its place in the least-recently-used order.
       this.plans.delete(key);
     } else {
-      plan = new ExecutionPlan(this.ops, (name) => this.constants.get(name), this.inputNames, shapes, this.outputNames);
+      plan = new ExecutionPlan(this.ops, (name) => this.constants.get(name), this.inputNames, shapes, this.outputNames, this.maxConcurrentRuns);
       if (this.plans.size >= PLAN_CACHE_SIZE) this.plans.delete(this.plans.keys().next().value!);
     }
     this.plans.set(key, plan);

@@ -42,6 +42,9 @@ export class ExecutionPlan {
   private readonly root: number[] = [];
   private readonly arenaOffsets = new Map<number, number>();
   private readonly freeArenas: Arena[] = [];
+  /** Async runs waiting for an arena once `maxArenas` are in use. */
+  private readonly waiting: Array<(arena: Arena) => void> = [];
+  private arenasCreated = 0;
 
   constructor(
     ops: readonly CompiledOp[],
@@ -49,6 +52,8 @@ export class ExecutionPlan {
     inputNames: readonly string[],
     inputShapes: ReadonlyArray<readonly number[]>,
     outputNames: readonly string[],
+    /** Async runs beyond this many at once wait for an arena instead of allocating another. */
+    private readonly maxArenas = 4,
   ) {
     const ids = new Map<string, number>();
     const rows: LayerSummary[] = [];
@@ -142,9 +147,8 @@ export class ExecutionPlan {
     return memory;
   }
 
-  private acquireArena(): Arena {
-    const reused = this.freeArenas.pop();
-    if (reused) return reused;
+  private createArena(): Arena {
+    this.arenasCreated++;
     const arena = new Float32Array(this.memory.arenaLength);
     const bindings = this.values.map((value, id) => {
       if (value.constant) return constAsFloat32(value.constant);
@@ -152,6 +156,20 @@ export class ExecutionPlan {
       return offset === undefined ? new Float32Array(0) : arena.subarray(offset, offset + numel(value.shape));
     });
     return { bindings };
+  }
+
+  /** A free arena, a new one below the limit, or (async runs only) the next one released. */
+  private acquireArena(): Arena | Promise<Arena> {
+    const reused = this.freeArenas.pop();
+    if (reused) return reused;
+    if (this.arenasCreated < this.maxArenas) return this.createArena();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private releaseArena(arena: Arena): void {
+    const next = this.waiting.shift();
+    if (next) next(arena);
+    else this.freeArenas.push(arena);
   }
 
   /** Per-run bindings: the arena's views, the caller's inputs, fresh outputs, views resolved. */
@@ -170,7 +188,10 @@ export class ExecutionPlan {
   }
 
   runSync(inputs: readonly Float32Array[]): Float32Array[] {
-    const arena = this.acquireArena();
+    // A synchronous run cannot wait: over the limit it takes a short-lived arena of its own.
+    const pooled = this.freeArenas.pop() ?? (this.arenasCreated < this.maxArenas ? this.createArena() : undefined);
+    const arena = pooled ?? this.createArena();
+    if (!pooled) this.arenasCreated--;
     try {
       const { buffers, outputs } = this.bind(arena, inputs);
       for (const step of this.steps) {
@@ -179,13 +200,13 @@ export class ExecutionPlan {
       this.finish(buffers);
       return outputs;
     } finally {
-      this.freeArenas.push(arena);
+      if (pooled) this.releaseArena(pooled);
     }
   }
 
   /** Steps run one after another; each backend kernel may do its work off the main thread. */
   async run(inputs: readonly Float32Array[]): Promise<Float32Array[]> {
-    const arena = this.acquireArena();
+    const arena = await this.acquireArena();
     try {
       const { buffers, outputs } = this.bind(arena, inputs);
       for (const step of this.steps) {
@@ -197,7 +218,7 @@ export class ExecutionPlan {
       this.finish(buffers);
       return outputs;
     } finally {
-      this.freeArenas.push(arena);
+      this.releaseArena(arena);
     }
   }
 }
