@@ -147,8 +147,13 @@ export class ExecutionPlan {
     return memory;
   }
 
+  /** A pooled arena: counted against maxArenas and returned to the pool after each run. */
   private createArena(): Arena {
     this.arenasCreated++;
+    return this.buildArena();
+  }
+
+  private buildArena(): Arena {
     const arena = new Float32Array(this.memory.arenaLength);
     const bindings = this.values.map((value, id) => {
       if (value.constant) return constAsFloat32(value.constant);
@@ -190,8 +195,7 @@ export class ExecutionPlan {
   runSync(inputs: readonly Float32Array[]): Float32Array[] {
     // A synchronous run cannot wait: over the limit it takes a short-lived arena of its own.
     const pooled = this.freeArenas.pop() ?? (this.arenasCreated < this.maxArenas ? this.createArena() : undefined);
-    const arena = pooled ?? this.createArena();
-    if (!pooled) this.arenasCreated--;
+    const arena = pooled ?? this.buildArena();
     try {
       const { buffers, outputs } = this.bind(arena, inputs);
       for (const step of this.steps) {
