@@ -79,7 +79,10 @@ function describeParseError(error: Error & { code?: string }): string {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `unknown option '${flag}'`;
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return error.message.includes('argument missing') ? `option '${flag}' needs a value` : `option '${flag}' takes no value`;
+      if (error.message.includes('argument missing')) return `option '${flag}' needs a value`;
+      // '--padding -1': Node will not guess whether -1 is a value or another option.
+      if (error.message.includes('ambiguous')) return `option '${flag}' needs a value; write a value that starts with '-' as ${flag}=-1`;
+      return `option '${flag}' takes no value`;
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `this command takes no arguments, got '${quoted}'`;
     default:
