@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Pure-JS convolution: convnode's jsBackend kernels (Winograd F(2x2,3x3) or im2col + packed
 // 4x4 GEMM, direct depthwise) against TensorFlow.js's pure-JS cpu backend on the same shapes,
-// in one process. Build first (`npm run build`): this imports ../dist/. Each side is warmed up,
-// then timed `runs` times; the median is reported. GFLOP/s counts 2 x the direct convolution's
+// in one process. Build first (`npm run build`): this imports ../dist/. Both sides are warmed
+// up, then timed `runs` times, alternating; the medians are reported. GFLOP/s counts 2 x the direct convolution's
 // multiply-adds. The outputs of both are compared too, so a fast wrong answer cannot pass for a win.
 //
 //   node bench/js-vs-tfjs.mjs [--runs 7]
@@ -24,15 +24,26 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function time(fn, warmup, runs) {
-  for (let i = 0; i < warmup; i++) fn();
-  const samples = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    fn();
-    samples.push(performance.now() - start);
+/**
+ * Times two functions alternately (a, b, a, b ...) after warm-up and returns both medians: on a
+ * shared machine, load that comes and goes then hits both sides alike instead of skewing the ratio.
+ */
+function timePair(a, b, warmup, runs) {
+  for (let i = 0; i < warmup; i++) {
+    a();
+    b();
   }
-  return median(samples);
+  const samplesA = [];
+  const samplesB = [];
+  for (let i = 0; i < runs; i++) {
+    let start = performance.now();
+    a();
+    samplesA.push(performance.now() - start);
+    start = performance.now();
+    b();
+    samplesB.push(performance.now() - start);
+  }
+  return [median(samplesA), median(samplesB)];
 }
 
 function randomArray(length, seed) {
@@ -61,7 +72,7 @@ async function loadTfjsCpu() {
   }
 }
 
-/** One shape on both sides: returns { name, oursMs, tfjsMs, oursGflops, tfjsGflops, ratio, maxAbsDiff }. */
+/** One shape on both sides: returns { name, path, oursMs, tfjsMs, oursGflops, tfjsGflops, ratio, maxAbsDiff }. */
 function benchShape(tf, shape, warmup, runs) {
   const { inChannels: cin, outChannels: cout, groups, size, kernel: k, pad } = shape;
   const perGroupIn = cin / groups;
@@ -78,7 +89,6 @@ function benchShape(tf, shape, warmup, runs) {
     inChannels: cin, outChannels: cout, groups, kernelH: k, kernelW: k, weight, bias: null, activation: { kind: 'none' },
   }, { winograd: shape.winograd ?? true });
   const ours = new Float32Array(cout * outPlane);
-  const oursMs = time(() => conv.runSync(x, geometry, ours), warmup, runs);
 
   // tfjs wants NHWC input and [KH, KW, Cin, Cout] (or [KH, KW, C, multiplier]) filters.
   const nhwc = new Float32Array(x.length);
@@ -98,7 +108,7 @@ function benchShape(tf, shape, warmup, runs) {
   const kernelTensor = depthwise ? tf.tensor4d(filter, [k, k, cin, 1]) : tf.tensor4d(filter, [k, k, cin, cout]);
   const pads = [[0, 0], [pad, pad], [pad, pad], [0, 0]];
   const runTfjs = () => (depthwise ? tf.depthwiseConv2d(input, kernelTensor, 1, pads) : tf.conv2d(input, kernelTensor, 1, pads));
-  const tfjsMs = time(() => {
+  const [oursMs, tfjsMs] = timePair(() => conv.runSync(x, geometry, ours), () => {
     const y = runTfjs();
     y.dataSync();
     y.dispose();
@@ -126,7 +136,7 @@ export async function benchJsVsTfjs({ shapes = DEFAULT_SHAPES, runs = 7, warmup 
   const tf = await loadTfjsCpu();
   const rows = shapes.map((shape) => benchShape(tf, shape, warmup, runs));
   if (log) {
-    log(`median of ${runs} runs after ${warmup} warm-up runs, batch 1, one thread`);
+    log(`median of ${runs} runs (ours and tfjs alternating) after ${warmup} warm-up runs, batch 1, one thread`);
     log('GFLOP/s = 2 x the direct convolution\'s multiply-adds / time (for Winograd an effective rate: it does fewer)');
     log(`${'shape'.padEnd(34)} ${'path'.padEnd(18)} ${'convnode js'.padStart(12)} ${'GFLOP/s'.padStart(8)} ${'tfjs cpu'.padStart(10)} ${'GFLOP/s'.padStart(8)} ${'speed-up'.padStart(9)} ${'max |diff|'.padStart(11)}`);
     for (const r of rows) {
