@@ -188,6 +188,24 @@ describe('ONNX operator forms vs onnxruntime-node', () => {
     await expectMatchesOnnxruntime(spec, { x: { shape: [2, 4, 6, 6] } });
   });
 
+  it('a fused residual Add that broadcasts the conv output up to a larger shape', async () => {
+    const spec: ModelSpec = {
+      opset: 13,
+      initializers: [floatTensor('w', [3, 2, 1, 1], values(6, 12))],
+      nodes: [
+        node('GlobalAveragePool', ['x'], ['g']),
+        node('Conv', ['g', 'w'], ['c']),
+        node('Add', ['c', 'map'], ['s']),
+        node('Relu', ['s'], ['y']),
+      ],
+      inputs: [{ name: 'x', shape: ['n', 2, 5, 5] }, { name: 'map', shape: ['n', 3, 4, 4] }],
+      outputs: [{ name: 'y' }],
+    };
+    const model = await loadOnnx(encodeModel(spec), { backend: 'js' });
+    expect(model.summaryRows({ x: [1, 2, 5, 5], map: [1, 3, 4, 4] }).map((r) => r.type)).toEqual(['GlobalAveragePool', 'Conv+Add+Relu']);
+    await expectMatchesOnnxruntime(spec, { x: { shape: [2, 2, 5, 5] }, map: { shape: [2, 3, 4, 4] } });
+  });
+
   it('a zero Pad in front of a conv is folded into the conv padding', async () => {
     const spec: ModelSpec = {
       opset: 13,

@@ -79,7 +79,7 @@ export class OnnxModel implements Summarizable {
   }
 
   /** Per-op rows (after fusion: 'Conv+BatchNormalization+Relu' is one row) for `summarize`. */
-  summaryRows(inputShape: readonly number[]): LayerSummary[] {
+  summaryRows(inputShape: InputShapes): LayerSummary[] {
     return [...this.planFor(this.shapesFrom(inputShape)).rows];
   }
 

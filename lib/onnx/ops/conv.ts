@@ -11,7 +11,7 @@ import { constAsFloat32 } from '../constant.js';
 import type { OnnxNode } from '../decode.js';
 import { OnnxError } from '../errors.js';
 import { broadcastBinary, broadcastShapes } from './broadcast.js';
-import { mergeFields, required, runtimeValue } from './shape-utils.js';
+import { mergeFields, numel, required, runtimeValue } from './shape-utils.js';
 import { batchNormAffine } from './tensor-ops.js';
 import type { BuildContext, CompiledOp } from './types.js';
 import { windowField, windowSpecOf } from './window.js';
@@ -134,29 +134,32 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
           },
         };
       }
-      // The residual broadcasts: conv without epilogue, then the Add and activation in TS.
-      const addOwner = describeNode(fusion.residual!.add);
-      const sumShape = broadcastShapes(shape, residual.shape, addOwner);
-      if (sumShape.join() !== shape.join()) {
-        throw new OnnxError(`${addOwner}: adding [${residual.shape.join(', ')}] would broadcast the conv output [${shape.join(', ')}] to a larger shape; not supported`);
-      }
+      // The residual broadcasts: conv without epilogue, then the Add and activation in TS. When
+      // the sum is larger than the conv output (a 1x1 conv result spread over a map), the conv
+      // writes a per-run scratch buffer instead of the output.
+      const sumShape = broadcastShapes(shape, residual.shape, describeNode(fusion.residual!.add));
+      const inPlace = sumShape.join() === shape.join();
+      const convSize = numel(shape);
       plainKernel ??= backend.prepareConv2d({ ...weights, activation: NO_ACTIVATION });
       const conv = plainKernel;
-      const finish = (ins: readonly Float32Array[], out: Float32Array) => {
-        broadcastBinary(out, shape, ins[1], residual.shape, out, shape, (a, b) => a + b);
+      const target = (out: Float32Array) => (inPlace ? out : new Float32Array(convSize));
+      const finish = (ins: readonly Float32Array[], convOut: Float32Array, out: Float32Array) => {
+        broadcastBinary(convOut, shape, ins[1], residual.shape, out, sumShape, (a, b) => a + b);
         applyActivation(out, activation);
       };
       return {
-        outputs: [runtimeValue(shape, field)],
+        outputs: [runtimeValue(sumShape, inPlace ? field : null)],
         multiplyAdds,
         execution: {
           runSync(ins, outs) {
-            conv.runSync(ins[0], geometry, outs[0], null);
-            finish(ins, outs[0]);
+            const convOut = target(outs[0]);
+            conv.runSync(ins[0], geometry, convOut, null);
+            finish(ins, convOut, outs[0]);
           },
           async run(ins, outs) {
-            await conv.run(ins[0], geometry, outs[0], null);
-            finish(ins, outs[0]);
+            const convOut = target(outs[0]);
+            await conv.run(ins[0], geometry, convOut, null);
+            finish(ins, convOut, outs[0]);
           },
         },
       };
