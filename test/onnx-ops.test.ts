@@ -251,6 +251,26 @@ describe('ONNX operator forms vs onnxruntime-node', () => {
     );
   });
 
+  it('Shape with start (opset 15), Cast, Concat and Reshape evaluated as a shape chain', async () => {
+    await expectMatchesOnnxruntime(
+      {
+        opset: 15,
+        initializers: [intTensor('minus1', [1], [-1])],
+        nodes: [
+          node('Shape', ['x'], ['s'], { start: { i: 2 } }),
+          node('Cast', ['s'], ['sf'], { to: { i: 1 } }),
+          node('Cast', ['sf'], ['si'], { to: { i: 7 } }),
+          node('Concat', ['minus1', 'si'], ['target'], { axis: { i: 0 } }),
+          node('Reshape', ['x', 'target'], ['r']),
+          node('Sigmoid', ['r'], ['y']),
+        ],
+        inputs: [{ name: 'x', shape: ['n', 3, 4, 5] }],
+        outputs: [{ name: 'y' }],
+      },
+      { x: { shape: [2, 3, 4, 5] } },
+    );
+  });
+
   it('a graph output that is a view of another output is its own copy', async () => {
     await expectMatchesOnnxruntime(
       {
