@@ -94,6 +94,10 @@ describe('models convnode cannot run', () => {
     expectOnnxError(encodeModel(tinyConv({ initializers: [floatTensor('w', [2, 1, 3, 3], [1, 2, 3])] })), /initializer 'w': holds 3 values but its dims \[2, 1, 3, 3\] need 18/);
   });
 
+  it('an input that is not float32', () => {
+    expectOnnxError(encodeModel(tinyConv({ inputs: [{ name: 'x', shape: ['n', 1, 5, 5], elemType: 7 }] })), /input 'x' has element type INT64; convnode feeds float32 tensors only/);
+  });
+
   it('an opset older than 7', () => {
     expectOnnxError(encodeModel(tinyConv({ opset: 6 })), /opset 6; convnode supports opsets 7 to 21/);
   });

@@ -54,12 +54,12 @@ function attribute(name: string, a: Attr): Record<string, unknown> {
   return { name, type: 4, t: a.t };
 }
 
-function valueInfo(name: string, shape: Array<number | string> | null) {
+function valueInfo(name: string, shape: Array<number | string> | null, elemType = 1) {
   return {
     name,
     type: {
       tensorType: {
-        elemType: 1,
+        elemType,
         shape: shape ? { dim: shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } : undefined,
       },
     },
@@ -68,7 +68,7 @@ function valueInfo(name: string, shape: Array<number | string> | null) {
 
 export interface ModelSpec {
   nodes: NodeSpec[];
-  inputs: Array<{ name: string; shape: Array<number | string> | null }>;
+  inputs: Array<{ name: string; shape: Array<number | string> | null; elemType?: number }>;
   outputs: Array<{ name: string; shape?: Array<number | string> | null }>;
   initializers?: TensorSpec[];
   opset?: number;
@@ -90,7 +90,7 @@ export function encodeModel(spec: ModelSpec): Uint8Array {
         attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),
       })),
       initializer: spec.initializers ?? [],
-      input: spec.inputs.map((i) => valueInfo(i.name, i.shape)),
+      input: spec.inputs.map((i) => valueInfo(i.name, i.shape, i.elemType)),
       output: spec.outputs.map((o) => valueInfo(o.name, o.shape ?? null)),
     },
   });

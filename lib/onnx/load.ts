@@ -14,6 +14,7 @@ import { decodeModel, type OnnxGraph, type OnnxNode } from './decode.js';
 import { OnnxError } from './errors.js';
 import { fuseGraph } from './fusion.js';
 import { OnnxModel } from './model.js';
+import { DATA_TYPE_NAMES, DataType } from './schema.js';
 import { buildConv } from './ops/conv.js';
 import { buildGemm, buildMatMul } from './ops/linear.js';
 import { builderFor, FOLDABLE_OPS, SUPPORTED_OPS } from './ops/registry.js';
@@ -111,6 +112,13 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
 function checkOpset(graph: OnnxGraph, source: string): void {
   if (graph.opset < MIN_OPSET || graph.opset > MAX_OPSET) {
     throw new OnnxError(`${source}: the model uses ONNX opset ${graph.opset}; convnode supports opsets ${MIN_OPSET} to ${MAX_OPSET}`);
+  }
+  for (const input of graph.inputs) {
+    if (input.elemType !== DataType.FLOAT && input.elemType !== 0) {
+      throw new OnnxError(
+        `${source}: input '${input.name}' has element type ${DATA_TYPE_NAMES[input.elemType] ?? input.elemType}; convnode feeds float32 tensors only`,
+      );
+    }
   }
 }
 
