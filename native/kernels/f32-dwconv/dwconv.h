@@ -69,6 +69,19 @@ static inline InteriorColumns dwconv_3x3_interior(const DwconvPlane& p) {
   return {lo, hi < lo ? lo : hi};
 }
 
+// The end of the vectorised columns: the largest e <= interior.hi such that a vector step of
+// `lanes` outputs starting at e - lanes reads no further than `reach` columns past its first
+// input column, inside the row. Returns interior.lo when not even one step fits.
+static inline size_t vector_end(const InteriorColumns& interior, size_t stride, size_t pad_left, size_t in_w,
+                                size_t lanes, size_t reach) {
+  if (interior.hi < interior.lo + lanes || in_w < reach) return interior.lo;
+  // A step starting at ox reads input columns [ox * stride - pad_left, ... + reach).
+  const size_t max_start = (in_w - reach + pad_left) / stride;
+  size_t end = interior.hi;
+  if (end - lanes > max_start) end = max_start + lanes;
+  return end >= interior.lo + lanes ? end : interior.lo;
+}
+
 // A zero-filled row at least `width` long, per thread: stands in for rows above/below the input.
 const float* dwconv_zero_row(size_t width);
 
