@@ -86,7 +86,7 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
     throw new ParameterError(`loadOnnx: options.maxConcurrentRuns must be a positive integer, got ${String(options.maxConcurrentRuns)}`);
   }
   const graph = decodeModel(bytes, source);
-  checkOpset(graph, source);
+  checkOpsetAndInputs(graph, source);
   checkOperators(graph, source);
   checkDataflow(graph, source);
   const constants = new Map<string, ConstTensor>(graph.initializers);
@@ -109,7 +109,8 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
   return model;
 }
 
-function checkOpset(graph: OnnxGraph, source: string): void {
+/** The opset must be one convnode implements and every graph input a float tensor. */
+function checkOpsetAndInputs(graph: OnnxGraph, source: string): void {
   if (graph.opset < MIN_OPSET || graph.opset > MAX_OPSET) {
     throw new OnnxError(`${source}: the model uses ONNX opset ${graph.opset}; convnode supports opsets ${MIN_OPSET} to ${MAX_OPSET}`);
   }
