@@ -37,6 +37,7 @@
         'native/ops/window.cc',
         'native/napi/addon.cc',
         'native/napi/arguments.cc',
+        'native/napi/async_job.cc',
         'native/napi/conv_object.cc',
         'native/napi/linear_object.cc',
         'native/napi/pool_functions.cc',

@@ -35,6 +35,7 @@ set(CONVNODE_NEON_SOURCES
 set(CONVNODE_NAPI_SOURCES
   native/napi/addon.cc
   native/napi/arguments.cc
+  native/napi/async_job.cc
   native/napi/conv_object.cc
   native/napi/linear_object.cc
   native/napi/pool_functions.cc

@@ -142,6 +142,33 @@ describe('native backend lifecycle', () => {
     }
   });
 
+  it('survives worker_threads terminated while their forward() is still running', () => {
+    // In a child process: a crash here (an exception thrown through libuv during environment
+    // teardown) would abort the whole process.
+    const script = `
+      const { Worker } = require('node:worker_threads');
+      const source = \`
+        const addon = require(${JSON.stringify(path.join(ROOT, 'node_modules', 'node-gyp-build'))})(${JSON.stringify(ROOT)});
+        const cin = 64, cout = 64, h = 56, w = 56, batch = 4;
+        const conv = new addon.Conv2d(new Float32Array(cout * cin * 9), null,
+          { inChannels: cin, outChannels: cout, groups: 1, kernelH: 3, kernelW: 3, activation: 'none' });
+        const g = { batch, inChannels: cin, outChannels: cout, groups: 1, inH: h, inW: w, kernelH: 3, kernelW: 3,
+          strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, pads: { top: 1, left: 1, bottom: 1, right: 1 }, outH: h, outW: w };
+        for (let i = 0; i < 4; i++) conv.run(new Float32Array(batch * cin * h * w), g, new Float32Array(batch * cout * h * w));
+        require('node:worker_threads').parentPort.postMessage('running');
+      \`;
+      (async () => {
+        for (let i = 0; i < 6; i++) {
+          const worker = new Worker(source, { eval: true });
+          await new Promise((resolve) => worker.once('message', resolve));
+          await worker.terminate();
+        }
+        console.log('survived');
+      })();
+    `;
+    expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim()).toBe('survived');
+  });
+
   it('reads CONVNODE_ISA once at load: forces scalar, refuses an ISA the CPU lacks', () => {
     // A fresh process per value: the variable is read once, when the addon loads.
     const script = `

@@ -37,8 +37,11 @@ ConvObject::ConvObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ConvOb
 }
 
 ConvObject::~ConvObject() {
-  // Runs in the GC finalizer; in-flight runs keep their own shared_ptr to the packed weights.
-  Napi::MemoryManagement::AdjustExternalMemory(Env(), -external_bytes_);
+  // Runs in the GC finalizer (also while a worker's environment is torn down, when the call
+  // may fail: the C API reports that instead of throwing from a destructor). In-flight runs
+  // keep their own shared_ptr to the packed weights.
+  int64_t ignored;
+  napi_adjust_external_memory(Env(), -external_bytes_, &ignored);
 }
 
 // (input, geometry, output, residual?)

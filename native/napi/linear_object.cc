@@ -26,7 +26,10 @@ LinearObject::LinearObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Li
   Napi::MemoryManagement::AdjustExternalMemory(env, external_bytes_);
 }
 
-LinearObject::~LinearObject() { Napi::MemoryManagement::AdjustExternalMemory(Env(), -external_bytes_); }
+LinearObject::~LinearObject() {
+  int64_t ignored;  // C API: a failure during environment teardown must not throw from here
+  napi_adjust_external_memory(Env(), -external_bytes_, &ignored);
+}
 
 // (input, batch, output)
 Napi::Value LinearObject::run_sync(const Napi::CallbackInfo& info) {
