@@ -23,7 +23,18 @@ export { summarize, formatSummary, type ModelSummary, type LayerSummary, type Su
 export { outputSize, planWindow, resolvePads, type PaddingSpec, type Pads, type WindowGeometry } from './planner/geometry.js';
 export { lenet5, type LeNet5Options } from './zoo/lenet5.js';
 export { getIsa, setNumThreads, getNumThreads, availableIsas, type IsaName } from './backends/native.js';
-export { loadOnnx, loadOnnxSync, OnnxModel, OnnxError, SUPPORTED_OPS, type LoadOnnxOptions, type InputShapes } from './onnx/index.js';
+export {
+  loadOnnx,
+  loadOnnxSync,
+  OnnxModel,
+  OnnxError,
+  SUPPORTED_OPS,
+  MIN_OPSET,
+  MAX_OPSET,
+  type LoadOnnxOptions,
+  type InputShapes,
+  type DeclaredDim,
+} from './onnx/index.js';
 export {
   imageToTensor,
   imagesToBatch,

@@ -231,3 +231,14 @@ describe.each(availableBackends())('layers on the %s backend', (backend) => {
     expect(maxAbsDiff(a, b)).toBe(0);
   });
 });
+
+describe('summaries of loaded ONNX graphs', () => {
+  it('use the memory plan for the peak, which a branching ResNet needs', async () => {
+    const { loadOnnx } = await import('../lib/index.js');
+    const model = await loadOnnx(new URL('./fixtures/onnx/resnet_small.onnx', import.meta.url).pathname);
+    const s = summarize(model, [2, 3, 32, 32]);
+    expect(s.totals.peakActivationBytes).toBe(model.peakActivationBytes([2, 3, 32, 32]));
+    expect(s.totals.peakActivationBytes).toBeLessThan(s.totals.activationBytes);
+    expect(s.totals.params).toBe(44_090);
+  });
+});

@@ -24,4 +24,6 @@ export interface LayerSummary {
 /** A model that can describe itself row by row (Sequential, a loaded ONNX model). */
 export interface Summarizable {
   summaryRows(inputShape: readonly number[]): LayerSummary[];
+  /** Peak bytes of live activations under the model's own memory plan, where it has one. */
+  peakActivationBytes?(inputShape: readonly number[]): number;
 }

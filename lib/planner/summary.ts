@@ -52,6 +52,11 @@ export function summarize(model: Layer | Summarizable, inputShape: readonly numb
     peak = Math.max(peak, previous + row.activationBytes);
     previous = row.activationBytes;
   }
+  // A graph with branches knows its own peak from its memory plan; the chain estimate above
+  // only describes layers that run one after another.
+  if (!(model instanceof Layer) && typeof model.peakActivationBytes === 'function') {
+    peak = model.peakActivationBytes(inputShape);
+  }
   const params = layers.reduce((s, r) => s + r.params, 0);
   return {
     inputShape: [...inputShape],
