@@ -133,6 +133,18 @@ describe('native backend rejects bad input', () => {
     await expectBoth((s) => runConv(s, detached, g, output()), RangeError, /input has 0 elements .*\(is its ArrayBuffer detached\?\)/);
   });
 
+  it('reads the geometry before taking array pointers, so a getter that detaches an array is caught', async () => {
+    const victim = new Float32Array(180);
+    const sneaky = { ...g };
+    Object.defineProperty(sneaky, 'batch', {
+      get() {
+        structuredClone(victim.buffer, { transfer: [victim.buffer] });
+        return 2;
+      },
+    });
+    expect(() => kernel.runSync(victim, sneaky, output())).toThrow(/input has 0 elements .*detached/);
+  });
+
   it('re-validates the geometry instead of trusting it', async () => {
     await expectBoth((s) => runConv(s, input(), { ...g, outH: 5 }, output()), RangeError, /geometry.outH is 5 but inH 6, kernel 3, stride 1, dilation 1 and pads 1\+1 give 6/);
     await expectBoth((s) => runConv(s, input(), { ...g, inChannels: 2 }, output()), RangeError, /geometry.inChannels is 2 but the conv was prepared for 3/);

@@ -20,8 +20,7 @@ Napi::Function ConvObject::define(Napi::Env env) {
 ConvObject::ConvObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ConvObject>(info) {
   Napi::Env env = info.Env();
   translate_errors(env, [&] {
-    const FloatArray weight = float_array_arg(info, 0, "weight");
-    const FloatArray bias = float_array_arg(info, 1, "bias", true);
+    // Options first: reading them may run JS (getters) that could detach an array read earlier.
     const Napi::Object options = object_arg(info, 2, "options");
     ConvParams params;
     params.in_channels = size_property(options, "inChannels", "options");
@@ -30,6 +29,8 @@ ConvObject::ConvObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ConvOb
     params.kernel_h = size_property(options, "kernelH", "options");
     params.kernel_w = size_property(options, "kernelW", "options");
     params.activation = activation_from(options);
+    const FloatArray weight = float_array_arg(info, 0, "weight");
+    const FloatArray bias = float_array_arg(info, 1, "bias", true);
     conv_ = std::make_shared<const Conv2d>(params, weight.data, weight.length, bias.data, bias.length, active_config());
   });
   external_bytes_ = static_cast<int64_t>(conv_->packed_bytes());
@@ -48,16 +49,18 @@ ConvObject::~ConvObject() {
 ConvObject::Call ConvObject::parse_call(const Napi::CallbackInfo& info) const {
   return translate_errors(info.Env(), [&] {
     Call call;
-    call.input = float_array_arg(info, 0, "input");
+    // The geometry first: its getters may run JS, which must not be able to detach an array
+    // whose data pointer was already taken.
     const Napi::Object g = object_arg(info, 1, "geometry");
-    call.output = float_array_arg(info, 2, "output");
-    call.residual = float_array_arg(info, 3, "residual", true);
     ConvRun& r = call.geometry;
     r.batch = size_property(g, "batch", "geometry");
     r.in_channels = size_property(g, "inChannels", "geometry");
     r.out_channels = size_property(g, "outChannels", "geometry");
     r.groups = size_property(g, "groups", "geometry");
     r.window = window_from(g);
+    call.input = float_array_arg(info, 0, "input");
+    call.output = float_array_arg(info, 2, "output");
+    call.residual = float_array_arg(info, 3, "residual", true);
     expect_disjoint(call.input, "input", call.output, "output");
     expect_disjoint(call.residual, "residual", call.output, "output");
     conv_->check(r, call.input.length, call.output.length, !call.residual.value.IsNull() && !call.residual.value.IsUndefined(),

@@ -14,13 +14,15 @@ Napi::Function LinearObject::define(Napi::Env env) {
 LinearObject::LinearObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LinearObject>(info) {
   Napi::Env env = info.Env();
   translate_errors(env, [&] {
-    const FloatArray weight = float_array_arg(info, 0, "weight");
-    const FloatArray bias = float_array_arg(info, 1, "bias", true);
+    // Options first: their getters may run JS that could detach an array read earlier.
     const Napi::Object options = object_arg(info, 2, "options");
     const size_t in_features = size_property(options, "inFeatures", "options");
     const size_t out_features = size_property(options, "outFeatures", "options");
+    const Activation activation = activation_from(options);
+    const FloatArray weight = float_array_arg(info, 0, "weight");
+    const FloatArray bias = float_array_arg(info, 1, "bias", true);
     linear_ = std::make_shared<const Linear>(in_features, out_features, weight.data, weight.length, bias.data,
-                                             bias.length, activation_from(options), active_config());
+                                             bias.length, activation, active_config());
   });
   external_bytes_ = static_cast<int64_t>(linear_->packed_bytes());
   Napi::MemoryManagement::AdjustExternalMemory(env, external_bytes_);

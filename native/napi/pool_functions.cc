@@ -25,14 +25,15 @@ struct PoolCall {
 // (input, geometry, output)
 PoolCall parse_pool(const Napi::CallbackInfo& info) {
   PoolCall call;
-  call.input = float_array_arg(info, 0, "input");
+  // The geometry first: its getters may run JS that could detach an array read earlier.
   const Napi::Object g = object_arg(info, 1, "geometry");
-  call.output = float_array_arg(info, 2, "output");
   call.run.batch = size_property(g, "batch", "geometry");
   call.run.channels = size_property(g, "channels", "geometry");
   call.run.kind = kind_from(g.Get("kind"), "geometry.kind");
   call.run.count_include_pad = g.Get("countIncludePad").ToBoolean().Value();
   call.run.window = window_from(g);
+  call.input = float_array_arg(info, 0, "input");
+  call.output = float_array_arg(info, 2, "output");
   check_pool(call.run, call.input.length, call.output.length);
   expect_disjoint(call.input, "input", call.output, "output");
   return call;
@@ -47,8 +48,8 @@ struct GlobalCall {
 // (input, kind, planes, plane, output)
 GlobalCall parse_global(const Napi::CallbackInfo& info) {
   GlobalCall call;
-  call.input = float_array_arg(info, 0, "input");
   call.kind = kind_from(info[1], "kind");
+  call.input = float_array_arg(info, 0, "input");
   call.planes = size_value(info[2], "planes");
   call.plane = size_value(info[3], "plane");
   call.output = float_array_arg(info, 4, "output");
