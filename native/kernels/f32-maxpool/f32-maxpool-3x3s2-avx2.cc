@@ -12,19 +12,17 @@ namespace convnode {
 
 namespace {
 
+// Inputs 0 2 8 10 | 4 6 12 14 (even) or 1 3 9 11 | 5 7 13 15 (odd) of row[0..15]: one in-lane
+// shuffle. Max is lane-wise, so the order is fixed once per step with in_order().
 inline __m256 even_lanes(const float* row) {
-  const __m256 lo = _mm256_loadu_ps(row);
-  const __m256 hi = _mm256_loadu_ps(row + 8);
-  const __m256 even = _mm256_shuffle_ps(lo, hi, 0x88);
-  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), 0xD8));
+  return _mm256_shuffle_ps(_mm256_loadu_ps(row), _mm256_loadu_ps(row + 8), 0x88);
 }
 
 inline __m256 odd_lanes(const float* row) {
-  const __m256 lo = _mm256_loadu_ps(row);
-  const __m256 hi = _mm256_loadu_ps(row + 8);
-  const __m256 odd = _mm256_shuffle_ps(lo, hi, 0xDD);
-  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(odd), 0xD8));
+  return _mm256_shuffle_ps(_mm256_loadu_ps(row), _mm256_loadu_ps(row + 8), 0xDD);
 }
+
+inline __m256 in_order(__m256 v) { return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xD8)); }
 
 float max_pixel_avx2(const PoolPlane& p, const TapRange& ty, size_t oy, size_t ox) {
   const TapRange tx = pool_taps(ox, 2, p.pad_left, 3, 1, p.in_w);
@@ -73,7 +71,7 @@ void f32_maxpool_3x3s2__avx2(const PoolPlane& p) {
             best = _mm256_max_ps(best, v);
           }
         }
-        _mm256_storeu_ps(out + step, _mm256_blendv_ps(best, nan, any_nan));
+        _mm256_storeu_ps(out + step, in_order(_mm256_blendv_ps(best, nan, any_nan)));
         if (step + 8 == last) break;
       }
       ox = last;
