@@ -91,10 +91,12 @@ run_case() { # $1 = label, $2 = short name, rest = command (run in $project unle
 run_case "A. npm rebuild convnode (install script, CMake)" npm-rebuild \
   npm rebuild convnode --foreground-scripts
 grep -q "native addon built" "$work/npm-rebuild.log" || die "A: the install script did not report a build: $(tail -5 "$work/npm-rebuild.log")"
+grep -q "convnode: cmake " "$work/npm-rebuild.log" || die "A: the install script did not build with CMake"
 
 run_case "B. npm rebuild convnode without cmake (install script, node-gyp)" npm-rebuild-gyp \
   env PATH="$no_cmake" npm rebuild convnode --foreground-scripts
 grep -q "native addon built" "$work/npm-rebuild-gyp.log" || die "B: the install script did not report a build: $(tail -5 "$work/npm-rebuild-gyp.log")"
+grep -q "building with node-gyp" "$work/npm-rebuild-gyp.log" || die "B: the install script did not take its node-gyp route"
 
 cmake_js="$repo/node_modules/.bin/cmake-js"
 [[ -x "$cmake_js" ]] || die "cmake-js is not installed in $repo/node_modules (npm ci first)"

@@ -90,6 +90,23 @@ user node probe.mjs native node_modules/convnode/prebuilds/linux-x64/convnode.gl
 grep -q CONVNODE_NATIVE_FALLBACK "$work/probe-native.err" && die "the prebuild case printed a fallback warning"
 log "  $(cat "$work/probe-native.out")"
 
+# "exports" and "types": CommonJS require resolves too, and TypeScript (NodeNext) finds the types.
+user node -e 'const c = require("convnode"); if (typeof c.Conv2d !== "function") process.exit(1)' ||
+  die "require('convnode') does not give the API"
+cat >"$project/uses-types.mts" <<'TS'
+import { Conv2d, Tensor, getBackend, type BackendName } from 'convnode';
+const backend: BackendName = getBackend();
+const conv = new Conv2d({ inChannels: 1, outChannels: 2, kernelSize: 3, padding: 'same' });
+const out: Tensor = conv.forwardSync(Tensor.from([[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]]));
+export const shape: readonly number[] = [out.shape.length, backend.length];
+TS
+user node "$repo/node_modules/typescript/bin/tsc" --noEmit --strict --skipLibCheck --module nodenext --moduleResolution nodenext \
+  --target es2022 "$project/uses-types.mts" >"$work/tsc.log" 2>&1 || {
+  cat "$work/tsc.log" >&2
+  die "TypeScript cannot use the installed package's types"
+}
+log "  require('convnode') and TypeScript NodeNext types: ok"
+
 sample="node_modules/convnode/samples/0000-ankle-boot.png"
 expected_label="Ankle boot"
 classify() { # $1 = case name; remaining: env assignments for `user`
