@@ -112,9 +112,10 @@ void Conv2d::run_gemm(const ConvRun& r, const float* input, float* output, const
     block.k = group_k_;
     block.n = pixels;
     block.packed_a = packed_.data() + g * group_packed_size_;
-    if (pointwise) {
-      block.b.direct = group_input;
-      block.b.ld = in_plane;
+    if (pointwise) {  // B is the input itself: packed by a plain copy of channel rows, no im2col
+      block.b.strided = group_input;
+      block.b.k_stride = in_plane;
+      block.b.n_stride = 1;
     } else {
       block.b.im2col = &shape;
       block.b.im2col_input = group_input;

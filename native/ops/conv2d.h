@@ -1,7 +1,8 @@
 // A prepared 2-D convolution: weights checked and packed once for the kernel table active at
 // preparation, then run (const, so concurrent runs are safe) over batched NCHW tensors.
 // groups == inChannels > 1 (depthwise, any channel multiplier) runs the direct dwconv kernels;
-// everything else is im2col + packed GEMM, with no im2col at all for 1x1 stride-1 unpadded convs.
+// everything else is im2col + packed GEMM, with no im2col at all for 1x1 stride-1 unpadded convs
+// (their B panels are copied straight from the input's channel rows).
 #pragma once
 #include <cstddef>
 #include <vector>

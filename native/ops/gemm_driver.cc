@@ -29,8 +29,7 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
   const GemmConfig& cfg = *g.cfg;
   const KBlocks blocks(g.k, cfg.kc_max);
   const size_t m_padded = round_up(g.m, cfg.mr);
-  float* packed_b = nullptr;
-  if (g.b.direct == nullptr) packed_b = scratch_floats(ScratchSlot::PackedB, blocks.step * round_up(cfg.nc, cfg.nr));
+  float* packed_b = scratch_floats(ScratchSlot::PackedB, blocks.step * round_up(cfg.nc, cfg.nr));
   for (size_t nb = n0; nb < n1; nb += cfg.nc) {
     const size_t nc = std::min(cfg.nc, n1 - nb);
     for (size_t k0 = 0; k0 < g.k; k0 += blocks.step) {
@@ -38,28 +37,14 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
       const bool last = k0 + kc == g.k;
       if (g.b.im2col != nullptr) {
         f32_im2col_pack(cfg.nr, *g.b.im2col, g.b.im2col_input, k0, kc, nb, nc, packed_b);
-      } else if (g.b.strided != nullptr) {
+      } else {
         f32_gemm_pack_b(cfg.nr, kc, nc, g.b.strided + k0 * g.b.k_stride + nb * g.b.n_stride, g.b.k_stride,
                         g.b.n_stride, packed_b);
       }
       const float* a_block = g.packed_a + m_padded * k0;
       for (size_t j = 0; j < nc; j += cfg.nr) {
         const size_t nr = std::min(cfg.nr, nc - j);
-        const float* b;
-        size_t ldb = cfg.nr;
-        if (g.b.direct != nullptr) {
-          const float* src = g.b.direct + k0 * g.b.ld + nb + j;
-          if (nr == cfg.nr) {
-            b = src;
-            ldb = g.b.ld;
-          } else {  // the ragged last panel: pad it so the kernel may read NR columns
-            float* edge = scratch_floats(ScratchSlot::PackedB, kc * cfg.nr);
-            f32_gemm_pack_b(cfg.nr, kc, nr, src, g.b.ld, 1, edge);
-            b = edge;
-          }
-        } else {
-          b = packed_b + (j / cfg.nr) * kc * cfg.nr;
-        }
+        const float* b = packed_b + (j / cfg.nr) * kc * cfg.nr;
         for (size_t m = m0; m < m1; m += cfg.mr) {
           const size_t mr = std::min(cfg.mr, m1 - m);
           const size_t col = nb + j;
@@ -72,7 +57,7 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
                               ? g.epilogue.residual + m * g.epilogue.residual_stride + col
                               : nullptr;
           }
-          cfg.kernel(mr, nr, kc, a_block + (m / cfg.mr) * cfg.mr * kc, b, ldb, g.c + m * g.ldc + col, g.ldc, k0 > 0,
+          cfg.kernel(mr, nr, kc, a_block + (m / cfg.mr) * cfg.mr * kc, b, cfg.nr, g.c + m * g.ldc + col, g.ldc, k0 > 0,
                      last ? &ep : nullptr);
         }
       }

@@ -1,6 +1,6 @@
 // Packed GEMM micro-kernels: C[MR x NR] (+)= A_panel[kc x MR] * B_panel[kc x NR], then the fused
-// epilogue. A (the conv weights) is packed once, MR rows interleaved per k; B (im2col pixels) is
-// either packed into NR-wide panels or read in place with row stride ldb (1x1 convs).
+// epilogue. A (the conv weights) is packed once, MR rows interleaved per k; B (im2col pixels, or
+// a 1x1 conv's input rows) is read with row stride ldb: NR for a packed panel.
 #pragma once
 #include <cstddef>
 
