@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// `npm run prebuild`: the binaries shipped in the npm package, so that users need neither a
+// `npm run prebuilds`: the binaries shipped in the npm package, so that users need neither a
 // compiler nor install scripts. prebuildify (N-API, stripped, glibc tag) builds
 //   prebuilds/linux-x64/convnode.glibc.node    native x86-64 build
 //   prebuilds/linux-arm64/convnode.glibc.node  cross-compiled with Debian's g++-aarch64-linux-gnu
 // and every binary is checked before it counts: ELF machine + N-API export (check-elf-addon.mjs),
 // for x64 that AVX2 code sits only in 'avx2' symbols (check-x64-isa.mjs), for arm64 that the
-// NEON kernels are there (check-arm64-neon.mjs).
+// NEON kernels are there (check-arm64-neon.mjs), and the kernel test linked against the shipped
+// object files passes (check-prebuild-kernels.mjs; under qemu-user for arm64).
 //
 // The binaries need the build machine's glibc >= 2.34 and libstdc++ >= GCC 12 (GLIBCXX_3.4.30);
 // check-elf-addon.mjs prints this. Linking libstdc++ statically was tried and is worse: the
@@ -105,14 +106,17 @@ function buildTarget(arch) {
   const shipped = join(root, 'prebuilds', `linux-${arch}`, ADDON_NAME);
   if (!existsSync(shipped)) throw new Error(`prebuildify finished but ${relative(root, shipped)} is not there`);
   if (!existsSync(unstripped)) throw new Error(`the unstripped copy ${relative(root, unstripped)} is missing (was --strip-bin used?)`);
-  return { arch, shipped, unstripped };
+  return { arch, shipped, unstripped, stage: cwd };
 }
 
-function check({ arch, shipped, unstripped }) {
+function check({ arch, shipped, unstripped, stage }) {
   const node = process.execPath;
   execFileSync(node, [join(root, 'scripts', 'check-elf-addon.mjs'), '--arch', arch, shipped], { stdio: 'inherit' });
   const kernelCheck = arch === 'x64' ? 'check-x64-isa.mjs' : 'check-arm64-neon.mjs';
   execFileSync(node, [join(root, 'scripts', kernelCheck), unstripped, '--shipped', shipped], { stdio: 'inherit' });
+  // The kernel test over the shipped object files; arm64 runs under qemu-user.
+  if (arch === 'arm64') requireTool('qemu-aarch64', 'to run the arm64 kernel test (apt-get install qemu-user)');
+  execFileSync(node, [join(root, 'scripts', 'check-prebuild-kernels.mjs'), '--arch', arch, stage], { stdio: 'inherit' });
 }
 
 function main() {
