@@ -7,7 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Backend, ConvKernel } from '../lib/backends/backend.js';
+import type { Backend, ConvKernel, PoolGeometry } from '../lib/backends/backend.js';
+import { planWindow } from '../lib/planner/geometry.js';
 import { getNumThreads, loadNativeBackend, setNumThreads } from '../lib/backends/native.js';
 import { type ConvCase, convGeometry, expectClose, naiveConv, outputLength, randomFloats, seededRandom } from './native-support.js';
 
@@ -91,6 +92,38 @@ describe('native backend lifecycle', () => {
     inputs.forEach((input, i) => {
       expectClose(outputs[i], naiveConv(input, g, weight, bias, null, c.activation), `concurrent run ${i}`);
     });
+  });
+
+  it('gives the same results from the async pool, global pool and Linear paths as from the sync ones', async () => {
+    const random = seededRandom(21);
+    const window = planWindow('pool', 31, 29, { kernel: [3, 3], stride: [2, 2], dilation: [1, 1], padding: 1, ceilMode: true });
+    for (const kind of ['max', 'avg'] as const) {
+      const g: PoolGeometry = { ...window, batch: 2, channels: 5, kind, countIncludePad: false };
+      const input = randomFloats(2 * 5 * 31 * 29, random);
+      const sync = new Float32Array(2 * 5 * g.outH * g.outW);
+      const async = new Float32Array(sync.length).fill(Number.NaN);
+      native.pool2dSync(input, g, sync);
+      await native.pool2d(input, g, async);
+      expectClose(async, sync, `async ${kind} pool`);
+      const globalSync = new Float32Array(10);
+      const globalAsync = new Float32Array(10).fill(Number.NaN);
+      native.globalPool2dSync(input, kind, 10, 31 * 29, globalSync);
+      await native.globalPool2d(input, kind, 10, 31 * 29, globalAsync);
+      expectClose(globalAsync, globalSync, `async global ${kind}`);
+    }
+    const linear = native.prepareLinear({
+      inFeatures: 50,
+      outFeatures: 7,
+      weight: randomFloats(350, random),
+      bias: randomFloats(7, random),
+      activation: { kind: 'sigmoid' },
+    });
+    const x = randomFloats(3 * 50, random);
+    const sync = new Float32Array(21);
+    const async = new Float32Array(21).fill(Number.NaN);
+    linear.runSync(x, 3, sync);
+    await linear.run(x, 3, async);
+    expectClose(async, sync, 'async linear');
   });
 
   it('loads and runs in several worker_threads at once', async () => {
