@@ -55,6 +55,19 @@ static inline void dwconv_store(const DwconvPlane& p, size_t oy, size_t ox, floa
   p.output[at] = activate(acc, p.activation);
 }
 
+// One border pixel of a 3x3 (dilation 1) kernel whose three input rows are already resolved
+// (rows outside the input point at a zero row): only the columns need checking.
+static inline float dwconv_3x3_border_pixel(const DwconvPlane& p, const float* const rows[3], size_t ox) {
+  const ptrdiff_t ix0 = static_cast<ptrdiff_t>(ox * p.stride_w) - static_cast<ptrdiff_t>(p.pad_left);
+  float acc = p.bias;
+  for (ptrdiff_t kx = 0; kx < 3; kx++) {
+    const ptrdiff_t ix = ix0 + kx;
+    if (ix < 0 || ix >= static_cast<ptrdiff_t>(p.in_w)) continue;
+    acc += p.weights[kx] * rows[0][ix] + p.weights[3 + kx] * rows[1][ix] + p.weights[6 + kx] * rows[2][ix];
+  }
+  return acc;
+}
+
 // The interior of a 3x3 (dilation 1) window: output columns [lo, hi) read only inside the row.
 struct InteriorColumns {
   size_t lo, hi;
