@@ -2,10 +2,11 @@
 // Runs the native kernels' standalone test (native/tests/kernels_test.cc: every ISA path against
 // scalar, scalar against the definition) linked against the very object files that went into a
 // prebuild, not a separate CMake build of the same sources. For arm64 it runs under qemu-user,
-// so the cross-compiled NEON code that ships is executed before it ships.
+// so the cross-compiled NEON code that ships is executed before it ships; for x64 it also runs
+// under qemu-x86_64 as CPUs without AVX2, where the dispatcher must stay on the scalar path.
 //
 // Usage: node scripts/check-prebuild-kernels.mjs --arch x64|arm64 <staging dir of scripts/prebuild.mjs>
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -75,6 +76,29 @@ function main(argv) {
     return 1;
   }
   console.log(`check-prebuild-kernels: ok: ${arch} (${objects.length} shipped object files${runner.length ? ', under qemu-aarch64' : ''}): ${verdict}`);
+  return arch === 'x64' ? checkOlderX64Cpus(exe) : 0;
+}
+
+// The SIGILL rule, executed rather than read off the disassembly: on an emulated baseline
+// x86-64 CPU (qemu64: SSE2 only) and on one with AVX but no AVX2/FMA (SandyBridge), the same
+// objects must pass on the scalar path. qemu raises SIGILL for any instruction the CPU lacks.
+function checkOlderX64Cpus(exe) {
+  const probe = spawnSync('qemu-x86_64', ['-version'], { stdio: 'ignore' });
+  if (probe.error || probe.status !== 0) {
+    console.error('check-prebuild-kernels: qemu-x86_64 is not installed (apt-get install qemu-user); cannot run the x64 objects on older CPUs');
+    return 1;
+  }
+  for (const cpu of ['qemu64', 'SandyBridge']) {
+    const run = spawnSync('qemu-x86_64', ['-cpu', cpu, exe], { encoding: 'utf8' });
+    const verdict = run.stdout.trim().split('\n').pop() ?? '';
+    const vectorRan = /^kernels_test: avx2 /m.test(run.stdout);
+    if (run.status !== 0 || !/^kernels_test: PASS/.test(verdict) || vectorRan) {
+      const why = run.signal ?? (run.status === 132 ? 'SIGILL' : `exit ${run.status}`);
+      console.error(`check-prebuild-kernels: x64 on an emulated ${cpu} CPU: ${vectorRan ? 'ran the AVX2 path' : why}\n${run.stdout}`);
+      return 1;
+    }
+    console.log(`check-prebuild-kernels: ok: x64 on an emulated ${cpu} CPU (no AVX2): scalar path, ${verdict}`);
+  }
   return 0;
 }
 

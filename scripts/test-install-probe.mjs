@@ -4,10 +4,11 @@
 // Sobel numbers, and how many fallback warnings were emitted. Prints one JSON line on success;
 // exits 1 with the reason otherwise.
 //
-// Usage: node probe.mjs native <expected .node path fragment> | node probe.mjs js
+// Usage: node probe.mjs native <expected .node path fragment> [expected ISA] | node probe.mjs js
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
-const [expectBackend, expectBinary] = process.argv.slice(2);
+const [expectBackend, expectBinary, expectIsa] = process.argv.slice(2);
 if (expectBackend !== 'native' && expectBackend !== 'js') {
   console.error('usage: node probe.mjs native <binary path fragment> | js');
   process.exit(2);
@@ -50,12 +51,16 @@ for (const [how, out] of [
 // process.emitWarning delivers on a later tick.
 await new Promise((resolve) => setTimeout(resolve, 20));
 const fallbackWarnings = warnings.filter((w) => w.code === 'CONVNODE_NATIVE_FALLBACK');
+let isa = null;
 const addons = loadedAddons().filter((p) => p.includes('/node_modules/convnode/'));
 
 if (expectBackend === 'native') {
   if (fallbackWarnings.length !== 0) fail(`native backend, yet ${fallbackWarnings.length} fallback warning(s): ${fallbackWarnings[0].message}`);
   if (addons.length !== 1) fail(`expected exactly one convnode .node mapped, found ${JSON.stringify(addons)}`);
   if (!addons[0].includes(expectBinary)) fail(`loaded ${addons[0]}, expected a path containing ${expectBinary}`);
+  // The same module object the backend holds (require caches by path): which kernels it dispatched to.
+  isa = createRequire(import.meta.url)(addons[0]).getIsa();
+  if (expectIsa && isa !== expectIsa) fail(`the addon runs its '${isa}' kernels, expected '${expectIsa}'`);
 } else {
   if (fallbackWarnings.length !== 1) fail(`expected exactly one CONVNODE_NATIVE_FALLBACK warning, got ${fallbackWarnings.length}`);
   const message = fallbackWarnings[0].message;
@@ -63,4 +68,4 @@ if (expectBackend === 'native') {
   if (addons.length !== 0) fail(`js fallback, yet a convnode addon is mapped: ${JSON.stringify(addons)}`);
 }
 
-console.log(JSON.stringify({ backend, binary: addons[0] ?? null, sobel: 'ok', fallbackWarnings: fallbackWarnings.map((w) => w.message) }));
+console.log(JSON.stringify({ backend, binary: addons[0] ?? null, isa, sobel: 'ok', fallbackWarnings: fallbackWarnings.map((w) => w.message) }));

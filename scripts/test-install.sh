@@ -83,12 +83,27 @@ cp "$repo/scripts/test-install-probe.mjs" "$project/probe.mjs"
 
 # --- 3. case prebuild --------------------------------------------------------------------------
 log "case prebuild: native backend from prebuilds/linux-x64"
-user node probe.mjs native node_modules/convnode/prebuilds/linux-x64/convnode.glibc.node >"$work/probe-native.out" 2>"$work/probe-native.err" || {
+host_isa=scalar
+if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then host_isa=avx2; fi
+user node probe.mjs native node_modules/convnode/prebuilds/linux-x64/convnode.glibc.node "$host_isa" >"$work/probe-native.out" 2>"$work/probe-native.err" || {
   cat "$work/probe-native.err" >&2
   die "the prebuild case failed"
 }
 grep -q CONVNODE_NATIVE_FALLBACK "$work/probe-native.err" && die "the prebuild case printed a fallback warning"
 log "  $(cat "$work/probe-native.out")"
+
+# The same install on an emulated CPU with AVX but without AVX2/FMA (and SSE4.2, which sharp's
+# libvips needs): no SIGILL, and the dispatcher must choose the scalar kernels.
+if qemu="$(command -v qemu-x86_64)"; then
+  user "$qemu" -cpu SandyBridge "$(readlink -f "$(command -v node)")" probe.mjs native \
+    node_modules/convnode/prebuilds/linux-x64/convnode.glibc.node scalar >"$work/probe-sandybridge.out" 2>"$work/probe-sandybridge.err" || {
+    grep -v "TCG doesn't support" "$work/probe-sandybridge.err" >&2
+    die "the prebuild fails on a CPU without AVX2 (emulated SandyBridge)"
+  }
+  log "  on an emulated SandyBridge (AVX, no AVX2): $(cat "$work/probe-sandybridge.out")"
+else
+  die "qemu-x86_64 (apt-get install qemu-user) is needed to run the prebuild on an older CPU"
+fi
 
 # "exports" and "types": CommonJS require resolves too, and TypeScript (NodeNext) finds the types.
 user node -e 'const c = require("convnode"); if (typeof c.Conv2d !== "function") process.exit(1)' ||
