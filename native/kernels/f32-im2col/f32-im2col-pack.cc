@@ -63,25 +63,31 @@ void pack_one_row_panel(const Im2colShape& s, const float* input, size_t k0, siz
   }
 }
 
-// Any panel: pixels may wrap to the next output row or stop short of NR (zero-filled).
-void pack_any_panel(size_t nr_tile, const Im2colShape& s, const float* input, size_t k0, size_t kc, size_t p0,
-                    size_t cols, float* dst) {
+// Any panel: its pixels may wrap onto the next output row(s) or stop short of NR (the rest is
+// zero). The panel is cut into runs of pixels that share an output row; each run reads one input
+// row segment per k, copied (or gathered at the stride) like the fast path.
+void pack_segmented_panel(size_t nr_tile, const Im2colShape& s, const float* input, size_t k0, size_t kc, size_t p0,
+                          size_t cols, float* dst) {
+  struct Run {
+    size_t t0, len;
+    ptrdiff_t iy0, ix0;
+  };
+  Run runs[kMaxPanel];
+  size_t run_count = 0;
+  size_t oy = p0 / s.out_w;
+  size_t ox = p0 % s.out_w;
+  for (size_t t = 0; t < cols;) {
+    const size_t len = cols - t < s.out_w - ox ? cols - t : s.out_w - ox;
+    runs[run_count++] = {t, len, static_cast<ptrdiff_t>(oy * s.stride_h) - static_cast<ptrdiff_t>(s.pad_top),
+                         static_cast<ptrdiff_t>(ox * s.stride_w) - static_cast<ptrdiff_t>(s.pad_left)};
+    t += len;
+    ox = 0;
+    oy++;
+  }
   const ptrdiff_t in_h = static_cast<ptrdiff_t>(s.in_h);
   const ptrdiff_t in_w = static_cast<ptrdiff_t>(s.in_w);
   const size_t plane = s.in_h * s.in_w;
   const size_t window = s.kernel_h * s.kernel_w;
-  ptrdiff_t iy0[kMaxPanel];
-  ptrdiff_t ix0[kMaxPanel];
-  size_t oy = p0 / s.out_w;
-  size_t ox = p0 % s.out_w;
-  for (size_t t = 0; t < cols; t++) {
-    iy0[t] = static_cast<ptrdiff_t>(oy * s.stride_h) - static_cast<ptrdiff_t>(s.pad_top);
-    ix0[t] = static_cast<ptrdiff_t>(ox * s.stride_w) - static_cast<ptrdiff_t>(s.pad_left);
-    if (++ox == s.out_w) {
-      ox = 0;
-      oy++;
-    }
-  }
   size_t c = k0 / window;
   size_t ky = (k0 % window) / s.kernel_w;
   size_t kx = k0 % s.kernel_w;
@@ -90,10 +96,25 @@ void pack_any_panel(size_t nr_tile, const Im2colShape& s, const float* input, si
     const float* channel = input + c * plane;
     const ptrdiff_t dy = static_cast<ptrdiff_t>(ky * s.dilation_h);
     const ptrdiff_t dx = static_cast<ptrdiff_t>(kx * s.dilation_w);
-    for (size_t t = 0; t < cols; t++) {
-      const ptrdiff_t iy = iy0[t] + dy;
-      const ptrdiff_t ix = ix0[t] + dx;
-      out[t] = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w ? channel[iy * in_w + ix] : 0.0f;
+    for (size_t r = 0; r < run_count; r++) {
+      const Run& run = runs[r];
+      float* seg = out + run.t0;
+      const ptrdiff_t iy = run.iy0 + dy;
+      if (iy < 0 || iy >= in_h) {
+        std::memset(seg, 0, run.len * sizeof(float));
+        continue;
+      }
+      const float* row = channel + iy * in_w;
+      const ptrdiff_t start = run.ix0 + dx;
+      const ptrdiff_t end = start + static_cast<ptrdiff_t>((run.len - 1) * s.stride_w);
+      if (start >= 0 && end < in_w && s.stride_w == 1) {
+        std::memcpy(seg, row + start, run.len * sizeof(float));
+      } else {
+        for (size_t t = 0; t < run.len; t++) {
+          const ptrdiff_t ix = start + static_cast<ptrdiff_t>(t * s.stride_w);
+          seg[t] = ix >= 0 && ix < in_w ? row[ix] : 0.0f;
+        }
+      }
     }
     for (size_t t = cols; t < nr_tile; t++) out[t] = 0.0f;
     if (++kx == s.kernel_w) {
@@ -123,7 +144,7 @@ void f32_im2col_pack(size_t nr_tile, const Im2colShape& s, const float* input, s
     } else if (one_row && nr_tile == 8) {
       pack_one_row_panel<8>(s, input, k0, kc, iy0, ix0, dst);
     } else {
-      pack_any_panel(nr_tile, s, input, k0, kc, p0, cols, dst);
+      pack_segmented_panel(nr_tile, s, input, k0, kc, p0, cols, dst);
     }
     dst += kc * nr_tile;
   }
