@@ -33,12 +33,20 @@ void f32_gemm_pack_b(size_t nr_tile, size_t kc, size_t nc, const float* src, siz
         for (size_t byte = 0; byte < nc * sizeof(float); byte += 64) __builtin_prefetch(ahead + byte);
       }
       const float* row = src + k * k_stride;
-      for (size_t p = 0; p < panels; p++) {
-        const size_t n0 = p * nr_tile;
-        const size_t cols = nc - n0 < nr_tile ? nc - n0 : nr_tile;
-        float* out = dst + p * kc * nr_tile + k * nr_tile;
-        std::memcpy(out, row + n0, cols * sizeof(float));
-        for (size_t j = cols; j < nr_tile; j++) out[j] = 0.0f;
+      const size_t full = nc / nr_tile;
+      float* out = dst + k * nr_tile;
+      if (nr_tile == 16) {  // a constant size lets the copy inline instead of calling memcpy
+        for (size_t p = 0; p < full; p++) std::memcpy(out + p * kc * 16, row + p * 16, 16 * sizeof(float));
+      } else if (nr_tile == 8) {
+        for (size_t p = 0; p < full; p++) std::memcpy(out + p * kc * 8, row + p * 8, 8 * sizeof(float));
+      } else {
+        for (size_t p = 0; p < full; p++) std::memcpy(out + p * kc * nr_tile, row + p * nr_tile, nr_tile * sizeof(float));
+      }
+      if (full < panels) {
+        const size_t cols = nc - full * nr_tile;
+        float* last = out + full * kc * nr_tile;
+        std::memcpy(last, row + full * nr_tile, cols * sizeof(float));
+        for (size_t j = cols; j < nr_tile; j++) last[j] = 0.0f;
       }
     }
     return;
