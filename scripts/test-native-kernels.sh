@@ -3,6 +3,7 @@
 #   1. native build: the host's vector ISA (AVX2 here) against scalar, scalar against the definition
 #   2. aarch64 cross build run under qemu-user: NEON against scalar
 #   3. native build with AddressSanitizer + UndefinedBehaviorSanitizer
+#   4. the addon itself built with both sanitizers, driven from Node (the N-API layer too)
 # Prints PASS/FAIL per stage and exits non-zero if any stage fails. Build trees and logs: build-kernels-*/.
 # Set CONVNODE_SKIP_AARCH64=1 where no cross compiler / qemu is installed (reported as SKIP).
 set -u
@@ -16,7 +17,7 @@ stage() {
   mkdir -p build-kernels-logs
   log="build-kernels-logs/$name.log"
   if "$@" >"$log" 2>&1; then
-    echo "test-native-kernels: $name: PASS ($(grep -h 'kernels_test: PASS' "$log" | tail -n 1))"
+    echo "test-native-kernels: $name: PASS ($(grep -hE '(kernels_test|addon_sanitizer_drive): PASS' "$log" | tail -n 1))"
   else
     echo "test-native-kernels: $name: FAIL (log: $log)"
     tail -n 20 "$log"
@@ -52,6 +53,16 @@ sanitizers() {
       ./build-kernels-asan/convnode_kernels_test
 }
 
+addon_sanitizers() {
+  flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+  cmake -S . -B build-kernels-asan-addon -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS=$flags" \
+    "-DNODE_INCLUDE_DIR=$(dirname "$(dirname "$(command -v node)")")/include/node" &&
+    cmake --build build-kernels-asan-addon --target convnode -j "$JOBS" &&
+    LD_PRELOAD="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libubsan.so)" \
+      ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      node native/tests/addon_sanitizer_drive.cjs build-kernels-asan-addon/Release/convnode.node
+}
+
 stage native native
 if [ "${CONVNODE_SKIP_AARCH64:-0}" = 1 ]; then
   echo "test-native-kernels: aarch64: SKIP (CONVNODE_SKIP_AARCH64=1)"
@@ -59,6 +70,7 @@ else
   stage aarch64 aarch64
 fi
 stage sanitizers sanitizers
+stage addon-sanitizers addon_sanitizers
 
 if [ "$failed" = 0 ]; then
   echo "test-native-kernels: PASS"

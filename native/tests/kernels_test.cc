@@ -221,6 +221,26 @@ void test_pools(const KernelConfig& isa, const KernelConfig& scalar) {
   }
 }
 
+void test_global_pools(const KernelConfig& isa) {
+  std::mt19937 rng(13);
+  const size_t planes = 7, plane = 61;
+  const auto in = random_floats(planes * plane, rng);
+  for (PoolKind kind : {PoolKind::Max, PoolKind::Avg}) {
+    std::vector<float> got(planes, NAN), want(planes);
+    check_global_pool(planes, plane, in.size(), got.size());
+    run_global_pool(kind, planes, plane, in.data(), got.data());
+    for (size_t c = 0; c < planes; c++) {
+      double acc = kind == PoolKind::Max ? -INFINITY : 0.0;
+      for (size_t i = 0; i < plane; i++) {
+        const double v = in[c * plane + i];
+        acc = kind == PoolKind::Max ? std::fmax(acc, v) : acc + v;
+      }
+      want[c] = static_cast<float>(kind == PoolKind::Max ? acc : acc / plane);
+    }
+    expect_close(got, want, std::string(isa_name(isa.isa)) + (kind == PoolKind::Max ? " global max" : " global avg"));
+  }
+}
+
 void test_linear(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(9);
   const size_t shapes[][3] = {{10, 3, 1}, {300, 37, 5}, {84, 10, 33}};
@@ -261,6 +281,7 @@ int main() {
       const int checks_before = g_checks;
       test_convs(*isa, *scalar);
       test_pools(*isa, *scalar);
+      test_global_pools(*isa);
       test_linear(*isa, *scalar);
       std::printf("kernels_test: %-6s threads %zu: %d checks, %s\n", isa_name(isa->isa), threads, g_checks - checks_before,
                   g_failures == before ? "ok" : "FAILED");

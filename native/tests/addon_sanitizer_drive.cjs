@@ -1,0 +1,58 @@
+// Drives the addon built with -fsanitize=address,undefined (scripts/test-native-kernels.sh,
+// stage "addon-sanitizers") through every op, ISA, thread count, the async path and the error
+// paths, so AddressSanitizer / UBSan see the N-API layer and not just the plain-C++ kernels.
+// Correctness is the vitest suites' job; this only has to run clean. Usage:
+//   LD_PRELOAD=<libasan.so>:<libubsan.so> node native/tests/addon_sanitizer_drive.cjs <addon.node>
+const addon = require(require('node:path').resolve(process.argv[2]));
+const rnd = (n) => new Float32Array(n).map(() => Math.random() * 2 - 1);
+function geom(batch, cin, cout, groups, h, w, k, s, d, p) {
+  const out = (i, pb, pa) => Math.floor((i + pb + pa - (d * (k - 1) + 1)) / s) + 1;
+  return { batch, inChannels: cin, outChannels: cout, groups, inH: h, inW: w, kernelH: k, kernelW: k, strideH: s, strideW: s, dilationH: d, dilationW: d,
+    pads: { top: p[0], left: p[1], bottom: p[2], right: p[3] }, outH: out(h, p[0], p[2]), outW: out(w, p[1], p[3]) };
+}
+const cases = [
+  [2, 3, 5, 1, 9, 11, 3, 1, 1, [1, 1, 1, 1]], [1, 300, 13, 1, 7, 9, 1, 1, 1, [0, 0, 0, 0]], [1, 40, 70, 1, 20, 20, 3, 1, 1, [1, 1, 1, 1]],
+  [1, 3, 16, 1, 33, 31, 7, 2, 1, [3, 3, 3, 3]], [1, 12, 12, 12, 37, 41, 3, 1, 1, [1, 1, 1, 1]], [2, 12, 24, 12, 37, 41, 3, 2, 1, [0, 1, 1, 0]],
+  [1, 6, 10, 2, 15, 17, 3, 2, 2, [2, 0, 1, 2]], [1, 4, 4, 4, 5, 5, 5, 1, 2, [4, 4, 4, 4]], [1, 1, 6, 1, 28, 28, 5, 1, 1, [0, 0, 0, 0]],
+];
+(async () => {
+  for (const isa of ['scalar', 'avx2']) {
+    addon.setIsa(isa);
+    for (const threads of [1, 2]) {
+      addon.setNumThreads(threads);
+      for (const [batch, cin, cout, groups, h, w, k, s, d, p] of cases) {
+        const g = geom(batch, cin, cout, groups, h, w, k, s, d, p);
+        for (const act of ['none', 'relu', 'sigmoid', 'hardSwish']) {
+          const conv = new addon.Conv2d(rnd(cout * cin / groups * k * k), rnd(cout), { inChannels: cin, outChannels: cout, groups, kernelH: k, kernelW: k, activation: act, alpha: 0.1 });
+          const outLen = batch * cout * g.outH * g.outW;
+          conv.runSync(rnd(batch * cin * h * w), g, new Float32Array(outLen), rnd(outLen));
+          await conv.run(rnd(batch * cin * h * w), g, new Float32Array(outLen));
+        }
+      }
+      for (const [h, w, k, s, d, p, ceil] of [[112, 112, 3, 2, 1, 1, false], [57, 45, 3, 2, 1, 1, true], [13, 17, 2, 2, 1, 0, true], [10, 11, 3, 1, 2, 1, false]]) {
+        for (const kind of ['max', 'avg']) {
+          const o = (i) => { const span = i + 2 * p - (d * (k - 1) + 1); let r = ceil ? Math.ceil(span / s) + 1 : Math.floor(span / s) + 1; if (ceil && (r - 1) * s >= i + p) r--; return r; };
+          const g = { batch: 2, channels: 3, kind, countIncludePad: true, inH: h, inW: w, kernelH: k, kernelW: k, strideH: s, strideW: s, dilationH: d, dilationW: d, pads: { top: p, left: p, bottom: p, right: p }, outH: o(h), outW: o(w) };
+          addon.pool2dSync(rnd(6 * h * w), g, new Float32Array(6 * g.outH * g.outW));
+          await addon.pool2d(rnd(6 * h * w), g, new Float32Array(6 * g.outH * g.outW));
+        }
+      }
+      addon.globalPool2dSync(rnd(60), 'avg', 6, 10, new Float32Array(6));
+      const lin = new addon.Linear(rnd(300 * 37), rnd(37), { inFeatures: 300, outFeatures: 37, activation: 'relu' });
+      lin.runSync(rnd(5 * 300), 5, new Float32Array(5 * 37));
+      await lin.run(rnd(5 * 300), 5, new Float32Array(5 * 37));
+    }
+  }
+  // error paths
+  const conv = new addon.Conv2d(rnd(4 * 3 * 9), null, { inChannels: 3, outChannels: 4, groups: 1, kernelH: 3, kernelW: 3 });
+  const g = geom(2, 3, 4, 1, 6, 5, 3, 1, 1, [1, 1, 1, 1]);
+  let errors = 0;
+  for (const bad of [() => conv.runSync(new Float64Array(180), g, new Float32Array(240)), () => conv.runSync(new Float32Array(179), g, new Float32Array(240)),
+    () => conv.runSync(new Float32Array(180), { ...g, outH: 9 }, new Float32Array(240)), () => conv.runSync(new Float32Array(180), null, new Float32Array(240)),
+    () => new addon.Conv2d(rnd(5), null, { inChannels: 3, outChannels: 4, groups: 1, kernelH: 3, kernelW: 3 })]) {
+    try { bad(); } catch { errors++; }
+  }
+  try { await conv.run(new Float32Array(3), g, new Float32Array(240)); } catch { errors++; }
+  if (errors !== 6) throw new Error(`expected 6 argument errors, got ${errors}`);
+  console.log('addon_sanitizer_drive: PASS');
+})();
