@@ -1,6 +1,7 @@
 # node-gyp / prebuildify build of the addon over the same sources as CMakeLists.txt
 # (native/sources.cmake). AVX2 kernels are a separate static library so -mavx2 -mfma reach
-# those files only; the rest of the binary runs on any x86-64.
+# those files only; the rest of the binary runs on any x86-64. C++ exceptions are on, and any
+# std::exception escaping a binding becomes a JS error (node_addon_api_except_all).
 {
   'target_defaults': {
     'cflags_cc': ['-std=c++17', '-O3', '-fPIC', '-fvisibility=hidden'],
@@ -14,7 +15,7 @@
   'targets': [
     {
       'target_name': 'convnode',
-      'dependencies': ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      'dependencies': ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except_all"],
       'defines': ['NAPI_VERSION=8', 'NODE_ADDON_API_DISABLE_DEPRECATED'],
       'sources': [
         'native/kernels/f32-gemm/f32-gemm-4x8-scalar.cc',
