@@ -5,6 +5,7 @@
 #   B. `npm rebuild convnode`, no cmake on PATH   the install script's node-gyp route
 #   C. `npx cmake-js rebuild` in the package      cmake-js over CMakeLists.txt
 #   D. `node-gyp rebuild` in the package          binding.gyp as shipped
+#   E. `npm rebuild convnode` where a prebuild is present but does not load
 # After each, convnode must pick the native backend, load build/Release/convnode.node and give
 # the lecture's Sobel numbers (scripts/test-install-probe.mjs). Runs in a temporary directory;
 # never touches the repository's own build/.
@@ -50,6 +51,7 @@ npm install --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=er
   die "npm install of the tarball failed"
 }
 pkg="$project/node_modules/convnode"
+cp "$pkg/prebuilds/linux-arm64/convnode.glibc.node" "$work/arm64.node"
 rm -rf "$pkg/prebuilds"
 cp "$repo/scripts/test-install-probe.mjs" "$project/probe.mjs"
 
@@ -65,16 +67,14 @@ for dir in $(tr ':' ' ' <<<"$PATH"); do
   done
 done
 
-expect_native_build() { # $1 = case name
-  [[ -f "$pkg/build/Release/convnode.node" ]] || die "$1: no build/Release/convnode.node afterwards"
-  env -u CONVNODE_BACKEND node probe.mjs native node_modules/convnode/build/Release/convnode.node >"$work/probe-$2.out" 2>&1 || {
-    cat "$work/probe-$2.out" >&2
-    die "$1: the built addon does not run"
-  }
-  log "  ok: $(cat "$work/probe-$2.out")"
+failures=()
+fail_case() {
+  printf 'test-install-from-source: FAIL: %s\n' "$*" >&2
+  failures+=("$*")
 }
 
-run_case() { # $1 = label, $2 = short name, rest = command (run in $project unless it cd's)
+# Runs one way of building; every case runs even when an earlier one failed.
+run_case() { # $1 = label, $2 = short name, rest = command
   local label="$1" name="$2"
   shift 2
   rm -rf "$pkg/build"
@@ -82,30 +82,55 @@ run_case() { # $1 = label, $2 = short name, rest = command (run in $project unle
   local start=$SECONDS
   if ! "$@" >"$work/$name.log" 2>&1; then
     tail -25 "$work/$name.log" >&2
-    die "$label failed"
+    fail_case "$label: the command failed"
+    return 1
   fi
-  log "  built in $((SECONDS - start)) s"
-  expect_native_build "$label" "$name"
+  log "  finished in $((SECONDS - start)) s"
+  if [[ ! -f "$pkg/build/Release/convnode.node" ]]; then
+    fail_case "$label: no build/Release/convnode.node afterwards ($(tail -3 "$work/$name.log" | tr '\n' ' '))"
+    return 1
+  fi
+  if ! env -u CONVNODE_BACKEND node probe.mjs native node_modules/convnode/build/Release/convnode.node >"$work/probe-$name.out" 2>&1; then
+    cat "$work/probe-$name.out" >&2
+    fail_case "$label: the built addon does not run"
+    return 1
+  fi
+  log "  ok: $(cat "$work/probe-$name.out")"
+}
+expect_in_log() { # $1 = short name, $2 = pattern, $3 = failure message
+  grep -q "$2" "$work/$1.log" || fail_case "$3"
 }
 
 run_case "A. npm rebuild convnode (install script, CMake)" npm-rebuild \
-  npm rebuild convnode --foreground-scripts
-grep -q "native addon built" "$work/npm-rebuild.log" || die "A: the install script did not report a build: $(tail -5 "$work/npm-rebuild.log")"
-grep -q "convnode: cmake " "$work/npm-rebuild.log" || die "A: the install script did not build with CMake"
+  npm rebuild convnode --foreground-scripts &&
+  expect_in_log npm-rebuild "convnode: cmake " "A: the install script did not build with CMake"
 
 run_case "B. npm rebuild convnode without cmake (install script, node-gyp)" npm-rebuild-gyp \
-  env PATH="$no_cmake" npm rebuild convnode --foreground-scripts
-grep -q "native addon built" "$work/npm-rebuild-gyp.log" || die "B: the install script did not report a build: $(tail -5 "$work/npm-rebuild-gyp.log")"
-grep -q "building with node-gyp" "$work/npm-rebuild-gyp.log" || die "B: the install script did not take its node-gyp route"
+  env PATH="$no_cmake" npm rebuild convnode --foreground-scripts &&
+  expect_in_log npm-rebuild-gyp "building with node-gyp" "B: the install script did not take its node-gyp route"
 
 cmake_js="$repo/node_modules/.bin/cmake-js"
 [[ -x "$cmake_js" ]] || die "cmake-js is not installed in $repo/node_modules (npm ci first)"
 run_case "C. npx cmake-js rebuild" cmake-js \
-  bash -c "cd '$pkg' && '$cmake_js' rebuild --log-level warn"
+  bash -c "cd '$pkg' && '$cmake_js' rebuild --log-level warn" || true
 
 node_gyp="$repo/node_modules/.bin/node-gyp"
 [[ -x "$node_gyp" ]] || die "node-gyp is not installed in $repo/node_modules (npm ci first)"
 run_case "D. node-gyp rebuild (binding.gyp)" node-gyp \
-  bash -c "cd '$pkg' && '$node_gyp' rebuild -j 2"
+  bash -c "cd '$pkg' && '$node_gyp' rebuild -j 2" || true
 
+# E. A prebuild that is there but cannot load on this machine (as on a system whose glibc is older
+# than the build machine's; simulated with the arm64 binary in the x64 slot). `npm rebuild
+# convnode`, which the fallback warning recommends, must then build from source.
+mkdir -p "$pkg/prebuilds/linux-x64"
+cp "$work/arm64.node" "$pkg/prebuilds/linux-x64/convnode.glibc.node"
+run_case "E. npm rebuild convnode with a prebuild that does not load here" npm-rebuild-unloadable \
+  npm rebuild convnode --foreground-scripts || true
+rm -rf "$pkg/prebuilds"
+
+if ((${#failures[@]})); then
+  printf 'test-install-from-source: %d case(s) failed:\n' "${#failures[@]}" >&2
+  printf '  %s\n' "${failures[@]}" >&2
+  exit 1
+fi
 log "ok"
