@@ -21,8 +21,10 @@ struct ThreadPool::Job {
 };
 
 ThreadPool& ThreadPool::instance() {
-  static ThreadPool pool;
-  return pool;
+  // Never destroyed: at process exit a libuv thread may still be inside parallel_for, and a
+  // destructor joining workers (or freeing the mutex) under it would crash the exit.
+  static ThreadPool* pool = new ThreadPool();
+  return *pool;
 }
 
 namespace {
@@ -116,7 +118,7 @@ void ThreadPool::parallel_for(size_t count, const std::function<void(size_t)>& f
   size_t helpers;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    helpers = workers_.size();
+    helpers = threads_ - 1;  // workers_ itself is only touched under resize_mutex_
   }
   if (count == 1 || helpers == 0) {
     for (size_t i = 0; i < count; i++) fn(i);

@@ -25,7 +25,7 @@ class ThreadPool {
   // first exception a task threw.
   void parallel_for(size_t count, const std::function<void(size_t)>& fn);
 
-  ~ThreadPool();
+  ~ThreadPool();  // never runs for instance(); see there
 
  private:
   struct Job;
