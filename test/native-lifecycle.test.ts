@@ -202,6 +202,22 @@ describe('native backend lifecycle', () => {
     expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim()).toBe('survived');
   });
 
+  it('lets the process exit while forward() calls are still running', () => {
+    const script = `
+      const addon = require(${JSON.stringify(path.join(ROOT, 'node_modules', 'node-gyp-build'))})(${JSON.stringify(ROOT)});
+      const cin = 64, cout = 64, h = 56, w = 56, batch = 4;
+      const conv = new addon.Conv2d(new Float32Array(cout * cin * 9), null,
+        { inChannels: cin, outChannels: cout, groups: 1, kernelH: 3, kernelW: 3, activation: 'none' });
+      const g = { batch, inChannels: cin, outChannels: cout, groups: 1, inH: h, inW: w, kernelH: 3, kernelW: 3,
+        strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, pads: { top: 1, left: 1, bottom: 1, right: 1 }, outH: h, outW: w };
+      for (let i = 0; i < 4; i++) conv.run(new Float32Array(batch * cin * h * w), g, new Float32Array(batch * cout * h * w));
+      setTimeout(() => { console.log('exiting'); process.exit(0); }, 2);
+    `;
+    for (let i = 0; i < 3; i++) {
+      expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim()).toBe('exiting');
+    }
+  });
+
   it('reads CONVNODE_ISA once at load: forces scalar, refuses an ISA the CPU lacks', () => {
     // A fresh process per value: the variable is read once, when the addon loads.
     const script = `
