@@ -38,7 +38,7 @@ describe('imagesToBatch', () => {
       2,
     ]);
     const failed = batch.items.filter((i) => !i.ok);
-    expect(failed.map((i) => i.source)).toEqual(["'broken.png'", "'/definitely/missing.jpg'"]);
+    expect(failed.map((i) => i.source)).toEqual(['broken.png', '/definitely/missing.jpg']);
     expect(failed[0].ok === false && failed[0].error.message).toMatch(/broken\.png.*cannot be decoded/);
   });
 

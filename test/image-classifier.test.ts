@@ -37,6 +37,6 @@ describe('ImageClassifier with the built-in model', () => {
     const classifier = await ImageClassifier.load();
     const [good, bad] = await classifier.classify([{ name: 'bag', data: readFileSync(files[8]) }, { name: 'junk.png', data: Buffer.from('junk') }], 3);
     expect(good.ok && good.top.map((p) => p.label)[0]).toBe(meta.samples[8].torchPrediction);
-    expect(bad).toMatchObject({ ok: false, source: "'junk.png'", error: expect.stringMatching(/junk\.png.*cannot be decoded/) });
+    expect(bad).toMatchObject({ ok: false, source: 'junk.png', error: expect.stringMatching(/junk\.png.*cannot be decoded/) });
   });
 });

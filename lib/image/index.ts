@@ -61,11 +61,13 @@ export async function imagesToBatch(inputs: readonly ImageSource[], options: Ima
   const settled = await Promise.all(
     inputs.map(async (input, i) => {
       const name = describeSource(input, i);
+      // Results carry the path as given (errors quote it: 'photo.jpg' is not a valid image).
+      const source = typeof input === 'string' ? input : typeof (input as { name?: unknown })?.name === 'string' ? (input as { name: string }).name : name;
       try {
         writeCHW(await decodeResized(input, resolved, name), resolved, tables, data, i * imageSize);
-        return { source: name, error: undefined };
+        return { source, error: undefined };
       } catch (error) {
-        return { source: name, error: asImageError(error, name) };
+        return { source, error: asImageError(error, name) };
       }
     }),
   );
