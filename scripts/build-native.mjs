@@ -35,7 +35,9 @@ function run(command, args) {
 function prebuiltBinary() {
   try {
     const found = require('node-gyp-build').path(root);
-    return found.includes(`${path.sep}prebuilds${path.sep}`) ? found : null;
+    if (!found.includes(`${path.sep}prebuilds${path.sep}`)) return null;
+    require(found); // present is not enough: on an older glibc, say, it will not load
+    return found;
   } catch {
     return null;
   }
@@ -65,7 +67,15 @@ function buildWithCmake(headers) {
 }
 
 function buildWithNodeGyp() {
-  const nodeGyp = require.resolve('node-gyp/bin/node-gyp.js');
+  // npm hands lifecycle scripts its own node-gyp; node-gyp is only a devDependency here.
+  let nodeGyp = process.env.npm_config_node_gyp;
+  if (!nodeGyp) {
+    try {
+      nodeGyp = require.resolve('node-gyp/bin/node-gyp.js');
+    } catch {
+      return 'node-gyp was not found (run this through npm, or install node-gyp)';
+    }
+  }
   const args = [nodeGyp, 'rebuild', '-j', jobs];
   const headers = nodeHeaders();
   if (headers) args.push(`--nodedir=${path.dirname(path.dirname(headers))}`);
