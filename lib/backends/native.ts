@@ -1,6 +1,8 @@
 /**
  * The native backend: the C++ addon (native/) behind the Backend contract. The binary is found
- * by node-gyp-build (prebuilds/ first, then build/Release) and loaded once per JS environment.
+ * by node-gyp-build and loaded once per JS environment: a local build (build/Release, made by
+ * `npm rebuild convnode` or in a checkout) wins over prebuilds/, so an explicit rebuild takes effect;
+ * an installed package has no build/ and loads its prebuilt binary.
  * Every call hands the caller's Float32Arrays straight to C++ (no copies); the addon re-checks
  * every length and dimension itself and throws a TypeError / RangeError naming the argument.
  */
@@ -78,7 +80,7 @@ function loadAddon(): NativeAddon | Error {
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     // A refused CONVNODE_ISA comes from a binary that did load: rebuilding would not help.
-    const advice = reason.startsWith('CONVNODE_ISA') ? '' : '; build it with `npm run build:native`';
+    const advice = reason.startsWith('CONVNODE_ISA') ? '' : '; build it with `npm rebuild convnode` (or `npm run build:native` in a checkout)';
     addon = new Error(`could not load the convnode addon from ${PACKAGE_ROOT} (${reason})${advice}`);
   }
   return addon;
