@@ -218,6 +218,15 @@ describe('native backend lifecycle', () => {
     }
   });
 
+  it('starts with os.availableParallelism() threads', () => {
+    const script = `
+      const addon = require(${JSON.stringify(path.join(ROOT, 'node_modules', 'node-gyp-build'))})(${JSON.stringify(ROOT)});
+      console.log(JSON.stringify([addon.getNumThreads(), require('node:os').availableParallelism()]));
+    `;
+    const [threads, available] = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as number[];
+    expect(threads).toBe(available);
+  });
+
   it('reads CONVNODE_ISA once at load: forces scalar, refuses an ISA the CPU lacks', () => {
     // A fresh process per value: the variable is read once, when the addon loads.
     const script = `
