@@ -28,3 +28,16 @@ describe('package entry points', () => {
     expect(run(['-e', `const mod = require('convnode');\n${script}`])).toEqual({ row: [-1020, -1020, 0], params: 62006 });
   });
 });
+
+describe('start-up', () => {
+  it('importing convnode does not load sharp (libvips loads on the first image decode)', () => {
+    const out = execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', `import 'convnode'; import { createRequire } from 'node:module';
+       const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('/sharp/'));
+       console.log(JSON.stringify(loaded.length));`],
+      { cwd: root, encoding: 'utf8', env: { ...process.env, CONVNODE_BACKEND: 'js' } },
+    );
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toBe(0);
+  });
+});

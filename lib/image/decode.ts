@@ -3,7 +3,7 @@
  * AVIF/HEIF, SVG) becomes interleaved HWC uint8 pixels at the resized size. The centre crop is
  * not done here: the pixel loop in pixels.ts reads the crop window directly, saving a copy.
  */
-import sharp from 'sharp';
+import { loadSharp } from './sharp.js';
 import { ParameterError } from '../errors.js';
 import { ImageError } from './image-error.js';
 import type { ResolvedImageOptions } from './options.js';
@@ -37,6 +37,7 @@ function sharpInput(source: ImageSource, name: string): string | Uint8Array {
 export async function decodeResized(source: ImageSource, options: ResolvedImageOptions, name = describeSource(source)): Promise<DecodedPixels> {
   const input = sharpInput(source, name);
   if (input instanceof Uint8Array && input.length === 0) throw new ImageError(name, 'is empty (0 bytes)');
+  const sharp = await loadSharp();
   let pipeline = sharp(input, { failOn: 'error' })
     .rotate() // honour EXIF orientation, as photo viewers do
     .removeAlpha();

@@ -3,7 +3,7 @@
  * Captions are SVG <text> composited over the canvas (librsvg renders them with the system's
  * fonts). The layout is returned with the PNG, so callers and tests know where each tile landed.
  */
-import sharp from 'sharp';
+import { loadSharp } from '../image/sharp.js';
 import { ParameterError } from '../errors.js';
 import { blit, createImage, frameRect, type RgbImage } from './raster.js';
 
@@ -109,6 +109,7 @@ export async function composeTiles(tiles: readonly Tile[], options: ComposeOptio
     top += row.captionHeight + row.imageHeight + SPACING;
   });
 
+  const sharp = await loadSharp();
   const png = await sharp(canvas.data, { raw: { width, height, channels: 3 } })
     .composite([{ input: Buffer.from(captionsSvg(width, height, texts)), left: 0, top: 0 }])
     .png()

@@ -3,7 +3,7 @@
  * units of the lecture's worked example (so the Sobel response of a 255/0 edge reads -1020).
  * Decoding and the grayscale conversion are lib/image's; this only picks the size.
  */
-import sharp from 'sharp';
+import { loadSharp } from '../image/sharp.js';
 import { ParameterError } from '../errors.js';
 import { ImageError, describeSource, imageToTensor, type ImageSource } from '../image/index.js';
 import type { Tensor } from '../tensor.js';
@@ -29,6 +29,7 @@ async function orientedSize(source: ImageSource): Promise<[number, number]> {
   const input = typeof source === 'string' || source instanceof Uint8Array ? source : source?.data;
   const name = describeSource(source);
   try {
+    const sharp = await loadSharp();
     const meta = await sharp(input).metadata();
     const { width, height } = meta.autoOrient ?? meta;
     if (!width || !height) throw new Error('no width/height');
