@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, ConvKernel, PoolGeometry } from '../lib/backends/backend.js';
 import { planWindow } from '../lib/planner/geometry.js';
-import { getNumThreads, loadNativeBackend, setNumThreads } from '../lib/backends/native.js';
+import { availableIsas, getNumThreads, loadNativeBackend, setNumThreads } from '../lib/backends/native.js';
 import { type ConvCase, convGeometry, expectClose, naiveConv, outputLength, randomFloats, seededRandom } from './native-support.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -240,7 +240,7 @@ describe('native backend lifecycle', () => {
     const probe = (isa: string) =>
       execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, CONVNODE_ISA: isa } }).trim();
     expect(probe('scalar')).toBe('scalar');
-    if (process.arch === 'x64') {
+    if (availableIsas().includes('avx2')) {
       expect(probe('avx2')).toBe('avx2');
       expect(probe('neon')).toBe("error: CONVNODE_ISA: ISA 'neon' is not supported by this CPU or build (best available: 'avx2')");
     }
