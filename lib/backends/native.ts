@@ -168,7 +168,7 @@ export function getNumThreads(): number {
   return requireAddon('getNumThreads').getNumThreads();
 }
 
-/** Single-thread FMA throughput of this CPU's best path in GFLOP/s (a ~0.2 s probe, for benchmarks). */
+/** Single-thread FMA throughput of this CPU's best path in GFLOP/s (blocks ~0.3 s; for benchmarks). */
 export function measurePeakGflops(): number {
   return requireAddon('measurePeakGflops').measurePeakGflops();
 }
