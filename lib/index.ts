@@ -22,7 +22,7 @@ export { Sequential } from './layers/sequential.js';
 export { summarize, formatSummary, type ModelSummary, type LayerSummary, type Summarizable } from './planner/summary.js';
 export { outputSize, planWindow, resolvePads, type PaddingSpec, type Pads, type WindowGeometry } from './planner/geometry.js';
 export { lenet5, type LeNet5Options } from './zoo/lenet5.js';
-export { getIsa, setNumThreads, getNumThreads, availableIsas, type IsaName } from './backends/native.js';
+export { getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, type IsaName } from './backends/native.js';
 export {
   loadOnnx,
   loadOnnxSync,
