@@ -16,9 +16,9 @@ import {
   type Pair,
 } from '../planner/geometry.js';
 import { Tensor, formatShape } from '../tensor.js';
-import { activationKey, toActivation } from './activation-spec.js';
-import { uniformInit } from './init.js';
-import { Layer, type FieldState, positiveInt } from './layer.js';
+import { toActivation } from './activation-spec.js';
+import { type FieldState, positiveInt } from './layer.js';
+import { WeightedLayer } from './weighted.js';
 
 export interface Conv2dOptions {
   /** Channels of the input, Cin. */
@@ -42,7 +42,7 @@ export interface Conv2dOptions {
   name?: string;
 }
 
-export class Conv2d extends Layer {
+export class Conv2d extends WeightedLayer<ConvKernel> {
   readonly type: string = 'Conv2d';
   readonly inChannels: number;
   readonly outChannels: number;
@@ -52,10 +52,6 @@ export class Conv2d extends Layer {
   readonly dilation: Pair;
   readonly groups: number;
   readonly activation: Activation;
-  private weightTensor: Tensor;
-  private biasTensor: Tensor | null;
-  /** Prepared (packed) kernels per backend and fused activation; dropped when weights change. */
-  private kernels = new Map<string, ConvKernel>();
 
   constructor(options: Conv2dOptions) {
     super(options?.name);
@@ -76,41 +72,8 @@ export class Conv2d extends Layer {
     this.activation = toActivation(options.activation, owner);
     const [kh, kw] = this.kernelSize;
     const fanIn = (this.inChannels / this.groups) * kh * kw;
-    this.weightTensor = uniformInit([this.outChannels, this.inChannels / this.groups, kh, kw], fanIn);
-    this.biasTensor = options.bias === false ? null : uniformInit([this.outChannels], fanIn);
-  }
-
-  /** Filters, [Cout, Cin/groups, KH, KW]. Writing into weight.data after a forward needs reloadWeights(). */
-  get weight(): Tensor {
-    return this.weightTensor;
-  }
-
-  set weight(value: Tensor) {
-    this.weightTensor = checkParamTensor(value, this.weightTensor.shape, `${this.label}: weight`);
-    this.reloadWeights();
-  }
-
-  /** Bias per filter, [Cout], or null when the layer was built with bias: false. */
-  get bias(): Tensor | null {
-    return this.biasTensor;
-  }
-
-  set bias(value: Tensor | null) {
-    if (value === null) {
-      this.biasTensor = null;
-    } else {
-      this.biasTensor = checkParamTensor(value, [this.outChannels], `${this.label}: bias`);
-    }
-    this.reloadWeights();
-  }
-
-  /** Forgets packed weights, so the next forward packs weight/bias again (after editing them in place). */
-  reloadWeights(): void {
-    this.kernels.clear();
-  }
-
-  override get params(): number {
-    return this.weightTensor.size + (this.biasTensor ? this.biasTensor.size : 0);
+    // Filters are [Cout, Cin/groups, KH, KW]; one bias per filter.
+    this.initParameters([this.outChannels, this.inChannels / this.groups, kh, kw], options.bias === false ? null : this.outChannels, fanIn);
   }
 
   geometry(inputShape: readonly number[]): ConvGeometry {
@@ -185,23 +148,17 @@ export class Conv2d extends Layer {
     return { kernel: this.kernelFor(activeBackend(), activation), geometry, output: new Tensor(outShape) };
   }
 
-  private kernelFor(backend: Backend, activation: Activation): ConvKernel {
-    const key = `${backend.name}/${activationKey(activation)}`;
-    let kernel = this.kernels.get(key);
-    if (!kernel) {
-      kernel = backend.prepareConv2d({
-        inChannels: this.inChannels,
-        outChannels: this.outChannels,
-        groups: this.groups,
-        kernelH: this.kernelSize[0],
-        kernelW: this.kernelSize[1],
-        weight: this.weightTensor.data,
-        bias: this.biasTensor?.data ?? null,
-        activation,
-      });
-      this.kernels.set(key, kernel);
-    }
-    return kernel;
+  protected prepare(backend: Backend, activation: Activation): ConvKernel {
+    return backend.prepareConv2d({
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      groups: this.groups,
+      kernelH: this.kernelSize[0],
+      kernelW: this.kernelSize[1],
+      weight: this.weight.data,
+      bias: this.bias?.data ?? null,
+      activation,
+    });
   }
 }
 
@@ -257,14 +214,3 @@ export function inexactStrideWarning(g: { inH: number; inW: number; strideH: num
   }
   return parts.join('; ');
 }
-
-export function checkParamTensor(value: Tensor, shape: readonly number[], what: string): Tensor {
-  if (!(value instanceof Tensor)) {
-    throw new ParameterError(`${what} must be a Tensor, got ${value === null ? 'null' : typeof value}`);
-  }
-  if (formatShape(value.shape) !== formatShape(shape)) {
-    throw new ShapeError(`${what} must have shape ${formatShape(shape)}, got ${formatShape(value.shape)}`);
-  }
-  return value;
-}
-

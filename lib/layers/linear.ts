@@ -3,10 +3,9 @@ import { activeBackend } from '../backends/index.js';
 import type { Activation, ActivationKind, Backend, LinearKernel } from '../backends/backend.js';
 import { ParameterError, ShapeError } from '../errors.js';
 import { Tensor, formatShape } from '../tensor.js';
-import { activationKey, toActivation } from './activation-spec.js';
-import { checkParamTensor } from './conv.js';
-import { uniformInit } from './init.js';
+import { toActivation } from './activation-spec.js';
 import { Layer, type FieldState, positiveInt } from './layer.js';
+import { WeightedLayer } from './weighted.js';
 
 /** Collapses every dimension from startDim on into one: N x C x H x W -> N x (C*H*W). A view, no copy. */
 export class Flatten extends Layer {
@@ -54,14 +53,11 @@ export interface LinearOptions {
 }
 
 /** Fully connected: every output is a weighted sum of every input. Weight is [outFeatures, inFeatures]. */
-export class Linear extends Layer {
+export class Linear extends WeightedLayer<LinearKernel> {
   readonly type = 'Linear';
   readonly inFeatures: number;
   readonly outFeatures: number;
   readonly activation: Activation;
-  private weightTensor: Tensor;
-  private biasTensor: Tensor | null;
-  private kernels = new Map<string, LinearKernel>();
 
   constructor(options: LinearOptions) {
     super(options?.name);
@@ -70,35 +66,7 @@ export class Linear extends Layer {
     this.inFeatures = positiveInt(options.inFeatures, 'inFeatures', owner);
     this.outFeatures = positiveInt(options.outFeatures, 'outFeatures', owner);
     this.activation = toActivation(options.activation, owner);
-    this.weightTensor = uniformInit([this.outFeatures, this.inFeatures], this.inFeatures);
-    this.biasTensor = options.bias === false ? null : uniformInit([this.outFeatures], this.inFeatures);
-  }
-
-  /** [outFeatures, inFeatures]. Writing into weight.data after a forward needs reloadWeights(). */
-  get weight(): Tensor {
-    return this.weightTensor;
-  }
-
-  set weight(value: Tensor) {
-    this.weightTensor = checkParamTensor(value, this.weightTensor.shape, `${this.label}: weight`);
-    this.reloadWeights();
-  }
-
-  get bias(): Tensor | null {
-    return this.biasTensor;
-  }
-
-  set bias(value: Tensor | null) {
-    this.biasTensor = value === null ? null : checkParamTensor(value, [this.outFeatures], `${this.label}: bias`);
-    this.reloadWeights();
-  }
-
-  reloadWeights(): void {
-    this.kernels.clear();
-  }
-
-  override get params(): number {
-    return this.weightTensor.size + (this.biasTensor ? this.biasTensor.size : 0);
+    this.initParameters([this.outFeatures, this.inFeatures], options.bias === false ? null : this.outFeatures, this.inFeatures);
   }
 
   private batchOf(inputShape: readonly number[]): number {
@@ -147,19 +115,13 @@ export class Linear extends Layer {
     return out;
   }
 
-  private kernelFor(backend: Backend, activation: Activation): LinearKernel {
-    const key = `${backend.name}/${activationKey(activation)}`;
-    let kernel = this.kernels.get(key);
-    if (!kernel) {
-      kernel = backend.prepareLinear({
-        inFeatures: this.inFeatures,
-        outFeatures: this.outFeatures,
-        weight: this.weightTensor.data,
-        bias: this.biasTensor?.data ?? null,
-        activation,
-      });
-      this.kernels.set(key, kernel);
-    }
-    return kernel;
+  protected prepare(backend: Backend, activation: Activation): LinearKernel {
+    return backend.prepareLinear({
+      inFeatures: this.inFeatures,
+      outFeatures: this.outFeatures,
+      weight: this.weight.data,
+      bias: this.bias?.data ?? null,
+      activation,
+    });
   }
 }

@@ -1,0 +1,78 @@
+/**
+ * What Conv2d and Linear share: a weight and an optional bias that users can replace, and the
+ * kernels a backend prepared from them (packed once per backend and fused activation), which
+ * are dropped whenever the weights change.
+ */
+import type { Activation, Backend } from '../backends/backend.js';
+import { ParameterError, ShapeError } from '../errors.js';
+import { Tensor, formatShape } from '../tensor.js';
+import { activationKey } from './activation-spec.js';
+import { uniformInit } from './init.js';
+import { Layer } from './layer.js';
+
+export abstract class WeightedLayer<Kernel> extends Layer {
+  /** The activation fused into this layer's own kernel. */
+  abstract readonly activation: Activation;
+  private weightTensor!: Tensor;
+  private biasTensor: Tensor | null = null;
+  private kernels = new Map<string, Kernel>();
+
+  /** Sets the initial (random) weight and bias; called once by the subclass constructor. */
+  protected initParameters(weightShape: readonly number[], biasSize: number | null, fanIn: number): void {
+    this.weightTensor = uniformInit(weightShape, fanIn);
+    this.biasTensor = biasSize === null ? null : uniformInit([biasSize], fanIn);
+  }
+
+  /** The weight tensor. Writing into weight.data after a forward needs reloadWeights(). */
+  get weight(): Tensor {
+    return this.weightTensor;
+  }
+
+  set weight(value: Tensor) {
+    this.weightTensor = checkParamTensor(value, this.weightTensor.shape, `${this.label}: weight`);
+    this.reloadWeights();
+  }
+
+  /** One bias per output channel / feature, or null. */
+  get bias(): Tensor | null {
+    return this.biasTensor;
+  }
+
+  set bias(value: Tensor | null) {
+    this.biasTensor = value === null ? null : checkParamTensor(value, [this.weightTensor.shape[0]], `${this.label}: bias`);
+    this.reloadWeights();
+  }
+
+  /** Forgets packed weights, so the next forward packs weight/bias again (after editing them in place). */
+  reloadWeights(): void {
+    this.kernels.clear();
+  }
+
+  override get params(): number {
+    return this.weightTensor.size + (this.biasTensor ? this.biasTensor.size : 0);
+  }
+
+  /** Packs this layer's weights for a backend, with an activation fused into the epilogue. */
+  protected abstract prepare(backend: Backend, activation: Activation): Kernel;
+
+  /** The prepared kernel for a backend and activation, packed on first use. */
+  protected kernelFor(backend: Backend, activation: Activation): Kernel {
+    const key = `${backend.name}/${activationKey(activation)}`;
+    let kernel = this.kernels.get(key);
+    if (!kernel) {
+      kernel = this.prepare(backend, activation);
+      this.kernels.set(key, kernel);
+    }
+    return kernel;
+  }
+}
+
+function checkParamTensor(value: Tensor, shape: readonly number[], what: string): Tensor {
+  if (!(value instanceof Tensor)) {
+    throw new ParameterError(`${what} must be a Tensor, got ${value === null ? 'null' : typeof value}`);
+  }
+  if (formatShape(value.shape) !== formatShape(shape)) {
+    throw new ShapeError(`${what} must have shape ${formatShape(shape)}, got ${formatShape(value.shape)}`);
+  }
+  return value;
+}
