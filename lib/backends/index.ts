@@ -33,11 +33,8 @@ function initialBackend(): Backend {
   if (loaded instanceof Error) {
     if (!warnedAboutFallback) {
       warnedAboutFallback = true;
-      process.emitWarning(
-        `convnode: using the pure-JS backend because the native addon did not load (${loaded.message}). ` +
-          'Install with install scripts allowed, or run `npm rebuild convnode`, to get the native kernels.',
-        { code: 'CONVNODE_NATIVE_FALLBACK' },
-      );
+      // The loader's message says why, and how to get the native path where a rebuild would help.
+      process.emitWarning(`convnode: using the pure-JS backend: ${loaded.message}`, { code: 'CONVNODE_NATIVE_FALLBACK' });
     }
     return jsBackend;
   }

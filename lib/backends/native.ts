@@ -80,7 +80,7 @@ function loadAddon(): NativeAddon | Error {
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     // A refused CONVNODE_ISA comes from a binary that did load: rebuilding would not help.
-    const advice = reason.startsWith('CONVNODE_ISA') ? '' : '; build it with `npm rebuild convnode` (or `npm run build:native` in a checkout)';
+    const advice = reason.startsWith('CONVNODE_ISA') ? '' : '; to get the native kernels, install with install scripts allowed or run `npm rebuild convnode` (`npm run build:native` in a checkout)';
     addon = new Error(`could not load the convnode addon from ${PACKAGE_ROOT} (${reason})${advice}`);
   }
   return addon;
