@@ -8,6 +8,7 @@
  */
 export { loadOnnx, loadOnnxSync, MAX_OPSET, MIN_OPSET, type LoadOnnxOptions } from './load.js';
 export { OnnxModel, type InputShapes } from './model.js';
+export type { StepTiming } from './plan.js';
 export { OnnxError } from './errors.js';
 export { SUPPORTED_OPS } from './ops/registry.js';
 export type { DeclaredDim } from './decode.js';

@@ -24,6 +24,13 @@ interface OutputCopy {
   readonly sourceId: number;
 }
 
+/** One executed step's wall time in a profiled run. */
+export interface StepTiming {
+  readonly name: string;
+  readonly type: string;
+  readonly ms: number;
+}
+
 /** An arena and the value views into it, owned by one run at a time. */
 interface Arena {
   readonly bindings: Float32Array[];
@@ -205,6 +212,30 @@ export class ExecutionPlan {
       return outputs;
     } finally {
       if (pooled) this.releaseArena(pooled);
+    }
+  }
+
+  /**
+   * One run like `run`, timing every step (its kernel plus its async hop, as a run sees it).
+   * Returns the outputs and one timing per executed step, in execution order.
+   */
+  async profile(inputs: readonly Float32Array[]): Promise<{ outputs: Float32Array[]; steps: StepTiming[] }> {
+    const arena = await this.acquireArena();
+    try {
+      const { buffers, outputs } = this.bind(arena, inputs);
+      const steps: StepTiming[] = [];
+      for (const step of this.steps) {
+        const ins = step.inputIds.map((id) => buffers[id]);
+        const outs = step.outputIds.map((id) => buffers[id]);
+        const start = performance.now();
+        if (step.execution.run) await step.execution.run(ins, outs);
+        else step.execution.runSync(ins, outs);
+        steps.push({ name: step.op.name, type: step.op.type, ms: performance.now() - start });
+      }
+      this.finish(buffers);
+      return { outputs, steps };
+    } finally {
+      this.releaseArena(arena);
     }
   }
 
