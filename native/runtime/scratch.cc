@@ -16,6 +16,12 @@ struct AlignedBuffer {
 }  // namespace
 
 float* scratch_floats(ScratchSlot slot, size_t count) {
+  bool fresh;
+  return scratch_floats(slot, count, &fresh);
+}
+
+float* scratch_floats(ScratchSlot slot, size_t count, bool* fresh) {
+  *fresh = false;
   thread_local AlignedBuffer buffers[static_cast<size_t>(ScratchSlot::Count)];
   AlignedBuffer& buffer = buffers[static_cast<size_t>(slot)];
   if (buffer.capacity < count) {
@@ -27,6 +33,7 @@ float* scratch_floats(ScratchSlot slot, size_t count) {
     if (memory == nullptr) throw std::bad_alloc();
     buffer.data = static_cast<float*>(memory);
     buffer.capacity = count;
+    *fresh = true;
   }
   return buffer.data;
 }

@@ -5,8 +5,13 @@
 
 namespace convnode {
 
-enum class ScratchSlot { PackedB = 0, Transpose = 1, Count = 2 };
+// PaddedPlane: a depthwise plane with its zero border (f32-dwconv, narrow planes).
+enum class ScratchSlot { PackedB = 0, Transpose = 1, PaddedPlane = 2, Count = 3 };
 
 float* scratch_floats(ScratchSlot slot, size_t count);
+
+// The same, and whether the buffer was (re)allocated by this call, i.e. holds nothing a previous
+// call left: for callers that keep state in the buffer between calls (f32-dwconv's zero border).
+float* scratch_floats(ScratchSlot slot, size_t count, bool* fresh);
 
 }  // namespace convnode

@@ -130,6 +130,14 @@ std::vector<ConvCase> conv_cases() {
       {1, 4, 4, 4, 30, 45, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, A::None, true, false},      // dw no pads
       {1, 3, 3, 3, 13, 21, 5, 5, 1, 1, 2, 1, 2, 2, 2, 2, A::LeakyRelu, true, false},  // dw general
       {3, 8, 8, 8, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, false},        // dw tiny planes
+      // Narrow dw planes (output width < 32) take the zero-padded block path: row tails, spills
+      // into the next row, a band's last row, wider pads, sigmoid's scalar epilogue.
+      {1, 16, 16, 16, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu6, true, true},     // 7x7 (MobileNet)
+      {2, 6, 6, 6, 14, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, A::HardSwish, true, true},  // s2, one whole step
+      {1, 4, 4, 4, 9, 17, 3, 3, 1, 1, 1, 1, 2, 2, 0, 1, A::None, false, true},        // pad 2, width 18
+      {1, 3, 3, 3, 31, 31, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Sigmoid, true, true},     // widest narrow
+      {1, 5, 5, 5, 20, 8, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, A::Relu, true, true},         // width 6, no pads
+      {1, 4, 8, 4, 11, 29, 3, 3, 2, 2, 1, 1, 0, 1, 2, 0, A::LeakyRelu, true, false},  // s2 multiplier 2
   };
   std::mt19937 rng(1234);
   auto pick = [&](std::initializer_list<size_t> v) { return *(v.begin() + rng() % v.size()); };
@@ -184,6 +192,34 @@ void test_convs(const KernelConfig& isa, const KernelConfig& scalar) {
       expect_close(run_conv(isa, c, r, in, wt, bias, res), reference,
                    std::string(isa_name(isa.isa)) + " vs scalar " + describe(c));
     }
+  }
+}
+
+// The narrow dw path keeps a zero border in per-thread scratch between planes. Convs of the
+// other stride (another translation unit) and of other shapes reuse that scratch: the same conv
+// run again after them must still see a clean border.
+void test_dwconv_scratch_reuse(const KernelConfig& isa, const KernelConfig& scalar) {
+  using A = ActivationKind;
+  const ConvCase narrow = {1, 6, 6, 6, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::None, true, false};
+  const ConvCase others[] = {
+      {1, 6, 6, 6, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, A::None, true, false},  // stride 2, other layout
+      {1, 6, 6, 6, 9, 9, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, A::None, true, false},    // stride 1, no pads
+  };
+  std::mt19937 rng(99);
+  const ConvRun r = run_of(narrow);
+  const auto in = random_floats(narrow.batch * narrow.cin * narrow.h * narrow.w, rng);
+  const auto wt = random_floats(narrow.cout * 9, rng);
+  const auto bias = random_floats(narrow.cout, rng);
+  const std::vector<float> no_res;
+  const auto reference = run_conv(scalar, narrow, r, in, wt, bias, no_res);
+  for (const ConvCase& other : others) {
+    run_conv(isa, narrow, r, in, wt, bias, no_res);
+    const ConvRun ro = run_of(other);
+    // Large inputs, so stale values left in the border would show.
+    std::vector<float> big(other.batch * other.cin * other.h * other.w, 1000.0f);
+    run_conv(isa, other, ro, big, random_floats(other.cout * 9, rng), bias, no_res);
+    expect_close(run_conv(isa, narrow, r, in, wt, bias, no_res), reference,
+                 std::string(isa_name(isa.isa)) + " dw 7x7 after " + describe(other));
   }
 }
 
@@ -286,6 +322,7 @@ int main() {
       const int before = g_failures;
       const int checks_before = g_checks;
       test_convs(*isa, *scalar);
+      test_dwconv_scratch_reuse(*isa, *scalar);
       test_pools(*isa, *scalar);
       test_global_pools(*isa);
       test_linear(*isa, *scalar);
