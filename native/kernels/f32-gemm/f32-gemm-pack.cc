@@ -62,4 +62,13 @@ void f32_gemm_pack_b(size_t nr_tile, size_t kc, size_t nc, const float* src, siz
   }
 }
 
+// Lives with the packing because it is the plain reading of the A panel layout pack_a writes.
+void f32_gemv_general__scalar(size_t mr, size_t kc, const float* a, const float* x, float* acc) {
+  for (size_t k = 0; k < kc; k++) {
+    const float xk = x[k];
+    for (size_t i = 0; i < mr; i++) acc[i] += a[i] * xk;
+    a += mr;
+  }
+}
+
 }  // namespace convnode

@@ -21,6 +21,16 @@ void f32_gemm_6x16__avx2(size_t mr, size_t nr, size_t kc, const float* a, const 
 void f32_gemm_8x8__neon(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
                         size_t ldc, bool accumulate, const Epilogue* epilogue);
 
+// Packed-panel GEMV: acc[0..mr) += A_panel * x for one K block of a packed A panel (kc steps of
+// mr interleaved rows) and the matching kc inputs. Linear layers at small batch use it: a GEMM
+// there fills one column of its NR-wide B tile per image (1/16 of the work useful at batch 1 on
+// AVX2), while this reads the weights once per image. The scalar one takes any mr; the AVX2 one
+// sits with the 6x16 kernel whose 6-row panels it reads (mr must be 6).
+using GemvKernel = void (*)(size_t mr, size_t kc, const float* a, const float* x, float* acc);
+
+void f32_gemv_general__scalar(size_t mr, size_t kc, const float* a, const float* x, float* acc);
+void f32_gemv_6x1__avx2(size_t mr, size_t kc, const float* a, const float* x, float* acc);
+
 // Packs rows [0, m) x columns [k0, k0 + kc) of a row-major matrix (row stride lda) into MR-row
 // panels, zero-filling the rows past m. dst holds ceil(m / MR) * MR * kc floats.
 void f32_gemm_pack_a(size_t mr_tile, size_t m, size_t k0, size_t kc, const float* src, size_t lda, float* dst);
