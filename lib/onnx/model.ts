@@ -14,6 +14,13 @@ import type { CompiledOp } from './ops/types.js';
 /** How many distinct input shapes keep their plan (and arena) cached. */
 const PLAN_CACHE_SIZE = 8;
 
+/**
+ * Backends whose queued calls run in an order that respects shared memory: the native addon
+ * chains a job after every earlier unfinished job it conflicts with (native/napi/async_job.h);
+ * the JS backend runs each call before returning. (A candidate for a Backend contract flag.)
+ */
+const BACKENDS_ORDERING_CALLS: ReadonlySet<BackendName> = new Set<BackendName>(['native', 'js']);
+
 /** An input shape for planning: one shape for a single-input model, or shapes by input name. */
 export type InputShapes = readonly number[] | Readonly<Record<string, readonly number[]>>;
 
@@ -179,7 +186,10 @@ export class OnnxModel implements Summarizable {
       // Refresh its place in the least-recently-used order.
       this.plans.delete(key);
     } else {
-      plan = new ExecutionPlan(this.ops, (name) => this.constants.get(name), this.inputNames, shapes, this.outputNames, this.maxConcurrentRuns);
+      plan = new ExecutionPlan(
+        this.ops, (name) => this.constants.get(name), this.inputNames, shapes, this.outputNames, this.maxConcurrentRuns,
+        BACKENDS_ORDERING_CALLS.has(this.backendName),
+      );
       if (this.plans.size >= PLAN_CACHE_SIZE) this.plans.delete(this.plans.keys().next().value!);
     }
     this.plans.set(key, plan);

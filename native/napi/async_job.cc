@@ -1,7 +1,8 @@
 #include "async_job.h"
 
+#include <algorithm>
 #include <exception>
-#include <memory>
+#include <mutex>
 
 namespace convnode {
 
@@ -11,11 +12,41 @@ void check(Napi::Env env, napi_status status, const char* what) {
   if (status != napi_ok) throw Napi::Error::New(env, std::string("convnode: could not queue the job: ") + what);
 }
 
+bool overlaps(const std::vector<MemoryRange>& a, const std::vector<MemoryRange>& b) {
+  for (const MemoryRange& x : a) {
+    for (const MemoryRange& y : b) {
+      if (x.begin < y.end && y.begin < x.end) return true;
+    }
+  }
+  return false;
+}
+
+// Jobs queued and not yet finished, oldest first, and the lock over every job's scheduling state.
+// Never destroyed, like the thread pool: a libuv thread may still use it at process exit.
+struct Scheduler {
+  std::mutex mutex;
+  std::vector<AsyncJob*> unfinished;
+};
+
+Scheduler& scheduler() {
+  static Scheduler* instance = new Scheduler();
+  return *instance;
+}
+
 }  // namespace
 
-Napi::Promise AsyncJob::start(Napi::Env env, std::function<void()> work, const std::vector<Napi::Value>& keep_alive) {
-  auto job = std::make_unique<AsyncJob>();
+bool AsyncJob::conflicts_with(const AsyncJob& earlier) const {
+  if (earlier.env_ != env_) return false;  // other environments' memory is theirs: no ordering
+  return overlaps(memory_.writes, earlier.memory_.reads) || overlaps(memory_.writes, earlier.memory_.writes) ||
+         overlaps(memory_.reads, earlier.memory_.writes);
+}
+
+Napi::Promise AsyncJob::start(Napi::Env env, std::function<void()> work, const std::vector<Napi::Value>& keep_alive,
+                              JobMemory memory) {
+  auto job = std::make_shared<AsyncJob>();
   job->work_ = std::move(work);
+  job->env_ = env;
+  job->memory_ = std::move(memory);
   napi_value promise;
   check(env, napi_create_promise(env, &job->deferred_, &promise), "napi_create_promise");
   for (const Napi::Value& v : keep_alive) {
@@ -28,43 +59,130 @@ Napi::Promise AsyncJob::start(Napi::Env env, std::function<void()> work, const s
     job->references_.push_back(ref);
   }
   napi_value name = Napi::String::New(env, "convnode:forward");
-  if (napi_create_async_work(env, nullptr, name, execute, complete, job.get(), &job->async_work_) != napi_ok ||
-      napi_queue_async_work(env, job->async_work_) != napi_ok) {
+  if (napi_create_async_work(env, nullptr, name, execute, complete, job.get(), &job->async_work_) != napi_ok) {
     job->drop_references(env);
+    check(env, napi_generic_failure, "napi_create_async_work");
+  }
+  job->self_ = job;  // owned by itself until settled on the JS thread (set before a worker can see it)
+  {
+    Scheduler& s = scheduler();
+    std::lock_guard<std::mutex> lock(s.mutex);
+    for (AsyncJob* earlier : s.unfinished) {
+      if (job->conflicts_with(*earlier)) {
+        job->unfinished_before_++;
+        earlier->after_me_.push_back(job);
+      }
+    }
+    s.unfinished.push_back(job.get());
+  }
+  if (napi_queue_async_work(env, job->async_work_) != napi_ok) {
+    job->unregister();
+    job->drop_references(env);
+    job->self_.reset();
     check(env, napi_generic_failure, "napi_queue_async_work");
   }
-  job.release();  // owned by libuv until complete()
   return Napi::Promise(env, promise);
 }
 
-void AsyncJob::execute(napi_env, void* data) {
-  auto* job = static_cast<AsyncJob*>(data);
-  try {
-    job->work_();
-  } catch (const std::exception& e) {
-    job->error_ = e.what()[0] != '\0' ? e.what() : "convnode: native kernel failed";
-  } catch (...) {
-    job->error_ = "convnode: native kernel failed";
+// Takes a job that was never run back out of the scheduler (its queueing failed).
+void AsyncJob::unregister() {
+  Scheduler& s = scheduler();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.unfinished.erase(std::remove(s.unfinished.begin(), s.unfinished.end(), this), s.unfinished.end());
+  for (AsyncJob* other : s.unfinished) {
+    auto& list = other->after_me_;
+    list.erase(std::remove_if(list.begin(), list.end(), [this](const std::shared_ptr<AsyncJob>& j) { return j.get() == this; }),
+               list.end());
   }
 }
 
-// On the JS thread. Every call's status is ignored on purpose: during environment teardown
-// (a terminated worker) they fail, and there is nobody left to tell.
+// Runs `first`, then every job that its completion (and theirs) made ready, on this thread.
+void AsyncJob::run_ready(const std::shared_ptr<AsyncJob>& first, AsyncJob* runner) {
+  std::vector<std::shared_ptr<AsyncJob>> ready = {first};
+  while (!ready.empty()) {
+    std::shared_ptr<AsyncJob> job = std::move(ready.back());
+    ready.pop_back();
+    try {
+      job->work_();
+    } catch (const std::exception& e) {
+      job->error_ = e.what()[0] != '\0' ? e.what() : "convnode: native kernel failed";
+    } catch (...) {
+      job->error_ = "convnode: native kernel failed";
+    }
+    Scheduler& s = scheduler();
+    std::lock_guard<std::mutex> lock(s.mutex);
+    job->state_ = State::Done;
+    s.unfinished.erase(std::find(s.unfinished.begin(), s.unfinished.end(), job.get()));
+    for (std::shared_ptr<AsyncJob>& next : job->after_me_) {
+      if (--next->unfinished_before_ == 0 && next->state_ == State::Waiting) {
+        next->state_ = State::Running;
+        ready.push_back(next);
+      }
+    }
+    job->after_me_.clear();
+    if (job.get() != runner) runner->ran_here_.push_back(job);
+  }
+}
+
+// On a libuv thread. A job still waiting for earlier ones returns at once: the thread that
+// finishes the last of those runs it.
+void AsyncJob::execute(napi_env, void* data) {
+  auto* job = static_cast<AsyncJob*>(data);
+  std::shared_ptr<AsyncJob> self;
+  {
+    Scheduler& s = scheduler();
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (job->state_ != State::Waiting || job->unfinished_before_ != 0) return;
+    job->state_ = State::Running;
+    self = job->self_;
+  }
+  run_ready(self, job);
+}
+
+// On the JS thread, after execute returned. Every call's status is ignored on purpose: during
+// environment teardown (a terminated worker) they fail, and there is nobody left to tell.
 void AsyncJob::complete(napi_env env, napi_status status, void* data) {
-  std::unique_ptr<AsyncJob> job(static_cast<AsyncJob*>(data));
-  if (status == napi_ok && job->error_.empty()) {
+  std::shared_ptr<AsyncJob> job = static_cast<AsyncJob*>(data)->self_;
+  job->completion_seen_ = true;
+  bool done;
+  {
+    Scheduler& s = scheduler();
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (status != napi_ok && job->state_ == State::Waiting) {
+      // Cancelled before it ran (environment teardown): it never will, so nothing waits for it.
+      job->state_ = State::Done;
+      s.unfinished.erase(std::find(s.unfinished.begin(), s.unfinished.end(), job.get()));
+      for (std::shared_ptr<AsyncJob>& next : job->after_me_) next->unfinished_before_--;
+      job->after_me_.clear();
+    }
+    done = job->state_ == State::Done;
+  }
+  // Dependents this job's thread ran whose own completion already came: settle them now. A job
+  // not done yet (still waiting, or being run on another thread) is settled by its runner's.
+  std::vector<std::shared_ptr<AsyncJob>> ran_here = std::move(job->ran_here_);
+  if (done) job->settle(env, status != napi_ok);
+  for (const std::shared_ptr<AsyncJob>& other : ran_here) {
+    if (other->completion_seen_ && !other->settled_) other->settle(env, false);
+  }
+}
+
+void AsyncJob::settle(napi_env env, bool cancelled) {
+  if (settled_) return;
+  settled_ = true;
+  if (!cancelled && error_.empty()) {
     napi_value undefined;
-    if (napi_get_undefined(env, &undefined) == napi_ok) napi_resolve_deferred(env, job->deferred_, undefined);
+    if (napi_get_undefined(env, &undefined) == napi_ok) napi_resolve_deferred(env, deferred_, undefined);
   } else {
-    const std::string message = status == napi_ok ? job->error_ : "convnode: the job was cancelled";
+    const std::string message = cancelled ? "convnode: the job was cancelled" : error_;
     napi_value text, error;
     if (napi_create_string_utf8(env, message.c_str(), message.size(), &text) == napi_ok &&
         napi_create_error(env, nullptr, text, &error) == napi_ok) {
-      napi_reject_deferred(env, job->deferred_, error);
+      napi_reject_deferred(env, deferred_, error);
     }
   }
-  job->deferred_ = nullptr;
-  job->drop_references(env);
+  deferred_ = nullptr;
+  drop_references(env);
+  self_.reset();  // may free this job: nothing after
 }
 
 void AsyncJob::drop_references(napi_env env) {

@@ -83,7 +83,9 @@ Napi::Value ConvObject::run(const Napi::CallbackInfo& info) {
       [conv, call_geometry = call.geometry, in = call.input.data, out = call.output.data, res = call.residual.data] {
         conv->run(call_geometry, in, out, res);
       },
-      {call.input.value, call.output.value, call.residual.value, info.This()});
+      {call.input.value, call.output.value, call.residual.value, info.This()},
+      JobMemory{{MemoryRange::of(call.input.data, call.input.length), MemoryRange::of(call.residual.data, call.residual.length)},
+                {MemoryRange::of(call.output.data, call.output.length)}});
 }
 
 Napi::Value ConvObject::describe(const Napi::CallbackInfo& info) {

@@ -56,7 +56,8 @@ Napi::Value LinearObject::run(const Napi::CallbackInfo& info) {
     std::shared_ptr<const Linear> linear = linear_;
     return AsyncJob::start(
         info.Env(), [linear, batch, in = input.data, out = output.data] { linear->run(batch, in, out); },
-        {input.value, output.value, info.This()});
+        {input.value, output.value, info.This()},
+        JobMemory{{MemoryRange::of(input.data, input.length)}, {MemoryRange::of(output.data, output.length)}});
   });
 }
 

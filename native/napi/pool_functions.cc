@@ -75,7 +75,8 @@ Napi::Value pool2d_async(const Napi::CallbackInfo& info) {
     return AsyncJob::start(
         info.Env(),
         [config, run = call.run, in = call.input.data, out = call.output.data] { run_pool(*config, run, in, out); },
-        {call.input.value, call.output.value});
+        {call.input.value, call.output.value},
+        JobMemory{{MemoryRange::of(call.input.data, call.input.length)}, {MemoryRange::of(call.output.data, call.output.length)}});
   });
 }
 
@@ -95,7 +96,8 @@ Napi::Value global_pool2d_async(const Napi::CallbackInfo& info) {
         [kind = call.kind, planes = call.planes, plane = call.plane, in = call.input.data, out = call.output.data] {
           run_global_pool(kind, planes, plane, in, out);
         },
-        {call.input.value, call.output.value});
+        {call.input.value, call.output.value},
+        JobMemory{{MemoryRange::of(call.input.data, call.input.length)}, {MemoryRange::of(call.output.data, call.output.length)}});
   });
 }
 

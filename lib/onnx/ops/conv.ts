@@ -131,6 +131,7 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
           execution: {
             runSync: (ins, outs) => kernel.runSync(ins[0], geometry, outs[0], residual ? ins[1] : null),
             run: (ins, outs) => kernel.run(ins[0], geometry, outs[0], residual ? ins[1] : null),
+            queuesOneCall: true,
           },
         };
       }

@@ -86,6 +86,7 @@ export function buildGemm(ctx: BuildContext, fusion: LinearFusion): CompiledOp {
             execution: {
               runSync: (ins, outs) => kernel.runSync(ins[0], batch, outs[0]),
               run: (ins, outs) => kernel.run(ins[0], batch, outs[0]),
+              queuesOneCall: true,
             },
           };
         },
@@ -162,6 +163,7 @@ export function buildMatMul(ctx: BuildContext, fusion: LinearFusion): CompiledOp
           execution: {
             runSync: (ins, outs) => kernel.runSync(ins[0], rows, outs[0]),
             run: (ins, outs) => kernel.run(ins[0], rows, outs[0]),
+            queuesOneCall: true,
           },
         };
       },

@@ -36,6 +36,7 @@ export function buildPool(ctx: BuildContext): CompiledOp {
         execution: {
           runSync: (ins, outs) => backend.pool2dSync(ins[0], geometry, outs[0]),
           run: (ins, outs) => backend.pool2d(ins[0], geometry, outs[0]),
+          queuesOneCall: true,
         },
       };
     },
@@ -66,6 +67,7 @@ export function buildGlobalPool(ctx: BuildContext): CompiledOp {
         execution: {
           runSync: (ins, outs) => backend.globalPool2dSync(ins[0], kind, planes, plane, outs[0]),
           run: (ins, outs) => backend.globalPool2d(ins[0], kind, planes, plane, outs[0]),
+          queuesOneCall: true,
         },
       };
     },

@@ -26,6 +26,12 @@ export interface Execution {
   runSync(inputs: readonly Float32Array[], outputs: readonly Float32Array[]): void;
   /** Off the main thread where the backend can; defaults to runSync. */
   run?(inputs: readonly Float32Array[], outputs: readonly Float32Array[]): Promise<void>;
+  /**
+   * True when run() only queues one backend kernel call on these inputs and outputs and does
+   * nothing after it. On a backend that orders queued calls by the memory they touch (see
+   * ExecutionPlan), the plan queues the next such step without awaiting this one.
+   */
+  readonly queuesOneCall?: boolean;
 }
 
 export interface PlannedOp {
