@@ -24,6 +24,11 @@ const LAYERS = [
   { name: '1x1 256->64 @56', conv: [256, 64, 56, 1, 1, 0, 1] },
   { name: 'dw 3x3 32 @112', conv: [32, 32, 112, 3, 1, 1, 32] },
   { name: 'dw 3x3/2 144 @56', conv: [144, 144, 56, 3, 2, 1, 144] },
+  // MobileNetV2's narrow depthwise planes (7 and 14 wide): the zero-padded block path.
+  { name: 'dw 3x3 960 @7', conv: [960, 960, 7, 3, 1, 1, 960] },
+  { name: 'dw 3x3/2 576 @14', conv: [576, 576, 14, 3, 2, 1, 576] },
+  // A classifier head: batch <= 4 takes the GEMV path, 8 the GEMM.
+  { name: 'linear 1280->1000', linear: [1280, 1000] },
   { name: 'maxpool 3x3/2 64 @112', pool: [64, 112, 3, 2, 1] },
 ];
 
@@ -73,6 +78,17 @@ function prepare(layer, batch) {
       return () => kernel.runSync(input, g, output);
     };
     return { flops, runner };
+  }
+  if (layer.linear) {
+    const [inFeatures, outFeatures] = layer.linear;
+    const weights = { inFeatures, outFeatures, weight: random(inFeatures * outFeatures), bias: random(outFeatures), activation: { kind: 'none' } };
+    const input = random(batch * inFeatures);
+    const output = new Float32Array(batch * outFeatures);
+    const runner = (backend) => {
+      const kernel = backend.prepareLinear(weights);
+      return () => kernel.runSync(input, batch, output);
+    };
+    return { flops: 2 * batch * inFeatures * outFeatures, runner };
   }
   const [channels, size, k, s, p] = layer.pool;
   const window = planWindow(layer.name, size, size, { kernel: [k, k], stride: [s, s], dilation: [1, 1], padding: p });
