@@ -45,6 +45,9 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
       for (size_t j = 0; j < nc; j += cfg.nr) {
         const size_t nr = std::min(cfg.nr, nc - j);
         const float* b = packed_b + (j / cfg.nr) * kc * cfg.nr;
+        // A last tile with at most half its columns left goes to the narrow kernel (3x3 512->512
+        // @7: 49 pixels = 3 x 16 + 1, so the fourth full-width tile was 1/16 used).
+        const GemmMicrokernel kernel = cfg.narrow != nullptr && nr <= cfg.nr / 2 ? cfg.narrow : cfg.kernel;
         for (size_t m = m0; m < m1; m += cfg.mr) {
           const size_t mr = std::min(cfg.mr, m1 - m);
           const size_t col = nb + j;
@@ -57,7 +60,7 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
                               ? g.epilogue.residual + m * g.epilogue.residual_stride + col
                               : nullptr;
           }
-          cfg.kernel(mr, nr, kc, a_block + (m / cfg.mr) * cfg.mr * kc, b, cfg.nr, g.c + m * g.ldc + col, g.ldc, k0 > 0,
+          kernel(mr, nr, kc, a_block + (m / cfg.mr) * cfg.mr * kc, b, cfg.nr, g.c + m * g.ldc + col, g.ldc, k0 > 0,
                      last ? &ep : nullptr);
         }
       }

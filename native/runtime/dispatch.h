@@ -13,7 +13,8 @@ namespace convnode {
 
 struct GemmConfig {
   GemmMicrokernel kernel;
-  GemvKernel gemv;  // reads the same mr-row packed A panels (Linear at small batch)
+  GemmMicrokernel narrow;  // optional: for edge tiles of <= nr/2 columns, on the same panels
+  GemvKernel gemv;         // reads the same mr-row packed A panels (Linear at small batch)
   size_t mr, nr;
   size_t kc_max;  // K block: keeps one B micro-panel (kc x nr) in L1
   size_t nc;      // pixel block packed at a time: keeps the B block (kc x nc) in L2

@@ -118,6 +118,11 @@ std::vector<ConvCase> conv_cases() {
   std::vector<ConvCase> cases = {
       {1, 3, 5, 1, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::None, true, false},
       {2, 300, 13, 1, 7, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::Relu, true, true},      // 1x1 direct, K blocks
+      // 49 and 52 pixels: last tiles of 1 and 4 columns take the narrow (6x8) kernel, with K
+      // blocks (accumulate), partial row panels, a residual, and sigmoid's scalar store.
+      {1, 300, 13, 1, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::Relu6, true, true},
+      {1, 20, 12, 1, 4, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Sigmoid, true, true},
+      {1, 3, 7, 1, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::None, true, false},         // odd K (27)
       {1, 16, 64, 1, 16, 16, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::HardSwish, false, false},
       {1, 40, 70, 1, 20, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu6, true, true},    // K and pixel blocks
       {1, 3, 16, 1, 33, 31, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, A::Sigmoid, true, false},  // stem

@@ -18,6 +18,9 @@ void f32_gemm_4x8__scalar(size_t mr, size_t nr, size_t kc, const float* a, const
                           size_t ldc, bool accumulate, const Epilogue* epilogue);
 void f32_gemm_6x16__avx2(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
                          size_t ldc, bool accumulate, const Epilogue* epilogue);
+// Edge tiles of at most 8 columns, over the 6x16 kernel's panels (B row stride ldb = 16).
+void f32_gemm_6x8__avx2(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
+                        size_t ldc, bool accumulate, const Epilogue* epilogue);
 void f32_gemm_8x8__neon(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
                         size_t ldc, bool accumulate, const Epilogue* epilogue);
 
