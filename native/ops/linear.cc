@@ -32,9 +32,9 @@ void Linear::check(size_t batch, size_t input_length, size_t output_length) cons
 }
 
 // Up to this batch a GEMV per image beats the GEMM, whose NR-wide B tile the batch fills only
-// batch/NR of. Measured (1 thread, AVX2, weights in L3) on 1280 -> 1000: GEMV batch 1 0.079 ms,
-// batch 4 0.276 ms; the GEMM takes 0.386 ms at batch 5 (and about as long at batch 1).
-constexpr size_t kGemvMaxBatch = 4;
+// batch/NR of. Measured (1 thread, AVX2, weights in L3) on 1280 -> 1000, GEMV vs GEMM ms:
+// batch 1 0.082 vs 0.236, batch 2 0.151 vs 0.239, batch 4 0.280 vs 0.250.
+constexpr size_t kGemvMaxBatch = 2;
 
 void Linear::run(size_t batch, const float* input, float* output) const {
   if (batch <= kGemvMaxBatch && config_->gemm.mr <= kMaxPanelRows) {

@@ -290,10 +290,10 @@ void test_global_pools(const KernelConfig& isa) {
 
 void test_linear(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(9);
-  // {in, out, batch}: batches up to 4 take the GEMV path, larger ones the GEMM; K over one block
+  // {in, out, batch}: batches up to 2 take the GEMV path, larger ones the GEMM; K over one block
   // (256), K not a multiple of 4 or 8, out not a multiple of any MR.
   const size_t shapes[][3] = {{10, 3, 1},   {300, 37, 5}, {84, 10, 33}, {1280, 1000, 1}, {517, 13, 2},
-                              {7, 5, 4},    {3, 1, 1},    {260, 31, 3}};
+                              {7, 5, 4},    {3, 1, 1},    {260, 31, 3},   {260, 31, 2}};
   for (const auto& s : shapes) {
     const auto w = random_floats(s[0] * s[1], rng);
     const auto b = random_floats(s[1], rng);
