@@ -261,6 +261,8 @@ export class ExecutionPlan {
         const outs = step.outputIds.map((id) => buffers[id]);
         const { execution } = step;
         if (this.backendOrdersCalls && execution.queuesOneCall && execution.run) {
+          // No await until the next barrier, which attaches handlers to every queued call: a
+          // failure cannot go unhandled in between.
           queued.push(execution.run(ins, outs));
           continue;
         }
