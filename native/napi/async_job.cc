@@ -58,12 +58,8 @@ Napi::Promise AsyncJob::start(Napi::Env env, std::function<void()> work, const s
     }
     job->references_.push_back(ref);
   }
-  napi_value name = Napi::String::New(env, "convnode:forward");
-  if (napi_create_async_work(env, nullptr, name, execute, complete, job.get(), &job->async_work_) != napi_ok) {
-    job->drop_references(env);
-    check(env, napi_generic_failure, "napi_create_async_work");
-  }
-  job->self_ = job;  // owned by itself until settled on the JS thread (set before a worker can see it)
+  job->self_ = job;  // owned by itself until settled on the JS thread
+  bool ready;
   {
     Scheduler& s = scheduler();
     std::lock_guard<std::mutex> lock(s.mutex);
@@ -74,12 +70,20 @@ Napi::Promise AsyncJob::start(Napi::Env env, std::function<void()> work, const s
       }
     }
     s.unfinished.push_back(job.get());
+    ready = job->unfinished_before_ == 0;
   }
-  if (napi_queue_async_work(env, job->async_work_) != napi_ok) {
-    job->unregister();
-    job->drop_references(env);
-    job->self_.reset();
-    check(env, napi_generic_failure, "napi_queue_async_work");
+  // A job that waits for others never goes to libuv: the thread finishing the last of them runs
+  // it, and that libuv job's completion settles it. (Nothing can claim a ready job before it is
+  // queued: it has no predecessors.)
+  if (ready) {
+    napi_value name = Napi::String::New(env, "convnode:forward");
+    if (napi_create_async_work(env, nullptr, name, execute, complete, job.get(), &job->async_work_) != napi_ok ||
+        napi_queue_async_work(env, job->async_work_) != napi_ok) {
+      job->unregister();
+      job->drop_references(env);
+      job->self_.reset();
+      check(env, napi_generic_failure, "napi_queue_async_work");
+    }
   }
   return Napi::Promise(env, promise);
 }
@@ -124,46 +128,40 @@ void AsyncJob::run_ready(const std::shared_ptr<AsyncJob>& first, AsyncJob* runne
   }
 }
 
-// On a libuv thread. A job still waiting for earlier ones returns at once: the thread that
-// finishes the last of those runs it.
+// On a libuv thread. Only jobs with nothing to wait for are queued, so it runs.
 void AsyncJob::execute(napi_env, void* data) {
   auto* job = static_cast<AsyncJob*>(data);
   std::shared_ptr<AsyncJob> self;
   {
     Scheduler& s = scheduler();
     std::lock_guard<std::mutex> lock(s.mutex);
-    if (job->state_ != State::Waiting || job->unfinished_before_ != 0) return;
+    if (job->state_ != State::Waiting) return;
     job->state_ = State::Running;
     self = job->self_;
   }
   run_ready(self, job);
 }
 
-// On the JS thread, after execute returned. Every call's status is ignored on purpose: during
-// environment teardown (a terminated worker) they fail, and there is nobody left to tell.
+// On the JS thread, after execute returned: settles this job and every dependent its thread ran.
+// Every call's status is ignored on purpose: during environment teardown (a terminated worker)
+// they fail, and there is nobody left to tell.
 void AsyncJob::complete(napi_env env, napi_status status, void* data) {
   std::shared_ptr<AsyncJob> job = static_cast<AsyncJob*>(data)->self_;
-  job->completion_seen_ = true;
-  bool done;
   {
     Scheduler& s = scheduler();
     std::lock_guard<std::mutex> lock(s.mutex);
-    if (status != napi_ok && job->state_ == State::Waiting) {
-      // Cancelled before it ran (environment teardown): it never will, so nothing waits for it.
+    if (job->state_ == State::Waiting) {
+      // Cancelled before it ran (environment teardown): it never will, and neither will the
+      // jobs waiting for it; nobody is left to await them.
       job->state_ = State::Done;
       s.unfinished.erase(std::find(s.unfinished.begin(), s.unfinished.end(), job.get()));
       for (std::shared_ptr<AsyncJob>& next : job->after_me_) next->unfinished_before_--;
       job->after_me_.clear();
     }
-    done = job->state_ == State::Done;
   }
-  // Dependents this job's thread ran whose own completion already came: settle them now. A job
-  // not done yet (still waiting, or being run on another thread) is settled by its runner's.
   std::vector<std::shared_ptr<AsyncJob>> ran_here = std::move(job->ran_here_);
-  if (done) job->settle(env, status != napi_ok);
-  for (const std::shared_ptr<AsyncJob>& other : ran_here) {
-    if (other->completion_seen_ && !other->settled_) other->settle(env, false);
-  }
+  job->settle(env, status != napi_ok);
+  for (const std::shared_ptr<AsyncJob>& other : ran_here) other->settle(env, false);
 }
 
 void AsyncJob::settle(napi_env env, bool cancelled) {

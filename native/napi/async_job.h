@@ -7,9 +7,11 @@
 // Ordering: a job runs after every earlier job of the same JS environment whose memory it
 // conflicts with (it reads what that one writes, or writes what that one reads or writes) has
 // finished; jobs on disjoint memory still run concurrently. So a caller may queue a whole chain
-// of dependent kernel calls (a model's layers) without awaiting each: the thread that finishes
-// a job runs its ready dependents right away, instead of a round trip through the JS thread per
-// layer (two thread wake-ups each, ~35 us measured on the 2-core VM).
+// of dependent kernel calls (a model's layers) without awaiting each. Only a job with nothing to
+// wait for goes to libuv; the thread that finishes a job runs the dependents it made ready, and
+// their promises settle with that libuv job's completion. A chain of layers then costs one
+// round trip through the JS thread instead of one per layer (two thread wake-ups each, ~35 us
+// measured on the 2-core VM).
 #pragma once
 #include <napi.h>
 
@@ -70,7 +72,6 @@ class AsyncJob {
   std::vector<std::shared_ptr<AsyncJob>> ran_here_;    // dependents this job's thread ran
   // JS thread only.
   std::shared_ptr<AsyncJob> self_;                     // alive until settled
-  bool completion_seen_ = false;
   bool settled_ = false;
 };
 
