@@ -5,6 +5,12 @@
 // bench/.models/ (git-ignored). Needs `npm run build` first (reads dist/).
 //
 //   node bench/models.mjs [--runs N] [--threads 1,2] [--batches 1,8] [--models resnet18,mobilenet_v2]
+//                         [--ort-spinning 1|0]
+// With more than one thread, onnxruntime's pool threads spin after each of its runs (its default)
+// and take CPU from the convnode run timed next: measured on the 2-core VM, ResNet-18 batch 1 on
+// 2 threads read 38.3 ms for convnode with spinning on, 29.9 and 25.4 ms in two runs with
+// `--ort-spinning 0`, and 25.2 ms with no onnxruntime session in the process. (onnxruntime's own
+// time barely moves: 17.2-19.0 ms.) One thread is unaffected.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -90,7 +96,8 @@ function scaledDifference(a, b) {
 
 /**
  * Runs the model section and returns its rows. options: models, batches, threads (counts),
- * runs (timed runs per cell; the median is reported).
+ * runs (timed runs per cell; the median is reported), ortSpinning (false: onnxruntime's pool
+ * threads block instead of spinning between runs).
  */
 export async function benchModels(options = {}) {
   const models = options.models ?? MODEL_NAMES;
@@ -112,6 +119,9 @@ export async function benchModels(options = {}) {
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
+        ...(options.ortSpinning === false
+          ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }
+          : {}),
       });
       for (const batch of batches) {
         const shape = [batch, 3, 224, 224];
@@ -156,7 +166,8 @@ function parseArgs(argv) {
     else if (flag === '--threads') options.threads = list.map(Number);
     else if (flag === '--batches') options.batches = list.map(Number);
     else if (flag === '--models') options.models = list;
-    else throw new Error(`bench/models.mjs: unknown flag ${flag} (use --runs, --threads, --batches, --models)`);
+    else if (flag === '--ort-spinning') options.ortSpinning = value !== '0';
+    else throw new Error(`bench/models.mjs: unknown flag ${flag} (use --runs, --threads, --batches, --models, --ort-spinning)`);
   }
   return options;
 }
