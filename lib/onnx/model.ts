@@ -72,7 +72,9 @@ export class OnnxModel implements Summarizable {
   /**
    * Runs the model `runs` times (default 1) and reports each executed op's wall time: the
    * median over the runs, in execution order, plus the outputs of the last run. For finding
-   * where a model's time goes; timing adds ~1 microsecond per op.
+   * where a model's time goes. Each op is awaited on its own (run() queues consecutive native
+   * ops instead), so on the native backend every time includes one round trip to the JS
+   * thread, ~35 us on a loaded 2-core VM: the sum exceeds a run() by about that per op.
    */
   async profile(feeds: Record<string, Tensor>, options: { runs?: number } = {}): Promise<{ outputs: Record<string, Tensor>; steps: StepTiming[]; totalMs: number }> {
     const runs = options.runs ?? 1;
