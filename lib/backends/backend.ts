@@ -70,6 +70,12 @@ export interface PoolGeometry extends WindowGeometry {
 
 export interface Backend {
   readonly name: BackendName;
+  /**
+   * True when calls started without awaiting the previous ones still take effect in call order
+   * wherever they share memory (a later call that reads an earlier call's output waits for it).
+   * Graph runtimes then queue consecutive kernels and await once, instead of once per kernel.
+   */
+  readonly ordersQueuedCalls: boolean;
   prepareConv2d(weights: ConvWeights): ConvKernel;
   prepareLinear(weights: LinearWeights): LinearKernel;
   /** input: N x C x H x W, output: N x C x outH x outW. */

@@ -20,6 +20,8 @@ function settle(work: () => void): Promise<void> {
 
 export const jsBackend: Backend = Object.freeze<Backend>({
   name: 'js' as const,
+  // Every call finishes before it returns, so calls can never overtake each other.
+  ordersQueuedCalls: true,
 
   prepareConv2d(weights): ConvKernel {
     const prepared = prepareConv2d(weights);

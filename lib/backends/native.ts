@@ -99,6 +99,8 @@ function activationOptions(activation: Activation): NativeActivationOptions {
 function makeBackend(native: NativeAddon): Backend {
   return {
     name: 'native',
+    // The addon chains a job after every earlier unfinished job it conflicts with (native/napi/async_job.h).
+    ordersQueuedCalls: true,
     prepareConv2d(weights: ConvWeights): ConvKernel {
       const conv = new native.Conv2d(weights.weight, weights.bias, {
         inChannels: weights.inChannels,

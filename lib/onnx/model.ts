@@ -14,13 +14,6 @@ import type { CompiledOp } from './ops/types.js';
 /** How many distinct input shapes keep their plan (and arena) cached. */
 const PLAN_CACHE_SIZE = 8;
 
-/**
- * Backends whose queued calls run in an order that respects shared memory: the native addon
- * chains a job after every earlier unfinished job it conflicts with (native/napi/async_job.h);
- * the JS backend runs each call before returning. (A candidate for a Backend contract flag.)
- */
-const BACKENDS_ORDERING_CALLS: ReadonlySet<BackendName> = new Set<BackendName>(['native', 'js']);
-
 /** An input shape for planning: one shape for a single-input model, or shapes by input name. */
 export type InputShapes = readonly number[] | Readonly<Record<string, readonly number[]>>;
 
@@ -44,6 +37,7 @@ export class OnnxModel implements Summarizable {
   readonly opset: number;
   readonly producer: string;
   readonly backendName: BackendName;
+  private readonly backendOrdersCalls: boolean;
   private readonly ops: readonly CompiledOp[];
   private readonly constants: ReadonlyMap<string, ConstTensor>;
   private readonly maxConcurrentRuns: number;
@@ -56,6 +50,7 @@ export class OnnxModel implements Summarizable {
     this.opset = info.opset;
     this.producer = info.producer;
     this.backendName = info.backend.name;
+    this.backendOrdersCalls = info.backend.ordersQueuedCalls;
     this.ops = info.ops;
     this.constants = info.constants;
     this.maxConcurrentRuns = info.maxConcurrentRuns;
@@ -190,7 +185,7 @@ export class OnnxModel implements Summarizable {
     } else {
       plan = new ExecutionPlan(
         this.ops, (name) => this.constants.get(name), this.inputNames, shapes, this.outputNames, this.maxConcurrentRuns,
-        BACKENDS_ORDERING_CALLS.has(this.backendName),
+        this.backendOrdersCalls,
       );
       if (this.plans.size >= PLAN_CACHE_SIZE) this.plans.delete(this.plans.keys().next().value!);
     }
