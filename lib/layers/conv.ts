@@ -122,16 +122,21 @@ export class Conv2d extends WeightedLayer<ConvKernel> {
    */
   forwardFusedSync(x: Tensor, activation: Activation, residual: Tensor | null): Tensor {
     const { kernel, geometry, output } = this.prepareRun(x, activation, residual);
-    kernel.runSync(x.data, geometry, output.data, residual?.data ?? null);
+    if (output.size > 0) kernel.runSync(x.data, geometry, output.data, residual?.data ?? null);
     return output;
   }
 
   async forwardFused(x: Tensor, activation: Activation, residual: Tensor | null): Promise<Tensor> {
     const { kernel, geometry, output } = this.prepareRun(x, activation, residual);
-    await kernel.run(x.data, geometry, output.data, residual?.data ?? null);
+    if (output.size > 0) await kernel.run(x.data, geometry, output.data, residual?.data ?? null);
     return output;
   }
 
+  /**
+   * Checks the input (and residual) and allocates the output. An empty output (a batch of 0,
+   * as imagesToBatch gives when nothing decodes) is returned without calling the kernel: the
+   * native addon refuses zero-sized geometry, and there is nothing to compute.
+   */
   private prepareRun(x: Tensor, activation: Activation, residual: Tensor | null) {
     this.checkInput(x);
     const geometry = this.geometry(x.shape);

@@ -103,7 +103,8 @@ export class Linear extends WeightedLayer<LinearKernel> {
     this.checkInput(x);
     const batch = this.batchOf(x.shape);
     const out = new Tensor([batch, this.outFeatures]);
-    this.kernelFor(activeBackend(), activation).runSync(x.data, batch, out.data);
+    // An empty batch has nothing to compute, and the native addon refuses a batch of 0.
+    if (batch > 0) this.kernelFor(activeBackend(), activation).runSync(x.data, batch, out.data);
     return out;
   }
 
@@ -111,7 +112,7 @@ export class Linear extends WeightedLayer<LinearKernel> {
     this.checkInput(x);
     const batch = this.batchOf(x.shape);
     const out = new Tensor([batch, this.outFeatures]);
-    await this.kernelFor(activeBackend(), activation).run(x.data, batch, out.data);
+    if (batch > 0) await this.kernelFor(activeBackend(), activation).run(x.data, batch, out.data);
     return out;
   }
 

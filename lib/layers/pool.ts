@@ -97,7 +97,8 @@ abstract class Pool2d extends Layer {
     this.checkInput(x);
     const g = this.geometry(x.shape);
     const out = new Tensor([g.batch, g.channels, g.outH, g.outW]);
-    activeBackend().pool2dSync(x.data, g, out.data);
+    // An empty batch (or no channels) has nothing to compute, and the native addon refuses it.
+    if (out.size > 0) activeBackend().pool2dSync(x.data, g, out.data);
     return out;
   }
 
@@ -105,7 +106,7 @@ abstract class Pool2d extends Layer {
     this.checkInput(x);
     const g = this.geometry(x.shape);
     const out = new Tensor([g.batch, g.channels, g.outH, g.outW]);
-    await activeBackend().pool2d(x.data, g, out.data);
+    if (out.size > 0) await activeBackend().pool2d(x.data, g, out.data);
     return out;
   }
 }
@@ -146,7 +147,7 @@ abstract class GlobalPool2d extends Layer {
     this.checkInput(x);
     const [n, c, h, w] = expectNCHW(this.label, x.shape);
     const out = new Tensor([n, c, 1, 1]);
-    activeBackend().globalPool2dSync(x.data, this.kind, n * c, h * w, out.data);
+    if (out.size > 0) activeBackend().globalPool2dSync(x.data, this.kind, n * c, h * w, out.data);
     return out;
   }
 
@@ -154,7 +155,7 @@ abstract class GlobalPool2d extends Layer {
     this.checkInput(x);
     const [n, c, h, w] = expectNCHW(this.label, x.shape);
     const out = new Tensor([n, c, 1, 1]);
-    await activeBackend().globalPool2d(x.data, this.kind, n * c, h * w, out.data);
+    if (out.size > 0) await activeBackend().globalPool2d(x.data, this.kind, n * c, h * w, out.data);
     return out;
   }
 }
