@@ -7,6 +7,7 @@ import { ParameterError } from '../errors.js';
 import { applyActivation } from '../kernels/activation.js';
 import { Tensor } from '../tensor.js';
 import { Layer } from './layer.js';
+import { checkOptionNames } from './options.js';
 
 export abstract class ActivationLayer extends Layer {
   /** The activation this layer applies, as kernels take it. */
@@ -53,6 +54,7 @@ export class LeakyReLU extends ActivationLayer {
   readonly activation: Activation;
   constructor(options: { negativeSlope?: number; name?: string } = {}) {
     super(options.name);
+    checkOptionNames(options, ['negativeSlope', 'name'], 'LeakyReLU', this.label);
     const slope = options.negativeSlope ?? 0.01;
     if (!Number.isFinite(slope)) {
       throw new ParameterError(`LeakyReLU: negativeSlope must be a finite number, got ${String(slope)}`);
@@ -89,6 +91,7 @@ export class Softmax extends Layer {
 
   constructor(options: { dim?: number; name?: string } = {}) {
     super(options.name);
+    checkOptionNames(options, ['dim', 'name'], 'Softmax', this.label);
     this.dim = options.dim ?? 1;
     if (!Number.isInteger(this.dim)) {
       throw new ParameterError(`Softmax: dim must be an integer, got ${String(options.dim)}`);

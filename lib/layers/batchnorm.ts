@@ -7,6 +7,7 @@ import { ParameterError } from '../errors.js';
 import { expectNCHW } from '../planner/geometry.js';
 import { Tensor } from '../tensor.js';
 import { Layer, positiveInt } from './layer.js';
+import { checkOptionNames } from './options.js';
 
 export class BatchNorm2d extends Layer {
   readonly type = 'BatchNorm2d';
@@ -20,6 +21,7 @@ export class BatchNorm2d extends Layer {
 
   constructor(options: { numFeatures: number; eps?: number; name?: string }) {
     super(options?.name);
+    checkOptionNames(options, ['numFeatures', 'eps', 'name'], 'BatchNorm2d', this.label);
     this.numFeatures = positiveInt(options?.numFeatures, 'numFeatures', this.label);
     this.eps = options.eps ?? 1e-5;
     if (!(this.eps > 0)) throw new ParameterError(`${this.label}: eps must be positive, got ${String(options.eps)}`);

@@ -10,6 +10,7 @@ import { Tensor } from '../tensor.js';
 import { toActivation } from './activation-spec.js';
 import { Conv2d, DepthwiseConv2d } from './conv.js';
 import { positiveInt } from './layer.js';
+import { checkOptionNames } from './options.js';
 import { Sequential } from './sequential.js';
 
 export interface SeparableConv2dOptions {
@@ -27,12 +28,25 @@ export interface SeparableConv2dOptions {
   name?: string;
 }
 
+const SEPARABLE_OPTIONS = [
+  'inChannels',
+  'outChannels',
+  'kernelSize',
+  'stride',
+  'padding',
+  'dilation',
+  'bias',
+  'activation',
+  'name',
+] as const satisfies ReadonlyArray<keyof SeparableConv2dOptions>;
+
 /** Depthwise K x K then pointwise 1x1: Cin*K*K + Cin*Cout weights instead of Cin*Cout*K*K. */
 export class SeparableConv2d extends Sequential {
   override readonly type: string = 'SeparableConv2d';
 
   constructor(options: SeparableConv2dOptions) {
     const owner = options?.name ? `SeparableConv2d '${options.name}'` : 'SeparableConv2d';
+    checkOptionNames(options, SEPARABLE_OPTIONS, 'SeparableConv2d', owner);
     const inChannels = positiveInt(options?.inChannels, 'inChannels', owner);
     const outChannels = positiveInt(options.outChannels, 'outChannels', owner);
     super(
@@ -81,6 +95,7 @@ export class InvertedResidual extends Sequential {
 
   constructor(options: InvertedResidualOptions) {
     const owner = options?.name ? `InvertedResidual '${options.name}'` : 'InvertedResidual';
+    checkOptionNames(options, ['inChannels', 'outChannels', 'expandRatio', 'stride', 'name'], 'InvertedResidual', owner);
     const inChannels = positiveInt(options?.inChannels, 'inChannels', owner);
     const outChannels = positiveInt(options.outChannels, 'outChannels', owner);
     const ratio = options.expandRatio ?? 6;

@@ -18,6 +18,7 @@ import {
 import { Tensor, formatShape } from '../tensor.js';
 import { toActivation } from './activation-spec.js';
 import { type FieldState, positiveInt } from './layer.js';
+import { checkOptionNames, optionalBoolean } from './options.js';
 import { WeightedLayer } from './weighted.js';
 
 export interface Conv2dOptions {
@@ -42,6 +43,19 @@ export interface Conv2dOptions {
   name?: string;
 }
 
+const CONV2D_OPTIONS = [
+  'inChannels',
+  'outChannels',
+  'kernelSize',
+  'stride',
+  'padding',
+  'dilation',
+  'groups',
+  'bias',
+  'activation',
+  'name',
+] as const satisfies ReadonlyArray<keyof Conv2dOptions>;
+
 export class Conv2d extends WeightedLayer<ConvKernel> {
   readonly type: string = 'Conv2d';
   readonly inChannels: number;
@@ -59,6 +73,7 @@ export class Conv2d extends WeightedLayer<ConvKernel> {
       throw new ParameterError(`Conv2d: options must be an object, got ${String(options)}`);
     }
     const owner = options.name ? `Conv2d '${options.name}'` : 'Conv2d';
+    checkOptionNames(options, CONV2D_OPTIONS, 'Conv2d', owner);
     this.inChannels = options.inChannels;
     this.outChannels = options.outChannels;
     this.groups = options.groups ?? 1;
@@ -73,7 +88,8 @@ export class Conv2d extends WeightedLayer<ConvKernel> {
     const [kh, kw] = this.kernelSize;
     const fanIn = (this.inChannels / this.groups) * kh * kw;
     // Filters are [Cout, Cin/groups, KH, KW]; one bias per filter.
-    this.initParameters([this.outChannels, this.inChannels / this.groups, kh, kw], options.bias === false ? null : this.outChannels, fanIn);
+    const bias = optionalBoolean(options.bias, true, 'bias', owner);
+    this.initParameters([this.outChannels, this.inChannels / this.groups, kh, kw], bias ? this.outChannels : null, fanIn);
   }
 
   geometry(inputShape: readonly number[]): ConvGeometry {
@@ -181,15 +197,29 @@ export interface DepthwiseConv2dOptions {
   name?: string;
 }
 
+const DEPTHWISE_OPTIONS = [
+  'channels',
+  'kernelSize',
+  'stride',
+  'padding',
+  'dilation',
+  'depthMultiplier',
+  'bias',
+  'activation',
+  'name',
+] as const satisfies ReadonlyArray<keyof DepthwiseConv2dOptions>;
+
 /** One filter per input channel (groups = channels): the spatial half of a separable conv. */
 export class DepthwiseConv2d extends Conv2d {
   override readonly type: string = 'DepthwiseConv2d';
 
   constructor(options: DepthwiseConv2dOptions) {
     const owner = options?.name ? `DepthwiseConv2d '${options.name}'` : 'DepthwiseConv2d';
+    checkOptionNames(options, DEPTHWISE_OPTIONS, 'DepthwiseConv2d', owner);
     const channels = positiveInt(options?.channels, 'channels', owner);
     const multiplier = positiveInt(options.depthMultiplier ?? 1, 'depthMultiplier', owner);
-    super({ ...options, inChannels: channels, outChannels: channels * multiplier, groups: channels });
+    const { channels: _channels, depthMultiplier: _multiplier, ...convOptions } = options;
+    super({ ...convOptions, inChannels: channels, outChannels: channels * multiplier, groups: channels });
   }
 }
 

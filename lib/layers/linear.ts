@@ -5,6 +5,7 @@ import { ParameterError, ShapeError } from '../errors.js';
 import { Tensor, formatShape } from '../tensor.js';
 import { toActivation } from './activation-spec.js';
 import { Layer, type FieldState, positiveInt } from './layer.js';
+import { checkOptionNames, optionalBoolean } from './options.js';
 import { WeightedLayer } from './weighted.js';
 
 /** Collapses every dimension from startDim on into one: N x C x H x W -> N x (C*H*W). A view, no copy. */
@@ -14,6 +15,7 @@ export class Flatten extends Layer {
 
   constructor(options: { startDim?: number; name?: string } = {}) {
     super(options.name);
+    checkOptionNames(options, ['startDim', 'name'], 'Flatten', this.label);
     this.startDim = options.startDim ?? 1;
     if (!Number.isInteger(this.startDim) || this.startDim < 0) {
       throw new ParameterError(`Flatten: startDim must be a non-negative integer, got ${String(options.startDim)}`);
@@ -52,6 +54,8 @@ export interface LinearOptions {
   name?: string;
 }
 
+const LINEAR_OPTIONS = ['inFeatures', 'outFeatures', 'bias', 'activation', 'name'] as const satisfies ReadonlyArray<keyof LinearOptions>;
+
 /** Fully connected: every output is a weighted sum of every input. Weight is [outFeatures, inFeatures]. */
 export class Linear extends WeightedLayer<LinearKernel> {
   readonly type = 'Linear';
@@ -63,10 +67,12 @@ export class Linear extends WeightedLayer<LinearKernel> {
     super(options?.name);
     const owner = options?.name ? `Linear '${options.name}'` : 'Linear';
     if (options === null || typeof options !== 'object') throw new ParameterError(`${owner}: options must be an object`);
+    checkOptionNames(options, LINEAR_OPTIONS, 'Linear', owner);
     this.inFeatures = positiveInt(options.inFeatures, 'inFeatures', owner);
     this.outFeatures = positiveInt(options.outFeatures, 'outFeatures', owner);
     this.activation = toActivation(options.activation, owner);
-    this.initParameters([this.outFeatures, this.inFeatures], options.bias === false ? null : this.outFeatures, this.inFeatures);
+    const bias = optionalBoolean(options.bias, true, 'bias', owner);
+    this.initParameters([this.outFeatures, this.inFeatures], bias ? this.outFeatures : null, this.inFeatures);
   }
 
   private batchOf(inputShape: readonly number[]): number {

@@ -9,6 +9,7 @@ import { checkPaddingSpec, expectNCHW, planWindow, toPair, type PaddingSpec, typ
 import { Tensor } from '../tensor.js';
 import { inexactStrideWarning, windowField } from './conv.js';
 import { Layer, type FieldState } from './layer.js';
+import { checkOptionNames, optionalBoolean } from './options.js';
 
 export interface Pool2dOptions {
   /** Window size K, or [KH, KW]. */
@@ -32,6 +33,13 @@ export interface AvgPool2dOptions extends Pool2dOptions {
   countIncludePad?: boolean;
 }
 
+const MAX_POOL_OPTIONS = ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode', 'name'] as const satisfies ReadonlyArray<
+  keyof MaxPool2dOptions
+>;
+const AVG_POOL_OPTIONS = ['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad', 'name'] as const satisfies ReadonlyArray<
+  keyof AvgPool2dOptions
+>;
+
 abstract class Pool2d extends Layer {
   abstract readonly kind: PoolKind;
   readonly kernelSize: Pair;
@@ -52,8 +60,8 @@ abstract class Pool2d extends Layer {
     this.dilation = toPair(options.dilation, 1, 'dilation', owner);
     this.padding = options.padding ?? 0;
     checkPaddingSpec(this.padding, owner);
-    this.ceilMode = options.ceilMode ?? false;
-    this.countIncludePad = options.countIncludePad ?? true;
+    this.ceilMode = optionalBoolean(options.ceilMode, false, 'ceilMode', owner);
+    this.countIncludePad = optionalBoolean(options.countIncludePad, true, 'countIncludePad', owner);
     // A window that lies wholly in padding has nothing to pool: PyTorch forbids pads above K/2.
     if (typeof this.padding !== 'string') {
       const pads = resolvePads(this.padding, 1, 1, 1, 1, this.stride);
@@ -116,6 +124,7 @@ export class MaxPool2d extends Pool2d {
   readonly type = 'MaxPool2d';
   readonly kind = 'max';
   constructor(options: MaxPool2dOptions) {
+    checkOptionNames(options, MAX_POOL_OPTIONS, 'MaxPool2d', options?.name ? `MaxPool2d '${options.name}'` : 'MaxPool2d');
     super({ ...options, countIncludePad: false }, 'MaxPool2d');
   }
 }
@@ -125,6 +134,7 @@ export class AvgPool2d extends Pool2d {
   readonly type = 'AvgPool2d';
   readonly kind = 'avg';
   constructor(options: AvgPool2dOptions) {
+    checkOptionNames(options, AVG_POOL_OPTIONS, 'AvgPool2d', options?.name ? `AvgPool2d '${options.name}'` : 'AvgPool2d');
     super({ ...options, dilation: 1 }, 'AvgPool2d');
   }
 }

@@ -6,6 +6,7 @@ import { ReLU } from '../layers/activations.js';
 import { Conv2d } from '../layers/conv.js';
 import { Flatten, Linear } from '../layers/linear.js';
 import { MaxPool2d } from '../layers/pool.js';
+import { checkOptionNames } from '../layers/options.js';
 import { Sequential } from '../layers/sequential.js';
 
 export interface LeNet5Options {
@@ -16,6 +17,7 @@ export interface LeNet5Options {
 }
 
 export function lenet5(options: LeNet5Options = {}): Sequential {
+  checkOptionNames(options, ['inChannels', 'numClasses'], 'lenet5');
   const inChannels = options.inChannels ?? 3;
   const numClasses = options.numClasses ?? 10;
   return new Sequential([
