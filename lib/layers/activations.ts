@@ -5,6 +5,7 @@
 import type { Activation } from '../backends/backend.js';
 import { ParameterError } from '../errors.js';
 import { applyActivation } from '../kernels/activation.js';
+import { softmax } from '../kernels/softmax.js';
 import { Tensor } from '../tensor.js';
 import { Layer } from './layer.js';
 import { checkOptionNames } from './options.js';
@@ -118,22 +119,7 @@ export class Softmax extends Layer {
     const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
     const outer = x.size / Math.max(size * inner, 1);
     const out = new Tensor(x.shape);
-    const src = x.data;
-    const dst = out.data;
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) {
-        const base = o * size * inner + i;
-        let max = -Infinity;
-        for (let k = 0; k < size; k++) max = Math.max(max, src[base + k * inner]);
-        let sum = 0;
-        for (let k = 0; k < size; k++) {
-          const e = Math.exp(src[base + k * inner] - max);
-          dst[base + k * inner] = e;
-          sum += e;
-        }
-        for (let k = 0; k < size; k++) dst[base + k * inner] /= sum;
-      }
-    }
+    softmax(x.data, out.data, outer, size, inner);
     return out;
   }
 

@@ -1,5 +1,6 @@
 /** Concat, Softmax and a standalone (unfolded) BatchNormalization, in TypeScript. */
 import { ShapeError } from '../../errors.js';
+import { softmax } from '../../kernels/softmax.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constAsFloat32, floatConst, intConst } from '../constant.js';
 import { OnnxError } from '../errors.js';
@@ -97,23 +98,6 @@ export function buildSoftmax(ctx: BuildContext): CompiledOp {
       };
     },
   };
-}
-
-function softmax(src: Float32Array, dst: Float32Array, outer: number, length: number, inner: number): void {
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++) {
-      const base = o * length * inner + i;
-      let max = -Infinity;
-      for (let k = 0; k < length; k++) max = Math.max(max, src[base + k * inner]);
-      let sum = 0;
-      for (let k = 0; k < length; k++) {
-        const e = Math.exp(src[base + k * inner] - max);
-        dst[base + k * inner] = e;
-        sum += e;
-      }
-      for (let k = 0; k < length; k++) dst[base + k * inner] /= sum;
-    }
-  }
 }
 
 /** Per-channel scale and shift of an inference BatchNormalization: y = x * scale + shift. */
