@@ -1,7 +1,9 @@
 // Drives a micro-kernel over one block of C = A * B (BLIS loop order): for each pixel block of
 // nc columns, for each K block, pack B once, then sweep NR-wide B micro-panels (kept in L1)
 // against every MR-row A panel of the block (streamed from L2). The epilogue runs with the last
-// K block, so each C tile is finished while it is still in cache.
+// K block, so each C tile is finished while it is still in cache. A 1x1 conv's B (contiguous
+// channel rows) is instead packed one micro-panel at a time, just before use, with the rows of a
+// panel further on prefetched (see gemm_block).
 #pragma once
 #include <cstddef>
 
