@@ -8,7 +8,7 @@ import type { Activation, PoolGeometry } from '../lib/backends/backend.js';
 import { ParameterError, ShapeError } from '../lib/errors.js';
 import { activate, applyActivation } from '../lib/kernels/activation.js';
 import { planConv, planWindow } from '../lib/planner/geometry.js';
-import { ALL_ACTIVATIONS, referenceActivation } from './js-kernels-support.js';
+import { ALL_ACTIVATIONS, referenceActivation } from './helpers/numeric.js';
 
 const convWeights = (overrides: Record<string, unknown> = {}) => ({
   inChannels: 4, outChannels: 6, groups: 2, kernelH: 3, kernelW: 3,

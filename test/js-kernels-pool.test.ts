@@ -8,7 +8,7 @@ import { jsBackend } from '../lib/backends/js.js';
 import type { PoolGeometry, PoolKind } from '../lib/backends/backend.js';
 import { planWindow, type Pads, type PaddingSpec } from '../lib/planner/geometry.js';
 import { ParameterError } from '../lib/errors.js';
-import { ALL_ACTIVATIONS, expectClose, randomArray, randomSource, referenceActivation } from './js-kernels-support.js';
+import { ALL_ACTIVATIONS, expectClose, randomFloats, seededRandom, referenceActivation } from './helpers/numeric.js';
 
 type Pair = [number, number];
 
@@ -81,7 +81,7 @@ let seed = 1000;
 function checkPool(c: PoolCase): 'ran' | 'refused' {
   const label = JSON.stringify(c);
   const geometry = poolGeometry(c);
-  const x = randomArray(c.batch * c.channels * c.inH * c.inW, randomSource(seed++));
+  const x = randomFloats(c.batch * c.channels * c.inH * c.inW, seededRandom(seed++));
   const expected = naivePool(c, geometry.pads, x);
   const output = new Float32Array(c.batch * c.channels * geometry.outH * geometry.outW).fill(Number.NaN);
   if (expected === null) {
@@ -162,7 +162,7 @@ describe('jsBackend pool2d against a naive pooling loop', () => {
 
   it('pool2d() returns a promise with the same result', async () => {
     const geometry = poolGeometry({ kind: 'avg', countIncludePad: false, batch: 2, channels: 2, inH: 7, inW: 5, kernel: [3, 3], stride: [2, 2], dilation: [1, 1], padding: 1, ceilMode: true });
-    const x = randomArray(2 * 2 * 7 * 5, randomSource(5));
+    const x = randomFloats(2 * 2 * 7 * 5, seededRandom(5));
     const a = new Float32Array(2 * 2 * geometry.outH * geometry.outW);
     const b = new Float32Array(a.length);
     jsBackend.pool2dSync(x, geometry, a);
@@ -174,7 +174,7 @@ describe('jsBackend pool2d against a naive pooling loop', () => {
 describe('jsBackend globalPool2d', () => {
   it.each(['avg', 'max'] as PoolKind[])('global %s pooling of every plane', async (kind) => {
     for (const [planes, plane] of [[1, 1], [6, 49], [10, 13], [3, 3136]]) {
-      const x = randomArray(planes * plane, randomSource(planes * 31 + plane));
+      const x = randomFloats(planes * plane, seededRandom(planes * 31 + plane));
       const expected: number[] = [];
       for (let p = 0; p < planes; p++) {
         const values = Array.from(x.subarray(p * plane, (p + 1) * plane));
@@ -208,10 +208,10 @@ describe('jsBackend linear', () => {
     for (const [batch, inF, outF] of [[1, 1, 1], [1, 400, 120], [3, 120, 84], [2, 84, 10], [5, 7, 13], [0, 4, 3], [9, 65, 66]]) {
       for (const withBias of [true, false]) {
         for (const activation of ALL_ACTIVATIONS) {
-          const random = randomSource(cases++);
-          const x = randomArray(batch * inF, random);
-          const w = randomArray(outF * inF, random);
-          const bias = withBias ? randomArray(outF, random) : null;
+          const random = seededRandom(cases++);
+          const x = randomFloats(batch * inF, random);
+          const w = randomFloats(outF * inF, random);
+          const bias = withBias ? randomFloats(outF, random) : null;
           const expected = naiveLinear(x, batch, inF, outF, w, bias).map((v) => referenceActivation(v, activation));
           const kernel = jsBackend.prepareLinear({ inFeatures: inF, outFeatures: outF, weight: w, bias, activation });
           const out = new Float32Array(batch * outF).fill(Number.NaN);

@@ -6,12 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { jsBackend } from '../lib/backends/js.js';
+import type { Activation } from '../lib/backends/backend.js';
 import { planConv, type ConvGeometry, type Pads, type PaddingSpec } from '../lib/planner/geometry.js';
 import { prepareConv2d } from '../lib/kernels/conv2d.js';
 import { ShapeError } from '../lib/errors.js';
 import {
-  ALL_ACTIVATIONS, expectClose, randomArray, randomSource, referenceActivation, type TestActivation,
-} from './js-kernels-support.js';
+  ALL_ACTIVATIONS, expectClose, randomFloats, seededRandom, referenceActivation,
+} from './helpers/numeric.js';
 
 type Pair = [number, number];
 
@@ -26,7 +27,7 @@ interface ConvCase {
   stride?: Pair;
   dilation?: Pair;
   padding?: PaddingSpec;
-  activation?: TestActivation;
+  activation?: Activation;
   bias?: boolean;
   residual?: boolean;
 }
@@ -90,7 +91,7 @@ let seed = 1;
 function checkConv(spec: ConvCase): boolean {
   const c = withDefaults(spec);
   const label = describeCase(c);
-  const random = randomSource(seed++);
+  const random = seededRandom(seed++);
   let geometry: ConvGeometry;
   try {
     geometry = planConv('test', [c.batch, c.inChannels, c.inH, c.inW], {
@@ -101,11 +102,11 @@ function checkConv(spec: ConvCase): boolean {
     expect(error, label).toBeInstanceOf(ShapeError);
     return false;
   }
-  const x = randomArray(c.batch * c.inChannels * c.inH * c.inW, random);
-  const weight = randomArray(c.outChannels * (c.inChannels / c.groups) * c.kernel[0] * c.kernel[1], random);
-  const bias = c.bias ? randomArray(c.outChannels, random) : null;
+  const x = randomFloats(c.batch * c.inChannels * c.inH * c.inW, random);
+  const weight = randomFloats(c.outChannels * (c.inChannels / c.groups) * c.kernel[0] * c.kernel[1], random);
+  const bias = c.bias ? randomFloats(c.outChannels, random) : null;
   const outSize = c.batch * c.outChannels * geometry.outH * geometry.outW;
-  const residual = c.residual ? randomArray(outSize, random) : null;
+  const residual = c.residual ? randomFloats(outSize, random) : null;
   const expected = naiveConv2d(c, geometry.pads, x, weight, bias, residual);
   expect([geometry.outH, geometry.outW], `${label}: output size`).toEqual([expected.outH, expected.outW]);
 
@@ -282,12 +283,12 @@ describe('jsBackend conv2d against the naive seven-loop convolution', () => {
     const geometry = planConv('async', [2, 3, 7, 6], {
       inChannels: 3, outChannels: 4, groups: 1, kernel: [3, 3], stride: [1, 1], dilation: [1, 1], padding: 1,
     });
-    const random = randomSource(99);
+    const random = seededRandom(99);
     const kernel = jsBackend.prepareConv2d({
       inChannels: 3, outChannels: 4, groups: 1, kernelH: 3, kernelW: 3,
-      weight: randomArray(108, random), bias: randomArray(4, random), activation: { kind: 'relu' },
+      weight: randomFloats(108, random), bias: randomFloats(4, random), activation: { kind: 'relu' },
     });
-    const x = randomArray(2 * 3 * 7 * 6, random);
+    const x = randomFloats(2 * 3 * 7 * 6, random);
     const viaSync = new Float32Array(2 * 4 * 7 * 6);
     const viaAsync = new Float32Array(viaSync.length);
     kernel.runSync(x, geometry, viaSync);
@@ -311,7 +312,7 @@ describe('translation equivariance', () => {
     [1, 3, 1, 3, 1, 1, 8], // 8 channels: the Winograd path
   ])('stride %i, kernel %i, padding %i, shift (%i, %i), groups %i', (stride, k, padding, dy, dx, groups, channels = 4) => {
     const size = 24;
-    const random = randomSource(7 + stride * 10 + k);
+    const random = seededRandom(7 + stride * 10 + k);
     const image = new Float32Array(channels * size * size);
     const shifted = new Float32Array(image.length);
     for (let c = 0; c < channels; c++) {
@@ -327,7 +328,7 @@ describe('translation equivariance', () => {
     const geometry = planConv('shift', [1, channels, size, size], spec);
     const kernel = jsBackend.prepareConv2d({
       inChannels: channels, outChannels: channels, groups: spec.groups, kernelH: k, kernelW: k,
-      weight: randomArray((channels * channels * k * k) / spec.groups, random), bias: randomArray(channels, random),
+      weight: randomFloats((channels * channels * k * k) / spec.groups, random), bias: randomFloats(channels, random),
       activation: { kind: 'leakyRelu', alpha: 0.1 },
     });
     const plane = geometry.outH * geometry.outW;

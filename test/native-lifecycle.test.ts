@@ -10,7 +10,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, ConvKernel, PoolGeometry } from '../lib/backends/backend.js';
 import { planWindow } from '../lib/planner/geometry.js';
 import { availableIsas, getNumThreads, loadNativeBackend, setNumThreads } from '../lib/backends/native.js';
-import { type ConvCase, convGeometry, expectClose, naiveConv, outputLength, randomFloats, seededRandom } from './native-support.js';
+import { expectClose, randomFloats, seededRandom } from './helpers/numeric.js';
+import { type ConvCase, convGeometry, naiveConv, outputLength } from './native-support.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, ConvKernel } from '../lib/backends/backend.js';
 import { loadNativeBackend } from '../lib/backends/native.js';
 import { planConv, type ConvGeometry } from '../lib/planner/geometry.js';
-import { randomFloats, seededRandom } from './native-support.js';
+import { randomFloats, seededRandom } from './helpers/numeric.js';
 
 let native: Backend;
 beforeAll(() => {

@@ -1,42 +1,11 @@
 /**
- * Shared pieces of the native tests: a seeded random source, the comparison with relative
- * tolerance, geometry builders over lib/planner/geometry.ts, and a naive convolution written
- * straight from the definition (the second, independent oracle next to jsBackend).
+ * Shared pieces of the native tests: geometry builders over lib/planner/geometry.ts and a naive
+ * convolution written straight from the definition (the second, independent oracle next to
+ * jsBackend). The random source and the comparison come from helpers/numeric.ts.
  */
-import { expect } from 'vitest';
 import type { Activation } from '../lib/backends/backend.js';
 import { planConv, type ConvGeometry, type PaddingSpec, type Pair } from '../lib/planner/geometry.js';
-
-/** mulberry32, values in [-1, 1): failing sweep cases can be re-run exactly from their seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
-
-export function randomFloats(length: number, random: () => number): Float32Array {
-  const out = new Float32Array(length);
-  for (let i = 0; i < length; i++) out[i] = random();
-  return out;
-}
-
-/** |actual - expected| <= 1e-4 * max(1, |expected|) element-wise; reports the first bad element. */
-export function expectClose(actual: Float32Array, expected: Float32Array, label: string, tolerance = 1e-4): void {
-  expect(actual.length, `${label}: length`).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    if (Number.isNaN(e) && Number.isNaN(a)) continue;
-    if (!(Math.abs(a - e) <= tolerance * Math.max(1, Math.abs(e))) && a !== e) {
-      expect.fail(`${label}: element ${i} is ${a}, expected ${e}`);
-    }
-  }
-}
+import { referenceActivation } from './helpers/numeric.js';
 
 export interface ConvCase {
   batch: number;
@@ -76,23 +45,6 @@ export function convGeometry(c: ConvCase): ConvGeometry {
 
 export function outputLength(g: ConvGeometry): number {
   return g.batch * g.outChannels * g.outH * g.outW;
-}
-
-function referenceActivation(x: number, a: Activation): number {
-  switch (a.kind) {
-    case 'none':
-      return x;
-    case 'relu':
-      return Math.max(0, x);
-    case 'relu6':
-      return Math.min(6, Math.max(0, x));
-    case 'leakyRelu':
-      return x < 0 ? (a.alpha ?? 0.01) * x : x;
-    case 'hardSwish':
-      return (x * Math.min(6, Math.max(0, x + 3))) / 6;
-    case 'sigmoid':
-      return 1 / (1 + Math.exp(-x));
-  }
 }
 
 /** out[n, o, y, x] = act(bias[o] + residual + sum over the window), straight from the definition. */

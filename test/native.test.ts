@@ -11,16 +11,8 @@ import type { Activation, Backend, PoolGeometry } from '../lib/backends/backend.
 import { jsBackend } from '../lib/backends/js.js';
 import { availableIsas, getNumThreads, loadNativeBackend, setIsa, setNumThreads, type IsaName } from '../lib/backends/native.js';
 import { planWindow, type PaddingSpec, type Pair } from '../lib/planner/geometry.js';
-import {
-  type ConvCase,
-  convGeometry,
-  describeCase,
-  expectClose,
-  naiveConv,
-  outputLength,
-  randomFloats,
-  seededRandom,
-} from './native-support.js';
+import { expectClose, randomFloats, seededRandom } from './helpers/numeric.js';
+import { type ConvCase, convGeometry, describeCase, naiveConv, outputLength } from './native-support.js';
 
 function nativeOrFail(): Backend {
   const loaded = loadNativeBackend();

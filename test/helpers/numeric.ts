@@ -1,11 +1,13 @@
 /**
- * Helpers for the js-kernels tests: a seeded random source (so a failing sweep case can be
- * re-run exactly) and an element-wise comparison with a relative tolerance.
+ * What the kernel tests of both backends share: a seeded random source (so a failing sweep case
+ * can be re-run exactly), an element-wise comparison with a relative tolerance, and the
+ * activation formulas written out independently of lib/kernels/activation.ts.
  */
 import { expect } from 'vitest';
+import type { Activation } from '../../lib/backends/backend.js';
 
 /** mulberry32: a tiny seeded PRNG; values in [-1, 1). */
-export function randomSource(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -16,7 +18,7 @@ export function randomSource(seed: number): () => number {
   };
 }
 
-export function randomArray(length: number, random: () => number): Float32Array {
+export function randomFloats(length: number, random: () => number): Float32Array {
   const out = new Float32Array(length);
   for (let i = 0; i < length; i++) out[i] = random();
   return out;
@@ -24,7 +26,9 @@ export function randomArray(length: number, random: () => number): Float32Array 
 
 /**
  * Expects |actual - expected| <= tolerance * max(1, |expected|) element-wise (relative 1e-4,
- * absolute near zero, where float32 cancellation makes relative error meaningless).
+ * absolute near zero, where float32 cancellation makes relative error meaningless). A NaN or
+ * infinite element fails: the inputs these tests compare on are finite. Reports the first bad
+ * element with its index, which is more useful than thousands of diffs.
  */
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string, tolerance = 1e-4): void {
   expect(actual.length, `${label}: length`).toBe(expected.length);
@@ -32,17 +36,11 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     const a = actual[i];
     const e = expected[i];
     const ok = Number.isFinite(a) && Math.abs(a - e) <= tolerance * Math.max(1, Math.abs(e));
-    if (!ok) {
-      // One failing element with its index is more useful than thousands of diffs.
-      expect.fail(`${label}: element ${i} is ${a}, expected ${e}`);
-    }
+    if (!ok) expect.fail(`${label}: element ${i} is ${a}, expected ${e}`);
   }
 }
 
-/** The activation formulas, written out here independently of lib/kernels/activation.ts. */
-export type TestActivation = { kind: 'none' | 'relu' | 'relu6' | 'leakyRelu' | 'hardSwish' | 'sigmoid'; alpha?: number };
-
-export function referenceActivation(x: number, a: TestActivation): number {
+export function referenceActivation(x: number, a: Activation): number {
   switch (a.kind) {
     case 'none':
       return x;
@@ -59,7 +57,8 @@ export function referenceActivation(x: number, a: TestActivation): number {
   }
 }
 
-export const ALL_ACTIVATIONS: TestActivation[] = [
+/** Every activation kind, leakyRelu both with its default slope and with an explicit one. */
+export const ALL_ACTIVATIONS: Activation[] = [
   { kind: 'none' },
   { kind: 'relu' },
   { kind: 'relu6' },
