@@ -78,6 +78,9 @@ export const PRESETS: Readonly<Record<PresetName, ImageOptions>> = Object.freeze
   grayscale28: { size: 28, fit: 'crop', channels: 'grayscale', mean: 0, std: 1 },
 });
 
+const OPTION_NAMES = ['preset', 'size', 'fit', 'resizeShorter', 'channels', 'scale', 'mean', 'std', 'kernel'] as const satisfies ReadonlyArray<
+  keyof ImageOptions
+>;
 const FITS: readonly ResizeFit[] = ['crop', 'stretch'];
 const CHANNEL_ORDERS: readonly ChannelOrder[] = ['rgb', 'bgr', 'grayscale'];
 const KERNELS: readonly ResizeKernel[] = ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'];
@@ -100,6 +103,12 @@ export function resolveImageOptions(options: ImageOptions | ResolvedImageOptions
 }
 
 function resolveFresh(options: ImageOptions): ResolvedImageOptions {
+  // A misspelt key would otherwise be ignored and the preset's value used without a word.
+  for (const key of Object.keys(options)) {
+    if (!(OPTION_NAMES as readonly string[]).includes(key)) {
+      throw new ParameterError(`image option '${key}' is unknown (the options are ${OPTION_NAMES.join(', ')})`);
+    }
+  }
   const presetName = options.preset ?? 'unit';
   if (!Object.hasOwn(PRESETS, presetName)) {
     throw new ParameterError(`image option 'preset' must be one of ${Object.keys(PRESETS).join(', ')}, got ${JSON.stringify(presetName)}`);
