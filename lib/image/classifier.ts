@@ -3,6 +3,7 @@
  * `convnode classify`, the HTTP example and the Fashion-MNIST evaluation.
  */
 import { ParameterError } from '../errors.js';
+import { checkOptionNames } from '../options.js';
 import { loadOnnx, type OnnxModel } from '../onnx/index.js';
 import type { Tensor } from '../tensor.js';
 import { BUILTIN_LABELS_PATH, BUILTIN_MODEL_PATH, builtinImageOptions, readLabels } from './builtin.js';
@@ -38,6 +39,10 @@ export class ImageClassifier {
   ) {}
 
   static async load(options: ClassifierOptions = {}): Promise<ImageClassifier> {
+    if (options === null || typeof options !== 'object') {
+      throw new ParameterError(`ImageClassifier.load: options must be an object, got ${options === null ? 'null' : typeof options}`);
+    }
+    checkOptionNames(options, ['model', 'labels', 'image'] satisfies Array<keyof ClassifierOptions>, 'ImageClassifier.load');
     const builtin = options.model === undefined;
     const modelSource = options.model ?? BUILTIN_MODEL_PATH;
     const model = await loadOnnx(modelSource);

@@ -8,7 +8,7 @@ import { applyActivation } from '../kernels/activation.js';
 import { softmax } from '../kernels/softmax.js';
 import { Tensor } from '../tensor.js';
 import { Layer } from './layer.js';
-import { checkOptionNames } from './options.js';
+import { checkOptionNames } from '../options.js';
 
 export abstract class ActivationLayer extends Layer {
   /** The activation this layer applies, as kernels take it. */

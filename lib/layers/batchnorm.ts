@@ -7,7 +7,7 @@ import { ParameterError } from '../errors.js';
 import { expectNCHW } from '../planner/geometry.js';
 import { Tensor } from '../tensor.js';
 import { Layer, positiveInt } from './layer.js';
-import { checkOptionNames } from './options.js';
+import { checkOptionNames } from '../options.js';
 
 export class BatchNorm2d extends Layer {
   readonly type = 'BatchNorm2d';

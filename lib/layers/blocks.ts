@@ -10,7 +10,7 @@ import { Tensor } from '../tensor.js';
 import { toActivation } from './activation-spec.js';
 import { Conv2d, DepthwiseConv2d } from './conv.js';
 import { positiveInt } from './layer.js';
-import { checkOptionNames } from './options.js';
+import { checkOptionNames } from '../options.js';
 import { Sequential } from './sequential.js';
 
 export interface SeparableConv2dOptions {

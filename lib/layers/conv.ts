@@ -18,7 +18,7 @@ import {
 import { Tensor, formatShape } from '../tensor.js';
 import { toActivation } from './activation-spec.js';
 import { type FieldState, positiveInt } from './layer.js';
-import { checkOptionNames, optionalBoolean } from './options.js';
+import { checkOptionNames, optionalBoolean } from '../options.js';
 import { WeightedLayer } from './weighted.js';
 
 export interface Conv2dOptions {

@@ -5,7 +5,7 @@ import { ParameterError, ShapeError } from '../errors.js';
 import { Tensor, formatShape } from '../tensor.js';
 import { toActivation } from './activation-spec.js';
 import { Layer, type FieldState, positiveInt } from './layer.js';
-import { checkOptionNames, optionalBoolean } from './options.js';
+import { checkOptionNames, optionalBoolean } from '../options.js';
 import { WeightedLayer } from './weighted.js';
 
 /** Collapses every dimension from startDim on into one: N x C x H x W -> N x (C*H*W). A view, no copy. */

@@ -9,7 +9,7 @@ import { checkPaddingSpec, expectNCHW, planWindow, toPair, type PaddingSpec, typ
 import { Tensor } from '../tensor.js';
 import { inexactStrideWarning, windowField } from './conv.js';
 import { Layer, type FieldState } from './layer.js';
-import { checkOptionNames, optionalBoolean } from './options.js';
+import { checkOptionNames, optionalBoolean } from '../options.js';
 
 export interface Pool2dOptions {
   /** Window size K, or [KH, KW]. */

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { Backend, BackendName } from '../backends/backend.js';
 import { activeBackend, backendByName } from '../backends/index.js';
 import { ParameterError } from '../errors.js';
+import { checkOptionNames, optionalBoolean } from '../options.js';
 import { describeNode } from './attributes.js';
 import type { ConstTensor } from './constant.js';
 import { decodeModel, type OnnxGraph, type OnnxNode } from './decode.js';
@@ -35,6 +36,8 @@ export interface LoadOnnxOptions {
    */
   readonly maxConcurrentRuns?: number;
 }
+
+const LOAD_OPTIONS = ['backend', 'fuse', 'maxConcurrentRuns'] as const satisfies ReadonlyArray<keyof LoadOnnxOptions>;
 
 export async function loadOnnx(pathOrBytes: string | Uint8Array, options: LoadOnnxOptions = {}): Promise<OnnxModel> {
   if (typeof pathOrBytes === 'string') {
@@ -80,6 +83,7 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
   if (options === null || typeof options !== 'object') {
     throw new ParameterError(`loadOnnx: options must be an object, got ${String(options)}`);
   }
+  checkOptionNames(options, LOAD_OPTIONS, 'loadOnnx');
   const backend = resolveBackend(options.backend);
   const maxConcurrentRuns = options.maxConcurrentRuns ?? 4;
   if (!Number.isInteger(maxConcurrentRuns) || maxConcurrentRuns < 1) {
@@ -92,7 +96,7 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
   const constants = new Map<string, ConstTensor>(graph.initializers);
   const nodes = foldConstants(graph, constants, backend);
   const constantOf = (name: string) => constants.get(name);
-  const items = fuseGraph({ nodes, graphOutputs: new Set(graph.outputs.map((o) => o.name)), opset: graph.opset, constantOf }, options.fuse ?? true);
+  const items = fuseGraph({ nodes, graphOutputs: new Set(graph.outputs.map((o) => o.name)), opset: graph.opset, constantOf }, optionalBoolean(options.fuse, true, 'fuse', 'loadOnnx'));
   const ops: CompiledOp[] = items.map((item) => {
     const ctx: BuildContext = { node: item.node, opset: graph.opset, backend, constantOf };
     if (item.kind === 'conv') return buildConv(ctx, item.fusion);

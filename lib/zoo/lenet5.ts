@@ -6,7 +6,7 @@ import { ReLU } from '../layers/activations.js';
 import { Conv2d } from '../layers/conv.js';
 import { Flatten, Linear } from '../layers/linear.js';
 import { MaxPool2d } from '../layers/pool.js';
-import { checkOptionNames } from '../layers/options.js';
+import { checkOptionNames } from '../options.js';
 import { Sequential } from '../layers/sequential.js';
 
 export interface LeNet5Options {

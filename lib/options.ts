@@ -1,14 +1,14 @@
 /**
- * Checks on a layer's option object that no single option's own check covers: that every key
- * is one the layer reads (a misspelt `strides` or PyTorch's `kernel_size` would otherwise be
- * ignored and the layer would run with the default), and that flags are real booleans (the
- * string 'false' is truthy).
+ * Checks on an option object (a layer's, loadOnnx's, the classifier's) that no single option's
+ * own check covers: that every key is one the callee reads (a misspelt `strides` or PyTorch's
+ * `kernel_size` would otherwise be ignored and the default used without a word), and that flags
+ * are real booleans (the string 'false' is truthy).
  */
-import { ParameterError } from '../errors.js';
+import { ParameterError } from './errors.js';
 
-/** Throws when `options` holds a key outside `known`; the message lists what the layer takes. */
+/** Throws when `options` holds a key outside `known`; the message lists what `type` takes. */
 export function checkOptionNames(options: unknown, known: readonly string[], type: string, owner: string = type): void {
-  if (options === null || typeof options !== 'object') return; // each layer reports a missing object itself
+  if (options === null || typeof options !== 'object') return; // each caller reports a missing object itself
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
       throw new ParameterError(`${owner}: unknown option '${key}' (${type} takes ${known.join(', ')})`);

@@ -1,0 +1,46 @@
+/**
+ * loadOnnx's and ImageClassifier.load's option objects are checked by name: a guessed key
+ * ('threads', onnxruntime's 'executionProviders', 'labelsFile') used to be ignored without a word.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ImageClassifier, ParameterError, Tensor, loadOnnx, loadOnnxSync } from '../lib/index.js';
+
+const lenet = readFileSync(fileURLToPath(new URL('./fixtures/onnx/lenet5.onnx', import.meta.url)));
+
+describe('loadOnnx options', () => {
+  it('reject an unknown key, naming it and the options loadOnnx takes', async () => {
+    await expect(loadOnnx(lenet, { threads: 2 } as never)).rejects.toThrow(ParameterError);
+    await expect(loadOnnx(lenet, { threads: 2 } as never)).rejects.toThrow(
+      "loadOnnx: unknown option 'threads' (loadOnnx takes backend, fuse, maxConcurrentRuns)",
+    );
+    expect(() => loadOnnxSync(lenet, { executionProviders: ['cpu'] } as never)).toThrow(/^loadOnnx: unknown option 'executionProviders'/);
+  });
+
+  it("reject a non-boolean fuse (the string 'false' was truthy)", () => {
+    expect(() => loadOnnxSync(lenet, { fuse: 'false' } as never)).toThrow('loadOnnx: fuse must be true or false, got "false"');
+  });
+
+  it('keep the documented options working: fuse false runs the unfused graph to the same answer', () => {
+    const fused = loadOnnxSync(lenet, { backend: 'js', maxConcurrentRuns: 2 });
+    const unfused = loadOnnxSync(lenet, { backend: 'js', fuse: false });
+    const [name] = fused.inputNames;
+    const shape = fused.inputShapes[0]!.map((d) => (typeof d === 'number' && d > 0 ? d : 2));
+    const input = new Float32Array(shape.reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i));
+    const a = fused.runSync({ [name]: new Tensor(shape, input) })[fused.outputNames[0]];
+    const b = unfused.runSync({ [name]: new Tensor(shape, input) })[unfused.outputNames[0]];
+    expect(a.shape).toEqual([2, 10]);
+    for (let i = 0; i < a.size; i++) expect(Math.abs(a.data[i] - b.data[i])).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(b.data[i])));
+  });
+});
+
+describe('ImageClassifier.load options', () => {
+  it('reject an unknown key, naming it and the options it takes', async () => {
+    await expect(ImageClassifier.load({ labelsFile: 'x.txt' } as never)).rejects.toThrow(
+      "ImageClassifier.load: unknown option 'labelsFile' (ImageClassifier.load takes model, labels, image)",
+    );
+    // null used to crash on a property read with a TypeError.
+    await expect(ImageClassifier.load(null as never)).rejects.toThrow('ImageClassifier.load: options must be an object, got null');
+  });
+});
