@@ -13,9 +13,16 @@ size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 size_t div_up(size_t v, size_t m) { return (v + m - 1) / m; }
 
 // How far ahead, in micro-panels, the 1x1 path prefetches its input rows. Each panel's kernels
-// take microseconds, so two cover the memory latency; measured on 1x1 256->64 @56 batch 8: 2
-// and 4 within noise of each other, 8 slightly slower.
+// take microseconds, so two cover the memory latency (1x1 256->64 @56 batch 8: 2, 3 and 4
+// ahead within noise of each other).
 constexpr size_t kPanelsAhead = 2;
+
+// Prefetches one cache line of each row in [k_begin, k_end) of rows k_stride apart, with the T1
+// hint (towards L2): into L1 the lines would evict the panel the kernels are reading (T0
+// measured ~3% slower).
+void prefetch_rows(const float* rows, size_t k_stride, size_t k_begin, size_t k_end) {
+  for (size_t k = k_begin; k < k_end; k++) __builtin_prefetch(rows + k * k_stride, 0, 2);
+}
 
 }  // namespace
 
@@ -36,12 +43,13 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
   const size_t m_padded = round_up(g.m, cfg.mr);
   float* packed_b = scratch_floats(ScratchSlot::PackedB, blocks.step * round_up(cfg.nc, cfg.nr));
   // Contiguous rows (1x1 convs) are packed one micro-panel at a time, just before the kernels
-  // use it, prefetching the rows of the panel kPanelsAhead further on: the copy then writes to
-  // L1 and its reads were requested a few microseconds of kernel time earlier. Packing a whole
-  // nc block first stalled on memory when the input was not in cache (rows a channel plane
-  // apart are too many streams for the hardware prefetcher): on 1x1 256->64 @56 at batch 8
-  // (26 MB of input) packing was a quarter of the time; prefetching the next block while the
-  // kernels ran cost the kernels about what it saved the packing.
+  // use it, and the rows of the panel kPanelsAhead further on are prefetched a slice after each
+  // kernel call: the copy then writes to L1 and its reads were requested microseconds of kernel
+  // time earlier. Packing a whole nc block first stalled on memory when the input was not in
+  // cache (rows a channel plane apart are too many streams for the hardware prefetcher): on 1x1
+  // 256->64 @56 at batch 8 (26 MB of input) packing was a quarter of the time. Prefetching the
+  // next block while the kernels ran cost the kernels about what it saved the packing, and all
+  // of a panel's prefetches at once, before or after its copy, were 4-9% slower than slices.
   const bool by_panel = g.b.im2col == nullptr && g.b.n_stride == 1;
   for (size_t nb = n0; nb < n1; nb += cfg.nc) {
     const size_t nc = std::min(cfg.nc, n1 - nb);
@@ -58,12 +66,15 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
       for (size_t j = 0; j < nc; j += cfg.nr) {
         const size_t nr = std::min(cfg.nr, nc - j);
         const float* b = packed_b + (j / cfg.nr) * kc * cfg.nr;
+        const float* prefetch = nullptr;  // rows of a later panel, when by_panel
         if (by_panel) {
-          const size_t ahead = nb + j + kPanelsAhead * cfg.nr;
-          f32_gemm_pack_b_rows_panel(cfg.nr, kc, nr, rows + nb + j, g.b.k_stride,
-                                     ahead < g.n ? rows + ahead : nullptr, packed_b);
+          f32_gemm_pack_b_rows_panel(cfg.nr, kc, nr, rows + nb + j, g.b.k_stride, packed_b);
           b = packed_b;
+          const size_t ahead = nb + j + kPanelsAhead * cfg.nr;
+          if (ahead < g.n) prefetch = rows + ahead;
         }
+        const size_t tiles = div_up(m1 - m0, cfg.mr);
+        size_t tile = 0;
         // A last tile with at most half its columns left goes to the narrow kernel (3x3 512->512
         // @7: 49 pixels = 3 x 16 + 1, so the fourth full-width tile was 1/16 used).
         const GemmMicrokernel kernel = cfg.narrow != nullptr && nr <= cfg.nr / 2 ? cfg.narrow : cfg.kernel;
@@ -81,6 +92,8 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
           }
           kernel(mr, nr, kc, a_block + (m / cfg.mr) * cfg.mr * kc, b, cfg.nr, g.c + m * g.ldc + col, g.ldc, k0 > 0,
                      last ? &ep : nullptr);
+          if (prefetch != nullptr) prefetch_rows(prefetch, g.b.k_stride, tile * kc / tiles, (tile + 1) * kc / tiles);
+          tile++;
         }
       }
     }

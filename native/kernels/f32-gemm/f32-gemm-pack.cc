@@ -33,20 +33,15 @@ void f32_gemm_pack_b(size_t nr_tile, size_t kc, size_t nc, const float* src, siz
 }
 
 void f32_gemm_pack_b_rows_panel(size_t nr_tile, size_t kc, size_t cols, const float* src, size_t k_stride,
-                                const float* prefetch, float* dst) {
-  // The prefetch is the T1 kind (towards L2): into L1 it would evict the panel being computed.
+                                float* dst) {
   if (cols == nr_tile && nr_tile == 16) {  // a constant size lets the copy inline instead of calling memcpy
-    for (size_t k = 0; k < kc; k++) {
-      std::memcpy(dst + k * 16, src + k * k_stride, 16 * sizeof(float));
-      if (prefetch != nullptr) __builtin_prefetch(prefetch + k * k_stride, 0, 2);
-    }
+    for (size_t k = 0; k < kc; k++) std::memcpy(dst + k * 16, src + k * k_stride, 16 * sizeof(float));
     return;
   }
   for (size_t k = 0; k < kc; k++) {
     float* out = dst + k * nr_tile;
     std::memcpy(out, src + k * k_stride, cols * sizeof(float));
     for (size_t j = cols; j < nr_tile; j++) out[j] = 0.0f;
-    if (prefetch != nullptr) __builtin_prefetch(prefetch + k * k_stride, 0, 2);
   }
 }
 

@@ -45,9 +45,8 @@ void f32_gemm_pack_b(size_t nr_tile, size_t kc, size_t nc, const float* src, siz
 
 // Packs one NR-wide panel of contiguous rows (a 1x1 conv's channel planes, k_stride apart):
 // B[k][j] = src[k * k_stride + j] for k in [0, kc), j in [0, cols), zero-filling j >= cols.
-// prefetch, if not null, is a panel further along the same rows: each of its kc rows gets one
-// cache line prefetched, so that, one call per panel, the rows stream in ahead of use.
+// (The driver prefetches the rows of later panels while the kernels run.)
 void f32_gemm_pack_b_rows_panel(size_t nr_tile, size_t kc, size_t cols, const float* src, size_t k_stride,
-                                const float* prefetch, float* dst);
+                                float* dst);
 
 }  // namespace convnode
