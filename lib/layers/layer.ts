@@ -124,8 +124,3 @@ export function positiveInt(value: unknown, name: string, owner: string): number
   }
   return value as number;
 }
-
-/** A new tensor for a layer's output. */
-export function outputTensor(shape: readonly number[]): Tensor {
-  return new Tensor(shape);
-}

@@ -3,7 +3,6 @@
  * chains around a flatten compute from them. Floats keep float32 precision (they become
  * weights); integers (shapes, axes, indices) are plain JS numbers.
  */
-import { formatShape } from '../tensor.js';
 
 export type ConstTensor =
   | { readonly kind: 'float'; readonly dims: readonly number[]; readonly data: Float32Array }
@@ -25,9 +24,4 @@ export function constValues(t: ConstTensor): number[] {
 /** The values as a Float32Array (a view for float tensors, a conversion for integers). */
 export function constAsFloat32(t: ConstTensor): Float32Array {
   return t.kind === 'float' ? t.data : Float32Array.from(t.data);
-}
-
-export function describeConst(t: ConstTensor): string {
-  const values = t.data.length <= 8 ? ` [${Array.from(t.data).join(', ')}]` : '';
-  return `${t.kind} ${formatShape(t.dims)}${values}`;
 }

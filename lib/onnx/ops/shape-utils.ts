@@ -1,5 +1,4 @@
 /** Small shape helpers shared by the operator implementations. */
-import { formatShape } from '../../tensor.js';
 import { OnnxError } from '../errors.js';
 import type { FieldInfo, PlanValue } from './types.js';
 
@@ -58,8 +57,4 @@ export function mergeFields(fields: ReadonlyArray<FieldInfo | null>): FieldInfo 
 /** A runtime value (not a constant) in its plan form. */
 export function runtimeValue(shape: readonly number[], field: FieldInfo | null): PlanValue {
   return { shape: [...shape], field };
-}
-
-export function shapeText(shape: readonly number[]): string {
-  return `[${shape.join(', ')}] (${formatShape(shape)})`;
 }
