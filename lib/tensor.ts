@@ -38,7 +38,7 @@ export class Tensor {
     const size = shapeSize(shape);
     this.shape = Object.freeze([...shape]);
     if (data === undefined) {
-      this.data = new Float32Array(size);
+      this.data = allocate(size, shape);
     } else if (data instanceof Float32Array) {
       this.data = data;
     } else if (isArrayLikeOfNumbers(data)) {
@@ -69,7 +69,7 @@ export class Tensor {
   /** Builds a tensor from a nested array; the nesting gives the shape and must be rectangular. */
   static from(nested: NestedArray): Tensor {
     const shape = inferShape(nested);
-    const data = new Float32Array(shapeSize(shape));
+    const data = allocate(shapeSize(shape), shape);
     let offset = 0;
     const fill = (value: NestedArray, depth: number, path: string): void => {
       if (depth === shape.length) {
@@ -146,6 +146,22 @@ export class Tensor {
 
   toString(): string {
     return `Tensor(${formatShape(this.shape)})`;
+  }
+}
+
+/**
+ * A zeroed Float32Array of `size` elements. A size past what the engine can allocate (a shape
+ * typo such as [1e6, 1e6], or a layer's output for a huge input) is a ShapeError naming the
+ * shape, instead of the engine's bare "Invalid typed array length" RangeError.
+ */
+function allocate(size: number, shape: readonly number[]): Float32Array {
+  try {
+    return new Float32Array(size);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new ShapeError(
+      `Tensor: shape [${shape.join(', ')}] holds ${size} elements (${(size * 4 / 2 ** 30).toFixed(1)} GiB of float32), more than can be allocated: ${error.message}`,
+    );
   }
 }
 

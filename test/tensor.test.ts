@@ -50,4 +50,9 @@ describe('Tensor', () => {
       expect((error as ShapeError).code).toBe('ERR_CONVNODE_SHAPE');
     }
   });
+
+  it('refuses a shape too large to allocate with a ShapeError naming it, not a bare RangeError', () => {
+    expect(() => new Tensor([1e6, 1e6])).toThrow(ShapeError);
+    expect(() => Tensor.zeros([1e6, 1e6])).toThrow(/^Tensor: shape \[1000000, 1000000\] holds 1000000000000 elements \(3725\.3 GiB of float32\), more than can be allocated/);
+  });
 });
