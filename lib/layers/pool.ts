@@ -4,7 +4,7 @@
  */
 import { activeBackend } from '../backends/index.js';
 import type { PoolGeometry, PoolKind } from '../backends/backend.js';
-import { ParameterError } from '../errors.js';
+import { ParameterError, ShapeError } from '../errors.js';
 import { checkPaddingSpec, expectNCHW, planWindow, toPair, type PaddingSpec, type Pair, effectiveKernel, resolvePads } from '../planner/geometry.js';
 import { Tensor } from '../tensor.js';
 import { inexactStrideWarning, windowField } from './conv.js';
@@ -142,20 +142,28 @@ export class AvgPool2d extends Pool2d {
 abstract class GlobalPool2d extends Layer {
   abstract readonly kind: PoolKind;
 
+  /** N, C, H, W of an input; a map with no pixels has no mean or maximum. */
+  private dims(inputShape: readonly number[]): [number, number, number, number] {
+    const dims = expectNCHW(this.label, inputShape);
+    const [, , h, w] = dims;
+    if (h < 1 || w < 1) throw new ShapeError(`${this.label}: input is ${h}x${w}; height and width must be at least 1`);
+    return dims;
+  }
+
   outputShape(inputShape: readonly number[]): number[] {
-    const [n, c] = expectNCHW(this.label, inputShape);
+    const [n, c] = this.dims(inputShape);
     return [n, c, 1, 1];
   }
 
   /** The window is the whole H x W map. */
   override nextField(field: FieldState | null, inputShape: readonly number[]): FieldState | null {
-    const [, , h, w] = expectNCHW(this.label, inputShape);
+    const [, , h, w] = this.dims(inputShape);
     return windowField(field, [h, w], [1, 1], [h, w]);
   }
 
   forwardSync(x: Tensor): Tensor {
     this.checkInput(x);
-    const [n, c, h, w] = expectNCHW(this.label, x.shape);
+    const [n, c, h, w] = this.dims(x.shape);
     const out = new Tensor([n, c, 1, 1]);
     if (out.size > 0) activeBackend().globalPool2dSync(x.data, this.kind, n * c, h * w, out.data);
     return out;
@@ -163,7 +171,7 @@ abstract class GlobalPool2d extends Layer {
 
   async forward(x: Tensor): Promise<Tensor> {
     this.checkInput(x);
-    const [n, c, h, w] = expectNCHW(this.label, x.shape);
+    const [n, c, h, w] = this.dims(x.shape);
     const out = new Tensor([n, c, 1, 1]);
     if (out.size > 0) await activeBackend().globalPool2d(x.data, this.kind, n * c, h * w, out.data);
     return out;

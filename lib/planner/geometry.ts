@@ -132,6 +132,13 @@ export function resolvePads(padding: PaddingSpec, inH: number, inW: number, kEff
 
 /** Output size along one axis; see the module comment. */
 export function outputSize(inSize: number, kEff: number, stride: number, padBefore: number, padAfter: number, ceilMode = false): number {
+  // Public: called directly, a zero stride or a fractional size would give NaN or Infinity.
+  const args: Array<[string, number, number]> = [['inSize', inSize, 0], ['kEff', kEff, 1], ['stride', stride, 1], ['padBefore', padBefore, 0], ['padAfter', padAfter, 0]];
+  for (const [name, value, min] of args) {
+    if (!Number.isInteger(value) || value < min) {
+      throw new ParameterError(`outputSize: ${name} must be ${min === 0 ? 'a non-negative' : 'a positive'} integer, got ${value}`);
+    }
+  }
   const span = inSize + padBefore + padAfter - kEff;
   if (span < 0) return 0;
   if (!ceilMode) return Math.floor(span / stride) + 1;
@@ -146,9 +153,14 @@ export function outputSize(inSize: number, kEff: number, stride: number, padBefo
  * when the dilated kernel does not fit in the padded input.
  */
 export function planWindow(owner: string, inH: number, inW: number, spec: WindowSpec): WindowGeometry {
-  const [kernelH, kernelW] = spec.kernel;
-  const [strideH, strideW] = spec.stride;
-  const [dilationH, dilationW] = spec.dilation;
+  // Layers check these at construction; planWindow is also public, so it checks them again.
+  const [kernelH, kernelW] = toPair(spec.kernel, 1, 'kernelSize', owner);
+  const [strideH, strideW] = toPair(spec.stride, 1, 'stride', owner);
+  const [dilationH, dilationW] = toPair(spec.dilation, 1, 'dilation', owner);
+  checkPaddingSpec(spec.padding, owner);
+  if (!Number.isInteger(inH) || !Number.isInteger(inW)) {
+    throw new ShapeError(`${owner}: input is ${inH}x${inW}; height and width must be positive integers`);
+  }
   const kEffH = effectiveKernel(kernelH, dilationH);
   const kEffW = effectiveKernel(kernelW, dilationW);
   if (inH < 1 || inW < 1) {
