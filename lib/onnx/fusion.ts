@@ -42,7 +42,10 @@ export function fuseGraph(input: FusionInput, enabled = true): FusedItem[] {
   });
   const slots = new Array<FusedItem | undefined>(nodes.length);
   const absorbed = new Set<number>();
-  /** The one node reading `value` through its first input, when nothing else can see it. */
+  /**
+   * The one node reading `value` (through any of its inputs; callers that need the first input
+   * check it), when no other node and no graph output can see it. With opTypes, only such a node.
+   */
   const soleReader = (value: string, opTypes: readonly string[] | null): number | undefined => {
     if (graphOutputs.has(value)) return undefined;
     const list = readers.get(value) ?? [];
@@ -76,6 +79,14 @@ export function fuseGraph(input: FusionInput, enabled = true): FusedItem[] {
     if (index === undefined || nodes[index].inputs[0] !== value || nodes[index].outputs.length !== 1) return undefined;
     const activation = activationOf(nodes[index], opset, constantOf);
     return activation ? { index, absorbedIndices: [index], node: nodes[index], label: nodes[index].opType, activation } : undefined;
+  };
+
+  /** Extends a fused chain whose value is `current`, last computed by node `last`, with the activation reading it. */
+  const absorbActivation = (current: string, last: number) => {
+    const act = takeActivation(current);
+    if (!act) return { activation: undefined, output: current, last };
+    act.absorbedIndices.forEach((k) => absorbed.add(k));
+    return { activation: { node: act.node, label: act.label, activation: act.activation }, output: act.node.outputs[0], last: act.index };
   };
 
   const padBefore = new Map<number, NonNullable<ConvFusion['pad']>>();
@@ -114,16 +125,11 @@ export function fuseGraph(input: FusionInput, enabled = true): FusedItem[] {
           last = addIndex;
         }
       }
-      const act = takeActivation(current);
-      if (act) {
-        act.absorbedIndices.forEach((k) => absorbed.add(k));
-        current = act.node.outputs[0];
-        last = act.index;
-      }
-      slots[last] = {
+      const tail = absorbActivation(current, last);
+      slots[tail.last] = {
         kind: 'conv',
         node,
-        fusion: { pad: padBefore.get(i), batchNorm, residual, activation: act && { node: act.node, label: act.label, activation: act.activation }, output: current },
+        fusion: { pad: padBefore.get(i), batchNorm, residual, activation: tail.activation, output: tail.output },
       };
       return;
     }
@@ -145,17 +151,8 @@ export function fuseGraph(input: FusionInput, enabled = true): FusedItem[] {
           last = addIndex;
         }
       }
-      const act = takeActivation(current);
-      if (act) {
-        act.absorbedIndices.forEach((k) => absorbed.add(k));
-        current = act.node.outputs[0];
-        last = act.index;
-      }
-      slots[last] = {
-        kind: 'linear',
-        node,
-        fusion: { bias, activation: act && { node: act.node, label: act.label, activation: act.activation }, output: current },
-      };
+      const tail = absorbActivation(current, last);
+      slots[tail.last] = { kind: 'linear', node, fusion: { bias, activation: tail.activation, output: tail.output } };
       return;
     }
     slots[i] = { kind: 'plain', node };
