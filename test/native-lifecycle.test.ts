@@ -15,6 +15,19 @@ import { type ConvCase, convGeometry, naiveConv, outputLength } from './native-s
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/** Source for the child processes and workers below: loads the built addon the way the package does. */
+const LOAD_ADDON = `const addon = require(${JSON.stringify(path.join(ROOT, 'node_modules', 'node-gyp-build'))})(${JSON.stringify(ROOT)});`;
+
+/** Source that queues four async 3x3 64->64 convs on 4x64x56x56 (3.7 GFLOP in all: tens of ms, still running when the caller goes away). */
+const START_FOUR_CONVS = `
+  const cin = 64, cout = 64, h = 56, w = 56, batch = 4;
+  const conv = new addon.Conv2d(new Float32Array(cout * cin * 9), null,
+    { inChannels: cin, outChannels: cout, groups: 1, kernelH: 3, kernelW: 3, activation: 'none' });
+  const g = { batch, inChannels: cin, outChannels: cout, groups: 1, inH: h, inW: w, kernelH: 3, kernelW: 3,
+    strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, pads: { top: 1, left: 1, bottom: 1, right: 1 }, outH: h, outW: w };
+  for (let i = 0; i < 4; i++) conv.run(new Float32Array(batch * cin * h * w), g, new Float32Array(batch * cout * h * w));
+`;
+
 let native: Backend;
 beforeAll(() => {
   const loaded = loadNativeBackend();
@@ -182,13 +195,8 @@ describe('native backend lifecycle', () => {
     const script = `
       const { Worker } = require('node:worker_threads');
       const source = \`
-        const addon = require(${JSON.stringify(path.join(ROOT, 'node_modules', 'node-gyp-build'))})(${JSON.stringify(ROOT)});
-        const cin = 64, cout = 64, h = 56, w = 56, batch = 4;
-        const conv = new addon.Conv2d(new Float32Array(cout * cin * 9), null,
-          { inChannels: cin, outChannels: cout, groups: 1, kernelH: 3, kernelW: 3, activation: 'none' });
-        const g = { batch, inChannels: cin, outChannels: cout, groups: 1, inH: h, inW: w, kernelH: 3, kernelW: 3,
-          strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, pads: { top: 1, left: 1, bottom: 1, right: 1 }, outH: h, outW: w };
-        for (let i = 0; i < 4; i++) conv.run(new Float32Array(batch * cin * h * w), g, new Float32Array(batch * cout * h * w));
+        ${LOAD_ADDON}
+        ${START_FOUR_CONVS}
         require('node:worker_threads').parentPort.postMessage('running');
       \`;
       (async () => {
@@ -205,13 +213,8 @@ describe('native backend lifecycle', () => {
 
   it('lets the process exit while forward() calls are still running', () => {
     const script = `
-      const addon = require(${JSON.stringify(path.join(ROOT, 'node_modules', 'node-gyp-build'))})(${JSON.stringify(ROOT)});
-      const cin = 64, cout = 64, h = 56, w = 56, batch = 4;
-      const conv = new addon.Conv2d(new Float32Array(cout * cin * 9), null,
-        { inChannels: cin, outChannels: cout, groups: 1, kernelH: 3, kernelW: 3, activation: 'none' });
-      const g = { batch, inChannels: cin, outChannels: cout, groups: 1, inH: h, inW: w, kernelH: 3, kernelW: 3,
-        strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, pads: { top: 1, left: 1, bottom: 1, right: 1 }, outH: h, outW: w };
-      for (let i = 0; i < 4; i++) conv.run(new Float32Array(batch * cin * h * w), g, new Float32Array(batch * cout * h * w));
+      ${LOAD_ADDON}
+      ${START_FOUR_CONVS}
       setTimeout(() => { console.log('exiting'); process.exit(0); }, 2);
     `;
     for (let i = 0; i < 3; i++) {
@@ -221,7 +224,7 @@ describe('native backend lifecycle', () => {
 
   it('starts with os.availableParallelism() threads', () => {
     const script = `
-      const addon = require(${JSON.stringify(path.join(ROOT, 'node_modules', 'node-gyp-build'))})(${JSON.stringify(ROOT)});
+      ${LOAD_ADDON}
       console.log(JSON.stringify([addon.getNumThreads(), require('node:os').availableParallelism()]));
     `;
     const [threads, available] = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as number[];
@@ -232,7 +235,7 @@ describe('native backend lifecycle', () => {
     // A fresh process per value: the variable is read once, when the addon loads.
     const script = `
       try {
-        const addon = require(${JSON.stringify(path.join(ROOT, 'node_modules', 'node-gyp-build'))})(${JSON.stringify(ROOT)});
+        ${LOAD_ADDON}
         console.log(addon.getIsa());
       } catch (error) {
         console.log('error: ' + error.message);
@@ -253,7 +256,7 @@ describe('native backend lifecycle', () => {
     // weight array, drops them and collects: the external memory reported to V8 and the RSS must
     // rise by their size and fall back.
     const script = `
-      const addon = require(${JSON.stringify(path.join(ROOT, 'node_modules', 'node-gyp-build'))})(${JSON.stringify(ROOT)});
+      ${LOAD_ADDON}
       const settle = async () => { for (let i = 0; i < 10; i++) { gc(); await new Promise((r) => setTimeout(r, 10)); } };
       const weight = new Float32Array(256 * 256 * 9), bias = new Float32Array(256);
       (async () => {
