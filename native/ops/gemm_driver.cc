@@ -12,16 +12,35 @@ namespace {
 size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 size_t div_up(size_t v, size_t m) { return (v + m - 1) / m; }
 
-// How far ahead, in micro-panels, the 1x1 path prefetches its input rows. Each panel's kernels
-// take microseconds, so two cover the memory latency (1x1 256->64 @56 batch 8: 2, 3 and 4
-// ahead within noise of each other).
-constexpr size_t kPanelsAhead = 2;
+// The 1x1 path (contiguous B rows) packs B a few micro-panels at a time, about kRowsPackBytes.
+// Each input row visited is a channel plane from the last (a page, a TLB miss), so a block
+// should read a few cache lines per row; yet a small block stays in L1 for the kernels. One
+// 16 KiB panel, 24, 48 and 96 KiB were measured: 48 KiB was best overall (1x1 144->24 @56 batch
+// 1, 1 thread: 0.257, 0.264, 0.254, 0.259 ms; a 240-pixel block packed up front: 0.245-0.248,
+// the one layer tried where small blocks lose at batch 1).
+constexpr size_t kRowsPackBytes = 48 * 1024;
+// ... but only while the weights the kernels sweep for each block stay in L2: every block reads
+// all of them again, so a layer with large weights keeps the 240-pixel blocks (1x1 960->320 @7
+// batch 8, 1.2 MB of weights: ~3% slower with small blocks).
+constexpr size_t kRowsPackMaxWeightBytes = 256 * 1024;
+// How many such blocks ahead its input rows are prefetched. Each block's kernels take
+// microseconds, so two cover the memory latency (1x1 256->64 @56 batch 8: 2, 3 and 4 ahead
+// within noise of each other).
+constexpr size_t kBlocksAhead = 2;
 
-// Prefetches one cache line of each row in [k_begin, k_end) of rows k_stride apart, with the T1
-// hint (towards L2): into L1 the lines would evict the panel the kernels are reading (T0
-// measured ~3% slower).
-void prefetch_rows(const float* rows, size_t k_stride, size_t k_begin, size_t k_end) {
-  for (size_t k = k_begin; k < k_end; k++) __builtin_prefetch(rows + k * k_stride, 0, 2);
+size_t rows_block_cols(const GemmConfig& cfg, size_t kc) {
+  const size_t panels = std::max<size_t>(1, kRowsPackBytes / (kc * cfg.nr * sizeof(float)));
+  return std::min(panels * cfg.nr, round_up(cfg.nc, cfg.nr));
+}
+
+// Prefetches row_bytes of each row in [k_begin, k_end) of rows k_stride apart, with the T1 hint
+// (towards L2): into L1 the lines would evict the panel the kernels are reading (T0 measured ~3%
+// slower).
+void prefetch_rows(const float* rows, size_t k_stride, size_t row_bytes, size_t k_begin, size_t k_end) {
+  for (size_t k = k_begin; k < k_end; k++) {
+    const char* row = reinterpret_cast<const char*>(rows + k * k_stride);
+    for (size_t byte = 0; byte < row_bytes; byte += 64) __builtin_prefetch(row + byte, 0, 2);
+  }
 }
 
 }  // namespace
@@ -42,39 +61,47 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
   const KBlocks blocks(g.k, cfg.kc_max);
   const size_t m_padded = round_up(g.m, cfg.mr);
   float* packed_b = scratch_floats(ScratchSlot::PackedB, blocks.step * round_up(cfg.nc, cfg.nr));
-  // Contiguous rows (1x1 convs) are packed one micro-panel at a time, just before the kernels
-  // use it, and the rows of the panel kPanelsAhead further on are prefetched a slice after each
-  // kernel call: the copy then writes to L1 and its reads were requested microseconds of kernel
-  // time earlier. Packing a whole nc block first stalled on memory when the input was not in
-  // cache (rows a channel plane apart are too many streams for the hardware prefetcher): on 1x1
-  // 256->64 @56 at batch 8 (26 MB of input) packing was a quarter of the time. Prefetching the
-  // next block while the kernels ran cost the kernels about what it saved the packing, and all
-  // of a panel's prefetches at once, before or after its copy, were 4-9% slower than slices.
-  const bool by_panel = g.b.im2col == nullptr && g.b.n_stride == 1;
-  for (size_t nb = n0; nb < n1; nb += cfg.nc) {
-    const size_t nc = std::min(cfg.nc, n1 - nb);
+  // Contiguous rows (1x1 convs) are packed a small block at a time (see kRowsPackBytes), and the
+  // rows of the block kBlocksAhead further on are prefetched a slice after each kernel call: the
+  // copy then writes to L1 and its reads were requested microseconds of kernel time earlier.
+  // Packing a 240-pixel block first stalled on memory when the input was not in cache (rows a
+  // channel plane apart are too many streams for the hardware prefetcher): on 1x1 256->64 @56 at
+  // batch 8 (26 MB of input) packing was a quarter of the time. Prefetching the next 240-pixel
+  // block while the kernels ran cost the kernels about what it saved the packing, and a block's
+  // prefetches all at once, before or after its copy, were 4-9% slower than slices.
+  const bool contiguous_rows = g.b.im2col == nullptr && g.b.n_stride == 1;
+  const size_t a_bytes = round_up(m1 - m0, cfg.mr) * g.k * sizeof(float);
+  const size_t nc_step =
+      contiguous_rows && a_bytes <= kRowsPackMaxWeightBytes ? rows_block_cols(cfg, blocks.step) : cfg.nc;
+  for (size_t nb = n0; nb < n1; nb += nc_step) {
+    const size_t nc = std::min(nc_step, n1 - nb);
     for (size_t k0 = 0; k0 < g.k; k0 += blocks.step) {
       const size_t kc = std::min(blocks.step, g.k - k0);
       const bool last = k0 + kc == g.k;
-      const float* rows = g.b.strided != nullptr ? g.b.strided + k0 * g.b.k_stride : nullptr;
+      const float* prefetch = nullptr;  // rows of a later block, on the 1x1 path
+      size_t prefetch_bytes = 0;
       if (g.b.im2col != nullptr) {
         f32_im2col_pack(cfg.nr, *g.b.im2col, g.b.im2col_input, k0, kc, nb, nc, packed_b);
-      } else if (!by_panel) {
-        f32_gemm_pack_b(cfg.nr, kc, nc, rows + nb * g.b.n_stride, g.b.k_stride, g.b.n_stride, packed_b);
+      } else if (contiguous_rows) {
+        const float* rows = g.b.strided + k0 * g.b.k_stride;
+        f32_gemm_pack_b_rows(cfg.nr, kc, nc, rows + nb, g.b.k_stride, packed_b);
+        const size_t ahead = nb + kBlocksAhead * nc_step;
+        if (ahead < g.n) {
+          prefetch = rows + ahead;
+          prefetch_bytes = std::min(nc_step, g.n - ahead) * sizeof(float);
+        }
+      } else {
+        f32_gemm_pack_b(cfg.nr, kc, nc, g.b.strided + k0 * g.b.k_stride + nb * g.b.n_stride, g.b.k_stride,
+                        g.b.n_stride, packed_b);
       }
+      // The prefetch rows are cut into one slice per kernel call (a division per block, not per
+      // call: small layers' kernel calls are a few hundred cycles).
+      const size_t slice = div_up(kc, div_up(nc, cfg.nr) * div_up(m1 - m0, cfg.mr));
+      size_t sliced = 0;
       const float* a_block = g.packed_a + m_padded * k0;
       for (size_t j = 0; j < nc; j += cfg.nr) {
         const size_t nr = std::min(cfg.nr, nc - j);
         const float* b = packed_b + (j / cfg.nr) * kc * cfg.nr;
-        const float* prefetch = nullptr;  // rows of a later panel, when by_panel
-        if (by_panel) {
-          f32_gemm_pack_b_rows_panel(cfg.nr, kc, nr, rows + nb + j, g.b.k_stride, packed_b);
-          b = packed_b;
-          const size_t ahead = nb + j + kPanelsAhead * cfg.nr;
-          if (ahead < g.n) prefetch = rows + ahead;
-        }
-        const size_t tiles = div_up(m1 - m0, cfg.mr);
-        size_t tile = 0;
         // A last tile with at most half its columns left goes to the narrow kernel (3x3 512->512
         // @7: 49 pixels = 3 x 16 + 1, so the fourth full-width tile was 1/16 used).
         const GemmMicrokernel kernel = cfg.narrow != nullptr && nr <= cfg.nr / 2 ? cfg.narrow : cfg.kernel;
@@ -92,8 +119,10 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
           }
           kernel(mr, nr, kc, a_block + (m / cfg.mr) * cfg.mr * kc, b, cfg.nr, g.c + m * g.ldc + col, g.ldc, k0 > 0,
                      last ? &ep : nullptr);
-          if (prefetch != nullptr) prefetch_rows(prefetch, g.b.k_stride, tile * kc / tiles, (tile + 1) * kc / tiles);
-          tile++;
+          if (prefetch != nullptr && sliced < kc) {
+            prefetch_rows(prefetch, g.b.k_stride, prefetch_bytes, sliced, std::min(kc, sliced + slice));
+            sliced += slice;
+          }
         }
       }
     }

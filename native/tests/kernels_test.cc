@@ -124,10 +124,14 @@ std::vector<ConvCase> conv_cases() {
       {1, 20, 12, 1, 4, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Sigmoid, true, true},
       {1, 3, 7, 1, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::None, true, false},         // odd K (27)
       {1, 16, 64, 1, 16, 16, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::HardSwish, false, false},
-      // 1x1 packed a panel at a time with prefetch ahead: over two pixel blocks (and the next
-      // block's prefetch), a 3-column tail, groups.
+      // 1x1 in small pixel blocks, rows prefetched two blocks ahead: K blocks and a 3-column
+      // tail (80-pixel blocks on AVX2), 48-pixel blocks, short K (one 240-pixel block plus a
+      // tail), groups; weights over 256 KiB keep 240-pixel blocks.
+      {2, 300, 13, 1, 17, 19, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::Relu, true, true},
+      {1, 256, 10, 1, 15, 13, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::None, false, false},
       {2, 20, 13, 1, 17, 19, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::Relu, true, true},
       {1, 8, 6, 2, 15, 21, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::None, false, false},
+      {1, 300, 256, 1, 7, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::Relu6, true, false},
       {1, 40, 70, 1, 20, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu6, true, true},    // K and pixel blocks
       {1, 3, 16, 1, 33, 31, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, A::Sigmoid, true, false},  // stem
       {2, 4, 6, 1, 8, 7, 2, 3, 1, 2, 1, 1, 0, 2, 1, 0, A::LeakyRelu, true, true},     // asymmetric pads

@@ -32,16 +32,22 @@ void f32_gemm_pack_b(size_t nr_tile, size_t kc, size_t nc, const float* src, siz
   }
 }
 
-void f32_gemm_pack_b_rows_panel(size_t nr_tile, size_t kc, size_t cols, const float* src, size_t k_stride,
-                                float* dst) {
-  if (cols == nr_tile && nr_tile == 16) {  // a constant size lets the copy inline instead of calling memcpy
-    for (size_t k = 0; k < kc; k++) std::memcpy(dst + k * 16, src + k * k_stride, 16 * sizeof(float));
-    return;
-  }
+void f32_gemm_pack_b_rows(size_t nr_tile, size_t kc, size_t nc, const float* src, size_t k_stride, float* dst) {
+  const size_t full = nc / nr_tile;
   for (size_t k = 0; k < kc; k++) {
+    const float* row = src + k * k_stride;
     float* out = dst + k * nr_tile;
-    std::memcpy(out, src + k * k_stride, cols * sizeof(float));
-    for (size_t j = cols; j < nr_tile; j++) out[j] = 0.0f;
+    if (nr_tile == 16) {  // a constant size lets the copy inline instead of calling memcpy
+      for (size_t p = 0; p < full; p++) std::memcpy(out + p * kc * 16, row + p * 16, 16 * sizeof(float));
+    } else {
+      for (size_t p = 0; p < full; p++) std::memcpy(out + p * kc * nr_tile, row + p * nr_tile, nr_tile * sizeof(float));
+    }
+    if (full * nr_tile < nc) {
+      const size_t cols = nc - full * nr_tile;
+      float* last = out + full * kc * nr_tile;
+      std::memcpy(last, row + full * nr_tile, cols * sizeof(float));
+      for (size_t j = cols; j < nr_tile; j++) last[j] = 0.0f;
+    }
   }
 }
 

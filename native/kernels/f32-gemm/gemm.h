@@ -43,10 +43,8 @@ void f32_gemm_pack_a(size_t mr_tile, size_t m, size_t k0, size_t kc, const float
 void f32_gemm_pack_b(size_t nr_tile, size_t kc, size_t nc, const float* src, size_t k_stride, size_t n_stride,
                      float* dst);
 
-// Packs one NR-wide panel of contiguous rows (a 1x1 conv's channel planes, k_stride apart):
-// B[k][j] = src[k * k_stride + j] for k in [0, kc), j in [0, cols), zero-filling j >= cols.
-// (The driver prefetches the rows of later panels while the kernels run.)
-void f32_gemm_pack_b_rows_panel(size_t nr_tile, size_t kc, size_t cols, const float* src, size_t k_stride,
-                                float* dst);
+// The same for contiguous rows (n_stride 1: a 1x1 conv's channel planes, k_stride apart),
+// copied a row at a time.
+void f32_gemm_pack_b_rows(size_t nr_tile, size_t kc, size_t nc, const float* src, size_t k_stride, float* dst);
 
 }  // namespace convnode
