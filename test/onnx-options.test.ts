@@ -44,3 +44,11 @@ describe('ImageClassifier.load options', () => {
     await expect(ImageClassifier.load(null as never)).rejects.toThrow('ImageClassifier.load: options must be an object, got null');
   });
 });
+
+describe('loadOnnx backend option', () => {
+  it("refuses a backend name it does not know instead of quietly using 'js'", () => {
+    expect(() => loadOnnxSync(lenet, { backend: 'gpu' } as never)).toThrow("backend must be 'js' or 'native', got \"gpu\"");
+    expect(() => loadOnnxSync(lenet, { backend: 'Native' } as never)).toThrow(/got "Native"/);
+    expect(loadOnnxSync(lenet, { backend: 'js' }).backendName).toBe('js');
+  });
+});

@@ -53,13 +53,16 @@ export function getBackend(): BackendName {
 
 /** Switches every layer to a backend. Asking for 'native' when it cannot load is an error, not a silent fallback. */
 export function setBackend(name: BackendName): void {
-  if (!BACKEND_NAMES.includes(name)) {
-    throw new BackendError(`setBackend: name must be 'js' or 'native', got ${JSON.stringify(name)}`);
-  }
-  active = name === 'native' ? nativeOrError() : jsBackend;
+  active = backendByName(name, 'setBackend: name');
 }
 
-/** A backend by name without making it the active one (tests and benchmarks compare them). */
-export function backendByName(name: BackendName): Backend {
+/**
+ * A backend by name without making it the active one (loadOnnx's `backend` option; tests and
+ * benchmarks compare them). An unknown name is an error: it used to fall through to 'js'.
+ */
+export function backendByName(name: BackendName, what = 'backend'): Backend {
+  if (!BACKEND_NAMES.includes(name)) {
+    throw new BackendError(`${what} must be 'js' or 'native', got ${JSON.stringify(name)}`);
+  }
   return name === 'native' ? nativeOrError() : jsBackend;
 }
