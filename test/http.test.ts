@@ -118,3 +118,10 @@ describe('DynamicBatcher', () => {
     expect(() => new DynamicBatcher(async () => [], { maxBatch: 0 })).toThrow(/maxBatch must be a positive integer/);
   });
 });
+
+describe('createClassifierServer', () => {
+  it('refuses a top that is not a positive integer (--top abc made every request a 400 "from 1 to NaN")', () => {
+    expect(() => createClassifierServer({ classifier: {} as ImageClassifier, top: Number('abc') })).toThrow(/^top must be a positive integer, got NaN$/);
+    expect(() => createClassifierServer({ classifier: {} as ImageClassifier, top: 0 })).toThrow(/^top must be a positive integer, got 0$/);
+  });
+});

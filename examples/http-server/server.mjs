@@ -45,6 +45,7 @@ function readBody(req) {
  * @returns {{ server: http.Server, batcher: DynamicBatcher }}
  */
 export function createClassifierServer({ classifier, maxBatch = 32, maxWaitMs = 2, top = 5 }) {
+  if (!Number.isInteger(top) || top < 1) throw new RangeError(`top must be a positive integer, got ${top}`);
   const maxTop = top;
   // Every batch asks for maxTop labels; each request then keeps as many as it asked for.
   const batcher = new DynamicBatcher((uploads) => classifier.classify(uploads, maxTop), { maxBatch, maxWaitMs });
