@@ -4,7 +4,7 @@
  * fused activation baked in. Other forms (transA, both operands at run time, a full C matrix)
  * run as a plain TS loop: correct, not fast, and rare in CNNs.
  */
-import { NO_ACTIVATION, type Activation } from '../../backends/backend.js';
+import { NO_ACTIVATION, type Activation, type LinearKernel } from '../../backends/backend.js';
 import { ShapeError } from '../../errors.js';
 import { applyActivation } from '../../kernels/activation.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
@@ -13,7 +13,7 @@ import type { OnnxNode } from '../decode.js';
 import { broadcastShapes, broadcastStrides } from './broadcast.js';
 import type { FusedActivation } from './conv.js';
 import { numel, required, runtimeValue } from './shape-utils.js';
-import type { BuildContext, CompiledOp, PlanValue } from './types.js';
+import type { BuildContext, CompiledOp, Execution, PlanValue } from './types.js';
 
 export interface LinearFusion {
   /** MatMul only: a following Add of a constant [N] vector, run as the kernel's bias. */
@@ -30,6 +30,15 @@ function typeName(node: OnnxNode, fusion: LinearFusion): string {
 }
 
 /** Weight [out, in] for the backend from B (transposed unless transB), scaled by alpha. */
+/** Gemm and MatMul with a constant B both run as one call of a packed Linear kernel over `rows` rows. */
+function packedLinearExecution(kernel: LinearKernel, rows: number): Execution {
+  return {
+    runSync: (ins, outs) => kernel.runSync(ins[0], rows, outs[0]),
+    run: (ins, outs) => kernel.run(ins[0], rows, outs[0]),
+    queuesOneCall: true,
+  };
+}
+
 function weightFromB(b: Float32Array, rows: number, cols: number, transB: boolean, alpha: number): Float32Array {
   // B is rows x cols. With transB it already is [out, in]; otherwise transpose it.
   const out = new Float32Array(rows * cols);
@@ -83,11 +92,7 @@ export function buildGemm(ctx: BuildContext, fusion: LinearFusion): CompiledOp {
           return {
             outputs: [runtimeValue([batch, outFeatures], null)],
             multiplyAdds: batch * inFeatures * outFeatures,
-            execution: {
-              runSync: (ins, outs) => kernel.runSync(ins[0], batch, outs[0]),
-              run: (ins, outs) => kernel.run(ins[0], batch, outs[0]),
-              queuesOneCall: true,
-            },
+            execution: packedLinearExecution(kernel, batch),
           };
         },
       };
@@ -160,11 +165,7 @@ export function buildMatMul(ctx: BuildContext, fusion: LinearFusion): CompiledOp
         return {
           outputs: [runtimeValue(shape, null)],
           multiplyAdds: rows * inFeatures * outFeatures,
-          execution: {
-            runSync: (ins, outs) => kernel.runSync(ins[0], rows, outs[0]),
-            run: (ins, outs) => kernel.run(ins[0], rows, outs[0]),
-            queuesOneCall: true,
-          },
+          execution: packedLinearExecution(kernel, rows),
         };
       },
     };
