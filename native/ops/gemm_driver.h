@@ -2,8 +2,8 @@
 // nc columns, for each K block, pack B once, then sweep NR-wide B micro-panels (kept in L1)
 // against every MR-row A panel of the block (streamed from L2). The epilogue runs with the last
 // K block, so each C tile is finished while it is still in cache. A 1x1 conv's B (contiguous
-// channel rows) is instead packed one micro-panel at a time, just before use, with the rows of a
-// panel further on prefetched (see gemm_block).
+// channel rows) is packed in blocks of ~48 KiB instead, just before use, with the rows of a later
+// block prefetched (see gemm_block).
 #pragma once
 #include <cstddef>
 
