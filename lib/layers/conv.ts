@@ -121,7 +121,8 @@ export class Conv2d extends WeightedLayer<ConvKernel> {
   }
 
   override warnings(inputShape: readonly number[]): string[] {
-    return this.geometry(inputShape).exact ? [] : [inexactStrideWarning(this.geometry(inputShape), this.kernelSize, this.dilation)];
+    const g = this.geometry(inputShape);
+    return g.exact ? [] : [inexactStrideWarning(g, this.kernelSize, this.dilation)];
   }
 
   forwardSync(x: Tensor): Tensor {

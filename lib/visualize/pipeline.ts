@@ -4,6 +4,7 @@
  * computes on the active backend.
  */
 import { ParameterError } from '../errors.js';
+import { checkOptionNames } from '../options.js';
 import { Conv2d } from '../layers/conv.js';
 import { ReLU } from '../layers/activations.js';
 import { MaxPool2d } from '../layers/pool.js';
@@ -52,6 +53,7 @@ export async function convReluPool(image: Tensor, options: ConvReluPoolOptions =
   if (options === null || typeof options !== 'object') {
     throw new ParameterError(`convReluPool: options must be an object, got ${String(options)}`);
   }
+  checkOptionNames(options, ['filter', 'filterLabel', 'stride', 'padding', 'pool'] satisfies Array<keyof ConvReluPoolOptions>, 'convReluPool');
   expectNCHW('convReluPool: image', image.shape, 1);
   const resolved = resolveFilters(options.filter ?? 'sobel-x', "convReluPool: option 'filter'");
   if (options.filterLabel !== undefined && typeof options.filterLabel !== 'string') {

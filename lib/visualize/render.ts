@@ -3,6 +3,7 @@
  * renderFeatureMaps returns PNG bytes; composeFeatureMaps also returns where each map was drawn.
  */
 import { ParameterError } from '../errors.js';
+import { checkOptionNames } from '../options.js';
 import type { Tensor } from '../tensor.js';
 import { scaleFor, type ColourMap } from './colormap.js';
 import { checkPictureSize, composeTiles, type Composition, type Tile } from './compose.js';
@@ -27,10 +28,15 @@ export interface FeatureMapOptions {
   title?: readonly string[];
 }
 
+const FEATURE_MAP_OPTIONS = ['colormap', 'normalize', 'zoom', 'columns', 'batchIndex', 'title'] as const satisfies ReadonlyArray<
+  keyof FeatureMapOptions
+>;
+
 /** One tile per channel, each captioned with its index and value range; returns the PNG and the layout. */
 export async function composeFeatureMaps(tensor: Tensor, options: FeatureMapOptions = {}): Promise<Composition> {
   const owner = 'renderFeatureMaps';
   if (options === null || typeof options !== 'object') throw new ParameterError(`${owner}: options must be an object`);
+  checkOptionNames(options, FEATURE_MAP_OPTIONS, owner);
   const maps = selectMaps(tensor, options.batchIndex, owner);
   const colormap = options.colormap ?? 'gray';
   if (colormap !== 'gray' && colormap !== 'diverging') {

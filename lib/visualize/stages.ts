@@ -3,6 +3,7 @@
  * colour-scale bar. renderStages returns PNG bytes; composeStages also returns the layout.
  */
 import { ParameterError } from '../errors.js';
+import { checkOptionNames } from '../options.js';
 import { Tensor, formatShape } from '../tensor.js';
 import { scaleFor, type ValueScale } from './colormap.js';
 import { composeTiles, type Composition, type Tile } from './compose.js';
@@ -49,6 +50,7 @@ export async function composeStages(stages: ConvReluPoolStages, options: StageOp
     throw new ParameterError(`${owner}: stages must be the result of convReluPool`);
   }
   if (options === null || typeof options !== 'object') throw new ParameterError(`${owner}: options must be an object`);
+  checkOptionNames(options, ['zoom', 'batchIndex'] satisfies Array<keyof StageOptions>, owner);
   const input = selectMaps(stages.input, options.batchIndex, owner);
   const conv = selectMaps(stages.conv, options.batchIndex, owner);
   const relu = selectMaps(stages.relu, options.batchIndex, owner);
