@@ -6,24 +6,10 @@
 //
 // Usage: node scripts/check-arm64-neon.mjs <unstripped.node> [--shipped <stripped.node>]
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseDisassembly } from './check-x64-isa.mjs';
+import { parseDisassembly, textSection } from './check-x64-isa.mjs';
 
 const TOOLS = 'aarch64-linux-gnu-';
-
-function textSection(file) {
-  const dir = mkdtempSync(join(tmpdir(), 'check-arm64-neon-'));
-  try {
-    const out = join(dir, 'text.bin');
-    execFileSync(`${TOOLS}objcopy`, ['-O', 'binary', '--only-section=.text', file, out]);
-    return readFileSync(out);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function main(argv) {
   const shippedAt = argv.indexOf('--shipped');
@@ -43,7 +29,7 @@ function main(argv) {
     console.error(`check-arm64-neon: no 'neon' function with fmla on .4s vectors in ${file}: the NEON kernels are missing`);
     return 1;
   }
-  if (shipped && Buffer.compare(textSection(file), textSection(shipped)) !== 0) {
+  if (shipped && Buffer.compare(textSection(file, TOOLS), textSection(shipped, TOOLS)) !== 0) {
     console.error(`check-arm64-neon: ${shipped} does not hold the same .text as ${file}`);
     return 1;
   }

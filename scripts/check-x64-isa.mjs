@@ -97,11 +97,15 @@ function run(tool, args) {
 }
 
 /** The bytes of a file's .text section (objcopy needs a seekable output, so via a temp file). */
-function textSection(file) {
-  const dir = mkdtempSync(join(tmpdir(), 'check-x64-isa-'));
+/**
+ * The raw .text bytes of an ELF file, to check that a stripped copy ships the very code that was
+ * checked. `toolPrefix` picks binutils for another target ('aarch64-linux-gnu-' for the arm64 check).
+ */
+export function textSection(file, toolPrefix = '') {
+  const dir = mkdtempSync(join(tmpdir(), 'check-text-section-'));
   try {
     const out = join(dir, 'text.bin');
-    execFileSync('objcopy', ['-O', 'binary', '--only-section=.text', file, out]);
+    execFileSync(`${toolPrefix}objcopy`, ['-O', 'binary', '--only-section=.text', file, out]);
     const bytes = readFileSync(out);
     if (bytes.length === 0) throw new Error(`${file} has an empty .text section`);
     return bytes;
