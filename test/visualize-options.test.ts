@@ -23,4 +23,9 @@ describe('visualiser options', () => {
     expect(stages.pool.shape).toEqual([1, 1, 3, 3]);
     await expect(renderStages(stages, { scale: 2 } as never)).rejects.toThrow(/^renderStages: unknown option 'scale' \(renderStages takes zoom, batchIndex\)$/);
   });
+
+  it('an empty batch is a ShapeError about the tensor, not a complaint about the batchIndex nobody gave', async () => {
+    await expect(renderFeatureMaps(Tensor.zeros([0, 2, 3, 3]))).rejects.toThrow(/^renderFeatureMaps: tensor 0x2x3x3 has no pixels to draw$/);
+    await expect(renderFeatureMaps(image, { batchIndex: 1 })).rejects.toThrow(/batchIndex must be an integer in \[0, 0\] for a batch of 1, got 1/);
+  });
 });

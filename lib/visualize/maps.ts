@@ -31,11 +31,12 @@ export function selectMaps(tensor: Tensor, batchIndex: number | undefined, owner
     throw new ShapeError(`${owner}: tensor must be N x C x H x W, C x H x W or H x W to draw as feature maps, got ${formatShape(shape)}`);
   }
   const [n, c, h, w] = [...Array<number>(4 - shape.length).fill(1), ...shape];
+  // An empty batch (as imagesToBatch gives when nothing decodes) is a shape problem, not a bad batchIndex.
+  if (n === 0 || c === 0 || h === 0 || w === 0) throw new ShapeError(`${owner}: tensor ${formatShape(shape)} has no pixels to draw`);
   const index = batchIndex ?? 0;
   if (!Number.isInteger(index) || index < 0 || index >= n) {
     throw new ParameterError(`${owner}: batchIndex must be an integer in [0, ${n - 1}] for a batch of ${n}, got ${JSON.stringify(batchIndex)}`);
   }
-  if (c === 0 || h === 0 || w === 0) throw new ShapeError(`${owner}: tensor ${formatShape(shape)} has no pixels to draw`);
   return { tensor, channels: c, height: h, width: w, base: index * c * h * w };
 }
 
