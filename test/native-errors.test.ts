@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, ConvKernel, PoolGeometry } from '../lib/backends/backend.js';
 import { loadNativeBackend, setIsa, setNumThreads, getNumThreads } from '../lib/backends/native.js';
+import { ParameterError } from '../lib/errors.js';
 import { planWindow, type ConvGeometry } from '../lib/planner/geometry.js';
 import { type ConvCase, convGeometry, outputLength } from './native-support.js';
 
@@ -188,7 +189,10 @@ describe('native backend rejects bad input', () => {
     if (process.arch === 'x64') expect(() => setIsa('neon')).toThrow(/ISA 'neon' is not supported by this CPU or build/);
     const before = getNumThreads();
     expect(() => setNumThreads(0)).toThrow(/setNumThreads: n must be between 1 and 1024/);
-    expect(() => setNumThreads(Number.NaN)).toThrow(RangeError);
+    expect(() => setNumThreads(Number.NaN)).toThrow(ParameterError);
+    expect(() => setNumThreads(Number.NaN)).toThrow(/setNumThreads: n must be/);
+    // Typed, with a code, like every other user-facing error.
+    expect(() => setIsa('mmx' as 'scalar')).toThrow(ParameterError);
     expect(getNumThreads()).toBe(before);
   });
 });

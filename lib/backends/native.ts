@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { BackendError } from '../errors.js';
+import { BackendError, ParameterError } from '../errors.js';
 import type { ConvGeometry } from '../planner/geometry.js';
 import type {
   Activation,
@@ -153,7 +153,8 @@ export function getIsa(): IsaName {
  * path on one machine; CONVNODE_ISA does the same at load). Throws when the CPU lacks it.
  */
 export function setIsa(name: IsaName): void {
-  requireAddon('setIsa').setIsa(name);
+  const addon = requireAddon('setIsa');
+  asParameterError(() => addon.setIsa(name));
 }
 
 /** The paths this CPU and build can run, e.g. ['scalar', 'avx2']. */
@@ -163,7 +164,18 @@ export function availableIsas(): IsaName[] {
 
 /** Threads the native kernels use (process-wide; default: os.availableParallelism()). */
 export function setNumThreads(n: number): void {
-  requireAddon('setNumThreads').setNumThreads(n);
+  const addon = requireAddon('setNumThreads');
+  asParameterError(() => addon.setNumThreads(n));
+}
+
+/** The addon checks its arguments and throws a plain RangeError; users get our typed error with a code. */
+function asParameterError(call: () => void): void {
+  try {
+    call();
+  } catch (error) {
+    if (error instanceof RangeError || error instanceof TypeError) throw new ParameterError(error.message);
+    throw error;
+  }
 }
 
 export function getNumThreads(): number {
