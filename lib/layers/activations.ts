@@ -37,6 +37,7 @@ export class ReLU extends ActivationLayer {
   readonly activation: Activation = { kind: 'relu' };
   constructor(options: { name?: string } = {}) {
     super(options.name);
+    checkOptionNames(options, ['name'], 'ReLU', this.label);
   }
 }
 
@@ -46,6 +47,7 @@ export class ReLU6 extends ActivationLayer {
   readonly activation: Activation = { kind: 'relu6' };
   constructor(options: { name?: string } = {}) {
     super(options.name);
+    checkOptionNames(options, ['name'], 'ReLU6', this.label);
   }
 }
 
@@ -70,6 +72,7 @@ export class Sigmoid extends ActivationLayer {
   readonly activation: Activation = { kind: 'sigmoid' };
   constructor(options: { name?: string } = {}) {
     super(options.name);
+    checkOptionNames(options, ['name'], 'Sigmoid', this.label);
   }
 }
 
@@ -79,6 +82,7 @@ export class HardSwish extends ActivationLayer {
   readonly activation: Activation = { kind: 'hardSwish' };
   constructor(options: { name?: string } = {}) {
     super(options.name);
+    checkOptionNames(options, ['name'], 'HardSwish', this.label);
   }
 }
 

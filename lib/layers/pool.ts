@@ -184,6 +184,7 @@ export class GlobalAvgPool2d extends GlobalPool2d {
   readonly kind = 'avg';
   constructor(options: { name?: string } = {}) {
     super(options.name);
+    checkOptionNames(options, ['name'], 'GlobalAvgPool2d', this.label);
   }
 }
 
@@ -193,5 +194,6 @@ export class GlobalMaxPool2d extends GlobalPool2d {
   readonly kind = 'max';
   constructor(options: { name?: string } = {}) {
     super(options.name);
+    checkOptionNames(options, ['name'], 'GlobalMaxPool2d', this.label);
   }
 }
