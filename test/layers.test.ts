@@ -149,6 +149,11 @@ describe('the planner', () => {
     expect(s.totals.activationBytes).toBe(s.layers.reduce((sum, r) => sum + r.activationBytes, 0));
   });
 
+  it('formatSummary refuses anything but a summary', () => {
+    expect(() => formatSummary(null as never)).toThrow('formatSummary: summary must be what summarize(model, inputShape) returned');
+    expect(() => formatSummary({ layers: 3 } as never)).toThrow(/summary must be what summarize/);
+  });
+
   it('global pooling covers the whole map in the receptive field', () => {
     const net = new Sequential([new Conv2d({ inChannels: 1, outChannels: 2, kernelSize: 3 }), new GlobalAvgPool2d()]);
     const s = summarize(net, [1, 1, 10, 10]);

@@ -76,6 +76,9 @@ export function summarize(model: Layer | Summarizable, inputShape: readonly numb
 
 /** Renders a summary as an aligned text table. */
 export function formatSummary(summary: ModelSummary): string {
+  if (summary === null || typeof summary !== 'object' || !Array.isArray(summary.layers) || !summary.totals) {
+    throw new ParameterError('formatSummary: summary must be what summarize(model, inputShape) returned');
+  }
   const header = ['Layer', 'Type', 'Output shape', 'Params', 'Mult-adds', 'RF', 'Jump', 'Activations'];
   const body = summary.layers.map((r) => [
     r.name,
