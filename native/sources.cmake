@@ -7,6 +7,7 @@ set(CONVNODE_CORE_SOURCES
   native/kernels/f32-maxpool/f32-maxpool-general-scalar.cc
   native/kernels/f32-avgpool/f32-avgpool-general-scalar.cc
   native/kernels/f32-gpool/f32-gpool-scalar.cc
+  native/kernels/f32-winograd/f32-winograd-2x2-scalar.cc
   native/runtime/cpu.cc
   native/runtime/dispatch.cc
   native/runtime/fma-probe-scalar.cc
@@ -18,12 +19,14 @@ set(CONVNODE_CORE_SOURCES
   native/ops/linear.cc
   native/ops/pool.cc
   native/ops/window.cc
+  native/ops/winograd.cc
 )
 set(CONVNODE_AVX2_SOURCES
   native/kernels/f32-gemm/f32-gemm-6x16-avx2.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s1-avx2.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s2-avx2.cc
   native/kernels/f32-maxpool/f32-maxpool-3x3s2-avx2.cc
+  native/kernels/f32-winograd/f32-winograd-2x2-avx2.cc
   native/runtime/fma-probe-avx2.cc
 )
 set(CONVNODE_NEON_SOURCES

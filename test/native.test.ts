@@ -74,6 +74,20 @@ function convCases(): ConvCase[] {
     { ...base, groups: 8, inChannels: 8, outChannels: 8, inH: 3, inW: 3, padding: 1, batch: 3 },
     // a single input channel (groups 1): GEMM, not depthwise.
     { ...base, inChannels: 1, outChannels: 6, kernel: [5, 5], padding: 0, inH: 28, inW: 28, batch: 2 },
+    // 3x3 stride-1 convs with Cin >= 24, Cout >= 16 and maps of at least 6x6 take native's
+    // Winograd F(2x2, 3x3) path: odd sizes (cut last tiles), pad 0 / 1 / 2 / asymmetric, every
+    // activation with and without residual, batch > 1, channels off 6 / 16, a row of 70 tiles
+    // (two 64-tile segments), K blocks (Cin 300), Cin 512 (float32 accuracy), the 6x6 minimum.
+    { ...base, inChannels: 24, outChannels: 16, inH: 6, inW: 6, batch: 2 },
+    { ...base, inChannels: 25, outChannels: 19, inH: 9, inW: 13, activation: { kind: 'relu' }, residual: true },
+    { ...base, inChannels: 31, outChannels: 37, inH: 11, inW: 10, padding: 0, activation: { kind: 'relu6' }, bias: false, residual: true },
+    { ...base, inChannels: 40, outChannels: 23, inH: 12, inW: 9, padding: [2, 0, 1, 2], activation: { kind: 'leakyRelu', alpha: 0.2 }, residual: true, batch: 2 },
+    { ...base, inChannels: 33, outChannels: 17, inH: 8, inW: 140, activation: { kind: 'hardSwish' }, residual: true },
+    { ...base, inChannels: 300, outChannels: 20, inH: 7, inW: 9, activation: { kind: 'sigmoid' }, residual: true },
+    { ...base, inChannels: 48, outChannels: 50, inH: 15, inW: 15, padding: [1, 0, 0, 1], activation: { kind: 'relu' }, batch: 3 },
+    { ...base, inChannels: 26, outChannels: 29, inH: 10, inW: 11, padding: 2, activation: { kind: 'sigmoid' }, bias: false },
+    { ...base, inChannels: 512, outChannels: 17, inH: 9, inW: 7, activation: { kind: 'leakyRelu', alpha: 0.2 }, residual: true },
+    { ...base, inChannels: 64, outChannels: 64, inH: 21, inW: 19, activation: { kind: 'none' }, residual: true, batch: 2 },
   ];
   const random = seededRandom(20251126);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(((random() + 1) / 2) * items.length)];

@@ -5,6 +5,7 @@
 #include "../runtime/thread_pool.h"
 #include "argument_error.h"
 #include "gemm_driver.h"
+#include "winograd.h"
 
 namespace convnode {
 
@@ -45,6 +46,11 @@ Conv2d::Conv2d(const ConvParams& p, const float* weight, size_t weight_length, c
   for (size_t g = 0; g < p.groups; g++) {
     pack_a(config.gemm, group_out, group_k_, weight + g * group_out * group_k_, packed_.data() + g * group_packed_size_);
   }
+  // Stride and dilation are only known per run, so both packings are kept.
+  if (winograd_weights_suit(p.kernel_h, p.kernel_w, p.groups, p.in_channels, p.out_channels)) {
+    winograd_packed_.resize(winograd_packed_size(config.gemm, p.out_channels, p.in_channels));
+    winograd_pack(config.gemm, p.out_channels, p.in_channels, weight, winograd_packed_.data());
+  }
 }
 
 void Conv2d::check(const ConvRun& r, size_t input_length, size_t output_length, bool has_residual,
@@ -78,6 +84,12 @@ void Conv2d::check(const ConvRun& r, size_t input_length, size_t output_length, 
 void Conv2d::run(const ConvRun& r, const float* input, float* output, const float* residual) const {
   if (depthwise_) {
     run_depthwise(r, input, output, residual);
+  } else if (!winograd_packed_.empty() && winograd_suits(r.window)) {
+    const WinogradRun wr = {config_,         winograd_packed_.data(),
+                            r.batch,         r.in_channels,
+                            r.out_channels,  r.window,
+                            bias_.empty() ? nullptr : bias_.data(), params_.activation};
+    winograd_run(wr, input, output, residual);
   } else {
     run_gemm(r, input, output, residual);
   }

@@ -2,7 +2,8 @@
 // preparation, then run (const, so concurrent runs are safe) over batched NCHW tensors.
 // groups == inChannels > 1 (depthwise, any channel multiplier) runs the direct dwconv kernels;
 // everything else is im2col + packed GEMM, with no im2col at all for 1x1 stride-1 unpadded convs
-// (their B panels are copied straight from the input's channel rows).
+// (their B panels are copied straight from the input's channel rows) and Winograd F(2x2, 3x3)
+// for the 3x3 stride-1 convs winograd.h takes (weights for it are packed as well at prepare).
 #pragma once
 #include <cstddef>
 #include <vector>
@@ -38,7 +39,7 @@ class Conv2d {
   // Assumes check() passed. Uses the process thread pool.
   void run(const ConvRun& run, const float* input, float* output, const float* residual) const;
 
-  size_t packed_bytes() const { return (packed_.size() + bias_.size()) * sizeof(float); }
+  size_t packed_bytes() const { return (packed_.size() + winograd_packed_.size() + bias_.size()) * sizeof(float); }
   bool depthwise() const { return depthwise_; }
   Isa isa() const { return config_->isa; }
 
@@ -53,6 +54,7 @@ class Conv2d {
   size_t group_packed_size_;   // floats of packed A per group
   std::vector<float> packed_;  // packed A per group (GEMM), or the plain filters (depthwise)
   std::vector<float> bias_;    // empty when there is no bias
+  std::vector<float> winograd_packed_;  // 16 packed U matrices, empty unless 3x3 groups 1 (winograd.h)
 };
 
 }  // namespace convnode

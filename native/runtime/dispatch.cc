@@ -22,6 +22,8 @@ const KernelConfig kScalar = {Isa::Scalar,
                               nullptr,
                               f32_maxpool_general__scalar,
                               f32_avgpool_general__scalar,
+                              f32_winograd_2x2_input__scalar,
+                              f32_winograd_2x2_output__scalar,
                               fma_probe_scalar};
 
 #if defined(CONVNODE_HAVE_AVX2)
@@ -33,6 +35,8 @@ const KernelConfig kAvx2 = {Isa::Avx2,
                             f32_maxpool_3x3s2__avx2,
                             f32_maxpool_general__scalar,
                             f32_avgpool_general__scalar,
+                            f32_winograd_2x2_input__avx2,
+                            f32_winograd_2x2_output__avx2,
                             fma_probe_avx2};
 #endif
 
@@ -45,6 +49,8 @@ const KernelConfig kNeon = {Isa::Neon,
                             nullptr,
                             f32_maxpool_general__scalar,
                             f32_avgpool_general__scalar,
+                            f32_winograd_2x2_input__scalar,
+                            f32_winograd_2x2_output__scalar,
                             fma_probe_neon};
 #endif
 

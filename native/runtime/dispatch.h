@@ -7,6 +7,7 @@
 #include "../kernels/f32-dwconv/dwconv.h"
 #include "../kernels/f32-gemm/gemm.h"
 #include "../kernels/f32-maxpool/pool.h"
+#include "../kernels/f32-winograd/winograd.h"
 #include "cpu.h"
 
 namespace convnode {
@@ -29,6 +30,8 @@ struct KernelConfig {
   PoolKernel maxpool_3x3s2;  // null where there is no specialised kernel
   PoolKernel maxpool_general;
   PoolKernel avgpool_general;
+  WinogradInputKernel winograd_input;  // F(2x2, 3x3), with the gemm above
+  WinogradOutputKernel winograd_output;
   double (*fma_probe_gflops)();  // single-thread FMA throughput, for benchmarks
 };
 

@@ -6,7 +6,8 @@
 namespace convnode {
 
 // PaddedPlane: a depthwise plane with its zero border (f32-dwconv, narrow planes).
-enum class ScratchSlot { PackedB = 0, Transpose = 1, PaddedPlane = 2, Count = 3 };
+// WinogradInput / WinogradProducts: a chunk of transformed tiles and its 36 GEMM products.
+enum class ScratchSlot { PackedB = 0, Transpose = 1, PaddedPlane = 2, WinogradInput = 3, WinogradProducts = 4, Count = 5 };
 
 float* scratch_floats(ScratchSlot slot, size_t count);
 

@@ -13,6 +13,7 @@
 #include "../ops/conv2d.h"
 #include "../ops/linear.h"
 #include "../ops/pool.h"
+#include "../ops/winograd.h"
 #include "../runtime/dispatch.h"
 #include "../runtime/thread_pool.h"
 
@@ -113,6 +114,28 @@ std::vector<float> naive_conv(const ConvCase& c, const ConvRun& r, const std::ve
   return out;
 }
 
+// 3x3 stride-1 convs that take the Winograd F(2x2, 3x3) path (test_winograd_selected checks that
+// they do): the smallest map it takes (6x6), odd sizes whose last tiles are cut, pad 0 and
+// asymmetric pads, a tile row longer than one 64-tile segment, K blocks (Cin 300) with chunks of
+// 16 tiles that start mid-row, batch > 1, channel counts that are not multiples of 6 or 16,
+// every activation with and without residual, and Cin 512 for float32 accuracy.
+std::vector<ConvCase> winograd_cases() {
+  using A = ActivationKind;
+  return {
+      {2, 24, 16, 1, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::None, true, false},
+      {1, 25, 19, 1, 9, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, true},
+      {1, 31, 37, 1, 11, 10, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, A::Relu6, false, true},
+      {2, 40, 23, 1, 12, 9, 3, 3, 1, 1, 1, 1, 2, 0, 1, 2, A::LeakyRelu, true, true},
+      {1, 33, 17, 1, 8, 140, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::HardSwish, true, true},
+      {1, 300, 20, 1, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Sigmoid, true, true},
+      {3, 48, 50, 1, 15, 15, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, A::Relu, true, false},
+      {1, 26, 29, 1, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, A::HardSwish, false, false},
+      {1, 27, 16, 1, 14, 7, 3, 3, 1, 1, 1, 1, 0, 1, 0, 1, A::Sigmoid, false, false},
+      {1, 512, 16, 1, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::None, false, false},
+      {1, 512, 17, 1, 9, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::LeakyRelu, true, true},
+  };
+}
+
 std::vector<ConvCase> conv_cases() {
   using A = ActivationKind;
   std::vector<ConvCase> cases = {
@@ -152,6 +175,7 @@ std::vector<ConvCase> conv_cases() {
       {1, 5, 5, 5, 20, 8, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, A::Relu, true, true},         // width 6, no pads
       {1, 4, 8, 4, 11, 29, 3, 3, 2, 2, 1, 1, 0, 1, 2, 0, A::LeakyRelu, true, false},  // s2 multiplier 2
   };
+  for (const ConvCase& c : winograd_cases()) cases.push_back(c);
   std::mt19937 rng(1234);
   auto pick = [&](std::initializer_list<size_t> v) { return *(v.begin() + rng() % v.size()); };
   for (int i = 0; i < 40; i++) {
@@ -205,6 +229,28 @@ void test_convs(const KernelConfig& isa, const KernelConfig& scalar) {
       expect_close(run_conv(isa, c, r, in, wt, bias, res), reference,
                    std::string(isa_name(isa.isa)) + " vs scalar " + describe(c));
     }
+  }
+}
+
+// The Winograd cases must really take that path, or the sweep would test im2col twice.
+void test_winograd_selected() {
+  for (const ConvCase& c : winograd_cases()) {
+    g_checks++;
+    if (!winograd_weights_suit(c.kh, c.kw, c.groups, c.cin, c.cout) || !winograd_suits(run_of(c).window)) {
+      std::printf("FAIL winograd case does not take the Winograd path: %s\n", describe(c).c_str());
+      g_failures++;
+    }
+  }
+  // ... and the layers it loses on keep im2col: a stride of 2, 5x5 maps, Cin 16.
+  ConvCase stride2 = winograd_cases()[1];
+  stride2.sh = 2;
+  ConvCase small = winograd_cases()[1];
+  small.h = small.w = 5;
+  g_checks++;
+  if (winograd_suits(run_of(stride2).window) || winograd_suits(run_of(small).window) ||
+      winograd_weights_suit(3, 3, 1, 16, 64)) {
+    std::printf("FAIL Winograd taken by a stride-2 conv, a 5x5 map or Cin 16\n");
+    g_failures++;
   }
 }
 
@@ -332,6 +378,7 @@ int main() {
   for (Isa isa : {Isa::Avx2, Isa::Neon}) {
     if (config_for(isa) != nullptr) isas.push_back(config_for(isa));
   }
+  test_winograd_selected();
   for (size_t threads : {size_t{1}, size_t{3}}) {
     ThreadPool::instance().set_threads(threads);
     for (const KernelConfig* isa : isas) {
