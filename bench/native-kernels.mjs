@@ -5,6 +5,9 @@
 //   node bench/native-kernels.mjs [--quick]   (--quick: JS only at batch 1)
 // Goals (issue 3): 3x3 and 1x1 convs >= 70% of single-core peak on 1 thread; native >= 30x JS
 // on 3x3 64->64; 2 threads >= 1.7x 1 thread at batch 8.
+// 3x3 stride-1 convs with Cin >= 24, Cout >= 16 and maps >= 6x6 run native Winograd F(2x2, 3x3),
+// which does 2.25x fewer multiplies: their GFLOP/s (and % of peak) are *effective*, the direct
+// conv's FLOPs over the time, and can exceed the FMA peak. The table marks them with 'W'.
 import os from 'node:os';
 import { jsBackend } from '../dist/backends/js.js';
 import { getIsa, getNumThreads, loadNativeBackend, measurePeakGflops, setNumThreads } from '../dist/backends/native.js';
@@ -106,6 +109,14 @@ const peak = Math.max(measurePeakGflops(), measurePeakGflops(), measurePeakGflop
 console.log(`convnode native kernels — ISA ${getIsa()}, ${allThreads} threads available, ${os.cpus()[0]?.model ?? 'unknown CPU'}`);
 console.log(`single-core FMA peak (measured): ${peak.toFixed(1)} GFLOP/s; load average ${os.loadavg()[0].toFixed(2)}\n`);
 
+// Mirrors winograd_weights_suit / winograd_suits in native/ops/winograd.cc (for the 'W' mark only).
+function nativeWinograd(layer) {
+  if (!layer.conv) return false;
+  const [cin, cout, size, k, s, p, groups] = layer.conv;
+  const out = size + 2 * p - k + 1;
+  return k === 3 && s === 1 && groups === 1 && cin >= 24 && cout >= 16 && out >= 6;
+}
+
 const header = ['layer', 'batch', 'threads', 'native ms', 'GFLOP/s', '% 1-core peak', 'cpu ms', 'GFLOP/s/core', '% peak/core', 'js ms', 'native/js'];
 const rows = [];
 const results = new Map();
@@ -124,7 +135,7 @@ for (const layer of LAYERS) {
       results.set(`${layer.name}|${batch}|${threads}`, { ms, gflops, perCore });
       const pct = (v) => (v ? `${((100 * v) / peak).toFixed(0)}%` : '-');
       rows.push([
-        layer.name, String(batch), String(threads), ms.toFixed(3),
+        nativeWinograd(layer) ? `${layer.name} W` : layer.name, String(batch), String(threads), ms.toFixed(3),
         gflops ? gflops.toFixed(1) : '-', pct(gflops),
         cpuMs.toFixed(3), perCore ? perCore.toFixed(1) : '-', pct(perCore),
         jsMs === null ? '-' : jsMs.toFixed(1),
@@ -141,7 +152,8 @@ console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const r of rows) console.log(line(r));
 
-console.log(`\nload average at the end: ${os.loadavg()[0].toFixed(2)}`);
+console.log(`\nW: native Winograd F(2x2, 3x3); GFLOP/s and % of peak are effective (direct-conv FLOPs / time).`);
+console.log(`load average at the end: ${os.loadavg()[0].toFixed(2)}`);
 console.log('Goals:');
 for (const name of ['3x3 64->64 @56', '3x3 256->256 @14', '1x1 256->64 @56']) {
   for (const batch of [1, 8]) {
@@ -149,10 +161,11 @@ for (const name of ['3x3 64->64 @56', '3x3 256->256 @14', '1x1 256->64 @56']) {
     const wall = (100 * r.gflops) / peak;
     const cpu = (100 * r.perCore) / peak;
     const verdict = wall >= 70 ? 'met' : cpu >= 70 ? 'met per CPU time only (wall time lost to other processes)' : 'MISSED';
-    console.log(`  ${name} batch ${batch}, 1 thread: ${wall.toFixed(0)}% of peak by wall time, ${cpu.toFixed(0)}% by CPU time (goal >= 70%) ${verdict}`);
+    const effective = nativeWinograd(LAYERS.find((l) => l.name === name)) ? ' (effective, Winograd)' : '';
+    console.log(`  ${name} batch ${batch}, 1 thread: ${wall.toFixed(0)}% of peak by wall time, ${cpu.toFixed(0)}% by CPU time${effective} (goal >= 70%) ${verdict}`);
   }
 }
-const speedupRow = rows.find((r) => r[0] === '3x3 64->64 @56' && r[1] === '1' && r[2] === '1');
+const speedupRow = rows.find((r) => r[0].startsWith('3x3 64->64 @56') && r[1] === '1' && r[2] === '1');
 console.log(`  3x3 64->64 native vs js (batch 1, 1 thread): ${speedupRow[10]} (goal >= 30x)`);
 if (allThreads > 1) {
   for (const layer of LAYERS) {
