@@ -17,6 +17,7 @@ size_t div_up(size_t v, size_t m) { return (v + m - 1) / m; }
 // Tiles per task: the transformed input of a chunk (16 x Cin x tiles floats) should stay within
 // about kChunkBytes so the GEMMs find it in L2.
 constexpr size_t kChunkBytes = 256 * 1024;
+constexpr size_t kPointPad = 16;
 
 size_t chunk_tiles(size_t in_channels, size_t tiles, size_t batch, size_t threads) {
   size_t nt = kChunkBytes / (kWinogradPoints * in_channels * sizeof(float));
@@ -72,16 +73,20 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
   const size_t chunks = div_up(tiles, nt);
   const size_t point_size = packed_a_size(config.gemm, cout, cin);
   const size_t in_plane = w.in_h * w.in_w, out_plane = w.out_h * w.out_w;
+  // The transforms read or write all 16 points of a tile at once; points a power of two apart
+  // (64 x 64 floats: 16 KiB) fall into the same L1 sets, so each is padded by kPointPad floats.
+  const size_t v_stride = cin * nt + kPointPad, m_stride = cout * nt + kPointPad;
   ThreadPool::instance().parallel_for(r.batch * chunks, [&](size_t task) {
     const size_t n = task / chunks;
     const size_t t0 = (task % chunks) * nt;
     const size_t count = std::min(nt, tiles - t0);
-    // v: [point][cin][count], m: [point][cout][count], rows nt apart.
-    float* v = scratch_floats(ScratchSlot::WinogradInput, kWinogradPoints * cin * nt);
-    float* m = scratch_floats(ScratchSlot::WinogradProducts, kWinogradPoints * cout * nt);
+    // v: [point][cin][count], m: [point][cout][count], rows nt apart, points v_stride / m_stride
+    // apart.
+    float* v = scratch_floats(ScratchSlot::WinogradInput, kWinogradPoints * v_stride);
+    float* m = scratch_floats(ScratchSlot::WinogradProducts, kWinogradPoints * m_stride);
     const float* image = input + n * cin * in_plane;
     for (size_t ci = 0; ci < cin; ci++) {
-      config.winograd_input(image + ci * in_plane, plane, t0, count, v + ci * nt, cin * nt);
+      config.winograd_input(image + ci * in_plane, plane, t0, count, v + ci * nt, v_stride);
     }
     for (size_t p = 0; p < kWinogradPoints; p++) {
       GemmBlock block;
@@ -90,16 +95,16 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
       block.k = cin;
       block.n = count;
       block.packed_a = r.packed + p * point_size;
-      block.b.strided = v + p * cin * nt;
+      block.b.strided = v + p * v_stride;
       block.b.k_stride = nt;
       block.b.n_stride = 1;
-      block.c = m + p * cout * nt;
+      block.c = m + p * m_stride;
       block.ldc = nt;
       gemm_block(block, 0, cout, 0, count);
     }
     const size_t first = n * cout * out_plane;
     for (size_t co = 0; co < cout; co++) {
-      config.winograd_output(m + co * nt, cout * nt, plane, t0, count, r.bias != nullptr ? r.bias[co] : 0.0f,
+      config.winograd_output(m + co * nt, m_stride, plane, t0, count, r.bias != nullptr ? r.bias[co] : 0.0f,
                              residual != nullptr ? residual + first + co * out_plane : nullptr, r.activation,
                              output + first + co * out_plane);
     }
