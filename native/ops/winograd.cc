@@ -75,32 +75,58 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
   const size_t in_plane = w.in_h * w.in_w, out_plane = w.out_h * w.out_w;
   // The transforms read or write all 16 points of a tile at once; points a power of two apart
   // (64 x 64 floats: 16 KiB) fall into the same L1 sets, so each is padded by kPointPad floats.
-  const size_t v_stride = cin * nt + kPointPad, m_stride = cout * nt + kPointPad;
+  // With Cin in one K block the input transform writes V straight into the micro-kernel's B
+  // panels (NR tiles wide, Cin deep), so the GEMMs need no packing; larger Cin goes through
+  // gemm_block, which packs B in K blocks from plain rows.
+  const GemmConfig& gc = config.gemm;
+  const bool in_panels = cin <= gc.kc_max;
+  const size_t nr = gc.nr;
+  const size_t v_stride = (in_panels ? div_up(nt, nr) * nr : nt) * cin + kPointPad;
+  const size_t m_stride = cout * nt + kPointPad;
   ThreadPool::instance().parallel_for(r.batch * chunks, [&](size_t task) {
     const size_t n = task / chunks;
     const size_t t0 = (task % chunks) * nt;
     const size_t count = std::min(nt, tiles - t0);
-    // v: [point][cin][count], m: [point][cout][count], rows nt apart, points v_stride / m_stride
-    // apart.
+    // v: [point] of B panels [count / NR][cin][NR], or rows [cin][nt]; m: [point][cout][nt].
     float* v = scratch_floats(ScratchSlot::WinogradInput, kWinogradPoints * v_stride);
     float* m = scratch_floats(ScratchSlot::WinogradProducts, kWinogradPoints * m_stride);
     const float* image = input + n * cin * in_plane;
     for (size_t ci = 0; ci < cin; ci++) {
-      config.winograd_input(image + ci * in_plane, plane, t0, count, v + ci * nt, v_stride);
+      const float* channel = image + ci * in_plane;
+      if (in_panels) {
+        config.winograd_input(channel, plane, t0, count, v + ci * nr, v_stride, nr, cin * nr);
+      } else {
+        config.winograd_input(channel, plane, t0, count, v + ci * nt, v_stride, nt, 0);
+      }
     }
     for (size_t p = 0; p < kWinogradPoints; p++) {
-      GemmBlock block;
-      block.cfg = &config.gemm;
-      block.m = cout;
-      block.k = cin;
-      block.n = count;
-      block.packed_a = r.packed + p * point_size;
-      block.b.strided = v + p * v_stride;
-      block.b.k_stride = nt;
-      block.b.n_stride = 1;
-      block.c = m + p * m_stride;
-      block.ldc = nt;
-      gemm_block(block, 0, cout, 0, count);
+      const float* a = r.packed + p * point_size;
+      float* mp = m + p * m_stride;
+      if (!in_panels) {
+        GemmBlock block;
+        block.cfg = &gc;
+        block.m = cout;
+        block.k = cin;
+        block.n = count;
+        block.packed_a = a;
+        block.b.strided = v + p * v_stride;
+        block.b.k_stride = nt;
+        block.b.n_stride = 1;
+        block.c = mp;
+        block.ldc = nt;
+        gemm_block(block, 0, cout, 0, count);
+        continue;
+      }
+      // The last panel's columns past count hold stale floats: the kernel computes them but
+      // stores only `cols` columns.
+      for (size_t j = 0; j < count; j += nr) {
+        const size_t cols = std::min(nr, count - j);
+        const float* b = v + p * v_stride + (j / nr) * cin * nr;
+        const GemmMicrokernel kernel = gc.narrow != nullptr && cols <= nr / 2 ? gc.narrow : gc.kernel;
+        for (size_t row = 0; row < cout; row += gc.mr) {
+          kernel(std::min(gc.mr, cout - row), cols, cin, a + row * cin, b, nr, mp + row * nt + j, nt, false, nullptr);
+        }
+      }
     }
     const size_t first = n * cout * out_plane;
     for (size_t co = 0; co < cout; co++) {

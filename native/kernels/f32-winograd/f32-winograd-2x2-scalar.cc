@@ -7,8 +7,8 @@
 namespace convnode {
 
 void f32_winograd_2x2_input__scalar(const float* plane, const WinogradPlane& g, size_t t0, size_t count, float* v,
-                                    size_t point_stride) {
-  winograd_scalar::input_tiles(plane, g, t0, count, v, point_stride);
+                                    size_t point_stride, size_t panel_width, size_t panel_stride) {
+  winograd_scalar::input_tiles(plane, g, t0, count, v, point_stride, panel_width, panel_stride);
 }
 
 void f32_winograd_2x2_output__scalar(const float* m, size_t point_stride, const WinogradPlane& g, size_t t0,

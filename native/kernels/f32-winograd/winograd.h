@@ -26,10 +26,13 @@ struct WinogradPlane {
   size_t tiles_w;
 };
 
-// Transforms tiles [t0, t0 + count) of one input channel plane (zeros outside it):
-// v[point * point_stride + (t - t0)] = (B^T d B)[point].
+// Transforms tiles [t0, t0 + count) of one input channel plane (zeros outside it) into
+// v[point * point_stride + slot(t - t0)] = (B^T d B)[point], where slot(o) =
+// (o / panel_width) * panel_stride + o % panel_width: with panel_width NR and panel_stride Cin x NR
+// that is the GEMM micro-kernel's packed B layout (v pointing at the channel's row of panel 0);
+// with panel_width >= count, plain rows.
 using WinogradInputKernel = void (*)(const float* plane, const WinogradPlane& g, size_t t0, size_t count, float* v,
-                                     size_t point_stride);
+                                     size_t point_stride, size_t panel_width, size_t panel_stride);
 
 // The inverse: from m[point * point_stride + (t - t0)] (one output channel's products) writes the
 // 2x2 tiles A^T m A of tiles [t0, t0 + count) into the output plane, clipped to out_h x out_w,
@@ -40,12 +43,12 @@ using WinogradOutputKernel = void (*)(const float* m, size_t point_stride, const
                                       float* out_plane);
 
 void f32_winograd_2x2_input__scalar(const float* plane, const WinogradPlane& g, size_t t0, size_t count, float* v,
-                                    size_t point_stride);
+                                    size_t point_stride, size_t panel_width, size_t panel_stride);
 void f32_winograd_2x2_output__scalar(const float* m, size_t point_stride, const WinogradPlane& g, size_t t0,
                                      size_t count, float bias, const float* residual_plane, const Activation& act,
                                      float* out_plane);
 void f32_winograd_2x2_input__avx2(const float* plane, const WinogradPlane& g, size_t t0, size_t count, float* v,
-                                  size_t point_stride);
+                                  size_t point_stride, size_t panel_width, size_t panel_stride);
 void f32_winograd_2x2_output__avx2(const float* m, size_t point_stride, const WinogradPlane& g, size_t t0,
                                    size_t count, float bias, const float* residual_plane, const Activation& act,
                                    float* out_plane);
