@@ -9,7 +9,7 @@ import type { PaddingSpec, Pair } from '../planner/geometry.js';
 import { Tensor } from '../tensor.js';
 import { toActivation } from './activation-spec.js';
 import { Conv2d, DepthwiseConv2d } from './conv.js';
-import { positiveInt } from './layer.js';
+import { positiveInt, layerLabel } from './layer.js';
 import { checkOptionNames } from '../options.js';
 import { Sequential } from './sequential.js';
 
@@ -45,7 +45,7 @@ export class SeparableConv2d extends Sequential {
   override readonly type: string = 'SeparableConv2d';
 
   constructor(options: SeparableConv2dOptions) {
-    const owner = options?.name ? `SeparableConv2d '${options.name}'` : 'SeparableConv2d';
+    const owner = layerLabel('SeparableConv2d', options?.name);
     checkOptionNames(options, SEPARABLE_OPTIONS, 'SeparableConv2d', owner);
     const inChannels = positiveInt(options?.inChannels, 'inChannels', owner);
     const outChannels = positiveInt(options.outChannels, 'outChannels', owner);
@@ -94,7 +94,7 @@ export class InvertedResidual extends Sequential {
   private readonly project: Conv2d;
 
   constructor(options: InvertedResidualOptions) {
-    const owner = options?.name ? `InvertedResidual '${options.name}'` : 'InvertedResidual';
+    const owner = layerLabel('InvertedResidual', options?.name);
     checkOptionNames(options, ['inChannels', 'outChannels', 'expandRatio', 'stride', 'name'], 'InvertedResidual', owner);
     const inChannels = positiveInt(options?.inChannels, 'inChannels', owner);
     const outChannels = positiveInt(options.outChannels, 'outChannels', owner);

@@ -17,7 +17,7 @@ import {
 } from '../planner/geometry.js';
 import { Tensor, formatShape } from '../tensor.js';
 import { toActivation } from './activation-spec.js';
-import { type FieldState, positiveInt } from './layer.js';
+import { type FieldState, positiveInt, layerLabel } from './layer.js';
 import { checkOptionNames, optionalBoolean } from '../options.js';
 import { WeightedLayer } from './weighted.js';
 
@@ -72,7 +72,7 @@ export class Conv2d extends WeightedLayer<ConvKernel> {
     if (options === null || typeof options !== 'object') {
       throw new ParameterError(`Conv2d: options must be an object, got ${String(options)}`);
     }
-    const owner = options.name ? `Conv2d '${options.name}'` : 'Conv2d';
+    const owner = layerLabel('Conv2d', options.name);
     checkOptionNames(options, CONV2D_OPTIONS, 'Conv2d', owner);
     this.inChannels = options.inChannels;
     this.outChannels = options.outChannels;
@@ -215,7 +215,7 @@ export class DepthwiseConv2d extends Conv2d {
   override readonly type: string = 'DepthwiseConv2d';
 
   constructor(options: DepthwiseConv2dOptions) {
-    const owner = options?.name ? `DepthwiseConv2d '${options.name}'` : 'DepthwiseConv2d';
+    const owner = layerLabel('DepthwiseConv2d', options?.name);
     checkOptionNames(options, DEPTHWISE_OPTIONS, 'DepthwiseConv2d', owner);
     const channels = positiveInt(options?.channels, 'channels', owner);
     const multiplier = positiveInt(options.depthMultiplier ?? 1, 'depthMultiplier', owner);

@@ -44,7 +44,7 @@ export abstract class Layer {
 
   /** How the layer is named in messages: "Conv2d 'conv1'". */
   get label(): string {
-    return this.name ? `${this.type} '${this.name}'` : this.type;
+    return layerLabel(this.type, this.name);
   }
 
   /** The output shape for an input shape; throws a ShapeError naming the layer when it cannot take it. */
@@ -115,6 +115,14 @@ export abstract class Layer {
       );
     }
   }
+}
+
+/**
+ * How a layer is named in messages, "Conv2d 'conv1'" or just "Conv2d". Constructors that must
+ * check options before super() (when `label` is not yet usable) call it with the option's name.
+ */
+export function layerLabel(type: string, name: string | undefined): string {
+  return name ? `${type} '${name}'` : type;
 }
 
 /** Reads a positive-integer option. */

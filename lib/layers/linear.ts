@@ -4,7 +4,7 @@ import type { Activation, ActivationKind, Backend, LinearKernel } from '../backe
 import { ParameterError, ShapeError } from '../errors.js';
 import { Tensor, formatShape } from '../tensor.js';
 import { toActivation } from './activation-spec.js';
-import { Layer, type FieldState, positiveInt } from './layer.js';
+import { Layer, type FieldState, positiveInt, layerLabel } from './layer.js';
 import { checkOptionNames, optionalBoolean } from '../options.js';
 import { WeightedLayer } from './weighted.js';
 
@@ -65,7 +65,7 @@ export class Linear extends WeightedLayer<LinearKernel> {
 
   constructor(options: LinearOptions) {
     super(options?.name);
-    const owner = options?.name ? `Linear '${options.name}'` : 'Linear';
+    const owner = layerLabel('Linear', options?.name);
     if (options === null || typeof options !== 'object') throw new ParameterError(`${owner}: options must be an object`);
     checkOptionNames(options, LINEAR_OPTIONS, 'Linear', owner);
     this.inFeatures = positiveInt(options.inFeatures, 'inFeatures', owner);

@@ -8,7 +8,7 @@ import { ParameterError, ShapeError } from '../errors.js';
 import { checkPaddingSpec, expectNCHW, planWindow, toPair, type PaddingSpec, type Pair, effectiveKernel, resolvePads } from '../planner/geometry.js';
 import { Tensor } from '../tensor.js';
 import { inexactStrideWarning, windowField } from './conv.js';
-import { Layer, type FieldState } from './layer.js';
+import { Layer, type FieldState, layerLabel } from './layer.js';
 import { checkOptionNames, optionalBoolean } from '../options.js';
 
 export interface Pool2dOptions {
@@ -51,7 +51,7 @@ abstract class Pool2d extends Layer {
 
   constructor(options: MaxPool2dOptions & AvgPool2dOptions, type: string) {
     super(options?.name);
-    const owner = options?.name ? `${type} '${options.name}'` : type;
+    const owner = layerLabel(type, options?.name);
     if (options === null || typeof options !== 'object' || options.kernelSize === undefined) {
       throw new ParameterError(`${owner}: options with a kernelSize are required`);
     }
@@ -124,7 +124,7 @@ export class MaxPool2d extends Pool2d {
   readonly type = 'MaxPool2d';
   readonly kind = 'max';
   constructor(options: MaxPool2dOptions) {
-    checkOptionNames(options, MAX_POOL_OPTIONS, 'MaxPool2d', options?.name ? `MaxPool2d '${options.name}'` : 'MaxPool2d');
+    checkOptionNames(options, MAX_POOL_OPTIONS, 'MaxPool2d', layerLabel('MaxPool2d', options?.name));
     super({ ...options, countIncludePad: false }, 'MaxPool2d');
   }
 }
@@ -134,7 +134,7 @@ export class AvgPool2d extends Pool2d {
   readonly type = 'AvgPool2d';
   readonly kind = 'avg';
   constructor(options: AvgPool2dOptions) {
-    checkOptionNames(options, AVG_POOL_OPTIONS, 'AvgPool2d', options?.name ? `AvgPool2d '${options.name}'` : 'AvgPool2d');
+    checkOptionNames(options, AVG_POOL_OPTIONS, 'AvgPool2d', layerLabel('AvgPool2d', options?.name));
     super({ ...options, dilation: 1 }, 'AvgPool2d');
   }
 }
