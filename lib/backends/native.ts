@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { BackendError, ParameterError } from '../errors.js';
 import type { ConvGeometry } from '../planner/geometry.js';
+import { runHoldingArrays } from './native-memory.js';
 import type {
   Activation,
   Backend,
@@ -113,7 +114,8 @@ function makeBackend(native: NativeAddon): Backend {
       return {
         runSync: (input, geometry, output, residual) => conv.runSync(input, geometry, output, residual ?? null),
         // async: argument errors thrown while queueing become rejections, like kernel errors.
-        run: async (input, geometry, output, residual) => conv.run(input, geometry, output, residual ?? null),
+        run: async (input, geometry, output, residual) =>
+          runHoldingArrays({ input, output, residual }, () => conv.run(input, geometry, output, residual ?? null)),
       };
     },
     prepareLinear(weights: LinearWeights): LinearKernel {
@@ -124,13 +126,14 @@ function makeBackend(native: NativeAddon): Backend {
       });
       return {
         runSync: (input, batch, output) => linear.runSync(input, batch, output),
-        run: async (input, batch, output) => linear.run(input, batch, output),
+        run: async (input, batch, output) => runHoldingArrays({ input, output }, () => linear.run(input, batch, output)),
       };
     },
     pool2dSync: (input, geometry, output) => native.pool2dSync(input, geometry, output),
-    pool2d: async (input, geometry, output) => native.pool2d(input, geometry, output),
+    pool2d: async (input, geometry, output) => runHoldingArrays({ input, output }, () => native.pool2d(input, geometry, output)),
     globalPool2dSync: (input, kind, planes, plane, output) => native.globalPool2dSync(input, kind, planes, plane, output),
-    globalPool2d: async (input, kind, planes, plane, output) => native.globalPool2d(input, kind, planes, plane, output),
+    globalPool2d: async (input, kind, planes, plane, output) =>
+      runHoldingArrays({ input, output }, () => native.globalPool2d(input, kind, planes, plane, output)),
   };
 }
 
