@@ -20,19 +20,20 @@ if (native instanceof Error) {
   process.exit(1);
 }
 
+// goal: one of the layers issue 3 names (its 2-thread scaling goal applies to these).
 const LAYERS = [
-  { name: '3x3 64->64 @56', conv: [64, 64, 56, 3, 1, 1, 1] },
-  { name: '7x7/2 3->64 @224', conv: [3, 64, 224, 7, 2, 3, 1] },
-  { name: '3x3 256->256 @14', conv: [256, 256, 14, 3, 1, 1, 1] },
-  { name: '1x1 256->64 @56', conv: [256, 64, 56, 1, 1, 0, 1] },
-  { name: 'dw 3x3 32 @112', conv: [32, 32, 112, 3, 1, 1, 32] },
-  { name: 'dw 3x3/2 144 @56', conv: [144, 144, 56, 3, 2, 1, 144] },
+  { name: '3x3 64->64 @56', conv: [64, 64, 56, 3, 1, 1, 1], goal: true },
+  { name: '7x7/2 3->64 @224', conv: [3, 64, 224, 7, 2, 3, 1], goal: true },
+  { name: '3x3 256->256 @14', conv: [256, 256, 14, 3, 1, 1, 1], goal: true },
+  { name: '1x1 256->64 @56', conv: [256, 64, 56, 1, 1, 0, 1], goal: true },
+  { name: 'dw 3x3 32 @112', conv: [32, 32, 112, 3, 1, 1, 32], goal: true },
+  { name: 'dw 3x3/2 144 @56', conv: [144, 144, 56, 3, 2, 1, 144], goal: true },
   // MobileNetV2's narrow depthwise planes (7 and 14 wide): the zero-padded block path.
   { name: 'dw 3x3 960 @7', conv: [960, 960, 7, 3, 1, 1, 960] },
   { name: 'dw 3x3/2 576 @14', conv: [576, 576, 14, 3, 2, 1, 576] },
   // A classifier head: batch <= 4 takes the GEMV path, 8 the GEMM.
   { name: 'linear 1280->1000', linear: [1280, 1000] },
-  { name: 'maxpool 3x3/2 64 @112', pool: [64, 112, 3, 2, 1] },
+  { name: 'maxpool 3x3/2 64 @112', pool: [64, 112, 3, 2, 1], goal: true },
 ];
 
 function random(length) {
@@ -172,6 +173,8 @@ if (allThreads > 1) {
     const one = results.get(`${layer.name}|8|1`);
     const all = results.get(`${layer.name}|8|${allThreads}`);
     const scale = one.ms / all.ms;
-    console.log(`  ${layer.name} batch 8: ${allThreads} threads ${scale.toFixed(2)}x 1 thread (goal >= 1.7x) ${scale >= 1.7 ? 'met' : 'MISSED'}`);
+    // The issue's goal covers the layers it lists; the rest are timed for the models' sake.
+    const verdict = layer.goal ? `(goal >= 1.7x) ${scale >= 1.7 ? 'met' : 'MISSED'}` : '(not one of the goal layers)';
+    console.log(`  ${layer.name} batch 8: ${allThreads} threads ${scale.toFixed(2)}x 1 thread ${verdict}`);
   }
 }
