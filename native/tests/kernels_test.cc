@@ -414,6 +414,22 @@ void test_maxpool_3x3s2(const KernelConfig& isa, const KernelConfig& scalar) {
     std::printf("FAIL maxpool 3x3s2: only %zu geometries were accepted\n", tested);
     g_failures++;
   }
+  // A job big enough to be split over the threads (run_pool keeps small ones on the calling
+  // thread): 69 planes, not a multiple of the task count, one NaN in a middle plane.
+  PoolRun r;
+  r.batch = 3;
+  r.channels = 23;
+  r.kind = PoolKind::Max;
+  r.count_include_pad = false;
+  r.window = {112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 56, 56};
+  auto in = random_floats(r.batch * r.channels * 112 * 112, rng);
+  in[(37 * 112 + 50) * 112 + 7] = NAN;
+  std::vector<float> want(r.batch * r.channels * 56 * 56), got(want.size(), 12345.0f);
+  check_pool(r, in.size(), want.size());
+  run_pool(scalar, r, in.data(), want.data());
+  run_pool(isa, r, in.data(), got.data());
+  expect_same(got, want, std::string(isa_name(isa.isa)) + " maxpool 3x3s2 3x23x112x112 (threads)");
+  expect_same(want, naive_maxpool_3x3s2(in, r.batch * r.channels, r.window), "scalar maxpool 3x3s2 3x23x112x112 vs definition");
 }
 
 void test_global_pools(const KernelConfig& isa) {
