@@ -69,11 +69,14 @@ for (let round = 0; round < rounds; round++) {
 
 for (const c of cases) {
   for (let a = 1; a < addons.length; a++) {
-    if (c.outputs[a].some((v, i) => v !== c.outputs[0][i])) throw new Error(`${addons[a].name} disagrees with this checkout at batch ${c.batch}`);
+    if (c.outputs[a].some((v, i) => v !== c.outputs[0][i])) {
+      throw new Error(`${addons[a].name} disagrees with this checkout at batch ${c.batch}`);
+    }
   }
 }
 
-console.log(`maxpool 3x3/2 pad 1, ${channels} channels @${size}x${size}; ${rounds} rounds x ${runs} runs; load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+const load = os.loadavg().map((v) => v.toFixed(2)).join(' ');
+console.log(`maxpool 3x3/2 pad 1, ${channels} ch @${size}x${size}; ${rounds} rounds x ${runs} runs; load average ${load}`);
 addons.forEach(({ name }, a) => {
   console.log(`\n${name}`);
   for (const batch of [1, 8]) {

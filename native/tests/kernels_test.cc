@@ -361,7 +361,8 @@ std::vector<float> naive_maxpool_3x3s2(const std::vector<float>& in, size_t plan
 // the input), and planes holding NaN / +inf / -inf in border and interior positions.
 void test_maxpool_3x3s2(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(21);
-  const size_t sizes[] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 33, 34, 35, 36, 49, 112, 113};
+  const size_t sizes[] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  12, 13, 14, 15,
+                          16, 17, 18, 19, 20, 33, 34, 35, 36, 49, 112, 113};
   const size_t pads[][4] = {{0, 0, 0, 0}, {1, 1, 1, 1}, {0, 0, 1, 1}, {1, 1, 0, 0}, {2, 2, 2, 2}, {1, 2, 2, 1}};
   const size_t planes = 8;
   size_t tested = 0;
@@ -402,8 +403,8 @@ void test_maxpool_3x3s2(const KernelConfig& isa, const KernelConfig& scalar) {
           run_pool(scalar, r, in.data(), want.data());
           run_pool(isa, r, in.data(), got.data());
           char label[160];
-          std::snprintf(label, sizeof label, "%s maxpool 3x3s2 %zux%zu pads %zu,%zu,%zu,%zu%s", isa_name(isa.isa), h, wd,
-                        pad[0], pad[1], pad[2], pad[3], ceil ? " ceil" : "");
+          std::snprintf(label, sizeof label, "%s maxpool 3x3s2 %zux%zu pads %zu,%zu,%zu,%zu%s", isa_name(isa.isa), h,
+                        wd, pad[0], pad[1], pad[2], pad[3], ceil ? " ceil" : "");
           expect_same(want, naive_maxpool_3x3s2(in, planes, r.window), std::string(label) + " (scalar vs definition)");
           expect_same(got, want, label);
         }
@@ -429,7 +430,8 @@ void test_maxpool_3x3s2(const KernelConfig& isa, const KernelConfig& scalar) {
   run_pool(scalar, r, in.data(), want.data());
   run_pool(isa, r, in.data(), got.data());
   expect_same(got, want, std::string(isa_name(isa.isa)) + " maxpool 3x3s2 3x23x112x112 (threads)");
-  expect_same(want, naive_maxpool_3x3s2(in, r.batch * r.channels, r.window), "scalar maxpool 3x3s2 3x23x112x112 vs definition");
+  expect_same(want, naive_maxpool_3x3s2(in, r.batch * r.channels, r.window),
+              "scalar maxpool 3x3s2 3x23x112x112 vs definition");
 }
 
 void test_global_pools(const KernelConfig& isa) {
