@@ -4,8 +4,9 @@
 // rows once: the vertical max of the rows first (2 max per 8 columns), then the horizontal 3-tap
 // max in registers. With the step starting at the middle tap of its first output, the even
 // columns are the middle taps and the odd ones the right taps; the left tap of output k is the
-// right tap of output k - 1, so the odd vector is shifted one lane, its first lane carried from
-// the previous step. About 25 instructions per 8 outputs, and no border cases inside a row.
+// right tap of output k - 1, so the odd vector is shifted one lane (one permute), its first lane
+// carried from the previous step. About 25 vector operations per 8 outputs, and no border cases
+// inside a row.
 //
 // NaN: _mm256_max_ps drops a NaN first operand, so the steps only record whether any input
 // they read is NaN (one unordered compare per two vectors of rows that are new to the row
@@ -30,11 +31,6 @@ inline __m256 in_order_avx2(__m256 v) {
   return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xD8));
 }
 
-// [carry[7], v[0..6]]: v moved up one lane, the lane shifted in taken from the previous step.
-inline __m256 shift_in_avx2(__m256 carry, __m256 v) {
-  const __m256i low_with_carry = _mm256_castps_si256(_mm256_permute2f128_ps(carry, v, 0x21));
-  return _mm256_castsi256_ps(_mm256_alignr_epi8(_mm256_castps_si256(v), low_with_carry, 12));
-}
 
 // Vertical max of 8 columns from c; hands back rows r1 and r2 for the caller's NaN check, and
 // checks r0 itself when asked (the top output row, whose r0 no earlier row read).
@@ -53,15 +49,18 @@ inline __m256 vertical8_avx2(const MaxpoolRows& rows, size_t c, bool check_r0, _
 // carried in from scratch sets *nan.
 __m256 row_steps_avx2(const PoolPlane& p, const MaxpoolRows& rows, const MaxpoolSteps& steps, bool check_r0,
                       float* out, __m256 nan_lanes, bool* nan) {
-  __m256 carry = _mm256_setzero_ps();
+  // Lane k of the shuffled right taps holds output {0, 1, 4, 5, 2, 3, 6, 7}[k]'s; this gathers
+  // output k - 1's into lane k, and output 7's (the next step's carry) into lane 0.
+  const __m256i left_of = _mm256_setr_epi32(7, 0, 1, 4, 5, 2, 3, 6);
+  __m256 carry = _mm256_setzero_ps();  // lane 0: the left tap of the step's first output
   size_t carried_for = static_cast<size_t>(-1);  // the step whose left tap `carry` holds
   for (size_t step = steps.first;; step = step + 8 < steps.last ? step + 8 : steps.last) {
     const size_t s = 2 * step + 1 - p.pad_left;  // middle tap of output `step`
     if (step != carried_for) {
       // First step, or the last one overlapping its predecessor: the left tap from scratch.
-      const float left = s >= 1 ? maxpool_3x3s2_column(rows, s - 1) : -std::numeric_limits<float>::infinity();
-      if (left != left) *nan = true;
-      carry = _mm256_set1_ps(left);
+      const float left_tap = s >= 1 ? maxpool_3x3s2_column(rows, s - 1) : -std::numeric_limits<float>::infinity();
+      if (left_tap != left_tap) *nan = true;
+      carry = _mm256_set1_ps(left_tap);
     }
     __m256 b0, b1, d0, d1;
     const __m256 v0 = vertical8_avx2(rows, s, check_r0, &nan_lanes, &b0, &d0);
@@ -70,10 +69,10 @@ __m256 row_steps_avx2(const PoolPlane& p, const MaxpoolRows& rows, const Maxpool
     nan_lanes = _mm256_or_ps(nan_lanes, _mm256_cmp_ps(d0, d1, _CMP_UNORD_Q));
     const __m256 middle = _mm256_shuffle_ps(v0, v1, 0x88);
     const __m256 right = _mm256_shuffle_ps(v0, v1, 0xDD);
-    const __m256 right_in_order = in_order_avx2(right);
-    const __m256 middle_right = in_order_avx2(_mm256_max_ps(middle, right));
-    _mm256_storeu_ps(out + step, _mm256_max_ps(shift_in_avx2(carry, right_in_order), middle_right));
-    carry = right_in_order;
+    const __m256 shifted = _mm256_permutevar8x32_ps(right, left_of);
+    const __m256 left_taps = _mm256_blend_ps(shifted, carry, 0x01);
+    _mm256_storeu_ps(out + step, _mm256_max_ps(left_taps, in_order_avx2(_mm256_max_ps(middle, right))));
+    carry = shifted;
     carried_for = step + 8;
     if (step == steps.last) break;
   }
