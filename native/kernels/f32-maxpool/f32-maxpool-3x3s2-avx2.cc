@@ -5,8 +5,8 @@
 // max in registers. With the step starting at the middle tap of its first output, the even
 // columns are the middle taps and the odd ones the right taps; the left tap of output k is the
 // right tap of output k - 1, so the odd vector is shifted one lane (one permute), its first lane
-// carried from the previous step. About 25 vector operations per 8 outputs, and no border cases
-// inside a row.
+// carried from the previous step. 22 vector operations per 8 outputs (6 loads, 6 max, 4 shuffles,
+// 2 compares + 2 ors for NaN, a blend, a store), and no border cases inside a row.
 //
 // NaN: _mm256_max_ps drops a NaN first operand, so the steps only record whether any input
 // they read is NaN (one unordered compare per two vectors of rows that are new to the row
