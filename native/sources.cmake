@@ -33,6 +33,7 @@ set(CONVNODE_NEON_SOURCES
   native/kernels/f32-gemm/f32-gemm-8x8-neon.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s1-neon.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s2-neon.cc
+  native/kernels/f32-maxpool/f32-maxpool-3x3s2-neon.cc
   native/runtime/fma-probe-neon.cc
 )
 set(CONVNODE_NAPI_SOURCES

@@ -300,6 +300,38 @@ describe('native backend parity', () => {
         expect(Number.isNaN(pooled[1 * 10 + 2])).toBe(true);
         expect(pooled[60 + 4 * 10 + 7]).toBe(Number.POSITIVE_INFINITY);
       });
+
+      for (const threads of [1, 2]) {
+        it(`max pool 3x3/2 with NaN / ±Infinity at borders and inside matches jsBackend exactly (${threads} thread${threads > 1 ? 's' : ''})`, () => {
+          setNumThreads(threads);
+          // 4 x 16 planes of 112x112: enough work that the native side splits it over the threads.
+          const [batch, channels, size] = [4, 16, 112];
+          const input = randomFloats(batch * channels * size * size, seededRandom(17));
+          const plane = size * size;
+          const put = (p: number, y: number, x: number, v: number) => (input[p * plane + y * size + x] = v);
+          put(1, 0, 0, Number.NaN);
+          put(2, 111, 111, Number.NaN);
+          put(3, 50, 0, Number.POSITIVE_INFINITY);
+          put(3, 0, 77, Number.NEGATIVE_INFINITY);
+          put(40, 63, 64, Number.NaN);
+          put(41, 111, 3, Number.POSITIVE_INFINITY);
+          input.fill(Number.NEGATIVE_INFINITY, 60 * plane, 61 * plane);
+          const window = planWindow('pool', size, size, { kernel: [3, 3], stride: [2, 2], dilation: [1, 1], padding: 1 });
+          const g: PoolGeometry = { ...window, batch, channels, kind: 'max', countIncludePad: false };
+          const got = new Float32Array(batch * channels * g.outH * g.outW).fill(12345);
+          const want = new Float32Array(got.length);
+          native.pool2dSync(input, g, got);
+          jsBackend.pool2dSync(input, g, want);
+          let nans = 0;
+          for (let i = 0; i < want.length; i++) {
+            if (Number.isNaN(want[i])) nans++;
+            if (!Object.is(got[i] + 0, want[i] + 0)) expect(got[i], `element ${i}`).toBe(want[i]);
+          }
+          expect(nans).toBe(1 + 1 + 2); // each corner NaN reaches 1 output; (63, 64) reaches rows 31-32 of column 32
+          expect(got[60 * g.outH * g.outW + 100]).toBe(Number.NEGATIVE_INFINITY);
+          expect(got[3 * g.outH * g.outW + 25 * g.outW]).toBe(Number.POSITIVE_INFINITY);
+        });
+      }
     });
   }
 });

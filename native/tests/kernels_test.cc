@@ -316,6 +316,124 @@ void test_pools(const KernelConfig& isa, const KernelConfig& scalar) {
   }
 }
 
+// Max pooling moves values without arithmetic, so results must be identical (NaN where the
+// reference has NaN; infinities compare equal).
+void expect_same(const std::vector<float>& got, const std::vector<float>& want, const std::string& label) {
+  g_checks++;
+  for (size_t i = 0; i < want.size(); i++) {
+    if (std::isnan(got[i]) && std::isnan(want[i])) continue;
+    if (!(got[i] == want[i])) {
+      std::printf("FAIL %s: element %zu is %g, expected %g\n", label.c_str(), i, got[i], want[i]);
+      g_failures++;
+      return;
+    }
+  }
+}
+
+// The max pool definition, written apart from pool_taps: every tap of the padded window, taps
+// outside the input skipped, NaN wins.
+std::vector<float> naive_maxpool_3x3s2(const std::vector<float>& in, size_t planes, const Window& w) {
+  std::vector<float> out(planes * w.out_h * w.out_w);
+  for (size_t c = 0; c < planes; c++)
+    for (size_t oy = 0; oy < w.out_h; oy++)
+      for (size_t ox = 0; ox < w.out_w; ox++) {
+        float best = -INFINITY;
+        for (long a = 0; a < 3; a++)
+          for (long b = 0; b < 3; b++) {
+            const long y = static_cast<long>(oy * 2) - static_cast<long>(w.pad_top) + a;
+            const long x = static_cast<long>(ox * 2) - static_cast<long>(w.pad_left) + b;
+            if (y < 0 || x < 0 || y >= static_cast<long>(w.in_h) || x >= static_cast<long>(w.in_w)) continue;
+            const float v = in[(c * w.in_h + y) * w.in_w + x];
+            if (std::isnan(v) || std::isnan(best)) {
+              best = NAN;
+            } else if (v > best) {
+              best = v;
+            }
+          }
+        out[(c * w.out_h + oy) * w.out_w + ox] = best;
+      }
+  return out;
+}
+
+// The 3x3 stride-2 max pool (a specialised kernel on vector ISAs) against the scalar kernel and
+// the definition: widths and heights 3..20 and a few wide rows (vector steps with and without a
+// tail, rows narrower than one step), pads 0..2 per side, ceilMode sizes (windows hanging past
+// the input), and planes holding NaN / +inf / -inf in border and interior positions.
+void test_maxpool_3x3s2(const KernelConfig& isa, const KernelConfig& scalar) {
+  std::mt19937 rng(21);
+  const size_t sizes[] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  12, 13, 14, 15,
+                          16, 17, 18, 19, 20, 33, 34, 35, 36, 49, 112, 113};
+  const size_t pads[][4] = {{0, 0, 0, 0}, {1, 1, 1, 1}, {0, 0, 1, 1}, {1, 1, 0, 0}, {2, 2, 2, 2}, {1, 2, 2, 1}};
+  const size_t planes = 8;
+  size_t tested = 0;
+  for (size_t h : {3, 4, 7, 12, 17}) {
+    for (size_t wd : sizes) {
+      for (const auto& pad : pads) {
+        for (bool ceil : {false, true}) {
+          PoolRun r;
+          r.batch = 2;
+          r.channels = planes / 2;
+          r.kind = PoolKind::Max;
+          r.count_include_pad = false;
+          r.window = {h, wd, 3, 3, 2, 2, 1, 1, pad[0], pad[1], pad[2], pad[3], 0, 0};
+          r.window.out_h = window_output_size(h, 3, 1, 2, pad[0], pad[2], ceil);
+          r.window.out_w = window_output_size(wd, 3, 1, 2, pad[1], pad[3], ceil);
+          auto in = random_floats(planes * h * wd, rng);
+          // Plane 0 stays finite; the others get 1..4 specials, at a border row / column or
+          // anywhere. Plane 1 is all -inf but for one +inf.
+          const float specials[] = {NAN, INFINITY, -INFINITY};
+          for (size_t c = 1; c < planes; c++) {
+            float* plane = in.data() + c * h * wd;
+            if (c == 1) {
+              for (size_t i = 0; i < h * wd; i++) plane[i] = -INFINITY;
+            }
+            for (size_t k = 0; k <= c % 4; k++) {
+              const size_t y = rng() % 3 == 0 ? (rng() % 2 ? 0 : h - 1) : rng() % h;
+              const size_t x = rng() % 3 == 0 ? (rng() % 2 ? 0 : wd - 1) : rng() % wd;
+              plane[y * wd + x] = c == 1 ? INFINITY : specials[rng() % 3];
+            }
+          }
+          std::vector<float> want(planes * r.window.out_h * r.window.out_w), got(want.size(), 12345.0f);
+          try {
+            check_pool(r, in.size(), want.size());
+          } catch (const std::exception&) {
+            continue;  // a window of padding only (pad 2 on a short axis): rejected, as it should be
+          }
+          tested++;
+          run_pool(scalar, r, in.data(), want.data());
+          run_pool(isa, r, in.data(), got.data());
+          char label[160];
+          std::snprintf(label, sizeof label, "%s maxpool 3x3s2 %zux%zu pads %zu,%zu,%zu,%zu%s", isa_name(isa.isa), h,
+                        wd, pad[0], pad[1], pad[2], pad[3], ceil ? " ceil" : "");
+          expect_same(want, naive_maxpool_3x3s2(in, planes, r.window), std::string(label) + " (scalar vs definition)");
+          expect_same(got, want, label);
+        }
+      }
+    }
+  }
+  if (tested < 1000) {
+    std::printf("FAIL maxpool 3x3s2: only %zu geometries were accepted\n", tested);
+    g_failures++;
+  }
+  // A job big enough to be split over the threads (run_pool keeps small ones on the calling
+  // thread): 69 planes, not a multiple of the task count, one NaN in a middle plane.
+  PoolRun r;
+  r.batch = 3;
+  r.channels = 23;
+  r.kind = PoolKind::Max;
+  r.count_include_pad = false;
+  r.window = {112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 56, 56};
+  auto in = random_floats(r.batch * r.channels * 112 * 112, rng);
+  in[(37 * 112 + 50) * 112 + 7] = NAN;
+  std::vector<float> want(r.batch * r.channels * 56 * 56), got(want.size(), 12345.0f);
+  check_pool(r, in.size(), want.size());
+  run_pool(scalar, r, in.data(), want.data());
+  run_pool(isa, r, in.data(), got.data());
+  expect_same(got, want, std::string(isa_name(isa.isa)) + " maxpool 3x3s2 3x23x112x112 (threads)");
+  expect_same(want, naive_maxpool_3x3s2(in, r.batch * r.channels, r.window),
+              "scalar maxpool 3x3s2 3x23x112x112 vs definition");
+}
+
 void test_global_pools(const KernelConfig& isa) {
   std::mt19937 rng(13);
   const size_t planes = 7, plane = 61;
@@ -387,6 +505,7 @@ int main() {
       test_convs(*isa, *scalar);
       test_dwconv_scratch_reuse(*isa, *scalar);
       test_pools(*isa, *scalar);
+      test_maxpool_3x3s2(*isa, *scalar);
       test_global_pools(*isa);
       test_linear(*isa, *scalar);
       std::printf("kernels_test: %-6s threads %zu: %d checks, %s\n", isa_name(isa->isa), threads, g_checks - checks_before,

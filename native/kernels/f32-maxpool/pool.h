@@ -21,6 +21,7 @@ using PoolKernel = void (*)(const PoolPlane& plane);
 
 void f32_maxpool_general__scalar(const PoolPlane& plane);
 void f32_maxpool_3x3s2__avx2(const PoolPlane& plane);
+void f32_maxpool_3x3s2__neon(const PoolPlane& plane);
 void f32_avgpool_general__scalar(const PoolPlane& plane);
 
 // Global pooling: each of `planes` planes of `plane` values reduces to one output value.
