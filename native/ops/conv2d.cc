@@ -37,20 +37,48 @@ Conv2d::Conv2d(const ConvParams& p, const float* weight, size_t weight_length, c
   depthwise_ = p.groups == p.in_channels && p.groups > 1;
   if (depthwise_) {
     packed_.assign(weight, weight + weight_length);
+    gemm_floats_.store(packed_.size(), std::memory_order_release);
     group_packed_size_ = 0;
     return;
   }
-  const size_t group_out = p.out_channels / p.groups;
-  group_packed_size_ = packed_a_size(config.gemm, group_out, group_k_);
-  packed_.resize(group_packed_size_ * p.groups);
-  for (size_t g = 0; g < p.groups; g++) {
-    pack_a(config.gemm, group_out, group_k_, weight + g * group_out * group_k_, packed_.data() + g * group_packed_size_);
-  }
-  // Stride and dilation are only known per run, so both packings are kept.
+  group_packed_size_ = packed_a_size(config.gemm, p.out_channels / p.groups, group_k_);
+  // Stride and dilation are only known per run. Winograd convs pack U now and the im2col form
+  // when a run first needs it, rebuilding the filters from U then (see gemm_weights).
   if (winograd_weights_suit(p.kernel_h, p.kernel_w, p.groups, p.in_channels, p.out_channels)) {
     winograd_packed_.resize(winograd_packed_size(config.gemm, p.out_channels, p.in_channels));
     winograd_pack(config.gemm, p.out_channels, p.in_channels, weight, winograd_packed_.data());
+    return;
   }
+  pack_gemm_weights(weight);
+}
+
+void Conv2d::pack_gemm_weights(const float* weight) const {
+  const size_t group_out = params_.out_channels / params_.groups;
+  packed_.resize(group_packed_size_ * params_.groups);
+  for (size_t g = 0; g < params_.groups; g++) {
+    pack_a(config_->gemm, group_out, group_k_, weight + g * group_out * group_k_, packed_.data() + g * group_packed_size_);
+  }
+  gemm_floats_.store(packed_.size(), std::memory_order_release);
+}
+
+const float* Conv2d::gemm_weights() const {
+  if (!winograd_packed_.empty()) {
+    // Concurrent first runs (libuv workers) wait here for the one that packs. If it throws
+    // (out of memory), the flag stays unset and a later run tries again.
+    std::call_once(gemm_once_, [this] {
+      std::vector<float> filters(params_.out_channels * group_k_);
+      winograd_unpack(config_->gemm, params_.out_channels, params_.in_channels, winograd_packed_.data(),
+                      filters.data());
+      pack_gemm_weights(filters.data());
+    });
+  }
+  return packed_.data();
+}
+
+bool Conv2d::takes_winograd(const ConvRun& r) const { return !winograd_packed_.empty() && winograd_suits(r.window); }
+
+bool Conv2d::run_packs_weights(const ConvRun& r) const {
+  return !depthwise_ && !takes_winograd(r) && gemm_floats_.load(std::memory_order_acquire) == 0;
 }
 
 void Conv2d::check(const ConvRun& r, size_t input_length, size_t output_length, bool has_residual,
@@ -84,7 +112,7 @@ void Conv2d::check(const ConvRun& r, size_t input_length, size_t output_length, 
 void Conv2d::run(const ConvRun& r, const float* input, float* output, const float* residual) const {
   if (depthwise_) {
     run_depthwise(r, input, output, residual);
-  } else if (!winograd_packed_.empty() && winograd_suits(r.window)) {
+  } else if (takes_winograd(r)) {
     const WinogradRun wr = {config_,         winograd_packed_.data(),
                             r.batch,         r.in_channels,
                             r.out_channels,  r.window,
@@ -108,6 +136,7 @@ void Conv2d::run_gemm(const ConvRun& r, const float* input, float* output, const
                              w.stride_h,   w.stride_w,   w.dilation_h, w.dilation_w,
                              w.pad_top,    w.pad_left,   w.out_w};
   const GemmConfig& cfg = config_->gemm;
+  const float* packed = gemm_weights();
   const size_t independent = r.batch * groups;
   const GemmSplit split = split_gemm(cfg, independent, group_out, pixels, ThreadPool::instance().threads());
   ThreadPool::instance().parallel_for(split.tasks(independent), [&](size_t task) {
@@ -123,7 +152,7 @@ void Conv2d::run_gemm(const ConvRun& r, const float* input, float* output, const
     block.m = group_out;
     block.k = group_k_;
     block.n = pixels;
-    block.packed_a = packed_.data() + g * group_packed_size_;
+    block.packed_a = packed + g * group_packed_size_;
     if (pointwise) {  // B is the input itself: packed by a plain copy of channel rows, no im2col
       block.b.strided = group_input;
       block.b.k_stride = in_plane;

@@ -62,6 +62,19 @@ void winograd_pack(const GemmConfig& cfg, size_t out_channels, size_t in_channel
   }
 }
 
+void winograd_unpack(const GemmConfig& cfg, size_t out_channels, size_t in_channels, const float* packed,
+                     float* weight) {
+  const size_t point_size = packed_a_size(cfg, out_channels, in_channels);
+  for (size_t co = 0; co < out_channels; co++) {
+    for (size_t ci = 0; ci < in_channels; ci++) {
+      const size_t at = packed_a_index(cfg, out_channels, in_channels, co, ci);
+      double u[kWinogradPoints];
+      for (size_t p = 0; p < kWinogradPoints; p++) u[p] = packed[p * point_size + at];
+      f32_winograd_2x2_filter_inverse(u, weight + (co * in_channels + ci) * 9);
+    }
+  }
+}
+
 void winograd_run(const WinogradRun& r, const float* input, float* output, const float* residual) {
   const Window& w = r.window;
   const KernelConfig& config = *r.config;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../ops/conv2d.h"
@@ -317,6 +318,70 @@ void test_winograd_transforms(const KernelConfig& isa, const KernelConfig& scala
   }
 }
 
+// A Winograd conv packs its im2col weights only when a run needs them, rebuilt from the U
+// matrices: until then it holds 16/9 of the filters (MR-padded) and the bias. Runs that need
+// them (stride 2, a 5x5 map), first alone and then first from four threads at once, must match
+// the definition; Cin 300 puts both packings in K blocks.
+void test_winograd_lazy_gemm_weights(const KernelConfig& isa) {
+  using A = ActivationKind;
+  std::mt19937 rng(57);
+  for (const ConvCase& base : {ConvCase{2, 40, 23, 1, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, true},
+                               ConvCase{1, 300, 17, 1, 7, 8, 3, 3, 1, 1, 1, 1, 1, 0, 1, 2, A::None, true, false}}) {
+    ConvCase stride2 = base, small = base;
+    stride2.sh = stride2.sw = 2;
+    small.h = small.w = 5;
+    small.pt = small.pl = small.pb = small.pr = 1;
+    const auto wt = random_floats(base.cout * base.cin * 9, rng);
+    const auto bias = random_floats(base.cout, rng);
+    const ConvParams p{base.cin, base.cout, 1, 3, 3, {base.act, 0.1f}};
+    const size_t rows = (base.cout + isa.gemm.mr - 1) / isa.gemm.mr * isa.gemm.mr;
+    const size_t winograd_bytes = (16 * rows * base.cin + base.cout) * sizeof(float);
+    const size_t both_bytes = winograd_bytes + rows * base.cin * 9 * sizeof(float);
+    const std::string name = std::string(isa_name(isa.isa)) + " lazy im2col weights " + describe(base);
+    auto run_case = [&](const Conv2d& conv, const ConvCase& c, std::vector<float>* got, std::vector<float>* want) {
+      const ConvRun r = run_of(c);
+      std::mt19937 data_rng(c.sh * 100 + c.h);
+      const auto in = random_floats(c.batch * c.cin * c.h * c.w, data_rng);
+      const auto res = random_floats(c.batch * c.cout * r.window.out_h * r.window.out_w, data_rng);
+      got->assign(res.size(), NAN);
+      conv.check(r, in.size(), got->size(), c.residual, res.size());
+      conv.run(r, in.data(), got->data(), c.residual ? res.data() : nullptr);
+      *want = naive_conv(c, r, in, wt, bias, res);
+    };
+    {
+      Conv2d conv(p, wt.data(), wt.size(), bias.data(), bias.size(), isa);
+      std::vector<float> got, want;
+      run_case(conv, base, &got, &want);
+      expect_close(got, want, name + " winograd run");
+      g_checks++;
+      if (conv.packed_bytes() != winograd_bytes || !conv.run_packs_weights(run_of(stride2)) ||
+          conv.run_packs_weights(run_of(base))) {
+        std::printf("FAIL %s: %zu bytes packed before an im2col run, expected %zu\n", name.c_str(), conv.packed_bytes(),
+                    winograd_bytes);
+        g_failures++;
+      }
+      for (const ConvCase& c : {stride2, small, base}) {
+        run_case(conv, c, &got, &want);
+        expect_close(got, want, name + " then " + describe(c));
+      }
+      g_checks++;
+      if (conv.packed_bytes() != both_bytes || conv.run_packs_weights(run_of(stride2))) {
+        std::printf("FAIL %s: %zu bytes packed after im2col runs, expected %zu\n", name.c_str(), conv.packed_bytes(),
+                    both_bytes);
+        g_failures++;
+      }
+    }
+    Conv2d fresh(p, wt.data(), wt.size(), bias.data(), bias.size(), isa);
+    std::vector<float> got[4], want[4];
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < 4; i++) {
+      threads.emplace_back([&, i] { run_case(fresh, i % 2 == 0 ? stride2 : small, &got[i], &want[i]); });
+    }
+    for (std::thread& t : threads) t.join();
+    for (size_t i = 0; i < 4; i++) expect_close(got[i], want[i], name + " concurrent first im2col runs");
+  }
+}
+
 // The narrow dw path keeps a zero border in per-thread scratch between planes. Convs of the
 // other stride (another translation unit) and of other shapes reuse that scratch: the same conv
 // run again after them must still see a clean border.
@@ -449,6 +514,7 @@ int main() {
       const int checks_before = g_checks;
       test_convs(*isa, *scalar);
       test_winograd_transforms(*isa, *scalar);
+      test_winograd_lazy_gemm_weights(*isa);
       test_dwconv_scratch_reuse(*isa, *scalar);
       test_pools(*isa, *scalar);
       test_global_pools(*isa);

@@ -58,4 +58,8 @@ void f32_winograd_2x2_output__avx2(const float* m, size_t point_stride, const Wi
 // U = G g G^T of one 3x3 filter (row-major): u[point] for the 16 points.
 void f32_winograd_2x2_filter(const float* g, float* u);
 
+// g = L U L^T with L G = I for L's rows (1 0 0 0), (0 1 -1 0), (0 0 0 1): points 0 and 3 are
+// taps of g, points 1 - 2 the middle tap. Summed in double, rounded once.
+void f32_winograd_2x2_filter_inverse(const double* u, float* g);
+
 }  // namespace convnode
