@@ -28,6 +28,27 @@ size_t chunk_tiles(size_t in_channels, size_t tiles, size_t batch, size_t thread
   return std::min(nt, tiles);
 }
 
+// A last panel of at most this many tiles is multiplied column by column with the GEMV kernel:
+// a micro-kernel call costs the same for 1 column as for NR (or NR / 2 with the narrow one). A
+// 14x14 map has 49 tiles = 3 x 16 + 1: the 6x8 kernel on that one tile took 15% of a
+// 256->256 @14 run.
+constexpr size_t kGemvColumns = 2;
+
+// c[row * ldc + col] = (A b)[row][col] for the first `cols` columns of one B panel (NR wide,
+// k rows): each column is copied out contiguous, then one GEMV per MR-row panel of A.
+void gemv_columns(const GemmConfig& gc, size_t m, size_t k, const float* a, const float* b, size_t cols, float* c,
+                  size_t ldc) {
+  float* x = scratch_floats(ScratchSlot::Transpose, k);
+  for (size_t col = 0; col < cols; col++) {
+    for (size_t i = 0; i < k; i++) x[i] = b[i * gc.nr + col];
+    for (size_t row = 0; row < m; row += gc.mr) {
+      float acc[16] = {};  // mr <= 16 in every table
+      gc.gemv(gc.mr, k, a + row * k, x, acc);
+      for (size_t i = 0; i < std::min(gc.mr, m - row); i++) c[(row + i) * ldc + col] = acc[i];
+    }
+  }
+}
+
 }  // namespace
 
 // Where it was measured faster than im2col + GEMM (AVX2, 1 thread, batch 1, pad 1): 24->24 @32
@@ -82,8 +103,12 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
                                div_up(w.out_w, kWinogradTile)};
   const size_t tiles = div_up(w.out_h, kWinogradTile) * plane.tiles_w;
   const size_t cin = r.in_channels, cout = r.out_channels;
-  const size_t nt = chunk_tiles(cin, tiles, r.batch, ThreadPool::instance().threads());
-  const size_t chunks = div_up(tiles, nt);
+  const size_t chunk = chunk_tiles(cin, tiles, r.batch, ThreadPool::instance().threads());
+  size_t chunks = div_up(tiles, chunk);
+  // A remainder of a GEMV's worth of tiles joins the last whole chunk, whose pass over U then
+  // covers it with U still in cache (49 tiles: 16 + 16 + 17, not 16 + 16 + 16 + 1).
+  if (chunks > 1 && tiles % chunk != 0 && tiles % chunk <= kGemvColumns) chunks--;
+  const size_t nt = std::max(chunk, tiles - (chunks - 1) * chunk);  // the largest chunk: buffer strides
   const size_t point_size = packed_a_size(config.gemm, cout, cin);
   const size_t in_plane = w.in_h * w.in_w, out_plane = w.out_h * w.out_w;
   // The transforms read or write all 16 points of a tile at once; points a power of two apart
@@ -98,8 +123,8 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
   const size_t m_stride = cout * nt + kPointPad;
   ThreadPool::instance().parallel_for(r.batch * chunks, [&](size_t task) {
     const size_t n = task / chunks;
-    const size_t t0 = (task % chunks) * nt;
-    const size_t count = std::min(nt, tiles - t0);
+    const size_t t0 = (task % chunks) * chunk;
+    const size_t count = task % chunks == chunks - 1 ? tiles - t0 : chunk;
     // v: [point] of B panels [count / NR][cin][NR], or rows [cin][nt]; m: [point][cout][nt].
     float* v = scratch_floats(ScratchSlot::WinogradInput, kWinogradPoints * v_stride);
     float* m = scratch_floats(ScratchSlot::WinogradProducts, kWinogradPoints * m_stride);
@@ -135,6 +160,10 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
       for (size_t j = 0; j < count; j += nr) {
         const size_t cols = std::min(nr, count - j);
         const float* b = v + p * v_stride + (j / nr) * cin * nr;
+        if (cols <= kGemvColumns) {
+          gemv_columns(gc, cout, cin, a, b, cols, mp + j, nt);
+          continue;
+        }
         const GemmMicrokernel kernel = gc.narrow != nullptr && cols <= nr / 2 ? gc.narrow : gc.kernel;
         for (size_t row = 0; row < cout; row += gc.mr) {
           kernel(std::min(gc.mr, cout - row), cols, cin, a + row * cin, b, nr, mp + row * nt + j, nt, false, nullptr);

@@ -119,7 +119,7 @@ std::vector<float> naive_conv(const ConvCase& c, const ConvRun& r, const std::ve
 // they do): the smallest map it takes (6x6), odd sizes whose last tiles are cut, pad 0 and
 // asymmetric pads, a tile row longer than one 64-tile segment, K blocks (Cin 300) with chunks of
 // 16 tiles that start mid-row, batch > 1, channel counts that are not multiples of 6 or 16,
-// every activation with and without residual, and Cin 512 for float32 accuracy.
+// every activation with and without residual, Cin 512 for float32 accuracy, and GEMV tails.
 std::vector<ConvCase> winograd_cases() {
   using A = ActivationKind;
   return {
@@ -134,6 +134,11 @@ std::vector<ConvCase> winograd_cases() {
       {1, 27, 16, 1, 14, 7, 3, 3, 1, 1, 1, 1, 0, 1, 0, 1, A::Sigmoid, false, false},
       {1, 512, 16, 1, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::None, false, false},
       {1, 512, 17, 1, 9, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::LeakyRelu, true, true},
+      // Last panels of 1 or 2 tiles (GEMV columns), and a remainder that joins the last chunk:
+      // 49 tiles at Cin 256 (chunks of 16: 16 + 16 + 17), 65 at Cin 64 (64 + 1), 18.
+      {1, 256, 20, 1, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, true},
+      {1, 64, 22, 1, 10, 26, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::HardSwish, true, false},
+      {2, 30, 17, 1, 6, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu6, false, true},
   };
 }
 

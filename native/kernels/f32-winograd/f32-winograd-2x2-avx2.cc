@@ -16,6 +16,7 @@
 
 namespace convnode {
 
+namespace winograd_avx2 {  // helpers' symbols name their ISA (scripts/check-x64-isa.mjs)
 namespace {
 
 constexpr size_t kLanes = 8;
@@ -50,30 +51,56 @@ inline __m256i inside_mask(long x, long w) {
                           _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(w)), column));
 }
 
+// Lanes [0, n) set.
+inline __m256i first_lanes(size_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 inline __m256 in_tile_order(__m256 x) {
   return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(x), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
-// One row of points (B^T d already applied down the columns: q) along the tile rows (... B),
-// stored as 4 vectors `stride` floats apart.
-inline void store_point_row(const RowQuad& q, float* dst, size_t stride) {
+// Where a group's 8 tiles of each point go: 8 slots in one panel row, point p at
+// dst + p * stride.
+struct WholeSink {
+  float* dst;
+  size_t stride;
+  void put(size_t point, __m256 x) const { _mm256_storeu_ps(dst + point * stride, x); }
+};
+
+// Tiles 0-3 at the end of one panel row, tiles 4-7 at the start of the next panel's (a row of
+// 28 tiles puts every other group there with 16-wide panels). Without tiles 4-7 (the row's last
+// group) nothing is written to the next panel, which may not exist.
+struct SplitSink {
+  float *low, *high;  // high null: no tiles 4-7
+  size_t stride;
+  void put(size_t point, __m256 x) const {
+    _mm_storeu_ps(low + point * stride, _mm256_castps256_ps128(x));
+    if (high != nullptr) _mm_storeu_ps(high + point * stride, _mm256_extractf128_ps(x, 1));
+  }
+};
+
+// One row of points (B^T d already applied down the columns: q) along the tile rows (... B):
+// points first .. first + 3.
+template <typename Sink>
+inline void store_point_row(const RowQuad& q, const Sink& sink, size_t first) {
   // Even / odd columns; shuffle_ps leaves the tiles as 0 1 4 5 | 2 3 6 7 in all four, which the
   // permute puts back in order. A tile's columns are e0, o0, e1, o1.
   const __m256 e0 = _mm256_shuffle_ps(q.a, q.b, _MM_SHUFFLE(2, 0, 2, 0));
   const __m256 o0 = _mm256_shuffle_ps(q.a, q.b, _MM_SHUFFLE(3, 1, 3, 1));
   const __m256 e1 = _mm256_shuffle_ps(q.c, q.d, _MM_SHUFFLE(2, 0, 2, 0));
   const __m256 o1 = _mm256_shuffle_ps(q.c, q.d, _MM_SHUFFLE(3, 1, 3, 1));
-  _mm256_storeu_ps(dst, in_tile_order(_mm256_sub_ps(e0, e1)));
-  _mm256_storeu_ps(dst + stride, in_tile_order(_mm256_add_ps(o0, e1)));
-  _mm256_storeu_ps(dst + 2 * stride, in_tile_order(_mm256_sub_ps(e1, o0)));
-  _mm256_storeu_ps(dst + 3 * stride, in_tile_order(_mm256_sub_ps(o0, o1)));
+  sink.put(first, in_tile_order(_mm256_sub_ps(e0, e1)));
+  sink.put(first + 1, in_tile_order(_mm256_add_ps(o0, e1)));
+  sink.put(first + 2, in_tile_order(_mm256_sub_ps(e1, o0)));
+  sink.put(first + 3, in_tile_order(_mm256_sub_ps(o0, o1)));
 }
 
 // The 16 points (B^T d B) of 8 tiles whose first input column is x0, from 4 input rows (null:
-// a row of padding), to dst[point * stride + tile]. Down the columns (B^T d), the point rows are
-// input rows r0 - r2, r1 + r2, r2 - r1, r1 - r3.
-template <bool kEdge>
-inline void input_group(const float* const rows[4], long x0, long w, float* dst, size_t stride) {
+// a row of padding), into the sink. Down the columns (B^T d), the point rows are input rows
+// r0 - r2, r1 + r2, r2 - r1, r1 - r3.
+template <bool kEdge, typename Sink>
+inline void input_group(const float* const rows[4], long x0, long w, const Sink& sink) {
   __m256i mask[4];
   if (kEdge) {
     mask[0] = inside_mask(x0, w), mask[1] = inside_mask(x0 + 8, w);
@@ -84,18 +111,28 @@ inline void input_group(const float* const rows[4], long x0, long w, float* dst,
     const RowQuad r0 = load_quad<kEdge>(rows[0], x0, mask);
     store_point_row({_mm256_sub_ps(r0.a, r2.a), _mm256_sub_ps(r0.b, r2.b), _mm256_sub_ps(r0.c, r2.c),
                      _mm256_sub_ps(r0.d, r2.d)},
-                    dst, stride);
+                    sink, 0);
   }
   store_point_row({_mm256_add_ps(r1.a, r2.a), _mm256_add_ps(r1.b, r2.b), _mm256_add_ps(r1.c, r2.c),
                    _mm256_add_ps(r1.d, r2.d)},
-                  dst + 4 * stride, stride);
+                  sink, 4);
   store_point_row({_mm256_sub_ps(r2.a, r1.a), _mm256_sub_ps(r2.b, r1.b), _mm256_sub_ps(r2.c, r1.c),
                    _mm256_sub_ps(r2.d, r1.d)},
-                  dst + 8 * stride, stride);
+                  sink, 8);
   const RowQuad r3 = load_quad<kEdge>(rows[3], x0, mask);
   store_point_row({_mm256_sub_ps(r1.a, r3.a), _mm256_sub_ps(r1.b, r3.b), _mm256_sub_ps(r1.c, r3.c),
                    _mm256_sub_ps(r1.d, r3.d)},
-                  dst + 12 * stride, stride);
+                  sink, 12);
+}
+
+// The group's tiles in any of the sinks above.
+template <typename Sink>
+inline void input_group_into(bool edge, const float* const rows[4], long x0, long w, const Sink& sink) {
+  if (edge) {
+    input_group<true>(rows, x0, w, sink);
+  } else {
+    input_group<false>(rows, x0, w, sink);
+  }
 }
 
 // Where tile offset o (from t0) goes: slot(o) of winograd.h.
@@ -105,19 +142,13 @@ struct Slots {
   float* at(size_t o) const { return v + (o / panel_width) * panel_stride + o % panel_width; }
 };
 
-// A group's tiles go to offsets o .. o + 7. When those 8 slots lie in one panel row it is
-// transformed straight into them (slots past the row's tiles get values nobody reads, or tiles
-// of the next tile row, stored later by the same call). Otherwise it goes through `spill`, and
-// only its first `lanes` tiles are copied out: whole halves where 4 slots lie together.
-template <bool kEdge>
-inline void input_group_to(const float* const rows[4], long x0, long w, const Slots& s, size_t o, size_t lanes,
-                           size_t point_stride) {
-  if (o % s.panel_width + kLanes <= s.panel_width) {
-    input_group<kEdge>(rows, x0, w, s.at(o), point_stride);
-    return;
-  }
+// Any other group whose 8 slots do not lie in one panel row (odd row lengths): transformed into
+// `spill`, then only its first `lanes` tiles are copied out (whole halves where 4 slots lie
+// together). The divisions in Slots::at are fine here; the common cases never divide.
+void input_group_spilled(bool edge, const float* const rows[4], long x0, long w, const Slots& s, size_t o,
+                         size_t lanes, size_t point_stride) {
   alignas(32) float spill[kWinogradPoints][kLanes];
-  input_group<kEdge>(rows, x0, w, spill[0], kLanes);
+  input_group_into(edge, rows, x0, w, WholeSink{spill[0], kLanes});
   for (size_t first = 0; first < lanes; first += 4) {
     const size_t n = std::min<size_t>(4, lanes - first);
     if (n == 4 && (o + first) % s.panel_width + 4 <= s.panel_width) {
@@ -133,6 +164,9 @@ inline void input_group_to(const float* const rows[4], long x0, long w, const Sl
 }
 
 }  // namespace
+}  // namespace winograd_avx2
+
+using namespace winograd_avx2;
 
 void f32_winograd_2x2_input__avx2(const float* plane, const WinogradPlane& g, size_t t0, size_t count, float* v,
                                   size_t point_stride, size_t panel_width, size_t panel_stride) {
@@ -147,85 +181,177 @@ void f32_winograd_2x2_input__avx2(const float* plane, const WinogradPlane& g, si
       rows[i] = y >= 0 && y < h ? plane + y * w : nullptr;
     }
     const bool padding_rows = rows[0] == nullptr || rows[3] == nullptr;
+    // The group's panel and slot in it, stepped along (no division per group).
+    size_t panel = (t - t0) / panel_width, slot = (t - t0) % panel_width;
     for (size_t k = 0; k < n; k += kLanes) {
       const long x0 = static_cast<long>(2 * (tx + k)) - static_cast<long>(g.pad_left);
-      const size_t o = t - t0 + k, lanes = std::min(kLanes, n - k);
-      // A group reads columns x0 .. x0 + 17.
-      if (!padding_rows && x0 >= 0 && x0 + 18 <= w) {
-        input_group_to<false>(rows, x0, w, slots, o, lanes, point_stride);
+      // A group reads columns x0 .. x0 + 17. When its 8 slots lie in one panel row it is
+      // transformed straight into them: slots past the row's tiles get values nobody reads, or
+      // tiles of the next tile row, stored later by this call.
+      const bool edge = padding_rows || x0 < 0 || x0 + 18 > w;
+      float* dst = v + panel * panel_stride + slot;
+      if (slot + kLanes <= panel_width) {
+        input_group_into(edge, rows, x0, w, WholeSink{dst, point_stride});
+      } else if (slot + 4 == panel_width) {
+        float* next = n - k > 4 ? v + (panel + 1) * panel_stride : nullptr;
+        input_group_into(edge, rows, x0, w, SplitSink{dst, next, point_stride});
       } else {
-        input_group_to<true>(rows, x0, w, slots, o, lanes, point_stride);
+        input_group_spilled(edge, rows, x0, w, slots, t - t0 + k, std::min(kLanes, n - k), point_stride);
+      }
+      slot += kLanes;
+      while (slot >= panel_width) slot -= panel_width, panel++;
+    }
+    t += n;
+  }
+}
+
+namespace winograd_avx2 {  // helpers' symbols name their ISA (scripts/check-x64-isa.mjs)
+namespace {
+
+// The 2x2 outputs of 8 tiles from their 16 points (point p at src[p * stride], 8 tiles):
+// along each row i of points (... A) h0 = q0 + q1 + q2, h1 = q1 - q2 - q3; down the columns
+// (A^T ...) output row 0 = h[0] + h[1] + h[2], row 1 = h[1] - h[2] - h[3], summed as the rows
+// arrive. y[row][col] + bias, one lane per tile. kMasked: only the first tiles exist (live).
+template <bool kMasked>
+inline void output_group(const float* src, size_t stride, __m256i live, __m256 bias, __m256 y[2][2]) {
+  const auto load = [&](size_t point) {
+    return kMasked ? _mm256_maskload_ps(src + point * stride, live) : _mm256_loadu_ps(src + point * stride);
+  };
+  __m256 y00, y01, y10, y11;
+  {
+    const __m256 q0 = load(0), q1 = load(1), q2 = load(2), q3 = load(3);
+    y00 = _mm256_add_ps(_mm256_add_ps(q0, q1), q2);
+    y01 = _mm256_sub_ps(_mm256_sub_ps(q1, q2), q3);
+  }
+  {
+    const __m256 q0 = load(4), q1 = load(5), q2 = load(6), q3 = load(7);
+    y10 = _mm256_add_ps(_mm256_add_ps(q0, q1), q2);
+    y11 = _mm256_sub_ps(_mm256_sub_ps(q1, q2), q3);
+    y00 = _mm256_add_ps(y00, y10);
+    y01 = _mm256_add_ps(y01, y11);
+  }
+  {
+    const __m256 q0 = load(8), q1 = load(9), q2 = load(10), q3 = load(11);
+    const __m256 h0 = _mm256_add_ps(_mm256_add_ps(q0, q1), q2);
+    const __m256 h1 = _mm256_sub_ps(_mm256_sub_ps(q1, q2), q3);
+    y00 = _mm256_add_ps(y00, h0), y01 = _mm256_add_ps(y01, h1);
+    y10 = _mm256_sub_ps(y10, h0), y11 = _mm256_sub_ps(y11, h1);
+  }
+  {
+    const __m256 q0 = load(12), q1 = load(13), q2 = load(14), q3 = load(15);
+    y10 = _mm256_sub_ps(y10, _mm256_add_ps(_mm256_add_ps(q0, q1), q2));
+    y11 = _mm256_sub_ps(y11, _mm256_sub_ps(_mm256_sub_ps(q1, q2), q3));
+  }
+  y[0][0] = _mm256_add_ps(y00, bias), y[0][1] = _mm256_add_ps(y01, bias);
+  y[1][0] = _mm256_add_ps(y10, bias), y[1][1] = _mm256_add_ps(y11, bias);
+}
+
+// The activation with its kind fixed at compile time (Sigmoid: applied by the caller, scalar).
+template <ActivationKind kKind>
+inline __m256 activate_as(__m256 x, const Activation& act) {
+  if (kKind == ActivationKind::Sigmoid || kKind == ActivationKind::None) return x;
+  Activation fixed = act;
+  fixed.kind = kKind;
+  return avx2_activate(x, fixed);
+}
+
+template <ActivationKind kKind>
+void output_tiles(const float* m, size_t point_stride, const WinogradPlane& g, size_t t0, size_t count, float bias,
+                  const float* residual_plane, const Activation& act, float* out_plane) {
+  const __m256 bias_v = _mm256_set1_ps(bias);
+  for (size_t t = t0; t < t0 + count;) {
+    const size_t ty = t / g.tiles_w, tx = t % g.tiles_w;
+    const size_t n = std::min(g.tiles_w - tx, t0 + count - t);
+    const bool both_rows = 2 * ty + 1 < g.out_h;
+    float* out_row = out_plane + 2 * ty * g.out_w;
+    const float* res_row = residual_plane != nullptr ? residual_plane + 2 * ty * g.out_w : nullptr;
+    for (size_t k = 0; k < n; k += kLanes) {
+      const size_t lanes = std::min(kLanes, n - k);
+      const float* src = m + (t - t0 + k);
+      const size_t x0 = 2 * (tx + k);
+      __m256 y[2][2];
+      // Each output row's 16 pixels: interleave the tiles' two columns (unpack within 128-bit
+      // halves, then put the halves in order).
+      __m256 px[2][2];
+      const auto interleave = [&](size_t r) {
+        const __m256 lo = _mm256_unpacklo_ps(y[r][0], y[r][1]), hi = _mm256_unpackhi_ps(y[r][0], y[r][1]);
+        px[r][0] = _mm256_permute2f128_ps(lo, hi, 0x20);
+        px[r][1] = _mm256_permute2f128_ps(lo, hi, 0x31);
+      };
+      if (lanes == kLanes && both_rows && x0 + 2 * kLanes <= g.out_w && kKind != ActivationKind::Sigmoid) {
+        // The common case: 8 whole tiles, two whole rows of 16 pixels.
+        output_group<false>(src, point_stride, __m256i{}, bias_v, y);
+        for (size_t r = 0; r < 2; r++) {
+          interleave(r);
+          float* out = out_row + r * g.out_w + x0;
+          for (size_t j = 0; j < 2; j++) {
+            __m256 value = px[r][j];
+            if (res_row != nullptr) value = _mm256_add_ps(value, _mm256_loadu_ps(res_row + r * g.out_w + x0 + 8 * j));
+            _mm256_storeu_ps(out + 8 * j, activate_as<kKind>(value, act));
+          }
+        }
+        continue;
+      }
+      // A short group (masked loads: nothing past the chunk's last tile), the plane's last row
+      // or column, or sigmoid.
+      const __m256i live = first_lanes(lanes);
+      if (lanes == kLanes) {
+        output_group<false>(src, point_stride, live, bias_v, y);
+      } else {
+        output_group<true>(src, point_stride, live, bias_v, y);
+      }
+      const size_t width = std::min(2 * lanes, g.out_w - x0);  // the last tile of an odd width is cut
+      for (size_t r = 0; r < (both_rows ? 2 : 1); r++) {
+        interleave(r);
+        float* out = out_row + r * g.out_w + x0;
+        const float* res = res_row != nullptr ? res_row + r * g.out_w + x0 : nullptr;
+        for (size_t j = 0; j < 2 && 8 * j < width; j++) {
+          const size_t pixels = std::min<size_t>(8, width - 8 * j);
+          __m256 value = px[r][j];
+          if (res != nullptr) {
+            value = _mm256_add_ps(value, pixels == 8 ? _mm256_loadu_ps(res + 8 * j)
+                                                     : _mm256_maskload_ps(res + 8 * j, first_lanes(pixels)));
+          }
+          value = activate_as<kKind>(value, act);
+          if (pixels == 8 && kKind != ActivationKind::Sigmoid) {
+            _mm256_storeu_ps(out + 8 * j, value);
+            continue;
+          }
+          // A cut vector: vector stores would write past the row's end.
+          alignas(32) float buffer[kLanes];
+          _mm256_store_ps(buffer, value);
+          for (size_t x = 0; x < pixels; x++) {
+            out[8 * j + x] = kKind == ActivationKind::Sigmoid ? activate(buffer[x], act) : buffer[x];
+          }
+        }
       }
     }
     t += n;
   }
 }
 
+}  // namespace
+}  // namespace winograd_avx2
+
 void f32_winograd_2x2_output__avx2(const float* m, size_t point_stride, const WinogradPlane& g, size_t t0,
                                    size_t count, float bias, const float* residual_plane, const Activation& act,
                                    float* out_plane) {
-  const bool vector_activation = avx2_activation_vectorizable(act);
-  const __m256 bias_v = _mm256_set1_ps(bias);
-  for (size_t t = t0; t < t0 + count;) {
-    const size_t ty = t / g.tiles_w, tx = t % g.tiles_w;
-    const size_t n = std::min(g.tiles_w - tx, t0 + count - t);
-    for (size_t k = 0; k < n; k += kLanes) {
-      const size_t lanes = std::min(kLanes, n - k);
-      const float* src = m + (t - t0 + k);
-      // A short group is read through a mask: nothing past the chunk's last tile.
-      const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(lanes)),
-                                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-      const auto load = [&](size_t point) {
-        return lanes == kLanes ? _mm256_loadu_ps(src + point * point_stride)
-                               : _mm256_maskload_ps(src + point * point_stride, live);
-      };
-      // Along each row i of points (... A): h0 = q0 + q1 + q2, h1 = q1 - q2 - q3; down the
-      // columns (A^T ...): output row 0 = h[0] + h[1] + h[2], row 1 = h[1] - h[2] - h[3],
-      // summed as the rows arrive. y[row][col], one lane per tile.
-      __m256 y00, y01, y10, y11;
-      for (size_t i = 0; i < 4; i++) {
-        const __m256 q0 = load(4 * i), q1 = load(4 * i + 1), q2 = load(4 * i + 2), q3 = load(4 * i + 3);
-        const __m256 h0 = _mm256_add_ps(_mm256_add_ps(q0, q1), q2);
-        const __m256 h1 = _mm256_sub_ps(_mm256_sub_ps(q1, q2), q3);
-        if (i == 0) {
-          y00 = h0, y01 = h1;
-        } else if (i == 1) {
-          y00 = _mm256_add_ps(y00, h0), y01 = _mm256_add_ps(y01, h1), y10 = h0, y11 = h1;
-        } else if (i == 2) {
-          y00 = _mm256_add_ps(y00, h0), y01 = _mm256_add_ps(y01, h1);
-          y10 = _mm256_sub_ps(y10, h0), y11 = _mm256_sub_ps(y11, h1);
-        } else {
-          y10 = _mm256_sub_ps(y10, h0), y11 = _mm256_sub_ps(y11, h1);
-        }
-      }
-      const __m256 y[2][2] = {{_mm256_add_ps(y00, bias_v), _mm256_add_ps(y01, bias_v)},
-                              {_mm256_add_ps(y10, bias_v), _mm256_add_ps(y11, bias_v)}};
-      const size_t x0 = 2 * (tx + k);
-      const size_t width = std::min(2 * lanes, g.out_w - x0);  // the last tile of an odd width is cut
-      for (size_t r = 0; r < 2; r++) {
-        const size_t row = 2 * ty + r;
-        if (row >= g.out_h) break;
-        // Interleave the tiles' two columns: pixels 0..7 and 8..15 of the group's output row.
-        const __m256 lo = _mm256_unpacklo_ps(y[r][0], y[r][1]), hi = _mm256_unpackhi_ps(y[r][0], y[r][1]);
-        __m256 px[2] = {_mm256_permute2f128_ps(lo, hi, 0x20), _mm256_permute2f128_ps(lo, hi, 0x31)};
-        float* out = out_plane + row * g.out_w + x0;
-        const float* res = residual_plane != nullptr ? residual_plane + row * g.out_w + x0 : nullptr;
-        if (width == 2 * kLanes && vector_activation) {
-          for (size_t j = 0; j < 2; j++) {
-            if (res != nullptr) px[j] = _mm256_add_ps(px[j], _mm256_loadu_ps(res + 8 * j));
-            _mm256_storeu_ps(out + 8 * j, avx2_activate(px[j], act));
-          }
-          continue;
-        }
-        alignas(32) float buffer[2 * kLanes];
-        _mm256_store_ps(buffer, px[0]);
-        _mm256_store_ps(buffer + 8, px[1]);
-        for (size_t x = 0; x < width; x++) {
-          out[x] = activate(res != nullptr ? buffer[x] + res[x] : buffer[x], act);
-        }
-      }
-    }
-    t += n;
+  // The kind is fixed per call: one loop per kind, no switch per vector.
+  switch (act.kind) {
+    case ActivationKind::None:
+      return output_tiles<ActivationKind::None>(m, point_stride, g, t0, count, bias, residual_plane, act, out_plane);
+    case ActivationKind::Relu:
+      return output_tiles<ActivationKind::Relu>(m, point_stride, g, t0, count, bias, residual_plane, act, out_plane);
+    case ActivationKind::Relu6:
+      return output_tiles<ActivationKind::Relu6>(m, point_stride, g, t0, count, bias, residual_plane, act, out_plane);
+    case ActivationKind::LeakyRelu:
+      return output_tiles<ActivationKind::LeakyRelu>(m, point_stride, g, t0, count, bias, residual_plane, act,
+                                                     out_plane);
+    case ActivationKind::HardSwish:
+      return output_tiles<ActivationKind::HardSwish>(m, point_stride, g, t0, count, bias, residual_plane, act,
+                                                     out_plane);
+    case ActivationKind::Sigmoid:
+      return output_tiles<ActivationKind::Sigmoid>(m, point_stride, g, t0, count, bias, residual_plane, act, out_plane);
   }
 }
 
