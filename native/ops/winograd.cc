@@ -49,6 +49,32 @@ void gemv_columns(const GemmConfig& gc, size_t m, size_t k, const float* a, cons
   }
 }
 
+// Rows [begin, end) of a plane (input rows read by a chunk's tiles, or output rows written).
+struct InputRows {
+  size_t begin, end;
+};
+
+InputRows input_rows(const WinogradPlane& g, size_t t0, size_t count) {
+  const long first = static_cast<long>(2 * (t0 / g.tiles_w)) - static_cast<long>(g.pad_top);
+  const long last = static_cast<long>(2 * ((t0 + count - 1) / g.tiles_w) + 3) - static_cast<long>(g.pad_top);
+  const long h = static_cast<long>(g.in_h);
+  return {static_cast<size_t>(std::clamp<long>(first, 0, h)), static_cast<size_t>(std::clamp<long>(last + 1, 0, h))};
+}
+
+constexpr size_t kPrefetchAhead = 2;  // channels
+
+void prefetch_rows(const float* plane, const InputRows& rows, size_t width, bool for_write = false) {
+  const char* begin = reinterpret_cast<const char*>(plane + rows.begin * width);
+  const char* end = reinterpret_cast<const char*>(plane + rows.end * width);
+  for (const char* line = begin; line < end; line += 64) {
+    if (for_write) {
+      __builtin_prefetch(line, 1);
+    } else {
+      __builtin_prefetch(line);
+    }
+  }
+}
+
 }  // namespace
 
 // Where it was measured faster than im2col + GEMM (AVX2, 1 thread, batch 1, pad 1): 24->24 @32
@@ -129,8 +155,14 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
     float* v = scratch_floats(ScratchSlot::WinogradInput, kWinogradPoints * v_stride);
     float* m = scratch_floats(ScratchSlot::WinogradProducts, kWinogradPoints * m_stride);
     const float* image = input + n * cin * in_plane;
+    // The input rows the chunk's tiles read: one contiguous range per channel plane. At batch 8
+    // the input comes from memory and the transform waited on it (0.28 ms per image on 64->64
+    // @56 vs 0.13 at batch 1); the range of the channel kPrefetchAhead on is prefetched before
+    // each channel's transform.
+    const InputRows rows = input_rows(plane, t0, count);
     for (size_t ci = 0; ci < cin; ci++) {
       const float* channel = image + ci * in_plane;
+      if (ci + kPrefetchAhead < cin) prefetch_rows(channel + kPrefetchAhead * in_plane, rows, w.in_w);
       if (in_panels) {
         config.winograd_input(channel, plane, t0, count, v + ci * nr, v_stride, nr, cin * nr);
       } else {
@@ -171,7 +203,16 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
       }
     }
     const size_t first = n * cout * out_plane;
+    // Likewise the output rows (and residual rows) written for each output channel: 0.19 ms
+    // per image at batch 8 (64->64 @56) against 0.09 at batch 1 without this.
+    const InputRows out_rows = {std::min(w.out_h, 2 * (t0 / plane.tiles_w)),
+                                std::min(w.out_h, 2 * ((t0 + count - 1) / plane.tiles_w) + 2)};
     for (size_t co = 0; co < cout; co++) {
+      if (co + kPrefetchAhead < cout) {
+        const size_t ahead = first + (co + kPrefetchAhead) * out_plane;
+        prefetch_rows(output + ahead, out_rows, w.out_w, true);
+        if (residual != nullptr) prefetch_rows(residual + ahead, out_rows, w.out_w, false);
+      }
       config.winograd_output(m + co * nt, m_stride, plane, t0, count, r.bias != nullptr ? r.bias[co] : 0.0f,
                              residual != nullptr ? residual + first + co * out_plane : nullptr, r.activation,
                              output + first + co * out_plane);
