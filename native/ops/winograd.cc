@@ -19,15 +19,6 @@ size_t div_up(size_t v, size_t m) { return (v + m - 1) / m; }
 constexpr size_t kChunkBytes = 256 * 1024;
 constexpr size_t kPointPad = 16;
 
-size_t chunk_tiles(size_t in_channels, size_t tiles, size_t batch, size_t threads) {
-  size_t nt = kChunkBytes / (kWinogradPoints * in_channels * sizeof(float));
-  nt = std::max<size_t>(16, nt / 16 * 16);
-  // A batch of one still gives every thread two tasks.
-  const size_t wanted = threads > 1 ? 2 * threads : 1;
-  if (batch * div_up(tiles, nt) < wanted) nt = std::max<size_t>(8, div_up(tiles, div_up(wanted, batch)));
-  return std::min(nt, tiles);
-}
-
 // A last panel of at most this many tiles is multiplied column by column with the GEMV kernel:
 // a micro-kernel call costs the same for 1 column as for NR (or NR / 2 with the narrow one). A
 // 14x14 map has 49 tiles = 3 x 16 + 1: the 6x8 kernel on that one tile took 15% of a
@@ -47,6 +38,45 @@ void gemv_columns(const GemmConfig& gc, size_t m, size_t k, const float* a, cons
       for (size_t i = 0; i < std::min(gc.mr, m - row); i++) c[(row + i) * ldc + col] = acc[i];
     }
   }
+}
+
+// How a run is cut into pool tasks: each image's tiles into chunks, and each chunk's output
+// channels into parts when there are fewer chunks than threads.
+struct WinogradSplit {
+  size_t chunk;   // tiles per chunk; the last one takes the rest
+  size_t chunks;  // per image
+  size_t nt;      // tiles of the largest chunk: buffer strides
+  size_t parts;   // output channel ranges per chunk
+};
+
+// Fewer chunks than threads: 512->512 @7 has 16 tiles. Cutting them into chunks of 8 made every
+// task stream all of U (17 MiB) through the narrow kernel; a part per thread streams its share
+// of U, at the price of transforming the chunk's input once per part (~3% of that layer).
+constexpr size_t kMinPartRowBlocks = 4;
+
+WinogradSplit split_run(size_t in_channels, size_t out_channels, size_t mr, size_t tiles, size_t batch,
+                        size_t threads) {
+  size_t chunk = kChunkBytes / (kWinogradPoints * in_channels * sizeof(float));
+  chunk = std::min(tiles, std::max<size_t>(16, chunk / 16 * 16));
+  size_t chunks = div_up(tiles, chunk), parts = 1;
+  const size_t row_blocks = div_up(out_channels, mr);
+  if (batch * chunks < threads && row_blocks >= 2 * kMinPartRowBlocks) {
+    parts = std::min(div_up(threads, batch * chunks), row_blocks / kMinPartRowBlocks);
+  }
+  // A batch of one still gives every thread two tasks, by smaller chunks if need be.
+  const size_t wanted = threads > 1 ? 2 * threads : 1;
+  if (parts == 1 && batch * chunks < wanted) {
+    chunk = std::min(tiles, std::max<size_t>(8, div_up(tiles, div_up(wanted, batch))));
+    chunks = div_up(tiles, chunk);
+  }
+  // A remainder of a GEMV's worth of tiles joins the last whole chunk, whose pass over U then
+  // covers it with U still in cache (49 tiles: 16 + 16 + 17, not 16 + 16 + 16 + 1), unless the
+  // threads need that task (256->256 @14 on 2 threads: 0.773 ms in 3 tasks, 0.693 in 4).
+  if (chunks > 1 && tiles % chunk != 0 && tiles % chunk <= kGemvColumns &&
+      (threads == 1 || batch * (chunks - 1) * parts >= wanted)) {
+    chunks--;
+  }
+  return {chunk, chunks, std::max(chunk, tiles - (chunks - 1) * chunk), parts};
 }
 
 // Rows [begin, end) of a plane (input rows read by a chunk's tiles, or output rows written).
@@ -129,17 +159,9 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
                                div_up(w.out_w, kWinogradTile)};
   const size_t tiles = div_up(w.out_h, kWinogradTile) * plane.tiles_w;
   const size_t cin = r.in_channels, cout = r.out_channels;
-  const size_t threads = ThreadPool::instance().threads();
-  const size_t chunk = chunk_tiles(cin, tiles, r.batch, threads);
-  size_t chunks = div_up(tiles, chunk);
-  // A remainder of a GEMV's worth of tiles joins the last whole chunk, whose pass over U then
-  // covers it with U still in cache (49 tiles: 16 + 16 + 17, not 16 + 16 + 16 + 1), unless the
-  // threads need that task (256->256 @14 on 2 threads: 0.773 ms in 3 tasks, 0.693 in 4).
-  if (chunks > 1 && tiles % chunk != 0 && tiles % chunk <= kGemvColumns &&
-      (threads == 1 || r.batch * (chunks - 1) >= 2 * threads)) {
-    chunks--;
-  }
-  const size_t nt = std::max(chunk, tiles - (chunks - 1) * chunk);  // the largest chunk: buffer strides
+  const WinogradSplit split =
+      split_run(cin, cout, config.gemm.mr, tiles, r.batch, ThreadPool::instance().threads());
+  const size_t chunk = split.chunk, chunks = split.chunks, nt = split.nt, parts = split.parts;
   const size_t point_size = packed_a_size(config.gemm, cout, cin);
   const size_t in_plane = w.in_h * w.in_w, out_plane = w.out_h * w.out_w;
   // The transforms read or write all 16 points of a tile at once; points a power of two apart
@@ -152,10 +174,14 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
   const size_t nr = gc.nr;
   const size_t v_stride = (in_panels ? div_up(nt, nr) * nr : nt) * cin + kPointPad;
   const size_t m_stride = cout * nt + kPointPad;
-  ThreadPool::instance().parallel_for(r.batch * chunks, [&](size_t task) {
-    const size_t n = task / chunks;
-    const size_t t0 = (task % chunks) * chunk;
-    const size_t count = task % chunks == chunks - 1 ? tiles - t0 : chunk;
+  const size_t row_blocks = div_up(cout, gc.mr);
+  ThreadPool::instance().parallel_for(r.batch * chunks * parts, [&](size_t task) {
+    const size_t part = task % parts, c = task / parts % chunks, n = task / parts / chunks;
+    const size_t t0 = c * chunk;
+    const size_t count = c == chunks - 1 ? tiles - t0 : chunk;
+    // This task's output channels [co0, co1), whole MR-row blocks of A.
+    const size_t co0 = part * row_blocks / parts * gc.mr;
+    const size_t co1 = std::min(cout, (part + 1) * row_blocks / parts * gc.mr);
     // v: [point] of B panels [count / NR][cin][NR], or rows [cin][nt]; m: [point][cout][nt].
     float* v = scratch_floats(ScratchSlot::WinogradInput, kWinogradPoints * v_stride);
     float* m = scratch_floats(ScratchSlot::WinogradProducts, kWinogradPoints * m_stride);
@@ -189,7 +215,7 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
         block.b.n_stride = 1;
         block.c = mp;
         block.ldc = nt;
-        gemm_block(block, 0, cout, 0, count);
+        gemm_block(block, co0, co1, 0, count);
         continue;
       }
       // The last panel's columns past count hold stale floats: the kernel computes them but
@@ -198,12 +224,12 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
         const size_t cols = std::min(nr, count - j);
         const float* b = v + p * v_stride + (j / nr) * cin * nr;
         if (cols <= kGemvColumns) {
-          gemv_columns(gc, cout, cin, a, b, cols, mp + j, nt);
+          gemv_columns(gc, co1 - co0, cin, a + co0 * cin, b, cols, mp + co0 * nt + j, nt);
           continue;
         }
         const GemmMicrokernel kernel = gc.narrow != nullptr && cols <= nr / 2 ? gc.narrow : gc.kernel;
-        for (size_t row = 0; row < cout; row += gc.mr) {
-          kernel(std::min(gc.mr, cout - row), cols, cin, a + row * cin, b, nr, mp + row * nt + j, nt, false, nullptr);
+        for (size_t row = co0; row < co1; row += gc.mr) {
+          kernel(std::min(gc.mr, co1 - row), cols, cin, a + row * cin, b, nr, mp + row * nt + j, nt, false, nullptr);
         }
       }
     }
@@ -212,8 +238,8 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
     // per image at batch 8 (64->64 @56) against 0.09 at batch 1 without this.
     const InputRows out_rows = {std::min(w.out_h, 2 * (t0 / plane.tiles_w)),
                                 std::min(w.out_h, 2 * ((t0 + count - 1) / plane.tiles_w) + 2)};
-    for (size_t co = 0; co < cout; co++) {
-      if (co + kPrefetchAhead < cout) {
+    for (size_t co = co0; co < co1; co++) {
+      if (co + kPrefetchAhead < co1) {
         const size_t ahead = first + (co + kPrefetchAhead) * out_plane;
         prefetch_rows(output + ahead, out_rows, w.out_w, true);
         if (residual != nullptr) prefetch_rows(residual + ahead, out_rows, w.out_w, false);

@@ -139,6 +139,10 @@ std::vector<ConvCase> winograd_cases() {
       {1, 256, 20, 1, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, true},
       {1, 64, 22, 1, 10, 26, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::HardSwish, true, false},
       {2, 30, 17, 1, 6, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu6, false, true},
+      // One chunk for several threads: its output channels split into parts (with 3 threads),
+      // through gemm_block's K blocks (Cin 512) and with a GEMV tail (18 tiles).
+      {1, 512, 100, 1, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, true},
+      {1, 64, 60, 1, 6, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::LeakyRelu, true, true},
   };
 }
 
