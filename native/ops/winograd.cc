@@ -41,7 +41,7 @@ void gemv_columns(const GemmConfig& gc, size_t m, size_t k, const float* a, cons
 }
 
 // How a run is cut into pool tasks: each image's tiles into chunks, and each chunk's output
-// channels into parts when there are fewer chunks than threads.
+// channels into parts when the chunks alone give the threads fewer than two tasks each.
 struct WinogradSplit {
   size_t chunk;   // tiles per chunk; the last one takes the rest
   size_t chunks;  // per image
@@ -49,9 +49,11 @@ struct WinogradSplit {
   size_t parts;   // output channel ranges per chunk
 };
 
-// Fewer chunks than threads: 512->512 @7 has 16 tiles. Cutting them into chunks of 8 made every
-// task stream all of U (17 MiB) through the narrow kernel; a part per thread streams its share
-// of U, at the price of transforming the chunk's input once per part (~3% of that layer).
+// Parts of at least this many MR-row blocks. A part per thread streams only its share of U, at
+// the price of transforming the chunk's input once per part (~3-5% of these layers); cutting
+// the tiles into smaller chunks instead had every task stream all of U, through the narrow
+// kernel. On 2 threads, batch 1: 512->512 @7 (16 tiles) 0.980 -> 0.795 ms with 2 parts (0.919
+// with 4), 256->256 @14 (49 tiles: 16 + 16 + 17) 0.696 -> 0.633 ms with 2 parts.
 constexpr size_t kMinPartRowBlocks = 4;
 
 WinogradSplit split_run(size_t in_channels, size_t out_channels, size_t mr, size_t tiles, size_t batch,
@@ -59,12 +61,15 @@ WinogradSplit split_run(size_t in_channels, size_t out_channels, size_t mr, size
   size_t chunk = kChunkBytes / (kWinogradPoints * in_channels * sizeof(float));
   chunk = std::min(tiles, std::max<size_t>(16, chunk / 16 * 16));
   size_t chunks = div_up(tiles, chunk), parts = 1;
-  const size_t row_blocks = div_up(out_channels, mr);
-  if (batch * chunks < threads && row_blocks >= 2 * kMinPartRowBlocks) {
-    parts = std::min(div_up(threads, batch * chunks), row_blocks / kMinPartRowBlocks);
-  }
-  // A batch of one still gives every thread two tasks, by smaller chunks if need be.
+  // A batch of one still gives every thread two tasks: by output-channel parts (one per
+  // thread), or else by smaller chunks.
   const size_t wanted = threads > 1 ? 2 * threads : 1;
+  const size_t row_blocks = div_up(out_channels, mr);
+  // A remainder chunk of GEMV size will join the last one: count whole chunks only.
+  const size_t whole = std::max<size_t>(1, tiles % chunk != 0 && tiles % chunk <= kGemvColumns ? chunks - 1 : chunks);
+  if (batch * whole < wanted && row_blocks >= 2 * kMinPartRowBlocks) {
+    parts = std::min(threads, row_blocks / kMinPartRowBlocks);
+  }
   if (parts == 1 && batch * chunks < wanted) {
     chunk = std::min(tiles, std::max<size_t>(8, div_up(tiles, div_up(wanted, batch))));
     chunks = div_up(tiles, chunk);

@@ -143,6 +143,7 @@ std::vector<ConvCase> winograd_cases() {
       // through gemm_block's K blocks (Cin 512) and with a GEMV tail (18 tiles).
       {1, 512, 100, 1, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, true},
       {1, 64, 60, 1, 6, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::LeakyRelu, true, true},
+      {1, 256, 60, 1, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu6, true, true},
   };
 }
 
