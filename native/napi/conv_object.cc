@@ -101,8 +101,9 @@ Napi::Value ConvObject::run(const Napi::CallbackInfo& info) {
                 {MemoryRange::of(call.output.data, call.output.length)}});
   if (packs_weights) {
     // The job packs the im2col weights on a worker; V8 hears of them on this thread once it
-    // settles, fulfilled or rejected (this derived promise is never observed, so a rejection
-    // handled here is not reported as unhandled).
+    // settles, fulfilled or rejected. The handlers mark the job's promise as handled, so a raw
+    // addon caller that drops it is not warned of a rejection; the backend (lib/backends/
+    // native.ts) awaits it inside its own async function, whose promise is the one users hold.
     const Napi::Function report =
         Napi::Function::New(info.Env(), [conv, external = external_](const Napi::CallbackInfo& settled) {
           external->update(settled.Env(), *conv);
