@@ -5,7 +5,7 @@
 // groups that reach past the plane's left or right edge load through masks (zeros outside), and
 // rows above or below it are zero vectors. The output side interleaves each tile's two columns
 // back with unpack + lane permutes and applies bias, residual and activation before storing.
-// The portable version (winograd-2x2.inc) computes the same sums in the same order.
+// The portable version (f32-winograd-2x2-scalar.cc) computes the same sums in the same order.
 #include <immintrin.h>
 
 #include <algorithm>
