@@ -25,6 +25,11 @@ constexpr size_t kPointPad = 16;
 // 256->256 @14 run.
 constexpr size_t kGemvColumns = 2;
 
+// Only where the table's GEMV is vectorised: the portable one (the scalar and NEON tables) took
+// 0.83 ms for the one remaining tile of a 256->256 @14 run on the scalar table, 18% of the run,
+// where the 4x8 kernel's pass over 8 columns costs less (4.41 vs 4.61 ms a run).
+size_t gemv_columns_max(const GemmConfig& gc) { return gc.gemv != f32_gemv_general__scalar ? kGemvColumns : 0; }
+
 // c[row * ldc + col] = (A b)[row][col] for the first `cols` columns of one B panel (NR wide,
 // k rows): each column is copied out contiguous, then one GEMV per MR-row panel of A.
 void gemv_columns(const GemmConfig& gc, size_t m, size_t k, const float* a, const float* b, size_t cols, float* c,
@@ -56,8 +61,8 @@ struct WinogradSplit {
 // with 4), 256->256 @14 (49 tiles: 16 + 16 + 17) 0.696 -> 0.633 ms with 2 parts.
 constexpr size_t kMinPartRowBlocks = 4;
 
-WinogradSplit split_run(size_t in_channels, size_t out_channels, size_t mr, size_t tiles, size_t batch,
-                        size_t threads) {
+WinogradSplit split_run(size_t in_channels, size_t out_channels, size_t mr, size_t gemv_columns, size_t tiles,
+                        size_t batch, size_t threads) {
   size_t chunk = kChunkBytes / (kWinogradPoints * in_channels * sizeof(float));
   chunk = std::min(tiles, std::max<size_t>(16, chunk / 16 * 16));
   size_t chunks = div_up(tiles, chunk), parts = 1;
@@ -66,7 +71,7 @@ WinogradSplit split_run(size_t in_channels, size_t out_channels, size_t mr, size
   const size_t wanted = threads > 1 ? 2 * threads : 1;
   const size_t row_blocks = div_up(out_channels, mr);
   // A remainder chunk of GEMV size will join the last one: count whole chunks only.
-  const size_t whole = std::max<size_t>(1, tiles % chunk != 0 && tiles % chunk <= kGemvColumns ? chunks - 1 : chunks);
+  const size_t whole = std::max<size_t>(1, tiles % chunk != 0 && tiles % chunk <= gemv_columns ? chunks - 1 : chunks);
   if (batch * whole < wanted && row_blocks >= 2 * kMinPartRowBlocks) {
     parts = std::min(threads, row_blocks / kMinPartRowBlocks);
   }
@@ -77,7 +82,7 @@ WinogradSplit split_run(size_t in_channels, size_t out_channels, size_t mr, size
   // A remainder of a GEMV's worth of tiles joins the last whole chunk, whose pass over U then
   // covers it with U still in cache (49 tiles: 16 + 16 + 17, not 16 + 16 + 16 + 1), unless the
   // threads need that task (256->256 @14 on 2 threads: 0.773 ms in 3 tasks, 0.693 in 4).
-  if (chunks > 1 && tiles % chunk != 0 && tiles % chunk <= kGemvColumns &&
+  if (chunks > 1 && tiles % chunk != 0 && tiles % chunk <= gemv_columns &&
       (threads == 1 || batch * (chunks - 1) * parts >= wanted)) {
     chunks--;
   }
@@ -165,7 +170,7 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
   const size_t tiles = div_up(w.out_h, kWinogradTile) * plane.tiles_w;
   const size_t cin = r.in_channels, cout = r.out_channels;
   const WinogradSplit split =
-      split_run(cin, cout, config.gemm.mr, tiles, r.batch, ThreadPool::instance().threads());
+      split_run(cin, cout, config.gemm.mr, gemv_columns_max(config.gemm), tiles, r.batch, ThreadPool::instance().threads());
   const size_t chunk = split.chunk, chunks = split.chunks, nt = split.nt, parts = split.parts;
   const size_t point_size = packed_a_size(config.gemm, cout, cin);
   const size_t in_plane = w.in_h * w.in_w, out_plane = w.out_h * w.out_w;
@@ -228,7 +233,7 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
       for (size_t j = 0; j < count; j += nr) {
         const size_t cols = std::min(nr, count - j);
         const float* b = v + p * v_stride + (j / nr) * cin * nr;
-        if (cols <= kGemvColumns) {
+        if (cols <= gemv_columns_max(gc)) {
           gemv_columns(gc, co1 - co0, cin, a + co0 * cin, b, cols, mp + co0 * nt + j, nt);
           continue;
         }
