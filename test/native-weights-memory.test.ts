@@ -1,9 +1,10 @@
 /**
  * Packed weights of convs that qualify for native Winograd (3x3, groups 1, Cin >= 24, Cout >= 16):
  * only the 16 U matrices (16/9 of the filters) are packed at prepare; the im2col + GEMM form is
- * packed, from U, by the first run that needs it (stride 2, dilation, a map under 6x6). Its
- * results must match the pure-JS path, also when the first such runs are concurrent, and the
- * bytes reported to V8 must follow the packing: once a sync run returns, or an async one settles.
+ * packed, from U, by the first run that needs it (stride 2, dilation, a map under 6x6), and U is
+ * dropped if no Winograd run came before (rebuilt should one come). Results must match the
+ * pure-JS path, also when the first runs of both kinds are concurrent, and the bytes reported to
+ * V8 must follow the packing: once a sync run returns, or an async one settles.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -107,7 +108,7 @@ describe('native Winograd convs pack their im2col weights on first need', () => 
     });
   }
 
-  it('holds and reports 16/9 of the filters (plus bias) until a run needs im2col, then adds them', () => {
+  it('holds and reports 16/9 of the filters (plus bias) until a run needs im2col, then adds them (or swaps U for them)', () => {
     // A child process, so no other test's objects come and go in the external memory count.
     // Cout 48 is a multiple of every ISA's MR (4, 6, 8): no row padding in the packed sizes.
     const script = `
@@ -141,11 +142,15 @@ describe('native Winograd convs pack their im2col weights on first need', () => 
         // describe() would itself report; read V8's count first.
         steps.push({ step: 'async stride 2', external: addon.externalMemory() - base });
         note('async stride 2', a);
+        // A conv whose first run needs im2col drops U (a stride-2 conv never uses it) and
+        // rebuilds it if a Winograd run comes after all.
         const b = new addon.Conv2d(weight, bias, options);
         const external = addon.externalMemory() - base;
         run(b, geometry(5, 1), true);
-        steps.push({ step: 'sync 5x5', external: addon.externalMemory() - base - external });
-        note('sync 5x5', b);
+        steps.push({ step: 'sync 5x5 first', external: addon.externalMemory() - base - external });
+        note('sync 5x5 first', b);
+        run(b, geometry(16, 1), true);
+        note('then winograd', b);
         console.log(JSON.stringify(steps));
       })();
     `;
@@ -153,14 +158,16 @@ describe('native Winograd convs pack their im2col weights on first need', () => 
     const steps = JSON.parse(out.trim().split('\n').pop() ?? '[]') as { step: string; packed?: number; external: number }[];
     const filters = 48 * 64 * 9 * 4;
     const winogradBytes = (16 / 9) * filters + 48 * 4;
+    const gemmBytes = filters + 48 * 4;
     const both = winogradBytes + filters;
     expect(steps).toEqual([
       { step: 'prepared', packed: winogradBytes, external: winogradBytes },
       { step: 'winograd runs', packed: winogradBytes, external: winogradBytes },
       { step: 'async stride 2', external: both },
       { step: 'async stride 2', packed: both, external: both },
-      { step: 'sync 5x5', external: filters },
-      { step: 'sync 5x5', packed: both, external: 2 * both },
+      { step: 'sync 5x5 first', external: gemmBytes - winogradBytes },
+      { step: 'sync 5x5 first', packed: gemmBytes, external: both + gemmBytes },
+      { step: 'then winograd', packed: both, external: 2 * both },
     ]);
   });
 });

@@ -81,7 +81,7 @@ Napi::Value ConvObject::run_sync(const Napi::CallbackInfo& info) {
   try {
     conv_->run(call.geometry, call.input.data, call.output.data, call.residual.data);
   } catch (const std::bad_alloc&) {
-    throw Napi::Error::New(info.Env(), "Conv2d.runSync: out of memory (packing the im2col weights or scratch)");
+    throw Napi::Error::New(info.Env(), "Conv2d.runSync: out of memory (packing weights or scratch)");
   }
   external_->update(info.Env(), *conv_);
   return info.Env().Undefined();
@@ -90,7 +90,7 @@ Napi::Value ConvObject::run_sync(const Napi::CallbackInfo& info) {
 Napi::Value ConvObject::run(const Napi::CallbackInfo& info) {
   const Call call = parse_call(info);
   std::shared_ptr<const Conv2d> conv = conv_;
-  const bool packs_weights = conv->run_packs_weights(call.geometry);  // asked before the job can run
+  const bool packs_weights = conv->run_changes_packing(call.geometry);  // asked before the job can run
   Napi::Promise promise = AsyncJob::start(
       info.Env(),
       [conv, call_geometry = call.geometry, in = call.input.data, out = call.output.data, res = call.residual.data] {
@@ -100,7 +100,7 @@ Napi::Value ConvObject::run(const Napi::CallbackInfo& info) {
       JobMemory{{MemoryRange::of(call.input.data, call.input.length), MemoryRange::of(call.residual.data, call.residual.length)},
                 {MemoryRange::of(call.output.data, call.output.length)}});
   if (packs_weights) {
-    // The job packs the im2col weights on a worker; V8 hears of them on this thread once it
+    // The job packs (or drops) weights on a worker; V8 hears of it on this thread once the job
     // settles, fulfilled or rejected. The handlers mark the job's promise as handled, so a raw
     // addon caller that drops it is not warned of a rejection; the backend (lib/backends/
     // native.ts) awaits it inside its own async function, whose promise is the one users hold.

@@ -35,50 +35,85 @@ Conv2d::Conv2d(const ConvParams& p, const float* weight, size_t weight_length, c
   if (bias != nullptr) bias_.assign(bias, bias + bias_length);
 
   depthwise_ = p.groups == p.in_channels && p.groups > 1;
+  winograd_ok_ = !depthwise_ && winograd_weights_suit(p.kernel_h, p.kernel_w, p.groups, p.in_channels, p.out_channels);
   if (depthwise_) {
     packed_.assign(weight, weight + weight_length);
-    gemm_floats_.store(packed_.size(), std::memory_order_release);
     group_packed_size_ = 0;
+    packed_floats_.store(packed_.size(), std::memory_order_release);
     return;
   }
   group_packed_size_ = packed_a_size(config.gemm, p.out_channels / p.groups, group_k_);
-  // Stride and dilation are only known per run. Winograd convs pack U now and the im2col form
-  // when a run first needs it, rebuilding the filters from U then (see gemm_weights).
-  if (winograd_weights_suit(p.kernel_h, p.kernel_w, p.groups, p.in_channels, p.out_channels)) {
-    winograd_packed_.resize(winograd_packed_size(config.gemm, p.out_channels, p.in_channels));
-    winograd_pack(config.gemm, p.out_channels, p.in_channels, weight, winograd_packed_.data());
+  // Stride and dilation are only known per run: Winograd convs pack U now, and the im2col form
+  // when a run first needs it (see gemm_form).
+  if (winograd_ok_) {
+    std::lock_guard<std::mutex> lock(forms_mutex_);
+    winograd_form_ = std::make_shared<const std::vector<float>>(pack_winograd(weight));
+    count_forms();
     return;
   }
-  pack_gemm_weights(weight);
+  packed_ = pack_gemm(weight);
+  packed_floats_.store(packed_.size(), std::memory_order_release);
 }
 
-void Conv2d::pack_gemm_weights(const float* weight) const {
+std::vector<float> Conv2d::pack_gemm(const float* filters) const {
   const size_t group_out = params_.out_channels / params_.groups;
-  packed_.resize(group_packed_size_ * params_.groups);
+  std::vector<float> packed(group_packed_size_ * params_.groups);
   for (size_t g = 0; g < params_.groups; g++) {
-    pack_a(config_->gemm, group_out, group_k_, weight + g * group_out * group_k_, packed_.data() + g * group_packed_size_);
+    pack_a(config_->gemm, group_out, group_k_, filters + g * group_out * group_k_, packed.data() + g * group_packed_size_);
   }
-  gemm_floats_.store(packed_.size(), std::memory_order_release);
+  return packed;
 }
 
-const float* Conv2d::gemm_weights() const {
-  if (!winograd_packed_.empty()) {
-    // Concurrent first runs (libuv workers) wait here for the one that packs. If it throws
-    // (out of memory), the flag stays unset and a later run tries again.
-    std::call_once(gemm_once_, [this] {
-      std::vector<float> filters(params_.out_channels * group_k_);
-      winograd_unpack(config_->gemm, params_.out_channels, params_.in_channels, winograd_packed_.data(),
-                      filters.data());
-      pack_gemm_weights(filters.data());
-    });
-  }
-  return packed_.data();
+std::vector<float> Conv2d::pack_winograd(const float* filters) const {
+  const size_t cout = params_.out_channels, cin = params_.in_channels;
+  std::vector<float> packed(winograd_packed_size(config_->gemm, cout, cin));
+  winograd_pack(config_->gemm, cout, cin, filters, packed.data());
+  return packed;
 }
 
-bool Conv2d::takes_winograd(const ConvRun& r) const { return !winograd_packed_.empty() && winograd_suits(r.window); }
+void Conv2d::count_forms() const {
+  const size_t floats = (gemm_form_ ? gemm_form_->size() : 0) + (winograd_form_ ? winograd_form_->size() : 0);
+  packed_floats_.store(floats, std::memory_order_release);
+}
 
-bool Conv2d::run_packs_weights(const ConvRun& r) const {
-  return !depthwise_ && !takes_winograd(r) && gemm_floats_.load(std::memory_order_acquire) == 0;
+Conv2d::Packed Conv2d::winograd_form() const {
+  std::lock_guard<std::mutex> lock(forms_mutex_);
+  winograd_used_ = true;
+  if (!winograd_form_) {
+    // U was dropped by an im2col run that came first: the filters come back exactly from the
+    // packed im2col weights (groups 1: one M x K matrix).
+    const size_t cout = params_.out_channels;
+    std::vector<float> filters(cout * group_k_);
+    for (size_t co = 0; co < cout; co++) {
+      for (size_t k = 0; k < group_k_; k++) {
+        filters[co * group_k_ + k] = (*gemm_form_)[packed_a_index(config_->gemm, cout, group_k_, co, k)];
+      }
+    }
+    winograd_form_ = std::make_shared<const std::vector<float>>(pack_winograd(filters.data()));
+    count_forms();
+  }
+  return winograd_form_;
+}
+
+Conv2d::Packed Conv2d::gemm_form() const {
+  std::lock_guard<std::mutex> lock(forms_mutex_);
+  if (!gemm_form_) {
+    std::vector<float> filters(params_.out_channels * group_k_);
+    winograd_unpack(config_->gemm, params_.out_channels, params_.in_channels, winograd_form_->data(), filters.data());
+    gemm_form_ = std::make_shared<const std::vector<float>>(pack_gemm(filters.data()));
+    // No Winograd run yet: most likely a stride-2 conv, which never needs U.
+    if (!winograd_used_) winograd_form_.reset();
+    count_forms();
+  }
+  return gemm_form_;
+}
+
+bool Conv2d::takes_winograd(const ConvRun& r) const { return winograd_ok_ && winograd_suits(r.window); }
+
+bool Conv2d::run_changes_packing(const ConvRun& r) const {
+  if (!winograd_ok_) return false;
+  std::lock_guard<std::mutex> lock(forms_mutex_);
+  return takes_winograd(r) ? !winograd_form_ : !gemm_form_;
 }
 
 void Conv2d::check(const ConvRun& r, size_t input_length, size_t output_length, bool has_residual,
@@ -113,17 +148,22 @@ void Conv2d::run(const ConvRun& r, const float* input, float* output, const floa
   if (depthwise_) {
     run_depthwise(r, input, output, residual);
   } else if (takes_winograd(r)) {
-    const WinogradRun wr = {config_,         winograd_packed_.data(),
+    const Packed u = winograd_form();
+    const WinogradRun wr = {config_,         u->data(),
                             r.batch,         r.in_channels,
                             r.out_channels,  r.window,
                             bias_.empty() ? nullptr : bias_.data(), params_.activation};
     winograd_run(wr, input, output, residual);
+  } else if (winograd_ok_) {
+    const Packed a = gemm_form();
+    run_gemm(r, a->data(), input, output, residual);
   } else {
-    run_gemm(r, input, output, residual);
+    run_gemm(r, packed_.data(), input, output, residual);
   }
 }
 
-void Conv2d::run_gemm(const ConvRun& r, const float* input, float* output, const float* residual) const {
+void Conv2d::run_gemm(const ConvRun& r, const float* packed, const float* input, float* output,
+                      const float* residual) const {
   const Window& w = r.window;
   const size_t groups = params_.groups;
   const size_t group_in = params_.in_channels / groups;
@@ -136,7 +176,6 @@ void Conv2d::run_gemm(const ConvRun& r, const float* input, float* output, const
                              w.stride_h,   w.stride_w,   w.dilation_h, w.dilation_w,
                              w.pad_top,    w.pad_left,   w.out_w};
   const GemmConfig& cfg = config_->gemm;
-  const float* packed = gemm_weights();
   const size_t independent = r.batch * groups;
   const GemmSplit split = split_gemm(cfg, independent, group_out, pixels, ThreadPool::instance().threads());
   ThreadPool::instance().parallel_for(split.tasks(independent), [&](size_t task) {

@@ -5,10 +5,13 @@
 // (their B panels are copied straight from the input's channel rows) and Winograd F(2x2, 3x3)
 // for the 3x3 stride-1 convs winograd.h takes. Convs that qualify for Winograd pack only its 16
 // U matrices at prepare (16/9 of the filters); their im2col form is packed by the first run that
-// needs it (a stride of 2, a map under 6x6), so most never hold both.
+// needs it (a stride of 2, a map under 6x6), so most never hold both; and when that run comes
+// before any Winograd run, U is dropped (rebuilt from the im2col form if a Winograd run follows):
+// a stride-2 conv ends with the im2col form alone.
 #pragma once
 #include <atomic>
 #include <cstddef>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -41,39 +44,48 @@ class Conv2d {
              size_t residual_length) const;
 
   // Assumes check() passed. Uses the process thread pool. Concurrent runs are safe, including
-  // the first ones that need the im2col weights (one packs them, the others wait for it).
+  // the first ones that need a packed form not made yet (one makes it, the others wait).
   void run(const ConvRun& run, const float* input, float* output, const float* residual) const;
 
-  // Native memory held now: the packed weights made so far and the bias. Grows once, when a run
-  // first packs the im2col form (any thread may read it at any time).
+  // Native memory held now: the packed weights and the bias. Changes when a run makes or drops a
+  // packed form (any thread may read it at any time).
   size_t packed_bytes() const {
-    return (gemm_floats_.load(std::memory_order_acquire) + winograd_packed_.size() + bias_.size()) * sizeof(float);
+    return (packed_floats_.load(std::memory_order_acquire) + bias_.size()) * sizeof(float);
   }
-  // Whether this run would pack the im2col weights first (so packed_bytes grows by it).
-  bool run_packs_weights(const ConvRun& run) const;
+  // Whether this run would make or drop a packed form first (so packed_bytes changes).
+  bool run_changes_packing(const ConvRun& run) const;
   bool depthwise() const { return depthwise_; }
   Isa isa() const { return config_->isa; }
 
  private:
-  void run_gemm(const ConvRun& run, const float* input, float* output, const float* residual) const;
+  using Packed = std::shared_ptr<const std::vector<float>>;
+
+  void run_gemm(const ConvRun& run, const float* packed, const float* input, float* output,
+                const float* residual) const;
   void run_depthwise(const ConvRun& run, const float* input, float* output, const float* residual) const;
   bool takes_winograd(const ConvRun& run) const;
-  // The im2col + GEMM weights, packed from the Winograd matrices on first use if need be.
-  const float* gemm_weights() const;
-  void pack_gemm_weights(const float* weight) const;
+  std::vector<float> pack_gemm(const float* filters) const;
+  std::vector<float> pack_winograd(const float* filters) const;
+  // The form a run needs, made from the other one if need be (under forms_mutex_); runs keep
+  // their copy of the pointer, so a form dropped meanwhile lives until they finish.
+  Packed winograd_form() const;
+  Packed gemm_form() const;
+  void count_forms() const;  // under forms_mutex_
 
   ConvParams params_;
   const KernelConfig* config_;
   bool depthwise_;
+  bool winograd_ok_;           // qualifies for Winograd by its weights (winograd_weights_suit)
   size_t group_k_;             // (inChannels / groups) * KH * KW
   size_t group_packed_size_;   // floats of packed A per group
-  // Packed A per group (GEMM), or the plain filters (depthwise). Written once: at construction,
-  // or for Winograd convs inside gemm_once_ by the first run that needs it.
-  mutable std::vector<float> packed_;
-  mutable std::once_flag gemm_once_;
-  mutable std::atomic<size_t> gemm_floats_{0};  // packed_.size() once it is complete
-  std::vector<float> bias_;                     // empty when there is no bias
-  std::vector<float> winograd_packed_;  // 16 packed U matrices, empty unless winograd_weights_suit
+  // Convs that never take Winograd: packed A per group (GEMM), or the plain filters (depthwise).
+  std::vector<float> packed_;
+  // Winograd convs: the im2col + GEMM form and the 16 U matrices, either may be null.
+  mutable std::mutex forms_mutex_;
+  mutable Packed gemm_form_, winograd_form_;
+  mutable bool winograd_used_ = false;          // a Winograd run has happened: U is kept
+  mutable std::atomic<size_t> packed_floats_{0};
+  std::vector<float> bias_;  // empty when there is no bias
 };
 
 }  // namespace convnode

@@ -331,7 +331,8 @@ void test_winograd_transforms(const KernelConfig& isa, const KernelConfig& scala
 // A Winograd conv packs its im2col weights only when a run needs them, rebuilt from the U
 // matrices: until then it holds 16/9 of the filters (MR-padded) and the bias. Runs that need
 // them (stride 2, a 5x5 map), first alone and then first from four threads at once, must match
-// the definition; Cin 300 puts both packings in K blocks.
+// the definition; Cin 300 puts both packings in K blocks. When im2col runs come first, U is
+// dropped (the im2col form alone), and a later Winograd run rebuilds it from the im2col form.
 void test_winograd_lazy_gemm_weights(const KernelConfig& isa) {
   using A = ActivationKind;
   std::mt19937 rng(57);
@@ -364,8 +365,8 @@ void test_winograd_lazy_gemm_weights(const KernelConfig& isa) {
       run_case(conv, base, &got, &want);
       expect_close(got, want, name + " winograd run");
       g_checks++;
-      if (conv.packed_bytes() != winograd_bytes || !conv.run_packs_weights(run_of(stride2)) ||
-          conv.run_packs_weights(run_of(base))) {
+      if (conv.packed_bytes() != winograd_bytes || !conv.run_changes_packing(run_of(stride2)) ||
+          conv.run_changes_packing(run_of(base))) {
         std::printf("FAIL %s: %zu bytes packed before an im2col run, expected %zu\n", name.c_str(), conv.packed_bytes(),
                     winograd_bytes);
         g_failures++;
@@ -375,7 +376,7 @@ void test_winograd_lazy_gemm_weights(const KernelConfig& isa) {
         expect_close(got, want, name + " then " + describe(c));
       }
       g_checks++;
-      if (conv.packed_bytes() != both_bytes || conv.run_packs_weights(run_of(stride2))) {
+      if (conv.packed_bytes() != both_bytes || conv.run_changes_packing(run_of(stride2))) {
         std::printf("FAIL %s: %zu bytes packed after im2col runs, expected %zu\n", name.c_str(), conv.packed_bytes(),
                     both_bytes);
         g_failures++;
@@ -389,6 +390,22 @@ void test_winograd_lazy_gemm_weights(const KernelConfig& isa) {
     }
     for (std::thread& t : threads) t.join();
     for (size_t i = 0; i < 4; i++) expect_close(got[i], want[i], name + " concurrent first im2col runs");
+    const size_t gemm_bytes = (rows * base.cin * 9 + base.cout) * sizeof(float);
+    g_checks++;
+    if (fresh.packed_bytes() != gemm_bytes || !fresh.run_changes_packing(run_of(base))) {
+      std::printf("FAIL %s: %zu bytes packed after im2col runs only, expected %zu\n", name.c_str(),
+                  fresh.packed_bytes(), gemm_bytes);
+      g_failures++;
+    }
+    std::vector<float> got_w, want_w;
+    run_case(fresh, base, &got_w, &want_w);
+    expect_close(got_w, want_w, name + " winograd run after im2col runs only");
+    g_checks++;
+    if (fresh.packed_bytes() != both_bytes) {
+      std::printf("FAIL %s: %zu bytes packed after U was rebuilt, expected %zu\n", name.c_str(), fresh.packed_bytes(),
+                  both_bytes);
+      g_failures++;
+    }
   }
 }
 
