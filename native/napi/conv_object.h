@@ -1,6 +1,6 @@
 // JS class Conv2d(weight, bias, options): a prepared convolution whose packed weights live in
-// native memory (reported to V8) until the object is collected. A run may pack more of them
-// (the im2col form of a Winograd conv); that is reported on the JS thread once the run is over.
+// native memory (reported to V8) until the object is collected. A run may pack or drop some of
+// them (a Winograd conv's im2col form or U); that is reported on the JS thread once it is over.
 #pragma once
 #include <napi.h>
 
