@@ -88,6 +88,15 @@ function convCases(): ConvCase[] {
     { ...base, inChannels: 26, outChannels: 29, inH: 10, inW: 11, padding: 2, activation: { kind: 'sigmoid' }, bias: false },
     { ...base, inChannels: 512, outChannels: 17, inH: 9, inW: 7, activation: { kind: 'leakyRelu', alpha: 0.2 }, residual: true },
     { ...base, inChannels: 64, outChannels: 64, inH: 21, inW: 19, activation: { kind: 'none' }, residual: true, batch: 2 },
+    // last panels of 1 or 2 tiles (GEMV columns); remainders that join the last chunk (49 tiles at
+    // Cin 256: 16 + 16 + 17; 65 at Cin 64: 64 + 1).
+    { ...base, inChannels: 256, outChannels: 20, inH: 14, inW: 14, activation: { kind: 'relu' }, residual: true },
+    { ...base, inChannels: 64, outChannels: 22, inH: 10, inW: 26, activation: { kind: 'hardSwish' } },
+    { ...base, inChannels: 30, outChannels: 17, inH: 6, inW: 12, activation: { kind: 'relu6' }, bias: false, residual: true, batch: 2 },
+    // too few chunks for two threads: output channels split in parts (Cin 512 in K blocks; GEMV tails).
+    { ...base, inChannels: 512, outChannels: 100, inH: 8, inW: 8, activation: { kind: 'relu' }, residual: true },
+    { ...base, inChannels: 64, outChannels: 60, inH: 6, inW: 12, activation: { kind: 'leakyRelu', alpha: 0.2 }, residual: true },
+    { ...base, inChannels: 256, outChannels: 60, inH: 14, inW: 14, activation: { kind: 'relu6' }, residual: true },
   ];
   const random = seededRandom(20251126);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(((random() + 1) / 2) * items.length)];

@@ -33,8 +33,7 @@ ConvObject::ConvObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ConvOb
     const FloatArray bias = float_array_arg(info, 1, "bias", true);
     conv_ = std::make_shared<const Conv2d>(params, weight.data, weight.length, bias.data, bias.length, active_config());
   });
-  external_bytes_ = static_cast<int64_t>(conv_->packed_bytes());
-  Napi::MemoryManagement::AdjustExternalMemory(env, external_bytes_);
+  external_->update(env, *conv_);
 }
 
 ConvObject::~ConvObject() {
@@ -42,7 +41,15 @@ ConvObject::~ConvObject() {
   // may fail: the C API reports that instead of throwing from a destructor). In-flight runs
   // keep their own shared_ptr to the packed weights.
   int64_t ignored;
-  napi_adjust_external_memory(Env(), -external_bytes_, &ignored);
+  napi_adjust_external_memory(Env(), -external_->reported, &ignored);
+  external_->closed = true;
+}
+
+void ConvObject::ExternalMemory::update(napi_env env, const Conv2d& conv) {
+  const int64_t now = static_cast<int64_t>(conv.packed_bytes());
+  if (closed || now == reported) return;
+  int64_t ignored;
+  if (napi_adjust_external_memory(env, now - reported, &ignored) == napi_ok) reported = now;
 }
 
 // (input, geometry, output, residual?)
@@ -71,14 +78,20 @@ ConvObject::Call ConvObject::parse_call(const Napi::CallbackInfo& info) const {
 
 Napi::Value ConvObject::run_sync(const Napi::CallbackInfo& info) {
   const Call call = parse_call(info);
-  conv_->run(call.geometry, call.input.data, call.output.data, call.residual.data);
+  try {
+    conv_->run(call.geometry, call.input.data, call.output.data, call.residual.data);
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(info.Env(), "Conv2d.runSync: out of memory (packing weights or scratch)");
+  }
+  external_->update(info.Env(), *conv_);
   return info.Env().Undefined();
 }
 
 Napi::Value ConvObject::run(const Napi::CallbackInfo& info) {
   const Call call = parse_call(info);
   std::shared_ptr<const Conv2d> conv = conv_;
-  return AsyncJob::start(
+  const bool packs_weights = conv->run_changes_packing(call.geometry);  // asked before the job can run
+  Napi::Promise promise = AsyncJob::start(
       info.Env(),
       [conv, call_geometry = call.geometry, in = call.input.data, out = call.output.data, res = call.residual.data] {
         conv->run(call_geometry, in, out, res);
@@ -86,10 +99,23 @@ Napi::Value ConvObject::run(const Napi::CallbackInfo& info) {
       {call.input.value, call.output.value, call.residual.value, info.This()},
       JobMemory{{MemoryRange::of(call.input.data, call.input.length), MemoryRange::of(call.residual.data, call.residual.length)},
                 {MemoryRange::of(call.output.data, call.output.length)}});
+  if (packs_weights) {
+    // The job packs (or drops) weights on a worker; V8 hears of it on this thread once the job
+    // settles, fulfilled or rejected. The handlers mark the job's promise as handled, so a raw
+    // addon caller that drops it is not warned of a rejection; the backend (lib/backends/
+    // native.ts) awaits it inside its own async function, whose promise is the one users hold.
+    const Napi::Function report =
+        Napi::Function::New(info.Env(), [conv, external = external_](const Napi::CallbackInfo& settled) {
+          external->update(settled.Env(), *conv);
+        });
+    promise.Get("then").As<Napi::Function>().Call(promise, {report, report});
+  }
+  return promise;
 }
 
 Napi::Value ConvObject::describe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  external_->update(env, *conv_);
   Napi::Object o = Napi::Object::New(env);
   o.Set("isa", isa_name(conv_->isa()));
   o.Set("depthwise", conv_->depthwise());

@@ -1,5 +1,6 @@
 // JS class Conv2d(weight, bias, options): a prepared convolution whose packed weights live in
-// native memory (reported to V8) until the object is collected.
+// native memory (reported to V8) until the object is collected. A run may pack or drop some of
+// them (a Winograd conv's im2col form or U); that is reported on the JS thread once it is over.
 #pragma once
 #include <napi.h>
 
@@ -22,8 +23,17 @@ class ConvObject : public Napi::ObjectWrap<ConvObject> {
   Napi::Value run(const Napi::CallbackInfo& info);
   Napi::Value describe(const Napi::CallbackInfo& info);
 
+  // What V8 has been told this object holds; JS thread only. Shared with the callbacks of async
+  // runs, which may settle after the object was collected (then closed is set).
+  struct ExternalMemory {
+    int64_t reported = 0;
+    bool closed = false;
+    // Tells V8 about packed bytes not yet reported.
+    void update(napi_env env, const Conv2d& conv);
+  };
+
   std::shared_ptr<const Conv2d> conv_;  // shared with in-flight async runs
-  int64_t external_bytes_ = 0;
+  std::shared_ptr<ExternalMemory> external_ = std::make_shared<ExternalMemory>();
 };
 
 }  // namespace convnode

@@ -35,22 +35,85 @@ Conv2d::Conv2d(const ConvParams& p, const float* weight, size_t weight_length, c
   if (bias != nullptr) bias_.assign(bias, bias + bias_length);
 
   depthwise_ = p.groups == p.in_channels && p.groups > 1;
+  winograd_ok_ = !depthwise_ && winograd_weights_suit(p.kernel_h, p.kernel_w, p.groups, p.in_channels, p.out_channels);
   if (depthwise_) {
     packed_.assign(weight, weight + weight_length);
     group_packed_size_ = 0;
+    packed_floats_.store(packed_.size(), std::memory_order_release);
     return;
   }
-  const size_t group_out = p.out_channels / p.groups;
-  group_packed_size_ = packed_a_size(config.gemm, group_out, group_k_);
-  packed_.resize(group_packed_size_ * p.groups);
-  for (size_t g = 0; g < p.groups; g++) {
-    pack_a(config.gemm, group_out, group_k_, weight + g * group_out * group_k_, packed_.data() + g * group_packed_size_);
+  group_packed_size_ = packed_a_size(config.gemm, p.out_channels / p.groups, group_k_);
+  // Stride and dilation are only known per run: Winograd convs pack U now, and the im2col form
+  // when a run first needs it (see gemm_form).
+  if (winograd_ok_) {
+    std::lock_guard<std::mutex> lock(forms_mutex_);
+    winograd_form_ = std::make_shared<const std::vector<float>>(pack_winograd(weight));
+    count_forms();
+    return;
   }
-  // Stride and dilation are only known per run, so both packings are kept.
-  if (winograd_weights_suit(p.kernel_h, p.kernel_w, p.groups, p.in_channels, p.out_channels)) {
-    winograd_packed_.resize(winograd_packed_size(config.gemm, p.out_channels, p.in_channels));
-    winograd_pack(config.gemm, p.out_channels, p.in_channels, weight, winograd_packed_.data());
+  packed_ = pack_gemm(weight);
+  packed_floats_.store(packed_.size(), std::memory_order_release);
+}
+
+std::vector<float> Conv2d::pack_gemm(const float* filters) const {
+  const size_t group_out = params_.out_channels / params_.groups;
+  std::vector<float> packed(group_packed_size_ * params_.groups);
+  for (size_t g = 0; g < params_.groups; g++) {
+    pack_a(config_->gemm, group_out, group_k_, filters + g * group_out * group_k_, packed.data() + g * group_packed_size_);
   }
+  return packed;
+}
+
+std::vector<float> Conv2d::pack_winograd(const float* filters) const {
+  const size_t cout = params_.out_channels, cin = params_.in_channels;
+  std::vector<float> packed(winograd_packed_size(config_->gemm, cout, cin));
+  winograd_pack(config_->gemm, cout, cin, filters, packed.data());
+  return packed;
+}
+
+void Conv2d::count_forms() const {
+  const size_t floats = (gemm_form_ ? gemm_form_->size() : 0) + (winograd_form_ ? winograd_form_->size() : 0);
+  packed_floats_.store(floats, std::memory_order_release);
+}
+
+Conv2d::Packed Conv2d::winograd_form() const {
+  std::lock_guard<std::mutex> lock(forms_mutex_);
+  winograd_used_ = true;
+  if (!winograd_form_) {
+    // U was dropped by an im2col run that came first: the filters come back exactly from the
+    // packed im2col weights (groups 1: one M x K matrix).
+    const size_t cout = params_.out_channels;
+    std::vector<float> filters(cout * group_k_);
+    for (size_t co = 0; co < cout; co++) {
+      for (size_t k = 0; k < group_k_; k++) {
+        filters[co * group_k_ + k] = (*gemm_form_)[packed_a_index(config_->gemm, cout, group_k_, co, k)];
+      }
+    }
+    winograd_form_ = std::make_shared<const std::vector<float>>(pack_winograd(filters.data()));
+    count_forms();
+  }
+  return winograd_form_;
+}
+
+Conv2d::Packed Conv2d::gemm_form() const {
+  std::lock_guard<std::mutex> lock(forms_mutex_);
+  if (!gemm_form_) {
+    std::vector<float> filters(params_.out_channels * group_k_);
+    winograd_unpack(config_->gemm, params_.out_channels, params_.in_channels, winograd_form_->data(), filters.data());
+    gemm_form_ = std::make_shared<const std::vector<float>>(pack_gemm(filters.data()));
+    // No Winograd run yet: most likely a stride-2 conv, which never needs U.
+    if (!winograd_used_) winograd_form_.reset();
+    count_forms();
+  }
+  return gemm_form_;
+}
+
+bool Conv2d::takes_winograd(const ConvRun& r) const { return winograd_ok_ && winograd_suits(r.window); }
+
+bool Conv2d::run_changes_packing(const ConvRun& r) const {
+  if (!winograd_ok_) return false;
+  std::lock_guard<std::mutex> lock(forms_mutex_);
+  return takes_winograd(r) ? !winograd_form_ : !gemm_form_;
 }
 
 void Conv2d::check(const ConvRun& r, size_t input_length, size_t output_length, bool has_residual,
@@ -84,18 +147,23 @@ void Conv2d::check(const ConvRun& r, size_t input_length, size_t output_length, 
 void Conv2d::run(const ConvRun& r, const float* input, float* output, const float* residual) const {
   if (depthwise_) {
     run_depthwise(r, input, output, residual);
-  } else if (!winograd_packed_.empty() && winograd_suits(r.window)) {
-    const WinogradRun wr = {config_,         winograd_packed_.data(),
+  } else if (takes_winograd(r)) {
+    const Packed u = winograd_form();
+    const WinogradRun wr = {config_,         u->data(),
                             r.batch,         r.in_channels,
                             r.out_channels,  r.window,
                             bias_.empty() ? nullptr : bias_.data(), params_.activation};
     winograd_run(wr, input, output, residual);
+  } else if (winograd_ok_) {
+    const Packed a = gemm_form();
+    run_gemm(r, a->data(), input, output, residual);
   } else {
-    run_gemm(r, input, output, residual);
+    run_gemm(r, packed_.data(), input, output, residual);
   }
 }
 
-void Conv2d::run_gemm(const ConvRun& r, const float* input, float* output, const float* residual) const {
+void Conv2d::run_gemm(const ConvRun& r, const float* packed, const float* input, float* output,
+                      const float* residual) const {
   const Window& w = r.window;
   const size_t groups = params_.groups;
   const size_t group_in = params_.in_channels / groups;
@@ -123,7 +191,7 @@ void Conv2d::run_gemm(const ConvRun& r, const float* input, float* output, const
     block.m = group_out;
     block.k = group_k_;
     block.n = pixels;
-    block.packed_a = packed_.data() + g * group_packed_size_;
+    block.packed_a = packed + g * group_packed_size_;
     if (pointwise) {  // B is the input itself: packed by a plain copy of channel rows, no im2col
       block.b.strided = group_input;
       block.b.k_stride = in_plane;

@@ -56,6 +56,13 @@ void pack_a(const GemmConfig& cfg, size_t m, size_t k, const float* src, float* 
   }
 }
 
+size_t packed_a_index(const GemmConfig& cfg, size_t m, size_t k, size_t row, size_t col) {
+  const KBlocks blocks(k, cfg.kc_max);
+  const size_t k0 = col / blocks.step * blocks.step;
+  const size_t kc = std::min(blocks.step, k - k0);
+  return round_up(m, cfg.mr) * k0 + (row / cfg.mr) * cfg.mr * kc + (col - k0) * cfg.mr + row % cfg.mr;
+}
+
 void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) {
   const GemmConfig& cfg = *g.cfg;
   const KBlocks blocks(g.k, cfg.kc_max);

@@ -25,6 +25,8 @@ struct KBlocks {
 // gemm_block reads. dst holds packed_a_size floats.
 size_t packed_a_size(const GemmConfig& cfg, size_t m, size_t k);
 void pack_a(const GemmConfig& cfg, size_t m, size_t k, const float* src, float* dst);
+// Where element (row, col) of the M x K matrix sits in pack_a's layout.
+size_t packed_a_index(const GemmConfig& cfg, size_t m, size_t k, size_t row, size_t col);
 
 // Where B comes from. Exactly one form is used:
 //  im2col:  B = im2col(input) with the shape       (convs other than 1x1 stride 1 unpadded)

@@ -19,13 +19,100 @@ size_t div_up(size_t v, size_t m) { return (v + m - 1) / m; }
 constexpr size_t kChunkBytes = 256 * 1024;
 constexpr size_t kPointPad = 16;
 
-size_t chunk_tiles(size_t in_channels, size_t tiles, size_t batch, size_t threads) {
-  size_t nt = kChunkBytes / (kWinogradPoints * in_channels * sizeof(float));
-  nt = std::max<size_t>(16, nt / 16 * 16);
-  // A batch of one still gives every thread two tasks.
+// A last panel of at most this many tiles is multiplied column by column with the GEMV kernel:
+// a micro-kernel call costs the same for 1 column as for NR (or NR / 2 with the narrow one). A
+// 14x14 map has 49 tiles = 3 x 16 + 1: the 6x8 kernel on that one tile took 15% of a
+// 256->256 @14 run.
+constexpr size_t kGemvColumns = 2;
+
+// Only where the table's GEMV is vectorised: the portable one (the scalar and NEON tables) took
+// 0.83 ms for the one remaining tile of a 256->256 @14 run on the scalar table, 18% of the run,
+// where the 4x8 kernel's pass over 8 columns costs less (4.41 vs 4.61 ms a run).
+size_t gemv_columns_max(const GemmConfig& gc) { return gc.gemv != f32_gemv_general__scalar ? kGemvColumns : 0; }
+
+// c[row * ldc + col] = (A b)[row][col] for the first `cols` columns of one B panel (NR wide,
+// k rows): each column is copied out contiguous, then one GEMV per MR-row panel of A.
+void gemv_columns(const GemmConfig& gc, size_t m, size_t k, const float* a, const float* b, size_t cols, float* c,
+                  size_t ldc) {
+  float* x = scratch_floats(ScratchSlot::Transpose, k);
+  for (size_t col = 0; col < cols; col++) {
+    for (size_t i = 0; i < k; i++) x[i] = b[i * gc.nr + col];
+    for (size_t row = 0; row < m; row += gc.mr) {
+      float acc[16] = {};  // mr <= 16 in every table
+      gc.gemv(gc.mr, k, a + row * k, x, acc);
+      for (size_t i = 0; i < std::min(gc.mr, m - row); i++) c[(row + i) * ldc + col] = acc[i];
+    }
+  }
+}
+
+// How a run is cut into pool tasks: each image's tiles into chunks, and each chunk's output
+// channels into parts when the chunks alone give the threads fewer than two tasks each.
+struct WinogradSplit {
+  size_t chunk;   // tiles per chunk; the last one takes the rest
+  size_t chunks;  // per image
+  size_t nt;      // tiles of the largest chunk: buffer strides
+  size_t parts;   // output channel ranges per chunk
+};
+
+// Parts of at least this many MR-row blocks. A part per thread streams only its share of U, at
+// the price of transforming the chunk's input once per part (~3-5% of these layers); cutting
+// the tiles into smaller chunks instead had every task stream all of U, through the narrow
+// kernel. On 2 threads, batch 1: 512->512 @7 (16 tiles) 0.980 -> 0.795 ms with 2 parts (0.919
+// with 4), 256->256 @14 (49 tiles: 16 + 16 + 17) 0.696 -> 0.633 ms with 2 parts.
+constexpr size_t kMinPartRowBlocks = 4;
+
+WinogradSplit split_run(size_t in_channels, size_t out_channels, size_t mr, size_t gemv_columns, size_t tiles,
+                        size_t batch, size_t threads) {
+  size_t chunk = kChunkBytes / (kWinogradPoints * in_channels * sizeof(float));
+  chunk = std::min(tiles, std::max<size_t>(16, chunk / 16 * 16));
+  size_t chunks = div_up(tiles, chunk), parts = 1;
+  // A batch of one still gives every thread two tasks: by output-channel parts (one per
+  // thread), or else by smaller chunks.
   const size_t wanted = threads > 1 ? 2 * threads : 1;
-  if (batch * div_up(tiles, nt) < wanted) nt = std::max<size_t>(8, div_up(tiles, div_up(wanted, batch)));
-  return std::min(nt, tiles);
+  const size_t row_blocks = div_up(out_channels, mr);
+  // A remainder chunk of GEMV size will join the last one: count whole chunks only.
+  const size_t whole = std::max<size_t>(1, tiles % chunk != 0 && tiles % chunk <= gemv_columns ? chunks - 1 : chunks);
+  if (batch * whole < wanted && row_blocks >= 2 * kMinPartRowBlocks) {
+    parts = std::min(threads, row_blocks / kMinPartRowBlocks);
+  }
+  if (parts == 1 && batch * chunks < wanted) {
+    chunk = std::min(tiles, std::max<size_t>(8, div_up(tiles, div_up(wanted, batch))));
+    chunks = div_up(tiles, chunk);
+  }
+  // A remainder of a GEMV's worth of tiles joins the last whole chunk, whose pass over U then
+  // covers it with U still in cache (49 tiles: 16 + 16 + 17, not 16 + 16 + 16 + 1), unless the
+  // threads need that task (256->256 @14 on 2 threads: 0.773 ms in 3 tasks, 0.693 in 4).
+  if (chunks > 1 && tiles % chunk != 0 && tiles % chunk <= gemv_columns &&
+      (threads == 1 || batch * (chunks - 1) * parts >= wanted)) {
+    chunks--;
+  }
+  return {chunk, chunks, std::max(chunk, tiles - (chunks - 1) * chunk), parts};
+}
+
+// Rows [begin, end) of a plane (input rows read by a chunk's tiles, or output rows written).
+struct InputRows {
+  size_t begin, end;
+};
+
+InputRows input_rows(const WinogradPlane& g, size_t t0, size_t count) {
+  const long first = static_cast<long>(2 * (t0 / g.tiles_w)) - static_cast<long>(g.pad_top);
+  const long last = static_cast<long>(2 * ((t0 + count - 1) / g.tiles_w) + 3) - static_cast<long>(g.pad_top);
+  const long h = static_cast<long>(g.in_h);
+  return {static_cast<size_t>(std::clamp<long>(first, 0, h)), static_cast<size_t>(std::clamp<long>(last + 1, 0, h))};
+}
+
+constexpr size_t kPrefetchAhead = 2;  // channels
+
+void prefetch_rows(const float* plane, const InputRows& rows, size_t width, bool for_write = false) {
+  const char* begin = reinterpret_cast<const char*>(plane + rows.begin * width);
+  const char* end = reinterpret_cast<const char*>(plane + rows.end * width);
+  for (const char* line = begin; line < end; line += 64) {
+    if (for_write) {
+      __builtin_prefetch(line, 1);
+    } else {
+      __builtin_prefetch(line);
+    }
+  }
 }
 
 }  // namespace
@@ -62,6 +149,19 @@ void winograd_pack(const GemmConfig& cfg, size_t out_channels, size_t in_channel
   }
 }
 
+void winograd_unpack(const GemmConfig& cfg, size_t out_channels, size_t in_channels, const float* packed,
+                     float* weight) {
+  const size_t point_size = packed_a_size(cfg, out_channels, in_channels);
+  for (size_t co = 0; co < out_channels; co++) {
+    for (size_t ci = 0; ci < in_channels; ci++) {
+      const size_t at = packed_a_index(cfg, out_channels, in_channels, co, ci);
+      double u[kWinogradPoints];
+      for (size_t p = 0; p < kWinogradPoints; p++) u[p] = packed[p * point_size + at];
+      f32_winograd_2x2_filter_inverse(u, weight + (co * in_channels + ci) * 9);
+    }
+  }
+}
+
 void winograd_run(const WinogradRun& r, const float* input, float* output, const float* residual) {
   const Window& w = r.window;
   const KernelConfig& config = *r.config;
@@ -69,8 +169,9 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
                                div_up(w.out_w, kWinogradTile)};
   const size_t tiles = div_up(w.out_h, kWinogradTile) * plane.tiles_w;
   const size_t cin = r.in_channels, cout = r.out_channels;
-  const size_t nt = chunk_tiles(cin, tiles, r.batch, ThreadPool::instance().threads());
-  const size_t chunks = div_up(tiles, nt);
+  const WinogradSplit split =
+      split_run(cin, cout, config.gemm.mr, gemv_columns_max(config.gemm), tiles, r.batch, ThreadPool::instance().threads());
+  const size_t chunk = split.chunk, chunks = split.chunks, nt = split.nt, parts = split.parts;
   const size_t point_size = packed_a_size(config.gemm, cout, cin);
   const size_t in_plane = w.in_h * w.in_w, out_plane = w.out_h * w.out_w;
   // The transforms read or write all 16 points of a tile at once; points a power of two apart
@@ -83,16 +184,26 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
   const size_t nr = gc.nr;
   const size_t v_stride = (in_panels ? div_up(nt, nr) * nr : nt) * cin + kPointPad;
   const size_t m_stride = cout * nt + kPointPad;
-  ThreadPool::instance().parallel_for(r.batch * chunks, [&](size_t task) {
-    const size_t n = task / chunks;
-    const size_t t0 = (task % chunks) * nt;
-    const size_t count = std::min(nt, tiles - t0);
+  const size_t row_blocks = div_up(cout, gc.mr);
+  ThreadPool::instance().parallel_for(r.batch * chunks * parts, [&](size_t task) {
+    const size_t part = task % parts, c = task / parts % chunks, n = task / parts / chunks;
+    const size_t t0 = c * chunk;
+    const size_t count = c == chunks - 1 ? tiles - t0 : chunk;
+    // This task's output channels [co0, co1), whole MR-row blocks of A.
+    const size_t co0 = part * row_blocks / parts * gc.mr;
+    const size_t co1 = std::min(cout, (part + 1) * row_blocks / parts * gc.mr);
     // v: [point] of B panels [count / NR][cin][NR], or rows [cin][nt]; m: [point][cout][nt].
     float* v = scratch_floats(ScratchSlot::WinogradInput, kWinogradPoints * v_stride);
     float* m = scratch_floats(ScratchSlot::WinogradProducts, kWinogradPoints * m_stride);
     const float* image = input + n * cin * in_plane;
+    // The input rows the chunk's tiles read: one contiguous range per channel plane. At batch 8
+    // the input comes from memory and the transform waited on it (0.28 ms per image on 64->64
+    // @56 vs 0.13 at batch 1); the range of the channel kPrefetchAhead on is prefetched before
+    // each channel's transform.
+    const InputRows rows = input_rows(plane, t0, count);
     for (size_t ci = 0; ci < cin; ci++) {
       const float* channel = image + ci * in_plane;
+      if (ci + kPrefetchAhead < cin) prefetch_rows(channel + kPrefetchAhead * in_plane, rows, w.in_w);
       if (in_panels) {
         config.winograd_input(channel, plane, t0, count, v + ci * nr, v_stride, nr, cin * nr);
       } else {
@@ -114,7 +225,7 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
         block.b.n_stride = 1;
         block.c = mp;
         block.ldc = nt;
-        gemm_block(block, 0, cout, 0, count);
+        gemm_block(block, co0, co1, 0, count);
         continue;
       }
       // The last panel's columns past count hold stale floats: the kernel computes them but
@@ -122,14 +233,27 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
       for (size_t j = 0; j < count; j += nr) {
         const size_t cols = std::min(nr, count - j);
         const float* b = v + p * v_stride + (j / nr) * cin * nr;
+        if (cols <= gemv_columns_max(gc)) {
+          gemv_columns(gc, co1 - co0, cin, a + co0 * cin, b, cols, mp + co0 * nt + j, nt);
+          continue;
+        }
         const GemmMicrokernel kernel = gc.narrow != nullptr && cols <= nr / 2 ? gc.narrow : gc.kernel;
-        for (size_t row = 0; row < cout; row += gc.mr) {
-          kernel(std::min(gc.mr, cout - row), cols, cin, a + row * cin, b, nr, mp + row * nt + j, nt, false, nullptr);
+        for (size_t row = co0; row < co1; row += gc.mr) {
+          kernel(std::min(gc.mr, co1 - row), cols, cin, a + row * cin, b, nr, mp + row * nt + j, nt, false, nullptr);
         }
       }
     }
     const size_t first = n * cout * out_plane;
-    for (size_t co = 0; co < cout; co++) {
+    // Likewise the output rows (and residual rows) written for each output channel: 0.19 ms
+    // per image at batch 8 (64->64 @56) against 0.09 at batch 1 without this.
+    const InputRows out_rows = {std::min(w.out_h, 2 * (t0 / plane.tiles_w)),
+                                std::min(w.out_h, 2 * ((t0 + count - 1) / plane.tiles_w) + 2)};
+    for (size_t co = co0; co < co1; co++) {
+      if (co + kPrefetchAhead < co1) {
+        const size_t ahead = first + (co + kPrefetchAhead) * out_plane;
+        prefetch_rows(output + ahead, out_rows, w.out_w, true);
+        if (residual != nullptr) prefetch_rows(residual + ahead, out_rows, w.out_w, false);
+      }
       config.winograd_output(m + co * nt, m_stride, plane, t0, count, r.bias != nullptr ? r.bias[co] : 0.0f,
                              residual != nullptr ? residual + first + co * out_plane : nullptr, r.activation,
                              output + first + co * out_plane);

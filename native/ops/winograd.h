@@ -22,6 +22,12 @@ size_t winograd_packed_size(const GemmConfig& cfg, size_t out_channels, size_t i
 // weight: [Cout, Cin, 3, 3]. dst: winograd_packed_size floats.
 void winograd_pack(const GemmConfig& cfg, size_t out_channels, size_t in_channels, const float* weight, float* dst);
 
+// The inverse of winograd_pack: the [Cout, Cin, 3, 3] filters back from the packed U matrices,
+// for convs that pack their im2col weights only when a run needs them (conv2d.cc keeps no copy of
+// the filters). The 4 corner taps come back exactly, the others within about one float rounding
+// of the filter's scale (each is a difference of two or four rounded points).
+void winograd_unpack(const GemmConfig& cfg, size_t out_channels, size_t in_channels, const float* packed, float* weight);
+
 struct WinogradRun {
   const KernelConfig* config;
   const float* packed;  // from winograd_pack with config->gemm

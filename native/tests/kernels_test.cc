@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../ops/conv2d.h"
@@ -118,7 +119,7 @@ std::vector<float> naive_conv(const ConvCase& c, const ConvRun& r, const std::ve
 // they do): the smallest map it takes (6x6), odd sizes whose last tiles are cut, pad 0 and
 // asymmetric pads, a tile row longer than one 64-tile segment, K blocks (Cin 300) with chunks of
 // 16 tiles that start mid-row, batch > 1, channel counts that are not multiples of 6 or 16,
-// every activation with and without residual, and Cin 512 for float32 accuracy.
+// every activation with and without residual, Cin 512 for float32 accuracy, and GEMV tails.
 std::vector<ConvCase> winograd_cases() {
   using A = ActivationKind;
   return {
@@ -133,6 +134,16 @@ std::vector<ConvCase> winograd_cases() {
       {1, 27, 16, 1, 14, 7, 3, 3, 1, 1, 1, 1, 0, 1, 0, 1, A::Sigmoid, false, false},
       {1, 512, 16, 1, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::None, false, false},
       {1, 512, 17, 1, 9, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::LeakyRelu, true, true},
+      // Last panels of 1 or 2 tiles (GEMV columns), and a remainder that joins the last chunk:
+      // 49 tiles at Cin 256 (chunks of 16: 16 + 16 + 17), 65 at Cin 64 (64 + 1), 18.
+      {1, 256, 20, 1, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, true},
+      {1, 64, 22, 1, 10, 26, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::HardSwish, true, false},
+      {2, 30, 17, 1, 6, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu6, false, true},
+      // One chunk for several threads: its output channels split into parts (with 3 threads),
+      // through gemm_block's K blocks (Cin 512) and with a GEMV tail (18 tiles).
+      {1, 512, 100, 1, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, true},
+      {1, 64, 60, 1, 6, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::LeakyRelu, true, true},
+      {1, 256, 60, 1, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu6, true, true},
   };
 }
 
@@ -251,6 +262,150 @@ void test_winograd_selected() {
       winograd_weights_suit(3, 3, 1, 16, 64)) {
     std::printf("FAIL Winograd taken by a stride-2 conv, a 5x5 map or Cin 16\n");
     g_failures++;
+  }
+}
+
+// The Winograd transforms on their own, against the scalar ones: planes narrower than a vector
+// group (all loads masked), pads 0 / 1 / 2 / asymmetric, odd output sizes, chunks that start and
+// end mid-row, and B panels whose rows a group straddles. Buffers are exactly as large as the
+// contract says, so the sanitizer build sees any read or write past them; slots outside the
+// transformed channel's panel rows must keep their sentinel.
+void test_winograd_transforms(const KernelConfig& isa, const KernelConfig& scalar) {
+  struct Plane {
+    size_t in_h, in_w, pt, pl, pb, pr;
+  };
+  const Plane planes[] = {{56, 56, 1, 1, 1, 1}, {7, 7, 1, 1, 1, 1}, {9, 13, 2, 0, 1, 2},
+                          {6, 5, 0, 0, 0, 0},   {8, 40, 1, 1, 0, 0}, {11, 37, 0, 2, 2, 1}};
+  const size_t channels = 3, channel = 1;  // channel 1's rows of 3-channel panels
+  std::mt19937 rng(31);
+  for (const Plane& pl : planes) {
+    const size_t out_h = pl.in_h + pl.pt + pl.pb - 2, out_w = pl.in_w + pl.pl + pl.pr - 2;
+    const WinogradPlane g = {pl.in_h, pl.in_w, out_h, out_w, pl.pt, pl.pl, (out_w + 1) / 2};
+    const size_t tiles = (out_h + 1) / 2 * g.tiles_w;
+    const auto plane = random_floats(pl.in_h * pl.in_w, rng);
+    const size_t chunks[][2] = {{0, tiles}, {3, std::min<size_t>(29, tiles - 3)}, {tiles > 5 ? tiles - 5 : 0, std::min<size_t>(5, tiles)},
+                                {tiles / 2, tiles - tiles / 2}, {1, std::min<size_t>(16, tiles - 1)}};
+    for (const auto& chunk : chunks) {
+      const size_t t0 = chunk[0], count = chunk[1];
+      for (size_t panel_width : {size_t{16}, size_t{6}, count}) {
+        const size_t panels = (count + panel_width - 1) / panel_width;
+        const size_t point_stride = panels * channels * panel_width;
+        const float sentinel = 1234.5f;
+        std::vector<float> want(kWinogradPoints * point_stride, sentinel), got(want);
+        const size_t offset = channel * panel_width, panel_stride = channels * panel_width;
+        scalar.winograd_input(plane.data(), g, t0, count, want.data() + offset, point_stride, panel_width, panel_stride);
+        isa.winograd_input(plane.data(), g, t0, count, got.data() + offset, point_stride, panel_width, panel_stride);
+        // Slots past the last tile in the last panel row may hold anything; nothing else may differ.
+        for (size_t p = 0; p < kWinogradPoints; p++) {
+          for (size_t o = count; o < panels * panel_width; o++) {
+            const size_t at = p * point_stride + offset + (o / panel_width) * panel_stride + o % panel_width;
+            got[at] = want[at];
+          }
+        }
+        char label[160];
+        std::snprintf(label, sizeof label, "%s winograd input %zux%zu pads %zu,%zu tiles [%zu, +%zu) panel %zu",
+                      isa_name(isa.isa), pl.in_h, pl.in_w, pl.pt, pl.pl, t0, count, panel_width);
+        expect_close(got, want, label);
+      }
+      // The output transform, with every activation, with and without residual and bias.
+      const size_t point_stride = count + 3;
+      const auto m = random_floats((kWinogradPoints - 1) * point_stride + count, rng);
+      const auto residual = random_floats(out_h * out_w, rng);
+      for (int act = 0; act < 6; act++) {
+        const Activation a = {static_cast<ActivationKind>(act), 0.1f};
+        const bool with_residual = act % 2 == 0;
+        std::vector<float> want(out_h * out_w, 1234.5f), got(want);
+        const float* res = with_residual ? residual.data() : nullptr;
+        const float bias = act == 3 ? 0.0f : 0.25f;
+        scalar.winograd_output(m.data(), point_stride, g, t0, count, bias, res, a, want.data());
+        isa.winograd_output(m.data(), point_stride, g, t0, count, bias, res, a, got.data());
+        char label[160];
+        std::snprintf(label, sizeof label, "%s winograd output %zux%zu tiles [%zu, +%zu) act %d%s", isa_name(isa.isa),
+                      out_h, out_w, t0, count, act, with_residual ? " residual" : "");
+        expect_close(got, want, label);
+      }
+    }
+  }
+}
+
+// A Winograd conv packs its im2col weights only when a run needs them, rebuilt from the U
+// matrices: until then it holds 16/9 of the filters (MR-padded) and the bias. Runs that need
+// them (stride 2, a 5x5 map), first alone and then first from four threads at once, must match
+// the definition; Cin 300 puts both packings in K blocks. When im2col runs come first, U is
+// dropped (the im2col form alone), and a later Winograd run rebuilds it from the im2col form.
+void test_winograd_lazy_gemm_weights(const KernelConfig& isa) {
+  using A = ActivationKind;
+  std::mt19937 rng(57);
+  for (const ConvCase& base : {ConvCase{2, 40, 23, 1, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, true},
+                               ConvCase{1, 300, 17, 1, 7, 8, 3, 3, 1, 1, 1, 1, 1, 0, 1, 2, A::None, true, false}}) {
+    ConvCase stride2 = base, small = base;
+    stride2.sh = stride2.sw = 2;
+    small.h = small.w = 5;
+    small.pt = small.pl = small.pb = small.pr = 1;
+    const auto wt = random_floats(base.cout * base.cin * 9, rng);
+    const auto bias = random_floats(base.cout, rng);
+    const ConvParams p{base.cin, base.cout, 1, 3, 3, {base.act, 0.1f}};
+    const size_t rows = (base.cout + isa.gemm.mr - 1) / isa.gemm.mr * isa.gemm.mr;
+    const size_t winograd_bytes = (16 * rows * base.cin + base.cout) * sizeof(float);
+    const size_t both_bytes = winograd_bytes + rows * base.cin * 9 * sizeof(float);
+    const std::string name = std::string(isa_name(isa.isa)) + " lazy im2col weights " + describe(base);
+    auto run_case = [&](const Conv2d& conv, const ConvCase& c, std::vector<float>* got, std::vector<float>* want) {
+      const ConvRun r = run_of(c);
+      std::mt19937 data_rng(c.sh * 100 + c.h);
+      const auto in = random_floats(c.batch * c.cin * c.h * c.w, data_rng);
+      const auto res = random_floats(c.batch * c.cout * r.window.out_h * r.window.out_w, data_rng);
+      got->assign(res.size(), NAN);
+      conv.check(r, in.size(), got->size(), c.residual, res.size());
+      conv.run(r, in.data(), got->data(), c.residual ? res.data() : nullptr);
+      *want = naive_conv(c, r, in, wt, bias, res);
+    };
+    {
+      Conv2d conv(p, wt.data(), wt.size(), bias.data(), bias.size(), isa);
+      std::vector<float> got, want;
+      run_case(conv, base, &got, &want);
+      expect_close(got, want, name + " winograd run");
+      g_checks++;
+      if (conv.packed_bytes() != winograd_bytes || !conv.run_changes_packing(run_of(stride2)) ||
+          conv.run_changes_packing(run_of(base))) {
+        std::printf("FAIL %s: %zu bytes packed before an im2col run, expected %zu\n", name.c_str(), conv.packed_bytes(),
+                    winograd_bytes);
+        g_failures++;
+      }
+      for (const ConvCase& c : {stride2, small, base}) {
+        run_case(conv, c, &got, &want);
+        expect_close(got, want, name + " then " + describe(c));
+      }
+      g_checks++;
+      if (conv.packed_bytes() != both_bytes || conv.run_changes_packing(run_of(stride2))) {
+        std::printf("FAIL %s: %zu bytes packed after im2col runs, expected %zu\n", name.c_str(), conv.packed_bytes(),
+                    both_bytes);
+        g_failures++;
+      }
+    }
+    Conv2d fresh(p, wt.data(), wt.size(), bias.data(), bias.size(), isa);
+    std::vector<float> got[4], want[4];
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < 4; i++) {
+      threads.emplace_back([&, i] { run_case(fresh, i % 2 == 0 ? stride2 : small, &got[i], &want[i]); });
+    }
+    for (std::thread& t : threads) t.join();
+    for (size_t i = 0; i < 4; i++) expect_close(got[i], want[i], name + " concurrent first im2col runs");
+    const size_t gemm_bytes = (rows * base.cin * 9 + base.cout) * sizeof(float);
+    g_checks++;
+    if (fresh.packed_bytes() != gemm_bytes || !fresh.run_changes_packing(run_of(base))) {
+      std::printf("FAIL %s: %zu bytes packed after im2col runs only, expected %zu\n", name.c_str(),
+                  fresh.packed_bytes(), gemm_bytes);
+      g_failures++;
+    }
+    std::vector<float> got_w, want_w;
+    run_case(fresh, base, &got_w, &want_w);
+    expect_close(got_w, want_w, name + " winograd run after im2col runs only");
+    g_checks++;
+    if (fresh.packed_bytes() != both_bytes) {
+      std::printf("FAIL %s: %zu bytes packed after U was rebuilt, expected %zu\n", name.c_str(), fresh.packed_bytes(),
+                  both_bytes);
+      g_failures++;
+    }
   }
 }
 
@@ -503,6 +658,8 @@ int main() {
       const int before = g_failures;
       const int checks_before = g_checks;
       test_convs(*isa, *scalar);
+      test_winograd_transforms(*isa, *scalar);
+      test_winograd_lazy_gemm_weights(*isa);
       test_dwconv_scratch_reuse(*isa, *scalar);
       test_pools(*isa, *scalar);
       test_maxpool_3x3s2(*isa, *scalar);

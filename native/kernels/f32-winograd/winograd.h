@@ -3,9 +3,9 @@
 // GEMMs [Cout x Cin] x [Cin x tiles]. 16 multiplies per tile and channel pair instead of 36:
 // 2.25x fewer. F(4x4, 3x3) (4x fewer) was tried first and missed the 1e-4 parity tolerance in
 // float32 already at Cin 40 (error 1.4e-4 on an output of 1.2; the transforms scale values by
-// up to 5 and 8 in each direction), so larger tiles stay out. The transforms run over 8 tiles
-// at a time (lanes) so the compiler vectorises them; one portable source (winograd-2x2.inc),
-// compiled again with AVX2 flags.
+// up to 5 and 8 in each direction), so larger tiles stay out. The transforms run 8 tiles of a
+// tile row at a time: AVX2 intrinsics straight from the input rows (f32-winograd-2x2-avx2.cc),
+// and a portable version whose loops the compiler vectorises (-scalar.cc, also NEON's).
 #pragma once
 #include <cstddef>
 
@@ -30,7 +30,9 @@ struct WinogradPlane {
 // v[point * point_stride + slot(t - t0)] = (B^T d B)[point], where slot(o) =
 // (o / panel_width) * panel_stride + o % panel_width: with panel_width NR and panel_stride Cin x NR
 // that is the GEMM micro-kernel's packed B layout (v pointing at the channel's row of panel 0);
-// with panel_width >= count, plain rows.
+// with panel_width >= count, plain rows. Slots of the last panel row past the last tile (o in
+// [count, round_up(count, panel_width))) may be overwritten with values nobody reads; nothing
+// else outside the tiles' slots is written.
 using WinogradInputKernel = void (*)(const float* plane, const WinogradPlane& g, size_t t0, size_t count, float* v,
                                      size_t point_stride, size_t panel_width, size_t panel_stride);
 
@@ -55,5 +57,9 @@ void f32_winograd_2x2_output__avx2(const float* m, size_t point_stride, const Wi
 
 // U = G g G^T of one 3x3 filter (row-major): u[point] for the 16 points.
 void f32_winograd_2x2_filter(const float* g, float* u);
+
+// g = L U L^T with L G = I for L's rows (1 0 0 0), (0 1 -1 0), (0 0 0 1): points 0 and 3 are
+// taps of g, points 1 - 2 the middle tap. Summed in double, rounded once.
+void f32_winograd_2x2_filter_inverse(const double* u, float* g);
 
 }  // namespace convnode
