@@ -36,6 +36,7 @@
         'native/ops/gemm_driver.cc',
         'native/ops/linear.cc',
         'native/ops/pool.cc',
+        'native/ops/task_split.cc',
         'native/ops/window.cc',
         'native/ops/winograd.cc',
         'native/napi/addon.cc',

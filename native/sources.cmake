@@ -18,6 +18,7 @@ set(CONVNODE_CORE_SOURCES
   native/ops/gemm_driver.cc
   native/ops/linear.cc
   native/ops/pool.cc
+  native/ops/task_split.cc
   native/ops/window.cc
   native/ops/winograd.cc
 )

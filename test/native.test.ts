@@ -72,6 +72,9 @@ function convCases(): ConvCase[] {
     { ...base, groups: 4, inChannels: 4, outChannels: 4, inH: 30, inW: 45, padding: 0, activation: { kind: 'sigmoid' } },
     { ...base, groups: 3, inChannels: 3, outChannels: 3, inH: 13, inW: 21, kernel: [5, 5], padding: 2, dilation: [2, 1] },
     { ...base, groups: 8, inChannels: 8, outChannels: 8, inH: 3, inW: 3, padding: 1, batch: 3 },
+    // Depthwise jobs over 2^20 multiply-adds split into guided runs of planes (native/ops/task_split.h).
+    { ...base, groups: 32, inChannels: 32, outChannels: 32, inH: 64, inW: 61, batch: 2, activation: { kind: 'relu6' }, residual: true },
+    { ...base, groups: 24, inChannels: 24, outChannels: 48, inH: 90, inW: 87, stride: [2, 2], batch: 3 },
     // a single input channel (groups 1): GEMM, not depthwise.
     { ...base, inChannels: 1, outChannels: 6, kernel: [5, 5], padding: 0, inH: 28, inW: 28, batch: 2 },
     // 3x3 stride-1 convs with Cin >= 24, Cout >= 16 and maps of at least 6x6 take native's

@@ -6,6 +6,7 @@
 
 #include "../runtime/thread_pool.h"
 #include "argument_error.h"
+#include "task_split.h"
 
 namespace convnode {
 
@@ -46,23 +47,6 @@ constexpr double kScalarUsPerTap = 3e-3;
 // 3x3/2 2x112x112 46 -> 61 us), so they run on the calling thread.
 constexpr double kMinParallelUs = 50.0;
 
-// Task t pools planes [bounds[t], bounds[t + 1]). Tasks are contiguous runs of planes, so a
-// thread reads one long ascending stream: one plane per task (the threads taking turns along
-// the batch) was measured slower on 2 threads at batch 8 (max 3x3/2 64x112x112: 0.78-0.86 vs
-// 0.54-0.62 ms with four equal runs per thread), the same on 1. Each run is 1 / (2 x threads) of
-// the planes not yet given out: long runs first, short ones last, so a thread that wakes late
-// (~20 us here) still ends with the others (guided vs four equal runs per thread, 5 interleaved
-// A/B runs on 2 threads: batch 1 0.063-0.083 vs 0.063-0.093 ms, batch 8 0.57-0.83 vs 0.60-0.85).
-std::vector<size_t> pool_task_bounds(size_t planes, double work_us) {
-  std::vector<size_t> bounds = {0};
-  const size_t share = work_us < kMinParallelUs ? 1 : 2 * ThreadPool::instance().threads();
-  while (bounds.back() < planes) {
-    const size_t left = planes - bounds.back();
-    bounds.push_back(bounds.back() + (left + share - 1) / share);
-  }
-  return bounds;
-}
-
 }  // namespace
 
 void run_pool(const KernelConfig& config, const PoolRun& r, const float* input, float* output) {
@@ -78,7 +62,8 @@ void run_pool(const KernelConfig& config, const PoolRun& r, const float* input, 
   const double work_us = kernel == config.maxpool_3x3s2 ? outputs * kVector3x3s2UsPerOutput
                                                         : outputs * static_cast<double>(w.kernel_h * w.kernel_w) *
                                                               kScalarUsPerTap;
-  const std::vector<size_t> bounds = pool_task_bounds(planes, work_us);
+  const size_t threads = work_us < kMinParallelUs ? 1 : ThreadPool::instance().threads();
+  const std::vector<size_t> bounds = guided_task_bounds(planes, threads, 1);
   const auto pool_plane = [&](size_t plane) {
     PoolPlane p;
     p.input = input + plane * in_plane;
