@@ -349,6 +349,17 @@ describe('bad Split and Reduce nodes', () => {
     );
   });
 
+  it('opset 18 without sizes or num_outputs (the equal-parts default is gone)', () => {
+    expectLoadError(splitModel(18, node('Split', ['x'], ['a', 'b'], { axis: { i: 1 } }, 'cut')), /Split 'cut': from opset 18 Split needs the 'split' input or the 'num_outputs' attribute; it has neither/);
+  });
+
+  it('a split of a symbolic batch axis that batch 1 cannot fill says so', () => {
+    expectLoadError(
+      splitModel(13, node('Split', ['x'], ['a', 'b'], { axis: { i: 0 } }, 'cut')),
+      /Split 'cut': without split sizes the axis of size 1 must divide evenly into 2 outputs \(axis 0 is the batch: .*symbolic batch as 1\)/,
+    );
+  });
+
   it('sizes in the form of another opset', () => {
     expectLoadError(splitModel(13, node('Split', ['x'], ['a', 'b'], { split: { ints: [3, 3] }, axis: { i: 1 } }, 'cut')), /Split 'cut': from opset 13 the part sizes are the second input/);
     expectLoadError(

@@ -62,23 +62,31 @@ export function buildSplit(ctx: BuildContext): CompiledOp {
   const outputCount = node.outputs.length;
   if (outputCount < 1) throw new OnnxError(`${owner}: Split needs at least one output`);
   const splitAttr = attrs.ints('split');
+  const hasSizeInput = node.inputs.length > 1 && node.inputs[1] !== '';
   const sizesAsInput = opset >= 13;
   if (sizesAsInput && splitAttr) {
     throw new OnnxError(`${owner}: from opset 13 the part sizes are the second input, not a 'split' attribute (this model is opset ${opset})`);
   }
-  if (!sizesAsInput && node.inputs.length > 1 && node.inputs[1] !== '') {
+  if (!sizesAsInput && hasSizeInput) {
     throw new OnnxError(`${owner}: before opset 13 the part sizes are the 'split' attribute, not a second input (this model is opset ${opset})`);
   }
   const numOutputs = attrs.has('num_outputs') ? attrs.int('num_outputs', 0) : undefined;
   if (numOutputs !== undefined && opset < 18) {
     throw new OnnxError(`${owner}: attribute 'num_outputs' exists from opset 18 (this model is opset ${opset})`);
   }
+  if (opset >= 18 && numOutputs === undefined && !hasSizeInput) {
+    // Opset 18 dropped the equal-parts default (onnxruntime refuses such a node too).
+    throw new OnnxError(`${owner}: from opset 18 Split needs the 'split' input or the 'num_outputs' attribute; it has neither`);
+  }
   if (numOutputs !== undefined && numOutputs !== outputCount) {
     throw new OnnxError(`${owner}: num_outputs is ${numOutputs} but the node has ${outputCount} outputs`);
   }
 
+  /** Why a size check may fail only at some batch sizes: the loader plans a symbolic batch as 1. */
+  const batchHint = (axis: number) => (axis === 0 ? ' (axis 0 is the batch: the parts must fit every batch size the model runs at, and loading plans a symbolic batch as 1)' : '');
+
   /** The part sizes for an axis of this size, checked against the rules of the spec. */
-  const partSizes = (sizeInput: PlanValue | null, axisSize: number): number[] => {
+  const partSizes = (sizeInput: PlanValue | null, axis: number, axisSize: number): number[] => {
     const given = sizesAsInput ? constantIntsOf(sizeInput, owner, "the 'split' input") : splitAttr && [...splitAttr];
     if (given && numOutputs !== undefined) {
       throw new OnnxError(`${owner}: give either the 'split' input or the 'num_outputs' attribute, not both`);
@@ -92,7 +100,7 @@ export function buildSplit(ctx: BuildContext): CompiledOp {
       }
       const total = given.reduce((a, b) => a + b, 0);
       if (total !== axisSize) {
-        throw new OnnxError(`${owner}: split [${given.join(', ')}] sums to ${total} but the axis being split has size ${axisSize}`);
+        throw new OnnxError(`${owner}: split [${given.join(', ')}] sums to ${total} but the axis being split has size ${axisSize}${batchHint(axis)}`);
       }
       return given;
     }
@@ -101,12 +109,12 @@ export function buildSplit(ctx: BuildContext): CompiledOp {
       const chunk = Math.ceil(axisSize / numOutputs);
       const last = axisSize - chunk * (numOutputs - 1);
       if (last <= 0) {
-        throw new OnnxError(`${owner}: num_outputs ${numOutputs} cannot split an axis of size ${axisSize} (chunks of ${chunk} leave ${last} for the last output)`);
+        throw new OnnxError(`${owner}: num_outputs ${numOutputs} cannot split an axis of size ${axisSize} (chunks of ${chunk} leave ${last} for the last output)${batchHint(axis)}`);
       }
       return Array.from({ length: numOutputs }, (_, p) => (p < numOutputs - 1 ? chunk : last));
     }
     if (axisSize % outputCount !== 0) {
-      throw new OnnxError(`${owner}: without split sizes the axis of size ${axisSize} must divide evenly into ${outputCount} outputs`);
+      throw new OnnxError(`${owner}: without split sizes the axis of size ${axisSize} must divide evenly into ${outputCount} outputs${batchHint(axis)}`);
     }
     return new Array<number>(outputCount).fill(axisSize / outputCount);
   };
@@ -121,7 +129,7 @@ export function buildSplit(ctx: BuildContext): CompiledOp {
       const x = required(inputs, 0, owner, 'input');
       const axis = normalizeAxis(axisAttr, x.shape.length, owner);
       const axisSize = x.shape[axis];
-      const sizes = partSizes(inputs[1] ?? null, axisSize);
+      const sizes = partSizes(inputs[1] ?? null, axis, axisSize);
       const starts: number[] = [];
       sizes.reduce((start, size) => (starts.push(start), start + size), 0);
       const layout: SplitLayout = {
