@@ -80,10 +80,14 @@ describe.each(BACKENDS)('Split/Reduce fixtures vs onnxruntime-node (%s backend)'
   });
 });
 
-/** Every output of an in-memory model, at each input shape, against onnxruntime, on every backend. */
+/**
+ * Every output of an in-memory model, at each input shape, against onnxruntime, on every backend.
+ * One loaded model per backend serves all the shapes: a new batch size must need no reload.
+ */
 async function expectMatchesOnnxruntime(spec: ModelSpec, shapes: ReadonlyArray<Record<string, number[]>>): Promise<void> {
   const bytes = encodeModel(spec);
   const session = await ort.InferenceSession.create(bytes);
+  const models = await Promise.all(BACKENDS.map((backend) => loadOnnx(bytes, { backend })));
   for (const [s, feedShapes] of shapes.entries()) {
     const ortFeeds: Record<string, ort.Tensor> = {};
     const ourFeeds: Record<string, Tensor> = {};
@@ -93,8 +97,8 @@ async function expectMatchesOnnxruntime(spec: ModelSpec, shapes: ReadonlyArray<R
       ourFeeds[name] = new Tensor(shape, data);
     });
     const reference = await session.run(ortFeeds);
-    for (const backend of BACKENDS) {
-      const model = await loadOnnx(bytes, { backend });
+    for (const [b, backend] of BACKENDS.entries()) {
+      const model = models[b];
       const results = [model.runSync(ourFeeds), await model.run(ourFeeds)];
       for (const ours of results) {
         for (const name of session.outputNames) {
