@@ -2,7 +2,8 @@
 """Exports the small ONNX models the convnode ONNX tests run against onnxruntime-node.
 
 Run with the Debian torch (TorchScript exporter, no dynamo):
-    /usr/bin/python3 scripts/onnx-fixtures/export_fixtures.py
+    /usr/bin/python3 scripts/onnx-fixtures/export_fixtures.py [fixture-name ...]
+With names, only those fixtures are written (the others keep their committed bytes).
 Writes test/fixtures/onnx/*.onnx. Seeds are fixed, so the files are reproducible on one torch
 version; CI has no torch and uses the committed files. Widths and inputs are reduced to keep
 the whole folder under 5 MB.
@@ -11,12 +12,14 @@ import os
 import sys
 
 import onnx
+import onnx.numpy_helper
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from onnx import TensorProto, helper
 from torchvision.models import mobilenet_v2
 from torchvision.models.resnet import BasicBlock
+from torchvision.models.shufflenetv2 import InvertedResidual
 from torchvision.models.squeezenet import Fire
 from torchvision.ops.misc import SqueezeExcitation
 
@@ -159,6 +162,89 @@ class Opset9Flatten(nn.Module):
         return self.fc(x)
 
 
+class SplitShuffleUnit(InvertedResidual):
+    """torchvision's stride-1 ShuffleNetV2 unit, splitting with x.split(half) instead of
+    x.chunk(2): this torch exports chunk as Slice nodes, split as the ONNX Split that newer
+    exporters emit for chunk too."""
+
+    def forward(self, x):
+        half = x.shape[1] // 2
+        x1, x2 = x.split(half, dim=1)
+        out = torch.cat((x1, self.branch2(x2)), dim=1)
+        b, c, h, w = out.shape
+        # The channel shuffle of torchvision's channel_shuffle(out, 2): Reshape, Transpose, Reshape.
+        return out.view(b, 2, c // 2, h, w).transpose(1, 2).reshape(b, c, h, w)
+
+
+class SmallShuffleNet(nn.Module):
+    """ShuffleNetV2 at reduced width: a stride-2 unit (two branches, concat, shuffle), a unit
+    with Split, a stock unit (chunk -> Slice), the 1x1 conv5 and the x.mean([2, 3]) head
+    (ReduceMean over H and W) before the classifier."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(inplace=True))
+        self.units = nn.Sequential(InvertedResidual(16, 32, 2), SplitShuffleUnit(32, 32, 1), InvertedResidual(32, 32, 1))
+        self.conv5 = nn.Sequential(nn.Conv2d(32, 48, 1, bias=False), nn.BatchNorm2d(48), nn.ReLU(inplace=True))
+        self.fc = nn.Linear(48, classes)
+
+    def forward(self, x):
+        return self.fc(self.conv5(self.units(self.stem(x))).mean([2, 3]))
+
+
+class SplitReduceMix(nn.Module):
+    """The other Split and Reduce forms torch writes: unequal parts, a split on the last axis
+    whose last chunk is smaller, ReduceSum over channels, ReduceMax over H and W, ReduceMin on a
+    negative axis without keepdims, ReduceMean over channels."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 16, 3, padding=1)
+
+    def forward(self, x):
+        x = self.conv(x)  # N x 16 x 8 x 8
+        a, b = torch.split(x, [4, 12], dim=1)
+        y = a * a.amax(dim=(2, 3), keepdim=True) + b.sum(dim=1, keepdim=True)  # N x 4 x 8 x 8
+        parts = y.split(3, dim=-1)  # widths 3, 3, 2
+        z = torch.cat([p.amin(dim=-1) for p in parts], dim=-1)  # N x 4 x 24
+        return z.mean(dim=1)  # N x 24
+
+
+def to_opset18(source, target):
+    """Rewrites an opset-13 export as opset 18 (torch here stops at 17): Split with equal parts
+    takes num_outputs, Reduce* (but ReduceSum, already an input) take axes as an input. The
+    graph's other ops did not change meaning between 13 and 18. onnx here only knows opsets up
+    to 17, so this file is not run through its checker; the tests load it in onnxruntime."""
+    model = onnx.load(source)
+    graph = model.graph
+    constants = {t.name: onnx.numpy_helper.to_array(t) for t in graph.initializer}
+    for node in graph.node:
+        if node.op_type == "Constant":
+            constants[node.output[0]] = onnx.numpy_helper.to_array(node.attribute[0].t)
+    for node in graph.node:
+        attrs = {a.name: a for a in node.attribute}
+        if node.op_type == "Split" and len(node.input) > 1:
+            sizes = constants[node.input[1]]
+            assert len(set(sizes.tolist())) == 1, "only equal parts become num_outputs"
+            del node.input[1]
+            node.attribute.append(helper.make_attribute("num_outputs", len(node.output)))
+        elif node.op_type in ("ReduceMean", "ReduceMax", "ReduceMin") and "axes" in attrs:
+            name = node.name.replace("/", "_") + "_axes"
+            graph.initializer.append(helper.make_tensor(name, TensorProto.INT64, [len(attrs["axes"].ints)], list(attrs["axes"].ints)))
+            node.input.append(name)
+            node.attribute.remove(attrs["axes"])
+    # The Constant nodes that held the split sizes are read by nothing now.
+    read = {name for node in graph.node for name in node.input}
+    for node in [n for n in graph.node if n.op_type == "Constant" and n.output[0] not in read]:
+        graph.node.remove(node)
+    del model.opset_import[:]
+    model.opset_import.append(helper.make_opsetid("", 18))
+    model.ir_version = 8
+    onnx.save(model, target)
+    ops = sorted({n.op_type for n in graph.node})
+    print(f"{os.path.basename(target)}: opset 18 rewrite, {os.path.getsize(target)} bytes, ops {ops}")
+
+
 def reduced_mobilenet_v2():
     """torchvision's MobileNetV2 at width 0.25 with a narrow last conv (the stock one is 1280 wide)."""
     model = mobilenet_v2(width_mult=0.25, num_classes=10)
@@ -250,9 +336,33 @@ def export_auto_pad():
     print(f"auto_pad: {os.path.getsize(path)} bytes")
 
 
+def export_shufflenet():
+    for opset in (11, 13):
+        torch.manual_seed(0)
+        export(f"shufflenet_small_opset{opset}", SmallShuffleNet(), (1, 3, 32, 32), opset=opset)
+    path = lambda name: os.path.join(OUT_DIR, name + ".onnx")
+    to_opset18(path("shufflenet_small_opset13"), path("shufflenet_small_opset18"))
+
+
+def export_split_reduce():
+    for opset in (11, 13):
+        torch.manual_seed(0)
+        export(f"split_reduce_opset{opset}", SplitReduceMix(), (1, 3, 8, 8), opset=opset)
+
+
+# Fixtures added later, exportable one by one (see the module docstring).
+NAMED_EXPORTS = {"shufflenet": export_shufflenet, "split_reduce": export_split_reduce}
+
+
 def main():
     print("torch", torch.__version__, "onnx", onnx.__version__, file=sys.stderr)
     os.makedirs(OUT_DIR, exist_ok=True)
+    if len(sys.argv) > 1:
+        for name in sys.argv[1:]:
+            if name not in NAMED_EXPORTS:
+                sys.exit(f"unknown fixture group '{name}'; known: {', '.join(NAMED_EXPORTS)}")
+            NAMED_EXPORTS[name]()
+        return
     torch.manual_seed(0)
     export("lenet5", LeNet5(), (1, 3, 32, 32))
     torch.manual_seed(0)
@@ -274,6 +384,8 @@ def main():
     export("opset9_flatten", Opset9Flatten(), (1, 1, 24, 24), opset=9, fold=False)
     export_unsupported_op()
     export_auto_pad()
+    for exporter in NAMED_EXPORTS.values():
+        exporter()
 
 
 if __name__ == "__main__":

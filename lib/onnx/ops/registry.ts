@@ -4,10 +4,12 @@ import { BINARY_OPS, buildBinary, buildUnary, UNARY_OPS } from './elementwise.js
 import { buildGemm, buildMatMul } from './linear.js';
 import { buildPad } from './pad.js';
 import { buildGlobalPool, buildPool } from './pool.js';
+import { buildReduce, REDUCE_OPS } from './reduce.js';
 import {
   buildCast, buildConstant, buildFlatten, buildGather, buildIdentity, buildReshape, buildShape, buildSlice,
   buildSqueeze, buildTranspose, buildUnsqueeze,
 } from './shape-ops.js';
+import { buildSplit } from './split.js';
 import { buildBatchNormalization, buildConcat, buildSoftmax } from './tensor-ops.js';
 import type { BuildContext, CompiledOp } from './types.js';
 
@@ -35,10 +37,12 @@ const BUILDERS: Record<string, OpBuilder> = {
   Squeeze: buildSqueeze,
   Unsqueeze: buildUnsqueeze,
   Transpose: buildTranspose,
+  Split: buildSplit,
   Identity: buildIdentity,
   Dropout: buildIdentity,
   ...Object.fromEntries(BINARY_OPS.map((op) => [op, buildBinary])),
   ...Object.fromEntries(UNARY_OPS.map((op) => [op, buildUnary])),
+  ...Object.fromEntries(REDUCE_OPS.map((op) => [op, buildReduce])),
 };
 
 /** The op types convnode implements, sorted, for error messages and docs. */
@@ -51,5 +55,5 @@ export function builderFor(opType: string): OpBuilder | undefined {
 /** Ops that may be evaluated at load when all their inputs are constants. */
 export const FOLDABLE_OPS = new Set([
   'Constant', 'Gather', 'Slice', 'Cast', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity',
-  'Concat', 'Pad', ...BINARY_OPS, ...UNARY_OPS,
+  'Concat', 'Pad', 'Split', ...BINARY_OPS, ...UNARY_OPS, ...REDUCE_OPS,
 ]);

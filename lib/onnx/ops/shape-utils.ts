@@ -58,3 +58,15 @@ export function mergeFields(fields: ReadonlyArray<FieldInfo | null>): FieldInfo 
 export function runtimeValue(shape: readonly number[], field: FieldInfo | null): PlanValue {
   return { shape: [...shape], field };
 }
+
+/**
+ * Integers from an input the op needs before the run (split sizes, axes ...): undefined when the
+ * optional input is omitted, an OnnxError naming the node when it is computed from tensor data.
+ */
+export function constantIntsOf(value: PlanValue | null, owner: string, what: string): number[] | undefined {
+  if (!value) return undefined;
+  if (!value.constant) {
+    throw new OnnxError(`${owner}: ${what} must be known before the run (an initializer, a Constant or a shape computation), but it is computed from tensor data`);
+  }
+  return Array.from(value.constant.data);
+}
