@@ -9,7 +9,7 @@ import { describeNode, NodeAttributes } from '../attributes.js';
 import { constValues, floatConst, intConst, type ConstTensor } from '../constant.js';
 import { DataType } from '../schema.js';
 import { OnnxError } from '../errors.js';
-import { affineTable, buildIndexMap, gatherByMap } from './index-map.js';
+import { affineTable, buildIndexMap, gatherByMap, gatherByRuns, runsOf } from './index-map.js';
 import { normalizeAxis, numel, required, runtimeValue, stridesOf } from './shape-utils.js';
 import type { BuildContext, CompiledOp, PlannedOp, PlanValue } from './types.js';
 
@@ -46,10 +46,13 @@ function mappedOf(input: PlanValue, shape: number[], map: Int32Array): PlannedOp
       : intConst(shape, gatherByMap(c.data, map, new Array<number>(map.length)));
     return { outputs: [{ shape, constant, field: null }], multiplyAdds: 0 };
   }
+  const runs = runsOf(map);
   return {
     outputs: [runtimeValue(shape, null)],
     multiplyAdds: 0,
-    execution: { runSync: (ins, outs) => void gatherByMap(ins[0], map, outs[0]) },
+    execution: {
+      runSync: runs ? (ins, outs) => void gatherByRuns(ins[0], runs, outs[0]) : (ins, outs) => void gatherByMap(ins[0], map, outs[0]),
+    },
   };
 }
 
