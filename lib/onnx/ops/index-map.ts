@@ -51,7 +51,8 @@ export function gatherByMap<T extends Float32Array | number[]>(source: ArrayLike
  * The map cut into runs of consecutive source offsets, as [source start, length] pairs (output
  * offsets follow from the lengths), or null when the runs average under `minAverage` elements.
  * A channel shuffle's Transpose moves whole H x W planes, a Slice whole row segments: copying
- * runs beats looking up every element (ShuffleNetV2's 16 shuffles: measured in the commit).
+ * runs beats looking up every element (torchvision ShuffleNetV2 x1.0, batch 1, 1 thread: 7.8-8.8
+ * -> 6.4 ms, most of it its 16 channel shuffles).
  */
 export function runsOf(map: Int32Array, minAverage = 8): Int32Array | null {
   if (map.length === 0) return null;
