@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Whole-model benchmark: ResNet-18 and MobileNetV2 at 224x224 (full width, random weights),
+// Whole-model benchmark: ResNet-18, MobileNetV2 and ShuffleNetV2 x1.0 at 224x224 (full width, random weights),
 // convnode vs onnxruntime-node side by side in one process, same thread count, batch 1 and 8.
 // The models are exported on first use by scripts/onnx-fixtures/export_bench_models.py into
 // bench/.models/ (git-ignored). Needs `npm run build` first (reads dist/).
 //
-//   node bench/models.mjs [--runs N] [--threads 1,2] [--batches 1,8] [--models resnet18,mobilenet_v2]
+//   node bench/models.mjs [--runs N] [--threads 1,2] [--batches 1,8] [--models resnet18,mobilenet_v2,shufflenet_v2]
 //                         [--ort-spinning 1|0]
 // With more than one thread, onnxruntime's pool threads spin after each of its runs (its default)
 // and take CPU from the convnode run timed next: measured on the 2-core VM, ResNet-18 batch 1 on
@@ -23,7 +23,7 @@ import * as ort from 'onnxruntime-node';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const MODELS_DIR = join(here, '.models');
-const MODEL_NAMES = ['resnet18', 'mobilenet_v2'];
+const MODEL_NAMES = ['resnet18', 'mobilenet_v2', 'shufflenet_v2'];
 
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
