@@ -10,6 +10,7 @@ import type { BackendName } from '../lib/backends/backend.js';
 import { backendByName } from '../lib/backends/index.js';
 import { loadOnnx } from '../lib/onnx/index.js';
 import { Tensor } from '../lib/tensor.js';
+import { randomInput, worstRelativeError } from './helpers/numeric.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/onnx/', import.meta.url));
 
@@ -36,25 +37,7 @@ function availableBackends(): BackendName[] {
   return names;
 }
 
-/** Deterministic inputs in [-2, 2): a small LCG, so a failure reproduces exactly. */
-function randomInput(shape: readonly number[], seed: number): Float32Array {
-  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  let state = seed >>> 0;
-  for (let i = 0; i < data.length; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    data[i] = (state / 2 ** 32) * 4 - 2;
-  }
-  return data;
-}
 
-/** max over elements of |a - b| / max(1, |b|): the tolerance is 1e-4 of this. */
-function worstRelativeError(actual: Float32Array, expected: Float32Array): number {
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / Math.max(1, Math.abs(expected[i])));
-  }
-  return worst;
-}
 
 describe.each(availableBackends())('ONNX fixtures vs onnxruntime-node (%s backend)', (backend) => {
   describe.each(Object.entries(MODELS))('%s', (name, inputShape) => {

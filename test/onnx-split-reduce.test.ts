@@ -13,6 +13,7 @@ import { ConvnodeError } from '../lib/errors.js';
 import { loadOnnx, loadOnnxSync, OnnxError } from '../lib/onnx/index.js';
 import { Tensor } from '../lib/tensor.js';
 import { encodeModel, floatTensor, intTensor, node, type ModelSpec } from './onnx-model-builder.js';
+import { randomInput, worstRelativeError } from './helpers/numeric.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/onnx/', import.meta.url));
 
@@ -24,25 +25,7 @@ try {
   console.log(`split/reduce tests: skipping the native backend (${(error as Error).message})`);
 }
 
-/** Deterministic inputs in [-2, 2): a small LCG, so a failure reproduces exactly. */
-function randomInput(shape: readonly number[], seed: number): Float32Array {
-  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  let state = seed >>> 0;
-  for (let i = 0; i < data.length; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    data[i] = (state / 2 ** 32) * 4 - 2;
-  }
-  return data;
-}
 
-/** max over elements of |a - b| / max(1, |b|). */
-function worstRelativeError(actual: Float32Array, expected: Float32Array): number {
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / Math.max(1, Math.abs(expected[i])));
-  }
-  return worst;
-}
 
 const FIXTURE_MODELS: Record<string, readonly number[]> = {
   shufflenet_small_opset11: [3, 32, 32],

@@ -67,3 +67,23 @@ export const ALL_ACTIVATIONS: Activation[] = [
   { kind: 'hardSwish' },
   { kind: 'sigmoid' },
 ];
+
+/** Deterministic inputs in [-2, 2): a small LCG, so a failure reproduces exactly. */
+export function randomInput(shape: readonly number[], seed: number): Float32Array {
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  let state = seed >>> 0;
+  for (let i = 0; i < data.length; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    data[i] = (state / 2 ** 32) * 4 - 2;
+  }
+  return data;
+}
+
+/** max over elements of |a - b| / max(1, |b|): the ONNX tolerance is 1e-4 of this. */
+export function worstRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / Math.max(1, Math.abs(expected[i])));
+  }
+  return worst;
+}
