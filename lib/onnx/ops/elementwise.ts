@@ -10,7 +10,7 @@ import type { OnnxNode } from '../decode.js';
 import { OnnxError } from '../errors.js';
 import { broadcastBinary, broadcastShapes, type BinaryFn } from './broadcast.js';
 import { mergeFields, numel, required, runtimeValue } from './shape-utils.js';
-import type { BuildContext, CompiledOp } from './types.js';
+import { nodeBasics, type BuildContext, type CompiledOp } from './types.js';
 
 const BINARY: Record<string, { float: BinaryFn; int: BinaryFn }> = {
   Add: { float: (x, y) => x + y, int: (x, y) => x + y },
@@ -37,11 +37,7 @@ export function buildBinary(ctx: BuildContext): CompiledOp {
   const fns = BINARY[node.opType];
   const owner = describeNode(node);
   return {
-    name: node.name,
-    type: node.opType,
-    inputs: node.inputs,
-    outputs: node.outputs,
-    params: 0,
+    ...nodeBasics(node),
     plan(inputs) {
       const a = required(inputs, 0, owner, 'A');
       const b = required(inputs, 1, owner, 'B');
@@ -145,13 +141,9 @@ export function buildUnary(ctx: BuildContext): CompiledOp {
   const { node } = ctx;
   const fn = unaryFunction(node, ctx.opset, (name) => ctx.constantOf(name));
   const owner = describeNode(node);
+  // Clip's min/max inputs were read at build time; only X is a runtime input.
   return {
-    name: node.name,
-    type: node.opType,
-    // Clip's min/max inputs were read at build time; only X is a runtime input.
-    inputs: node.inputs.slice(0, 1),
-    outputs: node.outputs.slice(0, 1),
-    params: 0,
+    ...nodeBasics(node, 1, 1),
     plan(inputs) {
       const x = required(inputs, 0, owner, 'X');
       if (x.constant) {

@@ -8,7 +8,7 @@ import { constValues, floatConst, type ConstTensor } from '../constant.js';
 import type { OnnxNode } from '../decode.js';
 import { OnnxError } from '../errors.js';
 import { normalizeAxis, numel, required, runtimeValue, stridesOf } from './shape-utils.js';
-import type { BuildContext, CompiledOp } from './types.js';
+import { nodeBasics, type BuildContext, type CompiledOp } from './types.js';
 
 type PadMode = 'constant' | 'reflect' | 'edge';
 
@@ -91,11 +91,7 @@ export function buildPad(ctx: BuildContext): CompiledOp {
   const owner = describeNode(node);
   const spec = padSpecOf(node, ctx.opset, (name) => ctx.constantOf(name));
   return {
-    name: node.name,
-    type: node.opType,
-    inputs: node.inputs.slice(0, 1),
-    outputs: node.outputs.slice(0, 1),
-    params: 0,
+    ...nodeBasics(node, 1, 1),
     plan(inputs) {
       const x = required(inputs, 0, owner, 'data');
       const perAxis = spec.padsFor(x.shape.length);

@@ -5,7 +5,7 @@ import { ShapeError } from '../../errors.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { OnnxError } from '../errors.js';
 import { numel, required, runtimeValue } from './shape-utils.js';
-import type { BuildContext, CompiledOp } from './types.js';
+import { nodeBasics, type BuildContext, type CompiledOp } from './types.js';
 import { kernelShapeOf, windowField, windowSpecOf } from './window.js';
 
 export function buildPool(ctx: BuildContext): CompiledOp {
@@ -20,11 +20,7 @@ export function buildPool(ctx: BuildContext): CompiledOp {
   const spec = windowSpecOf(node, kernelShapeOf(node), { ceilMode: attrs.int('ceil_mode', 0) === 1 });
   const countIncludePad = attrs.int('count_include_pad', 0) === 1;
   return {
-    name: node.name,
-    type: node.opType,
-    inputs: node.inputs.slice(0, 1),
-    outputs: node.outputs.slice(0, 1),
-    params: 0,
+    ...nodeBasics(node, 1, 1),
     plan(inputs) {
       const x = required(inputs, 0, owner, 'X');
       const [batch, channels, inH, inW] = expectNCHW(owner, x.shape);
@@ -48,11 +44,7 @@ export function buildGlobalPool(ctx: BuildContext): CompiledOp {
   const owner = describeNode(node);
   const kind: PoolKind = node.opType === 'GlobalMaxPool' ? 'max' : 'avg';
   return {
-    name: node.name,
-    type: node.opType,
-    inputs: node.inputs,
-    outputs: node.outputs,
-    params: 0,
+    ...nodeBasics(node),
     plan(inputs) {
       const x = required(inputs, 0, owner, 'X');
       if (x.shape.length < 3) {

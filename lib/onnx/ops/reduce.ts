@@ -18,7 +18,7 @@ import { floatConst, intConst } from '../constant.js';
 import { OnnxError } from '../errors.js';
 import { affineTable, buildIndexMap } from './index-map.js';
 import { constantIntsOf, normalizeAxis, numel, required, runtimeValue, stridesOf } from './shape-utils.js';
-import type { BuildContext, CompiledOp, Execution, PlannedOp, PlanValue } from './types.js';
+import { nodeBasics, type BuildContext, type CompiledOp, type Execution, type PlannedOp, type PlanValue } from './types.js';
 
 export const REDUCE_OPS = ['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSum'] as const;
 type ReduceKind = 'mean' | 'max' | 'min' | 'sum';
@@ -138,11 +138,7 @@ export function buildReduce(ctx: BuildContext): CompiledOp {
   const axesAttr = attrs.ints('axes');
 
   return {
-    name: node.name,
-    type: node.opType,
-    inputs: node.inputs,
-    outputs: node.outputs.slice(0, 1),
-    params: 0,
+    ...nodeBasics(node, undefined, 1),
     plan(inputs) {
       const x = required(inputs, 0, owner, 'data');
       const rank = x.shape.length;

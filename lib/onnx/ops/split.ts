@@ -11,7 +11,7 @@ import { describeNode, NodeAttributes } from '../attributes.js';
 import { floatConst, intConst, type ConstTensor } from '../constant.js';
 import { OnnxError } from '../errors.js';
 import { constantIntsOf, normalizeAxis, numel, required, runtimeValue } from './shape-utils.js';
-import type { BuildContext, CompiledOp, PlanValue } from './types.js';
+import { nodeBasics, type BuildContext, type CompiledOp, type PlanValue } from './types.js';
 
 /** Where each part starts along the axis, and how big it is. */
 interface SplitLayout {
@@ -120,11 +120,7 @@ export function buildSplit(ctx: BuildContext): CompiledOp {
   };
 
   return {
-    name: node.name,
-    type: node.opType,
-    inputs: node.inputs,
-    outputs: node.outputs,
-    params: 0,
+    ...nodeBasics(node),
     plan(inputs) {
       const x = required(inputs, 0, owner, 'input');
       const axis = normalizeAxis(axisAttr, x.shape.length, owner);

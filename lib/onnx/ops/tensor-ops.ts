@@ -5,7 +5,7 @@ import { describeNode, NodeAttributes } from '../attributes.js';
 import { constAsFloat32, floatConst, intConst } from '../constant.js';
 import { OnnxError } from '../errors.js';
 import { mergeFields, normalizeAxis, numel, required, runtimeValue } from './shape-utils.js';
-import type { BuildContext, CompiledOp, PlanValue } from './types.js';
+import { nodeBasics, type BuildContext, type CompiledOp, type PlanValue } from './types.js';
 
 /** Copies each input's [outer x (axisLen x inner)] blocks side by side. */
 function concatInto(parts: ReadonlyArray<ArrayLike<number>>, blocks: readonly number[], outer: number, out: Float32Array | number[]): void {
@@ -32,11 +32,7 @@ export function buildConcat(ctx: BuildContext): CompiledOp {
   const axisAttr = new NodeAttributes(node).int('axis', Number.NaN);
   if (Number.isNaN(axisAttr)) throw new OnnxError(`${owner}: attribute 'axis' is required`);
   return {
-    name: node.name,
-    type: node.opType,
-    inputs: node.inputs,
-    outputs: node.outputs,
-    params: 0,
+    ...nodeBasics(node),
     plan(inputs) {
       const values = inputs.map((_, i) => required(inputs, i, owner, `input ${i}`));
       const first = values[0].shape;
@@ -79,11 +75,7 @@ export function buildSoftmax(ctx: BuildContext): CompiledOp {
   const legacy = ctx.opset < 13;
   const axisAttr = new NodeAttributes(node).int('axis', legacy ? 1 : -1);
   return {
-    name: node.name,
-    type: node.opType,
-    inputs: node.inputs,
-    outputs: node.outputs,
-    params: 0,
+    ...nodeBasics(node),
     plan(inputs) {
       const x = required(inputs, 0, owner, 'input');
       const axis = normalizeAxis(axisAttr, x.shape.length, owner);
@@ -143,11 +135,7 @@ export function buildBatchNormalization(ctx: BuildContext): CompiledOp {
   const scale32 = Float32Array.from(scale);
   const shift32 = Float32Array.from(shift);
   return {
-    name: node.name,
-    type: node.opType,
-    inputs: node.inputs.slice(0, 1),
-    outputs: node.outputs.slice(0, 1),
-    params: 2 * channels,
+    ...nodeBasics(node, 1, 1, 2 * channels),
     plan(inputs) {
       const x: PlanValue = required(inputs, 0, owner, 'X');
       if (x.shape.length < 2 || x.shape[1] !== channels) {

@@ -58,6 +58,15 @@ export interface CompiledOp {
   plan(inputs: ReadonlyArray<PlanValue | null>): PlannedOp;
 }
 
+/**
+ * The name, type, inputs, outputs and parameter count most CompiledOps start from: the node's
+ * first `runtimeInputs` inputs (the rest were read as constants at build time) and first
+ * `outputs` outputs.
+ */
+export function nodeBasics(node: OnnxNode, runtimeInputs = node.inputs.length, outputs = node.outputs.length, params = 0) {
+  return { name: node.name, type: node.opType, inputs: node.inputs.slice(0, runtimeInputs), outputs: node.outputs.slice(0, outputs), params };
+}
+
 /** What an op builder may use at load. */
 export interface BuildContext {
   readonly node: OnnxNode;
