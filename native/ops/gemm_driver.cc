@@ -27,16 +27,18 @@ constexpr size_t kRowsPackMaxWeightBytes = 256 * 1024;
 // microseconds, so two cover the memory latency (1x1 256->64 @56 batch 8: 2, 3 and 4 ahead
 // within noise of each other).
 constexpr size_t kBlocksAhead = 2;
-// 1x1 convs with at most this many input channels, on ISAs with a sweep kernel, run each 6-row
-// A panel across the block's columns in one call (GemmConfig::sweep) instead of a call per tile
-// with the row panels innermost. With K = 16 a tile is ~100 cycles of FMAs and the per-call
-// overhead was about half that again; and each call now writes on along the same 6 output rows
-// (6 write streams) instead of 64 bytes of each of M rows a plane apart (96 streams at 16->96),
-// which the hardware could not follow once the output spilled the L3. 1 thread: 16->96 @112
-// batch 1 0.60 -> 0.50 ms, batch 8 7.5 -> 4.6-4.9; 24->144 @56 0.28 -> 0.25, 2.8-3.0 -> 2.1.
-// Only K <= 32 was measured; with larger K the per-call cost matters less.
-constexpr size_t kRowsOuterMaxK = 32;
-constexpr size_t kSweepPrefetchSlices = 16;
+// 1x1 convs with at most this many input channels, on ISAs with a sweep kernel
+// (GemmConfig::sweep), run each 6-row A panel across kSweepTiles tiles in one call instead of a
+// call per tile: with K = 16 a tile is ~100 cycles of FMAs, and the per-call work (epilogue set-up,
+// prefetch slicing, the call) was about half that again. Only K <= 32 was measured.
+constexpr size_t kSweepMaxK = 32;
+// Tiles per sweep call. Whole 240-pixel blocks per call with the row panels outermost were best
+// on 1 thread (1x1 16->96 @112 batch 8: 7.6 -> 4.6 ms, 6 write streams instead of 96) but slower
+// than before on 2 threads (batch 1 0.34-0.37 -> 0.55-1.8 ms: both threads in the same rows at
+// once); 64-pixel pieces with the row panels inside are better than before on both (16->96 @112
+// batch 1, 2 threads: 2 tiles 0.34-0.57 ms, 4 tiles 0.37-0.40, 6 tiles 0.34-0.44; 1 thread
+// 0.64, 0.54, 0.52-0.55).
+constexpr size_t kSweepTiles = 4;
 
 size_t rows_block_cols(const GemmConfig& cfg, size_t kc) {
   const size_t panels = std::max<size_t>(1, kRowsPackBytes / (kc * cfg.nr * sizeof(float)));
@@ -100,7 +102,7 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
   const size_t a_bytes = round_up(m1 - m0, cfg.mr) * g.k * sizeof(float);
   const size_t nc_step =
       contiguous_rows && a_bytes <= kRowsPackMaxWeightBytes ? rows_block_cols(cfg, blocks.step) : cfg.nc;
-  const bool rows_outer = contiguous_rows && g.k <= kRowsOuterMaxK && cfg.sweep != nullptr;
+  const bool sweep = contiguous_rows && g.k <= kSweepMaxK && cfg.sweep != nullptr;
   for (size_t nb = n0; nb < n1; nb += nc_step) {
     const size_t nc = std::min(nc_step, n1 - nb);
     for (size_t k0 = 0; k0 < g.k; k0 += blocks.step) {
@@ -127,16 +129,12 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
       const size_t slice = div_up(kc, div_up(nc, cfg.nr) * div_up(m1 - m0, cfg.mr));
       size_t sliced = 0;
       const float* a_block = g.packed_a + m_padded * k0;
-      if (rows_outer) {
-        // Each row panel's sweep is cut into pieces so that the block's prefetches still spread
-        // over about kSweepPrefetchSlices calls: 32->16 has three row panels, and three bursts
-        // of 160 prefetches were ~20% slower at batch 8 than slices between tiles.
-        const size_t m_panels = div_up(m1 - m0, cfg.mr);
-        const size_t pieces = std::min(div_up(nc, cfg.nr), div_up(kSweepPrefetchSlices, m_panels));
-        const size_t piece_cols = round_up(div_up(nc, pieces), cfg.nr);
-        const size_t sweep_slice = div_up(kc, m_panels * div_up(nc, piece_cols));
-        for (size_t m = m0; m < m1; m += cfg.mr) {
-          for (size_t j = 0; j < nc; j += piece_cols) {
+      if (sweep) {
+        // Pieces of kSweepTiles tiles, each swept by every row panel in turn.
+        const size_t piece_cols = kSweepTiles * cfg.nr;
+        const size_t sweep_slice = div_up(kc, div_up(m1 - m0, cfg.mr) * div_up(nc, piece_cols));
+        for (size_t j = 0; j < nc; j += piece_cols) {
+          for (size_t m = m0; m < m1; m += cfg.mr) {
             const Epilogue ep = last ? tile_epilogue(g.epilogue, m, nb + j) : Epilogue();
             cfg.sweep(std::min(cfg.mr, m1 - m), std::min(piece_cols, nc - j), kc,
                       a_block + (m / cfg.mr) * cfg.mr * kc, packed_b + (j / cfg.nr) * kc * cfg.nr,
