@@ -42,6 +42,9 @@ const LAYERS = [
   [32, 192, 28, 'relu6', false],
   [32, 16, 112, 'none', false],
   [96, 24, 56, 'none', false],
+  [64, 384, 14, 'relu6', false],
+  [96, 576, 14, 'relu6', false],
+  [160, 960, 7, 'relu6', false],
   [144, 24, 56, 'none', true],
   [256, 64, 56, 'relu', false],
 ].filter(([cin, cout]) => only === null || only === `${cin}x${cout}`);
