@@ -52,6 +52,16 @@ function convCases(): ConvCase[] {
     // 1x1 stride 1, no pads: the direct (no im2col) path; ragged last pixel panel; K > 256 blocks.
     { ...base, kernel: [1, 1], padding: 0, inChannels: 300, outChannels: 13, inH: 7, inW: 9, residual: true },
     { ...base, kernel: [1, 1], padding: 0, inChannels: 16, outChannels: 64, inH: 16, inW: 16, batch: 2 },
+    // 1x1 with K <= 32 (MobileNetV2's expansions): row panels sweep the pixel block in pieces.
+    // K 1, 3, 16, 17, 24, 32; pixels off 16 and 8, past one 240-pixel block; M 16 / 5 / 13 / 40
+    // (4-row and short panels); every activation, residual or not; batch 1 to 3.
+    { ...base, kernel: [1, 1], padding: 0, inChannels: 1, outChannels: 16, inH: 13, inW: 11, activation: { kind: 'relu6' }, residual: true },
+    { ...base, kernel: [1, 1], padding: 0, inChannels: 3, outChannels: 5, inH: 17, inW: 19, activation: { kind: 'leakyRelu', alpha: 0.2 }, batch: 2 },
+    { ...base, kernel: [1, 1], padding: 0, inChannels: 16, outChannels: 96, inH: 16, inW: 17, activation: { kind: 'relu6' }, residual: true },
+    { ...base, kernel: [1, 1], padding: 0, inChannels: 17, outChannels: 13, inH: 9, inW: 30, activation: { kind: 'hardSwish' }, bias: false, residual: true, batch: 3 },
+    { ...base, kernel: [1, 1], padding: 0, inChannels: 24, outChannels: 24, inH: 23, inW: 13, activation: { kind: 'sigmoid' }, residual: true },
+    { ...base, kernel: [1, 1], padding: 0, inChannels: 32, outChannels: 40, inH: 3, inW: 7, residual: true, batch: 2 },
+    { ...base, kernel: [1, 1], padding: 0, inChannels: 32, outChannels: 16, inH: 28, inW: 28, activation: { kind: 'relu' }, bias: false },
     // 1x1 with stride or pads goes through im2col.
     { ...base, kernel: [1, 1], stride: [2, 2], padding: 0, inChannels: 8, outChannels: 7 },
     { ...base, kernel: [1, 1], padding: [1, 0, 0, 2], inChannels: 4, outChannels: 6 },

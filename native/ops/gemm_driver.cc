@@ -27,6 +27,18 @@ constexpr size_t kRowsPackMaxWeightBytes = 256 * 1024;
 // microseconds, so two cover the memory latency (1x1 256->64 @56 batch 8: 2, 3 and 4 ahead
 // within noise of each other).
 constexpr size_t kBlocksAhead = 2;
+// 1x1 convs with at most this many input channels, on ISAs with a sweep kernel
+// (GemmConfig::sweep), run each 6-row A panel across kSweepTiles tiles in one call instead of a
+// call per tile: with K = 16 a tile is ~100 cycles of FMAs, and the per-call work (epilogue set-up,
+// prefetch slicing, the call) was about half that again. Only K <= 32 was measured.
+constexpr size_t kSweepMaxK = 32;
+// Tiles per sweep call. Whole 240-pixel blocks per call with the row panels outermost were best
+// on 1 thread (1x1 16->96 @112 batch 8: 7.6 -> 4.6 ms, 6 write streams instead of 96) but slower
+// than before on 2 threads (batch 1 0.34-0.37 -> 0.55-1.8 ms: both threads in the same rows at
+// once); 64-pixel pieces with the row panels inside are better than before on both (16->96 @112
+// batch 1, 2 threads: 2 tiles 0.34-0.57 ms, 4 tiles 0.37-0.40, 6 tiles 0.34-0.44; 1 thread
+// 0.64, 0.54, 0.52-0.55).
+constexpr size_t kSweepTiles = 4;
 
 size_t rows_block_cols(const GemmConfig& cfg, size_t kc) {
   const size_t panels = std::max<size_t>(1, kRowsPackBytes / (kc * cfg.nr * sizeof(float)));
@@ -41,6 +53,16 @@ void prefetch_rows(const float* rows, size_t k_stride, size_t row_bytes, size_t 
     const char* row = reinterpret_cast<const char*>(rows + k * k_stride);
     for (size_t byte = 0; byte < row_bytes; byte += 64) __builtin_prefetch(row + byte, 0, 2);
   }
+}
+
+// The epilogue of the tile at row m, column col: bias and residual moved to it.
+Epilogue tile_epilogue(const Epilogue& whole, size_t m, size_t col) {
+  Epilogue ep;
+  ep.activation = whole.activation;
+  ep.bias = whole.bias != nullptr ? whole.bias + m : nullptr;
+  ep.residual_stride = whole.residual_stride;
+  ep.residual = whole.residual != nullptr ? whole.residual + m * whole.residual_stride + col : nullptr;
+  return ep;
 }
 
 }  // namespace
@@ -80,6 +102,7 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
   const size_t a_bytes = round_up(m1 - m0, cfg.mr) * g.k * sizeof(float);
   const size_t nc_step =
       contiguous_rows && a_bytes <= kRowsPackMaxWeightBytes ? rows_block_cols(cfg, blocks.step) : cfg.nc;
+  const bool sweep = contiguous_rows && g.k <= kSweepMaxK && cfg.sweep != nullptr;
   for (size_t nb = n0; nb < n1; nb += nc_step) {
     const size_t nc = std::min(nc_step, n1 - nb);
     for (size_t k0 = 0; k0 < g.k; k0 += blocks.step) {
@@ -106,6 +129,24 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
       const size_t slice = div_up(kc, div_up(nc, cfg.nr) * div_up(m1 - m0, cfg.mr));
       size_t sliced = 0;
       const float* a_block = g.packed_a + m_padded * k0;
+      if (sweep) {
+        // Pieces of kSweepTiles tiles, each swept by every row panel in turn.
+        const size_t piece_cols = kSweepTiles * cfg.nr;
+        const size_t sweep_slice = div_up(kc, div_up(m1 - m0, cfg.mr) * div_up(nc, piece_cols));
+        for (size_t j = 0; j < nc; j += piece_cols) {
+          for (size_t m = m0; m < m1; m += cfg.mr) {
+            const Epilogue ep = last ? tile_epilogue(g.epilogue, m, nb + j) : Epilogue();
+            cfg.sweep(std::min(cfg.mr, m1 - m), std::min(piece_cols, nc - j), kc,
+                      a_block + (m / cfg.mr) * cfg.mr * kc, packed_b + (j / cfg.nr) * kc * cfg.nr,
+                      g.c + m * g.ldc + nb + j, g.ldc, k0 > 0, last ? &ep : nullptr);
+            if (prefetch != nullptr && sliced < kc) {
+              prefetch_rows(prefetch, g.b.k_stride, prefetch_bytes, sliced, std::min(kc, sliced + sweep_slice));
+              sliced += sweep_slice;
+            }
+          }
+        }
+        continue;
+      }
       for (size_t j = 0; j < nc; j += cfg.nr) {
         const size_t nr = std::min(cfg.nr, nc - j);
         const float* b = packed_b + (j / cfg.nr) * kc * cfg.nr;
@@ -115,17 +156,9 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
         for (size_t m = m0; m < m1; m += cfg.mr) {
           const size_t mr = std::min(cfg.mr, m1 - m);
           const size_t col = nb + j;
-          Epilogue ep;
-          if (last) {
-            ep.activation = g.epilogue.activation;
-            ep.bias = g.epilogue.bias != nullptr ? g.epilogue.bias + m : nullptr;
-            ep.residual_stride = g.epilogue.residual_stride;
-            ep.residual = g.epilogue.residual != nullptr
-                              ? g.epilogue.residual + m * g.epilogue.residual_stride + col
-                              : nullptr;
-          }
+          const Epilogue ep = last ? tile_epilogue(g.epilogue, m, col) : Epilogue();
           kernel(mr, nr, kc, a_block + (m / cfg.mr) * cfg.mr * kc, b, cfg.nr, g.c + m * g.ldc + col, g.ldc, k0 > 0,
-                     last ? &ep : nullptr);
+                 last ? &ep : nullptr);
           if (prefetch != nullptr && sliced < kc) {
             prefetch_rows(prefetch, g.b.k_stride, prefetch_bytes, sliced, std::min(kc, sliced + slice));
             sliced += slice;

@@ -15,7 +15,7 @@ namespace {
 // Blocking from the cache sizes: L1 32 KiB, L2 512 KiB. kc*nr*4 B ~ 16 KiB of B micro-panel in
 // L1; kc*nc*4 B ~ 256 KiB of packed B plus an A block in L2.
 const KernelConfig kScalar = {Isa::Scalar,
-                              {f32_gemm_4x8__scalar, nullptr, f32_gemv_general__scalar, 4, 8, 256, 256},
+                              {f32_gemm_4x8__scalar, nullptr, f32_gemv_general__scalar, 4, 8, 256, 256, nullptr},
                               f32_dwconv_general__scalar,
                               f32_dwconv_general__scalar,
                               f32_dwconv_general__scalar,
@@ -28,7 +28,8 @@ const KernelConfig kScalar = {Isa::Scalar,
 
 #if defined(CONVNODE_HAVE_AVX2)
 const KernelConfig kAvx2 = {Isa::Avx2,
-                            {f32_gemm_6x16__avx2, f32_gemm_6x8__avx2, f32_gemv_6x1__avx2, 6, 16, 256, 240},
+                            {f32_gemm_6x16__avx2, f32_gemm_6x8__avx2, f32_gemv_6x1__avx2, 6, 16, 256, 240,
+                             f32_gemm_6x16_sweep__avx2},
                             f32_dwconv_3x3s1__avx2,
                             f32_dwconv_3x3s2__avx2,
                             f32_dwconv_general__scalar,
@@ -42,7 +43,7 @@ const KernelConfig kAvx2 = {Isa::Avx2,
 
 #if defined(CONVNODE_HAVE_NEON)
 const KernelConfig kNeon = {Isa::Neon,
-                            {f32_gemm_8x8__neon, nullptr, f32_gemv_general__scalar, 8, 8, 256, 256},
+                            {f32_gemm_8x8__neon, nullptr, f32_gemv_general__scalar, 8, 8, 256, 256, nullptr},
                             f32_dwconv_3x3s1__neon,
                             f32_dwconv_3x3s2__neon,
                             f32_dwconv_general__scalar,

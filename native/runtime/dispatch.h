@@ -19,6 +19,7 @@ struct GemmConfig {
   size_t mr, nr;
   size_t kc_max;  // K block: keeps one B micro-panel (kc x nr) in L1
   size_t nc;      // pixel block packed at a time: keeps the B block (kc x nc) in L2
+  GemmSweepKernel sweep;  // optional: one A panel over a block's B panels (1x1 convs, small K)
 };
 
 struct KernelConfig {

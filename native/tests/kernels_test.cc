@@ -166,6 +166,17 @@ std::vector<ConvCase> conv_cases() {
       {2, 20, 13, 1, 17, 19, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::Relu, true, true},
       {1, 8, 6, 2, 15, 21, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::None, false, false},
       {1, 300, 256, 1, 7, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::Relu6, true, false},
+      // 1x1 with K <= 32 (MobileNetV2's expansions): each row panel sweeps the block's columns
+      // (f32_gemm_6x16_sweep on AVX2) in pieces. K 1, 3, 16, 17, 24, 32; pixels off 16 and 8
+      // (tails of 15, 3, 14, 11, 5 columns), past one 240-pixel block; M 16, 5, 13, 40 (4-row
+      // and short panels); every activation, residual or not; batch 1 to 3.
+      {1, 1, 16, 1, 13, 11, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::Relu6, true, true},       // 143 px
+      {2, 3, 5, 1, 17, 19, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::LeakyRelu, true, false},  // 240 + 83
+      {1, 16, 96, 1, 16, 17, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::Relu6, true, true},      // 272
+      {3, 17, 13, 1, 9, 30, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::HardSwish, false, true},  // 240 + 30
+      {1, 24, 24, 1, 23, 13, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::Sigmoid, true, true},    // 240 + 59
+      {2, 32, 40, 1, 3, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::None, true, true},         // 21
+      {1, 32, 16, 1, 28, 28, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::Relu, false, false},     // 784
       {1, 40, 70, 1, 20, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu6, true, true},    // K and pixel blocks
       {1, 3, 16, 1, 33, 31, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, A::Sigmoid, true, false},  // stem
       {2, 4, 6, 1, 8, 7, 2, 3, 1, 2, 1, 1, 0, 2, 1, 0, A::LeakyRelu, true, true},     // asymmetric pads

@@ -21,6 +21,13 @@ void f32_gemm_6x16__avx2(size_t mr, size_t nr, size_t kc, const float* a, const 
 // Edge tiles of at most 8 columns, over the 6x16 kernel's panels (B row stride ldb = 16).
 void f32_gemm_6x8__avx2(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
                         size_t ldc, bool accumulate, const Epilogue* epilogue);
+// Sweeps one MR-row A panel over nc columns of NR-wide B panels (kc x NR floats each, one after
+// the other), tile by tile: the 1x1 path with few input channels, where a call per tile costs
+// about half a tile's FMAs. epilogue->residual points at column 0; bias at the panel's row 0.
+using GemmSweepKernel = void (*)(size_t mr, size_t nc, size_t kc, const float* a, const float* b, float* c,
+                                 size_t ldc, bool accumulate, const Epilogue* epilogue);
+void f32_gemm_6x16_sweep__avx2(size_t mr, size_t nc, size_t kc, const float* a, const float* b, float* c, size_t ldc,
+                               bool accumulate, const Epilogue* epilogue);
 void f32_gemm_8x8__neon(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
                         size_t ldc, bool accumulate, const Epilogue* epilogue);
 

@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// 1x1 stride-1 convs (MobileNetV2's expansion and projection layers, and ResNet's 256->64),
+// native only: batch 1 and 8, 1 and 2 threads, interleaved rounds, medians. Needs `npm run
+// build` (dist/) and the addon built.
+//
+//   node bench/pointwise.mjs [--rounds 11] [--ms 40] [--addon path/to/other.node ...]
+//                            [--only 16x96] [--threads 1] [--batch 1]
+// Each --addon loads another build of the addon into this process (process.dlopen, as in
+// bench/maxpool.mjs) and times it in the same interleaved rounds as this checkout's build, so an
+// A/B comparison shares the machine's load; rounds alternate the order of the binaries, and the
+// outputs of every binary are compared (within 1e-4 relative) at the end.
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { planConv } from '../dist/planner/geometry.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+function option(name, fallback) {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+}
+const rounds = Number(option('--rounds', 11));
+const targetMs = Number(option('--ms', 40));  // time per sample, so small layers get many runs
+const only = option('--only', null);
+const threadList = option('--threads', null) ? [Number(option('--threads'))] : [1, 2];
+const batchList = option('--batch', null) ? [Number(option('--batch'))] : [1, 8];
+
+const addons = [{ name: 'this checkout', addon: createRequire(import.meta.url)('node-gyp-build')(root) }];
+args.forEach((arg, i) => {
+  if (arg !== '--addon') return;
+  const module = { exports: {} };
+  process.dlopen(module, resolve(args[i + 1]));
+  addons.push({ name: resolve(args[i + 1]), addon: module.exports });
+});
+
+// [cin, cout, size, activation, residual]
+const LAYERS = [
+  [16, 96, 112, 'relu6', false],
+  [24, 144, 56, 'relu6', false],
+  [32, 192, 28, 'relu6', false],
+  [32, 16, 112, 'none', false],
+  [96, 24, 56, 'none', false],
+  [64, 384, 14, 'relu6', false],
+  [96, 576, 14, 'relu6', false],
+  [160, 960, 7, 'relu6', false],
+  [144, 24, 56, 'none', true],
+  [256, 64, 56, 'relu', false],
+].filter(([cin, cout]) => only === null || only === `${cin}x${cout}`);
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const random = (n) => new Float32Array(n).map(() => Math.random() * 2 - 1);
+
+const cases = [];
+for (const [cin, cout, size, activation, hasResidual] of LAYERS) {
+  const weight = random(cout * cin);
+  const bias = random(cout);
+  const options = { inChannels: cin, outChannels: cout, groups: 1, kernelH: 1, kernelW: 1, activation };
+  const convs = addons.map(({ addon }) => new addon.Conv2d(weight, bias, options));
+  for (const batch of batchList) {
+    const g = planConv('bench', [batch, cin, size, size], {
+      inChannels: cin, outChannels: cout, groups: 1, kernel: [1, 1], stride: [1, 1], dilation: [1, 1], padding: 0,
+    });
+    const input = random(batch * cin * size * size);
+    const residual = hasResidual ? random(batch * cout * size * size) : null;
+    const flops = 2 * batch * cout * size * size * cin;
+    for (const threads of threadList) {
+      const outputs = addons.map(() => new Float32Array(batch * cout * size * size));
+      cases.push({ label: `1x1 ${cin}->${cout} @${size}${hasResidual ? ' +res' : ''} ${activation}`, batch, threads,
+        g, input, residual, flops, convs, outputs, runs: 0, samples: addons.map(() => []) });
+    }
+  }
+}
+
+for (let round = 0; round < rounds; round++) {
+  for (const c of cases) {
+    const order = addons.map((_, i) => i);
+    if (round % 2) order.reverse();
+    for (const a of order) {
+      addons[a].addon.setNumThreads(c.threads);
+      const run = () => c.convs[a].runSync(c.input, c.g, c.outputs[a], c.residual);
+      run();  // warm-up: wakes the pool's threads
+      if (c.runs === 0) {
+        const t = performance.now();
+        run();
+        c.runs = Math.max(3, Math.round(targetMs / Math.max(0.01, performance.now() - t)));
+      }
+      const t = performance.now();
+      for (let r = 0; r < c.runs; r++) run();
+      c.samples[a].push((performance.now() - t) / c.runs);
+    }
+  }
+}
+
+for (const c of cases) {
+  for (let a = 1; a < addons.length; a++) {
+    const ref = c.outputs[0];
+    const bad = c.outputs[a].findIndex((v, i) => !(Math.abs(v - ref[i]) <= 1e-4 * Math.max(1, Math.abs(ref[i]))));
+    if (bad >= 0) throw new Error(`${addons[a].name} disagrees with this checkout on ${c.label} batch ${c.batch} at ${bad}`);
+  }
+}
+
+console.log(`1x1 convs, ${rounds} rounds, ~${targetMs} ms per sample; load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+const head = ['layer', 'batch', 'thr', ...addons.flatMap((_, a) => [`ms[${a}]`, `GF/s[${a}]`]), ...(addons.length > 1 ? ['new/old'] : [])];
+console.log(head.join('\t'));
+for (const c of cases) {
+  const ms = c.samples.map(median);
+  const cells = ms.flatMap((m) => [m.toFixed(3), (c.flops / m / 1e6).toFixed(1)]);
+  if (addons.length > 1) cells.push((ms[0] / ms[1]).toFixed(3));
+  console.log([c.label, c.batch, c.threads, ...cells].join('\t'));
+}
+addons.forEach(({ name }, a) => console.log(`[${a}] ${name}`));
