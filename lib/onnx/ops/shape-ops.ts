@@ -10,21 +10,12 @@ import { constValues, floatConst, intConst, type ConstTensor } from '../constant
 import { DataType } from '../schema.js';
 import { OnnxError } from '../errors.js';
 import { affineTable, buildIndexMap, gatherByMap, gatherByRuns, runsOf } from './index-map.js';
-import { normalizeAxis, numel, required, runtimeValue, stridesOf } from './shape-utils.js';
+import { constantIntsOf, normalizeAxis, numel, required, runtimeValue, stridesOf } from './shape-utils.js';
 import type { BuildContext, CompiledOp, PlannedOp, PlanValue } from './types.js';
 
 /** The single-output op shape most of these share. */
 function simpleOp(ctx: BuildContext, plan: (inputs: ReadonlyArray<PlanValue | null>) => PlannedOp, inputs = ctx.node.inputs): CompiledOp {
   return { name: ctx.node.name, type: ctx.node.opType, inputs, outputs: ctx.node.outputs.slice(0, 1), params: 0, plan };
-}
-
-/** Integers from a constant input (axes, shape, starts ...), or an error saying it must be constant. */
-function intsFromInput(value: PlanValue | null, owner: string, what: string): number[] | undefined {
-  if (!value) return undefined;
-  if (!value.constant) {
-    throw new OnnxError(`${owner}: ${what} must be known before the run (a constant or a shape computation), but it is computed from tensor data`);
-  }
-  return constValues(value.constant);
 }
 
 /** Output of a view op: a new shape over the same data, folded when the input is constant. */
@@ -97,7 +88,7 @@ export function buildGather(ctx: BuildContext): CompiledOp {
   return simpleOp(ctx, (inputs) => {
     const data = required(inputs, 0, owner, 'data');
     const indicesValue = required(inputs, 1, owner, 'indices');
-    const indices = intsFromInput(indicesValue, owner, 'indices') ?? [];
+    const indices = constantIntsOf(indicesValue, owner, 'indices') ?? [];
     const axis = normalizeAxis(axisAttr, data.shape.length, owner);
     const size = data.shape[axis];
     const resolved = indices.map((i) => {
@@ -139,10 +130,10 @@ export function buildSlice(ctx: BuildContext): CompiledOp {
       ends = [...(attrs.ints('ends') ?? [])];
       axes = attrs.ints('axes') ? [...attrs.ints('axes')!] : undefined;
     } else {
-      starts = intsFromInput(required(inputs, 1, owner, 'starts'), owner, 'starts') ?? [];
-      ends = intsFromInput(required(inputs, 2, owner, 'ends'), owner, 'ends') ?? [];
-      axes = intsFromInput(inputs[3] ?? null, owner, 'axes');
-      steps = intsFromInput(inputs[4] ?? null, owner, 'steps');
+      starts = constantIntsOf(required(inputs, 1, owner, 'starts'), owner, 'starts') ?? [];
+      ends = constantIntsOf(required(inputs, 2, owner, 'ends'), owner, 'ends') ?? [];
+      axes = constantIntsOf(inputs[3] ?? null, owner, 'axes');
+      steps = constantIntsOf(inputs[4] ?? null, owner, 'steps');
     }
     axes ??= starts.map((_, i) => i);
     if (starts.length !== ends.length || axes.length !== starts.length || (steps && steps.length !== starts.length)) {
@@ -208,7 +199,7 @@ export function buildReshape(ctx: BuildContext): CompiledOp {
   const allowZero = new NodeAttributes(ctx.node).int('allowzero', 0) === 1;
   return simpleOp(ctx, (inputs) => {
     const data = required(inputs, 0, owner, 'data');
-    const target = intsFromInput(required(inputs, 1, owner, 'shape'), owner, 'shape') ?? [];
+    const target = constantIntsOf(required(inputs, 1, owner, 'shape'), owner, 'shape') ?? [];
     const size = numel(data.shape);
     const dims = target.map((d, i) => (d === 0 && !allowZero ? data.shape[i] : d));
     const unknown = dims.filter((d) => d === -1).length;
@@ -243,7 +234,7 @@ function readAxes(ctx: BuildContext, inputs: ReadonlyArray<PlanValue | null>, ow
     const axes = new NodeAttributes(ctx.node).ints('axes');
     return axes ? [...axes] : undefined;
   }
-  return intsFromInput(inputs[1] ?? null, owner, 'axes');
+  return constantIntsOf(inputs[1] ?? null, owner, 'axes');
 }
 
 export function buildSqueeze(ctx: BuildContext): CompiledOp {
