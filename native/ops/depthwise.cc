@@ -47,35 +47,33 @@ void Conv2d::run_depthwise(const ConvRun& r, const float* input, float* output, 
   const size_t per_thread = (units + threads - 1) / threads;
   const std::vector<size_t> bounds = small_job ? equal_task_bounds(units, std::min(per_thread, min_run))
                                                : guided_task_bounds(units, threads, min_run);
-  ThreadPool::instance().parallel_for(bounds.size() - 1, [&](size_t task) {
-    for (size_t unit = bounds[task]; unit < bounds[task + 1]; unit++) {
-      const size_t plane = unit / bands;
-      const size_t band = unit % bands;
-      const size_t n = plane / params_.out_channels;
-      const size_t c = plane % params_.out_channels;
-      DwconvPlane p;
-      p.input = input + (n * params_.in_channels + c / multiplier) * in_plane;
-      p.in_h = w.in_h;
-      p.in_w = w.in_w;
-      p.weights = packed_.data() + c * taps;
-      p.bias = bias_.empty() ? 0.0f : bias_[c];
-      p.output = output + plane * out_plane;
-      p.out_h = w.out_h;
-      p.out_w = w.out_w;
-      p.row_begin = band * band_rows;
-      p.row_end = std::min(w.out_h, p.row_begin + band_rows);
-      p.kernel_h = w.kernel_h;
-      p.kernel_w = w.kernel_w;
-      p.stride_h = w.stride_h;
-      p.stride_w = w.stride_w;
-      p.dilation_h = w.dilation_h;
-      p.dilation_w = w.dilation_w;
-      p.pad_top = w.pad_top;
-      p.pad_left = w.pad_left;
-      p.residual = residual != nullptr ? residual + plane * out_plane : nullptr;
-      p.activation = params_.activation;
-      if (p.row_begin < p.row_end) kernel(p);
-    }
+  parallel_for_runs(bounds, [&](size_t unit) {
+    const size_t plane = unit / bands;
+    const size_t band = unit % bands;
+    const size_t n = plane / params_.out_channels;
+    const size_t c = plane % params_.out_channels;
+    DwconvPlane p;
+    p.input = input + (n * params_.in_channels + c / multiplier) * in_plane;
+    p.in_h = w.in_h;
+    p.in_w = w.in_w;
+    p.weights = packed_.data() + c * taps;
+    p.bias = bias_.empty() ? 0.0f : bias_[c];
+    p.output = output + plane * out_plane;
+    p.out_h = w.out_h;
+    p.out_w = w.out_w;
+    p.row_begin = band * band_rows;
+    p.row_end = std::min(w.out_h, p.row_begin + band_rows);
+    p.kernel_h = w.kernel_h;
+    p.kernel_w = w.kernel_w;
+    p.stride_h = w.stride_h;
+    p.stride_w = w.stride_w;
+    p.dilation_h = w.dilation_h;
+    p.dilation_w = w.dilation_w;
+    p.pad_top = w.pad_top;
+    p.pad_left = w.pad_left;
+    p.residual = residual != nullptr ? residual + plane * out_plane : nullptr;
+    p.activation = params_.activation;
+    if (p.row_begin < p.row_end) kernel(p);
   });
 }
 

@@ -85,9 +85,7 @@ void run_pool(const KernelConfig& config, const PoolRun& r, const float* input, 
     p.count_include_pad = r.count_include_pad;
     kernel(p);
   };
-  ThreadPool::instance().parallel_for(bounds.size() - 1, [&](size_t t) {
-    for (size_t plane = bounds[t]; plane < bounds[t + 1]; plane++) pool_plane(plane);
-  });
+  parallel_for_runs(bounds, pool_plane);
 }
 
 void check_global_pool(size_t planes, size_t plane, size_t input_length, size_t output_length) {

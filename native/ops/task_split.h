@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "../runtime/thread_pool.h"
+
 namespace convnode {
 
 // Task t covers units [bounds[t], bounds[t + 1]). Tasks are contiguous runs, so each thread
@@ -16,5 +18,13 @@ std::vector<size_t> guided_task_bounds(size_t units, size_t threads, size_t min_
 
 // Runs of `run` units each (the last one shorter).
 std::vector<size_t> equal_task_bounds(size_t units, size_t run);
+
+// fn(unit) for every unit, one pool task per run of `bounds`.
+template <typename Fn>
+void parallel_for_runs(const std::vector<size_t>& bounds, const Fn& fn) {
+  ThreadPool::instance().parallel_for(bounds.size() - 1, [&](size_t task) {
+    for (size_t unit = bounds[task]; unit < bounds[task + 1]; unit++) fn(unit);
+  });
+}
 
 }  // namespace convnode
