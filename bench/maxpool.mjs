@@ -11,34 +11,17 @@
 // so an A/B comparison shares the machine's load. Rounds alternate the order of the binaries.
 // Prints medians over the rounds and the best round. cpu: the process's CPU ms per run; 2-thread
 // wall time near the CPU time means the second core was taken by something else.
-import { createRequire } from 'node:module';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { planWindow } from '../dist/planner/geometry.js';
+import { interleavedRounds, loadAddons, median, option } from './ab-addons.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-function option(name, fallback) {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-}
-const rounds = option('--rounds', 15);
-const runs = option('--runs', 20);
-const size = option('--size', 112);
-const channels = option('--channels', 64);
-const inputCount = option('--inputs', 1);
+const rounds = Number(option('--rounds', 15));
+const runs = Number(option('--runs', 20));
+const size = Number(option('--size', 112));
+const channels = Number(option('--channels', 64));
+const inputCount = Number(option('--inputs', 1));
 
-const addons = [{ name: 'this checkout', addon: createRequire(import.meta.url)('node-gyp-build')(root) }];
-args.forEach((arg, i) => {
-  if (arg !== '--addon') return;
-  const path = resolve(args[i + 1]);
-  const module = { exports: {} };
-  process.dlopen(module, path);
-  addons.push({ name: path, addon: module.exports });
-});
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const addons = loadAddons();
 
 const window = planWindow('maxpool', size, size, { kernel: [3, 3], stride: [2, 2], dilation: [1, 1], padding: 1 });
 const cases = [];
@@ -53,23 +36,17 @@ for (const batch of [1, 8]) {
   }
 }
 
-for (let round = 0; round < rounds; round++) {
-  for (const c of cases) {
-    const order = addons.map((_, i) => i);
-    if (round % 2) order.reverse();
-    for (const a of order) {
-      const { addon } = addons[a];
-      addon.setNumThreads(c.threads);
-      addon.pool2dSync(c.inputs[0], c.geometry, c.outputs[a]);  // warm-up: wakes the pool's threads
-      const cpu = process.cpuUsage();
-      const t = performance.now();
-      for (let r = 0; r < runs; r++) addon.pool2dSync(c.inputs[r % inputCount], c.geometry, c.outputs[a]);
-      c.samples[a].push((performance.now() - t) / runs);
-      const used = process.cpuUsage(cpu);
-      c.cpu[a].push((used.user + used.system) / 1000 / runs);
-    }
-  }
-}
+interleavedRounds(rounds, cases, addons.length, (c, a) => {
+  const { addon } = addons[a];
+  addon.setNumThreads(c.threads);
+  addon.pool2dSync(c.inputs[0], c.geometry, c.outputs[a]);  // warm-up: wakes the pool's threads
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  for (let r = 0; r < runs; r++) addon.pool2dSync(c.inputs[r % inputCount], c.geometry, c.outputs[a]);
+  c.samples[a].push((performance.now() - t) / runs);
+  const used = process.cpuUsage(cpu);
+  c.cpu[a].push((used.user + used.system) / 1000 / runs);
+});
 
 for (const c of cases) {
   for (let a = 1; a < addons.length; a++) {

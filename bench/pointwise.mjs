@@ -5,35 +5,21 @@
 //
 //   node bench/pointwise.mjs [--rounds 11] [--ms 40] [--addon path/to/other.node ...]
 //                            [--only 16x96] [--threads 1] [--batch 1]
-// Each --addon loads another build of the addon into this process (process.dlopen, as in
-// bench/maxpool.mjs) and times it in the same interleaved rounds as this checkout's build, so an
-// A/B comparison shares the machine's load; rounds alternate the order of the binaries, and the
+// Each --addon loads another build of the addon into this process (bench/ab-addons.mjs) and
+// times it in the same interleaved rounds as this checkout's build, so an A/B comparison shares
+// the machine's load; rounds alternate the order of the binaries, and the
 // outputs of every binary are compared (within 1e-4 relative) at the end.
-import { createRequire } from 'node:module';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { planConv } from '../dist/planner/geometry.js';
+import { interleavedRounds, loadAddons, median, option } from './ab-addons.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-function option(name, fallback) {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-}
 const rounds = Number(option('--rounds', 11));
 const targetMs = Number(option('--ms', 40));  // time per sample, so small layers get many runs
 const only = option('--only', null);
 const threadList = option('--threads', null) ? [Number(option('--threads'))] : [1, 2];
 const batchList = option('--batch', null) ? [Number(option('--batch'))] : [1, 8];
 
-const addons = [{ name: 'this checkout', addon: createRequire(import.meta.url)('node-gyp-build')(root) }];
-args.forEach((arg, i) => {
-  if (arg !== '--addon') return;
-  const module = { exports: {} };
-  process.dlopen(module, resolve(args[i + 1]));
-  addons.push({ name: resolve(args[i + 1]), addon: module.exports });
-});
+const addons = loadAddons();
 
 // [cin, cout, size, activation, residual]
 const LAYERS = [
@@ -49,7 +35,6 @@ const LAYERS = [
   [256, 64, 56, 'relu', false],
 ].filter(([cin, cout]) => only === null || only === `${cin}x${cout}`);
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const random = (n) => new Float32Array(n).map(() => Math.random() * 2 - 1);
 
 const cases = [];
@@ -73,25 +58,19 @@ for (const [cin, cout, size, activation, hasResidual] of LAYERS) {
   }
 }
 
-for (let round = 0; round < rounds; round++) {
-  for (const c of cases) {
-    const order = addons.map((_, i) => i);
-    if (round % 2) order.reverse();
-    for (const a of order) {
-      addons[a].addon.setNumThreads(c.threads);
-      const run = () => c.convs[a].runSync(c.input, c.g, c.outputs[a], c.residual);
-      run();  // warm-up: wakes the pool's threads
-      if (c.runs === 0) {
-        const t = performance.now();
-        run();
-        c.runs = Math.max(3, Math.round(targetMs / Math.max(0.01, performance.now() - t)));
-      }
-      const t = performance.now();
-      for (let r = 0; r < c.runs; r++) run();
-      c.samples[a].push((performance.now() - t) / c.runs);
-    }
+interleavedRounds(rounds, cases, addons.length, (c, a) => {
+  addons[a].addon.setNumThreads(c.threads);
+  const run = () => c.convs[a].runSync(c.input, c.g, c.outputs[a], c.residual);
+  run();  // warm-up: wakes the pool's threads
+  if (c.runs === 0) {
+    const t = performance.now();
+    run();
+    c.runs = Math.max(3, Math.round(targetMs / Math.max(0.01, performance.now() - t)));
   }
-}
+  const t = performance.now();
+  for (let r = 0; r < c.runs; r++) run();
+  c.samples[a].push((performance.now() - t) / c.runs);
+});
 
 for (const c of cases) {
   for (let a = 1; a < addons.length; a++) {
