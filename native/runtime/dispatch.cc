@@ -46,8 +46,8 @@ const KernelConfig kAvx2 = {Isa::Avx2,
 // The AVX-512 tier (F/BW/DQ/VL). Families without an avx512 variant yet run their avx2 kernel:
 // the tier only adds, and the avx2 code is valid on every AVX-512 CPU.
 const KernelConfig kAvx512 = {Isa::Avx512,
-                              {f32_gemm_6x16__avx2, f32_gemm_6x8__avx2, f32_gemv_6x1__avx2, 6, 16, 256, 240,
-                               f32_gemm_6x16_sweep__avx2},
+                              {f32_gemm_16x16__avx512, f32_gemm_16x8__avx512, f32_gemv_16x1__avx512, 16, 16, 256, 240,
+                               f32_gemm_16x16_sweep__avx512},
                               f32_dwconv_3x3s1__avx2,
                               f32_dwconv_3x3s2__avx2,
                               f32_dwconv_general__scalar,

@@ -68,6 +68,7 @@ float reference_activation(float x, ActivationKind kind) {
     case ActivationKind::Relu: return x > 0 ? x : 0;
     case ActivationKind::Relu6: return std::fmin(6.0f, std::fmax(0.0f, x));
     case ActivationKind::LeakyRelu: return x < 0 ? a.alpha * x : x;
+    case ActivationKind::Elu: return x < 0 ? a.alpha * std::expm1(x) : x;  // the random sweep's kind 5
     case ActivationKind::HardSwish: return x * std::fmin(6.0f, std::fmax(0.0f, x + 3.0f)) / 6.0f;
     case ActivationKind::Sigmoid: return 1.0f / (1.0f + std::exp(-x));
     default: return x;
@@ -626,6 +627,94 @@ void test_global_pools(const KernelConfig& isa) {
   }
 }
 
+// The micro-kernels of a table on their own, against a float64 product of the same packed
+// panels: every row count 1..MR and column count 1..NR (partial tiles load and store through
+// masks on avx512: nothing outside the tile may be written), K of 1 to past a few FMA chains,
+// accumulate or not, with and without bias / residual, a vector and a scalar-only activation;
+// the narrow kernel on tiles of <= NR/2 columns, the sweep over several tiles, and the GEMV.
+void test_gemm_tiles(const KernelConfig& isa) {
+  const GemmConfig& g = isa.gemm;
+  std::mt19937 rng(77);
+  const float sentinel = 4321.0f;
+  const size_t ldc = 3 * g.nr + 5;
+  size_t tested = 0;
+  for (size_t kc : {size_t{1}, size_t{2}, size_t{3}, size_t{7}, size_t{33}}) {
+    const auto a = random_floats(g.mr * kc, rng);
+    const auto b = random_floats(kc * 3 * g.nr, rng);  // three consecutive NR-wide panels
+    const auto c0 = random_floats((g.mr + 1) * ldc, rng);
+    const auto bias = random_floats(g.mr, rng);
+    const auto residual = random_floats(g.mr * ldc, rng);
+    for (size_t mr = 1; mr <= g.mr; mr++) {
+      for (size_t nr = 1; nr <= g.nr; nr++) {
+        const int variant = static_cast<int>(tested++ % 4);
+        const bool accumulate = variant % 2 == 1;
+        Epilogue ep;
+        ep.bias = variant >= 2 ? bias.data() : nullptr;
+        ep.residual = variant == 3 ? residual.data() : nullptr;
+        ep.residual_stride = ldc;
+        ep.activation.kind = (mr + nr) % 3 == 0 ? ActivationKind::Sigmoid : ActivationKind::LeakyRelu;
+        ep.activation.alpha = 0.1f;
+        const bool with_epilogue = variant != 1;
+        // want: float64 sums of the first panel, then the epilogue; outside the tile, c0 as it was.
+        std::vector<float> want(c0.size());
+        for (size_t i = 0; i < c0.size(); i++) want[i] = c0[i];
+        for (size_t i = 0; i < mr; i++)
+          for (size_t j = 0; j < nr; j++) {
+            double sum = accumulate ? c0[i * ldc + j] : 0.0;
+            for (size_t k = 0; k < kc; k++) sum += static_cast<double>(a[k * g.mr + i]) * b[k * g.nr + j];
+            float v = static_cast<float>(sum);
+            if (with_epilogue) {
+              if (ep.bias != nullptr) v += bias[i];
+              if (ep.residual != nullptr) v += residual[i * ldc + j];
+              v = activate(v, ep.activation);
+            }
+            want[i * ldc + j] = v;
+          }
+        std::vector<GemmMicrokernel> kernels = {g.kernel};
+        if (g.narrow != nullptr && nr <= g.nr / 2) kernels.push_back(g.narrow);
+        for (GemmMicrokernel kernel : kernels) {
+          std::vector<float> got(c0);
+          kernel(mr, nr, kc, a.data(), b.data(), g.nr, got.data(), ldc, accumulate, with_epilogue ? &ep : nullptr);
+          char label[160];
+          std::snprintf(label, sizeof label, "%s gemm tile %zux%zu k%zu%s%s%s%s", isa_name(isa.isa), mr, nr, kc,
+                        kernel == g.narrow ? " narrow" : "", accumulate ? " accumulate" : "",
+                        ep.bias != nullptr && with_epilogue ? " bias" : "", ep.residual != nullptr && with_epilogue ? " residual" : "");
+          expect_close(got, want, label);
+        }
+      }
+      if (g.sweep != nullptr) {
+        // mr rows across 2 full panels and a third of 1..NR columns.
+        const size_t nc = 2 * g.nr + 1 + rng() % g.nr;
+        Epilogue ep;
+        ep.bias = bias.data();
+        ep.residual = residual.data();
+        ep.residual_stride = ldc;
+        ep.activation.kind = mr % 2 == 0 ? ActivationKind::Relu6 : ActivationKind::Sigmoid;
+        std::vector<float> want(c0), got(c0);
+        for (size_t i = 0; i < mr; i++)
+          for (size_t j = 0; j < nc; j++) {
+            const size_t panel = j / g.nr, col = j % g.nr;
+            double sum = c0[i * ldc + j];
+            for (size_t k = 0; k < kc; k++) sum += static_cast<double>(a[k * g.mr + i]) * b[panel * kc * g.nr + k * g.nr + col];
+            want[i * ldc + j] = activate(static_cast<float>(sum) + bias[i] + residual[i * ldc + j], ep.activation);
+          }
+        g.sweep(mr, nc, kc, a.data(), b.data(), got.data(), ldc, true, &ep);
+        expect_close(got, want, std::string(isa_name(isa.isa)) + " gemm sweep " + std::to_string(mr) + "x" +
+                                    std::to_string(nc) + " k" + std::to_string(kc));
+      }
+      // GEMV: acc[0..mr) += A x, the rest of acc untouched.
+      std::vector<float> acc(g.mr + 1, sentinel), want(acc);
+      for (size_t i = 0; i < g.mr; i++) {
+        double sum = sentinel;
+        for (size_t k = 0; k < kc; k++) sum += static_cast<double>(a[k * g.mr + i]) * b[k];
+        want[i] = static_cast<float>(sum);
+      }
+      g.gemv(g.mr, kc, a.data(), b.data(), acc.data());
+      expect_close(acc, want, std::string(isa_name(isa.isa)) + " gemv k" + std::to_string(kc));
+    }
+  }
+}
+
 void test_linear(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(9);
   // {in, out, batch}: batches up to 2 take the GEMV path, larger ones the GEMM; K over one block
@@ -683,6 +772,7 @@ int main() {
       test_maxpool_3x3s2(*isa, *scalar);
       test_global_pools(*isa);
       test_linear(*isa, *scalar);
+      if (threads == 1) test_gemm_tiles(*isa);
       std::printf("kernels_test: %-6s threads %zu: %d checks, %s\n", isa_name(isa->isa), threads, g_checks - checks_before,
                   g_failures == before ? "ok" : "FAILED");
     }
