@@ -1,6 +1,7 @@
 // AVX-512 16x16 micro-kernel: 16 zmm accumulators (one per output row), one B load and 16
 // broadcast FMAs per k step (the broadcast folds into the FMA as a {1to16} memory operand).
-// Built with the AVX-512 F/BW/DQ/VL flags (this file only); every function is named 'avx512'.
+// Built with the AVX-512 F/BW/DQ/VL flags (this file only). Every function and type here has
+// 'avx512' in its name, so any out-of-line copy (a template instance) is one the ISA check allows.
 //
 // Why 16x16 zmm on Zen 4 (which runs a 512-bit FMA as two 256-bit halves, so the AVX-512 FMA
 // peak equals AVX2's): measured in one process on AMD EPYC (Zen 4), 1 thread, a 168 x 224 block
@@ -31,7 +32,7 @@ constexpr size_t kNR = 16;
 
 // 16 lanes (zmm) for full tiles, 8 (ymm, EVEX-encoded, half the FMA cost on Zen 4) for the
 // narrow kernel of edge tiles with at most 8 columns.
-struct Zmm {
+struct Avx512Zmm {
   using V = __m512;
   static constexpr size_t kLanes = 16;
   static V zero() { return _mm512_setzero_ps(); }
@@ -45,7 +46,7 @@ struct Zmm {
   }
 };
 
-struct Ymm {
+struct Avx512Ymm {
   using V = __m256;
   static constexpr size_t kLanes = 8;
   static V zero() { return _mm256_setzero_ps(); }
@@ -70,7 +71,7 @@ struct Ymm {
 // read). Fewer than 8 rows are fewer FMA chains than FMA latency x throughput (4 x 2 on Zen 4),
 // so short panels keep SETS accumulator sets over alternating k and add them at the end.
 template <typename Vec, size_t ROWS>
-__attribute__((always_inline)) inline void tile(size_t nr, size_t kc, const float* a, const float* b, size_t ldb,
+__attribute__((always_inline)) inline void avx512_tile(size_t nr, size_t kc, const float* a, const float* b, size_t ldb,
                                                 float* c, size_t ldc, bool accumulate, const Epilogue* ep) {
   using V = typename Vec::V;
   constexpr size_t SETS = ROWS >= 8 ? 1 : (ROWS >= 4 ? 2 : 4);
@@ -122,9 +123,9 @@ __attribute__((always_inline)) inline void tile(size_t nr, size_t kc, const floa
 }
 
 template <typename Vec, size_t ROWS>
-void tile_of_rows(size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c, size_t ldc,
+void avx512_tile_rows(size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c, size_t ldc,
                   bool accumulate, const Epilogue* ep) {
-  tile<Vec, ROWS>(nr, kc, a, b, ldb, c, ldc, accumulate, ep);
+  avx512_tile<Vec, ROWS>(nr, kc, a, b, ldb, c, ldc, accumulate, ep);
 }
 
 using TileFn = void (*)(size_t, size_t, const float*, const float*, size_t, float*, size_t, bool, const Epilogue*);
@@ -132,17 +133,17 @@ using TileFn = void (*)(size_t, size_t, const float*, const float*, size_t, floa
 // One compiled tile per row count 1..16: table[mr - 1].
 template <typename Vec, size_t... I>
 constexpr std::array<TileFn, sizeof...(I)> tiles_by_rows(std::index_sequence<I...>) {
-  return {&tile_of_rows<Vec, I + 1>...};
+  return {&avx512_tile_rows<Vec, I + 1>...};
 }
-constexpr auto kWideTiles = tiles_by_rows<Zmm>(std::make_index_sequence<kMR>());
-constexpr auto kNarrowTiles = tiles_by_rows<Ymm>(std::make_index_sequence<kMR>());
+constexpr auto kWideTiles = tiles_by_rows<Avx512Zmm>(std::make_index_sequence<kMR>());
+constexpr auto kNarrowTiles = tiles_by_rows<Avx512Ymm>(std::make_index_sequence<kMR>());
 
 }  // namespace
 
 void f32_gemm_16x16__avx512(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
                             size_t ldc, bool accumulate, const Epilogue* epilogue) {
   if (mr == kMR) {
-    tile<Zmm, kMR>(nr, kc, a, b, ldb, c, ldc, accumulate, epilogue);
+    avx512_tile<Avx512Zmm, kMR>(nr, kc, a, b, ldb, c, ldc, accumulate, epilogue);
   } else {
     kWideTiles[mr - 1](nr, kc, a, b, ldb, c, ldc, accumulate, epilogue);
   }
@@ -168,7 +169,7 @@ void f32_gemm_16x16_sweep__avx512(size_t mr, size_t nc, size_t kc, const float* 
     if (epilogue != nullptr && epilogue->residual != nullptr) moved.residual = epilogue->residual + j;
     const size_t nr = nc - j < kNR ? nc - j : kNR;
     if (mr == kMR && nr == kNR) {
-      tile<Zmm, kMR>(nr, kc, a, b, kNR, c + j, ldc, accumulate, ep);
+      avx512_tile<Avx512Zmm, kMR>(nr, kc, a, b, kNR, c + j, ldc, accumulate, ep);
     } else {
       (nr <= kNR / 2 ? narrow : wide)(nr, kc, a, b, kNR, c + j, ldc, accumulate, ep);
     }
