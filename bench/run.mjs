@@ -12,6 +12,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const SECTIONS = [
   { name: 'js', file: 'js-vs-tfjs.mjs', what: 'pure-JS kernels vs TensorFlow.js cpu' },
   { name: 'native', file: 'native-kernels.mjs', what: 'native kernels vs pure-JS, % of FMA peak, thread scaling' },
+  { name: 'native', file: 'isa-ab.mjs', what: 'ISA tiers side by side (avx2 vs avx512), % of each tier\'s peak' },
   { name: 'models', file: 'models.mjs', what: 'ResNet-18 and MobileNetV2 vs onnxruntime-node' },
 ];
 

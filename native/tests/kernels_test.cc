@@ -3,6 +3,7 @@
 // conv / depthwise / pooling / linear shapes. Built natively it checks AVX2; cross-compiled for
 // aarch64 and run under qemu it checks NEON; built with sanitizers it checks memory safety.
 // Prints one line per ISA and exits non-zero on the first mismatch.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "../ops/conv2d.h"
+#include "../ops/gemm_driver.h"
 #include "../ops/linear.h"
 #include "../ops/pool.h"
 #include "../ops/winograd.h"
@@ -715,6 +717,33 @@ void test_gemm_tiles(const KernelConfig& isa) {
   }
 }
 
+// Servers have 8-64 cores: at batch 1 the GEMM split must still give every one of 16 threads
+// work (split_gemm aims at two tasks each; rounding to whole panels can leave fewer, e.g. 28 for
+// 16 threads, never fewer than the threads where there are that many tiles), with tasks that tile the problem
+// exactly (a task claims a whole chunk with one atomic increment, not one per tile). ResNet-50's
+// GEMM shapes (M = output channels of a group, N = output pixels) and MobileNetV2's.
+void test_split_scales(const KernelConfig& isa) {
+  const size_t shapes[][2] = {{64, 112 * 112}, {64, 56 * 56},  {256, 56 * 56}, {128, 28 * 28}, {512, 28 * 28},
+                              {256, 14 * 14},  {1024, 14 * 14}, {512, 7 * 7},  {2048, 7 * 7},  {1280, 7 * 7},
+                              {16, 112 * 112}, {24, 56 * 56},  {320, 7 * 7},  {1000, 1}};
+  for (size_t threads : {size_t{8}, size_t{16}}) {
+    for (const auto& shape : shapes) {
+      const size_t m = shape[0], n = shape[1];
+      const GemmSplit s = split_gemm(isa.gemm, 1, m, n, threads);
+      const size_t tiles = ((m + isa.gemm.mr - 1) / isa.gemm.mr) * ((n + isa.gemm.nr - 1) / isa.gemm.nr);
+      const size_t wanted = std::min(tiles, threads);
+      g_checks++;
+      const bool covers = s.n_chunk % isa.gemm.nr == 0 && s.m_chunk % isa.gemm.mr == 0 && s.n_chunks * s.n_chunk >= n &&
+                          (s.n_chunks - 1) * s.n_chunk < n && s.m_chunks * s.m_chunk >= m && (s.m_chunks - 1) * s.m_chunk < m;
+      if (s.tasks(1) < wanted || !covers) {
+        std::printf("FAIL %s split of M %zu x N %zu for %zu threads: %zu tasks (%zu x %zu px, %zu x %zu rows), wanted >= %zu\n",
+                    isa_name(isa.isa), m, n, threads, s.tasks(1), s.n_chunks, s.n_chunk, s.m_chunks, s.m_chunk, wanted);
+        g_failures++;
+      }
+    }
+  }
+}
+
 void test_linear(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(9);
   // {in, out, batch}: batches up to 2 take the GEMV path, larger ones the GEMM; K over one block
@@ -773,6 +802,7 @@ int main() {
       test_global_pools(*isa);
       test_linear(*isa, *scalar);
       if (threads == 1) test_gemm_tiles(*isa);
+      if (threads == 1) test_split_scales(*isa);
       std::printf("kernels_test: %-6s threads %zu: %d checks, %s\n", isa_name(isa->isa), threads, g_checks - checks_before,
                   g_failures == before ? "ok" : "FAILED");
     }
