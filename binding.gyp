@@ -86,6 +86,7 @@
           'xcode_settings': {'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mfma', '-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl']},
           'sources': [
             'native/kernels/f32-gemm/f32-gemm-16x16-avx512.cc',
+            'native/kernels/f32-im2col/f32-im2col-avx512.cc',
             'native/runtime/fma-probe-avx512.cc',
           ],
         }],

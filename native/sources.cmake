@@ -32,6 +32,7 @@ set(CONVNODE_AVX2_SOURCES
 )
 # AVX-512 F/BW/DQ/VL kernels: built with their own flags, called only when cpu.cc says so.
 set(CONVNODE_AVX512_SOURCES
+  native/kernels/f32-im2col/f32-im2col-avx512.cc
   native/kernels/f32-gemm/f32-gemm-16x16-avx512.cc
   native/runtime/fma-probe-avx512.cc
 )

@@ -6,6 +6,7 @@
 
 #include "../kernels/f32-dwconv/dwconv.h"
 #include "../kernels/f32-gemm/gemm.h"
+#include "../kernels/f32-im2col/im2col.h"
 #include "../kernels/f32-maxpool/pool.h"
 #include "../kernels/f32-winograd/winograd.h"
 #include "cpu.h"
@@ -20,6 +21,7 @@ struct GemmConfig {
   size_t kc_max;  // K block: keeps one B micro-panel (kc x nr) in L1
   size_t nc;      // pixel block packed at a time: keeps the B block (kc x nc) in L2
   GemmSweepKernel sweep;  // optional: one A panel over a block's B panels (1x1 convs, small K)
+  Im2colPackKernel im2col;  // optional: null means the portable f32_im2col_pack
 };
 
 struct KernelConfig {

@@ -744,6 +744,43 @@ void test_split_scales(const KernelConfig& isa) {
   }
 }
 
+// A table's im2col packer against the portable one, value for value (it only moves values):
+// strides 1, 2, 3 (masked loads, even-column permute, gather), dilation, pads on every side past
+// the kernel's reach, maps narrower than a panel (runs wrapping over several output rows),
+// K blocks starting mid-window, pixel blocks starting mid-row, and a 1-pixel-wide output.
+void test_im2col(const KernelConfig& isa) {
+  if (isa.gemm.im2col == nullptr) return;
+  std::mt19937 rng(63);
+  struct S {
+    size_t c, h, w, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+  };
+  const S shapes[] = {{3, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  {4, 29, 31, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+                      {3, 40, 37, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3},  {2, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+                      {2, 14, 13, 3, 3, 3, 3, 1, 1, 2, 0, 1, 2},  {3, 15, 17, 3, 3, 1, 1, 2, 3, 2, 2, 2, 2},
+                      {2, 9, 5, 2, 3, 1, 2, 1, 1, 0, 2, 1, 0},     {1, 6, 1, 3, 1, 1, 1, 1, 1, 1, 0, 1, 0},
+                      {2, 33, 40, 5, 5, 2, 3, 2, 1, 4, 4, 4, 4},  {2, 20, 70, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0}};
+  for (const S& sh : shapes) {
+    const size_t out_h = (sh.h + sh.pt + sh.pb - (sh.dh * (sh.kh - 1) + 1)) / sh.sh + 1;
+    const size_t out_w = (sh.w + sh.pl + sh.pr - (sh.dw * (sh.kw - 1) + 1)) / sh.sw + 1;
+    const Im2colShape shape = {sh.c, sh.h, sh.w, sh.kh, sh.kw, sh.sh, sh.sw, sh.dh, sh.dw, sh.pt, sh.pl, out_w};
+    const auto in = random_floats(sh.c * sh.h * sh.w, rng);
+    const size_t k_total = sh.c * sh.kh * sh.kw, n_total = out_h * out_w;
+    const size_t nr = isa.gemm.nr;
+    const size_t blocks[][4] = {{0, k_total, 0, n_total}, {k_total / 3, k_total - k_total / 3, n_total / 3, n_total / 2 + 1}};
+    for (const auto& b : blocks) {
+      const size_t k0 = b[0], kc = b[1], n0 = b[2], nc = std::min(b[3], n_total - n0);
+      const size_t size = (nc + nr - 1) / nr * nr * kc;
+      std::vector<float> want(size, 777.0f), got(size, 555.0f);
+      f32_im2col_pack(nr, shape, in.data(), k0, kc, n0, nc, want.data());
+      isa.gemm.im2col(nr, shape, in.data(), k0, kc, n0, nc, got.data());
+      char label[160];
+      std::snprintf(label, sizeof label, "%s im2col c%zu %zux%zu k%zux%zu s%zux%zu d%zux%zu k[%zu,+%zu) n[%zu,+%zu)",
+                    isa_name(isa.isa), sh.c, sh.h, sh.w, sh.kh, sh.kw, sh.sh, sh.sw, sh.dh, sh.dw, k0, kc, n0, nc);
+      expect_same(got, want, label);
+    }
+  }
+}
+
 void test_linear(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(9);
   // {in, out, batch}: batches up to 2 take the GEMV path, larger ones the GEMM; K over one block
@@ -803,6 +840,7 @@ int main() {
       test_linear(*isa, *scalar);
       if (threads == 1) test_gemm_tiles(*isa);
       if (threads == 1) test_split_scales(*isa);
+      if (threads == 1) test_im2col(*isa);
       std::printf("kernels_test: %-6s threads %zu: %d checks, %s\n", isa_name(isa->isa), threads, g_checks - checks_before,
                   g_failures == before ? "ok" : "FAILED");
     }
