@@ -70,21 +70,27 @@ async function loadConvnode() {
 
 /**
  * Times the runners in turn (convnode on each ISA tier, then onnxruntime), so all see the same
- * machine conditions; odd rounds reverse the order. Returns each runner's median ms.
+ * machine conditions; odd rounds reverse the order. Returns each runner's median wall ms and
+ * median process CPU ms (all threads; on a shared machine wall time also counts the time other
+ * processes held the cores, CPU time does not).
  */
 async function timeInTurn(runners, runs) {
   for (let i = 0; i < 2; i++) for (const run of runners) await run();
   const times = runners.map(() => []);
+  const cpu = runners.map(() => []);
   for (let i = 0; i < runs; i++) {
     const order = runners.map((_, j) => j);
     if (i % 2) order.reverse();
     for (const j of order) {
+      const c = process.cpuUsage();
       const t = performance.now();
       await runners[j]();
       times[j].push(performance.now() - t);
+      const used = process.cpuUsage(c);
+      cpu[j].push((used.user + used.system) / 1000);
     }
   }
-  return times.map(median);
+  return { wall: times.map(median), cpu: cpu.map(median) };
 }
 
 /** max |a - b| / max |b|: random-weight nets can have tiny outputs (MobileNetV2's are ~1e-9), so scale by the reference's range. */
@@ -146,13 +152,16 @@ export async function benchModels(options = {}) {
           if (isa) convnode.native.setIsa(isa);  // a lazily prepared layer takes the active tier
           checks.push(scaledDifference((await model.run({ input: ourInput })).output.data, reference));
         }
-        const times = await timeInTurn(
+        const { wall: times, cpu } = await timeInTurn(
           [...loaded.map(({ model }) => () => model.run({ input: ourInput })), () => session.run({ input: theirInput })],
           batch === 1 ? runs : Math.max(3, Math.ceil(runs / 2)),
         );
         const theirsMs = times[loaded.length];
         loaded.forEach(({ isa }, i) => {
-          rows.push({ model: name, backend, isa, batch, threads: threadCount, oursMs: times[i], theirsMs, ratio: times[i] / theirsMs, difference: checks[i] });
+          rows.push({
+            model: name, backend, isa, batch, threads: threadCount, oursMs: times[i], theirsMs, ratio: times[i] / theirsMs,
+            oursCpuMs: cpu[i], theirsCpuMs: cpu[loaded.length], difference: checks[i],
+          });
         });
       }
       await session.release();
@@ -163,10 +172,11 @@ export async function benchModels(options = {}) {
 }
 
 export function formatModelRows(rows) {
-  const header = ['model', 'isa', 'batch', 'threads', 'convnode ms', 'img/s', 'onnxruntime ms', 'img/s', 'ratio', 'max diff / max |ref|'];
+  const header = ['model', 'isa', 'batch', 'threads', 'convnode ms', 'img/s', 'onnxruntime ms', 'img/s', 'ratio', 'cpu ms', 'ort cpu ms', 'cpu ratio', 'max diff / max |ref|'];
   const lines = rows.map((r) => [
     r.model, r.isa ?? '-', String(r.batch), String(r.threads), r.oursMs.toFixed(1), ((1000 * r.batch) / r.oursMs).toFixed(1),
-    r.theirsMs.toFixed(1), ((1000 * r.batch) / r.theirsMs).toFixed(1), `${r.ratio.toFixed(2)}x`, r.difference.toExponential(1),
+    r.theirsMs.toFixed(1), ((1000 * r.batch) / r.theirsMs).toFixed(1), `${r.ratio.toFixed(2)}x`,
+    r.oursCpuMs.toFixed(1), r.theirsCpuMs.toFixed(1), `${(r.oursCpuMs / r.theirsCpuMs).toFixed(2)}x`, r.difference.toExponential(1),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells) => `| ${cells.map((c, i) => c.padStart(widths[i])).join(' | ')} |`;
