@@ -40,6 +40,8 @@ const LAYERS = [
   ['7x7/2 3->64 @224', 3, 64, 224, 7, 2, 3, 1],
   ['3x3 256->256 @14 (Winograd)', 256, 256, 14, 3, 1, 1, 1],
   ['1x1 16->96 @112 (small K)', 16, 96, 112, 1, 1, 0, 1],
+  // A classifier head: the GEMV path at batch <= 2, the GEMM at 8.
+  ['linear 1280->1000', 1280, 1000, 0, 0, 0, 0, 0],
 ];
 
 function random(length) {
@@ -62,20 +64,23 @@ console.log(`single-core FMA peak (measured): ${tiers.map((t) => `${t} ${peaks[t
 const rows = [];
 for (const batch of batches) {
   for (const [name, cin, cout, size, k, s, p, groups] of LAYERS) {
-    const g = planConv(name, [batch, cin, size, size], {
+    const linear = size === 0;
+    const g = linear ? null : planConv(name, [batch, cin, size, size], {
       inChannels: cin, outChannels: cout, groups, kernel: [k, k], stride: [s, s], dilation: [1, 1], padding: p,
     });
-    const weights = {
-      inChannels: cin, outChannels: cout, groups, kernelH: k, kernelW: k,
-      weight: random((cout * cin * k * k) / groups), bias: random(cout), activation: { kind: 'relu' },
-    };
-    const input = random(batch * cin * size * size);
-    const flops = (2 * batch * cout * g.outH * g.outW * (cin / groups) * k * k);
+    const weights = linear
+      ? { inFeatures: cin, outFeatures: cout, weight: random(cin * cout), bias: random(cout), activation: { kind: 'none' } }
+      : {
+        inChannels: cin, outChannels: cout, groups, kernelH: k, kernelW: k,
+        weight: random((cout * cin * k * k) / groups), bias: random(cout), activation: { kind: 'relu' },
+      };
+    const input = random(batch * cin * (linear ? 1 : size * size));
+    const flops = linear ? 2 * batch * cin * cout : 2 * batch * cout * g.outH * g.outW * (cin / groups) * k * k;
     const runs = tiers.map((isa) => {
       setIsa(isa);
-      const kernel = native.prepareConv2d(weights);
-      const output = new Float32Array(batch * cout * g.outH * g.outW);
-      const run = () => kernel.runSync(input, g, output);
+      const kernel = linear ? native.prepareLinear(weights) : native.prepareConv2d(weights);
+      const output = new Float32Array(batch * cout * (linear ? 1 : g.outH * g.outW));
+      const run = linear ? () => kernel.runSync(input, batch, output) : () => kernel.runSync(input, g, output);
       run();
       return { isa, run, output, times: [], cpu: [] };
     });
