@@ -5,6 +5,7 @@ import { buildGemm, buildMatMul } from './linear.js';
 import { buildPad } from './pad.js';
 import { buildGlobalPool, buildPool } from './pool.js';
 import { buildReduce, REDUCE_OPS } from './reduce.js';
+import { buildResize } from './resize.js';
 import {
   buildCast, buildConstant, buildFlatten, buildGather, buildIdentity, buildReshape, buildShape, buildSlice,
   buildSqueeze, buildTranspose, buildUnsqueeze,
@@ -38,6 +39,8 @@ const BUILDERS: Record<string, OpBuilder> = {
   Unsqueeze: buildUnsqueeze,
   Transpose: buildTranspose,
   Split: buildSplit,
+  Resize: buildResize,
+  Upsample: buildResize,
   Identity: buildIdentity,
   Dropout: buildIdentity,
   ...Object.fromEntries(BINARY_OPS.map((op) => [op, buildBinary])),
@@ -55,5 +58,5 @@ export function builderFor(opType: string): OpBuilder | undefined {
 /** Ops that may be evaluated at load when all their inputs are constants. */
 export const FOLDABLE_OPS = new Set([
   'Constant', 'Gather', 'Slice', 'Cast', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity',
-  'Concat', 'Pad', 'Split', ...BINARY_OPS, ...UNARY_OPS, ...REDUCE_OPS,
+  'Concat', 'Pad', 'Split', 'Resize', 'Upsample', ...BINARY_OPS, ...UNARY_OPS, ...REDUCE_OPS,
 ]);
