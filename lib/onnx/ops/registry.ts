@@ -2,6 +2,7 @@
 import { buildConv } from './conv.js';
 import { BINARY_OPS, buildBinary, buildUnary, UNARY_OPS } from './elementwise.js';
 import { buildGemm, buildMatMul } from './linear.js';
+import { buildGroupNormalization, buildInstanceNormalization, buildLayerNormalization } from './normalization.js';
 import { buildPad } from './pad.js';
 import { buildGlobalPool, buildPool } from './pool.js';
 import { buildReduce, REDUCE_OPS } from './reduce.js';
@@ -21,6 +22,9 @@ const BUILDERS: Record<string, OpBuilder> = {
   Gemm: (ctx) => buildGemm(ctx, { output: ctx.node.outputs[0] }),
   MatMul: (ctx) => buildMatMul(ctx, { output: ctx.node.outputs[0] }),
   BatchNormalization: buildBatchNormalization,
+  LayerNormalization: buildLayerNormalization,
+  InstanceNormalization: buildInstanceNormalization,
+  GroupNormalization: buildGroupNormalization,
   MaxPool: buildPool,
   AveragePool: buildPool,
   GlobalAveragePool: buildGlobalPool,
