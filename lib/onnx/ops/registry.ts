@@ -1,5 +1,6 @@
 /** Every operator convnode runs, by ONNX op type, and how each is built. */
 import { buildConv } from './conv.js';
+import { buildConvTranspose } from './conv-transpose.js';
 import { BINARY_OPS, buildBinary, buildUnary, UNARY_OPS } from './elementwise.js';
 import { buildGemm, buildMatMul } from './linear.js';
 import { buildGroupNormalization, buildInstanceNormalization, buildLayerNormalization } from './normalization.js';
@@ -19,6 +20,7 @@ export type OpBuilder = (ctx: BuildContext) => CompiledOp;
 
 const BUILDERS: Record<string, OpBuilder> = {
   Conv: (ctx) => buildConv(ctx, { output: ctx.node.outputs[0] }),
+  ConvTranspose: buildConvTranspose,
   Gemm: (ctx) => buildGemm(ctx, { output: ctx.node.outputs[0] }),
   MatMul: (ctx) => buildMatMul(ctx, { output: ctx.node.outputs[0] }),
   BatchNormalization: buildBatchNormalization,
