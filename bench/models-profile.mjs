@@ -137,7 +137,7 @@ printTable(
   [...perStep]
     .sort((a, b) => b.ms - a.ms)
     .slice(0, top)
-    .map((s) => [s.name.slice(0, 40), s.kind, rowByName.get(s.name)?.outputShape.join('x') ?? '', s.ms.toFixed(3), gflops(s.macs, s.ms), rate(s.bytes, s.ms)]),
+    .map((s) => [s.name.length > 44 ? `…${s.name.slice(-43)}` : s.name, s.kind, rowByName.get(s.name)?.outputShape.join('x') ?? '', s.ms.toFixed(3), gflops(s.macs, s.ms), rate(s.bytes, s.ms)]),
   3,
 );
 

@@ -19,6 +19,7 @@
 // --ort-spinning 1 (see bench/models.mjs: spinning steals the second core from convnode's run).
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
@@ -94,18 +95,29 @@ export function compareOutputs(ours, theirs, batch) {
   return { scaledDiff: range === 0 ? worst : worst / range, top1Agree: agree, maxOutput: range };
 }
 
-/** Both runtimes, two warm-up runs each, then `rounds` rounds; odd rounds time onnxruntime first. */
+/**
+ * Both runtimes, two warm-up runs each, then `rounds` rounds; odd rounds time onnxruntime first.
+ * Each run is timed twice: wall time, and the CPU time the whole process used meanwhile (all
+ * threads, user + system). Only the runtime being timed works then (neither thread pool spins
+ * when idle: convnode's workers sleep on a condition variable, onnxruntime's spinning is off
+ * unless --ort-spinning 1), so CPU time is that runtime's work. On a shared machine it is the
+ * steadier figure: a run that loses its core to another process waits longer but does not
+ * compute more. With 2 threads it sums both threads' work, so it is a work ratio, not latency.
+ */
 async function timeInterleaved(runOurs, runTheirs, rounds) {
   for (let i = 0; i < 2; i++) {
     await runOurs();
     await runTheirs();
   }
-  const ours = [];
-  const theirs = [];
+  const ours = { wall: [], cpu: [] };
+  const theirs = { wall: [], cpu: [] };
   const timed = async (run, into) => {
+    const cpuStart = process.cpuUsage();
     const start = performance.now();
     await run();
-    into.push(performance.now() - start);
+    into.wall.push(performance.now() - start);
+    const cpu = process.cpuUsage(cpuStart);
+    into.cpu.push((cpu.user + cpu.system) / 1000);
   };
   for (let r = 0; r < rounds; r++) {
     if (r % 2) {
@@ -116,7 +128,7 @@ async function timeInterleaved(runOurs, runTheirs, rounds) {
       await timed(runTheirs, theirs);
     }
   }
-  return { oursMs: median(ours), theirsMs: median(theirs) };
+  return { oursMs: median(ours.wall), theirsMs: median(theirs.wall), oursCpuMs: median(ours.cpu), theirsCpuMs: median(theirs.cpu) };
 }
 
 function ortSessionOptions(threads, spinning) {
@@ -160,8 +172,8 @@ async function benchModel(convnode, name, options, report) {
         const theirs = (await session.run(theirFeeds))[session.outputNames[0]].data;
         const check = compareOutputs(ours, theirs, batch);
         const rounds = batch === 1 ? options.rounds : Math.max(3, Math.ceil(options.rounds / 2));
-        const { oursMs, theirsMs } = await timeInterleaved(() => model.run(ourFeeds), () => session.run(theirFeeds), rounds);
-        report({ ...cell, oursMs, theirsMs, ratio: oursMs / theirsMs, ...check });
+        const times = await timeInterleaved(() => model.run(ourFeeds), () => session.run(theirFeeds), rounds);
+        report({ ...cell, ...times, ratio: times.oursMs / times.theirsMs, cpuRatio: times.oursCpuMs / times.theirsCpuMs, ...check });
       } catch (error) {
         report({ ...cell, error: `run failed: ${firstLine(error)}` });
       }
@@ -171,14 +183,17 @@ async function benchModel(convnode, name, options, report) {
 }
 
 export function formatZooTable(rows) {
-  const header = ['model', 'input', 'convnode ms', 'onnxruntime ms', 'ratio', 'top-1 agree', 'max|diff|/max|out|'];
+  const header = ['model', 'input', 'convnode ms', 'onnxruntime ms', 'ratio', 'CPU-time ratio', 'top-1 agree', 'max|diff|/max|out|'];
   const lines = rows.map((r) =>
     r.error
-      ? [r.model, r.input ?? '', 'FAILED', '', '', '', r.error]
-      : [r.model, r.input, r.oursMs.toFixed(2), r.theirsMs.toFixed(2), `${r.ratio.toFixed(2)}x`, `${r.top1Agree}/${r.batch}`, r.scaledDiff.toExponential(1)],
+      ? [r.model, r.input ?? '', 'FAILED', '', '', '', '', r.error]
+      : [
+          r.model, r.input, r.oursMs.toFixed(2), r.theirsMs.toFixed(2), `${r.ratio.toFixed(2)}x`, `${r.cpuRatio.toFixed(2)}x`,
+          `${r.top1Agree}/${r.batch}`, r.scaledDiff.toExponential(1),
+        ],
   );
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells) => `| ${cells.map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  const fmt = (cells) => `| ${cells.map((c, i) => (i === 0 || i === 7 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   return [fmt(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(fmt)].join('\n');
 }
 
@@ -220,13 +235,16 @@ async function main() {
     `CPU: ${describeCpu()}; AVX-512 subsets: ${avx512Subsets() || 'none'}`,
     `convnode: native backend, ISA ${convnode.getIsa()} (this CPU and build can run: ${convnode.availableIsas().join(', ')})`,
     `onnxruntime-node ${ort.env.versions.node}: CPU execution provider, ${describeOrtIsa()}`,
-    `started ${started.toISOString()}; ratio = convnode ms / onnxruntime ms (below 1: convnode is faster); medians of ${options.rounds} rounds at batch 1`,
+    `started ${started.toISOString()}, load average ${os.loadavg()[0].toFixed(1)}; ratio = convnode ms / onnxruntime ms (below 1: convnode is faster); medians of ${options.rounds} rounds at batch 1`,
   ];
   console.log(labels.join('\n'));
   const rows = [];
   const report = (row) => {
     rows.push(row);
-    const what = row.error ? `FAILED: ${row.error}` : `${row.oursMs.toFixed(2)} ms vs ${row.theirsMs.toFixed(2)} ms = ${row.ratio.toFixed(2)}x, top-1 ${row.top1Agree}/${row.batch}, diff ${row.scaledDiff.toExponential(1)}`;
+    const what = row.error
+      ? `FAILED: ${row.error}`
+      : `${row.oursMs.toFixed(2)} ms vs ${row.theirsMs.toFixed(2)} ms = ${row.ratio.toFixed(2)}x (CPU time ${row.cpuRatio.toFixed(2)}x), ` +
+        `top-1 ${row.top1Agree}/${row.batch}, diff ${row.scaledDiff.toExponential(1)}`;
     console.log(`  ${row.model} threads ${row.threads} batch ${row.batch}: ${what}`);
   };
   for (const name of options.models) {
@@ -240,14 +258,17 @@ async function main() {
   for (const threads of options.threads) {
     for (const batch of options.batches) {
       const cellRows = rows.filter((r) => r.threads === threads && r.batch === batch);
-      const ratios = cellRows.filter((r) => !r.error).map((r) => r.ratio);
+      const ran = cellRows.filter((r) => !r.error);
       console.log(`\n${threads} thread(s), batch ${batch} (${describeCpu()}):`);
       console.log(formatZooTable(cellRows));
-      if (ratios.length) {
-        console.log(`geometric mean of ratios: ${geometricMean(ratios).toFixed(2)}x over ${ratios.length} of ${cellRows.length} models`);
+      if (ran.length) {
+        const wall = geometricMean(ran.map((r) => r.ratio)).toFixed(2);
+        const cpu = geometricMean(ran.map((r) => r.cpuRatio)).toFixed(2);
+        console.log(`geometric mean of ratios: ${wall}x (CPU time: ${cpu}x) over ${ran.length} of ${cellRows.length} models`);
       }
     }
   }
+  console.log(`\nfinished ${new Date().toISOString()}, load average ${os.loadavg()[0].toFixed(1)} (above ${os.availableParallelism()}, other processes shared the cores)`);
   if (options.json) {
     writeFileSync(options.json, JSON.stringify({ labels, options, rows }, null, 2));
     console.log(`\nrows written to ${options.json}`);
