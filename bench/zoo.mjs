@@ -11,11 +11,12 @@
 // Needs `npm run build` first (reads dist/).
 //
 //   node bench/zoo.mjs [--models a,b] [--threads 1,2] [--batches 1,8] [--rounds N]
-//                      [--isa avx2|scalar|...] [--ort-spinning 1|0] [--json out.json]
+//                      [--isa avx2|scalar|...] [--ort-spinning 1|0] [--json out.json] [--dir models/]
 //
 // --rounds: timed rounds per cell at batch 1 (default 7); batch > 1 runs half as many, at least
 // 3. --isa forces convnode's instruction set (setIsa, before the models are loaded), to compare
-// tiers in separate runs. onnxruntime's pool threads do not spin between runs unless
+// tiers in separate runs. --dir reads (and exports into) another folder than bench/.models/zoo/.
+// onnxruntime's pool threads do not spin between runs unless
 // --ort-spinning 1 (see bench/models.mjs: spinning steals the second core from convnode's run).
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -56,15 +57,15 @@ function randomInput(count, seed) {
 }
 
 /** Exports the models that are missing; returns name -> export error for those that failed. */
-export function ensureZooModels(names) {
-  const missing = names.filter((n) => !existsSync(join(ZOO_DIR, `${n}.onnx`)));
+export function ensureZooModels(names, dir = ZOO_DIR) {
+  const missing = names.filter((n) => !existsSync(join(dir, `${n}.onnx`)));
   const failures = new Map();
   if (!missing.length) return failures;
   const script = join(root, 'scripts', 'onnx-fixtures', 'export_zoo_models.py');
-  console.log(`exporting ${missing.join(', ')} with ${script} (once; cached in bench/.models/zoo/) ...`);
-  const result = spawnSync('/usr/bin/python3', [script, '--out', ZOO_DIR, ...missing], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  console.log(`exporting ${missing.join(', ')} with ${script} (once; cached in ${dir}) ...`);
+  const result = spawnSync('/usr/bin/python3', [script, '--out', dir, ...missing], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
   for (const name of missing) {
-    if (existsSync(join(ZOO_DIR, `${name}.onnx`))) continue;
+    if (existsSync(join(dir, `${name}.onnx`))) continue;
     const line = (result.stderr ?? '').split('\n').find((l) => l.startsWith(`${name}: export failed`));
     failures.set(name, line ?? `not exported (needs /usr/bin/python3 with torch, torchvision and onnx): ${String(result.stderr ?? result.error).slice(-300)}`);
   }
@@ -145,7 +146,7 @@ const firstLine = (error) => String(error?.message ?? error).split('\n')[0].slic
 
 /** Benchmarks one model over every (threads, batch) cell; a failure becomes a row with `error`. */
 async function benchModel(convnode, name, options, report) {
-  const path = join(ZOO_DIR, `${name}.onnx`);
+  const path = join(options.dir, `${name}.onnx`);
   const cells = options.threads.flatMap((threads) => options.batches.map((batch) => ({ threads, batch })));
   const failAll = (error) => cells.forEach((c) => report({ model: name, ...c, error }));
   let model;
@@ -160,7 +161,13 @@ async function benchModel(convnode, name, options, report) {
   }
   for (const threads of options.threads) {
     convnode.setNumThreads(threads);
-    const session = await ort.InferenceSession.create(path, ortSessionOptions(threads, options.ortSpinning));
+    let session;
+    try {
+      session = await ort.InferenceSession.create(path, ortSessionOptions(threads, options.ortSpinning));
+    } catch (error) {
+      options.batches.forEach((batch) => report({ model: name, threads, batch, error: `onnxruntime cannot load it: ${firstLine(error)}` }));
+      continue;
+    }
     for (const batch of options.batches) {
       const shape = [batch, ...imageShape];
       const data = randomInput(shape.reduce((a, b) => a * b, 1), 42 + batch);
@@ -186,7 +193,7 @@ export function formatZooTable(rows) {
   const header = ['model', 'input', 'convnode ms', 'onnxruntime ms', 'ratio', 'CPU-time ratio', 'top-1 agree', 'max|diff|/max|out|'];
   const lines = rows.map((r) =>
     r.error
-      ? [r.model, r.input ?? '', 'FAILED', '', '', '', '', r.error]
+      ? [r.model, r.input ?? '', 'FAILED', '', '', '', '', 'error below']
       : [
           r.model, r.input, r.oursMs.toFixed(2), r.theirsMs.toFixed(2), `${r.ratio.toFixed(2)}x`, `${r.cpuRatio.toFixed(2)}x`,
           `${r.top1Agree}/${r.batch}`, r.scaledDiff.toExponential(1),
@@ -194,11 +201,12 @@ export function formatZooTable(rows) {
   );
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells) => `| ${cells.map((c, i) => (i === 0 || i === 7 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  return [fmt(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(fmt)].join('\n');
+  const failures = rows.filter((r) => r.error).map((r) => `- ${r.model}: ${r.error}`);
+  return [fmt(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(fmt), ...failures].join('\n');
 }
 
 function parseArgs(argv) {
-  const options = { models: ZOO_MODELS, threads: [1, 2], batches: [1, 8], rounds: 7, ortSpinning: false };
+  const options = { models: ZOO_MODELS, threads: [1, 2], batches: [1, 8], rounds: 7, ortSpinning: false, dir: ZOO_DIR };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`bench/zoo.mjs: ${flag} needs a value`);
@@ -214,7 +222,8 @@ function parseArgs(argv) {
     else if (flag === '--isa') options.isa = value;
     else if (flag === '--ort-spinning') options.ortSpinning = value !== '0';
     else if (flag === '--json') options.json = value;
-    else throw new Error(`bench/zoo.mjs: unknown flag ${flag} (use --models, --threads, --batches, --rounds, --isa, --ort-spinning, --json)`);
+    else if (flag === '--dir') options.dir = value;
+    else throw new Error(`bench/zoo.mjs: unknown flag ${flag} (use --models, --threads, --batches, --rounds, --isa, --ort-spinning, --json, --dir)`);
   }
   const unknown = options.models.filter((m) => !ZOO_MODELS.includes(m));
   if (unknown.length) throw new Error(`bench/zoo.mjs: unknown model(s) ${unknown.join(', ')}; the zoo: ${ZOO_MODELS.join(', ')}`);
@@ -229,7 +238,7 @@ async function main() {
     return;
   }
   if (options.isa) convnode.setIsa(options.isa);
-  const exportErrors = ensureZooModels(options.models);
+  const exportErrors = ensureZooModels(options.models, options.dir);
   const started = new Date();
   const labels = [
     `CPU: ${describeCpu()}; AVX-512 subsets: ${avx512Subsets() || 'none'}`,
