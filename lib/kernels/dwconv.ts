@@ -11,7 +11,7 @@
  */
 import type { Activation } from '../backends/backend.js';
 import type { ConvGeometry } from '../planner/geometry.js';
-import { applyActivation } from './activation.js';
+import { applyActivation } from '../activation.js';
 import { validOutputRange } from './im2col.js';
 
 export interface DepthwiseWeights {

@@ -659,9 +659,16 @@ void test_linear(const KernelConfig& isa, const KernelConfig& scalar) {
 int main() {
   const KernelConfig* scalar = config_for(Isa::Scalar);
   std::vector<const KernelConfig*> isas = {scalar};
-  for (Isa isa : {Isa::Avx2, Isa::Neon}) {
+  for (Isa isa : {Isa::Avx2, Isa::Avx512, Isa::Neon}) {
     if (config_for(isa) != nullptr) isas.push_back(config_for(isa));
   }
+#if defined(__x86_64__)
+  // Never a silent skip: say why the avx512 tier did not run.
+  if (config_for(Isa::Avx512) == nullptr) {
+    std::printf("kernels_test: avx512: skipped, %s\n",
+                cpu_supports(Isa::Avx512) ? "this build has no avx512 kernels" : "CPU lacks AVX-512F/BW/DQ/VL (or the OS does not save ZMM state)");
+  }
+#endif
   test_winograd_selected();
   for (size_t threads : {size_t{1}, size_t{3}}) {
     ThreadPool::instance().set_threads(threads);
