@@ -76,7 +76,8 @@ describe.skipIf(missingIn('g++ and objdump', hasTool('g++') && hasTool('objdump'
     gxx(['-shared', '-o', 'no512.so', 'base.o', 'kernel.o']);
     gxx(['-shared', '-o', 'misnamed.so', 'base.o', 'kernel.o', 'kernel512.o', 'misnamed.o']);
     execFileSync('strip', ['--strip-all', '-o', 'clean-stripped.so', 'clean.so'], { cwd: dir });
-  });
+    // Eleven compiler runs: ~3 s on an idle machine, over 10 s (vitest's default) on a busy one.
+  }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('passes a binary whose AVX2 code is all in avx2 symbols, and its stripped copy', () => {
