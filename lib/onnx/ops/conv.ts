@@ -5,7 +5,7 @@
  */
 import { NO_ACTIVATION, type Activation, type ConvKernel, type ConvWeights } from '../../backends/backend.js';
 import { applyActivation } from '../../activation.js';
-import { checkConvChannels, planConv, type ConvSpec, type PaddingSpec } from '../../planner/geometry.js';
+import { checkConvChannels, planConv, type ConvSpec } from '../../planner/geometry.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constAsFloat32 } from '../constant.js';
 import type { OnnxNode } from '../decode.js';
@@ -14,7 +14,7 @@ import { broadcastBinary, broadcastShapes } from './broadcast.js';
 import { mergeFields, numel, required, runtimeValue } from './shape-utils.js';
 import { batchNormAffine } from './tensor-ops.js';
 import type { BuildContext, CompiledOp } from './types.js';
-import { windowField, windowSpecOf } from './window.js';
+import { windowField, windowSpecOf, withExtraPads } from './window.js';
 
 /** An activation node (or pair, for a split HardSwish) run in a kernel's epilogue. */
 export interface FusedActivation {
@@ -84,13 +84,6 @@ function convWeights(ctx: BuildContext, fusion: ConvFusion): Omit<ConvWeights, '
   const window = windowSpecOf(node, [kernelH, kernelW]);
   const spec: ConvSpec = { ...window, padding: withExtraPads(window.padding, fusion.pad?.pads), inChannels: inPerGroup * groups, outChannels, groups };
   return { inChannels: inPerGroup * groups, outChannels, groups, kernelH, kernelW, weight, bias, spec };
-}
-
-/** Adds a folded Pad's sides to explicit conv pads (the fusion pass only folds into explicit ones). */
-function withExtraPads(padding: PaddingSpec, extra: readonly [number, number, number, number] | undefined): PaddingSpec {
-  if (!extra) return padding;
-  const base = padding === 'valid' ? [0, 0, 0, 0] : (padding as readonly number[]);
-  return [base[0] + extra[0], base[1] + extra[1], base[2] + extra[2], base[3] + extra[3]];
 }
 
 export function fusedTypeName(node: OnnxNode, fusion: ConvFusion): string {

@@ -6,9 +6,15 @@ import { describeNode, NodeAttributes } from '../attributes.js';
 import { OnnxError } from '../errors.js';
 import { numel, required, runtimeValue } from './shape-utils.js';
 import { nodeBasics, type BuildContext, type CompiledOp } from './types.js';
-import { kernelShapeOf, windowField, windowSpecOf } from './window.js';
+import { kernelShapeOf, windowField, windowSpecOf, withExtraPads } from './window.js';
+import type { PoolPadFusion } from '../fusion/pad-pool.js';
 
-export function buildPool(ctx: BuildContext): CompiledOp {
+/**
+ * A MaxPool or AveragePool; with `padFusion`, the Pad in front of it (see
+ * lib/onnx/fusion/pad-pool.ts for the forms that may be fused) adds its sides to the pool's pads
+ * and, for an average, its zeros count in the divisor.
+ */
+export function buildPool(ctx: BuildContext, padFusion?: PoolPadFusion): CompiledOp {
   const { node, backend } = ctx;
   const owner = describeNode(node);
   const attrs = new NodeAttributes(node);
@@ -17,10 +23,13 @@ export function buildPool(ctx: BuildContext): CompiledOp {
     throw new OnnxError(`${owner}: the Indices output is not supported`);
   }
   attrs.rejectUnless('storage_order', (v) => v.value === 0, 'only row-major storage_order 0');
-  const spec = windowSpecOf(node, kernelShapeOf(node), { ceilMode: attrs.int('ceil_mode', 0) === 1 });
-  const countIncludePad = attrs.int('count_include_pad', 0) === 1;
+  const own = windowSpecOf(node, kernelShapeOf(node), { ceilMode: attrs.int('ceil_mode', 0) === 1 });
+  const spec = padFusion ? { ...own, padding: withExtraPads(own.padding, padFusion.pads) } : own;
+  const countIncludePad = padFusion !== undefined || attrs.int('count_include_pad', 0) === 1;
+  const basics = nodeBasics(node, 1, 1);
   return {
-    ...nodeBasics(node, 1, 1),
+    ...basics,
+    ...(padFusion ? { type: `Pad+${node.opType}`, inputs: [padFusion.node.inputs[0]] } : {}),
     plan(inputs) {
       const x = required(inputs, 0, owner, 'X');
       const [batch, channels, inH, inW] = expectNCHW(owner, x.shape);

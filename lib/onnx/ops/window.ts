@@ -74,3 +74,10 @@ export function windowField(field: FieldInfo | null, spec: WindowSpec): FieldInf
     jump: [field.jump[0] * spec.stride[0], field.jump[1] * spec.stride[1]],
   };
 }
+
+/** Adds a folded Pad's sides to explicit window pads (the fusion pass only folds into explicit ones). */
+export function withExtraPads(padding: PaddingSpec, extra: readonly [number, number, number, number] | undefined): PaddingSpec {
+  if (!extra) return padding;
+  const base = padding === 'valid' ? [0, 0, 0, 0] : (padding as readonly number[]);
+  return [base[0] + extra[0], base[1] + extra[1], base[2] + extra[2], base[3] + extra[3]];
+}
