@@ -34,7 +34,8 @@ export interface LoadOnnxOptions {
   /**
    * Fuse at load (lib/onnx/fusion/): BatchNormalization, residual Adds and activations into convs
    * and Gemms, a standalone BatchNormalization with its activation, squeeze-and-excitation blocks,
-   * Pads into convs and pools. false runs every node on its own, for comparison. Default true.
+   * Pads into convs and pools; and Concats written in place by their producers (batch 1). false
+   * runs every node on its own, for comparison. Default true.
    */
   readonly fuse?: boolean;
   /**
@@ -103,7 +104,8 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
   const constants = new Map<string, ConstTensor>(graph.initializers);
   const nodes = foldConstants(graph, constants, backend);
   const constantOf = (name: string) => constants.get(name);
-  const items = fuseGraph({ nodes, graphOutputs: new Set(graph.outputs.map((o) => o.name)), opset: graph.opset, constantOf }, optionalBoolean(options.fuse, true, 'fuse', 'loadOnnx'));
+  const fuse = optionalBoolean(options.fuse, true, 'fuse', 'loadOnnx');
+  const items = fuseGraph({ nodes, graphOutputs: new Set(graph.outputs.map((o) => o.name)), opset: graph.opset, constantOf }, fuse);
   // Checked after fusion: a node absorbed into a fused form (the Erf of an exported GELU) needs no kernel of its own.
   checkOperators(items.map((item) => item.node), graph.opset, source);
   const ops: CompiledOp[] = items.map((item) => {
@@ -123,7 +125,9 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
         return builderFor(item.node.opType)!(ctx);
     }
   });
-  const model = new OnnxModel({ opset: graph.opset, producer: graph.producer, backend, ops, constants, maxConcurrentRuns, inputs: graph.inputs, outputs: graph.outputs });
+  const model = new OnnxModel({
+    opset: graph.opset, producer: graph.producer, backend, ops, constants, maxConcurrentRuns, concatInPlace: fuse, inputs: graph.inputs, outputs: graph.outputs,
+  });
   // Plan once now when only the batch may vary, so a model that cannot run fails at load.
   const declared = model.inputShapes;
   if (declared.every((shape) => shape && shape.every((d, axis) => typeof d === 'number' ? d > 0 : axis === 0))) {

@@ -25,6 +25,8 @@ export interface OnnxModelInfo {
   /** Initializers and values folded at load. */
   readonly constants: ReadonlyMap<string, ConstTensor>;
   readonly maxConcurrentRuns: number;
+  /** Producers write their Concat slices in place (off with loadOnnx's fuse: false, for comparison). */
+  readonly concatInPlace: boolean;
   readonly inputs: readonly ValueDeclaration[];
   readonly outputs: readonly ValueDeclaration[];
 }
@@ -41,6 +43,7 @@ export class OnnxModel implements Summarizable {
   private readonly ops: readonly CompiledOp[];
   private readonly constants: ReadonlyMap<string, ConstTensor>;
   private readonly maxConcurrentRuns: number;
+  private readonly concatInPlace: boolean;
   private readonly plans = new Map<string, ExecutionPlan>();
 
   constructor(info: OnnxModelInfo) {
@@ -54,6 +57,7 @@ export class OnnxModel implements Summarizable {
     this.ops = info.ops;
     this.constants = info.constants;
     this.maxConcurrentRuns = info.maxConcurrentRuns;
+    this.concatInPlace = info.concatInPlace;
   }
 
   /** Runs the model; heavy kernels run off the main thread where the backend allows (native). */
@@ -185,7 +189,7 @@ export class OnnxModel implements Summarizable {
     } else {
       plan = new ExecutionPlan(
         this.ops, (name) => this.constants.get(name), this.inputNames, shapes, this.outputNames, this.maxConcurrentRuns,
-        this.backendOrdersCalls,
+        this.backendOrdersCalls, this.concatInPlace,
       );
       if (this.plans.size >= PLAN_CACHE_SIZE) this.plans.delete(this.plans.keys().next().value!);
     }

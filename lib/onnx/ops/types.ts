@@ -42,6 +42,12 @@ export interface PlannedOp {
   readonly aliasOfInput?: number;
   /** Multiply-adds for the whole batch (0 for ops that only move or compare data). */
   readonly multiplyAdds: number;
+  /**
+   * A Concat's layout: its output is `outer` runs, each holding `blocks[i]` floats of input i in
+   * turn. With outer 1 every input is one contiguous slice, which the plan can have its producer
+   * write in place (lib/onnx/concat-in-place.ts).
+   */
+  readonly concat?: { readonly outer: number; readonly blocks: readonly number[] };
 }
 
 /** An op built from one (possibly fused) node. */
