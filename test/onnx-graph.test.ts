@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadOnnx, loadOnnxSync } from '../lib/onnx/index.js';
 import { planMemory, type BufferLifetime } from '../lib/onnx/memory-plan.js';
-import { summarize } from '../lib/planner/summary.js';
+import { summarize } from '../lib/layers/summary.js';
 import { Tensor } from '../lib/tensor.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/onnx/${name}.onnx`, import.meta.url));

@@ -5,7 +5,7 @@
  */
 import { NO_ACTIVATION, type Activation, type ConvKernel, type ConvWeights } from '../../backends/backend.js';
 import { applyActivation } from '../../activation.js';
-import { checkConvChannels, planConv, type ConvSpec } from '../../planner/geometry.js';
+import { checkConvChannels, nextReceptiveField, planConv, type ConvSpec } from '../../planner/geometry.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constAsFloat32 } from '../constant.js';
 import type { OnnxNode } from '../decode.js';
@@ -14,7 +14,7 @@ import { broadcastBinary, broadcastShapes } from './broadcast.js';
 import { mergeFields, numel, required, runtimeValue } from './shape-utils.js';
 import { batchNormAffine } from './tensor-ops.js';
 import type { BuildContext, CompiledOp } from './types.js';
-import { windowField, windowSpecOf, withExtraPads } from './window.js';
+import { windowSpecOf, withExtraPads } from './window.js';
 
 /** An activation node (or pair, for a split HardSwish) run in a kernel's epilogue. */
 export interface FusedActivation {
@@ -115,7 +115,7 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
       const shape = [geometry.batch, geometry.outChannels, geometry.outH, geometry.outW];
       const multiplyAdds = geometry.batch * geometry.outChannels * geometry.outH * geometry.outW *
         (geometry.inChannels / geometry.groups) * geometry.kernelH * geometry.kernelW;
-      const field = windowField(x.field, spec);
+      const field = nextReceptiveField(x.field, spec.kernel, spec.dilation, spec.stride);
       const residual = fusion.residual ? required(inputs, 1, owner, 'residual') : null;
       if (!residual || residual.shape.join() === shape.join()) {
         return {

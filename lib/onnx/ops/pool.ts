@@ -1,12 +1,11 @@
 /** MaxPool, AveragePool and the global pools, run by the backend's pooling kernels. */
-import type { PoolGeometry, PoolKind } from '../../backends/backend.js';
-import { expectNCHW, planWindow } from '../../planner/geometry.js';
+import { expectNCHW, nextReceptiveField, planWindow, type PoolGeometry, type PoolKind } from '../../planner/geometry.js';
 import { ShapeError } from '../../errors.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { OnnxError } from '../errors.js';
 import { numel, required, runtimeValue } from './shape-utils.js';
 import { nodeBasics, type BuildContext, type CompiledOp } from './types.js';
-import { kernelShapeOf, windowField, windowSpecOf, withExtraPads } from './window.js';
+import { kernelShapeOf, windowSpecOf, withExtraPads } from './window.js';
 import type { PoolPadFusion } from '../fusion/pad-pool.js';
 
 /**
@@ -36,7 +35,7 @@ export function buildPool(ctx: BuildContext, padFusion?: PoolPadFusion): Compile
       const window = planWindow(owner, inH, inW, spec);
       const geometry: PoolGeometry = { ...window, batch, channels, kind, countIncludePad };
       return {
-        outputs: [runtimeValue([batch, channels, window.outH, window.outW], windowField(x.field, spec))],
+        outputs: [runtimeValue([batch, channels, window.outH, window.outW], nextReceptiveField(x.field, spec.kernel, spec.dilation, spec.stride))],
         multiplyAdds: 0,
         execution: {
           runSync: (ins, outs) => backend.pool2dSync(ins[0], geometry, outs[0]),

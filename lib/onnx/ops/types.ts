@@ -4,14 +4,12 @@
  * output shapes, constants it can compute without data, and the kernel closure that runs it.
  */
 import type { Backend } from '../../backends/backend.js';
+import type { ReceptiveField } from '../../planner/geometry.js';
 import type { ConstTensor } from '../constant.js';
 import type { OnnxNode } from '../decode.js';
 
 /** Receptive field of one value on the network input, where spatial structure survives. */
-export interface FieldInfo {
-  readonly size: readonly [number, number];
-  readonly jump: readonly [number, number];
-}
+export type FieldInfo = ReceptiveField;
 
 /** A value as the planner sees it for one input shape. */
 export interface PlanValue {

@@ -7,7 +7,6 @@ import type { PaddingSpec, Pair, WindowSpec } from '../../planner/geometry.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import type { OnnxNode } from '../decode.js';
 import { OnnxError } from '../errors.js';
-import type { FieldInfo } from './types.js';
 
 function pairAttribute(node: OnnxNode, attrs: NodeAttributes, name: string, fallback: number): Pair {
   const values = attrs.ints(name);
@@ -60,19 +59,6 @@ export function kernelShapeOf(node: OnnxNode): Pair {
     throw new OnnxError(`${describeNode(node)}: only 2-D windows are supported; kernel_shape is [${values.join(', ')}]`);
   }
   return [values[0], values[1]];
-}
-
-/** The lecture's receptive-field recurrence: r' = r + (K_eff - 1) * j, j' = j * S. */
-export function windowField(field: FieldInfo | null, spec: WindowSpec): FieldInfo | null {
-  if (!field) return null;
-  const kEff = (k: number, d: number) => d * (k - 1) + 1;
-  return {
-    size: [
-      field.size[0] + (kEff(spec.kernel[0], spec.dilation[0]) - 1) * field.jump[0],
-      field.size[1] + (kEff(spec.kernel[1], spec.dilation[1]) - 1) * field.jump[1],
-    ],
-    jump: [field.jump[0] * spec.stride[0], field.jump[1] * spec.stride[1]],
-  };
 }
 
 /** Adds a folded Pad's sides to explicit window pads (the fusion pass only folds into explicit ones). */
