@@ -4,7 +4,11 @@
 // median of each reported with their ratio, plus onnxruntime-node beside them for scale, and the
 // per-op-type profile of both (where the time moved). Needs `npm run build` first (reads dist/).
 //
-//   node bench/fusion.mjs [--dir DIR] [--models a,b] [--threads 1] [--batches 1] [--runs 9]
+//   node bench/fusion.mjs [--dir DIR] [--models a,b] [--threads 1] [--batches 1] [--runs 9] [--baseline DIST]
+//
+// --baseline DIST adds a fourth contender: another build's dist/ (e.g. main's, before a fusion
+// change), loaded with its defaults in the same process. Its addon resolves to the same file
+// when its build/ is a link to this one, so both share one native module and thread pool.
 //
 // DIR holds <model>.onnx (torchvision exports at opset 13, random weights); the default is
 // bench/.models/zoo, which `npm run bench -- zoo` fills on first use.
@@ -45,7 +49,8 @@ function parseArgs(argv) {
     else if (flag === '--threads') options.threads = value.split(',').map(Number);
     else if (flag === '--batches') options.batches = value.split(',').map(Number);
     else if (flag === '--runs') options.runs = Number(value);
-    else throw new Error(`bench/fusion.mjs: unknown flag ${flag} (use --dir, --models, --threads, --batches, --runs)`);
+    else if (flag === '--baseline') options.baseline = value;
+    else throw new Error(`bench/fusion.mjs: unknown flag ${flag} (use --dir, --models, --threads, --batches, --runs, --baseline)`);
   }
   return options;
 }
@@ -67,6 +72,10 @@ async function main() {
   const { getBackend } = await import(pathToFileURL(join(dist, 'backends', 'index.js')).href);
   const native = await import(pathToFileURL(join(dist, 'backends', 'native.js')).href);
   const backend = getBackend();
+  const base = options.baseline && {
+    loadOnnx: (await import(pathToFileURL(join(options.baseline, 'onnx', 'index.js')).href)).loadOnnx,
+    Tensor: (await import(pathToFileURL(join(options.baseline, 'tensor.js')).href)).Tensor,
+  };
   console.log(`CPU: ${os.cpus()[0].model}; convnode backend ${backend}${backend === 'native' ? ` (ISA ${native.getIsa()})` : ''}; onnxruntime-node ${ort.env.versions.node}`);
   console.log('ratio = fused ms / unfused ms (below 1: fusion helps); medians of interleaved rounds in one process\n');
   const rows = [];
@@ -78,6 +87,7 @@ async function main() {
     }
     const fused = await loadOnnx(path);
     const plain = await loadOnnx(path, { fuse: false });
+    const baseline = base && (await base.loadOnnx(path));
     const size = INPUT_SIZE[name] ?? 224;
     for (const threads of options.threads) {
       if (backend === 'native') native.setNumThreads(threads);
@@ -91,6 +101,10 @@ async function main() {
         const feeds = { [fused.inputNames[0]]: new Tensor(shape, data) };
         const ortFeeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, shape) };
         const contenders = [['fused', () => fused.run(feeds)], ['unfused', () => plain.run(feeds)], ['onnxruntime', () => session.run(ortFeeds)]];
+        if (baseline) {
+          const baseFeeds = { [baseline.inputNames[0]]: new base.Tensor(shape, data) };
+          contenders.push(['baseline', () => baseline.run(baseFeeds)]);
+        }
         const times = Object.fromEntries(contenders.map(([n]) => [n, []]));
         for (const [, run] of contenders) await run(); // warm-up
         for (let r = 0; r < options.runs; r++) {
@@ -101,8 +115,10 @@ async function main() {
           }
         }
         const [f, u, o] = ['fused', 'unfused', 'onnxruntime'].map((n) => median(times[n]));
-        rows.push({ name, threads, batch, f, u, o });
-        console.log(`${name} threads ${threads} batch ${batch}: fused ${f.toFixed(1)} ms, unfused ${u.toFixed(1)} ms, fused/unfused ${(f / u).toFixed(2)}x; onnxruntime ${o.toFixed(1)} ms (fused/ort ${(f / o).toFixed(2)}x, unfused/ort ${(u / o).toFixed(2)}x)`);
+        const b = baseline ? median(times.baseline) : undefined;
+        rows.push({ name, threads, batch, f, u, o, b });
+        const vsBase = b === undefined ? '' : `; baseline ${b.toFixed(1)} ms, fused/baseline ${(f / b).toFixed(2)}x`;
+        console.log(`${name} threads ${threads} batch ${batch}: fused ${f.toFixed(1)} ms, unfused ${u.toFixed(1)} ms, fused/unfused ${(f / u).toFixed(2)}x${vsBase}; onnxruntime ${o.toFixed(1)} ms (fused/ort ${(f / o).toFixed(2)}x, unfused/ort ${(u / o).toFixed(2)}x)`);
         const [pf, pu] = [await profileByType(fused, feeds, 3), await profileByType(plain, feeds, 3)];
         const types = [...new Set([...pu.byType.keys(), ...pf.byType.keys()])];
         const top = types.map((t) => [t, pu.byType.get(t) ?? 0, pf.byType.get(t) ?? 0]).sort((a, b) => Math.max(b[1], b[2]) - Math.max(a[1], a[2])).slice(0, 8);
@@ -112,10 +128,12 @@ async function main() {
     }
   }
   if (rows.length) {
-    console.log('\n| model | threads | batch | fused ms | unfused ms | fused / unfused | onnxruntime ms | fused / ort | unfused / ort |');
-    console.log('|---|---|---|---|---|---|---|---|---|');
+    const withBase = rows.some((r) => r.b !== undefined);
+    console.log(`\n| model | threads | batch | fused ms | unfused ms | fused / unfused |${withBase ? ' baseline ms | fused / baseline |' : ''} onnxruntime ms | fused / ort | unfused / ort |`);
+    console.log(`|---|---|---|---|---|---|${withBase ? '---|---|' : ''}---|---|---|`);
     for (const r of rows) {
-      console.log(`| ${r.name} | ${r.threads} | ${r.batch} | ${r.f.toFixed(1)} | ${r.u.toFixed(1)} | ${(r.f / r.u).toFixed(2)}x | ${r.o.toFixed(1)} | ${(r.f / r.o).toFixed(2)}x | ${(r.u / r.o).toFixed(2)}x |`);
+      const baseCells = withBase ? ` ${r.b.toFixed(1)} | ${(r.f / r.b).toFixed(2)}x |` : '';
+      console.log(`| ${r.name} | ${r.threads} | ${r.batch} | ${r.f.toFixed(1)} | ${r.u.toFixed(1)} | ${(r.f / r.u).toFixed(2)}x |${baseCells} ${r.o.toFixed(1)} | ${(r.f / r.o).toFixed(2)}x | ${(r.u / r.o).toFixed(2)}x |`);
     }
   }
 }
