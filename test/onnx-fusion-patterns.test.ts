@@ -218,6 +218,20 @@ describe('squeeze-and-excitation as one channel-scale step', () => {
     await expectFusedMatches(model(g, 3, 5), [3, 5, 5], { rows: ['GlobalAveragePool+Conv+Sigmoid+Mul+Conv+Sigmoid+Mul'], absent: ['Mul'] });
   });
 
+  it('a ReduceMean over H and W as the squeeze (timm), axes as an attribute and as an input (opset 18)', async () => {
+    for (const opset of [13, 18]) {
+      const reduce = opset < 18
+        ? node('ReduceMean', ['r'], ['p'], { axes: { ints: [2, 3] }, keepdims: { i: 1 } })
+        : node('ReduceMean', ['r', 'axes'], ['p'], { keepdims: { i: 1 } });
+      const g = graph(
+        conv('x', 'f', 3, 6), node('Relu', ['f'], ['r']), reduce,
+        conv('p', 'q', 6, 2, 1), node('Relu', ['q'], ['h']), conv('h', 'e', 2, 6, 1), node('Sigmoid', ['e'], ['g']), node('Mul', ['g', 'r'], ['y']),
+        { name: 'axes', dims: [2], dataType: 7, int64Data: [-1, -2] } as TensorSpec,
+      );
+      await expectFusedMatches(model(g, 3, 5, opset), [3, 5, 5], { rows: ['ReduceMean+Conv+Relu+Conv+Sigmoid+Mul'], absent: ['ReduceMean', 'Mul'] });
+    }
+  });
+
   it('a gate that scales a different tensor than it squeezed is not an SE block', async () => {
     const g = graph(
       conv('x', 'f', 3, 4), conv('x', 'o', 3, 4), node('GlobalAveragePool', ['f'], ['p']),

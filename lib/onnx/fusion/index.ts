@@ -92,7 +92,8 @@ export function fuseGraph(input: FusionInput, enabled = true): FusedItem[] {
         }
         break;
       }
-      case 'GlobalAveragePool': {
+      case 'GlobalAveragePool':
+      case 'ReduceMean': {
         const se = matchSqueezeExcite(view, i);
         if (se) {
           slots[se.last] = { kind: 'squeezeExcite', node, fusion: se.fusion };
