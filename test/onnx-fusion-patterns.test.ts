@@ -154,6 +154,16 @@ describe('activations fused into the conv epilogue', () => {
     await expectFusedMatches(model(g, 3, 6), [3, 6, 6], { rows: ['Conv+Div+Erf+Add+Mul+Mul'] });
   });
 
+  it('the same GELU written with x * (1 / sqrt 2), 1 + erf, and a final Div by 2', async () => {
+    const g = graph(
+      conv('x', 'c', 3, 4),
+      node('Mul', ['c', 'rsqrt2'], ['d']), node('Erf', ['d'], ['e']), node('Add', ['one', 'e'], ['a']),
+      node('Mul', ['a', 'c'], ['m']), node('Div', ['m', 'two'], ['y']),
+      scalar('rsqrt2', Math.SQRT1_2), scalar('one', 1), scalar('two', 2),
+    );
+    await expectFusedMatches(model(g, 3, 6), [3, 6, 6], { rows: ['Conv+Mul+Erf+Add+Mul+Div'] });
+  });
+
   it('Gemm + Tanh', async () => {
     const spec: ModelSpec = {
       opset: 13,

@@ -94,7 +94,8 @@ function constantPartner(view: GraphView, value: string, opType: string): { inde
 function matchErfGelu(view: GraphView, value: string): ActivationMatch | undefined {
   const readers = view.privateReaders(value);
   if (!readers || readers.length !== 2) return undefined;
-  const scaleIndex = readers.find((i) => ['Div', 'Mul'].includes(view.nodes[i].opType) && view.nodes[i].inputs[0] === value);
+  // x / sqrt 2 (or x * (1 / sqrt 2)): the reader whose other operand is a constant scalar.
+  const scaleIndex = readers.find((i) => ['Div', 'Mul'].includes(view.nodes[i].opType) && view.nodes[i].inputs[0] === value && view.scalarOf(view.nodes[i].inputs[1]) !== undefined);
   if (scaleIndex === undefined) return undefined;
   const scale = view.nodes[scaleIndex];
   const factor = view.scalarOf(scale.inputs[1]);
