@@ -310,6 +310,9 @@ describe('Concat in place: producers write their slices of the concatenated buff
     expect(await concatSteps(bytes, [1, 3, 6, 6], true)).toBe(0);
     expect(await concatSteps(bytes, [1, 3, 6, 6], false)).toBe(3);
     expect(await concatSteps(bytes, [2, 3, 6, 6], true)).toBe(3); // strided slices at batch 2: copied
+    // The concatenated buffer replaces its parts: the arena does not grow.
+    const [fused, plain] = [await loadOnnx(bytes, { backend: 'js' }), await loadOnnx(bytes, { backend: 'js', fuse: false })];
+    expect(fused.peakActivationBytes([1, 3, 6, 6])).toBeLessThanOrEqual(plain.peakActivationBytes([1, 3, 6, 6]));
   });
 
   it('copies only what cannot be placed: a graph input, a value listed twice, nested concats', async () => {
