@@ -14,6 +14,7 @@ import type { ConstTensor } from './constant.js';
 import { decodeModel, type OnnxGraph, type OnnxNode } from './decode.js';
 import { OnnxError } from './errors.js';
 import { fuseGraph } from './fusion/index.js';
+import { checkInitializerBytes, resolveLimits, type LoadLimits } from './limits.js';
 import { OnnxModel } from './model.js';
 import { DATA_TYPE_NAMES, DataType } from './schema.js';
 import { buildBatchNormAffine } from './ops/channel-affine.js';
@@ -43,9 +44,11 @@ export interface LoadOnnxOptions {
    * turn, so a burst of requests cannot multiply memory. Default 4.
    */
   readonly maxConcurrentRuns?: number;
+  /** Size limits checked before anything is allocated (see LoadLimits for the defaults). */
+  readonly limits?: LoadLimits;
 }
 
-const LOAD_OPTIONS = ['backend', 'fuse', 'maxConcurrentRuns'] as const satisfies ReadonlyArray<keyof LoadOnnxOptions>;
+const LOAD_OPTIONS = ['backend', 'fuse', 'maxConcurrentRuns', 'limits'] as const satisfies ReadonlyArray<keyof LoadOnnxOptions>;
 
 export async function loadOnnx(pathOrBytes: string | Uint8Array, options: LoadOnnxOptions = {}): Promise<OnnxModel> {
   if (typeof pathOrBytes === 'string') {
@@ -97,7 +100,9 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
   if (!Number.isInteger(maxConcurrentRuns) || maxConcurrentRuns < 1) {
     throw new ParameterError(`loadOnnx: options.maxConcurrentRuns must be a positive integer, got ${String(options.maxConcurrentRuns)}`);
   }
+  const limits = resolveLimits(options.limits);
   const graph = decodeModel(bytes, source);
+  checkInitializerBytes([...graph.initializers.values()].reduce((sum, c) => sum + c.data.length * 4, 0), source, limits);
   checkOpsetAndInputs(graph, source);
   checkDomains(graph, source);
   checkDataflow(graph, source);
@@ -109,7 +114,7 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
   // Checked after fusion: a node absorbed into a fused form (the Erf of an exported GELU) needs no kernel of its own.
   checkOperators(items.map((item) => item.node), graph.opset, source);
   const ops: CompiledOp[] = items.map((item) => {
-    const ctx: BuildContext = { node: item.node, opset: graph.opset, backend, constantOf };
+    const ctx: BuildContext = { node: item.node, opset: graph.opset, backend, constantOf, limits };
     switch (item.kind) {
       case 'conv':
         return buildConv(ctx, item.fusion);
@@ -126,7 +131,7 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
     }
   });
   const model = new OnnxModel({
-    opset: graph.opset, producer: graph.producer, backend, ops, constants, maxConcurrentRuns, concatInPlace: fuse, inputs: graph.inputs, outputs: graph.outputs,
+    opset: graph.opset, producer: graph.producer, backend, ops, constants, maxConcurrentRuns, limits, concatInPlace: fuse, inputs: graph.inputs, outputs: graph.outputs,
   });
   // Plan once now when only the batch may vary, so a model that cannot run fails at load.
   const declared = model.inputShapes;
