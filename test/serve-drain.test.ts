@@ -64,3 +64,26 @@ describe('convnode serve drains on SIGTERM', () => {
     expect(err).toMatch(/--max-batch must be a whole number from 1 to 4096, got 'lots'/);
   });
 });
+
+describe('examples/http-server', () => {
+  it('starts the server from code and answers a classify request', async () => {
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../examples/http-server/server.mjs', import.meta.url))], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PORT: '0' },
+    });
+    let log = '';
+    child.stdout.on('data', (c) => (log += c));
+    child.stderr.on('data', (c) => (log += c));
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    try {
+      for (let i = 0; i < 100 && !log.includes('"model ready"'); i++) await new Promise((r) => setTimeout(r, 100));
+      const url = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(log)?.[1];
+      expect(url).toBeDefined();
+      const res = await answer(await fetch(`${url}/v1/models/lenet5/classify?top=1`, { method: 'POST', body: sampleBodies[0], headers: { 'content-type': 'image/png' } }));
+      expect((res.body.results as { top: { label: string }[] }[])[0].top[0].label).toBe('Ankle boot');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+});
