@@ -52,6 +52,16 @@ describe('load and faults', () => {
     expect(running.server.models.get('held')!.batcher.queueDepth).toBe(0);
   });
 
+  it('a client that hangs up mid-request is no longer counted in flight (the drain would wait for it)', async () => {
+    const controller = new AbortController();
+    const hangUp = fetch(`${running.url}/v1/models/held/classify`, { method: 'POST', body: sampleBodies[0], headers: png, signal: controller.signal }).catch(() => 'aborted');
+    await new Promise((r) => setTimeout(r, 100));
+    controller.abort();
+    expect(await hangUp).toBe('aborted');
+    await new Promise((r) => setTimeout(r, 400)); // past the 300 ms deadline: the handler has finished
+    expect(running.server.inFlight).toBe(0);
+  });
+
   it('a body over the limit answers 413', async () => {
     const res = await answer(await post('/v1/models/lenet5/classify', Buffer.alloc(100 * 1024, 1), png));
     expect(res.status).toBe(413);

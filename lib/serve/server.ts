@@ -102,24 +102,23 @@ export async function createServer(options: CreateServerOptions = {}): Promise<C
   app.decorateRequest('startedAt', 0);
 
   let inFlight = 0;
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     request.startedAt = performance.now();
     inFlight++;
+    // 'close' fires once per response whether it was sent or its connection died first (a
+    // client gone mid-request fires neither fastify's onResponse nor, once its body was read,
+    // onRequestAbort); counting here keeps inFlight exact for the drain.
+    reply.raw.once('close', () => {
+      inFlight--;
+      const route = request.routeOptions.url ?? 'unmatched';
+      const status = reply.raw.writableFinished ? String(reply.statusCode) : 'aborted';
+      context.metrics.requests.inc({ route, method: request.method, status });
+      context.metrics.latency.observe({ route, method: request.method }, (performance.now() - request.startedAt) / 1000);
+    });
     if (context.draining && !request.url.startsWith('/v2/health') && request.url !== '/metrics') {
       throw new ServeError(503, 'SHUTTING_DOWN', 'the server is shutting down; retry on another replica', { connection: 'close' });
     }
   });
-  const counted = new WeakSet<object>();
-  const finished = (request: { startedAt: number; method: string; routeOptions: { url?: string } }, status: number) => {
-    if (counted.has(request)) return;
-    counted.add(request);
-    inFlight--;
-    const route = request.routeOptions.url ?? 'unmatched';
-    context.metrics.requests.inc({ route, method: request.method, status: String(status) });
-    context.metrics.latency.observe({ route, method: request.method }, (performance.now() - request.startedAt) / 1000);
-  };
-  app.addHook('onResponse', async (request, reply) => finished(request, reply.statusCode));
-  app.addHook('onRequestAbort', async (request) => finished(request, 499));
 
   // Images as raw bodies; fastify's own JSON parser stays, its text/plain one goes (nothing takes text).
   app.removeContentTypeParser('text/plain');

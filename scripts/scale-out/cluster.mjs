@@ -27,15 +27,18 @@ export function startReplica(port, args = []) {
   const child = spawn(process.execPath, [cli, 'serve', '--port', String(port), '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const ready = new Promise((resolve, reject) => {
-    const onData = (chunk) => {
-      log += chunk;
-      if (log.includes('"model ready"')) resolve();
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then(({ code, signal }) => reject(new Error(`replica on ${port} exited (${code ?? signal}) before it was ready:\n${log.slice(-2000)}`)));
-  });
+  child.stdout.on('data', (chunk) => (log += chunk));
+  child.stderr.on('data', (chunk) => (log += chunk));
+  let gone;
+  void exited.then(({ code, signal }) => (gone = `replica on ${port} exited (${code ?? signal}) before it was ready:\n${log.slice(-2000)}`));
+  // Ready means what HAProxy checks: /v2/health/ready answers 200 (every model loaded and warm).
+  const ready = (async () => {
+    for (;;) {
+      if (gone) throw new Error(gone);
+      if (await fetch(`http://127.0.0.1:${port}/v2/health/ready`).then((r) => r.ok, () => false)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
   return { child, port, ready, exited, log: () => log };
 }
 
