@@ -65,6 +65,7 @@ async function measure(modelName, batching, setupName) {
       headers: { 'content-type': model.type },
       connections: Number(values.connections),
       duration,
+      timeout: 30, // s: under load a batch of MobileNetV2 queues for seconds; count that as latency, not an error
     });
   await run(2); // warm-up: JIT, sharp's threads, keep-alive connections
   const result = await run(Number(values.duration));
