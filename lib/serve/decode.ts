@@ -1,10 +1,13 @@
 /**
  * Untrusted image bytes -> one preprocessed CHW row, before the image joins a batch: a slow or
- * huge decode then delays only its own request. An image whose header declares more pixels than
- * the model's limit is refused (413) before any pixel is decoded. Decoder warnings (a corrupt
- * JPEG that still decodes) are reported to the client instead of passing in silence.
+ * huge decode then never holds up the others in its batch. An image whose header declares more
+ * pixels than the model's limit is refused (413) before any pixel is decoded. Large images
+ * (over LARGE_IMAGE_PIXELS) decode one at a time, so they cannot take every thread of the
+ * decoder's pool (libuv's, 4 by default) and make small images wait behind them. Decoder
+ * warnings (a corrupt JPEG that still decodes) are reported to the client.
  */
 import { decodeResized, type FailOn } from '../image/decode.js';
+import { loadSharp } from '../image/sharp.js';
 import { ImageError } from '../image/image-error.js';
 import type { ResolvedImageOptions } from '../image/options.js';
 import { normalisationTables, writeCHW } from '../image/pixels.js';
@@ -24,11 +27,84 @@ export interface DecodedRow {
 
 const tablesCache = new WeakMap<ResolvedImageOptions, Float32Array[]>();
 
+/** Above this many pixels (a 2000 x 2000 photo), an image waits for its turn to decode. */
+export const LARGE_IMAGE_PIXELS = 4_000_000;
+
+/** A first-come, first-served gate for large decodes; one at a time. */
+export class DecodeGate {
+  private busy = false;
+  private readonly waiting: (() => void)[] = [];
+
+  async enter(signal?: AbortSignal): Promise<void> {
+    if (!this.busy) {
+      this.busy = true;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        this.waiting.splice(this.waiting.indexOf(go), 1);
+        reject(signal!.reason);
+      };
+      const go = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      this.waiting.push(go);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  leave(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.busy = false;
+  }
+}
+
+const largeDecodes = new DecodeGate();
+
 /**
  * Decodes one image. Rejects with a ServeError: 413 IMAGE_TOO_LARGE over the pixel limit,
  * 400 INVALID_IMAGE for anything the decoder refuses. `name` must already be safe to echo.
  */
-export async function decodeImage(bytes: Uint8Array, name: string, image: ResolvedImageOptions, limits: ImageLimits): Promise<DecodedRow> {
+export async function decodeImage(
+  bytes: Uint8Array,
+  name: string,
+  image: ResolvedImageOptions,
+  limits: ImageLimits,
+  signal?: AbortSignal,
+): Promise<DecodedRow> {
+  // The header alone (no pixels decoded) says how big the image is.
+  const pixels = await declaredPixels(bytes, name, limits);
+  if (pixels <= LARGE_IMAGE_PIXELS) return decodeChecked(bytes, name, image, limits);
+  await largeDecodes.enter(signal);
+  try {
+    return await decodeChecked(bytes, name, image, limits);
+  } finally {
+    largeDecodes.leave();
+  }
+}
+
+async function declaredPixels(bytes: Uint8Array, name: string, limits: ImageLimits): Promise<number> {
+  if (bytes.length === 0) throw new ServeError(400, 'INVALID_IMAGE', `image '${name}' is empty (0 bytes)`);
+  const sharp = await loadSharp();
+  let width: number | undefined;
+  let height: number | undefined;
+  try {
+    ({ width, height } = await sharp(bytes, { limitInputPixels: false }).metadata());
+  } catch (error) {
+    throw describe(new ImageError(name, 'cannot be decoded', error instanceof Error ? error.message : String(error)), name, limits);
+  }
+  const pixels = (width ?? 0) * (height ?? 0);
+  if (pixels > limits.maxPixels) throw tooLarge(name, limits);
+  return pixels;
+}
+
+function tooLarge(name: string, limits: ImageLimits): ServeError {
+  return new ServeError(413, 'IMAGE_TOO_LARGE', `image '${name}' has more than ${limits.maxPixels} pixels, this model's limit`);
+}
+
+async function decodeChecked(bytes: Uint8Array, name: string, image: ResolvedImageOptions, limits: ImageLimits): Promise<DecodedRow> {
   let tables = tablesCache.get(image);
   if (!tables) tablesCache.set(image, (tables = normalisationTables(image)));
   const data = new Float32Array(image.channelCount * image.height * image.width);
@@ -58,9 +134,7 @@ export async function decodeImage(bytes: Uint8Array, name: string, image: Resolv
 /** The decoder's own message turned into ours: fixed phrases, never libvips' text as is. */
 function describe(error: unknown, name: string, limits: ImageLimits): ServeError {
   const reason = error instanceof ImageError ? (error.reason ?? error.message) : '';
-  if (/exceeds pixel limit/i.test(reason)) {
-    return new ServeError(413, 'IMAGE_TOO_LARGE', `image '${name}' has more than ${limits.maxPixels} pixels, this model's limit`);
-  }
+  if (/exceeds pixel limit/i.test(reason)) return tooLarge(name, limits);
   if (/empty \(0 bytes\)/.test(error instanceof Error ? error.message : '')) {
     return new ServeError(400, 'INVALID_IMAGE', `image '${name}' is empty (0 bytes)`);
   }

@@ -46,7 +46,7 @@ export function registerClassifyRoute(app: FastifyInstance, context: ServeContex
       try {
         const uploads = await readUploads(request, model);
         const decoded = await beforeDeadline(
-          Promise.allSettled(uploads.map((u) => decodeImage(u.bytes, u.name, model.classifier.image, model.config))),
+          Promise.allSettled(uploads.map((u) => decodeImage(u.bytes, u.name, model.classifier.image, model.config, deadline.signal))),
           deadline.signal,
         );
         // One raw image that does not decode is the whole request's failure: answer its status.
