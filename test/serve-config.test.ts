@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_MODEL, readServeConfig, resolveServeConfig } from '../lib/serve/config.js';
+import { allModelsReady } from '../lib/serve/context.js';
+import type { ServedModel } from '../lib/serve/served-model.js';
 import { answer, sampleBodies, startServer } from './helpers/serve.js';
 
 describe('serve config', () => {
@@ -57,5 +59,21 @@ describe('serve config', () => {
     } finally {
       await running.close();
     }
+  });
+});
+
+describe('readiness', () => {
+  it('is false until every configured model is loaded and warm, and false again while draining', () => {
+    const config = resolveServeConfig({ models: [{ name: 'a' }, { name: 'b' }] });
+    const models = new Map<string, ServedModel>();
+    const context = { config, models, draining: false };
+    expect(allModelsReady(context)).toBe(false); // nothing loaded yet
+    models.set('a', { ready: true } as ServedModel);
+    expect(allModelsReady(context)).toBe(false);
+    models.set('b', { ready: false } as ServedModel); // loaded, still warming
+    expect(allModelsReady(context)).toBe(false);
+    models.set('b', { ready: true } as ServedModel);
+    expect(allModelsReady(context)).toBe(true);
+    expect(allModelsReady({ ...context, draining: true })).toBe(false);
   });
 });

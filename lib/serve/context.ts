@@ -13,6 +13,14 @@ export interface ServeContext {
   draining: boolean;
 }
 
+/**
+ * Readiness: not draining, and every configured model loaded and warm. (Checking only the models
+ * loaded so far said "ready" before the first one had loaded: every() of nothing is true.)
+ */
+export function allModelsReady(context: Pick<ServeContext, 'config' | 'models' | 'draining'>): boolean {
+  return !context.draining && context.config.models.every((m) => context.models.get(m.name)?.ready === true);
+}
+
 /** The model a URL names, ready to serve; 404 when no model has that name, 503 while it warms up. */
 export function modelFor(context: ServeContext, name: string, mustBeReady = true): ServedModel {
   const model = context.models.get(name);

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ParameterError } from '../errors.js';
 import { QueueFullError } from './batcher.js';
-import { beforeDeadline, deadlineSignal, modelFor, type ServeContext } from './context.js';
+import { allModelsReady, beforeDeadline, deadlineSignal, modelFor, type ServeContext } from './context.js';
 import { ServeError } from './errors.js';
 import type { ServedModel } from './served-model.js';
 
@@ -57,11 +57,10 @@ const INFER_SCHEMA = {
 const NAME_PARAMS = { type: 'object', properties: { name: { type: 'string', maxLength: 256 } }, required: ['name'] } as const;
 
 export function registerV2Routes(app: FastifyInstance, context: ServeContext): void {
-  const allReady = () => !context.draining && [...context.models.values()].every((m) => m.ready);
 
   app.get('/v2/health/live', async () => ({ live: true }));
   app.get('/v2/health/ready', async (_request, reply) => {
-    const ready = allReady();
+    const ready = allModelsReady(context);
     return reply.code(ready ? 200 : 503).send({ ready });
   });
   app.get('/v2', async () => ({ name: 'convnode', version: context.version, extensions: [] }));

@@ -84,7 +84,10 @@ async function run({ values }: ParsedArgs): Promise<number> {
     await instance.app.close();
     throw error;
   }
-  return finished;
+  const code = await finished;
+  // The listener is closed; should any handle still keep the event loop alive, exit anyway.
+  setTimeout(() => process.exit(code), 2000).unref();
+  return code;
 }
 
 export const serve: Command = {
