@@ -8,16 +8,13 @@ import type { ConvGeometry, WindowGeometry } from '../planner/geometry.js';
 
 export type BackendName = 'js' | 'native';
 
-/** Element-wise activations that can be fused into a kernel's epilogue. */
-export type ActivationKind = 'none' | 'relu' | 'relu6' | 'leakyRelu' | 'hardSwish' | 'sigmoid';
+import type { Activation } from '../activation.js';
+import type { BinaryOp, ChannelAffine } from '../kernels/elementwise.js';
 
-export interface Activation {
-  readonly kind: ActivationKind;
-  /** Negative slope for leakyRelu (default 0.01); ignored otherwise. */
-  readonly alpha?: number;
-}
-
-export const NO_ACTIVATION: Activation = Object.freeze({ kind: 'none' });
+// The activation's one definition lives at the bottom of the house; re-exported for backends.
+export type { Activation, ActivationKind } from '../activation.js';
+export { NO_ACTIVATION } from '../activation.js';
+export type { BinaryOp, ChannelAffine } from '../kernels/elementwise.js';
 
 /** What a backend needs to prepare a convolution; weights are [Cout, Cin/groups, KH, KW]. */
 export interface ConvWeights {
@@ -84,4 +81,17 @@ export interface Backend {
   /** Reduces each of batch*channels planes of `plane` values to one value. */
   globalPool2dSync(input: Float32Array, kind: PoolKind, planes: number, plane: number, output: Float32Array): void;
   globalPool2d(input: Float32Array, kind: PoolKind, planes: number, plane: number, output: Float32Array): Promise<void>;
+
+  // The element-wise engine: what is not fused into a conv / Gemm epilogue runs here.
+  /** output = act(input), element by element; output may be input. */
+  unarySync(input: Float32Array, output: Float32Array, activation: Activation): void;
+  unary(input: Float32Array, output: Float32Array, activation: Activation): Promise<void>;
+  /** output = act(a op b) under numpy broadcasting; outShape is the broadcast of aShape and bShape. */
+  binarySync(op: BinaryOp, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+    output: Float32Array, outShape: readonly number[], activation?: Activation): void;
+  binary(op: BinaryOp, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+    output: Float32Array, outShape: readonly number[], activation?: Activation): Promise<void>;
+  /** Per-channel (or per image and channel) scale and shift, then the activation: see ChannelAffine. */
+  channelAffineSync(input: Float32Array, affine: ChannelAffine, output: Float32Array): void;
+  channelAffine(input: Float32Array, affine: ChannelAffine, output: Float32Array): Promise<void>;
 }

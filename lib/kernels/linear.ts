@@ -5,7 +5,7 @@
  */
 import type { LinearWeights } from '../backends/backend.js';
 import { ParameterError } from '../errors.js';
-import { checkActivation } from './activation.js';
+import { checkActivation } from '../activation.js';
 import { expectCount, expectLength } from './checks.js';
 import { gemm, packRows } from './gemm.js';
 

@@ -10,7 +10,7 @@
  */
 import type { Activation } from '../backends/backend.js';
 import type { ConvGeometry } from '../planner/geometry.js';
-import { activate } from './activation.js';
+import { activate } from '../activation.js';
 import { gemm, packRows, type PackedMatrix } from './gemm.js';
 import { scratch } from './scratch.js';
 

@@ -16,7 +16,7 @@ import {
   type Pair,
 } from '../planner/geometry.js';
 import { Tensor, formatShape } from '../tensor.js';
-import { toActivation } from './activation-spec.js';
+import { toActivation } from '../activation.js';
 import { type FieldState, positiveInt, layerLabel } from './layer.js';
 import { checkOptionNames, optionalBoolean } from '../options.js';
 import { WeightedLayer } from './weighted.js';

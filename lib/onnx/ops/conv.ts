@@ -4,7 +4,7 @@
  * in the kernel's epilogue. Weights are packed by the backend once, here, at load.
  */
 import { NO_ACTIVATION, type Activation, type ConvKernel, type ConvWeights } from '../../backends/backend.js';
-import { applyActivation } from '../../kernels/activation.js';
+import { applyActivation } from '../../activation.js';
 import { checkConvChannels, planConv, type ConvSpec, type PaddingSpec } from '../../planner/geometry.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constAsFloat32 } from '../constant.js';

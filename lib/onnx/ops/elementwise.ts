@@ -3,7 +3,7 @@
  * the standalone activations (those not fused into a conv or Gemm epilogue).
  */
 import type { Activation } from '../../backends/backend.js';
-import { DEFAULT_LEAKY_RELU_ALPHA } from '../../kernels/activation.js';
+import { DEFAULT_LEAKY_RELU_ALPHA } from '../../activation.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constValues, floatConst, intConst, type ConstTensor } from '../constant.js';
 import type { OnnxNode } from '../decode.js';
