@@ -2,6 +2,8 @@
 // classify (raw and multipart), /metrics. Every answer is checked against the library run
 // directly on the same input, with no server and no batching.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getBackend } from '../lib/backends/index.js';
+import { getIsa, getNumThreads } from '../lib/backends/native.js';
 import { ImageClassifier } from '../lib/image/classifier.js';
 import { imagesToBatch } from '../lib/image/index.js';
 import { Tensor } from '../lib/tensor.js';
@@ -124,6 +126,8 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/convnode_batch_size_bucket\{le="16",model="lenet5"\} [1-9]\d*/);
     expect(text).toMatch(/convnode_inference_duration_seconds_count\{model="lenet5"\} [1-9]\d*/);
     expect(text).toMatch(/convnode_queue_depth\{model="lenet5"\} 0/);
-    expect(text).toMatch(/convnode_info\{version="[^"]+",backend="(native|js)",isa="(avx2|neon|scalar|none)",threads="\d+"\} 1/);
+    const native = getBackend() === 'native';
+    const info = `backend="${getBackend()}",isa="${native ? getIsa() : 'none'}",threads="${native ? getNumThreads() : 1}"`;
+    expect(text).toMatch(new RegExp(`convnode_info\\{version="\\d+\\.\\d+\\.\\d+",${info}\\} 1`));
   });
 });
