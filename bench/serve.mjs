@@ -79,6 +79,7 @@ async function measure(modelName, batching, setupName) {
 console.log(`CPU: ${cpus()[0].model}, ${cpus().length} logical cores; ${values.connections} connections, ${values.duration} s per run`);
 console.log('| model | batching | setup | round | req/s | p50 ms | p99 ms | mean batch | errors |');
 console.log('|---|---|---|---|---|---|---|---|---|');
+const cells = new Map(); // "model|batching|setup" -> results of every round
 for (let round = 1; round <= Number(values.rounds); round++) {
   for (const modelName of values.models.split(',')) {
     if (modelName === 'mobilenet_v2' && !existsSync(mobilenet)) {
@@ -88,8 +89,32 @@ for (let round = 1; round <= Number(values.rounds); round++) {
     for (const batching of Object.keys(BATCHING)) {
       for (const setupName of Object.keys(SETUPS)) {
         const r = await measure(modelName, batching, setupName);
+        const key = [modelName, batching, setupName].join('|');
+        cells.set(key, [...(cells.get(key) ?? []), r]);
         console.log(`| ${modelName} | ${batching} | ${setupName} | ${round} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.batch.toFixed(1)} | ${r.errors} |`);
       }
     }
   }
+}
+
+// Medians over the rounds (each round ran every cell once, in turn), and the ratios the
+// comparison is about: batched / unbatched, two replicas / one.
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const med = (key, field) => median(cells.get(key).map((r) => r[field]));
+console.log('\nMedians over the rounds:');
+console.log('| model | batching | setup | req/s | p50 ms | p99 ms | mean batch |');
+console.log('|---|---|---|---|---|---|---|');
+for (const key of cells.keys()) {
+  const [m, b, st] = key.split('|');
+  console.log(`| ${m} | ${b} | ${st} | ${med(key, 'rps').toFixed(0)} | ${med(key, 'p50')} | ${med(key, 'p99')} | ${med(key, 'batch').toFixed(1)} |`);
+}
+const [unbatched, batched] = Object.keys(BATCHING);
+const [one, two] = Object.keys(SETUPS);
+for (const m of new Set([...cells.keys()].map((k) => k.split('|')[0]))) {
+  const rps = (b, st) => med([m, b, st].join('|'), 'rps');
+  console.log(`${m}: batched / unbatched req/s: ${(rps(batched, one) / rps(unbatched, one)).toFixed(2)}x on one replica, ${(rps(batched, two) / rps(unbatched, two)).toFixed(2)}x on two; ` +
+    `two replicas / one: ${(rps(unbatched, two) / rps(unbatched, one)).toFixed(2)}x unbatched, ${(rps(batched, two) / rps(batched, one)).toFixed(2)}x batched`);
 }
