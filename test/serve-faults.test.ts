@@ -72,6 +72,11 @@ describe('load and faults', () => {
     const multi = await answer(await fetch(`${running.url}/v1/models/lenet5/classify`, { method: 'POST', body: form }));
     expect(multi.status).toBe(413);
     expectCleanError(multi.body);
+    // Several files each under the limit, together over it.
+    const several = new FormData();
+    for (let i = 0; i < 3; i++) several.append(`f${i}`, new Blob([Buffer.alloc(30 * 1024, 1)]), `part${i}.png`);
+    const together = await answer(await fetch(`${running.url}/v1/models/lenet5/classify`, { method: 'POST', body: several }));
+    expect(together).toMatchObject({ status: 413, body: { code: 'BODY_TOO_LARGE' } });
   });
 
   it('an unsupported content type answers 415: a PNG sent as JSON is not classified, an image sent to infer is refused', async () => {

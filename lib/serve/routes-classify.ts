@@ -44,7 +44,7 @@ export function registerClassifyRoute(app: FastifyInstance, context: ServeContex
       const k = Math.min(request.query.top ?? model.config.topK, model.classCount);
       const deadline = deadlineSignal(request.startedAt, model.config.deadlineMs);
       try {
-        const uploads = await readUploads(request, model);
+        const uploads = await readUploads(request, model, context.config.bodyLimit);
         const decoded = await beforeDeadline(
           Promise.allSettled(uploads.map((u) => decodeImage(u.bytes, u.name, model.classifier.image, model.config, deadline.signal))),
           deadline.signal,
@@ -81,20 +81,26 @@ async function classifyRows(model: ServedModel, rows: readonly DecodedRow[], k: 
   return { top, batchSize };
 }
 
-/** The raw body as one upload, or every file of a multipart form (at most the model's max batch). */
-async function readUploads(request: FastifyRequest, model: ServedModel): Promise<Upload[]> {
+/**
+ * The raw body as one upload, or every file of a multipart form: at most the model's max batch,
+ * and at most bodyLimit bytes together (fastify's body limit does not see a multipart stream).
+ */
+async function readUploads(request: FastifyRequest, model: ServedModel, bodyLimit: number): Promise<Upload[]> {
   if (!request.isMultipart()) {
     const bytes = request.body;
     if (!Buffer.isBuffer(bytes) || bytes.length === 0) throw new ServeError(400, 'INVALID_IMAGE', 'the request body is empty; send the image bytes');
     return [{ name: safeName(request.headers['x-filename'], 'image'), bytes }];
   }
   const uploads: Upload[] = [];
+  let total = 0;
   for await (const part of request.parts()) {
     if (part.type !== 'file') continue; // form fields carry nothing we read
     if (uploads.length === model.config.maxBatch) {
       throw new ServeError(400, 'TOO_MANY_IMAGES', `model '${model.name}' takes at most ${model.config.maxBatch} images per request`);
     }
     const bytes = await part.toBuffer();
+    total += bytes.length;
+    if (total > bodyLimit) throw new ServeError(413, 'BODY_TOO_LARGE', 'the request body is larger than the server accepts');
     uploads.push({ name: safeName(part.filename, `image-${uploads.length}`), bytes });
   }
   if (uploads.length === 0) throw new ServeError(400, 'INVALID_IMAGE', 'the form holds no file; send each image as a file field');
