@@ -71,7 +71,11 @@ backend replicas
   balance roundrobin
   option httpchk GET /v2/health/ready
   http-check expect status 200
-  default-server inter 200ms fall 2 rise 2
+  # Down after 3 failed checks 300 ms apart, each given 2 s: a replica busy with a large batch on
+  # a loaded host still answers in time, and a dead one is skipped within a second (requests
+  # that hit it before that are retried elsewhere).
+  timeout check 2s
+  default-server inter 300ms fall 3 rise 2
 ${replicaPorts.map((p, i) => `  server r${i} 127.0.0.1:${p} check`).join('\n')}
 
 frontend stats
