@@ -158,6 +158,15 @@ export class OnnxModel implements Summarizable {
         throw new ParameterError(`run: feeds['${name}'] must be a Tensor, got ${tensor === null ? 'null' : typeof tensor}`);
       }
       this.checkShape(name, i, tensor.shape);
+      // The data is checked here too: a Tensor's array can be detached (transferred) after it was made.
+      const needed = tensor.shape.reduce((a, b) => a * b, 1);
+      if (!(tensor.data instanceof Float32Array) || tensor.data.length !== needed) {
+        const detached = tensor.data instanceof Float32Array && tensor.data.buffer.byteLength === 0;
+        throw new ShapeError(
+          `run: feeds['${name}'] holds ${tensor.data?.length ?? 0} elements but its shape [${tensor.shape.join(', ')}] needs ${needed}` +
+            (detached ? ' (its ArrayBuffer is detached: transferred to another thread?)' : ''),
+        );
+      }
       return tensor;
     });
   }
