@@ -11,6 +11,17 @@ import { fileURLToPath } from 'node:url';
 
 const cli = fileURLToPath(new URL('../../bin/convnode.js', import.meta.url));
 
+// Every process started here dies with this one, even when a run fails half way.
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+function track(child) {
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const probe = createServer();
@@ -24,7 +35,7 @@ export function freePort() {
 
 /** Starts `convnode serve` on `port`; resolves once its models are warm. */
 export function startReplica(port, args = []) {
-  const child = spawn(process.execPath, [cli, 'serve', '--port', String(port), '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = track(spawn(process.execPath, [cli, 'serve', '--port', String(port), '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
   let log = '';
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   child.stdout.on('data', (chunk) => (log += chunk));
@@ -85,7 +96,7 @@ frontend stats
 `;
   const file = join(dir, 'haproxy.cfg');
   writeFileSync(file, config);
-  const child = spawn('haproxy', ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = track(spawn('haproxy', ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] }));
   let log = '';
   child.stdout.on('data', (c) => (log += c));
   child.stderr.on('data', (c) => (log += c));
