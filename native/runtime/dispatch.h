@@ -7,6 +7,9 @@
 #include "../kernels/f32-dwconv/dwconv.h"
 #include "../kernels/f32-gemm/gemm.h"
 #include "../kernels/f32-maxpool/pool.h"
+#include "../kernels/f32-vaffine/vaffine.h"
+#include "../kernels/f32-vbinary/vbinary.h"
+#include "../kernels/f32-vunary/vunary.h"
 #include "../kernels/f32-winograd/winograd.h"
 #include "cpu.h"
 
@@ -22,6 +25,14 @@ struct GemmConfig {
   GemmSweepKernel sweep;  // optional: one A panel over a block's B panels (1x1 convs, small K)
 };
 
+// The element-wise engine (native/ops/elementwise.cc): activations, broadcast binary ops, and
+// the per-channel affine step.
+struct ElementwiseConfig {
+  VUnaryKernel vunary;
+  VBinaryKernel vbinary;
+  VAffineKernel vaffine;
+};
+
 struct KernelConfig {
   Isa isa;
   GemmConfig gemm;
@@ -34,6 +45,7 @@ struct KernelConfig {
   WinogradInputKernel winograd_input;  // F(2x2, 3x3), with the gemm above
   WinogradOutputKernel winograd_output;
   double (*fma_probe_gflops)();  // single-thread FMA throughput, for benchmarks
+  ElementwiseConfig elementwise;
 };
 
 // Null when this build or CPU cannot run the ISA.

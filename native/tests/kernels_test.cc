@@ -67,7 +67,9 @@ float reference_activation(float x, ActivationKind kind) {
   switch (kind) {
     case ActivationKind::Relu: return x > 0 ? x : 0;
     case ActivationKind::Relu6: return std::fmin(6.0f, std::fmax(0.0f, x));
+    case ActivationKind::Clip: return std::fmin(a.max, std::fmax(a.min, x));
     case ActivationKind::LeakyRelu: return x < 0 ? a.alpha * x : x;
+    case ActivationKind::Elu: return x < 0 ? a.alpha * std::expm1(x) : x;
     case ActivationKind::HardSwish: return x * std::fmin(6.0f, std::fmax(0.0f, x + 3.0f)) / 6.0f;
     case ActivationKind::Sigmoid: return 1.0f / (1.0f + std::exp(-x));
     default: return x;
@@ -656,6 +658,8 @@ void test_linear(const KernelConfig& isa, const KernelConfig& scalar) {
 
 }  // namespace
 
+#include "elementwise_checks.inc"
+
 int main() {
   const KernelConfig* scalar = config_for(Isa::Scalar);
   std::vector<const KernelConfig*> isas = {scalar};
@@ -683,9 +687,16 @@ int main() {
       test_maxpool_3x3s2(*isa, *scalar);
       test_global_pools(*isa);
       test_linear(*isa, *scalar);
+      test_elementwise(*isa, *scalar);
       std::printf("kernels_test: %-6s threads %zu: %d checks, %s\n", isa_name(isa->isa), threads, g_checks - checks_before,
                   g_failures == before ? "ok" : "FAILED");
     }
+  }
+  // The activations' accuracy: fewer samples under qemu / sanitizers (CONVNODE_ULP_SAMPLES).
+  const char* samples_env = std::getenv("CONVNODE_ULP_SAMPLES");
+  const size_t ulp_samples = samples_env != nullptr ? std::strtoul(samples_env, nullptr, 10) : 2000000;
+  for (const KernelConfig* isa : isas) {
+    if (isa != scalar) test_activation_ulp(*isa, ulp_samples);
   }
   if (isas.size() == 1) std::printf("kernels_test: note: no vector ISA on this CPU/build, scalar only\n");
   std::printf("kernels_test: %s (%d checks, %d failures)\n", g_failures == 0 ? "PASS" : "FAIL", g_checks, g_failures);
