@@ -54,6 +54,7 @@
       'conditions': [
         ['target_arch=="x64"', {'dependencies': ['convnode_avx2', 'convnode_avx512']}],
         ['target_arch=="arm64"', {
+          'cflags_cc': ['-ffp-contract=off'],
           'sources': [
             'native/kernels/f32-gemm/f32-gemm-8x8-neon.cc',
             'native/kernels/f32-dwconv/f32-dwconv-3x3s1-neon.cc',
@@ -72,8 +73,8 @@
       'type': 'static_library',
       'conditions': [
         ['target_arch=="x64"', {
-          'cflags_cc': ['-mavx2', '-mfma'],
-          'xcode_settings': {'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mfma']},
+          'cflags_cc': ['-mavx2', '-mfma', '-ffp-contract=off'],
+          'xcode_settings': {'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mfma', '-ffp-contract=off']},
           'sources': [
             'native/kernels/f32-gemm/f32-gemm-6x16-avx2.cc',
             'native/kernels/f32-dwconv/f32-dwconv-3x3s1-avx2.cc',
@@ -93,8 +94,8 @@
       'type': 'static_library',
       'conditions': [
         ['target_arch=="x64"', {
-          'cflags_cc': ['-mavx2', '-mfma', '-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl'],
-          'xcode_settings': {'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mfma', '-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl']},
+          'cflags_cc': ['-mavx2', '-mfma', '-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl', '-ffp-contract=off'],
+          'xcode_settings': {'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mfma', '-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl', '-ffp-contract=off']},
           'sources': [
             'native/runtime/fma-probe-avx512.cc',
             'native/kernels/f32-vunary/f32-vunary-avx512.cc',

@@ -52,9 +52,11 @@ static inline float activate(float x, const Activation& act) {
     case ActivationKind::LeakyRelu: return x < 0.0f ? act.alpha * x : x;
     case ActivationKind::Elu: return x < 0.0f ? act.alpha * std::expm1(x) : x;
     case ActivationKind::HardSigmoid: {
-      // One rounding (as the vector forms' FMA and the float64 JS reference): alpha x + beta
-      // cancels near the lower knee, where a rounded product would cost most of the digits.
-      const float y = std::fma(act.alpha, x, act.beta);
+      // One rounding, as the vector forms' FMA and the float64 JS reference (the product of two
+      // floats is exact in double): alpha x + beta cancels near the lower knee, where a rounded
+      // product would cost most of the digits. Not std::fma: without FMA hardware it is a slow
+      // libm call.
+      const float y = static_cast<float>(static_cast<double>(act.alpha) * x + act.beta);
       return y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y);
     }
     case ActivationKind::HardSwish: {

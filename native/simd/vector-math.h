@@ -28,6 +28,7 @@
 //     z^2 = x^2/2 is split into a product and its FMA-exact remainder so e^{-z^2} keeps its
 //     accuracy in the tail (an error of 1 ulp in z^2 = 80 would cost 80 ulp in e^{-z^2}).
 //   - mish: tanh(softplus(x)) = n / (n + 2) with n = e^x (e^x + 2): one exp, no log.
+//   - geluTanh: x sigmoid(2u), the argument 2u carried as a float pair (see there).
 // The polynomial coefficients were fitted for this file (weighted least squares iterated towards
 // minimax with numpy + mpmath, then rounded to float).
 #pragma once
@@ -195,12 +196,36 @@ static inline typename O::V gelu(typename O::V x) {
   return O::select(O::lt(x, O::splat(0.0f)), negative, positive);
 }
 
-// x (1 + tanh(u)) / 2 = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3).
+// x (1 + tanh(u)) / 2 = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3). sigmoid's tail
+// multiplies the relative error of its argument by the argument's size (|2u| ~ 25 at x = -6),
+// so 2u = x (k1 + k3 x^2) is carried as a float pair hi + lo (the constants too, each split in
+// two): with plain float arithmetic its ~3 roundings cost ~70 ulp there; this way, a few.
+static constexpr float kGeluK1Hi = 1.5957691669464111f, kGeluK1Lo = -4.534068054340423e-08f;  // 2 sqrt(2/pi)
+static constexpr float kGeluK3Hi = 0.07135481387376785f, kGeluK3Lo = 2.3988324659995897e-09f;  // k1 * 0.044715
+
 template <typename O>
 static inline typename O::V gelu_tanh(typename O::V x) {
-  const typename O::V x2 = O::mul(x, x);
-  const typename O::V inner = O::mul(x, O::fmadd(x2, O::splat(0.044715f), O::splat(1.0f)));
-  return O::mul(x, sigmoid<O>(O::mul(inner, O::splat(2.0f * 0.79788456080286536f))));
+  using V = typename O::V;
+  const V zero = O::splat(0.0f);
+  const V x2 = O::mul(x, x);
+  const V x2_lo = O::fmadd(x, x, O::sub(zero, x2));  // x^2 = x2 + x2_lo exactly
+  // t = k1 + k3 x^2 as hi + lo: p = k3 x2 (with its exact remainder), then TwoSum(k1, p).
+  const V p = O::mul(O::splat(kGeluK3Hi), x2);
+  const V p_lo = O::fmadd(O::splat(kGeluK3Hi), x2, O::sub(zero, p));
+  const V t = O::add(O::splat(kGeluK1Hi), p);
+  const V t_virtual = O::sub(t, p);
+  const V t_sum_lo = O::add(O::sub(O::splat(kGeluK1Hi), t_virtual), O::sub(p, O::sub(t, t_virtual)));
+  const V t_lo = O::add(O::add(t_sum_lo, p_lo),
+                        O::fmadd(O::splat(kGeluK3Lo), x2, O::fmadd(O::splat(kGeluK3Hi), x2_lo, O::splat(kGeluK1Lo))));
+  // y = x t as hi + lo.
+  const V y = O::mul(x, t);
+  const V y_lo = O::fmadd(x, t_lo, O::fmadd(x, t, O::sub(zero, y)));
+  // sigmoid(y + y_lo): e^{-|y + y_lo|} = e^{-|y|} (1 - sign(y) y_lo) to float precision.
+  const V e0 = exp<O>(O::sub(zero, O::abs(y)));
+  const V e = O::fnmadd(e0, O::mul(O::copy_sign(O::splat(1.0f), y), y_lo), e0);
+  const V f = O::div(e, O::add(O::splat(1.0f), e));
+  const V sig = O::select(O::gt(y, zero), O::sub(O::splat(1.0f), f), f);
+  return O::mul(x, sig);
 }
 
 }  // namespace vmath
