@@ -1,6 +1,6 @@
 /** Every operator convnode runs, by ONNX op type, and how each is built. */
 import { buildConv } from './conv.js';
-import { BINARY_OPS, buildBinary, buildUnary, UNARY_OPS } from './elementwise.js';
+import { BINARY_OPS, buildBinary, buildPRelu, buildUnary, UNARY_OPS } from './elementwise.js';
 import { buildGemm, buildMatMul } from './linear.js';
 import { buildPad } from './pad.js';
 import { buildGlobalPool, buildPool } from './pool.js';
@@ -39,6 +39,7 @@ const BUILDERS: Record<string, OpBuilder> = {
   Transpose: buildTranspose,
   Split: buildSplit,
   Identity: buildIdentity,
+  PRelu: buildPRelu,
   Dropout: buildIdentity,
   ...Object.fromEntries(BINARY_OPS.map((op) => [op, buildBinary])),
   ...Object.fromEntries(UNARY_OPS.map((op) => [op, buildUnary])),
@@ -55,5 +56,5 @@ export function builderFor(opType: string): OpBuilder | undefined {
 /** Ops that may be evaluated at load when all their inputs are constants. */
 export const FOLDABLE_OPS = new Set([
   'Constant', 'Gather', 'Slice', 'Cast', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity',
-  'Concat', 'Pad', 'Split', ...BINARY_OPS, ...UNARY_OPS, ...REDUCE_OPS,
+  'Concat', 'Pad', 'Split', 'PRelu', ...BINARY_OPS, ...UNARY_OPS, ...REDUCE_OPS,
 ]);

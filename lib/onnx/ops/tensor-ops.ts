@@ -1,4 +1,5 @@
-/** Concat, Softmax and a standalone (unfolded) BatchNormalization, in TypeScript. */
+/** Concat and Softmax in TypeScript, and a standalone (unfolded) BatchNormalization on the backend. */
+import { NO_ACTIVATION, type Activation } from '../../activation.js';
 import { ShapeError } from '../../errors.js';
 import { softmax } from '../../kernels/softmax.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
@@ -127,13 +128,19 @@ export function batchNormAffine(ctx: Pick<BuildContext, 'node' | 'opset' | 'cons
   return { scale, shift };
 }
 
-export function buildBatchNormalization(ctx: BuildContext): CompiledOp {
-  const { node } = ctx;
+/**
+ * A BatchNormalization not folded into a conv: its statistics folded to scale/shift at load, then
+ * one channelAffine pass on the backend, with a following activation when the fusion pass hands
+ * one over (DenseNet's BN + ReLU in front of a conv).
+ */
+export function buildBatchNormalization(ctx: BuildContext, fused: { activation?: Activation } = {}): CompiledOp {
+  const { node, backend } = ctx;
   const owner = describeNode(node);
   const { scale, shift } = batchNormAffine(ctx);
   const channels = scale.length;
   const scale32 = Float32Array.from(scale);
   const shift32 = Float32Array.from(shift);
+  const activation = fused.activation ?? NO_ACTIVATION;
   return {
     ...nodeBasics(node, 1, 1, 2 * channels),
     plan(inputs) {
@@ -141,24 +148,14 @@ export function buildBatchNormalization(ctx: BuildContext): CompiledOp {
       if (x.shape.length < 2 || x.shape[1] !== channels) {
         throw new ShapeError(`${owner}: expected input of shape N x ${channels} x ..., got [${x.shape.join(', ')}]`);
       }
-      const batch = x.shape[0];
-      const plane = numel(x.shape.slice(2));
+      const affine = { batch: x.shape[0], channels, plane: numel(x.shape.slice(2)), scale: scale32, shift: shift32, activation };
       return {
         outputs: [runtimeValue(x.shape, x.field)],
         multiplyAdds: numel(x.shape),
         execution: {
-          runSync(ins, outs) {
-            const src = ins[0];
-            const dst = outs[0];
-            for (let n = 0; n < batch; n++) {
-              for (let c = 0; c < channels; c++) {
-                const base = (n * channels + c) * plane;
-                const s = scale32[c];
-                const t = shift32[c];
-                for (let i = 0; i < plane; i++) dst[base + i] = src[base + i] * s + t;
-              }
-            }
-          },
+          runSync: (ins, outs) => backend.channelAffineSync(ins[0], affine, outs[0]),
+          run: (ins, outs) => backend.channelAffine(ins[0], affine, outs[0]),
+          queuesOneCall: true,
         },
       };
     },
