@@ -13,6 +13,7 @@ const SECTIONS = [
   { name: 'js', file: 'js-vs-tfjs.mjs', what: 'pure-JS kernels vs TensorFlow.js cpu' },
   { name: 'native', file: 'native-kernels.mjs', what: 'native kernels vs pure-JS, % of FMA peak, thread scaling' },
   { name: 'models', file: 'models.mjs', what: 'ResNet-18 and MobileNetV2 vs onnxruntime-node' },
+  { name: 'elementwise', file: 'elementwise.mjs', what: 'element-wise engine GB/s vs a copy and the JS kernels, thread cutoff' },
 ];
 
 const wanted = process.argv.slice(2);
