@@ -22,7 +22,7 @@ export function broadcastShapes(a: readonly number[], b: readonly number[], owne
 }
 
 /** Row-major strides of a shape. */
-function stridesOf(shape: readonly number[]): number[] {
+export function stridesOf(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length);
   let s = 1;
   for (let i = shape.length - 1; i >= 0; i--) {

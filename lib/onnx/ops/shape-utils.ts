@@ -8,16 +8,7 @@ export function numel(shape: readonly number[]): number {
   return n;
 }
 
-/** Row-major strides of a shape. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = s;
-    s *= shape[i];
-  }
-  return strides;
-}
+export { stridesOf } from '../../kernels/broadcast.js';
 
 /** Resolves a possibly negative axis against a rank, or fails naming the node. */
 export function normalizeAxis(axis: number, rank: number, owner: string, what = 'axis'): number {
@@ -70,3 +61,4 @@ export function constantIntsOf(value: PlanValue | null, owner: string, what: str
   }
   return Array.from(value.constant.data);
 }
+
