@@ -13,10 +13,12 @@ namespace convnode {
 namespace {
 
 // When to wake the pool. Waking a pool thread and waiting for it cost 15-40 us on the 2-core VM
-// (native/ops/pool.cc), so a job must have at least kMinParallelUs of work. Per-element costs
-// measured with bench/elementwise.mjs, 1 thread, AVX2, AMD EPYC 9R14 (Zen 4):
-// TODO(measured below) cheap kinds and the binary / affine ops stream at about memory speed
-// (~0.1 ns per float in L2), the transcendental kinds cost ~0.5-1.5 ns per float.
+// (native/ops/pool.cc), so a job must hold at least kMinParallelUs of work. The per-element
+// costs are estimates for AVX2 / AVX-512 at 1 thread: a cheap kind, a binary op or the affine
+// step streams at about copy speed (~0.15 ns per float from L2), a transcendental kind costs
+// ~0.5-1.5 ns per float. bench/elementwise.mjs measures both (and 1 vs 2 threads over sizes),
+// but on the shared, overloaded VM of this change (load average ~22 on 2 cores) its figures were
+// too noisy to refine these: re-measure on an idle machine.
 constexpr double kMinParallelUs = 50.0;
 constexpr double kCheapUsPerElement = 0.15e-3;
 constexpr double kTranscendentalUsPerElement = 1.0e-3;
