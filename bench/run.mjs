@@ -17,6 +17,7 @@ const SECTIONS = [
   { name: 'models', file: 'models.mjs', what: 'ResNet-18 and MobileNetV2 vs onnxruntime-node' },
   { name: 'elementwise', file: 'elementwise.mjs', what: 'element-wise engine GB/s vs a copy and the JS kernels, thread cutoff' },
   { name: 'zoo', file: 'zoo.mjs', what: 'the torchvision classification zoo vs onnxruntime-node', onlyWhenNamed: true },
+  { name: 'fusion', file: 'fusion.mjs', what: 'load-time fusion A/B: fused vs fuse: false vs onnxruntime-node on the zoo exports', onlyWhenNamed: true },
 ];
 
 const argv = process.argv.slice(2);

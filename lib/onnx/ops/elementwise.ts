@@ -6,7 +6,9 @@
  * with per-channel slopes run in TypeScript here.
  */
 import type { Activation, Backend, BinaryOp } from '../../backends/backend.js';
-import { activate, DEFAULT_LEAKY_RELU_ALPHA, erf } from '../../activation.js';
+import {
+  activate, DEFAULT_ELU_ALPHA, DEFAULT_HARD_SIGMOID_ALPHA, DEFAULT_HARD_SIGMOID_BETA, DEFAULT_LEAKY_RELU_ALPHA, erf,
+} from '../../activation.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constValues, floatConst, intConst, type ConstTensor } from '../constant.js';
 import type { OnnxNode } from '../decode.js';
@@ -68,8 +70,6 @@ export function buildBinary(ctx: BuildContext): CompiledOp {
   };
 }
 
-type UnaryFn = (x: number) => number;
-
 /** Clip's bounds: attributes before opset 11, optional constant inputs from opset 11 on. */
 export function clipBounds(node: OnnxNode, opset: number, constantOf: (name: string) => ConstTensor | undefined): [number, number] {
   const owner = describeNode(node);
@@ -93,10 +93,12 @@ export function clipBounds(node: OnnxNode, opset: number, constantOf: (name: str
 }
 
 /**
- * The fusable epilogue form of an activation node, or null when the node is not one the
- * backends' epilogues can express (HardSigmoid, Tanh, a Clip other than [0, 6] or [0, inf)).
+ * The epilogue form of an activation node (every kind of lib/activation.ts has one), or null
+ * when the node is not an activation. Clip keeps its cheap named forms (relu, relu6) where its
+ * bounds match them.
  */
 export function activationOf(node: OnnxNode, opset: number, constantOf: (name: string) => ConstTensor | undefined): Activation | null {
+  const attrs = () => new NodeAttributes(node);
   switch (node.opType) {
     case 'Relu':
       return { kind: 'relu' };
@@ -104,13 +106,32 @@ export function activationOf(node: OnnxNode, opset: number, constantOf: (name: s
       return { kind: 'sigmoid' };
     case 'HardSwish':
       return { kind: 'hardSwish' };
+    case 'Tanh':
+      return { kind: 'tanh' };
+    case 'Softplus':
+      return { kind: 'softplus' };
+    case 'Mish':
+      return { kind: 'mish' };
     case 'LeakyRelu':
-      return { kind: 'leakyRelu', alpha: new NodeAttributes(node).float('alpha', DEFAULT_LEAKY_RELU_ALPHA) };
+      return { kind: 'leakyRelu', alpha: attrs().float('alpha', DEFAULT_LEAKY_RELU_ALPHA) };
+    case 'Elu':
+      return { kind: 'elu', alpha: attrs().float('alpha', DEFAULT_ELU_ALPHA) };
+    case 'HardSigmoid':
+      return {
+        kind: 'hardSigmoid',
+        alpha: attrs().float('alpha', DEFAULT_HARD_SIGMOID_ALPHA),
+        beta: attrs().float('beta', DEFAULT_HARD_SIGMOID_BETA),
+      };
+    case 'Gelu': {
+      const approximate = attrs().string('approximate', 'none');
+      if (approximate === 'none') return { kind: 'gelu' };
+      return approximate === 'tanh' ? { kind: 'geluTanh' } : null;
+    }
     case 'Clip': {
       const [min, max] = clipBounds(node, opset, constantOf);
       if (min === 0 && max === 6) return { kind: 'relu6' };
       if (min === 0 && max === Infinity) return { kind: 'relu' };
-      return null;
+      return min <= max ? { kind: 'clip', min, max } : null;
     }
     default:
       return null;
@@ -118,49 +139,23 @@ export function activationOf(node: OnnxNode, opset: number, constantOf: (name: s
 }
 
 /**
- * The activation a standalone element-wise node computes, with its parameters read from the node,
- * or null for the ops that are not an activation kind (Erf, PRelu).
+ * The activation a standalone element-wise node computes (activationOf's, plus Exp, which is no
+ * epilogue a model fuses), or null for the ops that are not an activation kind (Erf). Gelu's
+ * approximate and Clip's bounds are checked here, with errors naming them.
  */
 export function unaryActivation(node: OnnxNode, opset: number, constantOf: (name: string) => ConstTensor | undefined): Activation | null {
-  const attrs = new NodeAttributes(node);
-  switch (node.opType) {
-    case 'Relu':
-      return { kind: 'relu' };
-    case 'Sigmoid':
-      return { kind: 'sigmoid' };
-    case 'Tanh':
-      return { kind: 'tanh' };
-    case 'Exp':
-      return { kind: 'exp' };
-    case 'Softplus':
-      return { kind: 'softplus' };
-    case 'Mish':
-      return { kind: 'mish' };
-    case 'HardSwish':
-      return { kind: 'hardSwish' };
-    case 'LeakyRelu':
-      return { kind: 'leakyRelu', alpha: attrs.float('alpha', DEFAULT_LEAKY_RELU_ALPHA) };
-    case 'Elu':
-      return { kind: 'elu', alpha: attrs.float('alpha', 1) };
-    case 'HardSigmoid':
-      return { kind: 'hardSigmoid', alpha: attrs.float('alpha', 0.2), beta: attrs.float('beta', 0.5) };
-    case 'Gelu': {
-      const approximate = attrs.string('approximate', 'none');
-      if (approximate !== 'none' && approximate !== 'tanh') {
-        throw new OnnxError(`${describeNode(node)}: approximate must be 'none' or 'tanh', got '${approximate}'`);
-      }
-      return { kind: approximate === 'tanh' ? 'geluTanh' : 'gelu' };
-    }
-    case 'Clip': {
-      const [min, max] = clipBounds(node, opset, constantOf);
-      if (min > max) throw new OnnxError(`${describeNode(node)}: min ${min} is greater than max ${max}`);
-      if (min === 0 && max === 6) return { kind: 'relu6' };
-      if (min === 0 && max === Infinity) return { kind: 'relu' };
-      return { kind: 'clip', min, max };
-    }
-    default:
-      return null;
+  if (node.opType === 'Exp') return { kind: 'exp' };
+  const activation = activationOf(node, opset, constantOf);
+  if (activation !== null) return activation;
+  if (node.opType === 'Gelu') {
+    const approximate = new NodeAttributes(node).string('approximate', 'none');
+    throw new OnnxError(`${describeNode(node)}: approximate must be 'none' or 'tanh', got '${approximate}'`);
   }
+  if (node.opType === 'Clip') {
+    const [min, max] = clipBounds(node, opset, constantOf);
+    throw new OnnxError(`${describeNode(node)}: min ${min} is greater than max ${max}`);
+  }
+  return null;
 }
 
 export const UNARY_OPS = [

@@ -1,4 +1,5 @@
 /** Every operator convnode runs, by ONNX op type, and how each is built. */
+import { buildBatchNormAffine } from './channel-affine.js';
 import { buildConv } from './conv.js';
 import { buildConvTranspose } from './conv-transpose.js';
 import { BINARY_OPS, buildBinary, buildPRelu, buildUnary, UNARY_OPS } from './elementwise.js';
@@ -13,7 +14,7 @@ import {
   buildSqueeze, buildTranspose, buildUnsqueeze,
 } from './shape-ops.js';
 import { buildSplit } from './split.js';
-import { buildBatchNormalization, buildConcat, buildSoftmax } from './tensor-ops.js';
+import { buildConcat, buildSoftmax } from './tensor-ops.js';
 import type { BuildContext, CompiledOp } from './types.js';
 
 export type OpBuilder = (ctx: BuildContext) => CompiledOp;
@@ -23,7 +24,7 @@ const BUILDERS: Record<string, OpBuilder> = {
   ConvTranspose: buildConvTranspose,
   Gemm: (ctx) => buildGemm(ctx, { output: ctx.node.outputs[0] }),
   MatMul: (ctx) => buildMatMul(ctx, { output: ctx.node.outputs[0] }),
-  BatchNormalization: buildBatchNormalization,
+  BatchNormalization: (ctx) => buildBatchNormAffine(ctx, { output: ctx.node.outputs[0] }),
   LayerNormalization: buildLayerNormalization,
   InstanceNormalization: buildInstanceNormalization,
   GroupNormalization: buildGroupNormalization,

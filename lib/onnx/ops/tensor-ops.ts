@@ -1,12 +1,11 @@
-/** Concat and Softmax in TypeScript, and a standalone (unfolded) BatchNormalization on the backend. */
-import { NO_ACTIVATION, type Activation } from '../../activation.js';
+/** Concat and Softmax in TypeScript; the BatchNormalization folding a conv or channelAffine uses. */
 import { ShapeError } from '../../errors.js';
 import { softmax } from '../../kernels/softmax.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constAsFloat32, floatConst, intConst } from '../constant.js';
 import { OnnxError } from '../errors.js';
 import { mergeFields, normalizeAxis, numel, required, runtimeValue } from './shape-utils.js';
-import { nodeBasics, type BuildContext, type CompiledOp, type PlanValue } from './types.js';
+import { nodeBasics, type BuildContext, type CompiledOp } from './types.js';
 
 /** Copies each input's [outer x (axisLen x inner)] blocks side by side. */
 function concatInto(parts: ReadonlyArray<ArrayLike<number>>, blocks: readonly number[], outer: number, out: Float32Array | number[]): void {
@@ -61,6 +60,7 @@ export function buildConcat(ctx: BuildContext): CompiledOp {
         outputs: [runtimeValue(shape, field)],
         multiplyAdds: 0,
         execution: { runSync: (ins, outs) => concatInto(ins, blocks, outer, outs[0]) },
+        concat: { outer, blocks },
       };
     },
   };
@@ -126,38 +126,4 @@ export function batchNormAffine(ctx: Pick<BuildContext, 'node' | 'opset' | 'cons
     shift[c] = beta[c] - mean[c] * scale[c];
   }
   return { scale, shift };
-}
-
-/**
- * A BatchNormalization not folded into a conv: its statistics folded to scale/shift at load, then
- * one channelAffine pass on the backend, with a following activation when the fusion pass hands
- * one over (DenseNet's BN + ReLU in front of a conv).
- */
-export function buildBatchNormalization(ctx: BuildContext, fused: { activation?: Activation } = {}): CompiledOp {
-  const { node, backend } = ctx;
-  const owner = describeNode(node);
-  const { scale, shift } = batchNormAffine(ctx);
-  const channels = scale.length;
-  const scale32 = Float32Array.from(scale);
-  const shift32 = Float32Array.from(shift);
-  const activation = fused.activation ?? NO_ACTIVATION;
-  return {
-    ...nodeBasics(node, 1, 1, 2 * channels),
-    plan(inputs) {
-      const x: PlanValue = required(inputs, 0, owner, 'X');
-      if (x.shape.length < 2 || x.shape[1] !== channels) {
-        throw new ShapeError(`${owner}: expected input of shape N x ${channels} x ..., got [${x.shape.join(', ')}]`);
-      }
-      const affine = { batch: x.shape[0], channels, plane: numel(x.shape.slice(2)), scale: scale32, shift: shift32, activation };
-      return {
-        outputs: [runtimeValue(x.shape, x.field)],
-        multiplyAdds: numel(x.shape),
-        execution: {
-          runSync: (ins, outs) => backend.channelAffineSync(ins[0], affine, outs[0]),
-          run: (ins, outs) => backend.channelAffine(ins[0], affine, outs[0]),
-          queuesOneCall: true,
-        },
-      };
-    },
-  };
 }
