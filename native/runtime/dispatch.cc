@@ -25,7 +25,8 @@ const KernelConfig kScalar = {Isa::Scalar,
                               f32_avgpool_general__scalar,
                               f32_winograd_2x2_input__scalar,
                               f32_winograd_2x2_output__scalar,
-                              fma_probe_scalar};
+                              fma_probe_scalar,
+                              {f32_vunary__scalar, f32_vbinary__scalar, f32_vaffine__scalar}};
 
 #if defined(CONVNODE_HAVE_AVX2)
 const KernelConfig kAvx2 = {Isa::Avx2,
@@ -39,7 +40,8 @@ const KernelConfig kAvx2 = {Isa::Avx2,
                             f32_avgpool_general__scalar,
                             f32_winograd_2x2_input__avx2,
                             f32_winograd_2x2_output__avx2,
-                            fma_probe_avx2};
+                            fma_probe_avx2,
+                            {f32_vunary__avx2, f32_vbinary__avx2, f32_vaffine__avx2}};
 #endif
 
 #if defined(CONVNODE_HAVE_AVX512)
@@ -56,7 +58,8 @@ const KernelConfig kAvx512 = {Isa::Avx512,
                               f32_avgpool_general__scalar,
                               f32_winograd_2x2_input__avx2,
                               f32_winograd_2x2_output__avx2,
-                              fma_probe_avx512};
+                              fma_probe_avx512,
+                              {f32_vunary__avx512, f32_vbinary__avx512, f32_vaffine__avx512}};
 #endif
 
 #if defined(CONVNODE_HAVE_NEON)
@@ -70,7 +73,8 @@ const KernelConfig kNeon = {Isa::Neon,
                             f32_avgpool_general__scalar,
                             f32_winograd_2x2_input__scalar,
                             f32_winograd_2x2_output__scalar,
-                            fma_probe_neon};
+                            fma_probe_neon,
+                            {f32_vunary__neon, f32_vbinary__neon, f32_vaffine__neon}};
 #endif
 
 std::atomic<const KernelConfig*> g_active{nullptr};

@@ -8,6 +8,9 @@
 #include "../kernels/f32-gemm/gemm.h"
 #include "../kernels/f32-im2col/im2col.h"
 #include "../kernels/f32-maxpool/pool.h"
+#include "../kernels/f32-vaffine/vaffine.h"
+#include "../kernels/f32-vbinary/vbinary.h"
+#include "../kernels/f32-vunary/vunary.h"
 #include "../kernels/f32-winograd/winograd.h"
 #include "cpu.h"
 
@@ -24,6 +27,14 @@ struct GemmConfig {
   Im2colPackKernel im2col;  // optional: null means the portable f32_im2col_pack
 };
 
+// The element-wise engine (native/ops/elementwise.cc): activations, broadcast binary ops, and
+// the per-channel affine step.
+struct ElementwiseConfig {
+  VUnaryKernel vunary;
+  VBinaryKernel vbinary;
+  VAffineKernel vaffine;
+};
+
 struct KernelConfig {
   Isa isa;
   GemmConfig gemm;
@@ -36,6 +47,7 @@ struct KernelConfig {
   WinogradInputKernel winograd_input;  // F(2x2, 3x3), with the gemm above
   WinogradOutputKernel winograd_output;
   double (*fma_probe_gflops)();  // single-thread FMA throughput, for benchmarks
+  ElementwiseConfig elementwise;
 };
 
 // Null when this build or CPU cannot run the ISA.

@@ -837,6 +837,8 @@ void test_linear(const KernelConfig& isa, const KernelConfig& scalar) {
 
 }  // namespace
 
+#include "elementwise_checks.inc"
+
 int main() {
   const KernelConfig* scalar = config_for(Isa::Scalar);
   std::vector<const KernelConfig*> isas = {scalar};
@@ -867,9 +869,16 @@ int main() {
       if (threads == 1) test_gemm_tiles(*isa);
       if (threads == 1) test_split_scales(*isa);
       if (threads == 1) test_im2col(*isa);
+      test_elementwise(*isa, *scalar);
       std::printf("kernels_test: %-6s threads %zu: %d checks, %s\n", isa_name(isa->isa), threads, g_checks - checks_before,
                   g_failures == before ? "ok" : "FAILED");
     }
+  }
+  // The activations' accuracy: fewer samples under qemu / sanitizers (CONVNODE_ULP_SAMPLES).
+  const char* samples_env = std::getenv("CONVNODE_ULP_SAMPLES");
+  const size_t ulp_samples = samples_env != nullptr ? std::strtoul(samples_env, nullptr, 10) : 2000000;
+  for (const KernelConfig* isa : isas) {
+    if (isa != scalar) test_activation_ulp(*isa, ulp_samples);
   }
   if (isas.size() == 1) std::printf("kernels_test: note: no vector ISA on this CPU/build, scalar only\n");
   std::printf("kernels_test: %s (%d checks, %d failures)\n", g_failures == 0 ? "PASS" : "FAIL", g_checks, g_failures);
