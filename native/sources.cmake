@@ -26,18 +26,32 @@ set(CONVNODE_AVX2_SOURCES
   native/kernels/f32-gemm/f32-gemm-6x16-avx2.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s1-avx2.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s2-avx2.cc
+  native/kernels/f32-dwconv/f32-dwconv-5x5s1-avx2.cc
+  native/kernels/f32-dwconv/f32-dwconv-5x5s2-avx2.cc
+  native/kernels/f32-dwconv/f32-dwconv-7x7s1-avx2.cc
+  native/kernels/f32-dwconv/f32-dwconv-7x7s2-avx2.cc
   native/kernels/f32-maxpool/f32-maxpool-3x3s2-avx2.cc
   native/kernels/f32-winograd/f32-winograd-2x2-avx2.cc
   native/runtime/fma-probe-avx2.cc
 )
 # AVX-512 F/BW/DQ/VL kernels: built with their own flags, called only when cpu.cc says so.
 set(CONVNODE_AVX512_SOURCES
+  native/kernels/f32-dwconv/f32-dwconv-3x3s1-avx512.cc
+  native/kernels/f32-dwconv/f32-dwconv-3x3s2-avx512.cc
+  native/kernels/f32-dwconv/f32-dwconv-5x5s1-avx512.cc
+  native/kernels/f32-dwconv/f32-dwconv-5x5s2-avx512.cc
+  native/kernels/f32-dwconv/f32-dwconv-7x7s1-avx512.cc
+  native/kernels/f32-dwconv/f32-dwconv-7x7s2-avx512.cc
   native/runtime/fma-probe-avx512.cc
 )
 set(CONVNODE_NEON_SOURCES
   native/kernels/f32-gemm/f32-gemm-8x8-neon.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s1-neon.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s2-neon.cc
+  native/kernels/f32-dwconv/f32-dwconv-5x5s1-neon.cc
+  native/kernels/f32-dwconv/f32-dwconv-5x5s2-neon.cc
+  native/kernels/f32-dwconv/f32-dwconv-7x7s1-neon.cc
+  native/kernels/f32-dwconv/f32-dwconv-7x7s2-neon.cc
   native/kernels/f32-maxpool/f32-maxpool-3x3s2-neon.cc
   native/runtime/fma-probe-neon.cc
 )
