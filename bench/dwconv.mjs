@@ -4,8 +4,10 @@
 // `npm run build` (dist/) and the addon built.
 //
 //   node bench/dwconv.mjs [--rounds 9] [--ms 30] [--addon path/to/other.node ...] [--only 5x5]
-//                         [--threads 1] [--batch 1] [--isa avx2]
+//                         [--threads 1] [--batch 1] [--isas avx2,avx512]
 //
+// --isas: every binary's convs are prepared once per ISA tier named (a conv keeps the tier it was
+// prepared under), so tiers are compared in the same rounds too; default: each binary's best.
 // The bound: a depthwise conv must read its input and write its output at least once, so it can
 // be no faster than a copy that moves the same bytes. The copy loop (Float32Array.prototype.set,
 // a memmove) copies (input + output bytes) / 2 from one array into another, so it reads and
@@ -14,7 +16,8 @@
 // output bytes) / time; "% bound" is the copy's time over the layer's (100% = as fast as a copy).
 // Each --addon loads another build (bench/ab-addons.mjs) and times it in the same interleaved
 // rounds; rounds alternate the order of the binaries; every binary's output is compared with
-// this checkout's (within 1e-4 relative) at the end.
+// this checkout's (within 1e-4 relative) at the end. cpu: the process's CPU ms per run (on this
+// shared machine, wall time well above it at 1 thread means the core was taken by others).
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { planConv } from '../dist/planner/geometry.js';
@@ -25,10 +28,11 @@ const targetMs = Number(option('--ms', 30));
 const only = option('--only', null);
 const threadList = option('--threads', null) ? [Number(option('--threads'))] : [1, 2];
 const batchList = option('--batch', null) ? [Number(option('--batch'))] : [1, 8];
-const isa = option('--isa', null);
+const isas = option('--isas', null)?.split(',') ?? [null];
 
-const addons = loadAddons();
-if (isa) for (const { addon } of addons) addon.setIsa(isa);
+// One variant per (binary, ISA tier).
+const variants = loadAddons().flatMap(({ name, addon }) =>
+  isas.map((isa) => ({ name: isa ? `${name} ${isa}` : name, addon, isa: isa ?? addon.getIsa() })));
 
 // [label, channels, size, kernel, stride, activation]
 const LAYERS = [
@@ -54,7 +58,10 @@ for (const [model, channels, size, k, stride, activation] of LAYERS) {
   const weight = random(channels * k * k);
   const bias = random(channels);
   const options = { inChannels: channels, outChannels: channels, groups: channels, kernelH: k, kernelW: k, activation };
-  const convs = addons.map(({ addon }) => new addon.Conv2d(weight, bias, options));
+  const convs = variants.map(({ addon, isa }) => {
+    addon.setIsa(isa);
+    return new addon.Conv2d(weight, bias, options);
+  });
   for (const batch of batchList) {
     const g = planConv('bench', [batch, channels, size, size], {
       inChannels: channels, outChannels: channels, groups: channels, kernel: [k, k], stride: [stride, stride],
@@ -66,10 +73,10 @@ for (const [model, channels, size, k, stride, activation] of LAYERS) {
     const half = bytes / 8;  // floats per copy side: reads + writes = the layer's bytes
     const copy = { from: random(half), to: new Float32Array(half) };
     for (const threads of threadList) {
-      const outputs = addons.map(() => new Float32Array(outLength));
+      const outputs = variants.map(() => new Float32Array(outLength));
       const label = `dw ${k}x${k}${stride === 2 ? '/2' : ''} ${channels} @${size} ${model}`;
       cases.push({ label, batch, threads, g, input, bytes, copy, convs, outputs, runs: 0, copyRuns: 0,
-        samples: addons.map(() => []), copySamples: [] });
+        samples: variants.map(() => []), cpu: variants.map(() => []), copySamples: [] });
     }
   }
 }
@@ -87,9 +94,9 @@ function timeCopy(c) {
   c.copySamples.push((performance.now() - t) / c.copyRuns);
 }
 
-interleavedRounds(rounds, cases, addons.length, (c, a) => {
+interleavedRounds(rounds, cases, variants.length, (c, a) => {
   if (a === 0) timeCopy(c);
-  addons[a].addon.setNumThreads(c.threads);
+  variants[a].addon.setNumThreads(c.threads);
   const run = () => c.convs[a].runSync(c.input, c.g, c.outputs[a], null);
   run();  // warm-up: wakes the pool's threads
   if (c.runs === 0) {
@@ -97,16 +104,19 @@ interleavedRounds(rounds, cases, addons.length, (c, a) => {
     run();
     c.runs = Math.max(3, Math.round(targetMs / Math.max(0.005, performance.now() - t)));
   }
+  const used = process.cpuUsage();
   const t = performance.now();
   for (let r = 0; r < c.runs; r++) run();
   c.samples[a].push((performance.now() - t) / c.runs);
+  const spent = process.cpuUsage(used);
+  c.cpu[a].push((spent.user + spent.system) / 1000 / c.runs);
 });
 
 for (const c of cases) {
-  for (let a = 1; a < addons.length; a++) {
+  for (let a = 1; a < variants.length; a++) {
     const ref = c.outputs[0];
     const bad = c.outputs[a].findIndex((v, i) => !(Math.abs(v - ref[i]) <= 1e-4 * Math.max(1, Math.abs(ref[i]))));
-    if (bad >= 0) throw new Error(`${addons[a].name} disagrees with this checkout on ${c.label} batch ${c.batch} at ${bad}`);
+    if (bad >= 0) throw new Error(`${variants[a].name} disagrees with this checkout on ${c.label} batch ${c.batch} at ${bad}`);
   }
 }
 
@@ -117,16 +127,18 @@ const cpu = (() => {
     return os.cpus()[0]?.model ?? 'unknown CPU';
   }
 })();
-console.log(`depthwise convs on ${cpu} (${os.cpus().length} cores), ISA ${addons.map(({ addon }) => addon.getIsa()).join(' / ')}; ` +
+console.log(`depthwise convs on ${cpu} (${os.cpus().length} cores), ISA ${variants.map(({ isa }) => isa).join(' / ')}; ` +
   `${rounds} rounds, ~${targetMs} ms per sample; load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 const head = ['layer', 'batch', 'thr', 'copy ms', 'copy GB/s',
-  ...addons.flatMap((_, a) => [`ms[${a}]`, `GB/s[${a}]`, `%bound[${a}]`]), ...(addons.length > 1 ? ['new/old'] : [])];
+  ...variants.flatMap((_, a) => [`ms[${a}]`, `cpu[${a}]`, `GB/s[${a}]`, `%bound[${a}]`]),
+  ...(variants.length > 1 ? ['new/old'] : [])];
 console.log(head.join('\t'));
 for (const c of cases) {
   const copyMs = median(c.copySamples);
   const ms = c.samples.map(median);
-  const cells = ms.flatMap((m) => [m.toFixed(4), (c.bytes / m / 1e6).toFixed(1), `${((100 * copyMs) / m).toFixed(0)}%`]);
-  if (addons.length > 1) cells.push((ms[0] / ms[1]).toFixed(3));
+  const cells = ms.flatMap((m, a) => [m.toFixed(4), median(c.cpu[a]).toFixed(4), (c.bytes / m / 1e6).toFixed(1),
+    `${((100 * copyMs) / m).toFixed(0)}%`]);
+  if (variants.length > 1) cells.push((ms[0] / ms[1]).toFixed(3));
   console.log([c.label, c.batch, c.threads, copyMs.toFixed(4), (c.bytes / copyMs / 1e6).toFixed(1), ...cells].join('\t'));
 }
-addons.forEach(({ name }, a) => console.log(`[${a}] ${name}`));
+variants.forEach(({ name }, a) => console.log(`[${a}] ${name}`));
