@@ -14,6 +14,7 @@ import type { ConstTensor } from './constant.js';
 import { decodeModel, type OnnxGraph, type OnnxNode } from './decode.js';
 import { OnnxError } from './errors.js';
 import { fuseGraph } from './fusion.js';
+import { checkInitializerBytes, resolveLimits, type LoadLimits } from './limits.js';
 import { OnnxModel } from './model.js';
 import { DATA_TYPE_NAMES, DataType } from './schema.js';
 import { buildConv } from './ops/conv.js';
@@ -35,9 +36,11 @@ export interface LoadOnnxOptions {
    * turn, so a burst of requests cannot multiply memory. Default 4.
    */
   readonly maxConcurrentRuns?: number;
+  /** Size limits checked before anything is allocated (see LoadLimits for the defaults). */
+  readonly limits?: LoadLimits;
 }
 
-const LOAD_OPTIONS = ['backend', 'fuse', 'maxConcurrentRuns'] as const satisfies ReadonlyArray<keyof LoadOnnxOptions>;
+const LOAD_OPTIONS = ['backend', 'fuse', 'maxConcurrentRuns', 'limits'] as const satisfies ReadonlyArray<keyof LoadOnnxOptions>;
 
 export async function loadOnnx(pathOrBytes: string | Uint8Array, options: LoadOnnxOptions = {}): Promise<OnnxModel> {
   if (typeof pathOrBytes === 'string') {
@@ -89,7 +92,9 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
   if (!Number.isInteger(maxConcurrentRuns) || maxConcurrentRuns < 1) {
     throw new ParameterError(`loadOnnx: options.maxConcurrentRuns must be a positive integer, got ${String(options.maxConcurrentRuns)}`);
   }
+  const limits = resolveLimits(options.limits);
   const graph = decodeModel(bytes, source);
+  checkInitializerBytes([...graph.initializers.values()].reduce((sum, c) => sum + c.data.length * 4, 0), source, limits);
   checkOpsetAndInputs(graph, source);
   checkOperators(graph, source);
   checkDataflow(graph, source);
@@ -98,12 +103,12 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
   const constantOf = (name: string) => constants.get(name);
   const items = fuseGraph({ nodes, graphOutputs: new Set(graph.outputs.map((o) => o.name)), opset: graph.opset, constantOf }, optionalBoolean(options.fuse, true, 'fuse', 'loadOnnx'));
   const ops: CompiledOp[] = items.map((item) => {
-    const ctx: BuildContext = { node: item.node, opset: graph.opset, backend, constantOf };
+    const ctx: BuildContext = { node: item.node, opset: graph.opset, backend, constantOf, limits };
     if (item.kind === 'conv') return buildConv(ctx, item.fusion);
     if (item.kind === 'linear') return item.node.opType === 'Gemm' ? buildGemm(ctx, item.fusion) : buildMatMul(ctx, item.fusion);
     return builderFor(item.node.opType)!(ctx);
   });
-  const model = new OnnxModel({ opset: graph.opset, producer: graph.producer, backend, ops, constants, maxConcurrentRuns, inputs: graph.inputs, outputs: graph.outputs });
+  const model = new OnnxModel({ opset: graph.opset, producer: graph.producer, backend, ops, constants, maxConcurrentRuns, limits, inputs: graph.inputs, outputs: graph.outputs });
   // Plan once now when only the batch may vary, so a model that cannot run fails at load.
   const declared = model.inputShapes;
   if (declared.every((shape) => shape && shape.every((d, axis) => typeof d === 'number' ? d > 0 : axis === 0))) {

@@ -61,32 +61,35 @@ std::string describe(const ConvCase& c) {
   return buf;
 }
 
-// Every kind by its definition (lib/activation.ts's table), in double, with the parameters the
-// kernels are given (test_activation): alpha 0.1, beta 0.5, clip to [-0.5, 0.7].
+// Every activation kind, numbered as in epilogue.h (None = 0 ... Mish = 15).
+constexpr int kActivationKinds = 16;
+
+// The parameters the tests give each kind (non-default, so a lost parameter shows).
 Activation test_activation(ActivationKind kind) {
   Activation a;
   a.kind = kind;
-  a.alpha = 0.1f;
-  a.beta = 0.5f;
+  a.alpha = kind == ActivationKind::HardSigmoid ? 0.3f : 0.1f;
+  a.beta = 0.4f;
   a.min = -0.5f;
-  a.max = 0.7f;
+  a.max = 0.75f;
   return a;
 }
 
+// The definition in double precision, written apart from epilogue.h's activate().
 float reference_activation(float xf, ActivationKind kind) {
   const Activation a = test_activation(kind);
-  if (std::isnan(xf)) return xf;  // every kind passes NaN through
+  if (std::isnan(xf)) return xf;  // every kind passes NaN through (the depthwise sweep feeds NaN)
   const double x = xf;
-  const double softplus = std::log1p(std::exp(x));
+  const auto softplus = [](double v) { return v > 30 ? v : std::log1p(std::exp(v)); };
   switch (kind) {
     case ActivationKind::None: return xf;
-    case ActivationKind::Relu: return x > 0 ? xf : 0.0f;
+    case ActivationKind::Relu: return x > 0 ? xf : 0;
     case ActivationKind::Relu6: return static_cast<float>(std::fmin(6.0, std::fmax(0.0, x)));
     case ActivationKind::Clip: return static_cast<float>(std::fmin(a.max, std::fmax(a.min, x)));
     case ActivationKind::LeakyRelu: return static_cast<float>(x < 0 ? a.alpha * x : x);
     case ActivationKind::Elu: return static_cast<float>(x < 0 ? a.alpha * (std::exp(x) - 1.0) : x);
     case ActivationKind::HardSigmoid: return static_cast<float>(std::fmin(1.0, std::fmax(0.0, a.alpha * x + a.beta)));
-    case ActivationKind::HardSwish: return static_cast<float>(x + 3.0 <= 0 ? 0.0 : (x + 3.0 >= 6.0 ? x : x * (x + 3.0) / 6.0));
+    case ActivationKind::HardSwish: return static_cast<float>(x * std::fmin(6.0, std::fmax(0.0, x + 3.0)) / 6.0);
     case ActivationKind::Sigmoid: return static_cast<float>(1.0 / (1.0 + std::exp(-x)));
     case ActivationKind::Silu: return static_cast<float>(x / (1.0 + std::exp(-x)));
     case ActivationKind::Tanh: return static_cast<float>(std::tanh(x));
@@ -94,8 +97,8 @@ float reference_activation(float xf, ActivationKind kind) {
     case ActivationKind::GeluTanh:
       return static_cast<float>(0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x))));
     case ActivationKind::Exp: return static_cast<float>(std::exp(x));
-    case ActivationKind::Softplus: return static_cast<float>(softplus);
-    case ActivationKind::Mish: return static_cast<float>(x * std::tanh(softplus));
+    case ActivationKind::Softplus: return static_cast<float>(softplus(x));
+    case ActivationKind::Mish: return static_cast<float>(x * std::tanh(softplus(x)));
   }
   return xf;
 }
@@ -244,7 +247,7 @@ std::vector<ConvCase> conv_cases() {
     c.pl = pick({0, 1});
     c.pb = pick({0, 1, 2});
     c.pr = pick({0, 2});
-    c.act = static_cast<ActivationKind>(rng() % 6);
+    c.act = static_cast<ActivationKind>(rng() % kActivationKinds);
     c.bias = rng() % 2;
     c.residual = rng() % 2;
     if (c.dh * (c.kh - 1) + 1 > c.h + c.pt + c.pb || c.dw * (c.kw - 1) + 1 > c.w + c.pl + c.pr) continue;
@@ -348,8 +351,8 @@ void test_winograd_transforms(const KernelConfig& isa, const KernelConfig& scala
       const size_t point_stride = count + 3;
       const auto m = random_floats((kWinogradPoints - 1) * point_stride + count, rng);
       const auto residual = random_floats(out_h * out_w, rng);
-      for (int act = 0; act < 6; act++) {
-        const Activation a = {static_cast<ActivationKind>(act), 0.1f};
+      for (int act = 0; act < kActivationKinds; act++) {
+        const Activation a = test_activation(static_cast<ActivationKind>(act));
         const bool with_residual = act % 2 == 0;
         std::vector<float> want(out_h * out_w, 1234.5f), got(want);
         const float* res = with_residual ? residual.data() : nullptr;
@@ -381,7 +384,7 @@ void test_winograd_lazy_gemm_weights(const KernelConfig& isa) {
     small.pt = small.pl = small.pb = small.pr = 1;
     const auto wt = random_floats(base.cout * base.cin * 9, rng);
     const auto bias = random_floats(base.cout, rng);
-    const ConvParams p{base.cin, base.cout, 1, 3, 3, {base.act, 0.1f}};
+    const ConvParams p{base.cin, base.cout, 1, 3, 3, test_activation(base.act)};
     const size_t rows = (base.cout + isa.gemm.mr - 1) / isa.gemm.mr * isa.gemm.mr;
     const size_t winograd_bytes = (16 * rows * base.cin + base.cout) * sizeof(float);
     const size_t both_bytes = winograd_bytes + rows * base.cin * 9 * sizeof(float);

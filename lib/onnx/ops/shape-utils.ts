@@ -70,3 +70,4 @@ export function constantIntsOf(value: PlanValue | null, owner: string, what: str
   }
   return Array.from(value.constant.data);
 }
+

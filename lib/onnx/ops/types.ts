@@ -6,6 +6,7 @@
 import type { Backend } from '../../backends/backend.js';
 import type { ConstTensor } from '../constant.js';
 import type { OnnxNode } from '../decode.js';
+import type { ResolvedLimits } from '../limits.js';
 
 /** Receptive field of one value on the network input, where spatial structure survives. */
 export interface FieldInfo {
@@ -74,4 +75,6 @@ export interface BuildContext {
   readonly backend: Backend;
   /** Constants known at load (initializers and folded values). */
   constantOf(name: string): ConstTensor | undefined;
+  /** Size limits checked before an op allocates anything (default DEFAULT_LIMITS). */
+  readonly limits?: ResolvedLimits;
 }
