@@ -16,8 +16,11 @@
 // output bytes) / time; "% bound" is the copy's time over the layer's (100% = as fast as a copy).
 // Each --addon loads another build (bench/ab-addons.mjs) and times it in the same interleaved
 // rounds; rounds alternate the order of the binaries; every binary's output is compared with
-// this checkout's (within 1e-4 relative) at the end. cpu: the process's CPU ms per run (on this
-// shared machine, wall time well above it at 1 thread means the core was taken by others).
+// this checkout's (within 1e-4 relative) at the end. cpu: the process's CPU ms per run (on a
+// shared machine, wall time well above it at 1 thread means the core was taken by others);
+// "(cpu)" columns use CPU time for both the copy and the layer: the bound in core time, which
+// stays meaningful when other processes hold the cores (at 2 threads the layer's CPU time is
+// both threads' work, so its % is per unit of core time).
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { planConv } from '../dist/planner/geometry.js';
@@ -76,7 +79,7 @@ for (const [model, channels, size, k, stride, activation] of LAYERS) {
       const outputs = variants.map(() => new Float32Array(outLength));
       const label = `dw ${k}x${k}${stride === 2 ? '/2' : ''} ${channels} @${size} ${model}`;
       cases.push({ label, batch, threads, g, input, bytes, copy, convs, outputs, runs: 0, copyRuns: 0,
-        samples: variants.map(() => []), cpu: variants.map(() => []), copySamples: [] });
+        samples: variants.map(() => []), cpu: variants.map(() => []), copySamples: [], copyCpu: [] });
     }
   }
 }
@@ -89,9 +92,12 @@ function timeCopy(c) {
     run();
     c.copyRuns = Math.max(3, Math.round(targetMs / Math.max(0.005, performance.now() - t)));
   }
+  const used = process.cpuUsage();
   const t = performance.now();
   for (let r = 0; r < c.copyRuns; r++) run();
   c.copySamples.push((performance.now() - t) / c.copyRuns);
+  const spent = process.cpuUsage(used);
+  c.copyCpu.push((spent.user + spent.system) / 1000 / c.copyRuns);
 }
 
 interleavedRounds(rounds, cases, variants.length, (c, a) => {
@@ -129,16 +135,18 @@ const cpu = (() => {
 })();
 console.log(`depthwise convs on ${cpu} (${os.cpus().length} cores), ISA ${variants.map(({ isa }) => isa).join(' / ')}; ` +
   `${rounds} rounds, ~${targetMs} ms per sample; load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
-const head = ['layer', 'batch', 'thr', 'copy ms', 'copy GB/s',
-  ...variants.flatMap((_, a) => [`ms[${a}]`, `cpu[${a}]`, `GB/s[${a}]`, `%bound[${a}]`]),
-  ...(variants.length > 1 ? ['new/old'] : [])];
+const head = ['layer', 'batch', 'thr', 'copy ms', 'copy cpu', 'copy GB/s(cpu)',
+  ...variants.flatMap((_, a) => [`ms[${a}]`, `cpu[${a}]`, `GB/s(cpu)[${a}]`, `%bound[${a}]`, `%bound(cpu)[${a}]`]),
+  ...(variants.length > 1 ? ['new/old', 'new/old(cpu)'] : [])];
 console.log(head.join('\t'));
 for (const c of cases) {
   const copyMs = median(c.copySamples);
+  const copyCpu = median(c.copyCpu);
   const ms = c.samples.map(median);
-  const cells = ms.flatMap((m, a) => [m.toFixed(4), median(c.cpu[a]).toFixed(4), (c.bytes / m / 1e6).toFixed(1),
-    `${((100 * copyMs) / m).toFixed(0)}%`]);
-  if (variants.length > 1) cells.push((ms[0] / ms[1]).toFixed(3));
-  console.log([c.label, c.batch, c.threads, copyMs.toFixed(4), (c.bytes / copyMs / 1e6).toFixed(1), ...cells].join('\t'));
+  const cpus = c.cpu.map(median);
+  const cells = ms.flatMap((m, a) => [m.toFixed(4), cpus[a].toFixed(4), (c.bytes / cpus[a] / 1e6).toFixed(1),
+    `${((100 * copyMs) / m).toFixed(0)}%`, `${((100 * copyCpu) / cpus[a]).toFixed(0)}%`]);
+  if (variants.length > 1) cells.push((ms[0] / ms[1]).toFixed(3), (cpus[0] / cpus[1]).toFixed(3));
+  console.log([c.label, c.batch, c.threads, copyMs.toFixed(4), copyCpu.toFixed(4), (c.bytes / copyCpu / 1e6).toFixed(1), ...cells].join('\t'));
 }
 variants.forEach(({ name }, a) => console.log(`[${a}] ${name}`));
