@@ -30,6 +30,10 @@ set(CONVNODE_AVX2_SOURCES
   native/kernels/f32-gemm/f32-gemm-6x16-avx2.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s1-avx2.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s2-avx2.cc
+  native/kernels/f32-dwconv/f32-dwconv-5x5s1-avx2.cc
+  native/kernels/f32-dwconv/f32-dwconv-5x5s2-avx2.cc
+  native/kernels/f32-dwconv/f32-dwconv-7x7s1-avx2.cc
+  native/kernels/f32-dwconv/f32-dwconv-7x7s2-avx2.cc
   native/kernels/f32-maxpool/f32-maxpool-3x3s2-avx2.cc
   native/kernels/f32-winograd/f32-winograd-2x2-avx2.cc
   native/runtime/fma-probe-avx2.cc
@@ -41,6 +45,12 @@ set(CONVNODE_AVX2_SOURCES
 set(CONVNODE_AVX512_SOURCES
   native/kernels/f32-im2col/f32-im2col-avx512.cc
   native/kernels/f32-gemm/f32-gemm-16x16-avx512.cc
+  native/kernels/f32-dwconv/f32-dwconv-3x3s1-avx512.cc
+  native/kernels/f32-dwconv/f32-dwconv-3x3s2-avx512.cc
+  native/kernels/f32-dwconv/f32-dwconv-5x5s1-avx512.cc
+  native/kernels/f32-dwconv/f32-dwconv-5x5s2-avx512.cc
+  native/kernels/f32-dwconv/f32-dwconv-7x7s1-avx512.cc
+  native/kernels/f32-dwconv/f32-dwconv-7x7s2-avx512.cc
   native/runtime/fma-probe-avx512.cc
   native/kernels/f32-vunary/f32-vunary-avx512.cc
   native/kernels/f32-vbinary/f32-vbinary-avx512.cc
@@ -50,6 +60,10 @@ set(CONVNODE_NEON_SOURCES
   native/kernels/f32-gemm/f32-gemm-8x8-neon.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s1-neon.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s2-neon.cc
+  native/kernels/f32-dwconv/f32-dwconv-5x5s1-neon.cc
+  native/kernels/f32-dwconv/f32-dwconv-5x5s2-neon.cc
+  native/kernels/f32-dwconv/f32-dwconv-7x7s1-neon.cc
+  native/kernels/f32-dwconv/f32-dwconv-7x7s2-neon.cc
   native/kernels/f32-maxpool/f32-maxpool-3x3s2-neon.cc
   native/runtime/fma-probe-neon.cc
   native/kernels/f32-vunary/f32-vunary-neon.cc

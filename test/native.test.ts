@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACTIVATION_KINDS } from '../lib/activation.js';
 import type { Activation, Backend, PoolGeometry } from '../lib/backends/backend.js';
 import { jsBackend } from '../lib/backends/js.js';
 import { availableIsas, getNumThreads, loadNativeBackend, setIsa, setNumThreads, type IsaName } from '../lib/backends/native.js';
@@ -154,6 +155,54 @@ function convCases(): ConvCase[] {
   return cases;
 }
 
+/**
+ * Depthwise K x K convs (K 3 / 5 / 7, stride 1 / 2: native's row kernels), dilation 1, 2 and
+ * 2x1, symmetric / 'same' / asymmetric / wide pads, maps narrower than a vector (7, and 14 at
+ * stride 2) and wider than a few steps (37, 67), channel multiplier 1 and 2, batch 1 and 2,
+ * with and without residual, and every activation kind in turn (with non-default parameters).
+ */
+function depthwiseCases(): ConvCase[] {
+  const activations: Activation[] = ACTIVATION_KINDS.map((kind) =>
+    kind === 'clip' ? { kind, min: -0.4, max: 0.6 } : kind === 'leakyRelu' || kind === 'elu' ? { kind, alpha: 0.3 } : kind === 'hardSigmoid' ? { kind, alpha: 0.25, beta: 0.4 } : { kind });
+  const cases: ConvCase[] = [];
+  let n = 0;
+  for (const k of [3, 5, 7]) {
+    for (const s of [1, 2]) {
+      for (const dilation of [[1, 1], [2, 2], [2, 1]] as Pair[]) {
+        const half = ((k - 1) / 2) * dilation[0];
+        const paddings: PaddingSpec[] = [half, 'same', [0, k - 1, half + 1, 1], [half + 1, half + 2, half, 0]];
+        for (const [inH, inW] of [[7, 7], [14, 14], [13, 37], [9, 67]]) {
+          n++;
+          const multiplier = n % 3 === 0 ? 2 : 1;
+          const c: ConvCase = {
+            ...base,
+            batch: n % 4 === 0 ? 2 : 1,
+            inChannels: 3,
+            outChannels: 3 * multiplier,
+            groups: 3,
+            inH,
+            inW,
+            kernel: [k, k],
+            stride: [s, s],
+            dilation,
+            padding: paddings[n % paddings.length],
+            activation: activations[n % activations.length],
+            bias: n % 5 !== 0,
+            residual: n % 2 === 0,
+          };
+          try {
+            convGeometry(c);
+            cases.push(c);
+          } catch {
+            /* the window does not fit this map */
+          }
+        }
+      }
+    }
+  }
+  return cases;
+}
+
 interface Prepared {
   weight: Float32Array;
   bias: Float32Array | null;
@@ -291,6 +340,18 @@ describe('native backend parity', () => {
           expectClose(got, want, `${isa} t${threads} maxpool 3x3/2 64 @56`);
         });
       }
+
+      it('matches jsBackend on depthwise K x K convs (3 / 5 / 7, stride 1 / 2, dilation, pads, every activation)', () => {
+        const cases = depthwiseCases();
+        expect(cases.length).toBeGreaterThan(60);
+        for (const threads of [1, 2]) {
+          setNumThreads(threads);
+          cases.forEach((c, i) => {
+            const p = materialise(c, 3000 + i);
+            expectClose(runConv(native, c, p), runConv(jsBackend, c, p), `${isa} t${threads} dw #${i} ${describeCase(c)}`);
+          });
+        }
+      });
 
       it('matches jsBackend on pooling (max / avg, ceilMode, countIncludePad, dilation)', () => {
         const random = seededRandom(7);

@@ -32,6 +32,11 @@ struct ConvRun {
   Window window;
 };
 
+// The depthwise kernel a run uses (ops/depthwise.cc): the K x K stride-S row kernel of the table
+// for square 3x3 / 5x5 / 7x7 windows with the same stride 1 or 2 on both axes (any dilation and
+// padding), else its general kernel.
+DwconvKernel depthwise_kernel_for(const KernelConfig& config, const Window& window);
+
 class Conv2d {
  public:
   // Throws ArgumentError for inconsistent parameters or weight / bias lengths.

@@ -38,8 +38,12 @@ struct ElementwiseConfig {
 struct KernelConfig {
   Isa isa;
   GemmConfig gemm;
-  DwconvKernel dwconv_3x3s1;
+  DwconvKernel dwconv_3x3s1;  // K x K stride-S depthwise (any dilation and padding)
   DwconvKernel dwconv_3x3s2;
+  DwconvKernel dwconv_5x5s1;
+  DwconvKernel dwconv_5x5s2;
+  DwconvKernel dwconv_7x7s1;
+  DwconvKernel dwconv_7x7s2;
   DwconvKernel dwconv_general;
   PoolKernel maxpool_3x3s2;  // null where there is no specialised kernel
   PoolKernel maxpool_general;

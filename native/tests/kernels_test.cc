@@ -40,6 +40,7 @@ void expect_close(const std::vector<float>& got, const std::vector<float>& want,
     const float a = got[i];
     const float e = want[i];
     if (std::isnan(a) && std::isnan(e)) continue;
+    if (a == e) continue;  // equal infinities too
     if (!(std::fabs(a - e) <= 1e-4f * std::fmax(1.0f, std::fabs(e)))) {
       std::printf("FAIL %s: element %zu is %g, expected %g\n", label.c_str(), i, a, e);
       g_failures++;
@@ -79,6 +80,7 @@ Activation test_activation(ActivationKind kind) {
 // The definition in double precision, written apart from epilogue.h's activate().
 float reference_activation(float xf, ActivationKind kind) {
   const Activation a = test_activation(kind);
+  if (std::isnan(xf)) return xf;  // every kind passes NaN through (the depthwise sweep feeds NaN)
   const double x = xf;
   const auto softplus = [](double v) { return v > 30 ? v : std::log1p(std::exp(v)); };
   switch (kind) {
@@ -477,6 +479,92 @@ void test_dwconv_scratch_reuse(const KernelConfig& isa, const KernelConfig& scal
   }
 }
 
+// The K x K stride-S depthwise kernels (K 3 / 5 / 7, S 1 / 2) of every vector ISA against the
+// scalar kernel, and the scalar kernel against the definition: dilation 1, 2 and 3x1, pads 0 /
+// symmetric / asymmetric / wider than the window's half, widths around the vector and step sizes
+// (1..2 lanes of AVX-512 x 2 steps, 7, 14, 112) and under the window, odd heights, multiplier 1
+// and 2, batch 2, every activation kind, residual (also in place: residual == output) or not,
+// and inputs holding NaN, +inf and -inf. Run with 1 and 3 threads (main), so planes are also cut
+// into row bands.
+void test_dwconv_kxk(const KernelConfig& isa, const KernelConfig& scalar) {
+  struct Plane {
+    size_t h, w;
+    int pads;  // 0: none, 1: symmetric (k - 1) / 2 * d, 2: asymmetric, 3: wide
+  };
+  const Plane planes[] = {{7, 7, 1},   {14, 14, 1}, {9, 33, 1},  {5, 61, 0},  {12, 17, 2}, {8, 3, 1},
+                          {6, 115, 2}, {3, 16, 3},  {11, 32, 0}, {4, 64, 2},  {15, 1, 3},  {13, 112, 1}};
+  std::mt19937 rng(2026);
+  size_t tested = 0;
+  int kind = 0;
+  for (size_t k : {3, 5, 7}) {
+    for (size_t s : {1, 2}) {
+      for (int dil = 0; dil < 3; dil++) {
+        const size_t dh = dil == 0 ? 1 : (dil == 1 ? 2 : 3), dw = dil == 2 ? 1 : dh;
+        for (const Plane& pl : planes) {
+          ConvCase c{};
+          c.batch = 2;
+          c.cin = 3;
+          c.cout = rng() % 2 ? 3 : 6;
+          c.groups = 3;
+          c.h = pl.h;
+          c.w = pl.w;
+          c.kh = c.kw = k;
+          c.sh = c.sw = s;
+          c.dh = dh;
+          c.dw = dw;
+          const size_t half_h = (k - 1) / 2 * dh, half_w = (k - 1) / 2 * dw;
+          switch (pl.pads) {
+            case 0: c.pt = c.pl = c.pb = c.pr = 0; break;
+            case 1: c.pt = c.pb = half_h; c.pl = c.pr = half_w; break;
+            case 2: c.pt = 0; c.pl = 2 * half_w; c.pb = 2 * half_h; c.pr = 1; break;
+            default: c.pt = half_h + 1; c.pl = half_w + 2; c.pb = half_h + 2; c.pr = half_w + 1; break;
+          }
+          c.act = static_cast<ActivationKind>(kind++ % 16);
+          c.bias = rng() % 4 != 0;
+          c.residual = rng() % 2;
+          if (dh * (k - 1) + 1 > c.h + c.pt + c.pb || dw * (k - 1) + 1 > c.w + c.pl + c.pr) continue;
+          const ConvRun r = run_of(c);
+          auto in = random_floats(c.batch * c.cin * c.h * c.w, rng);
+          // Specials in one plane of three: NaN, +inf, -inf at a border and in the interior.
+          // Not with hardSwish: its vector forms (avx2_activate, avx512_activate: x * clip(x + 3)
+          // / 6) give NaN at -inf, where the scalar and JS definitions give 0.
+          if (tested % 3 == 0 && c.act != ActivationKind::HardSwish) {
+            const float specials[] = {NAN, INFINITY, -INFINITY};
+            for (int i = 0; i < 3; i++) in[rng() % in.size()] = specials[i];
+            in[0] = specials[rng() % 3];
+          }
+          const auto wt = random_floats(c.cout * k * k, rng);
+          const auto bias = random_floats(c.cout, rng);
+          const auto res = random_floats(c.batch * c.cout * r.window.out_h * r.window.out_w, rng);
+          const auto want = run_conv(scalar, c, r, in, wt, bias, res);
+          expect_close(want, naive_conv(c, r, in, wt, bias, res), "scalar dw vs naive " + describe(c));
+          if (&isa != &scalar) {
+            expect_close(run_conv(isa, c, r, in, wt, bias, res), want, std::string(isa_name(isa.isa)) + " dw vs scalar " + describe(c));
+            if (c.residual && c.cout == c.cin) {  // in place: the residual is the output buffer
+              ConvParams p{c.cin, c.cout, c.groups, c.kh, c.kw, test_activation(c.act)};
+              Conv2d conv(p, wt.data(), wt.size(), c.bias ? bias.data() : nullptr, bias.size(), isa);
+              std::vector<float> inout = res;
+              conv.check(r, in.size(), inout.size(), true, inout.size());
+              conv.run(r, in.data(), inout.data(), inout.data());
+              expect_close(inout, want, std::string(isa_name(isa.isa)) + " dw in place " + describe(c));
+            }
+            g_checks++;
+            if (isa.isa != Isa::Scalar && depthwise_kernel_for(isa, r.window) == isa.dwconv_general) {
+              std::printf("FAIL %s dw %s takes the general kernel\n", isa_name(isa.isa), describe(c).c_str());
+              g_failures++;
+            }
+          }
+          tested++;
+        }
+      }
+    }
+  }
+  if (tested < 150) {
+    std::printf("FAIL dw kxk: only %zu geometries were valid\n", tested);
+    g_failures++;
+  }
+}
+
 void test_pools(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(7);
   struct P {
@@ -862,6 +950,7 @@ int main() {
       test_winograd_transforms(*isa, *scalar);
       test_winograd_lazy_gemm_weights(*isa);
       test_dwconv_scratch_reuse(*isa, *scalar);
+      test_dwconv_kxk(*isa, *scalar);
       test_pools(*isa, *scalar);
       test_maxpool_3x3s2(*isa, *scalar);
       test_global_pools(*isa);
