@@ -14,6 +14,7 @@ import type { ConstTensor } from './constant.js';
 import { decodeModel, type OnnxGraph, type OnnxNode } from './decode.js';
 import { OnnxError } from './errors.js';
 import { fuseGraph } from './fusion.js';
+import { fuseLayerNormPatterns } from './fusion-layernorm.js';
 import { checkInitializerBytes, resolveLimits, type LoadLimits } from './limits.js';
 import { OnnxModel } from './model.js';
 import { DATA_TYPE_NAMES, DataType } from './schema.js';
@@ -99,7 +100,7 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
   checkOperators(graph, source);
   checkDataflow(graph, source);
   const constants = new Map<string, ConstTensor>(graph.initializers);
-  const nodes = foldConstants(graph, constants, backend);
+  const nodes = fuseLayerNormPatterns({ nodes: foldConstants(graph, constants, backend), graphOutputs: new Set(graph.outputs.map((o) => o.name)), constantOf: (n) => constants.get(n) }, optionalBoolean(options.fuse, true, 'fuse', 'loadOnnx'));
   const constantOf = (name: string) => constants.get(name);
   const items = fuseGraph({ nodes, graphOutputs: new Set(graph.outputs.map((o) => o.name)), opset: graph.opset, constantOf }, optionalBoolean(options.fuse, true, 'fuse', 'loadOnnx'));
   const ops: CompiledOp[] = items.map((item) => {
