@@ -37,6 +37,17 @@ const CASES: Case[] = [
   { name: 'Pow x^0.5', nodes: [node('Pow', ['x', 'half'], ['y'])], inputs: { x: x4 }, initializers: [floatTensor('half', [], [0.5])], positive: true },
   { name: 'Pow x^[5] broadcast', nodes: [node('Pow', ['x', 'e'], ['y'])], inputs: { x: x4 }, initializers: [floatTensor('e', [5], [1, 2, 3, 0.5, -1])], positive: true },
   { name: 'Pow both runtime', nodes: [node('Pow', ['x', 'z'], ['y'])], inputs: { x: x4, z: () => [4, 1] }, positive: true },
+  { name: 'Mod fmod 1 (floats)', nodes: [node('Mod', ['x', 'd'], ['y'], { fmod: { i: 1 } })], inputs: { x: x4 }, initializers: [floatTensor('d', [5], [0.3, -0.7, 1, -1.5, 0.45])] },
+  {
+    name: 'Mod fmod 0 on integers from the shape (Swin window padding)',
+    // (7 - d % 7) % 7 per dim of Shape(x) [N, 3, 9, 4], then a negative divisor; cast to float and added.
+    nodes: [
+      node('Shape', ['x'], ['s']), node('Mod', ['s', 'seven'], ['r']), node('Sub', ['seven', 'r'], ['p']), node('Mod', ['p', 'seven'], ['q']),
+      node('Sub', ['q', 'three'], ['signed']), node('Mod', ['signed', 'minus4'], ['neg']), node('Cast', ['neg'], ['f'], CAST_FLOAT), node('Add', ['x', 'f'], ['y']),
+    ],
+    inputs: { x: (n) => [n, 3, 9, 4] },
+    initializers: [intTensor('seven', [], [7]), intTensor('three', [], [3]), intTensor('minus4', [], [-4])],
+  },
   { name: 'Max of three, broadcast', nodes: [node('Max', ['x', 'c', 'z'], ['y'])], inputs: { x: x4, z: (n) => [n, 1, 4, 1] }, initializers: [floatTensor('c', [5], [0, 0.5, -0.5, 1, -1])] },
   { name: 'Min of one', nodes: [node('Min', ['x'], ['y'])], inputs: { x: x4 } },
   { name: 'Min of two', nodes: [node('Min', ['x', 'z'], ['y'])], inputs: { x: x4, z: (n) => [n, 3, 1, 5] } },
@@ -174,6 +185,7 @@ describe('math ops refuse bad attributes and inputs, by name', () => {
     ['Einsum rank mismatch', [node('Einsum', ['x'], ['y'], { equation: { s: 'ijk->kji' } })], [], [2, 2], /term 'ijk' does not match input 0 of rank 2/, 12],
     ['Einsum unknown output letter', [node('Einsum', ['x'], ['y'], { equation: { s: 'ij->iz' } })], [], [2, 2], /output letter 'z' appears in no input/, 12],
     ['Pow with one input', [node('Pow', ['x'], ['y'])], [], [3], /Pow 'pow_y': takes 2 inputs, got 1/],
+    ['Mod fmod 2', [node('Mod', ['x', 'x'], ['y'], { fmod: { i: 2 } })], [], [3], /attribute 'fmod' must be 0 or 1, got 2/],
     ['Where with two inputs', [node('Where', ['x', 'x'], ['y'])], [], [3], /takes 3 inputs, got 2/],
   ];
   it.each(refused)('%s', async (_, nodes, initializers, shape, message, opset) => {

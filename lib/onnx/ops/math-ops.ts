@@ -2,7 +2,7 @@
  * The math and logic operators exporters emit around the layers (attention scaling, a hand-written
  * LayerNorm, masks, shape arithmetic), as plain JS element-wise loops under numpy broadcasting:
  *   unary     Sqrt Reciprocal Neg Abs Log Floor Ceil
- *   binary    Pow; Equal Greater Less GreaterOrEqual LessOrEqual (results 0 / 1)
+ *   binary    Pow, Mod; Equal Greater Less GreaterOrEqual LessOrEqual (results 0 / 1)
  *   variadic  Min Max Sum Mean
  *   Where, Expand, Tile, ConstantOfShape, Range.
  * Each folds to a constant when its inputs are constants, keeping integers integers (a Shape ->
@@ -12,6 +12,7 @@
 import { ShapeError } from '../../errors.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constValues, floatConst, intConst, type ConstTensor } from '../constant.js';
+import type { OnnxNode } from '../decode.js';
 import { OnnxError } from '../errors.js';
 import { broadcastShapes, broadcastStrides } from './broadcast.js';
 import { constantIntsOf, mergeFields, numel, required, runtimeValue, stridesOf } from './shape-utils.js';
@@ -59,7 +60,7 @@ const ELEMENTWISE: Record<string, ElementwiseSpec> = {
   Where: { fn: (a) => (a[0] !== 0 ? a[1] : a[2]), result: 'same', arity: 3, skipKind: 0 },
 };
 
-export const MATH_ELEMENTWISE_OPS = Object.keys(ELEMENTWISE);
+export const MATH_ELEMENTWISE_OPS = [...Object.keys(ELEMENTWISE), 'Mod'];
 
 /**
  * out[i] = fn(inputs at i) over the broadcast index space of `shape`, for any number of inputs:
@@ -89,10 +90,9 @@ export function broadcastN(
 }
 
 /** A faster form for the common runtime cases: one input, or x ** 2 / x ** 0.5 with a scalar exponent. */
-function specialised(opType: string, values: readonly PlanValue[], shape: readonly number[]): ((ins: readonly Float32Array[], out: Float32Array) => void) | undefined {
+function specialised(opType: string, fn: Fn, values: readonly PlanValue[], shape: readonly number[]): ((ins: readonly Float32Array[], out: Float32Array) => void) | undefined {
   const sameShape = values.every((v) => numel(v.shape) === numel(shape));
   if (values.length === 1 && sameShape) {
-    const fn = ELEMENTWISE[opType].fn;
     const arg = [0];
     return (ins, out) => {
       const src = ins[0];
@@ -110,10 +110,27 @@ function specialised(opType: string, values: readonly PlanValue[], shape: readon
   return undefined;
 }
 
+/**
+ * Mod: fmod 0 is the integer modulus with the divisor's sign (Python's %, what Swin's window
+ * padding computes); fmod 1 is C's fmod, with the dividend's sign, the only form ONNX allows
+ * for floats. Which one an integer tensor gets is the attribute's choice.
+ */
+function modSpec(node: OnnxNode): ElementwiseSpec {
+  const fmod = new NodeAttributes(node).int('fmod', 0);
+  if (fmod !== 0 && fmod !== 1) throw new OnnxError(`${describeNode(node)}: attribute 'fmod' must be 0 or 1, got ${fmod}`);
+  const fn: Fn = fmod === 1
+    ? (a) => a[0] % a[1]
+    : (a) => {
+        const r = a[0] % a[1];
+        return r !== 0 && (r < 0) !== (a[1] < 0) ? r + a[1] : r;
+      };
+  return { fn, result: 'same', arity: 2 };
+}
+
 export function buildMathElementwise(ctx: BuildContext): CompiledOp {
   const { node } = ctx;
   const owner = describeNode(node);
-  const spec = ELEMENTWISE[node.opType];
+  const spec = node.opType === 'Mod' ? modSpec(node) : ELEMENTWISE[node.opType];
   const count = node.inputs.length;
   if (spec.arity === 'variadic' ? count < 1 : count !== spec.arity) {
     throw new OnnxError(`${owner}: takes ${spec.arity === 'variadic' ? 'one or more inputs' : `${spec.arity} input${spec.arity === 1 ? '' : 's'}`}, got ${count}`);
@@ -132,7 +149,7 @@ export function buildMathElementwise(ctx: BuildContext): CompiledOp {
         const constant = integer ? intConst(shape, (out as number[]).map((x) => (Number.isFinite(x) ? Math.trunc(x) : x))) : floatConst(shape, out as Float32Array);
         return { outputs: [{ shape, constant, field: null }], multiplyAdds: 0 };
       }
-      const fast = specialised(node.opType, values, shape);
+      const fast = specialised(node.opType, spec.fn, values, shape);
       const shapes = values.map((v) => v.shape);
       return {
         outputs: [runtimeValue(shape, spec.result === 'bool' ? null : mergeFields(values.map((v) => v.field)))],
