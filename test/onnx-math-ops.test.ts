@@ -48,6 +48,43 @@ const CASES: Case[] = [
     inputs: { x: (n) => [n, 3, 9, 4] },
     initializers: [intTensor('seven', [], [7]), intTensor('three', [], [3]), intTensor('minus4', [], [-4])],
   },
+  {
+    name: 'ScatterND runtime data and updates, constant (n, c) indices',
+    nodes: [node('ScatterND', ['x', 'idx', 'z'], ['y'])],
+    inputs: { x: x4, z: () => [2, 4, 5] },
+    initializers: [intTensor('idx', [2, 2], [0, 1, 0, 0])],
+  },
+  {
+    name: 'ScatterND reduction add (opset 16), a repeated index',
+    opset: 16,
+    nodes: [node('ScatterND', ['x', 'idx', 'z'], ['y'], { reduction: { s: 'add' } })],
+    inputs: { x: x4, z: () => [3, 4, 5] },
+    initializers: [intTensor('idx', [3, 2], [0, 1, 0, 1, 0, -1])],
+  },
+  {
+    name: 'ScatterND on ConstantOfShape folded (a Swin attention mask), added',
+    nodes: [
+      node('ConstantOfShape', ['dims'], ['zeros']), node('ScatterND', ['zeros', 'idx', 'upd'], ['mask']), node('Add', ['x', 'mask'], ['y']),
+    ],
+    inputs: { x: (n) => [n, 3, 4] },
+    initializers: [intTensor('dims', [2], [3, 4]), intTensor('idx', [2, 2], [0, 1, 2, 3]), floatTensor('upd', [2], [-100, 7])],
+  },
+  {
+    name: 'Dropout with training_mode true and ratio 0 (torchvision swin_t), mask output declared',
+    nodes: [node('Dropout', ['x', 'ratio', 'training'], ['y', 'mask'])],
+    inputs: { x: x4 },
+    initializers: [floatTensor('ratio', [], [0]), { name: 'training', dims: [], dataType: 9, rawData: Uint8Array.of(1) }],
+  },
+  {
+    name: 'Pad to a multiple of 4 with pads from the shape (Swin window padding)',
+    nodes: [
+      node('Shape', ['x'], ['s']), node('Gather', ['s', 'three'], ['w'], { axis: { i: 0 } }), node('Mod', ['w', 'four'], ['r']),
+      node('Sub', ['four', 'r'], ['short']), node('Mod', ['short', 'four'], ['p']), node('Unsqueeze', ['p', 'axis0'], ['pu']),
+      node('Concat', ['zeros7', 'pu'], ['pads'], { axis: { i: 0 } }), node('Pad', ['x', 'pads'], ['y']),
+    ],
+    inputs: { x: x4 },
+    initializers: [intTensor('three', [], [3]), intTensor('four', [], [4]), intTensor('axis0', [1], [0]), intTensor('zeros7', [7], [0, 0, 0, 0, 0, 0, 0])],
+  },
   { name: 'Max of three, broadcast', nodes: [node('Max', ['x', 'c', 'z'], ['y'])], inputs: { x: x4, z: (n) => [n, 1, 4, 1] }, initializers: [floatTensor('c', [5], [0, 0.5, -0.5, 1, -1])] },
   { name: 'Min of one', nodes: [node('Min', ['x'], ['y'])], inputs: { x: x4 } },
   { name: 'Min of two', nodes: [node('Min', ['x', 'z'], ['y'])], inputs: { x: x4, z: (n) => [n, 3, 1, 5] } },
@@ -61,6 +98,16 @@ const CASES: Case[] = [
     inputs: { x: x4 },
     initializers: [floatTensor('two', [], [2]), floatTensor('c', [5], [-2, -1, 0, 1, 2])],
   })),
+  {
+    name: 'Not, And, Or, Xor on comparisons, then Where',
+    nodes: [
+      node('Greater', ['x', 'zero'], ['pos']), node('Less', ['x', 'z'], ['below']), node('Not', ['pos'], ['nonpos']),
+      node('And', ['pos', 'below'], ['both']), node('Or', ['nonpos', 'both'], ['either']), node('Xor', ['either', 'below'], ['odd']),
+      node('Where', ['odd', 'x', 'z'], ['y']),
+    ],
+    inputs: { x: x4, z: (n) => [n, 1, 4, 1] },
+    initializers: [floatTensor('zero', [], [0])],
+  },
   {
     name: 'Where(x < z, x, c) broadcast',
     nodes: [node('Less', ['x', 'z'], ['m']), node('Where', ['m', 'x', 'c'], ['y'])],
@@ -185,6 +232,10 @@ describe('math ops refuse bad attributes and inputs, by name', () => {
     ['Einsum rank mismatch', [node('Einsum', ['x'], ['y'], { equation: { s: 'ijk->kji' } })], [], [2, 2], /term 'ijk' does not match input 0 of rank 2/, 12],
     ['Einsum unknown output letter', [node('Einsum', ['x'], ['y'], { equation: { s: 'ij->iz' } })], [], [2, 2], /output letter 'z' appears in no input/, 12],
     ['Pow with one input', [node('Pow', ['x'], ['y'])], [], [3], /Pow 'pow_y': takes 2 inputs, got 1/],
+    ['ScatterND reduction add before opset 16', [node('ScatterND', ['x', 'i', 'x'], ['y'], { reduction: { s: 'add' } })], [intTensor('i', [1, 1], [0])], [1, 3], /reduction 'add' is not one of none at opset 13/],
+    ['ScatterND index out of range', [node('ScatterND', ['x', 'i', 'u'], ['y'])], [intTensor('i', [1, 1], [5]), floatTensor('u', [1, 3], [1, 2, 3])], [2, 3], /index 5 on axis 0 is outside \[-2, 1\]/],
+    ['ScatterND updates of the wrong shape', [node('ScatterND', ['x', 'i', 'u'], ['y'])], [intTensor('i', [1, 1], [0]), floatTensor('u', [1, 2], [1, 2])], [2, 3], /updates have shape \[1, 2\], indices and data need \[1, 3\]/],
+    ['Dropout in training mode with a ratio', [node('Dropout', ['x', 'r', 't'], ['y'])], [floatTensor('r', [], [0.5]), { name: 't', dims: [], dataType: 9, rawData: Uint8Array.of(1) }], [3], /training_mode must be a constant false \(or the ratio a constant 0\)/],
     ['Mod fmod 2', [node('Mod', ['x', 'x'], ['y'], { fmod: { i: 2 } })], [], [3], /attribute 'fmod' must be 0 or 1, got 2/],
     ['Where with two inputs', [node('Where', ['x', 'x'], ['y'])], [], [3], /takes 3 inputs, got 2/],
   ];

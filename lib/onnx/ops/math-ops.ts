@@ -2,6 +2,7 @@
  * The math and logic operators exporters emit around the layers (attention scaling, a hand-written
  * LayerNorm, masks, shape arithmetic), as plain JS element-wise loops under numpy broadcasting:
  *   unary     Sqrt Reciprocal Neg Abs Log Floor Ceil
+ *   logic     Not And Or Xor (on 0 / non-0, results 0 / 1)
  *   binary    Pow, Mod; Equal Greater Less GreaterOrEqual LessOrEqual (results 0 / 1)
  *   variadic  Min Max Sum Mean
  *   Where, Expand, Tile, ConstantOfShape, Range.
@@ -53,6 +54,10 @@ const ELEMENTWISE: Record<string, ElementwiseSpec> = {
   Less: compare((x, y) => x < y),
   GreaterOrEqual: compare((x, y) => x >= y),
   LessOrEqual: compare((x, y) => x <= y),
+  Not: unary((x) => (x === 0 ? 1 : 0), 'bool'),
+  And: compare((x, y) => x !== 0 && y !== 0),
+  Or: compare((x, y) => x !== 0 || y !== 0),
+  Xor: compare((x, y) => (x !== 0) !== (y !== 0)),
   Min: { fn: (a) => Math.min(...a), result: 'same', arity: 'variadic' },
   Max: { fn: (a) => Math.max(...a), result: 'same', arity: 'variadic' },
   Sum: { fn: (a) => a.reduce((s, x) => s + x, 0), result: 'same', arity: 'variadic' },

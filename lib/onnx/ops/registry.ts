@@ -10,6 +10,7 @@ import { buildPad } from './pad.js';
 import { buildGlobalPool, buildPool } from './pool.js';
 import { buildReduce, REDUCE_OPS } from './reduce.js';
 import { buildResize } from './resize.js';
+import { buildScatterND } from './scatter-nd.js';
 import {
   buildCast, buildConstant, buildFlatten, buildGather, buildIdentity, buildReshape, buildShape, buildSlice,
   buildSqueeze, buildTranspose, buildUnsqueeze,
@@ -60,6 +61,7 @@ const BUILDERS: Record<string, OpBuilder> = {
   ConstantOfShape: buildConstantOfShape,
   Range: buildRange,
   Einsum: buildEinsum,
+  ScatterND: buildScatterND,
 };
 
 /** The op types convnode implements, sorted, for error messages and docs. */
@@ -73,5 +75,5 @@ export function builderFor(opType: string): OpBuilder | undefined {
 export const FOLDABLE_OPS = new Set([
   'Constant', 'Gather', 'Slice', 'Cast', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity',
   'Concat', 'Pad', 'Split', 'Resize', 'Upsample', ...BINARY_OPS, ...UNARY_OPS, ...REDUCE_OPS,
-  ...MATH_ELEMENTWISE_OPS, 'Expand', 'Tile', 'ConstantOfShape', 'Range', 'Einsum',
+  ...MATH_ELEMENTWISE_OPS, 'Expand', 'Tile', 'ConstantOfShape', 'Range', 'Einsum', 'ScatterND',
 ]);
