@@ -14,6 +14,7 @@ import type { ConstTensor } from './constant.js';
 import { decodeModel, type OnnxGraph, type OnnxNode } from './decode.js';
 import { OnnxError } from './errors.js';
 import { fuseGraph } from './fusion/index.js';
+import { fuseLayerNormPatterns } from './fusion-layernorm.js';
 import { checkInitializerBytes, resolveLimits, type LoadLimits } from './limits.js';
 import { OnnxModel } from './model.js';
 import { DATA_TYPE_NAMES, DataType } from './schema.js';
@@ -46,9 +47,14 @@ export interface LoadOnnxOptions {
   readonly maxConcurrentRuns?: number;
   /** Size limits checked before anything is allocated (see LoadLimits for the defaults). */
   readonly limits?: LoadLimits;
+  /**
+   * Value names fusion must leave observable, so run(feeds, { outputs }) can fetch them (an
+   * embedding before a fused activation, say). Default none.
+   */
+  readonly keep?: readonly string[];
 }
 
-const LOAD_OPTIONS = ['backend', 'fuse', 'maxConcurrentRuns', 'limits'] as const satisfies ReadonlyArray<keyof LoadOnnxOptions>;
+const LOAD_OPTIONS = ['backend', 'fuse', 'maxConcurrentRuns', 'limits', 'keep'] as const satisfies ReadonlyArray<keyof LoadOnnxOptions>;
 
 export async function loadOnnx(pathOrBytes: string | Uint8Array, options: LoadOnnxOptions = {}): Promise<OnnxModel> {
   if (typeof pathOrBytes === 'string') {
@@ -107,10 +113,11 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
   checkDomains(graph, source);
   checkDataflow(graph, source);
   const constants = new Map<string, ConstTensor>(graph.initializers);
-  const nodes = foldConstants(graph, constants, backend);
-  const constantOf = (name: string) => constants.get(name);
   const fuse = optionalBoolean(options.fuse, true, 'fuse', 'loadOnnx');
-  const items = fuseGraph({ nodes, graphOutputs: new Set(graph.outputs.map((o) => o.name)), opset: graph.opset, constantOf }, fuse);
+  const observed = new Set([...graph.outputs.map((o) => o.name), ...keptValues(options.keep)]);
+  const nodes = fuseLayerNormPatterns({ nodes: foldConstants(graph, constants, backend), graphOutputs: observed, constantOf: (n) => constants.get(n) }, fuse);
+  const constantOf = (name: string) => constants.get(name);
+  const items = fuseGraph({ nodes, graphOutputs: observed, opset: graph.opset, constantOf }, fuse);
   // Checked after fusion: a node absorbed into a fused form (the Erf of an exported GELU) needs no kernel of its own.
   checkOperators(items.map((item) => item.node), graph.opset, source);
   const ops: CompiledOp[] = items.map((item) => {
@@ -140,6 +147,14 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
     model.outputShapes(shapes);
   }
   return model;
+}
+
+function keptValues(keep: unknown): string[] {
+  if (keep === undefined) return [];
+  if (!Array.isArray(keep) || keep.some((n) => typeof n !== 'string')) {
+    throw new ParameterError(`loadOnnx: options.keep must be an array of value names, got ${JSON.stringify(keep)}`);
+  }
+  return keep;
 }
 
 /** The opset must be one convnode implements and every graph input a float tensor. */
@@ -202,11 +217,12 @@ function checkDataflow(graph: OnnxGraph, source: string): void {
  * initializers, shape chains that never touch the input); returns the nodes that remain.
  */
 function foldConstants(graph: OnnxGraph, constants: Map<string, ConstTensor>, backend: Backend): OnnxNode[] {
-  const outputs = new Set(graph.outputs.map((o) => o.name));
   const remaining: OnnxNode[] = [];
   for (const node of graph.nodes) {
     const inputs = node.inputs.filter((n) => n !== '');
-    const foldable = FOLDABLE_OPS.has(node.opType) && inputs.every((n) => constants.has(n)) && !node.outputs.some((o) => outputs.has(o));
+    // A folded value that is also a graph output stays a constant (its readers, a conv's bias
+    // say, need it as one) and the plan copies it out, as onnxruntime returns it.
+    const foldable = FOLDABLE_OPS.has(node.opType) && inputs.every((n) => constants.has(n));
     if (!foldable) {
       remaining.push(node);
       continue;

@@ -3,12 +3,15 @@ import { buildBatchNormAffine } from './channel-affine.js';
 import { buildConv } from './conv.js';
 import { buildConvTranspose } from './conv-transpose.js';
 import { BINARY_OPS, buildBinary, buildPRelu, buildUnary, UNARY_OPS } from './elementwise.js';
+import { buildEinsum } from './einsum.js';
 import { buildGemm, buildMatMul } from './linear.js';
+import { buildConstantOfShape, buildExpand, buildMathElementwise, buildRange, buildTile, MATH_ELEMENTWISE_OPS } from './math-ops.js';
 import { buildGroupNormalization, buildInstanceNormalization, buildLayerNormalization } from './normalization.js';
 import { buildPad } from './pad.js';
 import { buildGlobalPool, buildPool } from './pool.js';
 import { buildReduce, REDUCE_OPS } from './reduce.js';
 import { buildResize } from './resize.js';
+import { buildScatterND } from './scatter-nd.js';
 import {
   buildCast, buildConstant, buildFlatten, buildGather, buildIdentity, buildReshape, buildShape, buildSlice,
   buildSqueeze, buildTranspose, buildUnsqueeze,
@@ -54,6 +57,13 @@ const BUILDERS: Record<string, OpBuilder> = {
   ...Object.fromEntries(BINARY_OPS.map((op) => [op, buildBinary])),
   ...Object.fromEntries(UNARY_OPS.map((op) => [op, buildUnary])),
   ...Object.fromEntries(REDUCE_OPS.map((op) => [op, buildReduce])),
+  ...Object.fromEntries(MATH_ELEMENTWISE_OPS.map((op) => [op, buildMathElementwise])),
+  Expand: buildExpand,
+  Tile: buildTile,
+  ConstantOfShape: buildConstantOfShape,
+  Range: buildRange,
+  Einsum: buildEinsum,
+  ScatterND: buildScatterND,
 };
 
 /** The op types convnode implements, sorted, for error messages and docs. */
@@ -67,4 +77,5 @@ export function builderFor(opType: string): OpBuilder | undefined {
 export const FOLDABLE_OPS = new Set([
   'Constant', 'Gather', 'Slice', 'Cast', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity',
   'Concat', 'Pad', 'Split', 'Resize', 'Upsample', 'PRelu', ...BINARY_OPS, ...UNARY_OPS, ...REDUCE_OPS,
+  ...MATH_ELEMENTWISE_OPS, 'Expand', 'Tile', 'ConstantOfShape', 'Range', 'Einsum', 'ScatterND',
 ]);
