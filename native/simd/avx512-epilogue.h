@@ -1,8 +1,7 @@
-// AVX-512 form of the epilogue's activation for the cheap kinds, the same API as
-// avx2-epilogue.h on __m512 (and on __m256 for kernels that pick 256-bit tiles with 32
-// registers, AVX-512VL). The kinds that need exp, tanh or erf go through the scalar path
-// (callers check avx512_activation_vectorizable() first) until the element-wise helper's
-// avx512-math.h adds their vector forms here.
+// AVX-512 form of the epilogue's activation, the same API as avx2-epilogue.h: on __m512 every
+// kind (the ones that need exp, tanh or erf through avx512-math.h, out of line), and on __m256
+// (kernels that pick 256-bit tiles with the 32 registers of AVX-512VL) the cheap kinds, the rest
+// taking the scalar path (those callers check avx512_ymm_activation_vectorizable() first).
 //
 // Only files built with the AVX-512 flags (CONVNODE_AVX512_SOURCES) may include this header, and
 // every function here is static inline with 'avx512' in its name: should the compiler keep an
@@ -13,6 +12,7 @@
 #include <cstddef>
 
 #include "../kernels/epilogue.h"
+#include "avx512-math.h"
 
 namespace convnode {
 
@@ -23,7 +23,27 @@ static constexpr bool avx512_vector_kind(ActivationKind kind) {
          kind == ActivationKind::HardSwish;
 }
 
-static inline bool avx512_activation_vectorizable(const Activation& act) { return avx512_vector_kind(act.kind); }
+// Every kind has a zmm form; the ymm form (avx512_activate_ymm) has the cheap kinds only.
+static inline bool avx512_activation_vectorizable(const Activation&) { return true; }
+static inline bool avx512_ymm_activation_vectorizable(const Activation& act) { return avx512_vector_kind(act.kind); }
+
+// The kinds that need exp, tanh or erf, out of line for the same reason as
+// avx2_activate_transcendental: inlined into every store they grow the GEMM's store helpers past
+// what GCC inlines. One copy per file (static); its name says avx512.
+static inline __attribute__((noinline)) __m512 avx512_activate_transcendental(__m512 x, const Activation& act) {
+  switch (act.kind) {
+    case ActivationKind::Elu: return avx512_elu(x, act.alpha);
+    case ActivationKind::Sigmoid: return avx512_sigmoid(x);
+    case ActivationKind::Silu: return avx512_silu(x);
+    case ActivationKind::Tanh: return avx512_tanh(x);
+    case ActivationKind::Gelu: return avx512_gelu(x);
+    case ActivationKind::GeluTanh: return avx512_gelu_tanh(x);
+    case ActivationKind::Exp: return avx512_exp(x);
+    case ActivationKind::Softplus: return avx512_softplus(x);
+    case ActivationKind::Mish: return avx512_mish(x);
+    default: return x;
+  }
+}
 
 // max/min put x second: on an unordered compare the second operand wins, so a NaN input comes
 // out as NaN, as the scalar activate() does. The LeakyRelu mask compares ordered (NaN is not < 0).
@@ -48,7 +68,7 @@ static inline __m512 avx512_activate(__m512 x, const Activation& act) {
       const __m512 clipped = _mm512_min_ps(_mm512_set1_ps(6.0f), _mm512_max_ps(zero, gate));
       return _mm512_mul_ps(x, _mm512_mul_ps(clipped, _mm512_set1_ps(1.0f / 6.0f)));
     }
-    default: return x;
+    default: return avx512_activate_transcendental(x, act);
   }
 }
 

@@ -40,6 +40,7 @@ struct Avx512Zmm {
   static V fma(const float* a, V b, V c) { return _mm512_fmadd_ps(_mm512_set1_ps(*a), b, c); }
   static V add(V x, V y) { return _mm512_add_ps(x, y); }
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  static bool vectorizable(const Activation& act) { return avx512_activation_vectorizable(act); }
   static void finish_store(V v, float* c, size_t nr, bool accumulate, const Epilogue* ep, float bias,
                            const float* residual) {
     avx512_finish_store(v, c, avx512_lanes_mask(nr), accumulate, ep, bias, residual);
@@ -54,6 +55,7 @@ struct Avx512Ymm {
   static V fma(const float* a, V b, V c) { return _mm256_fmadd_ps(_mm256_set1_ps(*a), b, c); }
   static V add(V x, V y) { return _mm256_add_ps(x, y); }
   static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  static bool vectorizable(const Activation& act) { return avx512_ymm_activation_vectorizable(act); }
   static void finish_store(V v, float* c, size_t nr, bool accumulate, const Epilogue* ep, float bias,
                            const float* residual) {
     const __mmask8 lanes = static_cast<__mmask8>(avx512_lanes_mask(nr));
@@ -104,7 +106,7 @@ __attribute__((always_inline)) inline void avx512_tile(size_t nr, size_t kc, con
 #pragma GCC unroll 16
     for (size_t i = 0; i < ROWS; i++) acc[0][i] = Vec::add(acc[0][i], acc[s][i]);
   }
-  if (ep == nullptr || avx512_activation_vectorizable(ep->activation)) {
+  if (ep == nullptr || Vec::vectorizable(ep->activation)) {
     // Masked loads and stores: a tile's last columns (nr < lanes) need no scalar path.
 #pragma GCC unroll 16
     for (size_t i = 0; i < ROWS; i++) {
@@ -114,7 +116,7 @@ __attribute__((always_inline)) inline void avx512_tile(size_t nr, size_t kc, con
     }
     return;
   }
-  // Kinds without a vector form (sigmoid, tanh, ... until avx512-math.h lands) take the scalar
+  // Kinds without a vector form on this width (the transcendental ones on ymm) take the scalar
   // epilogue over the tile.
   float spill[kMR][kNR];
 #pragma GCC unroll 16
