@@ -8,6 +8,7 @@ set(CONVNODE_CORE_SOURCES
   native/kernels/f32-avgpool/f32-avgpool-general-scalar.cc
   native/kernels/f32-gpool/f32-gpool-scalar.cc
   native/kernels/f32-winograd/f32-winograd-2x2-scalar.cc
+  native/kernels/f32-winograd/f32-winograd-4x4-scalar.cc
   native/runtime/cpu.cc
   native/runtime/dispatch.cc
   native/runtime/fma-probe-scalar.cc
@@ -28,6 +29,7 @@ set(CONVNODE_AVX2_SOURCES
   native/kernels/f32-dwconv/f32-dwconv-3x3s2-avx2.cc
   native/kernels/f32-maxpool/f32-maxpool-3x3s2-avx2.cc
   native/kernels/f32-winograd/f32-winograd-2x2-avx2.cc
+  native/kernels/f32-winograd/f32-winograd-4x4-avx2.cc
   native/runtime/fma-probe-avx2.cc
 )
 # AVX-512 F/BW/DQ/VL kernels: built with their own flags, called only when cpu.cc says so.

@@ -25,6 +25,8 @@ const KernelConfig kScalar = {Isa::Scalar,
                               f32_avgpool_general__scalar,
                               f32_winograd_2x2_input__scalar,
                               f32_winograd_2x2_output__scalar,
+                              f32_winograd_4x4_input__scalar,
+                              f32_winograd_4x4_output__scalar,
                               fma_probe_scalar};
 
 #if defined(CONVNODE_HAVE_AVX2)
@@ -39,6 +41,8 @@ const KernelConfig kAvx2 = {Isa::Avx2,
                             f32_avgpool_general__scalar,
                             f32_winograd_2x2_input__avx2,
                             f32_winograd_2x2_output__avx2,
+                            f32_winograd_4x4_input__avx2,
+                            f32_winograd_4x4_output__avx2,
                             fma_probe_avx2};
 #endif
 
@@ -56,6 +60,8 @@ const KernelConfig kAvx512 = {Isa::Avx512,
                               f32_avgpool_general__scalar,
                               f32_winograd_2x2_input__avx2,
                               f32_winograd_2x2_output__avx2,
+                              f32_winograd_4x4_input__avx2,
+                              f32_winograd_4x4_output__avx2,
                               fma_probe_avx512};
 #endif
 
@@ -70,6 +76,8 @@ const KernelConfig kNeon = {Isa::Neon,
                             f32_avgpool_general__scalar,
                             f32_winograd_2x2_input__scalar,
                             f32_winograd_2x2_output__scalar,
+                            f32_winograd_4x4_input__scalar,
+                            f32_winograd_4x4_output__scalar,
                             fma_probe_neon};
 #endif
 

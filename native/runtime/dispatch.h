@@ -33,6 +33,8 @@ struct KernelConfig {
   PoolKernel avgpool_general;
   WinogradInputKernel winograd_input;  // F(2x2, 3x3), with the gemm above
   WinogradOutputKernel winograd_output;
+  WinogradInputKernel winograd_4x4_input;  // F(4x4, 3x3), with the gemm above
+  WinogradOutputKernel winograd_4x4_output;
   double (*fma_probe_gflops)();  // single-thread FMA throughput, for benchmarks
 };
 
