@@ -4,7 +4,8 @@
  * runs it many times over caller-owned Float32Arrays: inputs are read and outputs written in
  * place, never copied. Geometry always comes from lib/planner/geometry.ts.
  */
-import type { ConvGeometry, WindowGeometry } from '../planner/geometry.js';
+import type { ConvGeometry, PaddingSpec, Pair, WindowGeometry } from '../planner/geometry.js';
+import type { ConvAlgorithm, ConvPlan } from '../planner/conv-plan.js';
 
 export type BackendName = 'js' | 'native';
 
@@ -16,7 +17,13 @@ export type { Activation, ActivationKind } from '../activation.js';
 export { NO_ACTIVATION } from '../activation.js';
 export type { BinaryOp, ChannelAffine } from '../kernels/elementwise.js';
 
-/** What a backend needs to prepare a convolution; weights are [Cout, Cin/groups, KH, KW]. */
+export type { ConvAlgorithm, ConvPlan } from '../planner/conv-plan.js';
+
+/**
+ * What a backend needs to prepare a convolution; weights are [Cout, Cin/groups, KH, KW]. The
+ * backend plans the conv once from this static description (lib/planner/conv-plan.ts): runs
+ * must use the same stride and dilation, or they are refused.
+ */
 export interface ConvWeights {
   readonly inChannels: number;
   readonly outChannels: number;
@@ -27,10 +34,22 @@ export interface ConvWeights {
   readonly bias: Float32Array | null;
   /** Applied after bias and residual: out = act(conv(x) + bias + residual). */
   readonly activation: Activation;
+  /** Step between filter positions [h, w] (default [1, 1]). */
+  readonly stride?: Pair;
+  /** Spacing between filter taps [h, w] (default [1, 1]). */
+  readonly dilation?: Pair;
+  /** The conv's padding when known (only decides whether a 1x1 conv reads its input in place). */
+  readonly padding?: PaddingSpec;
+  /** Force an algorithm (it must compute this conv); default: the planner's rule. */
+  readonly algorithm?: ConvAlgorithm;
+  /** Packed weight bytes this conv may take (the rule then passes over larger forms); default: no limit. */
+  readonly maxPackedBytes?: number;
 }
 
 /** A prepared convolution: weights are packed once, `run` may be called concurrently. */
 export interface ConvKernel {
+  /** The algorithm chosen at prepare and the packed bytes it costs (absent on custom backends). */
+  readonly plan?: ConvPlan;
   /**
    * input: N x Cin x H x W, output: N x Cout x outH x outW, residual (optional): same shape as
    * output, added before the activation (a ResNet shortcut).

@@ -16,7 +16,7 @@ import { OnnxError } from './errors.js';
 import { fuseGraph } from './fusion.js';
 import { OnnxModel } from './model.js';
 import { DATA_TYPE_NAMES, DataType } from './schema.js';
-import { buildConv } from './ops/conv.js';
+import { buildConv, compactConvBytes } from './ops/conv.js';
 import { buildGemm, buildMatMul } from './ops/linear.js';
 import { builderFor, FOLDABLE_OPS, SUPPORTED_OPS } from './ops/registry.js';
 import type { BuildContext, CompiledOp, PlanValue } from './ops/types.js';
@@ -35,9 +35,16 @@ export interface LoadOnnxOptions {
    * turn, so a burst of requests cannot multiply memory. Default 4.
    */
   readonly maxConcurrentRuns?: number;
+  /**
+   * Bytes of packed conv weights the model may keep (default: no limit). Every conv keeps at
+   * least its compact form (about its filters' size); the bytes left over go, in model order, to
+   * convs whose faster form costs more (Winograd F(2x2) keeps 16/9 of the filters, F(4x4) 36/9),
+   * each taking the fastest form that still fits. See lib/planner/conv-plan.ts.
+   */
+  readonly maxPackedWeightBytes?: number;
 }
 
-const LOAD_OPTIONS = ['backend', 'fuse', 'maxConcurrentRuns'] as const satisfies ReadonlyArray<keyof LoadOnnxOptions>;
+const LOAD_OPTIONS = ['backend', 'fuse', 'maxConcurrentRuns', 'maxPackedWeightBytes'] as const satisfies ReadonlyArray<keyof LoadOnnxOptions>;
 
 export async function loadOnnx(pathOrBytes: string | Uint8Array, options: LoadOnnxOptions = {}): Promise<OnnxModel> {
   if (typeof pathOrBytes === 'string') {
@@ -97,8 +104,16 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
   const nodes = foldConstants(graph, constants, backend);
   const constantOf = (name: string) => constants.get(name);
   const items = fuseGraph({ nodes, graphOutputs: new Set(graph.outputs.map((o) => o.name)), opset: graph.opset, constantOf }, optionalBoolean(options.fuse, true, 'fuse', 'loadOnnx'));
+  const limit = options.maxPackedWeightBytes;
+  if (limit !== undefined && !(typeof limit === 'number' && Number.isFinite(limit) && limit >= 0)) {
+    throw new ParameterError(`loadOnnx: options.maxPackedWeightBytes must be a non-negative number of bytes, got ${String(limit)}`);
+  }
+  // The bytes beyond every conv's compact form that faster forms may spend.
+  const weightBudget = limit === undefined ? undefined : {
+    extraBytes: limit - items.reduce((sum, item) => sum + (item.kind === 'conv' ? compactConvBytes(item.node, constantOf) : 0), 0),
+  };
   const ops: CompiledOp[] = items.map((item) => {
-    const ctx: BuildContext = { node: item.node, opset: graph.opset, backend, constantOf };
+    const ctx: BuildContext = { node: item.node, opset: graph.opset, backend, constantOf, weightBudget };
     if (item.kind === 'conv') return buildConv(ctx, item.fusion);
     if (item.kind === 'linear') return item.node.opType === 'Gemm' ? buildGemm(ctx, item.fusion) : buildMatMul(ctx, item.fusion);
     return builderFor(item.node.opType)!(ctx);

@@ -136,6 +136,8 @@ void Conv2d::check(const ConvRun& r, size_t input_length, size_t output_length, 
     range_error("geometry.kernelH x kernelW is " + str(r.window.kernel_h) + "x" + str(r.window.kernel_w) +
                 " but the conv was prepared for " + str(params_.kernel_h) + "x" + str(params_.kernel_w));
   }
+  if (r.batch < 1) range_error("geometry.batch must be at least 1, got " + str(r.batch));
+  check_window(r.window, "geometry", false);
   // The plan was made for this window: a run with another would need another algorithm (or
   // another packing), so it is refused rather than answered wrongly or repacked midway.
   const struct {
@@ -152,8 +154,6 @@ void Conv2d::check(const ConvRun& r, size_t input_length, size_t output_length, 
                   ": prepare one conv per window");
     }
   }
-  if (r.batch < 1) range_error("geometry.batch must be at least 1, got " + str(r.batch));
-  check_window(r.window, "geometry", false);
   const Window& w = r.window;
   const size_t in_size = checked_product({r.batch, r.in_channels, w.in_h, w.in_w}, "input");
   const size_t out_size = checked_product({r.batch, r.out_channels, w.out_h, w.out_w}, "output");

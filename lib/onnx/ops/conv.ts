@@ -93,6 +93,19 @@ function withExtraPads(padding: PaddingSpec, extra: readonly [number, number, nu
   return [base[0] + extra[0], base[1] + extra[1], base[2] + extra[2], base[3] + extra[3]];
 }
 
+/** Bytes of a conv's compact packed form (its filters as a GEMM's A, plus the bias). */
+function compactBytesOf(w: { weight: Float32Array; bias: Float32Array | null; outChannels: number }): number {
+  return 4 * (w.weight.length + (w.bias ? w.outChannels : 0));
+}
+
+/** The same from a Conv node's initializers, before it is built (loadOnnx's weight budget). */
+export function compactConvBytes(node: OnnxNode, constantOf: (name: string) => { dims: readonly number[] } | undefined): number {
+  const weight = node.inputs[1] ? constantOf(node.inputs[1]) : undefined;
+  if (!weight) return 0;
+  const floats = weight.dims.reduce((a, b) => a * b, 1);
+  return 4 * (floats + (node.inputs[2] ? weight.dims[0] : 0));
+}
+
 export function fusedTypeName(node: OnnxNode, fusion: ConvFusion): string {
   const parts = fusion.pad ? [fusion.pad.node.opType, node.opType] : [node.opType];
   if (fusion.batchNorm) parts.push(fusion.batchNorm.opType);
@@ -106,7 +119,17 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
   const owner = describeNode(node);
   const { spec, ...weights } = convWeights(ctx, fusion);
   const activation = fusion.activation?.activation ?? NO_ACTIVATION;
-  const kernel = backend.prepareConv2d({ ...weights, activation });
+  const budget = ctx.weightBudget;
+  const compact = compactBytesOf(weights);
+  const kernel = backend.prepareConv2d({
+    ...weights,
+    stride: spec.stride,
+    dilation: spec.dilation,
+    padding: spec.padding,
+    activation,
+    maxPackedBytes: budget ? compact + Math.max(0, budget.extraBytes) : undefined,
+  });
+  if (budget && kernel.plan) budget.extraBytes -= Math.max(0, kernel.plan.packedBytes - compact);
   // Only needed when a residual turns out to broadcast (not the same shape as the conv output).
   let plainKernel: ConvKernel | undefined;
   const params = weights.weight.length + (weights.bias ? weights.bias.length : 0);
@@ -141,7 +164,10 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
       const sumShape = broadcastShapes(shape, residual.shape, describeNode(fusion.residual!.add));
       const inPlace = sumShape.join() === shape.join();
       const convSize = numel(shape);
-      plainKernel ??= backend.prepareConv2d({ ...weights, activation: NO_ACTIVATION });
+      plainKernel ??= backend.prepareConv2d({
+        ...weights, stride: spec.stride, dilation: spec.dilation, padding: spec.padding, activation: NO_ACTIVATION,
+        algorithm: kernel.plan?.algorithm,
+      });
       const conv = plainKernel;
       const target = (out: Float32Array) => (inPlace ? out : new Float32Array(convSize));
       const finish = (ins: readonly Float32Array[], convOut: Float32Array, out: Float32Array) => {

@@ -74,4 +74,9 @@ export interface BuildContext {
   readonly backend: Backend;
   /** Constants known at load (initializers and folded values). */
   constantOf(name: string): ConstTensor | undefined;
+  /**
+   * loadOnnx's maxPackedWeightBytes, as the bytes still free beyond every conv's compact form;
+   * a conv that takes a larger form subtracts its extra bytes. Absent: no limit.
+   */
+  readonly weightBudget?: { extraBytes: number };
 }
