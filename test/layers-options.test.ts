@@ -62,7 +62,7 @@ describe('layer options', () => {
 
   it('names the layer by its name and lists the options it takes', () => {
     expect(() => new Conv2d({ name: 'conv1', inChannels: 1, outChannels: 2, kernel_size: 3 } as never)).toThrow(
-      "Conv2d 'conv1': unknown option 'kernel_size' (Conv2d takes inChannels, outChannels, kernelSize, stride, padding, dilation, groups, bias, activation, name)",
+      "Conv2d 'conv1': unknown option 'kernel_size' (Conv2d takes inChannels, outChannels, kernelSize, stride, padding, dilation, groups, bias, activation, maxPackedBytes, name)",
     );
   });
 

@@ -40,6 +40,8 @@ export interface ConvWeights {
   readonly dilation?: Pair;
   /** The conv's padding when known (only decides whether a 1x1 conv reads its input in place). */
   readonly padding?: PaddingSpec;
+  /** The input [H, W] to plan for, when known (runs at other sizes still work; see conv-plan.ts). */
+  readonly inputSize?: Pair;
   /** Force an algorithm (it must compute this conv); default: the planner's rule. */
   readonly algorithm?: ConvAlgorithm;
   /** Packed weight bytes this conv may take (the rule then passes over larger forms); default: no limit. */

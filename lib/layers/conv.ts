@@ -74,6 +74,8 @@ export class Conv2d extends WeightedLayer<ConvKernel> {
   readonly groups: number;
   readonly activation: Activation;
   readonly maxPackedBytes: number | undefined;
+  /** The input [H, W] the kernels are planned for: the first one this layer ran on. */
+  private plannedInput: Pair | undefined;
 
   constructor(options: Conv2dOptions) {
     super(options?.name);
@@ -180,6 +182,7 @@ export class Conv2d extends WeightedLayer<ConvKernel> {
         );
       }
     }
+    this.plannedInput ??= [geometry.inH, geometry.inW];
     return { kernel: this.kernelFor(activeBackend(), activation), geometry, output: new Tensor(outShape) };
   }
 
@@ -196,6 +199,7 @@ export class Conv2d extends WeightedLayer<ConvKernel> {
       stride: this.stride,
       dilation: this.dilation,
       padding: this.padding,
+      inputSize: this.plannedInput,
       maxPackedBytes: this.maxPackedBytes,
     });
   }

@@ -43,6 +43,12 @@ export interface ConvDescription {
   readonly dilation?: Pair;
   /** When known; only decides whether a 1x1 conv may read its input in place. Default: none. */
   readonly padding?: PaddingSpec;
+  /**
+   * The input's [H, W] the conv is planned for, when known (the first input it sees). Runs at
+   * other sizes use the same plan (every algorithm computes any size); only the choice of a
+   * Winograd tile depends on it. Default: unknown, and F(4x4) is not chosen.
+   */
+  readonly inputSize?: Pair;
 }
 
 export interface ConvPlanOptions {
@@ -67,20 +73,38 @@ export interface ConvPlan {
  * faster than im2col + GEMM (native/README.md has the measurements). null: the tile is not
  * used on that target.
  */
-export interface WinogradThresholds {
-  readonly f2x2: { readonly minIn: number; readonly minOut: number };
-  readonly f4x4: { readonly minIn: number; readonly minOut: number } | null;
+export interface WinogradThreshold {
+  readonly minIn: number;
+  readonly minOut: number;
+  /** Smallest input side (H and W) at which the tile pays; 0: any size, known or not. */
+  readonly minSide: number;
 }
+
+export interface WinogradThresholds {
+  readonly f2x2: WinogradThreshold;
+  readonly f4x4: WinogradThreshold | null;
+}
+
+/**
+ * F(4x4, 3x3) on the native GEMM, measured against F(2x2) on AVX2 (AMD EPYC Zen 4, 1 thread,
+ * CPU time of interleaved rounds; native/README.md): 64->64 @56 0.86x, 128->128 @28 0.80x,
+ * 96->96 @40 0.80x, 48->48 @112 0.82x, 128->128 @20 0.89x, 64->64 @20 1.0x, 256->256 @14 1.0x,
+ * 512->512 @7 1.87x (each image's chunk streams 36 U matrices for 4 tiles), 16->16 @56 1.10x,
+ * 24->24 @32 1.0x, 32->32 @56 0.98x.
+ */
+const NATIVE_F4X4: WinogradThreshold = { minIn: 32, minOut: 32, minSide: 20 };
 
 export const WINOGRAD_RULE: Readonly<Record<ConvTarget, WinogradThresholds>> = {
   // The pure-JS GEMM is slow enough that the transforms pay from 8 channels; it has no F(4x4).
-  js: { f2x2: { minIn: 8, minOut: 8 }, f4x4: null },
+  js: { f2x2: { minIn: 8, minOut: 8, minSide: 0 }, f4x4: null },
   // AVX2, 1 thread: F(2x2) wins from Cin 24 (24->24 @32 0.106 vs 0.141 ms; 16->16 @56 loses,
-  // 0.31 vs 0.26). F(4x4) per the A/B in native/README.md.
-  avx2: { f2x2: { minIn: 24, minOut: 16 }, f4x4: null },
-  avx512: { f2x2: { minIn: 24, minOut: 16 }, f4x4: null },
-  neon: { f2x2: { minIn: 24, minOut: 16 }, f4x4: null },
-  scalar: { f2x2: { minIn: 24, minOut: 16 }, f4x4: null },
+  // 0.31 vs 0.26). The other tiers run the same GEMM driver and transforms (AVX-512 runs the
+  // AVX2 ones until its own land; NEON and scalar the portable ones): same thresholds, not
+  // measured apart.
+  avx2: { f2x2: { minIn: 24, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
+  avx512: { f2x2: { minIn: 24, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
+  neon: { f2x2: { minIn: 24, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
+  scalar: { f2x2: { minIn: 24, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
 };
 
 function windowOf(d: ConvDescription): { stride: Pair; dilation: Pair } {
@@ -129,7 +153,8 @@ export function packedConvBytes(d: ConvDescription, algorithm: ConvAlgorithm, bi
 
 /**
  * The rule: depthwise where groups == inChannels > 1; else the fastest Winograd tile the target
- * measured faster for these channels (F(4x4) before F(2x2)) whose bytes fit maxPackedBytes;
+ * measured faster for these channels and input size (F(4x4) before F(2x2)) whose bytes fit
+ * maxPackedBytes;
  * else a GEMM, straight on the input for an unpadded 1x1 stride-1 conv, through im2col
  * otherwise. Throws a ParameterError when options.algorithm cannot compute the conv.
  */
@@ -148,7 +173,9 @@ export function planConvAlgorithm(d: ConvDescription, target: ConvTarget, option
   if (convAlgorithmRefusal(d, 'winograd-f2x2-3x3') === null) {
     const rule = WINOGRAD_RULE[target];
     const fits = (a: ConvAlgorithm) => limit === undefined || packedConvBytes(d, a, bias) <= limit;
-    const pays = (t: { minIn: number; minOut: number } | null) => t !== null && d.inChannels >= t.minIn && d.outChannels >= t.minOut;
+    const pays = (t: WinogradThreshold | null) =>
+      t !== null && d.inChannels >= t.minIn && d.outChannels >= t.minOut &&
+      (t.minSide === 0 || (d.inputSize !== undefined && Math.min(d.inputSize[0], d.inputSize[1]) >= t.minSide));
     if (pays(rule.f4x4) && fits('winograd-f4x4-3x3')) return plan('winograd-f4x4-3x3');
     if (pays(rule.f2x2) && fits('winograd-f2x2-3x3')) return plan('winograd-f2x2-3x3');
   }

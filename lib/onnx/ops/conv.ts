@@ -121,15 +121,23 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
   const activation = fusion.activation?.activation ?? NO_ACTIVATION;
   const budget = ctx.weightBudget;
   const compact = compactBytesOf(weights);
-  const kernel = backend.prepareConv2d({
-    ...weights,
-    stride: spec.stride,
-    dilation: spec.dilation,
-    padding: spec.padding,
-    activation,
-    maxPackedBytes: budget ? compact + Math.max(0, budget.extraBytes) : undefined,
-  });
-  if (budget && kernel.plan) budget.extraBytes -= Math.max(0, kernel.plan.packedBytes - compact);
+  // Planned at the first plan(), which knows the input size the rule may use (loadOnnx plans
+  // at load when the input shapes are declared); later shapes reuse the same kernel.
+  let kernel: ConvKernel | undefined;
+  const kernelFor = (inputSize: readonly [number, number]): ConvKernel => {
+    if (kernel) return kernel;
+    kernel = backend.prepareConv2d({
+      ...weights,
+      stride: spec.stride,
+      dilation: spec.dilation,
+      padding: spec.padding,
+      inputSize,
+      activation,
+      maxPackedBytes: budget ? compact + Math.max(0, budget.extraBytes) : undefined,
+    });
+    if (budget && kernel.plan) budget.extraBytes -= Math.max(0, kernel.plan.packedBytes - compact);
+    return kernel;
+  };
   // Only needed when a residual turns out to broadcast (not the same shape as the conv output).
   let plainKernel: ConvKernel | undefined;
   const params = weights.weight.length + (weights.bias ? weights.bias.length : 0);
@@ -142,6 +150,7 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
     plan(inputs) {
       const x = required(inputs, 0, owner, 'X');
       const geometry = planConv(owner, x.shape, spec);
+      const kernel = kernelFor([geometry.inH, geometry.inW]);
       const shape = [geometry.batch, geometry.outChannels, geometry.outH, geometry.outW];
       const multiplyAdds = geometry.batch * geometry.outChannels * geometry.outH * geometry.outW *
         (geometry.inChannels / geometry.groups) * geometry.kernelH * geometry.kernelW;
@@ -166,7 +175,7 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
       const convSize = numel(shape);
       plainKernel ??= backend.prepareConv2d({
         ...weights, stride: spec.stride, dilation: spec.dilation, padding: spec.padding, activation: NO_ACTIVATION,
-        algorithm: kernel.plan?.algorithm,
+        inputSize: [geometry.inH, geometry.inW], algorithm: kernel.plan?.algorithm,
       });
       const conv = plainKernel;
       const target = (out: Float32Array) => (inPlace ? out : new Float32Array(convSize));
