@@ -118,6 +118,7 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
     if (item.kind === 'linear') return item.node.opType === 'Gemm' ? buildGemm(ctx, item.fusion) : buildMatMul(ctx, item.fusion);
     return builderFor(item.node.opType)!(ctx);
   });
+  dropConvInitializers(items, nodes, graph.outputs.map((o) => o.name), constants);
   const model = new OnnxModel({ opset: graph.opset, producer: graph.producer, backend, ops, constants, maxConcurrentRuns, inputs: graph.inputs, outputs: graph.outputs });
   // Plan once now when only the batch may vary, so a model that cannot run fails at load.
   const declared = model.inputShapes;
@@ -126,6 +127,24 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
     model.outputShapes(shapes);
   }
   return model;
+}
+
+/**
+ * Conv filters (and the statistics of a BatchNormalization folded into them) were read by their
+ * builders and live on packed in the prepared kernels: the model keeps no second copy. Only
+ * initializers no other node reads are dropped.
+ */
+function dropConvInitializers(
+  items: ReturnType<typeof fuseGraph>, nodes: readonly OnnxNode[], graphOutputs: readonly string[], constants: Map<string, ConstTensor>,
+): void {
+  const uses = new Map<string, number>();
+  for (const node of nodes) for (const name of node.inputs) uses.set(name, (uses.get(name) ?? 0) + 1);
+  for (const name of graphOutputs) uses.set(name, (uses.get(name) ?? 0) + 1);
+  for (const item of items) {
+    if (item.kind !== 'conv') continue;
+    const names = [item.node.inputs[1], item.node.inputs[2], ...(item.fusion.batchNorm?.inputs.slice(1) ?? [])];
+    for (const name of names) if (name && uses.get(name) === 1) constants.delete(name);
+  }
 }
 
 /** The opset must be one convnode implements and every graph input a float tensor. */

@@ -117,17 +117,20 @@ export function fusedTypeName(node: OnnxNode, fusion: ConvFusion): string {
 export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
   const { node, backend } = ctx;
   const owner = describeNode(node);
-  const { spec, ...weights } = convWeights(ctx, fusion);
+  const { spec, ...prepared } = convWeights(ctx, fusion);
+  // The filters live on packed in the kernel: once it is prepared, this op keeps no copy (the
+  // loader drops the initializers too), unless a fused residual may still need a plain kernel.
+  let weights: typeof prepared | undefined = prepared;
   const activation = fusion.activation?.activation ?? NO_ACTIVATION;
   const budget = ctx.weightBudget;
-  const compact = compactBytesOf(weights);
+  const compact = compactBytesOf(prepared);
   // Planned at the first plan(), which knows the input size the rule may use (loadOnnx plans
   // at load when the input shapes are declared); later shapes reuse the same kernel.
   let kernel: ConvKernel | undefined;
   const kernelFor = (inputSize: readonly [number, number]): ConvKernel => {
     if (kernel) return kernel;
     kernel = backend.prepareConv2d({
-      ...weights,
+      ...weights!,
       stride: spec.stride,
       dilation: spec.dilation,
       padding: spec.padding,
@@ -136,11 +139,12 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
       maxPackedBytes: budget ? compact + Math.max(0, budget.extraBytes) : undefined,
     });
     if (budget && kernel.plan) budget.extraBytes -= Math.max(0, kernel.plan.packedBytes - compact);
+    if (!fusion.residual) weights = undefined;
     return kernel;
   };
   // Only needed when a residual turns out to broadcast (not the same shape as the conv output).
   let plainKernel: ConvKernel | undefined;
-  const params = weights.weight.length + (weights.bias ? weights.bias.length : 0);
+  const params = prepared.weight.length + (prepared.bias ? prepared.bias.length : 0);
   return {
     name: node.name,
     type: fusedTypeName(node, fusion),
@@ -174,7 +178,7 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
       const inPlace = sumShape.join() === shape.join();
       const convSize = numel(shape);
       plainKernel ??= backend.prepareConv2d({
-        ...weights, stride: spec.stride, dilation: spec.dilation, padding: spec.padding, activation: NO_ACTIVATION,
+        ...weights!, stride: spec.stride, dilation: spec.dilation, padding: spec.padding, activation: NO_ACTIVATION,
         inputSize: [geometry.inH, geometry.inW], algorithm: kernel.plan?.algorithm,
       });
       const conv = plainKernel;
