@@ -21,13 +21,20 @@ describe('planConvAlgorithm: one rule for both backends', () => {
     expect(planConvAlgorithm(conv(32, 64, 1), 'avx2').algorithm).toBe('pointwise-gemm');
     expect(planConvAlgorithm(conv(32, 64, 1, { padding: 1 }), 'avx2').algorithm).toBe('im2col-gemm');
     expect(planConvAlgorithm(conv(32, 64, 1, { stride: [2, 2] }), 'avx2').algorithm).toBe('im2col-gemm');
-    expect(planConvAlgorithm(conv(64, 64, 3), 'avx2').algorithm).toMatch(/^winograd-f[24]x[24]-3x3$/);
     expect(planConvAlgorithm(conv(64, 64, 3, { stride: [2, 2] }), 'avx2').algorithm).toBe('im2col-gemm');
     expect(planConvAlgorithm(conv(64, 64, 3, { dilation: [2, 2] }), 'avx2').algorithm).toBe('im2col-gemm');
     expect(planConvAlgorithm({ ...conv(64, 64, 3), groups: 2 }, 'avx2').algorithm).toBe('im2col-gemm');
-    // Per target thresholds: 16 input channels pay for F(2x2) in JS, not natively.
-    expect(planConvAlgorithm(conv(16, 16, 3), 'js').algorithm).toBe('winograd-f2x2-3x3');
-    expect(planConvAlgorithm(conv(16, 16, 3), 'avx2').algorithm).toBe('im2col-gemm');
+    // Per target thresholds: 8 input channels pay for F(2x2) in JS, not natively.
+    expect(planConvAlgorithm(conv(8, 8, 3), 'js').algorithm).toBe('winograd-f2x2-3x3');
+    expect(planConvAlgorithm(conv(8, 8, 3), 'avx2').algorithm).toBe('im2col-gemm');
+    // F(4x4) needs the input size, and a large enough one.
+    expect(planConvAlgorithm(conv(64, 64, 3, { inputSize: [56, 56] }), 'avx2').algorithm).toBe('winograd-f4x4-3x3');
+    expect(planConvAlgorithm(conv(64, 64, 3, { inputSize: [56, 14] }), 'avx2').algorithm).toBe('winograd-f2x2-3x3');
+    expect(planConvAlgorithm(conv(64, 64, 3), 'avx2').algorithm).toBe('winograd-f2x2-3x3');
+    expect(planConvAlgorithm(conv(64, 64, 3, { inputSize: [56, 56] }), 'js').algorithm).toBe('winograd-f2x2-3x3');
+    // Memory: F(4x4) passed over for F(2x2) under a limit between their sizes.
+    const big = conv(64, 64, 3, { inputSize: [56, 56] });
+    expect(planConvAlgorithm(big, 'avx2', { maxPackedBytes: packedConvBytes(big, 'winograd-f4x4-3x3') - 1 }).algorithm).toBe('winograd-f2x2-3x3');
     expect(WINOGRAD_RULE.js.f4x4).toBeNull();
   });
 

@@ -87,24 +87,26 @@ export interface WinogradThresholds {
 
 /**
  * F(4x4, 3x3) on the native GEMM, measured against F(2x2) on AVX2 (AMD EPYC Zen 4, 1 thread,
- * CPU time of interleaved rounds; native/README.md): 64->64 @56 0.86x, 128->128 @28 0.80x,
- * 96->96 @40 0.80x, 48->48 @112 0.82x, 128->128 @20 0.89x, 64->64 @20 1.0x, 256->256 @14 1.0x,
- * 512->512 @7 1.87x (each image's chunk streams 36 U matrices for 4 tiles), 16->16 @56 1.10x,
- * 24->24 @32 1.0x, 32->32 @56 0.98x.
+ * CPU time, interleaved rounds, bench/conv-algorithms.mjs layers; native/README.md has the
+ * table): 64->64 @56 0.84x, 128->128 @28 0.78x, 96->96 @40 0.83x, 48->48 @112 0.87x,
+ * 128->128 @20 0.84x, 64->64 @20 1.00x, 32->32 @56 0.96x, 24->24 @32 0.95x, but 256->256 @14
+ * 1.05x, 512->512 @7 1.83x (few tiles: each image streams all 36 U matrices for 4 of them) and
+ * 16->16 @56 1.10x.
  */
 const NATIVE_F4X4: WinogradThreshold = { minIn: 32, minOut: 32, minSide: 20 };
 
 export const WINOGRAD_RULE: Readonly<Record<ConvTarget, WinogradThresholds>> = {
   // The pure-JS GEMM is slow enough that the transforms pay from 8 channels; it has no F(4x4).
   js: { f2x2: { minIn: 8, minOut: 8, minSide: 0 }, f4x4: null },
-  // AVX2, 1 thread: F(2x2) wins from Cin 24 (24->24 @32 0.106 vs 0.141 ms; 16->16 @56 loses,
-  // 0.31 vs 0.26). The other tiers run the same GEMM driver and transforms (AVX-512 runs the
-  // AVX2 ones until its own land; NEON and scalar the portable ones): same thresholds, not
-  // measured apart.
-  avx2: { f2x2: { minIn: 24, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
-  avx512: { f2x2: { minIn: 24, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
-  neon: { f2x2: { minIn: 24, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
-  scalar: { f2x2: { minIn: 24, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
+  // AVX2 transforms, 1 thread (bench/conv-algorithms.mjs layers): F(2x2) against im2col 0.51x
+  // at 24->24 @32 and 0.54x at 16->16 @56 (before the transform rewrite 16->16 lost, 0.31 vs
+  // 0.26 ms, and the threshold was Cin 24). The other tiers run the same GEMM driver and
+  // transforms (AVX-512 the AVX2 ones until its own land; NEON and scalar the portable ones):
+  // same thresholds, not measured apart.
+  avx2: { f2x2: { minIn: 16, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
+  avx512: { f2x2: { minIn: 16, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
+  neon: { f2x2: { minIn: 16, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
+  scalar: { f2x2: { minIn: 16, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
 };
 
 function windowOf(d: ConvDescription): { stride: Pair; dilation: Pair } {
