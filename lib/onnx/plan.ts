@@ -8,7 +8,7 @@ import type { LayerSummary } from '../planner/summary-types.js';
 import { constAsFloat32, type ConstTensor } from './constant.js';
 import { OnnxError } from './errors.js';
 import { planMemory, type BufferLifetime, type MemoryPlan } from './memory-plan.js';
-import { inputField, numel } from './ops/shape-utils.js';
+import { checkElementCount, inputField, numel } from './ops/shape-utils.js';
 import type { CompiledOp, Execution, PlanValue } from './ops/types.js';
 
 interface PlannedStep {
@@ -77,6 +77,7 @@ export class ExecutionPlan {
       ids.set(name, id);
       return id;
     };
+    inputNames.forEach((name, i) => checkElementCount(inputShapes[i], `graph input '${name}'`, 'the input'));
     this.inputIds = inputNames.map((name, i) => define(name, { shape: inputShapes[i], field: inputField(inputShapes[i]) }));
     /** A value by name; initializers and load-time constants are defined on first use. */
     const lookup = (name: string): number => {
@@ -89,6 +90,7 @@ export class ExecutionPlan {
     for (const op of ops) {
       const inputIds = op.inputs.map(lookup);
       const planned = op.plan(inputIds.map((id) => (id < 0 ? null : this.values[id])));
+      planned.outputs.forEach((value, i) => checkElementCount(value.shape, `${op.type} '${op.name}'`, `output '${op.outputs[i]}'`));
       if (planned.outputs.length < op.outputs.length) {
         throw new OnnxError(`${op.type} '${op.name}': produces ${planned.outputs.length} outputs, the graph expects ${op.outputs.length}`);
       }

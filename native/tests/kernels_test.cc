@@ -3,6 +3,7 @@
 // conv / depthwise / pooling / linear shapes. Built natively it checks AVX2; cross-compiled for
 // aarch64 and run under qemu it checks NEON; built with sanitizers it checks memory safety.
 // Prints one line per ISA and exits non-zero on the first mismatch.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -61,19 +62,45 @@ std::string describe(const ConvCase& c) {
   return buf;
 }
 
-float reference_activation(float x, ActivationKind kind) {
+// Every activation kind, numbered as in epilogue.h (None = 0 ... Mish = 15).
+constexpr int kActivationKinds = 16;
+
+// The parameters the tests give each kind (non-default, so a lost parameter shows).
+Activation test_activation(ActivationKind kind) {
   Activation a;
   a.kind = kind;
-  a.alpha = 0.1f;
+  a.alpha = kind == ActivationKind::HardSigmoid ? 0.3f : 0.1f;
+  a.beta = 0.4f;
+  a.min = -0.5f;
+  a.max = 0.75f;
+  return a;
+}
+
+// The definition in double precision, written apart from epilogue.h's activate().
+float reference_activation(float xf, ActivationKind kind) {
+  const Activation a = test_activation(kind);
+  const double x = xf;
+  const auto softplus = [](double v) { return v > 30 ? v : std::log1p(std::exp(v)); };
   switch (kind) {
-    case ActivationKind::Relu: return x > 0 ? x : 0;
-    case ActivationKind::Relu6: return std::fmin(6.0f, std::fmax(0.0f, x));
-    case ActivationKind::LeakyRelu: return x < 0 ? a.alpha * x : x;
-    case ActivationKind::Elu: return x < 0 ? a.alpha * std::expm1(x) : x;  // the random cases' kind 5
-    case ActivationKind::HardSwish: return x * std::fmin(6.0f, std::fmax(0.0f, x + 3.0f)) / 6.0f;
-    case ActivationKind::Sigmoid: return 1.0f / (1.0f + std::exp(-x));
-    default: return x;
+    case ActivationKind::None: return xf;
+    case ActivationKind::Relu: return x > 0 ? xf : 0;
+    case ActivationKind::Relu6: return static_cast<float>(std::fmin(6.0, std::fmax(0.0, x)));
+    case ActivationKind::Clip: return static_cast<float>(std::fmin(a.max, std::fmax(a.min, x)));
+    case ActivationKind::LeakyRelu: return static_cast<float>(x < 0 ? a.alpha * x : x);
+    case ActivationKind::Elu: return static_cast<float>(x < 0 ? a.alpha * (std::exp(x) - 1.0) : x);
+    case ActivationKind::HardSigmoid: return static_cast<float>(std::fmin(1.0, std::fmax(0.0, a.alpha * x + a.beta)));
+    case ActivationKind::HardSwish: return static_cast<float>(x * std::fmin(6.0, std::fmax(0.0, x + 3.0)) / 6.0);
+    case ActivationKind::Sigmoid: return static_cast<float>(1.0 / (1.0 + std::exp(-x)));
+    case ActivationKind::Silu: return static_cast<float>(x / (1.0 + std::exp(-x)));
+    case ActivationKind::Tanh: return static_cast<float>(std::tanh(x));
+    case ActivationKind::Gelu: return static_cast<float>(0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))));
+    case ActivationKind::GeluTanh:
+      return static_cast<float>(0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x))));
+    case ActivationKind::Exp: return static_cast<float>(std::exp(x));
+    case ActivationKind::Softplus: return static_cast<float>(softplus(x));
+    case ActivationKind::Mish: return static_cast<float>(x * std::tanh(softplus(x)));
   }
+  return xf;
 }
 
 ConvRun run_of(const ConvCase& c) {
@@ -219,7 +246,7 @@ std::vector<ConvCase> conv_cases() {
     c.pl = pick({0, 1});
     c.pb = pick({0, 1, 2});
     c.pr = pick({0, 2});
-    c.act = static_cast<ActivationKind>(rng() % 6);
+    c.act = static_cast<ActivationKind>(rng() % kActivationKinds);
     c.bias = rng() % 2;
     c.residual = rng() % 2;
     if (c.dh * (c.kh - 1) + 1 > c.h + c.pt + c.pb || c.dw * (c.kw - 1) + 1 > c.w + c.pl + c.pr) continue;
@@ -232,7 +259,7 @@ ConvParams params_of(const ConvCase& c) {
   ConvParams p{};
   p.in_channels = c.cin, p.out_channels = c.cout, p.groups = c.groups, p.kernel_h = c.kh, p.kernel_w = c.kw;
   p.stride_h = c.sh, p.stride_w = c.sw, p.dilation_h = c.dh, p.dilation_w = c.dw;
-  p.activation = {c.act, 0.1f};
+  p.activation = test_activation(c.act);
   p.algorithm = conv_default_algorithm(p);
   return p;
 }
@@ -252,8 +279,8 @@ std::vector<float> run_conv(const KernelConfig& config, const ConvCase& c, const
 
 // The float error model every algorithm is held to (native/README.md): |y - y64| <= c (Cin/groups
 // K K) eps32 sum|w x|, per output before the activation, with the bias and residual's own
-// rounding on top; the activations these cases use change a difference by at most 1.5x (hard
-// swish's slope), hence the factor 2 below.
+// rounding on top, times the activation's slope there, and a factor 2 of slack (the float
+// activations' own rounding).
 constexpr double kErrorModelC = 1.0;
 
 // Each output against the float64 definition under the error model.
@@ -288,7 +315,13 @@ void expect_within_error_model(const std::vector<float>& got, const ConvCase& c,
           const double want = reference_activation(static_cast<float>(sum), c.act);
           const double rounding = 2.0 * eps32 * (std::fabs(sum) + (c.bias ? std::fabs(bias[o]) : 0.0) +
                                                  (c.residual ? std::fabs(res[at]) : 0.0));
-          const double bound = 2.0 * (kErrorModelC * n_terms * eps32 * magnitude + rounding) + 1e-30;
+          const double pre = kErrorModelC * n_terms * eps32 * magnitude + rounding;
+          // The activation scales a difference by its slope near the sum (exp's can be large):
+          // measured over the error interval itself, at least 1.
+          const double h = std::max(pre, 1e-6);
+          const double slope = std::fabs(static_cast<double>(reference_activation(static_cast<float>(sum + h), c.act)) -
+                                         reference_activation(static_cast<float>(sum - h), c.act)) / (2.0 * h);
+          const double bound = 2.0 * pre * std::max(1.0, slope) + 2.0 * eps32 * std::fabs(want) + 1e-30;
           if (!(std::fabs(got[at] - want) <= bound)) {
             std::printf("FAIL %s: element %zu is %.9g, expected %.9g (bound %.3g)\n", label.c_str(), at, got[at], want,
                         bound);
@@ -424,8 +457,8 @@ void test_winograd_transforms(const KernelConfig& isa, const KernelConfig& scala
       const size_t point_stride = count + 3;
       const auto m = random_floats((kWinogradPoints - 1) * point_stride + count, rng);
       const auto residual = random_floats(out_h * out_w, rng);
-      for (int act = 0; act < 6; act++) {
-        const Activation a = {static_cast<ActivationKind>(act), 0.1f};
+      for (int act = 0; act < kActivationKinds; act++) {
+        const Activation a = test_activation(static_cast<ActivationKind>(act));
         const bool with_residual = act % 2 == 0;
         std::vector<float> want(out_h * out_w, 1234.5f), got(want);
         const float* res = with_residual ? residual.data() : nullptr;

@@ -7,7 +7,8 @@ import { describeNode, NodeAttributes } from '../attributes.js';
 import { constValues, floatConst, type ConstTensor } from '../constant.js';
 import type { OnnxNode } from '../decode.js';
 import { OnnxError } from '../errors.js';
-import { normalizeAxis, numel, required, runtimeValue, stridesOf } from './shape-utils.js';
+import { checkElementCount, normalizeAxis, numel, required, runtimeValue, stridesOf } from './shape-utils.js';
+import { copyStrided, planCopy, type CopyAxis } from './strided-copy.js';
 import { nodeBasics, type BuildContext, type CompiledOp } from './types.js';
 
 type PadMode = 'constant' | 'reflect' | 'edge';
@@ -100,38 +101,52 @@ export function buildPad(ctx: BuildContext): CompiledOp {
       if (spec.mode === 'reflect' && x.shape.some((d, k) => perAxis[k].some((p) => p >= d))) {
         throw new OnnxError(`${owner}: reflect pads must be smaller than the padded axis, input [${x.shape.join(', ')}]`);
       }
-      const strides = stridesOf(x.shape);
-      const tables = shape.map((d, k) => Int32Array.from({ length: d }, (_, i) => sourceIndex(i, perAxis[k][0], x.shape[k], spec.mode)));
-      // Walk output cells; a -1 on any axis means the cell is padding.
-      const map = new Int32Array(numel(shape));
-      const counter = new Array<number>(shape.length).fill(0);
-      for (let o = 0; o < map.length; o++) {
-        let src = 0;
-        for (let k = 0; k < shape.length; k++) {
-          const s = tables[k][counter[k]];
-          if (s < 0) {
-            src = -1;
-            break;
-          }
-          src += s * strides[k];
-        }
-        map[o] = src;
-        for (let k = shape.length - 1; k >= 0 && ++counter[k] === shape[k]; k--) counter[k] = 0;
-      }
+      checkElementCount(shape, owner, 'output');
       const fill = spec.value;
-      const gather = (source: ArrayLike<number>, out: Float32Array) => {
-        for (let i = 0; i < map.length; i++) out[i] = map[i] < 0 ? fill : source[map[i]];
-      };
+      const run = padCopy(x.shape, shape, perAxis, spec.mode, fill);
       if (x.constant) {
-        const out = new Float32Array(map.length);
-        gather(x.constant.data, out);
+        const out = new Float32Array(numel(shape));
+        run(x.constant.data, out);
         return { outputs: [{ shape, constant: floatConst(shape, out), field: null }], multiplyAdds: 0 };
       }
       return {
         outputs: [runtimeValue(shape, x.field)],
         multiplyAdds: 0,
-        execution: { runSync: (ins, outs) => gather(ins[0], outs[0]) },
+        execution: { runSync: (ins, outs) => run(ins[0], outs[0]) },
       };
     },
   };
+}
+
+/**
+ * The padded copy as a strided copy planned in O(rank) memory. Constant mode fills the output
+ * and copies the (possibly cropped, for negative pads) input box into its place; edge and
+ * reflect read each output index's source index from a table per axis (as long as that axis).
+ */
+function padCopy(
+  inShape: readonly number[], outShape: readonly number[], perAxis: ReadonlyArray<readonly [number, number]>, mode: PadMode, fill: number,
+): (source: ArrayLike<number>, out: Float32Array) => void {
+  const srcStrides = stridesOf(inShape);
+  if (mode === 'constant') {
+    const outStrides = stridesOf(outShape);
+    let base = 0;
+    let dstBase = 0;
+    const axes: CopyAxis[] = inShape.map((size, k) => {
+      const [before, after] = perAxis[k];
+      base += Math.max(0, -before) * srcStrides[k];
+      dstBase += Math.max(0, before) * outStrides[k];
+      return { extent: Math.max(0, size + Math.min(0, before) + Math.min(0, after)), stride: srcStrides[k], dstStride: outStrides[k] };
+    });
+    const plan = planCopy(axes, base, dstBase);
+    return (source, out) => {
+      out.fill(fill);
+      copyStrided(source, plan, out);
+    };
+  }
+  const plan = planCopy(outShape.map((extent, k) => ({
+    extent,
+    stride: srcStrides[k],
+    table: Int32Array.from({ length: extent }, (_, i) => sourceIndex(i, perAxis[k][0], inShape[k], mode) * srcStrides[k]),
+  })));
+  return (source, out) => void copyStrided(source, plan, out);
 }
