@@ -71,12 +71,15 @@ if (what === 'layers') {
   }
 } else if (what === 'grouped') {
   const shapes = [[128, 32, 56], [256, 32, 28], [512, 32, 14], [1024, 32, 7], [64, 4, 56], [160, 10, 28], [400, 25, 14], [400, 25, 7]];
-  console.log('| grouped 3x3 layer | group width | ms | GFLOP/s |');
-  console.log('|---|---|---|---|');
+  const algorithms = ['im2col-gemm', 'grouped-direct'];
+  console.log(`| grouped 3x3 layer | group width | ${algorithms.map((a) => `${a} ms (GFLOP/s)`).join(' | ')} | direct / im2col | rule picks |`);
+  console.log(`|---|---|${algorithms.map(() => '---').join('|')}|---|---|`);
   for (const [c, groups, size] of shapes) {
-    const r = convRunner(c, c, size, groups, undefined);
-    const [ms] = await ab([r.run], 20);
-    console.log(`| ${c} g${groups} @${size} | ${c / groups} | ${ms.toFixed(3)} | ${(r.flops / ms / 1e6).toFixed(1)} |`);
+    const runners = algorithms.map((a) => convRunner(c, c, size, groups, a));
+    const ms = await ab(runners.map((r) => r.run), 20);
+    const picked = convRunner(c, c, size, groups, undefined).plan.algorithm;
+    const cells = ms.map((m) => `${m.toFixed(3)} (${(runners[0].flops / m / 1e6).toFixed(1)})`);
+    console.log(`| ${c} g${groups} @${size} | ${c / groups} | ${cells.join(' | ')} | ${(ms[1] / ms[0]).toFixed(2)}x | ${picked} |`);
   }
 } else {
   for (const name of ['resnet18', 'resnet50']) {

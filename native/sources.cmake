@@ -9,6 +9,7 @@ set(CONVNODE_CORE_SOURCES
   native/kernels/f32-gpool/f32-gpool-scalar.cc
   native/kernels/f32-winograd/f32-winograd-2x2-scalar.cc
   native/kernels/f32-winograd/f32-winograd-4x4-scalar.cc
+  native/kernels/f32-gconv/f32-gconv-direct-scalar.cc
   native/runtime/cpu.cc
   native/runtime/dispatch.cc
   native/runtime/fma-probe-scalar.cc
@@ -17,6 +18,7 @@ set(CONVNODE_CORE_SOURCES
   native/ops/conv2d.cc
   native/ops/depthwise.cc
   native/ops/gemm_driver.cc
+  native/ops/grouped.cc
   native/ops/linear.cc
   native/ops/pool.cc
   native/ops/task_split.cc
@@ -30,6 +32,7 @@ set(CONVNODE_AVX2_SOURCES
   native/kernels/f32-maxpool/f32-maxpool-3x3s2-avx2.cc
   native/kernels/f32-winograd/f32-winograd-2x2-avx2.cc
   native/kernels/f32-winograd/f32-winograd-4x4-avx2.cc
+  native/kernels/f32-gconv/f32-gconv-direct-avx2.cc
   native/runtime/fma-probe-avx2.cc
 )
 # AVX-512 F/BW/DQ/VL kernels: built with their own flags, called only when cpu.cc says so.

@@ -23,7 +23,11 @@ describe('planConvAlgorithm: one rule for both backends', () => {
     expect(planConvAlgorithm(conv(32, 64, 1, { stride: [2, 2] }), 'avx2').algorithm).toBe('im2col-gemm');
     expect(planConvAlgorithm(conv(64, 64, 3, { stride: [2, 2] }), 'avx2').algorithm).toBe('im2col-gemm');
     expect(planConvAlgorithm(conv(64, 64, 3, { dilation: [2, 2] }), 'avx2').algorithm).toBe('im2col-gemm');
-    expect(planConvAlgorithm({ ...conv(64, 64, 3), groups: 2 }, 'avx2').algorithm).toBe('im2col-gemm');
+    // Grouped: direct natively at stride 1 (not 1x1), im2col otherwise and in JS.
+    expect(planConvAlgorithm({ ...conv(64, 64, 3), groups: 2 }, 'avx2').algorithm).toBe('grouped-direct');
+    expect(planConvAlgorithm({ ...conv(64, 64, 3), groups: 2, stride: [2, 2] }, 'avx2').algorithm).toBe('im2col-gemm');
+    expect(planConvAlgorithm({ ...conv(64, 64, 1), groups: 2 }, 'avx2').algorithm).toBe('pointwise-gemm');
+    expect(planConvAlgorithm({ ...conv(64, 64, 3), groups: 2 }, 'js').algorithm).toBe('im2col-gemm');
     // Per target thresholds: 8 input channels pay for F(2x2) in JS, not natively.
     expect(planConvAlgorithm(conv(8, 8, 3), 'js').algorithm).toBe('winograd-f2x2-3x3');
     expect(planConvAlgorithm(conv(8, 8, 3), 'avx2').algorithm).toBe('im2col-gemm');
@@ -90,8 +94,8 @@ const SWEEP: SweepCase[] = [
 
 function algorithmsFor(c: SweepCase, native: boolean): ConvAlgorithm[] {
   const d = { ...conv(c.inChannels, c.outChannels, c.k), groups: c.groups, stride: [c.stride, c.stride] as const, padding: c.padding };
-  const all: ConvAlgorithm[] = ['depthwise', 'pointwise-gemm', 'im2col-gemm', 'winograd-f2x2-3x3', 'winograd-f4x4-3x3'];
-  return all.filter((a) => convAlgorithmRefusal(d, a) === null && (native || a !== 'winograd-f4x4-3x3'));
+  const all: ConvAlgorithm[] = ['depthwise', 'pointwise-gemm', 'im2col-gemm', 'winograd-f2x2-3x3', 'winograd-f4x4-3x3', 'grouped-direct'];
+  return all.filter((a) => convAlgorithmRefusal(d, a) === null && (native || (a !== 'winograd-f4x4-3x3' && a !== 'grouped-direct')));
 }
 
 function sweep(backend: Backend, native: boolean): Map<ConvAlgorithm, number> {
@@ -144,7 +148,7 @@ describe(`every algorithm stays within |y - y64| <= ${ERROR_MODEL_C} (Cin K K) e
     for (const isa of isas) {
       setIsa(isa);
       const worst = sweep(loaded as Backend, true);
-      expect(worst.has('winograd-f4x4-3x3')).toBe(true);
+      expect(worst.has('winograd-f4x4-3x3') && worst.has('grouped-direct')).toBe(true);
       report(isa, worst);
     }
   });

@@ -22,13 +22,14 @@ const char* conv_algorithm_name(ConvAlgorithm a) {
     case ConvAlgorithm::Im2colGemm: return "im2col-gemm";
     case ConvAlgorithm::WinogradF2x2: return "winograd-f2x2-3x3";
     case ConvAlgorithm::WinogradF4x4: return "winograd-f4x4-3x3";
+    case ConvAlgorithm::GroupedDirect: return "grouped-direct";
   }
   return "?";
 }
 
 bool conv_algorithm_from_name(const std::string& name, ConvAlgorithm* out) {
   for (ConvAlgorithm a : {ConvAlgorithm::Depthwise, ConvAlgorithm::Pointwise, ConvAlgorithm::Im2colGemm,
-                          ConvAlgorithm::WinogradF2x2, ConvAlgorithm::WinogradF4x4}) {
+                          ConvAlgorithm::WinogradF2x2, ConvAlgorithm::WinogradF4x4, ConvAlgorithm::GroupedDirect}) {
     if (name == conv_algorithm_name(a)) {
       *out = a;
       return true;
@@ -50,6 +51,12 @@ std::string conv_algorithm_refusal(const ConvParams& p) {
       }
       return "";
     case ConvAlgorithm::Im2colGemm: return "";
+    case ConvAlgorithm::GroupedDirect:
+      if (p.groups < 2 || depthwise || p.stride_h != 1 || p.stride_w != 1) {
+        return "needs groups > 1 (not depthwise) and stride 1 (got groups " + str(p.groups) + ", inChannels " +
+               str(p.in_channels) + ", stride " + str(p.stride_h) + "x" + str(p.stride_w) + ")";
+      }
+      return "";
     case ConvAlgorithm::WinogradF2x2:
     case ConvAlgorithm::WinogradF4x4:
       if (!winograd_applies(p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.groups)) {
@@ -105,6 +112,8 @@ Conv2d::Conv2d(const ConvParams& p, const float* weight, size_t weight_length, c
   group_packed_size_ = 0;
   if (p.algorithm == ConvAlgorithm::Depthwise) {
     packed_.assign(weight, weight + weight_length);
+  } else if (p.algorithm == ConvAlgorithm::GroupedDirect) {
+    pack_grouped_direct(weight);
   } else if (is_winograd(p.algorithm)) {
     const WinogradTile tile = winograd_tile(p.algorithm);
     packed_.resize(winograd_packed_size(config.gemm, tile, p.out_channels, p.in_channels));
@@ -166,6 +175,8 @@ void Conv2d::check(const ConvRun& r, size_t input_length, size_t output_length, 
 void Conv2d::run(const ConvRun& r, const float* input, float* output, const float* residual) const {
   if (params_.algorithm == ConvAlgorithm::Depthwise) {
     run_depthwise(r, input, output, residual);
+  } else if (params_.algorithm == ConvAlgorithm::GroupedDirect) {
+    run_grouped_direct(r, input, output, residual);
   } else if (is_winograd(params_.algorithm)) {
     const WinogradRun wr = {config_,         winograd_tile(params_.algorithm),
                             packed_.data(),  r.batch,

@@ -6,7 +6,8 @@
 //  - Depthwise (groups == inChannels > 1, any channel multiplier): the direct dwconv kernels;
 //  - Pointwise (1x1, stride 1): GEMM whose B panels are copies of the input's channel rows;
 //  - Im2colGemm: im2col written into the GEMM's B panels, any window and groups;
-//  - WinogradF2x2 / WinogradF4x4 (3x3, stride 1, dilation 1, groups 1): see winograd.h.
+//  - WinogradF2x2 / WinogradF4x4 (3x3, stride 1, dilation 1, groups 1): see winograd.h;
+//  - GroupedDirect (groups > 1, not depthwise, stride 1): f32-gconv, no im2col (grouped.cc).
 #pragma once
 #include <cstddef>
 #include <string>
@@ -19,7 +20,7 @@
 
 namespace convnode {
 
-enum class ConvAlgorithm { Depthwise, Pointwise, Im2colGemm, WinogradF2x2, WinogradF4x4 };
+enum class ConvAlgorithm { Depthwise, Pointwise, Im2colGemm, WinogradF2x2, WinogradF4x4, GroupedDirect };
 
 // Names as lib/planner/conv-plan.ts spells them.
 const char* conv_algorithm_name(ConvAlgorithm a);
@@ -73,6 +74,8 @@ class Conv2d {
  private:
   void run_gemm(const ConvRun& run, const float* input, float* output, const float* residual) const;
   void run_depthwise(const ConvRun& run, const float* input, float* output, const float* residual) const;
+  void run_grouped_direct(const ConvRun& run, const float* input, float* output, const float* residual) const;
+  void pack_grouped_direct(const float* weight);
 
   ConvParams params_;
   const KernelConfig* config_;

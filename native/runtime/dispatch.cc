@@ -27,6 +27,7 @@ const KernelConfig kScalar = {Isa::Scalar,
                               f32_winograd_2x2_output__scalar,
                               f32_winograd_4x4_input__scalar,
                               f32_winograd_4x4_output__scalar,
+                              f32_gconv_direct__scalar,
                               fma_probe_scalar};
 
 #if defined(CONVNODE_HAVE_AVX2)
@@ -43,6 +44,7 @@ const KernelConfig kAvx2 = {Isa::Avx2,
                             f32_winograd_2x2_output__avx2,
                             f32_winograd_4x4_input__avx2,
                             f32_winograd_4x4_output__avx2,
+                            f32_gconv_direct__avx2,
                             fma_probe_avx2};
 #endif
 
@@ -62,6 +64,7 @@ const KernelConfig kAvx512 = {Isa::Avx512,
                               f32_winograd_2x2_output__avx2,
                               f32_winograd_4x4_input__avx2,
                               f32_winograd_4x4_output__avx2,
+                              f32_gconv_direct__avx2,
                               fma_probe_avx512};
 #endif
 
@@ -78,6 +81,7 @@ const KernelConfig kNeon = {Isa::Neon,
                             f32_winograd_2x2_output__scalar,
                             f32_winograd_4x4_input__scalar,
                             f32_winograd_4x4_output__scalar,
+                            f32_gconv_direct__scalar,
                             fma_probe_neon};
 #endif
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "../kernels/f32-dwconv/dwconv.h"
+#include "../kernels/f32-gconv/gconv.h"
 #include "../kernels/f32-gemm/gemm.h"
 #include "../kernels/f32-maxpool/pool.h"
 #include "../kernels/f32-winograd/winograd.h"
@@ -35,6 +36,7 @@ struct KernelConfig {
   WinogradOutputKernel winograd_output;
   WinogradInputKernel winograd_4x4_input;  // F(4x4, 3x3), with the gemm above
   WinogradOutputKernel winograd_4x4_output;
+  GconvKernel gconv_direct;  // grouped convs without im2col (stride 1)
   double (*fma_probe_gflops)();  // single-thread FMA throughput, for benchmarks
 };
 

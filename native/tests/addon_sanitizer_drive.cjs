@@ -13,7 +13,7 @@ function geom(batch, cin, cout, groups, h, w, k, s, d, p) {
 const cases = [
   [2, 3, 5, 1, 9, 11, 3, 1, 1, [1, 1, 1, 1]], [1, 300, 13, 1, 7, 9, 1, 1, 1, [0, 0, 0, 0]], [1, 40, 70, 1, 20, 20, 3, 1, 1, [1, 1, 1, 1]],
   [1, 3, 16, 1, 33, 31, 7, 2, 1, [3, 3, 3, 3]], [1, 12, 12, 12, 37, 41, 3, 1, 1, [1, 1, 1, 1]], [2, 12, 24, 12, 37, 41, 3, 2, 1, [0, 1, 1, 0]],
-  [1, 6, 10, 2, 15, 17, 3, 2, 2, [2, 0, 1, 2]], [1, 4, 4, 4, 5, 5, 5, 1, 2, [4, 4, 4, 4]], [1, 1, 6, 1, 28, 28, 5, 1, 1, [0, 0, 0, 0]],
+  [1, 6, 10, 2, 15, 17, 3, 2, 2, [2, 0, 1, 2]], [1, 32, 24, 4, 9, 13, 3, 1, 2, [2, 1, 2, 1]], [1, 4, 4, 4, 5, 5, 5, 1, 2, [4, 4, 4, 4]], [1, 1, 6, 1, 28, 28, 5, 1, 1, [0, 0, 0, 0]],
 ];
 (async () => {
   for (const isa of ['scalar', 'avx2']) {
@@ -22,9 +22,11 @@ const cases = [
       addon.setNumThreads(threads);
       for (const [batch, cin, cout, groups, h, w, k, s, d, p] of cases) {
         const g = geom(batch, cin, cout, groups, h, w, k, s, d, p);
-        // Each conv is planned for its window; 3x3 stride-1 ungrouped ones also run both Winograd tiles.
+        // Each conv is planned for its window; 3x3 stride-1 ungrouped ones also run both Winograd tiles,
+        // grouped stride-1 ones the direct grouped kernel.
         const winograd = k === 3 && s === 1 && d === 1 && groups === 1;
-        const plans = winograd ? [undefined, 'winograd-f2x2-3x3', 'winograd-f4x4-3x3'] : [undefined];
+        const grouped = groups > 1 && groups !== cin && s === 1;
+        const plans = winograd ? [undefined, 'winograd-f2x2-3x3', 'winograd-f4x4-3x3'] : grouped ? [undefined, 'grouped-direct'] : [undefined];
         for (const [i, act] of ['none', 'relu', 'sigmoid', 'hardSwish'].entries()) {
           const algorithm = plans[i % plans.length];
           const conv = new addon.Conv2d(rnd(cout * cin / groups * k * k), rnd(cout), { inChannels: cin, outChannels: cout, groups, kernelH: k, kernelW: k,

@@ -210,6 +210,13 @@ std::vector<ConvCase> conv_cases() {
       {2, 4, 6, 1, 8, 7, 2, 3, 1, 2, 1, 1, 0, 2, 1, 0, A::LeakyRelu, true, true},     // asymmetric pads
       {1, 5, 9, 1, 15, 17, 3, 3, 1, 1, 2, 3, 2, 2, 2, 2, A::None, false, false},     // dilation
       {1, 6, 10, 2, 9, 11, 3, 3, 2, 1, 1, 1, 1, 0, 1, 2, A::Relu, true, false},      // groups
+      // Grouped stride 1 (also run by f32-gconv): ResNeXt-like width 4, RegNet-like width 16
+      // with 12 outputs per group (blocks of 8 + 4), widths off 8, dilation, 1x1 and 5x5, batch 2.
+      {1, 32, 32, 8, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, true},
+      {2, 64, 48, 4, 7, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::HardSwish, true, false},
+      {1, 12, 18, 3, 10, 17, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, A::Relu6, false, true},
+      {1, 16, 24, 4, 6, 21, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::Sigmoid, true, false},
+      {1, 10, 10, 2, 12, 9, 5, 5, 1, 1, 1, 1, 2, 1, 0, 2, A::LeakyRelu, true, true},
       {1, 12, 12, 12, 37, 41, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu6, true, true},   // dw 3x3s1
       {2, 12, 12, 12, 37, 41, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, A::HardSwish, true, false},  // dw 3x3s2
       {1, 5, 10, 5, 19, 35, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0, A::Sigmoid, false, true},   // dw multiplier 2
@@ -345,6 +352,9 @@ void test_convs(const KernelConfig& isa, const KernelConfig& scalar) {
       algorithms.push_back(ConvAlgorithm::WinogradF2x2);
       algorithms.push_back(ConvAlgorithm::WinogradF4x4);
     }
+    ConvParams direct = params_of(c);
+    direct.algorithm = ConvAlgorithm::GroupedDirect;
+    if (conv_algorithm_refusal(direct).empty()) algorithms.push_back(ConvAlgorithm::GroupedDirect);
     for (ConvAlgorithm algorithm : algorithms) {
       const std::string name = std::string(conv_algorithm_name(algorithm)) + " " + describe(c);
       const auto reference = run_conv(scalar, c, r, in, wt, bias, res, static_cast<int>(algorithm));
