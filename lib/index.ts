@@ -31,6 +31,8 @@ export {
   SUPPORTED_OPS,
   MIN_OPSET,
   MAX_OPSET,
+  DEFAULT_LIMITS,
+  type LoadLimits,
   type LoadOnnxOptions,
   type InputShapes,
   type DeclaredDim,

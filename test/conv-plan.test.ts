@@ -47,7 +47,7 @@ describe('planConvAlgorithm: one rule for both backends', () => {
     const filters = 64 * 64 * 9 * 4;
     expect(packedConvBytes(d, 'im2col-gemm', false)).toBe(filters);
     expect(packedConvBytes(d, 'winograd-f2x2-3x3', false)).toBe((filters * 16) / 9);
-    expect(packedConvBytes(d, 'winograd-f4x4-3x3', false)).toBe((filters * 36) / 9);
+    expect(packedConvBytes(d, 'winograd-f4x4-3x3', false)).toBe((filters * 45) / 9); // U and the im2col form
     expect(packedConvBytes(d, 'im2col-gemm', true)).toBe(filters + 64 * 4);
     const f2 = packedConvBytes(d, 'winograd-f2x2-3x3');
     expect(planConvAlgorithm(d, 'js', { maxPackedBytes: f2 }).algorithm).toBe('winograd-f2x2-3x3');

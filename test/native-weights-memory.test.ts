@@ -1,7 +1,7 @@
 /**
- * A native conv is planned once (lib/planner/conv-plan.ts) and packs one form: 9/9 of the
- * filters for im2col + GEMM, 16/9 for Winograd F(2x2), 36/9 for F(4x4) (plus MR row padding
- * and the bias). The bytes reported to V8 are those, from construction on, and no run changes
+ * A native conv is planned once (lib/planner/conv-plan.ts) and packs its forms at prepare: 9/9
+ * of the filters for im2col + GEMM, 16/9 for Winograd F(2x2), 36/9 + 9/9 for F(4x4) (U, and the
+ * im2col form its runs with non-finite inputs take), plus MR row padding and the bias. The bytes reported to V8 are those, from construction on, and no run changes
  * them. A run with another stride or dilation than the planned one is refused (never answered
  * with the wrong algorithm, never repacked); runs at other map sizes use the same plan.
  */
@@ -134,7 +134,7 @@ describe('native convs are planned once', () => {
     expect(steps).toEqual([
       form('im2col-gemm', filters + bias),
       form('winograd-f2x2-3x3', (16 / 9) * filters + bias),
-      form('winograd-f4x4-3x3', (36 / 9) * filters + bias),
+      form('winograd-f4x4-3x3', (45 / 9) * filters + bias), // U, and the im2col form for non-finite inputs
     ]);
   });
 });

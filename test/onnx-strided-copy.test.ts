@@ -4,10 +4,11 @@
  * of issue 16 (huge pads or declared dims in a tiny file) refused at once with a typed error.
  */
 import { describe, expect, it } from 'vitest';
-import { loadOnnx, OnnxError } from '../lib/onnx/index.js';
+import { DEFAULT_LIMITS, loadOnnx, OnnxError } from '../lib/onnx/index.js';
+import { ParameterError } from '../lib/errors.js';
 import { Tensor } from '../lib/tensor.js';
 import { copyStrided, planCopy, type CopyAxis } from '../lib/onnx/ops/strided-copy.js';
-import { encodeModel, intTensor, node } from './onnx-model-builder.js';
+import { encodeModel, floatTensor, intTensor, node } from './onnx-model-builder.js';
 
 /** The reference: visit every output index in row-major order and compute both offsets. */
 function naiveCopy(source: ArrayLike<number>, axes: CopyAxis[], base: number, dstBase: number, out: Float32Array): void {
@@ -134,5 +135,55 @@ describe('load-time bombs are refused before anything is allocated', () => {
       const out = await model.run({ x: new Tensor([1, 3], Float32Array.of(1, 2, 3)) });
       expect(Array.from(Object.values(out)[0].data), mode).toEqual(want);
     }
+  });
+});
+
+describe('loadOnnx(path, { limits })', () => {
+  const reluModel = (shape: number[]) =>
+    encodeModel({ opset: 13, nodes: [node('Relu', ['x'], ['y'])], inputs: [{ name: 'x', shape }], outputs: [{ name: 'y' }] });
+
+  it('defaults no real CNN hits', () => {
+    expect(DEFAULT_LIMITS).toEqual({ maxTensorElements: 2 ** 30, maxActivationBytes: 8 * 2 ** 30, maxInitializerBytes: 4 * 2 ** 30 });
+  });
+
+  it('maxTensorElements: a batch planned over the limit is refused at run, naming the value', async () => {
+    const model = await loadOnnx(reluModel(['N', 3, 8, 8]), { backend: 'js', limits: { maxTensorElements: 1000 } });
+    await expect(model.run({ x: new Tensor([5, 3, 8, 8], new Float32Array(960)) })).resolves.toBeDefined(); // 960 <= 1000
+    const big = new Tensor([6, 3, 8, 8], new Float32Array(1152));
+    await expect(model.run({ x: big })).rejects.toThrow(/graph input 'x': the input of shape \[6, 3, 8, 8\] would hold 1152 elements, over the limit of 1000 per tensor/);
+  });
+
+  it('maxActivationBytes: the arena of a planned run', async () => {
+    const bytes = encodeModel({
+      opset: 13,
+      nodes: [node('Relu', ['x'], ['a']), node('Relu', ['a'], ['b']), node('Relu', ['b'], ['y'])],
+      inputs: [{ name: 'x', shape: ['N', 4, 8, 8] }],
+      outputs: [{ name: 'y' }],
+    });
+    const model = await loadOnnx(bytes, { backend: 'js', limits: { maxActivationBytes: 4096 } });
+    await expect(model.run({ x: new Tensor([1, 4, 8, 8], new Float32Array(256)) })).resolves.toBeDefined();
+    await expect(model.run({ x: new Tensor([4, 4, 8, 8], new Float32Array(1024)) })).rejects.toThrow(
+      /a run on inputs \[4, 4, 8, 8\] needs \d+ bytes of activations, over the limit of 4096/,
+    );
+  });
+
+  it('maxInitializerBytes: refused at load', async () => {
+    const bytes = encodeModel({
+      opset: 13,
+      nodes: [node('Add', ['x', 'w'], ['y'])],
+      initializers: [floatTensor('w', [64], new Float32Array(64))],
+      inputs: [{ name: 'x', shape: [1, 64] }],
+      outputs: [{ name: 'y' }],
+    });
+    await expect(loadOnnx(bytes, { backend: 'js', limits: { maxInitializerBytes: 100 } })).rejects.toThrow(
+      /initializers hold 256 bytes, over the limit of 100 \(options.limits.maxInitializerBytes\)/,
+    );
+    await expect(loadOnnx(bytes, { backend: 'js', limits: { maxInitializerBytes: 256 } })).resolves.toBeDefined();
+  });
+
+  it('bad limits are parameter errors naming the key', async () => {
+    await expect(loadOnnx(reluModel([1, 3]), { limits: { maxTensorElement: 5 } as never })).rejects.toThrow(ParameterError);
+    await expect(loadOnnx(reluModel([1, 3]), { limits: { maxTensorElement: 5 } as never })).rejects.toThrow(/options.limits.maxTensorElement is not a limit/);
+    await expect(loadOnnx(reluModel([1, 3]), { limits: { maxActivationBytes: -1 } })).rejects.toThrow(/options.limits.maxActivationBytes must be a positive safe integer, got -1/);
   });
 });

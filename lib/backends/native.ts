@@ -86,8 +86,14 @@ function loadAddon(): NativeAddon | Error {
   if (addon !== undefined) return addon;
   try {
     const require = createRequire(import.meta.url);
-    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
-    addon = nodeGypBuild(PACKAGE_ROOT) as NativeAddon;
+    // CONVNODE_ADDON_PATH loads one given binary instead (the fuzzer's sanitizer build).
+    const forced = process.env.CONVNODE_ADDON_PATH;
+    if (forced) {
+      addon = require(path.resolve(forced)) as NativeAddon;
+    } else {
+      const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+      addon = nodeGypBuild(PACKAGE_ROOT) as NativeAddon;
+    }
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     // A refused CONVNODE_ISA comes from a binary that did load: rebuilding would not help.

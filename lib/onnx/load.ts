@@ -14,6 +14,7 @@ import type { ConstTensor } from './constant.js';
 import { decodeModel, type OnnxGraph, type OnnxNode } from './decode.js';
 import { OnnxError } from './errors.js';
 import { fuseGraph } from './fusion.js';
+import { checkInitializerBytes, resolveLimits, type LoadLimits } from './limits.js';
 import { OnnxModel } from './model.js';
 import { DATA_TYPE_NAMES, DataType } from './schema.js';
 import { buildConv, compactConvBytes } from './ops/conv.js';
@@ -42,9 +43,11 @@ export interface LoadOnnxOptions {
    * each taking the fastest form that still fits. See lib/planner/conv-plan.ts.
    */
   readonly maxPackedWeightBytes?: number;
+  /** Size limits checked before anything is allocated (see LoadLimits for the defaults). */
+  readonly limits?: LoadLimits;
 }
 
-const LOAD_OPTIONS = ['backend', 'fuse', 'maxConcurrentRuns', 'maxPackedWeightBytes'] as const satisfies ReadonlyArray<keyof LoadOnnxOptions>;
+const LOAD_OPTIONS = ['backend', 'fuse', 'maxConcurrentRuns', 'limits', 'maxPackedWeightBytes'] as const satisfies ReadonlyArray<keyof LoadOnnxOptions>;
 
 export async function loadOnnx(pathOrBytes: string | Uint8Array, options: LoadOnnxOptions = {}): Promise<OnnxModel> {
   if (typeof pathOrBytes === 'string') {
@@ -96,7 +99,9 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
   if (!Number.isInteger(maxConcurrentRuns) || maxConcurrentRuns < 1) {
     throw new ParameterError(`loadOnnx: options.maxConcurrentRuns must be a positive integer, got ${String(options.maxConcurrentRuns)}`);
   }
+  const limits = resolveLimits(options.limits);
   const graph = decodeModel(bytes, source);
+  checkInitializerBytes([...graph.initializers.values()].reduce((sum, c) => sum + c.data.length * 4, 0), source, limits);
   checkOpsetAndInputs(graph, source);
   checkOperators(graph, source);
   checkDataflow(graph, source);
@@ -113,13 +118,13 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
     extraBytes: limit - items.reduce((sum, item) => sum + (item.kind === 'conv' ? compactConvBytes(item.node, constantOf) : 0), 0),
   };
   const ops: CompiledOp[] = items.map((item) => {
-    const ctx: BuildContext = { node: item.node, opset: graph.opset, backend, constantOf, weightBudget };
+    const ctx: BuildContext = { node: item.node, opset: graph.opset, backend, constantOf, limits, weightBudget };
     if (item.kind === 'conv') return buildConv(ctx, item.fusion);
     if (item.kind === 'linear') return item.node.opType === 'Gemm' ? buildGemm(ctx, item.fusion) : buildMatMul(ctx, item.fusion);
     return builderFor(item.node.opType)!(ctx);
   });
   dropConvInitializers(items, nodes, graph.outputs.map((o) => o.name), constants);
-  const model = new OnnxModel({ opset: graph.opset, producer: graph.producer, backend, ops, constants, maxConcurrentRuns, inputs: graph.inputs, outputs: graph.outputs });
+  const model = new OnnxModel({ opset: graph.opset, producer: graph.producer, backend, ops, constants, maxConcurrentRuns, limits, inputs: graph.inputs, outputs: graph.outputs });
   // Plan once now when only the batch may vary, so a model that cannot run fails at load.
   const declared = model.inputShapes;
   if (declared.every((shape) => shape && shape.every((d, axis) => typeof d === 'number' ? d > 0 : axis === 0))) {

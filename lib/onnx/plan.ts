@@ -8,7 +8,8 @@ import type { LayerSummary } from '../planner/summary-types.js';
 import { constAsFloat32, type ConstTensor } from './constant.js';
 import { OnnxError } from './errors.js';
 import { planMemory, type BufferLifetime, type MemoryPlan } from './memory-plan.js';
-import { checkElementCount, inputField, numel } from './ops/shape-utils.js';
+import { checkActivationBytes, checkTensorElements, DEFAULT_LIMITS, type ResolvedLimits } from './limits.js';
+import { inputField, numel } from './ops/shape-utils.js';
 import type { CompiledOp, Execution, PlanValue } from './ops/types.js';
 
 interface PlannedStep {
@@ -67,6 +68,7 @@ export class ExecutionPlan {
      * then consecutive single-call steps are queued without awaiting each (see run).
      */
     private readonly backendOrdersCalls = false,
+    limits: ResolvedLimits = DEFAULT_LIMITS,
   ) {
     const ids = new Map<string, number>();
     const rows: LayerSummary[] = [];
@@ -77,7 +79,7 @@ export class ExecutionPlan {
       ids.set(name, id);
       return id;
     };
-    inputNames.forEach((name, i) => checkElementCount(inputShapes[i], `graph input '${name}'`, 'the input'));
+    inputNames.forEach((name, i) => checkTensorElements(inputShapes[i], `graph input '${name}'`, 'the input', limits));
     this.inputIds = inputNames.map((name, i) => define(name, { shape: inputShapes[i], field: inputField(inputShapes[i]) }));
     /** A value by name; initializers and load-time constants are defined on first use. */
     const lookup = (name: string): number => {
@@ -90,7 +92,7 @@ export class ExecutionPlan {
     for (const op of ops) {
       const inputIds = op.inputs.map(lookup);
       const planned = op.plan(inputIds.map((id) => (id < 0 ? null : this.values[id])));
-      planned.outputs.forEach((value, i) => checkElementCount(value.shape, `${op.type} '${op.name}'`, `output '${op.outputs[i]}'`));
+      planned.outputs.forEach((value, i) => checkTensorElements(value.shape, `${op.type} '${op.name}'`, `output '${op.outputs[i]}'`, limits));
       if (planned.outputs.length < op.outputs.length) {
         throw new OnnxError(`${op.type} '${op.name}': produces ${planned.outputs.length} outputs, the graph expects ${op.outputs.length}`);
       }
@@ -134,6 +136,7 @@ export class ExecutionPlan {
     });
     this.outputShapes = this.outputIds.map((id) => this.values[id].shape);
     this.memory = this.planArena();
+    checkActivationBytes(this.memory.peakBytes, inputShapes.map((s) => `[${s.join(', ')}]`).join(', '), limits);
   }
 
   /** Lifetimes of every step-written value that is not a graph output, then their offsets. */

@@ -11,7 +11,9 @@
  *  - 'pointwise-gemm': Cout x Cin/groups; 1x1, stride 1, no padding (B is the input itself).
  *  - 'im2col-gemm': Cout x Cin/groups x KH x KW; any conv.
  *  - 'winograd-f2x2-3x3': 16 x Cout x Cin (16/9 of the filters); 3x3, stride 1, dilation 1, groups 1.
- *  - 'winograd-f4x4-3x3': 36 x Cout x Cin (36/9 = 4x the filters); same window, native only.
+ *  - 'winograd-f4x4-3x3': 36 x Cout x Cin, plus the im2col form (45/9 = 5x the filters); same
+ *    window, native only. The im2col form runs inputs that hold a NaN or an infinity: F(4x4)'s
+ *    transforms would carry one past its outputs' footprint (native/ops/conv2d.h).
  *  - 'grouped-direct': Cout (rounded up to 8 per group) x Cin/groups x KH x KW; groups > 1 (not
  *    depthwise), stride 1, native only: no im2col (native/kernels/f32-gconv).
  * (The native GEMM pads Cout up to its micro-kernel's rows, 4 to 8: a few percent more.)
@@ -160,7 +162,7 @@ export function packedConvBytes(d: ConvDescription, algorithm: ConvAlgorithm, bi
   const filters = d.outChannels * (d.inChannels / d.groups);
   const floats =
     algorithm === 'winograd-f2x2-3x3' ? 16 * filters
-    : algorithm === 'winograd-f4x4-3x3' ? 36 * filters
+    : algorithm === 'winograd-f4x4-3x3' ? (36 + 9) * filters
     : algorithm === 'pointwise-gemm' ? filters
     : algorithm === 'grouped-direct' ? d.groups * Math.ceil(d.outChannels / d.groups / 8) * 8 * (d.inChannels / d.groups) * d.kernelH * d.kernelW
     : filters * d.kernelH * d.kernelW;

@@ -242,3 +242,22 @@ export function expectNCHW(owner: string, shape: readonly number[], channels?: n
   }
   return [shape[0], shape[1], shape[2], shape[3]];
 }
+
+/**
+ * Output size along one axis of a transposed convolution (the gradient of a conv's input): each
+ * input pixel spreads a kernel footprint `stride` apart, so
+ * O = S (W - 1) + K_eff - P_before - P_after + output_padding, the conv formula solved for W.
+ */
+export function transposedOutputSize(
+  inSize: number, kEff: number, stride: number, padBefore: number, padAfter: number, outputPadding = 0,
+): number {
+  const args: Array<[string, number, number]> = [
+    ['inSize', inSize, 1], ['kEff', kEff, 1], ['stride', stride, 1], ['padBefore', padBefore, 0], ['padAfter', padAfter, 0], ['outputPadding', outputPadding, 0],
+  ];
+  for (const [name, value, min] of args) {
+    if (!Number.isInteger(value) || value < min) {
+      throw new ParameterError(`transposedOutputSize: ${name} must be ${min === 0 ? 'a non-negative' : 'a positive'} integer, got ${value}`);
+    }
+  }
+  return stride * (inSize - 1) + kEff - padBefore - padAfter + outputPadding;
+}

@@ -66,13 +66,14 @@ class Conv2d {
   void run(const ConvRun& run, const float* input, float* output, const float* residual) const;
 
   // Native memory held: the packed weights and the bias. Fixed at prepare.
-  size_t packed_bytes() const { return (packed_.size() + bias_.size()) * sizeof(float); }
+  size_t packed_bytes() const { return (packed_.size() + exact_.size() + bias_.size()) * sizeof(float); }
   bool depthwise() const { return params_.algorithm == ConvAlgorithm::Depthwise; }
   ConvAlgorithm algorithm() const { return params_.algorithm; }
   Isa isa() const { return config_->isa; }
 
  private:
-  void run_gemm(const ConvRun& run, const float* input, float* output, const float* residual) const;
+  void run_gemm(const ConvRun& run, const float* packed, const float* input, float* output,
+                const float* residual) const;
   void run_depthwise(const ConvRun& run, const float* input, float* output, const float* residual) const;
   void run_grouped_direct(const ConvRun& run, const float* input, float* output, const float* residual) const;
   void pack_grouped_direct(const float* weight);
@@ -84,6 +85,12 @@ class Conv2d {
   // The one packed form: A per group (GEMM), the U matrices (Winograd) or the plain filters
   // (depthwise).
   std::vector<float> packed_;
+  // F(4x4) only: the im2col + GEMM form too (9/9 of the filters), for runs whose input holds a
+  // NaN or an infinity. F(4x4)'s input transform spreads each input over all 36 points of its
+  // tiles (the 4 x 1 ... terms), so a non-finite input would reach outputs whose window does
+  // not cover it (Inf - Inf is NaN, where finite values cancel); F(2x2)'s transforms add and
+  // subtract only the taps each point needs, and keep every output's footprint.
+  std::vector<float> exact_;
   std::vector<float> bias_;  // empty when there is no bias
 };
 

@@ -412,11 +412,30 @@ void test_conv_plan_checks(const KernelConfig& isa) {
       g_failures++;
     }
   }
-  // The packed bytes name the form: 36 MR-padded U matrices (F(4x4)) and no bias.
+  // The packed bytes name the forms: 36 MR-padded U matrices (F(4x4)), its im2col form (for
+  // non-finite inputs) and no bias.
   g_checks++;
   const size_t rows = (c.cout + isa.gemm.mr - 1) / isa.gemm.mr * isa.gemm.mr;
-  if (conv.packed_bytes() != 36 * rows * c.cin * sizeof(float)) {
-    std::printf("FAIL F(4x4) packed %zu bytes, expected %zu\n", conv.packed_bytes(), 36 * rows * c.cin * sizeof(float));
+  const size_t expected = (36 + 9) * rows * c.cin * sizeof(float);
+  if (conv.packed_bytes() != expected) {
+    std::printf("FAIL F(4x4) packed %zu bytes, expected %zu\n", conv.packed_bytes(), expected);
+    g_failures++;
+  }
+  // A NaN in the input takes the im2col form: it reaches exactly the outputs whose window
+  // covers it (F(4x4)'s transforms would spread it over its tiles).
+  g_checks++;
+  const ConvRun planned = run_of(c);
+  std::vector<float> in(c.cin * c.h * c.w, 0.5f), out(c.cout * planned.window.out_h * planned.window.out_w);
+  in[4 * c.w + 4] = NAN;  // channel 0, (4, 4): outputs (3..5, 3..5)
+  conv.run(planned, in.data(), out.data(), nullptr);
+  size_t nans = 0;
+  for (size_t y = 0; y < planned.window.out_h; y++)
+    for (size_t x = 0; x < planned.window.out_w; x++) {
+      const bool inside = y >= 3 && y <= 5 && x >= 3 && x <= 5;
+      if (std::isnan(out[y * planned.window.out_w + x]) != inside) nans++;
+    }
+  if (nans != 0) {
+    std::printf("FAIL F(4x4) with a NaN input: %zu outputs of channel 0 on the wrong side of its footprint\n", nans);
     g_failures++;
   }
 }

@@ -7,7 +7,8 @@ import { describeNode, NodeAttributes } from '../attributes.js';
 import { constValues, floatConst, type ConstTensor } from '../constant.js';
 import type { OnnxNode } from '../decode.js';
 import { OnnxError } from '../errors.js';
-import { checkElementCount, normalizeAxis, numel, required, runtimeValue, stridesOf } from './shape-utils.js';
+import { checkTensorElements } from '../limits.js';
+import { normalizeAxis, numel, required, runtimeValue, stridesOf } from './shape-utils.js';
 import { copyStrided, planCopy, type CopyAxis } from './strided-copy.js';
 import { nodeBasics, type BuildContext, type CompiledOp } from './types.js';
 
@@ -101,7 +102,7 @@ export function buildPad(ctx: BuildContext): CompiledOp {
       if (spec.mode === 'reflect' && x.shape.some((d, k) => perAxis[k].some((p) => p >= d))) {
         throw new OnnxError(`${owner}: reflect pads must be smaller than the padded axis, input [${x.shape.join(', ')}]`);
       }
-      checkElementCount(shape, owner, 'output');
+      checkTensorElements(shape, owner, 'output', ctx.limits);
       const fill = spec.value;
       const run = padCopy(x.shape, shape, perAxis, spec.mode, fill);
       if (x.constant) {

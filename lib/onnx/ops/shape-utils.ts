@@ -8,16 +8,7 @@ export function numel(shape: readonly number[]): number {
   return n;
 }
 
-/** Row-major strides of a shape. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = s;
-    s *= shape[i];
-  }
-  return strides;
-}
+export { stridesOf } from '../../kernels/broadcast.js';
 
 /** Resolves a possibly negative axis against a rank, or fails naming the node. */
 export function normalizeAxis(axis: number, rank: number, owner: string, what = 'axis'): number {
@@ -71,19 +62,3 @@ export function constantIntsOf(value: PlanValue | null, owner: string, what: str
   return Array.from(value.constant.data);
 }
 
-/**
- * The most elements one planned tensor may hold: 2^30 (4 GiB of float32), far above any CNN's
- * activations (ResNet-50's largest at batch 64 is 2^28), and low enough that a tiny file
- * declaring huge dims or pads is refused before anything is allocated.
- */
-export const MAX_TENSOR_ELEMENTS = 2 ** 30;
-
-/** Throws an OnnxError naming the node, the tensor and its shape when it is over the limit. */
-export function checkElementCount(shape: readonly number[], owner: string, what: string): void {
-  const count = shape.reduce((a, b) => a * b, 1); // float64: exact up to 2^53, and never wraps
-  if (!(count <= MAX_TENSOR_ELEMENTS)) {
-    throw new OnnxError(
-      `${owner}: ${what} of shape [${shape.join(', ')}] would hold ${count} elements, over the limit of ${MAX_TENSOR_ELEMENTS} per tensor`,
-    );
-  }
-}

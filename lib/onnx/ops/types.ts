@@ -6,6 +6,7 @@
 import type { Backend } from '../../backends/backend.js';
 import type { ConstTensor } from '../constant.js';
 import type { OnnxNode } from '../decode.js';
+import type { ResolvedLimits } from '../limits.js';
 
 /** Receptive field of one value on the network input, where spatial structure survives. */
 export interface FieldInfo {
@@ -74,6 +75,8 @@ export interface BuildContext {
   readonly backend: Backend;
   /** Constants known at load (initializers and folded values). */
   constantOf(name: string): ConstTensor | undefined;
+  /** Size limits checked before an op allocates anything (default DEFAULT_LIMITS). */
+  readonly limits?: ResolvedLimits;
   /**
    * loadOnnx's maxPackedWeightBytes, as the bytes still free beyond every conv's compact form;
    * a conv that takes a larger form subtracts its extra bytes. Absent: no limit.

@@ -9,11 +9,14 @@ import type { OnnxNode } from '../decode.js';
 import { OnnxError } from '../errors.js';
 import type { FieldInfo } from './types.js';
 
+/** Window sizes the native kernels index with 32-bit arithmetic: refused at load, naming the node. */
+const WINDOW_LIMIT = 2 ** 31;
+
 function pairAttribute(node: OnnxNode, attrs: NodeAttributes, name: string, fallback: number): Pair {
   const values = attrs.ints(name);
   if (values === undefined) return [fallback, fallback];
-  if (values.length !== 2 || values.some((v) => !Number.isInteger(v) || v < 1)) {
-    throw new OnnxError(`${describeNode(node)}: ${name} must be two positive integers for a 2-D window, got [${values.join(', ')}]`);
+  if (values.length !== 2 || values.some((v) => !Number.isInteger(v) || v < 1 || v >= WINDOW_LIMIT)) {
+    throw new OnnxError(`${describeNode(node)}: ${name} must be two positive integers below 2^31 for a 2-D window, got [${values.join(', ')}]`);
   }
   return [values[0], values[1]];
 }
@@ -30,8 +33,8 @@ export function paddingOf(node: OnnxNode, attrs: NodeAttributes): PaddingSpec {
     case 'NOTSET':
     case '': {
       const pads = attrs.ints('pads') ?? [0, 0, 0, 0];
-      if (pads.length !== 4 || pads.some((p) => !Number.isInteger(p) || p < 0)) {
-        throw new OnnxError(`${describeNode(node)}: pads must be four non-negative integers [top, left, bottom, right], got [${pads.join(', ')}]`);
+      if (pads.length !== 4 || pads.some((p) => !Number.isInteger(p) || p < 0 || p >= WINDOW_LIMIT)) {
+        throw new OnnxError(`${describeNode(node)}: pads must be four non-negative integers below 2^31 [top, left, bottom, right], got [${pads.join(', ')}]`);
       }
       return [pads[0], pads[1], pads[2], pads[3]];
     }
