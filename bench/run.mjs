@@ -16,6 +16,7 @@ const SECTIONS = [
   { name: 'native', file: 'native-kernels.mjs', what: 'native kernels vs pure-JS, % of FMA peak, thread scaling' },
   { name: 'models', file: 'models.mjs', what: 'ResNet-18 and MobileNetV2 vs onnxruntime-node' },
   { name: 'zoo', file: 'zoo.mjs', what: 'the torchvision classification zoo vs onnxruntime-node', onlyWhenNamed: true },
+  { name: 'fusion', file: 'fusion.mjs', what: 'load-time fusion A/B: fused vs fuse: false vs onnxruntime-node on the zoo exports', onlyWhenNamed: true },
 ];
 
 const argv = process.argv.slice(2);

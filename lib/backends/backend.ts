@@ -4,8 +4,8 @@
  * runs it many times over caller-owned Float32Arrays: inputs are read and outputs written in
  * place, never copied. Geometry always comes from lib/planner/geometry.ts.
  */
-import type { ConvGeometry, PaddingSpec, Pair, WindowGeometry } from '../planner/geometry.js';
-import type { ConvAlgorithm, ConvPlan } from '../planner/conv-plan.js';
+import type { ConvGeometry, PoolGeometry, PoolKind } from '../planner/geometry.js';
+import type { ConvPlan } from '../planner/conv-plan.js';
 
 export type BackendName = 'js' | 'native';
 
@@ -19,34 +19,9 @@ export type { BinaryOp, ChannelAffine } from '../kernels/elementwise.js';
 
 export type { ConvAlgorithm, ConvPlan } from '../planner/conv-plan.js';
 
-/**
- * What a backend needs to prepare a convolution; weights are [Cout, Cin/groups, KH, KW]. The
- * backend plans the conv once from this static description (lib/planner/conv-plan.ts): runs
- * must use the same stride and dilation, or they are refused.
- */
-export interface ConvWeights {
-  readonly inChannels: number;
-  readonly outChannels: number;
-  readonly groups: number;
-  readonly kernelH: number;
-  readonly kernelW: number;
-  readonly weight: Float32Array;
-  readonly bias: Float32Array | null;
-  /** Applied after bias and residual: out = act(conv(x) + bias + residual). */
-  readonly activation: Activation;
-  /** Step between filter positions [h, w] (default [1, 1]). */
-  readonly stride?: Pair;
-  /** Spacing between filter taps [h, w] (default [1, 1]). */
-  readonly dilation?: Pair;
-  /** The conv's padding when known (only decides whether a 1x1 conv reads its input in place). */
-  readonly padding?: PaddingSpec;
-  /** The input [H, W] to plan for, when known (runs at other sizes still work; see conv-plan.ts). */
-  readonly inputSize?: Pair;
-  /** Force an algorithm (it must compute this conv); default: the planner's rule. */
-  readonly algorithm?: ConvAlgorithm;
-  /** Packed weight bytes this conv may take (the rule then passes over larger forms); default: no limit. */
-  readonly maxPackedBytes?: number;
-}
+// What a conv / linear kernel is prepared from: defined beside the pure-JS kernels that read them.
+export type { ConvWeights, LinearWeights } from '../kernels/weights.js';
+import type { ConvWeights, LinearWeights } from '../kernels/weights.js';
 
 /** A prepared convolution: weights are packed once, `run` may be called concurrently. */
 export interface ConvKernel {
@@ -61,30 +36,14 @@ export interface ConvKernel {
   run(input: Float32Array, geometry: ConvGeometry, output: Float32Array, residual?: Float32Array | null): Promise<void>;
 }
 
-/** What a backend needs to prepare a fully connected layer; weight is [outFeatures, inFeatures]. */
-export interface LinearWeights {
-  readonly inFeatures: number;
-  readonly outFeatures: number;
-  readonly weight: Float32Array;
-  readonly bias: Float32Array | null;
-  readonly activation: Activation;
-}
-
 export interface LinearKernel {
   /** input: batch x inFeatures, output: batch x outFeatures. */
   runSync(input: Float32Array, batch: number, output: Float32Array): void;
   run(input: Float32Array, batch: number, output: Float32Array): Promise<void>;
 }
 
-export type PoolKind = 'max' | 'avg';
-
-export interface PoolGeometry extends WindowGeometry {
-  readonly batch: number;
-  readonly channels: number;
-  readonly kind: PoolKind;
-  /** Average pooling: count padded cells in the divisor (true) or only real ones (false). */
-  readonly countIncludePad: boolean;
-}
+// The pooling window's geometry lives with the conv window's, in the planner.
+export type { PoolGeometry, PoolKind } from '../planner/geometry.js';
 
 export interface Backend {
   readonly name: BackendName;
