@@ -73,6 +73,7 @@ function prepare(layer, batch) {
     const weights = {
       inChannels: cin, outChannels: cout, groups, kernelH: k, kernelW: k,
       weight: random((cout * cin * k * k) / groups), bias: random(cout), activation: { kind: 'relu' },
+      stride: [s, s], padding: p, inputSize: [size, size], // the conv is planned for this window
     };
     const input = random(batch * cin * size * size);
     const output = new Float32Array(batch * cout * g.outH * g.outW);

@@ -8,6 +8,8 @@ set(CONVNODE_CORE_SOURCES
   native/kernels/f32-avgpool/f32-avgpool-general-scalar.cc
   native/kernels/f32-gpool/f32-gpool-scalar.cc
   native/kernels/f32-winograd/f32-winograd-2x2-scalar.cc
+  native/kernels/f32-winograd/f32-winograd-4x4-scalar.cc
+  native/kernels/f32-gconv/f32-gconv-direct-scalar.cc
   native/kernels/f32-vunary/f32-vunary-scalar.cc
   native/kernels/f32-vbinary/f32-vbinary-scalar.cc
   native/kernels/f32-vaffine/f32-vaffine-scalar.cc
@@ -20,6 +22,7 @@ set(CONVNODE_CORE_SOURCES
   native/ops/depthwise.cc
   native/ops/elementwise.cc
   native/ops/gemm_driver.cc
+  native/ops/grouped.cc
   native/ops/linear.cc
   native/ops/pool.cc
   native/ops/task_split.cc
@@ -36,6 +39,8 @@ set(CONVNODE_AVX2_SOURCES
   native/kernels/f32-dwconv/f32-dwconv-7x7s2-avx2.cc
   native/kernels/f32-maxpool/f32-maxpool-3x3s2-avx2.cc
   native/kernels/f32-winograd/f32-winograd-2x2-avx2.cc
+  native/kernels/f32-winograd/f32-winograd-4x4-avx2.cc
+  native/kernels/f32-gconv/f32-gconv-direct-avx2.cc
   native/runtime/fma-probe-avx2.cc
   native/kernels/f32-vunary/f32-vunary-avx2.cc
   native/kernels/f32-vbinary/f32-vbinary-avx2.cc

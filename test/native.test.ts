@@ -232,6 +232,9 @@ function runConv(backend: Backend, c: ConvCase, p: Prepared): Float32Array {
     weight: p.weight,
     bias: p.bias,
     activation: c.activation,
+    stride: c.stride,
+    dilation: c.dilation,
+    padding: c.padding,
   });
   // Poison the output so a pixel the kernel forgets to write is caught.
   const out = new Float32Array(outputLength(g)).fill(Number.NaN);

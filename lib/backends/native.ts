@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { checkActivation, NO_ACTIVATION, resolveActivation } from '../activation.js';
+import { planConvAlgorithm, type ConvAlgorithm } from '../planner/conv-plan.js';
 import { BackendError, ParameterError, ShapeError } from '../errors.js';
 import { BINARY_FUNCTIONS } from '../kernels/elementwise.js';
 import { broadcastShapes } from '../kernels/broadcast.js';
@@ -34,7 +35,7 @@ export type IsaName = 'avx512' | 'avx2' | 'neon' | 'scalar';
 interface NativeConv {
   runSync(input: Float32Array, geometry: ConvGeometry, output: Float32Array, residual: Float32Array | null): void;
   run(input: Float32Array, geometry: ConvGeometry, output: Float32Array, residual: Float32Array | null): Promise<void>;
-  describe(): { isa: IsaName; depthwise: boolean; packedBytes: number };
+  describe(): { isa: IsaName; depthwise: boolean; algorithm: ConvAlgorithm; packedBytes: number };
 }
 
 interface NativeLinear {
@@ -65,7 +66,10 @@ interface NativeAddon {
   Conv2d: new (
     weight: Float32Array,
     bias: Float32Array | null,
-    options: NativeActivationOptions & { inChannels: number; outChannels: number; groups: number; kernelH: number; kernelW: number },
+    options: NativeActivationOptions & {
+      inChannels: number; outChannels: number; groups: number; kernelH: number; kernelW: number;
+      strideH: number; strideW: number; dilationH: number; dilationW: number; algorithm: ConvAlgorithm;
+    },
   ) => NativeConv;
   Linear: new (
     weight: Float32Array,
@@ -201,15 +205,31 @@ function makeBackend(native: NativeAddon): Backend {
     // The addon chains a job after every earlier unfinished job it conflicts with (native/napi/async_job.h).
     ordersQueuedCalls: true,
     prepareConv2d(weights: ConvWeights): ConvKernel {
+      // The one rule (lib/planner/conv-plan.ts) picks the algorithm for the ISA new convs are
+      // prepared for; the addon checks it computes this conv and packs that form only.
+      const stride = weights.stride ?? [1, 1];
+      const dilation = weights.dilation ?? [1, 1];
+      const plan = planConvAlgorithm(
+        { ...weights, stride, dilation },
+        native.getIsa(),
+        { algorithm: weights.algorithm, maxPackedBytes: weights.maxPackedBytes },
+        (weights.bias ?? null) !== null,
+      );
       const conv = new native.Conv2d(weights.weight, weights.bias, {
         inChannels: weights.inChannels,
         outChannels: weights.outChannels,
         groups: weights.groups,
         kernelH: weights.kernelH,
         kernelW: weights.kernelW,
+        strideH: stride[0],
+        strideW: stride[1],
+        dilationH: dilation[0],
+        dilationW: dilation[1],
+        algorithm: plan.algorithm,
         ...activationOptions(weights.activation),
       });
       return {
+        plan,
         runSync: (input, geometry, output, residual) => conv.runSync(input, geometry, output, residual ?? null),
         // async: argument errors thrown while queueing become rejections, like kernel errors.
         run: async (input, geometry, output, residual) =>

@@ -19,7 +19,7 @@ import { checkInitializerBytes, resolveLimits, type LoadLimits } from './limits.
 import { OnnxModel } from './model.js';
 import { DATA_TYPE_NAMES, DataType } from './schema.js';
 import { buildBatchNormAffine } from './ops/channel-affine.js';
-import { buildConv } from './ops/conv.js';
+import { buildConv, compactConvBytes } from './ops/conv.js';
 import { buildGemm, buildMatMul } from './ops/linear.js';
 import { buildPool } from './ops/pool.js';
 import { buildSqueezeExcite } from './ops/squeeze-excite.js';
@@ -45,6 +45,13 @@ export interface LoadOnnxOptions {
    * turn, so a burst of requests cannot multiply memory. Default 4.
    */
   readonly maxConcurrentRuns?: number;
+  /**
+   * Bytes of packed conv weights the model may keep (default: no limit). Every conv keeps at
+   * least its compact form (about its filters' size); the bytes left over go, in model order, to
+   * convs whose faster form costs more (Winograd F(2x2) keeps 16/9 of the filters, F(4x4) 36/9),
+   * each taking the fastest form that still fits. See lib/planner/conv-plan.ts.
+   */
+  readonly maxPackedWeightBytes?: number;
   /** Size limits checked before anything is allocated (see LoadLimits for the defaults). */
   readonly limits?: LoadLimits;
   /**
@@ -54,7 +61,7 @@ export interface LoadOnnxOptions {
   readonly keep?: readonly string[];
 }
 
-const LOAD_OPTIONS = ['backend', 'fuse', 'maxConcurrentRuns', 'limits', 'keep'] as const satisfies ReadonlyArray<keyof LoadOnnxOptions>;
+const LOAD_OPTIONS = ['backend', 'fuse', 'maxConcurrentRuns', 'limits', 'keep', 'maxPackedWeightBytes'] as const satisfies ReadonlyArray<keyof LoadOnnxOptions>;
 
 export async function loadOnnx(pathOrBytes: string | Uint8Array, options: LoadOnnxOptions = {}): Promise<OnnxModel> {
   if (typeof pathOrBytes === 'string') {
@@ -120,8 +127,16 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
   const items = fuseGraph({ nodes, graphOutputs: observed, opset: graph.opset, constantOf }, fuse);
   // Checked after fusion: a node absorbed into a fused form (the Erf of an exported GELU) needs no kernel of its own.
   checkOperators(items.map((item) => item.node), graph.opset, source);
+  const limit = options.maxPackedWeightBytes;
+  if (limit !== undefined && !(typeof limit === 'number' && Number.isFinite(limit) && limit >= 0)) {
+    throw new ParameterError(`loadOnnx: options.maxPackedWeightBytes must be a non-negative number of bytes, got ${String(limit)}`);
+  }
+  // The bytes beyond every conv's compact form that faster forms may spend.
+  const weightBudget = limit === undefined ? undefined : {
+    extraBytes: limit - items.reduce((sum, item) => sum + (item.kind === 'conv' ? compactConvBytes(item.node, constantOf) : 0), 0),
+  };
   const ops: CompiledOp[] = items.map((item) => {
-    const ctx: BuildContext = { node: item.node, opset: graph.opset, backend, constantOf, limits };
+    const ctx: BuildContext = { node: item.node, opset: graph.opset, backend, constantOf, limits, weightBudget };
     switch (item.kind) {
       case 'conv':
         return buildConv(ctx, item.fusion);
@@ -137,6 +152,7 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
         return builderFor(item.node.opType)!(ctx);
     }
   });
+  dropConvInitializers(items, nodes, [...observed], constants);
   const model = new OnnxModel({
     opset: graph.opset, producer: graph.producer, backend, ops, constants, maxConcurrentRuns, limits, concatInPlace: fuse, inputs: graph.inputs, outputs: graph.outputs,
   });
@@ -155,6 +171,24 @@ function keptValues(keep: unknown): string[] {
     throw new ParameterError(`loadOnnx: options.keep must be an array of value names, got ${JSON.stringify(keep)}`);
   }
   return keep;
+}
+
+/**
+ * Conv filters (and the statistics of a BatchNormalization folded into them) were read by their
+ * builders and live on packed in the prepared kernels: the model keeps no second copy. Only
+ * initializers no other node reads are dropped.
+ */
+function dropConvInitializers(
+  items: ReturnType<typeof fuseGraph>, nodes: readonly OnnxNode[], graphOutputs: readonly string[], constants: Map<string, ConstTensor>,
+): void {
+  const uses = new Map<string, number>();
+  for (const node of nodes) for (const name of node.inputs) uses.set(name, (uses.get(name) ?? 0) + 1);
+  for (const name of graphOutputs) uses.set(name, (uses.get(name) ?? 0) + 1);
+  for (const item of items) {
+    if (item.kind !== 'conv') continue;
+    const names = [item.node.inputs[1], item.node.inputs[2], ...(item.fusion.batchNorm?.inputs.slice(1) ?? [])];
+    for (const name of names) if (name && uses.get(name) === 1) constants.delete(name);
+  }
 }
 
 /** The opset must be one convnode implements and every graph input a float tensor. */

@@ -29,6 +29,9 @@ const KernelConfig kScalar = {Isa::Scalar,
                               f32_avgpool_general__scalar,
                               f32_winograd_2x2_input__scalar,
                               f32_winograd_2x2_output__scalar,
+                              f32_winograd_4x4_input__scalar,
+                              f32_winograd_4x4_output__scalar,
+                              f32_gconv_direct__scalar,
                               fma_probe_scalar,
                               {f32_vunary__scalar, f32_vbinary__scalar, f32_vaffine__scalar}};
 
@@ -48,6 +51,9 @@ const KernelConfig kAvx2 = {Isa::Avx2,
                             f32_avgpool_general__scalar,
                             f32_winograd_2x2_input__avx2,
                             f32_winograd_2x2_output__avx2,
+                            f32_winograd_4x4_input__avx2,
+                            f32_winograd_4x4_output__avx2,
+                            f32_gconv_direct__avx2,
                             fma_probe_avx2,
                             {f32_vunary__avx2, f32_vbinary__avx2, f32_vaffine__avx2}};
 #endif
@@ -70,6 +76,9 @@ const KernelConfig kAvx512 = {Isa::Avx512,
                               f32_avgpool_general__scalar,
                               f32_winograd_2x2_input__avx2,
                               f32_winograd_2x2_output__avx2,
+                              f32_winograd_4x4_input__avx2,
+                              f32_winograd_4x4_output__avx2,
+                              f32_gconv_direct__avx2,
                               fma_probe_avx512,
                               {f32_vunary__avx512, f32_vbinary__avx512, f32_vaffine__avx512}};
 #endif
@@ -89,6 +98,9 @@ const KernelConfig kNeon = {Isa::Neon,
                             f32_avgpool_general__scalar,
                             f32_winograd_2x2_input__scalar,
                             f32_winograd_2x2_output__scalar,
+                            f32_winograd_4x4_input__scalar,
+                            f32_winograd_4x4_output__scalar,
+                            f32_gconv_direct__scalar,
                             fma_probe_neon,
                             {f32_vunary__neon, f32_vbinary__neon, f32_vaffine__neon}};
 #endif

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "../kernels/f32-dwconv/dwconv.h"
+#include "../kernels/f32-gconv/gconv.h"
 #include "../kernels/f32-gemm/gemm.h"
 #include "../kernels/f32-im2col/im2col.h"
 #include "../kernels/f32-maxpool/pool.h"
@@ -50,6 +51,9 @@ struct KernelConfig {
   PoolKernel avgpool_general;
   WinogradInputKernel winograd_input;  // F(2x2, 3x3), with the gemm above
   WinogradOutputKernel winograd_output;
+  WinogradInputKernel winograd_4x4_input;  // F(4x4, 3x3), with the gemm above
+  WinogradOutputKernel winograd_4x4_output;
+  GconvKernel gconv_direct;  // grouped convs without im2col (stride 1)
   double (*fma_probe_gflops)();  // single-thread FMA throughput, for benchmarks
   ElementwiseConfig elementwise;
 };

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "../ops/argument_error.h"
 #include "../ops/conv2d.h"
 #include "../ops/gemm_driver.h"
 #include "../ops/linear.h"
@@ -146,8 +147,7 @@ std::vector<float> naive_conv(const ConvCase& c, const ConvRun& r, const std::ve
   return out;
 }
 
-// 3x3 stride-1 convs that take the Winograd F(2x2, 3x3) path (test_winograd_selected checks that
-// they do): the smallest map it takes (6x6), odd sizes whose last tiles are cut, pad 0 and
+// 3x3 stride-1 convs, which test_convs also runs with both Winograd tiles: the smallest map it takes (6x6), odd sizes whose last tiles are cut, pad 0 and
 // asymmetric pads, a tile row longer than one 64-tile segment, K blocks (Cin 300) with chunks of
 // 16 tiles that start mid-row, batch > 1, channel counts that are not multiples of 6 or 16,
 // every activation with and without residual, Cin 512 for float32 accuracy, and GEMV tails.
@@ -213,6 +213,13 @@ std::vector<ConvCase> conv_cases() {
       {2, 4, 6, 1, 8, 7, 2, 3, 1, 2, 1, 1, 0, 2, 1, 0, A::LeakyRelu, true, true},     // asymmetric pads
       {1, 5, 9, 1, 15, 17, 3, 3, 1, 1, 2, 3, 2, 2, 2, 2, A::None, false, false},     // dilation
       {1, 6, 10, 2, 9, 11, 3, 3, 2, 1, 1, 1, 1, 0, 1, 2, A::Relu, true, false},      // groups
+      // Grouped stride 1 (also run by f32-gconv): ResNeXt-like width 4, RegNet-like width 16
+      // with 12 outputs per group (blocks of 8 + 4), widths off 8, dilation, 1x1 and 5x5, batch 2.
+      {1, 32, 32, 8, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, true},
+      {2, 64, 48, 4, 7, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::HardSwish, true, false},
+      {1, 12, 18, 3, 10, 17, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, A::Relu6, false, true},
+      {1, 16, 24, 4, 6, 21, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::Sigmoid, true, false},
+      {1, 10, 10, 2, 12, 9, 5, 5, 1, 1, 1, 1, 2, 1, 0, 2, A::LeakyRelu, true, true},
       {1, 12, 12, 12, 37, 41, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu6, true, true},   // dw 3x3s1
       {2, 12, 12, 12, 37, 41, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, A::HardSwish, true, false},  // dw 3x3s2
       {1, 5, 10, 5, 19, 35, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0, A::Sigmoid, false, true},   // dw multiplier 2
@@ -258,14 +265,80 @@ std::vector<ConvCase> conv_cases() {
   return cases;
 }
 
+ConvParams params_of(const ConvCase& c) {
+  ConvParams p{};
+  p.in_channels = c.cin, p.out_channels = c.cout, p.groups = c.groups, p.kernel_h = c.kh, p.kernel_w = c.kw;
+  p.stride_h = c.sh, p.stride_w = c.sw, p.dilation_h = c.dh, p.dilation_w = c.dw;
+  p.activation = test_activation(c.act);
+  p.algorithm = conv_default_algorithm(p);
+  return p;
+}
+
+// With the structural default algorithm unless one is named.
 std::vector<float> run_conv(const KernelConfig& config, const ConvCase& c, const ConvRun& r, const std::vector<float>& in,
-                            const std::vector<float>& wt, const std::vector<float>& bias, const std::vector<float>& res) {
-  ConvParams p{c.cin, c.cout, c.groups, c.kh, c.kw, test_activation(c.act)};
+                            const std::vector<float>& wt, const std::vector<float>& bias, const std::vector<float>& res,
+                            int algorithm = -1) {
+  ConvParams p = params_of(c);
+  if (algorithm >= 0) p.algorithm = static_cast<ConvAlgorithm>(algorithm);
   Conv2d conv(p, wt.data(), wt.size(), c.bias ? bias.data() : nullptr, bias.size(), config);
   std::vector<float> out(c.batch * c.cout * r.window.out_h * r.window.out_w, NAN);
   conv.check(r, in.size(), out.size(), c.residual, res.size());
   conv.run(r, in.data(), out.data(), c.residual ? res.data() : nullptr);
   return out;
+}
+
+// The float error model every algorithm is held to (native/README.md): |y - y64| <= c (Cin/groups
+// K K) eps32 sum|w x|, per output before the activation, with the bias and residual's own
+// rounding on top, times the activation's slope there, and a factor 2 of slack (the float
+// activations' own rounding).
+constexpr double kErrorModelC = 1.0;
+
+// Each output against the float64 definition under the error model.
+void expect_within_error_model(const std::vector<float>& got, const ConvCase& c, const ConvRun& r,
+                               const std::vector<float>& in, const std::vector<float>& wt,
+                               const std::vector<float>& bias, const std::vector<float>& res,
+                               const std::string& label) {
+  g_checks++;
+  const Window& w = r.window;
+  const size_t cin_g = c.cin / c.groups, cout_g = c.cout / c.groups;
+  const double n_terms = static_cast<double>(cin_g * c.kh * c.kw);
+  const double eps32 = 1.1920928955078125e-7;
+  size_t at = 0;
+  for (size_t n = 0; n < c.batch; n++)
+    for (size_t o = 0; o < c.cout; o++)
+      for (size_t oy = 0; oy < w.out_h; oy++)
+        for (size_t ox = 0; ox < w.out_w; ox++, at++) {
+          double sum = c.bias ? bias[o] : 0.0, magnitude = 0.0;
+          for (size_t ci = 0; ci < cin_g; ci++)
+            for (size_t ky = 0; ky < c.kh; ky++)
+              for (size_t kx = 0; kx < c.kw; kx++) {
+                const long iy = static_cast<long>(oy * c.sh + ky * c.dh) - static_cast<long>(c.pt);
+                const long ix = static_cast<long>(ox * c.sw + kx * c.dw) - static_cast<long>(c.pl);
+                if (iy < 0 || ix < 0 || iy >= static_cast<long>(c.h) || ix >= static_cast<long>(c.w)) continue;
+                const size_t ch = (o / cout_g) * cin_g + ci;
+                const double product = static_cast<double>(in[((n * c.cin + ch) * c.h + iy) * c.w + ix]) *
+                                       wt[((o * cin_g + ci) * c.kh + ky) * c.kw + kx];
+                sum += product;
+                magnitude += std::fabs(product);
+              }
+          if (c.residual) sum += res[at];
+          const double want = reference_activation(static_cast<float>(sum), c.act);
+          const double rounding = 2.0 * eps32 * (std::fabs(sum) + (c.bias ? std::fabs(bias[o]) : 0.0) +
+                                                 (c.residual ? std::fabs(res[at]) : 0.0));
+          const double pre = kErrorModelC * n_terms * eps32 * magnitude + rounding;
+          // The activation scales a difference by its slope near the sum (exp's can be large):
+          // measured over the error interval itself, at least 1.
+          const double h = std::max(pre, 1e-6);
+          const double slope = std::fabs(static_cast<double>(reference_activation(static_cast<float>(sum + h), c.act)) -
+                                         reference_activation(static_cast<float>(sum - h), c.act)) / (2.0 * h);
+          const double bound = 2.0 * pre * std::max(1.0, slope) + 2.0 * eps32 * std::fabs(want) + 1e-30;
+          if (!(std::fabs(got[at] - want) <= bound)) {
+            std::printf("FAIL %s: element %zu is %.9g, expected %.9g (bound %.3g)\n", label.c_str(), at, got[at], want,
+                        bound);
+            g_failures++;
+            return;
+          }
+        }
 }
 
 void test_convs(const KernelConfig& isa, const KernelConfig& scalar) {
@@ -276,33 +349,96 @@ void test_convs(const KernelConfig& isa, const KernelConfig& scalar) {
     const auto wt = random_floats(c.cout * (c.cin / c.groups) * c.kh * c.kw, rng);
     const auto bias = random_floats(c.cout, rng);
     const auto res = random_floats(c.batch * c.cout * r.window.out_h * r.window.out_w, rng);
-    const auto reference = run_conv(scalar, c, r, in, wt, bias, res);
-    expect_close(reference, naive_conv(c, r, in, wt, bias, res), "scalar vs naive " + describe(c));
-    if (&isa != &scalar) {
-      expect_close(run_conv(isa, c, r, in, wt, bias, res), reference,
-                   std::string(isa_name(isa.isa)) + " vs scalar " + describe(c));
+    // The structural default, and both Winograd tiles wherever they compute the conv.
+    std::vector<ConvAlgorithm> algorithms = {conv_default_algorithm(params_of(c))};
+    if (winograd_applies(c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.groups)) {
+      algorithms.push_back(ConvAlgorithm::WinogradF2x2);
+      algorithms.push_back(ConvAlgorithm::WinogradF4x4);
+    }
+    ConvParams direct = params_of(c);
+    direct.algorithm = ConvAlgorithm::GroupedDirect;
+    if (conv_algorithm_refusal(direct).empty()) algorithms.push_back(ConvAlgorithm::GroupedDirect);
+    for (ConvAlgorithm algorithm : algorithms) {
+      const std::string name = std::string(conv_algorithm_name(algorithm)) + " " + describe(c);
+      const auto reference = run_conv(scalar, c, r, in, wt, bias, res, static_cast<int>(algorithm));
+      expect_within_error_model(reference, c, r, in, wt, bias, res, "scalar vs float64 " + name);
+      // F(2x2) and the direct algorithms also keep the old flat tolerance against the naive conv.
+      if (algorithm != ConvAlgorithm::WinogradF4x4) {
+        expect_close(reference, naive_conv(c, r, in, wt, bias, res), "scalar vs naive " + name);
+      }
+      if (&isa != &scalar) {
+        const auto got = run_conv(isa, c, r, in, wt, bias, res, static_cast<int>(algorithm));
+        expect_within_error_model(got, c, r, in, wt, bias, res, std::string(isa_name(isa.isa)) + " vs float64 " + name);
+        if (algorithm != ConvAlgorithm::WinogradF4x4) {
+          expect_close(got, reference, std::string(isa_name(isa.isa)) + " vs scalar " + name);
+        }
+      }
     }
   }
 }
 
-// The Winograd cases must really take that path, or the sweep would test im2col twice.
-void test_winograd_selected() {
-  for (const ConvCase& c : winograd_cases()) {
-    g_checks++;
-    if (!winograd_weights_suit(c.kh, c.kw, c.groups, c.cin, c.cout) || !winograd_suits(run_of(c).window)) {
-      std::printf("FAIL winograd case does not take the Winograd path: %s\n", describe(c).c_str());
+// A conv is planned for one window: a run with another stride or dilation is refused with an
+// error naming the field, and an algorithm that cannot compute the conv is refused at prepare.
+void test_conv_plan_checks(const KernelConfig& isa) {
+  using A = ActivationKind;
+  const ConvCase c = {1, 24, 16, 1, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, false};
+  std::mt19937 rng(5);
+  const auto wt = random_floats(c.cout * c.cin * 9, rng);
+  ConvParams p = params_of(c);
+  p.algorithm = ConvAlgorithm::WinogradF4x4;
+  Conv2d conv(p, wt.data(), wt.size(), nullptr, 0, isa);
+  ConvCase stride2 = c;
+  stride2.sh = stride2.sw = 2;
+  const ConvRun r = run_of(stride2);
+  const size_t in_size = c.cin * c.h * c.w, out_size = c.cout * r.window.out_h * r.window.out_w;
+  g_checks++;
+  try {
+    conv.check(r, in_size, out_size, false, 0);
+    std::printf("FAIL a stride-2 run of a conv planned for stride 1 was accepted\n");
+    g_failures++;
+  } catch (const ArgumentError& e) {
+    if (std::string(e.what()).find("geometry.strideH is 2 but the conv was planned") == std::string::npos) {
+      std::printf("FAIL stride mismatch message: %s\n", e.what());
       g_failures++;
     }
   }
-  // ... and the layers it loses on keep im2col: a stride of 2, 5x5 maps, Cin 16.
-  ConvCase stride2 = winograd_cases()[1];
-  stride2.sh = 2;
-  ConvCase small = winograd_cases()[1];
-  small.h = small.w = 5;
   g_checks++;
-  if (winograd_suits(run_of(stride2).window) || winograd_suits(run_of(small).window) ||
-      winograd_weights_suit(3, 3, 1, 16, 64)) {
-    std::printf("FAIL Winograd taken by a stride-2 conv, a 5x5 map or Cin 16\n");
+  ConvParams strided = params_of(stride2);
+  strided.algorithm = ConvAlgorithm::WinogradF2x2;
+  try {
+    Conv2d refused(strided, wt.data(), wt.size(), nullptr, 0, isa);
+    std::printf("FAIL Winograd accepted for a stride-2 conv\n");
+    g_failures++;
+  } catch (const ArgumentError& e) {
+    if (std::string(e.what()).find("algorithm 'winograd-f2x2-3x3' needs a 3x3 kernel, stride 1") == std::string::npos) {
+      std::printf("FAIL refusal message: %s\n", e.what());
+      g_failures++;
+    }
+  }
+  // The packed bytes name the forms: 36 MR-padded U matrices (F(4x4)), its im2col form (for
+  // non-finite inputs) and no bias.
+  g_checks++;
+  const size_t rows = (c.cout + isa.gemm.mr - 1) / isa.gemm.mr * isa.gemm.mr;
+  const size_t expected = (36 + 9) * rows * c.cin * sizeof(float);
+  if (conv.packed_bytes() != expected) {
+    std::printf("FAIL F(4x4) packed %zu bytes, expected %zu\n", conv.packed_bytes(), expected);
+    g_failures++;
+  }
+  // A NaN in the input takes the im2col form: it reaches exactly the outputs whose window
+  // covers it (F(4x4)'s transforms would spread it over its tiles).
+  g_checks++;
+  const ConvRun planned = run_of(c);
+  std::vector<float> in(c.cin * c.h * c.w, 0.5f), out(c.cout * planned.window.out_h * planned.window.out_w);
+  in[4 * c.w + 4] = NAN;  // channel 0, (4, 4): outputs (3..5, 3..5)
+  conv.run(planned, in.data(), out.data(), nullptr);
+  size_t nans = 0;
+  for (size_t y = 0; y < planned.window.out_h; y++)
+    for (size_t x = 0; x < planned.window.out_w; x++) {
+      const bool inside = y >= 3 && y <= 5 && x >= 3 && x <= 5;
+      if (std::isnan(out[y * planned.window.out_w + x]) != inside) nans++;
+    }
+  if (nans != 0) {
+    std::printf("FAIL F(4x4) with a NaN input: %zu outputs of channel 0 on the wrong side of its footprint\n", nans);
     g_failures++;
   }
 }
@@ -366,87 +502,6 @@ void test_winograd_transforms(const KernelConfig& isa, const KernelConfig& scala
                       out_h, out_w, t0, count, act, with_residual ? " residual" : "");
         expect_close(got, want, label);
       }
-    }
-  }
-}
-
-// A Winograd conv packs its im2col weights only when a run needs them, rebuilt from the U
-// matrices: until then it holds 16/9 of the filters (MR-padded) and the bias. Runs that need
-// them (stride 2, a 5x5 map), first alone and then first from four threads at once, must match
-// the definition; Cin 300 puts both packings in K blocks. When im2col runs come first, U is
-// dropped (the im2col form alone), and a later Winograd run rebuilds it from the im2col form.
-void test_winograd_lazy_gemm_weights(const KernelConfig& isa) {
-  using A = ActivationKind;
-  std::mt19937 rng(57);
-  for (const ConvCase& base : {ConvCase{2, 40, 23, 1, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, true},
-                               ConvCase{1, 300, 17, 1, 7, 8, 3, 3, 1, 1, 1, 1, 1, 0, 1, 2, A::None, true, false}}) {
-    ConvCase stride2 = base, small = base;
-    stride2.sh = stride2.sw = 2;
-    small.h = small.w = 5;
-    small.pt = small.pl = small.pb = small.pr = 1;
-    const auto wt = random_floats(base.cout * base.cin * 9, rng);
-    const auto bias = random_floats(base.cout, rng);
-    const ConvParams p{base.cin, base.cout, 1, 3, 3, test_activation(base.act)};
-    const size_t rows = (base.cout + isa.gemm.mr - 1) / isa.gemm.mr * isa.gemm.mr;
-    const size_t winograd_bytes = (16 * rows * base.cin + base.cout) * sizeof(float);
-    const size_t both_bytes = winograd_bytes + rows * base.cin * 9 * sizeof(float);
-    const std::string name = std::string(isa_name(isa.isa)) + " lazy im2col weights " + describe(base);
-    auto run_case = [&](const Conv2d& conv, const ConvCase& c, std::vector<float>* got, std::vector<float>* want) {
-      const ConvRun r = run_of(c);
-      std::mt19937 data_rng(c.sh * 100 + c.h);
-      const auto in = random_floats(c.batch * c.cin * c.h * c.w, data_rng);
-      const auto res = random_floats(c.batch * c.cout * r.window.out_h * r.window.out_w, data_rng);
-      got->assign(res.size(), NAN);
-      conv.check(r, in.size(), got->size(), c.residual, res.size());
-      conv.run(r, in.data(), got->data(), c.residual ? res.data() : nullptr);
-      *want = naive_conv(c, r, in, wt, bias, res);
-    };
-    {
-      Conv2d conv(p, wt.data(), wt.size(), bias.data(), bias.size(), isa);
-      std::vector<float> got, want;
-      run_case(conv, base, &got, &want);
-      expect_close(got, want, name + " winograd run");
-      g_checks++;
-      if (conv.packed_bytes() != winograd_bytes || !conv.run_changes_packing(run_of(stride2)) ||
-          conv.run_changes_packing(run_of(base))) {
-        std::printf("FAIL %s: %zu bytes packed before an im2col run, expected %zu\n", name.c_str(), conv.packed_bytes(),
-                    winograd_bytes);
-        g_failures++;
-      }
-      for (const ConvCase& c : {stride2, small, base}) {
-        run_case(conv, c, &got, &want);
-        expect_close(got, want, name + " then " + describe(c));
-      }
-      g_checks++;
-      if (conv.packed_bytes() != both_bytes || conv.run_changes_packing(run_of(stride2))) {
-        std::printf("FAIL %s: %zu bytes packed after im2col runs, expected %zu\n", name.c_str(), conv.packed_bytes(),
-                    both_bytes);
-        g_failures++;
-      }
-    }
-    Conv2d fresh(p, wt.data(), wt.size(), bias.data(), bias.size(), isa);
-    std::vector<float> got[4], want[4];
-    std::vector<std::thread> threads;
-    for (size_t i = 0; i < 4; i++) {
-      threads.emplace_back([&, i] { run_case(fresh, i % 2 == 0 ? stride2 : small, &got[i], &want[i]); });
-    }
-    for (std::thread& t : threads) t.join();
-    for (size_t i = 0; i < 4; i++) expect_close(got[i], want[i], name + " concurrent first im2col runs");
-    const size_t gemm_bytes = (rows * base.cin * 9 + base.cout) * sizeof(float);
-    g_checks++;
-    if (fresh.packed_bytes() != gemm_bytes || !fresh.run_changes_packing(run_of(base))) {
-      std::printf("FAIL %s: %zu bytes packed after im2col runs only, expected %zu\n", name.c_str(),
-                  fresh.packed_bytes(), gemm_bytes);
-      g_failures++;
-    }
-    std::vector<float> got_w, want_w;
-    run_case(fresh, base, &got_w, &want_w);
-    expect_close(got_w, want_w, name + " winograd run after im2col runs only");
-    g_checks++;
-    if (fresh.packed_bytes() != both_bytes) {
-      std::printf("FAIL %s: %zu bytes packed after U was rebuilt, expected %zu\n", name.c_str(), fresh.packed_bytes(),
-                  both_bytes);
-      g_failures++;
     }
   }
 }
@@ -940,7 +995,7 @@ int main() {
                 cpu_supports(Isa::Avx512) ? "this build has no avx512 kernels" : "CPU lacks AVX-512F/BW/DQ/VL (or the OS does not save ZMM state)");
   }
 #endif
-  test_winograd_selected();
+
   for (size_t threads : {size_t{1}, size_t{3}}) {
     ThreadPool::instance().set_threads(threads);
     for (const KernelConfig* isa : isas) {
@@ -948,7 +1003,7 @@ int main() {
       const int checks_before = g_checks;
       test_convs(*isa, *scalar);
       test_winograd_transforms(*isa, *scalar);
-      test_winograd_lazy_gemm_weights(*isa);
+      test_conv_plan_checks(*isa);
       test_dwconv_scratch_reuse(*isa, *scalar);
       test_dwconv_kxk(*isa, *scalar);
       test_pools(*isa, *scalar);
