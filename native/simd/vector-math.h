@@ -123,6 +123,16 @@ static inline typename O::V sigmoid(typename O::V x) {
 
 // x sigmoid(x). For x < 0 it is x e / (1 + e) with e = e^x = m * scale, computed as
 // (x m / (1 + e)) * scale so the result keeps its precision down to FLT_MIN.
+// x * g(x) forms at the infinities, as the scalar definition evaluates them: +inf * 1 = +inf,
+// -inf * 0 = NaN (the float formulas above clamp their exponentials and would give -inf or NaN
+// the other way round; the kernels' scalar edges and the JS reference must agree with them).
+template <typename O>
+static inline typename O::V gated_at_infinities(typename O::V x, typename O::V y) {
+  const typename O::V big = O::splat(3.4028234663852886e38f);
+  y = O::select(O::gt(x, big), x, y);
+  return O::select(O::lt(x, O::sub(O::splat(0.0f), big)), O::splat(__builtin_nanf("")), y);
+}
+
 template <typename O>
 static inline typename O::V silu(typename O::V x) {
   typename O::V scale;
@@ -131,7 +141,7 @@ static inline typename O::V silu(typename O::V x) {
   const typename O::V denominator = O::add(O::splat(1.0f), e);
   const typename O::V negative = O::mul(O::div(O::mul(x, m), denominator), scale);
   const typename O::V positive = O::mul(x, O::sub(O::splat(1.0f), O::div(e, denominator)));
-  return O::select(O::gt(x, O::splat(0.0f)), positive, negative);
+  return gated_at_infinities<O>(x, O::select(O::gt(x, O::splat(0.0f)), positive, negative));
 }
 
 template <typename O>
@@ -164,7 +174,7 @@ static inline typename O::V mish(typename O::V x) {
   const typename O::V e = O::mul(m, scale);
   const typename O::V e_plus_2 = O::add(e, O::splat(2.0f));
   const typename O::V n = O::mul(e, e_plus_2);
-  return O::mul(O::div(O::mul(O::mul(x, m), e_plus_2), O::add(n, O::splat(2.0f))), scale);
+  return gated_at_infinities<O>(x, O::mul(O::div(O::mul(O::mul(x, m), e_plus_2), O::add(n, O::splat(2.0f))), scale));
 }
 
 // erfc(z) e^{z^2} = Q(t), t = 1 / (1 + 0.4 z), z in [0, 10.7] (beyond, erfc(z) / 2 is below the
@@ -193,7 +203,7 @@ static inline typename O::V gelu(typename O::V x) {
   const typename O::V tail_m = O::mul(half_q, m);  // T / scale
   const typename O::V negative = O::mul(O::mul(x, tail_m), scale);
   const typename O::V positive = O::mul(x, O::sub(O::splat(1.0f), O::mul(tail_m, scale)));
-  return O::select(O::lt(x, O::splat(0.0f)), negative, positive);
+  return gated_at_infinities<O>(x, O::select(O::lt(x, O::splat(0.0f)), negative, positive));
 }
 
 // x (1 + tanh(u)) / 2 = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3). sigmoid's tail
@@ -225,7 +235,7 @@ static inline typename O::V gelu_tanh(typename O::V x) {
   const V e = O::fnmadd(e0, O::mul(O::copy_sign(O::splat(1.0f), y), y_lo), e0);
   const V f = O::div(e, O::add(O::splat(1.0f), e));
   const V sig = O::select(O::gt(y, zero), O::sub(O::splat(1.0f), f), f);
-  return O::mul(x, sig);
+  return gated_at_infinities<O>(x, O::mul(x, sig));
 }
 
 }  // namespace vmath

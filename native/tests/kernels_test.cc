@@ -596,7 +596,7 @@ void test_dwconv_kxk(const KernelConfig& isa, const KernelConfig& scalar) {
           if (&isa != &scalar) {
             expect_close(run_conv(isa, c, r, in, wt, bias, res), want, std::string(isa_name(isa.isa)) + " dw vs scalar " + describe(c));
             if (c.residual && c.cout == c.cin) {  // in place: the residual is the output buffer
-              ConvParams p{c.cin, c.cout, c.groups, c.kh, c.kw, test_activation(c.act)};
+              const ConvParams p = params_of(c);
               Conv2d conv(p, wt.data(), wt.size(), c.bias ? bias.data() : nullptr, bias.size(), isa);
               std::vector<float> inout = res;
               conv.check(r, in.size(), inout.size(), true, inout.size());
