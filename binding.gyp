@@ -26,6 +26,9 @@
         'native/kernels/f32-avgpool/f32-avgpool-general-scalar.cc',
         'native/kernels/f32-gpool/f32-gpool-scalar.cc',
         'native/kernels/f32-winograd/f32-winograd-2x2-scalar.cc',
+        'native/kernels/f32-vunary/f32-vunary-scalar.cc',
+        'native/kernels/f32-vbinary/f32-vbinary-scalar.cc',
+        'native/kernels/f32-vaffine/f32-vaffine-scalar.cc',
         'native/runtime/cpu.cc',
         'native/runtime/dispatch.cc',
         'native/runtime/fma-probe-scalar.cc',
@@ -33,6 +36,7 @@
         'native/runtime/thread_pool.cc',
         'native/ops/conv2d.cc',
         'native/ops/depthwise.cc',
+        'native/ops/elementwise.cc',
         'native/ops/gemm_driver.cc',
         'native/ops/linear.cc',
         'native/ops/pool.cc',
@@ -43,12 +47,14 @@
         'native/napi/arguments.cc',
         'native/napi/async_job.cc',
         'native/napi/conv_object.cc',
+        'native/napi/elementwise_functions.cc',
         'native/napi/linear_object.cc',
         'native/napi/pool_functions.cc',
       ],
       'conditions': [
         ['target_arch=="x64"', {'dependencies': ['convnode_avx2', 'convnode_avx512']}],
         ['target_arch=="arm64"', {
+          'cflags_cc': ['-ffp-contract=off'],
           'sources': [
             'native/kernels/f32-gemm/f32-gemm-8x8-neon.cc',
             'native/kernels/f32-dwconv/f32-dwconv-3x3s1-neon.cc',
@@ -59,6 +65,9 @@
             'native/kernels/f32-dwconv/f32-dwconv-7x7s2-neon.cc',
             'native/kernels/f32-maxpool/f32-maxpool-3x3s2-neon.cc',
             'native/runtime/fma-probe-neon.cc',
+            'native/kernels/f32-vunary/f32-vunary-neon.cc',
+            'native/kernels/f32-vbinary/f32-vbinary-neon.cc',
+            'native/kernels/f32-vaffine/f32-vaffine-neon.cc',
           ],
         }],
       ],
@@ -68,8 +77,8 @@
       'type': 'static_library',
       'conditions': [
         ['target_arch=="x64"', {
-          'cflags_cc': ['-mavx2', '-mfma'],
-          'xcode_settings': {'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mfma']},
+          'cflags_cc': ['-mavx2', '-mfma', '-ffp-contract=off'],
+          'xcode_settings': {'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mfma', '-ffp-contract=off']},
           'sources': [
             'native/kernels/f32-gemm/f32-gemm-6x16-avx2.cc',
             'native/kernels/f32-dwconv/f32-dwconv-3x3s1-avx2.cc',
@@ -81,6 +90,9 @@
             'native/kernels/f32-maxpool/f32-maxpool-3x3s2-avx2.cc',
             'native/kernels/f32-winograd/f32-winograd-2x2-avx2.cc',
             'native/runtime/fma-probe-avx2.cc',
+            'native/kernels/f32-vunary/f32-vunary-avx2.cc',
+            'native/kernels/f32-vbinary/f32-vbinary-avx2.cc',
+            'native/kernels/f32-vaffine/f32-vaffine-avx2.cc',
           ],
         }],
       ],
@@ -90,8 +102,8 @@
       'type': 'static_library',
       'conditions': [
         ['target_arch=="x64"', {
-          'cflags_cc': ['-mavx2', '-mfma', '-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl'],
-          'xcode_settings': {'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mfma', '-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl']},
+          'cflags_cc': ['-mavx2', '-mfma', '-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl', '-ffp-contract=off'],
+          'xcode_settings': {'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mfma', '-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl', '-ffp-contract=off']},
           'sources': [
             'native/kernels/f32-dwconv/f32-dwconv-3x3s1-avx512.cc',
             'native/kernels/f32-dwconv/f32-dwconv-3x3s2-avx512.cc',
@@ -99,7 +111,12 @@
             'native/kernels/f32-dwconv/f32-dwconv-5x5s2-avx512.cc',
             'native/kernels/f32-dwconv/f32-dwconv-7x7s1-avx512.cc',
             'native/kernels/f32-dwconv/f32-dwconv-7x7s2-avx512.cc',
+            'native/kernels/f32-gemm/f32-gemm-16x16-avx512.cc',
+            'native/kernels/f32-im2col/f32-im2col-avx512.cc',
             'native/runtime/fma-probe-avx512.cc',
+            'native/kernels/f32-vunary/f32-vunary-avx512.cc',
+            'native/kernels/f32-vbinary/f32-vbinary-avx512.cc',
+            'native/kernels/f32-vaffine/f32-vaffine-avx512.cc',
           ],
         }],
       ],

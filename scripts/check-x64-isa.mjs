@@ -80,13 +80,19 @@ export function parseDisassembly(text) {
   return functions;
 }
 
-/** Applies the rule to parsed functions; returns { violations, taggedKernels }. */
+/** Applies the rule to parsed functions; returns { violations, taggedKernels, avx512Kernels }. */
 export function checkFunctions(functions) {
   const violations = [];
   const taggedKernels = [];
+  // 'avx512' kernels with zmm FMAs, the FMA probe left out: it proves the flags, not the kernels.
+  const avx512Kernels = [];
   for (const fn of functions) {
     const name = fn.name.toLowerCase();
-    if (name.includes(AVX512_TAG)) continue;
+    if (name.includes(AVX512_TAG)) {
+      const zmmFma = fn.instructions.some((i) => /^vfn?m(add|sub)\d{3}[ps]s$/.test(i.mnemonic) && i.operands.includes('%zmm'));
+      if (zmmFma && !name.includes('probe')) avx512Kernels.push(fn.name);
+      continue;
+    }
     const tagged = name.includes(ISA_TAG);
     if (tagged) {
       for (const i of fn.instructions) {
@@ -103,7 +109,7 @@ export function checkFunctions(functions) {
       if (extension) violations.push({ fn: fn.name, address: i.address, text: `${i.mnemonic} ${i.operands}`.trim(), extension });
     }
   }
-  return { violations, taggedKernels };
+  return { violations, taggedKernels, avx512Kernels };
 }
 
 function run(tool, args) {
@@ -146,7 +152,7 @@ function main(argv) {
     console.error(`check-x64-isa: ${file} has no function symbols; pass the unstripped build (build/Release/*.node before strip)`);
     return 1;
   }
-  const { violations, taggedKernels } = checkFunctions(functions);
+  const { violations, taggedKernels, avx512Kernels } = checkFunctions(functions);
   let failed = false;
   if (violations.length > 0) {
     failed = true;
@@ -162,6 +168,10 @@ function main(argv) {
     failed = true;
     console.error(`check-x64-isa: no '${ISA_TAG}' function with ymm FMA instructions found: the AVX2 kernels are missing from ${file}`);
   }
+  if (avx512Kernels.length === 0) {
+    failed = true;
+    console.error(`check-x64-isa: no '${AVX512_TAG}' function with zmm FMA instructions (the FMA probe aside) found: the AVX-512 kernels are missing from ${file}`);
+  }
   if (shipped) {
     if (Buffer.compare(textSection(file), textSection(shipped)) !== 0) {
       failed = true;
@@ -171,7 +181,7 @@ function main(argv) {
   if (failed) return 1;
   const instructionCount = functions.reduce((n, f) => n + f.instructions.length, 0);
   console.log(
-    `check-x64-isa: ok: ${functions.length} functions, ${instructionCount} instructions; beyond-baseline code only in ${taggedKernels.length} '${ISA_TAG}' kernel function(s) with ymm FMAs` +
+    `check-x64-isa: ok: ${functions.length} functions, ${instructionCount} instructions; beyond-baseline code only in ${taggedKernels.length} '${ISA_TAG}' kernel function(s) with ymm FMAs and ${avx512Kernels.length} '${AVX512_TAG}' one(s) with zmm FMAs` +
       (shipped ? `; ${shipped} has the same .text` : ''),
   );
   return 0;

@@ -306,6 +306,53 @@ describe('native backend parity', () => {
         }
       });
 
+      // Servers have 8 to 64 cores: the work split must stay correct when the threads outnumber
+      // the natural tasks (batch 1, few pixel tiles, output-channel parts, GEMV row panels).
+      for (const threads of [8, 16]) {
+        it(`matches jsBackend on ResNet / MobileNet-sized layers at batch 1 and 2 (${threads} threads)`, () => {
+          setNumThreads(threads);
+          expect(getNumThreads()).toBe(threads);
+          const layers: ConvCase[] = [
+            { ...base, inChannels: 64, outChannels: 64, inH: 28, inW: 28, activation: { kind: 'relu' }, residual: true }, // Winograd
+            { ...base, inChannels: 256, outChannels: 40, inH: 7, inW: 7 }, // Winograd, output-channel parts
+            { ...base, inChannels: 32, outChannels: 48, inH: 30, inW: 29, stride: [2, 2] }, // im2col
+            { ...base, inChannels: 3, outChannels: 16, kernel: [7, 7], stride: [2, 2], padding: 3, inH: 64, inW: 60 },
+            { ...base, kernel: [1, 1], padding: 0, inChannels: 96, outChannels: 24, inH: 28, inW: 28, residual: true },
+            { ...base, kernel: [1, 1], padding: 0, inChannels: 16, outChannels: 96, inH: 28, inW: 27, activation: { kind: 'relu6' } },
+            { ...base, kernel: [1, 1], padding: 0, inChannels: 320, outChannels: 33, inH: 7, inW: 7 }, // K blocks, 49 pixels
+            { ...base, groups: 96, inChannels: 96, outChannels: 96, inH: 28, inW: 28, activation: { kind: 'relu6' } },
+          ];
+          layers.forEach((layer, i) => {
+            for (const batch of [1, 2]) {
+              const c = { ...layer, batch };
+              const p = materialise(c, 3000 + 10 * i + batch);
+              expectClose(runConv(native, c, p), runConv(jsBackend, c, p), `${isa} t${threads} ${describeCase(c)}`);
+            }
+          });
+          const random = seededRandom(29);
+          for (const batch of [1, 2, 5]) {
+            const weights = {
+              inFeatures: 1280, outFeatures: 100, weight: randomFloats(128000, random), bias: randomFloats(100, random),
+              activation: { kind: 'none' } as Activation,
+            };
+            const x = randomFloats(1280 * batch, random);
+            const got = new Float32Array(100 * batch).fill(Number.NaN);
+            const want = new Float32Array(100 * batch);
+            native.prepareLinear(weights).runSync(x, batch, got);
+            jsBackend.prepareLinear(weights).runSync(x, batch, want);
+            expectClose(got, want, `${isa} t${threads} linear 1280->100 x${batch}`);
+          }
+          const window = planWindow('pool', 56, 56, { kernel: [3, 3], stride: [2, 2], dilation: [1, 1], padding: 1 });
+          const g: PoolGeometry = { ...window, batch: 1, channels: 64, kind: 'max', countIncludePad: false };
+          const input = randomFloats(64 * 56 * 56, random);
+          const got = new Float32Array(64 * g.outH * g.outW).fill(Number.NaN);
+          const want = new Float32Array(got.length);
+          native.pool2dSync(input, g, got);
+          jsBackend.pool2dSync(input, g, want);
+          expectClose(got, want, `${isa} t${threads} maxpool 3x3/2 64 @56`);
+        });
+      }
+
       it('matches jsBackend on pooling (max / avg, ceilMode, countIncludePad, dilation)', () => {
         const random = seededRandom(7);
         const specs: Array<[number, number, number, number, number, PaddingSpec, boolean, number]> = [

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadOnnx, OnnxError } from '../lib/onnx/index.js';
 import { Tensor } from '../lib/tensor.js';
 import { availableBackends } from './helpers/backends.js';
+import { expectMatchesOnnxruntimeOn } from './helpers/ort-compare.js';
 import { randomInput, worstRelativeError } from './helpers/numeric.js';
 import { encodeModel, floatTensor, node, type Attr } from './onnx-model-builder.js';
 
@@ -48,17 +49,7 @@ function modelOf(form: Form): Uint8Array {
 
 describe.each(availableBackends())('normalisations vs onnxruntime-node (%s)', (backend) => {
   it.each(FORMS)('$name', async (form) => {
-    const bytes = modelOf(form);
-    const session = await ort.InferenceSession.create(bytes);
-    const model = await loadOnnx(bytes, { backend });
-    for (const batch of [1, 3]) {
-      const shape = [batch, ...form.shape];
-      const data = randomInput(shape, 5 + batch);
-      const want = (await session.run({ x: new ort.Tensor('float32', data.slice(), shape) })).y;
-      const got = (await model.run({ x: new Tensor(shape, data) })).y;
-      expect(got.shape).toEqual(want.dims);
-      expect(worstRelativeError(got.data, want.data as Float32Array)).toBeLessThanOrEqual(1e-4);
-    }
+    await expectMatchesOnnxruntimeOn(modelOf(form), backend, [[1, ...form.shape], [3, ...form.shape]], 1e-4);
   });
 });
 

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadOnnx, OnnxError } from '../lib/onnx/index.js';
 import { Tensor } from '../lib/tensor.js';
 import { availableBackends } from './helpers/backends.js';
+import { expectMatchesOnnxruntimeOn } from './helpers/ort-compare.js';
 import { randomInput, worstRelativeError } from './helpers/numeric.js';
 import { encodeModel, floatTensor, intTensor, node, type Attr } from './onnx-model-builder.js';
 
@@ -79,19 +80,9 @@ const FORMS: Form[] = [
 
 describe.each(availableBackends())('Resize / Upsample vs onnxruntime-node (%s)', (backend) => {
   it.each(FORMS)('$name', async (form) => {
-    const bytes = modelOf(form);
-    const session = await ort.InferenceSession.create(bytes);
-    const model = await loadOnnx(bytes, { backend });
-    for (const batch of [1, 3]) {
-      const shape = [batch, 2, IN_H, IN_W];
-      // sizes fix N: the sizes forms run at batch 1 only.
-      if (form.sizes && batch !== form.sizes[0]) continue;
-      const data = randomInput(shape, 17 + batch);
-      const want = (await session.run({ x: new ort.Tensor('float32', data.slice(), shape) })).y;
-      const got = (await model.run({ x: new Tensor(shape, data) })).y;
-      expect(got.shape).toEqual(want.dims);
-      expect(worstRelativeError(got.data, want.data as Float32Array)).toBeLessThanOrEqual(1e-5);
-    }
+    // sizes fix N: the sizes forms run at batch 1 only.
+    const batches = form.sizes ? [1] : [1, 3];
+    await expectMatchesOnnxruntimeOn(modelOf(form), backend, batches.map((n) => [n, 2, IN_H, IN_W]), 1e-5);
   });
 });
 

@@ -4,7 +4,7 @@
  * runs it many times over caller-owned Float32Arrays: inputs are read and outputs written in
  * place, never copied. Geometry always comes from lib/planner/geometry.ts.
  */
-import type { ConvGeometry, WindowGeometry } from '../planner/geometry.js';
+import type { ConvGeometry, PoolGeometry, PoolKind } from '../planner/geometry.js';
 
 export type BackendName = 'js' | 'native';
 
@@ -15,19 +15,9 @@ import type { BinaryOp, ChannelAffine } from '../kernels/elementwise.js';
 export type { Activation, ActivationKind } from '../activation.js';
 export { NO_ACTIVATION } from '../activation.js';
 export type { BinaryOp, ChannelAffine } from '../kernels/elementwise.js';
-
-/** What a backend needs to prepare a convolution; weights are [Cout, Cin/groups, KH, KW]. */
-export interface ConvWeights {
-  readonly inChannels: number;
-  readonly outChannels: number;
-  readonly groups: number;
-  readonly kernelH: number;
-  readonly kernelW: number;
-  readonly weight: Float32Array;
-  readonly bias: Float32Array | null;
-  /** Applied after bias and residual: out = act(conv(x) + bias + residual). */
-  readonly activation: Activation;
-}
+// What a conv / linear kernel is prepared from: defined beside the pure-JS kernels that read them.
+export type { ConvWeights, LinearWeights } from '../kernels/weights.js';
+import type { ConvWeights, LinearWeights } from '../kernels/weights.js';
 
 /** A prepared convolution: weights are packed once, `run` may be called concurrently. */
 export interface ConvKernel {
@@ -40,30 +30,14 @@ export interface ConvKernel {
   run(input: Float32Array, geometry: ConvGeometry, output: Float32Array, residual?: Float32Array | null): Promise<void>;
 }
 
-/** What a backend needs to prepare a fully connected layer; weight is [outFeatures, inFeatures]. */
-export interface LinearWeights {
-  readonly inFeatures: number;
-  readonly outFeatures: number;
-  readonly weight: Float32Array;
-  readonly bias: Float32Array | null;
-  readonly activation: Activation;
-}
-
 export interface LinearKernel {
   /** input: batch x inFeatures, output: batch x outFeatures. */
   runSync(input: Float32Array, batch: number, output: Float32Array): void;
   run(input: Float32Array, batch: number, output: Float32Array): Promise<void>;
 }
 
-export type PoolKind = 'max' | 'avg';
-
-export interface PoolGeometry extends WindowGeometry {
-  readonly batch: number;
-  readonly channels: number;
-  readonly kind: PoolKind;
-  /** Average pooling: count padded cells in the divisor (true) or only real ones (false). */
-  readonly countIncludePad: boolean;
-}
+// The pooling window's geometry lives with the conv window's, in the planner.
+export type { PoolGeometry, PoolKind } from '../planner/geometry.js';
 
 export interface Backend {
   readonly name: BackendName;

@@ -7,7 +7,8 @@
  * The epilogue (bias, then residual, then activation) is fused into the GEMM, depthwise or
  * Winograd output pass.
  */
-import type { Activation, ConvWeights } from '../backends/backend.js';
+import type { Activation } from '../activation.js';
+import type { ConvWeights } from './weights.js';
 import { ParameterError, ShapeError } from '../errors.js';
 import type { ConvGeometry } from '../planner/geometry.js';
 import { checkConvChannels } from '../planner/geometry.js';

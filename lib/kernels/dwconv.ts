@@ -9,7 +9,7 @@
  * kernel tap sweeps an output row over the positions where it lands inside the input. Both
  * clip at the borders instead of reading padding, so padding costs nothing.
  */
-import type { Activation } from '../backends/backend.js';
+import type { Activation } from '../activation.js';
 import type { ConvGeometry } from '../planner/geometry.js';
 import { applyActivation } from '../activation.js';
 import { validOutputRange } from './im2col.js';

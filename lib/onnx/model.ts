@@ -27,6 +27,8 @@ export interface OnnxModelInfo {
   readonly constants: ReadonlyMap<string, ConstTensor>;
   readonly maxConcurrentRuns: number;
   readonly limits: ResolvedLimits;
+  /** Producers write their Concat slices in place (off with loadOnnx's fuse: false, for comparison). */
+  readonly concatInPlace: boolean;
   readonly inputs: readonly ValueDeclaration[];
   readonly outputs: readonly ValueDeclaration[];
 }
@@ -44,6 +46,7 @@ export class OnnxModel implements Summarizable {
   private readonly constants: ReadonlyMap<string, ConstTensor>;
   private readonly maxConcurrentRuns: number;
   private readonly limits: ResolvedLimits;
+  private readonly concatInPlace: boolean;
   private readonly plans = new Map<string, ExecutionPlan>();
 
   constructor(info: OnnxModelInfo) {
@@ -58,6 +61,7 @@ export class OnnxModel implements Summarizable {
     this.constants = info.constants;
     this.maxConcurrentRuns = info.maxConcurrentRuns;
     this.limits = info.limits;
+    this.concatInPlace = info.concatInPlace;
   }
 
   /** Runs the model; heavy kernels run off the main thread where the backend allows (native). */
@@ -198,7 +202,7 @@ export class OnnxModel implements Summarizable {
     } else {
       plan = new ExecutionPlan(
         this.ops, (name) => this.constants.get(name), this.inputNames, shapes, this.outputNames, this.maxConcurrentRuns,
-        this.backendOrdersCalls, this.limits,
+        this.backendOrdersCalls, this.limits, this.concatInPlace,
       );
       if (this.plans.size >= PLAN_CACHE_SIZE) this.plans.delete(this.plans.keys().next().value!);
     }

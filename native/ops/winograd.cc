@@ -54,12 +54,13 @@ struct WinogradSplit {
   size_t parts;   // output channel ranges per chunk
 };
 
-// Parts of at least this many MR-row blocks. A part per thread streams only its share of U, at
-// the price of transforming the chunk's input once per part (~3-5% of these layers); cutting
-// the tiles into smaller chunks instead had every task stream all of U, through the narrow
-// kernel. On 2 threads, batch 1: 512->512 @7 (16 tiles) 0.980 -> 0.795 ms with 2 parts (0.919
+// Parts of at least this many output channels, in whole MR-row blocks (4 of avx2's 6 rows, 2 of
+// avx512's 16: 512 channels still make 16 parts for 16 threads). A part per thread streams only
+// its share of U, at the price of transforming the chunk's input once per part (~3-5% of these
+// layers); cutting the tiles into smaller chunks instead had every task stream all of U,
+// through the narrow kernel. On 2 threads, batch 1: 512->512 @7 (16 tiles) 0.980 -> 0.795 ms with 2 parts (0.919
 // with 4), 256->256 @14 (49 tiles: 16 + 16 + 17) 0.696 -> 0.633 ms with 2 parts.
-constexpr size_t kMinPartRowBlocks = 4;
+constexpr size_t kMinPartRows = 24;
 
 WinogradSplit split_run(size_t in_channels, size_t out_channels, size_t mr, size_t gemv_columns, size_t tiles,
                         size_t batch, size_t threads) {
@@ -70,10 +71,11 @@ WinogradSplit split_run(size_t in_channels, size_t out_channels, size_t mr, size
   // thread), or else by smaller chunks.
   const size_t wanted = threads > 1 ? 2 * threads : 1;
   const size_t row_blocks = div_up(out_channels, mr);
+  const size_t min_part_blocks = div_up(kMinPartRows, mr);
   // A remainder chunk of GEMV size will join the last one: count whole chunks only.
   const size_t whole = std::max<size_t>(1, tiles % chunk != 0 && tiles % chunk <= gemv_columns ? chunks - 1 : chunks);
-  if (batch * whole < wanted && row_blocks >= 2 * kMinPartRowBlocks) {
-    parts = std::min(threads, row_blocks / kMinPartRowBlocks);
+  if (batch * whole < wanted && row_blocks >= 2 * min_part_blocks) {
+    parts = std::min(threads, row_blocks / min_part_blocks);
   }
   if (parts == 1 && batch * chunks < wanted) {
     chunk = std::min(tiles, std::max<size_t>(8, div_up(tiles, div_up(wanted, batch))));

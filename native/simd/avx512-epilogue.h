@@ -96,7 +96,13 @@ static inline void avx512_finish_store(__m512 v, float* c, __mmask16 lanes, bool
     if (residual != nullptr) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(lanes, residual));
     v = avx512_activate(v, ep->activation);
   }
-  _mm512_mask_storeu_ps(c, lanes, v);
+  // A whole row stores unmasked: the common case should not depend on how fast a CPU's masked
+  // stores are.
+  if (lanes == 0xFFFF) {
+    _mm512_storeu_ps(c, v);
+  } else {
+    _mm512_mask_storeu_ps(c, lanes, v);
+  }
 }
 
 }  // namespace convnode

@@ -1,7 +1,8 @@
 /**
  * Pad (constant, reflect, edge). Pads before opset 11 are attributes, from 11 on inputs, with
  * optional axes from 18. A zero constant Pad in front of a Conv is folded into the conv's own
- * padding by the fusion pass (see padsForConv); what remains runs as one gather loop.
+ * padding by the fusion pass (see padsForConv), and one in front of a pool into the pool's where
+ * that gives identical results (lib/onnx/fusion/pad-pool.ts); what remains runs as one gather loop.
  */
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constValues, floatConst, type ConstTensor } from '../constant.js';
@@ -56,11 +57,17 @@ function padSpecOf(node: OnnxNode, opset: number, constantOf: (name: string) => 
   };
 }
 
+/** A constant Pad of the H and W axes of an NCHW tensor: its [top, left, bottom, right] and fill value. */
+export interface SpatialPad {
+  readonly pads: readonly [number, number, number, number];
+  readonly value: number;
+}
+
 /**
- * The [top, left, bottom, right] a zero constant Pad adds to a rank-4 NCHW tensor, or null when
- * it does anything a conv's own zero padding cannot (other modes or values, N/C or negative pads).
+ * What a constant Pad does to a rank-4 NCHW tensor when it only grows H and W, or null when it
+ * does anything else (other modes, N or C pads, negative pads, pads computed at run time).
  */
-export function padsForConv(node: OnnxNode, opset: number, constantOf: (name: string) => ConstTensor | undefined): [number, number, number, number] | null {
+export function spatialPadOf(node: OnnxNode, opset: number, constantOf: (name: string) => ConstTensor | undefined): SpatialPad | null {
   let spec: PadSpec;
   let perAxis: Array<[number, number]>;
   try {
@@ -69,10 +76,16 @@ export function padsForConv(node: OnnxNode, opset: number, constantOf: (name: st
   } catch {
     return null;
   }
-  if (spec.mode !== 'constant' || spec.value !== 0) return null;
+  if (spec.mode !== 'constant') return null;
   const [n, c, h, w] = perAxis;
   if (n[0] || n[1] || c[0] || c[1] || [h, w].some(([b, e]) => b < 0 || e < 0)) return null;
-  return [h[0], w[0], h[1], w[1]];
+  return { pads: [h[0], w[0], h[1], w[1]], value: spec.value };
+}
+
+/** The [top, left, bottom, right] of a zero Pad a conv's own zero padding can take over, or null. */
+export function padsForConv(node: OnnxNode, opset: number, constantOf: (name: string) => ConstTensor | undefined): [number, number, number, number] | null {
+  const pad = spatialPadOf(node, opset, constantOf);
+  return pad && pad.value === 0 ? [...pad.pads] : null;
 }
 
 /** Source index along one axis for output index i, or -1 for a constant-filled cell. */

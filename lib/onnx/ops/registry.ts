@@ -1,6 +1,8 @@
 /** Every operator convnode runs, by ONNX op type, and how each is built. */
+import { buildBatchNormAffine } from './channel-affine.js';
 import { buildConv } from './conv.js';
-import { BINARY_OPS, buildBinary, buildUnary, UNARY_OPS } from './elementwise.js';
+import { buildConvTranspose } from './conv-transpose.js';
+import { BINARY_OPS, buildBinary, buildPRelu, buildUnary, UNARY_OPS } from './elementwise.js';
 import { buildGemm, buildMatMul } from './linear.js';
 import { buildGroupNormalization, buildInstanceNormalization, buildLayerNormalization } from './normalization.js';
 import { buildPad } from './pad.js';
@@ -12,16 +14,17 @@ import {
   buildSqueeze, buildTranspose, buildUnsqueeze,
 } from './shape-ops.js';
 import { buildSplit } from './split.js';
-import { buildBatchNormalization, buildConcat, buildSoftmax } from './tensor-ops.js';
+import { buildConcat, buildSoftmax } from './tensor-ops.js';
 import type { BuildContext, CompiledOp } from './types.js';
 
 export type OpBuilder = (ctx: BuildContext) => CompiledOp;
 
 const BUILDERS: Record<string, OpBuilder> = {
   Conv: (ctx) => buildConv(ctx, { output: ctx.node.outputs[0] }),
+  ConvTranspose: buildConvTranspose,
   Gemm: (ctx) => buildGemm(ctx, { output: ctx.node.outputs[0] }),
   MatMul: (ctx) => buildMatMul(ctx, { output: ctx.node.outputs[0] }),
-  BatchNormalization: buildBatchNormalization,
+  BatchNormalization: (ctx) => buildBatchNormAffine(ctx, { output: ctx.node.outputs[0] }),
   LayerNormalization: buildLayerNormalization,
   InstanceNormalization: buildInstanceNormalization,
   GroupNormalization: buildGroupNormalization,
@@ -46,6 +49,7 @@ const BUILDERS: Record<string, OpBuilder> = {
   Resize: buildResize,
   Upsample: buildResize,
   Identity: buildIdentity,
+  PRelu: buildPRelu,
   Dropout: buildIdentity,
   ...Object.fromEntries(BINARY_OPS.map((op) => [op, buildBinary])),
   ...Object.fromEntries(UNARY_OPS.map((op) => [op, buildUnary])),
@@ -62,5 +66,5 @@ export function builderFor(opType: string): OpBuilder | undefined {
 /** Ops that may be evaluated at load when all their inputs are constants. */
 export const FOLDABLE_OPS = new Set([
   'Constant', 'Gather', 'Slice', 'Cast', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity',
-  'Concat', 'Pad', 'Split', 'Resize', 'Upsample', ...BINARY_OPS, ...UNARY_OPS, ...REDUCE_OPS,
+  'Concat', 'Pad', 'Split', 'Resize', 'Upsample', 'PRelu', ...BINARY_OPS, ...UNARY_OPS, ...REDUCE_OPS,
 ]);
