@@ -66,7 +66,9 @@ static inline __m512 avx512_activate(__m512 x, const Activation& act) {
     case ActivationKind::HardSwish: {
       const __m512 gate = _mm512_add_ps(x, _mm512_set1_ps(3.0f));
       const __m512 clipped = _mm512_min_ps(_mm512_set1_ps(6.0f), _mm512_max_ps(zero, gate));
-      return _mm512_mul_ps(x, _mm512_mul_ps(clipped, _mm512_set1_ps(1.0f / 6.0f)));
+      const __m512 y = _mm512_mul_ps(x, _mm512_mul_ps(clipped, _mm512_set1_ps(1.0f / 6.0f)));
+      // 0 where gate <= 0 (not -inf * 0 = NaN), as the scalar form; NaN stays NaN (unordered).
+      return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(gate, zero, _CMP_NLE_UQ), y);
     }
     default: return avx512_activate_transcendental(x, act);
   }
@@ -92,7 +94,8 @@ static inline __m256 avx512_activate_ymm(__m256 x, const Activation& act) {
     case ActivationKind::HardSwish: {
       const __m256 gate = _mm256_add_ps(x, _mm256_set1_ps(3.0f));
       const __m256 clipped = _mm256_min_ps(_mm256_set1_ps(6.0f), _mm256_max_ps(zero, gate));
-      return _mm256_mul_ps(x, _mm256_mul_ps(clipped, _mm256_set1_ps(1.0f / 6.0f)));
+      const __m256 y = _mm256_mul_ps(x, _mm256_mul_ps(clipped, _mm256_set1_ps(1.0f / 6.0f)));
+      return _mm256_maskz_mov_ps(_mm256_cmp_ps_mask(gate, zero, _CMP_NLE_UQ), y);
     }
     default: return x;
   }
