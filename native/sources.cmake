@@ -25,6 +25,7 @@ set(CONVNODE_CORE_SOURCES
   native/ops/grouped.cc
   native/ops/linear.cc
   native/ops/pool.cc
+  native/ops/strided_copy.cc
   native/ops/task_split.cc
   native/ops/window.cc
   native/ops/winograd.cc
@@ -80,6 +81,7 @@ set(CONVNODE_NAPI_SOURCES
   native/napi/arguments.cc
   native/napi/async_job.cc
   native/napi/conv_object.cc
+  native/napi/copy_functions.cc
   native/napi/elementwise_functions.cc
   native/napi/linear_object.cc
   native/napi/pool_functions.cc

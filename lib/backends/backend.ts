@@ -45,6 +45,17 @@ export interface LinearKernel {
 // The pooling window's geometry lives with the conv window's, in the planner.
 export type { PoolGeometry, PoolKind } from '../planner/geometry.js';
 
+/**
+ * A strided copy (Transpose, Slice, Gather, Split, Concat): output[dstBase + sum i_k dstStride_k]
+ * = input[base + sum i_k stride_k] (or tables[k][i_k] in place of i_k stride_k) for every index.
+ */
+export interface StridedCopyPlan {
+  readonly base: number;
+  readonly dstBase: number;
+  readonly axes: ReadonlyArray<{ readonly extent: number; readonly stride: number; readonly dstStride: number }>;
+  readonly tables: ReadonlyArray<Int32Array | undefined>;
+}
+
 export interface Backend {
   readonly name: BackendName;
   /**
@@ -53,6 +64,12 @@ export interface Backend {
    * Graph runtimes then queue consecutive kernels and await once, instead of once per kernel.
    */
   readonly ordersQueuedCalls: boolean;
+  /**
+   * Runs `enqueue`, which starts async calls without awaiting them; the backend may then run
+   * those calls as one job (native: one hop off the JS thread and one back for all of them,
+   * instead of one per call that finds its predecessor already done). Absent: calls run as started.
+   */
+  batchCalls?(enqueue: () => void): void;
   prepareConv2d(weights: ConvWeights): ConvKernel;
   prepareLinear(weights: LinearWeights): LinearKernel;
   /** input: N x C x H x W, output: N x C x outH x outW. */
@@ -74,4 +91,11 @@ export interface Backend {
   /** Per-channel (or per image and channel) scale and shift, then the activation: see ChannelAffine. */
   channelAffineSync(input: Float32Array, affine: ChannelAffine, output: Float32Array): void;
   channelAffine(input: Float32Array, affine: ChannelAffine, output: Float32Array): Promise<void>;
+
+  /**
+   * A planned strided copy (absent: the caller copies in JS). Native: the async form is one more
+   * queued call, so data movement does not stop a model's chain of kernels.
+   */
+  stridedCopySync?(input: Float32Array, plan: StridedCopyPlan, output: Float32Array): void;
+  stridedCopy?(input: Float32Array, plan: StridedCopyPlan, output: Float32Array): Promise<void>;
 }

@@ -27,6 +27,7 @@ import type {
   LinearWeights,
   PoolGeometry,
   PoolKind,
+  StridedCopyPlan,
 } from './backend.js';
 
 /** Instruction-set paths the addon can run. */
@@ -88,6 +89,10 @@ interface NativeAddon {
     output: Float32Array, outShape: readonly number[], options: NativeActivationOptions): Promise<void>;
   channelAffineSync(input: Float32Array, params: NativeAffineParams, output: Float32Array): void;
   channelAffine(input: Float32Array, params: NativeAffineParams, output: Float32Array): Promise<void>;
+  stridedCopySync(input: Float32Array, output: Float32Array, plan: StridedCopyPlan): void;
+  stridedCopy(input: Float32Array, output: Float32Array, plan: StridedCopyPlan): Promise<void>;
+  beginBatch(): void;
+  endBatch(): void;
   getIsa(): IsaName;
   setIsa(name: string): void;
   availableIsas(): IsaName[];
@@ -204,6 +209,14 @@ function makeBackend(native: NativeAddon): Backend {
     name: 'native',
     // The addon chains a job after every earlier unfinished job it conflicts with (native/napi/async_job.h).
     ordersQueuedCalls: true,
+    batchCalls(enqueue) {
+      native.beginBatch();
+      try {
+        enqueue();
+      } finally {
+        native.endBatch();
+      }
+    },
     prepareConv2d(weights: ConvWeights): ConvKernel {
       // The one rule (lib/planner/conv-plan.ts) picks the algorithm for the ISA new convs are
       // prepared for; the addon checks it computes this conv and packs that form only.
@@ -281,6 +294,10 @@ function makeBackend(native: NativeAddon): Backend {
       return runHoldingArrays({ input, output, scale: affine.scale, shift: affine.shift }, () =>
         nativeErrors(() => native.channelAffine(input, params, output)));
     },
+    // The addon checks every offset the plan can reach against both arrays' lengths.
+    stridedCopySync: (input, plan, output) => nativeErrors(() => native.stridedCopySync(input, output, plan)),
+    stridedCopy: async (input, plan, output) =>
+      runHoldingArrays({ input, output }, () => nativeErrors(() => native.stridedCopy(input, output, plan))),
   };
 }
 

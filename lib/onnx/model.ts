@@ -52,6 +52,7 @@ export class OnnxModel implements Summarizable {
   readonly producer: string;
   readonly backendName: BackendName;
   private readonly backendOrdersCalls: boolean;
+  private readonly batchCalls?: (enqueue: () => void) => void;
   private readonly ops: readonly CompiledOp[];
   private readonly constants: ReadonlyMap<string, ConstTensor>;
   private readonly maxConcurrentRuns: number;
@@ -67,6 +68,7 @@ export class OnnxModel implements Summarizable {
     this.producer = info.producer;
     this.backendName = info.backend.name;
     this.backendOrdersCalls = info.backend.ordersQueuedCalls;
+    this.batchCalls = info.backend.batchCalls?.bind(info.backend);
     this.ops = info.ops;
     this.constants = info.constants;
     this.maxConcurrentRuns = info.maxConcurrentRuns;
@@ -233,7 +235,7 @@ export class OnnxModel implements Summarizable {
     } else {
       plan = new ExecutionPlan(
         this.ops, (name) => this.constants.get(name), this.inputNames, shapes, outputNames, this.maxConcurrentRuns,
-        this.backendOrdersCalls, this.limits, this.concatInPlace,
+        this.backendOrdersCalls, this.limits, this.concatInPlace, this.batchCalls,
       );
       if (this.plans.size >= PLAN_CACHE_SIZE) this.plans.delete(this.plans.keys().next().value!);
     }

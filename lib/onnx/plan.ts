@@ -75,6 +75,8 @@ export class ExecutionPlan {
     limits: ResolvedLimits = DEFAULT_LIMITS,
     /** Let producers write their slices of a Concat's output in place (see concat-in-place.ts). */
     concatInPlace = true,
+    /** The backend's batchCalls: the steps queued between two barriers run as one backend job. */
+    private readonly batchCalls?: (enqueue: () => void) => void,
   ) {
     const ids = new Map<string, number>();
     const rows: LayerSummary[] = [];
@@ -294,28 +296,41 @@ export class ExecutionPlan {
 
   /**
    * Steps run one after another; each backend kernel may do its work off the main thread. On a
-   * backend that orders calls by memory, a run of single-call steps (convs, pools, linears) is
-   * queued at once and the backend chains them: no round trip through this thread per layer
-   * (MobileNetV2 has 54 steps; each await cost ~35 us). Any other step waits for them first.
+   * backend that orders calls by memory, a run of queueable steps (convs, pools, linears,
+   * element-wise ops, squeeze-and-excitation gates, strided copies) is queued at once and the
+   * backend chains them: no round trip through this thread per layer. Where the backend batches
+   * (native), each such run of steps is one backend job: one hop to a worker thread and one back
+   * per run of the model, not per step (see native/napi/async_job.h). Any other step is a
+   * barrier: it waits for the queued ones first.
    */
   async run(inputs: readonly Float32Array[]): Promise<Float32Array[]> {
     const arena = await this.acquireArena();
     const queued: Promise<void>[] = [];
     try {
       const { buffers, outputs } = this.bind(arena, inputs);
-      for (const step of this.steps) {
-        const ins = step.inputIds.map((id) => buffers[id]);
-        const outs = step.outputIds.map((id) => buffers[id]);
-        const { execution } = step;
-        if (this.backendOrdersCalls && execution.queuesOneCall && execution.run) {
+      const steps = this.steps;
+      const args = (step: PlannedStep) => [step.inputIds.map((id) => buffers[id]), step.outputIds.map((id) => buffers[id])] as const;
+      const queueable = (step: PlannedStep) => this.backendOrdersCalls && step.execution.queuesOneCall === true && step.execution.run !== undefined;
+      let index = 0;
+      while (index < steps.length) {
+        if (queueable(steps[index])) {
+          let end = index + 1;
+          while (end < steps.length && queueable(steps[end])) end++;
           // No await until the next barrier, which attaches handlers to every queued call: a
           // failure cannot go unhandled in between.
-          queued.push(execution.run(ins, outs));
+          const enqueue = () => {
+            for (let i = index; i < end; i++) queued.push(steps[i].execution.run!(...args(steps[i])));
+          };
+          if (this.batchCalls) this.batchCalls(enqueue);
+          else enqueue();
+          index = end;
           continue;
         }
         await settleAll(queued);
-        if (execution.run) await execution.run(ins, outs);
-        else execution.runSync(ins, outs);
+        const { execution } = steps[index];
+        if (execution.run) await execution.run(...args(steps[index]));
+        else execution.runSync(...args(steps[index]));
+        index++;
       }
       await settleAll(queued);
       this.finish(buffers);

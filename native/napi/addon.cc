@@ -3,6 +3,8 @@
 //   Conv2d, Linear                       prepared ops (classes)
 //   pool2dSync/pool2d, globalPool2dSync/globalPool2d
 //   unarySync/unary, binarySync/binary, channelAffineSync/channelAffine (the element-wise engine)
+//   stridedCopySync/stridedCopy (Transpose / Slice / Gather / Split / Concat data movement)
+//   beginBatch/endBatch (the async calls between them run as one job: see async_job.h)
 //   getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, externalMemory
 #include <napi.h>
 
@@ -12,7 +14,9 @@
 #include "../runtime/dispatch.h"
 #include "../runtime/thread_pool.h"
 #include "arguments.h"
+#include "async_job.h"
 #include "conv_object.h"
+#include "copy_functions.h"
 #include "elementwise_functions.h"
 #include "linear_object.h"
 #include "pool_functions.h"
@@ -37,6 +41,10 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
                              InstanceMethod("binary", &ConvnodeAddon::binary_method),
                              InstanceMethod("channelAffineSync", &ConvnodeAddon::channel_affine_sync_method),
                              InstanceMethod("channelAffine", &ConvnodeAddon::channel_affine_method),
+                             InstanceMethod("stridedCopySync", &ConvnodeAddon::strided_copy_sync_method),
+                             InstanceMethod("stridedCopy", &ConvnodeAddon::strided_copy_method),
+                             InstanceMethod("beginBatch", &ConvnodeAddon::begin_batch),
+                             InstanceMethod("endBatch", &ConvnodeAddon::end_batch),
                              InstanceMethod("getIsa", &ConvnodeAddon::get_isa),
                              InstanceMethod("setIsa", &ConvnodeAddon::set_isa),
                              InstanceMethod("availableIsas", &ConvnodeAddon::available_isas),
@@ -58,6 +66,18 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
   Napi::Value binary_method(const Napi::CallbackInfo& info) { return binary_async(info); }
   Napi::Value channel_affine_sync_method(const Napi::CallbackInfo& info) { return channel_affine_sync(info); }
   Napi::Value channel_affine_method(const Napi::CallbackInfo& info) { return channel_affine_async(info); }
+  Napi::Value strided_copy_sync_method(const Napi::CallbackInfo& info) { return strided_copy_sync(info); }
+  Napi::Value strided_copy_method(const Napi::CallbackInfo& info) { return strided_copy_async(info); }
+
+  Napi::Value begin_batch(const Napi::CallbackInfo& info) {
+    AsyncJob::begin_batch();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value end_batch(const Napi::CallbackInfo& info) {
+    AsyncJob::end_batch(info.Env());
+    return info.Env().Undefined();
+  }
 
   Napi::Value get_isa(const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), isa_name(active_config().isa));

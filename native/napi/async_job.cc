@@ -35,6 +35,56 @@ Scheduler& scheduler() {
 
 }  // namespace
 
+struct AsyncJob::Batch {
+  size_t depth = 0;
+  std::vector<std::shared_ptr<AsyncJob>> jobs;
+};
+
+namespace {
+// The open batch of this JS thread (each environment has its own thread), or null.
+thread_local AsyncJob::Batch* open_batch = nullptr;
+}  // namespace
+
+void AsyncJob::begin_batch() {
+  if (open_batch == nullptr) open_batch = new Batch();
+  open_batch->depth++;
+}
+
+void AsyncJob::end_batch(Napi::Env env) {
+  if (open_batch == nullptr) return;
+  if (--open_batch->depth > 0) return;
+  std::unique_ptr<Batch> batch(open_batch);
+  open_batch = nullptr;
+  if (batch->jobs.empty()) return;
+  if (batch->jobs.size() == 1) {
+    enqueue(env, batch->jobs.front());
+    return;
+  }
+  // The carrier: no promise of its own; it reads and writes what its members do.
+  auto carrier = std::make_shared<AsyncJob>();
+  carrier->env_ = env;
+  for (const std::shared_ptr<AsyncJob>& job : batch->jobs) {
+    const JobMemory& m = job->memory_;
+    carrier->memory_.reads.insert(carrier->memory_.reads.end(), m.reads.begin(), m.reads.end());
+    carrier->memory_.writes.insert(carrier->memory_.writes.end(), m.writes.begin(), m.writes.end());
+  }
+  carrier->members_ = std::move(batch->jobs);
+  AsyncJob* raw = carrier.get();
+  carrier->work_ = [raw] {
+    for (const std::shared_ptr<AsyncJob>& job : raw->members_) {
+      try {
+        job->work_();
+      } catch (const std::exception& e) {
+        job->error_ = e.what()[0] != '\0' ? e.what() : "convnode: native kernel failed";
+      } catch (...) {
+        job->error_ = "convnode: native kernel failed";
+      }
+    }
+  };
+  carrier->self_ = carrier;
+  enqueue(env, carrier);
+}
+
 bool AsyncJob::conflicts_with(const AsyncJob& earlier) const {
   if (earlier.env_ != env_) return false;  // other environments' memory is theirs: no ordering
   return overlaps(memory_.writes, earlier.memory_.reads) || overlaps(memory_.writes, earlier.memory_.writes) ||
@@ -59,6 +109,17 @@ Napi::Promise AsyncJob::start(Napi::Env env, std::function<void()> work, const s
     job->references_.push_back(ref);
   }
   job->self_ = job;  // owned by itself until settled on the JS thread
+  if (open_batch != nullptr) {
+    open_batch->jobs.push_back(job);
+    return Napi::Promise(env, promise);
+  }
+  enqueue(env, job);
+  return Napi::Promise(env, promise);
+}
+
+// Registers a job with the scheduler (after every earlier conflicting job) and queues it on
+// libuv when nothing is ahead of it. On failure the job's promise (and its members') is rejected.
+void AsyncJob::enqueue(Napi::Env env, const std::shared_ptr<AsyncJob>& job) {
   bool ready;
   {
     Scheduler& s = scheduler();
@@ -79,13 +140,18 @@ Napi::Promise AsyncJob::start(Napi::Env env, std::function<void()> work, const s
     napi_value name = Napi::String::New(env, "convnode:forward");
     if (napi_create_async_work(env, nullptr, name, execute, complete, job.get(), &job->async_work_) != napi_ok ||
         napi_queue_async_work(env, job->async_work_) != napi_ok) {
+      // Its promise (or its members') rejects: it may already be in the caller's hands.
       job->unregister();
-      job->drop_references(env);
-      job->self_.reset();
-      check(env, napi_generic_failure, "napi_queue_async_work");
+      const std::string error = "convnode: could not queue the job: napi_queue_async_work";
+      std::vector<std::shared_ptr<AsyncJob>> members = std::move(job->members_);
+      job->error_ = error;
+      job->settle(env, false);
+      for (const std::shared_ptr<AsyncJob>& member : members) {
+        member->error_ = error;
+        member->settle(env, false);
+      }
     }
   }
-  return Napi::Promise(env, promise);
 }
 
 // Takes a job that was never run back out of the scheduler (its queueing failed).
@@ -160,14 +226,23 @@ void AsyncJob::complete(napi_env env, napi_status status, void* data) {
     }
   }
   std::vector<std::shared_ptr<AsyncJob>> ran_here = std::move(job->ran_here_);
-  job->settle(env, status != napi_ok);
-  for (const std::shared_ptr<AsyncJob>& other : ran_here) other->settle(env, false);
+  std::vector<std::shared_ptr<AsyncJob>> members = std::move(job->members_);
+  const bool cancelled = status != napi_ok;
+  job->settle(env, cancelled);
+  for (const std::shared_ptr<AsyncJob>& member : members) member->settle(env, cancelled);
+  for (const std::shared_ptr<AsyncJob>& other : ran_here) {
+    std::vector<std::shared_ptr<AsyncJob>> other_members = std::move(other->members_);
+    other->settle(env, false);
+    for (const std::shared_ptr<AsyncJob>& member : other_members) member->settle(env, false);
+  }
 }
 
 void AsyncJob::settle(napi_env env, bool cancelled) {
   if (settled_) return;
   settled_ = true;
-  if (!cancelled && error_.empty()) {
+  if (deferred_ == nullptr) {
+    // A batch's carrier: its members hold the promises.
+  } else if (!cancelled && error_.empty()) {
     napi_value undefined;
     if (napi_get_undefined(env, &undefined) == napi_ok) napi_resolve_deferred(env, deferred_, undefined);
   } else {

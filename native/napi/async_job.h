@@ -43,11 +43,23 @@ class AsyncJob {
   static Napi::Promise start(Napi::Env env, std::function<void()> work, const std::vector<Napi::Value>& keep_alive,
                              JobMemory memory);
 
+  // Batches: between begin_batch and end_batch on a JS thread, start() only collects its jobs;
+  // end_batch queues them as ONE job that runs them in call order on one libuv thread, then
+  // settles each one's promise. A model's run is one batch (lib/onnx/plan.ts), so it costs one
+  // hop off the JS thread and one back, whatever its number of steps: queued one by one, a
+  // step that found its predecessor already finished went to libuv on its own (another wake-up,
+  // often another core), which on small models cost more than their kernels. Call order is a
+  // valid order: each job's predecessors were started before it. Nested begins are counted.
+  static void begin_batch();
+  static void end_batch(Napi::Env env);
+  struct Batch;  // the jobs collected since begin_batch (async_job.cc)
+
   AsyncJob() = default;
 
  private:
   enum class State { Waiting, Running, Done };
 
+  static void enqueue(Napi::Env env, const std::shared_ptr<AsyncJob>& job);
   static void execute(napi_env env, void* data);
   static void complete(napi_env env, napi_status status, void* data);
   static void run_ready(const std::shared_ptr<AsyncJob>& first, AsyncJob* runner);
@@ -70,6 +82,8 @@ class AsyncJob {
   std::vector<std::shared_ptr<AsyncJob>> after_me_;    // later jobs waiting for this one
   // Written by the worker running this job's execute, read by complete() after it returned.
   std::vector<std::shared_ptr<AsyncJob>> ran_here_;    // dependents this job's thread ran
+  // A batch's carrier: the collected jobs it runs in order (and settles). Set before queueing.
+  std::vector<std::shared_ptr<AsyncJob>> members_;
   // JS thread only.
   std::shared_ptr<AsyncJob> self_;                     // alive until settled
   bool settled_ = false;

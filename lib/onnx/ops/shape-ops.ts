@@ -9,7 +9,8 @@ import { describeNode, NodeAttributes } from '../attributes.js';
 import { constValues, floatConst, intConst, type ConstTensor } from '../constant.js';
 import { DataType } from '../schema.js';
 import { OnnxError } from '../errors.js';
-import { copyStrided, planCopy, type CopyAxis, type CopyPlan } from './strided-copy.js';
+import type { Backend } from '../../backends/backend.js';
+import { copyExecution, copyStrided, planCopy, type CopyAxis, type CopyPlan } from './strided-copy.js';
 import { constantIntsOf, normalizeAxis, numel, required, runtimeValue, stridesOf } from './shape-utils.js';
 import type { BuildContext, CompiledOp, PlannedOp, PlanValue } from './types.js';
 
@@ -29,7 +30,7 @@ function viewOf(input: PlanValue, shape: number[], keepField: boolean): PlannedO
 }
 
 /** Output of a data-movement op planned as a strided copy, folded when the input is constant. */
-function copiedOf(input: PlanValue, shape: number[], plan: CopyPlan): PlannedOp {
+function copiedOf(input: PlanValue, shape: number[], plan: CopyPlan, backend: Backend): PlannedOp {
   if (input.constant) {
     const c = input.constant;
     const constant = c.kind === 'float'
@@ -40,7 +41,7 @@ function copiedOf(input: PlanValue, shape: number[], plan: CopyPlan): PlannedOp 
   return {
     outputs: [runtimeValue(shape, null)],
     multiplyAdds: 0,
-    execution: { runSync: (ins, outs) => void copyStrided(ins[0], plan, outs[0]) },
+    execution: copyExecution(backend, [{ input: 0, output: 0, plan }]),
   };
 }
 
@@ -108,7 +109,7 @@ export function buildGather(ctx: BuildContext): CompiledOp {
         base = resolved[0] * strides[k];
       }
     });
-    return copiedOf(data, shape, planCopy(axes, base));
+    return copiedOf(data, shape, planCopy(axes, base), ctx.backend);
   });
 }
 
@@ -154,7 +155,7 @@ export function buildSlice(ctx: BuildContext): CompiledOp {
     });
     const strides = stridesOf(data.shape);
     const base = begin.reduce((sum, b, k) => sum + b * strides[k], 0);
-    return copiedOf(data, count, planCopy(count.map((c, k) => ({ extent: c, stride: step[k] * strides[k] })), base));
+    return copiedOf(data, count, planCopy(count.map((c, k) => ({ extent: c, stride: step[k] * strides[k] })), base), ctx.backend);
   });
 }
 
@@ -170,7 +171,7 @@ export function buildTranspose(ctx: BuildContext): CompiledOp {
     }
     const strides = stridesOf(data.shape);
     const shape = perm.map((p) => data.shape[p]);
-    return copiedOf(data, shape, planCopy(perm.map((p, k) => ({ extent: shape[k], stride: strides[p] }))));
+    return copiedOf(data, shape, planCopy(perm.map((p, k) => ({ extent: shape[k], stride: strides[p] }))), ctx.backend);
   });
 }
 

@@ -11,6 +11,7 @@ import { describeNode, NodeAttributes } from '../attributes.js';
 import { floatConst, intConst, type ConstTensor } from '../constant.js';
 import { OnnxError } from '../errors.js';
 import { constantIntsOf, normalizeAxis, numel, required, runtimeValue } from './shape-utils.js';
+import { copyExecution, planCopy } from './strided-copy.js';
 import { nodeBasics, type BuildContext, type CompiledOp, type PlanValue } from './types.js';
 
 /** Where each part starts along the axis, and how big it is. */
@@ -145,11 +146,15 @@ export function buildSplit(ctx: BuildContext): CompiledOp {
       return {
         outputs: shapes.map((shape) => runtimeValue(shape, field)),
         multiplyAdds: 0,
-        execution: {
-          runSync(ins, outs) {
-            for (let p = 0; p < outs.length; p++) copyPart(ins[0], layout, p, outs[p]);
-          },
-        },
+        // Part p: `outer` runs of sizes[p] * inner floats, from starts[p] * inner in each input row.
+        execution: copyExecution(ctx.backend, sizes.map((size, p) => ({
+          input: 0,
+          output: p,
+          plan: planCopy([
+            { extent: layout.outer, stride: axisSize * layout.inner, dstStride: size * layout.inner },
+            { extent: size * layout.inner, stride: 1, dstStride: 1 },
+          ], starts[p] * layout.inner),
+        }))),
       };
     },
   };

@@ -102,12 +102,31 @@ export function buildSqueezeExcite(ctx: BuildContext, fusion: SqueezeExciteFusio
         multiplyAdds: batch * (2 * channels * hidden + numel(x.shape.slice(1))),
         execution: {
           runSync: (ins, outs) => backend.channelAffineSync(ins[0], affineFor(gateOf(ins[0])), outs[0]),
-          // The gate is a few thousand multiply-adds: computed inline (each async hop costs more
-          // than that), then only the pass over the feature map leaves the main thread. Not
-          // queuesOneCall: the gate reads x here, so x must be written before this step starts.
-          run: (ins, outs) => backend.channelAffine(ins[0], affineFor(gateOf(ins[0])), outs[0]),
+          // On a backend that orders queued calls by memory (native), the gate's four calls are
+          // queued at once and chain after the step that writes x: the step is no barrier, and
+          // a model with SE blocks (MobileNetV3, EfficientNet) still runs as one chain with no
+          // round trip through the JS thread per block. Elsewhere they run one after another.
+          run: backend.ordersQueuedCalls
+            ? (ins, outs) => {
+                const { pooled, squeezed, gate } = buffers();
+                return settleInOrder([
+                  backend.globalPool2d(ins[0], 'avg', batch * channels, plane, pooled),
+                  reduce.kernel.run(pooled, batch, squeezed),
+                  expand.kernel.run(squeezed, batch, gate),
+                  backend.channelAffine(ins[0], affineFor(gate), outs[0]),
+                ]);
+              }
+            : async (ins, outs) => backend.channelAffine(ins[0], affineFor(gateOf(ins[0])), outs[0]),
+          queuesOneCall: backend.ordersQueuedCalls,
         },
       };
     },
   };
+}
+
+/** Settles when every queued call has (none is left running into a buffer), rejecting with the first failure. */
+async function settleInOrder(calls: readonly Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(calls);
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
 }

@@ -7,6 +7,8 @@
  * Only Gather's indices and Pad's edge / reflect modes keep a per-index table on their axis,
  * as long as that axis (never the product of all axes).
  */
+import type { Backend } from '../../backends/backend.js';
+import type { Execution } from './types.js';
 
 /** One axis of a copy: `extent` steps; step i moves the source by stride * i, or to table[i]. */
 export interface CopyAxis {
@@ -121,4 +123,38 @@ export function copyStrided<T extends Float32Array | number[]>(source: ArrayLike
     }
   }
   return out;
+}
+
+/** One copy of a step: input `input` into output `output` along `plan`. */
+export interface CopyPart {
+  readonly input: number;
+  readonly output: number;
+  readonly plan: CopyPlan;
+}
+
+/**
+ * The execution of a step made of strided copies. Where the backend runs them (native), the
+ * async form queues one call per part and is no barrier in a run: a model's Transposes, Splits
+ * and Concats (ShuffleNet's channel shuffle) stay inside its chain of native calls.
+ */
+export function copyExecution(backend: Backend, parts: readonly CopyPart[]): Execution {
+  const { stridedCopy, stridedCopySync } = backend;
+  const runSync = stridedCopySync
+    ? (ins: readonly Float32Array[], outs: readonly Float32Array[]) => {
+        for (const part of parts) if (part.plan.total > 0) stridedCopySync(ins[part.input], part.plan, outs[part.output]);
+      }
+    : (ins: readonly Float32Array[], outs: readonly Float32Array[]) => {
+        for (const part of parts) copyStrided(ins[part.input], part.plan, outs[part.output]);
+      };
+  if (!stridedCopy || !backend.ordersQueuedCalls) return { runSync };
+  return {
+    runSync,
+    run: async (ins, outs) => {
+      const calls = parts.filter((p) => p.plan.total > 0).map((p) => stridedCopy(ins[p.input], p.plan, outs[p.output]));
+      const results = await Promise.allSettled(calls);
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure) throw failure.reason;
+    },
+    queuesOneCall: true,
+  };
 }

@@ -5,6 +5,7 @@ import { describeNode, NodeAttributes } from '../attributes.js';
 import { constAsFloat32, floatConst, intConst } from '../constant.js';
 import { OnnxError } from '../errors.js';
 import { mergeFields, normalizeAxis, numel, required, runtimeValue } from './shape-utils.js';
+import { copyExecution, planCopy } from './strided-copy.js';
 import { nodeBasics, type BuildContext, type CompiledOp } from './types.js';
 
 /** Copies each input's [outer x (axisLen x inner)] blocks side by side. */
@@ -48,6 +49,8 @@ export function buildConcat(ctx: BuildContext): CompiledOp {
       shape[axis] = values.reduce((sum, v) => sum + v.shape[axis], 0);
       const outer = numel(first.slice(0, axis));
       const blocks = values.map((v) => numel(v.shape.slice(axis)));
+      const rowLength = blocks.reduce((a, b) => a + b, 0);
+      const columns = blocks.map((_, i) => blocks.slice(0, i).reduce((a, b) => a + b, 0));
       if (values.every((v) => v.constant)) {
         const allInt = values.every((v) => v.constant!.kind === 'int');
         const out = allInt ? new Array<number>(numel(shape)).fill(0) : new Float32Array(numel(shape));
@@ -59,7 +62,12 @@ export function buildConcat(ctx: BuildContext): CompiledOp {
       return {
         outputs: [runtimeValue(shape, field)],
         multiplyAdds: 0,
-        execution: { runSync: (ins, outs) => concatInto(ins, blocks, outer, outs[0]) },
+        // Input i fills `outer` runs of blocks[i] floats, rowLength apart, from its column on.
+        execution: copyExecution(ctx.backend, blocks.map((block, i) => ({
+          input: i,
+          output: 0,
+          plan: planCopy([{ extent: outer, stride: block, dstStride: rowLength }, { extent: block, stride: 1, dstStride: 1 }], 0, columns[i]),
+        }))),
         concat: { outer, blocks },
       };
     },

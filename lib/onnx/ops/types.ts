@@ -26,9 +26,11 @@ export interface Execution {
   /** Off the main thread where the backend can; defaults to runSync. */
   run?(inputs: readonly Float32Array[], outputs: readonly Float32Array[]): Promise<void>;
   /**
-   * True when run() only queues one backend kernel call on these inputs and outputs and does
-   * nothing after it. On a backend that orders queued calls by the memory they touch (see
-   * ExecutionPlan), the plan queues the next such step without awaiting this one.
+   * True when run() only queues backend kernel calls on these inputs and outputs (one, or a
+   * few whose order the backend keeps by the memory they share: a squeeze-and-excitation gate,
+   * the copies of a Split) and does nothing after them. On a backend that orders queued calls
+   * by the memory they touch (see ExecutionPlan), the plan queues the next such step without
+   * awaiting this one.
    */
   readonly queuesOneCall?: boolean;
 }
