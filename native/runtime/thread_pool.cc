@@ -2,7 +2,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <exception>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 #if defined(__linux__)
 #include <sched.h>
@@ -38,9 +44,41 @@ size_t available_parallelism() {
   return std::max<size_t>(1, std::thread::hardware_concurrency());
 }
 
+// One polling step: tells the core this is a spin loop (x86 PAUSE: less power, and no memory-order
+// misspeculation when the flag changes).
+inline void spin_pause() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Polls `ready` for up to `us` microseconds; true as soon as it holds.
+template <typename Ready>
+bool spin_until(size_t us, const Ready& ready) {
+  if (us == 0) return ready();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+  for (;;) {
+    for (int i = 0; i < 64; i++) {
+      if (ready()) return true;
+      spin_pause();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return ready();
+  }
+}
+
+size_t spin_us_from_env() {
+  const char* value = std::getenv("CONVNODE_SPIN_US");
+  if (value == nullptr || *value == '\0') return 50;
+  char* end = nullptr;
+  const unsigned long us = std::strtoul(value, &end, 10);
+  return *end == '\0' ? std::min<unsigned long>(us, 10000) : 50;
+}
+
 }  // namespace
 
-ThreadPool::ThreadPool() { set_threads(available_parallelism()); }
+ThreadPool::ThreadPool() : spin_us_(spin_us_from_env()) { set_threads(available_parallelism()); }
 
 ThreadPool::~ThreadPool() { stop_workers(); }
 
@@ -78,26 +116,34 @@ void ThreadPool::stop_workers() {
   workers_.clear();
 }
 
+// One shared atomic per task claimed (tasks are runs of tiles, rows or planes, never single
+// tiles), and one per thread per job for the count of finished tasks.
 void ThreadPool::run_tasks(Job& job) {
+  size_t finished = 0;
   for (;;) {
-    const size_t i = job.next.fetch_add(1);
-    if (i >= job.count) return;
+    const size_t i = job.next.fetch_add(1, std::memory_order_relaxed);
+    if (i >= job.count) break;
     try {
       (*job.fn)(i);
     } catch (...) {
       std::lock_guard<std::mutex> lock(job.mutex);
       if (!job.error) job.error = std::current_exception();
     }
-    if (job.done.fetch_add(1) + 1 == job.count) {
-      std::lock_guard<std::mutex> lock(job.mutex);
-      job.finished.notify_all();
-    }
+    finished++;
+  }
+  if (finished == 0) return;
+  // Release: the caller that sees done == count also sees every output this thread wrote.
+  if (job.done.fetch_add(finished, std::memory_order_acq_rel) + finished == job.count) {
+    std::lock_guard<std::mutex> lock(job.mutex);
+    job.finished.notify_all();
   }
 }
 
 void ThreadPool::worker_loop() {
   for (;;) {
     std::shared_ptr<Job> job;
+    // Poll first: the next layer's job usually comes within microseconds of the last one.
+    spin_until(spin_us_, [this] { return queued_.load(std::memory_order_acquire) > 0; });
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
@@ -106,6 +152,7 @@ void ThreadPool::worker_loop() {
       // Every task of this job is claimed: retire it so nobody picks it again.
       if (job->next.load() >= job->count) {
         queue_.pop_front();
+        queued_.fetch_sub(1, std::memory_order_relaxed);
         continue;
       }
     }
@@ -130,21 +177,27 @@ void ThreadPool::parallel_for(size_t count, const std::function<void(size_t)>& f
   {
     std::lock_guard<std::mutex> lock(mutex_);
     queue_.push_back(job);
+    queued_.fetch_add(1, std::memory_order_release);
   }
+  // (A notify with no sleeping worker costs no system call.)
   if (count - 1 >= helpers) {
     wake_.notify_all();
   } else {
     for (size_t i = 0; i + 1 < count; i++) wake_.notify_one();
   }
   run_tasks(*job);
-  {
+  const auto all_done = [&] { return job->done.load(std::memory_order_acquire) == job->count; };
+  if (!spin_until(spin_us_ / 4, all_done)) {
     std::unique_lock<std::mutex> lock(job->mutex);
-    job->finished.wait(lock, [&] { return job->done.load() == job->count; });
+    job->finished.wait(lock, all_done);
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = std::find(queue_.begin(), queue_.end(), job);
-    if (it != queue_.end()) queue_.erase(it);
+    if (it != queue_.end()) {
+      queue_.erase(it);
+      queued_.fetch_sub(1, std::memory_order_relaxed);
+    }
   }
   if (job->error) std::rethrow_exception(job->error);
 }
