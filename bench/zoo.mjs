@@ -205,6 +205,31 @@ export function formatZooTable(rows) {
   return [fmt(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(fmt), ...failures].join('\n');
 }
 
+/**
+ * Thread scaling (issue 13 asks 2 threads vs 1 at batch 8 >= 1.8x): per model and batch, the
+ * 1-thread wall time over the t-thread one, convnode's and onnxruntime's, and convnode's
+ * t-thread CPU time over its 1-thread CPU time (the work the split adds: 1.00 is none). Wall
+ * speed-ups mean something only where the machine had t cores free (see the load average).
+ */
+function printThreadScaling(rows, options) {
+  if (!options.threads.includes(1)) return;
+  for (const threads of options.threads.filter((t) => t > 1)) {
+    for (const batch of options.batches) {
+      const lines = [];
+      for (const model of options.models) {
+        const one = rows.find((r) => r.model === model && r.threads === 1 && r.batch === batch && !r.error);
+        const many = rows.find((r) => r.model === model && r.threads === threads && r.batch === batch && !r.error);
+        if (!one || !many) continue;
+        lines.push({ model, ours: one.oursMs / many.oursMs, theirs: one.theirsMs / many.theirsMs, work: many.oursCpuMs / one.oursCpuMs });
+      }
+      if (!lines.length) continue;
+      console.log(`\n${threads} threads vs 1, batch ${batch} (${describeCpu()}): wall speed-up convnode / onnxruntime, convnode CPU-time growth`);
+      for (const l of lines) console.log(`  ${l.model.padEnd(20)} ${l.ours.toFixed(2)}x / ${l.theirs.toFixed(2)}x, CPU ${l.work.toFixed(2)}x`);
+      console.log(`  geometric mean ${geometricMean(lines.map((l) => l.ours)).toFixed(2)}x / ${geometricMean(lines.map((l) => l.theirs)).toFixed(2)}x`);
+    }
+  }
+}
+
 function parseArgs(argv) {
   const options = { models: ZOO_MODELS, threads: [1, 2], batches: [1, 8], rounds: 7, ortSpinning: false, dir: ZOO_DIR };
   for (let i = 0; i < argv.length; i += 2) {
@@ -277,6 +302,7 @@ async function main() {
       }
     }
   }
+  printThreadScaling(rows, options);
   console.log(`\nfinished ${new Date().toISOString()}, load average ${os.loadavg()[0].toFixed(1)} (above ${os.availableParallelism()}, other processes shared the cores)`);
   if (options.json) {
     writeFileSync(options.json, JSON.stringify({ labels, options, rows }, null, 2));
