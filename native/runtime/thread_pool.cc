@@ -54,7 +54,10 @@ inline void spin_pause() {
 #endif
 }
 
-// Polls `ready` for up to `us` microseconds; true as soon as it holds.
+// Polls `ready` for up to `us` microseconds; true as soon as it holds. Between bursts of polls
+// it yields the core: on an idle core that returns at once, on an overloaded machine it lets a
+// runnable thread (often this pool's own caller, still finishing its share) run instead of the
+// poller.
 template <typename Ready>
 bool spin_until(size_t us, const Ready& ready) {
   if (us == 0) return ready();
@@ -65,6 +68,7 @@ bool spin_until(size_t us, const Ready& ready) {
       spin_pause();
     }
     if (std::chrono::steady_clock::now() >= deadline) return ready();
+    std::this_thread::yield();
   }
 }
 
