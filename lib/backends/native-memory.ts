@@ -29,8 +29,11 @@ function isResizable(buffer: ArrayBufferLike): boolean {
  * run, and resolves when the run did, provided every array still has its memory.
  */
 export async function runHoldingArrays(arrays: RunArrays, start: () => Promise<void>): Promise<void> {
-  const held: [string, Float32Array][] = [];
-  for (const [name, array] of Object.entries(arrays)) {
+  // Called once per queued kernel (a model run makes dozens): a for-in over the few arguments
+  // and one list of names, not an entries array of pairs.
+  const held: string[] = [];
+  for (const name in arrays) {
+    const array = arrays[name];
     if (array === null || array === undefined) continue;
     if (isResizable(array.buffer)) {
       throw new ParameterError(
@@ -38,11 +41,11 @@ export async function runHoldingArrays(arrays: RunArrays, start: () => Promise<v
           'the run writes would free memory under the kernel. Use a fixed-length ArrayBuffer, or the sync run (forwardSync).',
       );
     }
-    if (array.length > 0) held.push([name, array]);
+    if (array.length > 0) held.push(name);
   }
   await start();
-  for (const [name, array] of held) {
-    if (array.length === 0) {
+  for (const name of held) {
+    if (arrays[name]!.length === 0) {
       throw new ParameterError(
         `${name}'s ArrayBuffer was detached (transferred to another thread?) while the async run was using it; ` +
           'its result is lost. Transfer a buffer only after the run that holds it has settled.',
