@@ -64,6 +64,24 @@ describe.skipIf(!nativeLoaded)('a native model run is one job', () => {
     });
   }
 
+  it('copies each run\'s own input in: consecutive runs on one arena give each input\'s output', async () => {
+    setNumThreads(2);
+    // The first run records the arena's steps; later runs replay them on a copy of their input.
+    const model = await loadOnnx(`${FIXTURES}mobilenet_v3_small_mini.onnx`, { backend: 'native', maxConcurrentRuns: 1 });
+    const shape = [2, ...(model.inputShapes[0]!.slice(1) as number[])];
+    const outputs: Float32Array[] = [];
+    for (const seed of [1, 2, 3, 1]) {
+      const feeds = { [model.inputNames[0]]: new Tensor(shape, randomInput(shape, seed)) };
+      const ran = (await model.run(feeds))[model.outputNames[0]].data;
+      expect(Array.from(ran), `seed ${seed}`).toEqual(Array.from(model.runSync(feeds)[model.outputNames[0]].data));
+      outputs.push(ran);
+    }
+    expect(Array.from(outputs[0])).not.toEqual(Array.from(outputs[1]));
+    expect(Array.from(outputs[3])).toEqual(Array.from(outputs[0]));
+    // Each run returns arrays of its own: the next run does not overwrite them.
+    expect(outputs[0]).not.toBe(outputs[3]);
+  });
+
   it('runs concurrent runs of one model on their own arenas, each still one job', async () => {
     setNumThreads(2);
     const model = await loadOnnx(`${FIXTURES}shufflenet_v2_mini.onnx`, { backend: 'native' });

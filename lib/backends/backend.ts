@@ -56,6 +56,12 @@ export interface StridedCopyPlan {
   readonly tables: ReadonlyArray<Int32Array | undefined>;
 }
 
+/** Calls recorded by Backend.recordCalls. */
+export interface RecordedCalls {
+  readonly recorded: Promise<void>;
+  run(): Promise<void>;
+}
+
 export interface Backend {
   readonly name: BackendName;
   /**
@@ -70,6 +76,13 @@ export interface Backend {
    * instead of one per call that finds its predecessor already done). Absent: calls run as started.
    */
   batchCalls?(enqueue: () => void): void;
+  /**
+   * Records the async calls `enqueue` starts (it returns their promises) without running them;
+   * `run()` then runs them all, in order, as one call, as often as wanted, on the same arrays.
+   * `recorded` settles once every call was recorded, rejecting like the call that failed to be.
+   * Absent: the backend cannot record (the JS backend).
+   */
+  recordCalls?(enqueue: () => Promise<void>[]): RecordedCalls;
   prepareConv2d(weights: ConvWeights): ConvKernel;
   prepareLinear(weights: LinearWeights): LinearKernel;
   /** input: N x C x H x W, output: N x C x outH x outW. */

@@ -93,6 +93,9 @@ interface NativeAddon {
   stridedCopy(input: Float32Array, output: Float32Array, plan: StridedCopyPlan): Promise<void>;
   beginBatch(): void;
   endBatch(): void;
+  beginRecord(): void;
+  endRecord(): object;
+  replay(recording: object): Promise<void>;
   getIsa(): IsaName;
   setIsa(name: string): void;
   availableIsas(): IsaName[];
@@ -216,6 +219,21 @@ function makeBackend(native: NativeAddon): Backend {
       } finally {
         native.endBatch();
       }
+    },
+    recordCalls(enqueue) {
+      native.beginRecord();
+      let promises: Promise<void>[] = [];
+      let recording: object;
+      try {
+        promises = enqueue();
+      } finally {
+        recording = native.endRecord();
+      }
+      const recorded = Promise.allSettled(promises).then((results) => {
+        const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failure) throw failure.reason;
+      });
+      return { recorded, run: () => native.replay(recording) };
     },
     prepareConv2d(weights: ConvWeights): ConvKernel {
       // The one rule (lib/planner/conv-plan.ts) picks the algorithm for the ISA new convs are

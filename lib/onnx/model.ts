@@ -9,7 +9,7 @@ import { Tensor } from '../tensor.js';
 import type { ConstTensor } from './constant.js';
 import type { DeclaredDim, ValueDeclaration } from './decode.js';
 import type { ResolvedLimits } from './limits.js';
-import { ExecutionPlan, type StepTiming } from './plan.js';
+import { ExecutionPlan, type PlanRuntime, type StepTiming } from './plan.js';
 import type { CompiledOp } from './ops/types.js';
 
 /** How many distinct input shapes keep their plan (and arena) cached. */
@@ -52,7 +52,7 @@ export class OnnxModel implements Summarizable {
   readonly producer: string;
   readonly backendName: BackendName;
   private readonly backendOrdersCalls: boolean;
-  private readonly batchCalls?: (enqueue: () => void) => void;
+  private readonly runtime: PlanRuntime;
   private readonly ops: readonly CompiledOp[];
   private readonly constants: ReadonlyMap<string, ConstTensor>;
   private readonly maxConcurrentRuns: number;
@@ -68,7 +68,12 @@ export class OnnxModel implements Summarizable {
     this.producer = info.producer;
     this.backendName = info.backend.name;
     this.backendOrdersCalls = info.backend.ordersQueuedCalls;
-    this.batchCalls = info.backend.batchCalls?.bind(info.backend);
+    const { backend } = info;
+    this.runtime = {
+      batchCalls: backend.batchCalls?.bind(backend),
+      recordCalls: backend.recordCalls?.bind(backend),
+      stridedCopy: backend.stridedCopy?.bind(backend),
+    };
     this.ops = info.ops;
     this.constants = info.constants;
     this.maxConcurrentRuns = info.maxConcurrentRuns;
@@ -235,7 +240,7 @@ export class OnnxModel implements Summarizable {
     } else {
       plan = new ExecutionPlan(
         this.ops, (name) => this.constants.get(name), this.inputNames, shapes, outputNames, this.maxConcurrentRuns,
-        this.backendOrdersCalls, this.limits, this.concatInPlace, this.batchCalls,
+        this.backendOrdersCalls, this.limits, this.concatInPlace, this.runtime,
       );
       if (this.plans.size >= PLAN_CACHE_SIZE) this.plans.delete(this.plans.keys().next().value!);
     }

@@ -4,6 +4,7 @@
  * the per-op rows of the summary. Plans are built on first use of a shape and cached, so a new
  * batch size costs one planning pass and no reload.
  */
+import type { Backend, RecordedCalls, StridedCopyPlan } from '../backends/backend.js';
 import type { LayerSummary } from '../planner/summary-types.js';
 import { constAsFloat32, type ConstTensor } from './constant.js';
 import { OnnxError } from './errors.js';
@@ -37,7 +38,23 @@ export interface StepTiming {
 /** An arena and the value views into it, owned by one run at a time. */
 interface Arena {
   readonly bindings: Float32Array[];
+  /** This arena's steps recorded once (see run); null when recording failed. */
+  recorded?: RecordedRun | null;
 }
+
+/**
+ * A run recorded on one arena: the steps read the graph inputs from `inputs` and write the
+ * graph outputs into `outputs`, buffers of the arena's own (a recording's arrays never change).
+ */
+interface RecordedRun {
+  readonly calls: RecordedCalls;
+  readonly buffers: Float32Array[];
+  readonly inputs: Float32Array[];
+  readonly outputs: Float32Array[];
+}
+
+/** The backend's batching, recording and copy, where it has them (native). */
+export type PlanRuntime = Pick<Backend, 'batchCalls' | 'recordCalls' | 'stridedCopy'>;
 
 export class ExecutionPlan {
   readonly outputShapes: ReadonlyArray<readonly number[]>;
@@ -75,8 +92,8 @@ export class ExecutionPlan {
     limits: ResolvedLimits = DEFAULT_LIMITS,
     /** Let producers write their slices of a Concat's output in place (see concat-in-place.ts). */
     concatInPlace = true,
-    /** The backend's batchCalls: the steps queued between two barriers run as one backend job. */
-    private readonly batchCalls?: (enqueue: () => void) => void,
+    /** What of the backend the async run uses beyond the steps' own calls (see run). */
+    private readonly runtime: PlanRuntime = {},
   ) {
     const ids = new Map<string, number>();
     const rows: LayerSummary[] = [];
@@ -295,6 +312,50 @@ export class ExecutionPlan {
   }
 
   /**
+   * Whether runs can replay a recording: every step queues backend calls only, the backend
+   * records and copies (native), and no input is empty (a recording copies them in).
+   */
+  private recordable(inputs: readonly Float32Array[]): boolean {
+    const { recordCalls, stridedCopy } = this.runtime;
+    return recordCalls !== undefined && stridedCopy !== undefined && this.backendOrdersCalls && inputs.every((x) => x.length > 0) &&
+      this.steps.every((step) => step.execution.queuesOneCall === true && step.execution.run !== undefined);
+  }
+
+  /**
+   * Records every step of a run on this arena, with buffers of its own for the graph inputs and
+   * outputs; null when a step could not be recorded (the run then goes the step-by-step way,
+   * where the same call fails again and reports its error).
+   */
+  private async record(arena: Arena): Promise<RecordedRun | null> {
+    const inputs = this.inputIds.map((id) => new Float32Array(numel(this.values[id].shape)));
+    const { buffers, outputs } = this.bind(arena, inputs);
+    const calls = this.runtime.recordCalls!(() =>
+      this.steps.map((step) => step.execution.run!(step.inputIds.map((id) => buffers[id]), step.outputIds.map((id) => buffers[id]))));
+    try {
+      await calls.recorded;
+    } catch {
+      return null;
+    }
+    return { calls, buffers, inputs, outputs };
+  }
+
+  /**
+   * One replay of the recorded steps, between a copy of each input into the arena and of each
+   * output out of it: three native calls, queued as one job, whatever the number of steps.
+   */
+  private async runRecorded(recorded: RecordedRun, inputs: readonly Float32Array[], queued: Promise<void>[]): Promise<Float32Array[]> {
+    const copy = this.runtime.stridedCopy!;
+    this.runtime.batchCalls!(() => {
+      inputs.forEach((input, i) => queued.push(copy(input, densePlan(input.length), recorded.inputs[i])));
+      queued.push(recorded.calls.run());
+    });
+    await settleAll(queued);
+    this.finish(recorded.buffers);
+    // Fresh arrays for the caller: the arena's are overwritten by the next run.
+    return recorded.outputs.map((output) => output.slice());
+  }
+
+  /**
    * Steps run one after another; each backend kernel may do its work off the main thread. On a
    * backend that orders calls by memory, a run of queueable steps (convs, pools, linears,
    * element-wise ops, squeeze-and-excitation gates, strided copies) is queued at once and the
@@ -307,6 +368,8 @@ export class ExecutionPlan {
     const arena = await this.acquireArena();
     const queued: Promise<void>[] = [];
     try {
+      if (arena.recorded === undefined && this.recordable(inputs)) arena.recorded = await this.record(arena);
+      if (arena.recorded) return await this.runRecorded(arena.recorded, inputs, queued);
       const { buffers, outputs } = this.bind(arena, inputs);
       const steps = this.steps;
       const args = (step: PlannedStep) => [step.inputIds.map((id) => buffers[id]), step.outputIds.map((id) => buffers[id])] as const;
@@ -321,7 +384,7 @@ export class ExecutionPlan {
           const enqueue = () => {
             for (let i = index; i < end; i++) queued.push(steps[i].execution.run!(...args(steps[i])));
           };
-          if (this.batchCalls) this.batchCalls(enqueue);
+          if (this.runtime.batchCalls) this.runtime.batchCalls(enqueue);
           else enqueue();
           index = end;
           continue;
@@ -349,4 +412,9 @@ async function settleAll(queued: Promise<void>[]): Promise<void> {
   const results = await Promise.allSettled(queued.splice(0));
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) throw failure.reason;
+}
+
+/** A plain copy of `length` floats. */
+function densePlan(length: number): StridedCopyPlan {
+  return { base: 0, dstBase: 0, axes: [{ extent: length, stride: 1, dstStride: 1 }], tables: [] };
 }

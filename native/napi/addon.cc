@@ -5,10 +5,14 @@
 //   unarySync/unary, binarySync/binary, channelAffineSync/channelAffine (the element-wise engine)
 //   stridedCopySync/stridedCopy (Transpose / Slice / Gather / Split / Concat data movement)
 //   beginBatch/endBatch (the async calls between them run as one job: see async_job.h)
+//   beginRecord/endRecord/replay (record async calls once, run them as one job per replay)
 //   getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, externalMemory
 #include <napi.h>
 
 #include <initializer_list>
+#include <memory>
+#include <stdexcept>
+#include <unordered_set>
 #include <string>
 
 #include "../runtime/dispatch.h"
@@ -45,6 +49,9 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
                              InstanceMethod("stridedCopy", &ConvnodeAddon::strided_copy_method),
                              InstanceMethod("beginBatch", &ConvnodeAddon::begin_batch),
                              InstanceMethod("endBatch", &ConvnodeAddon::end_batch),
+                             InstanceMethod("beginRecord", &ConvnodeAddon::begin_record),
+                             InstanceMethod("endRecord", &ConvnodeAddon::end_record),
+                             InstanceMethod("replay", &ConvnodeAddon::replay),
                              InstanceMethod("getIsa", &ConvnodeAddon::get_isa),
                              InstanceMethod("setIsa", &ConvnodeAddon::set_isa),
                              InstanceMethod("availableIsas", &ConvnodeAddon::available_isas),
@@ -78,6 +85,48 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
     AsyncJob::end_batch(info.Env());
     return info.Env().Undefined();
   }
+
+  Napi::Value begin_record(const Napi::CallbackInfo& info) {
+    try {
+      AsyncJob::begin_record();
+    } catch (const std::logic_error& e) {
+      throw Napi::Error::New(info.Env(), e.what());
+    }
+    return info.Env().Undefined();
+  }
+
+  // An opaque handle; collected, it frees the references its calls hold.
+  Napi::Value end_record(const Napi::CallbackInfo& info) {
+    std::shared_ptr<AsyncJob::Recording> recording;
+    try {
+      recording = AsyncJob::end_record(info.Env());
+    } catch (const std::logic_error& e) {
+      throw Napi::Error::New(info.Env(), e.what());
+    }
+    using Held = std::shared_ptr<AsyncJob::Recording>;
+    Held* held = new Held(std::move(recording));
+    live_recordings_->insert(held);
+    // The set by shared pointer, not `this`: at environment teardown the finalizer may run after
+    // the addon instance is gone.
+    return Napi::External<Held>::New(info.Env(), held, [live = live_recordings_](Napi::Env env, Held* h) {
+      live->erase(h);
+      AsyncJob::release(env, **h);
+      delete h;
+    });
+  }
+
+  Napi::Value replay(const Napi::CallbackInfo& info) {
+    using Held = std::shared_ptr<AsyncJob::Recording>;
+    // Only an External this addon made and has not freed: any other would be read as one.
+    Held* held = info[0].IsExternal() ? info[0].As<Napi::External<Held>>().Data() : nullptr;
+    if (held == nullptr || live_recordings_->count(held) == 0) {
+      throw Napi::TypeError::New(info.Env(), "replay: recording must be what endRecord returned");
+    }
+    return AsyncJob::replay(info.Env(), *held, info[0]);
+  }
+
+  // The recordings of this environment not yet collected (JS thread only).
+  std::shared_ptr<std::unordered_set<const void*>> live_recordings_ = std::make_shared<std::unordered_set<const void*>>();
 
   Napi::Value get_isa(const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), isa_name(active_config().isa));

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <exception>
 #include <mutex>
+#include <stdexcept>
+#include <string>
 
 namespace convnode {
 
@@ -43,7 +45,53 @@ struct AsyncJob::Batch {
 namespace {
 // The open batch of this JS thread (each environment has its own thread), or null.
 thread_local AsyncJob::Batch* open_batch = nullptr;
+// The open recording of this JS thread, or null (its jobs: those recorded so far).
+thread_local AsyncJob::Batch* open_recording = nullptr;
 }  // namespace
+
+void AsyncJob::begin_record() {
+  if (open_recording != nullptr) throw std::logic_error("convnode: a recording is already open");
+  open_recording = new Batch();
+}
+
+std::shared_ptr<AsyncJob::Recording> AsyncJob::end_record(Napi::Env) {
+  if (open_recording == nullptr) throw std::logic_error("convnode: no recording is open");
+  std::unique_ptr<Batch> batch(open_recording);
+  open_recording = nullptr;
+  auto recording = std::make_shared<Recording>();
+  for (const std::shared_ptr<AsyncJob>& job : batch->jobs) {
+    const JobMemory& m = job->memory_;
+    recording->memory.reads.insert(recording->memory.reads.end(), m.reads.begin(), m.reads.end());
+    recording->memory.writes.insert(recording->memory.writes.end(), m.writes.begin(), m.writes.end());
+  }
+  recording->jobs = std::move(batch->jobs);
+  return recording;
+}
+
+void AsyncJob::release(Napi::Env env, Recording& recording) {
+  for (const std::shared_ptr<AsyncJob>& job : recording.jobs) job->drop_references(env);
+}
+
+Napi::Promise AsyncJob::replay(Napi::Env env, const std::shared_ptr<Recording>& recording, Napi::Value keep_alive) {
+  // Each recorded call's failure is reported as the replay's (the first one); the calls after a
+  // failed one still run, as a chain of queued calls would.
+  return start(
+      env,
+      [recording] {
+        std::string first_error;
+        for (const std::shared_ptr<AsyncJob>& job : recording->jobs) {
+          try {
+            job->work_();
+          } catch (const std::exception& e) {
+            if (first_error.empty()) first_error = e.what()[0] != '\0' ? e.what() : "convnode: native kernel failed";
+          } catch (...) {
+            if (first_error.empty()) first_error = "convnode: native kernel failed";
+          }
+        }
+        if (!first_error.empty()) throw std::runtime_error(first_error);
+      },
+      {keep_alive}, recording->memory);
+}
 
 void AsyncJob::begin_batch() {
   if (open_batch == nullptr) open_batch = new Batch();
@@ -107,6 +155,15 @@ Napi::Promise AsyncJob::start(Napi::Env env, std::function<void()> work, const s
       check(env, napi_generic_failure, "napi_create_reference");
     }
     job->references_.push_back(ref);
+  }
+  if (open_recording != nullptr) {
+    // Recorded, not run: the call's promise resolves now; replay() runs it later.
+    napi_value undefined;
+    napi_get_undefined(env, &undefined);
+    napi_resolve_deferred(env, job->deferred_, undefined);
+    job->deferred_ = nullptr;
+    open_recording->jobs.push_back(job);
+    return Napi::Promise(env, promise);
   }
   job->self_ = job;  // owned by itself until settled on the JS thread
   if (open_batch != nullptr) {

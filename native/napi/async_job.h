@@ -54,6 +54,24 @@ class AsyncJob {
   static void end_batch(Napi::Env env);
   struct Batch;  // the jobs collected since begin_batch (async_job.cc)
 
+  // Recordings: between begin_record and end_record, start() parses and checks each call as
+  // usual but neither queues nor runs it: its promise resolves at once, and the job (its kernel
+  // closure, its memory and the references that keep its arrays alive) joins the recording.
+  // replay() queues the recorded calls, in order, as ONE job with one promise, as often as
+  // wanted; inside an open batch it is one member of the batch. A model plan records the steps
+  // of each arena once (their arrays never change) and then makes one call per run instead of
+  // one per step: no per-step argument parsing, promise or reference (lib/onnx/plan.ts).
+  struct Recording {
+    std::vector<std::shared_ptr<AsyncJob>> jobs;
+    JobMemory memory;
+  };
+  static void begin_record();
+  // The calls recorded since begin_record (throws if none is open).
+  static std::shared_ptr<Recording> end_record(Napi::Env env);
+  // Frees what the recorded calls hold (their references): when the recording is collected.
+  static void release(Napi::Env env, Recording& recording);
+  static Napi::Promise replay(Napi::Env env, const std::shared_ptr<Recording>& recording, Napi::Value keep_alive);
+
   AsyncJob() = default;
 
  private:
