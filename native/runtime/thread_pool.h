@@ -1,11 +1,11 @@
 // A process-wide pool of worker threads. parallel_for may be called from several threads at
 // once (libuv workers running concurrent forward() calls): each call is its own job, the caller
-// works on it too. A worker that finishes a job polls for the next one for a short while
-// (spin_us, default 50 us; CONVNODE_SPIN_US overrides, 0 turns it off) before it sleeps on a
-// condition variable: a model's layers follow each other a few microseconds apart, so the
-// wake-up of a sleeping thread (~20 us on the 2-core VM, often more than a small layer's work)
-// is paid once per run instead of once per layer. The caller likewise polls a few microseconds
-// for the last task before it sleeps.
+// works on it too. With CONVNODE_SPIN_US=N (default 0: off), a worker that finishes a job polls
+// for the next one for N us before it sleeps on a condition variable: a model's layers follow
+// each other a few microseconds apart, so the wake-up of a sleeping thread (~20 us on the 2-core
+// VM, often more than a small layer's work) is paid once per run instead of once per layer; the
+// caller likewise polls N/4 us for the last task before it sleeps. Off by default: on an
+// overloaded machine a poller holds a core that the caller needs (see thread_pool.cc).
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -45,7 +45,7 @@ class ThreadPool {
   std::condition_variable wake_;
   std::deque<std::shared_ptr<Job>> queue_;
   std::atomic<size_t> queued_{0};  // queue_.size(), for polling without the lock
-  size_t spin_us_ = 50;
+  size_t spin_us_ = 0;
   std::vector<std::thread> workers_;
   std::mutex resize_mutex_;
   bool stopping_ = false;
