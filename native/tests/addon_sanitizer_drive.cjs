@@ -50,6 +50,43 @@ const cases = [
       await lin.run(rnd(5 * 300), 5, new Float32Array(5 * 37));
     }
   }
+  // Strided copies (a transpose, a gather table, a negative-step slice), a batch of queued calls
+  // and a recording replayed twice: the run-loop paths of a model (native/napi/async_job.h).
+  for (const threads of [1, 2]) {
+    addon.setNumThreads(threads);
+    const src = rnd(2 * 3 * 4 * 5);
+    const transpose = { base: 0, dstBase: 0, axes: [{ extent: 5, stride: 1, dstStride: 24 }, { extent: 2, stride: 60, dstStride: 12 }, { extent: 3, stride: 20, dstStride: 4 }, { extent: 4, stride: 5, dstStride: 1 }], tables: [] };
+    addon.stridedCopySync(src, new Float32Array(120), transpose);
+    await addon.stridedCopy(src, new Float32Array(120), transpose);
+    const gather = { base: 0, dstBase: 0, axes: [{ extent: 3, stride: 0, dstStride: 20 }, { extent: 20, stride: 1, dstStride: 1 }], tables: [Int32Array.of(100, 0, 40), undefined] };
+    addon.stridedCopySync(src, new Float32Array(60), gather);
+    addon.stridedCopySync(src, new Float32Array(60), { base: 119, dstBase: 0, axes: [{ extent: 60, stride: -2, dstStride: 1 }], tables: [] });
+    const big = rnd(1 << 18);
+    await addon.stridedCopy(big, new Float32Array(1 << 18), { base: 0, dstBase: 0, axes: [{ extent: 512, stride: 512, dstStride: 1 }, { extent: 512, stride: 1, dstStride: 512 }], tables: [] });
+    const lin = new addon.Linear(rnd(64 * 64), rnd(64), { inFeatures: 64, outFeatures: 64, activation: 'relu' });
+    const a = rnd(64), b = new Float32Array(64);
+    const queued = [];
+    addon.beginBatch();
+    for (let i = 0; i < 20; i++) queued.push(i % 2 ? lin.run(b, 1, a) : lin.run(a, 1, b));
+    addon.endBatch();
+    await Promise.all(queued);
+    addon.beginRecord();
+    const recorded = [lin.run(a, 1, b), addon.stridedCopy(b, a, { base: 0, dstBase: 0, axes: [{ extent: 64, stride: 1, dstStride: 1 }], tables: [] })];
+    const recording = addon.endRecord();
+    await Promise.all(recorded);
+    await addon.replay(recording);
+    addon.beginBatch();
+    const replays = [addon.replay(recording), addon.replay(recording)];
+    addon.endBatch();
+    await Promise.all(replays);
+  }
+  let copyErrors = 0;
+  for (const bad of [() => addon.stridedCopySync(rnd(10), new Float32Array(10), { base: 0, dstBase: 0, axes: [{ extent: 11, stride: 1, dstStride: 1 }], tables: [] }),
+    () => addon.stridedCopySync(rnd(10), new Float32Array(10), { base: 0, dstBase: 0, axes: [{ extent: 2, stride: 0, dstStride: 1 }], tables: [Int32Array.of(0, -1)] }),
+    () => addon.replay({}), () => addon.endRecord()]) {
+    try { bad(); } catch { copyErrors++; }
+  }
+  if (copyErrors !== 4) throw new Error(`expected 4 copy / recording errors, got ${copyErrors}`);
   // error paths
   const conv = new addon.Conv2d(rnd(4 * 3 * 9), null, { inChannels: 3, outChannels: 4, groups: 1, kernelH: 3, kernelW: 3 });
   const g = geom(2, 3, 4, 1, 6, 5, 3, 1, 1, [1, 1, 1, 1]);
