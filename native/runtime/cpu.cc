@@ -1,9 +1,41 @@
 #include "cpu.h"
 
+#include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#endif
 
 namespace convnode {
+
+namespace {
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// XCR0: which register states the OS saves on a context switch. Read with the raw opcode so this
+// file needs no -mxsave (it must run on any x86-64); only called once OSXSAVE says XGETBV exists.
+uint64_t read_xcr0() {
+  uint32_t eax = 0, edx = 0;
+  __asm__ volatile(".byte 0x0f, 0x01, 0xd0" : "=a"(eax), "=d"(edx) : "c"(0));
+  return (static_cast<uint64_t>(edx) << 32) | eax;
+}
+
+// AVX2 (CPUID leaf 7) and FMA (leaf 1), and XCR0 bits 1-2: the OS saves XMM and YMM state.
+// CPUID by hand rather than __builtin_cpu_supports: clang's builtin needs compiler-rt's
+// __cpu_model, which Zig's runtime (the prebuilds' toolchain) does not provide.
+bool detect_avx2_fma() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+  const bool fma = (ecx >> 12) & 1, osxsave = (ecx >> 27) & 1, avx = (ecx >> 28) & 1;
+  if (!fma || !osxsave || !avx) return false;
+  const uint64_t wanted_state = (1u << 1) | (1u << 2);
+  if ((read_xcr0() & wanted_state) != wanted_state) return false;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  return (ebx >> 5) & 1;
+}
+#endif
+
+}  // namespace
 
 const char* isa_name(Isa isa) {
   switch (isa) {
@@ -29,9 +61,10 @@ bool cpu_supports(Isa isa) {
     case Isa::Scalar: return true;
     case Isa::Avx2:
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-      // GCC's probe also checks that the OS saves YMM state (OSXSAVE/XGETBV).
-      __builtin_cpu_init();
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    {
+      static const bool supported = detect_avx2_fma();
+      return supported;
+    }
 #else
       return false;
 #endif

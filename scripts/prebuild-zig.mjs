@@ -1,0 +1,122 @@
+// Compiles and links one prebuild target with Zig's clang (`python3 -m ziglang c++`, pip package
+// `ziglang`, pinned in prebuild-targets.mjs). Zig links its own libc++ statically, so no binary
+// needs a GLIBCXX version or a libstdc++ on the user's machine; glibc versions come from Zig's
+// stubs (the -target triple names the floor), musl / macOS / MinGW-w64 headers ship with Zig.
+//
+// Reproducible: pinned Zig and node-api-headers / node-addon-api (package-lock.json), the
+// checkout path mapped away (-ffile-prefix-map), no build id, files compiled in a fixed order.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { ISA_TIERS, TARGETS, ZIG_VERSION, isaGroupsFor } from './prebuild-targets.mjs';
+
+const require = createRequire(import.meta.url);
+const ZIG = ['python3', '-m', 'ziglang'];
+
+/** Fails unless the pinned Zig is installed; returns its version. */
+export function checkZig() {
+  let version;
+  try {
+    version = execFileSync(ZIG[0], [...ZIG.slice(1), 'version'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error(`Zig is not installed: pip install ziglang==${ZIG_VERSION}`);
+  }
+  if (version !== ZIG_VERSION) throw new Error(`Zig ${version} is installed, but the prebuilds are pinned to ${ZIG_VERSION}: pip install ziglang==${ZIG_VERSION}`);
+  return version;
+}
+
+function headerDirs() {
+  const napiHeaders = join(dirname(require.resolve('node-api-headers/package.json')), 'include');
+  const addonApi = dirname(require.resolve('node-addon-api/package.json'));
+  return { napiHeaders, addonApi };
+}
+
+function zig(args, cwd) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ZIG[0], [...ZIG.slice(1), ...args], { cwd, stdio: ['ignore', 'inherit', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(stderr) : reject(new Error(`zig ${args.join(' ')} failed (exit ${code}):\n${stderr}`))));
+  });
+}
+
+async function inParallel(jobs, limit) {
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) await jobs[next++]();
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+}
+
+const NAPI_DEFINES = ['NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_CPP_EXCEPTIONS_ALL', 'NODE_ADDON_API_DISABLE_DEPRECATED', 'BUILDING_NODE_EXTENSION', 'NODE_GYP_MODULE_NAME=convnode'];
+
+/**
+ * Windows addons import the N-API functions from node.exe. node-api-headers' def file lists them
+ * (NAME NODE.EXE); llvm-dlltool (inside Zig) turns it into the import library the linker needs.
+ */
+async function windowsImportLibrary(outDir) {
+  const def = join(dirname(require.resolve('node-api-headers/package.json')), 'def', 'node_api.def');
+  const lib = join(outDir, 'node.lib');
+  await zig(['dlltool', '-m', 'i386:x86-64', '-d', def, '-l', lib], outDir);
+  return lib;
+}
+
+/**
+ * Builds target `name` in `outDir`: objects under obj/, the addon as convnode.node (unstripped:
+ * the checks read its symbols) and the kernel test (native/tests/kernels_test.cc) linked against
+ * the same core and ISA objects. Returns paths and what went in.
+ */
+export async function buildTarget(root, name, groups, { jobs = Math.max(1, Math.min(2, os.availableParallelism())) } = {}) {
+  const target = TARGETS[name];
+  const outDir = join(root, 'build-prebuild', name);
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(join(outDir, 'obj'), { recursive: true });
+  const tiers = isaGroupsFor(name, groups);
+  const { napiHeaders, addonApi } = headerDirs();
+  const common = [
+    '-target', target.zig, '-mcpu=baseline', '-std=c++17', '-O3', '-fPIC', '-fvisibility=hidden',
+    '-Wall', '-Wextra', `-ffile-prefix-map=${root}=.`, ...tiers.map((t) => `-DCONVNODE_HAVE_${t}`),
+  ];
+  const units = [
+    ...groups.CORE.map((src) => ({ src, flags: [], core: true })),
+    ...tiers.flatMap((t) => groups[t].map((src) => ({ src, flags: ISA_TIERS[t].flags, core: true }))),
+    ...groups.NAPI.map((src) => ({ src, flags: [`-I${napiHeaders}`, `-I${addonApi}`, ...NAPI_DEFINES.map((d) => `-D${d}`)], core: false })),
+    { src: 'native/tests/kernels_test.cc', flags: [], test: true },
+  ];
+  for (const u of units) u.obj = join(outDir, 'obj', u.src.replace(/[/\\]/g, '__').replace(/\.cc$/, '.o'));
+  await inParallel(
+    units.map((u) => () => zig(['c++', ...common, ...u.flags, '-c', u.src, '-o', u.obj], root)),
+    jobs,
+  );
+
+  const coreObjects = units.filter((u) => u.core).map((u) => u.obj);
+  const addonObjects = [...coreObjects, ...units.filter((u) => !u.core && !u.test).map((u) => u.obj)];
+  const link = ['c++', '-target', target.zig, '-mcpu=baseline', '-O3', '-shared'];
+  if (target.platform === 'linux') link.push('-pthread', '-Wl,--build-id=none', '-Wl,-z,noexecstack');
+  // macOS: the N-API functions are node's own; they resolve when node loads the addon.
+  if (target.platform === 'darwin') link.push('-Wl,-undefined,dynamic_lookup');
+  if (target.platform === 'win32') addonObjects.push(await windowsImportLibrary(outDir));
+  const addon = join(outDir, 'convnode.node');
+  await zig([...link, '-o', addon, ...addonObjects], root);
+
+  // The kernel test: a static executable on Linux (musl always; glibc links Zig's stubs
+  // dynamically), an .exe for wine, a Mach-O that is only built (nothing runs it here).
+  const testObj = units.find((u) => u.test).obj;
+  const exe = join(outDir, target.platform === 'win32' ? 'kernels_test.exe' : 'kernels_test');
+  const exeLink = ['c++', '-target', target.zig, '-mcpu=baseline', '-O3', ...(target.platform === 'linux' ? ['-pthread'] : [])];
+  if (target.libc === 'musl') exeLink.push('-static');
+  await zig([...exeLink, '-o', exe, testObj, ...coreObjects], root);
+
+  writeFileSync(
+    join(outDir, 'build.json'),
+    JSON.stringify({ target: name, zig: ZIG_VERSION, triple: target.zig, tiers, sources: units.map((u) => u.src) }, null, 2) + '\n',
+  );
+  return { name, outDir, addon, exe, tiers, sourceCount: units.length - 1 };
+}
+
+export function readBuildInfo(outDir) {
+  return JSON.parse(readFileSync(join(outDir, 'build.json'), 'utf8'));
+}
