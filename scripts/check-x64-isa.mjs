@@ -9,6 +9,7 @@
 // so the check cannot pass on a build that lost them.
 //
 // Usage: node scripts/check-x64-isa.mjs <unstripped.node> [--shipped <stripped.node>]
+// ELF (linux-x64), PE (win32-x64) and Mach-O (darwin-x64, disassembled with llvm-objdump).
 // The symbols come from the unstripped build; --shipped asserts the stripped prebuild holds the
 // same machine code (identical .text), so what was checked is what ships.
 import { execFileSync } from 'node:child_process';
@@ -114,6 +115,20 @@ export function textSection(file, toolPrefix = '') {
   }
 }
 
+/** 'elf' | 'pe' | 'macho' for an x86-64 binary of that format, else null (read from the file's magic). */
+export function x64FormatOf(file) {
+  const bytes = readFileSync(file);
+  if (bytes.length < 64) return null;
+  if (bytes.readUInt32BE(0) === 0x7f454c46) return bytes.readUInt16LE(18) === 62 ? 'elf' : null; // EM_X86_64
+  if (bytes.readUInt32LE(0) === 0xfeedfacf) return bytes.readUInt32LE(4) === 0x01000007 ? 'macho' : null; // CPU_TYPE_X86_64
+  if (bytes.toString('latin1', 0, 2) === 'MZ') {
+    const pe = bytes.readUInt32LE(0x3c);
+    if (pe + 6 > bytes.length || bytes.toString('latin1', pe, pe + 4) !== 'PE\0\0') return null;
+    return bytes.readUInt16LE(pe + 4) === 0x8664 ? 'pe' : null; // IMAGE_FILE_MACHINE_AMD64
+  }
+  return null;
+}
+
 function main(argv) {
   const shippedAt = argv.indexOf('--shipped');
   const shipped = shippedAt >= 0 ? argv[shippedAt + 1] : undefined;
@@ -122,12 +137,18 @@ function main(argv) {
     console.error('usage: node scripts/check-x64-isa.mjs <unstripped.node> [--shipped <stripped.node>]');
     return 2;
   }
-  const header = run('readelf', ['-h', file]);
-  if (!/Machine:\s+Advanced Micro Devices X86-64/.test(header)) {
-    console.error(`check-x64-isa: ${file} is not an x86-64 ELF file`);
+  const format = x64FormatOf(file);
+  if (!format) {
+    console.error(`check-x64-isa: ${file} is not an x86-64 ELF, PE or Mach-O file`);
     return 1;
   }
-  const functions = parseDisassembly(run('objdump', ['-d', '-C', '-w', '--no-show-raw-insn', file]));
+  if (shipped && format === 'macho') {
+    console.error('check-x64-isa: --shipped compares ELF / PE .text sections; a Mach-O prebuild ships as checked');
+    return 2;
+  }
+  // GNU objdump reads ELF and PE; Mach-O needs LLVM's (same AT&T syntax, same line shapes).
+  const objdump = format === 'macho' ? 'llvm-objdump' : 'objdump';
+  const functions = parseDisassembly(run(objdump, ['-d', '-C', ...(format === 'macho' ? [] : ['-w']), '--no-show-raw-insn', file]));
   if (functions.length < 2) {
     console.error(`check-x64-isa: ${file} has no function symbols; pass the unstripped build (build/Release/*.node before strip)`);
     return 1;
