@@ -19,7 +19,8 @@
 //   - the stripped file ships the checked machine code (same .text);
 //   - the kernel test linked from the same objects runs: natively (x64, also as pre-AVX2 CPUs
 //     under qemu-x86_64), under qemu-aarch64 (arm64), under wine (win32, plus the addon itself
-//     in the Windows node.exe: check-win32-addon.mjs). macOS is built and checked, not run.
+//     in the Windows node.exe: check-win32-addon.mjs). The x64 musl addon is also dlopen()ed by
+//     musl 1.2.3's loader (check-musl-addon.mjs). macOS is built and checked, not run.
 // build-prebuild/<target>/ keeps each target's objects and unstripped binary; build/ (the
 // developer's own build, which node-gyp-build loads first) is never touched.
 //
@@ -84,9 +85,11 @@ function ship(name, addon) {
   return shipped;
 }
 
-function runChecks(name, outDir, addon) {
+function runChecks(name, outDir) {
   script('check-prebuild-kernels.mjs', ['--target', name, outDir]);
-  if (TARGETS[name].platform === 'win32') script('check-win32-addon.mjs', [addon]);
+  if (TARGETS[name].platform === 'win32') script('check-win32-addon.mjs', []);
+  // Alpine's musl loader is there for x64 only (Debian's musl 1.2.3): load the shipped file.
+  if (name === 'linux-x64-musl') script('check-musl-addon.mjs', [join(root, shippedPath(name))]);
 }
 
 const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -113,7 +116,7 @@ async function main() {
     inspect(name, built.addon);
     const shipped = ship(name, built.addon);
     if (skipRun) console.log(`prebuild: ${name}: NOT RUN (--skip-run)`);
-    else runChecks(name, built.outDir, built.addon);
+    else runChecks(name, built.outDir);
     const size = statSync(shipped).size;
     manifest.targets[name] = { file: shippedPath(name), triple: TARGETS[name].zig, isaTiers: built.tiers, bytes: size, sha256: sha256(shipped) };
     console.log(`prebuild: ${name}: ${shippedPath(name)} ${size} bytes (${((Date.now() - started) / 1000).toFixed(0)} s)`);
