@@ -27,7 +27,7 @@
 // Usage: node scripts/prebuild.mjs [--targets linux-x64-glibc,win32-x64,...] [--skip-run]
 //   --skip-run  build and inspect only (a machine without qemu-user / wine64); CI never uses it
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
@@ -109,21 +109,39 @@ async function main() {
     'node-addon-api': require('node-addon-api/package.json').version,
     targets: {},
   };
+  // Every target is built and checked even when an earlier one fails, so one run reports all.
+  const failed = [];
   for (const name of targets) {
     const started = Date.now();
-    console.log(`prebuild: ${name}: zig c++ -target ${TARGETS[name].zig}`);
-    const built = await buildTarget(root, name, groups);
-    inspect(name, built.addon);
-    const shipped = ship(name, built.addon);
-    if (skipRun) console.log(`prebuild: ${name}: NOT RUN (--skip-run)`);
-    else runChecks(name, built.outDir);
-    const size = statSync(shipped).size;
-    manifest.targets[name] = { file: shippedPath(name), triple: TARGETS[name].zig, isaTiers: built.tiers, bytes: size, sha256: sha256(shipped) };
-    console.log(`prebuild: ${name}: ${shippedPath(name)} ${size} bytes (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    try {
+      console.log(`prebuild: ${name}: zig c++ -target ${TARGETS[name].zig}`);
+      const built = await buildTarget(root, name, groups);
+      console.log(`prebuild: ${name}: built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      inspect(name, built.addon);
+      const shipped = ship(name, built.addon);
+      if (skipRun) console.log(`prebuild: ${name}: NOT RUN (--skip-run)`);
+      else runChecks(name, built.outDir);
+      const size = statSync(shipped).size;
+      manifest.targets[name] = { file: shippedPath(name), triple: TARGETS[name].zig, isaTiers: built.tiers, bytes: size, sha256: sha256(shipped) };
+      console.log(`prebuild: ${name}: ${shippedPath(name)} ${size} bytes (${((Date.now() - started) / 1000).toFixed(0)} s with checks)`);
+    } catch (err) {
+      console.error(`prebuild: ${name}: FAILED: ${err.message.split('\n')[0]}`);
+      failed.push(name);
+      rmSync(join(root, shippedPath(name)), { force: true }); // never leave an unchecked binary to be packed
+    }
   }
-  // What built the shipped files: with the same versions, a rebuild gives the same hashes.
-  writeFileSync(join(root, 'prebuilds', 'BUILD.json'), JSON.stringify(manifest, null, 2) + '\n');
+  // What built the shipped files: with the same versions, a rebuild gives the same hashes. A run
+  // over some targets keeps the others' entries when the toolchain is the same.
+  const manifestPath = join(root, 'prebuilds', 'BUILD.json');
+  mkdirSync(dirname(manifestPath), { recursive: true });
+  if (existsSync(manifestPath)) {
+    const before = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    const sameToolchain = ['zig', 'node-api-headers', 'node-addon-api'].every((k) => before[k] === manifest[k]);
+    if (sameToolchain) manifest.targets = { ...Object.fromEntries(Object.entries(before.targets).filter(([n]) => existsSync(join(root, shippedPath(n))) && !failed.includes(n))), ...manifest.targets };
+  }
+  writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   for (const [name, t] of Object.entries(manifest.targets)) console.log(`prebuild: ${name.padEnd(18)} ${String(t.bytes).padStart(9)} bytes  sha256 ${t.sha256.slice(0, 16)}`);
+  if (failed.length) throw new Error(`${failed.length} target(s) failed: ${failed.join(', ')}`);
 }
 
 main().catch((err) => {
