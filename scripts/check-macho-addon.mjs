@@ -5,11 +5,12 @@
 //   - LC_BUILD_VERSION: platform macOS, minos no newer than the promised floor (else dyld
 //     refuses it on older macOS);
 //   - exports _napi_register_module_v1 (what Node looks up);
-//   - every N-API function it calls is undefined and flagged for dynamic lookup (resolved in the
-//     node process at load), every other undefined symbol comes from libSystem / libc++abi's
-//     system copy only if named (no Homebrew or build-machine dylib paths);
+//   - every N-API function it calls is bound by flat-namespace (dynamic) lookup in the dyld bind
+//     tables, resolved in the node process at load; nothing else is (a typo'd libc symbol would
+//     be); it links only system dylibs (no Homebrew or build-machine paths);
 //   - arm64: an ad-hoc code signature (LC_CODE_SIGNATURE): Apple Silicon will not map unsigned code.
-// The load commands are parsed here; symbols come from `llvm-nm -m` (Debian package llvm).
+// The load commands are parsed here; symbols and bind tables come from `llvm-nm -m` and
+// `llvm-objdump --macho` (Debian package llvm).
 //
 // Usage: node scripts/check-macho-addon.mjs --arch x64|arm64 [--min-macos 11.0] <file.node>
 import { execFileSync } from 'node:child_process';
@@ -54,7 +55,21 @@ export function readMachO(bytes) {
   return info;
 }
 
-/** [{ name, undefined, how }] from `llvm-nm -m` lines such as "(undefined) external _napi_x (dynamically looked up)". */
+/**
+ * { symbol: dylib } from `llvm-objdump --macho --bind --lazy-bind`: where dyld will look each
+ * imported symbol up. 'flat-namespace' is the dynamic lookup -undefined dynamic_lookup asks for:
+ * any loaded image, here the node executable, may define it.
+ */
+export function parseBindTables(text) {
+  const where = {};
+  for (const line of text.split('\n')) {
+    const m = /^\S+\s+\S+\s+0x[0-9A-Fa-f]+\s+(?:\S+\s+-?\d+\s+)?(\S+)\s+(\S+)\s*$/.exec(line.trim());
+    if (m && !/^(segment|address)$/.test(m[1])) where[m[2]] = m[1];
+  }
+  return where;
+}
+
+/** [{ name, undefined, how }] from `llvm-nm -m` lines such as "(undefined) external _napi_x (from libSystem)". */
 export function parseNmM(text) {
   const symbols = [];
   for (const line of text.split('\n')) {
@@ -97,8 +112,11 @@ function main(argv) {
   if (!init || !/__TEXT,__text/.test(init.section)) problems.push(`does not export ${INIT_SYMBOL} from __TEXT,__text`);
   const napi = symbols.filter((s) => s.undefined && /^_napi_|^_node_api_/.test(s.name));
   if (napi.length === 0) problems.push('calls no N-API function: not an addon');
-  const notLazy = napi.filter((s) => s.how !== 'dynamically looked up');
-  if (notLazy.length) problems.push(`N-API symbols not flagged for dynamic lookup: ${notLazy.slice(0, 5).map((s) => `${s.name} (${s.how || 'no flag'})`).join(', ')}`);
+  const binds = parseBindTables(execFileSync('llvm-objdump', ['--macho', '--bind', '--lazy-bind', file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }));
+  const notDynamic = napi.filter((s) => binds[s.name] !== 'flat-namespace');
+  if (notDynamic.length) problems.push(`N-API symbols not bound by dynamic (flat-namespace) lookup: ${notDynamic.slice(0, 5).map((s) => `${s.name} (${binds[s.name] ?? 'not in the bind tables'})`).join(', ')}`);
+  const otherFlat = Object.entries(binds).filter(([name, dylib]) => dylib === 'flat-namespace' && !/^_napi_|^_node_api_/.test(name));
+  if (otherFlat.length) problems.push(`non-N-API symbols left to dynamic lookup (undefined at link time): ${otherFlat.slice(0, 5).map(([n]) => n).join(', ')}`);
 
   if (problems.length) {
     console.error(`check-macho-addon: ${file} (${arch}):\n  ${problems.join('\n  ')}`);
@@ -107,7 +125,7 @@ function main(argv) {
   console.log(
     `check-macho-addon: ok: ${file}: Mach-O ${FILE_TYPES[info.fileType]} ${arch}, minos ${versionString(minos)}` +
       `${info.buildVersion ? ` (LC_BUILD_VERSION, sdk ${versionString(info.buildVersion.sdk)})` : ''}, exports ${INIT_SYMBOL}, ` +
-      `${napi.length} N-API symbols dynamically looked up; links ${info.dylibs.join(', ') || 'no dylib'}${info.codeSignature ? '; code signature present' : ''}`,
+      `${napi.length} N-API symbols bound by flat-namespace lookup; links ${info.dylibs.join(', ') || 'no dylib'}${info.codeSignature ? '; code signature present' : ''}`,
   );
   return 0;
 }

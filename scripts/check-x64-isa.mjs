@@ -10,6 +10,7 @@
 //
 // Usage: node scripts/check-x64-isa.mjs <unstripped.node> [--shipped <stripped.node>]
 // ELF (linux-x64), PE (win32-x64) and Mach-O (darwin-x64, disassembled with llvm-objdump).
+// --allow SSE3,SSSE3,...: extensions the platform's floor has on every CPU (macOS 11's Macs).
 // The symbols come from the unstripped build; --shipped asserts the stripped prebuild holds the
 // same machine code (identical .text), so what was checked is what ships.
 import { execFileSync } from 'node:child_process';
@@ -74,8 +75,12 @@ export function parseDisassembly(text) {
   return functions;
 }
 
-/** Applies the rule to parsed functions; returns { violations, taggedKernels }. */
-export function checkFunctions(functions) {
+/**
+ * Applies the rule to parsed functions; returns { violations, taggedKernels }. `allowed` names
+ * extensions the platform's floor guarantees everywhere (macOS 11 only runs on Ivy Bridge or
+ * newer Macs: SSE3 .. SSE4.2 and POPCNT are baseline there, AVX is not).
+ */
+export function checkFunctions(functions, allowed = new Set()) {
   const violations = [];
   const taggedKernels = [];
   for (const fn of functions) {
@@ -87,7 +92,7 @@ export function checkFunctions(functions) {
     }
     for (const i of fn.instructions) {
       const extension = extensionOf(i.mnemonic, i.operands);
-      if (extension) violations.push({ fn: fn.name, address: i.address, text: `${i.mnemonic} ${i.operands}`.trim(), extension });
+      if (extension && !allowed.has(extension)) violations.push({ fn: fn.name, address: i.address, text: `${i.mnemonic} ${i.operands}`.trim(), extension });
     }
   }
   return { violations, taggedKernels };
@@ -132,9 +137,12 @@ export function x64FormatOf(file) {
 function main(argv) {
   const shippedAt = argv.indexOf('--shipped');
   const shipped = shippedAt >= 0 ? argv[shippedAt + 1] : undefined;
-  const file = argv.find((a, i) => !a.startsWith('--') && (shippedAt < 0 || i !== shippedAt + 1));
-  if (!file || (shippedAt >= 0 && !shipped)) {
-    console.error('usage: node scripts/check-x64-isa.mjs <unstripped.node> [--shipped <stripped.node>]');
+  const allowAt = argv.indexOf('--allow');
+  const allowed = new Set(allowAt >= 0 ? (argv[allowAt + 1] ?? '').split(',').filter(Boolean) : []);
+  const known = new Set(EXTENSIONS.map(([name]) => name));
+  const file = argv.find((a, i) => !a.startsWith('--') && (shippedAt < 0 || i !== shippedAt + 1) && (allowAt < 0 || i !== allowAt + 1));
+  if (!file || (shippedAt >= 0 && !shipped) || [...allowed].some((e) => !known.has(e))) {
+    console.error(`usage: node scripts/check-x64-isa.mjs <unstripped.node> [--shipped <stripped.node>] [--allow ${[...known].join(',')}]`);
     return 2;
   }
   const format = x64FormatOf(file);
@@ -153,7 +161,7 @@ function main(argv) {
     console.error(`check-x64-isa: ${file} has no function symbols; pass the unstripped build (build/Release/*.node before strip)`);
     return 1;
   }
-  const { violations, taggedKernels } = checkFunctions(functions);
+  const { violations, taggedKernels } = checkFunctions(functions, allowed);
   let failed = false;
   if (violations.length > 0) {
     failed = true;
@@ -179,6 +187,7 @@ function main(argv) {
   const instructionCount = functions.reduce((n, f) => n + f.instructions.length, 0);
   console.log(
     `check-x64-isa: ok: ${functions.length} functions, ${instructionCount} instructions; beyond-baseline code only in ${taggedKernels.length} '${ISA_TAG}' kernel function(s) with ymm FMAs` +
+      (allowed.size ? ` (${[...allowed].join(', ')} allowed anywhere)` : '') +
       (shipped ? `; ${shipped} has the same .text` : ''),
   );
   return 0;

@@ -64,7 +64,8 @@ function inspect(name, addon) {
   } else {
     script('check-pe-addon.mjs', [addon]);
   }
-  script(t.arch === 'x64' ? 'check-x64-isa.mjs' : 'check-arm64-neon.mjs', [addon]);
+  const allow = t.baselineExtensions ? ['--allow', t.baselineExtensions.join(',')] : [];
+  script(t.arch === 'x64' ? 'check-x64-isa.mjs' : 'check-arm64-neon.mjs', [addon, ...allow]);
 }
 
 /** Copies the checked binary into prebuilds/, stripped where that leaves the code alone. */
