@@ -8,7 +8,7 @@
     'cflags_cc!': ['-std=gnu++17', '-std=gnu++20'],
     'xcode_settings': {'CLANG_CXX_LANGUAGE_STANDARD': 'c++17', 'OTHER_CPLUSPLUSFLAGS': ['-O3']},
     'conditions': [
-      ['target_arch=="x64"', {'defines': ['CONVNODE_HAVE_AVX2']}],
+      ['target_arch=="x64"', {'defines': ['CONVNODE_HAVE_AVX2', 'CONVNODE_HAVE_AVX512']}],
       ['target_arch=="arm64"', {'defines': ['CONVNODE_HAVE_NEON']}],
     ],
   },
@@ -47,7 +47,7 @@
         'native/napi/pool_functions.cc',
       ],
       'conditions': [
-        ['target_arch=="x64"', {'dependencies': ['convnode_avx2']}],
+        ['target_arch=="x64"', {'dependencies': ['convnode_avx2', 'convnode_avx512']}],
         ['target_arch=="arm64"', {
           'sources': [
             'native/kernels/f32-gemm/f32-gemm-8x8-neon.cc',
@@ -73,6 +73,19 @@
             'native/kernels/f32-maxpool/f32-maxpool-3x3s2-avx2.cc',
             'native/kernels/f32-winograd/f32-winograd-2x2-avx2.cc',
             'native/runtime/fma-probe-avx2.cc',
+          ],
+        }],
+      ],
+    },
+    {
+      'target_name': 'convnode_avx512',
+      'type': 'static_library',
+      'conditions': [
+        ['target_arch=="x64"', {
+          'cflags_cc': ['-mavx2', '-mfma', '-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl'],
+          'xcode_settings': {'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mfma', '-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl']},
+          'sources': [
+            'native/runtime/fma-probe-avx512.cc',
           ],
         }],
       ],

@@ -19,8 +19,10 @@ export { ReLU, ReLU6, LeakyReLU, Sigmoid, HardSwish, Softmax, ActivationLayer } 
 export { Linear, Flatten, type LinearOptions } from './layers/linear.js';
 export { BatchNorm2d } from './layers/batchnorm.js';
 export { Sequential } from './layers/sequential.js';
-export { summarize, formatSummary, type ModelSummary, type LayerSummary, type Summarizable } from './planner/summary.js';
-export { outputSize, planWindow, resolvePads, type PaddingSpec, type Pads, type WindowGeometry } from './planner/geometry.js';
+export { summarize, formatSummary, type ModelSummary, type LayerSummary, type Summarizable } from './layers/summary.js';
+export {
+  outputSize, planWindow, resolvePads, nextReceptiveField, type PaddingSpec, type Pads, type WindowGeometry, type ReceptiveField,
+} from './planner/geometry.js';
 export { lenet5, type LeNet5Options } from './zoo/lenet5.js';
 export { getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, type IsaName } from './backends/native.js';
 export {
@@ -31,6 +33,8 @@ export {
   SUPPORTED_OPS,
   MIN_OPSET,
   MAX_OPSET,
+  DEFAULT_LIMITS,
+  type LoadLimits,
   type LoadOnnxOptions,
   type InputShapes,
   type DeclaredDim,

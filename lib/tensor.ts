@@ -177,6 +177,8 @@ function inferShape(nested: NestedArray): number[] {
 }
 
 function isArrayLikeOfNumbers(value: unknown): value is ArrayLike<number> {
+  // BigInt arrays hold bigints, which Float32Array.from cannot convert.
+  if (value instanceof BigInt64Array || value instanceof BigUint64Array) return false;
   if (ArrayBuffer.isView(value)) return !(value instanceof DataView);
   return Array.isArray(value) && value.every((v) => typeof v === 'number');
 }

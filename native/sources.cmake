@@ -30,6 +30,10 @@ set(CONVNODE_AVX2_SOURCES
   native/kernels/f32-winograd/f32-winograd-2x2-avx2.cc
   native/runtime/fma-probe-avx2.cc
 )
+# AVX-512 F/BW/DQ/VL kernels: built with their own flags, called only when cpu.cc says so.
+set(CONVNODE_AVX512_SOURCES
+  native/runtime/fma-probe-avx512.cc
+)
 set(CONVNODE_NEON_SOURCES
   native/kernels/f32-gemm/f32-gemm-8x8-neon.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s1-neon.cc

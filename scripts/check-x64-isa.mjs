@@ -19,8 +19,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-// ISA a function may use beyond baseline, by naming convention on its symbol.
+// ISA a function may use beyond baseline, by naming convention on its symbol: 'avx2' symbols
+// may use AVX, AVX2 and FMA; 'avx512' symbols may also use AVX-512 (zmm, mask registers, EVEX).
 const ISA_TAG = 'avx2';
+const AVX512_TAG = 'avx512';
+
+/** True when the instruction needs AVX-512 (EVEX): zmm or k registers, xmm/ymm16-31, {k}/{1toN}. */
+export function isAvx512(mnemonic, operands) {
+  return /%zmm\d|%k[0-7]\b|%[xy]mm(1[6-9]|2\d|3[01])\b|\{(%k[1-7]|1to\d+|z|[a-z-]*sae)\}/.test(operands) || /^k(mov|and|or|xor|not|test|shift|unpck|add)/.test(mnemonic);
+}
 
 // Instruction prefixes objdump prints before the mnemonic.
 const PREFIXES = new Set(['rep', 'repz', 'repe', 'repnz', 'repne', 'lock', 'notrack', 'bnd', 'data16', 'addr32', 'cs', 'ds', 'es', 'fs', 'gs', 'ss']);
@@ -84,8 +91,15 @@ export function checkFunctions(functions, allowed = new Set()) {
   const violations = [];
   const taggedKernels = [];
   for (const fn of functions) {
-    const tagged = fn.name.toLowerCase().includes(ISA_TAG);
+    const name = fn.name.toLowerCase();
+    if (name.includes(AVX512_TAG)) continue;
+    const tagged = name.includes(ISA_TAG);
     if (tagged) {
+      for (const i of fn.instructions) {
+        if (isAvx512(i.mnemonic, i.operands)) {
+          violations.push({ fn: fn.name, address: i.address, text: `${i.mnemonic} ${i.operands}`.trim(), extension: 'AVX-512 in an avx2 symbol' });
+        }
+      }
       const ymmFma = fn.instructions.some((i) => /^vfn?m(add|sub)\d{3}[ps]s$/.test(i.mnemonic) && i.operands.includes('%ymm'));
       if (ymmFma) taggedKernels.push(fn.name);
       continue;

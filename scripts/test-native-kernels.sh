@@ -1,6 +1,6 @@
 #!/bin/sh
 # The standalone native kernel tests (native/tests/kernels_test.cc), three ways:
-#   1. native build: the host's vector ISA (AVX2 here) against scalar, scalar against the definition
+#   1. native build: the host's vector ISAs (AVX2, AVX-512) against scalar, scalar against the definition
 #   2. aarch64 cross build run under qemu-user: NEON against scalar
 #   3. native build with AddressSanitizer + UndefinedBehaviorSanitizer
 #   4. the addon itself built with both sanitizers, driven from Node (the N-API layer too)
@@ -32,8 +32,27 @@ build() {
     cmake --build "$dir" --target convnode_kernels_test -j "$JOBS"
 }
 
+# The x86-64 run must show the avx2 tier, and the avx512 tier where the CPU has AVX-512F/BW/DQ/VL:
+# a tier that silently dropped out of the build or the dispatch table fails the stage.
 native() {
-  build build-kernels-native -DCMAKE_BUILD_TYPE=Release && ./build-kernels-native/convnode_kernels_test
+  build build-kernels-native -DCMAKE_BUILD_TYPE=Release &&
+    ./build-kernels-native/convnode_kernels_test >build-kernels-logs/native.out &&
+    cat build-kernels-logs/native.out &&
+    insist_on_x86_tiers build-kernels-logs/native.out
+}
+
+insist_on_x86_tiers() {
+  case "$(uname -m)" in x86_64 | amd64) ;; *) return 0 ;; esac
+  flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)
+  if echo "$flags" | grep -qw avx2 && echo "$flags" | grep -qw fma; then
+    grep -q '^kernels_test: avx2 ' "$1" || { echo "kernels_test: the CPU has AVX2+FMA but no avx2 line ran"; return 1; }
+  fi
+  if echo "$flags" | grep -qw avx512f && echo "$flags" | grep -qw avx512bw && echo "$flags" | grep -qw avx512dq &&
+    echo "$flags" | grep -qw avx512vl; then
+    grep -q '^kernels_test: avx512 ' "$1" || { echo "kernels_test: the CPU has AVX-512 but no avx512 line ran"; return 1; }
+  else
+    grep -q '^kernels_test: avx512: skipped' "$1" || { echo "kernels_test: no AVX-512 and no skip line"; return 1; }
+  fi
 }
 
 aarch64() {

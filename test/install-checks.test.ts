@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missingIn } from './helpers/ci.js';
 // @ts-expect-error: plain .mjs script without type declarations
 import { extensionOf, parseDisassembly } from '../scripts/check-x64-isa.mjs';
 
@@ -42,7 +43,7 @@ describe('extensionOf: what counts as beyond baseline x86-64', () => {
   });
 });
 
-describe.skipIf(!hasTool('g++') || !hasTool('objdump'))('check-x64-isa.mjs on compiled fixtures', () => {
+describe.skipIf(missingIn('g++ and objdump', hasTool('g++') && hasTool('objdump')))('check-x64-isa.mjs on compiled fixtures', () => {
   let dir = '';
   const so = (name: string) => join(dir, name);
   beforeAll(() => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { jsBackend } from '../lib/backends/js.js';
 import type { Activation, PoolGeometry } from '../lib/backends/backend.js';
 import { ParameterError, ShapeError } from '../lib/errors.js';
-import { activate, applyActivation } from '../lib/kernels/activation.js';
+import { activate, applyActivation } from '../lib/activation.js';
 import { planConv, planWindow } from '../lib/planner/geometry.js';
 import { ALL_ACTIVATIONS, referenceActivation } from './helpers/numeric.js';
 
@@ -35,7 +35,7 @@ describe('conv2d rejects bad arguments, naming them', () => {
   it('channel, kernel and activation options', () => {
     expect(() => jsBackend.prepareConv2d(convWeights({ groups: 3 }))).toThrow(/groups 3 must divide both inChannels 4 and outChannels 6/);
     expect(() => jsBackend.prepareConv2d(convWeights({ kernelW: 0 }))).toThrow(/kernelW must be a positive integer, got 0/);
-    expect(() => jsBackend.prepareConv2d(convWeights({ activation: { kind: 'gelu' } }))).toThrow(/activation.kind must be one of .*got "gelu"/);
+    expect(() => jsBackend.prepareConv2d(convWeights({ activation: { kind: 'swish' } }))).toThrow(/activation.kind must be one of .*got "swish"/);
     expect(() => jsBackend.prepareConv2d(convWeights({ activation: { kind: 'leakyRelu', alpha: Number.NaN } }))).toThrow(
       /activation.alpha must be a finite number/,
     );

@@ -9,6 +9,7 @@ import {
   Tensor,
   getBackend,
   lenet5,
+  nextReceptiveField,
   outputSize,
   setBackend,
   summarize,
@@ -111,6 +112,15 @@ describe('receptive fields: RF_l = RF_{l-1} + (K_l - 1) * prod of earlier stride
     const s = summarize(new Sequential([conv(1), conv(1), conv(1), conv(1), conv(1)]), [1, 1, 32, 32]);
     const fields = s.layers.map((r) => r.receptiveField?.[0]);
     expect([fields[0], fields[1], fields[2], fields[4]]).toEqual([3, 5, 7, 11]);
+  });
+
+  it('one step for every window (layers, pools, the ONNX planner): nextReceptiveField, hand-worked', () => {
+    const afterStride2 = nextReceptiveField({ size: [1, 1], jump: [1, 1] }, [3, 3], [1, 1], [2, 2]);
+    expect(afterStride2).toEqual({ size: [3, 3], jump: [2, 2] });
+    // A dilated 3x3 (K_eff 5) after it: 3 + (5 - 1) * 2 = 11; a 1x7 only grows the width.
+    expect(nextReceptiveField(afterStride2, [3, 3], [2, 2], [1, 1])).toEqual({ size: [11, 11], jump: [2, 2] });
+    expect(nextReceptiveField(afterStride2, [1, 7], [1, 1], [1, 1])).toEqual({ size: [3, 15], jump: [2, 2] });
+    expect(nextReceptiveField(null, [3, 3], [1, 1], [1, 1])).toBeNull();
   });
 
   it('dilation widens the field without extra weights: a 3x3 with D=2 sees 5x5', () => {

@@ -90,8 +90,8 @@ describe('native backend rejects bad input', () => {
 
   it('names bad prepare options', () => {
     const base = { inChannels: 3, outChannels: 4, groups: 1, kernelH: 3, kernelW: 3, weight: new Float32Array(weightLength), bias: null };
-    expect(() => native.prepareConv2d({ ...base, activation: { kind: 'gelu' as 'relu' } })).toThrow(
-      /options.activation must be one of 'none', 'relu', 'relu6', 'leakyRelu', 'hardSwish', 'sigmoid', got 'gelu'/,
+    expect(() => native.prepareConv2d({ ...base, activation: { kind: 'swish' as 'relu' } })).toThrow(
+      /options.activation must be one of 'none', 'relu', 'relu6', 'clip', .*'mish', got 'swish'/,
     );
     expect(() => native.prepareConv2d({ ...base, groups: 2, activation: { kind: 'none' } })).toThrow(
       /groups 2 must divide both inChannels 3 and outChannels 4/,

@@ -185,7 +185,7 @@ describe('native backend lifecycle', () => {
     );
     for (const r of results) {
       expect(r.worst).toBeLessThan(1e-4);
-      expect(['scalar', 'avx2', 'neon']).toContain(r.isa);
+      expect(['scalar', 'avx2', 'avx512', 'neon']).toContain(r.isa);
     }
   });
 
@@ -246,8 +246,10 @@ describe('native backend lifecycle', () => {
     expect(probe('scalar')).toBe('scalar');
     if (availableIsas().includes('avx2')) {
       expect(probe('avx2')).toBe('avx2');
-      expect(probe('neon')).toBe("error: CONVNODE_ISA: ISA 'neon' is not supported by this CPU or build (best available: 'avx2')");
+      const best = availableIsas().includes('avx512') ? 'avx512' : 'avx2';
+      expect(probe('neon')).toBe(`error: CONVNODE_ISA: ISA 'neon' is not supported by this CPU or build (best available: '${best}')`);
     }
+    if (availableIsas().includes('avx512')) expect(probe('avx512')).toBe('avx512');
     expect(probe('sse9')).toMatch(/CONVNODE_ISA: unknown ISA 'sse9'/);
   });
 

@@ -209,12 +209,14 @@ describe('native backend parity', () => {
     setNumThreads(startThreads);
   });
 
-  it('offers every ISA this CPU has (scalar, and avx2 where /proc/cpuinfo lists avx2 + fma)', () => {
+  it('offers every ISA this CPU has (scalar; avx2 where /proc/cpuinfo lists avx2 + fma; avx512 with avx512f/bw/dq/vl too)', () => {
     expect(ISAS[0]).toBe('scalar');
     if (process.arch === 'x64' && existsSync('/proc/cpuinfo')) {
       const flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1].split(' ') ?? [];
       const hasAvx2 = flags.includes('avx2') && flags.includes('fma');
-      expect(ISAS).toEqual(hasAvx2 ? ['scalar', 'avx2'] : ['scalar']);
+      const hasAvx512 = hasAvx2 && ['avx512f', 'avx512bw', 'avx512dq', 'avx512vl'].every((f) => flags.includes(f));
+      expect(ISAS).toEqual(hasAvx512 ? ['scalar', 'avx2', 'avx512'] : hasAvx2 ? ['scalar', 'avx2'] : ['scalar']);
+      if (!hasAvx512) console.log('native parity: avx512: skipped, CPU lacks AVX-512F/BW/DQ/VL');
     }
   });
 

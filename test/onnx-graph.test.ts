@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadOnnx, loadOnnxSync } from '../lib/onnx/index.js';
 import { planMemory, type BufferLifetime } from '../lib/onnx/memory-plan.js';
-import { summarize } from '../lib/planner/summary.js';
+import { summarize } from '../lib/layers/summary.js';
 import { Tensor } from '../lib/tensor.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/onnx/${name}.onnx`, import.meta.url));
@@ -34,8 +34,7 @@ describe('fusion at load', () => {
       'BatchNormalization', // on the raw input: nothing before it to fold into
       'Conv+BatchNormalization+Relu',
       'Conv+BatchNormalization+Add', // its residual is the ReLU output
-      'BatchNormalization', // after the Add
-      'LeakyRelu',
+      'BatchNormalization+LeakyRelu', // after the Add: one channelAffine pass with the activation
       'MaxPool',
       'Flatten',
       'Gemm',
@@ -53,11 +52,12 @@ describe('fusion at load', () => {
     expect(mobilenet).not.toContain('Clip');
   });
 
-  it('recognises the opset-13 HardSwish (x * HardSigmoid(x)) but not the squeeze-excitation gate', () => {
+  it('recognises the opset-13 HardSwish (x * HardSigmoid(x)) and runs the squeeze-excitation block as one step', () => {
     const types = loadOnnxSync(fixture('se_hardswish_opset13'), { backend: 'js' }).summaryRows([1, 3, 16, 16]).map((r) => r.type);
     expect(types.filter((t) => t === 'Conv+HardSigmoid+Mul')).toHaveLength(2);
-    expect(types).toContain('HardSigmoid'); // the SE gate scales another tensor: not a HardSwish
-    expect(types).toContain('Mul');
+    // The SE gate scales another tensor (not a HardSwish): pool, both 1x1 convs and the Mul are one channel-scale step.
+    expect(types).toContain('GlobalAveragePool+Conv+Relu+Conv+HardSigmoid+Mul');
+    expect(types).not.toContain('HardSigmoid');
     // nn.Linear over a rank-3 input exports as MatMul + Add: one linear kernel with a bias.
     expect(types).toContain('MatMul+Add');
   });

@@ -13,7 +13,7 @@ describe('loadOnnx options', () => {
   it('reject an unknown key, naming it and the options loadOnnx takes', async () => {
     await expect(loadOnnx(lenet, { threads: 2 } as never)).rejects.toThrow(ParameterError);
     await expect(loadOnnx(lenet, { threads: 2 } as never)).rejects.toThrow(
-      "loadOnnx: unknown option 'threads' (loadOnnx takes backend, fuse, maxConcurrentRuns)",
+      "loadOnnx: unknown option 'threads' (loadOnnx takes backend, fuse, maxConcurrentRuns, limits)",
     );
     expect(() => loadOnnxSync(lenet, { executionProviders: ['cpu'] } as never)).toThrow(/^loadOnnx: unknown option 'executionProviders'/);
   });

@@ -9,6 +9,7 @@ import { chromium, type Browser } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../lib/cli/main.js';
+import { missingIn } from './helpers/ci.js';
 import { buildHtmlReport } from '../lib/visualize/index.js';
 
 // CONVNODE_TEST_CHROMIUM points elsewhere (or at nothing, to see the skip).
@@ -30,7 +31,7 @@ interface PageReport {
   externalRequests: string[];
 }
 
-describe.skipIf(!hasChromium)(`HTML report in headless Chromium (${hasChromium ? CHROMIUM : `skipped: ${CHROMIUM} not installed`})`, () => {
+describe.skipIf(missingIn(CHROMIUM, hasChromium))(`HTML report in headless Chromium (${hasChromium ? CHROMIUM : `skipped: ${CHROMIUM} not installed`})`, () => {
   let browser: Browser;
   beforeAll(async () => {
     browser = await chromium.launch({

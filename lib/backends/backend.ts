@@ -4,33 +4,20 @@
  * runs it many times over caller-owned Float32Arrays: inputs are read and outputs written in
  * place, never copied. Geometry always comes from lib/planner/geometry.ts.
  */
-import type { ConvGeometry, WindowGeometry } from '../planner/geometry.js';
+import type { ConvGeometry, PoolGeometry, PoolKind } from '../planner/geometry.js';
 
 export type BackendName = 'js' | 'native';
 
-/** Element-wise activations that can be fused into a kernel's epilogue. */
-export type ActivationKind = 'none' | 'relu' | 'relu6' | 'leakyRelu' | 'hardSwish' | 'sigmoid';
+import type { Activation } from '../activation.js';
+import type { BinaryOp, ChannelAffine } from '../kernels/elementwise.js';
 
-export interface Activation {
-  readonly kind: ActivationKind;
-  /** Negative slope for leakyRelu (default 0.01); ignored otherwise. */
-  readonly alpha?: number;
-}
-
-export const NO_ACTIVATION: Activation = Object.freeze({ kind: 'none' });
-
-/** What a backend needs to prepare a convolution; weights are [Cout, Cin/groups, KH, KW]. */
-export interface ConvWeights {
-  readonly inChannels: number;
-  readonly outChannels: number;
-  readonly groups: number;
-  readonly kernelH: number;
-  readonly kernelW: number;
-  readonly weight: Float32Array;
-  readonly bias: Float32Array | null;
-  /** Applied after bias and residual: out = act(conv(x) + bias + residual). */
-  readonly activation: Activation;
-}
+// The activation's one definition lives at the bottom of the house; re-exported for backends.
+export type { Activation, ActivationKind } from '../activation.js';
+export { NO_ACTIVATION } from '../activation.js';
+export type { BinaryOp, ChannelAffine } from '../kernels/elementwise.js';
+// What a conv / linear kernel is prepared from: defined beside the pure-JS kernels that read them.
+export type { ConvWeights, LinearWeights } from '../kernels/weights.js';
+import type { ConvWeights, LinearWeights } from '../kernels/weights.js';
 
 /** A prepared convolution: weights are packed once, `run` may be called concurrently. */
 export interface ConvKernel {
@@ -43,30 +30,14 @@ export interface ConvKernel {
   run(input: Float32Array, geometry: ConvGeometry, output: Float32Array, residual?: Float32Array | null): Promise<void>;
 }
 
-/** What a backend needs to prepare a fully connected layer; weight is [outFeatures, inFeatures]. */
-export interface LinearWeights {
-  readonly inFeatures: number;
-  readonly outFeatures: number;
-  readonly weight: Float32Array;
-  readonly bias: Float32Array | null;
-  readonly activation: Activation;
-}
-
 export interface LinearKernel {
   /** input: batch x inFeatures, output: batch x outFeatures. */
   runSync(input: Float32Array, batch: number, output: Float32Array): void;
   run(input: Float32Array, batch: number, output: Float32Array): Promise<void>;
 }
 
-export type PoolKind = 'max' | 'avg';
-
-export interface PoolGeometry extends WindowGeometry {
-  readonly batch: number;
-  readonly channels: number;
-  readonly kind: PoolKind;
-  /** Average pooling: count padded cells in the divisor (true) or only real ones (false). */
-  readonly countIncludePad: boolean;
-}
+// The pooling window's geometry lives with the conv window's, in the planner.
+export type { PoolGeometry, PoolKind } from '../planner/geometry.js';
 
 export interface Backend {
   readonly name: BackendName;
@@ -84,4 +55,17 @@ export interface Backend {
   /** Reduces each of batch*channels planes of `plane` values to one value. */
   globalPool2dSync(input: Float32Array, kind: PoolKind, planes: number, plane: number, output: Float32Array): void;
   globalPool2d(input: Float32Array, kind: PoolKind, planes: number, plane: number, output: Float32Array): Promise<void>;
+
+  // The element-wise engine: what is not fused into a conv / Gemm epilogue runs here.
+  /** output = act(input), element by element; output may be input. */
+  unarySync(input: Float32Array, output: Float32Array, activation: Activation): void;
+  unary(input: Float32Array, output: Float32Array, activation: Activation): Promise<void>;
+  /** output = act(a op b) under numpy broadcasting; outShape is the broadcast of aShape and bShape. */
+  binarySync(op: BinaryOp, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+    output: Float32Array, outShape: readonly number[], activation?: Activation): void;
+  binary(op: BinaryOp, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+    output: Float32Array, outShape: readonly number[], activation?: Activation): Promise<void>;
+  /** Per-channel (or per image and channel) scale and shift, then the activation: see ChannelAffine. */
+  channelAffineSync(input: Float32Array, affine: ChannelAffine, output: Float32Array): void;
+  channelAffine(input: Float32Array, affine: ChannelAffine, output: Float32Array): Promise<void>;
 }

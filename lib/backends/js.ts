@@ -5,6 +5,7 @@
  */
 import { prepareConv2d } from '../kernels/conv2d.js';
 import { prepareLinear } from '../kernels/linear.js';
+import { binary, channelAffine, unary } from '../kernels/elementwise.js';
 import { globalPool2d, pool2d } from '../kernels/pool.js';
 import type { Backend, ConvKernel, LinearKernel } from './backend.js';
 
@@ -43,4 +44,12 @@ export const jsBackend: Backend = Object.freeze<Backend>({
   pool2d: (input, geometry, output) => settle(() => pool2d(input, geometry, output)),
   globalPool2dSync: globalPool2d,
   globalPool2d: (input, kind, planes, plane, output) => settle(() => globalPool2d(input, kind, planes, plane, output)),
+
+  unarySync: unary,
+  unary: (input, output, activation) => settle(() => unary(input, output, activation)),
+  binarySync: binary,
+  binary: (op, a, aShape, b, bShape, output, outShape, activation) =>
+    settle(() => binary(op, a, aShape, b, bShape, output, outShape, activation)),
+  channelAffineSync: channelAffine,
+  channelAffine: (input, affine, output) => settle(() => channelAffine(input, affine, output)),
 });

@@ -9,7 +9,9 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { resolveActivation } from '../activation.js';
 import { BackendError, ParameterError } from '../errors.js';
+import { jsBackend } from './js.js';
 import type { ConvGeometry } from '../planner/geometry.js';
 import { runHoldingArrays } from './native-memory.js';
 import type {
@@ -24,7 +26,7 @@ import type {
 } from './backend.js';
 
 /** Instruction-set paths the addon can run. */
-export type IsaName = 'avx2' | 'neon' | 'scalar';
+export type IsaName = 'avx512' | 'avx2' | 'neon' | 'scalar';
 
 interface NativeConv {
   runSync(input: Float32Array, geometry: ConvGeometry, output: Float32Array, residual: Float32Array | null): void;
@@ -37,9 +39,13 @@ interface NativeLinear {
   run(input: Float32Array, batch: number, output: Float32Array): Promise<void>;
 }
 
+/** Every parameter resolved (defaults filled in), so C++ holds no second copy of the defaults. */
 interface NativeActivationOptions {
   activation: Activation['kind'];
-  alpha?: number;
+  alpha: number;
+  beta: number;
+  min: number;
+  max: number;
 }
 
 /** What the .node binary exports (see native/napi/addon.cc). */
@@ -76,8 +82,14 @@ function loadAddon(): NativeAddon | Error {
   if (addon !== undefined) return addon;
   try {
     const require = createRequire(import.meta.url);
-    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
-    addon = nodeGypBuild(PACKAGE_ROOT) as NativeAddon;
+    // CONVNODE_ADDON_PATH loads one given binary instead (the fuzzer's sanitizer build).
+    const forced = process.env.CONVNODE_ADDON_PATH;
+    if (forced) {
+      addon = require(path.resolve(forced)) as NativeAddon;
+    } else {
+      const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+      addon = nodeGypBuild(PACKAGE_ROOT) as NativeAddon;
+    }
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     // A refused CONVNODE_ISA comes from a binary that did load: rebuilding would not help.
@@ -94,7 +106,8 @@ function requireAddon(what: string): NativeAddon {
 }
 
 function activationOptions(activation: Activation): NativeActivationOptions {
-  return activation.alpha === undefined ? { activation: activation.kind } : { activation: activation.kind, alpha: activation.alpha };
+  const { kind, alpha, beta, min, max } = resolveActivation(activation);
+  return { activation: kind, alpha, beta, min, max };
 }
 
 function makeBackend(native: NativeAddon): Backend {
@@ -134,6 +147,13 @@ function makeBackend(native: NativeAddon): Backend {
     globalPool2dSync: (input, kind, planes, plane, output) => native.globalPool2dSync(input, kind, planes, plane, output),
     globalPool2d: async (input, kind, planes, plane, output) =>
       runHoldingArrays({ input, output }, () => native.globalPool2d(input, kind, planes, plane, output)),
+    // The element-wise engine runs the pure-JS kernels until the native ones land (issue 11).
+    unarySync: jsBackend.unarySync,
+    unary: jsBackend.unary,
+    binarySync: jsBackend.binarySync,
+    binary: jsBackend.binary,
+    channelAffineSync: jsBackend.channelAffineSync,
+    channelAffine: jsBackend.channelAffine,
   };
 }
 

@@ -7,11 +7,12 @@
  * The epilogue (bias, then residual, then activation) is fused into the GEMM, depthwise or
  * Winograd output pass.
  */
-import type { Activation, ConvWeights } from '../backends/backend.js';
+import type { Activation } from '../activation.js';
+import type { ConvWeights } from './weights.js';
 import { ParameterError, ShapeError } from '../errors.js';
 import type { ConvGeometry } from '../planner/geometry.js';
 import { checkConvChannels } from '../planner/geometry.js';
-import { checkActivation } from './activation.js';
+import { checkActivation } from '../activation.js';
 import { checkWindowGeometry, expectCount, expectLength } from './checks.js';
 import { depthwiseConv2d } from './dwconv.js';
 import { gemm, packRows, type PackedMatrix } from './gemm.js';

@@ -9,9 +9,9 @@
  * kernel tap sweeps an output row over the positions where it lands inside the input. Both
  * clip at the borders instead of reading padding, so padding costs nothing.
  */
-import type { Activation } from '../backends/backend.js';
+import type { Activation } from '../activation.js';
 import type { ConvGeometry } from '../planner/geometry.js';
-import { applyActivation } from './activation.js';
+import { applyActivation } from '../activation.js';
 import { validOutputRange } from './im2col.js';
 
 export interface DepthwiseWeights {
@@ -80,9 +80,10 @@ function depthwisePlane(
 }
 
 /**
- * 3x3 taps: interior outputs (all three columns inside the input) are summed in a register;
- * a kernel row that falls in the padding gets zero weights and a harmless in-bounds row, so the
- * interior loop has no branches. Border columns fall back to per-tap bounds checks.
+ * 3x3 taps: interior outputs (all nine taps inside the input) are summed in a register with no
+ * branches. Border rows and columns take per-tap bounds checks: a tap in the padding is skipped,
+ * never multiplied by zero, because 0 * NaN (or Inf) would spread a non-finite input outside
+ * its receptive field.
  */
 function depthwisePlane3x3(
   input: Float32Array, inAt: number, g: ConvGeometry, weight: Float32Array, weightAt: number, bias: number,
@@ -102,11 +103,14 @@ function depthwisePlane3x3(
     const r0 = inAt + (rowOk0 ? y0 : 0) * inW - left;
     const r1 = inAt + (rowOk1 ? y0 + dilationH : 0) * inW - left;
     const r2 = inAt + (rowOk2 ? y0 + 2 * dilationH : 0) * inW - left;
-    const w00 = rowOk0 ? weight[weightAt] : 0, w01 = rowOk0 ? weight[weightAt + 1] : 0, w02 = rowOk0 ? weight[weightAt + 2] : 0;
-    const w10 = rowOk1 ? weight[weightAt + 3] : 0, w11 = rowOk1 ? weight[weightAt + 4] : 0, w12 = rowOk1 ? weight[weightAt + 5] : 0;
-    const w20 = rowOk2 ? weight[weightAt + 6] : 0, w21 = rowOk2 ? weight[weightAt + 7] : 0, w22 = rowOk2 ? weight[weightAt + 8] : 0;
+    const w00 = weight[weightAt], w01 = weight[weightAt + 1], w02 = weight[weightAt + 2];
+    const w10 = weight[weightAt + 3], w11 = weight[weightAt + 4], w12 = weight[weightAt + 5];
+    const w20 = weight[weightAt + 6], w21 = weight[weightAt + 7], w22 = weight[weightAt + 8];
     const d1 = dilationW, d2 = 2 * dilationW;
-    for (let ox = interiorFirst; ox < interiorEnd; ox++) {
+    // A row with a kernel row in the padding has no interior: every output takes the checked loop.
+    const rowFirst = rowOk0 && rowOk1 && rowOk2 ? interiorFirst : 0;
+    const rowEnd = rowOk0 && rowOk1 && rowOk2 ? interiorEnd : 0;
+    for (let ox = rowFirst; ox < rowEnd; ox++) {
       const x = ox * strideW;
       output[rowAt + ox] = bias +
         w00 * input[r0 + x] + w01 * input[r0 + x + d1] + w02 * input[r0 + x + d2] +
@@ -114,7 +118,7 @@ function depthwisePlane3x3(
         w20 * input[r2 + x] + w21 * input[r2 + x + d1] + w22 * input[r2 + x + d2];
     }
     for (let ox = 0; ox < outW; ox++) {
-      if (ox === interiorFirst && interiorEnd > interiorFirst) ox = interiorEnd;
+      if (ox === rowFirst && rowEnd > rowFirst) ox = rowEnd;
       if (ox >= outW) break;
       const x = ox * strideW - left;
       let sum = bias;

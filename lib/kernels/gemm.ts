@@ -15,8 +15,8 @@
  * micro-kernel runs the whole depth and stores once. With fewer than NR columns (Linear at
  * batch 1..3) a 4x1 kernel runs straight on B, wasting nothing on padding.
  */
-import type { Activation } from '../backends/backend.js';
-import { activate, applyActivation } from './activation.js';
+import type { Activation } from '../activation.js';
+import { activate, applyActivation } from '../activation.js';
 import { scratch } from './scratch.js';
 
 /** Rows of C per micro-kernel call (the tile is MR x NR, the XNNPACK "4x4" naming). */

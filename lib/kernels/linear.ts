@@ -3,9 +3,9 @@
  * Runs on the GEMM with the weight as the packed A side, prepared once: C^T = W x input^T,
  * where input^T and C^T are just strided views of the row-major batch buffers.
  */
-import type { LinearWeights } from '../backends/backend.js';
+import type { LinearWeights } from './weights.js';
 import { ParameterError } from '../errors.js';
-import { checkActivation } from './activation.js';
+import { checkActivation } from '../activation.js';
 import { expectCount, expectLength } from './checks.js';
 import { gemm, packRows } from './gemm.js';
 

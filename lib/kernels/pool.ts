@@ -7,7 +7,7 @@
  * may hang past the padded input; those taps count for nothing, as in PyTorch.
  * Padded cells never take part in a max: a max is over real input cells only.
  */
-import type { PoolGeometry, PoolKind } from '../backends/backend.js';
+import type { PoolGeometry, PoolKind } from '../planner/geometry.js';
 import { ParameterError } from '../errors.js';
 import { checkWindowGeometry, expectCount, expectLength } from './checks.js';
 

@@ -8,9 +8,9 @@
  * The transforms only add, subtract and halve, so results stay within float32 rounding of the
  * direct sum.
  */
-import type { Activation } from '../backends/backend.js';
+import type { Activation } from '../activation.js';
 import type { ConvGeometry } from '../planner/geometry.js';
-import { activate } from './activation.js';
+import { activate } from '../activation.js';
 import { gemm, packRows, type PackedMatrix } from './gemm.js';
 import { scratch } from './scratch.js';
 

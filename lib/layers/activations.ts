@@ -4,7 +4,7 @@
  */
 import type { Activation } from '../backends/backend.js';
 import { ParameterError } from '../errors.js';
-import { applyActivation } from '../kernels/activation.js';
+import { applyActivation } from '../activation.js';
 import { softmax } from '../kernels/softmax.js';
 import { Tensor } from '../tensor.js';
 import { Layer } from './layer.js';

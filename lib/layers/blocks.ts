@@ -7,7 +7,7 @@ import type { Activation, ActivationKind } from '../backends/backend.js';
 import { ParameterError } from '../errors.js';
 import type { PaddingSpec, Pair } from '../planner/geometry.js';
 import { Tensor } from '../tensor.js';
-import { toActivation } from './activation-spec.js';
+import { toActivation } from '../activation.js';
 import { Conv2d, DepthwiseConv2d } from './conv.js';
 import { positiveInt, layerLabel } from './layer.js';
 import { checkOptionNames } from '../options.js';

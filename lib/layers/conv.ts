@@ -14,9 +14,10 @@ import {
   type ConvGeometry,
   type PaddingSpec,
   type Pair,
+  nextReceptiveField,
 } from '../planner/geometry.js';
 import { Tensor, formatShape } from '../tensor.js';
-import { toActivation } from './activation-spec.js';
+import { toActivation } from '../activation.js';
 import { type FieldState, positiveInt, layerLabel } from './layer.js';
 import { checkOptionNames, optionalBoolean } from '../options.js';
 import { WeightedLayer } from './weighted.js';
@@ -117,7 +118,7 @@ export class Conv2d extends WeightedLayer<ConvKernel> {
   }
 
   override nextField(field: FieldState | null): FieldState | null {
-    return windowField(field, this.kernelSize, this.dilation, this.stride);
+    return nextReceptiveField(field, this.kernelSize, this.dilation, this.stride);
   }
 
   override warnings(inputShape: readonly number[]): string[] {
@@ -222,17 +223,6 @@ export class DepthwiseConv2d extends Conv2d {
     const { channels: _channels, depthMultiplier: _multiplier, ...convOptions } = options;
     super({ ...convOptions, inChannels: channels, outChannels: channels * multiplier, groups: channels });
   }
-}
-
-/** The receptive-field recursion: RF' = RF + (K_eff - 1) * jump, jump' = jump * S. */
-export function windowField(field: FieldState | null, kernel: Pair, dilation: Pair, stride: Pair): FieldState | null {
-  if (field === null) return null;
-  const kEffH = effectiveKernel(kernel[0], dilation[0]);
-  const kEffW = effectiveKernel(kernel[1], dilation[1]);
-  return {
-    field: [field.field[0] + (kEffH - 1) * field.jump[0], field.field[1] + (kEffW - 1) * field.jump[1]],
-    jump: [field.jump[0] * stride[0], field.jump[1] * stride[1]],
-  };
 }
 
 /** The lecture's advice: choose hyper-parameters so (W - K + 2P) / S is exact. */

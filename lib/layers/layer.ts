@@ -4,20 +4,13 @@
  * and how to run on the active backend, synchronously or off the main thread.
  */
 import { ParameterError, ShapeError } from '../errors.js';
+import { INPUT_FIELD, type ReceptiveField } from '../planner/geometry.js';
 import type { LayerSummary } from '../planner/summary-types.js';
 import { Tensor, formatShape, shapeSize } from '../tensor.js';
 
-/**
- * Receptive field of one pixel of a feature map on the network input, and its jump (how many
- * input pixels apart two neighbouring pixels of that map are). null once spatial structure is
- * gone (after Flatten / Linear).
- */
-export interface FieldState {
-  readonly field: readonly [number, number];
-  readonly jump: readonly [number, number];
-}
-
-export const INPUT_FIELD: FieldState = Object.freeze({ field: [1, 1] as const, jump: [1, 1] as const });
+/** A layer's receptive-field state: see ReceptiveField in lib/planner/geometry.ts. */
+export type FieldState = ReceptiveField;
+export { INPUT_FIELD };
 
 /** What a layer (or a block of layers) does to a given input: shapes, rows for the summary, warnings. */
 export interface LayerPlan {
@@ -86,7 +79,7 @@ export abstract class Layer {
       outputShape,
       params: this.params,
       multiplyAdds: this.multiplyAdds(inputShape),
-      receptiveField: next ? next.field : null,
+      receptiveField: next ? next.size : null,
       jump: next ? next.jump : null,
       activationBytes: shapeSize(outputShape) * FLOAT32_BYTES,
     };

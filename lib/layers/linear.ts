@@ -3,7 +3,7 @@ import { activeBackend } from '../backends/index.js';
 import type { Activation, ActivationKind, Backend, LinearKernel } from '../backends/backend.js';
 import { ParameterError, ShapeError } from '../errors.js';
 import { Tensor, formatShape } from '../tensor.js';
-import { toActivation } from './activation-spec.js';
+import { toActivation } from '../activation.js';
 import { Layer, type FieldState, positiveInt, layerLabel } from './layer.js';
 import { checkOptionNames, optionalBoolean } from '../options.js';
 import { WeightedLayer } from './weighted.js';

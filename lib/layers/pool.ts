@@ -5,9 +5,9 @@
 import { activeBackend } from '../backends/index.js';
 import type { PoolGeometry, PoolKind } from '../backends/backend.js';
 import { ParameterError, ShapeError } from '../errors.js';
-import { checkPaddingSpec, expectNCHW, planWindow, toPair, type PaddingSpec, type Pair, effectiveKernel, resolvePads } from '../planner/geometry.js';
+import { checkPaddingSpec, expectNCHW, planWindow, toPair, type PaddingSpec, type Pair, effectiveKernel, resolvePads, nextReceptiveField } from '../planner/geometry.js';
 import { Tensor } from '../tensor.js';
-import { inexactStrideWarning, windowField } from './conv.js';
+import { inexactStrideWarning } from './conv.js';
 import { Layer, type FieldState, layerLabel } from './layer.js';
 import { checkOptionNames, optionalBoolean } from '../options.js';
 
@@ -93,7 +93,7 @@ abstract class Pool2d extends Layer {
   }
 
   override nextField(field: FieldState | null): FieldState | null {
-    return windowField(field, this.kernelSize, this.dilation, this.stride);
+    return nextReceptiveField(field, this.kernelSize, this.dilation, this.stride);
   }
 
   override warnings(inputShape: readonly number[]): string[] {
@@ -158,7 +158,7 @@ abstract class GlobalPool2d extends Layer {
   /** The window is the whole H x W map. */
   override nextField(field: FieldState | null, inputShape: readonly number[]): FieldState | null {
     const [, , h, w] = this.dims(inputShape);
-    return windowField(field, [h, w], [1, 1], [h, w]);
+    return nextReceptiveField(field, [h, w], [1, 1], [h, w]);
   }
 
   forwardSync(x: Tensor): Tensor {

@@ -6,7 +6,7 @@
 import type { Activation, Backend } from '../backends/backend.js';
 import { ParameterError, ShapeError } from '../errors.js';
 import { Tensor, formatShape } from '../tensor.js';
-import { activationKey } from './activation-spec.js';
+import { activationKey } from '../activation.js';
 import { uniformInit } from './init.js';
 import { Layer } from './layer.js';
 

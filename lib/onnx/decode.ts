@@ -123,6 +123,11 @@ function decodeValueInfo(v: ValueInfoProtoMessage): ValueDeclaration {
 
 const textDecoder = new TextDecoder();
 
+/** A bytes field as text; an absent value (protobufjs leaves an empty array) is the empty string. */
+function decodeText(bytes: Uint8Array | number[] | null | undefined): string {
+  return bytes instanceof Uint8Array ? textDecoder.decode(bytes) : '';
+}
+
 /** Files from before IR version 2 may leave `type` unset; the field that holds data tells it. */
 function attributeType(a: AttributeProtoMessage): number {
   if (a.type !== 0) return a.type;
@@ -141,7 +146,7 @@ function decodeAttribute(a: AttributeProtoMessage, owner: string): AttributeValu
     case AttributeType.INT:
       return { type: 'int', value: int64ToNumber(a.i) };
     case AttributeType.STRING:
-      return { type: 'string', value: textDecoder.decode(a.s) };
+      return { type: 'string', value: decodeText(a.s) };
     case AttributeType.TENSOR:
       if (!a.t) throw new OnnxError(`${owner}: attribute '${a.name}' is a tensor attribute without a tensor`);
       return { type: 'tensor', value: decodeTensor(a.t, `${owner} attribute '${a.name}'`) };
@@ -150,7 +155,7 @@ function decodeAttribute(a: AttributeProtoMessage, owner: string): AttributeValu
     case AttributeType.INTS:
       return { type: 'ints', value: a.ints.map(int64ToNumber) };
     case AttributeType.STRINGS:
-      return { type: 'strings', value: a.strings.map((s) => textDecoder.decode(s)) };
+      return { type: 'strings', value: a.strings.map(decodeText) };
     default:
       return { type: 'unsupported', value: `attribute type ${a.type}` };
   }

@@ -7,6 +7,7 @@
  *   summarize(model, [1, 3, 224, 224]);                      // per-op planner rows
  */
 export { loadOnnx, loadOnnxSync, MAX_OPSET, MIN_OPSET, type LoadOnnxOptions } from './load.js';
+export { DEFAULT_LIMITS, type LoadLimits } from './limits.js';
 export { OnnxModel, type InputShapes } from './model.js';
 export type { StepTiming } from './plan.js';
 export { OnnxError } from './errors.js';

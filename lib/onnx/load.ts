@@ -13,11 +13,15 @@ import { describeNode } from './attributes.js';
 import type { ConstTensor } from './constant.js';
 import { decodeModel, type OnnxGraph, type OnnxNode } from './decode.js';
 import { OnnxError } from './errors.js';
-import { fuseGraph } from './fusion.js';
+import { fuseGraph } from './fusion/index.js';
+import { checkInitializerBytes, resolveLimits, type LoadLimits } from './limits.js';
 import { OnnxModel } from './model.js';
 import { DATA_TYPE_NAMES, DataType } from './schema.js';
+import { buildBatchNormAffine } from './ops/channel-affine.js';
 import { buildConv } from './ops/conv.js';
 import { buildGemm, buildMatMul } from './ops/linear.js';
+import { buildPool } from './ops/pool.js';
+import { buildSqueezeExcite } from './ops/squeeze-excite.js';
 import { builderFor, FOLDABLE_OPS, SUPPORTED_OPS } from './ops/registry.js';
 import type { BuildContext, CompiledOp, PlanValue } from './ops/types.js';
 
@@ -28,16 +32,23 @@ export const MAX_OPSET = 21;
 export interface LoadOnnxOptions {
   /** The backend the model's kernels are prepared on. Default: the active backend (getBackend()). */
   readonly backend?: BackendName | Backend;
-  /** Fuse BatchNormalization, residual Adds and activations into convs and Gemms. Default true. */
+  /**
+   * Fuse at load (lib/onnx/fusion/): BatchNormalization, residual Adds and activations into convs
+   * and Gemms, a standalone BatchNormalization with its activation, squeeze-and-excitation blocks,
+   * Pads into convs and pools; and Concats written in place by their producers (batch 1). false
+   * runs every node on its own, for comparison. Default true.
+   */
   readonly fuse?: boolean;
   /**
    * How many `run` calls per input shape may hold an activation arena at once; more wait their
    * turn, so a burst of requests cannot multiply memory. Default 4.
    */
   readonly maxConcurrentRuns?: number;
+  /** Size limits checked before anything is allocated (see LoadLimits for the defaults). */
+  readonly limits?: LoadLimits;
 }
 
-const LOAD_OPTIONS = ['backend', 'fuse', 'maxConcurrentRuns'] as const satisfies ReadonlyArray<keyof LoadOnnxOptions>;
+const LOAD_OPTIONS = ['backend', 'fuse', 'maxConcurrentRuns', 'limits'] as const satisfies ReadonlyArray<keyof LoadOnnxOptions>;
 
 export async function loadOnnx(pathOrBytes: string | Uint8Array, options: LoadOnnxOptions = {}): Promise<OnnxModel> {
   if (typeof pathOrBytes === 'string') {
@@ -89,21 +100,39 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
   if (!Number.isInteger(maxConcurrentRuns) || maxConcurrentRuns < 1) {
     throw new ParameterError(`loadOnnx: options.maxConcurrentRuns must be a positive integer, got ${String(options.maxConcurrentRuns)}`);
   }
+  const limits = resolveLimits(options.limits);
   const graph = decodeModel(bytes, source);
+  checkInitializerBytes([...graph.initializers.values()].reduce((sum, c) => sum + c.data.length * 4, 0), source, limits);
   checkOpsetAndInputs(graph, source);
-  checkOperators(graph, source);
+  checkDomains(graph, source);
   checkDataflow(graph, source);
   const constants = new Map<string, ConstTensor>(graph.initializers);
   const nodes = foldConstants(graph, constants, backend);
   const constantOf = (name: string) => constants.get(name);
-  const items = fuseGraph({ nodes, graphOutputs: new Set(graph.outputs.map((o) => o.name)), opset: graph.opset, constantOf }, optionalBoolean(options.fuse, true, 'fuse', 'loadOnnx'));
+  const fuse = optionalBoolean(options.fuse, true, 'fuse', 'loadOnnx');
+  const items = fuseGraph({ nodes, graphOutputs: new Set(graph.outputs.map((o) => o.name)), opset: graph.opset, constantOf }, fuse);
+  // Checked after fusion: a node absorbed into a fused form (the Erf of an exported GELU) needs no kernel of its own.
+  checkOperators(items.map((item) => item.node), graph.opset, source);
   const ops: CompiledOp[] = items.map((item) => {
-    const ctx: BuildContext = { node: item.node, opset: graph.opset, backend, constantOf };
-    if (item.kind === 'conv') return buildConv(ctx, item.fusion);
-    if (item.kind === 'linear') return item.node.opType === 'Gemm' ? buildGemm(ctx, item.fusion) : buildMatMul(ctx, item.fusion);
-    return builderFor(item.node.opType)!(ctx);
+    const ctx: BuildContext = { node: item.node, opset: graph.opset, backend, constantOf, limits };
+    switch (item.kind) {
+      case 'conv':
+        return buildConv(ctx, item.fusion);
+      case 'linear':
+        return item.node.opType === 'Gemm' ? buildGemm(ctx, item.fusion) : buildMatMul(ctx, item.fusion);
+      case 'affine':
+        return buildBatchNormAffine(ctx, item.fusion);
+      case 'squeezeExcite':
+        return buildSqueezeExcite(ctx, item.fusion);
+      case 'pool':
+        return buildPool(ctx, item.pad);
+      case 'plain':
+        return builderFor(item.node.opType)!(ctx);
+    }
   });
-  const model = new OnnxModel({ opset: graph.opset, producer: graph.producer, backend, ops, constants, maxConcurrentRuns, inputs: graph.inputs, outputs: graph.outputs });
+  const model = new OnnxModel({
+    opset: graph.opset, producer: graph.producer, backend, ops, constants, maxConcurrentRuns, limits, concatInPlace: fuse, inputs: graph.inputs, outputs: graph.outputs,
+  });
   // Plan once now when only the batch may vary, so a model that cannot run fails at load.
   const declared = model.inputShapes;
   if (declared.every((shape) => shape && shape.every((d, axis) => typeof d === 'number' ? d > 0 : axis === 0))) {
@@ -127,17 +156,26 @@ function checkOpsetAndInputs(graph: OnnxGraph, source: string): void {
   }
 }
 
-/** Every node must be a default-domain op convnode implements; the error lists them all. */
-function checkOperators(graph: OnnxGraph, source: string): void {
-  const unsupported = graph.nodes.filter((n) => (n.domain !== '' && n.domain !== 'ai.onnx') || !builderFor(n.opType));
-  if (unsupported.length === 0) return;
+/** Every node must be in the default domain; the error lists them all. */
+function checkDomains(graph: OnnxGraph, source: string): void {
+  const foreign = graph.nodes.filter((n) => n.domain !== '' && n.domain !== 'ai.onnx');
+  if (foreign.length > 0) throw unsupportedOperators(foreign, graph.opset, source);
+}
+
+/** Every node left to run on its own must be an op convnode implements; the error lists them all. */
+function checkOperators(nodes: readonly OnnxNode[], opset: number, source: string): void {
+  const unsupported = nodes.filter((n) => !builderFor(n.opType));
+  if (unsupported.length > 0) throw unsupportedOperators(unsupported, opset, source);
+}
+
+function unsupportedOperators(unsupported: readonly OnnxNode[], opset: number, source: string): OnnxError {
   const described = unsupported
     .slice(0, 5)
     .map((n) => `${n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.` : ''}${n.opType} (node '${n.name}')`)
     .join(', ');
   const more = unsupported.length > 5 ? ` and ${unsupported.length - 5} more` : '';
-  throw new OnnxError(
-    `${source}: unsupported operator ${described}${more} at opset ${graph.opset}; convnode supports: ${SUPPORTED_OPS.join(', ')}`,
+  return new OnnxError(
+    `${source}: unsupported operator ${described}${more} at opset ${opset}; convnode supports: ${SUPPORTED_OPS.join(', ')}`,
   );
 }
 

@@ -8,6 +8,7 @@ import type { LayerSummary, Summarizable } from '../planner/summary-types.js';
 import { Tensor } from '../tensor.js';
 import type { ConstTensor } from './constant.js';
 import type { DeclaredDim, ValueDeclaration } from './decode.js';
+import type { ResolvedLimits } from './limits.js';
 import { ExecutionPlan, type StepTiming } from './plan.js';
 import type { CompiledOp } from './ops/types.js';
 
@@ -25,6 +26,9 @@ export interface OnnxModelInfo {
   /** Initializers and values folded at load. */
   readonly constants: ReadonlyMap<string, ConstTensor>;
   readonly maxConcurrentRuns: number;
+  readonly limits: ResolvedLimits;
+  /** Producers write their Concat slices in place (off with loadOnnx's fuse: false, for comparison). */
+  readonly concatInPlace: boolean;
   readonly inputs: readonly ValueDeclaration[];
   readonly outputs: readonly ValueDeclaration[];
 }
@@ -41,6 +45,8 @@ export class OnnxModel implements Summarizable {
   private readonly ops: readonly CompiledOp[];
   private readonly constants: ReadonlyMap<string, ConstTensor>;
   private readonly maxConcurrentRuns: number;
+  private readonly limits: ResolvedLimits;
+  private readonly concatInPlace: boolean;
   private readonly plans = new Map<string, ExecutionPlan>();
 
   constructor(info: OnnxModelInfo) {
@@ -54,6 +60,8 @@ export class OnnxModel implements Summarizable {
     this.ops = info.ops;
     this.constants = info.constants;
     this.maxConcurrentRuns = info.maxConcurrentRuns;
+    this.limits = info.limits;
+    this.concatInPlace = info.concatInPlace;
   }
 
   /** Runs the model; heavy kernels run off the main thread where the backend allows (native). */
@@ -154,6 +162,15 @@ export class OnnxModel implements Summarizable {
         throw new ParameterError(`run: feeds['${name}'] must be a Tensor, got ${tensor === null ? 'null' : typeof tensor}`);
       }
       this.checkShape(name, i, tensor.shape);
+      // The data is checked here too: a Tensor's array can be detached (transferred) after it was made.
+      const needed = tensor.shape.reduce((a, b) => a * b, 1);
+      if (!(tensor.data instanceof Float32Array) || tensor.data.length !== needed) {
+        const detached = tensor.data instanceof Float32Array && tensor.data.buffer.byteLength === 0;
+        throw new ShapeError(
+          `run: feeds['${name}'] holds ${tensor.data?.length ?? 0} elements but its shape [${tensor.shape.join(', ')}] needs ${needed}` +
+            (detached ? ' (its ArrayBuffer is detached: transferred to another thread?)' : ''),
+        );
+      }
       return tensor;
     });
   }
@@ -185,7 +202,7 @@ export class OnnxModel implements Summarizable {
     } else {
       plan = new ExecutionPlan(
         this.ops, (name) => this.constants.get(name), this.inputNames, shapes, this.outputNames, this.maxConcurrentRuns,
-        this.backendOrdersCalls,
+        this.backendOrdersCalls, this.limits, this.concatInPlace,
       );
       if (this.plans.size >= PLAN_CACHE_SIZE) this.plans.delete(this.plans.keys().next().value!);
     }

@@ -8,14 +8,17 @@ import type { LayerSummary } from '../planner/summary-types.js';
 import { constAsFloat32, type ConstTensor } from './constant.js';
 import { OnnxError } from './errors.js';
 import { planMemory, type BufferLifetime, type MemoryPlan } from './memory-plan.js';
+import { checkActivationBytes, checkTensorElements, DEFAULT_LIMITS, type ResolvedLimits } from './limits.js';
 import { inputField, numel } from './ops/shape-utils.js';
-import type { CompiledOp, Execution, PlanValue } from './ops/types.js';
+import type { CompiledOp, Execution, PlannedOp, PlanValue } from './ops/types.js';
+import { planConcatsInPlace, resolvePlacement, type Placement } from './concat-in-place.js';
 
 interface PlannedStep {
   readonly op: CompiledOp;
   readonly inputIds: readonly number[];
   readonly outputIds: readonly number[];
   readonly execution: Execution;
+  readonly concat?: PlannedOp['concat'];
 }
 
 /** A graph output that is not written by a step of its own: copied from its source at the end. */
@@ -48,6 +51,8 @@ export class ExecutionPlan {
   /** The value whose data each value shares (itself unless it is a view). */
   private readonly root: number[] = [];
   private readonly arenaOffsets = new Map<number, number>();
+  /** Values whose data lives in a slice of another value's buffer (a Concat written in place). */
+  private placement: ReadonlyMap<number, Placement> = new Map();
   private readonly freeArenas: Arena[] = [];
   /** Async runs waiting for an arena once `maxArenas` are in use. */
   private readonly waiting: Array<(arena: Arena) => void> = [];
@@ -67,6 +72,9 @@ export class ExecutionPlan {
      * then consecutive single-call steps are queued without awaiting each (see run).
      */
     private readonly backendOrdersCalls = false,
+    limits: ResolvedLimits = DEFAULT_LIMITS,
+    /** Let producers write their slices of a Concat's output in place (see concat-in-place.ts). */
+    concatInPlace = true,
   ) {
     const ids = new Map<string, number>();
     const rows: LayerSummary[] = [];
@@ -77,6 +85,7 @@ export class ExecutionPlan {
       ids.set(name, id);
       return id;
     };
+    inputNames.forEach((name, i) => checkTensorElements(inputShapes[i], `graph input '${name}'`, 'the input', limits));
     this.inputIds = inputNames.map((name, i) => define(name, { shape: inputShapes[i], field: inputField(inputShapes[i]) }));
     /** A value by name; initializers and load-time constants are defined on first use. */
     const lookup = (name: string): number => {
@@ -89,6 +98,7 @@ export class ExecutionPlan {
     for (const op of ops) {
       const inputIds = op.inputs.map(lookup);
       const planned = op.plan(inputIds.map((id) => (id < 0 ? null : this.values[id])));
+      planned.outputs.forEach((value, i) => checkTensorElements(value.shape, `${op.type} '${op.name}'`, `output '${op.outputs[i]}'`, limits));
       if (planned.outputs.length < op.outputs.length) {
         throw new OnnxError(`${op.type} '${op.name}': produces ${planned.outputs.length} outputs, the graph expects ${op.outputs.length}`);
       }
@@ -97,7 +107,7 @@ export class ExecutionPlan {
         define(name, planned.outputs[i], i === 0 && aliasOf !== undefined ? this.root[inputIds[aliasOf]] : undefined),
       );
       if (planned.execution) {
-        this.steps.push({ op, inputIds: inputIds.filter((id) => id >= 0), outputIds, execution: planned.execution });
+        this.steps.push({ op, inputIds: inputIds.filter((id) => id >= 0), outputIds, execution: planned.execution, concat: planned.concat });
       }
       const out = planned.outputs[0];
       if (!out.constant) {
@@ -131,24 +141,60 @@ export class ExecutionPlan {
       return copyId;
     });
     this.outputShapes = this.outputIds.map((id) => this.values[id].shape);
+    if (concatInPlace) this.placeConcats();
     this.memory = this.planArena();
+    checkActivationBytes(this.memory.peakBytes, inputShapes.map((s) => `[${s.join(', ')}]`).join(', '), limits);
   }
 
-  /** Lifetimes of every step-written value that is not a graph output, then their offsets. */
+  /** The value whose buffer holds a value's data, and where in it. */
+  private storageOf(id: number): Placement {
+    return resolvePlacement(this.placement, this.root[id]);
+  }
+
+  /**
+   * Gives the inputs of contiguous Concats slices of the concatenated buffer; drops the Concat
+   * steps left with nothing to copy and trims the others to the inputs that could not be placed.
+   */
+  private placeConcats(): void {
+    const outputs = new Set(this.outputIds);
+    const written = new Set(this.steps.flatMap((step) => step.outputIds));
+    const canPlace = (id: number) =>
+      this.root[id] === id && written.has(id) && !outputs.has(id) && !this.inputIds.includes(id) && !this.values[id].constant;
+    const numelOf = (id: number) => numel(this.values[id].shape);
+    const { placement, remainingCopies } = planConcatsInPlace(this.steps, numelOf, canPlace);
+    this.placement = placement;
+    const kept = this.steps.flatMap((step, index): PlannedStep[] => {
+      const copies = remainingCopies.get(index);
+      if (!copies) return [step];
+      if (copies.length === 0) return [];
+      const offsets = step.inputIds.map((_, i) => step.inputIds.slice(0, i).reduce((sum, id) => sum + numelOf(id), 0));
+      const execution: Execution = {
+        runSync(ins, outs) {
+          for (const i of copies) outs[0].set(ins[i], offsets[i]);
+        },
+      };
+      return [{ ...step, execution }];
+    });
+    this.steps.splice(0, this.steps.length, ...kept);
+  }
+
+  /** Lifetimes of every arena buffer (a step-written value, not a graph output, holding its own data), then their offsets. */
   private planArena(): MemoryPlan {
     const first = new Map<number, number>();
     const last = new Map<number, number>();
     const outputs = new Set(this.outputIds);
+    const inArena = (id: number) => !outputs.has(id) && !this.inputIds.includes(id) && !this.values[id].constant;
     this.steps.forEach((step, index) => {
       for (const id of step.outputIds) {
-        if (this.root[id] === id && !outputs.has(id) && !first.has(id)) first.set(id, index);
+        const buffer = this.storageOf(id).into;
+        if (inArena(buffer) && !first.has(buffer)) first.set(buffer, index);
       }
       for (const id of [...step.inputIds, ...step.outputIds]) {
-        const root = this.root[id];
-        last.set(root, Math.max(last.get(root) ?? index, index));
+        const buffer = this.storageOf(id).into;
+        last.set(buffer, Math.max(last.get(buffer) ?? index, index));
       }
     });
-    for (const copy of this.copies) last.set(this.root[copy.sourceId], this.steps.length);
+    for (const copy of this.copies) last.set(this.storageOf(copy.sourceId).into, this.steps.length);
     const ids = [...first.keys()];
     const lifetimes: BufferLifetime[] = ids.map((id) => ({
       length: numel(this.values[id].shape),
@@ -170,8 +216,9 @@ export class ExecutionPlan {
     const arena = new Float32Array(this.memory.arenaLength);
     const bindings = this.values.map((value, id) => {
       if (value.constant) return constAsFloat32(value.constant);
-      const offset = this.arenaOffsets.get(id);
-      return offset === undefined ? new Float32Array(0) : arena.subarray(offset, offset + numel(value.shape));
+      const { into, offset } = this.storageOf(id);
+      const base = this.arenaOffsets.get(into);
+      return base === undefined ? new Float32Array(0) : arena.subarray(base + offset, base + offset + numel(value.shape));
     });
     return { bindings };
   }

@@ -187,6 +187,45 @@ export function planWindow(owner: string, inH: number, inW: number, spec: Window
   return { inH, inW, kernelH, kernelW, strideH, strideW, dilationH, dilationW, pads, outH, outW, exact };
 }
 
+/** Geometry of a pooling window over a batch. */
+export type PoolKind = 'max' | 'avg';
+
+export interface PoolGeometry extends WindowGeometry {
+  readonly batch: number;
+  readonly channels: number;
+  readonly kind: PoolKind;
+  /** Average pooling: count padded cells in the divisor (true) or only real ones (false). */
+  readonly countIncludePad: boolean;
+}
+
+/**
+ * Receptive field of one pixel of a feature map on the network input (size, in input pixels)
+ * and its jump (how many input pixels apart two neighbouring pixels of that map are). null once
+ * spatial structure is gone (after Flatten / Linear / a global pool).
+ */
+export interface ReceptiveField {
+  readonly size: readonly [number, number];
+  readonly jump: readonly [number, number];
+}
+
+/** The network input: each pixel sees itself. */
+export const INPUT_FIELD: ReceptiveField = Object.freeze({ size: [1, 1] as const, jump: [1, 1] as const });
+
+/**
+ * The lecture's receptive-field step through one window (conv or pool):
+ * RF' = RF + (K_eff - 1) * jump, jump' = jump * S. The layers, the ONNX planner and the summary
+ * all take it from here.
+ */
+export function nextReceptiveField(field: ReceptiveField | null, kernel: Pair, dilation: Pair, stride: Pair): ReceptiveField | null {
+  if (field === null) return null;
+  const kEffH = effectiveKernel(kernel[0], dilation[0]);
+  const kEffW = effectiveKernel(kernel[1], dilation[1]);
+  return {
+    size: [field.size[0] + (kEffH - 1) * field.jump[0], field.size[1] + (kEffW - 1) * field.jump[1]],
+    jump: [field.jump[0] * stride[0], field.jump[1] * stride[1]],
+  };
+}
+
 /** Geometry of a convolution over a batch: the window plus channel bookkeeping. */
 export interface ConvGeometry extends WindowGeometry {
   readonly batch: number;
@@ -241,4 +280,23 @@ export function expectNCHW(owner: string, shape: readonly number[], channels?: n
     );
   }
   return [shape[0], shape[1], shape[2], shape[3]];
+}
+
+/**
+ * Output size along one axis of a transposed convolution (the gradient of a conv's input): each
+ * input pixel spreads a kernel footprint `stride` apart, so
+ * O = S (W - 1) + K_eff - P_before - P_after + output_padding, the conv formula solved for W.
+ */
+export function transposedOutputSize(
+  inSize: number, kEff: number, stride: number, padBefore: number, padAfter: number, outputPadding = 0,
+): number {
+  const args: Array<[string, number, number]> = [
+    ['inSize', inSize, 1], ['kEff', kEff, 1], ['stride', stride, 1], ['padBefore', padBefore, 0], ['padAfter', padAfter, 0], ['outputPadding', outputPadding, 0],
+  ];
+  for (const [name, value, min] of args) {
+    if (!Number.isInteger(value) || value < min) {
+      throw new ParameterError(`transposedOutputSize: ${name} must be ${min === 0 ? 'a non-negative' : 'a positive'} integer, got ${value}`);
+    }
+  }
+  return stride * (inSize - 1) + kEff - padBefore - padAfter + outputPadding;
 }

@@ -2,7 +2,7 @@
  * A one-file HTML report: the pictures inlined as data: URIs (so it can be mailed or attached to
  * a bug report and still show everything) and the planner table of the layers that made them.
  */
-import { formatBytes, formatCount, type ModelSummary } from '../planner/summary.js';
+import { formatBytes, formatCount, type ModelSummary } from '../layers/summary.js';
 import { formatShape } from '../tensor.js';
 
 export interface ReportFigure {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { ParameterError, ShapeError } from '../errors.js';
 import { decodeModel, type OnnxGraph } from '../onnx/decode.js';
 import { loadOnnx } from '../onnx/index.js';
-import { summarize, type LayerSummary, type ModelSummary } from '../planner/summary.js';
+import { summarize, type LayerSummary, type ModelSummary } from '../layers/summary.js';
 import { Tensor, formatShape } from '../tensor.js';
 import { withExtraOutputs } from './onnx-outputs.js';
 import { composeFeatureMaps, type FeatureMapOptions } from './render.js';

@@ -59,7 +59,7 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
   Napi::Value available_isas(const Napi::CallbackInfo& info) {
     Napi::Array list = Napi::Array::New(info.Env());
     uint32_t i = 0;
-    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Neon}) {
+    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon}) {
       if (config_for(isa) != nullptr) list.Set(i++, isa_name(isa));
     }
     return list;

@@ -96,36 +96,59 @@ Window window_from(const Napi::Object& g) {
   return w;
 }
 
+namespace {
+
+// Names as lib/activation.ts spells them.
+const struct {
+  const char* name;
+  ActivationKind kind;
+} kActivationNames[] = {
+    {"none", ActivationKind::None},           {"relu", ActivationKind::Relu},
+    {"relu6", ActivationKind::Relu6},         {"clip", ActivationKind::Clip},
+    {"leakyRelu", ActivationKind::LeakyRelu}, {"elu", ActivationKind::Elu},
+    {"hardSigmoid", ActivationKind::HardSigmoid}, {"hardSwish", ActivationKind::HardSwish},
+    {"sigmoid", ActivationKind::Sigmoid},     {"silu", ActivationKind::Silu},
+    {"tanh", ActivationKind::Tanh},           {"gelu", ActivationKind::Gelu},
+    {"geluTanh", ActivationKind::GeluTanh},   {"exp", ActivationKind::Exp},
+    {"softplus", ActivationKind::Softplus},   {"mish", ActivationKind::Mish},
+};
+
+// An optional float parameter; `finite` refuses +-inf (clip's bounds may be infinite).
+void read_float(const Napi::Object& options, const char* key, bool finite, float* out) {
+  const Napi::Value value = options.Get(key);
+  if (value.IsUndefined()) return;
+  if (!value.IsNumber()) type_error(std::string("options.") + key + " must be a number, got " + describe(value));
+  const double v = value.As<Napi::Number>().DoubleValue();
+  if (std::isnan(v) || (finite && !std::isfinite(v))) {
+    type_error(std::string("options.") + key + (finite ? " must be a finite number" : " must not be NaN") + ", got " +
+               describe(value));
+  }
+  *out = static_cast<float>(v);
+}
+
+}  // namespace
+
 Activation activation_from(const Napi::Object& options) {
   Activation act;
   const Napi::Value kind = options.Get("activation");
   if (kind.IsUndefined()) return act;
   if (!kind.IsString()) type_error("options.activation must be a string, got " + describe(kind));
   const std::string name = kind.As<Napi::String>().Utf8Value();
-  static const struct {
-    const char* name;
-    ActivationKind kind;
-  } kinds[] = {{"none", ActivationKind::None},           {"relu", ActivationKind::Relu},
-               {"relu6", ActivationKind::Relu6},         {"leakyRelu", ActivationKind::LeakyRelu},
-               {"hardSwish", ActivationKind::HardSwish}, {"sigmoid", ActivationKind::Sigmoid}};
   bool found = false;
-  for (const auto& k : kinds) {
+  std::string known;
+  for (const auto& k : kActivationNames) {
+    known += std::string(known.empty() ? "'" : ", '") + k.name + "'";
     if (name == k.name) {
       act.kind = k.kind;
       found = true;
     }
   }
-  if (!found) {
-    range_error("options.activation must be one of 'none', 'relu', 'relu6', 'leakyRelu', 'hardSwish', 'sigmoid', got '" +
-                name + "'");
-  }
-  const Napi::Value alpha = options.Get("alpha");
-  if (!alpha.IsUndefined()) {
-    if (!alpha.IsNumber() || !std::isfinite(alpha.As<Napi::Number>().DoubleValue())) {
-      type_error("options.alpha must be a finite number, got " + describe(alpha));
-    }
-    act.alpha = alpha.As<Napi::Number>().FloatValue();
-  }
+  if (!found) range_error("options.activation must be one of " + known + ", got '" + name + "'");
+  read_float(options, "alpha", true, &act.alpha);
+  read_float(options, "beta", true, &act.beta);
+  read_float(options, "min", false, &act.min);
+  read_float(options, "max", false, &act.max);
+  if (act.min > act.max) range_error("options.min must be <= options.max for clip");
   return act;
 }
 

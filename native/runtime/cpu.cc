@@ -33,6 +33,20 @@ bool detect_avx2_fma() {
   if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
   return (ebx >> 5) & 1;
 }
+
+// AVX-512 F, BW, DQ and VL from CPUID leaf 7, and XCR0 bits 1-2 (XMM, YMM) and 5-7 (opmask,
+// ZMM0-15 upper halves, ZMM16-31): without the OS's consent the first zmm instruction faults.
+bool detect_avx512() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+  const bool osxsave = (ecx >> 27) & 1;
+  if (!osxsave) return false;
+  const uint64_t wanted_state = (1u << 1) | (1u << 2) | (1u << 5) | (1u << 6) | (1u << 7);
+  if ((read_xcr0() & wanted_state) != wanted_state) return false;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  const bool f = (ebx >> 16) & 1, dq = (ebx >> 17) & 1, bw = (ebx >> 30) & 1, vl = (ebx >> 31) & 1;
+  return f && dq && bw && vl;
+}
 #endif
 
 }  // namespace
@@ -40,6 +54,7 @@ bool detect_avx2_fma() {
 const char* isa_name(Isa isa) {
   switch (isa) {
     case Isa::Avx2: return "avx2";
+    case Isa::Avx512: return "avx512";
     case Isa::Neon: return "neon";
     case Isa::Scalar: return "scalar";
   }
@@ -47,7 +62,7 @@ const char* isa_name(Isa isa) {
 }
 
 bool isa_from_name(const char* name, Isa* out) {
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Neon}) {
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon}) {
     if (std::strcmp(name, isa_name(isa)) == 0) {
       *out = isa;
       return true;
@@ -68,6 +83,15 @@ bool cpu_supports(Isa isa) {
 #else
       return false;
 #endif
+    case Isa::Avx512:
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    {
+      static const bool supported = cpu_supports(Isa::Avx2) && detect_avx512();
+      return supported;
+    }
+#else
+      return false;
+#endif
     case Isa::Neon:
 #if defined(__aarch64__)
       return true;  // Advanced SIMD is mandatory on AArch64
@@ -79,6 +103,7 @@ bool cpu_supports(Isa isa) {
 }
 
 Isa best_isa() {
+  if (cpu_supports(Isa::Avx512)) return Isa::Avx512;
   if (cpu_supports(Isa::Avx2)) return Isa::Avx2;
   if (cpu_supports(Isa::Neon)) return Isa::Neon;
   return Isa::Scalar;

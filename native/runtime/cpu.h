@@ -3,7 +3,8 @@
 
 namespace convnode {
 
-enum class Isa { Scalar, Avx2, Neon };
+// Avx512 means AVX-512 F + BW + DQ + VL (with AVX2 and FMA), and an OS that saves ZMM state.
+enum class Isa { Scalar, Avx2, Avx512, Neon };
 
 const char* isa_name(Isa isa);
 bool isa_from_name(const char* name, Isa* out);

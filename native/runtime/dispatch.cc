@@ -9,6 +9,7 @@ namespace convnode {
 double fma_probe_scalar();
 double fma_probe_avx2();
 double fma_probe_neon();
+double fma_probe_avx512();
 
 namespace {
 
@@ -41,6 +42,23 @@ const KernelConfig kAvx2 = {Isa::Avx2,
                             fma_probe_avx2};
 #endif
 
+#if defined(CONVNODE_HAVE_AVX512)
+// The AVX-512 tier (F/BW/DQ/VL). Families without an avx512 variant yet run their avx2 kernel:
+// the tier only adds, and the avx2 code is valid on every AVX-512 CPU.
+const KernelConfig kAvx512 = {Isa::Avx512,
+                              {f32_gemm_6x16__avx2, f32_gemm_6x8__avx2, f32_gemv_6x1__avx2, 6, 16, 256, 240,
+                               f32_gemm_6x16_sweep__avx2},
+                              f32_dwconv_3x3s1__avx2,
+                              f32_dwconv_3x3s2__avx2,
+                              f32_dwconv_general__scalar,
+                              f32_maxpool_3x3s2__avx2,
+                              f32_maxpool_general__scalar,
+                              f32_avgpool_general__scalar,
+                              f32_winograd_2x2_input__avx2,
+                              f32_winograd_2x2_output__avx2,
+                              fma_probe_avx512};
+#endif
+
 #if defined(CONVNODE_HAVE_NEON)
 const KernelConfig kNeon = {Isa::Neon,
                             {f32_gemm_8x8__neon, nullptr, f32_gemv_general__scalar, 8, 8, 256, 256, nullptr},
@@ -68,6 +86,9 @@ const KernelConfig* config_for(Isa isa) {
 #if defined(CONVNODE_HAVE_AVX2)
     case Isa::Avx2: return &kAvx2;
 #endif
+#if defined(CONVNODE_HAVE_AVX512)
+    case Isa::Avx512: return &kAvx512;
+#endif
 #if defined(CONVNODE_HAVE_NEON)
     case Isa::Neon: return &kNeon;
 #endif
@@ -78,7 +99,7 @@ const KernelConfig* config_for(Isa isa) {
 std::string set_active_isa(const char* name) {
   Isa isa;
   if (!isa_from_name(name, &isa)) {
-    return std::string("unknown ISA '") + name + "' (expected 'scalar', 'avx2' or 'neon')";
+    return std::string("unknown ISA '") + name + "' (expected 'scalar', 'avx2', 'avx512' or 'neon')";
   }
   const KernelConfig* config = config_for(isa);
   if (config == nullptr) {

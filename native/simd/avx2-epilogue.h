@@ -1,5 +1,5 @@
-// AVX2 form of the epilogue's activation for the cheap kinds. Sigmoid needs exp and goes through
-// the scalar path instead (callers check vectorizable() first).
+// AVX2 form of the epilogue's activation for the cheap kinds. The kinds that need exp, tanh or
+// erf go through the scalar path instead (callers check vectorizable() first).
 #pragma once
 #include <immintrin.h>
 
@@ -7,7 +7,12 @@
 
 namespace convnode {
 
-static inline bool avx2_activation_vectorizable(const Activation& act) { return act.kind != ActivationKind::Sigmoid; }
+static constexpr bool avx2_vector_kind(ActivationKind kind) {
+  return kind == ActivationKind::None || kind == ActivationKind::Relu || kind == ActivationKind::Relu6 ||
+         kind == ActivationKind::LeakyRelu || kind == ActivationKind::HardSwish;
+}
+
+static inline bool avx2_activation_vectorizable(const Activation& act) { return avx2_vector_kind(act.kind); }
 
 // max/min are ordered so a NaN input comes out as NaN (the second operand wins on unordered).
 static inline __m256 avx2_activate(__m256 x, const Activation& act) {

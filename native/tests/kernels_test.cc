@@ -60,18 +60,45 @@ std::string describe(const ConvCase& c) {
   return buf;
 }
 
-float reference_activation(float x, ActivationKind kind) {
+// Every activation kind, numbered as in epilogue.h (None = 0 ... Mish = 15).
+constexpr int kActivationKinds = 16;
+
+// The parameters the tests give each kind (non-default, so a lost parameter shows).
+Activation test_activation(ActivationKind kind) {
   Activation a;
   a.kind = kind;
-  a.alpha = 0.1f;
+  a.alpha = kind == ActivationKind::HardSigmoid ? 0.3f : 0.1f;
+  a.beta = 0.4f;
+  a.min = -0.5f;
+  a.max = 0.75f;
+  return a;
+}
+
+// The definition in double precision, written apart from epilogue.h's activate().
+float reference_activation(float xf, ActivationKind kind) {
+  const Activation a = test_activation(kind);
+  const double x = xf;
+  const auto softplus = [](double v) { return v > 30 ? v : std::log1p(std::exp(v)); };
   switch (kind) {
-    case ActivationKind::Relu: return x > 0 ? x : 0;
-    case ActivationKind::Relu6: return std::fmin(6.0f, std::fmax(0.0f, x));
-    case ActivationKind::LeakyRelu: return x < 0 ? a.alpha * x : x;
-    case ActivationKind::HardSwish: return x * std::fmin(6.0f, std::fmax(0.0f, x + 3.0f)) / 6.0f;
-    case ActivationKind::Sigmoid: return 1.0f / (1.0f + std::exp(-x));
-    default: return x;
+    case ActivationKind::None: return xf;
+    case ActivationKind::Relu: return x > 0 ? xf : 0;
+    case ActivationKind::Relu6: return static_cast<float>(std::fmin(6.0, std::fmax(0.0, x)));
+    case ActivationKind::Clip: return static_cast<float>(std::fmin(a.max, std::fmax(a.min, x)));
+    case ActivationKind::LeakyRelu: return static_cast<float>(x < 0 ? a.alpha * x : x);
+    case ActivationKind::Elu: return static_cast<float>(x < 0 ? a.alpha * (std::exp(x) - 1.0) : x);
+    case ActivationKind::HardSigmoid: return static_cast<float>(std::fmin(1.0, std::fmax(0.0, a.alpha * x + a.beta)));
+    case ActivationKind::HardSwish: return static_cast<float>(x * std::fmin(6.0, std::fmax(0.0, x + 3.0)) / 6.0);
+    case ActivationKind::Sigmoid: return static_cast<float>(1.0 / (1.0 + std::exp(-x)));
+    case ActivationKind::Silu: return static_cast<float>(x / (1.0 + std::exp(-x)));
+    case ActivationKind::Tanh: return static_cast<float>(std::tanh(x));
+    case ActivationKind::Gelu: return static_cast<float>(0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))));
+    case ActivationKind::GeluTanh:
+      return static_cast<float>(0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x))));
+    case ActivationKind::Exp: return static_cast<float>(std::exp(x));
+    case ActivationKind::Softplus: return static_cast<float>(softplus(x));
+    case ActivationKind::Mish: return static_cast<float>(x * std::tanh(softplus(x)));
   }
+  return xf;
 }
 
 ConvRun run_of(const ConvCase& c) {
@@ -218,7 +245,7 @@ std::vector<ConvCase> conv_cases() {
     c.pl = pick({0, 1});
     c.pb = pick({0, 1, 2});
     c.pr = pick({0, 2});
-    c.act = static_cast<ActivationKind>(rng() % 6);
+    c.act = static_cast<ActivationKind>(rng() % kActivationKinds);
     c.bias = rng() % 2;
     c.residual = rng() % 2;
     if (c.dh * (c.kh - 1) + 1 > c.h + c.pt + c.pb || c.dw * (c.kw - 1) + 1 > c.w + c.pl + c.pr) continue;
@@ -229,7 +256,7 @@ std::vector<ConvCase> conv_cases() {
 
 std::vector<float> run_conv(const KernelConfig& config, const ConvCase& c, const ConvRun& r, const std::vector<float>& in,
                             const std::vector<float>& wt, const std::vector<float>& bias, const std::vector<float>& res) {
-  ConvParams p{c.cin, c.cout, c.groups, c.kh, c.kw, {c.act, 0.1f}};
+  ConvParams p{c.cin, c.cout, c.groups, c.kh, c.kw, test_activation(c.act)};
   Conv2d conv(p, wt.data(), wt.size(), c.bias ? bias.data() : nullptr, bias.size(), config);
   std::vector<float> out(c.batch * c.cout * r.window.out_h * r.window.out_w, NAN);
   conv.check(r, in.size(), out.size(), c.residual, res.size());
@@ -322,8 +349,8 @@ void test_winograd_transforms(const KernelConfig& isa, const KernelConfig& scala
       const size_t point_stride = count + 3;
       const auto m = random_floats((kWinogradPoints - 1) * point_stride + count, rng);
       const auto residual = random_floats(out_h * out_w, rng);
-      for (int act = 0; act < 6; act++) {
-        const Activation a = {static_cast<ActivationKind>(act), 0.1f};
+      for (int act = 0; act < kActivationKinds; act++) {
+        const Activation a = test_activation(static_cast<ActivationKind>(act));
         const bool with_residual = act % 2 == 0;
         std::vector<float> want(out_h * out_w, 1234.5f), got(want);
         const float* res = with_residual ? residual.data() : nullptr;
@@ -355,7 +382,7 @@ void test_winograd_lazy_gemm_weights(const KernelConfig& isa) {
     small.pt = small.pl = small.pb = small.pr = 1;
     const auto wt = random_floats(base.cout * base.cin * 9, rng);
     const auto bias = random_floats(base.cout, rng);
-    const ConvParams p{base.cin, base.cout, 1, 3, 3, {base.act, 0.1f}};
+    const ConvParams p{base.cin, base.cout, 1, 3, 3, test_activation(base.act)};
     const size_t rows = (base.cout + isa.gemm.mr - 1) / isa.gemm.mr * isa.gemm.mr;
     const size_t winograd_bytes = (16 * rows * base.cin + base.cout) * sizeof(float);
     const size_t both_bytes = winograd_bytes + rows * base.cin * 9 * sizeof(float);
@@ -659,9 +686,16 @@ void test_linear(const KernelConfig& isa, const KernelConfig& scalar) {
 int main() {
   const KernelConfig* scalar = config_for(Isa::Scalar);
   std::vector<const KernelConfig*> isas = {scalar};
-  for (Isa isa : {Isa::Avx2, Isa::Neon}) {
+  for (Isa isa : {Isa::Avx2, Isa::Avx512, Isa::Neon}) {
     if (config_for(isa) != nullptr) isas.push_back(config_for(isa));
   }
+#if defined(__x86_64__)
+  // Never a silent skip: say why the avx512 tier did not run.
+  if (config_for(Isa::Avx512) == nullptr) {
+    std::printf("kernels_test: avx512: skipped, %s\n",
+                cpu_supports(Isa::Avx512) ? "this build has no avx512 kernels" : "CPU lacks AVX-512F/BW/DQ/VL (or the OS does not save ZMM state)");
+  }
+#endif
   test_winograd_selected();
   for (size_t threads : {size_t{1}, size_t{3}}) {
     ThreadPool::instance().set_threads(threads);

@@ -1,5 +1,5 @@
 /** `convnode summary`: the planner table (shapes, parameters, multiply-adds, receptive field, memory). */
-import { formatSummary, summarize } from '../../planner/summary.js';
+import { formatSummary, summarize } from '../../layers/summary.js';
 import { BUILTIN_MODEL_PATH } from '../../image/builtin.js';
 import { nchwShape } from '../args.js';
 import { UsageError, type CliIO, type Command, type ParsedArgs } from '../command.js';

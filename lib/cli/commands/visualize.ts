@@ -62,7 +62,7 @@ async function runFilterMode(image: string, values: ParsedArgs['values'], io: Cl
     if (values[flag] !== undefined) throw new UsageError(`--${flag} is for model mode; add --model <m.onnx|builtin>`);
   }
   const { convReluPool, composeStages, buildHtmlReport, loadGrayscale, resolveFilters } = await import('../../visualize/index.js');
-  const { summarize } = await import('../../planner/summary.js');
+  const { summarize } = await import('../../layers/summary.js');
   const { formatShape } = await import('../../tensor.js');
   const filterArg = await filterFlag(values.filter);
   try {

@@ -4,8 +4,8 @@
  * in the kernel's epilogue. Weights are packed by the backend once, here, at load.
  */
 import { NO_ACTIVATION, type Activation, type ConvKernel, type ConvWeights } from '../../backends/backend.js';
-import { applyActivation } from '../../kernels/activation.js';
-import { checkConvChannels, planConv, type ConvSpec, type PaddingSpec } from '../../planner/geometry.js';
+import { applyActivation } from '../../activation.js';
+import { checkConvChannels, nextReceptiveField, planConv, type ConvSpec } from '../../planner/geometry.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constAsFloat32 } from '../constant.js';
 import type { OnnxNode } from '../decode.js';
@@ -14,7 +14,7 @@ import { broadcastBinary, broadcastShapes } from './broadcast.js';
 import { mergeFields, numel, required, runtimeValue } from './shape-utils.js';
 import { batchNormAffine } from './tensor-ops.js';
 import type { BuildContext, CompiledOp } from './types.js';
-import { windowField, windowSpecOf } from './window.js';
+import { windowSpecOf, withExtraPads } from './window.js';
 
 /** An activation node (or pair, for a split HardSwish) run in a kernel's epilogue. */
 export interface FusedActivation {
@@ -86,13 +86,6 @@ function convWeights(ctx: BuildContext, fusion: ConvFusion): Omit<ConvWeights, '
   return { inChannels: inPerGroup * groups, outChannels, groups, kernelH, kernelW, weight, bias, spec };
 }
 
-/** Adds a folded Pad's sides to explicit conv pads (the fusion pass only folds into explicit ones). */
-function withExtraPads(padding: PaddingSpec, extra: readonly [number, number, number, number] | undefined): PaddingSpec {
-  if (!extra) return padding;
-  const base = padding === 'valid' ? [0, 0, 0, 0] : (padding as readonly number[]);
-  return [base[0] + extra[0], base[1] + extra[1], base[2] + extra[2], base[3] + extra[3]];
-}
-
 export function fusedTypeName(node: OnnxNode, fusion: ConvFusion): string {
   const parts = fusion.pad ? [fusion.pad.node.opType, node.opType] : [node.opType];
   if (fusion.batchNorm) parts.push(fusion.batchNorm.opType);
@@ -122,7 +115,7 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
       const shape = [geometry.batch, geometry.outChannels, geometry.outH, geometry.outW];
       const multiplyAdds = geometry.batch * geometry.outChannels * geometry.outH * geometry.outW *
         (geometry.inChannels / geometry.groups) * geometry.kernelH * geometry.kernelW;
-      const field = windowField(x.field, spec);
+      const field = nextReceptiveField(x.field, spec.kernel, spec.dilation, spec.stride);
       const residual = fusion.residual ? required(inputs, 1, owner, 'residual') : null;
       if (!residual || residual.shape.join() === shape.join()) {
         return {

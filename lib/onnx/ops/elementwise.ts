@@ -3,7 +3,9 @@
  * the standalone activations (those not fused into a conv or Gemm epilogue).
  */
 import type { Activation } from '../../backends/backend.js';
-import { DEFAULT_LEAKY_RELU_ALPHA } from '../../kernels/activation.js';
+import {
+  DEFAULT_ELU_ALPHA, DEFAULT_HARD_SIGMOID_ALPHA, DEFAULT_HARD_SIGMOID_BETA, DEFAULT_LEAKY_RELU_ALPHA,
+} from '../../activation.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constValues, floatConst, intConst, type ConstTensor } from '../constant.js';
 import type { OnnxNode } from '../decode.js';
@@ -83,10 +85,12 @@ export function clipBounds(node: OnnxNode, opset: number, constantOf: (name: str
 }
 
 /**
- * The fusable epilogue form of an activation node, or null when the node is not one the
- * backends' epilogues can express (HardSigmoid, Tanh, a Clip other than [0, 6] or [0, inf)).
+ * The epilogue form of an activation node (every kind of lib/activation.ts has one), or null
+ * when the node is not an activation. Clip keeps its cheap named forms (relu, relu6) where its
+ * bounds match them.
  */
 export function activationOf(node: OnnxNode, opset: number, constantOf: (name: string) => ConstTensor | undefined): Activation | null {
+  const attrs = () => new NodeAttributes(node);
   switch (node.opType) {
     case 'Relu':
       return { kind: 'relu' };
@@ -94,13 +98,32 @@ export function activationOf(node: OnnxNode, opset: number, constantOf: (name: s
       return { kind: 'sigmoid' };
     case 'HardSwish':
       return { kind: 'hardSwish' };
+    case 'Tanh':
+      return { kind: 'tanh' };
+    case 'Softplus':
+      return { kind: 'softplus' };
+    case 'Mish':
+      return { kind: 'mish' };
     case 'LeakyRelu':
-      return { kind: 'leakyRelu', alpha: new NodeAttributes(node).float('alpha', DEFAULT_LEAKY_RELU_ALPHA) };
+      return { kind: 'leakyRelu', alpha: attrs().float('alpha', DEFAULT_LEAKY_RELU_ALPHA) };
+    case 'Elu':
+      return { kind: 'elu', alpha: attrs().float('alpha', DEFAULT_ELU_ALPHA) };
+    case 'HardSigmoid':
+      return {
+        kind: 'hardSigmoid',
+        alpha: attrs().float('alpha', DEFAULT_HARD_SIGMOID_ALPHA),
+        beta: attrs().float('beta', DEFAULT_HARD_SIGMOID_BETA),
+      };
+    case 'Gelu': {
+      const approximate = attrs().string('approximate', 'none');
+      if (approximate === 'none') return { kind: 'gelu' };
+      return approximate === 'tanh' ? { kind: 'geluTanh' } : null;
+    }
     case 'Clip': {
       const [min, max] = clipBounds(node, opset, constantOf);
       if (min === 0 && max === 6) return { kind: 'relu6' };
       if (min === 0 && max === Infinity) return { kind: 'relu' };
-      return null;
+      return min <= max ? { kind: 'clip', min, max } : null;
     }
     default:
       return null;

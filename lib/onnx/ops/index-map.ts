@@ -1,7 +1,7 @@
 /**
- * Data-movement ops (Transpose, Slice, Gather) planned as a source index per output element.
- * Each output axis adds its own offset table; the map is built once per input shape and a run
- * is one gather loop, for constants (shape chains) and runtime tensors alike.
+ * A source offset per element, for the scattered reductions (lib/onnx/ops/reduce.ts), whose
+ * kept and reduced offset lists are each no longer than the tensor they walk. Data-movement ops
+ * use the O(rank) strided copy instead (strided-copy.ts).
  */
 import { numel } from './shape-utils.js';
 
@@ -40,51 +40,4 @@ export function affineTable(count: number, start: number, step: number, stride: 
   const table = new Int32Array(Math.max(count, 1));
   for (let i = 0; i < count; i++) table[i] = (start + i * step) * stride;
   return table;
-}
-
-export function gatherByMap<T extends Float32Array | number[]>(source: ArrayLike<number>, map: Int32Array, out: T): T {
-  for (let i = 0; i < map.length; i++) out[i] = source[map[i]];
-  return out;
-}
-
-/**
- * The map cut into runs of consecutive source offsets, as [source start, length] pairs (output
- * offsets follow from the lengths), or null when the runs average under `minAverage` elements.
- * A channel shuffle's Transpose moves whole H x W planes, a Slice whole row segments: copying
- * runs beats looking up every element (torchvision ShuffleNetV2 x1.0, batch 1, 1 thread: 7.8-8.8
- * -> 6.4 ms, most of it its 16 channel shuffles).
- */
-export function runsOf(map: Int32Array, minAverage = 8): Int32Array | null {
-  if (map.length === 0) return null;
-  let count = 1;
-  for (let i = 1; i < map.length; i++) if (map[i] !== map[i - 1] + 1) count++;
-  if (map.length / count < minAverage) return null;
-  const runs = new Int32Array(2 * count);
-  let r = 0;
-  let runStart = 0; // output index where run r starts
-  runs[0] = map[0];
-  for (let i = 1; i < map.length; i++) {
-    if (map[i] === map[i - 1] + 1) continue;
-    runs[2 * r + 1] = i - runStart;
-    r++;
-    runs[2 * r] = map[i];
-    runStart = i;
-  }
-  runs[2 * r + 1] = map.length - runStart;
-  return runs;
-}
-
-export function gatherByRuns(source: Float32Array, runs: Int32Array, out: Float32Array): Float32Array {
-  let o = 0;
-  for (let r = 0; r < runs.length; r += 2) {
-    const start = runs[r];
-    const length = runs[r + 1];
-    if (length >= 64) {
-      out.set(source.subarray(start, start + length), o);
-    } else {
-      for (let j = 0; j < length; j++) out[o + j] = source[start + j];
-    }
-    o += length;
-  }
-  return out;
 }

@@ -6,7 +6,7 @@
  */
 import { NO_ACTIVATION, type Activation, type LinearKernel } from '../../backends/backend.js';
 import { ShapeError } from '../../errors.js';
-import { applyActivation } from '../../kernels/activation.js';
+import { applyActivation } from '../../activation.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constAsFloat32, type ConstTensor } from '../constant.js';
 import type { OnnxNode } from '../decode.js';

@@ -1,13 +1,16 @@
 /**
  * Pad (constant, reflect, edge). Pads before opset 11 are attributes, from 11 on inputs, with
  * optional axes from 18. A zero constant Pad in front of a Conv is folded into the conv's own
- * padding by the fusion pass (see padsForConv); what remains runs as one gather loop.
+ * padding by the fusion pass (see padsForConv), and one in front of a pool into the pool's where
+ * that gives identical results (lib/onnx/fusion/pad-pool.ts); what remains runs as one gather loop.
  */
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constValues, floatConst, type ConstTensor } from '../constant.js';
 import type { OnnxNode } from '../decode.js';
 import { OnnxError } from '../errors.js';
+import { checkTensorElements } from '../limits.js';
 import { normalizeAxis, numel, required, runtimeValue, stridesOf } from './shape-utils.js';
+import { copyStrided, planCopy, type CopyAxis } from './strided-copy.js';
 import { nodeBasics, type BuildContext, type CompiledOp } from './types.js';
 
 type PadMode = 'constant' | 'reflect' | 'edge';
@@ -54,11 +57,17 @@ function padSpecOf(node: OnnxNode, opset: number, constantOf: (name: string) => 
   };
 }
 
+/** A constant Pad of the H and W axes of an NCHW tensor: its [top, left, bottom, right] and fill value. */
+export interface SpatialPad {
+  readonly pads: readonly [number, number, number, number];
+  readonly value: number;
+}
+
 /**
- * The [top, left, bottom, right] a zero constant Pad adds to a rank-4 NCHW tensor, or null when
- * it does anything a conv's own zero padding cannot (other modes or values, N/C or negative pads).
+ * What a constant Pad does to a rank-4 NCHW tensor when it only grows H and W, or null when it
+ * does anything else (other modes, N or C pads, negative pads, pads computed at run time).
  */
-export function padsForConv(node: OnnxNode, opset: number, constantOf: (name: string) => ConstTensor | undefined): [number, number, number, number] | null {
+export function spatialPadOf(node: OnnxNode, opset: number, constantOf: (name: string) => ConstTensor | undefined): SpatialPad | null {
   let spec: PadSpec;
   let perAxis: Array<[number, number]>;
   try {
@@ -67,10 +76,16 @@ export function padsForConv(node: OnnxNode, opset: number, constantOf: (name: st
   } catch {
     return null;
   }
-  if (spec.mode !== 'constant' || spec.value !== 0) return null;
+  if (spec.mode !== 'constant') return null;
   const [n, c, h, w] = perAxis;
   if (n[0] || n[1] || c[0] || c[1] || [h, w].some(([b, e]) => b < 0 || e < 0)) return null;
-  return [h[0], w[0], h[1], w[1]];
+  return { pads: [h[0], w[0], h[1], w[1]], value: spec.value };
+}
+
+/** The [top, left, bottom, right] of a zero Pad a conv's own zero padding can take over, or null. */
+export function padsForConv(node: OnnxNode, opset: number, constantOf: (name: string) => ConstTensor | undefined): [number, number, number, number] | null {
+  const pad = spatialPadOf(node, opset, constantOf);
+  return pad && pad.value === 0 ? [...pad.pads] : null;
 }
 
 /** Source index along one axis for output index i, or -1 for a constant-filled cell. */
@@ -100,38 +115,52 @@ export function buildPad(ctx: BuildContext): CompiledOp {
       if (spec.mode === 'reflect' && x.shape.some((d, k) => perAxis[k].some((p) => p >= d))) {
         throw new OnnxError(`${owner}: reflect pads must be smaller than the padded axis, input [${x.shape.join(', ')}]`);
       }
-      const strides = stridesOf(x.shape);
-      const tables = shape.map((d, k) => Int32Array.from({ length: d }, (_, i) => sourceIndex(i, perAxis[k][0], x.shape[k], spec.mode)));
-      // Walk output cells; a -1 on any axis means the cell is padding.
-      const map = new Int32Array(numel(shape));
-      const counter = new Array<number>(shape.length).fill(0);
-      for (let o = 0; o < map.length; o++) {
-        let src = 0;
-        for (let k = 0; k < shape.length; k++) {
-          const s = tables[k][counter[k]];
-          if (s < 0) {
-            src = -1;
-            break;
-          }
-          src += s * strides[k];
-        }
-        map[o] = src;
-        for (let k = shape.length - 1; k >= 0 && ++counter[k] === shape[k]; k--) counter[k] = 0;
-      }
+      checkTensorElements(shape, owner, 'output', ctx.limits);
       const fill = spec.value;
-      const gather = (source: ArrayLike<number>, out: Float32Array) => {
-        for (let i = 0; i < map.length; i++) out[i] = map[i] < 0 ? fill : source[map[i]];
-      };
+      const run = padCopy(x.shape, shape, perAxis, spec.mode, fill);
       if (x.constant) {
-        const out = new Float32Array(map.length);
-        gather(x.constant.data, out);
+        const out = new Float32Array(numel(shape));
+        run(x.constant.data, out);
         return { outputs: [{ shape, constant: floatConst(shape, out), field: null }], multiplyAdds: 0 };
       }
       return {
         outputs: [runtimeValue(shape, x.field)],
         multiplyAdds: 0,
-        execution: { runSync: (ins, outs) => gather(ins[0], outs[0]) },
+        execution: { runSync: (ins, outs) => run(ins[0], outs[0]) },
       };
     },
   };
+}
+
+/**
+ * The padded copy as a strided copy planned in O(rank) memory. Constant mode fills the output
+ * and copies the (possibly cropped, for negative pads) input box into its place; edge and
+ * reflect read each output index's source index from a table per axis (as long as that axis).
+ */
+function padCopy(
+  inShape: readonly number[], outShape: readonly number[], perAxis: ReadonlyArray<readonly [number, number]>, mode: PadMode, fill: number,
+): (source: ArrayLike<number>, out: Float32Array) => void {
+  const srcStrides = stridesOf(inShape);
+  if (mode === 'constant') {
+    const outStrides = stridesOf(outShape);
+    let base = 0;
+    let dstBase = 0;
+    const axes: CopyAxis[] = inShape.map((size, k) => {
+      const [before, after] = perAxis[k];
+      base += Math.max(0, -before) * srcStrides[k];
+      dstBase += Math.max(0, before) * outStrides[k];
+      return { extent: Math.max(0, size + Math.min(0, before) + Math.min(0, after)), stride: srcStrides[k], dstStride: outStrides[k] };
+    });
+    const plan = planCopy(axes, base, dstBase);
+    return (source, out) => {
+      out.fill(fill);
+      copyStrided(source, plan, out);
+    };
+  }
+  const plan = planCopy(outShape.map((extent, k) => ({
+    extent,
+    stride: srcStrides[k],
+    table: Int32Array.from({ length: extent }, (_, i) => sourceIndex(i, perAxis[k][0], inShape[k], mode) * srcStrides[k]),
+  })));
+  return (source, out) => void copyStrided(source, plan, out);
 }

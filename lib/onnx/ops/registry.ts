@@ -1,10 +1,13 @@
 /** Every operator convnode runs, by ONNX op type, and how each is built. */
 import { buildConv } from './conv.js';
+import { buildConvTranspose } from './conv-transpose.js';
 import { BINARY_OPS, buildBinary, buildUnary, UNARY_OPS } from './elementwise.js';
 import { buildGemm, buildMatMul } from './linear.js';
+import { buildGroupNormalization, buildInstanceNormalization, buildLayerNormalization } from './normalization.js';
 import { buildPad } from './pad.js';
 import { buildGlobalPool, buildPool } from './pool.js';
 import { buildReduce, REDUCE_OPS } from './reduce.js';
+import { buildResize } from './resize.js';
 import {
   buildCast, buildConstant, buildFlatten, buildGather, buildIdentity, buildReshape, buildShape, buildSlice,
   buildSqueeze, buildTranspose, buildUnsqueeze,
@@ -17,9 +20,13 @@ export type OpBuilder = (ctx: BuildContext) => CompiledOp;
 
 const BUILDERS: Record<string, OpBuilder> = {
   Conv: (ctx) => buildConv(ctx, { output: ctx.node.outputs[0] }),
+  ConvTranspose: buildConvTranspose,
   Gemm: (ctx) => buildGemm(ctx, { output: ctx.node.outputs[0] }),
   MatMul: (ctx) => buildMatMul(ctx, { output: ctx.node.outputs[0] }),
   BatchNormalization: buildBatchNormalization,
+  LayerNormalization: buildLayerNormalization,
+  InstanceNormalization: buildInstanceNormalization,
+  GroupNormalization: buildGroupNormalization,
   MaxPool: buildPool,
   AveragePool: buildPool,
   GlobalAveragePool: buildGlobalPool,
@@ -38,6 +45,8 @@ const BUILDERS: Record<string, OpBuilder> = {
   Unsqueeze: buildUnsqueeze,
   Transpose: buildTranspose,
   Split: buildSplit,
+  Resize: buildResize,
+  Upsample: buildResize,
   Identity: buildIdentity,
   Dropout: buildIdentity,
   ...Object.fromEntries(BINARY_OPS.map((op) => [op, buildBinary])),
@@ -55,5 +64,5 @@ export function builderFor(opType: string): OpBuilder | undefined {
 /** Ops that may be evaluated at load when all their inputs are constants. */
 export const FOLDABLE_OPS = new Set([
   'Constant', 'Gather', 'Slice', 'Cast', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity',
-  'Concat', 'Pad', 'Split', ...BINARY_OPS, ...UNARY_OPS, ...REDUCE_OPS,
+  'Concat', 'Pad', 'Split', 'Resize', 'Upsample', ...BINARY_OPS, ...UNARY_OPS, ...REDUCE_OPS,
 ]);

@@ -9,7 +9,7 @@ import { describeNode, NodeAttributes } from '../attributes.js';
 import { constValues, floatConst, intConst, type ConstTensor } from '../constant.js';
 import { DataType } from '../schema.js';
 import { OnnxError } from '../errors.js';
-import { affineTable, buildIndexMap, gatherByMap, gatherByRuns, runsOf } from './index-map.js';
+import { copyStrided, planCopy, type CopyAxis, type CopyPlan } from './strided-copy.js';
 import { constantIntsOf, normalizeAxis, numel, required, runtimeValue, stridesOf } from './shape-utils.js';
 import type { BuildContext, CompiledOp, PlannedOp, PlanValue } from './types.js';
 
@@ -28,22 +28,19 @@ function viewOf(input: PlanValue, shape: number[], keepField: boolean): PlannedO
   return { outputs: [runtimeValue(shape, keepField ? input.field : null)], aliasOfInput: 0, multiplyAdds: 0 };
 }
 
-/** Output of a gather-by-map op, folded when the input is constant. */
-function mappedOf(input: PlanValue, shape: number[], map: Int32Array): PlannedOp {
+/** Output of a data-movement op planned as a strided copy, folded when the input is constant. */
+function copiedOf(input: PlanValue, shape: number[], plan: CopyPlan): PlannedOp {
   if (input.constant) {
     const c = input.constant;
     const constant = c.kind === 'float'
-      ? floatConst(shape, gatherByMap(c.data, map, new Float32Array(map.length)))
-      : intConst(shape, gatherByMap(c.data, map, new Array<number>(map.length)));
+      ? floatConst(shape, copyStrided(c.data, plan, new Float32Array(plan.total)))
+      : intConst(shape, copyStrided(c.data, plan, new Array<number>(plan.total).fill(0)));
     return { outputs: [{ shape, constant, field: null }], multiplyAdds: 0 };
   }
-  const runs = runsOf(map);
   return {
     outputs: [runtimeValue(shape, null)],
     multiplyAdds: 0,
-    execution: {
-      runSync: runs ? (ins, outs) => void gatherByRuns(ins[0], runs, outs[0]) : (ins, outs) => void gatherByMap(ins[0], map, outs[0]),
-    },
+    execution: { runSync: (ins, outs) => void copyStrided(ins[0], plan, outs[0]) },
   };
 }
 
@@ -98,20 +95,20 @@ export function buildGather(ctx: BuildContext): CompiledOp {
     if (indicesValue.shape.length > 1) throw new OnnxError(`${owner}: indices of rank ${indicesValue.shape.length} are not supported (rank 0 or 1)`);
     const strides = stridesOf(data.shape);
     const shape: number[] = [];
-    const tables: ArrayLike<number>[] = [];
+    const axes: CopyAxis[] = [];
     let base = 0;
     data.shape.forEach((d, k) => {
       if (k !== axis) {
         shape.push(d);
-        tables.push(affineTable(d, 0, 1, strides[k]));
+        axes.push({ extent: d, stride: strides[k] });
       } else if (indicesValue.shape.length === 1) {
         shape.push(resolved.length);
-        tables.push(Int32Array.from(resolved.length > 0 ? resolved : [0], (i) => i * strides[k]));
+        axes.push({ extent: resolved.length, stride: 0, table: Int32Array.from(resolved.length > 0 ? resolved : [0], (i) => i * strides[k]) });
       } else {
         base = resolved[0] * strides[k];
       }
     });
-    return mappedOf(data, shape, buildIndexMap(shape, tables, base));
+    return copiedOf(data, shape, planCopy(axes, base));
   });
 }
 
@@ -156,8 +153,8 @@ export function buildSlice(ctx: BuildContext): CompiledOp {
       count[axis] = Math.max(0, Math.ceil((last - first) / s));
     });
     const strides = stridesOf(data.shape);
-    const tables = count.map((c, k) => affineTable(c, begin[k], step[k], strides[k]));
-    return mappedOf(data, count, buildIndexMap(count, tables));
+    const base = begin.reduce((sum, b, k) => sum + b * strides[k], 0);
+    return copiedOf(data, count, planCopy(count.map((c, k) => ({ extent: c, stride: step[k] * strides[k] })), base));
   });
 }
 
@@ -173,8 +170,7 @@ export function buildTranspose(ctx: BuildContext): CompiledOp {
     }
     const strides = stridesOf(data.shape);
     const shape = perm.map((p) => data.shape[p]);
-    const tables = perm.map((p, k) => affineTable(shape[k], 0, 1, strides[p]));
-    return mappedOf(data, shape, buildIndexMap(shape, tables));
+    return copiedOf(data, shape, planCopy(perm.map((p, k) => ({ extent: shape[k], stride: strides[p] }))));
   });
 }
 

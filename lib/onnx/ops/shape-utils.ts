@@ -1,4 +1,5 @@
 /** Small shape helpers shared by the operator implementations. */
+import { INPUT_FIELD } from '../../planner/geometry.js';
 import { OnnxError } from '../errors.js';
 import type { FieldInfo, PlanValue } from './types.js';
 
@@ -8,16 +9,7 @@ export function numel(shape: readonly number[]): number {
   return n;
 }
 
-/** Row-major strides of a shape. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = s;
-    s *= shape[i];
-  }
-  return strides;
-}
+export { stridesOf } from '../../kernels/broadcast.js';
 
 /** Resolves a possibly negative axis against a rank, or fails naming the node. */
 export function normalizeAxis(axis: number, rank: number, owner: string, what = 'axis'): number {
@@ -36,7 +28,7 @@ export function required(inputs: ReadonlyArray<PlanValue | null>, index: number,
 
 /** A field for an image-like value; spatial structure is assumed for rank-4 NCHW values only. */
 export function inputField(shape: readonly number[]): FieldInfo | null {
-  return shape.length === 4 ? { size: [1, 1], jump: [1, 1] } : null;
+  return shape.length === 4 ? INPUT_FIELD : null;
 }
 
 /** The field of a value computed element-wise from several: the widest of them. */
@@ -70,3 +62,4 @@ export function constantIntsOf(value: PlanValue | null, owner: string, what: str
   }
   return Array.from(value.constant.data);
 }
+

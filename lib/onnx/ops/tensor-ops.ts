@@ -60,6 +60,7 @@ export function buildConcat(ctx: BuildContext): CompiledOp {
         outputs: [runtimeValue(shape, field)],
         multiplyAdds: 0,
         execution: { runSync: (ins, outs) => concatInto(ins, blocks, outer, outs[0]) },
+        concat: { outer, blocks },
       };
     },
   };

@@ -4,14 +4,13 @@
  * output shapes, constants it can compute without data, and the kernel closure that runs it.
  */
 import type { Backend } from '../../backends/backend.js';
+import type { ReceptiveField } from '../../planner/geometry.js';
 import type { ConstTensor } from '../constant.js';
 import type { OnnxNode } from '../decode.js';
+import type { ResolvedLimits } from '../limits.js';
 
 /** Receptive field of one value on the network input, where spatial structure survives. */
-export interface FieldInfo {
-  readonly size: readonly [number, number];
-  readonly jump: readonly [number, number];
-}
+export type FieldInfo = ReceptiveField;
 
 /** A value as the planner sees it for one input shape. */
 export interface PlanValue {
@@ -42,6 +41,12 @@ export interface PlannedOp {
   readonly aliasOfInput?: number;
   /** Multiply-adds for the whole batch (0 for ops that only move or compare data). */
   readonly multiplyAdds: number;
+  /**
+   * A Concat's layout: its output is `outer` runs, each holding `blocks[i]` floats of input i in
+   * turn. With outer 1 every input is one contiguous slice, which the plan can have its producer
+   * write in place (lib/onnx/concat-in-place.ts).
+   */
+  readonly concat?: { readonly outer: number; readonly blocks: readonly number[] };
 }
 
 /** An op built from one (possibly fused) node. */
@@ -74,4 +79,6 @@ export interface BuildContext {
   readonly backend: Backend;
   /** Constants known at load (initializers and folded values). */
   constantOf(name: string): ConstTensor | undefined;
+  /** Size limits checked before an op allocates anything (default DEFAULT_LIMITS). */
+  readonly limits?: ResolvedLimits;
 }

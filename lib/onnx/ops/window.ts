@@ -7,13 +7,15 @@ import type { PaddingSpec, Pair, WindowSpec } from '../../planner/geometry.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import type { OnnxNode } from '../decode.js';
 import { OnnxError } from '../errors.js';
-import type { FieldInfo } from './types.js';
+
+/** Window sizes the native kernels index with 32-bit arithmetic: refused at load, naming the node. */
+const WINDOW_LIMIT = 2 ** 31;
 
 function pairAttribute(node: OnnxNode, attrs: NodeAttributes, name: string, fallback: number): Pair {
   const values = attrs.ints(name);
   if (values === undefined) return [fallback, fallback];
-  if (values.length !== 2 || values.some((v) => !Number.isInteger(v) || v < 1)) {
-    throw new OnnxError(`${describeNode(node)}: ${name} must be two positive integers for a 2-D window, got [${values.join(', ')}]`);
+  if (values.length !== 2 || values.some((v) => !Number.isInteger(v) || v < 1 || v >= WINDOW_LIMIT)) {
+    throw new OnnxError(`${describeNode(node)}: ${name} must be two positive integers below 2^31 for a 2-D window, got [${values.join(', ')}]`);
   }
   return [values[0], values[1]];
 }
@@ -30,8 +32,8 @@ export function paddingOf(node: OnnxNode, attrs: NodeAttributes): PaddingSpec {
     case 'NOTSET':
     case '': {
       const pads = attrs.ints('pads') ?? [0, 0, 0, 0];
-      if (pads.length !== 4 || pads.some((p) => !Number.isInteger(p) || p < 0)) {
-        throw new OnnxError(`${describeNode(node)}: pads must be four non-negative integers [top, left, bottom, right], got [${pads.join(', ')}]`);
+      if (pads.length !== 4 || pads.some((p) => !Number.isInteger(p) || p < 0 || p >= WINDOW_LIMIT)) {
+        throw new OnnxError(`${describeNode(node)}: pads must be four non-negative integers below 2^31 [top, left, bottom, right], got [${pads.join(', ')}]`);
       }
       return [pads[0], pads[1], pads[2], pads[3]];
     }
@@ -62,15 +64,9 @@ export function kernelShapeOf(node: OnnxNode): Pair {
   return [values[0], values[1]];
 }
 
-/** The lecture's receptive-field recurrence: r' = r + (K_eff - 1) * j, j' = j * S. */
-export function windowField(field: FieldInfo | null, spec: WindowSpec): FieldInfo | null {
-  if (!field) return null;
-  const kEff = (k: number, d: number) => d * (k - 1) + 1;
-  return {
-    size: [
-      field.size[0] + (kEff(spec.kernel[0], spec.dilation[0]) - 1) * field.jump[0],
-      field.size[1] + (kEff(spec.kernel[1], spec.dilation[1]) - 1) * field.jump[1],
-    ],
-    jump: [field.jump[0] * spec.stride[0], field.jump[1] * spec.stride[1]],
-  };
+/** Adds a folded Pad's sides to explicit window pads (the fusion pass only folds into explicit ones). */
+export function withExtraPads(padding: PaddingSpec, extra: readonly [number, number, number, number] | undefined): PaddingSpec {
+  if (!extra) return padding;
+  const base = padding === 'valid' ? [0, 0, 0, 0] : (padding as readonly number[]);
+  return [base[0] + extra[0], base[1] + extra[1], base[2] + extra[2], base[3] + extra[3]];
 }

@@ -246,10 +246,11 @@ inline void output_group(const float* src, size_t stride, __m256i live, __m256 b
   y[1][0] = _mm256_add_ps(y10, bias), y[1][1] = _mm256_add_ps(y11, bias);
 }
 
-// The activation with its kind fixed at compile time (Sigmoid: applied by the caller, scalar).
+// The activation with its kind fixed at compile time. Kinds without a vector form are all
+// instantiated as Sigmoid: the caller applies them with the scalar activate(), whatever act.kind is.
 template <ActivationKind kKind>
 inline __m256 activate_as(__m256 x, const Activation& act) {
-  if (kKind == ActivationKind::Sigmoid || kKind == ActivationKind::None) return x;
+  if (!avx2_vector_kind(kKind) || kKind == ActivationKind::None) return x;
   Activation fixed = act;
   fixed.kind = kKind;
   return avx2_activate(x, fixed);
@@ -350,7 +351,7 @@ void f32_winograd_2x2_output__avx2(const float* m, size_t point_stride, const Wi
     case ActivationKind::HardSwish:
       return output_tiles<ActivationKind::HardSwish>(m, point_stride, g, t0, count, bias, residual_plane, act,
                                                      out_plane);
-    case ActivationKind::Sigmoid:
+    default:  // every kind the AVX2 epilogue has no vector form of: the scalar path
       return output_tiles<ActivationKind::Sigmoid>(m, point_stride, g, t0, count, bias, residual_plane, act, out_plane);
   }
 }

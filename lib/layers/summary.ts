@@ -1,13 +1,16 @@
 /**
- * The planner: what a network costs before it runs. Per layer: output shape, parameters,
- * multiply-adds, receptive field and jump, activation memory; plus totals and warnings.
+ * The summary: what a network costs before it runs. Per layer: output shape, parameters,
+ * multiply-adds, receptive field and jump, activation memory; plus totals and warnings. It
+ * knows layers (and, through Summarizable, anything else that yields rows, like a loaded ONNX
+ * model), so it stands above them; the planner it reads from is the ground floor.
  */
 import { ParameterError } from '../errors.js';
-import { INPUT_FIELD, Layer } from '../layers/layer.js';
+import { INPUT_FIELD } from '../planner/geometry.js';
+import type { LayerSummary, Summarizable } from '../planner/summary-types.js';
 import { formatShape, shapeSize } from '../tensor.js';
-import type { LayerSummary, Summarizable } from './summary-types.js';
+import { Layer } from './layer.js';
 
-export type { LayerSummary, Summarizable } from './summary-types.js';
+export type { LayerSummary, Summarizable } from '../planner/summary-types.js';
 
 export interface ModelSummary {
   readonly inputShape: readonly number[];

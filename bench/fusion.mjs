@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// Load-time fusion A/B: each model loaded twice in one process, fused (the default) and with
+// `fuse: false` (every node on its own, Concats copied), timed interleaved round by round, the
+// median of each reported with their ratio, plus onnxruntime-node beside them for scale, and the
+// per-op-type profile of both (where the time moved). Needs `npm run build` first (reads dist/).
+//
+//   node bench/fusion.mjs [--dir DIR] [--models a,b] [--threads 1] [--batches 1] [--runs 9] [--baseline DIST]
+//
+// --baseline DIST adds a fourth contender: another build's dist/ (e.g. main's, before a fusion
+// change), loaded with its defaults in the same process. Its addon resolves to the same file
+// when its build/ is a link to this one, so both share one native module and thread pool.
+//
+// DIR holds <model>.onnx (torchvision exports at opset 13, random weights); the default is
+// bench/.models/zoo, which `npm run bench -- zoo` fills on first use.
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as ort from 'onnxruntime-node';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const MODELS = ['densenet121', 'efficientnet_b0', 'googlenet', 'inception_v3', 'mobilenet_v3_large'];
+const INPUT_SIZE = { inception_v3: 299 };
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function randomInput(count, seed) {
+  const data = new Float32Array(count);
+  let state = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    data[i] = (state / 2 ** 32) * 4 - 2;
+  }
+  return data;
+}
+
+function parseArgs(argv) {
+  const options = { dir: join(here, '.models', 'zoo'), models: MODELS, threads: [1], batches: [1], runs: 9 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (value === undefined) throw new Error(`bench/fusion.mjs: ${flag} needs a value`);
+    if (flag === '--dir') options.dir = value;
+    else if (flag === '--models') options.models = value.split(',');
+    else if (flag === '--threads') options.threads = value.split(',').map(Number);
+    else if (flag === '--batches') options.batches = value.split(',').map(Number);
+    else if (flag === '--runs') options.runs = Number(value);
+    else if (flag === '--baseline') options.baseline = value;
+    else throw new Error(`bench/fusion.mjs: unknown flag ${flag} (use --dir, --models, --threads, --batches, --runs, --baseline)`);
+  }
+  return options;
+}
+
+/** Milliseconds per op type in a profile (medians over `runs` runs, per step, summed by type). */
+async function profileByType(model, feeds, runs) {
+  const { steps } = await model.profile(feeds, { runs });
+  const byType = new Map();
+  for (const s of steps) byType.set(s.type, (byType.get(s.type) ?? 0) + s.ms);
+  return { byType, steps: steps.length };
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  const dist = join(root, 'dist');
+  if (!existsSync(join(dist, 'onnx', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  const { loadOnnx } = await import(pathToFileURL(join(dist, 'onnx', 'index.js')).href);
+  const { Tensor } = await import(pathToFileURL(join(dist, 'tensor.js')).href);
+  const { getBackend } = await import(pathToFileURL(join(dist, 'backends', 'index.js')).href);
+  const native = await import(pathToFileURL(join(dist, 'backends', 'native.js')).href);
+  const backend = getBackend();
+  const base = options.baseline && {
+    loadOnnx: (await import(pathToFileURL(join(options.baseline, 'onnx', 'index.js')).href)).loadOnnx,
+    Tensor: (await import(pathToFileURL(join(options.baseline, 'tensor.js')).href)).Tensor,
+  };
+  console.log(`CPU: ${os.cpus()[0].model}; convnode backend ${backend}${backend === 'native' ? ` (ISA ${native.getIsa()})` : ''}; onnxruntime-node ${ort.env.versions.node}`);
+  console.log('ratio = fused ms / unfused ms (below 1: fusion helps); medians of interleaved rounds in one process\n');
+  const rows = [];
+  for (const name of options.models) {
+    const path = join(options.dir, `${name}.onnx`);
+    if (!existsSync(path)) {
+      console.log(`${name}: skipped (${path} is missing)`);
+      continue;
+    }
+    const fused = await loadOnnx(path);
+    const plain = await loadOnnx(path, { fuse: false });
+    const baseline = base && (await base.loadOnnx(path));
+    const size = INPUT_SIZE[name] ?? 224;
+    for (const threads of options.threads) {
+      if (backend === 'native') native.setNumThreads(threads);
+      const session = await ort.InferenceSession.create(path, {
+        intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
+        extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+      });
+      for (const batch of options.batches) {
+        const shape = [batch, 3, size, size];
+        const data = randomInput(batch * 3 * size * size, 7 + batch);
+        const feeds = { [fused.inputNames[0]]: new Tensor(shape, data) };
+        const ortFeeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, shape) };
+        const contenders = [['fused', () => fused.run(feeds)], ['unfused', () => plain.run(feeds)], ['onnxruntime', () => session.run(ortFeeds)]];
+        if (baseline) {
+          const baseFeeds = { [baseline.inputNames[0]]: new base.Tensor(shape, data) };
+          contenders.push(['baseline', () => baseline.run(baseFeeds)]);
+        }
+        const times = Object.fromEntries(contenders.map(([n]) => [n, []]));
+        for (const [, run] of contenders) await run(); // warm-up
+        for (let r = 0; r < options.runs; r++) {
+          for (const [n, run] of contenders) {
+            const start = performance.now();
+            await run();
+            times[n].push(performance.now() - start);
+          }
+        }
+        const [f, u, o] = ['fused', 'unfused', 'onnxruntime'].map((n) => median(times[n]));
+        const b = baseline ? median(times.baseline) : undefined;
+        rows.push({ name, threads, batch, f, u, o, b });
+        const vsBase = b === undefined ? '' : `; baseline ${b.toFixed(1)} ms, fused/baseline ${(f / b).toFixed(2)}x`;
+        console.log(`${name} threads ${threads} batch ${batch}: fused ${f.toFixed(1)} ms, unfused ${u.toFixed(1)} ms, fused/unfused ${(f / u).toFixed(2)}x${vsBase}; onnxruntime ${o.toFixed(1)} ms (fused/ort ${(f / o).toFixed(2)}x, unfused/ort ${(u / o).toFixed(2)}x)`);
+        const [pf, pu] = [await profileByType(fused, feeds, 3), await profileByType(plain, feeds, 3)];
+        const types = [...new Set([...pu.byType.keys(), ...pf.byType.keys()])];
+        const top = types.map((t) => [t, pu.byType.get(t) ?? 0, pf.byType.get(t) ?? 0]).sort((a, b) => Math.max(b[1], b[2]) - Math.max(a[1], a[2])).slice(0, 8);
+        console.log(`  profile (${pu.steps} -> ${pf.steps} steps), ms by op type unfused -> fused: ${top.map(([t, a, b]) => `${t} ${a.toFixed(1)} -> ${b.toFixed(1)}`).join('; ')}`);
+      }
+      await session.release();
+    }
+  }
+  if (rows.length) {
+    const withBase = rows.some((r) => r.b !== undefined);
+    console.log(`\n| model | threads | batch | fused ms | unfused ms | fused / unfused |${withBase ? ' baseline ms | fused / baseline |' : ''} onnxruntime ms | fused / ort | unfused / ort |`);
+    console.log(`|---|---|---|---|---|---|${withBase ? '---|---|' : ''}---|---|---|`);
+    for (const r of rows) {
+      const baseCells = withBase ? ` ${r.b.toFixed(1)} | ${(r.f / r.b).toFixed(2)}x |` : '';
+      console.log(`| ${r.name} | ${r.threads} | ${r.batch} | ${r.f.toFixed(1)} | ${r.u.toFixed(1)} | ${(r.f / r.u).toFixed(2)}x |${baseCells} ${r.o.toFixed(1)} | ${(r.f / r.o).toFixed(2)}x | ${(r.u / r.o).toFixed(2)}x |`);
+    }
+  }
+}
+
+await main();
