@@ -14,7 +14,9 @@ export const ZIG_VERSION = '0.14.1';
  */
 export const ISA_TIERS = {
   AVX2: { arch: 'x64', flags: ['-mavx2', '-mfma'] },
-  AVX512: { arch: 'x64', flags: ['-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl', '-mfma', '-mavx2'] },
+  // clang 18+ (Zig 0.14's) gates 512-bit vectors behind 'evex512' (AVX10's split), which the
+  // -mavx512* flags do not switch on when Zig passes its own CPU feature list.
+  AVX512: { arch: 'x64', flags: ['-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl', '-mfma', '-mavx2', '-mevex512'] },
   NEON: { arch: 'arm64', flags: [] }, // Advanced SIMD is baseline on AArch64
 };
 

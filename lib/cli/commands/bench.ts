@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { getBackend } from '../../backends/index.js';
 import { getIsa, getNumThreads, setNumThreads } from '../../backends/native.js';
 import type { OnnxModel } from '../../onnx/index.js';
-import { summarize } from '../../planner/summary.js';
+import { summarize } from '../../layers/summary.js';
 import { Tensor } from '../../tensor.js';
 import { nchwShape, positiveInt } from '../args.js';
 import { UsageError, type CliIO, type Command, type ParsedArgs } from '../command.js';
