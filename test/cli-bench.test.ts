@@ -73,7 +73,7 @@ describe('convnode bench <model.onnx>', () => {
     const ops = JSON.parse(run.stdout).slowestOps as { name: string; type: string; ms: number }[];
     expect(ops.length).toBeGreaterThan(0);
     expect(ops.length).toBeLessThanOrEqual(10);
-    expect(ops.some((o) => /^Convb/.test(o.type))).toBe(true); // 'Conv' or a fused 'Conv+Relu'
+    expect(ops.some((o) => /^Conv\b/.test(o.type))).toBe(true); // 'Conv' or a fused 'Conv+Relu'
     for (let i = 1; i < ops.length; i++) expect(ops[i].ms).toBeLessThanOrEqual(ops[i - 1].ms);
   });
 
