@@ -79,6 +79,8 @@ export async function buildTarget(root, name, groups, { jobs = Math.max(1, Math.
   const common = [
     '-target', target.zig, '-mcpu=baseline', '-std=c++17', '-O3', '-fPIC', '-fvisibility=hidden',
     '-Wall', '-Wextra', `-ffile-prefix-map=${root}=.`, ...tiers.map((t) => `-DCONVNODE_HAVE_${t}`),
+    // MinGW's <cmath> hides M_PI (the kernel test uses it) unless asked, as MSVC's does.
+    ...(target.platform === 'win32' ? ['-D_USE_MATH_DEFINES'] : []),
   ];
   const units = [
     ...groups.CORE.map((src) => ({ src, flags: [], core: true })),
