@@ -90,6 +90,8 @@ export function parseDisassembly(text) {
 export function checkFunctions(functions, allowed = new Set()) {
   const violations = [];
   const taggedKernels = [];
+  const isTagged = (fn) => fn.name.toLowerCase().includes(ISA_TAG) || fn.name.toLowerCase().includes(AVX512_TAG);
+  const reachedOnlyFromTagged = onlyCalledFromTagged(functions, isTagged);
   for (const fn of functions) {
     const name = fn.name.toLowerCase();
     if (name.includes(AVX512_TAG)) continue;
@@ -104,12 +106,50 @@ export function checkFunctions(functions, allowed = new Set()) {
       if (ymmFma) taggedKernels.push(fn.name);
       continue;
     }
+    if (reachedOnlyFromTagged.has(fn)) continue;
     for (const i of fn.instructions) {
       const extension = extensionOf(i.mnemonic, i.operands);
       if (extension && !allowed.has(extension)) violations.push({ fn: fn.name, address: i.address, text: `${i.mnemonic} ${i.operands}`.trim(), extension });
     }
   }
   return { violations, taggedKernels };
+}
+
+/**
+ * Untagged functions that only ISA-tagged code calls: a `static inline` helper (epilogue.h's
+ * activate) that the compiler left out of line inside an AVX2 file is a local copy whose every
+ * call sits in that file's avx2 kernels, so it runs only after the dispatcher chose them. Known
+ * from direct calls in the disassembly (`call 0x... <name>`), to a fixpoint; a function with no
+ * direct caller (address taken, exported) never qualifies.
+ */
+function onlyCalledFromTagged(functions, isTagged) {
+  const byName = new Map(functions.map((fn) => [fn.name, fn]));
+  const callers = new Map();
+  for (const fn of functions) {
+    for (const i of fn.instructions) {
+      const target = /<([^>+]+)>$/.exec(i.operands)?.[1];
+      if (!target || !byName.has(target) || byName.get(target) === fn) continue;
+      if (!/^(call|jmp)/.test(i.mnemonic) && !/^j[a-z]+$/.test(i.mnemonic)) {
+        callers.set(byName.get(target), null); // address taken some other way: not provable
+        continue;
+      }
+      const list = callers.get(byName.get(target));
+      if (list !== null) callers.set(byName.get(target), [...(list ?? []), fn]);
+    }
+  }
+  const safe = new Set(functions.filter(isTagged));
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [fn, list] of callers) {
+      if (safe.has(fn) || !list || list.length === 0) continue;
+      if (list.every((caller) => safe.has(caller))) {
+        safe.add(fn);
+        grew = true;
+      }
+    }
+  }
+  return new Set([...safe].filter((fn) => !isTagged(fn)));
 }
 
 function run(tool, args) {

@@ -152,3 +152,31 @@ describe('the x64 ISA rule with a platform floor', () => {
     expect(checkFunctions(fns, new Set(['SSE3', 'SSSE3'])).violations.map((v: { extension: string }) => v.extension)).toEqual(['AVX (ymm/zmm register)']);
   });
 });
+
+describe('an untagged helper only AVX2 code calls', () => {
+  const disasm = (extraCaller: boolean) =>
+    parseDisassembly(
+      [
+        '0000000000001000 <kernel_avx2>:',
+        '    1000:\tvfmadd231ps %ymm1,%ymm2,%ymm0',
+        '    1005:\tcallq 0x2000 <activate(float)>',
+        '0000000000002000 <activate(float)>:',
+        '    2000:\tvmaxss %xmm1,%xmm0,%xmm0',
+        '    2004:\tretq',
+        '0000000000003000 <scalar_path>:',
+        ...(extraCaller ? ['    3000:\tcallq 0x2000 <activate(float)>'] : []),
+        '    3005:\tretq',
+        '0000000000004000 <orphan>:',
+        '    4000:\tvmovaps %xmm0,%xmm1',
+      ].join('\n'),
+    );
+  it('passes when every call to it is in an avx2 function; never for a function nothing calls', () => {
+    const { violations } = checkFunctions(disasm(false));
+    expect(violations.map((v: { fn: string }) => v.fn)).toEqual(['orphan']);
+  });
+  it('fails once portable code calls it too', () => {
+    const { violations } = checkFunctions(disasm(true));
+    expect(violations.map((v: { fn: string }) => v.fn)).toEqual(['activate(float)', 'orphan']);
+  });
+});
+
