@@ -55,8 +55,11 @@ function main(argv) {
   const problems = [];
   const headers = execFileSync('objdump', ['-f', file], { encoding: 'utf8' });
   if (!/file format pei-x86-64/.test(headers)) problems.push(`not a PE32+ x86-64 image (${/file format (\S+)/.exec(headers)?.[1] ?? 'unknown'})`);
-  if (!/\bDYNAMIC\b/.test(headers)) problems.push('not a DLL');
-  const { dlls, exports } = parsePeImports(execFileSync('objdump', ['-p', file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }));
+  const privateHeaders = execFileSync('objdump', ['-p', file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  // IMAGE_FILE_DLL (0x2000) in the COFF characteristics; objdump prints the word "DLL" under them.
+  const characteristics = Number(/^Characteristics\s+(0x[0-9a-f]+)/m.exec(privateHeaders)?.[1] ?? 0);
+  if (!(characteristics & 0x2000)) problems.push('not a DLL (IMAGE_FILE_DLL is not set)');
+  const { dlls, exports } = parsePeImports(privateHeaders);
   if (!exports.includes(INIT_SYMBOL)) problems.push(`does not export ${INIT_SYMBOL}`);
   const nodeDll = Object.keys(dlls).find((d) => d.toLowerCase() === 'node.exe');
   const napi = nodeDll ? dlls[nodeDll].filter((f) => /^(napi|node_api)_/.test(f)) : [];
