@@ -5,7 +5,9 @@
 // bench/.models/ (git-ignored). Needs `npm run build` first (reads dist/).
 //
 //   node bench/models.mjs [--runs N] [--threads 1,2] [--batches 1,8] [--models resnet18,mobilenet_v2,shufflenet_v2]
-//                         [--ort-spinning 1|0]
+//                         [--ort-spinning 1|0] [--isas avx2,avx512]
+// On the native backend each vector ISA tier this CPU has (or --isas) runs its own copy of the
+// model, timed in turn with onnxruntime in the same rounds: one row per tier.
 // With more than one thread, onnxruntime's pool threads spin after each of its runs (its default)
 // and take CPU from the convnode run timed next: measured on the 2-core VM, ResNet-18 batch 1 on
 // 2 threads read 38.3 ms for convnode with spinning on, 29.9 and 25.4 ms in two runs with
@@ -66,23 +68,29 @@ async function loadConvnode() {
   return { ...onnx, Tensor: tensor.Tensor, getBackend: backends.getBackend, native };
 }
 
-/** Times convnode and onnxruntime alternately, so both see the same machine conditions. */
-async function timePair(runOurs, runTheirs, runs) {
-  for (let i = 0; i < 2; i++) {
-    await runOurs();
-    await runTheirs();
-  }
-  const ours = [];
-  const theirs = [];
+/**
+ * Times the runners in turn (convnode on each ISA tier, then onnxruntime), so all see the same
+ * machine conditions; odd rounds reverse the order. Returns each runner's median wall ms and
+ * median process CPU ms (all threads; on a shared machine wall time also counts the time other
+ * processes held the cores, CPU time does not).
+ */
+async function timeInTurn(runners, runs) {
+  for (let i = 0; i < 2; i++) for (const run of runners) await run();
+  const times = runners.map(() => []);
+  const cpu = runners.map(() => []);
   for (let i = 0; i < runs; i++) {
-    let t = performance.now();
-    await runOurs();
-    ours.push(performance.now() - t);
-    t = performance.now();
-    await runTheirs();
-    theirs.push(performance.now() - t);
+    const order = runners.map((_, j) => j);
+    if (i % 2) order.reverse();
+    for (const j of order) {
+      const c = process.cpuUsage();
+      const t = performance.now();
+      await runners[j]();
+      times[j].push(performance.now() - t);
+      const used = process.cpuUsage(c);
+      cpu[j].push((used.user + used.system) / 1000);
+    }
   }
-  return { oursMs: median(ours), theirsMs: median(theirs) };
+  return { wall: times.map(median), cpu: cpu.map(median) };
 }
 
 /** max |a - b| / max |b|: random-weight nets can have tiny outputs (MobileNetV2's are ~1e-9), so scale by the reference's range. */
@@ -110,10 +118,18 @@ export async function benchModels(options = {}) {
   if (!ensureModels(models)) return [];
   const convnode = await loadConvnode();
   const backend = convnode.getBackend();
+  // The ISA tiers to compare (native only): each gets its own copy of the model, prepared after
+  // setIsa, so its layers keep that tier's kernels. Default: every vector tier this CPU has.
+  const initialIsa = backend === 'native' ? convnode.native.getIsa() : null;
+  const isas = backend !== 'native' ? [null] : options.isas ?? convnode.native.availableIsas().filter((i) => i !== 'scalar');
   const rows = [];
   for (const name of models) {
     const path = join(MODELS_DIR, `${name}.onnx`);
-    const model = await convnode.loadOnnx(path);
+    const loaded = [];
+    for (const isa of isas) {
+      if (isa) convnode.native.setIsa(isa);
+      loaded.push({ isa, model: await convnode.loadOnnx(path) });
+    }
     for (const threadCount of threads) {
       if (backend === 'native') convnode.native.setNumThreads(threadCount);
       const session = await ort.InferenceSession.create(path, {
@@ -130,28 +146,37 @@ export async function benchModels(options = {}) {
         const data = randomInput(batch * 3 * 224 * 224, 42 + batch);
         const ourInput = new convnode.Tensor(shape, data);
         const theirInput = new ort.Tensor('float32', data, shape);
-        const check = scaledDifference(
-          (await model.run({ input: ourInput })).output.data,
-          (await session.run({ input: theirInput })).output.data,
-        );
-        const { oursMs, theirsMs } = await timePair(
-          () => model.run({ input: ourInput }),
-          () => session.run({ input: theirInput }),
+        const reference = (await session.run({ input: theirInput })).output.data;
+        const checks = [];
+        for (const { isa, model } of loaded) {
+          if (isa) convnode.native.setIsa(isa);  // a lazily prepared layer takes the active tier
+          checks.push(scaledDifference((await model.run({ input: ourInput })).output.data, reference));
+        }
+        const { wall: times, cpu } = await timeInTurn(
+          [...loaded.map(({ model }) => () => model.run({ input: ourInput })), () => session.run({ input: theirInput })],
           batch === 1 ? runs : Math.max(3, Math.ceil(runs / 2)),
         );
-        rows.push({ model: name, backend, batch, threads: threadCount, oursMs, theirsMs, ratio: oursMs / theirsMs, difference: check });
+        const theirsMs = times[loaded.length];
+        loaded.forEach(({ isa }, i) => {
+          rows.push({
+            model: name, backend, isa, batch, threads: threadCount, oursMs: times[i], theirsMs, ratio: times[i] / theirsMs,
+            oursCpuMs: cpu[i], theirsCpuMs: cpu[loaded.length], difference: checks[i],
+          });
+        });
       }
       await session.release();
     }
   }
+  if (initialIsa) convnode.native.setIsa(initialIsa);
   return rows;
 }
 
 export function formatModelRows(rows) {
-  const header = ['model', 'batch', 'threads', 'convnode ms', 'img/s', 'onnxruntime ms', 'img/s', 'ratio', 'max diff / max |ref|'];
+  const header = ['model', 'isa', 'batch', 'threads', 'convnode ms', 'img/s', 'onnxruntime ms', 'img/s', 'ratio', 'cpu ms', 'ort cpu ms', 'cpu ratio', 'max diff / max |ref|'];
   const lines = rows.map((r) => [
-    r.model, String(r.batch), String(r.threads), r.oursMs.toFixed(1), ((1000 * r.batch) / r.oursMs).toFixed(1),
-    r.theirsMs.toFixed(1), ((1000 * r.batch) / r.theirsMs).toFixed(1), `${r.ratio.toFixed(2)}x`, r.difference.toExponential(1),
+    r.model, r.isa ?? '-', String(r.batch), String(r.threads), r.oursMs.toFixed(1), ((1000 * r.batch) / r.oursMs).toFixed(1),
+    r.theirsMs.toFixed(1), ((1000 * r.batch) / r.theirsMs).toFixed(1), `${r.ratio.toFixed(2)}x`,
+    r.oursCpuMs.toFixed(1), r.theirsCpuMs.toFixed(1), `${(r.oursCpuMs / r.theirsCpuMs).toFixed(2)}x`, r.difference.toExponential(1),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells) => `| ${cells.map((c, i) => c.padStart(widths[i])).join(' | ')} |`;
@@ -169,7 +194,8 @@ function parseArgs(argv) {
     else if (flag === '--batches') options.batches = list.map(Number);
     else if (flag === '--models') options.models = list;
     else if (flag === '--ort-spinning') options.ortSpinning = value !== '0';
-    else throw new Error(`bench/models.mjs: unknown flag ${flag} (use --runs, --threads, --batches, --models, --ort-spinning)`);
+    else if (flag === '--isas') options.isas = list;
+    else throw new Error(`bench/models.mjs: unknown flag ${flag} (use --runs, --threads, --batches, --models, --ort-spinning, --isas)`);
   }
   return options;
 }
@@ -178,7 +204,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const options = parseArgs(process.argv.slice(2));
   const rows = await benchModels(options);
   if (rows.length) {
-    console.log(`convnode backend: ${rows[0].backend}; onnxruntime-node ${ort.env.versions.node}; ratio = convnode ms / onnxruntime ms (lower is better for convnode)`);
+    console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}; convnode backend: ${rows[0].backend}; onnxruntime-node ${ort.env.versions.node}; ratio = convnode ms / onnxruntime ms (lower is better for convnode)`);
     console.log(formatModelRows(rows));
   }
 }

@@ -10,7 +10,7 @@
 // conv's FLOPs over the time, and can exceed the FMA peak. The table marks them with 'W'.
 import os from 'node:os';
 import { jsBackend } from '../dist/backends/js.js';
-import { getIsa, getNumThreads, loadNativeBackend, measurePeakGflops, setNumThreads } from '../dist/backends/native.js';
+import { availableIsas, getIsa, getNumThreads, loadNativeBackend, measurePeakGflops, setIsa, setNumThreads } from '../dist/backends/native.js';
 import { planConv, planWindow } from '../dist/planner/geometry.js';
 
 const quick = process.argv.includes('--quick');
@@ -73,6 +73,7 @@ function prepare(layer, batch) {
     const weights = {
       inChannels: cin, outChannels: cout, groups, kernelH: k, kernelW: k,
       weight: random((cout * cin * k * k) / groups), bias: random(cout), activation: { kind: 'relu' },
+      stride: [s, s], padding: p, inputSize: [size, size], // the conv is planned for this window
     };
     const input = random(batch * cin * size * size);
     const output = new Float32Array(batch * cout * g.outH * g.outW);
@@ -106,9 +107,17 @@ const allThreads = os.availableParallelism();
 const restoreThreads = getNumThreads();
 // The probe is the best of a few runs: on a busy machine a single one can read low and make
 // the kernels look faster than they are.
-const peak = Math.max(measurePeakGflops(), measurePeakGflops(), measurePeakGflops());
-console.log(`convnode native kernels — ISA ${getIsa()}, ${allThreads} threads available, ${os.cpus()[0]?.model ?? 'unknown CPU'}`);
-console.log(`single-core FMA peak (measured): ${peak.toFixed(1)} GFLOP/s; load average ${os.loadavg()[0].toFixed(2)}\n`);
+// Every vector tier's peak is printed; the table's % are of the active tier's.
+const activeIsa = getIsa();
+const tierPeaks = [];
+for (const isa of availableIsas().filter((t) => t !== 'scalar')) {
+  setIsa(isa);
+  tierPeaks.push([isa, Math.max(measurePeakGflops(), measurePeakGflops(), measurePeakGflops())]);
+}
+setIsa(activeIsa);
+const peak = tierPeaks.find(([isa]) => isa === activeIsa)?.[1] ?? Math.max(measurePeakGflops(), measurePeakGflops(), measurePeakGflops());
+console.log(`convnode native kernels — ISA ${activeIsa}, ${allThreads} threads available, ${os.cpus()[0]?.model ?? 'unknown CPU'}`);
+console.log(`single-core FMA peak (measured): ${tierPeaks.map(([isa, g]) => `${isa} ${g.toFixed(1)}`).join(', ')} GFLOP/s (% below: of ${activeIsa}'s); load average ${os.loadavg()[0].toFixed(2)}\n`);
 
 // Mirrors winograd_weights_suit / winograd_suits in native/ops/winograd.cc (for the 'W' mark only).
 function nativeWinograd(layer) {

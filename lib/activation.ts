@@ -174,11 +174,25 @@ export function erf(x: number): number {
     }
     return (2 / Math.sqrt(Math.PI)) * sum;
   }
-  // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...)))) by Lentz-free backward evaluation.
-  let f = ax;
-  for (let n = 60; n >= 1; n--) f = ax + n / 2 / f;
-  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
-  return Math.sign(x) * (1 - erfc);
+  return Math.sign(x) * (1 - erfcTail(ax));
+}
+
+/** erfc(z) for z >= 2.5, where 1 - erf(z) would cancel. */
+function erfcTail(z: number): number {
+  // erfc(z) = exp(-z^2)/sqrt(pi) * 1/(z + 1/2/(z + 1/(z + 3/2/(z + ...)))) by Lentz-free backward evaluation.
+  let f = z;
+  for (let n = 60; n >= 1; n--) f = z + n / 2 / f;
+  return Math.exp(-z * z) / Math.sqrt(Math.PI) / f;
+}
+
+/**
+ * The standard normal CDF, (1 + erf(x / sqrt 2)) / 2, computed as erfc(-x / sqrt 2) / 2 in the
+ * lower tail, where 1 + erf cancels (at x = -8 it would keep no digit of the 1e-15 result).
+ */
+function normalCdf(x: number): number {
+  const z = -x / Math.SQRT2;
+  if (z >= 2.5) return erfcTail(z) / 2;
+  return (1 + erf(x / Math.SQRT2)) / 2;
 }
 
 /** ln(1 + e^x) without overflow for large x or loss for very negative x. */
@@ -221,9 +235,10 @@ function activateResolved(x: number, r: ResolvedActivation): number {
     case 'tanh':
       return Math.tanh(x);
     case 'gelu':
-      return 0.5 * x * (1 + erf(x / Math.SQRT2));
+      return x * normalCdf(x);
     case 'geluTanh':
-      return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+      // (1 + tanh(u)) / 2 written as 1 / (1 + e^-2u), which does not cancel for x < 0.
+      return x / (1 + Math.exp(-2 * Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
     case 'exp':
       return Math.exp(x);
     case 'softplus':

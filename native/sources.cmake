@@ -8,6 +8,11 @@ set(CONVNODE_CORE_SOURCES
   native/kernels/f32-avgpool/f32-avgpool-general-scalar.cc
   native/kernels/f32-gpool/f32-gpool-scalar.cc
   native/kernels/f32-winograd/f32-winograd-2x2-scalar.cc
+  native/kernels/f32-winograd/f32-winograd-4x4-scalar.cc
+  native/kernels/f32-gconv/f32-gconv-direct-scalar.cc
+  native/kernels/f32-vunary/f32-vunary-scalar.cc
+  native/kernels/f32-vbinary/f32-vbinary-scalar.cc
+  native/kernels/f32-vaffine/f32-vaffine-scalar.cc
   native/runtime/cpu.cc
   native/runtime/dispatch.cc
   native/runtime/fma-probe-scalar.cc
@@ -15,7 +20,9 @@ set(CONVNODE_CORE_SOURCES
   native/runtime/thread_pool.cc
   native/ops/conv2d.cc
   native/ops/depthwise.cc
+  native/ops/elementwise.cc
   native/ops/gemm_driver.cc
+  native/ops/grouped.cc
   native/ops/linear.cc
   native/ops/pool.cc
   native/ops/task_split.cc
@@ -26,26 +33,54 @@ set(CONVNODE_AVX2_SOURCES
   native/kernels/f32-gemm/f32-gemm-6x16-avx2.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s1-avx2.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s2-avx2.cc
+  native/kernels/f32-dwconv/f32-dwconv-5x5s1-avx2.cc
+  native/kernels/f32-dwconv/f32-dwconv-5x5s2-avx2.cc
+  native/kernels/f32-dwconv/f32-dwconv-7x7s1-avx2.cc
+  native/kernels/f32-dwconv/f32-dwconv-7x7s2-avx2.cc
   native/kernels/f32-maxpool/f32-maxpool-3x3s2-avx2.cc
   native/kernels/f32-winograd/f32-winograd-2x2-avx2.cc
+  native/kernels/f32-winograd/f32-winograd-4x4-avx2.cc
+  native/kernels/f32-gconv/f32-gconv-direct-avx2.cc
   native/runtime/fma-probe-avx2.cc
+  native/kernels/f32-vunary/f32-vunary-avx2.cc
+  native/kernels/f32-vbinary/f32-vbinary-avx2.cc
+  native/kernels/f32-vaffine/f32-vaffine-avx2.cc
 )
 # AVX-512 F/BW/DQ/VL kernels: built with their own flags, called only when cpu.cc says so.
 set(CONVNODE_AVX512_SOURCES
+  native/kernels/f32-im2col/f32-im2col-avx512.cc
+  native/kernels/f32-gemm/f32-gemm-16x16-avx512.cc
+  native/kernels/f32-dwconv/f32-dwconv-3x3s1-avx512.cc
+  native/kernels/f32-dwconv/f32-dwconv-3x3s2-avx512.cc
+  native/kernels/f32-dwconv/f32-dwconv-5x5s1-avx512.cc
+  native/kernels/f32-dwconv/f32-dwconv-5x5s2-avx512.cc
+  native/kernels/f32-dwconv/f32-dwconv-7x7s1-avx512.cc
+  native/kernels/f32-dwconv/f32-dwconv-7x7s2-avx512.cc
   native/runtime/fma-probe-avx512.cc
+  native/kernels/f32-vunary/f32-vunary-avx512.cc
+  native/kernels/f32-vbinary/f32-vbinary-avx512.cc
+  native/kernels/f32-vaffine/f32-vaffine-avx512.cc
 )
 set(CONVNODE_NEON_SOURCES
   native/kernels/f32-gemm/f32-gemm-8x8-neon.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s1-neon.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s2-neon.cc
+  native/kernels/f32-dwconv/f32-dwconv-5x5s1-neon.cc
+  native/kernels/f32-dwconv/f32-dwconv-5x5s2-neon.cc
+  native/kernels/f32-dwconv/f32-dwconv-7x7s1-neon.cc
+  native/kernels/f32-dwconv/f32-dwconv-7x7s2-neon.cc
   native/kernels/f32-maxpool/f32-maxpool-3x3s2-neon.cc
   native/runtime/fma-probe-neon.cc
+  native/kernels/f32-vunary/f32-vunary-neon.cc
+  native/kernels/f32-vbinary/f32-vbinary-neon.cc
+  native/kernels/f32-vaffine/f32-vaffine-neon.cc
 )
 set(CONVNODE_NAPI_SOURCES
   native/napi/addon.cc
   native/napi/arguments.cc
   native/napi/async_job.cc
   native/napi/conv_object.cc
+  native/napi/elementwise_functions.cc
   native/napi/linear_object.cc
   native/napi/pool_functions.cc
 )

@@ -2,9 +2,10 @@
 // Runs the native kernels' standalone test (native/tests/kernels_test.cc: every ISA path against
 // scalar, scalar against the definition) that scripts/prebuild-zig.mjs linked against the very
 // core and ISA object files of a prebuild, on this Linux x64 machine:
-//   linux-x64-*    natively, and (glibc) under qemu-x86_64 as CPUs without AVX2 (qemu64: SSE2 only;
-//                  SandyBridge: AVX without AVX2/FMA), where the dispatcher must stay scalar and
-//                  any stray instruction is a SIGILL;
+//   linux-x64-*    natively (every tier this CPU has must run), and (glibc) under qemu-x86_64 as
+//                  CPUs without AVX2 (qemu64: SSE2 only; SandyBridge: AVX without AVX2/FMA), where
+//                  the dispatcher must stay scalar and any stray instruction is a SIGILL, and as an
+//                  AVX2 CPU without AVX-512 (Haswell), where it must run avx2 and skip avx512;
 //   linux-arm64-*  under qemu-aarch64 (NEON), glibc with Debian's arm64 sysroot, musl static;
 //   win32-x64      under wine (Debian's wine64): AVX2 and scalar;
 //   darwin-*       not runnable here: reported, never counted as run.
@@ -68,11 +69,11 @@ function main(argv) {
     return 1;
   }
   const result = run(...runner);
-  // The vector path must have run too: NEON on arm64, AVX2 where this CPU has it.
-  const isa = t.arch === 'arm64' ? 'neon' : hostHasAvx2Fma() ? 'avx2' : null;
-  const ranIsa = isa === null || result.out.split('\n').some((l) => l.startsWith(`kernels_test: ${isa} `));
-  if (!result.ok || !ranIsa) {
-    console.error(`check-prebuild-kernels: ${name}: the kernel test did not pass${result.ok ? ` on the ${isa} path` : ` (${result.why})`}:\n${result.out}`);
+  // The vector paths must have run too: NEON on arm64; AVX2 and AVX-512 where this CPU has them.
+  const isas = t.arch === 'arm64' ? ['neon'] : [...(hostHasAvx2Fma() ? ['avx2'] : []), ...(hostHasAvx512() ? ['avx512'] : [])];
+  const missing = isas.filter((isa) => !result.out.split('\n').some((l) => l.startsWith(`kernels_test: ${isa} `)));
+  if (!result.ok || missing.length > 0) {
+    console.error(`check-prebuild-kernels: ${name}: the kernel test did not pass${result.ok ? ` on the ${missing.join(' and ')} path` : ` (${result.why})`}:\n${result.out}`);
     return 1;
   }
   const how = runner[0] === '' ? 'natively' : `under ${runner[0].split('/').pop()}`;
@@ -87,13 +88,24 @@ function main(argv) {
 function checkOlderX64Cpus(name, exe) {
   for (const cpu of ['qemu64', 'SandyBridge']) {
     const result = run('qemu-x86_64', ['-cpu', cpu, exe]);
-    const vectorRan = /^kernels_test: avx2 /m.test(result.out);
+    const vectorRan = /^kernels_test: avx(2|512) /m.test(result.out);
     if (!result.ok || vectorRan) {
-      console.error(`check-prebuild-kernels: ${name} on an emulated ${cpu} CPU: ${vectorRan ? 'ran the AVX2 path' : result.why}\n${result.out}`);
+      console.error(`check-prebuild-kernels: ${name} on an emulated ${cpu} CPU: ${vectorRan ? 'ran a vector path' : result.why}\n${result.out}`);
       return 1;
     }
     console.log(`check-prebuild-kernels: ok: ${name} on an emulated ${cpu} CPU (no AVX2): scalar path, ${result.verdict}`);
   }
+  // An AVX2 CPU without AVX-512: the avx2 tier must run and the avx512 one must say it was skipped.
+  const haswell = run('qemu-x86_64', ['-cpu', 'Haswell', exe]);
+  const ranAvx2 = /^kernels_test: avx2 /m.test(haswell.out);
+  const ranAvx512 = /^kernels_test: avx512 /m.test(haswell.out);
+  const saidSkipped = /^kernels_test: avx512: skipped, CPU lacks AVX-512F/m.test(haswell.out);
+  if (!haswell.ok || !ranAvx2 || ranAvx512 || !saidSkipped) {
+    const what = !haswell.ok ? haswell.why : ranAvx512 ? 'ran the AVX-512 path' : !ranAvx2 ? 'did not run the AVX2 path' : 'no "avx512: skipped" line';
+    console.error(`check-prebuild-kernels: ${name} on an emulated Haswell CPU (AVX2, no AVX-512): ${what}\n${haswell.out}`);
+    return 1;
+  }
+  console.log(`check-prebuild-kernels: ok: ${name} on an emulated Haswell CPU (AVX2, no AVX-512): avx2 path, avx512 skipped, ${haswell.verdict}`);
   return 0;
 }
 

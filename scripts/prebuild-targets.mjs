@@ -13,11 +13,13 @@ export const ZIG_VERSION = '0.14.1';
  * defines CONVNODE_HAVE_<GROUP> for the whole build (dispatch.cc fills that tier's table).
  */
 export const ISA_TIERS = {
-  AVX2: { arch: 'x64', flags: ['-mavx2', '-mfma'] },
+  // -ffp-contract=off as in CMakeLists.txt: a multiply and an add written as two intrinsics must
+  // stay two roundings, or the error-free transforms of the vector math (simd/vector-math.h) break.
+  AVX2: { arch: 'x64', flags: ['-mavx2', '-mfma', '-ffp-contract=off'] },
   // clang 18+ (Zig 0.14's) gates 512-bit vectors behind 'evex512' (AVX10's split), which the
   // -mavx512* flags do not switch on when Zig passes its own CPU feature list.
-  AVX512: { arch: 'x64', flags: ['-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl', '-mfma', '-mavx2', '-mevex512'] },
-  NEON: { arch: 'arm64', flags: [] }, // Advanced SIMD is baseline on AArch64
+  AVX512: { arch: 'x64', flags: ['-mavx2', '-mfma', '-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl', '-mevex512', '-ffp-contract=off'] },
+  NEON: { arch: 'arm64', flags: ['-ffp-contract=off'] }, // Advanced SIMD is baseline on AArch64
 };
 
 /**

@@ -94,6 +94,10 @@ cp "$repo/scripts/test-install-probe.mjs" "$project/probe.mjs"
 log "case prebuild: native backend from prebuilds/linux-x64"
 host_isa=scalar
 if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then host_isa=avx2; fi
+# The avx512 tier wants F, BW, DQ and VL (and the OS saving ZMM state, which a Linux that lists
+# the flags does).
+if [[ "$host_isa" == avx2 ]] && grep -qw avx512f /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo &&
+  grep -qw avx512dq /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo; then host_isa=avx512; fi
 user node probe.mjs native node_modules/convnode/prebuilds/linux-x64/convnode.glibc.node "$host_isa" >"$work/probe-native.out" 2>"$work/probe-native.err" || {
   cat "$work/probe-native.err" >&2
   die "the prebuild case failed"

@@ -59,7 +59,7 @@ aarch64() {
   build build-kernels-aarch64 -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_TOOLCHAIN_FILE=native/cmake/aarch64-linux-gnu.cmake &&
     file build-kernels-aarch64/convnode_kernels_test | grep -q 'ARM aarch64' &&
-    qemu-aarch64 -L /usr/aarch64-linux-gnu ./build-kernels-aarch64/convnode_kernels_test >build-kernels-logs/aarch64.out &&
+    CONVNODE_ULP_SAMPLES=200000 qemu-aarch64 -L /usr/aarch64-linux-gnu ./build-kernels-aarch64/convnode_kernels_test >build-kernels-logs/aarch64.out &&
     cat build-kernels-logs/aarch64.out &&
     grep -q '^kernels_test: neon ' build-kernels-logs/aarch64.out
 }
@@ -68,7 +68,7 @@ sanitizers() {
   flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
   build build-kernels-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     "-DCMAKE_CXX_FLAGS=$flags" "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined" &&
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    CONVNODE_ULP_SAMPLES=200000 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ./build-kernels-asan/convnode_kernels_test
 }
 

@@ -55,7 +55,7 @@ describe.each(availableBackends())('depthwise conv keeps a non-finite input insi
     const weight = Float32Array.from({ length: channels * c.k * c.k }, (_, i) => 0.5 + (i % 7) * 0.1);
     const conv = backend.prepareConv2d({
       inChannels: channels, outChannels: channels, groups: channels, kernelH: c.k, kernelW: c.k,
-      weight, bias: null, activation: { kind: 'none' },
+      weight, bias: null, activation: { kind: 'none' }, stride: [c.stride, c.stride], dilation: [c.dilation, c.dilation],
     });
     const g = geometryOf(c, size, channels);
     for (const value of [Number.NaN, Infinity]) {

@@ -53,22 +53,36 @@ describe.skipIf(missingIn('g++ and objdump', hasTool('g++') && hasTool('objdump'
       so('kernel.cc'),
       '#include <immintrin.h>\nvoid axpy_avx2(float* y, const float* x, float a, int n) { __m256 va = _mm256_set1_ps(a); for (int i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i))); }\n',
     );
+    writeFileSync(
+      so('kernel512.cc'),
+      '#include <immintrin.h>\nvoid axpy_avx512(float* y, const float* x, float a, int n) { __m512 va = _mm512_set1_ps(a); for (int i = 0; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i))); }\n',
+    );
+    // The same zmm code under an avx2 name: the dispatcher would call it on AVX2-only CPUs.
+    writeFileSync(
+      so('misnamed.cc'),
+      '#include <immintrin.h>\nvoid scale_avx2(float* y, float a, int n) { __m512 va = _mm512_set1_ps(a); for (int i = 0; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, _mm512_loadu_ps(y + i), va)); }\n',
+    );
     // A shared helper built with -mavx2: what -march=native or a leaked flag would do.
     writeFileSync(so('leak.cc'), 'void scale_all(float* y, int n) { for (int i = 0; i < n; i++) y[i] *= 3.0f; }\n');
     const gxx = (args: string[]) => execFileSync('g++', ['-O3', '-fPIC', ...args], { cwd: dir });
     gxx(['-c', 'base.cc']);
     gxx(['-mavx2', '-mfma', '-c', 'kernel.cc']);
     gxx(['-mavx2', '-c', 'leak.cc']);
-    gxx(['-shared', '-o', 'clean.so', 'base.o', 'kernel.o']);
-    gxx(['-shared', '-o', 'leaky.so', 'base.o', 'kernel.o', 'leak.o']);
+    gxx(['-mavx2', '-mfma', '-mavx512f', '-c', 'kernel512.cc']);
+    gxx(['-mavx2', '-mfma', '-mavx512f', '-c', 'misnamed.cc']);
+    gxx(['-shared', '-o', 'clean.so', 'base.o', 'kernel.o', 'kernel512.o']);
+    gxx(['-shared', '-o', 'leaky.so', 'base.o', 'kernel.o', 'kernel512.o', 'leak.o']);
     gxx(['-shared', '-o', 'nokernel.so', 'base.o']);
+    gxx(['-shared', '-o', 'no512.so', 'base.o', 'kernel.o']);
+    gxx(['-shared', '-o', 'misnamed.so', 'base.o', 'kernel.o', 'kernel512.o', 'misnamed.o']);
     execFileSync('strip', ['--strip-all', '-o', 'clean-stripped.so', 'clean.so'], { cwd: dir });
-  });
+    // Eleven compiler runs: ~3 s on an idle machine, over 10 s (vitest's default) on a busy one.
+  }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('passes a binary whose AVX2 code is all in avx2 symbols, and its stripped copy', () => {
     const r = check('check-x64-isa.mjs', [so('clean.so'), '--shipped', so('clean-stripped.so')]);
-    expect(r.out).toMatch(/ok: .* 1 'avx2' kernel function/);
+    expect(r.out).toMatch(/ok: .* 1 'avx2' kernel function\(s\) with ymm FMAs and 1 'avx512' one\(s\) with zmm FMAs/);
     expect(r.status).toBe(0);
   });
 
@@ -82,6 +96,18 @@ describe.skipIf(missingIn('g++ and objdump', hasTool('g++') && hasTool('objdump'
     const r = check('check-x64-isa.mjs', [so('nokernel.so')]);
     expect(r.status).toBe(1);
     expect(r.out).toMatch(/AVX2 kernels are missing/);
+  });
+
+  it('fails when no AVX-512 kernel is in the binary', () => {
+    const r = check('check-x64-isa.mjs', [so('no512.so')]);
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(/AVX-512 kernels are missing/);
+  });
+
+  it('fails when zmm code sits in an avx2 symbol, naming it', () => {
+    const r = check('check-x64-isa.mjs', [so('misnamed.so')]);
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(/scale_avx2\(float\*, float, int\): \d+ \(AVX-512 in an avx2 symbol\)/);
   });
 
   it('fails when the shipped file is not the checked one', () => {

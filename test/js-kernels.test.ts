@@ -112,7 +112,7 @@ function checkConv(spec: ConvCase): boolean {
 
   const kernel = jsBackend.prepareConv2d({
     inChannels: c.inChannels, outChannels: c.outChannels, groups: c.groups, kernelH: c.kernel[0], kernelW: c.kernel[1],
-    weight, bias, activation: c.activation,
+    weight, bias, activation: c.activation, stride: c.stride, dilation: c.dilation, padding: c.padding,
   });
   const output = new Float32Array(outSize).fill(Number.NaN); // stale contents must not leak through
   kernel.runSync(x, geometry, output, residual);
@@ -225,7 +225,7 @@ describe('jsBackend conv2d against the naive seven-loop convolution', () => {
     expect(ran).toBeGreaterThan(100); // 1x1 and 2x3 inputs without padding are refused by planConv
   });
 
-  it('Winograd layers fall back to im2col for strided and dilated geometries', () => {
+  it('3x3 layers with 8 channels plan im2col for strided and dilated windows, Winograd for stride 1', () => {
     for (const stride of [[1, 1], [2, 2], [1, 2]] as Pair[]) {
       for (const dilation of [[1, 1], [2, 2], [2, 1]] as Pair[]) {
         expect(checkConv({ batch: 2, inChannels: 8, outChannels: 10, inH: 11, inW: 12, kernel: [3, 3], stride, dilation, padding: 'same' })).toBe(true);
@@ -261,6 +261,30 @@ describe('jsBackend conv2d against the naive seven-loop convolution', () => {
     expect(prepareConv2d(weights(8, 16, 8, 3)).path).toBe('depthwise');
     expect(prepareConv2d(weights(8, 8, 1, 3)).path).toBe('winograd-f2x2-3x3');
     expect(prepareConv2d(weights(8, 8, 1, 3), { winograd: false }).path).toBe('im2col-gemm');
+    // The window is part of the plan: stride, dilation and padding decide it once.
+    expect(prepareConv2d({ ...weights(8, 8, 1, 3), stride: [2, 2] as const }).path).toBe('im2col-gemm');
+    expect(prepareConv2d({ ...weights(8, 8, 1, 3), dilation: [1, 2] as const }).path).toBe('im2col-gemm');
+    expect(prepareConv2d({ ...weights(8, 4, 1, 1), padding: 1 }).path).toBe('im2col-gemm');
+    expect(prepareConv2d({ ...weights(8, 4, 1, 1), padding: 'same' }).path).toBe('pointwise-gemm');
+    expect(prepareConv2d({ ...weights(8, 8, 1, 3), algorithm: 'im2col-gemm' }).path).toBe('im2col-gemm');
+    expect(prepareConv2d(weights(8, 8, 1, 3)).plan.packedBytes).toBe(4 * 16 * 8 * 8);
+    expect(() => prepareConv2d({ ...weights(8, 8, 1, 3), stride: [2, 2] as const, algorithm: 'winograd-f2x2-3x3' })).toThrow(
+      /algorithm 'winograd-f2x2-3x3' needs a 3x3 kernel, stride 1, dilation 1 and groups 1 \(got 3x3, stride 2x2/,
+    );
+    expect(() => prepareConv2d({ ...weights(8, 8, 1, 3), algorithm: 'winograd-f4x4-3x3' })).toThrow(/native only/);
+  });
+
+  it('refuses a run whose window is not the planned one, naming the field', () => {
+    const kernel = jsBackend.prepareConv2d({
+      inChannels: 8, outChannels: 8, groups: 1, kernelH: 3, kernelW: 3, weight: new Float32Array(576), bias: null,
+      activation: { kind: 'none' },
+    });
+    const geometry = planConv('strided', [1, 8, 9, 9], {
+      inChannels: 8, outChannels: 8, groups: 1, kernel: [3, 3], stride: [2, 2], dilation: [1, 1], padding: 1,
+    });
+    expect(() => kernel.runSync(new Float32Array(8 * 81), geometry, new Float32Array(8 * 25))).toThrow(
+      'conv2d: geometry.strideH is 2 but the conv was planned for strideH 1: prepare one conv per window',
+    );
   });
 
   it('a hand-worked example: 2x2 filter over a 3x3 image, cross-correlation (no flip), bias 1', () => {
@@ -327,7 +351,7 @@ describe('translation equivariance', () => {
     const spec = { inChannels: channels, outChannels: channels, groups: groups === 1 ? 1 : channels, kernel: [k, k] as const, stride: [stride, stride] as const, dilation: [1, 1] as const, padding };
     const geometry = planConv('shift', [1, channels, size, size], spec);
     const kernel = jsBackend.prepareConv2d({
-      inChannels: channels, outChannels: channels, groups: spec.groups, kernelH: k, kernelW: k,
+      inChannels: channels, outChannels: channels, groups: spec.groups, kernelH: k, kernelW: k, stride: spec.stride,
       weight: randomFloats((channels * channels * k * k) / spec.groups, random), bias: randomFloats(channels, random),
       activation: { kind: 'leakyRelu', alpha: 0.1 },
     });

@@ -62,8 +62,22 @@ describe('layer options', () => {
 
   it('names the layer by its name and lists the options it takes', () => {
     expect(() => new Conv2d({ name: 'conv1', inChannels: 1, outChannels: 2, kernel_size: 3 } as never)).toThrow(
-      "Conv2d 'conv1': unknown option 'kernel_size' (Conv2d takes inChannels, outChannels, kernelSize, stride, padding, dilation, groups, bias, activation, name)",
+      "Conv2d 'conv1': unknown option 'kernel_size' (Conv2d takes inChannels, outChannels, kernelSize, stride, padding, dilation, groups, bias, activation, maxPackedBytes, name)",
     );
+  });
+
+  it('checks maxPackedBytes, and a layer under it gives the same answer on a smaller form', () => {
+    expect(() => new Conv2d({ name: 'c', inChannels: 8, outChannels: 8, kernelSize: 3, maxPackedBytes: -1 })).toThrow(
+      "Conv2d 'c': maxPackedBytes must be a non-negative number of bytes, got -1",
+    );
+    const free = new Conv2d({ inChannels: 8, outChannels: 8, kernelSize: 3, padding: 1 });
+    const tight = new Conv2d({ inChannels: 8, outChannels: 8, kernelSize: 3, padding: 1, maxPackedBytes: 0 });
+    tight.weight = free.weight;
+    tight.bias = free.bias;
+    const x = new Tensor([1, 8, 6, 6], new Float32Array(288).map((_, i) => Math.sin(i)));
+    const a = free.forwardSync(x);
+    const b = tight.forwardSync(x);
+    for (let i = 0; i < a.size; i++) expect(Math.abs(a.data[i] - b.data[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(a.data[i])));
   });
 
   it('rejects a non-boolean where a boolean belongs, instead of reading it as truthy', () => {

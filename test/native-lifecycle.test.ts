@@ -255,8 +255,7 @@ describe('native backend lifecycle', () => {
 
   it('frees packed weights when prepared convs are collected', () => {
     // A child with --expose-gc prepares 40 convs of 256x256x3x3 (4 MiB packed each: the 16
-    // Winograd matrices; the im2col form is packed only by a run that needs it, see
-    // native-weights-memory.test.ts) from one weight array, drops them and collects: the
+    // Winograd F(2x2) matrices, the one form a conv planned for it packs) from one weight array, drops them and collects: the
     // external memory reported to V8 must rise by their size and fall back. The memory itself
     // must be freed: either the RSS falls back, or (glibc may keep freed blocks; this happened
     // about one run in ten) preparing 40 more convs reuses it, where a leak would add another 160 MiB.
@@ -269,7 +268,7 @@ describe('native backend lifecycle', () => {
         const external0 = addon.externalMemory(), rss0 = process.memoryUsage().rss;
         let convs = [];
         for (let i = 0; i < 40; i++) {
-          convs.push(new addon.Conv2d(weight, bias, { inChannels: 256, outChannels: 256, groups: 1, kernelH: 3, kernelW: 3, activation: 'relu' }));
+          convs.push(new addon.Conv2d(weight, bias, { inChannels: 256, outChannels: 256, groups: 1, kernelH: 3, kernelW: 3, activation: 'relu', algorithm: 'winograd-f2x2-3x3' }));
         }
         const held = { external: addon.externalMemory() - external0, rss: process.memoryUsage().rss - rss0 };
         convs = null;
@@ -277,7 +276,7 @@ describe('native backend lifecycle', () => {
         const after = { external: addon.externalMemory() - external0, rss: process.memoryUsage().rss - rss0 };
         for (let i = 0; i < 40; i++) {
           convs = convs ?? [];
-          convs.push(new addon.Conv2d(weight, bias, { inChannels: 256, outChannels: 256, groups: 1, kernelH: 3, kernelW: 3, activation: 'relu' }));
+          convs.push(new addon.Conv2d(weight, bias, { inChannels: 256, outChannels: 256, groups: 1, kernelH: 3, kernelW: 3, activation: 'relu', algorithm: 'winograd-f2x2-3x3' }));
         }
         const again = { external: addon.externalMemory() - external0, rss: process.memoryUsage().rss - rss0 };
         console.log(JSON.stringify({ held, after, again }));

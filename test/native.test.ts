@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACTIVATION_KINDS } from '../lib/activation.js';
 import type { Activation, Backend, PoolGeometry } from '../lib/backends/backend.js';
 import { jsBackend } from '../lib/backends/js.js';
 import { availableIsas, getNumThreads, loadNativeBackend, setIsa, setNumThreads, type IsaName } from '../lib/backends/native.js';
@@ -154,6 +155,54 @@ function convCases(): ConvCase[] {
   return cases;
 }
 
+/**
+ * Depthwise K x K convs (K 3 / 5 / 7, stride 1 / 2: native's row kernels), dilation 1, 2 and
+ * 2x1, symmetric / 'same' / asymmetric / wide pads, maps narrower than a vector (7, and 14 at
+ * stride 2) and wider than a few steps (37, 67), channel multiplier 1 and 2, batch 1 and 2,
+ * with and without residual, and every activation kind in turn (with non-default parameters).
+ */
+function depthwiseCases(): ConvCase[] {
+  const activations: Activation[] = ACTIVATION_KINDS.map((kind) =>
+    kind === 'clip' ? { kind, min: -0.4, max: 0.6 } : kind === 'leakyRelu' || kind === 'elu' ? { kind, alpha: 0.3 } : kind === 'hardSigmoid' ? { kind, alpha: 0.25, beta: 0.4 } : { kind });
+  const cases: ConvCase[] = [];
+  let n = 0;
+  for (const k of [3, 5, 7]) {
+    for (const s of [1, 2]) {
+      for (const dilation of [[1, 1], [2, 2], [2, 1]] as Pair[]) {
+        const half = ((k - 1) / 2) * dilation[0];
+        const paddings: PaddingSpec[] = [half, 'same', [0, k - 1, half + 1, 1], [half + 1, half + 2, half, 0]];
+        for (const [inH, inW] of [[7, 7], [14, 14], [13, 37], [9, 67]]) {
+          n++;
+          const multiplier = n % 3 === 0 ? 2 : 1;
+          const c: ConvCase = {
+            ...base,
+            batch: n % 4 === 0 ? 2 : 1,
+            inChannels: 3,
+            outChannels: 3 * multiplier,
+            groups: 3,
+            inH,
+            inW,
+            kernel: [k, k],
+            stride: [s, s],
+            dilation,
+            padding: paddings[n % paddings.length],
+            activation: activations[n % activations.length],
+            bias: n % 5 !== 0,
+            residual: n % 2 === 0,
+          };
+          try {
+            convGeometry(c);
+            cases.push(c);
+          } catch {
+            /* the window does not fit this map */
+          }
+        }
+      }
+    }
+  }
+  return cases;
+}
+
 interface Prepared {
   weight: Float32Array;
   bias: Float32Array | null;
@@ -183,6 +232,9 @@ function runConv(backend: Backend, c: ConvCase, p: Prepared): Float32Array {
     weight: p.weight,
     bias: p.bias,
     activation: c.activation,
+    stride: c.stride,
+    dilation: c.dilation,
+    padding: c.padding,
   });
   // Poison the output so a pixel the kernel forgets to write is caught.
   const out = new Float32Array(outputLength(g)).fill(Number.NaN);
@@ -244,6 +296,65 @@ describe('native backend parity', () => {
           });
         });
       }
+
+      // Servers have 8 to 64 cores: the work split must stay correct when the threads outnumber
+      // the natural tasks (batch 1, few pixel tiles, output-channel parts, GEMV row panels).
+      for (const threads of [8, 16]) {
+        it(`matches jsBackend on ResNet / MobileNet-sized layers at batch 1 and 2 (${threads} threads)`, () => {
+          setNumThreads(threads);
+          expect(getNumThreads()).toBe(threads);
+          const layers: ConvCase[] = [
+            { ...base, inChannels: 64, outChannels: 64, inH: 28, inW: 28, activation: { kind: 'relu' }, residual: true }, // Winograd
+            { ...base, inChannels: 256, outChannels: 40, inH: 7, inW: 7 }, // Winograd, output-channel parts
+            { ...base, inChannels: 32, outChannels: 48, inH: 30, inW: 29, stride: [2, 2] }, // im2col
+            { ...base, inChannels: 3, outChannels: 16, kernel: [7, 7], stride: [2, 2], padding: 3, inH: 64, inW: 60 },
+            { ...base, kernel: [1, 1], padding: 0, inChannels: 96, outChannels: 24, inH: 28, inW: 28, residual: true },
+            { ...base, kernel: [1, 1], padding: 0, inChannels: 16, outChannels: 96, inH: 28, inW: 27, activation: { kind: 'relu6' } },
+            { ...base, kernel: [1, 1], padding: 0, inChannels: 320, outChannels: 33, inH: 7, inW: 7 }, // K blocks, 49 pixels
+            { ...base, groups: 96, inChannels: 96, outChannels: 96, inH: 28, inW: 28, activation: { kind: 'relu6' } },
+          ];
+          layers.forEach((layer, i) => {
+            for (const batch of [1, 2]) {
+              const c = { ...layer, batch };
+              const p = materialise(c, 3000 + 10 * i + batch);
+              expectClose(runConv(native, c, p), runConv(jsBackend, c, p), `${isa} t${threads} ${describeCase(c)}`);
+            }
+          });
+          const random = seededRandom(29);
+          for (const batch of [1, 2, 5]) {
+            const weights = {
+              inFeatures: 1280, outFeatures: 100, weight: randomFloats(128000, random), bias: randomFloats(100, random),
+              activation: { kind: 'none' } as Activation,
+            };
+            const x = randomFloats(1280 * batch, random);
+            const got = new Float32Array(100 * batch).fill(Number.NaN);
+            const want = new Float32Array(100 * batch);
+            native.prepareLinear(weights).runSync(x, batch, got);
+            jsBackend.prepareLinear(weights).runSync(x, batch, want);
+            expectClose(got, want, `${isa} t${threads} linear 1280->100 x${batch}`);
+          }
+          const window = planWindow('pool', 56, 56, { kernel: [3, 3], stride: [2, 2], dilation: [1, 1], padding: 1 });
+          const g: PoolGeometry = { ...window, batch: 1, channels: 64, kind: 'max', countIncludePad: false };
+          const input = randomFloats(64 * 56 * 56, random);
+          const got = new Float32Array(64 * g.outH * g.outW).fill(Number.NaN);
+          const want = new Float32Array(got.length);
+          native.pool2dSync(input, g, got);
+          jsBackend.pool2dSync(input, g, want);
+          expectClose(got, want, `${isa} t${threads} maxpool 3x3/2 64 @56`);
+        });
+      }
+
+      it('matches jsBackend on depthwise K x K convs (3 / 5 / 7, stride 1 / 2, dilation, pads, every activation)', () => {
+        const cases = depthwiseCases();
+        expect(cases.length).toBeGreaterThan(60);
+        for (const threads of [1, 2]) {
+          setNumThreads(threads);
+          cases.forEach((c, i) => {
+            const p = materialise(c, 3000 + i);
+            expectClose(runConv(native, c, p), runConv(jsBackend, c, p), `${isa} t${threads} dw #${i} ${describeCase(c)}`);
+          });
+        }
+      });
 
       it('matches jsBackend on pooling (max / avg, ceilMode, countIncludePad, dilation)', () => {
         const random = seededRandom(7);

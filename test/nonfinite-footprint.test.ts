@@ -91,6 +91,7 @@ function checkConv(backend: Backend, form: ConvForm): void {
   const weight = Float32Array.from({ length: form.cout * (form.cin / form.groups) * form.k * form.k }, (_, i) => 0.25 + (i % 5) * 0.1);
   const conv = backend.prepareConv2d({
     inChannels: form.cin, outChannels: form.cout, groups: form.groups, kernelH: form.k, kernelW: form.k, weight, bias: null, activation: { kind: 'none' },
+    stride: [form.stride, form.stride], dilation: [form.dilation, form.dilation], inputSize: [form.size ?? SIZE, form.size ?? SIZE],
   });
   const g: ConvGeometry = { batch: 1, inChannels: form.cin, outChannels: form.cout, groups: form.groups, ...windowFields(form) };
   const outPlane = g.outH * g.outW;

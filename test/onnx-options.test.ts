@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ImageClassifier, ParameterError, Tensor, loadOnnx, loadOnnxSync } from '../lib/index.js';
+import type { Backend, ConvPlan } from '../lib/backends/backend.js';
+import { jsBackend } from '../lib/backends/js.js';
 
 const lenet = readFileSync(fileURLToPath(new URL('./fixtures/onnx/lenet5.onnx', import.meta.url)));
 
@@ -13,7 +15,7 @@ describe('loadOnnx options', () => {
   it('reject an unknown key, naming it and the options loadOnnx takes', async () => {
     await expect(loadOnnx(lenet, { threads: 2 } as never)).rejects.toThrow(ParameterError);
     await expect(loadOnnx(lenet, { threads: 2 } as never)).rejects.toThrow(
-      "loadOnnx: unknown option 'threads' (loadOnnx takes backend, fuse, maxConcurrentRuns, limits)",
+      "loadOnnx: unknown option 'threads' (loadOnnx takes backend, fuse, maxConcurrentRuns, limits, keep, maxPackedWeightBytes)",
     );
     expect(() => loadOnnxSync(lenet, { executionProviders: ['cpu'] } as never)).toThrow(/^loadOnnx: unknown option 'executionProviders'/);
   });
@@ -50,5 +52,53 @@ describe('loadOnnx backend option', () => {
     expect(() => loadOnnxSync(lenet, { backend: 'gpu' } as never)).toThrow("backend must be 'js' or 'native', got \"gpu\"");
     expect(() => loadOnnxSync(lenet, { backend: 'Native' } as never)).toThrow(/got "Native"/);
     expect(loadOnnxSync(lenet, { backend: 'js' }).backendName).toBe('js');
+  });
+});
+
+describe('loadOnnx maxPackedWeightBytes', () => {
+  const resnet = readFileSync(fileURLToPath(new URL('./fixtures/onnx/resnet_small.onnx', import.meta.url)));
+  // The JS backend, recording each conv's plan.
+  const recording = () => {
+    const plans: ConvPlan[] = [];
+    const backend: Backend = {
+      ...jsBackend,
+      prepareConv2d(weights) {
+        const kernel = jsBackend.prepareConv2d(weights);
+        plans.push(kernel.plan!);
+        return kernel;
+      },
+    };
+    return { backend, plans };
+  };
+  const run = (model: ReturnType<typeof loadOnnxSync>) => {
+    const shape = model.inputShapes[0]!.map((d) => (typeof d === 'number' && d > 0 ? d : 1));
+    const input = new Float32Array(shape.reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i * 0.37));
+    return model.runSync({ [model.inputNames[0]]: new Tensor(shape, input) })[model.outputNames[0]];
+  };
+
+  it('passes over larger forms once the model would exceed it, with the same outputs', () => {
+    const free = recording();
+    const unlimited = run(loadOnnxSync(resnet, { backend: free.backend }));
+    const winograd = free.plans.filter((p) => p.algorithm === 'winograd-f2x2-3x3');
+    expect(winograd.length).toBeGreaterThan(1);
+    const total = (plans: ConvPlan[]) => plans.reduce((sum, p) => sum + p.packedBytes, 0);
+    // No room beyond the compact forms: no conv takes Winograd, and the total is the compact one.
+    const tight = recording();
+    const compact = run(loadOnnxSync(resnet, { backend: tight.backend, maxPackedWeightBytes: 0 }));
+    expect(tight.plans.some((p) => p.algorithm.startsWith('winograd'))).toBe(false);
+    expect(total(tight.plans)).toBeLessThan(total(free.plans));
+    // Room for exactly the first Winograd conv's extra bytes: it alone takes Winograd.
+    const first = free.plans.findIndex((p) => p.algorithm === 'winograd-f2x2-3x3');
+    const extra = free.plans[first].packedBytes - tight.plans[first].packedBytes;
+    const one = recording();
+    run(loadOnnxSync(resnet, { backend: one.backend, maxPackedWeightBytes: total(tight.plans) + extra }));
+    expect(one.plans.map((p, i) => (p.algorithm.startsWith('winograd') ? i : -1)).filter((i) => i >= 0)).toEqual([first]);
+    expect(unlimited.shape).toEqual(compact.shape);
+    for (let i = 0; i < compact.size; i++) {
+      expect(Math.abs(compact.data[i] - unlimited.data[i])).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(unlimited.data[i])));
+    }
+    expect(() => loadOnnxSync(resnet, { maxPackedWeightBytes: -5 })).toThrow(
+      'loadOnnx: options.maxPackedWeightBytes must be a non-negative number of bytes, got -5',
+    );
   });
 });

@@ -29,6 +29,21 @@ describe('package entry points', () => {
   });
 });
 
+describe('convnode/serve', () => {
+  it('exports createServer, and importing convnode alone does not load fastify', () => {
+    const out = execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', `import 'convnode'; import { createRequire } from 'node:module';
+       const fastifyFiles = () => Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('/fastify/')).length;
+       const before = fastifyFiles();
+       const { createServer } = await import('convnode/serve');
+       console.log(JSON.stringify({ before, after: fastifyFiles() > 0, createServer: typeof createServer }));`],
+      { cwd: root, encoding: 'utf8', env: { ...process.env, CONVNODE_BACKEND: 'js' } },
+    );
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ before: 0, after: true, createServer: 'function' });
+  });
+});
+
 describe('start-up', () => {
   it('importing convnode does not load sharp (libvips loads on the first image decode)', () => {
     const out = execFileSync(

@@ -5,6 +5,7 @@
  * place, never copied. Geometry always comes from lib/planner/geometry.ts.
  */
 import type { ConvGeometry, PoolGeometry, PoolKind } from '../planner/geometry.js';
+import type { ConvPlan } from '../planner/conv-plan.js';
 
 export type BackendName = 'js' | 'native';
 
@@ -15,12 +16,17 @@ import type { BinaryOp, ChannelAffine } from '../kernels/elementwise.js';
 export type { Activation, ActivationKind } from '../activation.js';
 export { NO_ACTIVATION } from '../activation.js';
 export type { BinaryOp, ChannelAffine } from '../kernels/elementwise.js';
+
+export type { ConvAlgorithm, ConvPlan } from '../planner/conv-plan.js';
+
 // What a conv / linear kernel is prepared from: defined beside the pure-JS kernels that read them.
 export type { ConvWeights, LinearWeights } from '../kernels/weights.js';
 import type { ConvWeights, LinearWeights } from '../kernels/weights.js';
 
 /** A prepared convolution: weights are packed once, `run` may be called concurrently. */
 export interface ConvKernel {
+  /** The algorithm chosen at prepare and the packed bytes it costs (absent on custom backends). */
+  readonly plan?: ConvPlan;
   /**
    * input: N x Cin x H x W, output: N x Cout x outH x outW, residual (optional): same shape as
    * output, added before the activation (a ResNet shortcut).

@@ -27,6 +27,7 @@ export const jsBackend: Backend = Object.freeze<Backend>({
   prepareConv2d(weights): ConvKernel {
     const prepared = prepareConv2d(weights);
     return {
+      plan: prepared.plan,
       runSync: (input, geometry, output, residual) => prepared.runSync(input, geometry, output, residual),
       run: (input, geometry, output, residual) => settle(() => prepared.runSync(input, geometry, output, residual)),
     };

@@ -9,14 +9,18 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { resolveActivation } from '../activation.js';
-import { BackendError, ParameterError } from '../errors.js';
-import { jsBackend } from './js.js';
+import { checkActivation, NO_ACTIVATION, resolveActivation } from '../activation.js';
+import { planConvAlgorithm, type ConvAlgorithm } from '../planner/conv-plan.js';
+import { BackendError, ParameterError, ShapeError } from '../errors.js';
+import { BINARY_FUNCTIONS } from '../kernels/elementwise.js';
+import { broadcastShapes } from '../kernels/broadcast.js';
 import type { ConvGeometry } from '../planner/geometry.js';
 import { runHoldingArrays } from './native-memory.js';
 import type {
   Activation,
   Backend,
+  BinaryOp,
+  ChannelAffine,
   ConvKernel,
   ConvWeights,
   LinearKernel,
@@ -31,7 +35,7 @@ export type IsaName = 'avx512' | 'avx2' | 'neon' | 'scalar';
 interface NativeConv {
   runSync(input: Float32Array, geometry: ConvGeometry, output: Float32Array, residual: Float32Array | null): void;
   run(input: Float32Array, geometry: ConvGeometry, output: Float32Array, residual: Float32Array | null): Promise<void>;
-  describe(): { isa: IsaName; depthwise: boolean; packedBytes: number };
+  describe(): { isa: IsaName; depthwise: boolean; algorithm: ConvAlgorithm; packedBytes: number };
 }
 
 interface NativeLinear {
@@ -48,12 +52,24 @@ interface NativeActivationOptions {
   max: number;
 }
 
+/** channelAffine's parameters as the addon reads them: the shape, the arrays, the resolved activation. */
+interface NativeAffineParams extends NativeActivationOptions {
+  batch: number;
+  channels: number;
+  plane: number;
+  scale: Float32Array | null;
+  shift: Float32Array | null;
+}
+
 /** What the .node binary exports (see native/napi/addon.cc). */
 interface NativeAddon {
   Conv2d: new (
     weight: Float32Array,
     bias: Float32Array | null,
-    options: NativeActivationOptions & { inChannels: number; outChannels: number; groups: number; kernelH: number; kernelW: number },
+    options: NativeActivationOptions & {
+      inChannels: number; outChannels: number; groups: number; kernelH: number; kernelW: number;
+      strideH: number; strideW: number; dilationH: number; dilationW: number; algorithm: ConvAlgorithm;
+    },
   ) => NativeConv;
   Linear: new (
     weight: Float32Array,
@@ -64,6 +80,14 @@ interface NativeAddon {
   pool2d(input: Float32Array, geometry: PoolGeometry, output: Float32Array): Promise<void>;
   globalPool2dSync(input: Float32Array, kind: PoolKind, planes: number, plane: number, output: Float32Array): void;
   globalPool2d(input: Float32Array, kind: PoolKind, planes: number, plane: number, output: Float32Array): Promise<void>;
+  unarySync(input: Float32Array, output: Float32Array, options: NativeActivationOptions): void;
+  unary(input: Float32Array, output: Float32Array, options: NativeActivationOptions): Promise<void>;
+  binarySync(op: BinaryOp, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+    output: Float32Array, outShape: readonly number[], options: NativeActivationOptions): void;
+  binary(op: BinaryOp, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+    output: Float32Array, outShape: readonly number[], options: NativeActivationOptions): Promise<void>;
+  channelAffineSync(input: Float32Array, params: NativeAffineParams, output: Float32Array): void;
+  channelAffine(input: Float32Array, params: NativeAffineParams, output: Float32Array): Promise<void>;
   getIsa(): IsaName;
   setIsa(name: string): void;
   availableIsas(): IsaName[];
@@ -110,21 +134,102 @@ function activationOptions(activation: Activation): NativeActivationOptions {
   return { activation: kind, alpha, beta, min, max };
 }
 
+/** unary's argument rules (the pure-JS kernel's): arrays, a known activation, room in output. */
+function checkUnary(input: Float32Array, output: Float32Array, activation: Activation): void {
+  checkFloat32(input, 'input', 'unary');
+  checkFloat32(output, 'output', 'unary');
+  checkActivation(activation, 'unary');
+  if (output.length < input.length) throw new ShapeError(`unary: output holds ${output.length} values, needs ${input.length}`);
+}
+
+function checkBinary(
+  op: BinaryOp, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+  output: Float32Array, outShape: readonly number[], activation: Activation | undefined,
+): void {
+  if (!Object.hasOwn(BINARY_FUNCTIONS, op)) {
+    throw new ParameterError(`binary: op must be one of ${Object.keys(BINARY_FUNCTIONS).join(', ')}, got ${JSON.stringify(op)}`);
+  }
+  const owner = `binary ${op}`;
+  checkFloat32(a, 'a', owner);
+  checkFloat32(b, 'b', owner);
+  checkFloat32(output, 'output', owner);
+  if (activation !== undefined) checkActivation(activation, owner);
+  const expected = broadcastShapes(aShape, bShape, owner);
+  if (expected.length !== outShape.length || expected.some((d, i) => d !== outShape[i])) {
+    throw new ShapeError(`${owner}: outShape [${outShape.join(', ')}] must be the broadcast of aShape [${aShape.join(', ')}] and bShape [${bShape.join(', ')}], which is [${expected.join(', ')}]`);
+  }
+  const needs = (shape: readonly number[]) => shape.reduce((x, y) => x * y, 1);
+  for (const [name, array, shape] of [['a', a, aShape], ['b', b, bShape], ['output', output, outShape]] as const) {
+    if (array.length < needs(shape)) throw new ShapeError(`${owner}: ${name} holds ${array.length} values, needs ${needs(shape)}`);
+  }
+}
+
+function affineParams(input: Float32Array, affine: ChannelAffine, output: Float32Array): NativeAffineParams {
+  checkFloat32(input, 'input', 'channelAffine');
+  checkFloat32(output, 'output', 'channelAffine');
+  for (const [name, value] of [['scale', affine.scale], ['shift', affine.shift]] as const) {
+    if (value !== null && !(value instanceof Float32Array)) throw new ParameterError(`channelAffine: ${name} must be a Float32Array or null`);
+  }
+  for (const [name, value] of [['batch', affine.batch], ['channels', affine.channels], ['plane', affine.plane]] as const) {
+    if (!Number.isInteger(value) || value < 0) throw new ParameterError(`channelAffine: ${name} must be a non-negative integer, got ${value}`);
+  }
+  checkActivation(affine.activation, 'channelAffine');
+  return {
+    batch: affine.batch,
+    channels: affine.channels,
+    plane: affine.plane,
+    scale: affine.scale,
+    shift: affine.shift,
+    ...activationOptions(affine.activation),
+  };
+}
+
+function checkFloat32(array: unknown, name: string, owner: string): void {
+  if (!(array instanceof Float32Array)) throw new ParameterError(`${owner}: ${name} must be a Float32Array`);
+}
+
+/** The addon's TypeError / RangeError (bad lengths, overlapping arrays) as our typed errors. */
+function nativeErrors<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    if (error instanceof RangeError) throw new ShapeError(error.message);
+    if (error instanceof TypeError) throw new ParameterError(error.message);
+    throw error;
+  }
+}
+
 function makeBackend(native: NativeAddon): Backend {
   return {
     name: 'native',
     // The addon chains a job after every earlier unfinished job it conflicts with (native/napi/async_job.h).
     ordersQueuedCalls: true,
     prepareConv2d(weights: ConvWeights): ConvKernel {
+      // The one rule (lib/planner/conv-plan.ts) picks the algorithm for the ISA new convs are
+      // prepared for; the addon checks it computes this conv and packs that form only.
+      const stride = weights.stride ?? [1, 1];
+      const dilation = weights.dilation ?? [1, 1];
+      const plan = planConvAlgorithm(
+        { ...weights, stride, dilation },
+        native.getIsa(),
+        { algorithm: weights.algorithm, maxPackedBytes: weights.maxPackedBytes },
+        (weights.bias ?? null) !== null,
+      );
       const conv = new native.Conv2d(weights.weight, weights.bias, {
         inChannels: weights.inChannels,
         outChannels: weights.outChannels,
         groups: weights.groups,
         kernelH: weights.kernelH,
         kernelW: weights.kernelW,
+        strideH: stride[0],
+        strideW: stride[1],
+        dilationH: dilation[0],
+        dilationW: dilation[1],
+        algorithm: plan.algorithm,
         ...activationOptions(weights.activation),
       });
       return {
+        plan,
         runSync: (input, geometry, output, residual) => conv.runSync(input, geometry, output, residual ?? null),
         // async: argument errors thrown while queueing become rejections, like kernel errors.
         run: async (input, geometry, output, residual) =>
@@ -147,13 +252,35 @@ function makeBackend(native: NativeAddon): Backend {
     globalPool2dSync: (input, kind, planes, plane, output) => native.globalPool2dSync(input, kind, planes, plane, output),
     globalPool2d: async (input, kind, planes, plane, output) =>
       runHoldingArrays({ input, output }, () => native.globalPool2d(input, kind, planes, plane, output)),
-    // The element-wise engine runs the pure-JS kernels until the native ones land (issue 11).
-    unarySync: jsBackend.unarySync,
-    unary: jsBackend.unary,
-    binarySync: jsBackend.binarySync,
-    binary: jsBackend.binary,
-    channelAffineSync: jsBackend.channelAffineSync,
-    channelAffine: jsBackend.channelAffine,
+    // The element-wise engine (native/ops/elementwise.cc). Arguments are checked in JS first (the
+    // pure-JS kernels' rules and messages, so both backends refuse the same calls alike); the
+    // addon checks them again and converts nothing itself.
+    unarySync: (input, output, activation) => {
+      checkUnary(input, output, activation);
+      nativeErrors(() => native.unarySync(input, output, activationOptions(activation)));
+    },
+    unary: async (input, output, activation) => {
+      checkUnary(input, output, activation);
+      return runHoldingArrays({ input, output }, () => nativeErrors(() => native.unary(input, output, activationOptions(activation))));
+    },
+    binarySync: (op, a, aShape, b, bShape, output, outShape, activation) => {
+      checkBinary(op, a, aShape, b, bShape, output, outShape, activation);
+      nativeErrors(() => native.binarySync(op, a, aShape, b, bShape, output, outShape, activationOptions(activation ?? NO_ACTIVATION)));
+    },
+    binary: async (op, a, aShape, b, bShape, output, outShape, activation) => {
+      checkBinary(op, a, aShape, b, bShape, output, outShape, activation);
+      const options = activationOptions(activation ?? NO_ACTIVATION);
+      return runHoldingArrays({ a, b, output }, () => nativeErrors(() => native.binary(op, a, aShape, b, bShape, output, outShape, options)));
+    },
+    channelAffineSync: (input, affine, output) => {
+      const params = affineParams(input, affine, output);
+      nativeErrors(() => native.channelAffineSync(input, params, output));
+    },
+    channelAffine: async (input, affine, output) => {
+      const params = affineParams(input, affine, output);
+      return runHoldingArrays({ input, output, scale: affine.scale, shift: affine.shift }, () =>
+        nativeErrors(() => native.channelAffine(input, params, output)));
+    },
   };
 }
 

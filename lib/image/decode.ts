@@ -33,12 +33,28 @@ function sharpInput(source: ImageSource, name: string): string | Uint8Array {
   throw new ParameterError(`image input ${name} must be a path, a Buffer/Uint8Array, or { name, data }, got ${typeof source}`);
 }
 
+/** sharp's levels of decoder trouble that abort a decode, least strict first. */
+export type FailOn = 'none' | 'truncated' | 'error' | 'warning';
+
+/** Limits a server puts on untrusted images. */
+export interface DecodeGuard {
+  /** The least serious decoder problem that aborts the decode (sharp's `failOn`). Default 'error'. */
+  readonly failOn?: FailOn;
+  /** Refuse an image whose header declares more pixels than this (sharp's `limitInputPixels`), before decoding it. Default: sharp's 268,402,689. */
+  readonly limitInputPixels?: number;
+}
+
 /** Decodes and resizes one image; rejects with an ImageError naming the source. */
-export async function decodeResized(source: ImageSource, options: ResolvedImageOptions, name = describeSource(source)): Promise<DecodedPixels> {
+export async function decodeResized(
+  source: ImageSource,
+  options: ResolvedImageOptions,
+  name = describeSource(source),
+  guard: DecodeGuard = {},
+): Promise<DecodedPixels> {
   const input = sharpInput(source, name);
   if (input instanceof Uint8Array && input.length === 0) throw new ImageError(name, 'is empty (0 bytes)');
   const sharp = await loadSharp();
-  let pipeline = sharp(input, { failOn: 'error' })
+  let pipeline = sharp(input, { failOn: guard.failOn ?? 'error', limitInputPixels: guard.limitInputPixels ?? true })
     .rotate() // honour EXIF orientation, as photo viewers do
     .removeAlpha();
   pipeline =
@@ -53,6 +69,6 @@ export async function decodeResized(source: ImageSource, options: ResolvedImageO
     return { data, width: info.width, height: info.height, channels: info.channels };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ImageError(name, `cannot be decoded (${reason})`);
+    throw new ImageError(name, `cannot be decoded (${reason})`, reason);
   }
 }

@@ -1,9 +1,11 @@
 /**
- * f32-conv2d: a convolution prepared once (weights packed), run many times.
- *  - groups == inChannels (depthwise, any channel multiplier): the direct kernel in dwconv.ts;
- *  - 1x1, stride 1, no padding: one GEMM per group straight on the input planes, no im2col;
- *  - 3x3, stride 1, undilated, ungrouped, >= 8 channels in and out: Winograd F(2x2, 3x3);
- *  - otherwise: im2col per image and group, then one GEMM per group.
+ * f32-conv2d: a convolution planned and prepared once (weights packed), run many times. The
+ * algorithm comes from lib/planner/conv-plan.ts's rule for the 'js' target:
+ *  - 'depthwise' (groups == inChannels > 1, any channel multiplier): the kernel in dwconv.ts;
+ *  - 'pointwise-gemm' (1x1, stride 1, no padding): one GEMM per group on the input planes;
+ *  - 'winograd-f2x2-3x3' (3x3, stride 1, undilated, ungrouped, enough channels);
+ *  - 'im2col-gemm' otherwise: im2col per image and group, then one GEMM per group.
+ * A run must use the planned stride and dilation (a ShapeError says so otherwise).
  * The epilogue (bias, then residual, then activation) is fused into the GEMM, depthwise or
  * Winograd output pass.
  */
@@ -18,14 +20,17 @@ import { depthwiseConv2d } from './dwconv.js';
 import { gemm, packRows, type PackedMatrix } from './gemm.js';
 import { im2col } from './im2col.js';
 import { scratch } from './scratch.js';
-import { transformFilters, winogradApplies, winogradConv2d, winogradGeometryFits } from './winograd.js';
+import { transformFilters, winogradConv2d } from './winograd.js';
+import { planConvAlgorithm, type ConvAlgorithm, type ConvPlan } from '../planner/conv-plan.js';
 
 const OWNER = 'conv2d';
 
-export type Conv2dPath = 'depthwise' | 'pointwise-gemm' | 'im2col-gemm' | 'winograd-f2x2-3x3';
+/** The algorithms the pure-JS kernels have (F(4x4) and the direct grouped kernel are native only). */
+export type Conv2dPath = Exclude<ConvAlgorithm, 'winograd-f4x4-3x3' | 'grouped-direct'>;
 
 export interface PreparedConv2d {
   readonly path: Conv2dPath;
+  readonly plan: ConvPlan;
   runSync(input: Float32Array, geometry: ConvGeometry, output: Float32Array, residual?: Float32Array | null): void;
 }
 
@@ -37,11 +42,15 @@ interface Layout {
   readonly kernelW: number;
   readonly bias: Float32Array | null;
   readonly activation: Activation;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
 }
 
 /** Checks the weights and packs them for the path this layer will take. */
 export interface Conv2dOptions {
-  /** Use Winograd F(2x2, 3x3) where it applies (default true); false forces im2col + GEMM, for comparisons. */
+  /** Use Winograd F(2x2, 3x3) where the rule picks it (default true); false forces im2col + GEMM, for comparisons. */
   readonly winograd?: boolean;
 }
 
@@ -59,13 +68,24 @@ export function prepareConv2d(weights: ConvWeights, options: Conv2dOptions = {})
   expectLength(OWNER, 'weight', weight, outChannels * depth,
     `[outChannels, inChannels / groups, kernelH, kernelW] = [${outChannels}, ${perGroupIn}, ${kernelH}, ${kernelW}]`);
   if (bias !== null) expectLength(OWNER, 'bias', bias, outChannels, `outChannels = ${outChannels}`);
-  const layout: Layout = { inChannels, outChannels, groups, kernelH, kernelW, bias, activation };
+  const stride = weights.stride ?? [1, 1];
+  const dilation = weights.dilation ?? [1, 1];
+  const forced = weights.algorithm ?? (options.winograd === false && kernelH === 3 && kernelW === 3 && groups === 1 ? 'im2col-gemm' : undefined);
+  if (forced === 'winograd-f4x4-3x3' || forced === 'grouped-direct') {
+    throw new ParameterError(`${OWNER}: algorithm '${forced}' is native only`);
+  }
+  const plan = planConvAlgorithm({ ...weights, stride, dilation }, 'js', { algorithm: forced, maxPackedBytes: weights.maxPackedBytes }, bias !== null);
+  const layout: Layout = {
+    inChannels, outChannels, groups, kernelH, kernelW, bias, activation,
+    strideH: stride[0], strideW: stride[1], dilationH: dilation[0], dilationW: dilation[1],
+  };
 
-  if (groups === inChannels) {
+  if (plan.algorithm === 'depthwise') {
     // Copy so later edits to the caller's weight cannot change a prepared kernel midway.
     const own = { weight: weight.slice(), bias: bias === null ? null : bias.slice(), activation };
     return {
       path: 'depthwise',
+      plan,
       runSync(input, geometry, output, residual) {
         checkRun(layout, input, geometry, output, residual);
         depthwiseConv2d(input, geometry, own, output, residual ?? null);
@@ -75,28 +95,21 @@ export function prepareConv2d(weights: ConvWeights, options: Conv2dOptions = {})
   const ownLayout: Layout = { ...layout, bias: bias === null ? null : bias.slice() };
   const packGroups = (source: Float32Array): PackedMatrix[] =>
     Array.from({ length: groups }, (_, group) => packRows(source, perGroupOut, depth, group * perGroupOut * depth));
-  if (options.winograd !== false && winogradApplies(inChannels, outChannels, groups, kernelH, kernelW)) {
+  if (plan.algorithm === 'winograd-f2x2-3x3') {
     const filters = transformFilters(weight, inChannels, outChannels);
-    // Strided or dilated geometries fall back to im2col; their packing waits until one comes.
-    const ownWeight = weight.slice();
-    let packed: PackedMatrix[] | undefined;
     return {
       path: 'winograd-f2x2-3x3',
+      plan,
       runSync(input, geometry, output, residual) {
         checkRun(layout, input, geometry, output, residual);
-        if (winogradGeometryFits(geometry)) {
-          winogradConv2d(filters, input, geometry, output, residual ?? null, ownLayout);
-        } else {
-          packed ??= packGroups(ownWeight);
-          runGemmConv(ownLayout, packed, input, geometry, output, residual ?? null);
-        }
+        winogradConv2d(filters, input, geometry, output, residual ?? null, ownLayout);
       },
     };
   }
   const packed = packGroups(weight);
-  const pointwise = kernelH === 1 && kernelW === 1;
   return {
-    path: pointwise ? 'pointwise-gemm' : 'im2col-gemm',
+    path: plan.algorithm as Conv2dPath,
+    plan,
     runSync(input, geometry, output, residual) {
       checkRun(layout, input, geometry, output, residual);
       runGemmConv(ownLayout, packed, input, geometry, output, residual ?? null);
@@ -153,6 +166,12 @@ function checkRun(
   for (const key of ['inChannels', 'outChannels', 'groups', 'kernelH', 'kernelW'] as const) {
     if (g[key] !== layout[key]) {
       throw new ShapeError(`${OWNER}: geometry.${key} is ${String(g[key])} but the prepared weights have ${key} ${layout[key]}`);
+    }
+  }
+  // The conv was planned (and packed) for one window: another would need another algorithm.
+  for (const key of ['strideH', 'strideW', 'dilationH', 'dilationW'] as const) {
+    if (g[key] !== layout[key]) {
+      throw new ShapeError(`${OWNER}: geometry.${key} is ${String(g[key])} but the conv was planned for ${key} ${layout[key]}: prepare one conv per window`);
     }
   }
   expectCount(OWNER, 'geometry.batch', g.batch);

@@ -5,7 +5,7 @@
  */
 import { applyActivationTo, checkActivation, resolveActivation, type Activation } from '../activation.js';
 import { ParameterError, ShapeError } from '../errors.js';
-import { broadcastBinary, type BinaryFn } from './broadcast.js';
+import { broadcastBinary, broadcastShapes, type BinaryFn } from './broadcast.js';
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
 
@@ -58,6 +58,11 @@ export function binary(
   checkLength(a, numel(aShape), 'a', `binary ${op}`);
   checkLength(b, numel(bShape), 'b', `binary ${op}`);
   checkLength(output, numel(outShape), 'output', `binary ${op}`);
+  const expected = broadcastShapes(aShape, bShape, `binary ${op}`);
+  if (expected.length !== outShape.length || expected.some((d, i) => d !== outShape[i])) {
+    throw new ShapeError(`binary ${op}: outShape [${outShape.join(', ')}] must be the broadcast of aShape [${aShape.join(', ')}] and bShape [${bShape.join(', ')}], which is [${expected.join(', ')}]`);
+  }
+  if (activation !== undefined) checkActivation(activation, `binary ${op}`);
   const total = numel(outShape);
   const out = output.length === total ? output : output.subarray(0, total);
   broadcastBinary(a, aShape, b, bShape, out, outShape, fn);

@@ -5,8 +5,14 @@
  * the pure-JS kernels need nothing from the backends above them.
  */
 import type { Activation } from '../activation.js';
+import type { ConvAlgorithm } from '../planner/conv-plan.js';
+import type { PaddingSpec, Pair } from '../planner/geometry.js';
 
-/** What a backend needs to prepare a convolution; weights are [Cout, Cin/groups, KH, KW]. */
+/**
+ * What a backend needs to prepare a convolution; weights are [Cout, Cin/groups, KH, KW]. The
+ * backend plans the conv once from this static description (lib/planner/conv-plan.ts): runs
+ * must use the same stride and dilation, or they are refused.
+ */
 export interface ConvWeights {
   readonly inChannels: number;
   readonly outChannels: number;
@@ -17,6 +23,18 @@ export interface ConvWeights {
   readonly bias: Float32Array | null;
   /** Applied after bias and residual: out = act(conv(x) + bias + residual). */
   readonly activation: Activation;
+  /** Step between filter positions [h, w] (default [1, 1]). */
+  readonly stride?: Pair;
+  /** Spacing between filter taps [h, w] (default [1, 1]). */
+  readonly dilation?: Pair;
+  /** The conv's padding when known (only decides whether a 1x1 conv reads its input in place). */
+  readonly padding?: PaddingSpec;
+  /** The input [H, W] to plan for, when known (runs at other sizes still work; see conv-plan.ts). */
+  readonly inputSize?: Pair;
+  /** Force an algorithm (it must compute this conv); default: the planner's rule. */
+  readonly algorithm?: ConvAlgorithm;
+  /** Packed weight bytes this conv may take (the rule then passes over larger forms); default: no limit. */
+  readonly maxPackedBytes?: number;
 }
 
 /** What a backend needs to prepare a fully connected layer; weight is [outFeatures, inFeatures]. */

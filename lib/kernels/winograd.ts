@@ -20,16 +20,6 @@ const POSITIONS = 16;
 const BAND_FLOATS = 1 << 21;
 const NONE: Activation = { kind: 'none' };
 
-/** Is this a convolution F(2x2, 3x3) computes, with enough channels for the transforms to pay? */
-export function winogradApplies(inChannels: number, outChannels: number, groups: number, kernelH: number, kernelW: number): boolean {
-  return groups === 1 && kernelH === 3 && kernelW === 3 && inChannels >= 8 && outChannels >= 8;
-}
-
-/** What Winograd needs of the geometry beyond the weights: stride 1 and no dilation (any pads). */
-export function winogradGeometryFits(g: ConvGeometry): boolean {
-  return g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1;
-}
-
 /**
  * U = G g G^T for every (oc, ic) filter, stored as 16 matrices U[xi] (outChannels x inChannels),
  * each packed for the GEMM. G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]].

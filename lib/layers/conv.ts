@@ -41,6 +41,12 @@ export interface Conv2dOptions {
   bias?: boolean;
   /** Activation fused into the kernel's epilogue (default 'none'). */
   activation?: ActivationKind | Activation;
+  /**
+   * Packed weight bytes the backend may keep for this layer (default: no limit). Faster forms
+   * that cost more (Winograd keeps 16/9 or 36/9 of the filters) are passed over for one that
+   * fits; the compact form (about the filters' size) is always allowed. See lib/planner/conv-plan.ts.
+   */
+  maxPackedBytes?: number;
   name?: string;
 }
 
@@ -54,6 +60,7 @@ const CONV2D_OPTIONS = [
   'groups',
   'bias',
   'activation',
+  'maxPackedBytes',
   'name',
 ] as const satisfies ReadonlyArray<keyof Conv2dOptions>;
 
@@ -67,6 +74,9 @@ export class Conv2d extends WeightedLayer<ConvKernel> {
   readonly dilation: Pair;
   readonly groups: number;
   readonly activation: Activation;
+  readonly maxPackedBytes: number | undefined;
+  /** The input [H, W] the kernels are planned for: the first one this layer ran on. */
+  private plannedInput: Pair | undefined;
 
   constructor(options: Conv2dOptions) {
     super(options?.name);
@@ -86,6 +96,11 @@ export class Conv2d extends WeightedLayer<ConvKernel> {
     this.padding = options.padding ?? 0;
     checkPaddingSpec(this.padding, owner);
     this.activation = toActivation(options.activation, owner);
+    const limit = options.maxPackedBytes;
+    if (limit !== undefined && !(typeof limit === 'number' && Number.isFinite(limit) && limit >= 0)) {
+      throw new ParameterError(`${owner}: maxPackedBytes must be a non-negative number of bytes, got ${String(limit)}`);
+    }
+    this.maxPackedBytes = limit;
     const [kh, kw] = this.kernelSize;
     const fanIn = (this.inChannels / this.groups) * kh * kw;
     // Filters are [Cout, Cin/groups, KH, KW]; one bias per filter.
@@ -168,6 +183,7 @@ export class Conv2d extends WeightedLayer<ConvKernel> {
         );
       }
     }
+    this.plannedInput ??= [geometry.inH, geometry.inW];
     return { kernel: this.kernelFor(activeBackend(), activation), geometry, output: new Tensor(outShape) };
   }
 
@@ -181,6 +197,11 @@ export class Conv2d extends WeightedLayer<ConvKernel> {
       weight: this.weight.data,
       bias: this.bias?.data ?? null,
       activation,
+      stride: this.stride,
+      dilation: this.dilation,
+      padding: this.padding,
+      inputSize: this.plannedInput,
+      maxPackedBytes: this.maxPackedBytes,
     });
   }
 }

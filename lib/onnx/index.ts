@@ -8,7 +8,7 @@
  */
 export { loadOnnx, loadOnnxSync, MAX_OPSET, MIN_OPSET, type LoadOnnxOptions } from './load.js';
 export { DEFAULT_LIMITS, type LoadLimits } from './limits.js';
-export { OnnxModel, type InputShapes } from './model.js';
+export { OnnxModel, type InputShapes, type RunOptions } from './model.js';
 export type { StepTiming } from './plan.js';
 export { OnnxError } from './errors.js';
 export { SUPPORTED_OPS } from './ops/registry.js';

@@ -14,11 +14,12 @@ import type { ConstTensor } from './constant.js';
 import { decodeModel, type OnnxGraph, type OnnxNode } from './decode.js';
 import { OnnxError } from './errors.js';
 import { fuseGraph } from './fusion/index.js';
+import { fuseLayerNormPatterns } from './fusion-layernorm.js';
 import { checkInitializerBytes, resolveLimits, type LoadLimits } from './limits.js';
 import { OnnxModel } from './model.js';
 import { DATA_TYPE_NAMES, DataType } from './schema.js';
 import { buildBatchNormAffine } from './ops/channel-affine.js';
-import { buildConv } from './ops/conv.js';
+import { buildConv, compactConvBytes } from './ops/conv.js';
 import { buildGemm, buildMatMul } from './ops/linear.js';
 import { buildPool } from './ops/pool.js';
 import { buildSqueezeExcite } from './ops/squeeze-excite.js';
@@ -44,11 +45,23 @@ export interface LoadOnnxOptions {
    * turn, so a burst of requests cannot multiply memory. Default 4.
    */
   readonly maxConcurrentRuns?: number;
+  /**
+   * Bytes of packed conv weights the model may keep (default: no limit). Every conv keeps at
+   * least its compact form (about its filters' size); the bytes left over go, in model order, to
+   * convs whose faster form costs more (Winograd F(2x2) keeps 16/9 of the filters, F(4x4) 36/9),
+   * each taking the fastest form that still fits. See lib/planner/conv-plan.ts.
+   */
+  readonly maxPackedWeightBytes?: number;
   /** Size limits checked before anything is allocated (see LoadLimits for the defaults). */
   readonly limits?: LoadLimits;
+  /**
+   * Value names fusion must leave observable, so run(feeds, { outputs }) can fetch them (an
+   * embedding before a fused activation, say). Default none.
+   */
+  readonly keep?: readonly string[];
 }
 
-const LOAD_OPTIONS = ['backend', 'fuse', 'maxConcurrentRuns', 'limits'] as const satisfies ReadonlyArray<keyof LoadOnnxOptions>;
+const LOAD_OPTIONS = ['backend', 'fuse', 'maxConcurrentRuns', 'limits', 'keep', 'maxPackedWeightBytes'] as const satisfies ReadonlyArray<keyof LoadOnnxOptions>;
 
 export async function loadOnnx(pathOrBytes: string | Uint8Array, options: LoadOnnxOptions = {}): Promise<OnnxModel> {
   if (typeof pathOrBytes === 'string') {
@@ -107,14 +120,23 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
   checkDomains(graph, source);
   checkDataflow(graph, source);
   const constants = new Map<string, ConstTensor>(graph.initializers);
-  const nodes = foldConstants(graph, constants, backend);
-  const constantOf = (name: string) => constants.get(name);
   const fuse = optionalBoolean(options.fuse, true, 'fuse', 'loadOnnx');
-  const items = fuseGraph({ nodes, graphOutputs: new Set(graph.outputs.map((o) => o.name)), opset: graph.opset, constantOf }, fuse);
+  const observed = new Set([...graph.outputs.map((o) => o.name), ...keptValues(options.keep)]);
+  const nodes = fuseLayerNormPatterns({ nodes: foldConstants(graph, constants, backend), graphOutputs: observed, constantOf: (n) => constants.get(n) }, fuse);
+  const constantOf = (name: string) => constants.get(name);
+  const items = fuseGraph({ nodes, graphOutputs: observed, opset: graph.opset, constantOf }, fuse);
   // Checked after fusion: a node absorbed into a fused form (the Erf of an exported GELU) needs no kernel of its own.
   checkOperators(items.map((item) => item.node), graph.opset, source);
+  const limit = options.maxPackedWeightBytes;
+  if (limit !== undefined && !(typeof limit === 'number' && Number.isFinite(limit) && limit >= 0)) {
+    throw new ParameterError(`loadOnnx: options.maxPackedWeightBytes must be a non-negative number of bytes, got ${String(limit)}`);
+  }
+  // The bytes beyond every conv's compact form that faster forms may spend.
+  const weightBudget = limit === undefined ? undefined : {
+    extraBytes: limit - items.reduce((sum, item) => sum + (item.kind === 'conv' ? compactConvBytes(item.node, constantOf) : 0), 0),
+  };
   const ops: CompiledOp[] = items.map((item) => {
-    const ctx: BuildContext = { node: item.node, opset: graph.opset, backend, constantOf, limits };
+    const ctx: BuildContext = { node: item.node, opset: graph.opset, backend, constantOf, limits, weightBudget };
     switch (item.kind) {
       case 'conv':
         return buildConv(ctx, item.fusion);
@@ -130,6 +152,7 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
         return builderFor(item.node.opType)!(ctx);
     }
   });
+  dropConvInitializers(items, nodes, [...observed], constants);
   const model = new OnnxModel({
     opset: graph.opset, producer: graph.producer, backend, ops, constants, maxConcurrentRuns, limits, concatInPlace: fuse, inputs: graph.inputs, outputs: graph.outputs,
   });
@@ -140,6 +163,32 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
     model.outputShapes(shapes);
   }
   return model;
+}
+
+function keptValues(keep: unknown): string[] {
+  if (keep === undefined) return [];
+  if (!Array.isArray(keep) || keep.some((n) => typeof n !== 'string')) {
+    throw new ParameterError(`loadOnnx: options.keep must be an array of value names, got ${JSON.stringify(keep)}`);
+  }
+  return keep;
+}
+
+/**
+ * Conv filters (and the statistics of a BatchNormalization folded into them) were read by their
+ * builders and live on packed in the prepared kernels: the model keeps no second copy. Only
+ * initializers no other node reads are dropped.
+ */
+function dropConvInitializers(
+  items: ReturnType<typeof fuseGraph>, nodes: readonly OnnxNode[], graphOutputs: readonly string[], constants: Map<string, ConstTensor>,
+): void {
+  const uses = new Map<string, number>();
+  for (const node of nodes) for (const name of node.inputs) uses.set(name, (uses.get(name) ?? 0) + 1);
+  for (const name of graphOutputs) uses.set(name, (uses.get(name) ?? 0) + 1);
+  for (const item of items) {
+    if (item.kind !== 'conv') continue;
+    const names = [item.node.inputs[1], item.node.inputs[2], ...(item.fusion.batchNorm?.inputs.slice(1) ?? [])];
+    for (const name of names) if (name && uses.get(name) === 1) constants.delete(name);
+  }
 }
 
 /** The opset must be one convnode implements and every graph input a float tensor. */
@@ -202,11 +251,12 @@ function checkDataflow(graph: OnnxGraph, source: string): void {
  * initializers, shape chains that never touch the input); returns the nodes that remain.
  */
 function foldConstants(graph: OnnxGraph, constants: Map<string, ConstTensor>, backend: Backend): OnnxNode[] {
-  const outputs = new Set(graph.outputs.map((o) => o.name));
   const remaining: OnnxNode[] = [];
   for (const node of graph.nodes) {
     const inputs = node.inputs.filter((n) => n !== '');
-    const foldable = FOLDABLE_OPS.has(node.opType) && inputs.every((n) => constants.has(n)) && !node.outputs.some((o) => outputs.has(o));
+    // A folded value that is also a graph output stays a constant (its readers, a conv's bias
+    // say, need it as one) and the plan copies it out, as onnxruntime returns it.
+    const foldable = FOLDABLE_OPS.has(node.opType) && inputs.every((n) => constants.has(n));
     if (!foldable) {
       remaining.push(node);
       continue;

@@ -33,6 +33,16 @@ export interface OnnxModelInfo {
   readonly outputs: readonly ValueDeclaration[];
 }
 
+/** Options of run / runSync. */
+export interface RunOptions {
+  /**
+   * Names of the values to return instead of the graph outputs: any graph input, initializer or
+   * node output the loaded model still computes. A value fusion absorbed (a conv's output whose
+   * BatchNormalization was folded in) is gone: list it in loadOnnx's `keep` to keep it.
+   */
+  readonly outputs?: readonly string[];
+}
+
 export class OnnxModel implements Summarizable {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
@@ -65,11 +75,12 @@ export class OnnxModel implements Summarizable {
   }
 
   /** Runs the model; heavy kernels run off the main thread where the backend allows (native). */
-  async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+  async run(feeds: Record<string, Tensor>, options: RunOptions = {}): Promise<Record<string, Tensor>> {
     const inputs = this.checkFeeds(feeds);
-    const plan = this.planFor(inputs.map((t) => t.shape));
+    const names = this.requestedOutputs(options, 'run');
+    const plan = this.planFor(inputs.map((t) => t.shape), names);
     const outputs = await plan.run(inputs.map((t) => t.data));
-    return this.wrapOutputs(plan, outputs);
+    return this.wrapOutputs(plan, outputs, names);
   }
 
   /**
@@ -95,10 +106,30 @@ export class OnnxModel implements Summarizable {
     return { outputs: this.wrapOutputs(plan, outputs), steps, totalMs: steps.reduce((sum, s) => sum + s.ms, 0) };
   }
 
-  runSync(feeds: Record<string, Tensor>): Record<string, Tensor> {
+  runSync(feeds: Record<string, Tensor>, options: RunOptions = {}): Record<string, Tensor> {
     const inputs = this.checkFeeds(feeds);
-    const plan = this.planFor(inputs.map((t) => t.shape));
-    return this.wrapOutputs(plan, plan.runSync(inputs.map((t) => t.data)));
+    const names = this.requestedOutputs(options, 'runSync');
+    const plan = this.planFor(inputs.map((t) => t.shape), names);
+    return this.wrapOutputs(plan, plan.runSync(inputs.map((t) => t.data)), names);
+  }
+
+  /** The value names a run returns: options.outputs, checked against what the model computes, or the graph outputs. */
+  private requestedOutputs(options: RunOptions, method: string): readonly string[] {
+    if (options === null || typeof options !== 'object') throw new ParameterError(`${method}: options must be an object, got ${String(options)}`);
+    const names = options.outputs;
+    if (names === undefined) return this.outputNames;
+    if (!Array.isArray(names) || names.length === 0 || names.some((n) => typeof n !== 'string' || n === '')) {
+      throw new ParameterError(`${method}: options.outputs must be a non-empty array of value names, got ${JSON.stringify(names)}`);
+    }
+    const known = new Set([...this.inputNames, ...this.constants.keys(), ...this.ops.flatMap((op) => op.outputs)]);
+    const unknown = names.filter((n) => !known.has(n));
+    if (unknown.length > 0) {
+      throw new ParameterError(
+        `${method}: options.outputs names ${unknown.map((n) => `'${n}'`).join(', ')}, which this loaded model does not compute ` +
+          `(not in the graph, or absorbed by fusion: load with { keep: [...] } or { fuse: false } to keep it)`,
+      );
+    }
+    return [...names];
   }
 
   /** Bytes of the activation arena a run with this input shape uses (the static memory plan's peak). */
@@ -122,8 +153,8 @@ export class OnnxModel implements Summarizable {
     return Object.fromEntries(this.outputNames.map((name, i) => [name, plan.outputShapes[i]]));
   }
 
-  private wrapOutputs(plan: ExecutionPlan, outputs: Float32Array[]): Record<string, Tensor> {
-    return Object.fromEntries(this.outputNames.map((name, i) => [name, new Tensor(plan.outputShapes[i], outputs[i])]));
+  private wrapOutputs(plan: ExecutionPlan, outputs: Float32Array[], names: readonly string[] = this.outputNames): Record<string, Tensor> {
+    return Object.fromEntries(names.map((name, i) => [name, new Tensor(plan.outputShapes[i], outputs[i])]));
   }
 
   private shapesFrom(inputShape: InputShapes): number[][] {
@@ -193,15 +224,15 @@ export class OnnxModel implements Summarizable {
     });
   }
 
-  private planFor(shapes: ReadonlyArray<readonly number[]>): ExecutionPlan {
-    const key = shapes.map((s) => s.join('x')).join(';');
+  private planFor(shapes: ReadonlyArray<readonly number[]>, outputNames: readonly string[] = this.outputNames): ExecutionPlan {
+    const key = shapes.map((s) => s.join('x')).join(';') + (outputNames === this.outputNames ? '' : `->${JSON.stringify(outputNames)}`);
     let plan = this.plans.get(key);
     if (plan) {
       // Refresh its place in the least-recently-used order.
       this.plans.delete(key);
     } else {
       plan = new ExecutionPlan(
-        this.ops, (name) => this.constants.get(name), this.inputNames, shapes, this.outputNames, this.maxConcurrentRuns,
+        this.ops, (name) => this.constants.get(name), this.inputNames, shapes, outputNames, this.maxConcurrentRuns,
         this.backendOrdersCalls, this.limits, this.concatInPlace,
       );
       if (this.plans.size >= PLAN_CACHE_SIZE) this.plans.delete(this.plans.keys().next().value!);

@@ -1,7 +1,7 @@
 /**
  * The feature maps of one layer of an ONNX model: pick a node (by name, output value name, or
- * index in graph order), declare its output a graph output (onnx-outputs.ts), load the model
- * unfused (so every node keeps its own planner row) and run it on the image.
+ * index in graph order), load the model unfused (so every node keeps its own value and planner
+ * row) and run it on the image asking for that value by name (run's `outputs` option).
  */
 import { readFile } from 'node:fs/promises';
 import { ParameterError, ShapeError } from '../errors.js';
@@ -9,7 +9,6 @@ import { decodeModel, type OnnxGraph } from '../onnx/decode.js';
 import { loadOnnx } from '../onnx/index.js';
 import { summarize, type LayerSummary, type ModelSummary } from '../layers/summary.js';
 import { Tensor, formatShape } from '../tensor.js';
-import { withExtraOutputs } from './onnx-outputs.js';
 import { composeFeatureMaps, type FeatureMapOptions } from './render.js';
 import type { Composition } from './compose.js';
 
@@ -86,12 +85,11 @@ export async function modelLayerMaps(model: string | Uint8Array, input: Tensor, 
   const graph = decodeModel(bytes, source);
   const node = selectNode(graphNodes(graph), layer);
   if (node.output === '') throw new ParameterError(`layer '${node.name}' (${node.opType}) has no output to draw`);
-  const alreadyOutput = graph.outputs.some((o) => o.name === node.output);
-  const loaded = await loadOnnx(alreadyOutput ? bytes : withExtraOutputs(bytes, [node.output]), { fuse: false });
+  const loaded = await loadOnnx(bytes, { fuse: false });
   if (loaded.inputNames.length !== 1) {
     throw new ParameterError(`the model has ${loaded.inputNames.length} inputs (${loaded.inputNames.join(', ')}); the visualiser feeds one image`);
   }
-  const outputs = await loaded.run({ [loaded.inputNames[0]]: input });
+  const outputs = await loaded.run({ [loaded.inputNames[0]]: input }, { outputs: [node.output] });
   const maps = outputs[node.output];
   if (maps.rank !== 4) {
     throw new ShapeError(

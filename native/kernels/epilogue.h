@@ -4,6 +4,7 @@
 #pragma once
 #include <cmath>
 #include <cstddef>
+#include <type_traits>
 
 namespace convnode {
 
@@ -51,7 +52,11 @@ static inline float activate(float x, const Activation& act) {
     case ActivationKind::LeakyRelu: return x < 0.0f ? act.alpha * x : x;
     case ActivationKind::Elu: return x < 0.0f ? act.alpha * std::expm1(x) : x;
     case ActivationKind::HardSigmoid: {
-      const float y = act.alpha * x + act.beta;
+      // One rounding, as the vector forms' FMA and the float64 JS reference (the product of two
+      // floats is exact in double): alpha x + beta cancels near the lower knee, where a rounded
+      // product would cost most of the digits. Not std::fma: without FMA hardware it is a slow
+      // libm call.
+      const float y = static_cast<float>(static_cast<double>(act.alpha) * x + act.beta);
       return y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y);
     }
     case ActivationKind::HardSwish: {
@@ -61,14 +66,49 @@ static inline float activate(float x, const Activation& act) {
     case ActivationKind::Sigmoid: return 1.0f / (1.0f + std::exp(-x));
     case ActivationKind::Silu: return x / (1.0f + std::exp(-x));
     case ActivationKind::Tanh: return std::tanh(x);
-    case ActivationKind::Gelu: return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
-    case ActivationKind::GeluTanh:
-      return 0.5f * x * (1.0f + std::tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+    // In double: (1 + erf(x / sqrt 2)) / 2 as erfc(-x / sqrt 2) / 2, and (1 + tanh(u)) / 2 as
+    // 1 / (1 + e^-2u), which avoid the cancellation that loses every digit for negative x; and
+    // e^-(x^2/2) and e^-2u amplify the rounding of their argument by its size (tens of ulp in
+    // float in the tail), which double does not.
+    case ActivationKind::Gelu: return static_cast<float>(0.5 * x * std::erfc(x * -0.70710678118654752));
+    case ActivationKind::GeluTanh: {
+      const double d = x;
+      return static_cast<float>(d / (1.0 + std::exp(-1.5957691216057308 * (d + 0.044715 * d * d * d))));
+    }
     case ActivationKind::Exp: return std::exp(x);
     case ActivationKind::Softplus: return softplus_of(x);
     case ActivationKind::Mish: return x * std::tanh(softplus_of(x));
   }
   return x;
+}
+
+// Calls f(std::integral_constant<ActivationKind, K>{}) for the runtime kind: element-wise loops
+// instantiate their body per kind, so the switch on the kind runs once per call, not per element.
+template <typename F>
+static inline void with_activation_kind(ActivationKind kind, F&& f) {
+  switch (kind) {
+#define CONVNODE_KIND_CASE(K)                                          \
+  case ActivationKind::K:                                               \
+    f(std::integral_constant<ActivationKind, ActivationKind::K>{});     \
+    return;
+    CONVNODE_KIND_CASE(None)
+    CONVNODE_KIND_CASE(Relu)
+    CONVNODE_KIND_CASE(Relu6)
+    CONVNODE_KIND_CASE(Clip)
+    CONVNODE_KIND_CASE(LeakyRelu)
+    CONVNODE_KIND_CASE(Elu)
+    CONVNODE_KIND_CASE(HardSigmoid)
+    CONVNODE_KIND_CASE(HardSwish)
+    CONVNODE_KIND_CASE(Sigmoid)
+    CONVNODE_KIND_CASE(Silu)
+    CONVNODE_KIND_CASE(Tanh)
+    CONVNODE_KIND_CASE(Gelu)
+    CONVNODE_KIND_CASE(GeluTanh)
+    CONVNODE_KIND_CASE(Exp)
+    CONVNODE_KIND_CASE(Softplus)
+    CONVNODE_KIND_CASE(Mish)
+#undef CONVNODE_KIND_CASE
+  }
 }
 
 // What a kernel adds after accumulating: per-output-channel bias, a residual tensor laid out like

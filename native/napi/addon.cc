@@ -2,6 +2,7 @@
 // it loads in the main thread and in any number of worker_threads. Exports:
 //   Conv2d, Linear                       prepared ops (classes)
 //   pool2dSync/pool2d, globalPool2dSync/globalPool2d
+//   unarySync/unary, binarySync/binary, channelAffineSync/channelAffine (the element-wise engine)
 //   getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, externalMemory
 #include <napi.h>
 
@@ -12,6 +13,7 @@
 #include "../runtime/thread_pool.h"
 #include "arguments.h"
 #include "conv_object.h"
+#include "elementwise_functions.h"
 #include "linear_object.h"
 #include "pool_functions.h"
 
@@ -29,6 +31,12 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
                              InstanceMethod("pool2d", &ConvnodeAddon::pool),
                              InstanceMethod("globalPool2dSync", &ConvnodeAddon::global_sync),
                              InstanceMethod("globalPool2d", &ConvnodeAddon::global),
+                             InstanceMethod("unarySync", &ConvnodeAddon::unary_sync_method),
+                             InstanceMethod("unary", &ConvnodeAddon::unary_method),
+                             InstanceMethod("binarySync", &ConvnodeAddon::binary_sync_method),
+                             InstanceMethod("binary", &ConvnodeAddon::binary_method),
+                             InstanceMethod("channelAffineSync", &ConvnodeAddon::channel_affine_sync_method),
+                             InstanceMethod("channelAffine", &ConvnodeAddon::channel_affine_method),
                              InstanceMethod("getIsa", &ConvnodeAddon::get_isa),
                              InstanceMethod("setIsa", &ConvnodeAddon::set_isa),
                              InstanceMethod("availableIsas", &ConvnodeAddon::available_isas),
@@ -44,6 +52,12 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
   Napi::Value pool(const Napi::CallbackInfo& info) { return pool2d_async(info); }
   Napi::Value global_sync(const Napi::CallbackInfo& info) { return global_pool2d_sync(info); }
   Napi::Value global(const Napi::CallbackInfo& info) { return global_pool2d_async(info); }
+  Napi::Value unary_sync_method(const Napi::CallbackInfo& info) { return unary_sync(info); }
+  Napi::Value unary_method(const Napi::CallbackInfo& info) { return unary_async(info); }
+  Napi::Value binary_sync_method(const Napi::CallbackInfo& info) { return binary_sync(info); }
+  Napi::Value binary_method(const Napi::CallbackInfo& info) { return binary_async(info); }
+  Napi::Value channel_affine_sync_method(const Napi::CallbackInfo& info) { return channel_affine_sync(info); }
+  Napi::Value channel_affine_method(const Napi::CallbackInfo& info) { return channel_affine_async(info); }
 
   Napi::Value get_isa(const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), isa_name(active_config().isa));

@@ -16,7 +16,19 @@ Napi::Function ConvObject::define(Napi::Env env) {
                       InstanceMethod("describe", &ConvObject::describe)});
 }
 
-// new Conv2d(weight, bias | null, {inChannels, outChannels, groups, kernelH, kernelW, activation, alpha})
+namespace {
+
+// An optional positive integer option (absent: 1).
+size_t optional_window_property(const Napi::Object& options, const char* key) {
+  return options.Get(key).IsUndefined() ? 1 : size_property(options, key, "options");
+}
+
+}  // namespace
+
+// new Conv2d(weight, bias | null, {inChannels, outChannels, groups, kernelH, kernelW, strideH?,
+//   strideW?, dilationH?, dilationW?, algorithm?, activation, alpha, ...}): the window fields
+// default to 1, the algorithm to conv_default_algorithm (never Winograd: lib/planner/
+// conv-plan.ts's rule decides that and names it here).
 ConvObject::ConvObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ConvObject>(info) {
   Napi::Env env = info.Env();
   translate_errors(env, [&] {
@@ -28,6 +40,21 @@ ConvObject::ConvObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ConvOb
     params.groups = size_property(options, "groups", "options");
     params.kernel_h = size_property(options, "kernelH", "options");
     params.kernel_w = size_property(options, "kernelW", "options");
+    params.stride_h = optional_window_property(options, "strideH");
+    params.stride_w = optional_window_property(options, "strideW");
+    params.dilation_h = optional_window_property(options, "dilationH");
+    params.dilation_w = optional_window_property(options, "dilationW");
+    const Napi::Value algorithm = options.Get("algorithm");
+    if (algorithm.IsUndefined()) {
+      params.algorithm = conv_default_algorithm(params);
+    } else {
+      const std::string name = algorithm.IsString() ? algorithm.As<Napi::String>().Utf8Value() : "";
+      if (!conv_algorithm_from_name(name, &params.algorithm)) {
+        range_error("options.algorithm must be one of 'depthwise', 'pointwise-gemm', 'im2col-gemm', "
+                    "'winograd-f2x2-3x3', 'winograd-f4x4-3x3', 'grouped-direct', got " +
+                    (algorithm.IsString() ? "'" + name + "'" : std::string("a non-string")));
+      }
+    }
     params.activation = activation_from(options);
     const FloatArray weight = float_array_arg(info, 0, "weight");
     const FloatArray bias = float_array_arg(info, 1, "bias", true);
@@ -81,17 +108,15 @@ Napi::Value ConvObject::run_sync(const Napi::CallbackInfo& info) {
   try {
     conv_->run(call.geometry, call.input.data, call.output.data, call.residual.data);
   } catch (const std::bad_alloc&) {
-    throw Napi::Error::New(info.Env(), "Conv2d.runSync: out of memory (packing weights or scratch)");
+    throw Napi::Error::New(info.Env(), "Conv2d.runSync: out of memory (scratch)");
   }
-  external_->update(info.Env(), *conv_);
   return info.Env().Undefined();
 }
 
 Napi::Value ConvObject::run(const Napi::CallbackInfo& info) {
   const Call call = parse_call(info);
   std::shared_ptr<const Conv2d> conv = conv_;
-  const bool packs_weights = conv->run_changes_packing(call.geometry);  // asked before the job can run
-  Napi::Promise promise = AsyncJob::start(
+  return AsyncJob::start(
       info.Env(),
       [conv, call_geometry = call.geometry, in = call.input.data, out = call.output.data, res = call.residual.data] {
         conv->run(call_geometry, in, out, res);
@@ -99,26 +124,14 @@ Napi::Value ConvObject::run(const Napi::CallbackInfo& info) {
       {call.input.value, call.output.value, call.residual.value, info.This()},
       JobMemory{{MemoryRange::of(call.input.data, call.input.length), MemoryRange::of(call.residual.data, call.residual.length)},
                 {MemoryRange::of(call.output.data, call.output.length)}});
-  if (packs_weights) {
-    // The job packs (or drops) weights on a worker; V8 hears of it on this thread once the job
-    // settles, fulfilled or rejected. The handlers mark the job's promise as handled, so a raw
-    // addon caller that drops it is not warned of a rejection; the backend (lib/backends/
-    // native.ts) awaits it inside its own async function, whose promise is the one users hold.
-    const Napi::Function report =
-        Napi::Function::New(info.Env(), [conv, external = external_](const Napi::CallbackInfo& settled) {
-          external->update(settled.Env(), *conv);
-        });
-    promise.Get("then").As<Napi::Function>().Call(promise, {report, report});
-  }
-  return promise;
 }
 
 Napi::Value ConvObject::describe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  external_->update(env, *conv_);
   Napi::Object o = Napi::Object::New(env);
   o.Set("isa", isa_name(conv_->isa()));
   o.Set("depthwise", conv_->depthwise());
+  o.Set("algorithm", conv_algorithm_name(conv_->algorithm()));
   o.Set("packedBytes", static_cast<double>(conv_->packed_bytes()));
   return o;
 }

@@ -1,6 +1,5 @@
-// JS class Conv2d(weight, bias, options): a prepared convolution whose packed weights live in
-// native memory (reported to V8) until the object is collected. A run may pack or drop some of
-// them (a Winograd conv's im2col form or U); that is reported on the JS thread once it is over.
+// JS class Conv2d(weight, bias, options): a convolution planned and packed once, whose packed
+// weights live in native memory (reported to V8 at construction) until the object is collected.
 #pragma once
 #include <napi.h>
 
@@ -23,8 +22,7 @@ class ConvObject : public Napi::ObjectWrap<ConvObject> {
   Napi::Value run(const Napi::CallbackInfo& info);
   Napi::Value describe(const Napi::CallbackInfo& info);
 
-  // What V8 has been told this object holds; JS thread only. Shared with the callbacks of async
-  // runs, which may settle after the object was collected (then closed is set).
+  // What V8 has been told this object holds; JS thread only.
   struct ExternalMemory {
     int64_t reported = 0;
     bool closed = false;

@@ -1,5 +1,7 @@
 #include "conv2d.h"
 
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "../runtime/thread_pool.h"
@@ -15,16 +17,104 @@ std::string str(size_t v) { return std::to_string(v); }
 
 }  // namespace
 
+const char* conv_algorithm_name(ConvAlgorithm a) {
+  switch (a) {
+    case ConvAlgorithm::Depthwise: return "depthwise";
+    case ConvAlgorithm::Pointwise: return "pointwise-gemm";
+    case ConvAlgorithm::Im2colGemm: return "im2col-gemm";
+    case ConvAlgorithm::WinogradF2x2: return "winograd-f2x2-3x3";
+    case ConvAlgorithm::WinogradF4x4: return "winograd-f4x4-3x3";
+    case ConvAlgorithm::GroupedDirect: return "grouped-direct";
+  }
+  return "?";
+}
+
+bool conv_algorithm_from_name(const std::string& name, ConvAlgorithm* out) {
+  for (ConvAlgorithm a : {ConvAlgorithm::Depthwise, ConvAlgorithm::Pointwise, ConvAlgorithm::Im2colGemm,
+                          ConvAlgorithm::WinogradF2x2, ConvAlgorithm::WinogradF4x4, ConvAlgorithm::GroupedDirect}) {
+    if (name == conv_algorithm_name(a)) {
+      *out = a;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string conv_algorithm_refusal(const ConvParams& p) {
+  const bool depthwise = p.groups == p.in_channels && p.groups > 1;
+  switch (p.algorithm) {
+    case ConvAlgorithm::Depthwise:
+      if (!depthwise) return "needs groups == inChannels > 1 (got groups " + str(p.groups) + ", inChannels " + str(p.in_channels) + ")";
+      return "";
+    case ConvAlgorithm::Pointwise:
+      if (p.kernel_h != 1 || p.kernel_w != 1 || p.stride_h != 1 || p.stride_w != 1) {
+        return "needs a 1x1 kernel at stride 1 (got " + str(p.kernel_h) + "x" + str(p.kernel_w) + ", stride " +
+               str(p.stride_h) + "x" + str(p.stride_w) + ")";
+      }
+      return "";
+    case ConvAlgorithm::Im2colGemm: return "";
+    case ConvAlgorithm::GroupedDirect:
+      if (p.groups < 2 || depthwise || p.stride_h != 1 || p.stride_w != 1) {
+        return "needs groups > 1 (not depthwise) and stride 1 (got groups " + str(p.groups) + ", inChannels " +
+               str(p.in_channels) + ", stride " + str(p.stride_h) + "x" + str(p.stride_w) + ")";
+      }
+      return "";
+    case ConvAlgorithm::WinogradF2x2:
+    case ConvAlgorithm::WinogradF4x4:
+      if (!winograd_applies(p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.groups)) {
+        return "needs a 3x3 kernel, stride 1, dilation 1 and groups 1 (got " + str(p.kernel_h) + "x" + str(p.kernel_w) +
+               ", stride " + str(p.stride_h) + "x" + str(p.stride_w) + ", dilation " + str(p.dilation_h) + "x" +
+               str(p.dilation_w) + ", groups " + str(p.groups) + ")";
+      }
+      return "";
+  }
+  return "is unknown";
+}
+
+ConvAlgorithm conv_default_algorithm(const ConvParams& p) {
+  if (p.groups == p.in_channels && p.groups > 1) return ConvAlgorithm::Depthwise;
+  if (p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1) return ConvAlgorithm::Pointwise;
+  return ConvAlgorithm::Im2colGemm;
+}
+
+namespace {
+
+WinogradTile winograd_tile(ConvAlgorithm a) {
+  return a == ConvAlgorithm::WinogradF4x4 ? WinogradTile::F4x4 : WinogradTile::F2x2;
+}
+
+bool is_winograd(ConvAlgorithm a) { return a == ConvAlgorithm::WinogradF2x2 || a == ConvAlgorithm::WinogradF4x4; }
+
+// False when any value is NaN or infinite (exponent bits all ones). An integer OR reduction,
+// which the compiler vectorises (a float sum could not be reordered); a read of the input, a
+// few percent of an F(4x4) layer's time.
+bool all_finite(const float* x, size_t n) {
+  uint32_t bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t bits;
+    std::memcpy(&bits, x + i, sizeof bits);
+    bad |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  return bad == 0;
+}
+
+}  // namespace
+
 Conv2d::Conv2d(const ConvParams& p, const float* weight, size_t weight_length, const float* bias, size_t bias_length,
                const KernelConfig& config)
     : params_(p), config_(&config) {
   if (p.in_channels < 1 || p.out_channels < 1 || p.groups < 1 || p.kernel_h < 1 || p.kernel_w < 1) {
     range_error("inChannels, outChannels, groups, kernelH and kernelW must all be at least 1");
   }
+  if (p.stride_h < 1 || p.stride_w < 1 || p.dilation_h < 1 || p.dilation_w < 1) {
+    range_error("strideH, strideW, dilationH and dilationW must all be at least 1");
+  }
   if (p.in_channels % p.groups != 0 || p.out_channels % p.groups != 0) {
     range_error("groups " + str(p.groups) + " must divide both inChannels " + str(p.in_channels) +
                 " and outChannels " + str(p.out_channels));
   }
+  const std::string refusal = conv_algorithm_refusal(p);
+  if (!refusal.empty()) range_error(std::string("algorithm '") + conv_algorithm_name(p.algorithm) + "' " + refusal);
   const size_t group_in = p.in_channels / p.groups;
   group_k_ = checked_product({group_in, p.kernel_h, p.kernel_w}, "weight");
   const size_t expected = checked_product({p.out_channels, group_k_}, "weight");
@@ -34,86 +124,28 @@ Conv2d::Conv2d(const ConvParams& p, const float* weight, size_t weight_length, c
   if (bias != nullptr) expect_length("bias", bias_length, p.out_channels, "outChannels " + str(p.out_channels));
   if (bias != nullptr) bias_.assign(bias, bias + bias_length);
 
-  depthwise_ = p.groups == p.in_channels && p.groups > 1;
-  winograd_ok_ = !depthwise_ && winograd_weights_suit(p.kernel_h, p.kernel_w, p.groups, p.in_channels, p.out_channels);
-  if (depthwise_) {
+  group_packed_size_ = 0;
+  if (p.algorithm == ConvAlgorithm::Depthwise) {
     packed_.assign(weight, weight + weight_length);
-    group_packed_size_ = 0;
-    packed_floats_.store(packed_.size(), std::memory_order_release);
-    return;
-  }
-  group_packed_size_ = packed_a_size(config.gemm, p.out_channels / p.groups, group_k_);
-  // Stride and dilation are only known per run: Winograd convs pack U now, and the im2col form
-  // when a run first needs it (see gemm_form).
-  if (winograd_ok_) {
-    std::lock_guard<std::mutex> lock(forms_mutex_);
-    winograd_form_ = std::make_shared<const std::vector<float>>(pack_winograd(weight));
-    count_forms();
-    return;
-  }
-  packed_ = pack_gemm(weight);
-  packed_floats_.store(packed_.size(), std::memory_order_release);
-}
-
-std::vector<float> Conv2d::pack_gemm(const float* filters) const {
-  const size_t group_out = params_.out_channels / params_.groups;
-  std::vector<float> packed(group_packed_size_ * params_.groups);
-  for (size_t g = 0; g < params_.groups; g++) {
-    pack_a(config_->gemm, group_out, group_k_, filters + g * group_out * group_k_, packed.data() + g * group_packed_size_);
-  }
-  return packed;
-}
-
-std::vector<float> Conv2d::pack_winograd(const float* filters) const {
-  const size_t cout = params_.out_channels, cin = params_.in_channels;
-  std::vector<float> packed(winograd_packed_size(config_->gemm, cout, cin));
-  winograd_pack(config_->gemm, cout, cin, filters, packed.data());
-  return packed;
-}
-
-void Conv2d::count_forms() const {
-  const size_t floats = (gemm_form_ ? gemm_form_->size() : 0) + (winograd_form_ ? winograd_form_->size() : 0);
-  packed_floats_.store(floats, std::memory_order_release);
-}
-
-Conv2d::Packed Conv2d::winograd_form() const {
-  std::lock_guard<std::mutex> lock(forms_mutex_);
-  winograd_used_ = true;
-  if (!winograd_form_) {
-    // U was dropped by an im2col run that came first: the filters come back exactly from the
-    // packed im2col weights (groups 1: one M x K matrix).
-    const size_t cout = params_.out_channels;
-    std::vector<float> filters(cout * group_k_);
-    for (size_t co = 0; co < cout; co++) {
-      for (size_t k = 0; k < group_k_; k++) {
-        filters[co * group_k_ + k] = (*gemm_form_)[packed_a_index(config_->gemm, cout, group_k_, co, k)];
-      }
+  } else if (p.algorithm == ConvAlgorithm::GroupedDirect) {
+    pack_grouped_direct(weight);
+  } else if (is_winograd(p.algorithm)) {
+    const WinogradTile tile = winograd_tile(p.algorithm);
+    packed_.resize(winograd_packed_size(config.gemm, tile, p.out_channels, p.in_channels));
+    winograd_pack(config.gemm, tile, p.out_channels, p.in_channels, weight, packed_.data());
+    if (tile == WinogradTile::F4x4) {
+      group_packed_size_ = packed_a_size(config.gemm, p.out_channels, group_k_);
+      exact_.resize(group_packed_size_);
+      pack_a(config.gemm, p.out_channels, group_k_, weight, exact_.data());
     }
-    winograd_form_ = std::make_shared<const std::vector<float>>(pack_winograd(filters.data()));
-    count_forms();
+  } else {
+    const size_t group_out = p.out_channels / p.groups;
+    group_packed_size_ = packed_a_size(config.gemm, group_out, group_k_);
+    packed_.resize(group_packed_size_ * p.groups);
+    for (size_t g = 0; g < p.groups; g++) {
+      pack_a(config.gemm, group_out, group_k_, weight + g * group_out * group_k_, packed_.data() + g * group_packed_size_);
+    }
   }
-  return winograd_form_;
-}
-
-Conv2d::Packed Conv2d::gemm_form() const {
-  std::lock_guard<std::mutex> lock(forms_mutex_);
-  if (!gemm_form_) {
-    std::vector<float> filters(params_.out_channels * group_k_);
-    winograd_unpack(config_->gemm, params_.out_channels, params_.in_channels, winograd_form_->data(), filters.data());
-    gemm_form_ = std::make_shared<const std::vector<float>>(pack_gemm(filters.data()));
-    // No Winograd run yet: most likely a stride-2 conv, which never needs U.
-    if (!winograd_used_) winograd_form_.reset();
-    count_forms();
-  }
-  return gemm_form_;
-}
-
-bool Conv2d::takes_winograd(const ConvRun& r) const { return winograd_ok_ && winograd_suits(r.window); }
-
-bool Conv2d::run_changes_packing(const ConvRun& r) const {
-  if (!winograd_ok_) return false;
-  std::lock_guard<std::mutex> lock(forms_mutex_);
-  return takes_winograd(r) ? !winograd_form_ : !gemm_form_;
 }
 
 void Conv2d::check(const ConvRun& r, size_t input_length, size_t output_length, bool has_residual,
@@ -135,6 +167,22 @@ void Conv2d::check(const ConvRun& r, size_t input_length, size_t output_length, 
   }
   if (r.batch < 1) range_error("geometry.batch must be at least 1, got " + str(r.batch));
   check_window(r.window, "geometry", false);
+  // The plan was made for this window: a run with another would need another algorithm (or
+  // another packing), so it is refused rather than answered wrongly or repacked midway.
+  const struct {
+    const char* name;
+    size_t run, planned;
+  } planned[] = {{"strideH", r.window.stride_h, params_.stride_h},
+                 {"strideW", r.window.stride_w, params_.stride_w},
+                 {"dilationH", r.window.dilation_h, params_.dilation_h},
+                 {"dilationW", r.window.dilation_w, params_.dilation_w}};
+  for (const auto& field : planned) {
+    if (field.run != field.planned) {
+      range_error(std::string("geometry.") + field.name + " is " + str(field.run) + " but the conv was planned (" +
+                  conv_algorithm_name(params_.algorithm) + ") for " + field.name + " " + str(field.planned) +
+                  ": prepare one conv per window");
+    }
+  }
   const Window& w = r.window;
   const size_t in_size = checked_product({r.batch, r.in_channels, w.in_h, w.in_w}, "input");
   const size_t out_size = checked_product({r.batch, r.out_channels, w.out_h, w.out_w}, "output");
@@ -145,18 +193,20 @@ void Conv2d::check(const ConvRun& r, size_t input_length, size_t output_length, 
 }
 
 void Conv2d::run(const ConvRun& r, const float* input, float* output, const float* residual) const {
-  if (depthwise_) {
+  if (params_.algorithm == ConvAlgorithm::Depthwise) {
     run_depthwise(r, input, output, residual);
-  } else if (takes_winograd(r)) {
-    const Packed u = winograd_form();
-    const WinogradRun wr = {config_,         u->data(),
-                            r.batch,         r.in_channels,
-                            r.out_channels,  r.window,
-                            bias_.empty() ? nullptr : bias_.data(), params_.activation};
+  } else if (params_.algorithm == ConvAlgorithm::GroupedDirect) {
+    run_grouped_direct(r, input, output, residual);
+  } else if (params_.algorithm == ConvAlgorithm::WinogradF4x4 && !all_finite(input, r.batch * r.in_channels *
+                                                                                      r.window.in_h * r.window.in_w)) {
+    run_gemm(r, exact_.data(), input, output, residual);
+  } else if (is_winograd(params_.algorithm)) {
+    const WinogradRun wr = {config_,         winograd_tile(params_.algorithm),
+                            packed_.data(),  r.batch,
+                            r.in_channels,   r.out_channels,
+                            r.window,        bias_.empty() ? nullptr : bias_.data(),
+                            params_.activation};
     winograd_run(wr, input, output, residual);
-  } else if (winograd_ok_) {
-    const Packed a = gemm_form();
-    run_gemm(r, a->data(), input, output, residual);
   } else {
     run_gemm(r, packed_.data(), input, output, residual);
   }
@@ -170,7 +220,10 @@ void Conv2d::run_gemm(const ConvRun& r, const float* packed, const float* input,
   const size_t group_out = params_.out_channels / groups;
   const size_t in_plane = w.in_h * w.in_w;
   const size_t pixels = w.out_h * w.out_w;
-  const bool pointwise = w.kernel_h == 1 && w.kernel_w == 1 && w.stride_h == 1 && w.stride_w == 1 &&
+  // Pointwise plans (1x1, stride 1) read B straight from the channel rows; a padded run of one
+  // (only a caller that names the algorithm itself can make it) goes through im2col, which
+  // uses the same packed A.
+  const bool pointwise = params_.algorithm == ConvAlgorithm::Pointwise && w.kernel_h == 1 && w.kernel_w == 1 && w.stride_h == 1 && w.stride_w == 1 &&
                          w.pad_top == 0 && w.pad_left == 0 && w.pad_bottom == 0 && w.pad_right == 0;
   const Im2colShape shape = {group_in,     w.in_h,       w.in_w,       w.kernel_h, w.kernel_w,
                              w.stride_h,   w.stride_w,   w.dilation_h, w.dilation_w,

@@ -22,6 +22,17 @@ constexpr size_t kSmallJobWork = 1 << 20;
 
 }  // namespace
 
+DwconvKernel depthwise_kernel_for(const KernelConfig& config, const Window& w) {
+  if (w.kernel_h != w.kernel_w || w.stride_h != w.stride_w || w.stride_h > 2) return config.dwconv_general;
+  const bool s1 = w.stride_h == 1;
+  switch (w.kernel_h) {
+    case 3: return s1 ? config.dwconv_3x3s1 : config.dwconv_3x3s2;
+    case 5: return s1 ? config.dwconv_5x5s1 : config.dwconv_5x5s2;
+    case 7: return s1 ? config.dwconv_7x7s1 : config.dwconv_7x7s2;
+    default: return config.dwconv_general;
+  }
+}
+
 void Conv2d::run_depthwise(const ConvRun& r, const float* input, float* output, const float* residual) const {
   const Window& w = r.window;
   const size_t multiplier = params_.out_channels / params_.in_channels;
@@ -29,10 +40,7 @@ void Conv2d::run_depthwise(const ConvRun& r, const float* input, float* output, 
   const size_t threads = ThreadPool::instance().threads();
   const size_t bands = std::min(w.out_h, std::max<size_t>(1, (2 * threads + planes - 1) / planes));
   const size_t band_rows = (w.out_h + bands - 1) / bands;
-  const bool three = w.kernel_h == 3 && w.kernel_w == 3 && w.dilation_h == 1 && w.dilation_w == 1;
-  DwconvKernel kernel = config_->dwconv_general;
-  if (three && w.stride_h == 1 && w.stride_w == 1) kernel = config_->dwconv_3x3s1;
-  if (three && w.stride_h == 2 && w.stride_w == 2) kernel = config_->dwconv_3x3s2;
+  const DwconvKernel kernel = depthwise_kernel_for(*config_, w);
   const size_t in_plane = w.in_h * w.in_w;
   const size_t out_plane = w.out_h * w.out_w;
   const size_t taps = w.kernel_h * w.kernel_w;

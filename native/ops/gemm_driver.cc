@@ -111,7 +111,8 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
       const float* prefetch = nullptr;  // rows of a later block, on the 1x1 path
       size_t prefetch_bytes = 0;
       if (g.b.im2col != nullptr) {
-        f32_im2col_pack(cfg.nr, *g.b.im2col, g.b.im2col_input, k0, kc, nb, nc, packed_b);
+        (cfg.im2col != nullptr ? cfg.im2col : f32_im2col_pack)(cfg.nr, *g.b.im2col, g.b.im2col_input, k0, kc, nb, nc,
+                                                                packed_b);
       } else if (contiguous_rows) {
         const float* rows = g.b.strided + k0 * g.b.k_stride;
         f32_gemm_pack_b_rows(cfg.nr, kc, nc, rows + nb, g.b.k_stride, packed_b);

@@ -54,26 +54,28 @@ struct WinogradSplit {
   size_t parts;   // output channel ranges per chunk
 };
 
-// Parts of at least this many MR-row blocks. A part per thread streams only its share of U, at
-// the price of transforming the chunk's input once per part (~3-5% of these layers); cutting
-// the tiles into smaller chunks instead had every task stream all of U, through the narrow
-// kernel. On 2 threads, batch 1: 512->512 @7 (16 tiles) 0.980 -> 0.795 ms with 2 parts (0.919
+// Parts of at least this many output channels, in whole MR-row blocks (4 of avx2's 6 rows, 2 of
+// avx512's 16: 512 channels still make 16 parts for 16 threads). A part per thread streams only
+// its share of U, at the price of transforming the chunk's input once per part (~3-5% of these
+// layers); cutting the tiles into smaller chunks instead had every task stream all of U,
+// through the narrow kernel. On 2 threads, batch 1: 512->512 @7 (16 tiles) 0.980 -> 0.795 ms with 2 parts (0.919
 // with 4), 256->256 @14 (49 tiles: 16 + 16 + 17) 0.696 -> 0.633 ms with 2 parts.
-constexpr size_t kMinPartRowBlocks = 4;
+constexpr size_t kMinPartRows = 24;
 
-WinogradSplit split_run(size_t in_channels, size_t out_channels, size_t mr, size_t gemv_columns, size_t tiles,
-                        size_t batch, size_t threads) {
-  size_t chunk = kChunkBytes / (kWinogradPoints * in_channels * sizeof(float));
+WinogradSplit split_run(size_t points, size_t in_channels, size_t out_channels, size_t mr, size_t gemv_columns,
+                        size_t tiles, size_t batch, size_t threads) {
+  size_t chunk = kChunkBytes / (points * in_channels * sizeof(float));
   chunk = std::min(tiles, std::max<size_t>(16, chunk / 16 * 16));
   size_t chunks = div_up(tiles, chunk), parts = 1;
   // A batch of one still gives every thread two tasks: by output-channel parts (one per
   // thread), or else by smaller chunks.
   const size_t wanted = threads > 1 ? 2 * threads : 1;
   const size_t row_blocks = div_up(out_channels, mr);
+  const size_t min_part_blocks = div_up(kMinPartRows, mr);
   // A remainder chunk of GEMV size will join the last one: count whole chunks only.
   const size_t whole = std::max<size_t>(1, tiles % chunk != 0 && tiles % chunk <= gemv_columns ? chunks - 1 : chunks);
-  if (batch * whole < wanted && row_blocks >= 2 * kMinPartRowBlocks) {
-    parts = std::min(threads, row_blocks / kMinPartRowBlocks);
+  if (batch * whole < wanted && row_blocks >= 2 * min_part_blocks) {
+    parts = std::min(threads, row_blocks / min_part_blocks);
   }
   if (parts == 1 && batch * chunks < wanted) {
     chunk = std::min(tiles, std::max<size_t>(8, div_up(tiles, div_up(wanted, batch))));
@@ -94,9 +96,9 @@ struct InputRows {
   size_t begin, end;
 };
 
-InputRows input_rows(const WinogradPlane& g, size_t t0, size_t count) {
-  const long first = static_cast<long>(2 * (t0 / g.tiles_w)) - static_cast<long>(g.pad_top);
-  const long last = static_cast<long>(2 * ((t0 + count - 1) / g.tiles_w) + 3) - static_cast<long>(g.pad_top);
+InputRows input_rows(const WinogradPlane& g, size_t tile, size_t t0, size_t count) {
+  const long first = static_cast<long>(tile * (t0 / g.tiles_w)) - static_cast<long>(g.pad_top);
+  const long last = static_cast<long>(tile * ((t0 + count - 1) / g.tiles_w) + tile + 1) - static_cast<long>(g.pad_top);
   const long h = static_cast<long>(g.in_h);
   return {static_cast<size_t>(std::clamp<long>(first, 0, h)), static_cast<size_t>(std::clamp<long>(last + 1, 0, h))};
 }
@@ -117,64 +119,58 @@ void prefetch_rows(const float* plane, const InputRows& rows, size_t width, bool
 
 }  // namespace
 
-// Where it was measured faster than im2col + GEMM (AVX2, 1 thread, batch 1, pad 1): 24->24 @32
-// 0.106 vs 0.141 ms, 64->16 @56 0.79 vs 0.98, 512->512 @7 1.77 vs 2.80; but 16->16 @56 0.31 vs
-// 0.26, 16->64 @56 0.70 vs 0.66 (the transforms' cost per channel is not repaid by a short K),
-// 256->256 @5 0.45 vs 0.41 and @4 0.31 vs 0.20 (tiles past the edge are mostly padding).
-bool winograd_weights_suit(size_t kernel_h, size_t kernel_w, size_t groups, size_t in_channels, size_t out_channels) {
-  return kernel_h == 3 && kernel_w == 3 && groups == 1 && in_channels >= 24 && out_channels >= 16;
+size_t winograd_points(WinogradTile tile) {
+  return tile == WinogradTile::F4x4 ? kWinograd4x4Points : kWinogradPoints;
 }
 
-bool winograd_suits(const Window& w) {
-  return w.kernel_h == 3 && w.kernel_w == 3 && w.stride_h == 1 && w.stride_w == 1 && w.dilation_h == 1 &&
-         w.dilation_w == 1 && w.out_h >= 6 && w.out_w >= 6;
+bool winograd_applies(size_t kernel_h, size_t kernel_w, size_t stride_h, size_t stride_w, size_t dilation_h,
+                      size_t dilation_w, size_t groups) {
+  return kernel_h == 3 && kernel_w == 3 && stride_h == 1 && stride_w == 1 && dilation_h == 1 && dilation_w == 1 &&
+         groups == 1;
 }
 
-size_t winograd_packed_size(const GemmConfig& cfg, size_t out_channels, size_t in_channels) {
-  return kWinogradPoints * packed_a_size(cfg, out_channels, in_channels);
+size_t winograd_packed_size(const GemmConfig& cfg, WinogradTile tile, size_t out_channels, size_t in_channels) {
+  return winograd_points(tile) * packed_a_size(cfg, out_channels, in_channels);
 }
 
-void winograd_pack(const GemmConfig& cfg, size_t out_channels, size_t in_channels, const float* weight, float* dst) {
-  std::vector<float> u(kWinogradPoints * out_channels * in_channels);  // [point][cout][cin]
-  float point_values[kWinogradPoints];
+void winograd_pack(const GemmConfig& cfg, WinogradTile tile, size_t out_channels, size_t in_channels,
+                   const float* weight, float* dst) {
+  const size_t points = winograd_points(tile);
+  std::vector<float> u(points * out_channels * in_channels);  // [point][cout][cin]
+  float point_values[kWinograd4x4Points];
   for (size_t co = 0; co < out_channels; co++) {
     for (size_t ci = 0; ci < in_channels; ci++) {
-      f32_winograd_2x2_filter(weight + (co * in_channels + ci) * 9, point_values);
-      for (size_t p = 0; p < kWinogradPoints; p++) u[(p * out_channels + co) * in_channels + ci] = point_values[p];
+      const float* filter = weight + (co * in_channels + ci) * 9;
+      if (tile == WinogradTile::F4x4) {
+        f32_winograd_4x4_filter(filter, point_values);
+      } else {
+        f32_winograd_2x2_filter(filter, point_values);
+      }
+      for (size_t p = 0; p < points; p++) u[(p * out_channels + co) * in_channels + ci] = point_values[p];
     }
   }
   const size_t point_size = packed_a_size(cfg, out_channels, in_channels);
-  for (size_t p = 0; p < kWinogradPoints; p++) {
+  for (size_t p = 0; p < points; p++) {
     pack_a(cfg, out_channels, in_channels, u.data() + p * out_channels * in_channels, dst + p * point_size);
-  }
-}
-
-void winograd_unpack(const GemmConfig& cfg, size_t out_channels, size_t in_channels, const float* packed,
-                     float* weight) {
-  const size_t point_size = packed_a_size(cfg, out_channels, in_channels);
-  for (size_t co = 0; co < out_channels; co++) {
-    for (size_t ci = 0; ci < in_channels; ci++) {
-      const size_t at = packed_a_index(cfg, out_channels, in_channels, co, ci);
-      double u[kWinogradPoints];
-      for (size_t p = 0; p < kWinogradPoints; p++) u[p] = packed[p * point_size + at];
-      f32_winograd_2x2_filter_inverse(u, weight + (co * in_channels + ci) * 9);
-    }
   }
 }
 
 void winograd_run(const WinogradRun& r, const float* input, float* output, const float* residual) {
   const Window& w = r.window;
   const KernelConfig& config = *r.config;
-  const WinogradPlane plane = {w.in_h, w.in_w, w.out_h, w.out_w, w.pad_top, w.pad_left,
-                               div_up(w.out_w, kWinogradTile)};
-  const size_t tiles = div_up(w.out_h, kWinogradTile) * plane.tiles_w;
+  const size_t tile = static_cast<size_t>(r.tile), points = winograd_points(r.tile);
+  const bool large = r.tile == WinogradTile::F4x4;
+  const WinogradInputKernel input_kernel = large ? config.winograd_4x4_input : config.winograd_input;
+  const WinogradOutputKernel output_kernel = large ? config.winograd_4x4_output : config.winograd_output;
+  const WinogradPlane plane = {w.in_h, w.in_w, w.out_h, w.out_w, w.pad_top, w.pad_left, div_up(w.out_w, tile)};
+  const size_t tiles = div_up(w.out_h, tile) * plane.tiles_w;
   const size_t cin = r.in_channels, cout = r.out_channels;
-  const WinogradSplit split =
-      split_run(cin, cout, config.gemm.mr, gemv_columns_max(config.gemm), tiles, r.batch, ThreadPool::instance().threads());
+  const WinogradSplit split = split_run(points, cin, cout, config.gemm.mr, gemv_columns_max(config.gemm), tiles,
+                                        r.batch, ThreadPool::instance().threads());
   const size_t chunk = split.chunk, chunks = split.chunks, nt = split.nt, parts = split.parts;
   const size_t point_size = packed_a_size(config.gemm, cout, cin);
   const size_t in_plane = w.in_h * w.in_w, out_plane = w.out_h * w.out_w;
-  // The transforms read or write all 16 points of a tile at once; points a power of two apart
+  // The transforms read or write all the points of a tile at once; points a power of two apart
   // (64 x 64 floats: 16 KiB) fall into the same L1 sets, so each is padded by kPointPad floats.
   // With Cin in one K block the input transform writes V straight into the micro-kernel's B
   // panels (NR tiles wide, Cin deep), so the GEMMs need no packing; larger Cin goes through
@@ -193,24 +189,24 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
     const size_t co0 = part * row_blocks / parts * gc.mr;
     const size_t co1 = std::min(cout, (part + 1) * row_blocks / parts * gc.mr);
     // v: [point] of B panels [count / NR][cin][NR], or rows [cin][nt]; m: [point][cout][nt].
-    float* v = scratch_floats(ScratchSlot::WinogradInput, kWinogradPoints * v_stride);
-    float* m = scratch_floats(ScratchSlot::WinogradProducts, kWinogradPoints * m_stride);
+    float* v = scratch_floats(ScratchSlot::WinogradInput, points * v_stride);
+    float* m = scratch_floats(ScratchSlot::WinogradProducts, points * m_stride);
     const float* image = input + n * cin * in_plane;
     // The input rows the chunk's tiles read: one contiguous range per channel plane. At batch 8
     // the input comes from memory and the transform waited on it (0.28 ms per image on 64->64
     // @56 vs 0.13 at batch 1); the range of the channel kPrefetchAhead on is prefetched before
     // each channel's transform.
-    const InputRows rows = input_rows(plane, t0, count);
+    const InputRows rows = input_rows(plane, tile, t0, count);
     for (size_t ci = 0; ci < cin; ci++) {
       const float* channel = image + ci * in_plane;
       if (ci + kPrefetchAhead < cin) prefetch_rows(channel + kPrefetchAhead * in_plane, rows, w.in_w);
       if (in_panels) {
-        config.winograd_input(channel, plane, t0, count, v + ci * nr, v_stride, nr, cin * nr);
+        input_kernel(channel, plane, t0, count, v + ci * nr, v_stride, nr, cin * nr);
       } else {
-        config.winograd_input(channel, plane, t0, count, v + ci * nt, v_stride, nt, 0);
+        input_kernel(channel, plane, t0, count, v + ci * nt, v_stride, nt, 0);
       }
     }
-    for (size_t p = 0; p < kWinogradPoints; p++) {
+    for (size_t p = 0; p < points; p++) {
       const float* a = r.packed + p * point_size;
       float* mp = m + p * m_stride;
       if (!in_panels) {
@@ -246,15 +242,15 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
     const size_t first = n * cout * out_plane;
     // Likewise the output rows (and residual rows) written for each output channel: 0.19 ms
     // per image at batch 8 (64->64 @56) against 0.09 at batch 1 without this.
-    const InputRows out_rows = {std::min(w.out_h, 2 * (t0 / plane.tiles_w)),
-                                std::min(w.out_h, 2 * ((t0 + count - 1) / plane.tiles_w) + 2)};
+    const InputRows out_rows = {std::min(w.out_h, tile * (t0 / plane.tiles_w)),
+                                std::min(w.out_h, tile * ((t0 + count - 1) / plane.tiles_w) + tile)};
     for (size_t co = co0; co < co1; co++) {
       if (co + kPrefetchAhead < co1) {
         const size_t ahead = first + (co + kPrefetchAhead) * out_plane;
         prefetch_rows(output + ahead, out_rows, w.out_w, true);
         if (residual != nullptr) prefetch_rows(residual + ahead, out_rows, w.out_w, false);
       }
-      config.winograd_output(m + co * nt, m_stride, plane, t0, count, r.bias != nullptr ? r.bias[co] : 0.0f,
+      output_kernel(m + co * nt, m_stride, plane, t0, count, r.bias != nullptr ? r.bias[co] : 0.0f,
                              residual != nullptr ? residual + first + co * out_plane : nullptr, r.activation,
                              output + first + co * out_plane);
     }

@@ -1,8 +1,9 @@
-// The Winograd F(2x2, 3x3) path of Conv2d: 3x3, stride 1, dilation 1, groups 1 convs with enough
-// channels and pixels to pay for the transforms (winograd_suits). Weights are transformed at
-// prepare time into 16 packed A matrices U[point] = [Cout x Cin]; a run transforms a chunk of
-// input tiles into V[point] = [Cin x tiles], multiplies U[point] V[point] with the GEMM
-// micro-kernel of the conv's table, and transforms the 16 products back with the epilogue.
+// The Winograd paths of Conv2d, F(2x2, 3x3) and F(4x4, 3x3): 3x3, stride 1, dilation 1, groups 1
+// convs (winograd_applies; whether one pays is lib/planner/conv-plan.ts's rule, which the conv's
+// plan carries here). Weights are transformed at prepare time into P = (T + 2)^2 packed A
+// matrices U[point] = [Cout x Cin]; a run transforms a chunk of input tiles into V[point] =
+// [Cin x tiles], multiplies U[point] V[point] with the GEMM micro-kernel of the conv's table,
+// and transforms the P products back with the epilogue.
 #pragma once
 #include <cstddef>
 
@@ -12,25 +13,25 @@
 
 namespace convnode {
 
-// Whether the conv's parameters allow the Winograd path at all (then its weights are packed).
-bool winograd_weights_suit(size_t kernel_h, size_t kernel_w, size_t groups, size_t in_channels, size_t out_channels);
+// Output tile side T: 2 or 4.
+enum class WinogradTile : size_t { F2x2 = 2, F4x4 = 4 };
 
-// Whether a run of such a conv takes it.
-bool winograd_suits(const Window& w);
+// Element-wise products per tile, (T + 2)^2: 16 or 36.
+size_t winograd_points(WinogradTile tile);
 
-size_t winograd_packed_size(const GemmConfig& cfg, size_t out_channels, size_t in_channels);
+// Whether Winograd computes this conv at all: a 3x3 window, stride 1, dilation 1, groups 1.
+bool winograd_applies(size_t kernel_h, size_t kernel_w, size_t stride_h, size_t stride_w, size_t dilation_h,
+                      size_t dilation_w, size_t groups);
+
+size_t winograd_packed_size(const GemmConfig& cfg, WinogradTile tile, size_t out_channels, size_t in_channels);
 // weight: [Cout, Cin, 3, 3]. dst: winograd_packed_size floats.
-void winograd_pack(const GemmConfig& cfg, size_t out_channels, size_t in_channels, const float* weight, float* dst);
-
-// The inverse of winograd_pack: the [Cout, Cin, 3, 3] filters back from the packed U matrices,
-// for convs that pack their im2col weights only when a run needs them (conv2d.cc keeps no copy of
-// the filters). The 4 corner taps come back exactly, the others within about one float rounding
-// of the filter's scale (each is a difference of two or four rounded points).
-void winograd_unpack(const GemmConfig& cfg, size_t out_channels, size_t in_channels, const float* packed, float* weight);
+void winograd_pack(const GemmConfig& cfg, WinogradTile tile, size_t out_channels, size_t in_channels,
+                   const float* weight, float* dst);
 
 struct WinogradRun {
   const KernelConfig* config;
-  const float* packed;  // from winograd_pack with config->gemm
+  WinogradTile tile;
+  const float* packed;  // from winograd_pack with config->gemm and this tile
   size_t batch, in_channels, out_channels;
   Window window;
   const float* bias;  // null or one per output channel

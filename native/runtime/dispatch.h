@@ -5,8 +5,13 @@
 #include <string>
 
 #include "../kernels/f32-dwconv/dwconv.h"
+#include "../kernels/f32-gconv/gconv.h"
 #include "../kernels/f32-gemm/gemm.h"
+#include "../kernels/f32-im2col/im2col.h"
 #include "../kernels/f32-maxpool/pool.h"
+#include "../kernels/f32-vaffine/vaffine.h"
+#include "../kernels/f32-vbinary/vbinary.h"
+#include "../kernels/f32-vunary/vunary.h"
 #include "../kernels/f32-winograd/winograd.h"
 #include "cpu.h"
 
@@ -20,20 +25,37 @@ struct GemmConfig {
   size_t kc_max;  // K block: keeps one B micro-panel (kc x nr) in L1
   size_t nc;      // pixel block packed at a time: keeps the B block (kc x nc) in L2
   GemmSweepKernel sweep;  // optional: one A panel over a block's B panels (1x1 convs, small K)
+  Im2colPackKernel im2col;  // optional: null means the portable f32_im2col_pack
+};
+
+// The element-wise engine (native/ops/elementwise.cc): activations, broadcast binary ops, and
+// the per-channel affine step.
+struct ElementwiseConfig {
+  VUnaryKernel vunary;
+  VBinaryKernel vbinary;
+  VAffineKernel vaffine;
 };
 
 struct KernelConfig {
   Isa isa;
   GemmConfig gemm;
-  DwconvKernel dwconv_3x3s1;
+  DwconvKernel dwconv_3x3s1;  // K x K stride-S depthwise (any dilation and padding)
   DwconvKernel dwconv_3x3s2;
+  DwconvKernel dwconv_5x5s1;
+  DwconvKernel dwconv_5x5s2;
+  DwconvKernel dwconv_7x7s1;
+  DwconvKernel dwconv_7x7s2;
   DwconvKernel dwconv_general;
   PoolKernel maxpool_3x3s2;  // null where there is no specialised kernel
   PoolKernel maxpool_general;
   PoolKernel avgpool_general;
   WinogradInputKernel winograd_input;  // F(2x2, 3x3), with the gemm above
   WinogradOutputKernel winograd_output;
+  WinogradInputKernel winograd_4x4_input;  // F(4x4, 3x3), with the gemm above
+  WinogradOutputKernel winograd_4x4_output;
+  GconvKernel gconv_direct;  // grouped convs without im2col (stride 1)
   double (*fma_probe_gflops)();  // single-thread FMA throughput, for benchmarks
+  ElementwiseConfig elementwise;
 };
 
 // Null when this build or CPU cannot run the ISA.

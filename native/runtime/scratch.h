@@ -5,7 +5,7 @@
 
 namespace convnode {
 
-// PaddedPlane: a depthwise plane with its zero border (f32-dwconv, narrow planes).
+// PaddedPlane: a depthwise kernel's ring of zero-bordered input rows (f32-dwconv).
 // WinogradInput / WinogradProducts: a chunk of transformed tiles and its 36 GEMM products.
 enum class ScratchSlot { PackedB = 0, Transpose = 1, PaddedPlane = 2, WinogradInput = 3, WinogradProducts = 4, Count = 5 };
 

@@ -13,7 +13,7 @@ function geom(batch, cin, cout, groups, h, w, k, s, d, p) {
 const cases = [
   [2, 3, 5, 1, 9, 11, 3, 1, 1, [1, 1, 1, 1]], [1, 300, 13, 1, 7, 9, 1, 1, 1, [0, 0, 0, 0]], [1, 40, 70, 1, 20, 20, 3, 1, 1, [1, 1, 1, 1]],
   [1, 3, 16, 1, 33, 31, 7, 2, 1, [3, 3, 3, 3]], [1, 12, 12, 12, 37, 41, 3, 1, 1, [1, 1, 1, 1]], [2, 12, 24, 12, 37, 41, 3, 2, 1, [0, 1, 1, 0]],
-  [1, 6, 10, 2, 15, 17, 3, 2, 2, [2, 0, 1, 2]], [1, 4, 4, 4, 5, 5, 5, 1, 2, [4, 4, 4, 4]], [1, 1, 6, 1, 28, 28, 5, 1, 1, [0, 0, 0, 0]],
+  [1, 6, 10, 2, 15, 17, 3, 2, 2, [2, 0, 1, 2]], [1, 32, 24, 4, 9, 13, 3, 1, 2, [2, 1, 2, 1]], [1, 4, 4, 4, 5, 5, 5, 1, 2, [4, 4, 4, 4]], [1, 1, 6, 1, 28, 28, 5, 1, 1, [0, 0, 0, 0]],
 ];
 (async () => {
   for (const isa of ['scalar', 'avx2']) {
@@ -22,8 +22,15 @@ const cases = [
       addon.setNumThreads(threads);
       for (const [batch, cin, cout, groups, h, w, k, s, d, p] of cases) {
         const g = geom(batch, cin, cout, groups, h, w, k, s, d, p);
-        for (const act of ['none', 'relu', 'sigmoid', 'hardSwish']) {
-          const conv = new addon.Conv2d(rnd(cout * cin / groups * k * k), rnd(cout), { inChannels: cin, outChannels: cout, groups, kernelH: k, kernelW: k, activation: act, alpha: 0.1 });
+        // Each conv is planned for its window; 3x3 stride-1 ungrouped ones also run both Winograd tiles,
+        // grouped stride-1 ones the direct grouped kernel.
+        const winograd = k === 3 && s === 1 && d === 1 && groups === 1;
+        const grouped = groups > 1 && groups !== cin && s === 1;
+        const plans = winograd ? [undefined, 'winograd-f2x2-3x3', 'winograd-f4x4-3x3'] : grouped ? [undefined, 'grouped-direct'] : [undefined];
+        for (const [i, act] of ['none', 'relu', 'sigmoid', 'hardSwish'].entries()) {
+          const algorithm = plans[i % plans.length];
+          const conv = new addon.Conv2d(rnd(cout * cin / groups * k * k), rnd(cout), { inChannels: cin, outChannels: cout, groups, kernelH: k, kernelW: k,
+            strideH: s, strideW: s, dilationH: d, dilationW: d, ...(algorithm ? { algorithm } : {}), activation: act, alpha: 0.1 });
           const outLen = batch * cout * g.outH * g.outW;
           conv.runSync(rnd(batch * cin * h * w), g, new Float32Array(outLen), rnd(outLen));
           await conv.run(rnd(batch * cin * h * w), g, new Float32Array(outLen));
@@ -49,10 +56,12 @@ const cases = [
   let errors = 0;
   for (const bad of [() => conv.runSync(new Float64Array(180), g, new Float32Array(240)), () => conv.runSync(new Float32Array(179), g, new Float32Array(240)),
     () => conv.runSync(new Float32Array(180), { ...g, outH: 9 }, new Float32Array(240)), () => conv.runSync(new Float32Array(180), null, new Float32Array(240)),
-    () => new addon.Conv2d(rnd(5), null, { inChannels: 3, outChannels: 4, groups: 1, kernelH: 3, kernelW: 3 })]) {
+    () => new addon.Conv2d(rnd(5), null, { inChannels: 3, outChannels: 4, groups: 1, kernelH: 3, kernelW: 3 }),
+    () => conv.runSync(new Float32Array(180), { ...g, strideH: 2, outH: 3 }, new Float32Array(120)), // not the planned stride
+    () => new addon.Conv2d(rnd(36), null, { inChannels: 3, outChannels: 4, groups: 1, kernelH: 3, kernelW: 3, strideH: 2, algorithm: 'winograd-f4x4-3x3' })]) {
     try { bad(); } catch { errors++; }
   }
   try { await conv.run(new Float32Array(3), g, new Float32Array(240)); } catch { errors++; }
-  if (errors !== 6) throw new Error(`expected 6 argument errors, got ${errors}`);
+  if (errors !== 8) throw new Error(`expected 8 argument errors, got ${errors}`);
   console.log('addon_sanitizer_drive: PASS');
 })();

@@ -3,6 +3,7 @@
 // conv / depthwise / pooling / linear shapes. Built natively it checks AVX2; cross-compiled for
 // aarch64 and run under qemu it checks NEON; built with sanitizers it checks memory safety.
 // Prints one line per ISA and exits non-zero on the first mismatch.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -11,7 +12,9 @@
 #include <thread>
 #include <vector>
 
+#include "../ops/argument_error.h"
 #include "../ops/conv2d.h"
+#include "../ops/gemm_driver.h"
 #include "../ops/linear.h"
 #include "../ops/pool.h"
 #include "../ops/winograd.h"
@@ -38,6 +41,7 @@ void expect_close(const std::vector<float>& got, const std::vector<float>& want,
     const float a = got[i];
     const float e = want[i];
     if (std::isnan(a) && std::isnan(e)) continue;
+    if (a == e) continue;  // equal infinities too
     if (!(std::fabs(a - e) <= 1e-4f * std::fmax(1.0f, std::fabs(e)))) {
       std::printf("FAIL %s: element %zu is %g, expected %g\n", label.c_str(), i, a, e);
       g_failures++;
@@ -77,6 +81,7 @@ Activation test_activation(ActivationKind kind) {
 // The definition in double precision, written apart from epilogue.h's activate().
 float reference_activation(float xf, ActivationKind kind) {
   const Activation a = test_activation(kind);
+  if (std::isnan(xf)) return xf;  // every kind passes NaN through (the depthwise sweep feeds NaN)
   const double x = xf;
   const auto softplus = [](double v) { return v > 30 ? v : std::log1p(std::exp(v)); };
   switch (kind) {
@@ -142,8 +147,7 @@ std::vector<float> naive_conv(const ConvCase& c, const ConvRun& r, const std::ve
   return out;
 }
 
-// 3x3 stride-1 convs that take the Winograd F(2x2, 3x3) path (test_winograd_selected checks that
-// they do): the smallest map it takes (6x6), odd sizes whose last tiles are cut, pad 0 and
+// 3x3 stride-1 convs, which test_convs also runs with both Winograd tiles: the smallest map it takes (6x6), odd sizes whose last tiles are cut, pad 0 and
 // asymmetric pads, a tile row longer than one 64-tile segment, K blocks (Cin 300) with chunks of
 // 16 tiles that start mid-row, batch > 1, channel counts that are not multiples of 6 or 16,
 // every activation with and without residual, Cin 512 for float32 accuracy, and GEMV tails.
@@ -209,6 +213,13 @@ std::vector<ConvCase> conv_cases() {
       {2, 4, 6, 1, 8, 7, 2, 3, 1, 2, 1, 1, 0, 2, 1, 0, A::LeakyRelu, true, true},     // asymmetric pads
       {1, 5, 9, 1, 15, 17, 3, 3, 1, 1, 2, 3, 2, 2, 2, 2, A::None, false, false},     // dilation
       {1, 6, 10, 2, 9, 11, 3, 3, 2, 1, 1, 1, 1, 0, 1, 2, A::Relu, true, false},      // groups
+      // Grouped stride 1 (also run by f32-gconv): ResNeXt-like width 4, RegNet-like width 16
+      // with 12 outputs per group (blocks of 8 + 4), widths off 8, dilation, 1x1 and 5x5, batch 2.
+      {1, 32, 32, 8, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, true},
+      {2, 64, 48, 4, 7, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::HardSwish, true, false},
+      {1, 12, 18, 3, 10, 17, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, A::Relu6, false, true},
+      {1, 16, 24, 4, 6, 21, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::Sigmoid, true, false},
+      {1, 10, 10, 2, 12, 9, 5, 5, 1, 1, 1, 1, 2, 1, 0, 2, A::LeakyRelu, true, true},
       {1, 12, 12, 12, 37, 41, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu6, true, true},   // dw 3x3s1
       {2, 12, 12, 12, 37, 41, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, A::HardSwish, true, false},  // dw 3x3s2
       {1, 5, 10, 5, 19, 35, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0, A::Sigmoid, false, true},   // dw multiplier 2
@@ -254,14 +265,80 @@ std::vector<ConvCase> conv_cases() {
   return cases;
 }
 
+ConvParams params_of(const ConvCase& c) {
+  ConvParams p{};
+  p.in_channels = c.cin, p.out_channels = c.cout, p.groups = c.groups, p.kernel_h = c.kh, p.kernel_w = c.kw;
+  p.stride_h = c.sh, p.stride_w = c.sw, p.dilation_h = c.dh, p.dilation_w = c.dw;
+  p.activation = test_activation(c.act);
+  p.algorithm = conv_default_algorithm(p);
+  return p;
+}
+
+// With the structural default algorithm unless one is named.
 std::vector<float> run_conv(const KernelConfig& config, const ConvCase& c, const ConvRun& r, const std::vector<float>& in,
-                            const std::vector<float>& wt, const std::vector<float>& bias, const std::vector<float>& res) {
-  ConvParams p{c.cin, c.cout, c.groups, c.kh, c.kw, test_activation(c.act)};
+                            const std::vector<float>& wt, const std::vector<float>& bias, const std::vector<float>& res,
+                            int algorithm = -1) {
+  ConvParams p = params_of(c);
+  if (algorithm >= 0) p.algorithm = static_cast<ConvAlgorithm>(algorithm);
   Conv2d conv(p, wt.data(), wt.size(), c.bias ? bias.data() : nullptr, bias.size(), config);
   std::vector<float> out(c.batch * c.cout * r.window.out_h * r.window.out_w, NAN);
   conv.check(r, in.size(), out.size(), c.residual, res.size());
   conv.run(r, in.data(), out.data(), c.residual ? res.data() : nullptr);
   return out;
+}
+
+// The float error model every algorithm is held to (native/README.md): |y - y64| <= c (Cin/groups
+// K K) eps32 sum|w x|, per output before the activation, with the bias and residual's own
+// rounding on top, times the activation's slope there, and a factor 2 of slack (the float
+// activations' own rounding).
+constexpr double kErrorModelC = 1.0;
+
+// Each output against the float64 definition under the error model.
+void expect_within_error_model(const std::vector<float>& got, const ConvCase& c, const ConvRun& r,
+                               const std::vector<float>& in, const std::vector<float>& wt,
+                               const std::vector<float>& bias, const std::vector<float>& res,
+                               const std::string& label) {
+  g_checks++;
+  const Window& w = r.window;
+  const size_t cin_g = c.cin / c.groups, cout_g = c.cout / c.groups;
+  const double n_terms = static_cast<double>(cin_g * c.kh * c.kw);
+  const double eps32 = 1.1920928955078125e-7;
+  size_t at = 0;
+  for (size_t n = 0; n < c.batch; n++)
+    for (size_t o = 0; o < c.cout; o++)
+      for (size_t oy = 0; oy < w.out_h; oy++)
+        for (size_t ox = 0; ox < w.out_w; ox++, at++) {
+          double sum = c.bias ? bias[o] : 0.0, magnitude = 0.0;
+          for (size_t ci = 0; ci < cin_g; ci++)
+            for (size_t ky = 0; ky < c.kh; ky++)
+              for (size_t kx = 0; kx < c.kw; kx++) {
+                const long iy = static_cast<long>(oy * c.sh + ky * c.dh) - static_cast<long>(c.pt);
+                const long ix = static_cast<long>(ox * c.sw + kx * c.dw) - static_cast<long>(c.pl);
+                if (iy < 0 || ix < 0 || iy >= static_cast<long>(c.h) || ix >= static_cast<long>(c.w)) continue;
+                const size_t ch = (o / cout_g) * cin_g + ci;
+                const double product = static_cast<double>(in[((n * c.cin + ch) * c.h + iy) * c.w + ix]) *
+                                       wt[((o * cin_g + ci) * c.kh + ky) * c.kw + kx];
+                sum += product;
+                magnitude += std::fabs(product);
+              }
+          if (c.residual) sum += res[at];
+          const double want = reference_activation(static_cast<float>(sum), c.act);
+          const double rounding = 2.0 * eps32 * (std::fabs(sum) + (c.bias ? std::fabs(bias[o]) : 0.0) +
+                                                 (c.residual ? std::fabs(res[at]) : 0.0));
+          const double pre = kErrorModelC * n_terms * eps32 * magnitude + rounding;
+          // The activation scales a difference by its slope near the sum (exp's can be large):
+          // measured over the error interval itself, at least 1.
+          const double h = std::max(pre, 1e-6);
+          const double slope = std::fabs(static_cast<double>(reference_activation(static_cast<float>(sum + h), c.act)) -
+                                         reference_activation(static_cast<float>(sum - h), c.act)) / (2.0 * h);
+          const double bound = 2.0 * pre * std::max(1.0, slope) + 2.0 * eps32 * std::fabs(want) + 1e-30;
+          if (!(std::fabs(got[at] - want) <= bound)) {
+            std::printf("FAIL %s: element %zu is %.9g, expected %.9g (bound %.3g)\n", label.c_str(), at, got[at], want,
+                        bound);
+            g_failures++;
+            return;
+          }
+        }
 }
 
 void test_convs(const KernelConfig& isa, const KernelConfig& scalar) {
@@ -272,33 +349,96 @@ void test_convs(const KernelConfig& isa, const KernelConfig& scalar) {
     const auto wt = random_floats(c.cout * (c.cin / c.groups) * c.kh * c.kw, rng);
     const auto bias = random_floats(c.cout, rng);
     const auto res = random_floats(c.batch * c.cout * r.window.out_h * r.window.out_w, rng);
-    const auto reference = run_conv(scalar, c, r, in, wt, bias, res);
-    expect_close(reference, naive_conv(c, r, in, wt, bias, res), "scalar vs naive " + describe(c));
-    if (&isa != &scalar) {
-      expect_close(run_conv(isa, c, r, in, wt, bias, res), reference,
-                   std::string(isa_name(isa.isa)) + " vs scalar " + describe(c));
+    // The structural default, and both Winograd tiles wherever they compute the conv.
+    std::vector<ConvAlgorithm> algorithms = {conv_default_algorithm(params_of(c))};
+    if (winograd_applies(c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.groups)) {
+      algorithms.push_back(ConvAlgorithm::WinogradF2x2);
+      algorithms.push_back(ConvAlgorithm::WinogradF4x4);
+    }
+    ConvParams direct = params_of(c);
+    direct.algorithm = ConvAlgorithm::GroupedDirect;
+    if (conv_algorithm_refusal(direct).empty()) algorithms.push_back(ConvAlgorithm::GroupedDirect);
+    for (ConvAlgorithm algorithm : algorithms) {
+      const std::string name = std::string(conv_algorithm_name(algorithm)) + " " + describe(c);
+      const auto reference = run_conv(scalar, c, r, in, wt, bias, res, static_cast<int>(algorithm));
+      expect_within_error_model(reference, c, r, in, wt, bias, res, "scalar vs float64 " + name);
+      // F(2x2) and the direct algorithms also keep the old flat tolerance against the naive conv.
+      if (algorithm != ConvAlgorithm::WinogradF4x4) {
+        expect_close(reference, naive_conv(c, r, in, wt, bias, res), "scalar vs naive " + name);
+      }
+      if (&isa != &scalar) {
+        const auto got = run_conv(isa, c, r, in, wt, bias, res, static_cast<int>(algorithm));
+        expect_within_error_model(got, c, r, in, wt, bias, res, std::string(isa_name(isa.isa)) + " vs float64 " + name);
+        if (algorithm != ConvAlgorithm::WinogradF4x4) {
+          expect_close(got, reference, std::string(isa_name(isa.isa)) + " vs scalar " + name);
+        }
+      }
     }
   }
 }
 
-// The Winograd cases must really take that path, or the sweep would test im2col twice.
-void test_winograd_selected() {
-  for (const ConvCase& c : winograd_cases()) {
-    g_checks++;
-    if (!winograd_weights_suit(c.kh, c.kw, c.groups, c.cin, c.cout) || !winograd_suits(run_of(c).window)) {
-      std::printf("FAIL winograd case does not take the Winograd path: %s\n", describe(c).c_str());
+// A conv is planned for one window: a run with another stride or dilation is refused with an
+// error naming the field, and an algorithm that cannot compute the conv is refused at prepare.
+void test_conv_plan_checks(const KernelConfig& isa) {
+  using A = ActivationKind;
+  const ConvCase c = {1, 24, 16, 1, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, false};
+  std::mt19937 rng(5);
+  const auto wt = random_floats(c.cout * c.cin * 9, rng);
+  ConvParams p = params_of(c);
+  p.algorithm = ConvAlgorithm::WinogradF4x4;
+  Conv2d conv(p, wt.data(), wt.size(), nullptr, 0, isa);
+  ConvCase stride2 = c;
+  stride2.sh = stride2.sw = 2;
+  const ConvRun r = run_of(stride2);
+  const size_t in_size = c.cin * c.h * c.w, out_size = c.cout * r.window.out_h * r.window.out_w;
+  g_checks++;
+  try {
+    conv.check(r, in_size, out_size, false, 0);
+    std::printf("FAIL a stride-2 run of a conv planned for stride 1 was accepted\n");
+    g_failures++;
+  } catch (const ArgumentError& e) {
+    if (std::string(e.what()).find("geometry.strideH is 2 but the conv was planned") == std::string::npos) {
+      std::printf("FAIL stride mismatch message: %s\n", e.what());
       g_failures++;
     }
   }
-  // ... and the layers it loses on keep im2col: a stride of 2, 5x5 maps, Cin 16.
-  ConvCase stride2 = winograd_cases()[1];
-  stride2.sh = 2;
-  ConvCase small = winograd_cases()[1];
-  small.h = small.w = 5;
   g_checks++;
-  if (winograd_suits(run_of(stride2).window) || winograd_suits(run_of(small).window) ||
-      winograd_weights_suit(3, 3, 1, 16, 64)) {
-    std::printf("FAIL Winograd taken by a stride-2 conv, a 5x5 map or Cin 16\n");
+  ConvParams strided = params_of(stride2);
+  strided.algorithm = ConvAlgorithm::WinogradF2x2;
+  try {
+    Conv2d refused(strided, wt.data(), wt.size(), nullptr, 0, isa);
+    std::printf("FAIL Winograd accepted for a stride-2 conv\n");
+    g_failures++;
+  } catch (const ArgumentError& e) {
+    if (std::string(e.what()).find("algorithm 'winograd-f2x2-3x3' needs a 3x3 kernel, stride 1") == std::string::npos) {
+      std::printf("FAIL refusal message: %s\n", e.what());
+      g_failures++;
+    }
+  }
+  // The packed bytes name the forms: 36 MR-padded U matrices (F(4x4)), its im2col form (for
+  // non-finite inputs) and no bias.
+  g_checks++;
+  const size_t rows = (c.cout + isa.gemm.mr - 1) / isa.gemm.mr * isa.gemm.mr;
+  const size_t expected = (36 + 9) * rows * c.cin * sizeof(float);
+  if (conv.packed_bytes() != expected) {
+    std::printf("FAIL F(4x4) packed %zu bytes, expected %zu\n", conv.packed_bytes(), expected);
+    g_failures++;
+  }
+  // A NaN in the input takes the im2col form: it reaches exactly the outputs whose window
+  // covers it (F(4x4)'s transforms would spread it over its tiles).
+  g_checks++;
+  const ConvRun planned = run_of(c);
+  std::vector<float> in(c.cin * c.h * c.w, 0.5f), out(c.cout * planned.window.out_h * planned.window.out_w);
+  in[4 * c.w + 4] = NAN;  // channel 0, (4, 4): outputs (3..5, 3..5)
+  conv.run(planned, in.data(), out.data(), nullptr);
+  size_t nans = 0;
+  for (size_t y = 0; y < planned.window.out_h; y++)
+    for (size_t x = 0; x < planned.window.out_w; x++) {
+      const bool inside = y >= 3 && y <= 5 && x >= 3 && x <= 5;
+      if (std::isnan(out[y * planned.window.out_w + x]) != inside) nans++;
+    }
+  if (nans != 0) {
+    std::printf("FAIL F(4x4) with a NaN input: %zu outputs of channel 0 on the wrong side of its footprint\n", nans);
     g_failures++;
   }
 }
@@ -366,87 +506,6 @@ void test_winograd_transforms(const KernelConfig& isa, const KernelConfig& scala
   }
 }
 
-// A Winograd conv packs its im2col weights only when a run needs them, rebuilt from the U
-// matrices: until then it holds 16/9 of the filters (MR-padded) and the bias. Runs that need
-// them (stride 2, a 5x5 map), first alone and then first from four threads at once, must match
-// the definition; Cin 300 puts both packings in K blocks. When im2col runs come first, U is
-// dropped (the im2col form alone), and a later Winograd run rebuilds it from the im2col form.
-void test_winograd_lazy_gemm_weights(const KernelConfig& isa) {
-  using A = ActivationKind;
-  std::mt19937 rng(57);
-  for (const ConvCase& base : {ConvCase{2, 40, 23, 1, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, true},
-                               ConvCase{1, 300, 17, 1, 7, 8, 3, 3, 1, 1, 1, 1, 1, 0, 1, 2, A::None, true, false}}) {
-    ConvCase stride2 = base, small = base;
-    stride2.sh = stride2.sw = 2;
-    small.h = small.w = 5;
-    small.pt = small.pl = small.pb = small.pr = 1;
-    const auto wt = random_floats(base.cout * base.cin * 9, rng);
-    const auto bias = random_floats(base.cout, rng);
-    const ConvParams p{base.cin, base.cout, 1, 3, 3, test_activation(base.act)};
-    const size_t rows = (base.cout + isa.gemm.mr - 1) / isa.gemm.mr * isa.gemm.mr;
-    const size_t winograd_bytes = (16 * rows * base.cin + base.cout) * sizeof(float);
-    const size_t both_bytes = winograd_bytes + rows * base.cin * 9 * sizeof(float);
-    const std::string name = std::string(isa_name(isa.isa)) + " lazy im2col weights " + describe(base);
-    auto run_case = [&](const Conv2d& conv, const ConvCase& c, std::vector<float>* got, std::vector<float>* want) {
-      const ConvRun r = run_of(c);
-      std::mt19937 data_rng(c.sh * 100 + c.h);
-      const auto in = random_floats(c.batch * c.cin * c.h * c.w, data_rng);
-      const auto res = random_floats(c.batch * c.cout * r.window.out_h * r.window.out_w, data_rng);
-      got->assign(res.size(), NAN);
-      conv.check(r, in.size(), got->size(), c.residual, res.size());
-      conv.run(r, in.data(), got->data(), c.residual ? res.data() : nullptr);
-      *want = naive_conv(c, r, in, wt, bias, res);
-    };
-    {
-      Conv2d conv(p, wt.data(), wt.size(), bias.data(), bias.size(), isa);
-      std::vector<float> got, want;
-      run_case(conv, base, &got, &want);
-      expect_close(got, want, name + " winograd run");
-      g_checks++;
-      if (conv.packed_bytes() != winograd_bytes || !conv.run_changes_packing(run_of(stride2)) ||
-          conv.run_changes_packing(run_of(base))) {
-        std::printf("FAIL %s: %zu bytes packed before an im2col run, expected %zu\n", name.c_str(), conv.packed_bytes(),
-                    winograd_bytes);
-        g_failures++;
-      }
-      for (const ConvCase& c : {stride2, small, base}) {
-        run_case(conv, c, &got, &want);
-        expect_close(got, want, name + " then " + describe(c));
-      }
-      g_checks++;
-      if (conv.packed_bytes() != both_bytes || conv.run_changes_packing(run_of(stride2))) {
-        std::printf("FAIL %s: %zu bytes packed after im2col runs, expected %zu\n", name.c_str(), conv.packed_bytes(),
-                    both_bytes);
-        g_failures++;
-      }
-    }
-    Conv2d fresh(p, wt.data(), wt.size(), bias.data(), bias.size(), isa);
-    std::vector<float> got[4], want[4];
-    std::vector<std::thread> threads;
-    for (size_t i = 0; i < 4; i++) {
-      threads.emplace_back([&, i] { run_case(fresh, i % 2 == 0 ? stride2 : small, &got[i], &want[i]); });
-    }
-    for (std::thread& t : threads) t.join();
-    for (size_t i = 0; i < 4; i++) expect_close(got[i], want[i], name + " concurrent first im2col runs");
-    const size_t gemm_bytes = (rows * base.cin * 9 + base.cout) * sizeof(float);
-    g_checks++;
-    if (fresh.packed_bytes() != gemm_bytes || !fresh.run_changes_packing(run_of(base))) {
-      std::printf("FAIL %s: %zu bytes packed after im2col runs only, expected %zu\n", name.c_str(),
-                  fresh.packed_bytes(), gemm_bytes);
-      g_failures++;
-    }
-    std::vector<float> got_w, want_w;
-    run_case(fresh, base, &got_w, &want_w);
-    expect_close(got_w, want_w, name + " winograd run after im2col runs only");
-    g_checks++;
-    if (fresh.packed_bytes() != both_bytes) {
-      std::printf("FAIL %s: %zu bytes packed after U was rebuilt, expected %zu\n", name.c_str(), fresh.packed_bytes(),
-                  both_bytes);
-      g_failures++;
-    }
-  }
-}
-
 // The narrow dw path keeps a zero border in per-thread scratch between planes. Convs of the
 // other stride (another translation unit) and of other shapes reuse that scratch: the same conv
 // run again after them must still see a clean border.
@@ -472,6 +531,97 @@ void test_dwconv_scratch_reuse(const KernelConfig& isa, const KernelConfig& scal
     run_conv(isa, other, ro, big, random_floats(other.cout * 9, rng), bias, no_res);
     expect_close(run_conv(isa, narrow, r, in, wt, bias, no_res), reference,
                  std::string(isa_name(isa.isa)) + " dw 7x7 after " + describe(other));
+  }
+}
+
+// The K x K stride-S depthwise kernels (K 3 / 5 / 7, S 1 / 2) of every vector ISA against the
+// scalar kernel, and the scalar kernel against the definition: dilation 1, 2 and 3x1, pads 0 /
+// symmetric / asymmetric / wider than the window's half, widths around the vector and step sizes
+// (1..2 lanes of AVX-512 x 2 steps, 7, 14, 112) and under the window, odd heights, multiplier 1
+// and 2, batch 2, every activation kind, residual (also in place: residual == output) or not,
+// and inputs holding NaN, +inf and -inf. Run with 1 and 3 threads (main), so planes are also cut
+// into row bands.
+void test_dwconv_kxk(const KernelConfig& isa, const KernelConfig& scalar) {
+  struct Plane {
+    size_t h, w;
+    int pads;  // 0: none, 1: symmetric (k - 1) / 2 * d, 2: asymmetric, 3: wide
+  };
+  const Plane planes[] = {{7, 7, 1},   {14, 14, 1}, {9, 33, 1},  {5, 61, 0},  {12, 17, 2}, {8, 3, 1},
+                          {6, 115, 2}, {3, 16, 3},  {11, 32, 0}, {4, 64, 2},  {15, 1, 3},  {13, 112, 1}};
+  std::mt19937 rng(2026);
+  size_t tested = 0;
+  int kind = 0;
+  for (size_t k : {3, 5, 7}) {
+    for (size_t s : {1, 2}) {
+      for (int dil = 0; dil < 3; dil++) {
+        const size_t dh = dil == 0 ? 1 : (dil == 1 ? 2 : 3), dw = dil == 2 ? 1 : dh;
+        for (const Plane& pl : planes) {
+          ConvCase c{};
+          c.batch = 2;
+          c.cin = 3;
+          c.cout = rng() % 2 ? 3 : 6;
+          c.groups = 3;
+          c.h = pl.h;
+          c.w = pl.w;
+          c.kh = c.kw = k;
+          c.sh = c.sw = s;
+          c.dh = dh;
+          c.dw = dw;
+          const size_t half_h = (k - 1) / 2 * dh, half_w = (k - 1) / 2 * dw;
+          switch (pl.pads) {
+            case 0: c.pt = c.pl = c.pb = c.pr = 0; break;
+            case 1: c.pt = c.pb = half_h; c.pl = c.pr = half_w; break;
+            case 2: c.pt = 0; c.pl = 2 * half_w; c.pb = 2 * half_h; c.pr = 1; break;
+            default: c.pt = half_h + 1; c.pl = half_w + 2; c.pb = half_h + 2; c.pr = half_w + 1; break;
+          }
+          c.act = static_cast<ActivationKind>(kind++ % 16);
+          c.bias = rng() % 4 != 0;
+          c.residual = rng() % 2;
+          if (dh * (k - 1) + 1 > c.h + c.pt + c.pb || dw * (k - 1) + 1 > c.w + c.pl + c.pr) continue;
+          const ConvRun r = run_of(c);
+          auto in = random_floats(c.batch * c.cin * c.h * c.w, rng);
+          // Specials in one plane of three: NaN, +inf, -inf at a border and in the interior.
+          // Not with hardSwish: avx512-epilogue.h's avx512_activate (x * clip(x + 3) / 6) gives NaN
+          // at -inf, where the scalar and JS definitions (and avx2_activate now) give 0.
+          // Nor infinities with the kinds that need exp / tanh / erf: avx2-math's vector forms
+          // and the scalar activate() disagree at +-inf (silu(-inf): -inf vs NaN; geluTanh(inf):
+          // NaN vs inf), which is the element-wise engine's matter, not the depthwise kernel's.
+          const bool transcendental = c.act == ActivationKind::Elu || c.act >= ActivationKind::Sigmoid;
+          if (tested % 3 == 0 && c.act != ActivationKind::HardSwish) {
+            const float specials[] = {NAN, INFINITY, -INFINITY};
+            const int kinds = transcendental ? 1 : 3;
+            for (int i = 0; i < 3; i++) in[rng() % in.size()] = specials[i % kinds];
+            in[0] = specials[rng() % kinds];
+          }
+          const auto wt = random_floats(c.cout * k * k, rng);
+          const auto bias = random_floats(c.cout, rng);
+          const auto res = random_floats(c.batch * c.cout * r.window.out_h * r.window.out_w, rng);
+          const auto want = run_conv(scalar, c, r, in, wt, bias, res);
+          expect_close(want, naive_conv(c, r, in, wt, bias, res), "scalar dw vs naive " + describe(c));
+          if (&isa != &scalar) {
+            expect_close(run_conv(isa, c, r, in, wt, bias, res), want, std::string(isa_name(isa.isa)) + " dw vs scalar " + describe(c));
+            if (c.residual && c.cout == c.cin) {  // in place: the residual is the output buffer
+              const ConvParams p = params_of(c);
+              Conv2d conv(p, wt.data(), wt.size(), c.bias ? bias.data() : nullptr, bias.size(), isa);
+              std::vector<float> inout = res;
+              conv.check(r, in.size(), inout.size(), true, inout.size());
+              conv.run(r, in.data(), inout.data(), inout.data());
+              expect_close(inout, want, std::string(isa_name(isa.isa)) + " dw in place " + describe(c));
+            }
+            g_checks++;
+            if (isa.isa != Isa::Scalar && depthwise_kernel_for(isa, r.window) == isa.dwconv_general) {
+              std::printf("FAIL %s dw %s takes the general kernel\n", isa_name(isa.isa), describe(c).c_str());
+              g_failures++;
+            }
+          }
+          tested++;
+        }
+      }
+    }
+  }
+  if (tested < 150) {
+    std::printf("FAIL dw kxk: only %zu geometries were valid\n", tested);
+    g_failures++;
   }
 }
 
@@ -653,6 +803,158 @@ void test_global_pools(const KernelConfig& isa) {
   }
 }
 
+// The micro-kernels of a table on their own, against a float64 product of the same packed
+// panels: every row count 1..MR and column count 1..NR (partial tiles load and store through
+// masks on avx512: nothing outside the tile may be written), K of 1 to past a few FMA chains,
+// accumulate or not, with and without bias / residual, a vector and a scalar-only activation;
+// the narrow kernel on tiles of <= NR/2 columns, the sweep over several tiles, and the GEMV.
+void test_gemm_tiles(const KernelConfig& isa) {
+  const GemmConfig& g = isa.gemm;
+  std::mt19937 rng(77);
+  const float sentinel = 4321.0f;
+  const size_t ldc = 3 * g.nr + 5;
+  size_t tested = 0;
+  for (size_t kc : {size_t{1}, size_t{2}, size_t{3}, size_t{7}, size_t{33}}) {
+    const auto a = random_floats(g.mr * kc, rng);
+    const auto b = random_floats(kc * 3 * g.nr, rng);  // three consecutive NR-wide panels
+    const auto c0 = random_floats((g.mr + 1) * ldc, rng);
+    const auto bias = random_floats(g.mr, rng);
+    const auto residual = random_floats(g.mr * ldc, rng);
+    for (size_t mr = 1; mr <= g.mr; mr++) {
+      for (size_t nr = 1; nr <= g.nr; nr++) {
+        const int variant = static_cast<int>(tested++ % 4);
+        const bool accumulate = variant % 2 == 1;
+        Epilogue ep;
+        ep.bias = variant >= 2 ? bias.data() : nullptr;
+        ep.residual = variant == 3 ? residual.data() : nullptr;
+        ep.residual_stride = ldc;
+        ep.activation.kind = (mr + nr) % 3 == 0 ? ActivationKind::Sigmoid : ActivationKind::LeakyRelu;
+        ep.activation.alpha = 0.1f;
+        const bool with_epilogue = variant != 1;
+        // want: float64 sums of the first panel, then the epilogue; outside the tile, c0 as it was.
+        std::vector<float> want(c0.size());
+        for (size_t i = 0; i < c0.size(); i++) want[i] = c0[i];
+        for (size_t i = 0; i < mr; i++)
+          for (size_t j = 0; j < nr; j++) {
+            double sum = accumulate ? c0[i * ldc + j] : 0.0;
+            for (size_t k = 0; k < kc; k++) sum += static_cast<double>(a[k * g.mr + i]) * b[k * g.nr + j];
+            float v = static_cast<float>(sum);
+            if (with_epilogue) {
+              if (ep.bias != nullptr) v += bias[i];
+              if (ep.residual != nullptr) v += residual[i * ldc + j];
+              v = activate(v, ep.activation);
+            }
+            want[i * ldc + j] = v;
+          }
+        std::vector<GemmMicrokernel> kernels = {g.kernel};
+        if (g.narrow != nullptr && nr <= g.nr / 2) kernels.push_back(g.narrow);
+        for (GemmMicrokernel kernel : kernels) {
+          std::vector<float> got(c0);
+          kernel(mr, nr, kc, a.data(), b.data(), g.nr, got.data(), ldc, accumulate, with_epilogue ? &ep : nullptr);
+          char label[160];
+          std::snprintf(label, sizeof label, "%s gemm tile %zux%zu k%zu%s%s%s%s", isa_name(isa.isa), mr, nr, kc,
+                        kernel == g.narrow ? " narrow" : "", accumulate ? " accumulate" : "",
+                        ep.bias != nullptr && with_epilogue ? " bias" : "", ep.residual != nullptr && with_epilogue ? " residual" : "");
+          expect_close(got, want, label);
+        }
+      }
+      if (g.sweep != nullptr) {
+        // mr rows across 2 full panels and a third of 1..NR columns.
+        const size_t nc = 2 * g.nr + 1 + rng() % g.nr;
+        Epilogue ep;
+        ep.bias = bias.data();
+        ep.residual = residual.data();
+        ep.residual_stride = ldc;
+        ep.activation.kind = mr % 2 == 0 ? ActivationKind::Relu6 : ActivationKind::Sigmoid;
+        std::vector<float> want(c0), got(c0);
+        for (size_t i = 0; i < mr; i++)
+          for (size_t j = 0; j < nc; j++) {
+            const size_t panel = j / g.nr, col = j % g.nr;
+            double sum = c0[i * ldc + j];
+            for (size_t k = 0; k < kc; k++) sum += static_cast<double>(a[k * g.mr + i]) * b[panel * kc * g.nr + k * g.nr + col];
+            want[i * ldc + j] = activate(static_cast<float>(sum) + bias[i] + residual[i * ldc + j], ep.activation);
+          }
+        g.sweep(mr, nc, kc, a.data(), b.data(), got.data(), ldc, true, &ep);
+        expect_close(got, want, std::string(isa_name(isa.isa)) + " gemm sweep " + std::to_string(mr) + "x" +
+                                    std::to_string(nc) + " k" + std::to_string(kc));
+      }
+      // GEMV: acc[0..mr) += A x, the rest of acc untouched.
+      std::vector<float> acc(g.mr + 1, sentinel), want(acc);
+      for (size_t i = 0; i < g.mr; i++) {
+        double sum = sentinel;
+        for (size_t k = 0; k < kc; k++) sum += static_cast<double>(a[k * g.mr + i]) * b[k];
+        want[i] = static_cast<float>(sum);
+      }
+      g.gemv(g.mr, kc, a.data(), b.data(), acc.data());
+      expect_close(acc, want, std::string(isa_name(isa.isa)) + " gemv k" + std::to_string(kc));
+    }
+  }
+}
+
+// Servers have 8-64 cores: at batch 1 the GEMM split must still give every one of 16 threads
+// work (split_gemm aims at two tasks each; rounding to whole panels can leave fewer, e.g. 28 for
+// 16 threads, never fewer than the threads where there are that many tiles), with tasks that tile the problem
+// exactly (a task claims a whole chunk with one atomic increment, not one per tile). ResNet-50's
+// GEMM shapes (M = output channels of a group, N = output pixels) and MobileNetV2's.
+void test_split_scales(const KernelConfig& isa) {
+  const size_t shapes[][2] = {{64, 112 * 112}, {64, 56 * 56},  {256, 56 * 56}, {128, 28 * 28}, {512, 28 * 28},
+                              {256, 14 * 14},  {1024, 14 * 14}, {512, 7 * 7},  {2048, 7 * 7},  {1280, 7 * 7},
+                              {16, 112 * 112}, {24, 56 * 56},  {320, 7 * 7},  {1000, 1}};
+  for (size_t threads : {size_t{8}, size_t{16}}) {
+    for (const auto& shape : shapes) {
+      const size_t m = shape[0], n = shape[1];
+      const GemmSplit s = split_gemm(isa.gemm, 1, m, n, threads);
+      const size_t tiles = ((m + isa.gemm.mr - 1) / isa.gemm.mr) * ((n + isa.gemm.nr - 1) / isa.gemm.nr);
+      const size_t wanted = std::min(tiles, threads);
+      g_checks++;
+      const bool covers = s.n_chunk % isa.gemm.nr == 0 && s.m_chunk % isa.gemm.mr == 0 && s.n_chunks * s.n_chunk >= n &&
+                          (s.n_chunks - 1) * s.n_chunk < n && s.m_chunks * s.m_chunk >= m && (s.m_chunks - 1) * s.m_chunk < m;
+      if (s.tasks(1) < wanted || !covers) {
+        std::printf("FAIL %s split of M %zu x N %zu for %zu threads: %zu tasks (%zu x %zu px, %zu x %zu rows), wanted >= %zu\n",
+                    isa_name(isa.isa), m, n, threads, s.tasks(1), s.n_chunks, s.n_chunk, s.m_chunks, s.m_chunk, wanted);
+        g_failures++;
+      }
+    }
+  }
+}
+
+// A table's im2col packer against the portable one, value for value (it only moves values):
+// strides 1, 2, 3 (masked loads, even-column permute, gather), dilation, pads on every side past
+// the kernel's reach, maps narrower than a panel (runs wrapping over several output rows),
+// K blocks starting mid-window, pixel blocks starting mid-row, and a 1-pixel-wide output.
+void test_im2col(const KernelConfig& isa) {
+  if (isa.gemm.im2col == nullptr) return;
+  std::mt19937 rng(63);
+  struct S {
+    size_t c, h, w, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+  };
+  const S shapes[] = {{3, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  {4, 29, 31, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+                      {3, 40, 37, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3},  {2, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+                      {2, 14, 13, 3, 3, 3, 3, 1, 1, 2, 0, 1, 2},  {3, 15, 17, 3, 3, 1, 1, 2, 3, 2, 2, 2, 2},
+                      {2, 9, 5, 2, 3, 1, 2, 1, 1, 0, 2, 1, 0},     {1, 6, 1, 3, 1, 1, 1, 1, 1, 1, 0, 1, 0},
+                      {2, 33, 40, 5, 5, 2, 3, 2, 1, 4, 4, 4, 4},  {2, 20, 70, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0}};
+  for (const S& sh : shapes) {
+    const size_t out_h = (sh.h + sh.pt + sh.pb - (sh.dh * (sh.kh - 1) + 1)) / sh.sh + 1;
+    const size_t out_w = (sh.w + sh.pl + sh.pr - (sh.dw * (sh.kw - 1) + 1)) / sh.sw + 1;
+    const Im2colShape shape = {sh.c, sh.h, sh.w, sh.kh, sh.kw, sh.sh, sh.sw, sh.dh, sh.dw, sh.pt, sh.pl, out_w};
+    const auto in = random_floats(sh.c * sh.h * sh.w, rng);
+    const size_t k_total = sh.c * sh.kh * sh.kw, n_total = out_h * out_w;
+    const size_t nr = isa.gemm.nr;
+    const size_t blocks[][4] = {{0, k_total, 0, n_total}, {k_total / 3, k_total - k_total / 3, n_total / 3, n_total / 2 + 1}};
+    for (const auto& b : blocks) {
+      const size_t k0 = b[0], kc = b[1], n0 = b[2], nc = std::min(b[3], n_total - n0);
+      const size_t size = (nc + nr - 1) / nr * nr * kc;
+      std::vector<float> want(size, 777.0f), got(size, 555.0f);
+      f32_im2col_pack(nr, shape, in.data(), k0, kc, n0, nc, want.data());
+      isa.gemm.im2col(nr, shape, in.data(), k0, kc, n0, nc, got.data());
+      char label[160];
+      std::snprintf(label, sizeof label, "%s im2col c%zu %zux%zu k%zux%zu s%zux%zu d%zux%zu k[%zu,+%zu) n[%zu,+%zu)",
+                    isa_name(isa.isa), sh.c, sh.h, sh.w, sh.kh, sh.kw, sh.sh, sh.sw, sh.dh, sh.dw, k0, kc, n0, nc);
+      expect_same(got, want, label);
+    }
+  }
+}
+
 void test_linear(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(9);
   // {in, out, batch}: batches up to 2 take the GEMV path, larger ones the GEMM; K over one block
@@ -683,6 +985,8 @@ void test_linear(const KernelConfig& isa, const KernelConfig& scalar) {
 
 }  // namespace
 
+#include "elementwise_checks.inc"
+
 int main() {
   const KernelConfig* scalar = config_for(Isa::Scalar);
   std::vector<const KernelConfig*> isas = {scalar};
@@ -696,7 +1000,7 @@ int main() {
                 cpu_supports(Isa::Avx512) ? "this build has no avx512 kernels" : "CPU lacks AVX-512F/BW/DQ/VL (or the OS does not save ZMM state)");
   }
 #endif
-  test_winograd_selected();
+
   for (size_t threads : {size_t{1}, size_t{3}}) {
     ThreadPool::instance().set_threads(threads);
     for (const KernelConfig* isa : isas) {
@@ -704,15 +1008,26 @@ int main() {
       const int checks_before = g_checks;
       test_convs(*isa, *scalar);
       test_winograd_transforms(*isa, *scalar);
-      test_winograd_lazy_gemm_weights(*isa);
+      test_conv_plan_checks(*isa);
       test_dwconv_scratch_reuse(*isa, *scalar);
+      test_dwconv_kxk(*isa, *scalar);
       test_pools(*isa, *scalar);
       test_maxpool_3x3s2(*isa, *scalar);
       test_global_pools(*isa);
       test_linear(*isa, *scalar);
+      if (threads == 1) test_gemm_tiles(*isa);
+      if (threads == 1) test_split_scales(*isa);
+      if (threads == 1) test_im2col(*isa);
+      test_elementwise(*isa, *scalar);
       std::printf("kernels_test: %-6s threads %zu: %d checks, %s\n", isa_name(isa->isa), threads, g_checks - checks_before,
                   g_failures == before ? "ok" : "FAILED");
     }
+  }
+  // The activations' accuracy: fewer samples under qemu / sanitizers (CONVNODE_ULP_SAMPLES).
+  const char* samples_env = std::getenv("CONVNODE_ULP_SAMPLES");
+  const size_t ulp_samples = samples_env != nullptr ? std::strtoul(samples_env, nullptr, 10) : 2000000;
+  for (const KernelConfig* isa : isas) {
+    if (isa != scalar) test_activation_ulp(*isa, ulp_samples);
   }
   if (isas.size() == 1) std::printf("kernels_test: note: no vector ISA on this CPU/build, scalar only\n");
   std::printf("kernels_test: %s (%d checks, %d failures)\n", g_failures == 0 ? "PASS" : "FAIL", g_checks, g_failures);

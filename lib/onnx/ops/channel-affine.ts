@@ -42,9 +42,8 @@ export function buildBatchNormAffine(ctx: BuildContext, fusion: AffineFusion): C
         multiplyAdds: numel(x.shape),
         execution: {
           runSync: (ins, outs) => backend.channelAffineSync(ins[0], affine, outs[0]),
-          // Not queuesOneCall: the native backend still runs channelAffine in JS at call time,
-          // so it must not start before the queued kernels that write its input have finished.
           run: (ins, outs) => backend.channelAffine(ins[0], affine, outs[0]),
+          queuesOneCall: true,
         },
       };
     },

@@ -86,6 +86,19 @@ function convWeights(ctx: BuildContext, fusion: ConvFusion): Omit<ConvWeights, '
   return { inChannels: inPerGroup * groups, outChannels, groups, kernelH, kernelW, weight, bias, spec };
 }
 
+/** Bytes of a conv's compact packed form (its filters as a GEMM's A, plus the bias). */
+function compactBytesOf(w: { weight: Float32Array; bias: Float32Array | null; outChannels: number }): number {
+  return 4 * (w.weight.length + (w.bias ? w.outChannels : 0));
+}
+
+/** The same from a Conv node's initializers, before it is built (loadOnnx's weight budget). */
+export function compactConvBytes(node: OnnxNode, constantOf: (name: string) => { dims: readonly number[] } | undefined): number {
+  const weight = node.inputs[1] ? constantOf(node.inputs[1]) : undefined;
+  if (!weight) return 0;
+  const floats = weight.dims.reduce((a, b) => a * b, 1);
+  return 4 * (floats + (node.inputs[2] ? weight.dims[0] : 0));
+}
+
 export function fusedTypeName(node: OnnxNode, fusion: ConvFusion): string {
   const parts = fusion.pad ? [fusion.pad.node.opType, node.opType] : [node.opType];
   if (fusion.batchNorm) parts.push(fusion.batchNorm.opType);
@@ -97,12 +110,34 @@ export function fusedTypeName(node: OnnxNode, fusion: ConvFusion): string {
 export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
   const { node, backend } = ctx;
   const owner = describeNode(node);
-  const { spec, ...weights } = convWeights(ctx, fusion);
+  const { spec, ...prepared } = convWeights(ctx, fusion);
+  // The filters live on packed in the kernel: once it is prepared, this op keeps no copy (the
+  // loader drops the initializers too), unless a fused residual may still need a plain kernel.
+  let weights: typeof prepared | undefined = prepared;
   const activation = fusion.activation?.activation ?? NO_ACTIVATION;
-  const kernel = backend.prepareConv2d({ ...weights, activation });
+  const budget = ctx.weightBudget;
+  const compact = compactBytesOf(prepared);
+  // Planned at the first plan(), which knows the input size the rule may use (loadOnnx plans
+  // at load when the input shapes are declared); later shapes reuse the same kernel.
+  let kernel: ConvKernel | undefined;
+  const kernelFor = (inputSize: readonly [number, number]): ConvKernel => {
+    if (kernel) return kernel;
+    kernel = backend.prepareConv2d({
+      ...weights!,
+      stride: spec.stride,
+      dilation: spec.dilation,
+      padding: spec.padding,
+      inputSize,
+      activation,
+      maxPackedBytes: budget ? compact + Math.max(0, budget.extraBytes) : undefined,
+    });
+    if (budget && kernel.plan) budget.extraBytes -= Math.max(0, kernel.plan.packedBytes - compact);
+    if (!fusion.residual) weights = undefined;
+    return kernel;
+  };
   // Only needed when a residual turns out to broadcast (not the same shape as the conv output).
   let plainKernel: ConvKernel | undefined;
-  const params = weights.weight.length + (weights.bias ? weights.bias.length : 0);
+  const params = prepared.weight.length + (prepared.bias ? prepared.bias.length : 0);
   return {
     name: node.name,
     type: fusedTypeName(node, fusion),
@@ -112,6 +147,7 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
     plan(inputs) {
       const x = required(inputs, 0, owner, 'X');
       const geometry = planConv(owner, x.shape, spec);
+      const kernel = kernelFor([geometry.inH, geometry.inW]);
       const shape = [geometry.batch, geometry.outChannels, geometry.outH, geometry.outW];
       const multiplyAdds = geometry.batch * geometry.outChannels * geometry.outH * geometry.outW *
         (geometry.inChannels / geometry.groups) * geometry.kernelH * geometry.kernelW;
@@ -134,7 +170,10 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
       const sumShape = broadcastShapes(shape, residual.shape, describeNode(fusion.residual!.add));
       const inPlace = sumShape.join() === shape.join();
       const convSize = numel(shape);
-      plainKernel ??= backend.prepareConv2d({ ...weights, activation: NO_ACTIVATION });
+      plainKernel ??= backend.prepareConv2d({
+        ...weights!, stride: spec.stride, dilation: spec.dilation, padding: spec.padding, activation: NO_ACTIVATION,
+        inputSize: [geometry.inH, geometry.inW], algorithm: kernel.plan?.algorithm,
+      });
       const conv = plainKernel;
       const target = (out: Float32Array) => (inPlace ? out : new Float32Array(convSize));
       const finish = (ins: readonly Float32Array[], convOut: Float32Array, out: Float32Array) => {

@@ -4,7 +4,7 @@
  * fused activation baked in. Other forms (transA, both operands at run time, a full C matrix)
  * run as a plain TS loop: correct, not fast, and rare in CNNs.
  */
-import { NO_ACTIVATION, type Activation, type LinearKernel } from '../../backends/backend.js';
+import { NO_ACTIVATION, type LinearKernel } from '../../backends/backend.js';
 import { ShapeError } from '../../errors.js';
 import { applyActivation } from '../../activation.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
@@ -12,8 +12,9 @@ import { constAsFloat32, type ConstTensor } from '../constant.js';
 import type { OnnxNode } from '../decode.js';
 import { broadcastShapes, broadcastStrides } from './broadcast.js';
 import type { FusedActivation } from './conv.js';
+import { planBatchedMatMul } from './matmul-nd.js';
 import { numel, required, runtimeValue } from './shape-utils.js';
-import type { BuildContext, CompiledOp, Execution, PlanValue } from './types.js';
+import type { BuildContext, CompiledOp, Execution } from './types.js';
 
 export interface LinearFusion {
   /** MatMul only: a following Add of a constant [N] vector, run as the kernel's bias. */
@@ -175,50 +176,5 @@ export function buildMatMul(ctx: BuildContext, fusion: LinearFusion): CompiledOp
     inputs: node.inputs,
     params: 0,
     plan: (inputs) => planBatchedMatMul(owner, required(inputs, 0, owner, 'A'), required(inputs, 1, owner, 'B'), activation),
-  };
-}
-
-/** numpy.matmul semantics: rank-1 operands are promoted, leading (batch) dimensions broadcast. */
-function planBatchedMatMul(owner: string, a: PlanValue, b: PlanValue, activation: Activation) {
-  const aShape = a.shape.length === 1 ? [1, a.shape[0]] : a.shape;
-  const bShape = b.shape.length === 1 ? [b.shape[0], 1] : b.shape;
-  const [m, k] = aShape.slice(-2);
-  const [kb, n] = bShape.slice(-2);
-  if (k !== kb) throw new ShapeError(`${owner}: inner dimensions differ: A [${a.shape.join(', ')}], B [${b.shape.join(', ')}]`);
-  const batchShape = broadcastShapes(aShape.slice(0, -2), bShape.slice(0, -2), owner);
-  const aStrides = broadcastStrides(aShape.slice(0, -2), batchShape);
-  const bStrides = broadcastStrides(bShape.slice(0, -2), batchShape);
-  const batches = numel(batchShape);
-  let shape = [...batchShape, m, n];
-  if (a.shape.length === 1) shape = shape.filter((_, i) => i !== shape.length - 2);
-  if (b.shape.length === 1) shape = shape.slice(0, -1);
-  const offsetOf = (strides: number[], index: number) => {
-    let offset = 0;
-    for (let axis = batchShape.length - 1; axis >= 0; axis--) {
-      offset += (index % batchShape[axis]) * strides[axis];
-      index = Math.floor(index / batchShape[axis]);
-    }
-    return offset;
-  };
-  return {
-    outputs: [runtimeValue(shape, null)],
-    multiplyAdds: batches * m * n * k,
-    execution: {
-      runSync(ins: readonly Float32Array[], outs: readonly Float32Array[]) {
-        const out = outs[0];
-        for (let t = 0; t < batches; t++) {
-          const aBase = offsetOf(aStrides, t) * m * k;
-          const bBase = offsetOf(bStrides, t) * k * n;
-          for (let i = 0; i < m; i++) {
-            for (let j = 0; j < n; j++) {
-              let sum = 0;
-              for (let p = 0; p < k; p++) sum += ins[0][aBase + i * k + p] * ins[1][bBase + p * n + j];
-              out[(t * m + i) * n + j] = sum;
-            }
-          }
-        }
-        applyActivation(out, activation);
-      },
-    },
   };
 }

@@ -104,11 +104,15 @@ function sourceIndex(i: number, before: number, size: number, mode: PadMode): nu
 export function buildPad(ctx: BuildContext): CompiledOp {
   const { node } = ctx;
   const owner = describeNode(node);
-  const spec = padSpecOf(node, ctx.opset, (name) => ctx.constantOf(name));
+  // Pads computed from the input's shape (swin_t pads to a multiple of its window) are known
+  // only per plan: then they stay inputs and are read there, still refused if they come from data.
+  const perPlan = ctx.opset >= 11 && node.inputs.slice(1).some((name) => name !== '' && !ctx.constantOf(name));
+  const loadSpec = perPlan ? undefined : padSpecOf(node, ctx.opset, (name) => ctx.constantOf(name));
   return {
-    ...nodeBasics(node, 1, 1),
+    ...nodeBasics(node, perPlan ? node.inputs.length : 1, 1),
     plan(inputs) {
       const x = required(inputs, 0, owner, 'data');
+      const spec = loadSpec ?? padSpecOf(node, ctx.opset, (name) => inputs[node.inputs.indexOf(name)]?.constant);
       const perAxis = spec.padsFor(x.shape.length);
       const shape = x.shape.map((d, k) => d + perAxis[k][0] + perAxis[k][1]);
       if (shape.some((d) => d < 0)) throw new OnnxError(`${owner}: negative pads remove more than [${x.shape.join(', ')}] holds`);

@@ -1,19 +1,23 @@
 /** Every operator convnode runs, by ONNX op type, and how each is built. */
+import { buildBatchNormAffine } from './channel-affine.js';
 import { buildConv } from './conv.js';
 import { buildConvTranspose } from './conv-transpose.js';
-import { BINARY_OPS, buildBinary, buildUnary, UNARY_OPS } from './elementwise.js';
+import { BINARY_OPS, buildBinary, buildPRelu, buildUnary, UNARY_OPS } from './elementwise.js';
+import { buildEinsum } from './einsum.js';
 import { buildGemm, buildMatMul } from './linear.js';
+import { buildConstantOfShape, buildExpand, buildMathElementwise, buildRange, buildTile, MATH_ELEMENTWISE_OPS } from './math-ops.js';
 import { buildGroupNormalization, buildInstanceNormalization, buildLayerNormalization } from './normalization.js';
 import { buildPad } from './pad.js';
 import { buildGlobalPool, buildPool } from './pool.js';
 import { buildReduce, REDUCE_OPS } from './reduce.js';
 import { buildResize } from './resize.js';
+import { buildScatterND } from './scatter-nd.js';
 import {
   buildCast, buildConstant, buildFlatten, buildGather, buildIdentity, buildReshape, buildShape, buildSlice,
   buildSqueeze, buildTranspose, buildUnsqueeze,
 } from './shape-ops.js';
 import { buildSplit } from './split.js';
-import { buildBatchNormalization, buildConcat, buildSoftmax } from './tensor-ops.js';
+import { buildConcat, buildSoftmax } from './tensor-ops.js';
 import type { BuildContext, CompiledOp } from './types.js';
 
 export type OpBuilder = (ctx: BuildContext) => CompiledOp;
@@ -23,7 +27,7 @@ const BUILDERS: Record<string, OpBuilder> = {
   ConvTranspose: buildConvTranspose,
   Gemm: (ctx) => buildGemm(ctx, { output: ctx.node.outputs[0] }),
   MatMul: (ctx) => buildMatMul(ctx, { output: ctx.node.outputs[0] }),
-  BatchNormalization: buildBatchNormalization,
+  BatchNormalization: (ctx) => buildBatchNormAffine(ctx, { output: ctx.node.outputs[0] }),
   LayerNormalization: buildLayerNormalization,
   InstanceNormalization: buildInstanceNormalization,
   GroupNormalization: buildGroupNormalization,
@@ -48,10 +52,18 @@ const BUILDERS: Record<string, OpBuilder> = {
   Resize: buildResize,
   Upsample: buildResize,
   Identity: buildIdentity,
+  PRelu: buildPRelu,
   Dropout: buildIdentity,
   ...Object.fromEntries(BINARY_OPS.map((op) => [op, buildBinary])),
   ...Object.fromEntries(UNARY_OPS.map((op) => [op, buildUnary])),
   ...Object.fromEntries(REDUCE_OPS.map((op) => [op, buildReduce])),
+  ...Object.fromEntries(MATH_ELEMENTWISE_OPS.map((op) => [op, buildMathElementwise])),
+  Expand: buildExpand,
+  Tile: buildTile,
+  ConstantOfShape: buildConstantOfShape,
+  Range: buildRange,
+  Einsum: buildEinsum,
+  ScatterND: buildScatterND,
 };
 
 /** The op types convnode implements, sorted, for error messages and docs. */
@@ -64,5 +76,6 @@ export function builderFor(opType: string): OpBuilder | undefined {
 /** Ops that may be evaluated at load when all their inputs are constants. */
 export const FOLDABLE_OPS = new Set([
   'Constant', 'Gather', 'Slice', 'Cast', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity',
-  'Concat', 'Pad', 'Split', 'Resize', 'Upsample', ...BINARY_OPS, ...UNARY_OPS, ...REDUCE_OPS,
+  'Concat', 'Pad', 'Split', 'Resize', 'Upsample', 'PRelu', ...BINARY_OPS, ...UNARY_OPS, ...REDUCE_OPS,
+  ...MATH_ELEMENTWISE_OPS, 'Expand', 'Tile', 'ConstantOfShape', 'Range', 'Einsum', 'ScatterND',
 ]);

@@ -265,12 +265,23 @@ export function buildUnsqueeze(ctx: BuildContext): CompiledOp {
 /** Identity, and Dropout at inference: the output is the input. */
 export function buildIdentity(ctx: BuildContext): CompiledOp {
   const owner = describeNode(ctx.node);
-  if (ctx.node.opType === 'Dropout' && ctx.node.outputs.length > 1 && ctx.node.outputs[1] !== '') {
-    throw new OnnxError(`${owner}: the mask output is not supported (inference runs without dropout)`);
-  }
   const trainingMode = ctx.node.opType === 'Dropout' && ctx.node.inputs[2] ? ctx.constantOf(ctx.node.inputs[2]) : undefined;
-  if (ctx.node.opType === 'Dropout' && ctx.node.inputs[2] && (!trainingMode || trainingMode.data[0] !== 0)) {
-    throw new OnnxError(`${owner}: training_mode must be a constant false; convnode runs inference only`);
+  // torchvision's swin_t calls F.dropout(p=0.0) with training left true: a ratio of 0 drops nothing either way.
+  const ratio = ctx.node.opType === 'Dropout' && ctx.node.inputs[1] ? ctx.constantOf(ctx.node.inputs[1]) : undefined;
+  const dropsNothing = ratio !== undefined && ratio.data.length === 1 && ratio.data[0] === 0;
+  if (ctx.node.opType === 'Dropout' && ctx.node.inputs[2] && (!trainingMode || trainingMode.data[0] !== 0) && !dropsNothing) {
+    throw new OnnxError(`${owner}: training_mode must be a constant false (or the ratio a constant 0); convnode runs inference only`);
   }
-  return simpleOp(ctx, (inputs) => viewOf(required(inputs, 0, owner, 'input'), [...required(inputs, 0, owner, 'input').shape], true), ctx.node.inputs.slice(0, 1));
+  const identity = simpleOp(ctx, (inputs) => viewOf(required(inputs, 0, owner, 'input'), [...required(inputs, 0, owner, 'input').shape], true), ctx.node.inputs.slice(0, 1));
+  if (ctx.node.opType !== 'Dropout' || !ctx.node.outputs[1]) return identity;
+  // At inference nothing is dropped: the mask (swin_t's exports declare it) is all true.
+  return {
+    ...identity,
+    outputs: ctx.node.outputs.slice(0, 2),
+    plan(inputs) {
+      const planned = identity.plan(inputs);
+      const shape = planned.outputs[0].shape;
+      return { ...planned, outputs: [planned.outputs[0], { shape, constant: intConst(shape, new Array<number>(numel(shape)).fill(1)), field: null }] };
+    },
+  };
 }

@@ -1,11 +1,11 @@
-/** Concat, Softmax and a standalone (unfolded) BatchNormalization, in TypeScript. */
+/** Concat and Softmax in TypeScript; the BatchNormalization folding a conv or channelAffine uses. */
 import { ShapeError } from '../../errors.js';
 import { softmax } from '../../kernels/softmax.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constAsFloat32, floatConst, intConst } from '../constant.js';
 import { OnnxError } from '../errors.js';
 import { mergeFields, normalizeAxis, numel, required, runtimeValue } from './shape-utils.js';
-import { nodeBasics, type BuildContext, type CompiledOp, type PlanValue } from './types.js';
+import { nodeBasics, type BuildContext, type CompiledOp } from './types.js';
 
 /** Copies each input's [outer x (axisLen x inner)] blocks side by side. */
 function concatInto(parts: ReadonlyArray<ArrayLike<number>>, blocks: readonly number[], outer: number, out: Float32Array | number[]): void {
@@ -126,42 +126,4 @@ export function batchNormAffine(ctx: Pick<BuildContext, 'node' | 'opset' | 'cons
     shift[c] = beta[c] - mean[c] * scale[c];
   }
   return { scale, shift };
-}
-
-export function buildBatchNormalization(ctx: BuildContext): CompiledOp {
-  const { node } = ctx;
-  const owner = describeNode(node);
-  const { scale, shift } = batchNormAffine(ctx);
-  const channels = scale.length;
-  const scale32 = Float32Array.from(scale);
-  const shift32 = Float32Array.from(shift);
-  return {
-    ...nodeBasics(node, 1, 1, 2 * channels),
-    plan(inputs) {
-      const x: PlanValue = required(inputs, 0, owner, 'X');
-      if (x.shape.length < 2 || x.shape[1] !== channels) {
-        throw new ShapeError(`${owner}: expected input of shape N x ${channels} x ..., got [${x.shape.join(', ')}]`);
-      }
-      const batch = x.shape[0];
-      const plane = numel(x.shape.slice(2));
-      return {
-        outputs: [runtimeValue(x.shape, x.field)],
-        multiplyAdds: numel(x.shape),
-        execution: {
-          runSync(ins, outs) {
-            const src = ins[0];
-            const dst = outs[0];
-            for (let n = 0; n < batch; n++) {
-              for (let c = 0; c < channels; c++) {
-                const base = (n * channels + c) * plane;
-                const s = scale32[c];
-                const t = shift32[c];
-                for (let i = 0; i < plane; i++) dst[base + i] = src[base + i] * s + t;
-              }
-            }
-          },
-        },
-      };
-    },
-  };
 }

@@ -81,4 +81,9 @@ export interface BuildContext {
   constantOf(name: string): ConstTensor | undefined;
   /** Size limits checked before an op allocates anything (default DEFAULT_LIMITS). */
   readonly limits?: ResolvedLimits;
+  /**
+   * loadOnnx's maxPackedWeightBytes, as the bytes still free beyond every conv's compact form;
+   * a conv that takes a larger form subtracts its extra bytes. Absent: no limit.
+   */
+  readonly weightBudget?: { extraBytes: number };
 }

@@ -1,6 +1,7 @@
-// 3x3 stride 2 depthwise (MobileNet's downsampling case), AVX2+FMA. Built with -mavx2 -mfma.
-#include "dwconv-3x3-avx2.inc"
+// 3x3 stride-2 depthwise, any dilation and padding, AVX2+FMA (built with -mavx2 -mfma).
+// Tile: 2 output rows x 2 vector(s) along W per step (dwconv-kxk.inc).
+#include "dwconv-avx2.inc"
 
 namespace convnode {
-void f32_dwconv_3x3s2__avx2(const DwconvPlane& plane) { dwconv_3x3_avx2<2>(plane); }
+void f32_dwconv_3x3s2__avx2(const DwconvPlane& plane) { dwconv_avx2::dw_kxk<dwconv_avx2::Avx2Vec, 3, 2, 2, 2>(plane); }
 }  // namespace convnode

@@ -1,6 +1,7 @@
-// 3x3 stride 2 depthwise, NEON (arm64 only).
-#include "dwconv-3x3-neon.inc"
+// 3x3 stride-2 depthwise, any dilation and padding, NEON (arm64 only).
+// Tile: 2 output rows x 2 vector(s) along W per step (dwconv-kxk.inc).
+#include "dwconv-neon.inc"
 
 namespace convnode {
-void f32_dwconv_3x3s2__neon(const DwconvPlane& plane) { dwconv_3x3_neon<2>(plane); }
+void f32_dwconv_3x3s2__neon(const DwconvPlane& plane) { dwconv_neon::dw_kxk<dwconv_neon::NeonVec, 3, 2, 2, 2>(plane); }
 }  // namespace convnode

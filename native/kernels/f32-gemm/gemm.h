@@ -28,6 +28,14 @@ using GemmSweepKernel = void (*)(size_t mr, size_t nc, size_t kc, const float* a
                                  size_t ldc, bool accumulate, const Epilogue* epilogue);
 void f32_gemm_6x16_sweep__avx2(size_t mr, size_t nc, size_t kc, const float* a, const float* b, float* c, size_t ldc,
                                bool accumulate, const Epilogue* epilogue);
+// AVX-512: 16 rows x 16 columns (zmm), any mr <= 16 without padded rows; 16x8 (ymm) for edge
+// tiles of at most 8 columns on the same panels; the sweep as above.
+void f32_gemm_16x16__avx512(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
+                            size_t ldc, bool accumulate, const Epilogue* epilogue);
+void f32_gemm_16x8__avx512(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
+                           size_t ldc, bool accumulate, const Epilogue* epilogue);
+void f32_gemm_16x16_sweep__avx512(size_t mr, size_t nc, size_t kc, const float* a, const float* b, float* c,
+                                  size_t ldc, bool accumulate, const Epilogue* epilogue);
 void f32_gemm_8x8__neon(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
                         size_t ldc, bool accumulate, const Epilogue* epilogue);
 
@@ -40,6 +48,8 @@ using GemvKernel = void (*)(size_t mr, size_t kc, const float* a, const float* x
 
 void f32_gemv_general__scalar(size_t mr, size_t kc, const float* a, const float* x, float* acc);
 void f32_gemv_6x1__avx2(size_t mr, size_t kc, const float* a, const float* x, float* acc);
+// 16-row panels (one zmm per k); acc[0..mr) is updated, mr <= 16.
+void f32_gemv_16x1__avx512(size_t mr, size_t kc, const float* a, const float* x, float* acc);
 
 // Packs rows [0, m) x columns [k0, k0 + kc) of a row-major matrix (row stride lda) into MR-row
 // panels, zero-filling the rows past m. dst holds ceil(m / MR) * MR * kc floats.

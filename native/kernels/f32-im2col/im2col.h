@@ -20,5 +20,11 @@ struct Im2colShape {
 // per panel), zero for padding and for columns past nc. input points at the group's first channel.
 void f32_im2col_pack(size_t nr_tile, const Im2colShape& shape, const float* input, size_t k0, size_t kc, size_t n0,
                      size_t nc, float* dst);
+using Im2colPackKernel = void (*)(size_t nr_tile, const Im2colShape& shape, const float* input, size_t k0, size_t kc,
+                                  size_t n0, size_t nc, float* dst);
+
+// The same with AVX-512 masked loads (16-wide panels; other widths go to the portable one).
+void f32_im2col_pack__avx512(size_t nr_tile, const Im2colShape& shape, const float* input, size_t k0, size_t kc,
+                             size_t n0, size_t nc, float* dst);
 
 }  // namespace convnode

@@ -246,14 +246,10 @@ inline void output_group(const float* src, size_t stride, __m256i live, __m256 b
   y[1][0] = _mm256_add_ps(y10, bias), y[1][1] = _mm256_add_ps(y11, bias);
 }
 
-// The activation with its kind fixed at compile time. Kinds without a vector form are all
-// instantiated as Sigmoid: the caller applies them with the scalar activate(), whatever act.kind is.
+// The activation with its kind fixed at compile time (every kind has a vector form).
 template <ActivationKind kKind>
 inline __m256 activate_as(__m256 x, const Activation& act) {
-  if (!avx2_vector_kind(kKind) || kKind == ActivationKind::None) return x;
-  Activation fixed = act;
-  fixed.kind = kKind;
-  return avx2_activate(x, fixed);
+  return avx2_activate_kind<kKind>(x, act);
 }
 
 template <ActivationKind kKind>
@@ -279,7 +275,7 @@ void output_tiles(const float* m, size_t point_stride, const WinogradPlane& g, s
         px[r][0] = _mm256_permute2f128_ps(lo, hi, 0x20);
         px[r][1] = _mm256_permute2f128_ps(lo, hi, 0x31);
       };
-      if (lanes == kLanes && both_rows && x0 + 2 * kLanes <= g.out_w && kKind != ActivationKind::Sigmoid) {
+      if (lanes == kLanes && both_rows && x0 + 2 * kLanes <= g.out_w) {
         // The common case: 8 whole tiles, two whole rows of 16 pixels.
         output_group<false>(src, point_stride, __m256i{}, bias_v, y);
         for (size_t r = 0; r < 2; r++) {
@@ -293,8 +289,8 @@ void output_tiles(const float* m, size_t point_stride, const WinogradPlane& g, s
         }
         continue;
       }
-      // A short group (masked loads: nothing past the chunk's last tile), the plane's last row
-      // or column, or sigmoid.
+      // A short group (masked loads: nothing past the chunk's last tile), or the plane's last row
+      // or column.
       const __m256i live = first_lanes(lanes);
       if (lanes == kLanes) {
         output_group<false>(src, point_stride, live, bias_v, y);
@@ -314,7 +310,7 @@ void output_tiles(const float* m, size_t point_stride, const WinogradPlane& g, s
                                                      : _mm256_maskload_ps(res + 8 * j, first_lanes(pixels)));
           }
           value = activate_as<kKind>(value, act);
-          if (pixels == 8 && kKind != ActivationKind::Sigmoid) {
+          if (pixels == 8) {
             _mm256_storeu_ps(out + 8 * j, value);
             continue;
           }
@@ -322,7 +318,7 @@ void output_tiles(const float* m, size_t point_stride, const WinogradPlane& g, s
           alignas(32) float buffer[kLanes];
           _mm256_store_ps(buffer, value);
           for (size_t x = 0; x < pixels; x++) {
-            out[8 * j + x] = kKind == ActivationKind::Sigmoid ? activate(buffer[x], act) : buffer[x];
+            out[8 * j + x] = buffer[x];
           }
         }
       }
@@ -338,22 +334,9 @@ void f32_winograd_2x2_output__avx2(const float* m, size_t point_stride, const Wi
                                    size_t count, float bias, const float* residual_plane, const Activation& act,
                                    float* out_plane) {
   // The kind is fixed per call: one loop per kind, no switch per vector.
-  switch (act.kind) {
-    case ActivationKind::None:
-      return output_tiles<ActivationKind::None>(m, point_stride, g, t0, count, bias, residual_plane, act, out_plane);
-    case ActivationKind::Relu:
-      return output_tiles<ActivationKind::Relu>(m, point_stride, g, t0, count, bias, residual_plane, act, out_plane);
-    case ActivationKind::Relu6:
-      return output_tiles<ActivationKind::Relu6>(m, point_stride, g, t0, count, bias, residual_plane, act, out_plane);
-    case ActivationKind::LeakyRelu:
-      return output_tiles<ActivationKind::LeakyRelu>(m, point_stride, g, t0, count, bias, residual_plane, act,
-                                                     out_plane);
-    case ActivationKind::HardSwish:
-      return output_tiles<ActivationKind::HardSwish>(m, point_stride, g, t0, count, bias, residual_plane, act,
-                                                     out_plane);
-    default:  // every kind the AVX2 epilogue has no vector form of: the scalar path
-      return output_tiles<ActivationKind::Sigmoid>(m, point_stride, g, t0, count, bias, residual_plane, act, out_plane);
-  }
+  with_activation_kind(act.kind, [&](auto kind) {
+    output_tiles<decltype(kind)::value>(m, point_stride, g, t0, count, bias, residual_plane, act, out_plane);
+  });
 }
 
 }  // namespace convnode

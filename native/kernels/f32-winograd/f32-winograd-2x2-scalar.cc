@@ -168,16 +168,4 @@ void f32_winograd_2x2_filter(const float* g, float* u) {
       u[i * 4 + k] = static_cast<float>(gg[i][0] * kG[k][0] + gg[i][1] * kG[k][1] + gg[i][2] * kG[k][2]);
 }
 
-void f32_winograd_2x2_filter_inverse(const double* u, float* g) {
-  static const double kL[3][4] = {{1, 0, 0, 0}, {0, 1, -1, 0}, {0, 0, 0, 1}};
-  for (size_t i = 0; i < 3; i++) {
-    for (size_t j = 0; j < 3; j++) {
-      double sum = 0.0;
-      for (size_t a = 0; a < 4; a++)
-        for (size_t b = 0; b < 4; b++) sum += kL[i][a] * u[a * 4 + b] * kL[j][b];
-      g[i * 3 + j] = static_cast<float>(sum);
-    }
-  }
-}
-
 }  // namespace convnode

@@ -1,11 +1,16 @@
-// Winograd F(2x2, 3x3) transforms (Lavin & Gray): a 3x3 stride-1 conv computed per 2x2 output
-// tile from a 4x4 input tile as 16 element-wise products, which the conv driver batches into 16
-// GEMMs [Cout x Cin] x [Cin x tiles]. 16 multiplies per tile and channel pair instead of 36:
-// 2.25x fewer. F(4x4, 3x3) (4x fewer) was tried first and missed the 1e-4 parity tolerance in
-// float32 already at Cin 40 (error 1.4e-4 on an output of 1.2; the transforms scale values by
-// up to 5 and 8 in each direction), so larger tiles stay out. The transforms run 8 tiles of a
-// tile row at a time: AVX2 intrinsics straight from the input rows (f32-winograd-2x2-avx2.cc),
-// and a portable version whose loops the compiler vectorises (-scalar.cc, also NEON's).
+// Winograd transforms (Lavin & Gray) for 3x3 stride-1 convs: each T x T output tile comes from a
+// (T + 2) x (T + 2) input tile as (T + 2)^2 element-wise products, which the conv driver batches
+// into that many GEMMs [Cout x Cin] x [Cin x tiles].
+//  - F(2x2, 3x3): 16 multiplies per tile and channel pair instead of 36 (2.25x fewer). Its
+//    transforms only add and subtract: AVX2 intrinsics straight from the input rows
+//    (f32-winograd-2x2-avx2.cc), and a portable version whose loops the compiler vectorises
+//    (-scalar.cc, also NEON's).
+//  - F(4x4, 3x3): 36 multiplies for 16 outputs instead of 144 (4x fewer), at 36/9 of the
+//    filters in packed weights. Its transforms scale values by up to 5 (input) and 8 (output)
+//    along each axis, so its float32 error is larger: the accuracy rule it is held to is the
+//    float error model of native/README.md (|y - y64| <= c (Cin K K) eps32 sum|w x|), not a
+//    flat tolerance. One portable source (winograd-4x4.inc) compiled twice: plain
+//    (-scalar.cc, the scalar and NEON tables) and with -mavx2 -mfma (-avx2.cc).
 #pragma once
 #include <cstddef>
 
@@ -13,12 +18,18 @@
 
 namespace convnode {
 
-constexpr size_t kWinogradTile = 2;     // output pixels per tile side
-constexpr size_t kWinogradInput = 4;    // input pixels per tile side
-constexpr size_t kWinogradPoints = 16;  // element-wise products per tile
+// F(2x2, 3x3): output pixels per tile side, input pixels per tile side, products per tile.
+constexpr size_t kWinogradTile = 2;
+constexpr size_t kWinogradInput = 4;
+constexpr size_t kWinogradPoints = 16;
+// F(4x4, 3x3).
+constexpr size_t kWinograd4x4Tile = 4;
+constexpr size_t kWinograd4x4Input = 6;
+constexpr size_t kWinograd4x4Points = 36;
 
-// Where the tiles of one channel plane sit: tile t covers output rows 2*(t / tiles_w) + [0, 2)
-// and columns 2*(t % tiles_w) + [0, 2), and reads input from (row - pad_top, col - pad_left).
+// Where the tiles of one channel plane sit: with T the tile's output side (2 or 4), tile t
+// covers output rows T*(t / tiles_w) + [0, T) and columns T*(t % tiles_w) + [0, T), and reads
+// the (T + 2) x (T + 2) input from (row - pad_top, col - pad_left).
 struct WinogradPlane {
   size_t in_h, in_w;
   size_t out_h, out_w;
@@ -55,11 +66,21 @@ void f32_winograd_2x2_output__avx2(const float* m, size_t point_stride, const Wi
                                    size_t count, float bias, const float* residual_plane, const Activation& act,
                                    float* out_plane);
 
-// U = G g G^T of one 3x3 filter (row-major): u[point] for the 16 points.
-void f32_winograd_2x2_filter(const float* g, float* u);
+// F(4x4, 3x3): the same contracts with 6x6 input tiles, 36 points and 4x4 output tiles.
+void f32_winograd_4x4_input__scalar(const float* plane, const WinogradPlane& g, size_t t0, size_t count, float* v,
+                                    size_t point_stride, size_t panel_width, size_t panel_stride);
+void f32_winograd_4x4_output__scalar(const float* m, size_t point_stride, const WinogradPlane& g, size_t t0,
+                                     size_t count, float bias, const float* residual_plane, const Activation& act,
+                                     float* out_plane);
+void f32_winograd_4x4_input__avx2(const float* plane, const WinogradPlane& g, size_t t0, size_t count, float* v,
+                                  size_t point_stride, size_t panel_width, size_t panel_stride);
+void f32_winograd_4x4_output__avx2(const float* m, size_t point_stride, const WinogradPlane& g, size_t t0,
+                                   size_t count, float bias, const float* residual_plane, const Activation& act,
+                                   float* out_plane);
 
-// g = L U L^T with L G = I for L's rows (1 0 0 0), (0 1 -1 0), (0 0 0 1): points 0 and 3 are
-// taps of g, points 1 - 2 the middle tap. Summed in double, rounded once.
-void f32_winograd_2x2_filter_inverse(const double* u, float* g);
+// U = G g G^T of one 3x3 filter (row-major): u[point] for the 16 points (F(2x2)) or the 36
+// points (F(4x4)), computed in double and rounded once.
+void f32_winograd_2x2_filter(const float* g, float* u);
+void f32_winograd_4x4_filter(const float* g, float* u);
 
 }  // namespace convnode

@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// A/B of conv algorithms on one native build, interleaved rounds in one process, medians of the
+// process's CPU time per run (on a shared machine CPU time moves far less than wall time).
+//  - layers: 3x3 stride-1 convs (ResNet / VGG-like shapes) on im2col, F(2x2) and F(4x4);
+//  - grouped: ResNeXt-50 32x4d and RegNetX-400MF grouped 3x3 layers, GFLOP/s;
+//  - models: ResNet-18 / ResNet-50 planned by the rule, against the same with F(4x4) replaced by
+//    F(2x2) (bench/.models, see bench/models.mjs).
+// Needs `npm run build`.   node bench/conv-algorithms.mjs [layers|grouped|models] [--rounds 9] [--threads 1]
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = join(here, '..', 'dist');
+const args = process.argv.slice(2);
+const flag = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const rounds = Number(flag('--rounds', '9'));
+const threads = Number(flag('--threads', '1'));
+const what = args.find((a) => ['layers', 'grouped', 'models'].includes(a)) ?? 'layers';
+
+const native = await import(pathToFileURL(join(dist, 'backends', 'native.js')).href);
+const { Tensor } = await import(pathToFileURL(join(dist, 'tensor.js')).href);
+const onnx = await import(pathToFileURL(join(dist, 'onnx', 'index.js')).href);
+const { planConv } = await import(pathToFileURL(join(dist, 'planner', 'geometry.js')).href);
+const backend = native.loadNativeBackend();
+if (backend instanceof Error) throw backend;
+native.setNumThreads(threads);
+const median = (a) => a.slice().sort((x, y) => x - y)[a.length >> 1];
+console.log(`${os.cpus()[0].model}, ISA ${native.getIsa()}, ${threads} thread(s), medians of ${rounds} interleaved rounds, CPU ms`);
+
+/** Runs each variant `reps` times per round, rounds interleaved; returns median CPU ms per run. */
+async function ab(variants, work) {
+  const times = variants.map(() => []);
+  for (const v of variants) await v();
+  const t = performance.now();
+  await variants[0]();
+  const reps = Math.max(1, Math.round(work / Math.max(0.05, performance.now() - t)));
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, v] of variants.entries()) {
+      const t0 = process.cpuUsage();
+      for (let k = 0; k < reps; k++) await v();
+      const d = process.cpuUsage(t0);
+      times[i].push((d.user + d.system) / 1e3 / reps);
+    }
+  }
+  return times.map(median);
+}
+
+function convRunner(cin, cout, size, groups, algorithm, stride = 1) {
+  const spec = { inChannels: cin, outChannels: cout, groups, kernel: [3, 3], stride: [stride, stride], dilation: [1, 1], padding: 1 };
+  const g = planConv('bench', [1, cin, size, size], spec);
+  const weight = new Float32Array(cout * (cin / groups) * 9).map((_, i) => Math.sin(i) * 0.1);
+  const kernel = backend.prepareConv2d({ inChannels: cin, outChannels: cout, groups, kernelH: 3, kernelW: 3, weight, bias: null,
+    activation: { kind: 'relu' }, stride: [stride, stride], inputSize: [size, size], algorithm });
+  const input = new Float32Array(cin * size * size).map((_, i) => Math.cos(i));
+  const output = new Float32Array(cout * g.outH * g.outW);
+  return { run: () => kernel.runSync(input, g, output, null), flops: 2 * cout * g.outH * g.outW * (cin / groups) * 9, plan: kernel.plan };
+}
+
+if (what === 'layers') {
+  const shapes = [[64, 64, 56], [128, 128, 28], [256, 256, 14], [512, 512, 7], [96, 96, 40], [48, 48, 112], [128, 128, 20], [64, 64, 20], [32, 32, 56], [24, 24, 32], [16, 16, 56]];
+  const algorithms = ['im2col-gemm', 'winograd-f2x2-3x3', 'winograd-f4x4-3x3'];
+  console.log(`| 3x3 layer | ${algorithms.join(' | ')} | F(4x4) / F(2x2) | rule picks |`);
+  console.log(`|---|${algorithms.map(() => '---').join('|')}|---|---|`);
+  for (const [cin, cout, size] of shapes) {
+    const runners = algorithms.map((a) => convRunner(cin, cout, size, 1, a));
+    const ms = await ab(runners.map((r) => r.run), 20);
+    const picked = convRunner(cin, cout, size, 1, undefined).plan.algorithm;
+    console.log(`| ${cin}->${cout} @${size} | ${ms.map((m) => m.toFixed(3)).join(' | ')} | ${(ms[2] / ms[1]).toFixed(2)}x | ${picked} |`);
+  }
+} else if (what === 'grouped') {
+  const shapes = [[128, 32, 56], [256, 32, 28], [512, 32, 14], [1024, 32, 7], [64, 4, 56], [160, 10, 28], [400, 25, 14], [400, 25, 7]];
+  const algorithms = ['im2col-gemm', 'grouped-direct'];
+  console.log(`| grouped 3x3 layer | group width | ${algorithms.map((a) => `${a} ms (GFLOP/s)`).join(' | ')} | direct / im2col | rule picks |`);
+  console.log(`|---|---|${algorithms.map(() => '---').join('|')}|---|---|`);
+  for (const [c, groups, size] of shapes) {
+    const runners = algorithms.map((a) => convRunner(c, c, size, groups, a));
+    const ms = await ab(runners.map((r) => r.run), 20);
+    const picked = convRunner(c, c, size, groups, undefined).plan.algorithm;
+    const cells = ms.map((m) => `${m.toFixed(3)} (${(runners[0].flops / m / 1e6).toFixed(1)})`);
+    console.log(`| ${c} g${groups} @${size} | ${c / groups} | ${cells.join(' | ')} | ${(ms[1] / ms[0]).toFixed(2)}x | ${picked} |`);
+  }
+} else {
+  for (const name of ['resnet18', 'resnet50']) {
+    const path = join(here, '.models', `${name}.onnx`);
+    if (!existsSync(path)) {
+      console.log(`${name}: skipped (${path} missing; bench/models.mjs exports resnet18)`);
+      continue;
+    }
+    // The same native backend, F(4x4) plans replaced by F(2x2).
+    const f2only = { ...backend, prepareConv2d: (w) => {
+      const k = backend.prepareConv2d(w);
+      return k.plan?.algorithm === 'winograd-f4x4-3x3' ? backend.prepareConv2d({ ...w, algorithm: 'winograd-f2x2-3x3' }) : k;
+    } };
+    const models = [await onnx.loadOnnx(path, { backend }), await onnx.loadOnnx(path, { backend: f2only })];
+    const input = { [models[0].inputNames[0]]: new Tensor([1, 3, 224, 224], new Float32Array(3 * 224 * 224).map((_, i) => Math.sin(i * 0.01))) };
+    const ms = await ab(models.map((m) => () => m.run(input)), 300);
+    console.log(`${name} batch 1: rule (F(4x4) where it pays) ${ms[0].toFixed(1)} ms, F(2x2) only ${ms[1].toFixed(1)} ms: ${(ms[0] / ms[1]).toFixed(3)}x`);
+  }
+}

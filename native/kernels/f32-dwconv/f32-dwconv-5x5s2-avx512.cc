@@ -1,0 +1,7 @@
+// 5x5 stride-2 depthwise, any dilation and padding, AVX-512 F/BW/DQ/VL (built with the AVX-512 flags).
+// Tile (zmm; rows of <= 8 outputs on ymm): 2 output rows x 2 vector(s) along W per step (dwconv-kxk.inc).
+#include "dwconv-avx512.inc"
+
+namespace convnode {
+void f32_dwconv_5x5s2__avx512(const DwconvPlane& plane) { dwconv_avx512::dw_kxk_avx512<5, 2, 2, 2>(plane); }
+}  // namespace convnode

@@ -1,0 +1,202 @@
+// AVX-512 16x16 micro-kernel: 16 zmm accumulators (one per output row), one B load and 16
+// broadcast FMAs per k step (the broadcast folds into the FMA as a {1to16} memory operand).
+// Built with the AVX-512 F/BW/DQ/VL flags (this file only). Every function and type here has
+// 'avx512' in its name, so any out-of-line copy (a template instance) is one the ISA check allows.
+//
+// Why 16x16 zmm on Zen 4 (which runs a 512-bit FMA as two 256-bit halves, so the AVX-512 FMA
+// peak equals AVX2's): measured in one process on AMD EPYC (Zen 4), 1 thread, a 168 x 224 block
+// with B micro-panels in L1 and A panels from L2, GFLOP/s at K blocks of 128 / 256:
+//   ymm 6x16 (the avx2 tile) 109-110 / 113-114, ymm 14x16 with 32 registers 112 / 114,
+//   zmm 14x32 114 / 110-116, zmm 12x32 114 / 115, zmm 8x16 118 / 115-118, zmm 16x16 117 / 116-118,
+//   zmm 24x16 117 / 117, zmm 28x16 116-117 / 117 (the FMA probe's peak: ~117).
+// Every zmm x16 tile from 8 rows up reaches the probe's peak; 16 rows match the channel counts
+// of CNNs (16, 32, 64, ... 960 are multiples of 16, where 24- or 28-row panels leave a partial
+// one), keep the pixel tile 16 wide like avx2 (a 7x7 map's 49 pixels are 3 x 16 + 1, not a
+// half-empty 32-wide tile), and make the A panel exactly one zmm per k, which the GEMV reads
+// whole. Partial row panels run a kernel compiled for their row count, not padded rows.
+#include <immintrin.h>
+
+#include <array>
+#include <utility>
+
+#include "../../simd/avx512-epilogue.h"
+#include "gemm-tile-store.h"
+#include "gemm.h"
+
+namespace convnode {
+
+namespace {
+
+constexpr size_t kMR = 16;
+constexpr size_t kNR = 16;
+
+// 16 lanes (zmm) for full tiles, 8 (ymm, EVEX-encoded, half the FMA cost on Zen 4) for the
+// narrow kernel of edge tiles with at most 8 columns.
+struct Avx512Zmm {
+  using V = __m512;
+  static constexpr size_t kLanes = 16;
+  static V zero() { return _mm512_setzero_ps(); }
+  static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static V fma(const float* a, V b, V c) { return _mm512_fmadd_ps(_mm512_set1_ps(*a), b, c); }
+  static V add(V x, V y) { return _mm512_add_ps(x, y); }
+  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  static bool vectorizable(const Activation& act) { return avx512_activation_vectorizable(act); }
+  static void finish_store(V v, float* c, size_t nr, bool accumulate, const Epilogue* ep, float bias,
+                           const float* residual) {
+    avx512_finish_store(v, c, avx512_lanes_mask(nr), accumulate, ep, bias, residual);
+  }
+};
+
+struct Avx512Ymm {
+  using V = __m256;
+  static constexpr size_t kLanes = 8;
+  static V zero() { return _mm256_setzero_ps(); }
+  static V load(const float* p) { return _mm256_loadu_ps(p); }
+  static V fma(const float* a, V b, V c) { return _mm256_fmadd_ps(_mm256_set1_ps(*a), b, c); }
+  static V add(V x, V y) { return _mm256_add_ps(x, y); }
+  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  static bool vectorizable(const Activation& act) { return avx512_ymm_activation_vectorizable(act); }
+  static void finish_store(V v, float* c, size_t nr, bool accumulate, const Epilogue* ep, float bias,
+                           const float* residual) {
+    const __mmask8 lanes = static_cast<__mmask8>(avx512_lanes_mask(nr));
+    if (accumulate) v = _mm256_add_ps(v, _mm256_maskz_loadu_ps(lanes, c));
+    if (ep != nullptr) {
+      if (ep->bias != nullptr) v = _mm256_add_ps(v, _mm256_set1_ps(bias));
+      if (residual != nullptr) v = _mm256_add_ps(v, _mm256_maskz_loadu_ps(lanes, residual));
+      v = avx512_activate_ymm(v, ep->activation);
+    }
+    _mm256_mask_storeu_ps(c, lanes, v);
+  }
+};
+
+// ROWS x kLanes tile over an A panel of kMR interleaved rows (rows past ROWS are padding, never
+// read). Fewer than 8 rows are fewer FMA chains than FMA latency x throughput (4 x 2 on Zen 4),
+// so short panels keep SETS accumulator sets over alternating k and add them at the end.
+template <typename Vec, size_t ROWS>
+__attribute__((always_inline)) inline void avx512_tile(size_t nr, size_t kc, const float* a, const float* b, size_t ldb,
+                                                float* c, size_t ldc, bool accumulate, const Epilogue* ep) {
+  using V = typename Vec::V;
+  constexpr size_t SETS = ROWS >= 8 ? 1 : (ROWS >= 4 ? 2 : 4);
+  V acc[SETS][ROWS];
+#pragma GCC unroll 16
+  for (size_t s = 0; s < SETS; s++) {
+#pragma GCC unroll 16
+    for (size_t i = 0; i < ROWS; i++) acc[s][i] = Vec::zero();
+  }
+  size_t k = 0;
+  for (; k + SETS <= kc; k += SETS) {
+#pragma GCC unroll 4
+    for (size_t s = 0; s < SETS; s++) {
+      const V bv = Vec::load(b);
+      b += ldb;
+#pragma GCC unroll 16
+      for (size_t i = 0; i < ROWS; i++) acc[s][i] = Vec::fma(a + i, bv, acc[s][i]);
+      a += kMR;
+    }
+  }
+  for (; k < kc; k++) {
+    const V bv = Vec::load(b);
+    b += ldb;
+#pragma GCC unroll 16
+    for (size_t i = 0; i < ROWS; i++) acc[0][i] = Vec::fma(a + i, bv, acc[0][i]);
+    a += kMR;
+  }
+#pragma GCC unroll 4
+  for (size_t s = 1; s < SETS; s++) {
+#pragma GCC unroll 16
+    for (size_t i = 0; i < ROWS; i++) acc[0][i] = Vec::add(acc[0][i], acc[s][i]);
+  }
+  if (ep == nullptr || Vec::vectorizable(ep->activation)) {
+    // Masked loads and stores: a tile's last columns (nr < lanes) need no scalar path.
+#pragma GCC unroll 16
+    for (size_t i = 0; i < ROWS; i++) {
+      const float* residual = ep != nullptr && ep->residual != nullptr ? ep->residual + i * ep->residual_stride : nullptr;
+      const float bias = ep != nullptr && ep->bias != nullptr ? ep->bias[i] : 0.0f;
+      Vec::finish_store(acc[0][i], c + i * ldc, nr, accumulate, ep, bias, residual);
+    }
+    return;
+  }
+  // Kinds without a vector form on this width (the transcendental ones on ymm) take the scalar
+  // epilogue over the tile.
+  float spill[kMR][kNR];
+#pragma GCC unroll 16
+  for (size_t i = 0; i < ROWS; i++) Vec::store(spill[i], acc[0][i]);
+  store_tile_scalar<kMR, kNR>(spill, ROWS, nr, c, ldc, accumulate, ep);
+}
+
+template <typename Vec, size_t ROWS>
+void avx512_tile_rows(size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c, size_t ldc,
+                  bool accumulate, const Epilogue* ep) {
+  avx512_tile<Vec, ROWS>(nr, kc, a, b, ldb, c, ldc, accumulate, ep);
+}
+
+using TileFn = void (*)(size_t, size_t, const float*, const float*, size_t, float*, size_t, bool, const Epilogue*);
+
+// One compiled tile per row count 1..16: table[mr - 1].
+template <typename Vec, size_t... I>
+constexpr std::array<TileFn, sizeof...(I)> tiles_by_rows(std::index_sequence<I...>) {
+  return {&avx512_tile_rows<Vec, I + 1>...};
+}
+constexpr auto kWideTiles = tiles_by_rows<Avx512Zmm>(std::make_index_sequence<kMR>());
+constexpr auto kNarrowTiles = tiles_by_rows<Avx512Ymm>(std::make_index_sequence<kMR>());
+
+}  // namespace
+
+void f32_gemm_16x16__avx512(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
+                            size_t ldc, bool accumulate, const Epilogue* epilogue) {
+  if (mr == kMR) {
+    avx512_tile<Avx512Zmm, kMR>(nr, kc, a, b, ldb, c, ldc, accumulate, epilogue);
+  } else {
+    kWideTiles[mr - 1](nr, kc, a, b, ldb, c, ldc, accumulate, epilogue);
+  }
+}
+
+// Edge tiles of at most 8 columns on the same 16-wide panels: 8-lane vectors cost half a zmm
+// FMA on Zen 4 (a 7x7 map's 49th pixel, 14x14's last 4).
+void f32_gemm_16x8__avx512(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
+                           size_t ldc, bool accumulate, const Epilogue* epilogue) {
+  kNarrowTiles[mr - 1](nr, kc, a, b, ldb, c, ldc, accumulate, epilogue);
+}
+
+// One A panel against nc columns of 16-wide B panels (kc x 16 each, consecutive): the 1x1 path
+// with few input channels, where a driver call per tile costs about half a tile's FMAs.
+void f32_gemm_16x16_sweep__avx512(size_t mr, size_t nc, size_t kc, const float* a, const float* b, float* c,
+                                  size_t ldc, bool accumulate, const Epilogue* epilogue) {
+  Epilogue moved;  // the epilogue with its residual pointer at the tile's first column
+  if (epilogue != nullptr) moved = *epilogue;
+  const Epilogue* ep = epilogue != nullptr ? &moved : nullptr;
+  const TileFn wide = kWideTiles[mr - 1];
+  const TileFn narrow = kNarrowTiles[mr - 1];
+  for (size_t j = 0; j < nc; j += kNR, b += kc * kNR) {
+    if (epilogue != nullptr && epilogue->residual != nullptr) moved.residual = epilogue->residual + j;
+    const size_t nr = nc - j < kNR ? nc - j : kNR;
+    if (mr == kMR && nr == kNR) {
+      avx512_tile<Avx512Zmm, kMR>(nr, kc, a, b, kNR, c + j, ldc, accumulate, ep);
+    } else {
+      (nr <= kNR / 2 ? narrow : wide)(nr, kc, a, b, kNR, c + j, ldc, accumulate, ep);
+    }
+  }
+}
+
+// GEMV over a 16-row panel: one k step of the panel is exactly one zmm (16 rows), times x[k]
+// broadcast. Four accumulators over k % 4 cover the FMA latency; they are summed once per call.
+void f32_gemv_16x1__avx512(size_t mr, size_t kc, const float* a, const float* x, float* acc) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+  size_t k = 0;
+  for (; k + 4 <= kc; k += 4) {
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a), _mm512_set1_ps(x[k]), s0);
+    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + 16), _mm512_set1_ps(x[k + 1]), s1);
+    s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + 32), _mm512_set1_ps(x[k + 2]), s2);
+    s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + 48), _mm512_set1_ps(x[k + 3]), s3);
+    a += 64;
+  }
+  for (; k < kc; k++) {
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a), _mm512_set1_ps(x[k]), s0);
+    a += 16;
+  }
+  const __m512 sum = _mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3));
+  const __mmask16 rows = avx512_lanes_mask(mr);
+  _mm512_mask_storeu_ps(acc, rows, _mm512_add_ps(sum, _mm512_maskz_loadu_ps(rows, acc)));
+}
+
+}  // namespace convnode

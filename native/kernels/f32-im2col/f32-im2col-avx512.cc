@@ -1,0 +1,196 @@
+// im2col into 16-wide B panels with AVX-512 masked loads: each k row of a panel is one zmm,
+// built from at most a few runs of pixels (a run: the panel's pixels on one output row). Lanes
+// whose input column is padding, or past the panel's last pixel, are masked off and read as zero,
+// so the panels at the left / right border and those wrapping onto the next output row (28-,
+// 14-, 7-wide maps) need no scalar path. Masked-off lanes are never read (AVX-512 suppresses
+// their faults), so a run may start before its row. Stride 1: one masked load per run; stride 2:
+// two masked loads of 32 columns and a permute of the even ones; other strides (and any
+// dilation beyond the run) gather. Built with the AVX-512 flags; every name here has 'avx512'.
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "im2col.h"
+
+namespace convnode {
+
+namespace {
+
+constexpr size_t kLanes = 16;
+
+// Bits [lo, hi) of a mask, clamped to [0, width).
+inline uint64_t avx512_lane_range(ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t width) {
+  if (lo < 0) lo = 0;
+  if (hi > width) hi = width;
+  if (hi <= lo) return 0;
+  const uint64_t below_hi = hi >= 64 ? ~uint64_t{0} : (uint64_t{1} << hi) - 1;
+  return below_hi & ~((uint64_t{1} << lo) - 1);
+}
+
+struct Avx512Run {
+  size_t t0, len;   // lanes [t0, t0 + len) of the panel
+  ptrdiff_t iy0;    // input row of the run for ky = 0
+  ptrdiff_t ix0;    // input column of lane 0 extended back from the run's first pixel, kx = 0:
+                    // lane t (in the run) reads column ix0 + t * stride + kx * dilation
+};
+
+constexpr size_t kMaxTaps = 64;  // per axis, as the portable packer; wider kernels take the run loop
+
+// The common panel: all 16 pixels on one output row. Per kx the lane masks and the column
+// offset are fixed, so they are worked out once per panel; the k loop is then a masked load (two
+// and a permute at stride 2, a gather at other strides) and a store per row. STRIDE 0: any stride.
+template <int STRIDE>
+void avx512_pack_one_row(const Im2colShape& s, const float* input, size_t k0, size_t kc, ptrdiff_t iy0, ptrdiff_t ix0,
+                         float* dst) {
+  const ptrdiff_t in_h = static_cast<ptrdiff_t>(s.in_h);
+  const ptrdiff_t in_w = static_cast<ptrdiff_t>(s.in_w);
+  const ptrdiff_t stride = static_cast<ptrdiff_t>(s.stride_w);
+  ptrdiff_t row_offset[kMaxTaps];  // -1: the row is padding
+  ptrdiff_t first[kMaxTaps];       // column lane 0 reads
+  __mmask16 lo_mask[kMaxTaps], hi_mask[kMaxTaps];
+  for (size_t ky = 0; ky < s.kernel_h; ky++) {
+    const ptrdiff_t iy = iy0 + static_cast<ptrdiff_t>(ky * s.dilation_h);
+    row_offset[ky] = iy >= 0 && iy < in_h ? iy * in_w : -1;
+  }
+  for (size_t kx = 0; kx < s.kernel_w; kx++) {
+    const ptrdiff_t f = ix0 + static_cast<ptrdiff_t>(kx * s.dilation_w);
+    first[kx] = f;
+    if (STRIDE == 1) {
+      lo_mask[kx] = static_cast<__mmask16>(avx512_lane_range(-f, in_w - f, 16));
+    } else if (STRIDE == 2) {
+      const uint64_t m = avx512_lane_range(-f, in_w - f, 32);
+      lo_mask[kx] = static_cast<__mmask16>(m);
+      hi_mask[kx] = static_cast<__mmask16>(m >> 16);
+    } else {
+      const ptrdiff_t lo_t = f >= 0 ? 0 : (-f + stride - 1) / stride;
+      const ptrdiff_t hi_t = in_w - f <= 0 ? 0 : (in_w - f + stride - 1) / stride;
+      lo_mask[kx] = static_cast<__mmask16>(avx512_lane_range(lo_t, hi_t, 16));
+    }
+  }
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i strided = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                             _mm512_set1_epi32(static_cast<int>(stride)));
+  const size_t plane = s.in_h * s.in_w;
+  const size_t window = s.kernel_h * s.kernel_w;
+  size_t c = k0 / window;
+  size_t ky = (k0 % window) / s.kernel_w;
+  size_t kx = k0 % s.kernel_w;
+  for (size_t k = 0; k < kc; k++) {
+    __m512 v = _mm512_setzero_ps();
+    if (row_offset[ky] >= 0) {
+      const float* src = input + c * plane + row_offset[ky] + first[kx];
+      if (STRIDE == 1) {
+        v = _mm512_maskz_loadu_ps(lo_mask[kx], src);
+      } else if (STRIDE == 2) {
+        v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lo_mask[kx], src), even,
+                                   _mm512_maskz_loadu_ps(hi_mask[kx], src + 16));
+      } else {
+        v = _mm512_mask_i32gather_ps(v, lo_mask[kx], strided, src, 4);
+      }
+    }
+    _mm512_storeu_ps(dst + k * kLanes, v);
+    if (++kx == s.kernel_w) {
+      kx = 0;
+      if (++ky == s.kernel_h) {
+        ky = 0;
+        c++;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void f32_im2col_pack__avx512(size_t nr_tile, const Im2colShape& s, const float* input, size_t k0, size_t kc,
+                             size_t n0, size_t nc, float* dst) {
+  // Only the 16-wide panels of the avx512 table; anything else takes the portable packer.
+  if (nr_tile != kLanes) {
+    f32_im2col_pack(nr_tile, s, input, k0, kc, n0, nc, dst);
+    return;
+  }
+  const ptrdiff_t in_h = static_cast<ptrdiff_t>(s.in_h);
+  const ptrdiff_t in_w = static_cast<ptrdiff_t>(s.in_w);
+  const ptrdiff_t stride = static_cast<ptrdiff_t>(s.stride_w);
+  const size_t plane = s.in_h * s.in_w;
+  const size_t window = s.kernel_h * s.kernel_w;
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i strided = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                             _mm512_set1_epi32(static_cast<int>(s.stride_w)));
+  for (size_t p0 = n0; p0 < n0 + nc; p0 += kLanes) {
+    const size_t cols = n0 + nc - p0 < kLanes ? n0 + nc - p0 : kLanes;
+    if (cols == kLanes && p0 % s.out_w + kLanes <= s.out_w && s.kernel_h <= kMaxTaps && s.kernel_w <= kMaxTaps) {
+      const ptrdiff_t iy0 = static_cast<ptrdiff_t>(p0 / s.out_w * s.stride_h) - static_cast<ptrdiff_t>(s.pad_top);
+      const ptrdiff_t ix0 = static_cast<ptrdiff_t>(p0 % s.out_w * s.stride_w) - static_cast<ptrdiff_t>(s.pad_left);
+      if (stride == 1) {
+        avx512_pack_one_row<1>(s, input, k0, kc, iy0, ix0, dst);
+      } else if (stride == 2) {
+        avx512_pack_one_row<2>(s, input, k0, kc, iy0, ix0, dst);
+      } else {
+        avx512_pack_one_row<0>(s, input, k0, kc, iy0, ix0, dst);
+      }
+      dst += kc * kLanes;
+      continue;
+    }
+    Avx512Run runs[kLanes];
+    size_t run_count = 0;
+    size_t oy = p0 / s.out_w;
+    size_t ox = p0 % s.out_w;
+    for (size_t t = 0; t < cols;) {
+      const size_t len = cols - t < s.out_w - ox ? cols - t : s.out_w - ox;
+      runs[run_count++] = {t, len, static_cast<ptrdiff_t>(oy * s.stride_h) - static_cast<ptrdiff_t>(s.pad_top),
+                           static_cast<ptrdiff_t>(ox * s.stride_w) - static_cast<ptrdiff_t>(s.pad_left) -
+                               static_cast<ptrdiff_t>(t) * stride};
+      t += len;
+      ox = 0;
+      oy++;
+    }
+    size_t c = k0 / window;
+    size_t ky = (k0 % window) / s.kernel_w;
+    size_t kx = k0 % s.kernel_w;
+    for (size_t k = 0; k < kc; k++) {
+      const float* channel = input + c * plane;
+      const ptrdiff_t dy = static_cast<ptrdiff_t>(ky * s.dilation_h);
+      const ptrdiff_t dx = static_cast<ptrdiff_t>(kx * s.dilation_w);
+      __m512 v = _mm512_setzero_ps();
+      for (size_t r = 0; r < run_count; r++) {
+        const Avx512Run& run = runs[r];
+        const ptrdiff_t iy = run.iy0 + dy;
+        if (iy < 0 || iy >= in_h) continue;  // a padding row: the run's lanes stay zero
+        const ptrdiff_t t0 = static_cast<ptrdiff_t>(run.t0);
+        const ptrdiff_t t1 = t0 + static_cast<ptrdiff_t>(run.len);
+        const ptrdiff_t first = run.ix0 + dx;  // column lane 0 would read
+        const float* row = channel + iy * in_w;
+        if (stride == 1) {
+          // Lane t reads column first + t: inside the row for t in [-first, in_w - first).
+          const __mmask16 m = static_cast<__mmask16>(avx512_lane_range(t0, t1, 16) &
+                                                     avx512_lane_range(-first, in_w - first, 16));
+          v = _mm512_mask_loadu_ps(v, m, row + first);
+        } else if (stride == 2) {
+          // Columns first + j for j in [0, 32): the even j are the lanes' columns 2t.
+          const uint64_t m = avx512_lane_range(2 * t0, 2 * t1 - 1, 32) & avx512_lane_range(-first, in_w - first, 32);
+          const __m512 lo = _mm512_maskz_loadu_ps(static_cast<__mmask16>(m), row + first);
+          const __m512 hi = _mm512_maskz_loadu_ps(static_cast<__mmask16>(m >> 16), row + first + 16);
+          v = _mm512_mask_mov_ps(v, static_cast<__mmask16>(avx512_lane_range(t0, t1, 16)),
+                                 _mm512_permutex2var_ps(lo, even, hi));
+        } else {
+          // Lane t reads first + t * stride: inside for t in [ceil(-first / stride), ceil((in_w - first) / stride)).
+          const ptrdiff_t lo_t = first >= 0 ? 0 : (-first + stride - 1) / stride;
+          const ptrdiff_t hi_t = in_w - first <= 0 ? 0 : (in_w - first + stride - 1) / stride;
+          const __mmask16 m = static_cast<__mmask16>(avx512_lane_range(t0, t1, 16) & avx512_lane_range(lo_t, hi_t, 16));
+          v = _mm512_mask_i32gather_ps(v, m, strided, row + first, 4);
+        }
+      }
+      _mm512_storeu_ps(dst + k * kLanes, v);
+      if (++kx == s.kernel_w) {
+        kx = 0;
+        if (++ky == s.kernel_h) {
+          ky = 0;
+          c++;
+        }
+      }
+    }
+    dst += kc * kLanes;
+  }
+}
+
+}  // namespace convnode
