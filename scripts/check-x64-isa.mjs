@@ -155,7 +155,7 @@ function onlyCalledFromTagged(functions, isTagged) {
   const callers = new Map();
   for (const fn of functions) {
     for (const i of fn.instructions) {
-      const branch = /^(call|jmp|j[a-z]+)/.test(i.mnemonic) ? /^(?:0x)?([0-9a-f]+)(?:\s+<[^>]*>)?$/.exec(i.operands)?.[1] : undefined;
+      const branch = /^(call|jmp|j[a-z]+)/.test(i.mnemonic) ? /^(?:0x)?([0-9a-f]+)(?:\s+<.*>)?$/.exec(i.operands)?.[1] : undefined;
       const address = branch ?? i.refAddress;
       if (address === undefined) continue;
       const target = byStart.get(BigInt(`0x${address}`));

@@ -17,7 +17,7 @@ import { parseBindTables, readMachO } from '../scripts/check-macho-addon.mjs';
 // @ts-expect-error: plain .mjs script
 import { parsePeImports } from '../scripts/check-pe-addon.mjs';
 // @ts-expect-error: plain .mjs script
-import { checkFunctions, parseDisassembly } from '../scripts/check-x64-isa.mjs';
+import { checkFunctions, parseDisassembly, parsePdbProcedures, splitByPdb } from '../scripts/check-x64-isa.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -180,3 +180,92 @@ describe('an untagged helper only AVX2 code calls', () => {
   });
 });
 
+
+describe('helpers reached only from tagged code, by address', () => {
+  const lines = (extra: string[]) =>
+    parseDisassembly(
+      [
+        '0000000000001000 <kernel_avx2>:',
+        '    1000:\tvfmadd231ps %ymm1,%ymm2,%ymm0',
+        '    1005:\tcall   2000 <activate>',
+        '    100a:\tcall   5000 <activate>',
+        '0000000000002000 <activate>:',
+        '    2000:\tvmaxss %xmm1,%xmm0,%xmm0',
+        '    2004:\tret',
+        '0000000000003000 <kernel_avx512>:',
+        '    3000:\tvfmadd231ps %zmm1,%zmm2,%zmm0',
+        '    3006:\tcall   4000 <store_tile<16,16>>',
+        '0000000000004000 <store_tile<16,16>>:',
+        '    4000:\tvmovups %zmm0,(%rdi){%k1}',
+        '    4006:\tret',
+        // A second file's static `activate`: same name, other address, zmm inside.
+        '0000000000005000 <activate>:',
+        '    5000:\tvmovups %zmm0,(%rdi)',
+        '    5006:\tret',
+        '0000000000006000 <portable>:',
+        ...extra,
+        '    6010:\tret',
+      ].join('\n'),
+    );
+  const failing = (extra: string[]) => checkFunctions(lines(extra)).violations.map((v: { fn: string; extension: string }) => `${v.fn}: ${v.extension}`);
+
+  it('an avx512-only helper may use AVX-512; one that avx2 code calls may not, even under a shared name', () => {
+    expect(failing([])).toEqual(['activate: AVX-512 in a helper that avx2 code calls']);
+  });
+
+  it('a helper whose address portable code takes (lea ... # <addr>) is held to the untagged rule', () => {
+    const v = failing(['    6000:\tlea    -0x1007(%rip),%rax        # 5000 <activate>']);
+    expect(v).toContain('activate: AVX (ymm/zmm register)');
+  });
+});
+
+describe('win32: function names from the PDB of the same link', () => {
+  const pdb = [
+    '     208 | S_GPROC32 [size = 72] `convnode::f32_gemm_6x16__avx2`',
+    '           parent = 0, end = 2144, addr = 0001:0000, code size = 16',
+    '     280 | S_LPROC32 [size = 60] `convnode::activate`',
+    '           parent = 0, end = 400, addr = 0001:0032, code size = 8',
+    '     300 | S_GPROC32 [size = 60] `convnode::scalar_path`',
+    '           parent = 0, end = 500, addr = 0001:0048, code size = 16',
+  ].join('\n');
+  const blob = (scalarBody: string) =>
+    parseDisassembly(
+      [
+        '0000000180001000 <.text>:',
+        '   180001000:\tvfmadd231ps %ymm1,%ymm2,%ymm0',
+        '   180001005:\tcall   0x180001020',
+        '   180001010:\tint3',
+        '   180001020:\tvmaxss %xmm1,%xmm0,%xmm0',
+        `   180001030:\t${scalarBody}`,
+        '   180001034:\tret',
+        '   180001040:\tvmovaps %xmm0,%xmm1',
+      ].join('\n'),
+    );
+
+  it('reads procedures with decimal section offsets and sizes', () => {
+    expect(parsePdbProcedures(pdb)).toEqual([
+      { name: 'convnode::f32_gemm_6x16__avx2', section: 1, offset: 0, size: 16 },
+      { name: 'convnode::activate', section: 1, offset: 32, size: 8 },
+      { name: 'convnode::scalar_path', section: 1, offset: 48, size: 16 },
+    ]);
+  });
+
+  it('splits the symbol-less .text into them; code no procedure covers is checked as untagged', () => {
+    const fns = splitByPdb(blob('addps %xmm1,%xmm0'), parsePdbProcedures(pdb), [0x180001000n]);
+    expect(fns.map((f: { name: string }) => f.name)).toEqual([
+      'convnode::f32_gemm_6x16__avx2',
+      '(no PDB symbol) 180001010',
+      'convnode::activate',
+      'convnode::scalar_path',
+      '(no PDB symbol) 180001040',
+    ]);
+    const { violations, taggedKernels } = checkFunctions(fns);
+    expect(taggedKernels).toEqual(['convnode::f32_gemm_6x16__avx2']);
+    expect(violations.map((v: { fn: string }) => v.fn)).toEqual(['(no PDB symbol) 180001040']);
+  });
+
+  it('a stray AVX instruction in a portable procedure fails', () => {
+    const fns = splitByPdb(blob('vaddps %xmm1,%xmm0,%xmm0'), parsePdbProcedures(pdb), [0x180001000n]);
+    expect(checkFunctions(fns).violations.map((v: { fn: string }) => v.fn)).toContain('convnode::scalar_path');
+  });
+});
