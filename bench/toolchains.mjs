@@ -5,6 +5,9 @@
 // each kind the models spend their time in: a 3x3 conv through im2col + GEMM, one through
 // Winograd, a 1x1, a 3x3 depthwise, a 3x3 stride-2 max pool; batch 1 and 8 on 1 thread (the
 // kernels, not the pool). Interleaved rounds, order alternating, medians; outputs compared.
+// Each sample records wall time and the process's CPU time (one thread runs the kernel, so on a
+// loaded machine CPU time is the steadier measure: waiting for a core does not count).
+// CONVNODE_ISA=avx2 (or scalar) makes every build take that tier.
 //
 //   node bench/toolchains.mjs --addon build-prebuild/linux-x64-glibc/convnode.node [--rounds 9] [--ms 40]
 import os from 'node:os';
@@ -40,7 +43,7 @@ for (const batch of [1, 8]) {
     const outSize = batch * cout * g.outH * g.outW;
     const outputs = addons.map(() => new Float32Array(outSize));
     const run = (a) => convs[a].runSync(input, g, outputs[a], null);
-    cases.push({ label, batch, run, outputs, runs: 0, samples: addons.map(() => []) });
+    cases.push({ label, batch, run, outputs, runs: 0, samples: addons.map(() => []), cpu: addons.map(() => []) });
   }
   const channels = 64;
   const size = 112;
@@ -48,7 +51,7 @@ for (const batch of [1, 8]) {
   const input = random(batch * channels * size * size);
   const geometry = { ...window, batch, channels, kind: 'max', countIncludePad: false };
   const outputs = addons.map(() => new Float32Array(batch * channels * window.outH * window.outW));
-  cases.push({ label: 'maxpool 3x3 s2 64 @112', batch, run: (a) => addons[a].addon.pool2dSync(input, geometry, outputs[a]), outputs, runs: 0, samples: addons.map(() => []) });
+  cases.push({ label: 'maxpool 3x3 s2 64 @112', batch, run: (a) => addons[a].addon.pool2dSync(input, geometry, outputs[a]), outputs, runs: 0, samples: addons.map(() => []), cpu: addons.map(() => []) });
 }
 
 interleavedRounds(rounds, cases, addons.length, (c, a) => {
@@ -60,8 +63,11 @@ interleavedRounds(rounds, cases, addons.length, (c, a) => {
     c.runs = Math.max(3, Math.round(targetMs / Math.max(0.01, performance.now() - t)));
   }
   const t = performance.now();
+  const cpu = process.cpuUsage();
   for (let r = 0; r < c.runs; r++) c.run(a);
+  const used = process.cpuUsage(cpu);
   c.samples[a].push((performance.now() - t) / c.runs);
+  c.cpu[a].push((used.user + used.system) / 1000 / c.runs);
 });
 
 for (const c of cases) {
@@ -74,13 +80,16 @@ for (const c of cases) {
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(`${cpu}; ISA ${addons.map(({ addon }) => addon.getIsa()).join(' / ')}; 1 thread; ${rounds} rounds, ~${targetMs} ms per sample; load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
-console.log(['layer', 'batch', ...addons.map((_, a) => `ms[${a}]`), ...addons.slice(1).map((_, a) => `[${a + 1}]/[0]`)].join('\t'));
+console.log(['layer', 'batch', ...addons.map((_, a) => `ms[${a}]`), ...addons.slice(1).map((_, a) => `wall [${a + 1}]/[0]`), ...addons.map((_, a) => `cpu ms[${a}]`), ...addons.slice(1).map((_, a) => `cpu [${a + 1}]/[0]`)].join('\t'));
 const ratios = addons.slice(1).map(() => []);
+const cpuRatios = addons.slice(1).map(() => []);
 for (const c of cases) {
   const ms = c.samples.map(median);
+  const cpu = c.cpu.map(median);
   ms.slice(1).forEach((m, i) => ratios[i].push(m / ms[0]));
-  console.log([c.label, c.batch, ...ms.map((m) => m.toFixed(3)), ...ms.slice(1).map((m) => (m / ms[0]).toFixed(3))].join('\t'));
+  cpu.slice(1).forEach((m, i) => cpuRatios[i].push(m / cpu[0]));
+  console.log([c.label, c.batch, ...ms.map((m) => m.toFixed(3)), ...ms.slice(1).map((m) => (m / ms[0]).toFixed(3)), ...cpu.map((m) => m.toFixed(3)), ...cpu.slice(1).map((m) => (m / cpu[0]).toFixed(3))].join('\t'));
 }
 const geomean = (xs) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
-ratios.forEach((r, i) => console.log(`geometric mean time ratio [${i + 1}]/[0]: ${geomean(r).toFixed(3)} (below 1: [${i + 1}] is faster)`));
+ratios.forEach((r, i) => console.log(`geometric mean time ratio [${i + 1}]/[0]: wall ${geomean(r).toFixed(3)}, CPU ${geomean(cpuRatios[i]).toFixed(3)} (below 1: [${i + 1}] is faster)`));
 addons.forEach(({ name }, a) => console.log(`[${a}] ${name}`));

@@ -26,17 +26,19 @@ export const ISA_TIERS = {
  * zig: the -target triple (glibc version / macOS version = the floor).
  * run: how the CI executes this target's kernel test here: 'native', 'qemu-aarch64', 'wine', or
  *      null (macOS: built and checked, not run).
+ * The order is the build order: targets whose checks take longest first, so that their runs
+ * overlap the later targets' compiles (scripts/prebuild.mjs); macOS, with nothing to run, last.
  */
 export const TARGETS = {
   'linux-x64-glibc': { platform: 'linux', arch: 'x64', libc: 'glibc', zig: 'x86_64-linux-gnu.2.17', file: 'convnode.glibc.node', glibcFloor: '2.17', run: 'native' },
   'linux-arm64-glibc': { platform: 'linux', arch: 'arm64', libc: 'glibc', zig: 'aarch64-linux-gnu.2.17', file: 'convnode.glibc.node', glibcFloor: '2.17', run: 'qemu-aarch64' },
   'linux-x64-musl': { platform: 'linux', arch: 'x64', libc: 'musl', zig: 'x86_64-linux-musl', file: 'convnode.musl.node', run: 'native' },
   'linux-arm64-musl': { platform: 'linux', arch: 'arm64', libc: 'musl', zig: 'aarch64-linux-musl', file: 'convnode.musl.node', run: 'qemu-aarch64' },
+  'win32-x64': { platform: 'win32', arch: 'x64', zig: 'x86_64-windows-gnu', file: 'convnode.node', run: 'wine' },
   // Zig's baseline CPU for macOS is a Core 2 (SSSE3), and it emits SSE3 in portable code. Every
   // Mac macOS 11 runs on is an Ivy Bridge or newer, so that is safe; AVX2 still needs the dispatcher.
   'darwin-x64': { platform: 'darwin', arch: 'x64', zig: 'x86_64-macos.11.0', file: 'convnode.node', macosFloor: '11.0', run: null, baselineExtensions: ['SSE3', 'SSSE3'] },
   'darwin-arm64': { platform: 'darwin', arch: 'arm64', zig: 'aarch64-macos.11.0', file: 'convnode.node', macosFloor: '11.0', run: null },
-  'win32-x64': { platform: 'win32', arch: 'x64', zig: 'x86_64-windows-gnu', file: 'convnode.node', run: 'wine' },
 };
 
 /** Where a target's binary ships inside the package. */

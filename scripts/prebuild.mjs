@@ -26,7 +26,7 @@
 //
 // Usage: node scripts/prebuild.mjs [--targets linux-x64-glibc,win32-x64,...] [--skip-run]
 //   --skip-run  build and inspect only (a machine without qemu-user / wine64); CI never uses it
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -50,6 +50,14 @@ function parseTargets(argv) {
 }
 
 const script = (name, args) => execFileSync(node, [join(root, 'scripts', name), ...args], { stdio: 'inherit' });
+
+/** The same, without blocking: the run checks of one target go on while the next one compiles. */
+const scriptAsync = (name, args) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(node, [join(root, 'scripts', name), ...args], { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${name} ${args.join(' ')} failed (${signal ?? `exit ${code}`})`))));
+  });
 
 /** Binutils for a target's ELF files: the host's for x64, the cross ones for arm64. */
 const elfTools = (arch) => (arch === 'arm64' ? 'aarch64-linux-gnu-' : '');
@@ -86,11 +94,11 @@ function ship(name, addon) {
   return shipped;
 }
 
-function runChecks(name, outDir) {
-  script('check-prebuild-kernels.mjs', ['--target', name, outDir]);
-  if (TARGETS[name].platform === 'win32') script('check-win32-addon.mjs', []);
+async function runChecks(name, outDir) {
+  await scriptAsync('check-prebuild-kernels.mjs', ['--target', name, outDir]);
+  if (TARGETS[name].platform === 'win32') await scriptAsync('check-win32-addon.mjs', []);
   // Alpine's musl loader is there for x64 only (Debian's musl 1.2.3): load the shipped file.
-  if (name === 'linux-x64-musl') script('check-musl-addon.mjs', [join(root, shippedPath(name))]);
+  if (name === 'linux-x64-musl') await scriptAsync('check-musl-addon.mjs', [join(root, shippedPath(name))]);
 }
 
 const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -111,26 +119,40 @@ async function main() {
     targets: {},
   };
   // Every target is built and checked even when an earlier one fails, so one run reports all.
+  // The run checks (emulated CPUs, qemu, wine: mostly one busy thread) of target k go on while
+  // target k + 1 compiles on every core; checks run one target at a time, in order.
   const failed = [];
+  const fail = (name, err) => {
+    console.error(`prebuild: ${name}: FAILED: ${err.message.split('\n')[0]}`);
+    failed.push(name);
+    rmSync(join(root, shippedPath(name)), { force: true }); // never leave an unchecked binary to be packed
+  };
+  let checks = Promise.resolve();
   for (const name of targets) {
     const started = Date.now();
+    const seconds = () => ((Date.now() - started) / 1000).toFixed(0);
     try {
       console.log(`prebuild: ${name}: zig c++ -target ${TARGETS[name].zig}`);
       const built = await buildTarget(root, name, groups);
-      console.log(`prebuild: ${name}: built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      console.log(`prebuild: ${name}: built in ${seconds()} s`);
       inspect(name, built.addon);
       const shipped = ship(name, built.addon);
-      if (skipRun) console.log(`prebuild: ${name}: NOT RUN (--skip-run)`);
-      else runChecks(name, built.outDir);
-      const size = statSync(shipped).size;
-      manifest.targets[name] = { file: shippedPath(name), triple: TARGETS[name].zig, isaTiers: built.tiers, bytes: size, sha256: sha256(shipped) };
-      console.log(`prebuild: ${name}: ${shippedPath(name)} ${size} bytes (${((Date.now() - started) / 1000).toFixed(0)} s with checks)`);
+      const record = () => {
+        const size = statSync(shipped).size;
+        manifest.targets[name] = { file: shippedPath(name), triple: TARGETS[name].zig, isaTiers: built.tiers, bytes: size, sha256: sha256(shipped) };
+        console.log(`prebuild: ${name}: ${shippedPath(name)} ${size} bytes (${seconds()} s with checks)`);
+      };
+      if (skipRun) {
+        console.log(`prebuild: ${name}: NOT RUN (--skip-run)`);
+        record();
+      } else {
+        checks = checks.then(() => runChecks(name, built.outDir).then(record, (err) => fail(name, err)));
+      }
     } catch (err) {
-      console.error(`prebuild: ${name}: FAILED: ${err.message.split('\n')[0]}`);
-      failed.push(name);
-      rmSync(join(root, shippedPath(name)), { force: true }); // never leave an unchecked binary to be packed
+      fail(name, err);
     }
   }
+  await checks;
   // What built the shipped files: with the same versions, a rebuild gives the same hashes. A run
   // over some targets keeps the others' entries when the toolchain is the same.
   const manifestPath = join(root, 'prebuilds', 'BUILD.json');
