@@ -12,6 +12,7 @@
 //   node bench/toolchains.mjs --addon build-prebuild/linux-x64-glibc/convnode.node [--rounds 9] [--ms 40]
 import os from 'node:os';
 import { planConv, planWindow } from '../dist/planner/geometry.js';
+import { planConvAlgorithm } from '../dist/planner/conv-plan.js';
 import { interleavedRounds, loadAddons, median, option } from './ab-addons.mjs';
 
 const rounds = Number(option('--rounds', 9));
@@ -34,7 +35,11 @@ for (const batch of [1, 8]) {
   for (const [label, cin, cout, groups, k, s, size] of CONVS) {
     const weight = random((cout * cin * k * k) / groups);
     const bias = random(cout);
-    const options = { inChannels: cin, outChannels: cout, groups, kernelH: k, kernelW: k, activation: 'relu' };
+    // Each conv is planned once (lib/planner/conv-plan.ts, the rule the backend uses), for the
+    // ISA the first build runs: both builds then run the same algorithm.
+    const description = { inChannels: cin, outChannels: cout, groups, kernelH: k, kernelW: k, stride: [s, s], dilation: [1, 1], inputSize: [size, size] };
+    const { algorithm } = planConvAlgorithm(description, addons[0].addon.getIsa());
+    const options = { inChannels: cin, outChannels: cout, groups, kernelH: k, kernelW: k, strideH: s, strideW: s, dilationH: 1, dilationW: 1, algorithm, activation: 'relu' };
     const convs = addons.map(({ addon }) => new addon.Conv2d(weight, bias, options));
     const g = planConv('bench', [batch, cin, size, size], {
       inChannels: cin, outChannels: cout, groups, kernel: [k, k], stride: [s, s], dilation: [1, 1], padding: k >> 1,
@@ -43,7 +48,7 @@ for (const batch of [1, 8]) {
     const outSize = batch * cout * g.outH * g.outW;
     const outputs = addons.map(() => new Float32Array(outSize));
     const run = (a) => convs[a].runSync(input, g, outputs[a], null);
-    cases.push({ label, batch, run, outputs, runs: 0, samples: addons.map(() => []), cpu: addons.map(() => []) });
+    cases.push({ label: `${label} (${algorithm})`, batch, run, outputs, runs: 0, samples: addons.map(() => []), cpu: addons.map(() => []) });
   }
   const channels = 64;
   const size = 112;
