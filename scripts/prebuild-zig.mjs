@@ -3,13 +3,16 @@
 // needs a GLIBCXX version or a libstdc++ on the user's machine; glibc versions come from Zig's
 // stubs (the -target triple names the floor), musl / macOS / MinGW-w64 headers ship with Zig.
 //
-// Reproducible: pinned Zig and node-api-headers / node-addon-api (package-lock.json), the
-// checkout path mapped away (-ffile-prefix-map), no build id, files compiled in a fixed order.
+// Reproducible: pinned Zig and node-api-headers / node-addon-api (package-lock.json), no path of
+// the checkout in any compile command or object (relative sources and include directories,
+// -fdebug-compilation-dir=.), no build id, files linked in a fixed order. The same commands make
+// Zig's global cache (~/.cache/zig) hit for every file a previous build on this machine compiled,
+// in whatever clone: a CI run that changed no native source compiles nothing.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { ISA_TIERS, TARGETS, ZIG_VERSION, isaGroupsFor } from './prebuild-targets.mjs';
 
 const require = createRequire(import.meta.url);
@@ -27,9 +30,18 @@ export function checkZig() {
   return version;
 }
 
-function headerDirs() {
-  const napiHeaders = join(dirname(require.resolve('node-api-headers/package.json')), 'include');
-  const addonApi = dirname(require.resolve('node-addon-api/package.json'));
+/**
+ * The N-API header directories, relative to the checkout where they are inside it: nothing in a
+ * compile command names the checkout's absolute path, so Zig's global cache (keyed by the command
+ * and the bytes of every file read) serves an unchanged file's object to any clone.
+ */
+function headerDirs(root) {
+  const inside = (dir) => {
+    const rel = relative(root, dir);
+    return rel.startsWith('..') || isAbsolute(rel) ? dir : rel;
+  };
+  const napiHeaders = inside(join(dirname(require.resolve('node-api-headers/package.json', { paths: [root] })), 'include'));
+  const addonApi = inside(dirname(require.resolve('node-addon-api/package.json', { paths: [root] })));
   return { napiHeaders, addonApi };
 }
 
@@ -75,10 +87,12 @@ export async function buildTarget(root, name, groups, { jobs = Math.max(1, Math.
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(join(outDir, 'obj'), { recursive: true });
   const tiers = isaGroupsFor(name, groups);
-  const { napiHeaders, addonApi } = headerDirs();
+  const { napiHeaders, addonApi } = headerDirs(root);
   const common = [
     '-target', target.zig, '-mcpu=baseline', '-std=c++17', '-O3', '-fPIC', '-fvisibility=hidden',
-    '-Wall', '-Wextra', `-ffile-prefix-map=${root}=.`, ...tiers.map((t) => `-DCONVNODE_HAVE_${t}`),
+    // Sources are named relative to the checkout (the cwd), and the debug info's compilation
+    // directory is '.': no object holds the checkout's path, and none of these flags does.
+    '-Wall', '-Wextra', '-fdebug-compilation-dir=.', ...tiers.map((t) => `-DCONVNODE_HAVE_${t}`),
     // MinGW's <cmath> hides M_PI (the kernel test uses it) unless asked, as MSVC's does.
     ...(target.platform === 'win32' ? ['-D_USE_MATH_DEFINES'] : []),
   ];
