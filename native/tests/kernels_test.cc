@@ -1004,7 +1004,14 @@ int main() {
 #endif
   test_kernel_lists();
 
-  for (size_t threads : {size_t{1}, size_t{3}}) {
+  // CONVNODE_KERNELS_TEST_THREADS=1 runs the single-thread pass only: emulated CPUs (qemu) check
+  // the dispatch and the instructions, which the task split does not change.
+  std::vector<size_t> thread_counts = {1, 3};
+  if (const char* only = std::getenv("CONVNODE_KERNELS_TEST_THREADS")) {
+    const size_t n = std::strtoul(only, nullptr, 10);
+    if (n > 0) thread_counts = {n};
+  }
+  for (size_t threads : thread_counts) {
     ThreadPool::instance().set_threads(threads);
     for (const KernelConfig* isa : isas) {
       const int before = g_failures;
