@@ -6,7 +6,7 @@ namespace convnode {
 
 void f32_gemm_6x8__avx2(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
                         size_t ldc, bool accumulate, const Epilogue* epilogue) {
-  tile_6x8(mr, nr, kc, a, b, ldb, c, ldc, accumulate, epilogue);
+  tile_6x8_avx2(mr, nr, kc, a, b, ldb, c, ldc, accumulate, epilogue);
 }
 
 }  // namespace convnode

@@ -1,7 +1,8 @@
 // The AVX2+FMA 6x16 tile and its 6x8 edge tile, shared by the one-tile kernels
 // (f32-gemm-6x16-avx2.cc, f32-gemm-6x8-avx2.cc) and the sweep (f32-gemm-6x16-sweep-avx2.cc), which
 // inline them (as when the four kernels shared one file). Included by AVX2-compiled files only;
-// everything here is internal to each of them.
+// everything here is internal to each of them, and named 'avx2' (scripts/check-x64-isa.mjs:
+// an out-of-line copy of a helper is AVX2 code outside the portable path only under that name).
 #pragma once
 #include <immintrin.h>
 
@@ -12,7 +13,8 @@
 namespace convnode {
 namespace {
 
-inline __m256 finish(__m256 v, const float* c, bool accumulate, const Epilogue* ep, size_t row, const float* residual) {
+inline __m256 finish_avx2(__m256 v, const float* c, bool accumulate, const Epilogue* ep, size_t row,
+                          const float* residual) {
   if (accumulate) v = _mm256_add_ps(v, _mm256_loadu_ps(c));
   if (ep != nullptr) {
     if (ep->bias != nullptr) v = _mm256_add_ps(v, _mm256_set1_ps(ep->bias[row]));
@@ -23,9 +25,9 @@ inline __m256 finish(__m256 v, const float* c, bool accumulate, const Epilogue* 
 }
 
 // The 6x16 tile, inlined into both the one-tile kernel and the sweep.
-__attribute__((always_inline)) inline void tile_6x16(size_t mr, size_t nr, size_t kc, const float* a, const float* b,
-                                                     size_t ldb, float* c, size_t ldc, bool accumulate,
-                                                     const Epilogue* epilogue) {
+__attribute__((always_inline)) inline void tile_6x16_avx2(size_t mr, size_t nr, size_t kc, const float* a,
+                                                          const float* b, size_t ldb, float* c, size_t ldc,
+                                                          bool accumulate, const Epilogue* epilogue) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -66,8 +68,8 @@ __attribute__((always_inline)) inline void tile_6x16(size_t mr, size_t nr, size_
       const float* res = epilogue != nullptr && epilogue->residual != nullptr
                              ? epilogue->residual + i * epilogue->residual_stride
                              : nullptr;
-      _mm256_storeu_ps(row, finish(lo, row, accumulate, epilogue, i, res));
-      _mm256_storeu_ps(row + 8, finish(hi, row + 8, accumulate, epilogue, i, res ? res + 8 : nullptr));
+      _mm256_storeu_ps(row, finish_avx2(lo, row, accumulate, epilogue, i, res));
+      _mm256_storeu_ps(row + 8, finish_avx2(hi, row + 8, accumulate, epilogue, i, res ? res + 8 : nullptr));
     };
     switch (mr) {
       case 6: store_row(5, c50, c51); [[fallthrough]];
@@ -91,8 +93,9 @@ __attribute__((always_inline)) inline void tile_6x16(size_t mr, size_t nr, size_
 // The 6x8 edge kernel: the last tile of a row of pixels when at most 8 columns are left (a 7x7
 // map has 49 = 3 x 16 + 1), reading the first half of the same 16-wide B panel (ldb = 16). Even
 // and odd k go to separate accumulators: six FMA chains alone would wait on FMA latency.
-inline void tile_6x8(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c, size_t ldc,
-                     bool accumulate, const Epilogue* epilogue) {
+__attribute__((always_inline)) inline void tile_6x8_avx2(size_t mr, size_t nr, size_t kc, const float* a,
+                                                         const float* b, size_t ldb, float* c, size_t ldc,
+                                                         bool accumulate, const Epilogue* epilogue) {
   // Named accumulators, not arrays: GCC kept an array of them on the stack (a store per FMA).
   __m256 e0 = _mm256_setzero_ps(), e1 = _mm256_setzero_ps(), e2 = _mm256_setzero_ps();
   __m256 e3 = _mm256_setzero_ps(), e4 = _mm256_setzero_ps(), e5 = _mm256_setzero_ps();
@@ -134,7 +137,7 @@ inline void tile_6x8(size_t mr, size_t nr, size_t kc, const float* a, const floa
       const float* res = epilogue != nullptr && epilogue->residual != nullptr
                              ? epilogue->residual + i * epilogue->residual_stride
                              : nullptr;
-      _mm256_storeu_ps(row, finish(acc[i], row, accumulate, epilogue, i, res));
+      _mm256_storeu_ps(row, finish_avx2(acc[i], row, accumulate, epilogue, i, res));
     }
     return;
   }
