@@ -7,7 +7,7 @@ namespace convnode {
 
 void f32_gemm_6x16__avx2(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
                          size_t ldc, bool accumulate, const Epilogue* epilogue) {
-  tile_6x16(mr, nr, kc, a, b, ldb, c, ldc, accumulate, epilogue);
+  tile_6x16_avx2(mr, nr, kc, a, b, ldb, c, ldc, accumulate, epilogue);
 }
 
 }  // namespace convnode

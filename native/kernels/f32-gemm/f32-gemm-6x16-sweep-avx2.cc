@@ -17,9 +17,9 @@ void f32_gemm_6x16_sweep__avx2(size_t mr, size_t nc, size_t kc, const float* a, 
     if (epilogue != nullptr && epilogue->residual != nullptr) moved.residual = epilogue->residual + j;
     const size_t nr = nc - j < 16 ? nc - j : 16;
     if (nr <= 8) {
-      f32_gemm_6x8__avx2(mr, nr, kc, a, b, 16, c + j, ldc, accumulate, ep);
+      tile_6x8_avx2(mr, nr, kc, a, b, 16, c + j, ldc, accumulate, ep);
     } else {
-      tile_6x16(mr, nr, kc, a, b, 16, c + j, ldc, accumulate, ep);
+      tile_6x16_avx2(mr, nr, kc, a, b, 16, c + j, ldc, accumulate, ep);
     }
   }
 }
