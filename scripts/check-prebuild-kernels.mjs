@@ -1,24 +1,29 @@
 #!/usr/bin/env node
 // Runs the native kernels' standalone test (native/tests/kernels_test.cc: every ISA path against
-// scalar, scalar against the definition) linked against the very object files that went into a
-// prebuild, not a separate CMake build of the same sources. For arm64 it runs under qemu-user,
-// so the cross-compiled NEON code that ships is executed before it ships; for x64 it also runs
-// under qemu-x86_64 as CPUs without AVX2, where the dispatcher must stay on the scalar path, and
-// as an AVX2 CPU without AVX-512, where it must run avx2 and never the avx512 tier.
+// scalar, scalar against the definition) that scripts/prebuild-zig.mjs linked against the very
+// core and ISA object files of a prebuild, on this Linux x64 machine:
+//   linux-x64-*    natively (every tier this CPU has must run), and (glibc) under qemu-x86_64 as
+//                  a CPU with AVX but without AVX2/FMA (SandyBridge), where the dispatcher must
+//                  stay scalar and a stray AVX2/FMA instruction is a SIGILL, and as an AVX2 CPU
+//                  without AVX-512 (Haswell), where it must run avx2 and skip avx512. (Instructions
+//                  older CPUs lack, SSE3 and up, are found in the disassembly by check-x64-isa.mjs;
+//                  a baseline qemu64 run cost 67 s of CPU for the same scalar sweep at 1 and 3
+//                  threads, measured on this Zen 4 at load ~10.)
+//   Emulated runs sample the activations' accuracy sweep at 2 x 10^5 points instead of 2 x 10^6
+//   (CONVNODE_ULP_SAMPLES, as test-native-kernels.sh does under qemu; the bounds are the same),
+//   and run the single-thread pass only (CONVNODE_KERNELS_TEST_THREADS=1): what an emulated CPU
+//   checks is the dispatch and the instructions; the 3-thread split runs natively and under wine.
+//   linux-arm64-*  under qemu-aarch64 (NEON), glibc with Debian's arm64 sysroot, musl static;
+//   win32-x64      under wine (Debian's wine64): AVX2 and scalar;
+//   darwin-*       not runnable here: reported, never counted as run.
 //
-// Usage: node scripts/check-prebuild-kernels.mjs --arch x64|arm64 <staging dir of scripts/prebuild.mjs>
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const TEST_SOURCE = join(root, 'native', 'tests', 'kernels_test.cc');
-
-const ARCHS = {
-  x64: { cxx: 'g++', define: 'CONVNODE_HAVE_AVX2', runner: [] },
-  arm64: { cxx: 'aarch64-linux-gnu-g++', define: 'CONVNODE_HAVE_NEON', runner: ['qemu-aarch64', '-L', '/usr/aarch64-linux-gnu'] },
-};
+// Usage: node scripts/check-prebuild-kernels.mjs --target <name> <build-prebuild/<name> dir>
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { TARGETS } from './prebuild-targets.mjs';
+import { wineCommand } from './prebuild-wine.mjs';
 
 function hostFlags() {
   return readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1].split(/\s+/) ?? [];
@@ -34,97 +39,91 @@ function hostHasAvx512() {
   return hostHasAvx2Fma() && ['avx512f', 'avx512bw', 'avx512dq', 'avx512vl'].every((f) => flags.includes(f));
 }
 
-/** Object files of the plain C++ part of the addon (kernels, runtime, ops): everything but N-API glue. */
-function coreObjects(dir) {
-  const found = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (entry.name !== 'napi') found.push(...coreObjects(path));
-    } else if (entry.name.endsWith('.o')) {
-      found.push(path);
-    }
+/** [command, args] that runs `exe` for target `name` here, or a string saying why it cannot. */
+export function runnerFor(name, exe) {
+  const t = TARGETS[name];
+  if (t.run === 'native') return ['', [exe]];
+  if (t.run === 'qemu-aarch64') {
+    // glibc builds load ld-linux-aarch64 from the cross sysroot; musl ones are static.
+    return ['qemu-aarch64', t.libc === 'glibc' ? ['-L', '/usr/aarch64-linux-gnu', exe] : [exe], EMULATED_ENV];
   }
-  return found;
+  if (t.run === 'wine') return wineCommand([exe]);
+  return 'macOS binaries cannot run on Linux';
+}
+
+const EMULATED_ENV = { CONVNODE_ULP_SAMPLES: '200000', CONVNODE_KERNELS_TEST_THREADS: '1' };
+
+function run(command, args, env = {}) {
+  const [cmd, argv] = command === '' ? [args[0], args.slice(1)] : [command, args];
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 15 * 60 * 1000 });
+  if (r.error) return { ok: false, why: `${cmd} could not start (${r.error.code ?? r.error.message})`, out: '' };
+  const out = (r.stdout ?? '').replace(/\r\n/g, '\n');
+  const verdict = out.trim().split('\n').pop() ?? '';
+  const ok = r.status === 0 && /^kernels_test: PASS/.test(verdict);
+  return { ok, out, verdict, why: ok ? '' : r.signal ? `killed by ${r.signal}` : r.status === 132 ? 'SIGILL' : `exit ${r.status}: ${verdict}\n${r.stderr ?? ''}` };
 }
 
 function main(argv) {
-  const archAt = argv.indexOf('--arch');
-  const arch = archAt >= 0 ? argv[archAt + 1] : undefined;
-  const stage = argv.find((a, i) => !a.startsWith('--') && i !== archAt + 1);
-  if (!stage || !arch || !(arch in ARCHS)) {
-    console.error('usage: node scripts/check-prebuild-kernels.mjs --arch x64|arm64 <staging dir>');
+  const targetAt = argv.indexOf('--target');
+  const name = targetAt >= 0 ? argv[targetAt + 1] : undefined;
+  const dir = argv.find((a, i) => !a.startsWith('--') && i !== targetAt + 1);
+  if (!dir || !(name in TARGETS)) {
+    console.error(`usage: node scripts/check-prebuild-kernels.mjs --target ${Object.keys(TARGETS).join('|')} <build dir>`);
     return 2;
   }
-  if (!existsSync(TEST_SOURCE)) {
-    console.error(`check-prebuild-kernels: ${TEST_SOURCE} is missing`);
+  const t = TARGETS[name];
+  const exe = join(dir, t.platform === 'win32' ? 'kernels_test.exe' : 'kernels_test');
+  if (t.run === null) {
+    console.log(`check-prebuild-kernels: ${name}: not run (macOS binaries cannot run on Linux; the addon is built and inspected only)`);
+    return 0;
+  }
+  if (!existsSync(exe)) {
+    console.error(`check-prebuild-kernels: ${exe} is missing; run scripts/prebuild.mjs first`);
     return 1;
   }
-  const objDir = join(stage, 'build', 'Release', 'obj.target');
-  const objects = existsSync(objDir) ? coreObjects(objDir) : [];
-  if (objects.length === 0) {
-    console.error(`check-prebuild-kernels: no object files under ${objDir}; run scripts/prebuild.mjs first`);
+  const runner = runnerFor(name, exe);
+  if (typeof runner === 'string') {
+    console.error(`check-prebuild-kernels: ${name}: cannot run the kernel test here: ${runner}`);
     return 1;
   }
-  const { cxx, define, runner } = ARCHS[arch];
-  const exe = join(stage, 'kernels_test');
-  execFileSync(cxx, ['-std=c++17', '-O2', `-D${define}`, '-o', exe, TEST_SOURCE, ...objects, '-pthread'], { stdio: 'inherit' });
-  const [command, ...prefix] = runner.length > 0 ? runner : [exe];
-  let output;
-  try {
-    output = execFileSync(command, runner.length > 0 ? [...prefix, exe] : [], { encoding: 'utf8' });
-  } catch (err) {
-    console.error(`check-prebuild-kernels: ${arch}: the kernel test failed (${err.message.split('\n')[0]}):\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+  const result = run(...runner);
+  // The vector paths must have run too: NEON on arm64; AVX2 and AVX-512 where this CPU has them.
+  const isas = t.arch === 'arm64' ? ['neon'] : [...(hostHasAvx2Fma() ? ['avx2'] : []), ...(hostHasAvx512() ? ['avx512'] : [])];
+  const missing = isas.filter((isa) => !result.out.split('\n').some((l) => l.startsWith(`kernels_test: ${isa} `)));
+  if (!result.ok || missing.length > 0) {
+    console.error(`check-prebuild-kernels: ${name}: the kernel test did not pass${result.ok ? ` on the ${missing.join(' and ')} path` : ` (${result.why})`}:\n${result.out}`);
     return 1;
   }
-  const verdict = output.trim().split('\n').pop();
-  // The vector paths must have run too: always NEON on arm64; AVX2 and AVX-512 where this CPU has them.
-  const isas = arch === 'arm64' ? ['neon'] : [...(hostHasAvx2Fma() ? ['avx2'] : []), ...(hostHasAvx512() ? ['avx512'] : [])];
-  const missing = isas.filter((isa) => !output.split('\n').some((l) => l.startsWith(`kernels_test: ${isa} `)));
-  const ranIsa = missing.length === 0;
-  const isa = missing.join(' and ');
-  if (!/^kernels_test: PASS/.test(verdict) || !ranIsa) {
-    console.error(`check-prebuild-kernels: ${arch}: the kernel test did not pass${ranIsa ? '' : ` on the ${isa} path`}:\n${output}`);
-    return 1;
-  }
-  console.log(`check-prebuild-kernels: ok: ${arch} (${objects.length} shipped object files${runner.length ? ', under qemu-aarch64' : ''}): ${verdict}`);
-  return arch === 'x64' ? checkOlderX64Cpus(exe) : 0;
+  const how = runner[0] === '' ? 'natively' : `under ${runner[0].split('/').pop()}`;
+  console.log(`check-prebuild-kernels: ok: ${name} ${how}: ${result.verdict}`);
+  // Once per architecture is enough (the musl build compiles the same sources with the same flags).
+  if (name === 'linux-x64-glibc') return checkOlderX64Cpus(name, exe);
+  return 0;
 }
 
-// The SIGILL rule, executed rather than read off the disassembly: on an emulated baseline
-// x86-64 CPU (qemu64: SSE2 only) and on one with AVX but no AVX2/FMA (SandyBridge), the same
-// objects must pass on the scalar path; on an AVX2-only one (Haswell: no AVX-512) they must run
-// the avx2 tier and say the avx512 one was skipped. qemu raises SIGILL for any instruction the
-// CPU lacks (its TCG emulates AVX2 since 7.2; the Haswell run takes ~30 s of CPU).
-function checkOlderX64Cpus(exe) {
-  const probe = spawnSync('qemu-x86_64', ['-version'], { stdio: 'ignore' });
-  if (probe.error || probe.status !== 0) {
-    console.error('check-prebuild-kernels: qemu-x86_64 is not installed (apt-get install qemu-user); cannot run the x64 objects on older CPUs');
-    return 1;
-  }
-  for (const cpu of ['qemu64', 'SandyBridge']) {
-    const run = spawnSync('qemu-x86_64', ['-cpu', cpu, exe], { encoding: 'utf8' });
-    const verdict = run.stdout.trim().split('\n').pop() ?? '';
-    const vectorRan = /^kernels_test: avx(2|512) /m.test(run.stdout);
-    if (run.status !== 0 || !/^kernels_test: PASS/.test(verdict) || vectorRan) {
-      const why = run.signal ?? (run.status === 132 ? 'SIGILL' : `exit ${run.status}`);
-      console.error(`check-prebuild-kernels: x64 on an emulated ${cpu} CPU: ${vectorRan ? 'ran a vector path' : why}\n${run.stdout}`);
+// The SIGILL rule, executed rather than read off the disassembly: on an emulated CPU with AVX
+// but no AVX2/FMA, the same objects must pass on the scalar path.
+function checkOlderX64Cpus(name, exe) {
+  for (const cpu of ['SandyBridge']) {
+    const result = run('qemu-x86_64', ['-cpu', cpu, exe], EMULATED_ENV);
+    const vectorRan = /^kernels_test: avx(2|512) /m.test(result.out);
+    if (!result.ok || vectorRan) {
+      console.error(`check-prebuild-kernels: ${name} on an emulated ${cpu} CPU: ${vectorRan ? 'ran a vector path' : result.why}\n${result.out}`);
       return 1;
     }
-    console.log(`check-prebuild-kernels: ok: x64 on an emulated ${cpu} CPU (no AVX2): scalar path, ${verdict}`);
+    console.log(`check-prebuild-kernels: ok: ${name} on an emulated ${cpu} CPU (no AVX2): scalar path, ${result.verdict}`);
   }
-  const haswell = spawnSync('qemu-x86_64', ['-cpu', 'Haswell', exe], { encoding: 'utf8' });
-  const verdict = haswell.stdout.trim().split('\n').pop() ?? '';
-  const ranAvx2 = /^kernels_test: avx2 /m.test(haswell.stdout);
-  const ranAvx512 = /^kernels_test: avx512 /m.test(haswell.stdout);
-  const saidSkipped = /^kernels_test: avx512: skipped, CPU lacks AVX-512F/m.test(haswell.stdout);
-  if (haswell.status !== 0 || !/^kernels_test: PASS/.test(verdict) || !ranAvx2 || ranAvx512 || !saidSkipped) {
-    const why = haswell.signal ?? (haswell.status === 132 ? 'SIGILL' : `exit ${haswell.status}`);
-    const what = ranAvx512 ? 'ran the AVX-512 path' : !ranAvx2 ? 'did not run the AVX2 path' : !saidSkipped ? 'no "avx512: skipped" line' : why;
-    console.error(`check-prebuild-kernels: x64 on an emulated Haswell CPU (AVX2, no AVX-512): ${what}\n${haswell.stdout}`);
+  // An AVX2 CPU without AVX-512: the avx2 tier must run and the avx512 one must say it was skipped.
+  const haswell = run('qemu-x86_64', ['-cpu', 'Haswell', exe], EMULATED_ENV);
+  const ranAvx2 = /^kernels_test: avx2 /m.test(haswell.out);
+  const ranAvx512 = /^kernels_test: avx512 /m.test(haswell.out);
+  const saidSkipped = /^kernels_test: avx512: skipped, CPU lacks AVX-512F/m.test(haswell.out);
+  if (!haswell.ok || !ranAvx2 || ranAvx512 || !saidSkipped) {
+    const what = !haswell.ok ? haswell.why : ranAvx512 ? 'ran the AVX-512 path' : !ranAvx2 ? 'did not run the AVX2 path' : 'no "avx512: skipped" line';
+    console.error(`check-prebuild-kernels: ${name} on an emulated Haswell CPU (AVX2, no AVX-512): ${what}\n${haswell.out}`);
     return 1;
   }
-  console.log(`check-prebuild-kernels: ok: x64 on an emulated Haswell CPU (AVX2, no AVX-512): avx2 path, avx512 skipped, ${verdict}`);
+  console.log(`check-prebuild-kernels: ok: ${name} on an emulated Haswell CPU (AVX2, no AVX-512): avx2 path, avx512 skipped, ${haswell.verdict}`);
   return 0;
 }
 

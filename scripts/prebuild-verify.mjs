@@ -1,25 +1,31 @@
 #!/usr/bin/env node
 // `prepack`: refuses to pack a package whose users would have to compile. Every platform we
-// promise a prebuild for must have one in prebuilds/, and it must be a loadable-looking addon
-// for that machine (scripts/check-elf-addon.mjs). `npm run prebuilds` makes them.
+// promise a prebuild for (scripts/prebuild-targets.mjs) must have one in prebuilds/, and its
+// container must be right for that platform (ELF with the glibc / musl floor, Mach-O, PE).
+// `npm run prebuilds` makes them, with the full checks (ISA split, kernel tests, wine).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TARGETS, shippedPath } from './prebuild-targets.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const PROMISED = ['x64', 'arm64'];
 
-const missing = PROMISED.filter((arch) => !existsSync(join(root, 'prebuilds', `linux-${arch}`, 'convnode.glibc.node')));
+const missing = Object.keys(TARGETS).filter((name) => !existsSync(join(root, shippedPath(name))));
 if (missing.length > 0) {
   console.error(
-    `prebuild-verify: no prebuilt binary for ${missing.map((a) => `linux-${a}`).join(', ')}; ` +
+    `prebuild-verify: no prebuilt binary for ${missing.join(', ')}; ` +
       'run `npm run prebuilds` before packing (users without a compiler would get the slow pure-JS path)',
   );
   process.exit(1);
 }
-for (const arch of PROMISED) {
-  execFileSync(process.execPath, [join(root, 'scripts', 'check-elf-addon.mjs'), '--arch', arch, join(root, 'prebuilds', `linux-${arch}`, 'convnode.glibc.node')], {
-    stdio: 'inherit',
-  });
+for (const [name, t] of Object.entries(TARGETS)) {
+  const file = join(root, shippedPath(name));
+  const [script, args] =
+    t.platform === 'linux'
+      ? ['check-elf-addon.mjs', ['--arch', t.arch, ...(t.libc === 'glibc' ? ['--glibc-floor', t.glibcFloor, '--no-libstdcxx'] : ['--musl'])]]
+      : t.platform === 'darwin'
+        ? ['check-macho-addon.mjs', ['--arch', t.arch, '--min-macos', t.macosFloor]]
+        : ['check-pe-addon.mjs', []];
+  execFileSync(process.execPath, [join(root, 'scripts', script), ...args, file], { stdio: 'inherit' });
 }

@@ -1,137 +1,173 @@
 #!/usr/bin/env node
 // `npm run prebuilds`: the binaries shipped in the npm package, so that users need neither a
-// compiler nor install scripts. prebuildify (N-API, stripped, glibc tag) builds
-//   prebuilds/linux-x64/convnode.glibc.node    native x86-64 build
-//   prebuilds/linux-arm64/convnode.glibc.node  cross-compiled with Debian's g++-aarch64-linux-gnu
-// and every binary is checked before it counts: ELF machine + N-API export (check-elf-addon.mjs),
-// for x64 that AVX2 code sits only in 'avx2' symbols (check-x64-isa.mjs), for arm64 that the
-// NEON kernels are there (check-arm64-neon.mjs), and the kernel test linked against the shipped
-// object files passes (check-prebuild-kernels.mjs; under qemu-user for arm64).
+// compiler nor install scripts (npm 11 blocks them by default). From this linux-x64 machine,
+// Zig's clang (pip `ziglang`, version pinned in prebuild-targets.mjs) cross-compiles
+//   prebuilds/linux-x64/convnode.glibc.node    glibc >= 2.17, libc++ linked in (no GLIBCXX)
+//   prebuilds/linux-arm64/convnode.glibc.node  glibc >= 2.17, NEON
+//   prebuilds/linux-x64/convnode.musl.node     Alpine (musl)
+//   prebuilds/linux-arm64/convnode.musl.node
+//   prebuilds/darwin-x64/convnode.node         macOS 11+, AVX2 + scalar
+//   prebuilds/darwin-arm64/convnode.node       macOS 11+, NEON
+//   prebuilds/win32-x64/convnode.node          Windows 10+, AVX2 + scalar
+// from the source groups of native/sources.cmake (scripts/prebuild-sources.mjs), and every
+// binary is checked before it ships:
+//   - its container: ELF (machine, N-API export, glibc floor, no libstdc++, musl libc), Mach-O
+//     (CPU, minos, export, N-API symbols looked up dynamically, signature) or PE (export,
+//     N-API imported from NODE.EXE, system DLLs only);
+//   - x64: code beyond baseline x86-64 only inside 'avx2' symbols (check-x64-isa.mjs), ELF, PE
+//     and Mach-O alike; arm64: the NEON kernels are there (check-arm64-neon.mjs);
+//   - the stripped file ships the checked machine code (same .text);
+//   - the kernel test linked from the same objects runs: natively (x64, also as pre-AVX2 CPUs
+//     under qemu-x86_64), under qemu-aarch64 (arm64), under wine (win32, plus the addon itself
+//     in the Windows node.exe: check-win32-addon.mjs). The x64 musl addon is also dlopen()ed by
+//     musl 1.2.3's loader (check-musl-addon.mjs). macOS is built and checked, not run.
+// build-prebuild/<target>/ keeps each target's objects and unstripped binary; build/ (the
+// developer's own build, which node-gyp-build loads first) is never touched.
 //
-// The binaries need the build machine's glibc >= 2.34 and libstdc++ >= GCC 12 (GLIBCXX_3.4.30);
-// check-elf-addon.mjs prints this. Linking libstdc++ statically was tried and is worse: the
-// static library pulls in arc4random and so needs glibc 2.36.
-//
-// Each target builds in its own staging copy (build-prebuild/<arch>/) so that build/ — the
-// developer's own `npm install` / `npm rebuild` output, which node-gyp-build loads first — is
-// never overwritten by a cross-compiled binary.
-//
-// Usage: node scripts/prebuild.mjs [--arch x64,arm64]
-import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+// Usage: node scripts/prebuild.mjs [--targets linux-x64-glibc,win32-x64,...] [--skip-run]
+//   --skip-run  build and inspect only (a machine without qemu-user / wine64); CI never uses it
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { textSection } from './check-x64-isa.mjs';
+import { readSourceGroups } from './prebuild-sources.mjs';
+import { TARGETS, ZIG_VERSION, shippedPath } from './prebuild-targets.mjs';
+import { buildTarget, checkZig } from './prebuild-zig.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ADDON_NAME = 'convnode.glibc.node';
+const require = createRequire(import.meta.url);
+const node = process.execPath;
 
-// What node-gyp needs to build the addon; staged per target.
-const BUILD_INPUTS = ['package.json', 'binding.gyp', 'native'];
-
-const TARGETS = {
-  x64: { hostArch: 'x64', strip: 'strip', env: {} },
-  arm64: {
-    hostArch: 'arm64',
-    strip: 'aarch64-linux-gnu-strip',
-    // node-gyp's make generator reads these for the target toolchain.
-    env: {
-      CC: 'aarch64-linux-gnu-gcc',
-      CXX: 'aarch64-linux-gnu-g++',
-      LINK: 'aarch64-linux-gnu-g++',
-      AR: 'aarch64-linux-gnu-ar',
-    },
-  },
-};
-
-function parseArchs(argv) {
-  const at = argv.indexOf('--arch');
+function parseTargets(argv) {
+  const at = argv.indexOf('--targets');
   const list = at >= 0 ? (argv[at + 1] ?? '').split(',').filter(Boolean) : Object.keys(TARGETS);
-  for (const arch of list) {
-    if (!(arch in TARGETS)) throw new Error(`--arch must list some of ${Object.keys(TARGETS).join(', ')}, got '${arch}'`);
-  }
-  if (list.length === 0) throw new Error('--arch needs a value, e.g. --arch x64,arm64');
+  if (list.length === 0) throw new Error(`--targets needs a value: some of ${Object.keys(TARGETS).join(', ')}`);
+  for (const t of list) if (!(t in TARGETS)) throw new Error(`--targets must list some of ${Object.keys(TARGETS).join(', ')}, got '${t}'`);
   return list;
 }
 
-/** Node's own headers (Debian's nodejs ships them in /usr/include/node): no download needed. */
-function localNodeDir() {
-  const prefix = join(dirname(process.execPath), '..');
-  return existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined;
-}
+const script = (name, args) => execFileSync(node, [join(root, 'scripts', name), ...args], { stdio: 'inherit' });
 
-function requireTool(tool, why) {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-  } catch {
-    throw new Error(`${tool} is not on PATH; it is needed ${why}`);
-  }
-}
-
-function stage(arch) {
-  const dir = join(root, 'build-prebuild', arch);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const inputs = [...BUILD_INPUTS, ...readdirSync(root).filter((f) => f.endsWith('.gypi'))];
-  for (const input of inputs) {
-    if (!existsSync(join(root, input))) throw new Error(`${input} is missing; the native addon cannot be built without it`);
-    cpSync(join(root, input), join(dir, input), { recursive: true });
-  }
-  return dir;
-}
-
-function buildTarget(arch) {
-  const target = TARGETS[arch];
-  requireTool(target.strip, `to strip the ${arch} prebuild`);
-  if (target.env.CXX) requireTool(target.env.CXX, `to cross-compile the ${arch} prebuild (apt-get install g++-aarch64-linux-gnu)`);
-  const cwd = stage(arch);
-  // A fresh folder, so a stale binary from an older naming scheme never ships.
-  rmSync(join(root, 'prebuilds', `linux-${arch}`), { recursive: true, force: true });
-  const unstripped = join(cwd, 'unstripped.node');
-  const nodeDir = localNodeDir();
-  const prebuildify = join(root, 'node_modules', '.bin', 'prebuildify');
-  const args = ['--napi', '--strip', '--tag-libc', '--arch', arch, '--out', root, '--strip-bin', join(root, 'scripts', 'prebuild-strip.sh')];
-  console.log(`prebuild: ${arch}: prebuildify ${args.join(' ')} (in ${relative(root, cwd)})`);
-  execFileSync(prebuildify, args, {
-    cwd,
-    stdio: 'inherit',
-    env: {
-      ...process.env,
-      ...target.env,
-      ...(nodeDir ? { npm_config_nodedir: nodeDir } : {}),
-      JOBS: process.env.JOBS ?? '2',
-      CONVNODE_UNSTRIPPED_COPY: unstripped,
-      CONVNODE_STRIP: target.strip,
-    },
+/** The same, without blocking: the run checks of one target go on while the next one compiles. */
+const scriptAsync = (name, args) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(node, [join(root, 'scripts', name), ...args], { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${name} ${args.join(' ')} failed (${signal ?? `exit ${code}`})`))));
   });
-  const shipped = join(root, 'prebuilds', `linux-${arch}`, ADDON_NAME);
-  if (!existsSync(shipped)) throw new Error(`prebuildify finished but ${relative(root, shipped)} is not there`);
-  if (!existsSync(unstripped)) throw new Error(`the unstripped copy ${relative(root, unstripped)} is missing (was --strip-bin used?)`);
-  return { arch, shipped, unstripped, stage: cwd };
+
+/** Binutils for a target's ELF files: the host's for x64, the cross ones for arm64. */
+const elfTools = (arch) => (arch === 'arm64' ? 'aarch64-linux-gnu-' : '');
+
+function inspect(name, addon) {
+  const t = TARGETS[name];
+  if (t.platform === 'linux') {
+    const floor = t.libc === 'glibc' ? ['--glibc-floor', t.glibcFloor, '--no-libstdcxx'] : ['--musl'];
+    script('check-elf-addon.mjs', ['--arch', t.arch, ...floor, addon]);
+  } else if (t.platform === 'darwin') {
+    script('check-macho-addon.mjs', ['--arch', t.arch, '--min-macos', t.macosFloor, addon]);
+  } else {
+    script('check-pe-addon.mjs', [addon]);
+  }
+  const allow = t.baselineExtensions ? ['--allow', t.baselineExtensions.join(',')] : [];
+  script(t.arch === 'x64' ? 'check-x64-isa.mjs' : 'check-arm64-neon.mjs', [addon, ...allow]);
 }
 
-function check({ arch, shipped, unstripped, stage }) {
-  const node = process.execPath;
-  execFileSync(node, [join(root, 'scripts', 'check-elf-addon.mjs'), '--arch', arch, shipped], { stdio: 'inherit' });
-  const kernelCheck = arch === 'x64' ? 'check-x64-isa.mjs' : 'check-arm64-neon.mjs';
-  execFileSync(node, [join(root, 'scripts', kernelCheck), unstripped, '--shipped', shipped], { stdio: 'inherit' });
-  // The kernel test over the shipped object files; arm64 runs under qemu-user.
-  if (arch === 'arm64') requireTool('qemu-aarch64', 'to run the arm64 kernel test (apt-get install qemu-user)');
-  execFileSync(node, [join(root, 'scripts', 'check-prebuild-kernels.mjs'), '--arch', arch, stage], { stdio: 'inherit' });
+/** Copies the checked binary into prebuilds/, stripped where that leaves the code alone. */
+function ship(name, addon) {
+  const t = TARGETS[name];
+  const shipped = join(root, shippedPath(name));
+  mkdirSync(dirname(shipped), { recursive: true });
+  if (t.platform === 'darwin') {
+    // Stripping would invalidate the arm64 code signature the linker made: ship as checked.
+    copyFileSync(addon, shipped);
+    return shipped;
+  }
+  const tools = elfTools(t.arch);
+  execFileSync(`${tools}strip`, ['--strip-all', '-o', shipped, addon]);
+  if (Buffer.compare(textSection(addon, tools), textSection(shipped, tools)) !== 0) {
+    throw new Error(`${relative(root, shipped)} does not hold the same .text as the checked ${relative(root, addon)}`);
+  }
+  return shipped;
 }
 
-function main() {
-  const archs = parseArchs(process.argv.slice(2));
+async function runChecks(name, outDir) {
+  await scriptAsync('check-prebuild-kernels.mjs', ['--target', name, outDir]);
+  if (TARGETS[name].platform === 'win32') await scriptAsync('check-win32-addon.mjs', []);
+  // Alpine's musl loader is there for x64 only (Debian's musl 1.2.3): load the shipped file.
+  if (name === 'linux-x64-musl') await scriptAsync('check-musl-addon.mjs', [join(root, shippedPath(name))]);
+}
+
+const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+async function main() {
+  const argv = process.argv.slice(2);
+  const targets = parseTargets(argv);
+  const skipRun = argv.includes('--skip-run');
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new Error(`prebuilds are made on linux-x64 (this is ${process.platform}-${process.arch})`);
   }
-  const built = archs.map(buildTarget);
-  for (const b of built) check(b);
-  for (const b of built) console.log(`prebuild: ${relative(root, b.shipped)} ${statSync(b.shipped).size} bytes`);
+  checkZig();
+  const groups = readSourceGroups(root);
+  const manifest = {
+    zig: ZIG_VERSION,
+    'node-api-headers': require('node-api-headers/package.json').version,
+    'node-addon-api': require('node-addon-api/package.json').version,
+    targets: {},
+  };
+  // Every target is built and checked even when an earlier one fails, so one run reports all.
+  // The run checks (emulated CPUs, qemu, wine: mostly one busy thread) of target k go on while
+  // target k + 1 compiles on every core; checks run one target at a time, in order.
+  const failed = [];
+  const fail = (name, err) => {
+    console.error(`prebuild: ${name}: FAILED: ${err.message.split('\n')[0]}`);
+    failed.push(name);
+    rmSync(join(root, shippedPath(name)), { force: true }); // never leave an unchecked binary to be packed
+  };
+  let checks = Promise.resolve();
+  for (const name of targets) {
+    const started = Date.now();
+    const seconds = () => ((Date.now() - started) / 1000).toFixed(0);
+    try {
+      console.log(`prebuild: ${name}: zig c++ -target ${TARGETS[name].zig}`);
+      const built = await buildTarget(root, name, groups);
+      console.log(`prebuild: ${name}: built in ${seconds()} s`);
+      inspect(name, built.addon);
+      const shipped = ship(name, built.addon);
+      const record = () => {
+        const size = statSync(shipped).size;
+        manifest.targets[name] = { file: shippedPath(name), triple: TARGETS[name].zig, isaTiers: built.tiers, bytes: size, sha256: sha256(shipped) };
+        console.log(`prebuild: ${name}: ${shippedPath(name)} ${size} bytes (${seconds()} s with checks)`);
+      };
+      if (skipRun) {
+        console.log(`prebuild: ${name}: NOT RUN (--skip-run)`);
+        record();
+      } else {
+        checks = checks.then(() => runChecks(name, built.outDir).then(record, (err) => fail(name, err)));
+      }
+    } catch (err) {
+      fail(name, err);
+    }
+  }
+  await checks;
+  // What built the shipped files: with the same versions, a rebuild gives the same hashes. A run
+  // over some targets keeps the others' entries when the toolchain is the same.
+  const manifestPath = join(root, 'prebuilds', 'BUILD.json');
+  mkdirSync(dirname(manifestPath), { recursive: true });
+  if (existsSync(manifestPath)) {
+    const before = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    const sameToolchain = ['zig', 'node-api-headers', 'node-addon-api'].every((k) => before[k] === manifest[k]);
+    if (sameToolchain) manifest.targets = { ...Object.fromEntries(Object.entries(before.targets).filter(([n]) => existsSync(join(root, shippedPath(n))) && !failed.includes(n))), ...manifest.targets };
+  }
+  writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+  for (const [name, t] of Object.entries(manifest.targets)) console.log(`prebuild: ${name.padEnd(18)} ${String(t.bytes).padStart(9)} bytes  sha256 ${t.sha256.slice(0, 16)}`);
+  if (failed.length) throw new Error(`${failed.length} target(s) failed: ${failed.join(', ')}`);
 }
 
-try {
-  main();
-} catch (err) {
+main().catch((err) => {
   console.error(`prebuild: ${err.message}`);
   process.exitCode = 1;
-}
+});

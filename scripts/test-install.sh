@@ -40,10 +40,19 @@ tarball="${tarballs[0]}"
 log "tarball $(basename "$tarball"): $(stat -c %s "$tarball") bytes packed, $(tar -tzf "$tarball" | wc -l) files"
 
 tar -tzf "$tarball" | sed 's|^package/||' | sort >"$work/contents.txt"
+# Every promised prebuild (scripts/prebuild-targets.mjs: Linux glibc + musl, macOS, Windows).
+prebuilt_files=$(cd "$repo" && node --input-type=module -e '
+  const { TARGETS, shippedPath } = await import("./scripts/prebuild-targets.mjs");
+  console.log(Object.keys(TARGETS).map(shippedPath).join(" "));')
 for must in dist/index.js dist/index.d.ts bin/convnode.js binding.gyp CMakeLists.txt package.json scripts/build-native.mjs \
-  prebuilds/linux-x64/convnode.glibc.node prebuilds/linux-arm64/convnode.glibc.node; do
+  $prebuilt_files; do
   grep -qxF "$must" "$work/contents.txt" || die "the tarball lacks $must"
 done
+# One package for every platform while it stays small; past ~10 MB it should split into
+# per-platform optional packages (os / cpu / libc), as sharp and esbuild do.
+tarball_bytes=$(stat -c %s "$tarball")
+((tarball_bytes < 10 * 1024 * 1024)) || die "the tarball is $tarball_bytes bytes: split the prebuilds into per-platform optional packages"
+log "prebuilds in the tarball: $(for f in $prebuilt_files; do printf '%s %s bytes; ' "$f" "$(tar -xzOf "$tarball" "package/$f" | wc -c)"; done)"
 for pattern in '^native/.*\.cc$' '^models/.*\.onnx$' '^models/.*labels' '^samples/.*\.png$'; do
   grep -qE "$pattern" "$work/contents.txt" || die "the tarball has no file matching $pattern"
 done

@@ -20,6 +20,20 @@ uint64_t read_xcr0() {
   return (static_cast<uint64_t>(edx) << 32) | eax;
 }
 
+// AVX2 (CPUID leaf 7) and FMA (leaf 1), and XCR0 bits 1-2: the OS saves XMM and YMM state.
+// CPUID by hand rather than __builtin_cpu_supports: clang's builtin needs compiler-rt's
+// __cpu_model, which Zig's runtime (the prebuilds' toolchain) does not provide.
+bool detect_avx2_fma() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+  const bool fma = (ecx >> 12) & 1, osxsave = (ecx >> 27) & 1, avx = (ecx >> 28) & 1;
+  if (!fma || !osxsave || !avx) return false;
+  const uint64_t wanted_state = (1u << 1) | (1u << 2);
+  if ((read_xcr0() & wanted_state) != wanted_state) return false;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  return (ebx >> 5) & 1;
+}
+
 // AVX-512 F, BW, DQ and VL from CPUID leaf 7, and XCR0 bits 1-2 (XMM, YMM) and 5-7 (opmask,
 // ZMM0-15 upper halves, ZMM16-31): without the OS's consent the first zmm instruction faults.
 bool detect_avx512() {
@@ -62,9 +76,10 @@ bool cpu_supports(Isa isa) {
     case Isa::Scalar: return true;
     case Isa::Avx2:
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-      // GCC's probe also checks that the OS saves YMM state (OSXSAVE/XGETBV).
-      __builtin_cpu_init();
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    {
+      static const bool supported = detect_avx2_fma();
+      return supported;
+    }
 #else
       return false;
 #endif

@@ -2,15 +2,36 @@
 
 #include <cstdlib>
 #include <new>
+#if defined(_WIN32)
+#include <malloc.h>
+#endif
 
 namespace convnode {
 
 namespace {
 
+// Windows' C runtime has no aligned_alloc (its free() cannot release over-aligned blocks), so
+// the win32 prebuild uses the CRT's own aligned pair.
+void* allocate_aligned(size_t alignment, size_t bytes) {
+#if defined(_WIN32)
+  return _aligned_malloc(bytes, alignment);
+#else
+  return std::aligned_alloc(alignment, bytes);
+#endif
+}
+
+void free_aligned(void* memory) {
+#if defined(_WIN32)
+  _aligned_free(memory);
+#else
+  std::free(memory);
+#endif
+}
+
 struct AlignedBuffer {
   float* data = nullptr;
   size_t capacity = 0;
-  ~AlignedBuffer() { std::free(data); }
+  ~AlignedBuffer() { free_aligned(data); }
 };
 
 }  // namespace
@@ -25,11 +46,11 @@ float* scratch_floats(ScratchSlot slot, size_t count, bool* fresh) {
   thread_local AlignedBuffer buffers[static_cast<size_t>(ScratchSlot::Count)];
   AlignedBuffer& buffer = buffers[static_cast<size_t>(slot)];
   if (buffer.capacity < count) {
-    std::free(buffer.data);
+    free_aligned(buffer.data);
     buffer.data = nullptr;
     buffer.capacity = 0;
     const size_t bytes = ((count * sizeof(float) + 63) / 64) * 64;
-    void* memory = std::aligned_alloc(64, bytes);
+    void* memory = allocate_aligned(64, bytes);
     if (memory == nullptr) throw std::bad_alloc();
     buffer.data = static_cast<float*>(memory);
     buffer.capacity = count;
