@@ -42,6 +42,7 @@
         'native/ops/gemm_driver.cc',
         'native/ops/grouped.cc',
         'native/ops/linear.cc',
+        'native/ops/matmul.cc',
         'native/ops/pool.cc',
         'native/ops/task_split.cc',
         'native/ops/window.cc',
@@ -52,6 +53,7 @@
         'native/napi/conv_object.cc',
         'native/napi/elementwise_functions.cc',
         'native/napi/linear_object.cc',
+        'native/napi/matmul_functions.cc',
         'native/napi/pool_functions.cc',
       ],
       'conditions': [

@@ -24,6 +24,7 @@ set(CONVNODE_CORE_SOURCES
   native/ops/gemm_driver.cc
   native/ops/grouped.cc
   native/ops/linear.cc
+  native/ops/matmul.cc
   native/ops/pool.cc
   native/ops/task_split.cc
   native/ops/window.cc
@@ -82,5 +83,6 @@ set(CONVNODE_NAPI_SOURCES
   native/napi/conv_object.cc
   native/napi/elementwise_functions.cc
   native/napi/linear_object.cc
+  native/napi/matmul_functions.cc
   native/napi/pool_functions.cc
 )

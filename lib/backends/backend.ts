@@ -74,4 +74,14 @@ export interface Backend {
   /** Per-channel (or per image and channel) scale and shift, then the activation: see ChannelAffine. */
   channelAffineSync(input: Float32Array, affine: ChannelAffine, output: Float32Array): void;
   channelAffine(input: Float32Array, affine: ChannelAffine, output: Float32Array): Promise<void>;
+
+  /**
+   * Batched MatMul, both operands at run time: output[t] = act(a[t] x b[t]) for every index t of
+   * the broadcast leading dimensions (numpy.matmul). aShape [..., m, k] and bShape [..., k, n]
+   * have rank 2 or more; output holds [...broadcast batch, m, n] and must not overlap a or b.
+   */
+  matMulSync(a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+    output: Float32Array, activation?: Activation): void;
+  matMul(a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+    output: Float32Array, activation?: Activation): Promise<void>;
 }

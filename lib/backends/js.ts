@@ -7,6 +7,8 @@ import { prepareConv2d } from '../kernels/conv2d.js';
 import { prepareLinear } from '../kernels/linear.js';
 import { binary, channelAffine, unary } from '../kernels/elementwise.js';
 import { globalPool2d, pool2d } from '../kernels/pool.js';
+import { matMul } from '../kernels/matmul.js';
+import { NO_ACTIVATION } from '../activation.js';
 import type { Backend, ConvKernel, LinearKernel } from './backend.js';
 
 /** Runs `work` now and reports its outcome as a promise, so an error becomes a rejection. */
@@ -53,4 +55,7 @@ export const jsBackend: Backend = Object.freeze<Backend>({
     settle(() => binary(op, a, aShape, b, bShape, output, outShape, activation)),
   channelAffineSync: channelAffine,
   channelAffine: (input, affine, output) => settle(() => channelAffine(input, affine, output)),
+  matMulSync: (a, aShape, b, bShape, output, activation) => matMul(a, aShape, b, bShape, output, activation ?? NO_ACTIVATION),
+  matMul: (a, aShape, b, bShape, output, activation) =>
+    settle(() => matMul(a, aShape, b, bShape, output, activation ?? NO_ACTIVATION)),
 });

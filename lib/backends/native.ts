@@ -14,6 +14,8 @@ import { planConvAlgorithm, type ConvAlgorithm } from '../planner/conv-plan.js';
 import { BackendError, ParameterError, ShapeError } from '../errors.js';
 import { BINARY_FUNCTIONS } from '../kernels/elementwise.js';
 import { broadcastShapes } from '../kernels/broadcast.js';
+import { expectLength } from '../kernels/checks.js';
+import { planMatMul } from '../kernels/matmul.js';
 import type { ConvGeometry } from '../planner/geometry.js';
 import { runHoldingArrays } from './native-memory.js';
 import type {
@@ -88,6 +90,10 @@ interface NativeAddon {
     output: Float32Array, outShape: readonly number[], options: NativeActivationOptions): Promise<void>;
   channelAffineSync(input: Float32Array, params: NativeAffineParams, output: Float32Array): void;
   channelAffine(input: Float32Array, params: NativeAffineParams, output: Float32Array): Promise<void>;
+  matMulSync(a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+    output: Float32Array, options: NativeActivationOptions): void;
+  matMul(a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+    output: Float32Array, options: NativeActivationOptions): Promise<void>;
   getIsa(): IsaName;
   setIsa(name: string): void;
   availableIsas(): IsaName[];
@@ -281,7 +287,28 @@ function makeBackend(native: NativeAddon): Backend {
       return runHoldingArrays({ input, output, scale: affine.scale, shift: affine.shift }, () =>
         nativeErrors(() => native.channelAffine(input, params, output)));
     },
+    // Batched MatMul on the GEMM driver (native/ops/matmul.cc); shapes are checked in JS first
+    // with the pure-JS kernel's rules and messages.
+    matMulSync: (a, aShape, b, bShape, output, activation) => {
+      const options = matMulOptions(a, aShape, b, bShape, output, activation);
+      nativeErrors(() => native.matMulSync(a, aShape, b, bShape, output, options));
+    },
+    matMul: async (a, aShape, b, bShape, output, activation) => {
+      const options = matMulOptions(a, aShape, b, bShape, output, activation);
+      return runHoldingArrays({ a, b, output }, () => nativeErrors(() => native.matMul(a, aShape, b, bShape, output, options)));
+    },
   };
+}
+
+/** matMul's argument rules (the pure-JS kernel's), then the activation as the addon takes it. */
+function matMulOptions(a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+  output: Float32Array, activation: Activation | undefined): NativeActivationOptions {
+  const plan = planMatMul('matMul', aShape, bShape);
+  expectLength('matMul', 'a', a, plan.aMatrices * plan.m * plan.k, `aShape [${aShape.join(', ')}]`);
+  expectLength('matMul', 'b', b, plan.bMatrices * plan.k * plan.n, `bShape [${bShape.join(', ')}]`);
+  expectLength('matMul', 'output', output, plan.aIndex.length * plan.m * plan.n, `the broadcast batch x ${plan.m} x ${plan.n}`);
+  checkActivation(activation ?? NO_ACTIVATION, 'matMul');
+  return activationOptions(activation ?? NO_ACTIVATION);
 }
 
 /** The native backend, or an Error saying why the binary did not load (never throws). */

@@ -3,6 +3,7 @@
 //   Conv2d, Linear                       prepared ops (classes)
 //   pool2dSync/pool2d, globalPool2dSync/globalPool2d
 //   unarySync/unary, binarySync/binary, channelAffineSync/channelAffine (the element-wise engine)
+//   matMulSync/matMul (batched MatMul, both operands at run time)
 //   getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, externalMemory
 #include <napi.h>
 
@@ -15,6 +16,7 @@
 #include "conv_object.h"
 #include "elementwise_functions.h"
 #include "linear_object.h"
+#include "matmul_functions.h"
 #include "pool_functions.h"
 
 namespace convnode {
@@ -37,6 +39,8 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
                              InstanceMethod("binary", &ConvnodeAddon::binary_method),
                              InstanceMethod("channelAffineSync", &ConvnodeAddon::channel_affine_sync_method),
                              InstanceMethod("channelAffine", &ConvnodeAddon::channel_affine_method),
+                             InstanceMethod("matMulSync", &ConvnodeAddon::matmul_sync_method),
+                             InstanceMethod("matMul", &ConvnodeAddon::matmul_method),
                              InstanceMethod("getIsa", &ConvnodeAddon::get_isa),
                              InstanceMethod("setIsa", &ConvnodeAddon::set_isa),
                              InstanceMethod("availableIsas", &ConvnodeAddon::available_isas),
@@ -58,6 +62,9 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
   Napi::Value binary_method(const Napi::CallbackInfo& info) { return binary_async(info); }
   Napi::Value channel_affine_sync_method(const Napi::CallbackInfo& info) { return channel_affine_sync(info); }
   Napi::Value channel_affine_method(const Napi::CallbackInfo& info) { return channel_affine_async(info); }
+
+  Napi::Value matmul_sync_method(const Napi::CallbackInfo& info) { return matmul_sync(info); }
+  Napi::Value matmul_method(const Napi::CallbackInfo& info) { return matmul_async(info); }
 
   Napi::Value get_isa(const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), isa_name(active_config().isa));
