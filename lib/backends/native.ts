@@ -16,6 +16,7 @@ import { BINARY_FUNCTIONS } from '../kernels/elementwise.js';
 import { broadcastShapes } from '../kernels/broadcast.js';
 import { expectLength } from '../kernels/checks.js';
 import { planMatMul } from '../kernels/matmul.js';
+import { checkGroupShape, checkLayerNormParams, type GroupShape, type LayerNormParams } from '../kernels/layernorm.js';
 import type { ConvGeometry } from '../planner/geometry.js';
 import { runHoldingArrays } from './native-memory.js';
 import type {
@@ -94,6 +95,10 @@ interface NativeAddon {
     output: Float32Array, options: NativeActivationOptions): void;
   matMul(a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
     output: Float32Array, options: NativeActivationOptions): Promise<void>;
+  layerNormSync(input: Float32Array, output: Float32Array, params: LayerNormParams): void;
+  layerNorm(input: Float32Array, output: Float32Array, params: LayerNormParams): Promise<void>;
+  softmaxSync(input: Float32Array, output: Float32Array, groups: GroupShape): void;
+  softmax(input: Float32Array, output: Float32Array, groups: GroupShape): Promise<void>;
   getIsa(): IsaName;
   setIsa(name: string): void;
   availableIsas(): IsaName[];
@@ -292,6 +297,24 @@ function makeBackend(native: NativeAddon): Backend {
     matMulSync: (a, aShape, b, bShape, output, activation) => {
       const options = matMulOptions(a, aShape, b, bShape, output, activation);
       nativeErrors(() => native.matMulSync(a, aShape, b, bShape, output, options));
+    },
+    // Normalisations (native/ops/normalize.cc), checked in JS first with the pure-JS rules.
+    layerNormSync: (input, output, params) => {
+      checkLayerNormParams(input, output, params);
+      nativeErrors(() => native.layerNormSync(input, output, params));
+    },
+    layerNorm: async (input, output, params) => {
+      checkLayerNormParams(input, output, params);
+      return runHoldingArrays({ input, output, scale: params.scale, bias: params.bias }, () =>
+        nativeErrors(() => native.layerNorm(input, output, params)));
+    },
+    softmaxSync: (input, output, groups) => {
+      checkGroupShape('softmax', input, output, groups);
+      nativeErrors(() => native.softmaxSync(input, output, groups));
+    },
+    softmax: async (input, output, groups) => {
+      checkGroupShape('softmax', input, output, groups);
+      return runHoldingArrays({ input, output }, () => nativeErrors(() => native.softmax(input, output, groups)));
     },
     matMul: async (a, aShape, b, bShape, output, activation) => {
       const options = matMulOptions(a, aShape, b, bShape, output, activation);

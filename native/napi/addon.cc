@@ -4,6 +4,7 @@
 //   pool2dSync/pool2d, globalPool2dSync/globalPool2d
 //   unarySync/unary, binarySync/binary, channelAffineSync/channelAffine (the element-wise engine)
 //   matMulSync/matMul (batched MatMul, both operands at run time)
+//   layerNormSync/layerNorm, softmaxSync/softmax (normalisations over [outer, length, inner])
 //   getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, externalMemory
 #include <napi.h>
 
@@ -17,6 +18,7 @@
 #include "elementwise_functions.h"
 #include "linear_object.h"
 #include "matmul_functions.h"
+#include "normalize_functions.h"
 #include "pool_functions.h"
 
 namespace convnode {
@@ -41,6 +43,10 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
                              InstanceMethod("channelAffine", &ConvnodeAddon::channel_affine_method),
                              InstanceMethod("matMulSync", &ConvnodeAddon::matmul_sync_method),
                              InstanceMethod("matMul", &ConvnodeAddon::matmul_method),
+                             InstanceMethod("layerNormSync", &ConvnodeAddon::layernorm_sync_method),
+                             InstanceMethod("layerNorm", &ConvnodeAddon::layernorm_method),
+                             InstanceMethod("softmaxSync", &ConvnodeAddon::softmax_sync_method),
+                             InstanceMethod("softmax", &ConvnodeAddon::softmax_method),
                              InstanceMethod("getIsa", &ConvnodeAddon::get_isa),
                              InstanceMethod("setIsa", &ConvnodeAddon::set_isa),
                              InstanceMethod("availableIsas", &ConvnodeAddon::available_isas),
@@ -65,6 +71,11 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
 
   Napi::Value matmul_sync_method(const Napi::CallbackInfo& info) { return matmul_sync(info); }
   Napi::Value matmul_method(const Napi::CallbackInfo& info) { return matmul_async(info); }
+
+  Napi::Value layernorm_sync_method(const Napi::CallbackInfo& info) { return layernorm_sync(info); }
+  Napi::Value layernorm_method(const Napi::CallbackInfo& info) { return layernorm_async(info); }
+  Napi::Value softmax_sync_method(const Napi::CallbackInfo& info) { return softmax_sync(info); }
+  Napi::Value softmax_method(const Napi::CallbackInfo& info) { return softmax_async(info); }
 
   Napi::Value get_isa(const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), isa_name(active_config().isa));

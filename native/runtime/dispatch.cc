@@ -33,7 +33,8 @@ const KernelConfig kScalar = {Isa::Scalar,
                               f32_winograd_4x4_output__scalar,
                               f32_gconv_direct__scalar,
                               fma_probe_scalar,
-                              {f32_vunary__scalar, f32_vbinary__scalar, f32_vaffine__scalar}};
+                              {f32_vunary__scalar, f32_vbinary__scalar, f32_vaffine__scalar},
+                              {f32_layernorm_rows__scalar, f32_layernorm_columns__scalar, f32_softmax_rows__scalar, f32_softmax_columns__scalar}};
 
 #if defined(CONVNODE_HAVE_AVX2)
 const KernelConfig kAvx2 = {Isa::Avx2,
@@ -55,7 +56,8 @@ const KernelConfig kAvx2 = {Isa::Avx2,
                             f32_winograd_4x4_output__avx2,
                             f32_gconv_direct__avx2,
                             fma_probe_avx2,
-                            {f32_vunary__avx2, f32_vbinary__avx2, f32_vaffine__avx2}};
+                            {f32_vunary__avx2, f32_vbinary__avx2, f32_vaffine__avx2},
+                            {f32_layernorm_rows__avx2, f32_layernorm_columns__avx2, f32_softmax_rows__avx2, f32_softmax_columns__avx2}};
 #endif
 
 #if defined(CONVNODE_HAVE_AVX512)
@@ -80,7 +82,8 @@ const KernelConfig kAvx512 = {Isa::Avx512,
                               f32_winograd_4x4_output__avx2,
                               f32_gconv_direct__avx2,
                               fma_probe_avx512,
-                              {f32_vunary__avx512, f32_vbinary__avx512, f32_vaffine__avx512}};
+                              {f32_vunary__avx512, f32_vbinary__avx512, f32_vaffine__avx512},
+                              {f32_layernorm_rows__avx512, f32_layernorm_columns__avx512, f32_softmax_rows__avx512, f32_softmax_columns__avx512}};
 #endif
 
 #if defined(CONVNODE_HAVE_NEON)
@@ -102,7 +105,8 @@ const KernelConfig kNeon = {Isa::Neon,
                             f32_winograd_4x4_output__scalar,
                             f32_gconv_direct__scalar,
                             fma_probe_neon,
-                            {f32_vunary__neon, f32_vbinary__neon, f32_vaffine__neon}};
+                            {f32_vunary__neon, f32_vbinary__neon, f32_vaffine__neon},
+                            {f32_layernorm_rows__neon, f32_layernorm_columns__neon, f32_softmax_rows__neon, f32_softmax_columns__neon}};
 #endif
 
 std::atomic<const KernelConfig*> g_active{nullptr};

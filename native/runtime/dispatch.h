@@ -8,7 +8,9 @@
 #include "../kernels/f32-gconv/gconv.h"
 #include "../kernels/f32-gemm/gemm.h"
 #include "../kernels/f32-im2col/im2col.h"
+#include "../kernels/f32-layernorm/layernorm.h"
 #include "../kernels/f32-maxpool/pool.h"
+#include "../kernels/f32-softmax/softmax.h"
 #include "../kernels/f32-vaffine/vaffine.h"
 #include "../kernels/f32-vbinary/vbinary.h"
 #include "../kernels/f32-vunary/vunary.h"
@@ -36,6 +38,15 @@ struct ElementwiseConfig {
   VAffineKernel vaffine;
 };
 
+// Normalisations over groups of values (native/ops/normalize.cc): LayerNorm and Softmax, each
+// over contiguous rows or across adjacent strided columns.
+struct NormalizeConfig {
+  LayerNormRowsKernel layernorm_rows;
+  LayerNormColumnsKernel layernorm_columns;
+  SoftmaxRowsKernel softmax_rows;
+  SoftmaxColumnsKernel softmax_columns;
+};
+
 struct KernelConfig {
   Isa isa;
   GemmConfig gemm;
@@ -56,6 +67,7 @@ struct KernelConfig {
   GconvKernel gconv_direct;  // grouped convs without im2col (stride 1)
   double (*fma_probe_gflops)();  // single-thread FMA throughput, for benchmarks
   ElementwiseConfig elementwise;
+  NormalizeConfig normalize;
 };
 
 // Null when this build or CPU cannot run the ISA.
