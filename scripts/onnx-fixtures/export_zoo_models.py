@@ -15,10 +15,20 @@ BatchNorm running statistics get random values (zoo_export.randomise_batchnorm s
 import os
 import sys
 
+import torch
 import torchvision.models as tvm
 import torchvision.models.segmentation as tvs
 
 from zoo_export import FirstOutput, export_model
+
+def random_head(model):
+    """torchvision's ViT starts its classifier at zero (weights and bias): every logit would be 0
+    and the benchmark's comparison with onnxruntime would check nothing."""
+    head = model.heads.head
+    torch.nn.init.normal_(head.weight, std=0.02)
+    torch.nn.init.normal_(head.bias, std=0.02)
+    return model
+
 
 # name -> (builder, input side, opset). googlenet and inception_v3 drop their auxiliary heads: in
 # eval mode they are not computed, and without them the export carries no dead weights.
@@ -43,7 +53,7 @@ ZOO = {
     # Modern CNNs and transformers (issue 12), opset 17 for LayerNormalization.
     "convnext_tiny": (tvm.convnext_tiny, 224, 17),
     "swin_t": (tvm.swin_t, 224, 17),
-    "vit_b_16": (tvm.vit_b_16, 224, 17),
+    "vit_b_16": (lambda: random_head(tvm.vit_b_16()), 224, 17),
     # Segmentation, at 224x224 (torchvision evaluates them at 520: 5.4x the work, too slow to
     # bench on a shared 2-core machine); no pretrained backbone (that would download it).
     "lraspp_mobilenet_v3_large": (lambda: FirstOutput(tvs.lraspp_mobilenet_v3_large(weights_backbone=None)), 224, 13),
