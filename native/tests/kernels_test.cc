@@ -986,6 +986,7 @@ void test_linear(const KernelConfig& isa, const KernelConfig& scalar) {
 }  // namespace
 
 #include "elementwise_checks.inc"
+#include "normalize_checks.inc"
 
 int main() {
   const KernelConfig* scalar = config_for(Isa::Scalar);
@@ -1019,6 +1020,7 @@ int main() {
       if (threads == 1) test_split_scales(*isa);
       if (threads == 1) test_im2col(*isa);
       test_elementwise(*isa, *scalar);
+      test_normalize(*isa, *scalar);
       std::printf("kernels_test: %-6s threads %zu: %d checks, %s\n", isa_name(isa->isa), threads, g_checks - checks_before,
                   g_failures == before ? "ok" : "FAILED");
     }
