@@ -15,29 +15,13 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { loadConvnode, ortSession, randomInput, timeInTurn } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
 const MODELS = ['densenet121', 'efficientnet_b0', 'googlenet', 'inception_v3', 'mobilenet_v3_large'];
 const INPUT_SIZE = { inception_v3: 299 };
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function randomInput(count, seed) {
-  const data = new Float32Array(count);
-  let state = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    data[i] = (state / 2 ** 32) * 4 - 2;
-  }
-  return data;
-}
 
 function parseArgs(argv) {
   const options = { dir: join(here, '.models', 'zoo'), models: MODELS, threads: [1], batches: [1], runs: 9 };
@@ -65,17 +49,9 @@ async function profileByType(model, feeds, runs) {
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
-  const dist = join(root, 'dist');
-  if (!existsSync(join(dist, 'onnx', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-  const { loadOnnx } = await import(pathToFileURL(join(dist, 'onnx', 'index.js')).href);
-  const { Tensor } = await import(pathToFileURL(join(dist, 'tensor.js')).href);
-  const { getBackend } = await import(pathToFileURL(join(dist, 'backends', 'index.js')).href);
-  const native = await import(pathToFileURL(join(dist, 'backends', 'native.js')).href);
+  const { loadOnnx, Tensor, getBackend, native } = await loadConvnode();
   const backend = getBackend();
-  const base = options.baseline && {
-    loadOnnx: (await import(pathToFileURL(join(options.baseline, 'onnx', 'index.js')).href)).loadOnnx,
-    Tensor: (await import(pathToFileURL(join(options.baseline, 'tensor.js')).href)).Tensor,
-  };
+  const base = options.baseline && (await loadConvnode(options.baseline));
   console.log(`CPU: ${os.cpus()[0].model}; convnode backend ${backend}${backend === 'native' ? ` (ISA ${native.getIsa()})` : ''}; onnxruntime-node ${ort.env.versions.node}`);
   console.log('ratio = fused ms / unfused ms (below 1: fusion helps); medians of interleaved rounds in one process\n');
   const rows = [];
@@ -91,10 +67,7 @@ async function main() {
     const size = INPUT_SIZE[name] ?? 224;
     for (const threads of options.threads) {
       if (backend === 'native') native.setNumThreads(threads);
-      const session = await ort.InferenceSession.create(path, {
-        intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
-        extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-      });
+      const session = await ortSession(path, threads);
       for (const batch of options.batches) {
         const shape = [batch, 3, size, size];
         const data = randomInput(batch * 3 * size * size, 7 + batch);
@@ -105,17 +78,8 @@ async function main() {
           const baseFeeds = { [baseline.inputNames[0]]: new base.Tensor(shape, data) };
           contenders.push(['baseline', () => baseline.run(baseFeeds)]);
         }
-        const times = Object.fromEntries(contenders.map(([n]) => [n, []]));
-        for (const [, run] of contenders) await run(); // warm-up
-        for (let r = 0; r < options.runs; r++) {
-          for (const [n, run] of contenders) {
-            const start = performance.now();
-            await run();
-            times[n].push(performance.now() - start);
-          }
-        }
-        const [f, u, o] = ['fused', 'unfused', 'onnxruntime'].map((n) => median(times[n]));
-        const b = baseline ? median(times.baseline) : undefined;
+        const { wall } = await timeInTurn(contenders.map(([, run]) => run), options.runs);
+        const [f, u, o, b] = wall;
         rows.push({ name, threads, batch, f, u, o, b });
         const vsBase = b === undefined ? '' : `; baseline ${b.toFixed(1)} ms, fused/baseline ${(f / b).toFixed(2)}x`;
         console.log(`${name} threads ${threads} batch ${batch}: fused ${f.toFixed(1)} ms, unfused ${u.toFixed(1)} ms, fused/unfused ${(f / u).toFixed(2)}x${vsBase}; onnxruntime ${o.toFixed(1)} ms (fused/ort ${(f / o).toFixed(2)}x, unfused/ort ${(u / o).toFixed(2)}x)`);

@@ -19,29 +19,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { loadConvnode, ortSession, randomInput, scaledDifference, timeInTurn } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const MODELS_DIR = join(here, '.models');
 const MODEL_NAMES = ['resnet18', 'mobilenet_v2', 'shufflenet_v2'];
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function randomInput(count, seed) {
-  const data = new Float32Array(count);
-  let state = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    data[i] = (state / 2 ** 32) * 4 - 2;
-  }
-  return data;
-}
 
 /** Exports the models if they are missing; returns false (with a reason printed) when it cannot. */
 function ensureModels(names) {
@@ -54,54 +39,6 @@ function ensureModels(names) {
     return false;
   }
   return true;
-}
-
-async function loadConvnode() {
-  const dist = join(root, 'dist');
-  if (!existsSync(join(dist, 'onnx', 'index.js'))) {
-    throw new Error('dist/ is missing: run `npm run build` first');
-  }
-  const onnx = await import(pathToFileURL(join(dist, 'onnx', 'index.js')).href);
-  const tensor = await import(pathToFileURL(join(dist, 'tensor.js')).href);
-  const backends = await import(pathToFileURL(join(dist, 'backends', 'index.js')).href);
-  const native = await import(pathToFileURL(join(dist, 'backends', 'native.js')).href);
-  return { ...onnx, Tensor: tensor.Tensor, getBackend: backends.getBackend, native };
-}
-
-/**
- * Times the runners in turn (convnode on each ISA tier, then onnxruntime), so all see the same
- * machine conditions; odd rounds reverse the order. Returns each runner's median wall ms and
- * median process CPU ms (all threads; on a shared machine wall time also counts the time other
- * processes held the cores, CPU time does not).
- */
-async function timeInTurn(runners, runs) {
-  for (let i = 0; i < 2; i++) for (const run of runners) await run();
-  const times = runners.map(() => []);
-  const cpu = runners.map(() => []);
-  for (let i = 0; i < runs; i++) {
-    const order = runners.map((_, j) => j);
-    if (i % 2) order.reverse();
-    for (const j of order) {
-      const c = process.cpuUsage();
-      const t = performance.now();
-      await runners[j]();
-      times[j].push(performance.now() - t);
-      const used = process.cpuUsage(c);
-      cpu[j].push((used.user + used.system) / 1000);
-    }
-  }
-  return { wall: times.map(median), cpu: cpu.map(median) };
-}
-
-/** max |a - b| / max |b|: random-weight nets can have tiny outputs (MobileNetV2's are ~1e-9), so scale by the reference's range. */
-function scaledDifference(a, b) {
-  let worst = 0;
-  let range = 0;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
-    range = Math.max(range, Math.abs(b[i]));
-  }
-  return range === 0 ? worst : worst / range;
 }
 
 /**
@@ -132,15 +69,7 @@ export async function benchModels(options = {}) {
     }
     for (const threadCount of threads) {
       if (backend === 'native') convnode.native.setNumThreads(threadCount);
-      const session = await ort.InferenceSession.create(path, {
-        intraOpNumThreads: threadCount,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        ...((options.ortSpinning ?? false) === false
-          ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }
-          : {}),
-      });
+      const session = await ortSession(path, threadCount, options.ortSpinning ?? false);
       for (const batch of batches) {
         const shape = [batch, 3, 224, 224];
         const data = randomInput(batch * 3 * 224 * 224, 42 + batch);

@@ -26,11 +26,15 @@ set(CONVNODE_CORE_SOURCES
   native/ops/gemm_driver.cc
   native/ops/grouped.cc
   native/ops/linear.cc
+  native/ops/matmul.cc
+  native/ops/normalize.cc
   native/ops/pool.cc
   native/ops/strided_copy.cc
   native/ops/task_split.cc
   native/ops/window.cc
   native/ops/winograd.cc
+  native/kernels/f32-layernorm/f32-layernorm-scalar.cc
+  native/kernels/f32-softmax/f32-softmax-scalar.cc
 )
 set(CONVNODE_AVX2_SOURCES
   native/kernels/f32-gemm/f32-gemm-6x16-avx2.cc
@@ -51,6 +55,8 @@ set(CONVNODE_AVX2_SOURCES
   native/kernels/f32-vunary/f32-vunary-avx2.cc
   native/kernels/f32-vbinary/f32-vbinary-avx2.cc
   native/kernels/f32-vaffine/f32-vaffine-avx2.cc
+  native/kernels/f32-layernorm/f32-layernorm-avx2.cc
+  native/kernels/f32-softmax/f32-softmax-avx2.cc
 )
 # AVX-512 F/BW/DQ/VL kernels: built with their own flags, called only when cpu.cc says so.
 set(CONVNODE_AVX512_SOURCES
@@ -66,6 +72,8 @@ set(CONVNODE_AVX512_SOURCES
   native/kernels/f32-vunary/f32-vunary-avx512.cc
   native/kernels/f32-vbinary/f32-vbinary-avx512.cc
   native/kernels/f32-vaffine/f32-vaffine-avx512.cc
+  native/kernels/f32-layernorm/f32-layernorm-avx512.cc
+  native/kernels/f32-softmax/f32-softmax-avx512.cc
 )
 set(CONVNODE_NEON_SOURCES
   native/kernels/f32-gemm/f32-gemm-8x8-neon.cc
@@ -80,6 +88,8 @@ set(CONVNODE_NEON_SOURCES
   native/kernels/f32-vunary/f32-vunary-neon.cc
   native/kernels/f32-vbinary/f32-vbinary-neon.cc
   native/kernels/f32-vaffine/f32-vaffine-neon.cc
+  native/kernels/f32-layernorm/f32-layernorm-neon.cc
+  native/kernels/f32-softmax/f32-softmax-neon.cc
 )
 set(CONVNODE_NAPI_SOURCES
   native/napi/addon.cc
@@ -89,5 +99,7 @@ set(CONVNODE_NAPI_SOURCES
   native/napi/copy_functions.cc
   native/napi/elementwise_functions.cc
   native/napi/linear_object.cc
+  native/napi/matmul_functions.cc
+  native/napi/normalize_functions.cc
   native/napi/pool_functions.cc
 )

@@ -91,7 +91,7 @@ describe('convnode visualize (model mode)', () => {
     const run = await convnode('visualize', sample, '--model', 'builtin', '--layer', '/MaxPool', '--out', out);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/layer #2 '\/MaxPool' \(MaxPool\) 1x6x14x14/);
+    expect(run.stdout).toMatch(/layer 2 '\/MaxPool' \(MaxPool\) 1x6x14x14/);
     expect((await sharp(readFileSync(out)).metadata()).format).toBe('png');
   });
 

@@ -1,5 +1,7 @@
-// Model mode: an ONNX node's output made observable, checked against onnxruntime-node running
-// the same edited model, and drawn as a per-channel grid.
+// Model mode: an ONNX node's output fetched with run's `outputs` option (the model is not
+// edited), checked against onnxruntime-node running a copy with that value declared a graph
+// output, layers numbered as a user counts them (feature maps only; Identity and Constant nodes
+// skipped), and drawn as a per-channel grid.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
@@ -7,7 +9,10 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ParameterError, ShapeError, Tensor } from '../lib/index.js';
 import { decodeModel } from '../lib/onnx/decode.js';
-import { composeModelLayer, listGraphNodes, modelLayerMaps, selectNode, withExtraOutputs } from '../lib/visualize/index.js';
+import { loadOnnx } from '../lib/onnx/index.js';
+import { ModelProto } from '../lib/onnx/schema.js';
+import { composeModelLayer, listFeatureMapLayers, listGraphNodes, modelLayerMaps, selectNode } from '../lib/visualize/index.js';
+import { encodeModel, floatTensor, node } from './onnx-model-builder.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/onnx/${name}`, import.meta.url));
 const BUILTIN = fileURLToPath(new URL('../models/lenet5-fashion.onnx', import.meta.url));
@@ -19,8 +24,15 @@ function patternInput(shape: number[]): Tensor {
   return t;
 }
 
+/** The model with `value` also declared a (float) graph output, for onnxruntime to return it. */
+function withOutput(bytes: Uint8Array, value: string): Uint8Array {
+  const model = ModelProto.decode(bytes);
+  model.graph!.output!.push({ name: value, type: { tensorType: { elemType: 1 } } });
+  return ModelProto.encode(model).finish();
+}
+
 async function ortIntermediate(bytes: Uint8Array, value: string, input: Tensor): Promise<{ dims: readonly number[]; data: Float32Array }> {
-  const session = await ort.InferenceSession.create(withExtraOutputs(bytes, [value]));
+  const session = await ort.InferenceSession.create(withOutput(bytes, value));
   try {
     const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input.data.slice(), [...input.shape]) });
     return { dims: out[value].dims, data: out[value].data as Float32Array };
@@ -29,35 +41,9 @@ async function ortIntermediate(bytes: Uint8Array, value: string, input: Tensor):
   }
 }
 
-describe('withExtraOutputs', () => {
-  it('adds graph outputs and keeps every node, initializer and existing output', () => {
-    const bytes = readFileSync(fixture('resnet_small.onnx'));
-    const before = decodeModel(bytes, 'before');
-    const edited = withExtraOutputs(bytes, ['/blocks/blocks.0/conv1/Conv_output_0', '/pool/MaxPool_output_0']);
-    const after = decodeModel(edited, 'after');
-    expect(after.outputs.map((o) => o.name)).toEqual([
-      ...before.outputs.map((o) => o.name),
-      '/blocks/blocks.0/conv1/Conv_output_0',
-      '/pool/MaxPool_output_0',
-    ]);
-    expect(after.outputs.at(-1)?.elemType).toBe(1); // declared float
-    expect(after.nodes.map((n) => n.name)).toEqual(before.nodes.map((n) => n.name));
-    expect([...after.initializers.keys()]).toEqual([...before.initializers.keys()]);
-    // Only the graph field grew: the bytes before it are untouched.
-    expect(edited.length).toBeGreaterThan(bytes.length);
-    expect(withExtraOutputs(bytes, [])).toBe(bytes);
-  });
-
-  it('rejects bytes that are not a protobuf model', () => {
-    expect(() => withExtraOutputs(new Uint8Array([0x08, 0x96]), ['x'])).toThrow(/malformed varint/);
-    expect(() => withExtraOutputs(new Uint8Array([0x08, 0x01]), ['x'])).toThrow(/no graph found/);
-    expect(() => withExtraOutputs(new Uint8Array([0x3a, 0x10, 0x01]), ['x'])).toThrow(/runs past the end/);
-  });
-});
-
 describe('modelLayerMaps agrees with onnxruntime on the same intermediate value', () => {
   const cases: [string, string | number, number[]][] = [
-    ['the built-in LeNet-5, first ReLU by index', 1, [1, 1, 28, 28]],
+    ['the built-in LeNet-5, first ReLU by layer number', 1, [1, 1, 28, 28]],
     ['the built-in LeNet-5, second conv by name', '/conv2/Conv', [2, 1, 28, 28]],
     // Conv -> Relu would be fused on a normal load: the visualiser must still see the raw conv.
     ['resnet_small, a conv inside a residual block', '/blocks/blocks.0/conv1/Conv', [1, 3, 32, 32]],
@@ -126,5 +112,73 @@ describe('composeModelLayer', () => {
       expect(rgb(...centre(argmax))).toEqual([255, 255, 255]);
       expect(rgb(...centre(argmin))).toEqual([0, 0, 0]);
     });
+  });
+});
+
+/**
+ * What exporters write around the layers: an Identity for a shared initializer (torchvision's
+ * ResNet-18 export reads a conv bias through one), a Constant node, a Conv + Relu pair that a
+ * normal load fuses. x -> Conv(w, Identity(b)) -> Relu -> Mul(Constant) -> Identity -> Conv2.
+ */
+function exporterStyleModel(): Uint8Array {
+  return encodeModel({
+    opset: 13,
+    nodes: [
+      node('Identity', ['b1'], ['b1_shared'], {}, 'shared_bias'),
+      node('Conv', ['x', 'w1', 'b1_shared'], ['c1'], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } }, 'conv1'),
+      node('Relu', ['c1'], ['r1'], {}, 'relu1'),
+      node('Constant', [], ['half'], { value: { t: floatTensor('half', [], [0.5]) } }, 'half_constant'),
+      node('Mul', ['r1', 'half'], ['m1'], {}, 'scale'),
+      node('Identity', ['m1'], ['m1_copy'], {}, 'copy'),
+      node('Conv', ['m1_copy', 'w2'], ['y'], { kernel_shape: { ints: [1, 1] } }, 'conv2'),
+    ],
+    initializers: [
+      floatTensor('w1', [4, 2, 3, 3], Array.from({ length: 72 }, (_, i) => Math.sin(i))),
+      floatTensor('b1', [4], [0.1, -0.2, 0.3, -0.4]),
+      floatTensor('w2', [3, 4, 1, 1], Array.from({ length: 12 }, (_, i) => Math.cos(i))),
+    ],
+    inputs: [{ name: 'x', shape: [1, 2, 6, 6] }],
+    outputs: [{ name: 'y' }, { name: 'b1_shared' }],
+  });
+}
+
+describe('layers as a user counts them, on an export with Identity and Constant nodes', () => {
+  const bytes = exporterStyleModel();
+  const input = patternInput([1, 2, 6, 6]);
+
+  it('numbers only the nodes whose output is a feature map, skipping Identity and Constant', async () => {
+    const layers = await listFeatureMapLayers(bytes, [1, 2, 6, 6]);
+    expect(layers.map((l) => [l.number, l.node.name, l.shape])).toEqual([
+      [0, 'conv1', [1, 4, 6, 6]],
+      [1, 'relu1', [1, 4, 6, 6]],
+      [2, 'scale', [1, 4, 6, 6]],
+      [3, 'conv2', [1, 3, 6, 6]],
+    ]);
+    await expect(modelLayerMaps(bytes, input, 4)).rejects.toThrow(/from 0 to 3 \(the model has 4 layers whose output is a feature map; --layer list prints them\), got 4/);
+  });
+
+  it('layer N fetches that layer, before and after the Conv + Relu pair a normal load fuses, as onnxruntime computes it', async () => {
+    for (const [number, name] of [[0, 'conv1'], [1, 'relu1'], [3, 'conv2']] as const) {
+      const result = await modelLayerMaps(bytes, input, number);
+      expect(result.node.name).toBe(name);
+      expect(result.layerNumber).toBe(number);
+      const reference = await ortIntermediate(bytes, result.node.output, input);
+      expect(result.maps.shape).toEqual(reference.dims);
+      for (let i = 0; i < reference.data.length; i++) expect(Math.abs(result.maps.data[i] - reference.data[i])).toBeLessThan(1e-5);
+    }
+  });
+
+  it('a fused load keeps the values a caller asks for, and returns a constant that is a graph output', async () => {
+    // Without `keep`, fusion absorbs the conv's own value; with it, the pair stays apart.
+    expect((await loadOnnx(bytes)).summaryRows([1, 2, 6, 6]).map((r) => r.type)).toContain('Conv+Relu');
+    const fused = await loadOnnx(bytes, { keep: ['c1'] });
+    const feeds = { x: input };
+    const out = await fused.run(feeds, { outputs: ['c1', 'r1', 'b1_shared'] });
+    const reference = await ortIntermediate(withOutput(bytes, 'c1'), 'r1', input);
+    const convReference = await ortIntermediate(bytes, 'c1', input);
+    for (let i = 0; i < convReference.data.length; i++) expect(Math.abs(out.c1.data[i] - convReference.data[i])).toBeLessThan(1e-5);
+    for (let i = 0; i < reference.data.length; i++) expect(Math.abs(out.r1.data[i] - reference.data[i])).toBeLessThan(1e-5);
+    expect(Array.from(out.b1_shared.data)).toEqual(Array.from(new Float32Array([0.1, -0.2, 0.3, -0.4])));
+    expect((await fused.run(feeds)).b1_shared.shape).toEqual([4]);
   });
 });

@@ -11,11 +11,13 @@ export type BackendName = 'js' | 'native';
 
 import type { Activation } from '../activation.js';
 import type { BinaryOp, ChannelAffine } from '../kernels/elementwise.js';
+import type { GroupShape, LayerNormParams } from '../kernels/layernorm.js';
 
 // The activation's one definition lives at the bottom of the house; re-exported for backends.
 export type { Activation, ActivationKind } from '../activation.js';
 export { NO_ACTIVATION } from '../activation.js';
 export type { BinaryOp, ChannelAffine } from '../kernels/elementwise.js';
+export type { GroupShape, LayerNormParams } from '../kernels/layernorm.js';
 
 export type { ConvAlgorithm, ConvPlan } from '../planner/conv-plan.js';
 
@@ -111,4 +113,24 @@ export interface Backend {
    */
   stridedCopySync?(input: Float32Array, plan: StridedCopyPlan, output: Float32Array): void;
   stridedCopy?(input: Float32Array, plan: StridedCopyPlan, output: Float32Array): Promise<void>;
+
+  /**
+   * Batched MatMul, both operands at run time: output[t] = act(a[t] x b[t]) for every index t of
+   * the broadcast leading dimensions (numpy.matmul). aShape [..., m, k] and bShape [..., k, n]
+   * have rank 2 or more; output holds [...broadcast batch, m, n] and must not overlap a or b.
+   */
+  matMulSync(a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+    output: Float32Array, activation?: Activation): void;
+  matMul(a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+    output: Float32Array, activation?: Activation): Promise<void>;
+
+  /**
+   * Normalisations over the outer x inner groups of `length` values, `inner` floats apart, of a
+   * dense [outer, length, inner] view (lib/kernels/layernorm.ts). output may be input.
+   */
+  layerNormSync(input: Float32Array, output: Float32Array, params: LayerNormParams): void;
+  layerNorm(input: Float32Array, output: Float32Array, params: LayerNormParams): Promise<void>;
+  /** Softmax of each group: exp(x - max) / sum. */
+  softmaxSync(input: Float32Array, output: Float32Array, groups: GroupShape): void;
+  softmax(input: Float32Array, output: Float32Array, groups: GroupShape): Promise<void>;
 }

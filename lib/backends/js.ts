@@ -7,7 +7,11 @@ import { prepareConv2d } from '../kernels/conv2d.js';
 import { prepareLinear } from '../kernels/linear.js';
 import { binary, channelAffine, unary } from '../kernels/elementwise.js';
 import { globalPool2d, pool2d } from '../kernels/pool.js';
-import type { Backend, ConvKernel, LinearKernel } from './backend.js';
+import { matMul } from '../kernels/matmul.js';
+import { checkGroupShape, layerNorm } from '../kernels/layernorm.js';
+import { softmax } from '../kernels/softmax.js';
+import { NO_ACTIVATION } from '../activation.js';
+import type { Backend, ConvKernel, GroupShape, LinearKernel } from './backend.js';
 
 /** Runs `work` now and reports its outcome as a promise, so an error becomes a rejection. */
 function settle(work: () => void): Promise<void> {
@@ -17,6 +21,11 @@ function settle(work: () => void): Promise<void> {
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+function checkedSoftmax(input: Float32Array, output: Float32Array, groups: GroupShape): void {
+  checkGroupShape('softmax', input, output, groups);
+  softmax(input, output, groups.outer, groups.length, groups.inner);
 }
 
 export const jsBackend: Backend = Object.freeze<Backend>({
@@ -53,4 +62,11 @@ export const jsBackend: Backend = Object.freeze<Backend>({
     settle(() => binary(op, a, aShape, b, bShape, output, outShape, activation)),
   channelAffineSync: channelAffine,
   channelAffine: (input, affine, output) => settle(() => channelAffine(input, affine, output)),
+  matMulSync: (a, aShape, b, bShape, output, activation) => matMul(a, aShape, b, bShape, output, activation ?? NO_ACTIVATION),
+  matMul: (a, aShape, b, bShape, output, activation) =>
+    settle(() => matMul(a, aShape, b, bShape, output, activation ?? NO_ACTIVATION)),
+  layerNormSync: layerNorm,
+  layerNorm: (input, output, params) => settle(() => layerNorm(input, output, params)),
+  softmaxSync: checkedSoftmax,
+  softmax: (input, output, groups) => settle(() => checkedSoftmax(input, output, groups)),
 });

@@ -14,6 +14,9 @@ import { planConvAlgorithm, type ConvAlgorithm } from '../planner/conv-plan.js';
 import { BackendError, ParameterError, ShapeError } from '../errors.js';
 import { BINARY_FUNCTIONS } from '../kernels/elementwise.js';
 import { broadcastShapes } from '../kernels/broadcast.js';
+import { expectLength } from '../kernels/checks.js';
+import { planMatMul } from '../kernels/matmul.js';
+import { checkGroupShape, checkLayerNormParams, type GroupShape, type LayerNormParams } from '../kernels/layernorm.js';
 import type { ConvGeometry } from '../planner/geometry.js';
 import { runHoldingArrays } from './native-memory.js';
 import type {
@@ -96,6 +99,14 @@ interface NativeAddon {
   beginRecord(): void;
   endRecord(): object;
   replay(recording: object): Promise<void>;
+  matMulSync(a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+    output: Float32Array, options: NativeActivationOptions): void;
+  matMul(a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+    output: Float32Array, options: NativeActivationOptions): Promise<void>;
+  layerNormSync(input: Float32Array, output: Float32Array, params: LayerNormParams): void;
+  layerNorm(input: Float32Array, output: Float32Array, params: LayerNormParams): Promise<void>;
+  softmaxSync(input: Float32Array, output: Float32Array, groups: GroupShape): void;
+  softmax(input: Float32Array, output: Float32Array, groups: GroupShape): Promise<void>;
   getIsa(): IsaName;
   setIsa(name: string): void;
   availableIsas(): IsaName[];
@@ -316,7 +327,46 @@ function makeBackend(native: NativeAddon): Backend {
     stridedCopySync: (input, plan, output) => nativeErrors(() => native.stridedCopySync(input, output, plan)),
     stridedCopy: async (input, plan, output) =>
       runHoldingArrays({ input, output }, () => nativeErrors(() => native.stridedCopy(input, output, plan))),
+    // Batched MatMul on the GEMM driver (native/ops/matmul.cc); shapes are checked in JS first
+    // with the pure-JS kernel's rules and messages.
+    matMulSync: (a, aShape, b, bShape, output, activation) => {
+      const options = matMulOptions(a, aShape, b, bShape, output, activation);
+      nativeErrors(() => native.matMulSync(a, aShape, b, bShape, output, options));
+    },
+    // Normalisations (native/ops/normalize.cc), checked in JS first with the pure-JS rules.
+    layerNormSync: (input, output, params) => {
+      checkLayerNormParams(input, output, params);
+      nativeErrors(() => native.layerNormSync(input, output, params));
+    },
+    layerNorm: async (input, output, params) => {
+      checkLayerNormParams(input, output, params);
+      return runHoldingArrays({ input, output, scale: params.scale, bias: params.bias }, () =>
+        nativeErrors(() => native.layerNorm(input, output, params)));
+    },
+    softmaxSync: (input, output, groups) => {
+      checkGroupShape('softmax', input, output, groups);
+      nativeErrors(() => native.softmaxSync(input, output, groups));
+    },
+    softmax: async (input, output, groups) => {
+      checkGroupShape('softmax', input, output, groups);
+      return runHoldingArrays({ input, output }, () => nativeErrors(() => native.softmax(input, output, groups)));
+    },
+    matMul: async (a, aShape, b, bShape, output, activation) => {
+      const options = matMulOptions(a, aShape, b, bShape, output, activation);
+      return runHoldingArrays({ a, b, output }, () => nativeErrors(() => native.matMul(a, aShape, b, bShape, output, options)));
+    },
   };
+}
+
+/** matMul's argument rules (the pure-JS kernel's), then the activation as the addon takes it. */
+function matMulOptions(a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+  output: Float32Array, activation: Activation | undefined): NativeActivationOptions {
+  const plan = planMatMul('matMul', aShape, bShape);
+  expectLength('matMul', 'a', a, plan.aMatrices * plan.m * plan.k, `aShape [${aShape.join(', ')}]`);
+  expectLength('matMul', 'b', b, plan.bMatrices * plan.k * plan.n, `bShape [${bShape.join(', ')}]`);
+  expectLength('matMul', 'output', output, plan.aIndex.length * plan.m * plan.n, `the broadcast batch x ${plan.m} x ${plan.n}`);
+  checkActivation(activation ?? NO_ACTIVATION, 'matMul');
+  return activationOptions(activation ?? NO_ACTIVATION);
 }
 
 /** The native backend, or an Error saying why the binary did not load (never throws). */

@@ -15,6 +15,7 @@ import { decodeModel, type OnnxGraph, type OnnxNode } from './decode.js';
 import { OnnxError } from './errors.js';
 import { fuseGraph } from './fusion/index.js';
 import { fuseLayerNormPatterns } from './fusion-layernorm.js';
+import { CHANNEL_LAYER_NORM, fuseChannelsLastBlocks } from './fusion-channels-last.js';
 import { checkInitializerBytes, resolveLimits, type LoadLimits } from './limits.js';
 import { OnnxModel } from './model.js';
 import { DATA_TYPE_NAMES, DataType } from './schema.js';
@@ -122,7 +123,8 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
   const constants = new Map<string, ConstTensor>(graph.initializers);
   const fuse = optionalBoolean(options.fuse, true, 'fuse', 'loadOnnx');
   const observed = new Set([...graph.outputs.map((o) => o.name), ...keptValues(options.keep)]);
-  const nodes = fuseLayerNormPatterns({ nodes: foldConstants(graph, constants, backend), graphOutputs: observed, constantOf: (n) => constants.get(n) }, fuse);
+  const layerNorms = fuseLayerNormPatterns({ nodes: foldConstants(graph, constants, backend), graphOutputs: observed, constantOf: (n) => constants.get(n) }, fuse);
+  const nodes = fuseChannelsLastBlocks({ nodes: layerNorms, graphOutputs: observed, constants }, fuse);
   const constantOf = (name: string) => constants.get(name);
   const items = fuseGraph({ nodes, graphOutputs: observed, opset: graph.opset, constantOf }, fuse);
   // Checked after fusion: a node absorbed into a fused form (the Erf of an exported GELU) needs no kernel of its own.
@@ -207,7 +209,8 @@ function checkOpsetAndInputs(graph: OnnxGraph, source: string): void {
 
 /** Every node must be in the default domain; the error lists them all. */
 function checkDomains(graph: OnnxGraph, source: string): void {
-  const foreign = graph.nodes.filter((n) => n.domain !== '' && n.domain !== 'ai.onnx');
+  // The channel LayerNorm op type is convnode's own, made by fusion: a model cannot name it.
+  const foreign = graph.nodes.filter((n) => (n.domain !== '' && n.domain !== 'ai.onnx') || n.opType === CHANNEL_LAYER_NORM);
   if (foreign.length > 0) throw unsupportedOperators(foreign, graph.opset, source);
 }
 

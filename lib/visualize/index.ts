@@ -7,13 +7,16 @@ export type { ColourMap } from './colormap.js';
 export { type Composition, type Placement } from './compose.js';
 export { buildHtmlReport, type ReportFigure, type ReportOptions } from './html.js';
 export { loadGrayscale, type LoadGrayscaleOptions } from './load.js';
-export { withExtraOutputs } from './onnx-outputs.js';
 export {
   listGraphNodes,
   declaredInputShape,
   selectNode,
+  selectLayer,
+  listFeatureMapLayers,
+  layerLabel,
   modelLayerMaps,
   composeModelLayer,
   type GraphNode,
+  type FeatureMapLayer,
   type ModelLayerMaps,
 } from './model-layer.js';

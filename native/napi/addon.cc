@@ -6,6 +6,8 @@
 //   stridedCopySync/stridedCopy (Transpose / Slice / Gather / Split / Concat data movement)
 //   beginBatch/endBatch (the async calls between them run as one job: see async_job.h)
 //   beginRecord/endRecord/replay (record async calls once, run them as one job per replay)
+//   matMulSync/matMul (batched MatMul, both operands at run time)
+//   layerNormSync/layerNorm, softmaxSync/softmax (normalisations over [outer, length, inner])
 //   getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, externalMemory
 #include <napi.h>
 
@@ -23,6 +25,8 @@
 #include "copy_functions.h"
 #include "elementwise_functions.h"
 #include "linear_object.h"
+#include "matmul_functions.h"
+#include "normalize_functions.h"
 #include "pool_functions.h"
 
 namespace convnode {
@@ -52,6 +56,12 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
                              InstanceMethod("beginRecord", &ConvnodeAddon::begin_record),
                              InstanceMethod("endRecord", &ConvnodeAddon::end_record),
                              InstanceMethod("replay", &ConvnodeAddon::replay),
+                             InstanceMethod("matMulSync", &ConvnodeAddon::matmul_sync_method),
+                             InstanceMethod("matMul", &ConvnodeAddon::matmul_method),
+                             InstanceMethod("layerNormSync", &ConvnodeAddon::layernorm_sync_method),
+                             InstanceMethod("layerNorm", &ConvnodeAddon::layernorm_method),
+                             InstanceMethod("softmaxSync", &ConvnodeAddon::softmax_sync_method),
+                             InstanceMethod("softmax", &ConvnodeAddon::softmax_method),
                              InstanceMethod("getIsa", &ConvnodeAddon::get_isa),
                              InstanceMethod("setIsa", &ConvnodeAddon::set_isa),
                              InstanceMethod("availableIsas", &ConvnodeAddon::available_isas),
@@ -127,6 +137,14 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
 
   // The recordings of this environment not yet collected (JS thread only).
   std::shared_ptr<std::unordered_set<const void*>> live_recordings_ = std::make_shared<std::unordered_set<const void*>>();
+
+  Napi::Value matmul_sync_method(const Napi::CallbackInfo& info) { return matmul_sync(info); }
+  Napi::Value matmul_method(const Napi::CallbackInfo& info) { return matmul_async(info); }
+
+  Napi::Value layernorm_sync_method(const Napi::CallbackInfo& info) { return layernorm_sync(info); }
+  Napi::Value layernorm_method(const Napi::CallbackInfo& info) { return layernorm_async(info); }
+  Napi::Value softmax_sync_method(const Napi::CallbackInfo& info) { return softmax_sync(info); }
+  Napi::Value softmax_method(const Napi::CallbackInfo& info) { return softmax_async(info); }
 
   Napi::Value get_isa(const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), isa_name(active_config().isa));

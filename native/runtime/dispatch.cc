@@ -68,6 +68,12 @@ KernelConfig build_config(Isa tier, std::vector<KernelName>* chosen) {
   c.elementwise.vunary = choose(vunary_kernels(), "", tier, chosen);
   c.elementwise.vbinary = choose(vbinary_kernels(), "", tier, chosen);
   c.elementwise.vaffine = choose(vaffine_kernels(), "", tier, chosen);
+  const LayerNormKernels layernorm = choose(layernorm_kernels(), "", tier, chosen);
+  c.normalize.layernorm_rows = layernorm.rows;
+  c.normalize.layernorm_columns = layernorm.columns;
+  const SoftmaxKernels softmax = choose(softmax_kernels(), "", tier, chosen);
+  c.normalize.softmax_rows = softmax.rows;
+  c.normalize.softmax_columns = softmax.columns;
   return c;
 }
 

@@ -20,6 +20,15 @@ struct ElementwiseConfig {
   VAffineKernel vaffine;
 };
 
+// Normalisations over groups of values (native/ops/normalize.cc): LayerNorm and Softmax, each
+// over contiguous rows or across adjacent strided columns.
+struct NormalizeConfig {
+  LayerNormRowsKernel layernorm_rows;
+  LayerNormColumnsKernel layernorm_columns;
+  SoftmaxRowsKernel softmax_rows;
+  SoftmaxColumnsKernel softmax_columns;
+};
+
 struct KernelConfig {
   Isa isa;
   GemmConfig gemm;
@@ -40,6 +49,7 @@ struct KernelConfig {
   GconvKernel gconv_direct;  // grouped convs without im2col (stride 1)
   double (*fma_probe_gflops)();  // single-thread FMA throughput, for benchmarks
   ElementwiseConfig elementwise;
+  NormalizeConfig normalize;
 };
 
 // The list entries tier `isa` dispatches, each once (kernels_test checks the lists

@@ -150,6 +150,32 @@ const KernelSpec<FmaProbeKernel> kFmaProbe[] = {
 #endif
 };
 
+const KernelSpec<LayerNormKernels> kLayerNorm[] = {
+    {"f32-layernorm", "", Isa::Scalar, {f32_layernorm_rows__scalar, f32_layernorm_columns__scalar}},
+#if defined(CONVNODE_HAVE_AVX2)
+    {"f32-layernorm", "", Isa::Avx2, {f32_layernorm_rows__avx2, f32_layernorm_columns__avx2}},
+#endif
+#if defined(CONVNODE_HAVE_AVX512)
+    {"f32-layernorm", "", Isa::Avx512, {f32_layernorm_rows__avx512, f32_layernorm_columns__avx512}},
+#endif
+#if defined(CONVNODE_HAVE_NEON)
+    {"f32-layernorm", "", Isa::Neon, {f32_layernorm_rows__neon, f32_layernorm_columns__neon}},
+#endif
+};
+
+const KernelSpec<SoftmaxKernels> kSoftmax[] = {
+    {"f32-softmax", "", Isa::Scalar, {f32_softmax_rows__scalar, f32_softmax_columns__scalar}},
+#if defined(CONVNODE_HAVE_AVX2)
+    {"f32-softmax", "", Isa::Avx2, {f32_softmax_rows__avx2, f32_softmax_columns__avx2}},
+#endif
+#if defined(CONVNODE_HAVE_AVX512)
+    {"f32-softmax", "", Isa::Avx512, {f32_softmax_rows__avx512, f32_softmax_columns__avx512}},
+#endif
+#if defined(CONVNODE_HAVE_NEON)
+    {"f32-softmax", "", Isa::Neon, {f32_softmax_rows__neon, f32_softmax_columns__neon}},
+#endif
+};
+
 template <typename Fn>
 void append_names(KernelList<Fn> list, std::vector<KernelName>* out) {
   for (const KernelSpec<Fn>& spec : list) out->push_back({spec.family, spec.tile, spec.isa});
@@ -167,6 +193,8 @@ KernelList<VUnaryKernel> vunary_kernels() { return kernel_list(kVUnary); }
 KernelList<VBinaryKernel> vbinary_kernels() { return kernel_list(kVBinary); }
 KernelList<VAffineKernel> vaffine_kernels() { return kernel_list(kVAffine); }
 KernelList<FmaProbeKernel> fma_probe_kernels() { return kernel_list(kFmaProbe); }
+KernelList<LayerNormKernels> layernorm_kernels() { return kernel_list(kLayerNorm); }
+KernelList<SoftmaxKernels> softmax_kernels() { return kernel_list(kSoftmax); }
 
 std::vector<KernelName> listed_kernels() {
   std::vector<KernelName> names;
@@ -180,6 +208,8 @@ std::vector<KernelName> listed_kernels() {
   append_names(vbinary_kernels(), &names);
   append_names(vaffine_kernels(), &names);
   append_names(fma_probe_kernels(), &names);
+  append_names(layernorm_kernels(), &names);
+  append_names(softmax_kernels(), &names);
   return names;
 }
 

@@ -14,6 +14,8 @@
 #include "../kernels/f32-gconv/gconv.h"
 #include "../kernels/f32-gemm/gemm.h"
 #include "../kernels/f32-im2col/im2col.h"
+#include "../kernels/f32-layernorm/layernorm.h"
+#include "../kernels/f32-softmax/softmax.h"
 #include "../kernels/f32-vaffine/vaffine.h"
 #include "../kernels/f32-vbinary/vbinary.h"
 #include "../kernels/f32-vunary/vunary.h"
@@ -43,6 +45,16 @@ struct WinogradTransforms {
   WinogradOutputKernel output;
 };
 
+// A normalisation family entry: its rows and columns forms (one ISA's pair).
+struct LayerNormKernels {
+  LayerNormRowsKernel rows;
+  LayerNormColumnsKernel columns;
+};
+struct SoftmaxKernels {
+  SoftmaxRowsKernel rows;
+  SoftmaxColumnsKernel columns;
+};
+
 // Single-thread FMA throughput of one tier (GFLOP/s), for the benchmarks' "% of peak".
 using FmaProbeKernel = double (*)();
 
@@ -56,6 +68,8 @@ KernelList<VUnaryKernel> vunary_kernels();              // f32-vunary
 KernelList<VBinaryKernel> vbinary_kernels();            // f32-vbinary
 KernelList<VAffineKernel> vaffine_kernels();            // f32-vaffine
 KernelList<FmaProbeKernel> fma_probe_kernels();         // fma-probe
+KernelList<LayerNormKernels> layernorm_kernels();       // f32-layernorm: rows + columns
+KernelList<SoftmaxKernels> softmax_kernels();           // f32-softmax: rows + columns
 
 // Every listed entry, family by family, without its function: for tests and benchmarks that
 // check or report the lists as a whole.

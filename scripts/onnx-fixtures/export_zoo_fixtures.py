@@ -33,6 +33,8 @@ from torchvision.models.regnet import BlockParams, RegNet
 from torchvision.models.resnet import Bottleneck
 from torchvision.models.shufflenetv2 import ShuffleNetV2
 
+from zoo_export import export_model
+
 # torchvision.models.googlenet is also the name of a function there, so import the modules by path.
 tv_googlenet = importlib.import_module("torchvision.models.googlenet")
 tv_inception = importlib.import_module("torchvision.models.inception")
@@ -233,35 +235,10 @@ FIXTURES = {
 }
 
 
-def randomise_batchnorm(model):
-    """Fresh BatchNorm layers are identities; real statistics test the folding, and keep the
-    outputs of deep random nets from shrinking towards zero."""
-    gen = torch.Generator().manual_seed(7)
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            c = m.num_features
-            m.running_mean.copy_(torch.randn(c, generator=gen) * 0.2)
-            m.running_var.copy_(torch.rand(c, generator=gen) * 0.8 + 0.4)
-            m.weight.data.copy_(torch.rand(c, generator=gen) + 0.5)
-            m.bias.data.copy_(torch.randn(c, generator=gen) * 0.2)
-
-
 def export(name):
     make, side = FIXTURES[name]
-    torch.manual_seed(0)
-    model = make().eval()
-    with torch.no_grad():
-        randomise_batchnorm(model)
     path = os.path.join(OUT_DIR, name + ".onnx")
-    torch.onnx.export(
-        model,
-        torch.randn(1, 3, side, side),
-        path,
-        input_names=["input"],
-        output_names=["output"],
-        dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
-        opset_version=13,
-    )
+    model = export_model(make, side, path)
     graph = onnx.load(path)
     onnx.checker.check_model(graph)
     ops = sorted({n.op_type for n in graph.graph.node})

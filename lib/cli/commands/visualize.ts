@@ -102,13 +102,13 @@ async function runModelMode(image: string, values: ParsedArgs['values'], io: Cli
   for (const flag of ['filter', 'stride', 'padding', 'pool', 'max-size'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} is for filter mode; model mode draws a layer of --model`);
   }
-  if (values.layer === undefined) throw new UsageError('--model needs --layer <node name|output name|index> (convnode summary <model> lists them)');
+  if (values.layer === undefined) throw new UsageError('--model needs --layer <N|node name|output name|list> (--layer list prints the feature-map layers)');
   const colormap = colormapFlag(values.colormap);
   const zoom = positiveInt('zoom', values.zoom, 64);
   const preset = presetFlag(values.preset);
   const { imageToTensor } = await import('../../image/index.js');
   const { BUILTIN_MODEL_PATH, builtinImageOptions } = await import('../../image/builtin.js');
-  const { buildHtmlReport, composeModelLayer, declaredInputShape, modelLayerMaps, renderFeatureMaps } = await import('../../visualize/index.js');
+  const { buildHtmlReport, composeModelLayer, declaredInputShape, layerLabel, listFeatureMapLayers, modelLayerMaps, renderFeatureMaps } = await import('../../visualize/index.js');
   const { formatShape } = await import('../../tensor.js');
 
   const builtin = values.model === 'builtin';
@@ -123,6 +123,12 @@ async function runModelMode(image: string, values: ParsedArgs['values'], io: Cli
   // size with --preset's normalisation (default imagenet).
   const defaults = builtin ? builtinImageOptions() : modelImageOptions(declaredInputShape(bytes, `'${modelPath}'`));
   const input = await imageToTensor(image, preset === undefined ? defaults : { ...defaults, preset, mean: undefined, std: undefined });
+  if (values.layer === 'list') {
+    const layers = await listFeatureMapLayers(bytes, input.shape);
+    io.stdout.write(`${layers.length} layers of ${basename(modelPath)} output a feature map (input ${formatShape(input.shape)}); --layer N draws layer N:\n`);
+    for (const { number, node, shape } of layers) io.stdout.write(`  ${String(number).padStart(3)}  ${node.name} (${node.opType}) ${formatShape(shape)}\n`);
+    return 0;
+  }
   const result = await modelLayerMaps(bytes, input, layerFlag(values.layer));
   const modelName = builtin ? 'built-in lenet5-fashion' : basename(modelPath);
   const picture = await composeModelLayer(result, { modelName, colormap, zoom });
@@ -133,7 +139,7 @@ async function runModelMode(image: string, values: ParsedArgs['values'], io: Cli
       title: `convnode visualize: ${basename(image)} through ${modelName}`,
       details: [
         `image ${image}, preprocessed to ${formatShape(input.shape)} as the model expects`,
-        `layer #${node.index} '${node.name}' (${node.opType}), output ${formatShape(maps.shape)}; each channel scaled to its own range`,
+        `${layerLabel(result)} '${node.name}' (${node.opType}), output ${formatShape(maps.shape)}; each channel scaled to its own range`,
         'planner table of the model loaded unfused, so every node has its own row',
       ],
       figures: [
@@ -144,7 +150,7 @@ async function runModelMode(image: string, values: ParsedArgs['values'], io: Cli
     });
     await writeHtml(io, String(values.html), report);
   }
-  io.stdout.write(`  layer #${result.node.index} '${result.node.name}' (${result.node.opType}) ${formatShape(result.maps.shape)}\n`);
+  io.stdout.write(`  ${layerLabel(result)} '${result.node.name}' (${result.node.opType}) ${formatShape(result.maps.shape)}\n`);
   return 0;
 }
 
@@ -178,7 +184,7 @@ async function run({ values, positionals }: ParsedArgs, io: CliIO): Promise<numb
 export const visualize: Command = {
   name: 'visualize',
   summary: 'Picture what conv -> ReLU -> max pool does to an image, or the feature maps of a layer of an ONNX model.',
-  usage: 'visualize <image> [--filter name|file.json] [--stride S] [--padding P] [--pool K] | --model <m.onnx|builtin> --layer <name|index> [--out out.png] [--html report.html]',
+  usage: 'visualize <image> [--filter name|file.json] [--stride S] [--padding P] [--pool K] | --model <m.onnx|builtin> --layer <N|name|list> [--out out.png] [--html report.html]',
   minPositionals: 1,
   maxPositionals: 1,
   options: {
@@ -188,7 +194,7 @@ export const visualize: Command = {
     pool: { type: 'string', value: '<K>', help: 'max-pool window and stride (default 2; 1 = no pooling)' },
     'max-size': { type: 'string', value: '<px>', help: 'shrink larger images to this many pixels on the longer side first (default 256)' },
     model: { type: 'string', short: 'm', value: '<m.onnx|builtin>', help: 'model mode: draw a layer of this ONNX model' },
-    layer: { type: 'string', short: 'l', value: '<name|index>', help: 'model mode: node name, output name, or node index in graph order' },
+    layer: { type: 'string', short: 'l', value: '<N|name|list>', help: 'model mode: N counts the layers whose output is a feature map (list prints them with shapes), or a node / output name' },
     preset: { type: 'string', value: '<name>', help: 'model mode: preprocessing preset (imagenet, unit, fashion-mnist, grayscale28; default: the built-in model\'s, else imagenet at the declared size)' },
     colormap: { type: 'string', value: '<gray|diverging>', help: 'model mode: tile colours (default gray, each channel min..max)' },
     zoom: { type: 'string', short: 'z', value: '<n>', help: 'screen pixels per map pixel (default: fit about 192 px)' },

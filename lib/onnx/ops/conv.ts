@@ -15,6 +15,7 @@ import { mergeFields, numel, required, runtimeValue } from './shape-utils.js';
 import { batchNormAffine } from './tensor-ops.js';
 import type { BuildContext, CompiledOp } from './types.js';
 import { windowSpecOf, withExtraPads } from './window.js';
+import { cropDeadTaps, cropWeights, type TapCrop } from './conv-dead-taps.js';
 
 /** An activation node (or pair, for a split HardSwish) run in a kernel's epilogue. */
 export interface FusedActivation {
@@ -132,8 +133,27 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
       maxPackedBytes: budget ? compact + Math.max(0, budget.extraBytes) : undefined,
     });
     if (budget && kernel.plan) budget.extraBytes -= Math.max(0, kernel.plan.packedBytes - compact);
-    if (!fusion.residual) weights = undefined;
+    if (!fusion.residual && !atrous) weights = undefined;
     return kernel;
+  };
+  // Atrous convs keep their weights: an input size at which some taps read only padding runs a
+  // kernel cut to the live taps (conv-dead-taps.ts), one per distinct cut.
+  const atrous = spec.dilation[0] > 1 || spec.dilation[1] > 1;
+  const keptWeights = atrous ? prepared : undefined;
+  const croppedKernels = new Map<string, ConvKernel>();
+  const croppedKernel = (crop: TapCrop): ConvKernel => {
+    const key = `${crop.top},${crop.bottom},${crop.left},${crop.right}`;
+    let cropped = croppedKernels.get(key);
+    if (!cropped) {
+      const g = crop.geometry;
+      cropped = backend.prepareConv2d({
+        ...keptWeights!, weight: cropWeights(keptWeights!.weight, keptWeights!.kernelH, keptWeights!.kernelW, crop),
+        kernelH: g.kernelH, kernelW: g.kernelW, stride: spec.stride, dilation: spec.dilation,
+        padding: [g.pads.top, g.pads.left, g.pads.bottom, g.pads.right], inputSize: [g.inH, g.inW], activation,
+      });
+      croppedKernels.set(key, cropped);
+    }
+    return cropped;
   };
   // Only needed when a residual turns out to broadcast (not the same shape as the conv output).
   let plainKernel: ConvKernel | undefined;
@@ -146,11 +166,14 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
     params,
     plan(inputs) {
       const x = required(inputs, 0, owner, 'X');
-      const geometry = planConv(owner, x.shape, spec);
-      const kernel = kernelFor([geometry.inH, geometry.inW]);
+      const full = planConv(owner, x.shape, spec);
+      const crop = atrous && !fusion.residual ? cropDeadTaps(full) : null;
+      const geometry = crop ? crop.geometry : full;
+      const kernel = crop ? croppedKernel(crop) : kernelFor([geometry.inH, geometry.inW]);
       const shape = [geometry.batch, geometry.outChannels, geometry.outH, geometry.outW];
-      const multiplyAdds = geometry.batch * geometry.outChannels * geometry.outH * geometry.outW *
-        (geometry.inChannels / geometry.groups) * geometry.kernelH * geometry.kernelW;
+      // Counted as the lecture counts a conv (every tap), cut or not.
+      const multiplyAdds = full.batch * full.outChannels * full.outH * full.outW *
+        (full.inChannels / full.groups) * full.kernelH * full.kernelW;
       const field = nextReceptiveField(x.field, spec.kernel, spec.dilation, spec.stride);
       const residual = fusion.residual ? required(inputs, 1, owner, 'residual') : null;
       if (!residual || residual.shape.join() === shape.join()) {

@@ -175,6 +175,7 @@ export function buildMatMul(ctx: BuildContext, fusion: LinearFusion): CompiledOp
     ...base,
     inputs: node.inputs,
     params: 0,
-    plan: (inputs) => planBatchedMatMul(owner, required(inputs, 0, owner, 'A'), required(inputs, 1, owner, 'B'), activation),
+    plan: (inputs) =>
+      planBatchedMatMul(owner, required(inputs, 0, owner, 'A'), required(inputs, 1, owner, 'B'), activation, backend),
   };
 }

@@ -10,6 +10,7 @@
  * float64 (onnxruntime accumulates in float32; float64 is the closer reference).
  */
 import { describeNode, NodeAttributes } from '../attributes.js';
+import { layerNorm } from '../../kernels/layernorm.js';
 import { constAsFloat32, floatConst } from '../constant.js';
 import { OnnxError } from '../errors.js';
 import { normalizeAxis, numel, required, runtimeValue } from './shape-utils.js';
@@ -67,10 +68,15 @@ function checkLength(values: Float32Array | null, want: number, owner: string, w
   if (values && values.length !== want) throw new OnnxError(`${owner}: ${what} holds ${values.length} values, the normalised axes need ${want}`);
 }
 
-/** The shared op shell: one input, one output, a layout per input shape. */
+/**
+ * The shared op shell: one input, one output, a layout per input shape. With `viaBackend`, a
+ * layout whose affine index is the position in the group (LayerNorm's) runs on the backend's
+ * layerNorm kernel as [groups, length, inner]: inner 1 for trailing axes, H*W for the channel
+ * LayerNorm of an NCHW map.
+ */
 function normalizationOp(
   ctx: BuildContext, epsilon: number, scale: Float32Array | null, bias: Float32Array | null,
-  layoutFor: (x: PlanValue) => GroupLayout,
+  layoutFor: (x: PlanValue) => GroupLayout, viaBackend?: (x: PlanValue) => { outer: number; length: number; inner: number },
 ): CompiledOp {
   const owner = describeNode(ctx.node);
   if (ctx.node.outputs.slice(1).some((o) => o !== '')) {
@@ -81,16 +87,26 @@ function normalizationOp(
     ...nodeBasics(ctx.node, 1, 1, (scale?.length ?? 0) + (bias?.length ?? 0)),
     plan(inputs) {
       const x = required(inputs, 0, owner, 'X');
-      const layout = layoutFor(x);
+      const groups = viaBackend && scale ? { ...viaBackend(x), scale, bias, epsilon } : null;
+      const layout = groups ? null : layoutFor(x);
+      const normalize = (src: Float32Array, out: Float32Array) =>
+        groups ? layerNorm(src, out, groups) : normalizeGroups(src, out, layout!, epsilon, scale, bias);
       if (x.constant) {
         const out = new Float32Array(numel(x.shape));
-        normalizeGroups(x.constant.data, out, layout, epsilon, scale, bias);
+        normalize(constAsFloat32(x.constant), out);
         return { outputs: [{ shape: x.shape, constant: floatConst(x.shape, out), field: null }], multiplyAdds: 0 };
       }
+      const { backend } = ctx;
       return {
         outputs: [runtimeValue(x.shape, x.field)],
         multiplyAdds: numel(x.shape) * 2,
-        execution: { runSync: (ins, outs) => normalizeGroups(ins[0], outs[0], layout, epsilon, scale, bias) },
+        execution: groups
+          ? {
+            runSync: (ins, outs) => backend.layerNormSync(ins[0], outs[0], groups),
+            run: (ins, outs) => backend.layerNorm(ins[0], outs[0], groups),
+            queuesOneCall: true,
+          }
+          : { runSync: (ins, outs) => normalize(ins[0], outs[0]) },
       };
     },
   };
@@ -102,12 +118,38 @@ export function buildLayerNormalization(ctx: BuildContext): CompiledOp {
   const axisAttr = attrs.int('axis', -1);
   const scale = parameterOf(ctx, 1, 'Scale', false);
   const bias = parameterOf(ctx, 2, 'B', true);
-  return normalizationOp(ctx, attrs.float('epsilon', 1e-5), scale, bias, (x) => {
+  const layout = (x: PlanValue) => {
     const axis = normalizeAxis(axisAttr, x.shape.length, owner);
     const length = numel(x.shape.slice(axis));
     checkLength(scale, length, owner, 'Scale');
     checkLength(bias, length, owner, 'B');
-    return { groups: numel(x.shape.slice(0, axis)), length, affineIndex: (_g, i) => i };
+    return { groups: numel(x.shape.slice(0, axis)), length, affineIndex: (_g: number, i: number) => i };
+  };
+  return normalizationOp(ctx, attrs.float('epsilon', 1e-5), scale, bias, layout, (x) => {
+    const { groups, length } = layout(x);
+    return { outer: groups, length, inner: 1 };
+  });
+}
+
+/**
+ * The channel LayerNorm of an N x C x D1 ... map: each pixel's C values normalised together,
+ * scale and bias per channel. ONNX has no such op; lib/onnx/fusion-channels-last.ts makes it
+ * from ConvNeXt's Transpose(to NHWC) + LayerNormalization(last axis) + Transpose(back), with the
+ * node's axis, epsilon, Scale and B.
+ */
+export function buildChannelLayerNorm(ctx: BuildContext): CompiledOp {
+  const owner = describeNode(ctx.node);
+  const scale = parameterOf(ctx, 1, 'Scale', false);
+  const bias = parameterOf(ctx, 2, 'B', true);
+  const unused = () => {
+    throw new OnnxError(`${owner}: internal error: the channel LayerNorm has no group layout`);
+  };
+  return normalizationOp(ctx, new NodeAttributes(ctx.node).float('epsilon', 1e-5), scale, bias, unused, (x) => {
+    if (x.shape.length < 3) throw new OnnxError(`${owner}: input of rank ${x.shape.length}; a channel LayerNorm needs N x C x D1 ...`);
+    const channels = x.shape[1];
+    checkLength(scale, channels, owner, 'Scale');
+    checkLength(bias, channels, owner, 'B');
+    return { outer: x.shape[0], length: channels, inner: numel(x.shape.slice(2)) };
   });
 }
 

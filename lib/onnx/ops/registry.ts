@@ -6,7 +6,8 @@ import { BINARY_OPS, buildBinary, buildPRelu, buildUnary, UNARY_OPS } from './el
 import { buildEinsum } from './einsum.js';
 import { buildGemm, buildMatMul } from './linear.js';
 import { buildConstantOfShape, buildExpand, buildMathElementwise, buildRange, buildTile, MATH_ELEMENTWISE_OPS } from './math-ops.js';
-import { buildGroupNormalization, buildInstanceNormalization, buildLayerNormalization } from './normalization.js';
+import { CHANNEL_LAYER_NORM } from '../fusion-channels-last.js';
+import { buildChannelLayerNorm, buildGroupNormalization, buildInstanceNormalization, buildLayerNormalization } from './normalization.js';
 import { buildPad } from './pad.js';
 import { buildGlobalPool, buildPool } from './pool.js';
 import { buildReduce, REDUCE_OPS } from './reduce.js';
@@ -64,10 +65,12 @@ const BUILDERS: Record<string, OpBuilder> = {
   Range: buildRange,
   Einsum: buildEinsum,
   ScatterND: buildScatterND,
+  // Made by fusion only (fusion-channels-last.ts): not an ONNX op, left out of SUPPORTED_OPS.
+  [CHANNEL_LAYER_NORM]: buildChannelLayerNorm,
 };
 
 /** The op types convnode implements, sorted, for error messages and docs. */
-export const SUPPORTED_OPS: readonly string[] = Object.freeze(Object.keys(BUILDERS).sort());
+export const SUPPORTED_OPS: readonly string[] = Object.freeze(Object.keys(BUILDERS).filter((op) => op !== CHANNEL_LAYER_NORM).sort());
 
 export function builderFor(opType: string): OpBuilder | undefined {
   return Object.hasOwn(BUILDERS, opType) ? BUILDERS[opType] : undefined;

@@ -1,6 +1,5 @@
 /** Concat and Softmax in TypeScript; the BatchNormalization folding a conv or channelAffine uses. */
 import { ShapeError } from '../../errors.js';
-import { softmax } from '../../kernels/softmax.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constAsFloat32, floatConst, intConst } from '../constant.js';
 import { OnnxError } from '../errors.js';
@@ -92,10 +91,17 @@ export function buildSoftmax(ctx: BuildContext): CompiledOp {
       const length = legacy ? numel(x.shape.slice(axis)) : x.shape[axis];
       const inner = legacy ? 1 : numel(x.shape.slice(axis + 1));
       if (x.constant) throw new OnnxError(`${owner}: Softmax over a constant is not supported`);
+      const groups = { outer, length, inner };
+      const { backend } = ctx;
+      if (numel(x.shape) === 0) return { outputs: [runtimeValue(x.shape, null)], multiplyAdds: 0, execution: { runSync: () => {} } };
       return {
         outputs: [runtimeValue(x.shape, null)],
         multiplyAdds: 0,
-        execution: { runSync: (ins, outs) => softmax(ins[0], outs[0], outer, length, inner) },
+        execution: {
+          runSync: (ins, outs) => backend.softmaxSync(ins[0], outs[0], groups),
+          run: (ins, outs) => backend.softmax(ins[0], outs[0], groups),
+          queuesOneCall: true,
+        },
       };
     },
   };
