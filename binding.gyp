@@ -122,6 +122,7 @@
             'native/kernels/f32-vunary/f32-vunary-avx512.cc',
             'native/kernels/f32-vbinary/f32-vbinary-avx512.cc',
             'native/kernels/f32-vaffine/f32-vaffine-avx512.cc',
+            'native/kernels/f32-gconv/f32-gconv-direct-avx512.cc',
           ],
         }],
       ],

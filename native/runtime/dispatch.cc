@@ -78,7 +78,7 @@ const KernelConfig kAvx512 = {Isa::Avx512,
                               f32_winograd_2x2_output__avx2,
                               f32_winograd_4x4_input__avx2,
                               f32_winograd_4x4_output__avx2,
-                              f32_gconv_direct__avx2,
+                              f32_gconv_direct__avx512,
                               fma_probe_avx512,
                               {f32_vunary__avx512, f32_vbinary__avx512, f32_vaffine__avx512}};
 #endif
