@@ -171,8 +171,8 @@ export function packedConvBytes(d: ConvDescription, algorithm: ConvAlgorithm, bi
 
 /**
  * The rule: depthwise where groups == inChannels > 1; natively, a grouped conv with a window
- * larger than 1x1 at stride 1 runs direct (0.63-0.93x of im2col's time on ResNeXt-50 and
- * RegNetX-400MF layers; native/README.md); else the fastest Winograd tile the target
+ * larger than 1x1 runs direct, at stride 1 or 2 (0.4-0.8x of im2col's time on every grouped
+ * 3x3 layer of ResNeXt-50 and RegNetX / RegNetY-400MF; native/README.md); else the fastest Winograd tile the target
  * measured faster for these channels and input size (F(4x4) before F(2x2)) whose bytes fit
  * maxPackedBytes;
  * else a GEMM, straight on the input for an unpadded 1x1 stride-1 conv, through im2col

@@ -50,6 +50,20 @@ void copy_into_phases(const float* plane, const Window& w, const PhaseLayout& l,
       std::memcpy(row + x_lo, in_row + (x_lo - w.pad_left), (x_hi - x_lo) * sizeof(float));
       continue;
     }
+    if (sw == 2) {  // both phases in one pass (the compiler de-interleaves in vectors)
+      float* even = row;
+      float* odd = row + l.phase_floats;
+      const float* from = in_row + (x_lo - w.pad_left);  // from[c]: padded column x_lo + c
+      const size_t j_a = (x_lo + 1) / 2, j_b = x_hi / 2;  // 2j, 2j + 1 in [x_lo, x_hi) for j in [j_a, j_b)
+      const float* pair = from + (2 * j_a - x_lo);
+      for (size_t j = j_a; j < j_b; j++, pair += 2) {
+        even[j] = pair[0];
+        odd[j] = pair[1];
+      }
+      if (x_lo % 2 == 1) odd[x_lo / 2] = from[0];                      // a first odd column
+      if (x_hi % 2 == 1) even[x_hi / 2] = from[x_hi - 1 - x_lo];       // a last even column
+      continue;
+    }
     // Phase b's column j is padded column j sw + b (no division per element: an integer divide
     // per float made the stride-2 copy cost 4x the FMAs).
     for (size_t b = 0; b < sw; b++) {
