@@ -64,7 +64,7 @@ const cases = [];
 for (const [model, channels, size, k, stride, activation] of LAYERS) {
   const weight = random(channels * k * k);
   const bias = random(channels);
-  const options = { inChannels: channels, outChannels: channels, groups: channels, kernelH: k, kernelW: k, activation };
+  const options = { inChannels: channels, outChannels: channels, groups: channels, kernelH: k, kernelW: k, strideH: stride, strideW: stride, activation };
   const convs = variants.map(({ addon, isa }) => {
     addon.setIsa(isa);
     return new addon.Conv2d(weight, bias, options);
