@@ -140,6 +140,7 @@
             'native/kernels/f32-vaffine/f32-vaffine-avx512.cc',
             'native/kernels/f32-layernorm/f32-layernorm-avx512.cc',
             'native/kernels/f32-softmax/f32-softmax-avx512.cc',
+            'native/kernels/f32-gconv/f32-gconv-direct-avx512.cc',
           ],
         }],
       ],

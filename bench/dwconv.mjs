@@ -52,7 +52,11 @@ const LAYERS = [
   ['ConvNeXt-T', 96, 56, 7, 1, 'none'],
   ['MNv2', 960, 7, 3, 1, 'relu6'],
   ['MNv2', 576, 14, 3, 2, 'relu6'],
-].filter(([, c, size, k, s]) => only === null || `${k}x${k}`.startsWith(only) || `${c}@${size}` === only || `s${s}` === only);
+  // EfficientNet-B0's depthwise convs as exported (SiLU fused: an exp per output).
+  ['EffNet-B0 silu', 32, 112, 3, 1, 'silu'],
+  ['EffNet-B0 silu', 240, 28, 5, 1, 'silu'],
+  ['EffNet-B0 silu', 1152, 7, 3, 1, 'silu'],
+].filter(([label, c, size, k, s, act]) => only === null || `${k}x${k}`.startsWith(only) || `${c}@${size}` === only || `s${s}` === only || act === only);
 
 const random = (n) => new Float32Array(n).map(() => Math.random() * 2 - 1);
 
@@ -60,7 +64,7 @@ const cases = [];
 for (const [model, channels, size, k, stride, activation] of LAYERS) {
   const weight = random(channels * k * k);
   const bias = random(channels);
-  const options = { inChannels: channels, outChannels: channels, groups: channels, kernelH: k, kernelW: k, activation };
+  const options = { inChannels: channels, outChannels: channels, groups: channels, kernelH: k, kernelW: k, strideH: stride, strideW: stride, activation };
   const convs = variants.map(({ addon, isa }) => {
     addon.setIsa(isa);
     return new addon.Conv2d(weight, bias, options);

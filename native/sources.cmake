@@ -74,6 +74,7 @@ set(CONVNODE_AVX512_SOURCES
   native/kernels/f32-vaffine/f32-vaffine-avx512.cc
   native/kernels/f32-layernorm/f32-layernorm-avx512.cc
   native/kernels/f32-softmax/f32-softmax-avx512.cc
+  native/kernels/f32-gconv/f32-gconv-direct-avx512.cc
 )
 set(CONVNODE_NEON_SOURCES
   native/kernels/f32-gemm/f32-gemm-8x8-neon.cc

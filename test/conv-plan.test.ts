@@ -23,9 +23,10 @@ describe('planConvAlgorithm: one rule for both backends', () => {
     expect(planConvAlgorithm(conv(32, 64, 1, { stride: [2, 2] }), 'avx2').algorithm).toBe('im2col-gemm');
     expect(planConvAlgorithm(conv(64, 64, 3, { stride: [2, 2] }), 'avx2').algorithm).toBe('im2col-gemm');
     expect(planConvAlgorithm(conv(64, 64, 3, { dilation: [2, 2] }), 'avx2').algorithm).toBe('im2col-gemm');
-    // Grouped: direct natively at stride 1 (not 1x1), im2col otherwise and in JS.
+    // Grouped: direct natively at any stride (not 1x1), im2col in JS.
     expect(planConvAlgorithm({ ...conv(64, 64, 3), groups: 2 }, 'avx2').algorithm).toBe('grouped-direct');
-    expect(planConvAlgorithm({ ...conv(64, 64, 3), groups: 2, stride: [2, 2] }, 'avx2').algorithm).toBe('im2col-gemm');
+    expect(planConvAlgorithm({ ...conv(64, 64, 3), groups: 2, stride: [2, 2] }, 'avx2').algorithm).toBe('grouped-direct');
+    expect(planConvAlgorithm({ ...conv(64, 64, 3), groups: 2, stride: [2, 2] }, 'js').algorithm).toBe('im2col-gemm');
     expect(planConvAlgorithm({ ...conv(64, 64, 1), groups: 2 }, 'avx2').algorithm).toBe('pointwise-gemm');
     expect(planConvAlgorithm({ ...conv(64, 64, 3), groups: 2 }, 'js').algorithm).toBe('im2col-gemm');
     // Per target thresholds: 8 input channels pay for F(2x2) in JS, not natively.

@@ -54,9 +54,8 @@ std::string conv_algorithm_refusal(const ConvParams& p) {
       return "";
     case ConvAlgorithm::Im2colGemm: return "";
     case ConvAlgorithm::GroupedDirect:
-      if (p.groups < 2 || depthwise || p.stride_h != 1 || p.stride_w != 1) {
-        return "needs groups > 1 (not depthwise) and stride 1 (got groups " + str(p.groups) + ", inChannels " +
-               str(p.in_channels) + ", stride " + str(p.stride_h) + "x" + str(p.stride_w) + ")";
+      if (p.groups < 2 || depthwise) {
+        return "needs groups > 1, not depthwise (got groups " + str(p.groups) + ", inChannels " + str(p.in_channels) + ")";
       }
       return "";
     case ConvAlgorithm::WinogradF2x2:

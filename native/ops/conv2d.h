@@ -7,7 +7,7 @@
 //  - Pointwise (1x1, stride 1): GEMM whose B panels are copies of the input's channel rows;
 //  - Im2colGemm: im2col written into the GEMM's B panels, any window and groups;
 //  - WinogradF2x2 / WinogradF4x4 (3x3, stride 1, dilation 1, groups 1): see winograd.h;
-//  - GroupedDirect (groups > 1, not depthwise, stride 1): f32-gconv, no im2col (grouped.cc).
+//  - GroupedDirect (groups > 1, not depthwise, any stride): f32-gconv, no im2col (grouped.cc).
 #pragma once
 #include <cstddef>
 #include <string>

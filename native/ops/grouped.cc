@@ -1,9 +1,12 @@
 // Conv2d's direct grouped path (ConvAlgorithm::GroupedDirect): each task copies one image's group
-// of input channels into a zero-padded block in per-thread scratch (about 1/9 of what im2col
-// writes for a 3x3 window) and runs the f32-gconv kernel over one block of up to 8 of the
-// group's output channels.
+// of input channels into zero-padded planes in per-thread scratch (about 1/9 of what im2col
+// writes for a 3x3 window), split into stride_h x stride_w phase planes, and runs the f32-gconv
+// kernel over each block of up to 8 of the group's output channels. With the phases, tap
+// (ky, kx) of output (y, x) reads phase (ky dh % sh, kx dw % sw) at (y + ky dh / sh, x + kx dw / sw):
+// a stride-2 window is a plain shifted read, as a stride-1 one is, and one kernel runs both.
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "../runtime/scratch.h"
 #include "../runtime/thread_pool.h"
@@ -14,6 +17,63 @@ namespace convnode {
 namespace {
 
 size_t div_up(size_t v, size_t m) { return (v + m - 1) / m; }
+
+// The padded extent the outputs read, cut into phases: phase (a, b) holds padded rows a, a + sh,
+// ... and columns b, b + sw, ...; padded (py, px) is input (py - pad_top, px - pad_left) or 0.
+struct PhaseLayout {
+  size_t padded_h, padded_w, phase_h, phase_w, phase_floats, plane_floats;
+};
+
+PhaseLayout phase_layout(const Window& w) {
+  PhaseLayout l;
+  l.padded_h = (w.out_h - 1) * w.stride_h + (w.kernel_h - 1) * w.dilation_h + 1;
+  l.padded_w = (w.out_w - 1) * w.stride_w + (w.kernel_w - 1) * w.dilation_w + 1;
+  l.phase_h = div_up(l.padded_h, w.stride_h);
+  l.phase_w = div_up(l.padded_w, w.stride_w);
+  l.phase_floats = l.phase_h * l.phase_w;
+  l.plane_floats = w.stride_h * w.stride_w * l.phase_floats;
+  return l;
+}
+
+// One input channel plane into its phase planes (dst zeroed beforehand).
+void copy_into_phases(const float* plane, const Window& w, const PhaseLayout& l, float* dst) {
+  const size_t sh = w.stride_h, sw = w.stride_w;
+  // Padded columns [x_lo, x_hi) hold input columns; the rest stay zero.
+  const size_t x_lo = std::min(l.padded_w, w.pad_left);
+  const size_t x_hi = std::min(l.padded_w, w.pad_left + w.in_w);
+  for (size_t py = 0; py < l.padded_h; py++) {
+    const long iy = static_cast<long>(py) - static_cast<long>(w.pad_top);
+    if (iy < 0 || iy >= static_cast<long>(w.in_h) || x_lo >= x_hi) continue;
+    const float* in_row = plane + iy * w.in_w;  // padded column px is in_row[px - pad_left]
+    float* row = dst + (py % sh) * sw * l.phase_floats + (py / sh) * l.phase_w;
+    if (sw == 1) {
+      std::memcpy(row + x_lo, in_row + (x_lo - w.pad_left), (x_hi - x_lo) * sizeof(float));
+      continue;
+    }
+    if (sw == 2) {  // both phases in one pass (the compiler de-interleaves in vectors)
+      float* even = row;
+      float* odd = row + l.phase_floats;
+      const float* from = in_row + (x_lo - w.pad_left);  // from[c]: padded column x_lo + c
+      const size_t j_a = (x_lo + 1) / 2, j_b = x_hi / 2;  // 2j, 2j + 1 in [x_lo, x_hi) for j in [j_a, j_b)
+      const float* pair = from + (2 * j_a - x_lo);
+      for (size_t j = j_a; j < j_b; j++, pair += 2) {
+        even[j] = pair[0];
+        odd[j] = pair[1];
+      }
+      if (x_lo % 2 == 1) odd[x_lo / 2] = from[0];                      // a first odd column
+      if (x_hi % 2 == 1) even[x_hi / 2] = from[x_hi - 1 - x_lo];       // a last even column
+      continue;
+    }
+    // Phase b's column j is padded column j sw + b (no division per element: an integer divide
+    // per float made the stride-2 copy cost 4x the FMAs).
+    for (size_t b = 0; b < sw; b++) {
+      float* phase = row + b * l.phase_floats;
+      if (x_hi <= b) break;
+      const size_t j_lo = x_lo / sw + (x_lo % sw > b ? 1 : 0), j_hi = (x_hi - b + sw - 1) / sw;
+      for (size_t j = j_lo; j < j_hi; j++) phase[j] = in_row[j * sw + b - w.pad_left];
+    }
+  }
+}
 
 }  // namespace
 
@@ -38,50 +98,44 @@ void Conv2d::run_grouped_direct(const ConvRun& r, const float* input, float* out
   const ConvParams& p = params_;
   const size_t groups = p.groups, group_in = p.in_channels / groups, group_out = p.out_channels / groups;
   const size_t blocks = div_up(group_out, kGconvBlock);
-  // The padded block: the rows and columns stride-1 outputs read, widened so every 8-pixel step
-  // of the last (cut) vector stays inside its row, plus slack after the last plane.
-  const size_t span_w = (w.kernel_w - 1) * w.dilation_w;
-  const size_t padded_w = div_up(w.out_w, 8) * 8 + span_w;
-  const size_t padded_h = w.out_h + (w.kernel_h - 1) * w.dilation_h;
+  if (r.batch == 0 || w.out_h == 0 || w.out_w == 0) return;
+  const PhaseLayout l = phase_layout(w);
+  std::vector<size_t> taps(w.kernel_h * w.kernel_w);
+  for (size_t ky = 0; ky < w.kernel_h; ky++) {
+    for (size_t kx = 0; kx < w.kernel_w; kx++) {
+      const size_t dy = ky * w.dilation_h, dx = kx * w.dilation_w;
+      taps[ky * w.kernel_w + kx] = ((dy % w.stride_h) * w.stride_w + dx % w.stride_w) * l.phase_floats +
+                                   (dy / w.stride_h) * l.phase_w + dx / w.stride_w;
+    }
+  }
   const size_t in_plane = w.in_h * w.in_w, out_plane = w.out_h * w.out_w;
-  const size_t block_floats = group_in * padded_h * padded_w + kGconvBlock;
-  ThreadPool::instance().parallel_for(r.batch * groups * blocks, [&](size_t task) {
-    const size_t block = task % blocks, g = task / blocks % groups, n = task / blocks / groups;
+  const size_t block_floats = group_in * l.plane_floats + kGconvSlack;
+  ThreadPool::instance().parallel_for(r.batch * groups, [&](size_t task) {
+    const size_t g = task % groups, n = task / groups;
     float* padded = scratch_floats(ScratchSlot::PackedB, block_floats);
     std::memset(padded, 0, block_floats * sizeof(float));
     for (size_t ci = 0; ci < group_in; ci++) {
-      const float* plane = input + (n * p.in_channels + g * group_in + ci) * in_plane;
-      float* dst = padded + ci * padded_h * padded_w;
-      // Padded row py holds input row py - pad_top, columns shifted right by pad_left.
-      for (size_t py = 0; py < padded_h; py++) {
-        const long iy = static_cast<long>(py) - static_cast<long>(w.pad_top);
-        if (iy < 0 || iy >= static_cast<long>(w.in_h)) continue;
-        const size_t x_begin = std::min(padded_w, w.pad_left);
-        const size_t count = std::min(w.in_w, padded_w - x_begin);
-        std::memcpy(dst + py * padded_w + x_begin, plane + iy * w.in_w, count * sizeof(float));
-      }
+      copy_into_phases(input + (n * p.in_channels + g * group_in + ci) * in_plane, w, l, padded + ci * l.plane_floats);
     }
-    const size_t o0 = g * group_out + block * kGconvBlock;
-    GconvRows rows;
-    rows.padded = padded;
-    rows.group_in = group_in;
-    rows.padded_h = padded_h;
-    rows.padded_w = padded_w;
-    rows.weights = packed_.data() + (g * blocks + block) * group_k_ * kGconvBlock;
-    rows.out_count = std::min(kGconvBlock, group_out - block * kGconvBlock);
-    rows.kernel_h = w.kernel_h;
-    rows.kernel_w = w.kernel_w;
-    rows.dilation_h = w.dilation_h;
-    rows.dilation_w = w.dilation_w;
-    rows.row_begin = 0;
-    rows.row_end = w.out_h;
-    rows.out_w = w.out_w;
-    rows.out = output + (n * p.out_channels + o0) * out_plane;
-    rows.out_plane = out_plane;
-    rows.residual = residual != nullptr ? residual + (n * p.out_channels + o0) * out_plane : nullptr;
-    rows.bias = bias_.empty() ? nullptr : bias_.data() + o0;
-    rows.activation = p.activation;
-    config_->gconv_direct(rows);
+    for (size_t block = 0; block < blocks; block++) {
+      const size_t o0 = g * group_out + block * kGconvBlock;
+      GconvRows rows;
+      rows.padded = padded;
+      rows.group_in = group_in;
+      rows.plane_floats = l.plane_floats;
+      rows.tap_offsets = taps.data();
+      rows.taps = taps.size();
+      rows.weights = packed_.data() + (g * blocks + block) * group_k_ * kGconvBlock;
+      rows.out_count = std::min(kGconvBlock, group_out - block * kGconvBlock);
+      rows.out_h = w.out_h;
+      rows.out_w = w.out_w;
+      rows.grid_w = l.phase_w;
+      rows.out = output + (n * p.out_channels + o0) * out_plane;
+      rows.residual = residual != nullptr ? residual + (n * p.out_channels + o0) * out_plane : nullptr;
+      rows.bias = bias_.empty() ? nullptr : bias_.data() + o0;
+      rows.activation = p.activation;
+      config_->gconv_direct(rows);
+    }
   });
 }
 

@@ -96,6 +96,9 @@ const KernelSpec<GconvKernel> kGconv[] = {
 #if defined(CONVNODE_HAVE_AVX2)
     {"f32-gconv", "direct", Isa::Avx2, f32_gconv_direct__avx2},
 #endif
+#if defined(CONVNODE_HAVE_AVX512)
+    {"f32-gconv", "direct", Isa::Avx512, f32_gconv_direct__avx512},
+#endif
 };
 
 const KernelSpec<VUnaryKernel> kVUnary[] = {

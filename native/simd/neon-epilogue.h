@@ -40,4 +40,35 @@ static inline float32x4_t neon_activate_kind(float32x4_t x, const Activation& ac
   return x;
 }
 
+// Every kind, chosen at run time (kernels that apply it outside their FMA loops).
+static inline float32x4_t neon_activate(float32x4_t x, const Activation& act) {
+  switch (act.kind) {
+    case ActivationKind::None: return x;
+    case ActivationKind::Relu: return neon_activate_kind<ActivationKind::Relu>(x, act);
+    case ActivationKind::Relu6: return neon_activate_kind<ActivationKind::Relu6>(x, act);
+    case ActivationKind::Clip: return neon_activate_kind<ActivationKind::Clip>(x, act);
+    case ActivationKind::LeakyRelu: return neon_activate_kind<ActivationKind::LeakyRelu>(x, act);
+    case ActivationKind::Elu: return neon_activate_kind<ActivationKind::Elu>(x, act);
+    case ActivationKind::HardSigmoid: return neon_activate_kind<ActivationKind::HardSigmoid>(x, act);
+    case ActivationKind::HardSwish: return neon_activate_kind<ActivationKind::HardSwish>(x, act);
+    case ActivationKind::Sigmoid: return neon_activate_kind<ActivationKind::Sigmoid>(x, act);
+    case ActivationKind::Silu: return neon_activate_kind<ActivationKind::Silu>(x, act);
+    case ActivationKind::Tanh: return neon_activate_kind<ActivationKind::Tanh>(x, act);
+    case ActivationKind::Gelu: return neon_activate_kind<ActivationKind::Gelu>(x, act);
+    case ActivationKind::GeluTanh: return neon_activate_kind<ActivationKind::GeluTanh>(x, act);
+    case ActivationKind::Exp: return neon_activate_kind<ActivationKind::Exp>(x, act);
+    case ActivationKind::Softplus: return neon_activate_kind<ActivationKind::Softplus>(x, act);
+    case ActivationKind::Mish: return neon_activate_kind<ActivationKind::Mish>(x, act);
+  }
+  return x;
+}
+
+// The kinds that are a few compares and multiplies (no exp / tanh / erf, no call): what a
+// kernel may apply inside its FMA loop without spilling the registers it keeps there.
+static inline bool neon_cheap_kind(ActivationKind kind) {
+  return kind == ActivationKind::None || kind == ActivationKind::Relu || kind == ActivationKind::Relu6 ||
+         kind == ActivationKind::Clip || kind == ActivationKind::LeakyRelu || kind == ActivationKind::HardSigmoid ||
+         kind == ActivationKind::HardSwish;
+}
+
 }  // namespace convnode

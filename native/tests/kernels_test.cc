@@ -221,6 +221,9 @@ std::vector<ConvCase> conv_cases() {
       {1, 12, 18, 3, 10, 17, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, A::Relu6, false, true},
       {1, 16, 24, 4, 6, 21, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::Sigmoid, true, false},
       {1, 10, 10, 2, 12, 9, 5, 5, 1, 1, 1, 1, 2, 1, 0, 2, A::LeakyRelu, true, true},
+      // Grouped stride 2 (f32-gconv on phase planes): odd maps, 24 outputs a group (8 + 8 + 8).
+      {1, 32, 32, 8, 15, 17, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, A::Relu, true, true},
+      {2, 48, 72, 3, 9, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, A::Silu, true, false},
       {1, 12, 12, 12, 37, 41, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu6, true, true},   // dw 3x3s1
       {2, 12, 12, 12, 37, 41, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, A::HardSwish, true, false},  // dw 3x3s2
       {1, 5, 10, 5, 19, 35, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0, A::Sigmoid, false, true},   // dw multiplier 2

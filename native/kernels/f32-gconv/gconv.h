@@ -1,9 +1,13 @@
-// Grouped convolution computed directly, without im2col: for narrow groups (ResNeXt's 4-8
-// channels, RegNet's 8-16) a group's im2col is reused by only 4-16 filter rows, so packing it
-// costs about what the multiplies do. These kernels read a group's input from a zero-padded copy
-// of its channel planes and keep up to 8 output channels x 8 pixels of one output row in
-// registers: per tap, one load of 8 input pixels feeds 8 FMAs with broadcast weights.
-// Stride 1 only (any kernel size and dilation).
+// Grouped convolution computed directly, without im2col: for narrow groups (ResNeXt's 4-32
+// channels, RegNet's 8-24) a group's im2col is reused by only 4-16 filter rows, so packing it
+// costs about what the multiplies do. The op copies a group's input once into zero-padded
+// planes (split into stride x stride phase planes, so a strided window becomes a plain shifted
+// read); these kernels then treat each output plane as one flat run of pixels on the padded
+// grid (grid_w columns per row, of which the first out_w are real) and keep up to 8 output
+// channels x P vectors of consecutive grid pixels in registers: per tap, P input loads feed
+// 8 x P FMAs with broadcast weights. Every tap is one constant offset from the pixel, so the
+// FMA loop has no row or border case; the columns past out_w are computed and never stored
+// (on a 56-wide map, 2 of 58; on a 7x7 one, 2 of 9, where whole-row vectors would waste 9 of 16).
 #pragma once
 #include <cstddef>
 
@@ -11,23 +15,27 @@
 
 namespace convnode {
 
-constexpr size_t kGconvBlock = 8;  // output channels per block, and pixels per vector step
+constexpr size_t kGconvBlock = 8;  // output channels per weight block
+// Floats the kernels may read past the last input plane's end (whole vectors of the last step,
+// beyond the grid's last pixel): the op allocates this much slack, plus the widest tap offset.
+constexpr size_t kGconvSlack = 128;
 
 struct GconvRows {
-  // The group's input channels, each a plane of padded_h x padded_w with the conv's padding as
-  // zeros around it; at least kGconvBlock floats of slack after the last plane.
+  // The group's input channels, plane_floats apart; tap t of grid pixel q reads
+  // padded[ci * plane_floats + q + tap_offsets[t]] (the stride and dilation are in the offsets).
   const float* padded;
-  size_t group_in, padded_h, padded_w;
-  // [group_in * KH * KW][kGconvBlock]: the block's weights, output channel fastest, zeros for
+  size_t group_in, plane_floats;
+  const size_t* tap_offsets;  // taps entries
+  size_t taps;
+  // [group_in * taps][kGconvBlock]: the block's weights, output channel fastest, zeros for
   // channels past out_count.
   const float* weights;
-  size_t out_count;  // 1 .. kGconvBlock
-  size_t kernel_h, kernel_w, dilation_h, dilation_w;
-  size_t row_begin, row_end, out_w;  // output rows [row_begin, row_end), each out_w wide
-  float* out;                        // channel o's plane at out + o * out_plane
-  size_t out_plane;
-  const float* residual;             // null, or laid out like out
-  const float* bias;                 // null, or out_count values
+  size_t out_count;         // 1 .. kGconvBlock
+  size_t out_h, out_w;      // the output plane
+  size_t grid_w;            // >= out_w: grid pixel q is output (q / grid_w, q % grid_w)
+  float* out;               // channel o's plane at out + o * out_h * out_w
+  const float* residual;    // null, or laid out like out
+  const float* bias;        // null, or out_count values
   Activation activation;
 };
 
@@ -35,5 +43,6 @@ using GconvKernel = void (*)(const GconvRows& rows);
 
 void f32_gconv_direct__scalar(const GconvRows& rows);
 void f32_gconv_direct__avx2(const GconvRows& rows);
+void f32_gconv_direct__avx512(const GconvRows& rows);
 
 }  // namespace convnode
