@@ -56,6 +56,7 @@ set(CONVNODE_AVX512_SOURCES
   native/kernels/f32-dwconv/f32-dwconv-5x5s2-avx512.cc
   native/kernels/f32-dwconv/f32-dwconv-7x7s1-avx512.cc
   native/kernels/f32-dwconv/f32-dwconv-7x7s2-avx512.cc
+  native/kernels/f32-winograd/f32-winograd-4x4-avx512.cc
   native/runtime/fma-probe-avx512.cc
   native/kernels/f32-vunary/f32-vunary-avx512.cc
   native/kernels/f32-vbinary/f32-vbinary-avx512.cc

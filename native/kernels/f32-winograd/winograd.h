@@ -78,6 +78,12 @@ void f32_winograd_4x4_output__avx2(const float* m, size_t point_stride, const Wi
                                    size_t count, float bias, const float* residual_plane, const Activation& act,
                                    float* out_plane);
 
+void f32_winograd_4x4_input__avx512(const float* plane, const WinogradPlane& g, size_t t0, size_t count, float* v,
+                                    size_t point_stride, size_t panel_width, size_t panel_stride);
+void f32_winograd_4x4_output__avx512(const float* m, size_t point_stride, const WinogradPlane& g, size_t t0,
+                                     size_t count, float bias, const float* residual_plane, const Activation& act,
+                                     float* out_plane);
+
 // U = G g G^T of one 3x3 filter (row-major): u[point] for the 16 points (F(2x2)) or the 36
 // points (F(4x4)), computed in double and rounded once.
 void f32_winograd_2x2_filter(const float* g, float* u);
