@@ -57,6 +57,10 @@ set(CONVNODE_AVX512_SOURCES
   native/kernels/f32-dwconv/f32-dwconv-7x7s1-avx512.cc
   native/kernels/f32-dwconv/f32-dwconv-7x7s2-avx512.cc
   native/kernels/f32-winograd/f32-winograd-4x4-avx512.cc
+  native/kernels/f32-maxpool/f32-maxpool-3x3s2-avx512.cc
+  native/kernels/f32-maxpool/f32-maxpool-general-avx512.cc
+  native/kernels/f32-avgpool/f32-avgpool-general-avx512.cc
+  native/kernels/f32-gpool/f32-gpool-avx512.cc
   native/runtime/fma-probe-avx512.cc
   native/kernels/f32-vunary/f32-vunary-avx512.cc
   native/kernels/f32-vbinary/f32-vbinary-avx512.cc

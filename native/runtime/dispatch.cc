@@ -33,7 +33,9 @@ const KernelConfig kScalar = {Isa::Scalar,
                               f32_winograd_4x4_output__scalar,
                               f32_gconv_direct__scalar,
                               fma_probe_scalar,
-                              {f32_vunary__scalar, f32_vbinary__scalar, f32_vaffine__scalar}};
+                              {f32_vunary__scalar, f32_vbinary__scalar, f32_vaffine__scalar},
+                              f32_gavgpool__scalar,
+                              f32_gmaxpool__scalar};
 
 #if defined(CONVNODE_HAVE_AVX2)
 const KernelConfig kAvx2 = {Isa::Avx2,
@@ -55,7 +57,9 @@ const KernelConfig kAvx2 = {Isa::Avx2,
                             f32_winograd_4x4_output__avx2,
                             f32_gconv_direct__avx2,
                             fma_probe_avx2,
-                            {f32_vunary__avx2, f32_vbinary__avx2, f32_vaffine__avx2}};
+                            {f32_vunary__avx2, f32_vbinary__avx2, f32_vaffine__avx2},
+                              f32_gavgpool__scalar,
+                              f32_gmaxpool__scalar};
 #endif
 
 #if defined(CONVNODE_HAVE_AVX512)
@@ -71,16 +75,18 @@ const KernelConfig kAvx512 = {Isa::Avx512,
                               f32_dwconv_7x7s1__avx512,
                               f32_dwconv_7x7s2__avx512,
                               f32_dwconv_general__scalar,
-                              f32_maxpool_3x3s2__avx2,
-                              f32_maxpool_general__scalar,
-                              f32_avgpool_general__scalar,
+                              f32_maxpool_3x3s2__avx512,
+                              f32_maxpool_general__avx512,
+                              f32_avgpool_general__avx512,
                               f32_winograd_2x2_input__avx2,
                               f32_winograd_2x2_output__avx2,
                               f32_winograd_4x4_input__avx512,
                               f32_winograd_4x4_output__avx512,
                               f32_gconv_direct__avx2,
                               fma_probe_avx512,
-                              {f32_vunary__avx512, f32_vbinary__avx512, f32_vaffine__avx512}};
+                              {f32_vunary__avx512, f32_vbinary__avx512, f32_vaffine__avx512},
+                              f32_gavgpool__avx512,
+                              f32_gmaxpool__avx512};
 #endif
 
 #if defined(CONVNODE_HAVE_NEON)
@@ -102,7 +108,9 @@ const KernelConfig kNeon = {Isa::Neon,
                             f32_winograd_4x4_output__scalar,
                             f32_gconv_direct__scalar,
                             fma_probe_neon,
-                            {f32_vunary__neon, f32_vbinary__neon, f32_vaffine__neon}};
+                            {f32_vunary__neon, f32_vbinary__neon, f32_vaffine__neon},
+                              f32_gavgpool__scalar,
+                              f32_gmaxpool__scalar};
 #endif
 
 std::atomic<const KernelConfig*> g_active{nullptr};

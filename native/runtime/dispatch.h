@@ -56,6 +56,8 @@ struct KernelConfig {
   GconvKernel gconv_direct;  // grouped convs without im2col (stride 1)
   double (*fma_probe_gflops)();  // single-thread FMA throughput, for benchmarks
   ElementwiseConfig elementwise;
+  GlobalPoolKernel gavgpool;  // global average / max pooling (one value per plane)
+  GlobalPoolKernel gmaxpool;
 };
 
 // Null when this build or CPU cannot run the ISA.

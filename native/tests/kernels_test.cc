@@ -644,6 +644,12 @@ void test_dwconv_kxk(const KernelConfig& isa, const KernelConfig& scalar) {
   }
 }
 
+void expect_same(const std::vector<float>& got, const std::vector<float>& want, const std::string& label);
+
+// Every pool kernel against the scalar ones, bit for bit (the avx512 general kernels sum the taps
+// in the scalar order and divide by the same count; max only moves values), on random inputs and
+// again with NaN and infinities sprinkled in. Rows of 70 and 100 outputs take whole 16-lane
+// vectors and a masked tail; strides 2 and 3 take the gathers.
 void test_pools(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(7);
   struct P {
@@ -652,7 +658,10 @@ void test_pools(const KernelConfig& isa, const KernelConfig& scalar) {
   };
   const P cases[] = {{112, 112, 3, 2, 1, 1, 1, 1, 1, false}, {57, 45, 3, 2, 1, 1, 0, 0, 1, true},
                      {13, 17, 2, 2, 1, 0, 0, 0, 0, true},     {10, 11, 3, 1, 2, 1, 1, 1, 1, false},
-                     {40, 41, 3, 2, 1, 0, 0, 0, 0, false},    {7, 8, 4, 3, 1, 2, 1, 1, 2, true}};
+                     {40, 41, 3, 2, 1, 0, 0, 0, 0, false},    {7, 8, 4, 3, 1, 2, 1, 1, 2, true},
+                     {20, 70, 3, 1, 1, 1, 1, 1, 1, false},    {9, 200, 2, 2, 1, 0, 0, 0, 0, false},
+                     {15, 67, 5, 3, 1, 2, 2, 2, 2, true},     {12, 102, 3, 1, 3, 0, 3, 1, 2, false},
+                     {6, 33, 7, 1, 1, 3, 3, 3, 3, false}};
   for (const P& p : cases) {
     for (PoolKind kind : {PoolKind::Max, PoolKind::Avg}) {
       for (bool include : {true, false}) {
@@ -664,15 +673,22 @@ void test_pools(const KernelConfig& isa, const KernelConfig& scalar) {
         r.window = {p.h, p.w, p.k, p.k, p.s, p.s, p.d, p.d, p.pt, p.pl, p.pb, p.pr, 0, 0};
         r.window.out_h = window_output_size(p.h, p.k, p.d, p.s, p.pt, p.pb, p.ceil);
         r.window.out_w = window_output_size(p.w, p.k, p.d, p.s, p.pl, p.pr, p.ceil);
-        const auto in = random_floats(2 * 3 * p.h * p.w, rng);
-        std::vector<float> want(2 * 3 * r.window.out_h * r.window.out_w), got(want.size(), NAN);
-        check_pool(r, in.size(), want.size());
-        run_pool(scalar, r, in.data(), want.data());
-        run_pool(isa, r, in.data(), got.data());
-        char label[128];
-        std::snprintf(label, sizeof label, "%s pool %s %zux%zu k%zu s%zu", isa_name(isa.isa),
-                      kind == PoolKind::Max ? "max" : "avg", p.h, p.w, p.k, p.s);
-        expect_close(got, want, label);
+        auto in = random_floats(2 * 3 * p.h * p.w, rng);
+        for (int special = 0; special < 2; special++) {
+          if (special == 1) {
+            const float values[] = {NAN, INFINITY, -INFINITY};
+            for (size_t i = 0; i < in.size(); i += 97) in[i] = values[(i / 97) % 3];
+          }
+          std::vector<float> want(2 * 3 * r.window.out_h * r.window.out_w), got(want.size(), -7.0f);
+          check_pool(r, in.size(), want.size());
+          run_pool(scalar, r, in.data(), want.data());
+          run_pool(isa, r, in.data(), got.data());
+          char label[128];
+          std::snprintf(label, sizeof label, "%s pool %s %zux%zu k%zu s%zu d%zu%s%s", isa_name(isa.isa),
+                        kind == PoolKind::Max ? "max" : "avg", p.h, p.w, p.k, p.s, p.d, include ? " include-pad" : "",
+                        special == 1 ? " with NaN/inf" : "");
+          expect_same(got, want, label);
+        }
       }
     }
   }
@@ -796,29 +812,36 @@ void test_maxpool_3x3s2(const KernelConfig& isa, const KernelConfig& scalar) {
               "scalar maxpool 3x3s2 3x23x112x112 vs definition");
 }
 
+// The table's global pool kernels against two plain loops, planes of 1 value to past a few
+// vectors (masked tails), and a plane with a NaN (the max gives NaN).
 void test_global_pools(const KernelConfig& isa) {
   std::mt19937 rng(13);
-  const size_t planes = 7, plane = 61;
-  const auto in = random_floats(planes * plane, rng);
+  for (size_t plane : {size_t{61}, size_t{1}, size_t{16}, size_t{49}, size_t{3136}}) {
+  const size_t planes = 7;
+  auto in = random_floats(planes * plane, rng);
+  in[2 * plane + plane / 2] = NAN;  // plane 2
   for (PoolKind kind : {PoolKind::Max, PoolKind::Avg}) {
-    std::vector<float> got(planes, NAN), want(planes);
+    std::vector<float> got(planes, -7.0f), want(planes);
     check_global_pool(planes, plane, in.size(), got.size());
-    run_global_pool(kind, planes, plane, in.data(), got.data());
+    run_global_pool(isa, kind, planes, plane, in.data(), got.data());
     // Two plain loops: one loop choosing max or sum per element hits an internal compiler
     // error in GCC 12's aarch64 vectoriser.
     for (size_t c = 0; c < planes; c++) {
       const float* x = in.data() + c * plane;
       if (kind == PoolKind::Max) {
         float best = x[0];
-        for (size_t i = 1; i < plane; i++) best = x[i] > best ? x[i] : best;
-        want[c] = best;
+        bool nan = std::isnan(best);
+        for (size_t i = 1; i < plane; i++) best = x[i] > best ? x[i] : best, nan = nan || std::isnan(x[i]);
+        want[c] = nan ? NAN : best;
       } else {
         double sum = 0.0;
         for (size_t i = 0; i < plane; i++) sum += x[i];
         want[c] = static_cast<float>(sum / static_cast<double>(plane));
       }
     }
-    expect_close(got, want, std::string(isa_name(isa.isa)) + (kind == PoolKind::Max ? " global max" : " global avg"));
+    expect_close(got, want, std::string(isa_name(isa.isa)) + (kind == PoolKind::Max ? " global max " : " global avg ") +
+                                std::to_string(plane));
+  }
   }
 }
 
