@@ -35,7 +35,9 @@ const KernelConfig kScalar = {Isa::Scalar,
                               fma_probe_scalar,
                               {f32_vunary__scalar, f32_vbinary__scalar, f32_vaffine__scalar},
                               f32_gavgpool__scalar,
-                              f32_gmaxpool__scalar};
+                              f32_gmaxpool__scalar,
+                              f32_winograd_6x6_input__scalar,
+                              f32_winograd_6x6_output__scalar};
 
 #if defined(CONVNODE_HAVE_AVX2)
 const KernelConfig kAvx2 = {Isa::Avx2,
@@ -59,7 +61,9 @@ const KernelConfig kAvx2 = {Isa::Avx2,
                             fma_probe_avx2,
                             {f32_vunary__avx2, f32_vbinary__avx2, f32_vaffine__avx2},
                               f32_gavgpool__scalar,
-                              f32_gmaxpool__scalar};
+                              f32_gmaxpool__scalar,
+                              f32_winograd_6x6_input__avx2,
+                              f32_winograd_6x6_output__avx2};
 #endif
 
 #if defined(CONVNODE_HAVE_AVX512)
@@ -86,7 +90,9 @@ const KernelConfig kAvx512 = {Isa::Avx512,
                               fma_probe_avx512,
                               {f32_vunary__avx512, f32_vbinary__avx512, f32_vaffine__avx512},
                               f32_gavgpool__avx512,
-                              f32_gmaxpool__avx512};
+                              f32_gmaxpool__avx512,
+                              f32_winograd_6x6_input__avx512,
+                              f32_winograd_6x6_output__avx512};
 #endif
 
 #if defined(CONVNODE_HAVE_NEON)
@@ -110,7 +116,9 @@ const KernelConfig kNeon = {Isa::Neon,
                             fma_probe_neon,
                             {f32_vunary__neon, f32_vbinary__neon, f32_vaffine__neon},
                               f32_gavgpool__scalar,
-                              f32_gmaxpool__scalar};
+                              f32_gmaxpool__scalar,
+                              f32_winograd_6x6_input__scalar,
+                              f32_winograd_6x6_output__scalar};
 #endif
 
 std::atomic<const KernelConfig*> g_active{nullptr};

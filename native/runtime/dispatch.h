@@ -58,6 +58,8 @@ struct KernelConfig {
   ElementwiseConfig elementwise;
   GlobalPoolKernel gavgpool;  // global average / max pooling (one value per plane)
   GlobalPoolKernel gmaxpool;
+  WinogradInputKernel winograd_6x6_input;  // F(6x6, 3x3), with the gemm above
+  WinogradOutputKernel winograd_6x6_output;
 };
 
 // Null when this build or CPU cannot run the ISA.

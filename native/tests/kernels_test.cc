@@ -354,6 +354,7 @@ void test_convs(const KernelConfig& isa, const KernelConfig& scalar) {
     if (winograd_applies(c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.groups)) {
       algorithms.push_back(ConvAlgorithm::WinogradF2x2);
       algorithms.push_back(ConvAlgorithm::WinogradF4x4);
+      algorithms.push_back(ConvAlgorithm::WinogradF6x6);
     }
     ConvParams direct = params_of(c);
     direct.algorithm = ConvAlgorithm::GroupedDirect;
@@ -363,13 +364,14 @@ void test_convs(const KernelConfig& isa, const KernelConfig& scalar) {
       const auto reference = run_conv(scalar, c, r, in, wt, bias, res, static_cast<int>(algorithm));
       expect_within_error_model(reference, c, r, in, wt, bias, res, "scalar vs float64 " + name);
       // F(2x2) and the direct algorithms also keep the old flat tolerance against the naive conv.
-      if (algorithm != ConvAlgorithm::WinogradF4x4) {
+      const bool large_tile = algorithm == ConvAlgorithm::WinogradF4x4 || algorithm == ConvAlgorithm::WinogradF6x6;
+      if (!large_tile) {
         expect_close(reference, naive_conv(c, r, in, wt, bias, res), "scalar vs naive " + name);
       }
       if (&isa != &scalar) {
         const auto got = run_conv(isa, c, r, in, wt, bias, res, static_cast<int>(algorithm));
         expect_within_error_model(got, c, r, in, wt, bias, res, std::string(isa_name(isa.isa)) + " vs float64 " + name);
-        if (algorithm != ConvAlgorithm::WinogradF4x4) {
+        if (!large_tile) {
           expect_close(got, reference, std::string(isa_name(isa.isa)) + " vs scalar " + name);
         }
       }
@@ -387,6 +389,9 @@ void test_conv_plan_checks(const KernelConfig& isa) {
   ConvParams p = params_of(c);
   p.algorithm = ConvAlgorithm::WinogradF4x4;
   Conv2d conv(p, wt.data(), wt.size(), nullptr, 0, isa);
+  ConvParams p6 = params_of(c);
+  p6.algorithm = ConvAlgorithm::WinogradF6x6;
+  Conv2d conv6(p6, wt.data(), wt.size(), nullptr, 0, isa);
   ConvCase stride2 = c;
   stride2.sh = stride2.sw = 2;
   const ConvRun r = run_of(stride2);
@@ -424,13 +429,19 @@ void test_conv_plan_checks(const KernelConfig& isa) {
     std::printf("FAIL F(4x4) packed %zu bytes, expected %zu\n", conv.packed_bytes(), expected);
     g_failures++;
   }
+  g_checks++;
+  if (conv6.packed_bytes() != (64 + 9) * rows * c.cin * sizeof(float)) {
+    std::printf("FAIL F(6x6) packed %zu bytes, expected %zu\n", conv6.packed_bytes(), (64 + 9) * rows * c.cin * sizeof(float));
+    g_failures++;
+  }
   // A NaN in the input takes the im2col form: it reaches exactly the outputs whose window
   // covers it (F(4x4)'s transforms would spread it over its tiles).
+  for (const Conv2d* large : {&conv, &conv6}) {
   g_checks++;
   const ConvRun planned = run_of(c);
   std::vector<float> in(c.cin * c.h * c.w, 0.5f), out(c.cout * planned.window.out_h * planned.window.out_w);
   in[4 * c.w + 4] = NAN;  // channel 0, (4, 4): outputs (3..5, 3..5)
-  conv.run(planned, in.data(), out.data(), nullptr);
+  large->run(planned, in.data(), out.data(), nullptr);
   size_t nans = 0;
   for (size_t y = 0; y < planned.window.out_h; y++)
     for (size_t x = 0; x < planned.window.out_w; x++) {
@@ -438,8 +449,10 @@ void test_conv_plan_checks(const KernelConfig& isa) {
       if (std::isnan(out[y * planned.window.out_w + x]) != inside) nans++;
     }
   if (nans != 0) {
-    std::printf("FAIL F(4x4) with a NaN input: %zu outputs of channel 0 on the wrong side of its footprint\n", nans);
+    std::printf("FAIL %s with a NaN input: %zu outputs of channel 0 on the wrong side of its footprint\n",
+                large == &conv ? "F(4x4)" : "F(6x6)", nans);
     g_failures++;
+  }
   }
 }
 
@@ -523,6 +536,9 @@ void test_winograd_transforms(const KernelConfig& isa, const KernelConfig& scala
   test_winograd_transforms_of(
       isa, {"F(4x4)", kWinograd4x4Tile, kWinograd4x4Points, isa.winograd_4x4_input, isa.winograd_4x4_output},
       {"F(4x4)", kWinograd4x4Tile, kWinograd4x4Points, scalar.winograd_4x4_input, scalar.winograd_4x4_output});
+  test_winograd_transforms_of(
+      isa, {"F(6x6)", kWinograd6x6Tile, kWinograd6x6Points, isa.winograd_6x6_input, isa.winograd_6x6_output},
+      {"F(6x6)", kWinograd6x6Tile, kWinograd6x6Points, scalar.winograd_6x6_input, scalar.winograd_6x6_output});
 }
 
 // The narrow dw path keeps a zero border in per-thread scratch between planes. Convs of the
