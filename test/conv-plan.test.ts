@@ -48,6 +48,7 @@ describe('planConvAlgorithm: one rule for both backends', () => {
     expect(packedConvBytes(d, 'im2col-gemm', false)).toBe(filters);
     expect(packedConvBytes(d, 'winograd-f2x2-3x3', false)).toBe((filters * 16) / 9);
     expect(packedConvBytes(d, 'winograd-f4x4-3x3', false)).toBe((filters * 45) / 9); // U and the im2col form
+    expect(packedConvBytes(d, 'winograd-f6x6-3x3', false)).toBe((filters * 73) / 9);
     expect(packedConvBytes(d, 'im2col-gemm', true)).toBe(filters + 64 * 4);
     const f2 = packedConvBytes(d, 'winograd-f2x2-3x3');
     expect(planConvAlgorithm(d, 'js', { maxPackedBytes: f2 }).algorithm).toBe('winograd-f2x2-3x3');
@@ -94,8 +95,9 @@ const SWEEP: SweepCase[] = [
 
 function algorithmsFor(c: SweepCase, native: boolean): ConvAlgorithm[] {
   const d = { ...conv(c.inChannels, c.outChannels, c.k), groups: c.groups, stride: [c.stride, c.stride] as const, padding: c.padding };
-  const all: ConvAlgorithm[] = ['depthwise', 'pointwise-gemm', 'im2col-gemm', 'winograd-f2x2-3x3', 'winograd-f4x4-3x3', 'grouped-direct'];
-  return all.filter((a) => convAlgorithmRefusal(d, a) === null && (native || (a !== 'winograd-f4x4-3x3' && a !== 'grouped-direct')));
+  const all: ConvAlgorithm[] = ['depthwise', 'pointwise-gemm', 'im2col-gemm', 'winograd-f2x2-3x3', 'winograd-f4x4-3x3', 'grouped-direct', 'winograd-f6x6-3x3'];
+  const nativeOnly: ConvAlgorithm[] = ['winograd-f4x4-3x3', 'winograd-f6x6-3x3', 'grouped-direct'];
+  return all.filter((a) => convAlgorithmRefusal(d, a) === null && (native || !nativeOnly.includes(a)));
 }
 
 function sweep(backend: Backend, native: boolean): Map<ConvAlgorithm, number> {
@@ -148,7 +150,7 @@ describe(`every algorithm stays within |y - y64| <= ${ERROR_MODEL_C} (Cin K K) e
     for (const isa of isas) {
       setIsa(isa);
       const worst = sweep(loaded as Backend, true);
-      expect(worst.has('winograd-f4x4-3x3') && worst.has('grouped-direct')).toBe(true);
+      expect(worst.has('winograd-f4x4-3x3') && worst.has('winograd-f6x6-3x3') && worst.has('grouped-direct')).toBe(true);
       report(isa, worst);
     }
   });

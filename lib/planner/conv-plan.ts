@@ -14,6 +14,10 @@
  *  - 'winograd-f4x4-3x3': 36 x Cout x Cin, plus the im2col form (45/9 = 5x the filters); same
  *    window, native only. The im2col form runs inputs that hold a NaN or an infinity: F(4x4)'s
  *    transforms would carry one past its outputs' footprint (native/ops/conv2d.h).
+ *  - 'winograd-f6x6-3x3': 64 x Cout x Cin, plus the im2col form (73/9 of the filters); same
+ *    window, native only, same non-finite rule as F(4x4). Computes any such conv when asked
+ *    (options.algorithm); the rule does not choose it (WINOGRAD_RULE has no F(6x6) threshold:
+ *    native/README.md has the measurement).
  *  - 'grouped-direct': Cout (rounded up to 8 per group) x Cin/groups x KH x KW; groups > 1 (not
  *    depthwise), stride 1, native only: no im2col (native/kernels/f32-gconv).
  * (The native GEMM pads Cout up to its micro-kernel's rows, 4 to 8: a few percent more.)
@@ -27,7 +31,8 @@ export type ConvAlgorithm =
   | 'im2col-gemm'
   | 'winograd-f2x2-3x3'
   | 'winograd-f4x4-3x3'
-  | 'grouped-direct';
+  | 'grouped-direct'
+  | 'winograd-f6x6-3x3';
 
 export const CONV_ALGORITHMS: readonly ConvAlgorithm[] = [
   'depthwise',
@@ -36,6 +41,7 @@ export const CONV_ALGORITHMS: readonly ConvAlgorithm[] = [
   'winograd-f2x2-3x3',
   'winograd-f4x4-3x3',
   'grouped-direct',
+  'winograd-f6x6-3x3',
 ];
 
 /** Who runs the conv: the pure-JS kernels, or the native addon on one of its ISA tiers. */
@@ -149,6 +155,7 @@ export function convAlgorithmRefusal(d: ConvDescription, algorithm: ConvAlgorith
         : `needs groups > 1, not depthwise, and stride 1 (got groups ${d.groups}, inChannels ${d.inChannels}, stride ${stride.join('x')})`;
     case 'winograd-f2x2-3x3':
     case 'winograd-f4x4-3x3':
+    case 'winograd-f6x6-3x3':
       return d.kernelH === 3 && d.kernelW === 3 && stride[0] === 1 && stride[1] === 1 && dilation[0] === 1 &&
         dilation[1] === 1 && d.groups === 1
         ? null
@@ -163,6 +170,7 @@ export function packedConvBytes(d: ConvDescription, algorithm: ConvAlgorithm, bi
   const floats =
     algorithm === 'winograd-f2x2-3x3' ? 16 * filters
     : algorithm === 'winograd-f4x4-3x3' ? (36 + 9) * filters
+    : algorithm === 'winograd-f6x6-3x3' ? (64 + 9) * filters
     : algorithm === 'pointwise-gemm' ? filters
     : algorithm === 'grouped-direct' ? d.groups * Math.ceil(d.outChannels / d.groups / 8) * 8 * (d.inChannels / d.groups) * d.kernelH * d.kernelW
     : filters * d.kernelH * d.kernelW;
