@@ -36,6 +36,12 @@ describe('planConvAlgorithm: one rule for both backends', () => {
     expect(planConvAlgorithm(conv(64, 64, 3, { inputSize: [56, 14] }), 'avx2').algorithm).toBe('winograd-f2x2-3x3');
     expect(planConvAlgorithm(conv(64, 64, 3), 'avx2').algorithm).toBe('winograd-f2x2-3x3');
     expect(planConvAlgorithm(conv(64, 64, 3, { inputSize: [56, 56] }), 'js').algorithm).toBe('winograd-f2x2-3x3');
+    // The avx512 tier starts F(4x4) at 64 channels (32->32 @56 measured 1.02-1.15x slower than F(2x2) there).
+    expect(planConvAlgorithm(conv(32, 32, 3, { inputSize: [56, 56] }), 'avx2').algorithm).toBe('winograd-f4x4-3x3');
+    expect(planConvAlgorithm(conv(32, 32, 3, { inputSize: [56, 56] }), 'avx512').algorithm).toBe('winograd-f2x2-3x3');
+    expect(planConvAlgorithm(conv(64, 64, 3, { inputSize: [56, 56] }), 'avx512').algorithm).toBe('winograd-f4x4-3x3');
+    // F(6x6) computes these convs when asked, but the rule never picks it (slower than F(4x4) here).
+    expect(planConvAlgorithm(conv(64, 64, 3, { inputSize: [56, 56] }), 'avx512', { algorithm: 'winograd-f6x6-3x3' }).algorithm).toBe('winograd-f6x6-3x3');
     // Memory: F(4x4) passed over for F(2x2) under a limit between their sizes.
     const big = conv(64, 64, 3, { inputSize: [56, 56] });
     expect(planConvAlgorithm(big, 'avx2', { maxPackedBytes: packedConvBytes(big, 'winograd-f4x4-3x3') - 1 }).algorithm).toBe('winograd-f2x2-3x3');
