@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A/B of conv algorithms on one native build, interleaved rounds in one process, medians of the
 // process's CPU time per run (on a shared machine CPU time moves far less than wall time).
-//  - layers: 3x3 stride-1 convs (ResNet / VGG-like shapes) on im2col, F(2x2) and F(4x4);
+//  - layers: 3x3 stride-1 convs (ResNet / VGG-like shapes) on im2col, F(2x2), F(4x4) and F(6x6);
 //  - grouped: ResNeXt-50 32x4d and RegNetX-400MF grouped 3x3 layers, GFLOP/s;
 //  - models: ResNet-18 / ResNet-50 planned by the rule, against the same with F(4x4) replaced by
 //    F(2x2) (bench/.models, see bench/models.mjs).
@@ -60,14 +60,14 @@ function convRunner(cin, cout, size, groups, algorithm, stride = 1) {
 
 if (what === 'layers') {
   const shapes = [[64, 64, 56], [128, 128, 28], [256, 256, 14], [512, 512, 7], [96, 96, 40], [48, 48, 112], [128, 128, 20], [64, 64, 20], [32, 32, 56], [24, 24, 32], [16, 16, 56]];
-  const algorithms = ['im2col-gemm', 'winograd-f2x2-3x3', 'winograd-f4x4-3x3'];
-  console.log(`| 3x3 layer | ${algorithms.join(' | ')} | F(4x4) / F(2x2) | rule picks |`);
-  console.log(`|---|${algorithms.map(() => '---').join('|')}|---|---|`);
+  const algorithms = ['im2col-gemm', 'winograd-f2x2-3x3', 'winograd-f4x4-3x3', 'winograd-f6x6-3x3'];
+  console.log(`| 3x3 layer | ${algorithms.join(' | ')} | F(4x4) / F(2x2) | F(6x6) / F(4x4) | rule picks |`);
+  console.log(`|---|${algorithms.map(() => '---').join('|')}|---|---|---|`);
   for (const [cin, cout, size] of shapes) {
     const runners = algorithms.map((a) => convRunner(cin, cout, size, 1, a));
     const ms = await ab(runners.map((r) => r.run), 20);
     const picked = convRunner(cin, cout, size, 1, undefined).plan.algorithm;
-    console.log(`| ${cin}->${cout} @${size} | ${ms.map((m) => m.toFixed(3)).join(' | ')} | ${(ms[2] / ms[1]).toFixed(2)}x | ${picked} |`);
+    console.log(`| ${cin}->${cout} @${size} | ${ms.map((m) => m.toFixed(3)).join(' | ')} | ${(ms[2] / ms[1]).toFixed(2)}x | ${(ms[3] / ms[2]).toFixed(2)}x | ${picked} |`);
   }
 } else if (what === 'grouped') {
   const shapes = [[128, 32, 56], [256, 32, 28], [512, 32, 14], [1024, 32, 7], [64, 4, 56], [160, 10, 28], [400, 25, 14], [400, 25, 7]];

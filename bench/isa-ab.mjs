@@ -11,7 +11,7 @@
 import os from 'node:os';
 import { option, median } from './ab-addons.mjs';
 import { availableIsas, getIsa, loadNativeBackend, measurePeakGflops, setIsa, setNumThreads } from '../dist/backends/native.js';
-import { planConv } from '../dist/planner/geometry.js';
+import { planConv, planWindow } from '../dist/planner/geometry.js';
 
 const rounds = Number(option('--rounds', '7'));
 const threads = Number(option('--threads', '1'));
@@ -43,6 +43,14 @@ const LAYERS = [
   // A classifier head: the GEMV path at batch <= 2, the GEMM at 8.
   ['linear 1280->1000', 1280, 1000, 0, 0, 0, 0, 0],
 ];
+// Pooling: [name, kind, channels, size, kernel, stride, pad] ('global' kind: size x size planes).
+const POOLS = [
+  ['maxpool 3x3/2 64 @112', 'max', 64, 112, 3, 2, 1],
+  ['maxpool 2x2/2 64 @56', 'max', 64, 56, 2, 2, 0],
+  ['avgpool 3x3/1 256 @28', 'avg', 256, 28, 3, 1, 1],
+  ['global avg 2048 @7', 'global-avg', 2048, 7, 0, 0, 0],
+  ['global max 512 @14', 'global-max', 512, 14, 0, 0, 0],
+];
 
 function random(length) {
   const a = new Float32Array(length);
@@ -73,6 +81,7 @@ for (const batch of batches) {
       : {
         inChannels: cin, outChannels: cout, groups, kernelH: k, kernelW: k,
         weight: random((cout * cin * k * k) / groups), bias: random(cout), activation: { kind: 'relu' },
+        stride: [s, s], padding: p, inputSize: [size, size], // the conv is planned for this window
       };
     const input = random(batch * cin * (linear ? 1 : size * size));
     const flops = linear ? 2 * batch * cin * cout : 2 * batch * cout * g.outH * g.outW * (cin / groups) * k * k;
@@ -82,41 +91,66 @@ for (const batch of batches) {
       const output = new Float32Array(batch * cout * (linear ? 1 : g.outH * g.outW));
       const run = linear ? () => kernel.runSync(input, batch, output) : () => kernel.runSync(input, g, output);
       run();
+      return { isa, kernel, run, output, times: [], cpu: [] };
+    });
+    const algorithm = linear ? 'gemv/gemm' : [...new Set(runs.map((r) => r.kernel.plan.algorithm))].join(' / ');
+    rows.push(timeRuns(`${name} [${algorithm}]`, batch, runs, flops));
+  }
+  for (const [name, kind, channels, size, k, s, p] of POOLS) {
+    const input = random(batch * channels * size * size);
+    const global = kind.startsWith('global');
+    const g = global ? null : {
+      ...planWindow(name, size, size, { kernel: [k, k], stride: [s, s], dilation: [1, 1], padding: p }),
+      batch, channels, kind, countIncludePad: false,
+    };
+    const outLength = global ? batch * channels : batch * channels * g.outH * g.outW;
+    const runs = tiers.map((isa) => {
+      const output = new Float32Array(outLength);
+      // Pooling takes the active tier's kernels at each call.
+      const run = global
+        ? () => { setIsa(isa); native.globalPool2dSync(input, kind.slice(7), batch * channels, size * size, output); }
+        : () => { setIsa(isa); native.pool2dSync(input, g, output); };
+      run();
       return { isa, run, output, times: [], cpu: [] };
     });
-    // Same input, same weights: the tiers must agree before their times mean anything.
-    let worst = 0;
-    for (let i = 0; i < runs[0].output.length; i++) worst = Math.max(worst, Math.abs(runs[0].output[i] - runs[1].output[i]));
-    // Each sample: the median of a few runs, about 20 ms of work.
-    const t0 = performance.now();
-    runs[0].run();
-    const reps = Math.max(1, Math.min(50, Math.round(20 / Math.max(0.01, performance.now() - t0))));
-    for (let round = 0; round < rounds; round++) {
-      const order = round % 2 ? [...runs].reverse() : runs;
-      for (const r of order) {
-        const samples = [];
-        const c = process.cpuUsage();
-        for (let i = 0; i < reps; i++) {
-          const t = performance.now();
-          r.run();
-          samples.push(performance.now() - t);
-        }
-        const used = process.cpuUsage(c);
-        r.times.push(median(samples));
-        r.cpu.push((used.user + used.system) / 1000 / reps);
-      }
-    }
-    const ms = Object.fromEntries(runs.map((r) => [r.isa, median(r.times)]));
-    const cpuMs = Object.fromEntries(runs.map((r) => [r.isa, median(r.cpu)]));
-    const pct = (isa, t) => `${((100 * flops) / t / 1e6 / peaks[isa]).toFixed(0)}%`;
-    rows.push([
-      name, String(batch),
-      ...tiers.flatMap((isa) => [ms[isa].toFixed(3), `${(flops / ms[isa] / 1e6).toFixed(1)}`, pct(isa, ms[isa]), cpuMs[isa].toFixed(3), pct(isa, cpuMs[isa])]),
-      `${(ms.avx2 / ms.avx512).toFixed(2)}x`, `${(cpuMs.avx2 / cpuMs.avx512).toFixed(2)}x`, worst.toExponential(1),
-    ]);
+    rows.push(timeRuns(name, batch, runs, 0));
   }
 }
 setIsa(initial);
+
+function timeRuns(name, batch, runs, flops) {
+  // Same input, same weights: the tiers must agree before their times mean anything.
+  let worst = 0;
+  for (let i = 0; i < runs[0].output.length; i++) worst = Math.max(worst, Math.abs(runs[0].output[i] - runs[1].output[i]));
+  // Each sample: the median of a few runs, about 20 ms of work.
+  const t0 = performance.now();
+  runs[0].run();
+  const reps = Math.max(1, Math.min(50, Math.round(20 / Math.max(0.01, performance.now() - t0))));
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 ? [...runs].reverse() : runs;
+    for (const r of order) {
+      const samples = [];
+      const c = process.cpuUsage();
+      for (let i = 0; i < reps; i++) {
+        const t = performance.now();
+        r.run();
+        samples.push(performance.now() - t);
+      }
+      const used = process.cpuUsage(c);
+      r.times.push(median(samples));
+      r.cpu.push((used.user + used.system) / 1000 / reps);
+    }
+  }
+  const ms = Object.fromEntries(runs.map((r) => [r.isa, median(r.times)]));
+  const cpuMs = Object.fromEntries(runs.map((r) => [r.isa, median(r.cpu)]));
+  const pct = (isa, t) => `${((100 * flops) / t / 1e6 / peaks[isa]).toFixed(0)}%`;
+  return [
+    name, String(batch),
+    ...tiers.flatMap((isa) => [ms[isa].toFixed(3), flops ? `${(flops / ms[isa] / 1e6).toFixed(1)}` : '-', flops ? pct(isa, ms[isa]) : '-',
+      cpuMs[isa].toFixed(3), flops ? pct(isa, cpuMs[isa]) : '-']),
+    `${(ms.avx2 / ms.avx512).toFixed(2)}x`, `${(cpuMs.avx2 / cpuMs.avx512).toFixed(2)}x`, worst.toExponential(1),
+  ];
+}
 
 const header = ['layer', 'batch', ...tiers.flatMap((t) => [`${t} ms`, 'GFLOP/s', '% peak', 'cpu ms', '% peak (cpu)']), 'avx2/avx512', '(cpu)', 'max |diff|'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

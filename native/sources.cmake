@@ -10,6 +10,7 @@ set(CONVNODE_CORE_SOURCES
   native/kernels/f32-gpool/f32-gpool-scalar.cc
   native/kernels/f32-winograd/f32-winograd-2x2-scalar.cc
   native/kernels/f32-winograd/f32-winograd-4x4-scalar.cc
+  native/kernels/f32-winograd/f32-winograd-6x6-scalar.cc
   native/kernels/f32-gconv/f32-gconv-direct-scalar.cc
   native/kernels/f32-vunary/f32-vunary-scalar.cc
   native/kernels/f32-vbinary/f32-vbinary-scalar.cc
@@ -50,6 +51,7 @@ set(CONVNODE_AVX2_SOURCES
   native/kernels/f32-maxpool/f32-maxpool-3x3s2-avx2.cc
   native/kernels/f32-winograd/f32-winograd-2x2-avx2.cc
   native/kernels/f32-winograd/f32-winograd-4x4-avx2.cc
+  native/kernels/f32-winograd/f32-winograd-6x6-avx2.cc
   native/kernels/f32-gconv/f32-gconv-direct-avx2.cc
   native/runtime/fma-probe-avx2.cc
   native/kernels/f32-vunary/f32-vunary-avx2.cc
@@ -68,6 +70,12 @@ set(CONVNODE_AVX512_SOURCES
   native/kernels/f32-dwconv/f32-dwconv-5x5s2-avx512.cc
   native/kernels/f32-dwconv/f32-dwconv-7x7s1-avx512.cc
   native/kernels/f32-dwconv/f32-dwconv-7x7s2-avx512.cc
+  native/kernels/f32-winograd/f32-winograd-4x4-avx512.cc
+  native/kernels/f32-winograd/f32-winograd-6x6-avx512.cc
+  native/kernels/f32-maxpool/f32-maxpool-3x3s2-avx512.cc
+  native/kernels/f32-maxpool/f32-maxpool-general-avx512.cc
+  native/kernels/f32-avgpool/f32-avgpool-general-avx512.cc
+  native/kernels/f32-gpool/f32-gpool-avx512.cc
   native/runtime/fma-probe-avx512.cc
   native/kernels/f32-vunary/f32-vunary-avx512.cc
   native/kernels/f32-vbinary/f32-vbinary-avx512.cc

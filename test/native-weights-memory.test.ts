@@ -21,8 +21,8 @@ const LOAD_ADDON = `const addon = require(${JSON.stringify(path.join(ROOT, 'node
 
 const base: ConvCase = {
   batch: 2,
-  inChannels: 40,
-  outChannels: 32,
+  inChannels: 64,
+  outChannels: 64,
   groups: 1,
   inH: 22,
   inW: 21,
@@ -45,18 +45,18 @@ beforeAll(() => {
 });
 afterAll(() => setIsa(isaBefore));
 
-const weight = randomFloats(32 * 40 * 9, seededRandom(1));
+const weight = randomFloats(64 * 64 * 9, seededRandom(1));
 
 function prepare(backend: Backend, c: ConvCase, algorithm?: ConvAlgorithm): ConvKernel {
   return backend.prepareConv2d({
-    inChannels: 40, outChannels: 32, groups: 1, kernelH: 3, kernelW: 3, weight, bias: null, activation: c.activation,
+    inChannels: 64, outChannels: 64, groups: 1, kernelH: 3, kernelW: 3, weight, bias: null, activation: c.activation,
     stride: c.stride, dilation: c.dilation, padding: c.padding, inputSize: [c.inH, c.inW], algorithm,
   });
 }
 
 describe('native convs are planned once', () => {
   for (const isa of availableIsas()) {
-    it(`plans F(4x4) for a 40->32 3x3 conv on a 22x21 map, and runs it at any map size within the error model (${isa})`, async () => {
+    it(`plans F(4x4) for a 64->64 3x3 conv on a 22x21 map, and runs it at any map size within the error model (${isa})`, async () => {
       setIsa(isa);
       const kernel = prepare(native, base);
       expect(kernel.plan?.algorithm).toBe('winograd-f4x4-3x3');
@@ -64,7 +64,7 @@ describe('native convs are planned once', () => {
       expect(prepare(native, { ...base, inH: 9, inW: 9 }).plan?.algorithm).toBe('winograd-f2x2-3x3');
       for (const [i, c] of [base, { ...base, inH: 5, inW: 7 }, { ...base, batch: 1, inH: 30, inW: 13 }].entries()) {
         const g = convGeometry(c);
-        const input = randomFloats(c.batch * 40 * c.inH * c.inW, seededRandom(10 + i));
+        const input = randomFloats(c.batch * 64 * c.inH * c.inW, seededRandom(10 + i));
         const out = new Float32Array(outputLength(g)).fill(Number.NaN);
         if (i % 2 === 0) kernel.runSync(input, g, out, null);
         else await kernel.run(input, g, out, null);
@@ -80,7 +80,7 @@ describe('native convs are planned once', () => {
       const kernel = prepare(native, base);
       for (const other of [{ ...base, stride: [2, 2] as const }, { ...base, dilation: [1, 2] as const, padding: 2 }]) {
         const g = convGeometry(other);
-        const input = new Float32Array(2 * 40 * 22 * 21);
+        const input = new Float32Array(2 * 64 * 22 * 21);
         const out = new Float32Array(outputLength(g));
         const message = other.stride[0] === 2
           ? 'geometry.strideH is 2 but the conv was planned (winograd-f4x4-3x3) for strideH 1: prepare one conv per window'
@@ -93,7 +93,7 @@ describe('native convs are planned once', () => {
       const kernel2 = prepare(native, strided);
       expect(kernel2.plan?.algorithm).toBe('im2col-gemm');
       const g = convGeometry(strided);
-      const input = randomFloats(2 * 40 * 22 * 21, seededRandom(3));
+      const input = randomFloats(2 * 64 * 22 * 21, seededRandom(3));
       const out = new Float32Array(outputLength(g));
       const js = new Float32Array(out.length);
       kernel2.runSync(input, g, out, null);

@@ -25,8 +25,8 @@ import { planConvAlgorithm, type ConvAlgorithm, type ConvPlan } from '../planner
 
 const OWNER = 'conv2d';
 
-/** The algorithms the pure-JS kernels have (F(4x4) and the direct grouped kernel are native only). */
-export type Conv2dPath = Exclude<ConvAlgorithm, 'winograd-f4x4-3x3' | 'grouped-direct'>;
+/** The algorithms the pure-JS kernels have (F(4x4), F(6x6) and the direct grouped kernel are native only). */
+export type Conv2dPath = Exclude<ConvAlgorithm, 'winograd-f4x4-3x3' | 'winograd-f6x6-3x3' | 'grouped-direct'>;
 
 export interface PreparedConv2d {
   readonly path: Conv2dPath;
@@ -71,7 +71,7 @@ export function prepareConv2d(weights: ConvWeights, options: Conv2dOptions = {})
   const stride = weights.stride ?? [1, 1];
   const dilation = weights.dilation ?? [1, 1];
   const forced = weights.algorithm ?? (options.winograd === false && kernelH === 3 && kernelW === 3 && groups === 1 ? 'im2col-gemm' : undefined);
-  if (forced === 'winograd-f4x4-3x3' || forced === 'grouped-direct') {
+  if (forced === 'winograd-f4x4-3x3' || forced === 'winograd-f6x6-3x3' || forced === 'grouped-direct') {
     throw new ParameterError(`${OWNER}: algorithm '${forced}' is native only`);
   }
   const plan = planConvAlgorithm({ ...weights, stride, dilation }, 'js', { algorithm: forced, maxPackedBytes: weights.maxPackedBytes }, bias !== null);

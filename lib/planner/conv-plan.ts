@@ -14,6 +14,10 @@
  *  - 'winograd-f4x4-3x3': 36 x Cout x Cin, plus the im2col form (45/9 = 5x the filters); same
  *    window, native only. The im2col form runs inputs that hold a NaN or an infinity: F(4x4)'s
  *    transforms would carry one past its outputs' footprint (native/ops/conv2d.h).
+ *  - 'winograd-f6x6-3x3': 64 x Cout x Cin, plus the im2col form (73/9 of the filters); same
+ *    window, native only, same non-finite rule as F(4x4). Computes any such conv when asked
+ *    (options.algorithm); the rule does not choose it (WINOGRAD_RULE has no F(6x6) threshold:
+ *    native/README.md has the measurement).
  *  - 'grouped-direct': Cout (rounded up to 8 per group) x Cin/groups x KH x KW; groups > 1 (not
  *    depthwise), any stride, native only: no im2col (native/kernels/f32-gconv).
  * (The native GEMM pads Cout up to its micro-kernel's rows, 4 to 8: a few percent more.)
@@ -27,7 +31,8 @@ export type ConvAlgorithm =
   | 'im2col-gemm'
   | 'winograd-f2x2-3x3'
   | 'winograd-f4x4-3x3'
-  | 'grouped-direct';
+  | 'grouped-direct'
+  | 'winograd-f6x6-3x3';
 
 export const CONV_ALGORITHMS: readonly ConvAlgorithm[] = [
   'depthwise',
@@ -36,6 +41,7 @@ export const CONV_ALGORITHMS: readonly ConvAlgorithm[] = [
   'winograd-f2x2-3x3',
   'winograd-f4x4-3x3',
   'grouped-direct',
+  'winograd-f6x6-3x3',
 ];
 
 /** Who runs the conv: the pure-JS kernels, or the native addon on one of its ISA tiers. */
@@ -106,16 +112,27 @@ export interface WinogradThresholds {
  */
 const NATIVE_F4X4: WinogradThreshold = { minIn: 32, minOut: 32, minSide: 20 };
 
+/**
+ * The avx512 tier (its 16x16 GEMM tile and F(4x4) transforms on zmm), measured the same way (Zen 4,
+ * 1 thread, 9 rounds, 6 Dec 2026, load average ~18): F(4x4) / F(2x2) 64->64 @56 0.91x, 128->128
+ * @28 0.92x, 96->96 @40 0.87x, 128->128 @20 0.94x, 48->48 @112 0.90x, but 48->48 @56 1.06x,
+ * 40->40 @56 1.08x, 40->32 @22 1.33x, 32->32 @56 1.02-1.15x (avx2: 1.02x) and 64->64 @20 1.12x
+ * (avx2 1.01x): with 16-row tiles a GEMM of under 64 channels is mostly fixed costs, which F(4x4)
+ * pays 36 times per chunk. So F(4x4) starts at 64 channels here (64->64 @20 still takes it, the
+ * one measured layer above that loses).
+ */
+const AVX512_F4X4: WinogradThreshold = { minIn: 64, minOut: 64, minSide: 20 };
+
 export const WINOGRAD_RULE: Readonly<Record<ConvTarget, WinogradThresholds>> = {
   // The pure-JS GEMM is slow enough that the transforms pay from 8 channels; it has no F(4x4).
   js: { f2x2: { minIn: 8, minOut: 8, minSide: 0 }, f4x4: null },
   // AVX2 transforms, 1 thread (bench/conv-algorithms.mjs layers): F(2x2) against im2col 0.51x
   // at 24->24 @32 and 0.54x at 16->16 @56 (before the transform rewrite 16->16 lost, 0.31 vs
   // 0.26 ms, and the threshold was Cin 24). The other tiers run the same GEMM driver and
-  // transforms (AVX-512 the AVX2 ones until its own land; NEON and scalar the portable ones):
-  // same thresholds, not measured apart.
+  // transforms (NEON and scalar the portable ones): same thresholds, not measured apart. AVX-512
+  // has its own F(4x4) threshold (above).
   avx2: { f2x2: { minIn: 16, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
-  avx512: { f2x2: { minIn: 16, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
+  avx512: { f2x2: { minIn: 16, minOut: 16, minSide: 0 }, f4x4: AVX512_F4X4 },
   neon: { f2x2: { minIn: 16, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
   scalar: { f2x2: { minIn: 16, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
 };
@@ -149,6 +166,7 @@ export function convAlgorithmRefusal(d: ConvDescription, algorithm: ConvAlgorith
         : `needs groups > 1, not depthwise (got groups ${d.groups}, inChannels ${d.inChannels})`;
     case 'winograd-f2x2-3x3':
     case 'winograd-f4x4-3x3':
+    case 'winograd-f6x6-3x3':
       return d.kernelH === 3 && d.kernelW === 3 && stride[0] === 1 && stride[1] === 1 && dilation[0] === 1 &&
         dilation[1] === 1 && d.groups === 1
         ? null
@@ -163,6 +181,7 @@ export function packedConvBytes(d: ConvDescription, algorithm: ConvAlgorithm, bi
   const floats =
     algorithm === 'winograd-f2x2-3x3' ? 16 * filters
     : algorithm === 'winograd-f4x4-3x3' ? (36 + 9) * filters
+    : algorithm === 'winograd-f6x6-3x3' ? (64 + 9) * filters
     : algorithm === 'pointwise-gemm' ? filters
     : algorithm === 'grouped-direct' ? d.groups * Math.ceil(d.outChannels / d.groups / 8) * 8 * (d.inChannels / d.groups) * d.kernelH * d.kernelW
     : filters * d.kernelH * d.kernelW;

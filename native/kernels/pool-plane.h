@@ -25,10 +25,16 @@ void f32_maxpool_general__scalar(const PoolPlane& plane);
 void f32_maxpool_3x3s2__avx2(const PoolPlane& plane);
 void f32_maxpool_3x3s2__neon(const PoolPlane& plane);
 void f32_avgpool_general__scalar(const PoolPlane& plane);
+void f32_maxpool_3x3s2__avx512(const PoolPlane& plane);
+void f32_maxpool_general__avx512(const PoolPlane& plane);
+void f32_avgpool_general__avx512(const PoolPlane& plane);
 
 // Global pooling: each of `planes` planes of `plane` values reduces to one output value.
 void f32_gavgpool__scalar(const float* input, size_t planes, size_t plane, float* output);
 void f32_gmaxpool__scalar(const float* input, size_t planes, size_t plane, float* output);
+void f32_gavgpool__avx512(const float* input, size_t planes, size_t plane, float* output);
+void f32_gmaxpool__avx512(const float* input, size_t planes, size_t plane, float* output);
+using GlobalPoolKernel = void (*)(const float* input, size_t planes, size_t plane, float* output);
 
 // The window taps of one output along one axis that land inside [0, size): first tap index and
 // count. Computed once per output row/column instead of testing every tap.

@@ -51,7 +51,7 @@ ConvObject::ConvObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ConvOb
       const std::string name = algorithm.IsString() ? algorithm.As<Napi::String>().Utf8Value() : "";
       if (!conv_algorithm_from_name(name, &params.algorithm)) {
         range_error("options.algorithm must be one of 'depthwise', 'pointwise-gemm', 'im2col-gemm', "
-                    "'winograd-f2x2-3x3', 'winograd-f4x4-3x3', 'grouped-direct', got " +
+                    "'winograd-f2x2-3x3', 'winograd-f4x4-3x3', 'grouped-direct', 'winograd-f6x6-3x3', got " +
                     (algorithm.IsString() ? "'" + name + "'" : std::string("a non-string")));
       }
     }

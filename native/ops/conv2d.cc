@@ -24,6 +24,7 @@ const char* conv_algorithm_name(ConvAlgorithm a) {
     case ConvAlgorithm::Im2colGemm: return "im2col-gemm";
     case ConvAlgorithm::WinogradF2x2: return "winograd-f2x2-3x3";
     case ConvAlgorithm::WinogradF4x4: return "winograd-f4x4-3x3";
+    case ConvAlgorithm::WinogradF6x6: return "winograd-f6x6-3x3";
     case ConvAlgorithm::GroupedDirect: return "grouped-direct";
   }
   return "?";
@@ -31,7 +32,8 @@ const char* conv_algorithm_name(ConvAlgorithm a) {
 
 bool conv_algorithm_from_name(const std::string& name, ConvAlgorithm* out) {
   for (ConvAlgorithm a : {ConvAlgorithm::Depthwise, ConvAlgorithm::Pointwise, ConvAlgorithm::Im2colGemm,
-                          ConvAlgorithm::WinogradF2x2, ConvAlgorithm::WinogradF4x4, ConvAlgorithm::GroupedDirect}) {
+                          ConvAlgorithm::WinogradF2x2, ConvAlgorithm::WinogradF4x4, ConvAlgorithm::GroupedDirect,
+                          ConvAlgorithm::WinogradF6x6}) {
     if (name == conv_algorithm_name(a)) {
       *out = a;
       return true;
@@ -60,6 +62,7 @@ std::string conv_algorithm_refusal(const ConvParams& p) {
       return "";
     case ConvAlgorithm::WinogradF2x2:
     case ConvAlgorithm::WinogradF4x4:
+    case ConvAlgorithm::WinogradF6x6:
       if (!winograd_applies(p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.groups)) {
         return "needs a 3x3 kernel, stride 1, dilation 1 and groups 1 (got " + str(p.kernel_h) + "x" + str(p.kernel_w) +
                ", stride " + str(p.stride_h) + "x" + str(p.stride_w) + ", dilation " + str(p.dilation_h) + "x" +
@@ -79,10 +82,20 @@ ConvAlgorithm conv_default_algorithm(const ConvParams& p) {
 namespace {
 
 WinogradTile winograd_tile(ConvAlgorithm a) {
-  return a == ConvAlgorithm::WinogradF4x4 ? WinogradTile::F4x4 : WinogradTile::F2x2;
+  return a == ConvAlgorithm::WinogradF6x6   ? WinogradTile::F6x6
+         : a == ConvAlgorithm::WinogradF4x4 ? WinogradTile::F4x4
+                                            : WinogradTile::F2x2;
 }
 
-bool is_winograd(ConvAlgorithm a) { return a == ConvAlgorithm::WinogradF2x2 || a == ConvAlgorithm::WinogradF4x4; }
+bool is_winograd(ConvAlgorithm a) {
+  return a == ConvAlgorithm::WinogradF2x2 || a == ConvAlgorithm::WinogradF4x4 || a == ConvAlgorithm::WinogradF6x6;
+}
+
+// The tiles whose input transform spreads each value over every point of a tile (a NaN or an
+// infinity would reach outputs outside its footprint): they keep the im2col form too.
+bool keeps_exact_form(ConvAlgorithm a) {
+  return a == ConvAlgorithm::WinogradF4x4 || a == ConvAlgorithm::WinogradF6x6;
+}
 
 // False when any value is NaN or infinite (exponent bits all ones). An integer OR reduction,
 // which the compiler vectorises (a float sum could not be reordered); a read of the input, a
@@ -132,7 +145,7 @@ Conv2d::Conv2d(const ConvParams& p, const float* weight, size_t weight_length, c
     const WinogradTile tile = winograd_tile(p.algorithm);
     packed_.resize(winograd_packed_size(config.gemm, tile, p.out_channels, p.in_channels));
     winograd_pack(config.gemm, tile, p.out_channels, p.in_channels, weight, packed_.data());
-    if (tile == WinogradTile::F4x4) {
+    if (keeps_exact_form(p.algorithm)) {
       group_packed_size_ = packed_a_size(config.gemm, p.out_channels, group_k_);
       exact_.resize(group_packed_size_);
       pack_a(config.gemm, p.out_channels, group_k_, weight, exact_.data());
@@ -196,7 +209,7 @@ void Conv2d::run(const ConvRun& r, const float* input, float* output, const floa
     run_depthwise(r, input, output, residual);
   } else if (params_.algorithm == ConvAlgorithm::GroupedDirect) {
     run_grouped_direct(r, input, output, residual);
-  } else if (params_.algorithm == ConvAlgorithm::WinogradF4x4 && !all_finite(input, r.batch * r.in_channels *
+  } else if (keeps_exact_form(params_.algorithm) && !all_finite(input, r.batch * r.in_channels *
                                                                                       r.window.in_h * r.window.in_w)) {
     run_gemm(r, exact_.data(), input, output, residual);
   } else if (is_winograd(params_.algorithm)) {

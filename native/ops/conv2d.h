@@ -20,7 +20,7 @@
 
 namespace convnode {
 
-enum class ConvAlgorithm { Depthwise, Pointwise, Im2colGemm, WinogradF2x2, WinogradF4x4, GroupedDirect };
+enum class ConvAlgorithm { Depthwise, Pointwise, Im2colGemm, WinogradF2x2, WinogradF4x4, GroupedDirect, WinogradF6x6 };
 
 // Names as lib/planner/conv-plan.ts spells them.
 const char* conv_algorithm_name(ConvAlgorithm a);

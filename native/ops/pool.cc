@@ -97,17 +97,19 @@ void check_global_pool(size_t planes, size_t plane, size_t input_length, size_t 
 }
 
 void run_global_pool(PoolKind kind, size_t planes, size_t plane, const float* input, float* output) {
+  run_global_pool(active_config(), kind, planes, plane, input, output);
+}
+
+void run_global_pool(const KernelConfig& config, PoolKind kind, size_t planes, size_t plane, const float* input,
+                     float* output) {
+  const GlobalPoolKernel kernel = kind == PoolKind::Max ? config.gmaxpool : config.gavgpool;
   const size_t tasks = std::min<size_t>(planes, 4 * ThreadPool::instance().threads());
   const size_t per_task = (planes + tasks - 1) / tasks;
   ThreadPool::instance().parallel_for(tasks, [&](size_t t) {
     const size_t begin = t * per_task;
     if (begin >= planes) return;
     const size_t count = std::min(per_task, planes - begin);
-    if (kind == PoolKind::Max) {
-      f32_gmaxpool__scalar(input + begin * plane, count, plane, output + begin);
-    } else {
-      f32_gavgpool__scalar(input + begin * plane, count, plane, output + begin);
-    }
+    kernel(input + begin * plane, count, plane, output + begin);
   });
 }
 

@@ -22,5 +22,8 @@ void run_pool(const KernelConfig& config, const PoolRun& run, const float* input
 
 void check_global_pool(size_t planes, size_t plane, size_t input_length, size_t output_length);
 void run_global_pool(PoolKind kind, size_t planes, size_t plane, const float* input, float* output);
+// The same with the given table's kernels (the one above uses active_config()).
+void run_global_pool(const KernelConfig& config, PoolKind kind, size_t planes, size_t plane, const float* input,
+                     float* output);
 
 }  // namespace convnode

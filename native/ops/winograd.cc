@@ -120,7 +120,9 @@ void prefetch_rows(const float* plane, const InputRows& rows, size_t width, bool
 }  // namespace
 
 size_t winograd_points(WinogradTile tile) {
-  return tile == WinogradTile::F4x4 ? kWinograd4x4Points : kWinogradPoints;
+  return tile == WinogradTile::F6x6 ? kWinograd6x6Points
+         : tile == WinogradTile::F4x4 ? kWinograd4x4Points
+                                      : kWinogradPoints;
 }
 
 bool winograd_applies(size_t kernel_h, size_t kernel_w, size_t stride_h, size_t stride_w, size_t dilation_h,
@@ -137,11 +139,13 @@ void winograd_pack(const GemmConfig& cfg, WinogradTile tile, size_t out_channels
                    const float* weight, float* dst) {
   const size_t points = winograd_points(tile);
   std::vector<float> u(points * out_channels * in_channels);  // [point][cout][cin]
-  float point_values[kWinograd4x4Points];
+  float point_values[kWinograd6x6Points];
   for (size_t co = 0; co < out_channels; co++) {
     for (size_t ci = 0; ci < in_channels; ci++) {
       const float* filter = weight + (co * in_channels + ci) * 9;
-      if (tile == WinogradTile::F4x4) {
+      if (tile == WinogradTile::F6x6) {
+        f32_winograd_6x6_filter(filter, point_values);
+      } else if (tile == WinogradTile::F4x4) {
         f32_winograd_4x4_filter(filter, point_values);
       } else {
         f32_winograd_2x2_filter(filter, point_values);
@@ -159,9 +163,12 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
   const Window& w = r.window;
   const KernelConfig& config = *r.config;
   const size_t tile = static_cast<size_t>(r.tile), points = winograd_points(r.tile);
-  const bool large = r.tile == WinogradTile::F4x4;
-  const WinogradInputKernel input_kernel = large ? config.winograd_4x4_input : config.winograd_input;
-  const WinogradOutputKernel output_kernel = large ? config.winograd_4x4_output : config.winograd_output;
+  const WinogradInputKernel input_kernel = r.tile == WinogradTile::F6x6   ? config.winograd_6x6_input
+                                           : r.tile == WinogradTile::F4x4 ? config.winograd_4x4_input
+                                                                          : config.winograd_input;
+  const WinogradOutputKernel output_kernel = r.tile == WinogradTile::F6x6   ? config.winograd_6x6_output
+                                             : r.tile == WinogradTile::F4x4 ? config.winograd_4x4_output
+                                                                            : config.winograd_output;
   const WinogradPlane plane = {w.in_h, w.in_w, w.out_h, w.out_w, w.pad_top, w.pad_left, div_up(w.out_w, tile)};
   const size_t tiles = div_up(w.out_h, tile) * plane.tiles_w;
   const size_t cin = r.in_channels, cout = r.out_channels;

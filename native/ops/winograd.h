@@ -13,10 +13,10 @@
 
 namespace convnode {
 
-// Output tile side T: 2 or 4.
-enum class WinogradTile : size_t { F2x2 = 2, F4x4 = 4 };
+// Output tile side T: 2, 4 or 6.
+enum class WinogradTile : size_t { F2x2 = 2, F4x4 = 4, F6x6 = 6 };
 
-// Element-wise products per tile, (T + 2)^2: 16 or 36.
+// Element-wise products per tile, (T + 2)^2: 16, 36 or 64.
 size_t winograd_points(WinogradTile tile);
 
 // Whether Winograd computes this conv at all: a 3x3 window, stride 1, dilation 1, groups 1.

@@ -63,6 +63,11 @@ KernelConfig build_config(Isa tier, std::vector<KernelName>* chosen) {
   const WinogradTransforms f4x4 = choose(winograd_kernels(), "4x4", tier, chosen);
   c.winograd_4x4_input = f4x4.input;
   c.winograd_4x4_output = f4x4.output;
+  const WinogradTransforms f6x6 = choose(winograd_kernels(), "6x6", tier, chosen);
+  c.winograd_6x6_input = f6x6.input;
+  c.winograd_6x6_output = f6x6.output;
+  c.gavgpool = choose(gavgpool_kernels(), "", tier, chosen);
+  c.gmaxpool = choose(gmaxpool_kernels(), "", tier, chosen);
   c.gconv_direct = choose(gconv_kernels(), "direct", tier, chosen);
   c.fma_probe_gflops = choose(fma_probe_kernels(), "", tier, chosen);
   c.elementwise.vunary = choose(vunary_kernels(), "", tier, chosen);

@@ -50,6 +50,10 @@ struct KernelConfig {
   double (*fma_probe_gflops)();  // single-thread FMA throughput, for benchmarks
   ElementwiseConfig elementwise;
   NormalizeConfig normalize;
+  GlobalPoolKernel gavgpool;  // global average / max pooling (one value per plane)
+  GlobalPoolKernel gmaxpool;
+  WinogradInputKernel winograd_6x6_input;  // F(6x6, 3x3), with the gemm above
+  WinogradOutputKernel winograd_6x6_output;
 };
 
 // The list entries tier `isa` dispatches, each once (kernels_test checks the lists

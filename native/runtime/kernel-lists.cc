@@ -71,6 +71,10 @@ const KernelSpec<PoolKernel> kMaxpool[] = {
 #if defined(CONVNODE_HAVE_AVX2)
     {"f32-maxpool", "3x3s2", Isa::Avx2, f32_maxpool_3x3s2__avx2},
 #endif
+#if defined(CONVNODE_HAVE_AVX512)
+    {"f32-maxpool", "3x3s2", Isa::Avx512, f32_maxpool_3x3s2__avx512},
+    {"f32-maxpool", "general", Isa::Avx512, f32_maxpool_general__avx512},
+#endif
 #if defined(CONVNODE_HAVE_NEON)
     {"f32-maxpool", "3x3s2", Isa::Neon, f32_maxpool_3x3s2__neon},
 #endif
@@ -78,16 +82,39 @@ const KernelSpec<PoolKernel> kMaxpool[] = {
 
 const KernelSpec<PoolKernel> kAvgpool[] = {
     {"f32-avgpool", "general", Isa::Scalar, f32_avgpool_general__scalar},
+#if defined(CONVNODE_HAVE_AVX512)
+    {"f32-avgpool", "general", Isa::Avx512, f32_avgpool_general__avx512},
+#endif
 };
 
-// Winograd F(2x2, 3x3) and F(4x4, 3x3) transforms; the scalar ones are also NEON's (their loops
+// Global pooling: one value per plane (squeeze-and-excitation gates, classifier heads).
+const KernelSpec<GlobalPoolKernel> kGavgpool[] = {
+    {"f32-gavgpool", "", Isa::Scalar, f32_gavgpool__scalar},
+#if defined(CONVNODE_HAVE_AVX512)
+    {"f32-gavgpool", "", Isa::Avx512, f32_gavgpool__avx512},
+#endif
+};
+const KernelSpec<GlobalPoolKernel> kGmaxpool[] = {
+    {"f32-gmaxpool", "", Isa::Scalar, f32_gmaxpool__scalar},
+#if defined(CONVNODE_HAVE_AVX512)
+    {"f32-gmaxpool", "", Isa::Avx512, f32_gmaxpool__avx512},
+#endif
+};
+
+// Winograd F(2x2, 3x3), F(4x4, 3x3) and F(6x6, 3x3) transforms; the scalar ones are also NEON's (their loops
 // vectorise), reached through NEON's fallback to scalar.
 const KernelSpec<WinogradTransforms> kWinograd[] = {
     {"f32-winograd", "2x2", Isa::Scalar, {f32_winograd_2x2_input__scalar, f32_winograd_2x2_output__scalar}},
     {"f32-winograd", "4x4", Isa::Scalar, {f32_winograd_4x4_input__scalar, f32_winograd_4x4_output__scalar}},
+    {"f32-winograd", "6x6", Isa::Scalar, {f32_winograd_6x6_input__scalar, f32_winograd_6x6_output__scalar}},
 #if defined(CONVNODE_HAVE_AVX2)
     {"f32-winograd", "2x2", Isa::Avx2, {f32_winograd_2x2_input__avx2, f32_winograd_2x2_output__avx2}},
     {"f32-winograd", "4x4", Isa::Avx2, {f32_winograd_4x4_input__avx2, f32_winograd_4x4_output__avx2}},
+    {"f32-winograd", "6x6", Isa::Avx2, {f32_winograd_6x6_input__avx2, f32_winograd_6x6_output__avx2}},
+#endif
+#if defined(CONVNODE_HAVE_AVX512)
+    {"f32-winograd", "4x4", Isa::Avx512, {f32_winograd_4x4_input__avx512, f32_winograd_4x4_output__avx512}},
+    {"f32-winograd", "6x6", Isa::Avx512, {f32_winograd_6x6_input__avx512, f32_winograd_6x6_output__avx512}},
 #endif
 };
 
@@ -190,6 +217,8 @@ KernelList<GemmConfig> gemm_kernels() { return kernel_list(kGemm); }
 KernelList<DwconvKernel> dwconv_kernels() { return kernel_list(kDwconv); }
 KernelList<PoolKernel> maxpool_kernels() { return kernel_list(kMaxpool); }
 KernelList<PoolKernel> avgpool_kernels() { return kernel_list(kAvgpool); }
+KernelList<GlobalPoolKernel> gavgpool_kernels() { return kernel_list(kGavgpool); }
+KernelList<GlobalPoolKernel> gmaxpool_kernels() { return kernel_list(kGmaxpool); }
 KernelList<WinogradTransforms> winograd_kernels() { return kernel_list(kWinograd); }
 KernelList<GconvKernel> gconv_kernels() { return kernel_list(kGconv); }
 KernelList<VUnaryKernel> vunary_kernels() { return kernel_list(kVUnary); }
@@ -205,6 +234,8 @@ std::vector<KernelName> listed_kernels() {
   append_names(dwconv_kernels(), &names);
   append_names(maxpool_kernels(), &names);
   append_names(avgpool_kernels(), &names);
+  append_names(gavgpool_kernels(), &names);
+  append_names(gmaxpool_kernels(), &names);
   append_names(winograd_kernels(), &names);
   append_names(gconv_kernels(), &names);
   append_names(vunary_kernels(), &names);

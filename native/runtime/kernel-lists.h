@@ -62,7 +62,9 @@ KernelList<GemmConfig> gemm_kernels();                  // f32-gemm: one entry p
 KernelList<DwconvKernel> dwconv_kernels();              // f32-dwconv: KxKsS, general
 KernelList<PoolKernel> maxpool_kernels();               // f32-maxpool: 3x3s2, general
 KernelList<PoolKernel> avgpool_kernels();               // f32-avgpool: general
-KernelList<WinogradTransforms> winograd_kernels();      // f32-winograd: 2x2, 4x4 (F(TxT, 3x3))
+KernelList<GlobalPoolKernel> gavgpool_kernels();        // f32-gavgpool (global average pool)
+KernelList<GlobalPoolKernel> gmaxpool_kernels();        // f32-gmaxpool (global max pool)
+KernelList<WinogradTransforms> winograd_kernels();      // f32-winograd: 2x2, 4x4, 6x6 (F(TxT, 3x3))
 KernelList<GconvKernel> gconv_kernels();                // f32-gconv: direct
 KernelList<VUnaryKernel> vunary_kernels();              // f32-vunary
 KernelList<VBinaryKernel> vbinary_kernels();            // f32-vbinary

@@ -45,31 +45,21 @@ static inline __attribute__((noinline)) __m512 avx512_activate_transcendental(__
   }
 }
 
-// max/min put x second: on an unordered compare the second operand wins, so a NaN input comes
-// out as NaN, as the scalar activate() does. The LeakyRelu mask compares ordered (NaN is not < 0).
+// Per vector, the kind read at run time (epilogues of kernels that are not instantiated per kind):
+// the call-free kinds through avx512-math.h's avx512_activate_kind, so the two cannot drift apart
+// (as avx2-epilogue.h's avx2_activate does), the rest out of line.
 static inline __m512 avx512_activate(__m512 x, const Activation& act) {
-  const __m512 zero = _mm512_setzero_ps();
   switch (act.kind) {
-    case ActivationKind::Relu: return _mm512_max_ps(zero, x);
-    case ActivationKind::Relu6: return _mm512_min_ps(_mm512_set1_ps(6.0f), _mm512_max_ps(zero, x));
-    case ActivationKind::Clip:
-      return _mm512_min_ps(_mm512_set1_ps(act.max), _mm512_max_ps(_mm512_set1_ps(act.min), x));
-    case ActivationKind::LeakyRelu: {
-      const __mmask16 negative = _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ);
-      return _mm512_mask_mul_ps(x, negative, x, _mm512_set1_ps(act.alpha));
-    }
-    case ActivationKind::HardSigmoid: {
-      // a multiply then an add, rounded twice like the scalar form (an FMA would differ by an ulp)
-      const __m512 y = _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(act.alpha)), _mm512_set1_ps(act.beta));
-      return _mm512_min_ps(_mm512_set1_ps(1.0f), _mm512_max_ps(zero, y));
-    }
-    case ActivationKind::HardSwish: {
-      const __m512 gate = _mm512_add_ps(x, _mm512_set1_ps(3.0f));
-      const __m512 clipped = _mm512_min_ps(_mm512_set1_ps(6.0f), _mm512_max_ps(zero, gate));
-      const __m512 y = _mm512_mul_ps(x, _mm512_mul_ps(clipped, _mm512_set1_ps(1.0f / 6.0f)));
-      // 0 where gate <= 0 (not -inf * 0 = NaN), as the scalar form; NaN stays NaN (unordered).
-      return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(gate, zero, _CMP_NLE_UQ), y);
-    }
+#define CONVNODE_AVX512_KIND(K) \
+  case ActivationKind::K: return avx512_activate_kind<ActivationKind::K>(x, act);
+    CONVNODE_AVX512_KIND(None)
+    CONVNODE_AVX512_KIND(Relu)
+    CONVNODE_AVX512_KIND(Relu6)
+    CONVNODE_AVX512_KIND(Clip)
+    CONVNODE_AVX512_KIND(LeakyRelu)
+    CONVNODE_AVX512_KIND(HardSigmoid)
+    CONVNODE_AVX512_KIND(HardSwish)
+#undef CONVNODE_AVX512_KIND
     default: return avx512_activate_transcendental(x, act);
   }
 }
@@ -88,7 +78,8 @@ static inline __m256 avx512_activate_ymm(__m256 x, const Activation& act) {
       return _mm256_mask_mul_ps(x, negative, x, _mm256_set1_ps(act.alpha));
     }
     case ActivationKind::HardSigmoid: {
-      const __m256 y = _mm256_add_ps(_mm256_mul_ps(x, _mm256_set1_ps(act.alpha)), _mm256_set1_ps(act.beta));
+      // one rounding (an FMA), as the scalar form and avx512_activate_kind
+      const __m256 y = _mm256_fmadd_ps(x, _mm256_set1_ps(act.alpha), _mm256_set1_ps(act.beta));
       return _mm256_min_ps(_mm256_set1_ps(1.0f), _mm256_max_ps(zero, y));
     }
     case ActivationKind::HardSwish: {

@@ -358,6 +358,7 @@ void test_convs(const KernelConfig& isa, const KernelConfig& scalar) {
     if (winograd_applies(c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.groups)) {
       algorithms.push_back(ConvAlgorithm::WinogradF2x2);
       algorithms.push_back(ConvAlgorithm::WinogradF4x4);
+      algorithms.push_back(ConvAlgorithm::WinogradF6x6);
     }
     ConvParams direct = params_of(c);
     direct.algorithm = ConvAlgorithm::GroupedDirect;
@@ -367,13 +368,14 @@ void test_convs(const KernelConfig& isa, const KernelConfig& scalar) {
       const auto reference = run_conv(scalar, c, r, in, wt, bias, res, static_cast<int>(algorithm));
       expect_within_error_model(reference, c, r, in, wt, bias, res, "scalar vs float64 " + name);
       // F(2x2) and the direct algorithms also keep the old flat tolerance against the naive conv.
-      if (algorithm != ConvAlgorithm::WinogradF4x4) {
+      const bool large_tile = algorithm == ConvAlgorithm::WinogradF4x4 || algorithm == ConvAlgorithm::WinogradF6x6;
+      if (!large_tile) {
         expect_close(reference, naive_conv(c, r, in, wt, bias, res), "scalar vs naive " + name);
       }
       if (&isa != &scalar) {
         const auto got = run_conv(isa, c, r, in, wt, bias, res, static_cast<int>(algorithm));
         expect_within_error_model(got, c, r, in, wt, bias, res, std::string(isa_name(isa.isa)) + " vs float64 " + name);
-        if (algorithm != ConvAlgorithm::WinogradF4x4) {
+        if (!large_tile) {
           expect_close(got, reference, std::string(isa_name(isa.isa)) + " vs scalar " + name);
         }
       }
@@ -391,6 +393,9 @@ void test_conv_plan_checks(const KernelConfig& isa) {
   ConvParams p = params_of(c);
   p.algorithm = ConvAlgorithm::WinogradF4x4;
   Conv2d conv(p, wt.data(), wt.size(), nullptr, 0, isa);
+  ConvParams p6 = params_of(c);
+  p6.algorithm = ConvAlgorithm::WinogradF6x6;
+  Conv2d conv6(p6, wt.data(), wt.size(), nullptr, 0, isa);
   ConvCase stride2 = c;
   stride2.sh = stride2.sw = 2;
   const ConvRun r = run_of(stride2);
@@ -428,13 +433,19 @@ void test_conv_plan_checks(const KernelConfig& isa) {
     std::printf("FAIL F(4x4) packed %zu bytes, expected %zu\n", conv.packed_bytes(), expected);
     g_failures++;
   }
+  g_checks++;
+  if (conv6.packed_bytes() != (64 + 9) * rows * c.cin * sizeof(float)) {
+    std::printf("FAIL F(6x6) packed %zu bytes, expected %zu\n", conv6.packed_bytes(), (64 + 9) * rows * c.cin * sizeof(float));
+    g_failures++;
+  }
   // A NaN in the input takes the im2col form: it reaches exactly the outputs whose window
   // covers it (F(4x4)'s transforms would spread it over its tiles).
+  for (const Conv2d* large : {&conv, &conv6}) {
   g_checks++;
   const ConvRun planned = run_of(c);
   std::vector<float> in(c.cin * c.h * c.w, 0.5f), out(c.cout * planned.window.out_h * planned.window.out_w);
   in[4 * c.w + 4] = NAN;  // channel 0, (4, 4): outputs (3..5, 3..5)
-  conv.run(planned, in.data(), out.data(), nullptr);
+  large->run(planned, in.data(), out.data(), nullptr);
   size_t nans = 0;
   for (size_t y = 0; y < planned.window.out_h; y++)
     for (size_t x = 0; x < planned.window.out_w; x++) {
@@ -442,8 +453,10 @@ void test_conv_plan_checks(const KernelConfig& isa) {
       if (std::isnan(out[y * planned.window.out_w + x]) != inside) nans++;
     }
   if (nans != 0) {
-    std::printf("FAIL F(4x4) with a NaN input: %zu outputs of channel 0 on the wrong side of its footprint\n", nans);
+    std::printf("FAIL %s with a NaN input: %zu outputs of channel 0 on the wrong side of its footprint\n",
+                large == &conv ? "F(4x4)" : "F(6x6)", nans);
     g_failures++;
+  }
   }
 }
 
@@ -452,46 +465,57 @@ void test_conv_plan_checks(const KernelConfig& isa) {
 // end mid-row, and B panels whose rows a group straddles. Buffers are exactly as large as the
 // contract says, so the sanitizer build sees any read or write past them; slots outside the
 // transformed channel's panel rows must keep their sentinel.
-void test_winograd_transforms(const KernelConfig& isa, const KernelConfig& scalar) {
+// One Winograd tile size's transforms in a table: T x T outputs per tile, `points` products.
+struct WinogradTransforms {
+  const char* name;
+  size_t tile, points;
+  WinogradInputKernel input;
+  WinogradOutputKernel output;
+};
+
+void test_winograd_transforms_of(const KernelConfig& isa, const WinogradTransforms& k, const WinogradTransforms& ref) {
   struct Plane {
     size_t in_h, in_w, pt, pl, pb, pr;
   };
-  const Plane planes[] = {{56, 56, 1, 1, 1, 1}, {7, 7, 1, 1, 1, 1}, {9, 13, 2, 0, 1, 2},
-                          {6, 5, 0, 0, 0, 0},   {8, 40, 1, 1, 0, 0}, {11, 37, 0, 2, 2, 1}};
+  // 30x130: rows of 65 (F(2x2)) or 33 (F(4x4)) tiles, past one 32-tile segment and two 16-lane groups.
+  const Plane planes[] = {{56, 56, 1, 1, 1, 1}, {7, 7, 1, 1, 1, 1},   {9, 13, 2, 0, 1, 2},   {6, 5, 0, 0, 0, 0},
+                          {8, 40, 1, 1, 0, 0},  {11, 37, 0, 2, 2, 1}, {30, 130, 1, 1, 1, 1}};
   const size_t channels = 3, channel = 1;  // channel 1's rows of 3-channel panels
   std::mt19937 rng(31);
   for (const Plane& pl : planes) {
     const size_t out_h = pl.in_h + pl.pt + pl.pb - 2, out_w = pl.in_w + pl.pl + pl.pr - 2;
-    const WinogradPlane g = {pl.in_h, pl.in_w, out_h, out_w, pl.pt, pl.pl, (out_w + 1) / 2};
-    const size_t tiles = (out_h + 1) / 2 * g.tiles_w;
+    const size_t T = k.tile;
+    const WinogradPlane g = {pl.in_h, pl.in_w, out_h, out_w, pl.pt, pl.pl, (out_w + T - 1) / T};
+    const size_t tiles = (out_h + T - 1) / T * g.tiles_w;
     const auto plane = random_floats(pl.in_h * pl.in_w, rng);
     const size_t chunks[][2] = {{0, tiles}, {3, std::min<size_t>(29, tiles - 3)}, {tiles > 5 ? tiles - 5 : 0, std::min<size_t>(5, tiles)},
                                 {tiles / 2, tiles - tiles / 2}, {1, std::min<size_t>(16, tiles - 1)}};
     for (const auto& chunk : chunks) {
       const size_t t0 = chunk[0], count = chunk[1];
+      if (count == 0 || t0 + count > tiles) continue;  // planes of a few F(4x4) tiles lack some chunks
       for (size_t panel_width : {size_t{16}, size_t{6}, count}) {
         const size_t panels = (count + panel_width - 1) / panel_width;
         const size_t point_stride = panels * channels * panel_width;
         const float sentinel = 1234.5f;
-        std::vector<float> want(kWinogradPoints * point_stride, sentinel), got(want);
+        std::vector<float> want(k.points * point_stride, sentinel), got(want);
         const size_t offset = channel * panel_width, panel_stride = channels * panel_width;
-        scalar.winograd_input(plane.data(), g, t0, count, want.data() + offset, point_stride, panel_width, panel_stride);
-        isa.winograd_input(plane.data(), g, t0, count, got.data() + offset, point_stride, panel_width, panel_stride);
+        ref.input(plane.data(), g, t0, count, want.data() + offset, point_stride, panel_width, panel_stride);
+        k.input(plane.data(), g, t0, count, got.data() + offset, point_stride, panel_width, panel_stride);
         // Slots past the last tile in the last panel row may hold anything; nothing else may differ.
-        for (size_t p = 0; p < kWinogradPoints; p++) {
+        for (size_t p = 0; p < k.points; p++) {
           for (size_t o = count; o < panels * panel_width; o++) {
             const size_t at = p * point_stride + offset + (o / panel_width) * panel_stride + o % panel_width;
             got[at] = want[at];
           }
         }
         char label[160];
-        std::snprintf(label, sizeof label, "%s winograd input %zux%zu pads %zu,%zu tiles [%zu, +%zu) panel %zu",
-                      isa_name(isa.isa), pl.in_h, pl.in_w, pl.pt, pl.pl, t0, count, panel_width);
+        std::snprintf(label, sizeof label, "%s winograd %s input %zux%zu pads %zu,%zu tiles [%zu, +%zu) panel %zu",
+                      isa_name(isa.isa), k.name, pl.in_h, pl.in_w, pl.pt, pl.pl, t0, count, panel_width);
         expect_close(got, want, label);
       }
       // The output transform, with every activation, with and without residual and bias.
       const size_t point_stride = count + 3;
-      const auto m = random_floats((kWinogradPoints - 1) * point_stride + count, rng);
+      const auto m = random_floats((k.points - 1) * point_stride + count, rng);
       const auto residual = random_floats(out_h * out_w, rng);
       for (int act = 0; act < kActivationKinds; act++) {
         const Activation a = test_activation(static_cast<ActivationKind>(act));
@@ -499,15 +523,26 @@ void test_winograd_transforms(const KernelConfig& isa, const KernelConfig& scala
         std::vector<float> want(out_h * out_w, 1234.5f), got(want);
         const float* res = with_residual ? residual.data() : nullptr;
         const float bias = act == 3 ? 0.0f : 0.25f;
-        scalar.winograd_output(m.data(), point_stride, g, t0, count, bias, res, a, want.data());
-        isa.winograd_output(m.data(), point_stride, g, t0, count, bias, res, a, got.data());
+        ref.output(m.data(), point_stride, g, t0, count, bias, res, a, want.data());
+        k.output(m.data(), point_stride, g, t0, count, bias, res, a, got.data());
         char label[160];
-        std::snprintf(label, sizeof label, "%s winograd output %zux%zu tiles [%zu, +%zu) act %d%s", isa_name(isa.isa),
-                      out_h, out_w, t0, count, act, with_residual ? " residual" : "");
+        std::snprintf(label, sizeof label, "%s winograd %s output %zux%zu tiles [%zu, +%zu) act %d%s", isa_name(isa.isa),
+                      k.name, out_h, out_w, t0, count, act, with_residual ? " residual" : "");
         expect_close(got, want, label);
       }
     }
   }
+}
+
+void test_winograd_transforms(const KernelConfig& isa, const KernelConfig& scalar) {
+  test_winograd_transforms_of(isa, {"F(2x2)", kWinogradTile, kWinogradPoints, isa.winograd_input, isa.winograd_output},
+                              {"F(2x2)", kWinogradTile, kWinogradPoints, scalar.winograd_input, scalar.winograd_output});
+  test_winograd_transforms_of(
+      isa, {"F(4x4)", kWinograd4x4Tile, kWinograd4x4Points, isa.winograd_4x4_input, isa.winograd_4x4_output},
+      {"F(4x4)", kWinograd4x4Tile, kWinograd4x4Points, scalar.winograd_4x4_input, scalar.winograd_4x4_output});
+  test_winograd_transforms_of(
+      isa, {"F(6x6)", kWinograd6x6Tile, kWinograd6x6Points, isa.winograd_6x6_input, isa.winograd_6x6_output},
+      {"F(6x6)", kWinograd6x6Tile, kWinograd6x6Points, scalar.winograd_6x6_input, scalar.winograd_6x6_output});
 }
 
 // The narrow dw path keeps a zero border in per-thread scratch between planes. Convs of the
@@ -629,6 +664,12 @@ void test_dwconv_kxk(const KernelConfig& isa, const KernelConfig& scalar) {
   }
 }
 
+void expect_same(const std::vector<float>& got, const std::vector<float>& want, const std::string& label);
+
+// Every pool kernel against the scalar ones, bit for bit (the avx512 general kernels sum the taps
+// in the scalar order and divide by the same count; max only moves values), on random inputs and
+// again with NaN and infinities sprinkled in. Rows of 70 and 100 outputs take whole 16-lane
+// vectors and a masked tail; strides 2 and 3 take the gathers.
 void test_pools(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(7);
   struct P {
@@ -637,7 +678,10 @@ void test_pools(const KernelConfig& isa, const KernelConfig& scalar) {
   };
   const P cases[] = {{112, 112, 3, 2, 1, 1, 1, 1, 1, false}, {57, 45, 3, 2, 1, 1, 0, 0, 1, true},
                      {13, 17, 2, 2, 1, 0, 0, 0, 0, true},     {10, 11, 3, 1, 2, 1, 1, 1, 1, false},
-                     {40, 41, 3, 2, 1, 0, 0, 0, 0, false},    {7, 8, 4, 3, 1, 2, 1, 1, 2, true}};
+                     {40, 41, 3, 2, 1, 0, 0, 0, 0, false},    {7, 8, 4, 3, 1, 2, 1, 1, 2, true},
+                     {20, 70, 3, 1, 1, 1, 1, 1, 1, false},    {9, 200, 2, 2, 1, 0, 0, 0, 0, false},
+                     {15, 67, 5, 3, 1, 2, 2, 2, 2, true},     {12, 102, 3, 1, 3, 0, 3, 1, 2, false},
+                     {6, 33, 7, 1, 1, 3, 3, 3, 3, false}};
   for (const P& p : cases) {
     for (PoolKind kind : {PoolKind::Max, PoolKind::Avg}) {
       for (bool include : {true, false}) {
@@ -649,15 +693,22 @@ void test_pools(const KernelConfig& isa, const KernelConfig& scalar) {
         r.window = {p.h, p.w, p.k, p.k, p.s, p.s, p.d, p.d, p.pt, p.pl, p.pb, p.pr, 0, 0};
         r.window.out_h = window_output_size(p.h, p.k, p.d, p.s, p.pt, p.pb, p.ceil);
         r.window.out_w = window_output_size(p.w, p.k, p.d, p.s, p.pl, p.pr, p.ceil);
-        const auto in = random_floats(2 * 3 * p.h * p.w, rng);
-        std::vector<float> want(2 * 3 * r.window.out_h * r.window.out_w), got(want.size(), NAN);
-        check_pool(r, in.size(), want.size());
-        run_pool(scalar, r, in.data(), want.data());
-        run_pool(isa, r, in.data(), got.data());
-        char label[128];
-        std::snprintf(label, sizeof label, "%s pool %s %zux%zu k%zu s%zu", isa_name(isa.isa),
-                      kind == PoolKind::Max ? "max" : "avg", p.h, p.w, p.k, p.s);
-        expect_close(got, want, label);
+        auto in = random_floats(2 * 3 * p.h * p.w, rng);
+        for (int special = 0; special < 2; special++) {
+          if (special == 1) {
+            const float values[] = {NAN, INFINITY, -INFINITY};
+            for (size_t i = 0; i < in.size(); i += 97) in[i] = values[(i / 97) % 3];
+          }
+          std::vector<float> want(2 * 3 * r.window.out_h * r.window.out_w), got(want.size(), -7.0f);
+          check_pool(r, in.size(), want.size());
+          run_pool(scalar, r, in.data(), want.data());
+          run_pool(isa, r, in.data(), got.data());
+          char label[128];
+          std::snprintf(label, sizeof label, "%s pool %s %zux%zu k%zu s%zu d%zu%s%s", isa_name(isa.isa),
+                        kind == PoolKind::Max ? "max" : "avg", p.h, p.w, p.k, p.s, p.d, include ? " include-pad" : "",
+                        special == 1 ? " with NaN/inf" : "");
+          expect_same(got, want, label);
+        }
       }
     }
   }
@@ -781,29 +832,36 @@ void test_maxpool_3x3s2(const KernelConfig& isa, const KernelConfig& scalar) {
               "scalar maxpool 3x3s2 3x23x112x112 vs definition");
 }
 
+// The table's global pool kernels against two plain loops, planes of 1 value to past a few
+// vectors (masked tails), and a plane with a NaN (the max gives NaN).
 void test_global_pools(const KernelConfig& isa) {
   std::mt19937 rng(13);
-  const size_t planes = 7, plane = 61;
-  const auto in = random_floats(planes * plane, rng);
+  for (size_t plane : {size_t{61}, size_t{1}, size_t{16}, size_t{49}, size_t{3136}}) {
+  const size_t planes = 7;
+  auto in = random_floats(planes * plane, rng);
+  in[2 * plane + plane / 2] = NAN;  // plane 2
   for (PoolKind kind : {PoolKind::Max, PoolKind::Avg}) {
-    std::vector<float> got(planes, NAN), want(planes);
+    std::vector<float> got(planes, -7.0f), want(planes);
     check_global_pool(planes, plane, in.size(), got.size());
-    run_global_pool(kind, planes, plane, in.data(), got.data());
+    run_global_pool(isa, kind, planes, plane, in.data(), got.data());
     // Two plain loops: one loop choosing max or sum per element hits an internal compiler
     // error in GCC 12's aarch64 vectoriser.
     for (size_t c = 0; c < planes; c++) {
       const float* x = in.data() + c * plane;
       if (kind == PoolKind::Max) {
         float best = x[0];
-        for (size_t i = 1; i < plane; i++) best = x[i] > best ? x[i] : best;
-        want[c] = best;
+        bool nan = std::isnan(best);
+        for (size_t i = 1; i < plane; i++) best = x[i] > best ? x[i] : best, nan = nan || std::isnan(x[i]);
+        want[c] = nan ? NAN : best;
       } else {
         double sum = 0.0;
         for (size_t i = 0; i < plane; i++) sum += x[i];
         want[c] = static_cast<float>(sum / static_cast<double>(plane));
       }
     }
-    expect_close(got, want, std::string(isa_name(isa.isa)) + (kind == PoolKind::Max ? " global max" : " global avg"));
+    expect_close(got, want, std::string(isa_name(isa.isa)) + (kind == PoolKind::Max ? " global max " : " global avg ") +
+                                std::to_string(plane));
+  }
   }
 }
 

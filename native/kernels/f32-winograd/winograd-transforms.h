@@ -26,6 +26,10 @@ constexpr size_t kWinogradPoints = 16;
 constexpr size_t kWinograd4x4Tile = 4;
 constexpr size_t kWinograd4x4Input = 6;
 constexpr size_t kWinograd4x4Points = 36;
+// F(6x6, 3x3).
+constexpr size_t kWinograd6x6Tile = 6;
+constexpr size_t kWinograd6x6Input = 8;
+constexpr size_t kWinograd6x6Points = 64;
 
 // Where the tiles of one channel plane sit: with T the tile's output side (2 or 4), tile t
 // covers output rows T*(t / tiles_w) + [0, T) and columns T*(t % tiles_w) + [0, T), and reads
@@ -78,9 +82,33 @@ void f32_winograd_4x4_output__avx2(const float* m, size_t point_stride, const Wi
                                    size_t count, float bias, const float* residual_plane, const Activation& act,
                                    float* out_plane);
 
+void f32_winograd_4x4_input__avx512(const float* plane, const WinogradPlane& g, size_t t0, size_t count, float* v,
+                                    size_t point_stride, size_t panel_width, size_t panel_stride);
+void f32_winograd_4x4_output__avx512(const float* m, size_t point_stride, const WinogradPlane& g, size_t t0,
+                                     size_t count, float bias, const float* residual_plane, const Activation& act,
+                                     float* out_plane);
+
+// F(6x6, 3x3) (winograd-6x6.inc): 8x8 input tiles, 64 points, 6x6 output tiles.
+void f32_winograd_6x6_input__scalar(const float* plane, const WinogradPlane& g, size_t t0, size_t count, float* v,
+                                    size_t point_stride, size_t panel_width, size_t panel_stride);
+void f32_winograd_6x6_output__scalar(const float* m, size_t point_stride, const WinogradPlane& g, size_t t0,
+                                     size_t count, float bias, const float* residual_plane, const Activation& act,
+                                     float* out_plane);
+void f32_winograd_6x6_input__avx2(const float* plane, const WinogradPlane& g, size_t t0, size_t count, float* v,
+                                  size_t point_stride, size_t panel_width, size_t panel_stride);
+void f32_winograd_6x6_output__avx2(const float* m, size_t point_stride, const WinogradPlane& g, size_t t0,
+                                   size_t count, float bias, const float* residual_plane, const Activation& act,
+                                   float* out_plane);
+void f32_winograd_6x6_input__avx512(const float* plane, const WinogradPlane& g, size_t t0, size_t count, float* v,
+                                    size_t point_stride, size_t panel_width, size_t panel_stride);
+void f32_winograd_6x6_output__avx512(const float* m, size_t point_stride, const WinogradPlane& g, size_t t0,
+                                     size_t count, float bias, const float* residual_plane, const Activation& act,
+                                     float* out_plane);
+
 // U = G g G^T of one 3x3 filter (row-major): u[point] for the 16 points (F(2x2)) or the 36
 // points (F(4x4)), computed in double and rounded once.
 void f32_winograd_2x2_filter(const float* g, float* u);
 void f32_winograd_4x4_filter(const float* g, float* u);
+void f32_winograd_6x6_filter(const float* g, float* u);  // 64 points
 
 }  // namespace convnode
