@@ -4,7 +4,7 @@
  * are dropped whenever the weights change.
  */
 import type { Activation, Backend } from '../backends/backend.js';
-import { ParameterError, ShapeError } from '../errors.js';
+import { DisposedError, ParameterError, ShapeError } from '../errors.js';
 import { Tensor, formatShape } from '../tensor.js';
 import { activationKey } from '../activation.js';
 import { uniformInit } from './init.js';
@@ -16,6 +16,7 @@ export abstract class WeightedLayer<Kernel> extends Layer {
   private weightTensor!: Tensor;
   private biasTensor: Tensor | null = null;
   private kernels = new Map<string, Kernel>();
+  private disposed = false;
 
   /** Sets the initial (random) weight and bias; called once by the subclass constructor. */
   protected initParameters(weightShape: readonly number[], biasSize: number | null, fanIn: number): void {
@@ -45,6 +46,21 @@ export abstract class WeightedLayer<Kernel> extends Layer {
 
   /** Forgets packed weights, so the next forward packs weight/bias again (after editing them in place). */
   reloadWeights(): void {
+    this.releaseKernels();
+  }
+
+  /**
+   * Releases the packed weights of every backend now (native memory is freed at once, not at
+   * GC; runs already started finish first). Any later forward is a DisposedError.
+   */
+  override dispose(): void {
+    this.disposed = true;
+    this.releaseKernels();
+  }
+
+  private releaseKernels(): void {
+    // Replaced weights are not used again: their native memory goes now, as on dispose.
+    for (const kernel of this.kernels.values()) (kernel as { dispose?: () => void }).dispose?.();
     this.kernels.clear();
   }
 
@@ -56,7 +72,18 @@ export abstract class WeightedLayer<Kernel> extends Layer {
   protected abstract prepare(backend: Backend, activation: Activation): Kernel;
 
   /** The prepared kernel for a backend and activation, packed on first use. */
+  /** Every forward starts here: a disposed layer refuses it, whatever the batch. */
+  protected override checkInput(x: Tensor): void {
+    this.checkNotDisposed();
+    super.checkInput(x);
+  }
+
+  private checkNotDisposed(): void {
+    if (this.disposed) throw new DisposedError(`${this.label}: the layer was disposed; its packed weights are released`);
+  }
+
   protected kernelFor(backend: Backend, activation: Activation): Kernel {
+    this.checkNotDisposed();
     const key = `${backend.name}/${activationKey(activation)}`;
     let kernel = this.kernels.get(key);
     if (!kernel) {

@@ -1,5 +1,8 @@
 // JS class Conv2d(weight, bias, options): a convolution planned and packed once, whose packed
-// weights live in native memory (reported to V8 at construction) until the object is collected.
+// weights live in native memory (reported to V8 once packed) until release() or collection.
+// With options.packLater, the constructor only checks its arguments; pack() then packs on a
+// libuv thread (a large model's weights load without blocking the event loop) and finishPack()
+// installs the result on the JS thread.
 #pragma once
 #include <napi.h>
 
@@ -21,6 +24,11 @@ class ConvObject : public Napi::ObjectWrap<ConvObject> {
   Napi::Value run_sync(const Napi::CallbackInfo& info);
   Napi::Value run(const Napi::CallbackInfo& info);
   Napi::Value describe(const Napi::CallbackInfo& info);
+  Napi::Value pack(const Napi::CallbackInfo& info);
+  Napi::Value finish_pack(const Napi::CallbackInfo& info);
+  Napi::Value release(const Napi::CallbackInfo& info);
+  // The packed conv, or a JS Error naming `method` when it was released or is not packed yet.
+  const Conv2d& prepared(Napi::Env env, const char* method) const;
 
   // What V8 has been told this object holds; JS thread only.
   struct ExternalMemory {
@@ -30,7 +38,13 @@ class ConvObject : public Napi::ObjectWrap<ConvObject> {
     void update(napi_env env, const Conv2d& conv);
   };
 
-  std::shared_ptr<const Conv2d> conv_;  // shared with in-flight async runs
+  // What a packLater conv packs from, and what its packing job leaves for finishPack().
+  struct PendingPack;
+
+  std::shared_ptr<const Conv2d> conv_;  // shared with in-flight async runs; null once released
+  std::shared_ptr<PendingPack> pending_;  // set by packLater until finishPack() or release()
+  Napi::Reference<Napi::Value> packing_;   // the packing job's promise, until then (JS thread only)
+  bool released_ = false;
   std::shared_ptr<ExternalMemory> external_ = std::make_shared<ExternalMemory>();
 };
 
