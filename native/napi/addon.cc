@@ -3,7 +3,8 @@
 //   Conv2d, Linear                       prepared ops (classes)
 //   pool2dSync/pool2d, globalPool2dSync/globalPool2d
 //   unarySync/unary, binarySync/binary, channelAffineSync/channelAffine (the element-wise engine)
-//   getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, externalMemory
+//   getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, externalMemory,
+//   heldWeightBytes
 #include <napi.h>
 
 #include <initializer_list>
@@ -14,6 +15,7 @@
 #include "arguments.h"
 #include "conv_object.h"
 #include "elementwise_functions.h"
+#include "held_weights.h"
 #include "linear_object.h"
 #include "pool_functions.h"
 
@@ -44,6 +46,7 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
                              InstanceMethod("getNumThreads", &ConvnodeAddon::get_num_threads),
                              InstanceMethod("measurePeakGflops", &ConvnodeAddon::measure_peak_gflops),
                              InstanceMethod("externalMemory", &ConvnodeAddon::external_memory),
+                             InstanceMethod("heldWeightBytes", &ConvnodeAddon::held_weights),
                          });
   }
 
@@ -94,6 +97,11 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
   // tests see weights released when their layer is collected.
   Napi::Value external_memory(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(Napi::MemoryManagement::AdjustExternalMemory(info.Env(), 0)));
+  }
+
+  // Bytes of packed weights live Conv2d / Linear objects of this process hold (see held_weights.h).
+  Napi::Value held_weights(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(held_weight_bytes().load()));
   }
 
   // The best ISA's single-thread FMA throughput, whatever path is active.

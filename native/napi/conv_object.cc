@@ -6,6 +6,7 @@
 
 #include "arguments.h"
 #include "async_job.h"
+#include "held_weights.h"
 
 namespace convnode {
 
@@ -149,11 +150,7 @@ Napi::Value ConvObject::release(const Napi::CallbackInfo& info) {
   pending_.reset();  // a packing job still running keeps its own reference and drops its result
   conv_.reset();
   released_ = true;
-  int64_t ignored;
-  if (external_->reported != 0 && napi_adjust_external_memory(info.Env(), -external_->reported, &ignored) == napi_ok) {
-    external_->reported = 0;
-  }
-  external_->closed = true;
+  external_->drop(info.Env());
   return info.Env().Undefined();
 }
 
@@ -169,16 +166,25 @@ ConvObject::~ConvObject() {
   // Runs in the GC finalizer (also while a worker's environment is torn down, when the call
   // may fail: the C API reports that instead of throwing from a destructor). In-flight runs
   // keep their own shared_ptr to the packed weights.
-  int64_t ignored;
-  napi_adjust_external_memory(Env(), -external_->reported, &ignored);
-  external_->closed = true;
+  external_->drop(Env());
 }
 
 void ConvObject::ExternalMemory::update(napi_env env, const Conv2d& conv) {
   const int64_t now = static_cast<int64_t>(conv.packed_bytes());
-  if (closed || now == reported) return;
+  if (closed) return;
+  held_weight_bytes() += now - held;
+  held = now;
+  if (now == reported) return;
   int64_t ignored;
   if (napi_adjust_external_memory(env, now - reported, &ignored) == napi_ok) reported = now;
+}
+
+void ConvObject::ExternalMemory::drop(napi_env env) {
+  held_weight_bytes() -= held;
+  held = 0;
+  int64_t ignored;
+  if (reported != 0 && napi_adjust_external_memory(env, -reported, &ignored) == napi_ok) reported = 0;
+  closed = true;
 }
 
 // (input, geometry, output, residual?)

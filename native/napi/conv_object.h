@@ -33,9 +33,12 @@ class ConvObject : public Napi::ObjectWrap<ConvObject> {
   // What V8 has been told this object holds; JS thread only.
   struct ExternalMemory {
     int64_t reported = 0;
+    int64_t held = 0;  // this object's share of held_weight_bytes()
     bool closed = false;
     // Tells V8 about packed bytes not yet reported.
     void update(napi_env env, const Conv2d& conv);
+    // The packed weights are gone: V8 and held_weight_bytes() are told.
+    void drop(napi_env env);
   };
 
   // What a packLater conv packs from, and what its packing job leaves for finishPack().

@@ -6,6 +6,7 @@
 
 #include "arguments.h"
 #include "async_job.h"
+#include "held_weights.h"
 
 namespace convnode {
 
@@ -77,7 +78,15 @@ LinearObject::LinearObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Li
 
 void LinearObject::report_memory(Napi::Env env) {
   external_bytes_ = static_cast<int64_t>(linear_->packed_bytes());
+  held_weight_bytes() += external_bytes_;
   Napi::MemoryManagement::AdjustExternalMemory(env, external_bytes_);
+}
+
+void LinearObject::drop_memory(napi_env env) {
+  held_weight_bytes() -= external_bytes_;
+  int64_t ignored;  // C API: a failure during environment teardown must not throw from here
+  if (external_bytes_ != 0) napi_adjust_external_memory(env, -external_bytes_, &ignored);
+  external_bytes_ = 0;
 }
 
 Napi::Value LinearObject::pack(const Napi::CallbackInfo& info) {
@@ -115,8 +124,7 @@ Napi::Value LinearObject::release(const Napi::CallbackInfo& info) {
   pending_.reset();
   linear_.reset();
   released_ = true;
-  int64_t ignored;
-  if (external_bytes_ != 0 && napi_adjust_external_memory(info.Env(), -external_bytes_, &ignored) == napi_ok) external_bytes_ = 0;
+  drop_memory(info.Env());
   return info.Env().Undefined();
 }
 
@@ -128,10 +136,7 @@ const Linear& LinearObject::prepared(Napi::Env env, const char* method) const {
   return *linear_;
 }
 
-LinearObject::~LinearObject() {
-  int64_t ignored;  // C API: a failure during environment teardown must not throw from here
-  napi_adjust_external_memory(Env(), -external_bytes_, &ignored);
-}
+LinearObject::~LinearObject() { drop_memory(Env()); }
 
 // (input, batch, output)
 Napi::Value LinearObject::run_sync(const Napi::CallbackInfo& info) {

@@ -23,6 +23,7 @@ class LinearObject : public Napi::ObjectWrap<LinearObject> {
   Napi::Value release(const Napi::CallbackInfo& info);
   const Linear& prepared(Napi::Env env, const char* method) const;
   void report_memory(Napi::Env env);
+  void drop_memory(napi_env env);
 
   struct PendingPack;
 
