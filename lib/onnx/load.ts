@@ -15,7 +15,7 @@ import { decodeModel, type OnnxGraph, type OnnxNode } from './decode.js';
 import { OnnxError } from './errors.js';
 import { fuseGraph } from './fusion/index.js';
 import { fuseLayerNormPatterns } from './fusion-layernorm.js';
-import { checkInitializerBytes, resolveLimits, type LoadLimits } from './limits.js';
+import { resolveLimits, type LoadLimits } from './limits.js';
 import { OnnxModel } from './model.js';
 import { ModelKernels } from './model-kernels.js';
 import { DATA_TYPE_NAMES, DataType } from './schema.js';
@@ -144,8 +144,8 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions,
     throw new ParameterError(`loadOnnx: options.maxConcurrentRuns must be a positive integer, got ${String(options.maxConcurrentRuns)}`);
   }
   const limits = resolveLimits(options.limits);
-  const graph = decodeModel(bytes, source);
-  checkInitializerBytes([...graph.initializers.values()].reduce((sum, c) => sum + c.data.length * 4, 0), source, limits);
+  // Initializers are checked against the limits from their declared dims, before decoding.
+  const graph = decodeModel(bytes, source, limits);
   checkOpsetAndInputs(graph, source);
   checkDomains(graph, source);
   checkDataflow(graph, source);
