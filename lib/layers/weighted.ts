@@ -68,6 +68,25 @@ export abstract class WeightedLayer<Kernel> extends Layer {
     return this.weightTensor.size + (this.biasTensor ? this.biasTensor.size : 0);
   }
 
+  private prepareTyped(backend: Backend, activation: Activation): Kernel {
+    // A weight or bias whose ArrayBuffer was transferred away holds 0 values; the native addon
+    // would take such a bias for none at all. Refused here, alike on every backend.
+    for (const [name, tensor] of [['weight', this.weightTensor], ['bias', this.biasTensor]] as const) {
+      const needed = tensor ? tensor.shape.reduce((a, b) => a * b, 1) : 0;
+      if (tensor && tensor.data.length !== needed) {
+        throw new ShapeError(
+          `${this.label}: ${name} holds ${tensor.data.length} values but its shape ${formatShape(tensor.shape)} needs ${needed}` +
+            (tensor.data.buffer.byteLength === 0 ? ' (its ArrayBuffer is detached: transferred to another thread?)' : ''),
+        );
+      }
+    }
+    try {
+      return this.prepare(backend, activation);
+    } catch (error) {
+      throw typedPrepareError(error, this.label);
+    }
+  }
+
   /** Packs this layer's weights for a backend, with an activation fused into the epilogue. */
   protected abstract prepare(backend: Backend, activation: Activation): Kernel;
 
@@ -87,11 +106,22 @@ export abstract class WeightedLayer<Kernel> extends Layer {
     const key = `${backend.name}/${activationKey(activation)}`;
     let kernel = this.kernels.get(key);
     if (!kernel) {
-      kernel = this.prepare(backend, activation);
+      kernel = this.prepareTyped(backend, activation);
       this.kernels.set(key, kernel);
     }
     return kernel;
   }
+}
+
+/**
+ * The native backend's own argument checks throw a plain TypeError / RangeError (a weight whose
+ * ArrayBuffer was transferred away has 0 elements): the layer's callers get a typed error
+ * naming the layer instead.
+ */
+function typedPrepareError(error: unknown, label: string): unknown {
+  if (error instanceof RangeError) return new ShapeError(`${label}: ${error.message}`);
+  if (error instanceof TypeError) return new ParameterError(`${label}: ${error.message}`);
+  return error;
 }
 
 function checkParamTensor(value: Tensor, shape: readonly number[], what: string): Tensor {
