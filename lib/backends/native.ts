@@ -234,7 +234,13 @@ class KernelLife {
 
   /** packLater: waits for the packing job, then installs its result on this thread. */
   async finish(): Promise<void> {
-    await this.object.pack();
+    try {
+      await this.object.pack();
+    } catch (error) {
+      // The job was cancelled (its environment is being torn down): nothing was packed.
+      this.dispose();
+      throw new BackendError(`${this.what}: packing did not run (${(error as Error).message})`);
+    }
     if (this.state === 'disposed') return; // released while packing: the job's result is dropped
     try {
       nativeErrors(() => this.object.finishPack());
