@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { BackendName } from '../lib/backends/backend.js';
 import { backendByName, getBackend, setBackend } from '../lib/backends/index.js';
 import { loadNativeBackend } from '../lib/backends/native.js';
-import { DisposedError } from '../lib/errors.js';
+import { BackendError, DisposedError, ShapeError } from '../lib/errors.js';
 import { Conv2d } from '../lib/layers/conv.js';
 import { Linear } from '../lib/layers/linear.js';
 import { ReLU } from '../lib/layers/activations.js';
@@ -179,6 +179,38 @@ describe.runIf(nativeLoads)('dispose releases native memory at once', () => {
     kernel.dispose!();
     expect(() => kernel.runSync(new Float32Array(4), 1, new Float32Array(2))).toThrow(DisposedError);
     await expect(kernel.run(new Float32Array(4), 1, new Float32Array(2))).rejects.toThrow(DisposedError);
+  });
+
+  it('packs off the JS thread: refuses runs until ready, types a packing error, drops a result disposed meanwhile', async () => {
+    const native = backendByName('native');
+    const weights = { inChannels: 4, outChannels: 6, groups: 1, kernelH: 3, kernelW: 3, activation: { kind: 'none' as const } };
+    const before = addon().heldWeightBytes();
+    const packing = native.prepareConv2dOffThread!({ ...weights, weight: new Float32Array(6 * 4 * 9).fill(0.5), bias: null });
+    const input = new Float32Array(4 * 5 * 5).fill(1);
+    const geometry = convGeometry({
+      batch: 1, inChannels: 4, outChannels: 6, groups: 1, inH: 5, inW: 5, kernel: [3, 3], stride: [1, 1], dilation: [1, 1],
+      padding: 1, activation: { kind: 'none' }, bias: false, residual: false,
+    });
+    const output = new Float32Array(6 * 25);
+    expect(() => packing.kernel.runSync(input, geometry, output)).toThrow(BackendError);
+    await packing.ready;
+    packing.kernel.runSync(input, geometry, output);
+    expect(output[6]).toBe(4 * 9 * 0.5); // an inner pixel: every tap of every channel
+    expect(addon().heldWeightBytes()).toBeGreaterThan(before);
+    packing.kernel.dispose!();
+    expect(addon().heldWeightBytes()).toBe(before);
+
+    // The filters' length is the op's to check, on the pool: the error comes typed through ready.
+    const wrong = native.prepareConv2dOffThread!({ ...weights, weight: new Float32Array(7), bias: null });
+    await expect(wrong.ready).rejects.toThrow(ShapeError);
+    await expect(wrong.ready).rejects.toThrow(/weight has 7 elements/);
+    expect(() => wrong.kernel.runSync(input, geometry, output)).toThrow(DisposedError);
+
+    const dropped = native.prepareConv2dOffThread!({ ...weights, weight: new Float32Array(6 * 4 * 9), bias: null });
+    dropped.kernel.dispose!();
+    await dropped.ready;
+    expect(() => dropped.kernel.runSync(input, geometry, output)).toThrow(DisposedError);
+    expect(addon().heldWeightBytes()).toBe(before);
   });
 
   it('loads and disposes a model 500 times with RSS flat and external memory back to its start', () => {
