@@ -33,6 +33,7 @@
         'native/kernels/f32-vaffine/f32-vaffine-scalar.cc',
         'native/runtime/cpu.cc',
         'native/runtime/dispatch.cc',
+        'native/runtime/kernel-lists.cc',
         'native/runtime/fma-probe-scalar.cc',
         'native/runtime/scratch.cc',
         'native/runtime/thread_pool.cc',
@@ -84,6 +85,9 @@
           'xcode_settings': {'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mfma', '-ffp-contract=off']},
           'sources': [
             'native/kernels/f32-gemm/f32-gemm-6x16-avx2.cc',
+            'native/kernels/f32-gemm/f32-gemm-6x16-sweep-avx2.cc',
+            'native/kernels/f32-gemm/f32-gemm-6x8-avx2.cc',
+            'native/kernels/f32-gemm/f32-gemv-6x1-avx2.cc',
             'native/kernels/f32-dwconv/f32-dwconv-3x3s1-avx2.cc',
             'native/kernels/f32-dwconv/f32-dwconv-3x3s2-avx2.cc',
             'native/kernels/f32-dwconv/f32-dwconv-5x5s1-avx2.cc',

@@ -16,6 +16,7 @@ const SECTIONS = [
   { name: 'native', file: 'native-kernels.mjs', what: 'native kernels vs pure-JS, % of FMA peak, thread scaling' },
   { name: 'native', file: 'isa-ab.mjs', what: 'ISA tiers side by side (avx2 vs avx512), % of each tier\'s peak' },
   { name: 'models', file: 'models.mjs', what: 'ResNet-18 and MobileNetV2 vs onnxruntime-node' },
+  { name: 'kernels', file: 'kernels.mjs', what: 'every listed kernel alone: GFLOP/s or GB/s, % of its ISA\'s FMA peak', onlyWhenNamed: true },
   { name: 'elementwise', file: 'elementwise.mjs', what: 'element-wise engine GB/s vs a copy and the JS kernels, thread cutoff' },
   { name: 'zoo', file: 'zoo.mjs', what: 'the torchvision classification zoo vs onnxruntime-node', onlyWhenNamed: true },
   { name: 'fusion', file: 'fusion.mjs', what: 'load-time fusion A/B: fused vs fuse: false vs onnxruntime-node on the zoo exports', onlyWhenNamed: true },

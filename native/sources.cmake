@@ -1,4 +1,5 @@
-# The one list of native sources, grouped by where they may run. binding.gyp mirrors it.
+# The one list of native sources, grouped by where they may run. binding.gyp mirrors it
+# (test/build-sources.test.ts proves the two agree).
 set(CONVNODE_CORE_SOURCES
   native/kernels/f32-gemm/f32-gemm-4x8-scalar.cc
   native/kernels/f32-gemm/f32-gemm-pack.cc
@@ -15,6 +16,7 @@ set(CONVNODE_CORE_SOURCES
   native/kernels/f32-vaffine/f32-vaffine-scalar.cc
   native/runtime/cpu.cc
   native/runtime/dispatch.cc
+  native/runtime/kernel-lists.cc
   native/runtime/fma-probe-scalar.cc
   native/runtime/scratch.cc
   native/runtime/thread_pool.cc
@@ -31,6 +33,9 @@ set(CONVNODE_CORE_SOURCES
 )
 set(CONVNODE_AVX2_SOURCES
   native/kernels/f32-gemm/f32-gemm-6x16-avx2.cc
+  native/kernels/f32-gemm/f32-gemm-6x16-sweep-avx2.cc
+  native/kernels/f32-gemm/f32-gemm-6x8-avx2.cc
+  native/kernels/f32-gemm/f32-gemv-6x1-avx2.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s1-avx2.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s2-avx2.cc
   native/kernels/f32-dwconv/f32-dwconv-5x5s1-avx2.cc

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "../kernels/f32-winograd/winograd.h"
+#include "../kernels/f32-winograd/winograd-transforms.h"
 #include "../runtime/scratch.h"
 #include "../runtime/thread_pool.h"
 #include "gemm_driver.h"

@@ -1,109 +1,120 @@
 #include "dispatch.h"
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <cstdlib>
 #include <mutex>
 
 namespace convnode {
 
-double fma_probe_scalar();
-double fma_probe_avx2();
-double fma_probe_neon();
-double fma_probe_avx512();
-
 namespace {
 
-// Blocking from the cache sizes: L1 32 KiB, L2 512 KiB. kc*nr*4 B ~ 16 KiB of B micro-panel in
-// L1; kc*nc*4 B ~ 256 KiB of packed B plus an A block in L2.
-const KernelConfig kScalar = {Isa::Scalar,
-                              {f32_gemm_4x8__scalar, nullptr, f32_gemv_general__scalar, 4, 8, 256, 256, nullptr, nullptr},
-                              f32_dwconv_general__scalar,
-                              f32_dwconv_general__scalar,
-                              f32_dwconv_general__scalar,
-                              f32_dwconv_general__scalar,
-                              f32_dwconv_general__scalar,
-                              f32_dwconv_general__scalar,
-                              f32_dwconv_general__scalar,
-                              nullptr,
-                              f32_maxpool_general__scalar,
-                              f32_avgpool_general__scalar,
-                              f32_winograd_2x2_input__scalar,
-                              f32_winograd_2x2_output__scalar,
-                              f32_winograd_4x4_input__scalar,
-                              f32_winograd_4x4_output__scalar,
-                              f32_gconv_direct__scalar,
-                              fma_probe_scalar,
-                              {f32_vunary__scalar, f32_vbinary__scalar, f32_vaffine__scalar}};
+// Picks one slot's kernel for `tier` from its family list, records which entry it took, and
+// falls back to `fallback_tile` where no ISA on the tier's chain has `tile` (depthwise windows
+// without a row kernel run the general one). tile == nullptr: the family's first entry of the
+// best ISA on the chain (the GEMM, whose tile differs per ISA). No entry at all: a null slot.
+template <typename Fn>
+Fn choose(KernelList<Fn> list, const char* tile, Isa tier, std::vector<KernelName>* chosen,
+          const char* fallback_tile = nullptr) {
+  const KernelSpec<Fn>* spec = nullptr;
+  if (tile == nullptr) {
+    Isa chain[3];
+    const size_t n = isa_fallback_chain(tier, chain);
+    for (size_t i = 0; i < n && spec == nullptr; i++) {
+      for (const KernelSpec<Fn>& s : list) {
+        if (s.isa == chain[i]) {
+          spec = &s;
+          break;
+        }
+      }
+    }
+  } else {
+    spec = select_kernel(list, tile, tier);
+    if (spec == nullptr && fallback_tile != nullptr) spec = select_kernel(list, fallback_tile, tier);
+  }
+  if (spec == nullptr) return Fn{};
+  const KernelName name{spec->family, spec->tile, spec->isa};
+  const bool seen = std::any_of(chosen->begin(), chosen->end(), [&](const KernelName& c) {
+    return c.isa == name.isa && std::strcmp(c.family, name.family) == 0 && std::strcmp(c.tile, name.tile) == 0;
+  });
+  if (!seen) chosen->push_back(name);  // the general depthwise kernel fills several slots
+  return spec->fn;
+}
 
+// One tier's table: every slot from its family list.
+KernelConfig build_config(Isa tier, std::vector<KernelName>* chosen) {
+  KernelConfig c{};
+  c.isa = tier;
+  c.gemm = choose(gemm_kernels(), nullptr, tier, chosen);
+  c.dwconv_3x3s1 = choose(dwconv_kernels(), "3x3s1", tier, chosen, "general");
+  c.dwconv_3x3s2 = choose(dwconv_kernels(), "3x3s2", tier, chosen, "general");
+  c.dwconv_5x5s1 = choose(dwconv_kernels(), "5x5s1", tier, chosen, "general");
+  c.dwconv_5x5s2 = choose(dwconv_kernels(), "5x5s2", tier, chosen, "general");
+  c.dwconv_7x7s1 = choose(dwconv_kernels(), "7x7s1", tier, chosen, "general");
+  c.dwconv_7x7s2 = choose(dwconv_kernels(), "7x7s2", tier, chosen, "general");
+  c.dwconv_general = choose(dwconv_kernels(), "general", tier, chosen);
+  c.maxpool_3x3s2 = choose(maxpool_kernels(), "3x3s2", tier, chosen);  // optional: null on scalar
+  c.maxpool_general = choose(maxpool_kernels(), "general", tier, chosen);
+  c.avgpool_general = choose(avgpool_kernels(), "general", tier, chosen);
+  const WinogradTransforms f2x2 = choose(winograd_kernels(), "2x2", tier, chosen);
+  c.winograd_input = f2x2.input;
+  c.winograd_output = f2x2.output;
+  const WinogradTransforms f4x4 = choose(winograd_kernels(), "4x4", tier, chosen);
+  c.winograd_4x4_input = f4x4.input;
+  c.winograd_4x4_output = f4x4.output;
+  c.gconv_direct = choose(gconv_kernels(), "direct", tier, chosen);
+  c.fma_probe_gflops = choose(fma_probe_kernels(), "", tier, chosen);
+  c.elementwise.vunary = choose(vunary_kernels(), "", tier, chosen);
+  c.elementwise.vbinary = choose(vbinary_kernels(), "", tier, chosen);
+  c.elementwise.vaffine = choose(vaffine_kernels(), "", tier, chosen);
+  return c;
+}
+
+// The tiers this build compiled (whether the CPU runs them is cpu_supports' answer).
+bool built_tier(Isa isa) {
+  switch (isa) {
+    case Isa::Scalar: return true;
 #if defined(CONVNODE_HAVE_AVX2)
-const KernelConfig kAvx2 = {Isa::Avx2,
-                            {f32_gemm_6x16__avx2, f32_gemm_6x8__avx2, f32_gemv_6x1__avx2, 6, 16, 256, 240,
-                             f32_gemm_6x16_sweep__avx2, nullptr},
-                            f32_dwconv_3x3s1__avx2,
-                            f32_dwconv_3x3s2__avx2,
-                            f32_dwconv_5x5s1__avx2,
-                            f32_dwconv_5x5s2__avx2,
-                            f32_dwconv_7x7s1__avx2,
-                            f32_dwconv_7x7s2__avx2,
-                            f32_dwconv_general__scalar,
-                            f32_maxpool_3x3s2__avx2,
-                            f32_maxpool_general__scalar,
-                            f32_avgpool_general__scalar,
-                            f32_winograd_2x2_input__avx2,
-                            f32_winograd_2x2_output__avx2,
-                            f32_winograd_4x4_input__avx2,
-                            f32_winograd_4x4_output__avx2,
-                            f32_gconv_direct__avx2,
-                            fma_probe_avx2,
-                            {f32_vunary__avx2, f32_vbinary__avx2, f32_vaffine__avx2}};
+    case Isa::Avx2: return true;
 #endif
-
 #if defined(CONVNODE_HAVE_AVX512)
-// The AVX-512 tier (F/BW/DQ/VL). Families without an avx512 variant yet run their avx2 kernel:
-// the tier only adds, and the avx2 code is valid on every AVX-512 CPU.
-const KernelConfig kAvx512 = {Isa::Avx512,
-                              {f32_gemm_16x16__avx512, f32_gemm_16x8__avx512, f32_gemv_16x1__avx512, 16, 16, 256, 240,
-                               f32_gemm_16x16_sweep__avx512, f32_im2col_pack__avx512},
-                              f32_dwconv_3x3s1__avx512,
-                              f32_dwconv_3x3s2__avx512,
-                              f32_dwconv_5x5s1__avx512,
-                              f32_dwconv_5x5s2__avx512,
-                              f32_dwconv_7x7s1__avx512,
-                              f32_dwconv_7x7s2__avx512,
-                              f32_dwconv_general__scalar,
-                              f32_maxpool_3x3s2__avx2,
-                              f32_maxpool_general__scalar,
-                              f32_avgpool_general__scalar,
-                              f32_winograd_2x2_input__avx2,
-                              f32_winograd_2x2_output__avx2,
-                              f32_winograd_4x4_input__avx2,
-                              f32_winograd_4x4_output__avx2,
-                              f32_gconv_direct__avx2,
-                              fma_probe_avx512,
-                              {f32_vunary__avx512, f32_vbinary__avx512, f32_vaffine__avx512}};
+    case Isa::Avx512: return true;
 #endif
-
 #if defined(CONVNODE_HAVE_NEON)
-const KernelConfig kNeon = {Isa::Neon,
-                            {f32_gemm_8x8__neon, nullptr, f32_gemv_general__scalar, 8, 8, 256, 256, nullptr, nullptr},
-                            f32_dwconv_3x3s1__neon,
-                            f32_dwconv_3x3s2__neon,
-                            f32_dwconv_5x5s1__neon,
-                            f32_dwconv_5x5s2__neon,
-                            f32_dwconv_7x7s1__neon,
-                            f32_dwconv_7x7s2__neon,
-                            f32_dwconv_general__scalar,
-                            f32_maxpool_3x3s2__neon,
-                            f32_maxpool_general__scalar,
-                            f32_avgpool_general__scalar,
-                            f32_winograd_2x2_input__scalar,
-                            f32_winograd_2x2_output__scalar,
-                            f32_winograd_4x4_input__scalar,
-                            f32_winograd_4x4_output__scalar,
-                            f32_gconv_direct__scalar,
-                            fma_probe_neon,
-                            {f32_vunary__neon, f32_vbinary__neon, f32_vaffine__neon}};
+    case Isa::Neon: return true;
 #endif
+    default: return false;
+  }
+}
+
+constexpr Isa kTiers[] = {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon};
+constexpr size_t kTierCount = sizeof kTiers / sizeof kTiers[0];
+
+struct Tables {
+  KernelConfig config[kTierCount];
+  std::vector<KernelName> chosen[kTierCount];
+};
+
+// Built on first use, once; the tables never change after that, so ops may keep pointers. Never
+// freed: pool threads or late finalizers may still read a table while the process exits.
+const Tables& tables() {
+  static const Tables* built = [] {
+    auto* t = new Tables();
+    for (size_t i = 0; i < kTierCount; i++) {
+      if (built_tier(kTiers[i])) t->config[i] = build_config(kTiers[i], &t->chosen[i]);
+    }
+    return t;
+  }();
+  return *built;
+}
+
+size_t tier_index(Isa isa) {
+  for (size_t i = 0; i < kTierCount; i++) {
+    if (kTiers[i] == isa) return i;
+  }
+  return 0;
+}
 
 std::atomic<const KernelConfig*> g_active{nullptr};
 std::once_flag g_env_once;
@@ -111,21 +122,14 @@ std::string g_env_error;
 
 }  // namespace
 
+std::vector<KernelName> kernels_chosen(Isa isa) {
+  if (!built_tier(isa)) return {};
+  return tables().chosen[tier_index(isa)];
+}
+
 const KernelConfig* config_for(Isa isa) {
-  if (!cpu_supports(isa)) return nullptr;
-  switch (isa) {
-    case Isa::Scalar: return &kScalar;
-#if defined(CONVNODE_HAVE_AVX2)
-    case Isa::Avx2: return &kAvx2;
-#endif
-#if defined(CONVNODE_HAVE_AVX512)
-    case Isa::Avx512: return &kAvx512;
-#endif
-#if defined(CONVNODE_HAVE_NEON)
-    case Isa::Neon: return &kNeon;
-#endif
-    default: return nullptr;
-  }
+  if (!built_tier(isa) || !cpu_supports(isa)) return nullptr;
+  return &tables().config[tier_index(isa)];
 }
 
 std::string set_active_isa(const char* name) {
@@ -145,7 +149,7 @@ std::string set_active_isa(const char* name) {
 std::string init_dispatch_from_env() {
   std::call_once(g_env_once, [] {
     const KernelConfig* best = config_for(best_isa());
-    g_active.store(best != nullptr ? best : &kScalar);
+    g_active.store(best != nullptr ? best : config_for(Isa::Scalar));
     const char* forced = std::getenv("CONVNODE_ISA");
     if (forced != nullptr && forced[0] != '\0') {
       const std::string error = set_active_isa(forced);

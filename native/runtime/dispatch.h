@@ -1,32 +1,16 @@
-// The kernel table: one entry per ISA, chosen once at load (CONVNODE_ISA may force one), and
-// captured by each prepared op so its packed weights always match the kernel that reads them.
+// The kernel table of each ISA tier, built once from the per-family kernel lists
+// (kernel-lists.h): each slot holds the entry of the best ISA on the tier's fallback chain
+// (kernel-spec.h). The active tier is chosen once at load (CONVNODE_ISA may force one), and each
+// prepared op captures its table, so its packed weights always match the kernel that reads them.
 #pragma once
 #include <cstddef>
 #include <string>
+#include <vector>
 
-#include "../kernels/f32-dwconv/dwconv.h"
-#include "../kernels/f32-gconv/gconv.h"
-#include "../kernels/f32-gemm/gemm.h"
-#include "../kernels/f32-im2col/im2col.h"
-#include "../kernels/f32-maxpool/pool.h"
-#include "../kernels/f32-vaffine/vaffine.h"
-#include "../kernels/f32-vbinary/vbinary.h"
-#include "../kernels/f32-vunary/vunary.h"
-#include "../kernels/f32-winograd/winograd.h"
 #include "cpu.h"
+#include "kernel-lists.h"
 
 namespace convnode {
-
-struct GemmConfig {
-  GemmMicrokernel kernel;
-  GemmMicrokernel narrow;  // optional: for edge tiles of <= nr/2 columns, on the same panels
-  GemvKernel gemv;         // reads the same mr-row packed A panels (Linear at small batch)
-  size_t mr, nr;
-  size_t kc_max;  // K block: keeps one B micro-panel (kc x nr) in L1
-  size_t nc;      // pixel block packed at a time: keeps the B block (kc x nc) in L2
-  GemmSweepKernel sweep;  // optional: one A panel over a block's B panels (1x1 convs, small K)
-  Im2colPackKernel im2col;  // optional: null means the portable f32_im2col_pack
-};
 
 // The element-wise engine (native/ops/elementwise.cc): activations, broadcast binary ops, and
 // the per-channel affine step.
@@ -57,6 +41,10 @@ struct KernelConfig {
   double (*fma_probe_gflops)();  // single-thread FMA throughput, for benchmarks
   ElementwiseConfig elementwise;
 };
+
+// The list entries tier `isa` dispatches, each once (kernels_test checks the lists
+// against it). Empty when this build has no such tier.
+std::vector<KernelName> kernels_chosen(Isa isa);
 
 // Null when this build or CPU cannot run the ISA.
 const KernelConfig* config_for(Isa isa);

@@ -2,7 +2,8 @@
 // against the scalar table, and the scalar table against the naive definition, over sweeps of
 // conv / depthwise / pooling / linear shapes. Built natively it checks AVX2; cross-compiled for
 // aarch64 and run under qemu it checks NEON; built with sanitizers it checks memory safety.
-// Prints one line per ISA and exits non-zero on the first mismatch.
+// Prints one line per ISA and exits non-zero on the first mismatch. The tables it runs are the
+// kernel lists' content (kernel_lists_checks.inc proves it), so each listed kernel is covered.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -986,6 +987,7 @@ void test_linear(const KernelConfig& isa, const KernelConfig& scalar) {
 }  // namespace
 
 #include "elementwise_checks.inc"
+#include "kernel_lists_checks.inc"
 
 int main() {
   const KernelConfig* scalar = config_for(Isa::Scalar);
@@ -1000,6 +1002,7 @@ int main() {
                 cpu_supports(Isa::Avx512) ? "this build has no avx512 kernels" : "CPU lacks AVX-512F/BW/DQ/VL (or the OS does not save ZMM state)");
   }
 #endif
+  test_kernel_lists();
 
   for (size_t threads : {size_t{1}, size_t{3}}) {
     ThreadPool::instance().set_threads(threads);

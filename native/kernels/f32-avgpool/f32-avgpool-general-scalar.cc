@@ -3,7 +3,7 @@
 //                     in ceilMode;
 //  otherwise:         taps inside the real input.
 // A window with no counted tap gives 0.
-#include "../f32-maxpool/pool.h"
+#include "../pool-plane.h"
 
 namespace convnode {
 

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "../f32-maxpool/pool.h"
+#include "../pool-plane.h"
 
 namespace convnode {
 

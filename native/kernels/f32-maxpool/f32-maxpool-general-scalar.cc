@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "pool.h"
+#include "../pool-plane.h"
 
 namespace convnode {
 

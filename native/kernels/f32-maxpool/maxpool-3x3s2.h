@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <limits>
 
-#include "pool.h"
+#include "../pool-plane.h"
 
 namespace convnode {
 

@@ -12,7 +12,7 @@
 #include <cstdint>
 
 #include "../../simd/avx2-epilogue.h"
-#include "winograd.h"
+#include "winograd-transforms.h"
 
 namespace convnode {
 
@@ -135,7 +135,7 @@ inline void input_group_into(bool edge, const float* const rows[4], long x0, lon
   }
 }
 
-// Where tile offset o (from t0) goes: slot(o) of winograd.h.
+// Where tile offset o (from t0) goes: slot(o) of winograd-transforms.h.
 struct Slots {
   float* v;
   size_t panel_width, panel_stride;

@@ -7,7 +7,7 @@
 // a row buffer where bias, residual and activation run. (Gathering 8 whole tiles into lanes, the
 // first version, spent ~0.4 ms on a 16->16 @56 layer whose GEMMs take ~0.07.) The AVX2 file
 // computes the same sums in the same order with intrinsics.
-#include "winograd.h"
+#include "winograd-transforms.h"
 #include <algorithm>
 #include <cstring>
 

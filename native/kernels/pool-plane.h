@@ -1,5 +1,7 @@
-// Sliding-window pooling over one channel plane. Windows are clipped to the input, so a window
-// that hangs past the padded input (ceilMode) is safe; see the avg kernel for its divisor rule.
+// The pooling kernels of every family (f32-maxpool, f32-avgpool, f32-gpool): the plane they
+// pool, their signatures, and the window clipping they share. Windows are clipped to the input, so
+// a window that hangs past the padded input (ceilMode) is safe; see the avg kernel for its divisor
+// rule.
 #pragma once
 #include <cstddef>
 

@@ -1,0 +1,186 @@
+// The kernel lists (kernel-lists.h). Entries are grouped by ISA within each list, and an ISA's
+// block is compiled only where the build has that ISA's kernels. Order within an ISA says
+// preference: for a (family, tile), the first entry of the best ISA on a tier's chain wins, and
+// the GEMM (whose tiles differ per ISA) takes the first tiling of that ISA.
+#include "kernel-lists.h"
+
+namespace convnode {
+
+double fma_probe_scalar();
+double fma_probe_avx2();
+double fma_probe_neon();
+double fma_probe_avx512();
+
+namespace {
+
+// GEMM blocking from the cache sizes: L1 32 KiB, L2 512 KiB. kc*nr*4 B ~ 16 KiB of B
+// micro-panel in L1; kc*nc*4 B ~ 256 KiB of packed B plus an A block in L2.
+const KernelSpec<GemmConfig> kGemm[] = {
+    {"f32-gemm", "4x8", Isa::Scalar,
+     {f32_gemm_4x8__scalar, nullptr, f32_gemv_general__scalar, 4, 8, 256, 256, nullptr, nullptr}},
+#if defined(CONVNODE_HAVE_AVX2)
+    {"f32-gemm", "6x16", Isa::Avx2,
+     {f32_gemm_6x16__avx2, f32_gemm_6x8__avx2, f32_gemv_6x1__avx2, 6, 16, 256, 240, f32_gemm_6x16_sweep__avx2,
+      nullptr}},
+#endif
+#if defined(CONVNODE_HAVE_AVX512)
+    {"f32-gemm", "16x16", Isa::Avx512,
+     {f32_gemm_16x16__avx512, f32_gemm_16x8__avx512, f32_gemv_16x1__avx512, 16, 16, 256, 240,
+      f32_gemm_16x16_sweep__avx512, f32_im2col_pack__avx512}},
+#endif
+#if defined(CONVNODE_HAVE_NEON)
+    {"f32-gemm", "8x8", Isa::Neon,
+     {f32_gemm_8x8__neon, nullptr, f32_gemv_general__scalar, 8, 8, 256, 256, nullptr, nullptr}},
+#endif
+};
+
+// Depthwise: the general kernel takes any window and is every tier's fallback for the windows
+// without a row kernel (dispatch asks for "general" where a KxKsS tile is missing).
+const KernelSpec<DwconvKernel> kDwconv[] = {
+    {"f32-dwconv", "general", Isa::Scalar, f32_dwconv_general__scalar},
+#if defined(CONVNODE_HAVE_AVX2)
+    {"f32-dwconv", "3x3s1", Isa::Avx2, f32_dwconv_3x3s1__avx2},
+    {"f32-dwconv", "3x3s2", Isa::Avx2, f32_dwconv_3x3s2__avx2},
+    {"f32-dwconv", "5x5s1", Isa::Avx2, f32_dwconv_5x5s1__avx2},
+    {"f32-dwconv", "5x5s2", Isa::Avx2, f32_dwconv_5x5s2__avx2},
+    {"f32-dwconv", "7x7s1", Isa::Avx2, f32_dwconv_7x7s1__avx2},
+    {"f32-dwconv", "7x7s2", Isa::Avx2, f32_dwconv_7x7s2__avx2},
+#endif
+#if defined(CONVNODE_HAVE_AVX512)
+    {"f32-dwconv", "3x3s1", Isa::Avx512, f32_dwconv_3x3s1__avx512},
+    {"f32-dwconv", "3x3s2", Isa::Avx512, f32_dwconv_3x3s2__avx512},
+    {"f32-dwconv", "5x5s1", Isa::Avx512, f32_dwconv_5x5s1__avx512},
+    {"f32-dwconv", "5x5s2", Isa::Avx512, f32_dwconv_5x5s2__avx512},
+    {"f32-dwconv", "7x7s1", Isa::Avx512, f32_dwconv_7x7s1__avx512},
+    {"f32-dwconv", "7x7s2", Isa::Avx512, f32_dwconv_7x7s2__avx512},
+#endif
+#if defined(CONVNODE_HAVE_NEON)
+    {"f32-dwconv", "3x3s1", Isa::Neon, f32_dwconv_3x3s1__neon},
+    {"f32-dwconv", "3x3s2", Isa::Neon, f32_dwconv_3x3s2__neon},
+    {"f32-dwconv", "5x5s1", Isa::Neon, f32_dwconv_5x5s1__neon},
+    {"f32-dwconv", "5x5s2", Isa::Neon, f32_dwconv_5x5s2__neon},
+    {"f32-dwconv", "7x7s1", Isa::Neon, f32_dwconv_7x7s1__neon},
+    {"f32-dwconv", "7x7s2", Isa::Neon, f32_dwconv_7x7s2__neon},
+#endif
+};
+
+// Max pool: the 3x3 stride-2 kernel (ResNet's stem pool) is optional; the scalar tier has none
+// and runs "general" (ops/pool.cc falls back when the slot is null).
+const KernelSpec<PoolKernel> kMaxpool[] = {
+    {"f32-maxpool", "general", Isa::Scalar, f32_maxpool_general__scalar},
+#if defined(CONVNODE_HAVE_AVX2)
+    {"f32-maxpool", "3x3s2", Isa::Avx2, f32_maxpool_3x3s2__avx2},
+#endif
+#if defined(CONVNODE_HAVE_NEON)
+    {"f32-maxpool", "3x3s2", Isa::Neon, f32_maxpool_3x3s2__neon},
+#endif
+};
+
+const KernelSpec<PoolKernel> kAvgpool[] = {
+    {"f32-avgpool", "general", Isa::Scalar, f32_avgpool_general__scalar},
+};
+
+// Winograd F(2x2, 3x3) and F(4x4, 3x3) transforms; the scalar ones are also NEON's (their loops
+// vectorise), reached through NEON's fallback to scalar.
+const KernelSpec<WinogradTransforms> kWinograd[] = {
+    {"f32-winograd", "2x2", Isa::Scalar, {f32_winograd_2x2_input__scalar, f32_winograd_2x2_output__scalar}},
+    {"f32-winograd", "4x4", Isa::Scalar, {f32_winograd_4x4_input__scalar, f32_winograd_4x4_output__scalar}},
+#if defined(CONVNODE_HAVE_AVX2)
+    {"f32-winograd", "2x2", Isa::Avx2, {f32_winograd_2x2_input__avx2, f32_winograd_2x2_output__avx2}},
+    {"f32-winograd", "4x4", Isa::Avx2, {f32_winograd_4x4_input__avx2, f32_winograd_4x4_output__avx2}},
+#endif
+};
+
+const KernelSpec<GconvKernel> kGconv[] = {
+    {"f32-gconv", "direct", Isa::Scalar, f32_gconv_direct__scalar},
+#if defined(CONVNODE_HAVE_AVX2)
+    {"f32-gconv", "direct", Isa::Avx2, f32_gconv_direct__avx2},
+#endif
+};
+
+const KernelSpec<VUnaryKernel> kVUnary[] = {
+    {"f32-vunary", "", Isa::Scalar, f32_vunary__scalar},
+#if defined(CONVNODE_HAVE_AVX2)
+    {"f32-vunary", "", Isa::Avx2, f32_vunary__avx2},
+#endif
+#if defined(CONVNODE_HAVE_AVX512)
+    {"f32-vunary", "", Isa::Avx512, f32_vunary__avx512},
+#endif
+#if defined(CONVNODE_HAVE_NEON)
+    {"f32-vunary", "", Isa::Neon, f32_vunary__neon},
+#endif
+};
+
+const KernelSpec<VBinaryKernel> kVBinary[] = {
+    {"f32-vbinary", "", Isa::Scalar, f32_vbinary__scalar},
+#if defined(CONVNODE_HAVE_AVX2)
+    {"f32-vbinary", "", Isa::Avx2, f32_vbinary__avx2},
+#endif
+#if defined(CONVNODE_HAVE_AVX512)
+    {"f32-vbinary", "", Isa::Avx512, f32_vbinary__avx512},
+#endif
+#if defined(CONVNODE_HAVE_NEON)
+    {"f32-vbinary", "", Isa::Neon, f32_vbinary__neon},
+#endif
+};
+
+const KernelSpec<VAffineKernel> kVAffine[] = {
+    {"f32-vaffine", "", Isa::Scalar, f32_vaffine__scalar},
+#if defined(CONVNODE_HAVE_AVX2)
+    {"f32-vaffine", "", Isa::Avx2, f32_vaffine__avx2},
+#endif
+#if defined(CONVNODE_HAVE_AVX512)
+    {"f32-vaffine", "", Isa::Avx512, f32_vaffine__avx512},
+#endif
+#if defined(CONVNODE_HAVE_NEON)
+    {"f32-vaffine", "", Isa::Neon, f32_vaffine__neon},
+#endif
+};
+
+const KernelSpec<FmaProbeKernel> kFmaProbe[] = {
+    {"fma-probe", "", Isa::Scalar, fma_probe_scalar},
+#if defined(CONVNODE_HAVE_AVX2)
+    {"fma-probe", "", Isa::Avx2, fma_probe_avx2},
+#endif
+#if defined(CONVNODE_HAVE_AVX512)
+    {"fma-probe", "", Isa::Avx512, fma_probe_avx512},
+#endif
+#if defined(CONVNODE_HAVE_NEON)
+    {"fma-probe", "", Isa::Neon, fma_probe_neon},
+#endif
+};
+
+template <typename Fn>
+void append_names(KernelList<Fn> list, std::vector<KernelName>* out) {
+  for (const KernelSpec<Fn>& spec : list) out->push_back({spec.family, spec.tile, spec.isa});
+}
+
+}  // namespace
+
+KernelList<GemmConfig> gemm_kernels() { return kernel_list(kGemm); }
+KernelList<DwconvKernel> dwconv_kernels() { return kernel_list(kDwconv); }
+KernelList<PoolKernel> maxpool_kernels() { return kernel_list(kMaxpool); }
+KernelList<PoolKernel> avgpool_kernels() { return kernel_list(kAvgpool); }
+KernelList<WinogradTransforms> winograd_kernels() { return kernel_list(kWinograd); }
+KernelList<GconvKernel> gconv_kernels() { return kernel_list(kGconv); }
+KernelList<VUnaryKernel> vunary_kernels() { return kernel_list(kVUnary); }
+KernelList<VBinaryKernel> vbinary_kernels() { return kernel_list(kVBinary); }
+KernelList<VAffineKernel> vaffine_kernels() { return kernel_list(kVAffine); }
+KernelList<FmaProbeKernel> fma_probe_kernels() { return kernel_list(kFmaProbe); }
+
+std::vector<KernelName> listed_kernels() {
+  std::vector<KernelName> names;
+  append_names(gemm_kernels(), &names);
+  append_names(dwconv_kernels(), &names);
+  append_names(maxpool_kernels(), &names);
+  append_names(avgpool_kernels(), &names);
+  append_names(winograd_kernels(), &names);
+  append_names(gconv_kernels(), &names);
+  append_names(vunary_kernels(), &names);
+  append_names(vbinary_kernels(), &names);
+  append_names(vaffine_kernels(), &names);
+  append_names(fma_probe_kernels(), &names);
+  return names;
+}
+
+}  // namespace convnode
