@@ -7,7 +7,8 @@ export type ConvnodeErrorCode =
   | 'ERR_CONVNODE_SHAPE'
   | 'ERR_CONVNODE_BACKEND'
   | 'ERR_CONVNODE_ONNX'
-  | 'ERR_CONVNODE_IMAGE';
+  | 'ERR_CONVNODE_IMAGE'
+  | 'ERR_CONVNODE_DISPOSED';
 
 export class ConvnodeError extends Error {
   readonly code: ConvnodeErrorCode;
@@ -36,5 +37,12 @@ export class ShapeError extends ConvnodeError {
 export class BackendError extends ConvnodeError {
   constructor(message: string) {
     super('ERR_CONVNODE_BACKEND', message);
+  }
+}
+
+/** A model, layer or prepared kernel was used after dispose() released its weights. */
+export class DisposedError extends ConvnodeError {
+  constructor(message: string) {
+    super('ERR_CONVNODE_DISPOSED', message);
   }
 }

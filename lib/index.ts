@@ -1,6 +1,6 @@
 // The public surface of convnode.
 export { Tensor, formatShape, type NestedArray } from './tensor.js';
-export { ConvnodeError, ParameterError, ShapeError, BackendError, type ConvnodeErrorCode } from './errors.js';
+export { ConvnodeError, ParameterError, ShapeError, BackendError, DisposedError, type ConvnodeErrorCode } from './errors.js';
 export { setBackend, getBackend } from './backends/index.js';
 export type { Activation, ActivationKind, BackendName } from './backends/backend.js';
 export { Layer, type FieldState, type LayerPlan } from './layers/layer.js';

@@ -1,6 +1,8 @@
 // Backend selection: CONVNODE_BACKEND at start, setBackend at run time, no silent fallback when
 // 'native' is asked for explicitly.
 import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -41,5 +43,50 @@ describe('backend selection', () => {
     setBackend('js');
     expect(getBackend()).toBe('js');
     setBackend(before);
+  });
+
+  it('with no binary that loads: exactly one warning, naming what the user gets and how to get native', () => {
+    // A copy of the package with its compiled JS but no build/ and no prebuilds/: what an
+    // install whose native build failed (or was skipped) leaves.
+    const dir = mkdtempSync(join(tmpdir(), 'convnode-nobinary-'));
+    try {
+      cpSync(join(root, 'package.json'), join(dir, 'package.json'));
+      cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true });
+      symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+      const script = `
+        import { Conv2d, Tensor, getBackend, loadOnnx } from ${JSON.stringify(join(dir, 'dist', 'index.js'))};
+        const warnings = [];
+        process.on('warning', (w) => warnings.push({ code: w.code, message: w.message }));
+        getBackend();
+        const y = await new Conv2d({ inChannels: 1, outChannels: 2, kernelSize: 3 }).forward(new Tensor([1, 1, 5, 5]));
+        const model = await loadOnnx(${JSON.stringify(join(root, 'test', 'fixtures', 'onnx', 'lenet5.onnx'))});
+        model.dispose();
+        getBackend();
+        setImmediate(() => console.log(JSON.stringify({ backend: getBackend(), shape: y.shape, warnings })));
+      `;
+      const env = { ...process.env };
+      delete env.CONVNODE_BACKEND;
+      delete env.CONVNODE_ADDON_PATH;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', env });
+      expect(r.status, r.stderr).toBe(0);
+      const seen = JSON.parse(r.stdout.trim().split('\n').pop()!) as { backend: string; shape: number[]; warnings: Array<{ code: string; message: string }> };
+      expect(seen.backend).toBe('js');
+      expect(seen.shape).toEqual([1, 2, 3, 3]);
+      expect(seen.warnings).toHaveLength(1);
+      const [warning] = seen.warnings;
+      expect(warning.code).toBe('CONVNODE_NATIVE_FALLBACK');
+      expect(warning.message).toMatch(/^convnode: using the pure-JS backend: could not load the convnode addon from /);
+      expect(warning.message).toContain('to get the native kernels, install with install scripts allowed or run `npm rebuild convnode`');
+      // Printed once on stderr too (Node prints process warnings there).
+      expect(r.stderr.split('CONVNODE_NATIVE_FALLBACK').length - 1).toBe(1);
+      // Asking for native by name is an error there, never a silent fallback.
+      const forced = spawnSync(process.execPath, ['--input-type=module', '-e', `import { getBackend } from ${JSON.stringify(join(dir, 'dist', 'index.js'))}; getBackend();`], {
+        cwd: dir, encoding: 'utf8', env: { ...env, CONVNODE_BACKEND: 'native' },
+      });
+      expect(forced.status).not.toBe(0);
+      expect(forced.stderr).toMatch(/BackendError: the native backend is not available: could not load the convnode addon/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -43,6 +43,42 @@ export function convGeometry(c: ConvCase): ConvGeometry {
   });
 }
 
+/**
+ * The same geometry derived here, from the lecture's formulas, without lib/planner: the naive
+ * oracle runs on it, so a wrong planner geometry cannot pass on both sides of a comparison.
+ * K_eff = D(K - 1) + 1; O = floor((W + P_before + P_after - K_eff) / S) + 1; 'valid' pads 0,
+ * 'full' pads K_eff - 1 each side, 'same' pads max((ceil(W / S) - 1) S + K_eff - W, 0) in all
+ * with the odd pixel after (bottom / right). null where no output pixel exists.
+ */
+export function lectureGeometry(c: ConvCase): ConvGeometry | null {
+  const kEff = [c.dilation[0] * (c.kernel[0] - 1) + 1, c.dilation[1] * (c.kernel[1] - 1) + 1];
+  const size = [c.inH, c.inW];
+  const axisPads = (axis: 0 | 1): [number, number] => {
+    const p = c.padding;
+    if (typeof p === 'number') return [p, p];
+    if (p === 'valid') return [0, 0];
+    if (p === 'full') return [kEff[axis] - 1, kEff[axis] - 1];
+    if (p === 'same') {
+      const total = Math.max((Math.ceil(size[axis] / c.stride[axis]) - 1) * c.stride[axis] + kEff[axis] - size[axis], 0);
+      return [Math.floor(total / 2), total - Math.floor(total / 2)];
+    }
+    if (Array.isArray(p) && p.length === 2) return [p[axis], p[axis]];
+    if (Array.isArray(p) && p.length === 4) return axis === 0 ? [p[0], p[2]] : [p[1], p[3]];
+    throw new Error(`lectureGeometry: padding ${JSON.stringify(p)} is not one this test derives`);
+  };
+  const [top, bottom] = axisPads(0);
+  const [left, right] = axisPads(1);
+  const outH = Math.floor((c.inH + top + bottom - kEff[0]) / c.stride[0]) + 1;
+  const outW = Math.floor((c.inW + left + right - kEff[1]) / c.stride[1]) + 1;
+  if (!(outH >= 1 && outW >= 1)) return null;
+  return {
+    batch: c.batch, inChannels: c.inChannels, outChannels: c.outChannels, groups: c.groups,
+    inH: c.inH, inW: c.inW, kernelH: c.kernel[0], kernelW: c.kernel[1], strideH: c.stride[0], strideW: c.stride[1],
+    dilationH: c.dilation[0], dilationW: c.dilation[1], pads: { top, left, bottom, right }, outH, outW,
+    exact: (c.inH + top + bottom - kEff[0]) % c.stride[0] === 0 && (c.inW + left + right - kEff[1]) % c.stride[1] === 0,
+  };
+}
+
 export function outputLength(g: ConvGeometry): number {
   return g.batch * g.outChannels * g.outH * g.outW;
 }

@@ -94,7 +94,6 @@ describe('load-time bombs are refused before anything is allocated', () => {
     });
 
   it('a Pad of 1e9 on each side: a typed error naming the node and the limit, at once', async () => {
-    const started = performance.now();
     const error = await loadOnnx(padModel([0, 0, 1e9, 1e9, 0, 0, 1e9, 1e9]), { backend: 'js' }).then(
       (model) => model.run({ x: new Tensor([1, 3, 8, 8], new Float32Array(192)) }).then(() => null, (e: unknown) => e),
       (e: unknown) => e,
@@ -102,8 +101,7 @@ describe('load-time bombs are refused before anything is allocated', () => {
     expect(error).toBeInstanceOf(OnnxError);
     expect((error as OnnxError).code).toBe('ERR_CONVNODE_ONNX');
     expect((error as Error).message).toMatch(/Pad '.*': output of shape \[1, 3, 2000000008, 2000000008\] would hold .* over the limit of 1073741824 per tensor/);
-    // Not a timing assertion on the kernel: the old planner never finished (> 120 s, 3.7 GB).
-    expect(performance.now() - started).toBeLessThan(60_000);
+    // The old planner never finished (> 120 s, 3.7 GB): such a load fails on vitest's 60 s test timeout.
   });
 
   it('a declared 1 x 3 x 65536 x 65536 input is refused, naming the input', async () => {

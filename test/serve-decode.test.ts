@@ -13,7 +13,8 @@ describe('DecodeGate', () => {
     await gate.enter();
     const second = gate.enter().then(() => order.push('second'));
     const third = gate.enter().then(() => order.push('third'));
-    await new Promise((r) => setTimeout(r, 10));
+    // However many turns the event loop makes, no waiter enters while the gate is held.
+    for (let turn = 0; turn < 50; turn++) await new Promise((r) => setImmediate(r));
     expect(order).toEqual([]);
     gate.leave();
     await second;

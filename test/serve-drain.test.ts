@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { answer, sampleBodies } from './helpers/serve.js';
+import { answer, eventually, sampleBodies } from './helpers/serve.js';
 
 const cli = fileURLToPath(new URL('../bin/convnode.js', import.meta.url));
 
@@ -27,13 +27,17 @@ function startCli(args: string[]): Promise<{ child: ChildProcess; url: string; e
 
 describe('convnode serve drains on SIGTERM', () => {
   it('answers every accepted request, refuses new ones with 503, and exits 0', async () => {
-    // Batches wait 400 ms for company, so the requests below are surely in flight at the signal.
-    const { child, url, exited, log } = await startCli(['--max-wait-ms', '400', '--max-batch', '64', '--drain-timeout-ms', '10000']);
+    // A batch waits up to 4 s for company (64 images), so the 20 requests are still queued at
+    // the signal; the test waits until the server holds all 20 (its queue-depth metric, plus
+    // any already answered), never for a guessed number of milliseconds.
+    const { child, url, exited, log } = await startCli(['--max-wait-ms', '4000', '--max-batch', '64', '--deadline-ms', '60000', '--drain-timeout-ms', '60000']);
     const post = () => fetch(`${url}/v1/models/lenet5/classify?top=1`, { method: 'POST', body: sampleBodies[0], headers: { 'content-type': 'image/png' } }).then(answer);
-    const accepted = Array.from({ length: 20 }, post);
-    await new Promise((r) => setTimeout(r, 150));
+    let answered = 0;
+    const accepted = Array.from({ length: 20 }, () => post().then((a) => { answered++; return a; }));
+    const queued = async () => Number(/convnode_queue_depth\{model="lenet5"\} (\d+)/.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? 0);
+    await eventually(async () => (await queued()) + answered === 20, 'the server to hold all 20 requests');
     child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually(async () => (await fetch(`${url}/v2/health/ready`)).status === 503, 'readiness to go false after SIGTERM');
     const ready = await fetch(`${url}/v2/health/ready`).then(answer);
     expect(ready).toMatchObject({ status: 503, body: { ready: false } });
     const late = await post();
@@ -76,7 +80,7 @@ describe('examples/http-server', () => {
     child.stderr.on('data', (c) => (log += c));
     const exited = new Promise((resolve) => child.on('exit', resolve));
     try {
-      for (let i = 0; i < 100 && !log.includes('"model ready"'); i++) await new Promise((r) => setTimeout(r, 100));
+      await eventually(() => log.includes('"model ready"'), 'the example server to be ready');
       const url = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(log)?.[1];
       expect(url).toBeDefined();
       const res = await answer(await fetch(`${url}/v1/models/lenet5/classify?top=1`, { method: 'POST', body: sampleBodies[0], headers: { 'content-type': 'image/png' } }));

@@ -36,12 +36,26 @@ export interface ConvKernel {
   runSync(input: Float32Array, geometry: ConvGeometry, output: Float32Array, residual?: Float32Array | null): void;
   /** The same, off the JS main thread where the backend can (native); resolves when output is written. */
   run(input: Float32Array, geometry: ConvGeometry, output: Float32Array, residual?: Float32Array | null): Promise<void>;
+  /**
+   * Releases the packed weights now instead of at GC (runs already started finish first); any
+   * later call is a DisposedError. Idempotent. Absent on custom backends that hold nothing.
+   */
+  dispose?(): void;
 }
 
 export interface LinearKernel {
   /** input: batch x inFeatures, output: batch x outFeatures. */
   runSync(input: Float32Array, batch: number, output: Float32Array): void;
   run(input: Float32Array, batch: number, output: Float32Array): Promise<void>;
+  /** As ConvKernel.dispose. */
+  dispose?(): void;
+}
+
+/** A kernel whose weights are being packed off the JS thread: usable once `ready` resolved. */
+export interface PackingKernel<Kernel> {
+  readonly kernel: Kernel;
+  /** Resolves when the weights are packed; rejects with the typed error packing met. */
+  readonly ready: Promise<void>;
 }
 
 // The pooling window's geometry lives with the conv window's, in the planner.
@@ -87,6 +101,12 @@ export interface Backend {
   recordCalls?(enqueue: () => Promise<void>[]): RecordedCalls;
   prepareConv2d(weights: ConvWeights): ConvKernel;
   prepareLinear(weights: LinearWeights): LinearKernel;
+  /**
+   * Optional: the same kernels, their weights packed on another thread while the event loop
+   * runs (loadOnnx uses them). The kernel refuses calls until `ready` resolved.
+   */
+  prepareConv2dOffThread?(weights: ConvWeights): PackingKernel<ConvKernel>;
+  prepareLinearOffThread?(weights: LinearWeights): PackingKernel<LinearKernel>;
   /** input: N x C x H x W, output: N x C x outH x outW. */
   pool2dSync(input: Float32Array, geometry: PoolGeometry, output: Float32Array): void;
   pool2d(input: Float32Array, geometry: PoolGeometry, output: Float32Array): Promise<void>;

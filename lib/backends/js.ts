@@ -11,7 +11,22 @@ import { matMul } from '../kernels/matmul.js';
 import { checkGroupShape, layerNorm } from '../kernels/layernorm.js';
 import { softmax } from '../kernels/softmax.js';
 import { NO_ACTIVATION } from '../activation.js';
+import { DisposedError } from '../errors.js';
 import type { Backend, ConvKernel, GroupShape, LinearKernel } from './backend.js';
+
+/** Holds a prepared pure-JS kernel until dispose() drops it (then GC frees its arrays). */
+function holder<T>(prepared: T, what: string): { get(method: string): T; dispose(): void } {
+  let held: T | null = prepared;
+  return {
+    get(method) {
+      if (held === null) throw new DisposedError(`${what}.${method}: this kernel was disposed; its prepared weights are released`);
+      return held;
+    },
+    dispose() {
+      held = null;
+    },
+  };
+}
 
 /** Runs `work` now and reports its outcome as a promise, so an error becomes a rejection. */
 function settle(work: () => void): Promise<void> {
@@ -35,18 +50,21 @@ export const jsBackend: Backend = Object.freeze<Backend>({
 
   prepareConv2d(weights): ConvKernel {
     const prepared = prepareConv2d(weights);
+    const kernel = holder(prepared, 'Conv2d kernel');
     return {
       plan: prepared.plan,
-      runSync: (input, geometry, output, residual) => prepared.runSync(input, geometry, output, residual),
-      run: (input, geometry, output, residual) => settle(() => prepared.runSync(input, geometry, output, residual)),
+      runSync: (input, geometry, output, residual) => kernel.get('runSync').runSync(input, geometry, output, residual),
+      run: (input, geometry, output, residual) => settle(() => kernel.get('run').runSync(input, geometry, output, residual)),
+      dispose: kernel.dispose,
     };
   },
 
   prepareLinear(weights): LinearKernel {
-    const prepared = prepareLinear(weights);
+    const kernel = holder(prepareLinear(weights), 'Linear kernel');
     return {
-      runSync: (input, batch, output) => prepared.runSync(input, batch, output),
-      run: (input, batch, output) => settle(() => prepared.runSync(input, batch, output)),
+      runSync: (input, batch, output) => kernel.get('runSync').runSync(input, batch, output),
+      run: (input, batch, output) => settle(() => kernel.get('run').runSync(input, batch, output)),
+      dispose: kernel.dispose,
     };
   },
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { checkActivation, NO_ACTIVATION, resolveActivation } from '../activation.js';
 import { planConvAlgorithm, type ConvAlgorithm } from '../planner/conv-plan.js';
-import { BackendError, ParameterError, ShapeError } from '../errors.js';
+import { BackendError, DisposedError, ParameterError, ShapeError } from '../errors.js';
 import { BINARY_FUNCTIONS } from '../kernels/elementwise.js';
 import { broadcastShapes } from '../kernels/broadcast.js';
 import { expectLength } from '../kernels/checks.js';
@@ -28,6 +28,7 @@ import type {
   ConvWeights,
   LinearKernel,
   LinearWeights,
+  PackingKernel,
   PoolGeometry,
   PoolKind,
   StridedCopyPlan,
@@ -36,13 +37,23 @@ import type {
 /** Instruction-set paths the addon can run. */
 export type IsaName = 'avx512' | 'avx2' | 'neon' | 'scalar';
 
-interface NativeConv {
+/** What Conv2d and Linear objects share: packing later (packLater), and release. */
+interface NativePacked {
+  /** packLater only: resolves when the packing job finished, well or not. */
+  pack(): Promise<void>;
+  /** Installs the packed weights, or throws the error packing met (as the constructor would). */
+  finishPack(): void;
+  /** Frees the packed weights now; later calls throw. */
+  release(): void;
+}
+
+interface NativeConv extends NativePacked {
   runSync(input: Float32Array, geometry: ConvGeometry, output: Float32Array, residual: Float32Array | null): void;
   run(input: Float32Array, geometry: ConvGeometry, output: Float32Array, residual: Float32Array | null): Promise<void>;
   describe(): { isa: IsaName; depthwise: boolean; algorithm: ConvAlgorithm; packedBytes: number };
 }
 
-interface NativeLinear {
+interface NativeLinear extends NativePacked {
   runSync(input: Float32Array, batch: number, output: Float32Array): void;
   run(input: Float32Array, batch: number, output: Float32Array): Promise<void>;
 }
@@ -73,12 +84,13 @@ interface NativeAddon {
     options: NativeActivationOptions & {
       inChannels: number; outChannels: number; groups: number; kernelH: number; kernelW: number;
       strideH: number; strideW: number; dilationH: number; dilationW: number; algorithm: ConvAlgorithm;
+      packLater?: boolean;
     },
   ) => NativeConv;
   Linear: new (
     weight: Float32Array,
     bias: Float32Array | null,
-    options: NativeActivationOptions & { inFeatures: number; outFeatures: number },
+    options: NativeActivationOptions & { inFeatures: number; outFeatures: number; packLater?: boolean },
   ) => NativeLinear;
   pool2dSync(input: Float32Array, geometry: PoolGeometry, output: Float32Array): void;
   pool2d(input: Float32Array, geometry: PoolGeometry, output: Float32Array): Promise<void>;
@@ -218,6 +230,117 @@ function nativeErrors<T>(call: () => T): T {
   }
 }
 
+/**
+ * A prepared native object's life: 'packing' (packLater, until its job finished), 'ready',
+ * 'disposed'. Calls outside 'ready' are typed errors here, before the addon sees them.
+ */
+class KernelLife {
+  state: 'packing' | 'ready' | 'disposed';
+  constructor(
+    private readonly what: string,
+    private readonly object: NativePacked,
+    packLater: boolean,
+  ) {
+    this.state = packLater ? 'packing' : 'ready';
+  }
+
+  /** Throws unless the kernel may run. */
+  check(method: string): void {
+    if (this.state === 'ready') return;
+    if (this.state === 'disposed') throw new DisposedError(`${this.what}.${method}: this kernel was disposed; its packed weights are released`);
+    throw new BackendError(`${this.what}.${method}: its weights are still being packed (await the kernel's ready promise first)`);
+  }
+
+  /** packLater: waits for the packing job, then installs its result on this thread. */
+  async finish(): Promise<void> {
+    try {
+      await this.object.pack();
+    } catch (error) {
+      // The job was cancelled (its environment is being torn down): nothing was packed.
+      this.dispose();
+      throw new BackendError(`${this.what}: packing did not run (${(error as Error).message})`);
+    }
+    if (this.state === 'disposed') return; // released while packing: the job's result is dropped
+    try {
+      nativeErrors(() => this.object.finishPack());
+    } catch (error) {
+      this.dispose();
+      throw error instanceof Error && 'code' in error ? error : new BackendError(`${this.what}: ${(error as Error).message}`);
+    }
+    this.state = 'ready';
+  }
+
+  dispose(): void {
+    if (this.state === 'disposed') return;
+    this.state = 'disposed';
+    this.object.release();
+  }
+}
+
+function prepareConv(native: NativeAddon, weights: ConvWeights, packLater: boolean): PackingKernel<ConvKernel> {
+  // The one rule (lib/planner/conv-plan.ts) picks the algorithm for the ISA new convs are
+  // prepared for; the addon checks it computes this conv and packs that form only.
+  const stride = weights.stride ?? [1, 1];
+  const dilation = weights.dilation ?? [1, 1];
+  const plan = planConvAlgorithm(
+    { ...weights, stride, dilation },
+    native.getIsa(),
+    { algorithm: weights.algorithm, maxPackedBytes: weights.maxPackedBytes },
+    (weights.bias ?? null) !== null,
+  );
+  const conv = new native.Conv2d(weights.weight, weights.bias, {
+    inChannels: weights.inChannels,
+    outChannels: weights.outChannels,
+    groups: weights.groups,
+    kernelH: weights.kernelH,
+    kernelW: weights.kernelW,
+    strideH: stride[0],
+    strideW: stride[1],
+    dilationH: dilation[0],
+    dilationW: dilation[1],
+    algorithm: plan.algorithm,
+    packLater,
+    ...activationOptions(weights.activation),
+  });
+  const life = new KernelLife('Conv2d kernel', conv, packLater);
+  const kernel: ConvKernel = {
+    plan,
+    runSync: (input, geometry, output, residual) => {
+      life.check('runSync');
+      conv.runSync(input, geometry, output, residual ?? null);
+    },
+    // async: argument errors thrown while queueing become rejections, like kernel errors.
+    run: async (input, geometry, output, residual) => {
+      life.check('run');
+      return runHoldingArrays({ input, output, residual }, () => conv.run(input, geometry, output, residual ?? null));
+    },
+    dispose: () => life.dispose(),
+  };
+  return { kernel, ready: packLater ? life.finish() : Promise.resolve() };
+}
+
+function prepareLinear(native: NativeAddon, weights: LinearWeights, packLater: boolean): PackingKernel<LinearKernel> {
+  const linear = new native.Linear(weights.weight, weights.bias, {
+    inFeatures: weights.inFeatures,
+    outFeatures: weights.outFeatures,
+    packLater,
+    ...activationOptions(weights.activation),
+  });
+  const life = new KernelLife('Linear kernel', linear, packLater);
+  const kernel: LinearKernel = {
+    runSync: (input, batch, output) => {
+      life.check('runSync');
+      linear.runSync(input, batch, output);
+    },
+    run: async (input, batch, output) => {
+      life.check('run');
+      return runHoldingArrays({ input, output }, () => linear.run(input, batch, output));
+    },
+    dispose: () => life.dispose(),
+  };
+  return { kernel, ready: packLater ? life.finish() : Promise.resolve() };
+}
+
 function makeBackend(native: NativeAddon): Backend {
   return {
     name: 'native',
@@ -246,49 +369,10 @@ function makeBackend(native: NativeAddon): Backend {
       });
       return { recorded, run: () => native.replay(recording) };
     },
-    prepareConv2d(weights: ConvWeights): ConvKernel {
-      // The one rule (lib/planner/conv-plan.ts) picks the algorithm for the ISA new convs are
-      // prepared for; the addon checks it computes this conv and packs that form only.
-      const stride = weights.stride ?? [1, 1];
-      const dilation = weights.dilation ?? [1, 1];
-      const plan = planConvAlgorithm(
-        { ...weights, stride, dilation },
-        native.getIsa(),
-        { algorithm: weights.algorithm, maxPackedBytes: weights.maxPackedBytes },
-        (weights.bias ?? null) !== null,
-      );
-      const conv = new native.Conv2d(weights.weight, weights.bias, {
-        inChannels: weights.inChannels,
-        outChannels: weights.outChannels,
-        groups: weights.groups,
-        kernelH: weights.kernelH,
-        kernelW: weights.kernelW,
-        strideH: stride[0],
-        strideW: stride[1],
-        dilationH: dilation[0],
-        dilationW: dilation[1],
-        algorithm: plan.algorithm,
-        ...activationOptions(weights.activation),
-      });
-      return {
-        plan,
-        runSync: (input, geometry, output, residual) => conv.runSync(input, geometry, output, residual ?? null),
-        // async: argument errors thrown while queueing become rejections, like kernel errors.
-        run: async (input, geometry, output, residual) =>
-          runHoldingArrays({ input, output, residual }, () => conv.run(input, geometry, output, residual ?? null)),
-      };
-    },
-    prepareLinear(weights: LinearWeights): LinearKernel {
-      const linear = new native.Linear(weights.weight, weights.bias, {
-        inFeatures: weights.inFeatures,
-        outFeatures: weights.outFeatures,
-        ...activationOptions(weights.activation),
-      });
-      return {
-        runSync: (input, batch, output) => linear.runSync(input, batch, output),
-        run: async (input, batch, output) => runHoldingArrays({ input, output }, () => linear.run(input, batch, output)),
-      };
-    },
+    prepareConv2d: (weights) => prepareConv(native, weights, false).kernel,
+    prepareLinear: (weights) => prepareLinear(native, weights, false).kernel,
+    prepareConv2dOffThread: (weights) => prepareConv(native, weights, true),
+    prepareLinearOffThread: (weights) => prepareLinear(native, weights, true),
     pool2dSync: (input, geometry, output) => native.pool2dSync(input, geometry, output),
     pool2d: async (input, geometry, output) => runHoldingArrays({ input, output }, () => native.pool2d(input, geometry, output)),
     globalPool2dSync: (input, kind, planes, plane, output) => native.globalPool2dSync(input, kind, planes, plane, output),

@@ -55,10 +55,14 @@ export class ImageClassifier {
     if (typeof options.labels === 'string') labels = readLabels(options.labels);
     else if (options.labels !== undefined) labels = [...options.labels];
     else if (builtin) labels = readLabels(BUILTIN_LABELS_PATH);
-    const defaults: ImageOptions = builtin ? builtinImageOptions() : { preset: 'imagenet', ...declaredImageOptions(model) };
+    const modelDefaults: ImageOptions = builtin ? builtinImageOptions() : { preset: 'imagenet', ...declaredImageOptions(model) };
     // Options left undefined (e.g. flags not given) keep the model's defaults.
-    const given = Object.entries(options.image ?? {}).filter(([, v]) => v !== undefined);
-    const image = resolveImageOptions({ ...defaults, ...Object.fromEntries(given) });
+    const given: ImageOptions = Object.fromEntries(Object.entries(options.image ?? {}).filter(([, v]) => v !== undefined));
+    // A preset the caller names replaces the model's default preprocessing (its channels, mean
+    // and std were otherwise kept, so the preset changed nothing); the input size the model
+    // declares stays, unless a size is given too.
+    const defaults: ImageOptions = given.preset === undefined ? modelDefaults : { size: modelDefaults.size };
+    const image = resolveImageOptions({ ...defaults, ...given });
     const name = typeof modelSource === 'string' ? modelSource : `<onnx bytes, ${modelSource.length}>`;
     return new ImageClassifier(model, labels, image, builtin ? 'built-in lenet5-fashion' : name);
   }

@@ -49,6 +49,18 @@ export abstract class Layer {
   /** Runs the layer; on the native backend the work happens off the JS main thread. */
   abstract forward(x: Tensor): Promise<Tensor>;
 
+  /**
+   * Releases what the layer holds outside the JS heap (a Conv2d's or Linear's packed weights)
+   * now instead of at GC. A layer with weights refuses forward() afterwards with a
+   * DisposedError; one without is unaffected. Idempotent. A block disposes its layers.
+   */
+  dispose(): void {}
+
+  /** `using layer = new Conv2d(...)` disposes it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
   /** Learnable parameters. */
   get params(): number {
     return 0;

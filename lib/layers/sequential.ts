@@ -52,6 +52,11 @@ export class Sequential extends Layer {
     this.steps = fuseSteps(this.layers);
   }
 
+  /** Disposes every layer (their packed weights are released; see Layer.dispose). */
+  override dispose(): void {
+    for (const layer of this.layers) layer.dispose();
+  }
+
   override get params(): number {
     return this.layers.reduce((sum, layer) => sum + layer.params, 0);
   }

@@ -4,6 +4,7 @@
  * OnnxError here, so later stages can trust the structure.
  */
 import { OnnxError } from './errors.js';
+import { checkTensorElements, DEFAULT_LIMITS, type ResolvedLimits } from './limits.js';
 import { floatConst, intConst, type ConstTensor } from './constant.js';
 import {
   AttributeType,
@@ -64,7 +65,7 @@ function describeDecodeFailure(error: unknown): string {
 }
 
 /** Decodes .onnx bytes; any protobuf failure (truncation, garbage) is an OnnxError saying so. */
-export function decodeModel(bytes: Uint8Array, source: string): OnnxGraph {
+export function decodeModel(bytes: Uint8Array, source: string, limits: ResolvedLimits = DEFAULT_LIMITS): OnnxGraph {
   if (bytes.length === 0) {
     throw new OnnxError(`${source}: the file is empty, not an ONNX model`);
   }
@@ -85,7 +86,10 @@ export function decodeModel(bytes: Uint8Array, source: string): OnnxGraph {
   }
   const opset = defaultDomainOpset(model, source);
   const initializers = new Map<string, ConstTensor>();
+  let initializerBytes = 0;
   for (const t of graph.initializer) {
+    // Sized from the declared dims, before anything is allocated for the values.
+    initializerBytes += declaredBytes(t, `initializer '${t.name}'`, source, initializerBytes, limits);
     initializers.set(t.name, decodeTensor(t, `initializer '${t.name}'`));
   }
   const nodes = graph.node.map((n, index): OnnxNode => {
@@ -222,6 +226,26 @@ const INT_TYPES = new Set<number>([
   DataType.INT64, DataType.INT32, DataType.INT16, DataType.INT8, DataType.UINT64, DataType.UINT32,
   DataType.UINT16, DataType.UINT8, DataType.BOOL,
 ]);
+
+/**
+ * The bytes a tensor will take once decoded (4 per value: float32 for floats, and counted the
+ * same for integers), from its declared dims alone: checked against maxTensorElements and,
+ * added to `sofar`, against maxInitializerBytes, so a file that declares a huge initializer is
+ * refused before any array is made for it. Malformed dims are left to decodeTensor's error.
+ */
+function declaredBytes(t: TensorProtoMessage, owner: string, source: string, sofar: number, limits: ResolvedLimits): number {
+  const dims = t.dims.map(int64ToNumber);
+  if (dims.some((d) => !Number.isInteger(d) || d < 0)) return 0;
+  checkTensorElements(dims, `${source}: ${owner}`, 'its declared value', limits);
+  const bytes = dims.reduce((a, b) => a * b, 1) * 4;
+  if (!(sofar + bytes <= limits.maxInitializerBytes)) {
+    throw new OnnxError(
+      `${source}: ${owner} of dims [${dims.join(', ')}] (${bytes} bytes) makes its initializers hold ${sofar + bytes} bytes, ` +
+        `over the limit of ${limits.maxInitializerBytes} (options.limits.maxInitializerBytes)`,
+    );
+  }
+  return bytes;
+}
 
 /** A TensorProto to a ConstTensor, from whichever field holds its data. */
 export function decodeTensor(t: TensorProtoMessage, owner: string): ConstTensor {

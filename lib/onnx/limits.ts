@@ -70,11 +70,3 @@ export function checkActivationBytes(bytes: number, shapes: string, limits: Reso
     );
   }
 }
-
-export function checkInitializerBytes(bytes: number, source: string, limits: ResolvedLimits): void {
-  if (!(bytes <= limits.maxInitializerBytes)) {
-    throw new OnnxError(
-      `${source}: its initializers hold ${bytes} bytes, over the limit of ${limits.maxInitializerBytes} (options.limits.maxInitializerBytes)`,
-    );
-  }
-}

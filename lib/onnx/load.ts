@@ -16,8 +16,9 @@ import { OnnxError } from './errors.js';
 import { fuseGraph } from './fusion/index.js';
 import { fuseLayerNormPatterns } from './fusion-layernorm.js';
 import { CHANNEL_LAYER_NORM, fuseChannelsLastBlocks } from './fusion-channels-last.js';
-import { checkInitializerBytes, resolveLimits, type LoadLimits } from './limits.js';
+import { resolveLimits, type LoadLimits } from './limits.js';
 import { OnnxModel } from './model.js';
+import { ModelKernels } from './model-kernels.js';
 import { DATA_TYPE_NAMES, DataType } from './schema.js';
 import { buildBatchNormAffine } from './ops/channel-affine.js';
 import { buildConv, compactConvBytes } from './ops/conv.js';
@@ -72,9 +73,26 @@ export async function loadOnnx(pathOrBytes: string | Uint8Array, options: LoadOn
     } catch (error) {
       throw new OnnxError(`cannot read ONNX model '${pathOrBytes}': ${(error as Error).message}`);
     }
-    return buildModel(bytes, `'${pathOrBytes}'`, options);
+    return buildPacked(bytes, `'${pathOrBytes}'`, options);
   }
-  return buildModel(checkBytes(pathOrBytes), 'model bytes', options);
+  return buildPacked(checkBytes(pathOrBytes), 'model bytes', options);
+}
+
+/**
+ * The async load: the weights are packed off the JS thread (on the native backend), so the
+ * event loop keeps running while a large model loads; the model is returned once they all are.
+ */
+async function buildPacked(bytes: Uint8Array, source: string, options: LoadOnnxOptions): Promise<OnnxModel> {
+  const kernels = new ModelKernels(true);
+  let model: OnnxModel;
+  try {
+    model = buildModel(bytes, source, options, kernels);
+  } catch (error) {
+    kernels.dispose(); // what was prepared before the failure is released now, not at GC
+    throw error;
+  }
+  await kernels.loaded();
+  return model;
 }
 
 export function loadOnnxSync(pathOrBytes: string | Uint8Array, options: LoadOnnxOptions = {}): OnnxModel {
@@ -85,9 +103,19 @@ export function loadOnnxSync(pathOrBytes: string | Uint8Array, options: LoadOnnx
     } catch (error) {
       throw new OnnxError(`cannot read ONNX model '${pathOrBytes}': ${(error as Error).message}`);
     }
-    return buildModel(bytes, `'${pathOrBytes}'`, options);
+    return buildInline(bytes, `'${pathOrBytes}'`, options);
   }
-  return buildModel(checkBytes(pathOrBytes), 'model bytes', options);
+  return buildInline(checkBytes(pathOrBytes), 'model bytes', options);
+}
+
+function buildInline(bytes: Uint8Array, source: string, options: LoadOnnxOptions): OnnxModel {
+  const kernels = new ModelKernels(false);
+  try {
+    return buildModel(bytes, source, options, kernels);
+  } catch (error) {
+    kernels.dispose();
+    throw error;
+  }
 }
 
 function checkBytes(value: unknown): Uint8Array {
@@ -104,19 +132,21 @@ function resolveBackend(choice: LoadOnnxOptions['backend']): Backend {
   throw new ParameterError(`loadOnnx: options.backend must be 'js', 'native' or a Backend, got ${JSON.stringify(choice)}`);
 }
 
-function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions): OnnxModel {
+function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions, kernels: ModelKernels): OnnxModel {
   if (options === null || typeof options !== 'object') {
     throw new ParameterError(`loadOnnx: options must be an object, got ${String(options)}`);
   }
   checkOptionNames(options, LOAD_OPTIONS, 'loadOnnx');
-  const backend = resolveBackend(options.backend);
+  const modelBackend = resolveBackend(options.backend);
+  // The ops prepare their kernels through this one, so the model can release them all.
+  const backend = kernels.wrap(modelBackend);
   const maxConcurrentRuns = options.maxConcurrentRuns ?? 4;
   if (!Number.isInteger(maxConcurrentRuns) || maxConcurrentRuns < 1) {
     throw new ParameterError(`loadOnnx: options.maxConcurrentRuns must be a positive integer, got ${String(options.maxConcurrentRuns)}`);
   }
   const limits = resolveLimits(options.limits);
-  const graph = decodeModel(bytes, source);
-  checkInitializerBytes([...graph.initializers.values()].reduce((sum, c) => sum + c.data.length * 4, 0), source, limits);
+  // Initializers are checked against the limits from their declared dims, before decoding.
+  const graph = decodeModel(bytes, source, limits);
   checkOpsetAndInputs(graph, source);
   checkDomains(graph, source);
   checkDataflow(graph, source);
@@ -156,7 +186,7 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions)
   });
   dropConvInitializers(items, nodes, [...observed], constants);
   const model = new OnnxModel({
-    opset: graph.opset, producer: graph.producer, backend, ops, constants, maxConcurrentRuns, limits, concatInPlace: fuse, inputs: graph.inputs, outputs: graph.outputs,
+    opset: graph.opset, producer: graph.producer, backend: modelBackend, kernels, ops, constants, maxConcurrentRuns, limits, concatInPlace: fuse, inputs: graph.inputs, outputs: graph.outputs,
   });
   // Plan once now when only the batch may vary, so a model that cannot run fails at load.
   const declared = model.inputShapes;

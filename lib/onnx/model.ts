@@ -3,12 +3,13 @@
  * execution plans keyed by input shapes (so a new batch size needs no reload).
  */
 import type { Backend, BackendName } from '../backends/backend.js';
-import { ParameterError, ShapeError } from '../errors.js';
+import { DisposedError, ParameterError, ShapeError } from '../errors.js';
 import type { LayerSummary, Summarizable } from '../planner/summary-types.js';
 import { Tensor } from '../tensor.js';
 import type { ConstTensor } from './constant.js';
 import type { DeclaredDim, ValueDeclaration } from './decode.js';
 import type { ResolvedLimits } from './limits.js';
+import type { ModelKernels } from './model-kernels.js';
 import { ExecutionPlan, type PlanRuntime, type StepTiming } from './plan.js';
 import type { CompiledOp } from './ops/types.js';
 
@@ -22,6 +23,8 @@ export interface OnnxModelInfo {
   readonly opset: number;
   readonly producer: string;
   readonly backend: Backend;
+  /** Every kernel the ops prepared: dispose() releases them. */
+  readonly kernels?: ModelKernels;
   readonly ops: readonly CompiledOp[];
   /** Initializers and values folded at load. */
   readonly constants: ReadonlyMap<string, ConstTensor>;
@@ -59,8 +62,11 @@ export class OnnxModel implements Summarizable {
   private readonly limits: ResolvedLimits;
   private readonly concatInPlace: boolean;
   private readonly plans = new Map<string, ExecutionPlan>();
+  private readonly kernels: ModelKernels | undefined;
+  private disposed = false;
 
   constructor(info: OnnxModelInfo) {
+    this.kernels = info.kernels;
     this.inputNames = Object.freeze(info.inputs.map((v) => v.name));
     this.outputNames = Object.freeze(info.outputs.map((v) => v.name));
     this.inputShapes = Object.freeze(info.inputs.map((v) => (v.shape ? Object.freeze([...v.shape]) : null)));
@@ -81,8 +87,28 @@ export class OnnxModel implements Summarizable {
     this.concatInPlace = info.concatInPlace;
   }
 
+  /**
+   * Releases the model's packed weights (native memory, freed now rather than at GC) and its
+   * cached plans. Runs already started finish or reject with a DisposedError; any later call
+   * is a DisposedError. Idempotent; `using model = await loadOnnx(...)` calls it.
+   */
+  dispose(): void {
+    this.disposed = true;
+    this.plans.clear();
+    this.kernels?.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  private checkLive(method: string): void {
+    if (this.disposed) throw new DisposedError(`OnnxModel.${method}: the model was disposed; its packed weights are released`);
+  }
+
   /** Runs the model; heavy kernels run off the main thread where the backend allows (native). */
   async run(feeds: Record<string, Tensor>, options: RunOptions = {}): Promise<Record<string, Tensor>> {
+    this.checkLive('run');
     const inputs = this.checkFeeds(feeds);
     const names = this.requestedOutputs(options, 'run');
     const plan = this.planFor(inputs.map((t) => t.shape), names);
@@ -98,6 +124,7 @@ export class OnnxModel implements Summarizable {
    * thread, ~35 us on a loaded 2-core VM: the sum exceeds a run() by about that per op.
    */
   async profile(feeds: Record<string, Tensor>, options: { runs?: number } = {}): Promise<{ outputs: Record<string, Tensor>; steps: StepTiming[]; totalMs: number }> {
+    this.checkLive('profile');
     const runs = options.runs ?? 1;
     if (!Number.isInteger(runs) || runs < 1) throw new ParameterError(`profile: runs must be a positive integer, got ${runs}`);
     const inputs = this.checkFeeds(feeds);
@@ -114,6 +141,7 @@ export class OnnxModel implements Summarizable {
   }
 
   runSync(feeds: Record<string, Tensor>, options: RunOptions = {}): Record<string, Tensor> {
+    this.checkLive('runSync');
     const inputs = this.checkFeeds(feeds);
     const names = this.requestedOutputs(options, 'runSync');
     const plan = this.planFor(inputs.map((t) => t.shape), names);
@@ -232,6 +260,7 @@ export class OnnxModel implements Summarizable {
   }
 
   private planFor(shapes: ReadonlyArray<readonly number[]>, outputNames: readonly string[] = this.outputNames): ExecutionPlan {
+    this.checkLive('plan');
     const key = shapes.map((s) => s.join('x')).join(';') + (outputNames === this.outputNames ? '' : `->${JSON.stringify(outputNames)}`);
     let plan = this.plans.get(key);
     if (plan) {

@@ -8,7 +8,8 @@
 //   beginRecord/endRecord/replay (record async calls once, run them as one job per replay)
 //   matMulSync/matMul (batched MatMul, both operands at run time)
 //   layerNormSync/layerNorm, softmaxSync/softmax (normalisations over [outer, length, inner])
-//   getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, externalMemory
+//   getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, externalMemory,
+//   heldWeightBytes
 #include <napi.h>
 
 #include <initializer_list>
@@ -24,6 +25,7 @@
 #include "conv_object.h"
 #include "copy_functions.h"
 #include "elementwise_functions.h"
+#include "held_weights.h"
 #include "linear_object.h"
 #include "matmul_functions.h"
 #include "normalize_functions.h"
@@ -69,6 +71,7 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
                              InstanceMethod("getNumThreads", &ConvnodeAddon::get_num_threads),
                              InstanceMethod("measurePeakGflops", &ConvnodeAddon::measure_peak_gflops),
                              InstanceMethod("externalMemory", &ConvnodeAddon::external_memory),
+                             InstanceMethod("heldWeightBytes", &ConvnodeAddon::held_weights),
                          });
   }
 
@@ -181,6 +184,11 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
   // tests see weights released when their layer is collected.
   Napi::Value external_memory(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(Napi::MemoryManagement::AdjustExternalMemory(info.Env(), 0)));
+  }
+
+  // Bytes of packed weights live Conv2d / Linear objects of this process hold (see held_weights.h).
+  Napi::Value held_weights(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(held_weight_bytes().load()));
   }
 
   // The best ISA's single-thread FMA throughput, whatever path is active.

@@ -1,9 +1,29 @@
 #include "conv_object.h"
 
+#include <atomic>
+#include <exception>
+#include <new>
+
 #include "arguments.h"
 #include "async_job.h"
+#include "held_weights.h"
 
 namespace convnode {
+
+// Everything the packing job reads, and what it leaves behind. The weight and bias arrays are
+// held by the job's references until it settles; the job reads them, nothing writes them.
+struct ConvObject::PendingPack {
+  ConvParams params;
+  const float* weight = nullptr;
+  size_t weight_length = 0;
+  const float* bias = nullptr;
+  size_t bias_length = 0;
+  const KernelConfig* config = nullptr;
+  // Written by the job's thread, read on the JS thread after the job's promise settled.
+  std::shared_ptr<const Conv2d> result;
+  std::exception_ptr failure;
+  std::atomic<bool> done{false};
+};
 
 struct ConvObject::Call {
   ConvRun geometry;
@@ -13,7 +33,9 @@ struct ConvObject::Call {
 Napi::Function ConvObject::define(Napi::Env env) {
   return DefineClass(env, "Conv2d",
                      {InstanceMethod("runSync", &ConvObject::run_sync), InstanceMethod("run", &ConvObject::run),
-                      InstanceMethod("describe", &ConvObject::describe)});
+                      InstanceMethod("describe", &ConvObject::describe), InstanceMethod("pack", &ConvObject::pack),
+                      InstanceMethod("finishPack", &ConvObject::finish_pack),
+                      InstanceMethod("release", &ConvObject::release)});
 }
 
 namespace {
@@ -26,7 +48,7 @@ size_t optional_window_property(const Napi::Object& options, const char* key) {
 }  // namespace
 
 // new Conv2d(weight, bias | null, {inChannels, outChannels, groups, kernelH, kernelW, strideH?,
-//   strideW?, dilationH?, dilationW?, algorithm?, activation, alpha, ...}): the window fields
+//   strideW?, dilationH?, dilationW?, algorithm?, packLater?, activation, alpha, ...}): the window fields
 // default to 1, the algorithm to conv_default_algorithm (never Winograd: lib/planner/
 // conv-plan.ts's rule decides that and names it here).
 ConvObject::ConvObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ConvObject>(info) {
@@ -56,27 +78,113 @@ ConvObject::ConvObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ConvOb
       }
     }
     params.activation = activation_from(options);
+    const bool pack_later = options.Get("packLater").ToBoolean().Value();
     const FloatArray weight = float_array_arg(info, 0, "weight");
     const FloatArray bias = float_array_arg(info, 1, "bias", true);
-    conv_ = std::make_shared<const Conv2d>(params, weight.data, weight.length, bias.data, bias.length, active_config());
+    if (!pack_later) {
+      conv_ = std::make_shared<const Conv2d>(params, weight.data, weight.length, bias.data, bias.length, active_config());
+      return;
+    }
+    auto pending = std::make_shared<PendingPack>();
+    pending->params = params;
+    pending->weight = weight.data;
+    pending->weight_length = weight.length;
+    pending->bias = bias.data;
+    pending->bias_length = bias.length;
+    pending->config = &active_config();  // the ISA at construction, as for a conv packed at once
+    // Reads only: no run can use this conv before finishPack(), and nothing writes the filters.
+    Napi::Promise promise = AsyncJob::start(
+        env,
+        [pending] {
+          try {
+            pending->result = std::make_shared<const Conv2d>(pending->params, pending->weight, pending->weight_length,
+                                                             pending->bias, pending->bias_length, *pending->config);
+          } catch (...) {
+            pending->failure = std::current_exception();  // rethrown, typed, by finishPack() on the JS thread
+          }
+          pending->done.store(true, std::memory_order_release);
+        },
+        {weight.value, bias.value, info.This()},
+        JobMemory{{MemoryRange::of(weight.data, weight.length), MemoryRange::of(bias.data, bias.length)}, {}});
+    packing_ = Napi::Persistent(Napi::Value(promise));
+    pending_ = std::move(pending);
   });
+  if (conv_) external_->update(env, *conv_);
+}
+
+// A packLater conv's packing job: a Promise that resolves once it finished, well or not.
+Napi::Value ConvObject::pack(const Napi::CallbackInfo& info) {
+  if (!pending_ || packing_.IsEmpty()) {
+    throw Napi::Error::New(info.Env(), "Conv2d.pack: only a conv made with packLater and not yet finished or released packs");
+  }
+  return packing_.Value();
+}
+
+// Installs what the packing job made (or throws its error, typed as the constructor would).
+Napi::Value ConvObject::finish_pack(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!pending_) throw Napi::Error::New(env, released_ ? "Conv2d.finishPack: this conv was released" : "Conv2d.finishPack: nothing to finish");
+  if (!pending_->done.load(std::memory_order_acquire)) {
+    throw Napi::Error::New(env, "Conv2d.finishPack: the packing job has not finished (await pack() first)");
+  }
+  const std::shared_ptr<PendingPack> pending = std::move(pending_);
+  packing_.Reset();
+  if (pending->failure) {
+    translate_errors(env, [&] {
+      try {
+        std::rethrow_exception(pending->failure);
+      } catch (const std::bad_alloc&) {
+        throw Napi::Error::New(env, "Conv2d: out of memory while packing the weights");
+      }
+    });
+  }
+  conv_ = std::move(pending->result);
   external_->update(env, *conv_);
+  return env.Undefined();
+}
+
+// Frees the packed weights now (runs in flight keep them until they finish); any later call
+// throws. Idempotent.
+Napi::Value ConvObject::release(const Napi::CallbackInfo& info) {
+  packing_.Reset();
+  pending_.reset();  // a packing job still running keeps its own reference and drops its result
+  conv_.reset();
+  released_ = true;
+  external_->drop(info.Env());
+  return info.Env().Undefined();
+}
+
+const Conv2d& ConvObject::prepared(Napi::Env env, const char* method) const {
+  if (!conv_) {
+    throw Napi::Error::New(env, std::string("Conv2d.") + method +
+                                    (released_ ? ": this conv was released" : ": this conv is not packed yet (await pack(), then finishPack())"));
+  }
+  return *conv_;
 }
 
 ConvObject::~ConvObject() {
   // Runs in the GC finalizer (also while a worker's environment is torn down, when the call
   // may fail: the C API reports that instead of throwing from a destructor). In-flight runs
   // keep their own shared_ptr to the packed weights.
-  int64_t ignored;
-  napi_adjust_external_memory(Env(), -external_->reported, &ignored);
-  external_->closed = true;
+  external_->drop(Env());
 }
 
 void ConvObject::ExternalMemory::update(napi_env env, const Conv2d& conv) {
   const int64_t now = static_cast<int64_t>(conv.packed_bytes());
-  if (closed || now == reported) return;
+  if (closed) return;
+  held_weight_bytes() += now - held;
+  held = now;
+  if (now == reported) return;
   int64_t ignored;
   if (napi_adjust_external_memory(env, now - reported, &ignored) == napi_ok) reported = now;
+}
+
+void ConvObject::ExternalMemory::drop(napi_env env) {
+  held_weight_bytes() -= held;
+  held = 0;
+  int64_t ignored;
+  if (reported != 0 && napi_adjust_external_memory(env, -reported, &ignored) == napi_ok) reported = 0;
+  closed = true;
 }
 
 // (input, geometry, output, residual?)
@@ -97,7 +205,7 @@ ConvObject::Call ConvObject::parse_call(const Napi::CallbackInfo& info) const {
     call.residual = float_array_arg(info, 3, "residual", true);
     expect_disjoint(call.input, "input", call.output, "output");
     expect_disjoint(call.residual, "residual", call.output, "output");
-    conv_->check(r, call.input.length, call.output.length, !call.residual.value.IsNull() && !call.residual.value.IsUndefined(),
+    prepared(info.Env(), "run").check(r, call.input.length, call.output.length, !call.residual.value.IsNull() && !call.residual.value.IsUndefined(),
                  call.residual.length);
     return call;
   });
@@ -106,7 +214,7 @@ ConvObject::Call ConvObject::parse_call(const Napi::CallbackInfo& info) const {
 Napi::Value ConvObject::run_sync(const Napi::CallbackInfo& info) {
   const Call call = parse_call(info);
   try {
-    conv_->run(call.geometry, call.input.data, call.output.data, call.residual.data);
+    prepared(info.Env(), "runSync").run(call.geometry, call.input.data, call.output.data, call.residual.data);
   } catch (const std::bad_alloc&) {
     throw Napi::Error::New(info.Env(), "Conv2d.runSync: out of memory (scratch)");
   }
@@ -128,11 +236,12 @@ Napi::Value ConvObject::run(const Napi::CallbackInfo& info) {
 
 Napi::Value ConvObject::describe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  const Conv2d& conv = prepared(env, "describe");
   Napi::Object o = Napi::Object::New(env);
-  o.Set("isa", isa_name(conv_->isa()));
-  o.Set("depthwise", conv_->depthwise());
-  o.Set("algorithm", conv_algorithm_name(conv_->algorithm()));
-  o.Set("packedBytes", static_cast<double>(conv_->packed_bytes()));
+  o.Set("isa", isa_name(conv.isa()));
+  o.Set("depthwise", conv.depthwise());
+  o.Set("algorithm", conv_algorithm_name(conv.algorithm()));
+  o.Set("packedBytes", static_cast<double>(conv.packed_bytes()));
   return o;
 }
 

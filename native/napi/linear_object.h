@@ -1,4 +1,5 @@
-// JS class Linear(weight, bias, options): a prepared fully connected layer (packed GEMM weights).
+// JS class Linear(weight, bias, options): a prepared fully connected layer (packed GEMM weights),
+// held until release() or collection. options.packLater packs on a libuv thread, as Conv2d's.
 #pragma once
 #include <napi.h>
 
@@ -17,8 +18,19 @@ class LinearObject : public Napi::ObjectWrap<LinearObject> {
  private:
   Napi::Value run_sync(const Napi::CallbackInfo& info);
   Napi::Value run(const Napi::CallbackInfo& info);
+  Napi::Value pack(const Napi::CallbackInfo& info);
+  Napi::Value finish_pack(const Napi::CallbackInfo& info);
+  Napi::Value release(const Napi::CallbackInfo& info);
+  const Linear& prepared(Napi::Env env, const char* method) const;
+  void report_memory(Napi::Env env);
+  void drop_memory(napi_env env);
 
-  std::shared_ptr<const Linear> linear_;
+  struct PendingPack;
+
+  std::shared_ptr<const Linear> linear_;  // shared with in-flight async runs; null once released
+  std::shared_ptr<PendingPack> pending_;  // set by packLater until finishPack() or release()
+  Napi::Reference<Napi::Value> packing_;  // the packing job's promise (JS thread only)
+  bool released_ = false;
   int64_t external_bytes_ = 0;
 };
 

@@ -87,6 +87,45 @@ const cases = [
     try { bad(); } catch { copyErrors++; }
   }
   if (copyErrors !== 4) throw new Error(`expected 4 copy / recording errors, got ${copyErrors}`);
+
+  // packLater and release: packing on the pool, a release while a run is in flight and while
+  // a packing job runs, a packing error, and calls after release (each must throw).
+  {
+    const options = { inChannels: 64, outChannels: 64, groups: 1, kernelH: 3, kernelW: 3, packLater: true };
+    const g2 = geom(1, 64, 64, 1, 20, 20, 3, 1, 1, [1, 1, 1, 1]);
+    const heldBefore = addon.heldWeightBytes(); // the convs above are alive until collected
+    const late = new addon.Conv2d(rnd(64 * 64 * 9), rnd(64), options);
+    let refused = 0;
+    const count = (f) => { try { f(); } catch { refused++; } };
+    count(() => late.runSync(rnd(64 * 400), g2, new Float32Array(64 * 400))); // not packed yet
+    await late.pack();
+    late.finishPack();
+    const inFlight = late.run(rnd(64 * 400), g2, new Float32Array(64 * 400));
+    late.release(); // the run keeps its own reference to the packed weights
+    await inFlight;
+    count(() => late.runSync(rnd(64 * 400), g2, new Float32Array(64 * 400)));
+    count(() => late.describe());
+    count(() => late.finishPack());
+    late.release();
+    const dropped = new addon.Conv2d(rnd(64 * 64 * 9), null, options);
+    const packing = dropped.pack();
+    dropped.release(); // while the job may still be packing: its result is dropped on its thread
+    await packing;
+    count(() => dropped.finishPack());
+    const broken = new addon.Conv2d(rnd(5), null, options);
+    await broken.pack();
+    count(() => broken.finishPack()); // the op's RangeError, thrown on the JS thread
+    const lin = new addon.Linear(rnd(300 * 37), null, { inFeatures: 300, outFeatures: 37, activation: 'none', packLater: true });
+    await lin.pack();
+    lin.finishPack();
+    const linRun = lin.run(rnd(2 * 300), 2, new Float32Array(2 * 37));
+    lin.release();
+    await linRun;
+    count(() => lin.runSync(rnd(300), 1, new Float32Array(37)));
+    if (refused !== 7) throw new Error(`expected 7 refusals around packLater / release, got ${refused}`);
+    if (addon.heldWeightBytes() !== heldBefore) throw new Error(`${addon.heldWeightBytes() - heldBefore} packed bytes held after every release`);
+  }
+
   // error paths
   const conv = new addon.Conv2d(rnd(4 * 3 * 9), null, { inChannels: 3, outChannels: 4, groups: 1, kernelH: 3, kernelW: 3 });
   const g = geom(2, 3, 4, 1, 6, 5, 3, 1, 1, [1, 1, 1, 1]);

@@ -54,7 +54,43 @@ export function referenceActivation(x: number, a: Activation): number {
       return (x * Math.min(6, Math.max(0, x + 3))) / 6;
     case 'sigmoid':
       return 1 / (1 + Math.exp(-x));
+    case 'clip':
+      return Math.min(a.max ?? Infinity, Math.max(a.min ?? -Infinity, x));
+    case 'elu':
+      return x >= 0 ? x : (a.alpha ?? 1) * Math.expm1(x);
+    case 'hardSigmoid':
+      return Math.max(0, Math.min(1, (a.alpha ?? 0.2) * x + (a.beta ?? 0.5)));
+    case 'silu':
+      return x / (1 + Math.exp(-x));
+    case 'tanh':
+      return Math.tanh(x);
+    case 'gelu':
+      return (x * (1 + erf(x / Math.SQRT2))) / 2;
+    case 'geluTanh':
+      return (x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)))) / 2;
+    case 'exp':
+      return Math.exp(x);
+    case 'softplus':
+      return Math.log1p(Math.exp(x));
+    case 'mish':
+      return x * Math.tanh(Math.log1p(Math.exp(x)));
   }
+}
+
+/** erf by its Maclaurin series below |x| 4 (float64; cancellation leaves about 1e-9 at 4), ±1 beyond (1 - erf(4) is 1.5e-8). */
+function erf(x: number): number {
+  if (Number.isNaN(x)) return x;
+  if (Math.abs(x) >= 4) return Math.sign(x);
+  // erf x = 2/sqrt(pi) * sum_n (-1)^n x^(2n+1) / (n! (2n+1))
+  let term = x;
+  let sum = x;
+  for (let n = 1; n < 200; n++) {
+    term *= (-x * x) / n;
+    const next = term / (2 * n + 1);
+    sum += next;
+    if (Math.abs(next) < 1e-17 * Math.abs(sum)) break;
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
 }
 
 /** Every activation kind, leakyRelu both with its default slope and with an explicit one. */

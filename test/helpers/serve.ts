@@ -39,3 +39,16 @@ export function expectCleanError(body: Record<string, unknown>): void {
   const message = String(body.error);
   if (/\/(work|home|usr|tmp|etc)\/|\.(js|ts|cc|node):\d|\n\s+at |node_modules/.test(message)) throw new Error(`error leaks internals: ${message}`);
 }
+
+/**
+ * Waits for a state the test needs (a request queued, a connection gone), polling between
+ * turns of the event loop. limitMs only bounds how long a broken server can hang the test:
+ * no test asserts on how long anything took.
+ */
+export async function eventually(condition: () => boolean | Promise<boolean>, what: string, limitMs = 30_000): Promise<void> {
+  const giveUpAt = Date.now() + limitMs;
+  while (!(await condition())) {
+    if (Date.now() > giveUpAt) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

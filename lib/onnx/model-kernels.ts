@@ -1,0 +1,69 @@
+/**
+ * The kernels a loaded model's ops prepare (conv and Gemm / MatMul weights, packed once): kept
+ * in one list so OnnxModel.dispose() can release their native memory at once, and, while
+ * loadOnnx loads, packed off the JS thread where the backend can (native), so that a large
+ * model's packing does not stall the event loop. The ops see an ordinary Backend: this one
+ * wraps the model's and only changes how conv and linear kernels are prepared.
+ */
+import type { Backend, ConvKernel, ConvWeights, LinearKernel, LinearWeights, PackingKernel } from '../backends/backend.js';
+
+interface Disposable {
+  dispose?(): void;
+}
+
+export class ModelKernels {
+  private readonly kernels: Disposable[] = [];
+  /** Packing jobs of the load in progress; null once loaded (later kernels pack inline). */
+  private pending: Promise<void>[] | null;
+  private disposed = false;
+
+  /** offThread: collect packing jobs until `loaded()` (async loads); else pack inline. */
+  constructor(offThread: boolean) {
+    this.pending = offThread ? [] : null;
+  }
+
+  /** The backend the ops are built on: `backend` itself for everything but conv / linear preparation. */
+  wrap(backend: Backend): Backend {
+    const prepareConv2d = (weights: ConvWeights): ConvKernel =>
+      this.keep(backend.prepareConv2dOffThread && this.pending ? backend.prepareConv2dOffThread(weights) : inline(backend.prepareConv2d(weights)));
+    const prepareLinear = (weights: LinearWeights): LinearKernel =>
+      this.keep(backend.prepareLinearOffThread && this.pending ? backend.prepareLinearOffThread(weights) : inline(backend.prepareLinear(weights)));
+    // Defined, not assigned: a frozen backend's methods are read-only on the prototype.
+    return Object.create(backend, { prepareConv2d: { value: prepareConv2d }, prepareLinear: { value: prepareLinear } }) as Backend;
+  }
+
+  /**
+   * Waits for every packing job the load started, then packs inline from now on. On a failure
+   * every kernel is released and the first error (typed by the backend) is thrown.
+   */
+  async loaded(): Promise<void> {
+    const pending = this.pending ?? [];
+    this.pending = null;
+    const outcomes = await Promise.allSettled(pending);
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) {
+      this.dispose();
+      throw failed.reason;
+    }
+  }
+
+  /** Releases every kernel's packed weights (runs in flight finish first). Idempotent. */
+  dispose(): void {
+    this.disposed = true;
+    for (const kernel of this.kernels.splice(0)) kernel.dispose?.();
+  }
+
+  private keep<K extends Disposable>(packing: PackingKernel<K>): K {
+    // A kernel prepared after dispose (a plan made by a call already past its check) goes at once.
+    if (this.disposed) packing.kernel.dispose?.();
+    else this.kernels.push(packing.kernel);
+    if (this.pending) this.pending.push(packing.ready);
+    // Observed now, so that a failure before loaded() awaits it is not an unhandled rejection.
+    packing.ready.catch(() => {});
+    return packing.kernel;
+  }
+}
+
+function inline<K>(kernel: K): PackingKernel<K> {
+  return { kernel, ready: Promise.resolve() };
+}
