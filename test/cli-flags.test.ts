@@ -297,7 +297,7 @@ describe('convnode visualize flags', () => {
     const diverging = join(dir, 'div.png');
     const g = await convnode('visualize', boot, '-m', 'builtin', '-l', '0', '--colormap', 'gray', '--out', gray);
     expect(g.code, g.stderr).toBe(0);
-    expect(g.stdout).toMatch(/layer #0 '\/conv1\/Conv'/);
+    expect(g.stdout).toMatch(/layer 0 '\/conv1\/Conv' \(Conv\) 1x6x28x28/);
     const d = await convnode('visualize', boot, '--model=builtin', '--layer=0', '--colormap=diverging', '--preset', 'fashion-mnist', '--out', diverging);
     expect(d.code, d.stderr).toBe(0);
     const grayPixels = await pixels(gray);
@@ -311,6 +311,49 @@ describe('convnode visualize flags', () => {
     await expectUsageError(['visualize', boot, '-m', 'builtin', '-l', '0', '--colormap', 'rainbow'], /--colormap must be gray or diverging, got 'rainbow'/);
     await expectUsageError(['visualize', boot, '-m', 'builtin', '-l', '0', '--preset', 'cifar'], /--preset must be one of imagenet, unit, fashion-mnist, grayscale28, got 'cifar'/);
     await expectUsageError(['visualize', boot, '--layer', '3'], /--layer is for model mode/);
+  });
+});
+
+describe('convnode bench flags', () => {
+  type BenchRow = { batch: number; threads: number; runs: number; p50Ms: number };
+  type BenchReport = { input: number[]; runs: number; convnode: BenchRow[]; onnxruntime?: BenchRow[]; slowestOps?: unknown[] };
+  async function benchJson(...args: string[]): Promise<BenchReport> {
+    const run = await convnode('bench', BUILTIN, '--json', ...args);
+    expect(run.code, run.stderr).toBe(0);
+    return JSON.parse(run.stdout) as BenchReport;
+  }
+
+  it('--runs / -n, --batch / -b, --threads / -t: one row per batch x threads, each timed that many times', async () => {
+    tested('bench', 'runs', 'batch', 'threads', 'json');
+    for (const form of [['--runs', '2', '--batch', '1,3', '--threads', '1'], ['-n', '2', '-b', '1,3', '-t', '1'], ['--runs=2', '--batch=1,3', '--threads=1']]) {
+      const report = await benchJson(...form);
+      expect(report.runs).toBe(2);
+      expect(report.convnode.map((r) => [r.batch, r.threads, r.runs])).toEqual([[1, 1, 2], [3, 1, 2]]);
+    }
+    await expectUsageError(['bench', BUILTIN, '--runs', 'many'], /--runs must be a whole number/);
+    await expectUsageError(['bench', BUILTIN, '--batch', '1,0'], /--batch must be a whole number from 1/);
+    await expectUsageError(['bench', BUILTIN, '--json=yes'], /option '--json' takes no value/);
+  });
+
+  it('--input / -i: that NCHW shape (its N is the default batch); a shape of another rank is refused', async () => {
+    tested('bench', 'input');
+    for (const form of [['--input', '2x1x28x28'], ['-i', '2x1x28x28'], ['--input=2x1x28x28']]) {
+      const report = await benchJson('-n', '1', '-t', '1', ...form);
+      expect(report.input).toEqual([1, 1, 28, 28]); // reported per image
+      expect(report.convnode.map((r) => r.batch)).toEqual([2]);
+    }
+    await expectUsageError(['bench', BUILTIN, '--input', '1x1x28'], /--input must be an NCHW shape/);
+  });
+
+  it('--profile lists the slowest ops; --compare times onnxruntime-node on the same batches; both take no value', async () => {
+    tested('bench', 'profile', 'compare');
+    const profiled = await benchJson('-n', '1', '-t', '1', '--profile');
+    expect(profiled.slowestOps?.length).toBeGreaterThan(0);
+    expect(profiled.onnxruntime).toBeUndefined();
+    const compared = await benchJson('-n', '1', '-t', '1', '-b', '1,2', '--compare');
+    expect(compared.onnxruntime?.map((r) => [r.batch, r.threads])).toEqual([[1, 1], [2, 1]]);
+    await expectUsageError(['bench', BUILTIN, '--profile=1'], /option '--profile' takes no value/);
+    await expectUsageError(['bench', BUILTIN, '--compare=yes'], /option '--compare' takes no value/);
   });
 });
 
@@ -330,7 +373,7 @@ describe('every command', () => {
     for (const command of COMMANDS) await expectUsageError([command.name, '--strides', '2'], /unknown option '--strides'/);
   });
 
-  it('has a test above for every flag of classify, summary and visualize (serve: cli-serve-flags.test.ts; bench has none)', () => {
+  it('has a test above for every flag of classify, summary, visualize and bench (serve: cli-serve-flags.test.ts)', () => {
     for (const command of COMMANDS.filter((c) => c.name !== 'serve')) {
       expect([...new Set(TESTED[command.name] ?? [])].sort(), command.name).toEqual(Object.keys(command.options).sort());
     }
