@@ -5,28 +5,17 @@
  * micro-kernel tiles, a fused activation, sync and async, on every ISA this CPU has and at 1
  * and 2 threads. Then bad shapes and lengths, refused alike by both backends.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Activation, Backend } from '../lib/backends/backend.js';
 import { jsBackend } from '../lib/backends/js.js';
-import { availableIsas, getIsa, getNumThreads, loadNativeBackend, setIsa, setNumThreads } from '../lib/backends/native.js';
+import { availableIsas, setIsa, setNumThreads } from '../lib/backends/native.js';
+import { useNativeBackend } from './helpers/backends.js';
 import { ShapeError } from '../lib/errors.js';
 import { expectClose, randomFloats, referenceActivation, seededRandom } from './helpers/numeric.js';
 
 let native: Backend;
-let startIsa: ReturnType<typeof getIsa>;
-let startThreads: number;
-
-beforeAll(() => {
-  const loaded = loadNativeBackend();
-  if (loaded instanceof Error) throw loaded;
+useNativeBackend((loaded) => {
   native = loaded;
-  startIsa = getIsa();
-  startThreads = getNumThreads();
-});
-
-afterAll(() => {
-  setIsa(startIsa);
-  setNumThreads(startThreads);
 });
 
 const numel = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);

@@ -6,29 +6,18 @@
  * at 1 and 2 threads and on tensors large enough to be split over the pool. Then bad input: each
  * refused with a typed error naming the argument, as the JS backend refuses it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ACTIVATION_KINDS, type Activation } from '../lib/activation.js';
 import type { Backend, BinaryOp } from '../lib/backends/backend.js';
 import { jsBackend } from '../lib/backends/js.js';
-import { availableIsas, getIsa, getNumThreads, loadNativeBackend, setIsa, setNumThreads } from '../lib/backends/native.js';
+import { availableIsas, setIsa, setNumThreads } from '../lib/backends/native.js';
+import { useNativeBackend } from './helpers/backends.js';
 import { ParameterError, ShapeError } from '../lib/errors.js';
 import { randomInput } from './helpers/numeric.js';
 
 let native: Backend;
-let startIsa: ReturnType<typeof getIsa>;
-let startThreads: number;
-
-beforeAll(() => {
-  const loaded = loadNativeBackend();
-  if (loaded instanceof Error) throw loaded;
+useNativeBackend((loaded) => {
   native = loaded;
-  startIsa = getIsa();
-  startThreads = getNumThreads();
-});
-
-afterAll(() => {
-  setIsa(startIsa);
-  setNumThreads(startThreads);
 });
 
 /** Each kind with parameters away from their defaults where it has any. */

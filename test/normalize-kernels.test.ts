@@ -5,28 +5,17 @@
  * and 2 threads, with lengths and column counts around every vector width (the tails), in place
  * and async. Then bad input, refused alike by both backends.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Backend, GroupShape } from '../lib/backends/backend.js';
 import { jsBackend } from '../lib/backends/js.js';
-import { availableIsas, getIsa, getNumThreads, loadNativeBackend, setIsa, setNumThreads } from '../lib/backends/native.js';
+import { availableIsas, setIsa, setNumThreads } from '../lib/backends/native.js';
+import { useNativeBackend } from './helpers/backends.js';
 import { ParameterError, ShapeError } from '../lib/errors.js';
 import { expectClose, randomFloats, seededRandom } from './helpers/numeric.js';
 
 let native: Backend;
-let startIsa: ReturnType<typeof getIsa>;
-let startThreads: number;
-
-beforeAll(() => {
-  const loaded = loadNativeBackend();
-  if (loaded instanceof Error) throw loaded;
+useNativeBackend((loaded) => {
   native = loaded;
-  startIsa = getIsa();
-  startThreads = getNumThreads();
-});
-
-afterAll(() => {
-  setIsa(startIsa);
-  setNumThreads(startThreads);
 });
 
 describe('the pure-JS kernels, by hand', () => {
