@@ -73,26 +73,27 @@ export async function loadOnnx(pathOrBytes: string | Uint8Array, options: LoadOn
     } catch (error) {
       throw new OnnxError(`cannot read ONNX model '${pathOrBytes}': ${(error as Error).message}`);
     }
-    return buildPacked(bytes, `'${pathOrBytes}'`, options);
+    return buildPacked(bytes, `'${pathOrBytes}'`, options, true);
   }
-  return buildPacked(checkBytes(pathOrBytes), 'model bytes', options);
+  return buildPacked(checkBytes(pathOrBytes), 'model bytes', options, false);
 }
 
 /**
  * The async load: the weights are packed off the JS thread (on the native backend), so the
  * event loop keeps running while a large model loads; the model is returned once they all are.
  */
-async function buildPacked(bytes: Uint8Array, source: string, options: LoadOnnxOptions): Promise<OnnxModel> {
+async function buildPacked(bytes: Uint8Array, source: string, options: LoadOnnxOptions, ownsBytes: boolean): Promise<OnnxModel> {
   const kernels = new ModelKernels(true);
-  let model: OnnxModel;
+  let built: BuiltModel;
   try {
-    model = buildModel(bytes, source, options, kernels);
+    built = buildModel(bytes, source, options, kernels, ownsBytes);
   } catch (error) {
     kernels.dispose(); // what was prepared before the failure is released now, not at GC
     throw error;
   }
   await kernels.loaded();
-  return model;
+  kernels.settle(built.constants);
+  return built.model;
 }
 
 export function loadOnnxSync(pathOrBytes: string | Uint8Array, options: LoadOnnxOptions = {}): OnnxModel {
@@ -103,15 +104,17 @@ export function loadOnnxSync(pathOrBytes: string | Uint8Array, options: LoadOnnx
     } catch (error) {
       throw new OnnxError(`cannot read ONNX model '${pathOrBytes}': ${(error as Error).message}`);
     }
-    return buildInline(bytes, `'${pathOrBytes}'`, options);
+    return buildInline(bytes, `'${pathOrBytes}'`, options, true);
   }
-  return buildInline(checkBytes(pathOrBytes), 'model bytes', options);
+  return buildInline(checkBytes(pathOrBytes), 'model bytes', options, false);
 }
 
-function buildInline(bytes: Uint8Array, source: string, options: LoadOnnxOptions): OnnxModel {
+function buildInline(bytes: Uint8Array, source: string, options: LoadOnnxOptions, ownsBytes: boolean): OnnxModel {
   const kernels = new ModelKernels(false);
   try {
-    return buildModel(bytes, source, options, kernels);
+    const built = buildModel(bytes, source, options, kernels, ownsBytes);
+    kernels.settle(built.constants);
+    return built.model;
   } catch (error) {
     kernels.dispose();
     throw error;
@@ -132,7 +135,17 @@ function resolveBackend(choice: LoadOnnxOptions['backend']): Backend {
   throw new ParameterError(`loadOnnx: options.backend must be 'js', 'native' or a Backend, got ${JSON.stringify(choice)}`);
 }
 
-function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions, kernels: ModelKernels): OnnxModel {
+interface BuiltModel {
+  readonly model: OnnxModel;
+  /** The constants the model keeps: weight arrays among them are never freed. */
+  readonly constants: ReadonlyMap<string, ConstTensor>;
+}
+
+/**
+ * ownsBytes: `bytes` were read from the model's file here, so nothing else can read them once
+ * decoded (the decoder copies every tensor out): they are freed then, not at a later GC.
+ */
+function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions, kernels: ModelKernels, ownsBytes: boolean): BuiltModel {
   if (options === null || typeof options !== 'object') {
     throw new ParameterError(`loadOnnx: options must be an object, got ${String(options)}`);
   }
@@ -147,6 +160,7 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions,
   const limits = resolveLimits(options.limits);
   // Initializers are checked against the limits from their declared dims, before decoding.
   const graph = decodeModel(bytes, source, limits);
+  if (ownsBytes) backend.freeArray?.(bytes);
   checkOpsetAndInputs(graph, source);
   checkDomains(graph, source);
   checkDataflow(graph, source);
@@ -168,7 +182,9 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions,
     extraBytes: limit - items.reduce((sum, item) => sum + (item.kind === 'conv' ? compactConvBytes(item.node, constantOf) : 0), 0),
   };
   const ops: CompiledOp[] = items.map((item) => {
-    const ctx: BuildContext = { node: item.node, opset: graph.opset, backend, constantOf, limits, weightBudget };
+    const ctx: BuildContext = {
+      node: item.node, opset: graph.opset, backend, constantOf, limits, weightBudget, unreadWeights: (...arrays) => kernels.unreadWeights(...arrays),
+    };
     switch (item.kind) {
       case 'conv':
         return buildConv(ctx, item.fusion);
@@ -194,7 +210,7 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions,
     const shapes = Object.fromEntries(model.inputNames.map((name, i) => [name, declared[i]!.map((d) => (typeof d === 'number' ? d : 1))]));
     model.outputShapes(shapes);
   }
-  return model;
+  return { model, constants };
 }
 
 function keptValues(keep: unknown): string[] {

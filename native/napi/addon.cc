@@ -9,7 +9,7 @@
 //   matMulSync/matMul (batched MatMul, both operands at run time)
 //   layerNormSync/layerNorm, softmaxSync/softmax (normalisations over [outer, length, inner])
 //   getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, externalMemory,
-//   heldWeightBytes
+//   heldWeightBytes, freeArrayBuffer
 #include <napi.h>
 
 #include <initializer_list>
@@ -72,6 +72,7 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
                              InstanceMethod("measurePeakGflops", &ConvnodeAddon::measure_peak_gflops),
                              InstanceMethod("externalMemory", &ConvnodeAddon::external_memory),
                              InstanceMethod("heldWeightBytes", &ConvnodeAddon::held_weights),
+                             InstanceMethod("freeArrayBuffer", &ConvnodeAddon::free_array_buffer),
                          });
   }
 
@@ -189,6 +190,16 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
   // Bytes of packed weights live Conv2d / Linear objects of this process hold (see held_weights.h).
   Napi::Value held_weights(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(held_weight_bytes().load()));
+  }
+
+  // Detaches an ArrayBuffer, so its memory is freed now rather than at some later GC: the loader
+  // calls it on the bytes it read from a model file and on decoded weight copies once packed
+  // (V8 sees no pressure to collect them, and they were the larger part of RSS after load).
+  // Returns false, freeing nothing, for a buffer V8 will not detach (a WebAssembly memory, say).
+  Napi::Value free_array_buffer(const Napi::CallbackInfo& info) {
+    if (!info[0].IsArrayBuffer()) throw Napi::TypeError::New(info.Env(), "freeArrayBuffer: buffer must be an ArrayBuffer");
+    // The C call, not ArrayBuffer::Detach(): a buffer that cannot be detached is an answer here, not an error.
+    return Napi::Boolean::New(info.Env(), napi_detach_arraybuffer(info.Env(), info[0]) == napi_ok);
   }
 
   // The best ISA's single-thread FMA throughput, whatever path is active.

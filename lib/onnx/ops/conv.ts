@@ -133,7 +133,10 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
       maxPackedBytes: budget ? compact + Math.max(0, budget.extraBytes) : undefined,
     });
     if (budget && kernel.plan) budget.extraBytes -= Math.max(0, kernel.plan.packedBytes - compact);
-    if (!fusion.residual && !atrous) weights = undefined;
+    if (!fusion.residual && !atrous) {
+      ctx.unreadWeights?.(weights!.weight, weights!.bias);
+      weights = undefined;
+    }
     return kernel;
   };
   // Atrous convs keep their weights: an input size at which some taps read only padding runs a

@@ -88,4 +88,9 @@ export interface BuildContext {
    * a conv that takes a larger form subtracts its extra bytes. Absent: no limit.
    */
   readonly weightBudget?: { extraBytes: number };
+  /**
+   * Tells the loader the op will not read these weight arrays again (a kernel packed its own
+   * copy), so their memory can be freed (lib/onnx/model-kernels.ts). Absent outside a load.
+   */
+  unreadWeights?(...arrays: ReadonlyArray<Float32Array | null | undefined>): void;
 }
