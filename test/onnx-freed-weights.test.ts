@@ -56,6 +56,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function recording(backend: Backend) {
   const weights: Array<{ what: string; weight: Float32Array; bytes: number }> = [];
   const freed: ArrayBufferView[] = [];
+  let freedFloatBytes = 0;
   const note = (what: string, weight: Float32Array) => weights.push({ what, weight, bytes: weight.byteLength });
   const overrides: PropertyDescriptorMap = {
     prepareConv2d: { value: (w: Parameters<Backend['prepareConv2d']>[0]) => (note(`conv ${w.outChannels}x${w.inChannels}`, w.weight), backend.prepareConv2d(w)) },
@@ -71,11 +72,19 @@ function recording(backend: Backend) {
   }
   if (backend.freeArray) {
     const free = backend.freeArray;
-    overrides.freeArray = { value: (array: ArrayBufferView) => (freed.push(array), free(array)) };
+    overrides.freeArray = {
+      value: (array: ArrayBufferView) => {
+        const bytes = array.byteLength;
+        const done = free(array);
+        freed.push(array);
+        if (done && array instanceof Float32Array) freedFloatBytes += bytes;
+        return done;
+      },
+    };
   }
   const wrapped = Object.create(backend, overrides) as Backend;
   const held = (what: string) => weights.filter((w) => w.what === what).map((w) => w.weight.byteLength);
-  return { backend: wrapped, weights, freed, held };
+  return { backend: wrapped, weights, freed, held, freedFloatBytes: () => freedFloatBytes };
 }
 
 const input = new Tensor([1, 3, 8, 8], randomFloats(192, random));
@@ -108,6 +117,9 @@ describe('loadOnnx frees what the native backend no longer reads', () => {
       const before = r.weights.reduce((sum, w) => sum + w.bytes, 0);
       const after = r.weights.reduce((sum, w) => sum + w.weight.byteLength, 0);
       expect(before - after).toBe((216 + 40) * 4);
+      // Besides those copies, the initializers only they read: w1, b1, wf, and Gemm's bias bf
+      // with its [5] copy (w2 and w3 stay, as above).
+      expect(r.freedFloatBytes()).toBe((216 + 8 + 40 + 40 + 5 + 5) * 4);
 
       const reference = await outputsOf(await loadOnnx(model, { backend: jsBackend }));
       const got = await outputsOf(loaded);

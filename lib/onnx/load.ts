@@ -181,9 +181,12 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions,
   const weightBudget = limit === undefined ? undefined : {
     extraBytes: limit - items.reduce((sum, item) => sum + (item.kind === 'conv' ? compactConvBytes(item.node, constantOf) : 0), 0),
   };
+  const packed: string[] = [];
   const ops: CompiledOp[] = items.map((item) => {
     const ctx: BuildContext = {
       node: item.node, opset: graph.opset, backend, constantOf, limits, weightBudget, unreadWeights: (...arrays) => kernels.unreadWeights(...arrays),
+      packedInitializers: (...names) => names.forEach((name) => name && packed.push(name)),
+      keepsWeights: (...arrays) => kernels.keepsWeights(...arrays),
     };
     switch (item.kind) {
       case 'conv':
@@ -200,7 +203,8 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions,
         return builderFor(item.node.opType)!(ctx);
     }
   });
-  dropConvInitializers(items, nodes, [...observed], constants);
+  // The linear ops' arrays are freed once packed (kernels.settle), unless an op reads them again.
+  kernels.unreadWeights(...dropPackedInitializers(items, packed, nodes, [...observed], constants));
   const model = new OnnxModel({
     opset: graph.opset, producer: graph.producer, backend: modelBackend, kernels, ops, constants, maxConcurrentRuns, limits, concatInPlace: fuse, inputs: graph.inputs, outputs: graph.outputs,
   });
@@ -222,21 +226,32 @@ function keptValues(keep: unknown): string[] {
 }
 
 /**
- * Conv filters (and the statistics of a BatchNormalization folded into them) were read by their
- * builders and live on packed in the prepared kernels: the model keeps no second copy. Only
- * initializers no other node reads are dropped.
+ * Conv filters (and the statistics of a BatchNormalization folded into them), and the weights
+ * the Gemm / MatMul / squeeze-excitation ops named as packed, were read by their builders and
+ * live on packed in the prepared kernels: the model keeps no second copy. Only initializers no
+ * other node reads are dropped.
  */
-function dropConvInitializers(
-  items: ReturnType<typeof fuseGraph>, nodes: readonly OnnxNode[], graphOutputs: readonly string[], constants: Map<string, ConstTensor>,
-): void {
+function dropPackedInitializers(
+  items: ReturnType<typeof fuseGraph>, packed: readonly string[], nodes: readonly OnnxNode[], graphOutputs: readonly string[],
+  constants: Map<string, ConstTensor>,
+): Float32Array[] {
   const uses = new Map<string, number>();
   for (const node of nodes) for (const name of node.inputs) uses.set(name, (uses.get(name) ?? 0) + 1);
   for (const name of graphOutputs) uses.set(name, (uses.get(name) ?? 0) + 1);
+  const drop = (name: string | undefined): Float32Array | undefined => {
+    const constant = name && uses.get(name) === 1 ? constants.get(name) : undefined;
+    if (!constant) return undefined;
+    constants.delete(name!);
+    return constant.data instanceof Float32Array ? constant.data : undefined;
+  };
   for (const item of items) {
     if (item.kind !== 'conv') continue;
-    const names = [item.node.inputs[1], item.node.inputs[2], ...(item.fusion.batchNorm?.inputs.slice(1) ?? [])];
-    for (const name of names) if (name && uses.get(name) === 1) constants.delete(name);
+    // Not returned: a conv may prepare its kernel at its first plan, after the load settles; it
+    // gives its arrays up itself (ctx.unreadWeights) once they are packed.
+    for (const name of [item.node.inputs[1], item.node.inputs[2], ...(item.fusion.batchNorm?.inputs.slice(1) ?? [])]) drop(name);
   }
+  // Gemm / MatMul / gate weights were packed at build: unread from now on.
+  return packed.map(drop).filter((data): data is Float32Array => data !== undefined);
 }
 
 /** The opset must be one convnode implements and every graph input a float tensor. */

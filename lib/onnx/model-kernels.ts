@@ -19,6 +19,8 @@ export class ModelKernels {
   private disposed = false;
   /** Weight arrays the ops no longer read, freed at settle() (their packing jobs may still read them). */
   private unread: Float32Array[] = [];
+  /** Buffers an op still reads (a residual conv's filters): never freed, whoever else gives them up. */
+  private readonly kept = new Set<ArrayBufferLike>();
   /** Set by settle(): the model's constants, whose arrays stay; from then on unread arrays go at once. */
   private constants: ReadonlyMap<string, ConstTensor> | null = null;
   private backend: Backend | null = null;
@@ -67,6 +69,11 @@ export class ModelKernels {
     if (this.constants) this.freeUnread();
   }
 
+  /** An op's word that it reads these arrays again: they are never freed. */
+  keepsWeights(...arrays: ReadonlyArray<Float32Array | null | undefined>): void {
+    for (const array of arrays) if (array) this.kept.add(array.buffer);
+  }
+
   /**
    * Called once the load's packing jobs are done (after loaded(), or at the end of a sync load):
    * frees what the ops gave up, and whatever they give up later.
@@ -80,7 +87,7 @@ export class ModelKernels {
     const free = this.backend?.freeArray;
     const arrays = this.unread.splice(0);
     if (!free || !this.constants) return;
-    const kept = new Set<ArrayBufferLike>();
+    const kept = new Set<ArrayBufferLike>(this.kept);
     for (const c of this.constants.values()) if (c.data instanceof Float32Array) kept.add(c.data.buffer);
     for (const array of arrays) {
       const bytes = array.byteLength;

@@ -79,6 +79,8 @@ function convWeights(ctx: BuildContext, fusion: ConvFusion): Omit<ConvWeights, '
       for (let i = 0; i < perChannel; i++) folded[co * perChannel + i] = weight[co * perChannel + i] * scale[co];
       foldedBias[co] = (bias ? bias[co] : 0) * scale[co] + shift[co];
     }
+    // The unfolded filters are not read again (freed once the load settles, if no other node reads them).
+    ctx.unreadWeights?.(weight, bias);
     weight = folded;
     bias = foldedBias;
   }
@@ -143,6 +145,7 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
   // kernel cut to the live taps (conv-dead-taps.ts), one per distinct cut.
   const atrous = spec.dilation[0] > 1 || spec.dilation[1] > 1;
   const keptWeights = atrous ? prepared : undefined;
+  if (fusion.residual || atrous) ctx.keepsWeights?.(prepared.weight, prepared.bias);
   const croppedKernels = new Map<string, ConvKernel>();
   const croppedKernel = (crop: TapCrop): ConvKernel => {
     const key = `${crop.top},${crop.bottom},${crop.left},${crop.right}`;

@@ -82,6 +82,7 @@ export function buildGemm(ctx: BuildContext, fusion: LinearFusion): CompiledOp {
       const kernel = backend.prepareLinear({ inFeatures, outFeatures, weight, bias, activation });
     ctx.unreadWeights?.(weight, bias);
       ctx.unreadWeights?.(weight, bias);
+      ctx.packedInitializers?.(node.inputs[1], node.inputs[2]);
       return {
         ...base,
         inputs: node.inputs.slice(0, 1),
@@ -155,6 +156,7 @@ export function buildMatMul(ctx: BuildContext, fusion: LinearFusion): CompiledOp
     const bias = biasConst ? Float32Array.from(constAsFloat32(biasConst)) : null;
     const kernel = backend.prepareLinear({ inFeatures, outFeatures, weight, bias, activation });
     ctx.unreadWeights?.(weight, bias);
+    ctx.packedInitializers?.(node.inputs[1], fusion.bias?.name);
     return {
       ...base,
       inputs: node.inputs.slice(0, 1),

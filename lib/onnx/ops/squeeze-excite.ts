@@ -50,6 +50,7 @@ function gateLinear(ctx: BuildContext, conv: GateConv): { kernel: LinearKernel; 
     inFeatures, outFeatures, weight: copy, bias, activation: conv.activation?.activation ?? NO_ACTIVATION,
   });
   ctx.unreadWeights?.(copy, bias);
+  ctx.packedInitializers?.(conv.node.inputs[1], conv.node.inputs[2]);
   return { kernel, inFeatures, outFeatures, params: weight.data.length + (bias ? bias.length : 0) };
 }
 

@@ -93,4 +93,11 @@ export interface BuildContext {
    * copy), so their memory can be freed (lib/onnx/model-kernels.ts). Absent outside a load.
    */
   unreadWeights?(...arrays: ReadonlyArray<Float32Array | null | undefined>): void;
+  /**
+   * Names initializers the op read into a prepared kernel and never reads again: the loader drops
+   * those no other node reads from the model's constants (a conv's are dropped by its fusion item).
+   */
+  packedInitializers?(...names: ReadonlyArray<string | undefined>): void;
+  /** Names arrays the op reads again after its kernel is prepared: never freed (see unreadWeights). */
+  keepsWeights?(...arrays: ReadonlyArray<Float32Array | null | undefined>): void;
 }
