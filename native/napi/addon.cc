@@ -9,7 +9,7 @@
 //   matMulSync/matMul (batched MatMul, both operands at run time)
 //   layerNormSync/layerNorm, softmaxSync/softmax (normalisations over [outer, length, inner])
 //   getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, externalMemory,
-//   heldWeightBytes, freeArrayBuffer
+//   heldWeightBytes, freeArrayBuffer, countSharedWork, sharedWork
 #include <napi.h>
 
 #include <initializer_list>
@@ -73,6 +73,8 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
                              InstanceMethod("externalMemory", &ConvnodeAddon::external_memory),
                              InstanceMethod("heldWeightBytes", &ConvnodeAddon::held_weights),
                              InstanceMethod("freeArrayBuffer", &ConvnodeAddon::free_array_buffer),
+                             InstanceMethod("countSharedWork", &ConvnodeAddon::count_shared_work),
+                             InstanceMethod("sharedWork", &ConvnodeAddon::shared_work),
                          });
   }
 
@@ -200,6 +202,22 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
     if (!info[0].IsArrayBuffer()) throw Napi::TypeError::New(info.Env(), "freeArrayBuffer: buffer must be an ArrayBuffer");
     // The C call, not ArrayBuffer::Detach(): a buffer that cannot be detached is an answer here, not an error.
     return Napi::Boolean::New(info.Env(), napi_detach_arraybuffer(info.Env(), info[0]) == napi_ok);
+  }
+
+  // countSharedWork(on): starts (from zero) or stops counting the CPU time of pool-shared jobs.
+  Napi::Value count_shared_work(const Napi::CallbackInfo& info) {
+    if (!info[0].IsBoolean()) throw Napi::TypeError::New(info.Env(), "countSharedWork: on must be a boolean");
+    ThreadPool::count_shared_work(info[0].As<Napi::Boolean>().Value());
+    return info.Env().Undefined();
+  }
+
+  // sharedWork(): {cpuMs, jobs} counted so far (see ThreadPool::shared_work).
+  Napi::Value shared_work(const Napi::CallbackInfo& info) {
+    const ThreadPool::ShareCounters c = ThreadPool::shared_work();
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("cpuMs", Napi::Number::New(info.Env(), static_cast<double>(c.shared_cpu_ns) / 1e6));
+    out.Set("jobs", Napi::Number::New(info.Env(), static_cast<double>(c.shared_jobs)));
+    return out;
   }
 
   // The best ISA's single-thread FMA throughput, whatever path is active.
