@@ -1053,6 +1053,7 @@ void test_linear(const KernelConfig& isa, const KernelConfig& scalar) {
 
 #include "elementwise_checks.inc"
 #include "normalize_checks.inc"
+#include "resize_checks.inc"
 #include "kernel_lists_checks.inc"
 
 int main() {
@@ -1096,6 +1097,7 @@ int main() {
       if (threads == 1) test_im2col(*isa);
       test_elementwise(*isa, *scalar);
       test_normalize(*isa, *scalar);
+      test_resize(*isa, *scalar);
       std::printf("kernels_test: %-6s threads %zu: %d checks, %s\n", isa_name(isa->isa), threads, g_checks - checks_before,
                   g_failures == before ? "ok" : "FAILED");
     }
