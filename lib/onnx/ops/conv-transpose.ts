@@ -14,7 +14,7 @@ import type { LinearKernel } from '../../backends/backend.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constAsFloat32, floatConst } from '../constant.js';
 import { OnnxError } from '../errors.js';
-import { expectNCHW, transposedOutputSize } from '../../planner/geometry.js';
+import { expectNCHW, transposedOutputSize, transposedReceptiveField } from '../../planner/geometry.js';
 import { numel, required, runtimeValue } from './shape-utils.js';
 import { nodeBasics, type BuildContext, type CompiledOp } from './types.js';
 
@@ -164,7 +164,8 @@ export function buildConvTranspose(ctx: BuildContext): CompiledOp {
         run(constAsFloat32(x.constant), out);
         return { outputs: [{ shape, constant: floatConst(shape, out), field: null }], multiplyAdds: 0 };
       }
-      return { outputs: [runtimeValue(shape, null)], multiplyAdds, execution: { runSync: (ins, outs) => run(ins[0], outs[0]) } };
+      const field = transposedReceptiveField(x.field, [kh, kw], window.dilation, window.stride);
+      return { outputs: [runtimeValue(shape, field)], multiplyAdds, execution: { runSync: (ins, outs) => run(ins[0], outs[0]) } };
     },
   };
 }

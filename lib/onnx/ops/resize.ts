@@ -23,6 +23,7 @@ import { constValues, floatConst } from '../constant.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { OnnxError } from '../errors.js';
 import { numel, required, runtimeValue } from './shape-utils.js';
+import { resizedReceptiveField } from '../../planner/geometry.js';
 import { nodeBasics, type BuildContext, type CompiledOp, type Execution, type PlanValue } from './types.js';
 import { resizePlanes, type ResizeAxisTable, type ResizePlan } from '../../kernels/resize.js';
 
@@ -200,8 +201,7 @@ export function buildResize(ctx: BuildContext): CompiledOp {
         return { outputs: [{ shape, constant: floatConst(shape, out), field: null }], multiplyAdds: 0 };
       }
       // The native backend's f32-resize kernels where there are (native/kernels/f32-resize), else
-      // the pure-JS loop. An upsampled value's receptive field is its input's: no new pixels are
-      // looked at.
+      // the pure-JS loop.
       const { backend } = ctx;
       const { resizeSync, resize } = backend;
       const execution: Execution = resizeSync && resize
@@ -211,7 +211,8 @@ export function buildResize(ctx: BuildContext): CompiledOp {
           queuesOneCall: true,
         }
         : { runSync: (ins, outs) => resizePlanes(ins[0], outs[0], plan) };
-      return { outputs: [runtimeValue(shape, null)], multiplyAdds: 0, execution };
+      const field = resizedReceptiveField(x.field, plan.bilinear, [inH, inW], [outH, outW]);
+      return { outputs: [runtimeValue(shape, field)], multiplyAdds: 0, execution };
     },
   };
 }
