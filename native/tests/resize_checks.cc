@@ -1,11 +1,16 @@
-// Included by kernels_test.cc: f32-resize (nearest, nearest 2x, bilinear) through
-// native/ops/resize.cc, so the plane split over threads is covered too: each ISA against the
-// scalar table, the scalar table against the naive definition in double, and the checks that
-// keep bad tables from reading outside the input.
+// f32-resize (nearest, nearest 2x, bilinear) through native/ops/resize.cc, so the plane split
+// over threads is covered too: each ISA against the scalar table (nearest only moves values:
+// identical), the scalar table against the naive definition in double, and the checks that keep
+// bad tables from reading outside the input.
+#include <algorithm>
 #include <functional>
 
+#include "../ops/argument_error.h"
 #include "../ops/resize.h"
 
+#include "kernels_test.h"
+
+namespace kernels_test {
 namespace {
 
 // Half-pixel tables (the PyTorch / ONNX default) for in -> out: the kernels know no modes, so one
@@ -56,6 +61,8 @@ bool throws_argument_error(const std::function<void()>& f) {
   return false;
 }
 
+}  // namespace
+
 void test_resize(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(12);
   const std::string name = isa_name(isa.isa);
@@ -81,8 +88,13 @@ void test_resize(const KernelConfig& isa, const KernelConfig& scalar) {
       const std::string what = std::string(bilinear ? "bilinear" : (is_nearest_2x(p) ? "nearest 2x" : "nearest")) +
                                " [" + std::to_string(d[0]) + "," + std::to_string(d[1]) + "x" + std::to_string(d[2]) +
                                "->" + std::to_string(d[3]) + "x" + std::to_string(d[4]) + "]";
-      expect_close(want, naive, "scalar resize " + what + " vs naive");
-      expect_close(got, want, name + " resize " + what + " vs scalar");
+      if (bilinear) {
+        expect_close(want, naive, "scalar resize " + what + " vs naive");
+        expect_close(got, want, name + " resize " + what + " vs scalar");
+      } else {
+        expect_same(want, naive, "scalar resize " + what + " vs naive");
+        expect_same(got, want, name + " resize " + what + " vs scalar");
+      }
     }
   }
   // The 2x form is taken only for tables that are exactly index / 2, and gives what the general
@@ -101,7 +113,7 @@ void test_resize(const KernelConfig& isa, const KernelConfig& scalar) {
     std::vector<float> twice(3 * 10 * 38, NAN), gathered(3 * 10 * 38, NAN);
     isa.resize.nearest_2x(3, 5, 19, x.data(), twice.data());
     isa.resize.nearest(3, {5, 10, p.rows.lo.data()}, {19, 38, p.cols.lo.data()}, x.data(), gathered.data());
-    expect_close(twice, gathered, name + " resize nearest_2x vs nearest gather");
+    expect_same(twice, gathered, name + " resize nearest_2x vs nearest gather");
     ResizePlan shifted = p;
     shifted.cols.lo[37] = 17;  // one index off: the general form
     g_checks++;
@@ -150,4 +162,4 @@ void test_resize(const KernelConfig& isa, const KernelConfig& scalar) {
   }
 }
 
-}  // namespace
+}  // namespace kernels_test
