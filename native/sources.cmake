@@ -36,6 +36,8 @@ set(CONVNODE_CORE_SOURCES
   native/ops/winograd.cc
   native/kernels/f32-layernorm/f32-layernorm-scalar.cc
   native/kernels/f32-softmax/f32-softmax-scalar.cc
+  native/kernels/f32-resize/f32-resize-scalar.cc
+  native/ops/resize.cc
 )
 set(CONVNODE_AVX2_SOURCES
   native/kernels/f32-gemm/f32-gemm-6x16-avx2.cc
@@ -59,6 +61,7 @@ set(CONVNODE_AVX2_SOURCES
   native/kernels/f32-vaffine/f32-vaffine-avx2.cc
   native/kernels/f32-layernorm/f32-layernorm-avx2.cc
   native/kernels/f32-softmax/f32-softmax-avx2.cc
+  native/kernels/f32-resize/f32-resize-avx2.cc
 )
 # AVX-512 F/BW/DQ/VL kernels: built with their own flags, called only when cpu.cc says so.
 set(CONVNODE_AVX512_SOURCES
@@ -82,6 +85,7 @@ set(CONVNODE_AVX512_SOURCES
   native/kernels/f32-vaffine/f32-vaffine-avx512.cc
   native/kernels/f32-layernorm/f32-layernorm-avx512.cc
   native/kernels/f32-softmax/f32-softmax-avx512.cc
+  native/kernels/f32-resize/f32-resize-avx512.cc
   native/kernels/f32-gconv/f32-gconv-direct-avx512.cc
 )
 set(CONVNODE_NEON_SOURCES
@@ -99,6 +103,7 @@ set(CONVNODE_NEON_SOURCES
   native/kernels/f32-vaffine/f32-vaffine-neon.cc
   native/kernels/f32-layernorm/f32-layernorm-neon.cc
   native/kernels/f32-softmax/f32-softmax-neon.cc
+  native/kernels/f32-resize/f32-resize-neon.cc
 )
 set(CONVNODE_NAPI_SOURCES
   native/napi/addon.cc
@@ -111,4 +116,5 @@ set(CONVNODE_NAPI_SOURCES
   native/napi/matmul_functions.cc
   native/napi/normalize_functions.cc
   native/napi/pool_functions.cc
+  native/napi/resize_functions.cc
 )

@@ -42,6 +42,9 @@ function modelOf(form: Form): Uint8Array {
 
 const FORMS: Form[] = [
   { name: 'UNet up: k2 s2', cin: 4, coutPerGroup: 3, k: [2, 2], attrs: { strides: { ints: [2, 2] } } },
+  { name: 'k2 s2 without bias, wider (the tiled form)', cin: 20, coutPerGroup: 17, k: [2, 2], attrs: { strides: { ints: [2, 2] } }, bias: false },
+  { name: 'k3x2 s(3,2), explicit zero pads (the tiled form)', cin: 5, coutPerGroup: 4, k: [3, 2], attrs: { strides: { ints: [3, 2] }, pads: { ints: [0, 0, 0, 0] } } },
+  { name: 'k2 s2 with groups 2 (not tiled)', cin: 4, coutPerGroup: 3, k: [2, 2], attrs: { strides: { ints: [2, 2] } }, groups: 2 },
   { name: 'k4 s2 p1 (DCGAN)', cin: 3, coutPerGroup: 2, k: [4, 4], attrs: { strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] } }, bias: false },
   { name: 'k3 s2 p1 output_padding 1', cin: 2, coutPerGroup: 3, k: [3, 3], attrs: { strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] }, output_padding: { ints: [1, 1] } } },
   { name: 'k3 s1 dilation 2, asymmetric pads', cin: 3, coutPerGroup: 2, k: [3, 3], attrs: { dilations: { ints: [2, 2] }, pads: { ints: [0, 1, 2, 0] } } },

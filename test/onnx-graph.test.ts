@@ -154,6 +154,23 @@ describe('summary rows', () => {
     expect(rows[0].activationBytes).toBe(2 * 6 * 28 * 28 * 4);
   });
 
+  it('receptive fields through ConvTranspose, bilinear Resize and the Concat after them (the UNet fixture, by hand)', () => {
+    const unet = fileURLToPath(new URL('./fixtures/coverage/unet.onnx', import.meta.url));
+    const rows = loadOnnxSync(unet, { backend: 'js' }).summaryRows([1, 3, 16, 16]);
+    const at = (type: string, nth = 0) => rows.filter((r) => r.type === type)[nth];
+    // mid: field 18, jump 4. A 2x2 stride-2 transposed conv hears one input pixel per output
+    // (floor((2 - 1) / 2) = 0 more): field 18, jump 4 / 2 = 2.
+    expect([at('ConvTranspose').receptiveField, at('ConvTranspose').jump]).toEqual([[18, 18], [2, 2]]);
+    // Concat with the 8 x 8 skip (field 8, jump 2): the wider field.
+    expect([at('Concat').receptiveField, at('Concat').jump]).toEqual([[18, 18], [2, 2]]);
+    // dec2's 3x3 conv: 18 + 2 x 2 = 22; the bilinear 2x resize blends two neighbours: 22 + 2,
+    // jump 2 x 8 / 16 = 1; the Concat with the 16 x 16 skip (field 3) keeps 24.
+    expect([at('Resize').receptiveField, at('Resize').jump]).toEqual([[24, 24], [1, 1]]);
+    expect([at('Concat', 1).receptiveField, at('Concat', 1).jump]).toEqual([[24, 24], [1, 1]]);
+    expect(at('ConvTranspose').multiplyAdds).toBe(32 * 4 * 4 * 16 * 2 * 2);
+    expect(at('Resize').multiplyAdds).toBe(0);
+  });
+
   it('summarize() accepts a loaded model', () => {
     const summary = summarize(loadOnnxSync(fixture('lenet5'), { backend: 'js' }), [1, 3, 32, 32]);
     expect(summary.totals.params).toBe(62006);

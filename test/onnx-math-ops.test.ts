@@ -6,7 +6,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import type { BackendName } from '../lib/backends/backend.js';
+import type { Backend, BackendName } from '../lib/backends/backend.js';
+import { jsBackend } from '../lib/backends/js.js';
 import { loadOnnx, OnnxError } from '../lib/onnx/index.js';
 import { Tensor } from '../lib/tensor.js';
 import { availableBackends } from './helpers/backends.js';
@@ -141,6 +142,13 @@ const CASES: Case[] = [
   { name: 'Einsum ...ij,jk->...ik (constant weight)', opset: 12, nodes: [node('Einsum', ['x', 'w'], ['y'], { equation: { s: '...ij,jk->...ik' } })], inputs: { x: x4 }, initializers: [floatTensor('w', [5, 2], randomInput([10], 3))] },
   { name: 'Einsum nchw->nhwc', opset: 12, nodes: [node('Einsum', ['x'], ['y'], { equation: { s: 'nchw->nhwc' } })], inputs: { x: x4 } },
   { name: 'Einsum implicit bij,bjk (sums b)', opset: 12, nodes: [node('Einsum', ['x', 'z'], ['y'], { equation: { s: 'bij,bjk' } })], inputs: { x: (n) => [n, 4, 5], z: (n) => [n, 5, 3] } },
+  { name: 'Einsum bji,bjk->bik (the k of A first: copied transposed)', opset: 12, nodes: [node('Einsum', ['x', 'z'], ['y'], { equation: { s: 'bji,bjk->bik' } })], inputs: { x: (n) => [n, 5, 4], z: (n) => [n, 5, 3] } },
+  { name: 'Einsum bij,bjk->bki (output n first: operands swap)', opset: 12, nodes: [node('Einsum', ['x', 'z'], ['y'], { equation: { s: 'bij,bjk->bki' } })], inputs: { x: (n) => [n, 4, 5], z: (n) => [n, 5, 3] } },
+  { name: 'Einsum bji,bkj->bki (both transposed, swapped)', opset: 12, nodes: [node('Einsum', ['x', 'z'], ['y'], { equation: { s: 'bji,bkj->bki' } })], inputs: { x: (n) => [n, 5, 4], z: (n) => [n, 3, 5] } },
+  { name: 'Einsum bij,jk->bik (b joins the rows)', opset: 12, nodes: [node('Einsum', ['x', 'z'], ['y'], { equation: { s: 'bij,jk->bik' } })], inputs: { x: (n) => [n, 4, 5], z: () => [5, 3] } },
+  { name: 'Einsum bhij,bhjd->bhid (b broadcast)', opset: 12, nodes: [node('Einsum', ['x', 'z'], ['y'], { equation: { s: 'bhij,bhjd->bhid' } })], inputs: { x: (n) => [n, 2, 4, 3], z: () => [1, 2, 3, 6] } },
+  { name: 'Einsum bij,bj->bi (a matrix-vector product)', opset: 12, nodes: [node('Einsum', ['x', 'z'], ['y'], { equation: { s: 'bij,bj->bi' } })], inputs: { x: (n) => [n, 4, 5], z: (n) => [n, 5] } },
+  { name: 'Einsum bhwc,cd->bhwd (several row letters)', opset: 12, nodes: [node('Einsum', ['x', 'z'], ['y'], { equation: { s: 'bhwc,cd->bhwd' } })], inputs: { x: (n) => [n, 3, 4, 6], z: () => [6, 7] } },
   { name: 'MatMul [N,2,4,5] x [N,2,5,3]', nodes: [node('MatMul', ['x', 'z'], ['y'])], inputs: { x: (n) => [n, 2, 4, 5], z: (n) => [n, 2, 5, 3] } },
   { name: 'MatMul [N,2,4,5] x [5,3] runtime', nodes: [node('MatMul', ['x', 'z'], ['y'])], inputs: { x: (n) => [n, 2, 4, 5], z: () => [5, 3] } },
   { name: 'MatMul [N,1,4,5] x [2,5,3] broadcast', nodes: [node('MatMul', ['x', 'z'], ['y'])], inputs: { x: (n) => [n, 1, 4, 5], z: () => [2, 5, 3] } },
@@ -180,6 +188,45 @@ async function expectMatches(c: Case, backend: BackendName): Promise<void> {
 
 describe.each(availableBackends())('math, logic, Einsum, N-D MatMul and Softmax vs onnxruntime-node (%s)', (backend) => {
   it.each(CASES)('$name', (c) => expectMatches(c, backend));
+});
+
+describe('Einsum as a batched matmul', () => {
+  // A backend that counts matMul calls, on the pure-JS kernels.
+  const counting = () => {
+    const calls = { matMul: 0 };
+    const spy: Backend = {
+      ...jsBackend,
+      matMulSync: (...args) => { calls.matMul++; jsBackend.matMulSync(...args); },
+      matMul: (...args) => { calls.matMul++; return jsBackend.matMul(...args); },
+    };
+    return { spy, calls };
+  };
+  const forms: Array<[string, number[], number[], boolean]> = [
+    ['bij,bjk->bik', [2, 4, 5], [2, 5, 3], true],
+    ['bhqd,bhkd->bhqk', [2, 2, 4, 3], [2, 2, 6, 3], true],
+    ['bij,bjk->bki', [2, 4, 5], [2, 5, 3], true],
+    ['ij,j->i', [4, 5], [5], true],
+    ['bij,bjk', [2, 4, 5], [2, 5, 3], false],  // implicit output sums b: not a matmul
+    ['ii,ij->ij', [4, 4], [4, 3], false],  // a diagonal
+    ['ij,kj->ikj', [4, 5], [3, 5], false],  // j kept, not summed: an outer product per j
+  ];
+  it.each(forms)('%s runs on matMul: %s', async (equation, xShape, zShape, viaMatMul) => {
+    const bytes = encodeModel({
+      opset: 12,
+      nodes: [node('Einsum', ['x', 'z'], ['y'], { equation: { s: equation } })],
+      inputs: [{ name: 'x', shape: xShape }, { name: 'z', shape: zShape }],
+      outputs: [{ name: 'y' }],
+    });
+    const { spy, calls } = counting();
+    const model = await loadOnnx(bytes, { backend: spy });
+    const x = randomInput(xShape, 1);
+    const z = randomInput(zShape, 2);
+    const got = (await model.run({ x: new Tensor(xShape, x), z: new Tensor(zShape, z) })).y;
+    expect(calls.matMul > 0).toBe(viaMatMul);
+    const session = await ort.InferenceSession.create(bytes);
+    const want = (await session.run({ x: new ort.Tensor('float32', x, xShape), z: new ort.Tensor('float32', z, zShape) })).y;
+    expect(worstRelativeError(got.data, want.data as Float32Array)).toBeLessThanOrEqual(1e-5);
+  });
 });
 
 describe('constant folding keeps shape arithmetic integer', () => {

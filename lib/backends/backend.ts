@@ -12,6 +12,7 @@ export type BackendName = 'js' | 'native';
 import type { Activation } from '../activation.js';
 import type { BinaryOp, ChannelAffine } from '../kernels/elementwise.js';
 import type { GroupShape, LayerNormParams } from '../kernels/layernorm.js';
+import type { ResizePlan } from '../kernels/resize.js';
 
 // The activation's one definition lives at the bottom of the house; re-exported for backends.
 export type { Activation, ActivationKind } from '../activation.js';
@@ -140,6 +141,12 @@ export interface Backend {
    */
   stridedCopySync?(input: Float32Array, plan: StridedCopyPlan, output: Float32Array): void;
   stridedCopy?(input: Float32Array, plan: StridedCopyPlan, output: Float32Array): Promise<void>;
+  /**
+   * Resize / Upsample of NCHW planes from per-axis tables (lib/kernels/resize.ts; absent: the
+   * caller runs the pure-JS kernel). output must not overlap input.
+   */
+  resizeSync?(input: Float32Array, plan: ResizePlan, output: Float32Array): void;
+  resize?(input: Float32Array, plan: ResizePlan, output: Float32Array): Promise<void>;
 
   /**
    * Batched MatMul, both operands at run time: output[t] = act(a[t] x b[t]) for every index t of

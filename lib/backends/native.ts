@@ -17,6 +17,7 @@ import { broadcastShapes } from '../kernels/broadcast.js';
 import { expectLength } from '../kernels/checks.js';
 import { planMatMul } from '../kernels/matmul.js';
 import { checkGroupShape, checkLayerNormParams, type GroupShape, type LayerNormParams } from '../kernels/layernorm.js';
+import type { ResizePlan } from '../kernels/resize.js';
 import type { ConvGeometry } from '../planner/geometry.js';
 import { runHoldingArrays } from './native-memory.js';
 import type {
@@ -119,6 +120,8 @@ interface NativeAddon {
   layerNorm(input: Float32Array, output: Float32Array, params: LayerNormParams): Promise<void>;
   softmaxSync(input: Float32Array, output: Float32Array, groups: GroupShape): void;
   softmax(input: Float32Array, output: Float32Array, groups: GroupShape): Promise<void>;
+  resizeSync(input: Float32Array, output: Float32Array, plan: ResizePlan): void;
+  resize(input: Float32Array, output: Float32Array, plan: ResizePlan): Promise<void>;
   getIsa(): IsaName;
   setIsa(name: string): void;
   availableIsas(): IsaName[];
@@ -440,6 +443,10 @@ function makeBackend(native: NativeAddon): Backend {
       checkGroupShape('softmax', input, output, groups);
       return runHoldingArrays({ input, output }, () => nativeErrors(() => native.softmax(input, output, groups)));
     },
+    // Resize (native/ops/resize.cc): the addon checks every table index against its axis.
+    resizeSync: (input, plan, output) => nativeErrors(() => native.resizeSync(input, output, plan)),
+    resize: async (input, plan, output) =>
+      runHoldingArrays({ input, output }, () => nativeErrors(() => native.resize(input, output, plan))),
     matMul: async (a, aShape, b, bShape, output, activation) => {
       const options = matMulOptions(a, aShape, b, bShape, output, activation);
       return runHoldingArrays({ a, b, output }, () => nativeErrors(() => native.matMul(a, aShape, b, bShape, output, options)));

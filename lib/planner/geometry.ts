@@ -226,6 +226,36 @@ export function nextReceptiveField(field: ReceptiveField | null, kernel: Pair, d
   };
 }
 
+/**
+ * After a transposed conv (kernel K, dilation D, stride S). Output pixel o receives input pixel i
+ * through tap k when i S = o + padBefore - k D: the i it hears from lie between
+ * (o + padBefore - (K - 1) D) / S and (o + padBefore) / S, at most floor((K - 1) D / S) input
+ * pixels apart, so the field grows by that many input jumps; neighbouring outputs are 1/S input
+ * pixels apart, so the jump shrinks by S (a 2x upsampling conv halves it).
+ */
+export function transposedReceptiveField(field: ReceptiveField | null, kernel: Pair, dilation: Pair, stride: Pair): ReceptiveField | null {
+  if (field === null) return null;
+  const reach = (k: number, d: number, s: number) => Math.floor(((k - 1) * d) / s);
+  return {
+    size: [field.size[0] + reach(kernel[0], dilation[0], stride[0]) * field.jump[0], field.size[1] + reach(kernel[1], dilation[1], stride[1]) * field.jump[1]],
+    jump: [field.jump[0] / stride[0], field.jump[1] / stride[1]],
+  };
+}
+
+/**
+ * After a resize from [inH, inW] to [outH, outW]: nearest copies one input pixel (the field is
+ * the input's), bilinear blends two neighbours per axis (one more input jump); output pixels are
+ * in / out input pixels apart.
+ */
+export function resizedReceptiveField(field: ReceptiveField | null, linear: boolean, inSize: Pair, outSize: Pair): ReceptiveField | null {
+  if (field === null) return null;
+  const grow = (axis: 0 | 1) => (linear && inSize[axis] > 1 ? field.jump[axis] : 0);
+  return {
+    size: [field.size[0] + grow(0), field.size[1] + grow(1)],
+    jump: [(field.jump[0] * inSize[0]) / outSize[0], (field.jump[1] * inSize[1]) / outSize[1]],
+  };
+}
+
 /** Geometry of a convolution over a batch: the window plus channel bookkeeping. */
 export interface ConvGeometry extends WindowGeometry {
   readonly batch: number;

@@ -8,6 +8,7 @@
 //   beginRecord/endRecord/replay (record async calls once, run them as one job per replay)
 //   matMulSync/matMul (batched MatMul, both operands at run time)
 //   layerNormSync/layerNorm, softmaxSync/softmax (normalisations over [outer, length, inner])
+//   resizeSync/resize (Resize / Upsample of NCHW planes from per-axis tables)
 //   getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, externalMemory,
 //   heldWeightBytes, freeArrayBuffer, countSharedWork, sharedWork
 #include <napi.h>
@@ -30,6 +31,7 @@
 #include "matmul_functions.h"
 #include "normalize_functions.h"
 #include "pool_functions.h"
+#include "resize_functions.h"
 
 namespace convnode {
 
@@ -64,6 +66,8 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
                              InstanceMethod("layerNorm", &ConvnodeAddon::layernorm_method),
                              InstanceMethod("softmaxSync", &ConvnodeAddon::softmax_sync_method),
                              InstanceMethod("softmax", &ConvnodeAddon::softmax_method),
+                             InstanceMethod("resizeSync", &ConvnodeAddon::resize_sync_method),
+                             InstanceMethod("resize", &ConvnodeAddon::resize_method),
                              InstanceMethod("getIsa", &ConvnodeAddon::get_isa),
                              InstanceMethod("setIsa", &ConvnodeAddon::set_isa),
                              InstanceMethod("availableIsas", &ConvnodeAddon::available_isas),
@@ -151,6 +155,8 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
   Napi::Value layernorm_method(const Napi::CallbackInfo& info) { return layernorm_async(info); }
   Napi::Value softmax_sync_method(const Napi::CallbackInfo& info) { return softmax_sync(info); }
   Napi::Value softmax_method(const Napi::CallbackInfo& info) { return softmax_async(info); }
+  Napi::Value resize_sync_method(const Napi::CallbackInfo& info) { return resize_sync(info); }
+  Napi::Value resize_method(const Napi::CallbackInfo& info) { return resize_async(info); }
 
   Napi::Value get_isa(const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), isa_name(active_config().isa));

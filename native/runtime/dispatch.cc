@@ -79,6 +79,7 @@ KernelConfig build_config(Isa tier, std::vector<KernelName>* chosen) {
   const SoftmaxKernels softmax = choose(softmax_kernels(), "", tier, chosen);
   c.normalize.softmax_rows = softmax.rows;
   c.normalize.softmax_columns = softmax.columns;
+  c.resize = choose(resize_kernels(), "", tier, chosen);
   return c;
 }
 

@@ -54,6 +54,7 @@ struct KernelConfig {
   GlobalPoolKernel gmaxpool;
   WinogradInputKernel winograd_6x6_input;  // F(6x6, 3x3), with the gemm above
   WinogradOutputKernel winograd_6x6_output;
+  ResizeKernels resize;  // Resize / Upsample (native/ops/resize.cc)
 };
 
 // The list entries tier `isa` dispatches, each once (kernels_test checks the lists

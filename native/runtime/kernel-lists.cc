@@ -206,6 +206,19 @@ const KernelSpec<SoftmaxKernels> kSoftmax[] = {
 #endif
 };
 
+const KernelSpec<ResizeKernels> kResize[] = {
+    {"f32-resize", "", Isa::Scalar, {f32_resize_nearest__scalar, f32_resize_nearest_2x__scalar, f32_resize_bilinear__scalar}},
+#if defined(CONVNODE_HAVE_AVX2)
+    {"f32-resize", "", Isa::Avx2, {f32_resize_nearest__avx2, f32_resize_nearest_2x__avx2, f32_resize_bilinear__avx2}},
+#endif
+#if defined(CONVNODE_HAVE_AVX512)
+    {"f32-resize", "", Isa::Avx512, {f32_resize_nearest__avx512, f32_resize_nearest_2x__avx512, f32_resize_bilinear__avx512}},
+#endif
+#if defined(CONVNODE_HAVE_NEON)
+    {"f32-resize", "", Isa::Neon, {f32_resize_nearest__neon, f32_resize_nearest_2x__neon, f32_resize_bilinear__neon}},
+#endif
+};
+
 template <typename Fn>
 void append_names(KernelList<Fn> list, std::vector<KernelName>* out) {
   for (const KernelSpec<Fn>& spec : list) out->push_back({spec.family, spec.tile, spec.isa});
@@ -227,6 +240,7 @@ KernelList<VAffineKernel> vaffine_kernels() { return kernel_list(kVAffine); }
 KernelList<FmaProbeKernel> fma_probe_kernels() { return kernel_list(kFmaProbe); }
 KernelList<LayerNormKernels> layernorm_kernels() { return kernel_list(kLayerNorm); }
 KernelList<SoftmaxKernels> softmax_kernels() { return kernel_list(kSoftmax); }
+KernelList<ResizeKernels> resize_kernels() { return kernel_list(kResize); }
 
 std::vector<KernelName> listed_kernels() {
   std::vector<KernelName> names;
@@ -244,6 +258,7 @@ std::vector<KernelName> listed_kernels() {
   append_names(fma_probe_kernels(), &names);
   append_names(layernorm_kernels(), &names);
   append_names(softmax_kernels(), &names);
+  append_names(resize_kernels(), &names);
   return names;
 }
 

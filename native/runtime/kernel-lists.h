@@ -15,6 +15,7 @@
 #include "../kernels/f32-gemm/gemm.h"
 #include "../kernels/f32-im2col/im2col.h"
 #include "../kernels/f32-layernorm/layernorm.h"
+#include "../kernels/f32-resize/resize.h"
 #include "../kernels/f32-softmax/softmax.h"
 #include "../kernels/f32-vaffine/vaffine.h"
 #include "../kernels/f32-vbinary/vbinary.h"
@@ -54,6 +55,12 @@ struct SoftmaxKernels {
   SoftmaxRowsKernel rows;
   SoftmaxColumnsKernel columns;
 };
+// An f32-resize entry: one ISA's three forms (the op picks one per plan).
+struct ResizeKernels {
+  ResizeNearestKernel nearest;
+  ResizeNearest2xKernel nearest_2x;
+  ResizeBilinearKernel bilinear;
+};
 
 // Single-thread FMA throughput of one tier (GFLOP/s), for the benchmarks' "% of peak".
 using FmaProbeKernel = double (*)();
@@ -72,6 +79,7 @@ KernelList<VAffineKernel> vaffine_kernels();            // f32-vaffine
 KernelList<FmaProbeKernel> fma_probe_kernels();         // fma-probe
 KernelList<LayerNormKernels> layernorm_kernels();       // f32-layernorm: rows + columns
 KernelList<SoftmaxKernels> softmax_kernels();           // f32-softmax: rows + columns
+KernelList<ResizeKernels> resize_kernels();             // f32-resize: nearest, nearest 2x, bilinear
 
 // Every listed entry, family by family, without its function: for tests and benchmarks that
 // check or report the lists as a whole.

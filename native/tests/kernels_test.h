@@ -69,6 +69,7 @@ void test_split_scales(const KernelConfig& isa);                                
 void test_im2col(const KernelConfig& isa);                                         // gemm_checks.cc
 void test_elementwise(const KernelConfig& isa, const KernelConfig& scalar);        // elementwise_checks.cc
 void test_normalize(const KernelConfig& isa, const KernelConfig& scalar);          // normalize_checks.cc
+void test_resize(const KernelConfig& isa, const KernelConfig& scalar);             // resize_checks.cc
 void test_activation_ulp(const KernelConfig& isa, size_t samples);                 // elementwise_checks.cc
 
 }  // namespace kernels_test

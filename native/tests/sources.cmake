@@ -12,4 +12,5 @@ set(CONVNODE_KERNELS_TEST_SOURCES
   native/tests/gemm_checks.cc
   native/tests/elementwise_checks.cc
   native/tests/normalize_checks.cc
+  native/tests/resize_checks.cc
 )

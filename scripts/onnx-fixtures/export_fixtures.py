@@ -23,6 +23,9 @@ from torchvision.models.shufflenetv2 import InvertedResidual
 from torchvision.models.squeezenet import Fire
 from torchvision.ops.misc import SqueezeExcitation
 
+# The same trained-looking BatchNorm statistics as the zoo exports (one definition, same draws).
+from zoo_export import randomise_batchnorm
+
 OUT_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "test", "fixtures", "onnx")
 
 
@@ -253,18 +256,6 @@ def reduced_mobilenet_v2():
     model.features[-1] = type(last)(cin, 128, kernel_size=1, norm_layer=nn.BatchNorm2d, activation_layer=nn.ReLU6)
     model.classifier[1] = nn.Linear(128, 10)
     return model
-
-
-def randomise_batchnorm(model):
-    """Fresh BatchNorm layers are identities; give them real statistics so folding is tested."""
-    gen = torch.Generator().manual_seed(7)
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            c = m.num_features
-            m.running_mean.copy_(torch.randn(c, generator=gen) * 0.2)
-            m.running_var.copy_(torch.rand(c, generator=gen) * 0.8 + 0.4)
-            m.weight.data.copy_(torch.rand(c, generator=gen) + 0.5)
-            m.bias.data.copy_(torch.randn(c, generator=gen) * 0.2)
 
 
 def export(name, model, shape, opset=13, training=torch.onnx.TrainingMode.EVAL, fold=True):

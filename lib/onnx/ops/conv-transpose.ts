@@ -10,13 +10,14 @@
  * (transposedOutputSize); output_shape, auto_pad, output_padding, dilation and groups as ONNX
  * defines them.
  */
-import type { LinearKernel } from '../../backends/backend.js';
+import type { Backend, ConvKernel, LinearKernel } from '../../backends/backend.js';
+import { copyStrided, planCopy } from './strided-copy.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constAsFloat32, floatConst } from '../constant.js';
 import { OnnxError } from '../errors.js';
-import { expectNCHW, transposedOutputSize } from '../../planner/geometry.js';
+import { expectNCHW, planConv, transposedOutputSize, transposedReceptiveField, type ConvGeometry } from '../../planner/geometry.js';
 import { numel, required, runtimeValue } from './shape-utils.js';
-import { nodeBasics, type BuildContext, type CompiledOp } from './types.js';
+import { nodeBasics, type BuildContext, type CompiledOp, type Execution } from './types.js';
 
 interface TransposedWindow {
   readonly kernel: readonly [number, number];
@@ -94,6 +95,48 @@ function axisGeometry(w: TransposedWindow, axis: 0 | 1, inSize: number, owner: s
   return { before, out };
 }
 
+/**
+ * The kernel == stride form as two steps, each a backend call where the backend has them: a 1x1
+ * conv from the Cin input planes to Cout x KH x KW footprint planes (filter (co, ky, kx) is column
+ * (co, ky, kx) of the weight, its bias the channel's), then the footprint planes to their places
+ * in the output (a strided copy: output (co, iy S + ky, ix S + kx) is plane (co, ky, kx) at pixel
+ * (iy, ix)). The 1x1 conv reads the NCHW planes as they are: no pixel-row transpose.
+ */
+function tiledExecution(
+  backend: Backend, conv: ConvKernel, geometry: ConvGeometry, outChannels: number, kh: number, kw: number,
+): Execution {
+  const { batch, inH, inW } = geometry;
+  const pixels = inH * inW;
+  const footprint = outChannels * kh * kw;
+  const outW = inW * kw;
+  const outPlane = inH * kh * outW;
+  // Source: [n, co, ky, kx, iy, ix]; each row of a plane goes to every kw-th pixel of one output row.
+  const place = planCopy([
+    { extent: batch, stride: footprint * pixels, dstStride: outChannels * outPlane },
+    { extent: outChannels, stride: kh * kw * pixels, dstStride: outPlane },
+    { extent: kh, stride: kw * pixels, dstStride: outW },
+    { extent: kw, stride: pixels, dstStride: 1 },
+    { extent: inH, stride: inW, dstStride: kh * outW },
+    { extent: inW, stride: 1, dstStride: kw },
+  ]);
+  const { stridedCopySync, stridedCopy } = backend;
+  const footprints = () => new Float32Array(batch * footprint * pixels);
+  return {
+    runSync(ins, outs) {
+      const planes = footprints();
+      conv.runSync(ins[0], geometry, planes, null);
+      if (stridedCopySync) stridedCopySync.call(backend, planes, place, outs[0]);
+      else copyStrided(planes, place, outs[0]);
+    },
+    async run(ins, outs) {
+      const planes = footprints();
+      await conv.run(ins[0], geometry, planes, null);
+      if (stridedCopy) await stridedCopy.call(backend, planes, place, outs[0]);
+      else copyStrided(planes, place, outs[0]);
+    },
+  };
+}
+
 export function buildConvTranspose(ctx: BuildContext): CompiledOp {
   const { node, backend } = ctx;
   const owner = describeNode(node);
@@ -115,17 +158,38 @@ export function buildConvTranspose(ctx: BuildContext): CompiledOp {
   const window = windowOf(ctx, [kh, kw]);
   const weight = constAsFloat32(weightValue);
   const footprint = outPerGroup * kh * kw;
-  // Per group: rows (co, ky, kx), columns ci, so a Linear maps a pixel's Cin/G values to its footprint.
+  // kernel == stride, no padding, no dilation (UNet's 2x2 stride-2 up-conv): every output pixel
+  // hears exactly one input pixel through one tap, so col2im is a permutation (tiledExecution)
+  // and the bias can ride in the GEMM's epilogue (repeated over each channel's taps).
+  const tiles = groups === 1 && window.dilation[0] === 1 && window.dilation[1] === 1 &&
+    window.stride[0] === kh && window.stride[1] === kw && window.outputPadding[0] === 0 && window.outputPadding[1] === 0 &&
+    !window.outputShape && (window.autoPad === 'NOTSET' || window.autoPad === 'VALID' || window.autoPad === '') &&
+    (!window.pads || window.pads.every((p) => p === 0));
+  // Per group: the filters rearranged to rows (co, ky, kx), columns ci. The tiled form (one group)
+  // runs them as a 1x1 conv with each footprint channel's bias its output channel's; the general
+  // form as one Linear per group, scattered by col2im.
   const kernels: LinearKernel[] = [];
+  let tileConv: ConvKernel | null = null;
   for (let g = 0; g < groups; g++) {
     const rearranged = new Float32Array(footprint * inPerGroup);
     for (let ci = 0; ci < inPerGroup; ci++) {
       const from = (g * inPerGroup + ci) * footprint;
       for (let r = 0; r < footprint; r++) rearranged[r * inPerGroup + ci] = weight[from + r];
     }
-    kernels.push(backend.prepareLinear({ inFeatures: inPerGroup, outFeatures: footprint, weight: rearranged, bias: null, activation: { kind: 'none' } }));
+    if (tiles) {
+      tileConv = backend.prepareConv2d({
+        inChannels, outChannels: footprint, groups: 1, kernelH: 1, kernelW: 1, activation: { kind: 'none' }, padding: 0,
+        weight: rearranged,
+        bias: bias ? Float32Array.from({ length: footprint }, (_, r) => bias[Math.floor(r / (kh * kw))]) : null,
+      });
+    } else {
+      kernels.push(backend.prepareLinear({ inFeatures: inPerGroup, outFeatures: footprint, weight: rearranged, bias: null, activation: { kind: 'none' } }));
+    }
     ctx.unreadWeights?.(rearranged);
   }
+  const pointwise = (n: number, h: number, w: number) => planConv(owner, [n, inChannels, h, w], {
+    kernel: [1, 1], stride: [1, 1], dilation: [1, 1], padding: 0, inChannels, outChannels: footprint, groups: 1,
+  });
   return {
     ...nodeBasics(node, 1, 1, weight.length + (bias?.length ?? 0)),
     plan(inputs) {
@@ -160,12 +224,22 @@ export function buildConvTranspose(ctx: BuildContext): CompiledOp {
         }
       };
       const multiplyAdds = batch * inChannels * pixels * outPerGroup * kh * kw;
+      const field = transposedReceptiveField(x.field, [kh, kw], window.dilation, window.stride);
+      if (tileConv) {
+        const execution = tiledExecution(backend, tileConv, pointwise(batch, inH, inW), outChannels, kh, kw);
+        if (x.constant) {
+          const out = new Float32Array(numel(shape));
+          execution.runSync([constAsFloat32(x.constant)], [out]);
+          return { outputs: [{ shape, constant: floatConst(shape, out), field: null }], multiplyAdds: 0 };
+        }
+        return { outputs: [runtimeValue(shape, field)], multiplyAdds, execution };
+      }
       if (x.constant) {
         const out = new Float32Array(numel(shape));
         run(constAsFloat32(x.constant), out);
         return { outputs: [{ shape, constant: floatConst(shape, out), field: null }], multiplyAdds: 0 };
       }
-      return { outputs: [runtimeValue(shape, null)], multiplyAdds, execution: { runSync: (ins, outs) => run(ins[0], outs[0]) } };
+      return { outputs: [runtimeValue(shape, field)], multiplyAdds, execution: { runSync: (ins, outs) => run(ins[0], outs[0]) } };
     },
   };
 }

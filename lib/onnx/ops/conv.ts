@@ -16,6 +16,9 @@ import { batchNormAffine } from './tensor-ops.js';
 import type { BuildContext, CompiledOp } from './types.js';
 import { windowSpecOf, withExtraPads } from './window.js';
 import { cropDeadTaps, cropWeights, type TapCrop } from './conv-dead-taps.js';
+import { copyWindow, planTapRegions, TAP_REGIONS_MAX_LIVE_FRACTION, tapFilters, type TapRegion, type TapRegions } from './conv-tap-regions.js';
+import type { ConvGeometry } from '../../planner/geometry.js';
+import type { Execution } from './types.js';
 
 /** An activation node (or pair, for a split HardSwish) run in a kernel's epilogue. */
 export interface FusedActivation {
@@ -161,6 +164,64 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
     }
     return cropped;
   };
+  // Atrous convs whose outer taps see the input on a band of the output only: one 1x1 conv per
+  // live tap over its band (conv-tap-regions.ts), each tap's kernel prepared once.
+  const tapKernels = new Map<string, ConvKernel>();
+  const tapKernel = (t: TapRegion, withBias: boolean): ConvKernel => {
+    const key = `${t.ty},${t.tx}`;
+    let k = tapKernels.get(key);
+    if (!k) {
+      const w = keptWeights!;
+      k = backend.prepareConv2d({
+        inChannels: w.inChannels, outChannels: w.outChannels, groups: 1, kernelH: 1, kernelW: 1,
+        weight: tapFilters(w.weight, w.outChannels, w.inChannels, w.kernelH, w.kernelW, t.ty, t.tx),
+        bias: withBias ? w.bias : null, activation: NO_ACTIVATION, padding: 0, inputSize: [t.y1 - t.y0, t.x1 - t.x0],
+      });
+      tapKernels.set(key, k);
+    }
+    return k;
+  };
+  const tapRegionsExecution = (full: ConvGeometry, regions: TapRegions): Execution => {
+    const pointwise = (h: number, w: number) => planConv(owner, [full.batch, full.inChannels, h, w], {
+      kernel: [1, 1], stride: [1, 1], dilation: [1, 1], padding: 0, inChannels: full.inChannels, outChannels: full.outChannels, groups: 1,
+    });
+    const whole = { kernel: tapKernel(regions.whole, true), geometry: pointwise(full.inH, full.inW) };
+    const parts = regions.partial.map((t) => ({ t, kernel: tapKernel(t, false), geometry: pointwise(t.y1 - t.y0, t.x1 - t.x0) }));
+    const inPlanes = full.batch * full.inChannels;
+    const outPlanes = full.batch * full.outChannels;
+    // One tap's band: its input window and the output band so far, in; their sum, out.
+    const windows = (x: Float32Array, out: Float32Array, t: TapRegion) => {
+      const h = t.y1 - t.y0;
+      const w = t.x1 - t.x0;
+      const input = new Float32Array(inPlanes * h * w);
+      copyWindow(x, inPlanes, full.inH, full.inW, t.y0 + t.dy, t.x0 + t.dx, h, w, input);
+      const band = new Float32Array(outPlanes * h * w);
+      copyWindow(out, outPlanes, full.outH, full.outW, t.y0, t.x0, h, w, band);
+      return { input, band, sum: new Float32Array(band.length), h, w };
+    };
+    const putBack = (out: Float32Array, t: TapRegion, sum: Float32Array) =>
+      copyWindow(out, outPlanes, full.outH, full.outW, t.y0, t.x0, t.y1 - t.y0, t.x1 - t.x0, sum, true);
+    return {
+      runSync(ins, outs) {
+        whole.kernel.runSync(ins[0], whole.geometry, outs[0], null);
+        for (const { t, kernel: k, geometry } of parts) {
+          const { input, band, sum } = windows(ins[0], outs[0], t);
+          k.runSync(input, geometry, sum, band);
+          putBack(outs[0], t, sum);
+        }
+        applyActivation(outs[0], activation);
+      },
+      async run(ins, outs) {
+        await whole.kernel.run(ins[0], whole.geometry, outs[0], null);
+        for (const { t, kernel: k, geometry } of parts) {
+          const { input, band, sum } = windows(ins[0], outs[0], t);
+          await k.run(input, geometry, sum, band);
+          putBack(outs[0], t, sum);
+        }
+        applyActivation(outs[0], activation);
+      },
+    };
+  };
   // Only needed when a residual turns out to broadcast (not the same shape as the conv output).
   let plainKernel: ConvKernel | undefined;
   const params = prepared.weight.length + (prepared.bias ? prepared.bias.length : 0);
@@ -173,6 +234,15 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
     plan(inputs) {
       const x = required(inputs, 0, owner, 'X');
       const full = planConv(owner, x.shape, spec);
+      const regions = atrous && !fusion.residual ? planTapRegions(full) : null;
+      if (regions && regions.liveFraction <= TAP_REGIONS_MAX_LIVE_FRACTION) {
+        return {
+          outputs: [runtimeValue([full.batch, full.outChannels, full.outH, full.outW], nextReceptiveField(x.field, spec.kernel, spec.dilation, spec.stride))],
+          // Counted as the lecture counts a conv (every tap), however it runs.
+          multiplyAdds: full.batch * full.outChannels * full.outH * full.outW * full.inChannels * full.kernelH * full.kernelW,
+          execution: tapRegionsExecution(full, regions),
+        };
+      }
       const crop = atrous && !fusion.residual ? cropDeadTaps(full) : null;
       const geometry = crop ? crop.geometry : full;
       const kernel = crop ? croppedKernel(crop) : kernelFor([geometry.inH, geometry.inW]);

@@ -16,13 +16,16 @@
  * and keep_aspect_ratio_policy are refused by name.
  *
  * Planned once per input shape: one source index (nearest) or two indices and a weight
- * (linear) per output row and column, O(outH + outW); a run is one pass over the planes.
+ * (linear) per output row and column, O(outH + outW); a run is one pass over the planes, by the
+ * backend's resize kernels (native f32-resize) or the pure-JS loop of lib/kernels/resize.ts.
  */
 import { constValues, floatConst } from '../constant.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { OnnxError } from '../errors.js';
 import { numel, required, runtimeValue } from './shape-utils.js';
-import { nodeBasics, type BuildContext, type CompiledOp, type PlanValue } from './types.js';
+import { resizedReceptiveField } from '../../planner/geometry.js';
+import { nodeBasics, type BuildContext, type CompiledOp, type Execution, type PlanValue } from './types.js';
+import { resizePlanes, type ResizeAxisTable, type ResizePlan } from '../../kernels/resize.js';
 
 type CoordinateMode = 'half_pixel' | 'pytorch_half_pixel' | 'align_corners' | 'asymmetric' | 'tf_half_pixel_for_nn' | 'half_pixel_symmetric';
 type NearestMode = 'round_prefer_floor' | 'round_prefer_ceil' | 'floor' | 'ceil' | 'floor_up_ceil_down';
@@ -155,7 +158,7 @@ function roundNearest(mode: NearestMode, v: number, downsampling: boolean): numb
 }
 
 /** Per output index along one axis: nearest source index, or two neighbours and the second's weight. */
-function axisTable(spec: ResizeSpec, scale: number, inLength: number, outLength: number): { lo: Int32Array; hi: Int32Array; weight: Float32Array } {
+function axisTable(spec: ResizeSpec, scale: number, inLength: number, outLength: number): ResizeAxisTable {
   const lo = new Int32Array(outLength);
   const hi = new Int32Array(outLength);
   const weight = new Float32Array(outLength);
@@ -172,34 +175,7 @@ function axisTable(spec: ResizeSpec, scale: number, inLength: number, outLength:
     hi[i] = Math.min(j + 1, inLength - 1);
     weight[i] = c - j;
   }
-  return { lo, hi, weight };
-}
-
-function resizePlanes(
-  src: ArrayLike<number>, out: Float32Array, planes: number, inH: number, inW: number, outH: number, outW: number,
-  rows: ReturnType<typeof axisTable>, cols: ReturnType<typeof axisTable>, linear: boolean,
-): void {
-  for (let p = 0; p < planes; p++) {
-    const inAt = p * inH * inW;
-    let o = p * outH * outW;
-    for (let y = 0; y < outH; y++) {
-      const top = inAt + rows.lo[y] * inW;
-      if (!linear) {
-        for (let x = 0; x < outW; x++) out[o++] = src[top + cols.lo[x]];
-        continue;
-      }
-      const bottom = inAt + rows.hi[y] * inW;
-      const wy = rows.weight[y];
-      for (let x = 0; x < outW; x++) {
-        const x0 = cols.lo[x];
-        const x1 = cols.hi[x];
-        const wx = cols.weight[x];
-        const upper = src[top + x0] + (src[top + x1] - src[top + x0]) * wx;
-        const lower = src[bottom + x0] + (src[bottom + x1] - src[bottom + x0]) * wx;
-        out[o++] = upper + (lower - upper) * wy;
-      }
-    }
-  }
+  return { in: inLength, lo, hi, weight };
 }
 
 export function buildResize(ctx: BuildContext): CompiledOp {
@@ -213,20 +189,30 @@ export function buildResize(ctx: BuildContext): CompiledOp {
       const { shape, scales } = outputGeometry(spec, inputs, x, owner);
       const [n, c, inH, inW] = x.shape;
       const [, , outH, outW] = shape;
-      const rows = axisTable(spec, scales[2], inH, outH);
-      const cols = axisTable(spec, scales[3], inW, outW);
-      const linear = spec.mode === 'linear';
+      const plan: ResizePlan = {
+        planes: n * c,
+        bilinear: spec.mode === 'linear',
+        rows: axisTable(spec, scales[2], inH, outH),
+        cols: axisTable(spec, scales[3], inW, outW),
+      };
       if (x.constant) {
         const out = new Float32Array(numel(shape));
-        resizePlanes(x.constant.data, out, n * c, inH, inW, outH, outW, rows, cols, linear);
+        resizePlanes(x.constant.data, out, plan);
         return { outputs: [{ shape, constant: floatConst(shape, out), field: null }], multiplyAdds: 0 };
       }
-      // An upsampled value's receptive field is its input's: no new pixels are looked at.
-      return {
-        outputs: [runtimeValue(shape, null)],
-        multiplyAdds: 0,
-        execution: { runSync: (ins, outs) => resizePlanes(ins[0], outs[0], n * c, inH, inW, outH, outW, rows, cols, linear) },
-      };
+      // The native backend's f32-resize kernels where there are (native/kernels/f32-resize), else
+      // the pure-JS loop.
+      const { backend } = ctx;
+      const { resizeSync, resize } = backend;
+      const execution: Execution = resizeSync && resize
+        ? {
+          runSync: (ins, outs) => resizeSync.call(backend, ins[0], plan, outs[0]),
+          run: (ins, outs) => resize.call(backend, ins[0], plan, outs[0]),
+          queuesOneCall: true,
+        }
+        : { runSync: (ins, outs) => resizePlanes(ins[0], outs[0], plan) };
+      const field = resizedReceptiveField(x.field, plan.bilinear, [inH, inW], [outH, outW]);
+      return { outputs: [runtimeValue(shape, field)], multiplyAdds: 0, execution };
     },
   };
 }
