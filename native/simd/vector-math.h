@@ -21,7 +21,8 @@
 //     arguments keep their relative accuracy (elu, tanh near 0).
 //   - log1p (softplus): log1p(t) = 2 atanh(s), s = t / (2 + t), for t in [0, 1]: s <= 1/3 and
 //     2 atanh(s) = 2s + s^3 R(s^2), R a degree-3 fit (relative error 4.5e-9). No exponent split.
-//   - sigmoid: e = e^-|x|, f = e / (1 + e), then 1 - f for x > 0: both halves keep relative accuracy.
+//   - sigmoid: e = e^-|x|, then 1 / (1 + e) for x > 0 and e / (1 + e) otherwise: one division,
+//     relative accuracy on both halves.
 //   - tanh: -expm1(-2|x|) / (2 + expm1(-2|x|)), sign restored.
 //   - erf / gelu: Phi(x) = erfc(|x|/sqrt2)/2 or 1 minus it, with erfc(z) = e^{-z^2} Q(t),
 //     t = 1 / (1 + 0.4 z), Q a degree-10 fit in t (relative error 2.3e-9 over z in [0, 10.7]).
@@ -114,11 +115,14 @@ static inline typename O::V log1p_unit(typename O::V t) {
   return O::fmadd(O::mul(s, s2), r, O::add(s, s));
 }
 
+// One division for both signs: with e = e^-|x| (never overflows), sigmoid(x) is 1 / (1 + e) for
+// x > 0 and e / (1 + e) otherwise. The form 1 - e / (1 + e) for x > 0 cost a subtraction and one
+// more rounding; a division per kind of sign cost a second division (the slowest instruction here).
 template <typename O>
 static inline typename O::V sigmoid(typename O::V x) {
   const typename O::V e = exp<O>(O::sub(O::splat(0.0f), O::abs(x)));
-  const typename O::V f = O::div(e, O::add(O::splat(1.0f), e));
-  return O::select(O::gt(x, O::splat(0.0f)), O::sub(O::splat(1.0f), f), f);
+  const typename O::V one = O::splat(1.0f);
+  return O::div(O::select(O::gt(x, O::splat(0.0f)), one, e), O::add(one, e));
 }
 
 // x sigmoid(x). For x < 0 it is x e / (1 + e) with e = e^x = m * scale, computed as
@@ -135,13 +139,15 @@ static inline typename O::V gated_at_infinities(typename O::V x, typename O::V y
 
 template <typename O>
 static inline typename O::V silu(typename O::V x) {
+  // e = e^-|x| = m * scale. x > 0: x / (1 + e); else (x m / (1 + e)) * scale. One division and
+  // two selects serve both signs, where a division per sign cost two (SiLU-fused dw 3x3 32@112
+  // and 5x5 240@28 on AMD EPYC Zen 4, 1 thread: 0.95x the time of the two-division form).
   typename O::V scale;
   const typename O::V m = exp_split<O>(O::sub(O::splat(0.0f), O::abs(x)), &scale);
-  const typename O::V e = O::mul(m, scale);
-  const typename O::V denominator = O::add(O::splat(1.0f), e);
-  const typename O::V negative = O::mul(O::div(O::mul(x, m), denominator), scale);
-  const typename O::V positive = O::mul(x, O::sub(O::splat(1.0f), O::div(e, denominator)));
-  return gated_at_infinities<O>(x, O::select(O::gt(x, O::splat(0.0f)), positive, negative));
+  const typename O::V one = O::splat(1.0f);
+  const typename O::M positive = O::gt(x, O::splat(0.0f));
+  const typename O::V q = O::div(O::mul(x, O::select(positive, one, m)), O::add(one, O::mul(m, scale)));
+  return gated_at_infinities<O>(x, O::mul(q, O::select(positive, one, scale)));
 }
 
 template <typename O>
