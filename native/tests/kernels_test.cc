@@ -914,12 +914,13 @@ void test_gemm_tiles(const KernelConfig& isa) {
           }
         std::vector<GemmMicrokernel> kernels = {g.kernel};
         if (g.narrow != nullptr && nr <= g.nr / 2) kernels.push_back(g.narrow);
+        if (g.columns != nullptr && nr < g.nr && nr <= g.columns_max) kernels.push_back(g.columns);
         for (GemmMicrokernel kernel : kernels) {
           std::vector<float> got(c0);
           kernel(mr, nr, kc, a.data(), b.data(), g.nr, got.data(), ldc, accumulate, with_epilogue ? &ep : nullptr);
           char label[160];
           std::snprintf(label, sizeof label, "%s gemm tile %zux%zu k%zu%s%s%s%s", isa_name(isa.isa), mr, nr, kc,
-                        kernel == g.narrow ? " narrow" : "", accumulate ? " accumulate" : "",
+                        kernel == g.narrow ? " narrow" : (kernel == g.columns ? " columns" : ""), accumulate ? " accumulate" : "",
                         ep.bias != nullptr && with_epilogue ? " bias" : "", ep.residual != nullptr && with_epilogue ? " residual" : "");
           expect_close(got, want, label);
         }

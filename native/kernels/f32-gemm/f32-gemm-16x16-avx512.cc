@@ -83,6 +83,15 @@ __attribute__((always_inline)) inline void avx512_tile(size_t nr, size_t kc, con
 #pragma GCC unroll 16
     for (size_t i = 0; i < ROWS; i++) acc[s][i] = Vec::zero();
   }
+  // The tile's C rows (and residual rows) are requested now, so that their misses overlap the
+  // FMA loop: a stored row whose line is not in cache holds a store-queue entry until the line
+  // arrives, and 16 of them (rows a channel plane apart, the output of a 56x56 layer is
+  // megabytes) stalled the kernel after every tile.
+#pragma GCC unroll 16
+  for (size_t i = 0; i < ROWS; i++) {
+    __builtin_prefetch(c + i * ldc, 1, 3);
+    if (ep != nullptr && ep->residual != nullptr) __builtin_prefetch(ep->residual + i * ep->residual_stride, 0, 3);
+  }
   size_t k = 0;
   for (; k + SETS <= kc; k += SETS) {
 #pragma GCC unroll 4
