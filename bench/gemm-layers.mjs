@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The GEMM convs of ResNet-50 and AlexNet (1x1 pointwise and im2col: 3x3, 7x7/2, 11x11/4, the
-// 1x1/2 downsamples), native only, with each layer's % of this CPU's measured FMA peak. Every
+// 1x1/2 downsamples) and Linear layers, native only, with each layer's % of this CPU's measured FMA peak. Every
 // conv is run with the algorithm it gets in the models (pointwise-gemm or im2col-gemm; never
 // Winograd, so the figure is the GEMM driver's). Needs `npm run build` (dist/) and the addon.
 //
@@ -52,12 +52,27 @@ const LAYERS = [
   ['alexnet', 192, 384, 13, 3, 1, 1],
   ['alexnet', 384, 256, 13, 3, 1, 1],
   ['alexnet', 256, 256, 13, 3, 1, 1],
+  // Linear layers ([model, inFeatures, outFeatures]): at batch 1 a GEMV, bound by reading the weights.
+  ['resnet', 2048, 1000],
+  ['alexnet', 9216, 4096],
+  ['alexnet', 4096, 4096],
+  ['alexnet', 4096, 1000],
 ].filter(([model]) => only === null || only === model);
 
 const random = (n) => new Float32Array(n).map(() => Math.random() * 2 - 1);
 
 const cases = [];
 for (const [model, cin, cout, size, k, stride, pad] of LAYERS) {
+  if (size === undefined) {
+    const weight = random(cout * cin);
+    const bias = random(cout);
+    const linears = addons.map(({ addon }) => new addon.Linear(weight, bias, { inFeatures: cin, outFeatures: cout, activation: 'relu' }));
+    const input = random(batch * cin);
+    const outputs = addons.map(() => new Float32Array(batch * cout));
+    cases.push({ label: `${model} linear ${cin}->${cout}`, run: (a) => linears[a].runSync(input, batch, outputs[a]),
+      flops: 2 * batch * cin * cout, outputs, runs: 0, samples: addons.map(() => []) });
+    continue;
+  }
   const weight = random(cout * cin * k * k);
   const bias = random(cout);
   const algorithm = k === 1 && stride === 1 ? 'pointwise-gemm' : 'im2col-gemm';
@@ -72,12 +87,13 @@ for (const [model, cin, cout, size, k, stride, pad] of LAYERS) {
   const flops = 2 * batch * cout * outSize * cin * k * k;
   const outputs = addons.map(() => new Float32Array(batch * cout * outSize));
   const label = `${model} ${k}x${k}${stride > 1 ? '/' + stride : ''} ${cin}->${cout} @${size}`;
-  cases.push({ label, g, input, flops, convs, outputs, runs: 0, samples: addons.map(() => []) });
+  cases.push({ label, run: (a) => convs[a].runSync(input, g, outputs[a], null), flops, outputs, runs: 0,
+    samples: addons.map(() => []) });
 }
 
 interleavedRounds(rounds, cases, addons.length, (c, a) => {
   addons[a].addon.setNumThreads(threads);
-  const run = () => c.convs[a].runSync(c.input, c.g, c.outputs[a], null);
+  const run = () => c.run(a);
   run();
   if (c.runs === 0) {
     const t = performance.now();
