@@ -134,6 +134,8 @@
           'xcode_settings': {'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mfma', '-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl', '-ffp-contract=off']},
           'sources': [
             'native/kernels/f32-gemm/f32-gemm-16x16-avx512.cc',
+            'native/kernels/f32-gemm/f32-gemm-16x12-columns-avx512.cc',
+            'native/kernels/f32-gemm/f32-gemv-16x1-avx512.cc',
             'native/kernels/f32-im2col/f32-im2col-avx512.cc',
             'native/kernels/f32-dwconv/f32-dwconv-3x3s1-avx512.cc',
             'native/kernels/f32-dwconv/f32-dwconv-3x3s2-avx512.cc',

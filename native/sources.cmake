@@ -67,6 +67,8 @@ set(CONVNODE_AVX2_SOURCES
 set(CONVNODE_AVX512_SOURCES
   native/kernels/f32-im2col/f32-im2col-avx512.cc
   native/kernels/f32-gemm/f32-gemm-16x16-avx512.cc
+  native/kernels/f32-gemm/f32-gemm-16x12-columns-avx512.cc
+  native/kernels/f32-gemm/f32-gemv-16x1-avx512.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s1-avx512.cc
   native/kernels/f32-dwconv/f32-dwconv-3x3s2-avx512.cc
   native/kernels/f32-dwconv/f32-dwconv-5x5s1-avx512.cc

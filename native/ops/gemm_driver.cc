@@ -40,6 +40,8 @@ constexpr size_t kSweepMaxK = 32;
 // 0.64, 0.54, 0.52-0.55).
 constexpr size_t kSweepTiles = 4;
 
+constexpr size_t kColumnsMaxOffset = size_t{1} << 31;
+
 size_t rows_block_cols(const GemmConfig& cfg, size_t kc) {
   const size_t panels = std::max<size_t>(1, kRowsPackBytes / (kc * cfg.nr * sizeof(float)));
   return std::min(panels * cfg.nr, round_up(cfg.nc, cfg.nr));
@@ -103,6 +105,9 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
   const size_t nc_step =
       contiguous_rows && a_bytes <= kRowsPackMaxWeightBytes ? rows_block_cols(cfg, blocks.step) : cfg.nc;
   const bool sweep = contiguous_rows && g.k <= kSweepMaxK && cfg.sweep != nullptr;
+  // The column kernel addresses a column's rows with 32-bit offsets (gather / scatter).
+  const bool columns_fit = cfg.columns != nullptr && g.ldc * cfg.mr < kColumnsMaxOffset &&
+                           g.epilogue.residual_stride * cfg.mr < kColumnsMaxOffset;
   for (size_t nb = n0; nb < n1; nb += nc_step) {
     const size_t nc = std::min(nc_step, n1 - nb);
     for (size_t k0 = 0; k0 < g.k; k0 += blocks.step) {
@@ -153,7 +158,10 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
         const float* b = packed_b + (j / cfg.nr) * kc * cfg.nr;
         // A last tile with at most half its columns left goes to the narrow kernel (3x3 512->512
         // @7: 49 pixels = 3 x 16 + 1, so the fourth full-width tile was 1/16 used).
-        const GemmMicrokernel kernel = cfg.narrow != nullptr && nr <= cfg.nr / 2 ? cfg.narrow : cfg.kernel;
+        GemmMicrokernel kernel = cfg.narrow != nullptr && nr <= cfg.nr / 2 ? cfg.narrow : cfg.kernel;
+        // Fewer columns than that go to the column kernel, where it exists (49 pixels' last
+        // one: 1 FMA per k, not 8).
+        if (nr < cfg.nr && nr <= cfg.columns_max && columns_fit) kernel = cfg.columns;
         for (size_t m = m0; m < m1; m += cfg.mr) {
           const size_t mr = std::min(cfg.mr, m1 - m);
           const size_t col = nb + j;

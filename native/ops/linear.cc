@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "../runtime/thread_pool.h"
 #include "argument_error.h"
@@ -44,8 +45,13 @@ void Linear::run(size_t batch, const float* input, float* output) const {
   run_gemm(batch, input, output);
 }
 
-// Row panels are split over threads; each panel's K blocks are read once per image while they
-// sit in L1, and the epilogue (bias, activation) runs on the finished sums.
+// Row panels are split over threads. The packed weights are K-block major (each K block holds
+// every row panel in turn), so a task walks K blocks outermost and its panels within each: one
+// sequential stream through its slab of every block, each image's kc inputs in L1, the sums of
+// all its rows (at most 2 images x outFeatures) in L1 too. Walking each panel's K blocks in turn
+// (the order before) jumped a whole K block (4 MB on AlexNet's 9216 -> 4096) every 16 KiB, and
+// the hardware prefetcher started over at every jump: at batch 1 these layers only stream their
+// weights, which are far larger than the caches.
 void Linear::run_gemv(size_t batch, const float* input, float* output) const {
   const GemmConfig& cfg = config_->gemm;
   const size_t mr = cfg.mr;
@@ -57,21 +63,26 @@ void Linear::run_gemv(size_t batch, const float* input, float* output) const {
   ThreadPool::instance().parallel_for(tasks, [&](size_t task) {
     const size_t first = task * per_task;
     const size_t last = std::min(panels, first + per_task);
-    float acc[kMaxPanelRows];
-    for (size_t panel = first; panel < last; panel++) {
-      const size_t row0 = panel * mr;
-      const size_t rows = std::min(mr, out_features_ - row0);
-      for (size_t n = 0; n < batch; n++) {
-        const float* x = input + n * in_features_;
-        std::fill(acc, acc + mr, 0.0f);
-        for (size_t k0 = 0; k0 < in_features_; k0 += blocks.step) {
-          const size_t kc = std::min(blocks.step, in_features_ - k0);
-          cfg.gemv(mr, kc, packed_.data() + m_padded * k0 + row0 * kc, x + k0, acc);
+    if (first >= last) return;
+    const size_t task_rows = (last - first) * mr;
+    std::vector<float> sums(batch * task_rows, 0.0f);  // [image][row - first * mr]
+    for (size_t k0 = 0; k0 < in_features_; k0 += blocks.step) {
+      const size_t kc = std::min(blocks.step, in_features_ - k0);
+      const float* block = packed_.data() + m_padded * k0;
+      for (size_t panel = first; panel < last; panel++) {
+        const float* a = block + panel * mr * kc;
+        for (size_t n = 0; n < batch; n++) {
+          cfg.gemv(mr, kc, a, input + n * in_features_ + k0, sums.data() + n * task_rows + (panel - first) * mr);
         }
-        float* out = output + n * out_features_ + row0;
-        for (size_t i = 0; i < rows; i++) {
-          out[i] = activate(bias_.empty() ? acc[i] : acc[i] + bias_[row0 + i], activation_);
-        }
+      }
+    }
+    const size_t row0 = first * mr;
+    const size_t rows = std::min(out_features_, last * mr) - row0;
+    for (size_t n = 0; n < batch; n++) {
+      const float* acc = sums.data() + n * task_rows;
+      float* out = output + n * out_features_ + row0;
+      for (size_t i = 0; i < rows; i++) {
+        out[i] = activate(bias_.empty() ? acc[i] : acc[i] + bias_[row0 + i], activation_);
       }
     }
   });

@@ -38,6 +38,10 @@ struct GemmConfig {
   size_t nc;      // pixel block packed at a time: keeps the B block (kc x nc) in L2
   GemmSweepKernel sweep;  // optional: one A panel over a block's B panels (1x1 convs, small K)
   Im2colPackKernel im2col;  // optional: null means the portable f32_im2col_pack
+  // optional: a tile's last columns when at most columns_max remain, computed column by column
+  // (nr FMAs per k, not a full or half tile's); same panels and arguments as kernel.
+  GemmMicrokernel columns;
+  size_t columns_max;
 };
 
 // A Winograd tile's input and output transforms (they share the tile's point layout).

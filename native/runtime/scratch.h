@@ -7,7 +7,16 @@ namespace convnode {
 
 // PaddedPlane: a depthwise kernel's ring of zero-bordered input rows (f32-dwconv).
 // WinogradInput / WinogradProducts: a chunk of transformed tiles and its 36 GEMM products.
-enum class ScratchSlot { PackedB = 0, Transpose = 1, PaddedPlane = 2, WinogradInput = 3, WinogradProducts = 4, Count = 5 };
+// Subsampled: a strided 1x1 conv's input at its output pixels (the calling thread's, read by all).
+enum class ScratchSlot {
+  PackedB = 0,
+  Transpose = 1,
+  PaddedPlane = 2,
+  WinogradInput = 3,
+  WinogradProducts = 4,
+  Subsampled = 5,
+  Count = 6
+};
 
 float* scratch_floats(ScratchSlot slot, size_t count);
 

@@ -74,6 +74,13 @@ std::vector<ConvCase> conv_cases() {
       {2, 32, 40, 1, 3, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::None, true, true},         // 21
       {1, 32, 16, 1, 28, 28, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, A::Relu, false, false},     // 784
       {1, 40, 70, 1, 20, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu6, true, true},    // K and pixel blocks
+      // 1x1 at stride > 1 without pads (ResNet's downsampling shortcuts): the input subsampled,
+      // then the 1x1 path. Odd maps at batch 2 with a residual, K blocks and unequal strides,
+      // groups; a padded one stays on im2col.
+      {2, 40, 20, 1, 15, 13, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, A::Relu, true, true},
+      {1, 300, 24, 1, 14, 29, 1, 1, 2, 3, 1, 1, 0, 0, 0, 0, A::None, false, false},
+      {1, 8, 8, 2, 9, 9, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, A::Sigmoid, true, false},
+      {1, 6, 5, 1, 9, 9, 1, 1, 2, 2, 1, 1, 1, 1, 1, 1, A::None, true, false},
       {1, 3, 16, 1, 33, 31, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, A::Sigmoid, true, false},  // stem
       {2, 4, 6, 1, 8, 7, 2, 3, 1, 2, 1, 1, 0, 2, 1, 0, A::LeakyRelu, true, true},     // asymmetric pads
       {1, 5, 9, 1, 15, 17, 3, 3, 1, 1, 2, 3, 2, 2, 2, 2, A::None, false, false},     // dilation

@@ -56,12 +56,13 @@ void test_gemm_tiles(const KernelConfig& isa) {
           }
         std::vector<GemmMicrokernel> kernels = {g.kernel};
         if (g.narrow != nullptr && nr <= g.nr / 2) kernels.push_back(g.narrow);
+        if (g.columns != nullptr && nr < g.nr && nr <= g.columns_max) kernels.push_back(g.columns);
         for (GemmMicrokernel kernel : kernels) {
           std::vector<float> got(c0);
           kernel(mr, nr, kc, a.data(), b.data(), g.nr, got.data(), ldc, accumulate, with_epilogue ? &ep : nullptr);
           char label[160];
           std::snprintf(label, sizeof label, "%s gemm tile %zux%zu k%zu%s%s%s%s", isa_name(isa.isa), mr, nr, kc,
-                        kernel == g.narrow ? " narrow" : "", accumulate ? " accumulate" : "",
+                        kernel == g.narrow ? " narrow" : (kernel == g.columns ? " columns" : ""), accumulate ? " accumulate" : "",
                         ep.bias != nullptr && with_epilogue ? " bias" : "", ep.residual != nullptr && with_epilogue ? " residual" : "");
           expect_close(got, want, label);
         }
@@ -127,7 +128,7 @@ void test_split_scales(const KernelConfig& isa) {
 }
 
 // A table's im2col packer against the portable one, value for value (it only moves values):
-// strides 1, 2, 3 (masked loads, even-column permute, gather), dilation, pads on every side past
+// strides 1, 2, 4, 3 (masked loads, even-column permute, every-fourth permute, gather), dilation, pads on every side past
 // the kernel's reach, maps narrower than a panel (runs wrapping over several output rows),
 // K blocks starting mid-window, pixel blocks starting mid-row, and a 1-pixel-wide output.
 void test_im2col(const KernelConfig& isa) {
@@ -140,7 +141,11 @@ void test_im2col(const KernelConfig& isa) {
                       {3, 40, 37, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3},  {2, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
                       {2, 14, 13, 3, 3, 3, 3, 1, 1, 2, 0, 1, 2},  {3, 15, 17, 3, 3, 1, 1, 2, 3, 2, 2, 2, 2},
                       {2, 9, 5, 2, 3, 1, 2, 1, 1, 0, 2, 1, 0},     {1, 6, 1, 3, 1, 1, 1, 1, 1, 1, 0, 1, 0},
-                      {2, 33, 40, 5, 5, 2, 3, 2, 1, 4, 4, 4, 4},  {2, 20, 70, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0}};
+                      {2, 33, 40, 5, 5, 2, 3, 2, 1, 4, 4, 4, 4},  {2, 20, 70, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},
+                      // stride 4 (four loads and permutes): AlexNet's 11x11/4 on a narrower map,
+                      // a map narrower than a panel, dilation within the loads' 64 columns
+                      {3, 23, 227, 11, 11, 4, 4, 1, 1, 2, 2, 2, 2}, {2, 30, 26, 5, 5, 3, 4, 1, 1, 2, 1, 0, 3},
+                      {2, 21, 45, 3, 3, 4, 4, 2, 2, 1, 1, 1, 1}};
   for (const S& sh : shapes) {
     const size_t out_h = (sh.h + sh.pt + sh.pb - (sh.dh * (sh.kh - 1) + 1)) / sh.sh + 1;
     const size_t out_w = (sh.w + sh.pl + sh.pr - (sh.dw * (sh.kw - 1) + 1)) / sh.sw + 1;

@@ -83,6 +83,15 @@ __attribute__((always_inline)) inline void avx512_tile(size_t nr, size_t kc, con
 #pragma GCC unroll 16
     for (size_t i = 0; i < ROWS; i++) acc[s][i] = Vec::zero();
   }
+  // The tile's C rows (and residual rows) are requested now, so that their misses overlap the
+  // FMA loop: a stored row whose line is not in cache holds a store-queue entry until the line
+  // arrives, and 16 of them (rows a channel plane apart, the output of a 56x56 layer is
+  // megabytes) stalled the kernel after every tile.
+#pragma GCC unroll 16
+  for (size_t i = 0; i < ROWS; i++) {
+    __builtin_prefetch(c + i * ldc, 1, 3);
+    if (ep != nullptr && ep->residual != nullptr) __builtin_prefetch(ep->residual + i * ep->residual_stride, 0, 3);
+  }
   size_t k = 0;
   for (; k + SETS <= kc; k += SETS) {
 #pragma GCC unroll 4
@@ -176,27 +185,6 @@ void f32_gemm_16x16_sweep__avx512(size_t mr, size_t nc, size_t kc, const float* 
       (nr <= kNR / 2 ? narrow : wide)(nr, kc, a, b, kNR, c + j, ldc, accumulate, ep);
     }
   }
-}
-
-// GEMV over a 16-row panel: one k step of the panel is exactly one zmm (16 rows), times x[k]
-// broadcast. Four accumulators over k % 4 cover the FMA latency; they are summed once per call.
-void f32_gemv_16x1__avx512(size_t mr, size_t kc, const float* a, const float* x, float* acc) {
-  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
-  size_t k = 0;
-  for (; k + 4 <= kc; k += 4) {
-    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a), _mm512_set1_ps(x[k]), s0);
-    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + 16), _mm512_set1_ps(x[k + 1]), s1);
-    s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + 32), _mm512_set1_ps(x[k + 2]), s2);
-    s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + 48), _mm512_set1_ps(x[k + 3]), s3);
-    a += 64;
-  }
-  for (; k < kc; k++) {
-    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a), _mm512_set1_ps(x[k]), s0);
-    a += 16;
-  }
-  const __m512 sum = _mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3));
-  const __mmask16 rows = avx512_lanes_mask(mr);
-  _mm512_mask_storeu_ps(acc, rows, _mm512_add_ps(sum, _mm512_maskz_loadu_ps(rows, acc)));
 }
 
 }  // namespace convnode

@@ -36,6 +36,9 @@ void f32_gemm_16x8__avx512(size_t mr, size_t nr, size_t kc, const float* a, cons
                            size_t ldc, bool accumulate, const Epilogue* epilogue);
 void f32_gemm_16x16_sweep__avx512(size_t mr, size_t nc, size_t kc, const float* a, const float* b, float* c,
                                   size_t ldc, bool accumulate, const Epilogue* epilogue);
+// The last 1..12 columns of a 16-row panel's tile, one zmm per column (nr FMAs per k step).
+void f32_gemm_16x12_columns__avx512(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb,
+                                    float* c, size_t ldc, bool accumulate, const Epilogue* epilogue);
 void f32_gemm_8x8__neon(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
                         size_t ldc, bool accumulate, const Epilogue* epilogue);
 

@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+// The GEMM convs of ResNet-50 and AlexNet (1x1 pointwise and im2col: 3x3, 7x7/2, 11x11/4, the
+// 1x1/2 downsamples) and Linear layers, native only, with each layer's % of this CPU's measured FMA peak. Every
+// conv is run with the algorithm it gets in the models (pointwise-gemm or im2col-gemm; never
+// Winograd, so the figure is the GEMM driver's). Needs `npm run build` (dist/) and the addon.
+//
+//   node bench/gemm-layers.mjs [--rounds 7] [--ms 40] [--threads 1] [--batch 1]
+//                              [--only resnet|alexnet] [--addon path/to/other.node ...]
+// Each --addon is another build timed in the same interleaved rounds (bench/ab-addons.mjs);
+// outputs are compared at the end. Times are process CPU time per run (process.cpuUsage): on the
+// shared machine wall time mostly measures the other processes; at 1 thread CPU time is the
+// conv's own work. % of peak is taken against the probe of this checkout's addon.
+import os from 'node:os';
+import { planConv } from '../dist/planner/geometry.js';
+import { interleavedRounds, loadAddons, median, option } from './ab-addons.mjs';
+
+const rounds = Number(option('--rounds', 7));
+const targetMs = Number(option('--ms', 40));
+const threads = Number(option('--threads', 1));
+const batch = Number(option('--batch', 1));
+const only = option('--only', null);
+
+const addons = loadAddons();
+
+// [model, cin, cout, input size, kernel, stride, padding]
+const LAYERS = [
+  ['resnet', 3, 64, 224, 7, 2, 3],
+  ['resnet', 64, 64, 56, 1, 1, 0],
+  ['resnet', 64, 64, 56, 3, 1, 1],
+  ['resnet', 64, 256, 56, 1, 1, 0],
+  ['resnet', 256, 64, 56, 1, 1, 0],
+  ['resnet', 256, 128, 56, 1, 1, 0],
+  ['resnet', 128, 128, 56, 3, 2, 1],
+  ['resnet', 256, 512, 56, 1, 2, 0],
+  ['resnet', 128, 512, 28, 1, 1, 0],
+  ['resnet', 512, 128, 28, 1, 1, 0],
+  ['resnet', 128, 128, 28, 3, 1, 1],
+  ['resnet', 512, 256, 28, 1, 1, 0],
+  ['resnet', 256, 256, 28, 3, 2, 1],
+  ['resnet', 512, 1024, 28, 1, 2, 0],
+  ['resnet', 256, 1024, 14, 1, 1, 0],
+  ['resnet', 1024, 256, 14, 1, 1, 0],
+  ['resnet', 256, 256, 14, 3, 1, 1],
+  ['resnet', 1024, 512, 14, 1, 1, 0],
+  ['resnet', 512, 512, 14, 3, 2, 1],
+  ['resnet', 1024, 2048, 14, 1, 2, 0],
+  ['resnet', 512, 2048, 7, 1, 1, 0],
+  ['resnet', 2048, 512, 7, 1, 1, 0],
+  ['resnet', 512, 512, 7, 3, 1, 1],
+  ['alexnet', 3, 64, 224, 11, 4, 2],
+  ['alexnet', 64, 192, 27, 5, 1, 2],
+  ['alexnet', 192, 384, 13, 3, 1, 1],
+  ['alexnet', 384, 256, 13, 3, 1, 1],
+  ['alexnet', 256, 256, 13, 3, 1, 1],
+  // Linear layers ([model, inFeatures, outFeatures]): at batch 1 a GEMV, bound by reading the weights.
+  ['resnet', 2048, 1000],
+  ['alexnet', 9216, 4096],
+  ['alexnet', 4096, 4096],
+  ['alexnet', 4096, 1000],
+].filter(([model]) => only === null || only === model);
+
+const random = (n) => new Float32Array(n).map(() => Math.random() * 2 - 1);
+
+const cases = [];
+for (const [model, cin, cout, size, k, stride, pad] of LAYERS) {
+  if (size === undefined) {
+    const weight = random(cout * cin);
+    const bias = random(cout);
+    const linears = addons.map(({ addon }) => new addon.Linear(weight, bias, { inFeatures: cin, outFeatures: cout, activation: 'relu' }));
+    const input = random(batch * cin);
+    const outputs = addons.map(() => new Float32Array(batch * cout));
+    cases.push({ label: `${model} linear ${cin}->${cout}`, run: (a) => linears[a].runSync(input, batch, outputs[a]),
+      flops: 2 * batch * cin * cout, outputs, runs: 0, samples: addons.map(() => []) });
+    continue;
+  }
+  const weight = random(cout * cin * k * k);
+  const bias = random(cout);
+  const algorithm = k === 1 && stride === 1 ? 'pointwise-gemm' : 'im2col-gemm';
+  const options = { inChannels: cin, outChannels: cout, groups: 1, kernelH: k, kernelW: k, strideH: stride,
+    strideW: stride, algorithm, activation: 'relu' };
+  const convs = addons.map(({ addon }) => new addon.Conv2d(weight, bias, options));
+  const g = planConv('bench', [batch, cin, size, size], {
+    inChannels: cin, outChannels: cout, groups: 1, kernel: [k, k], stride: [stride, stride], dilation: [1, 1], padding: pad,
+  });
+  const outSize = g.outH * g.outW;
+  const input = random(batch * cin * size * size);
+  const flops = 2 * batch * cout * outSize * cin * k * k;
+  const outputs = addons.map(() => new Float32Array(batch * cout * outSize));
+  const label = `${model} ${k}x${k}${stride > 1 ? '/' + stride : ''} ${cin}->${cout} @${size}`;
+  cases.push({ label, run: (a) => convs[a].runSync(input, g, outputs[a], null), flops, outputs, runs: 0,
+    samples: addons.map(() => []) });
+}
+
+interleavedRounds(rounds, cases, addons.length, (c, a) => {
+  addons[a].addon.setNumThreads(threads);
+  const run = () => c.run(a);
+  run();
+  if (c.runs === 0) {
+    const t = performance.now();
+    run();
+    c.runs = Math.max(3, Math.round(targetMs / Math.max(0.01, performance.now() - t)));
+  }
+  const u = process.cpuUsage();
+  for (let r = 0; r < c.runs; r++) run();
+  const used = process.cpuUsage(u);
+  c.samples[a].push((used.user + used.system) / 1000 / c.runs);
+});
+
+for (const c of cases) {
+  for (let a = 1; a < addons.length; a++) {
+    const ref = c.outputs[0];
+    const bad = c.outputs[a].findIndex((v, i) => !(Math.abs(v - ref[i]) <= 1e-3 * Math.max(1, Math.abs(ref[i]))));
+    if (bad >= 0) throw new Error(`${addons[a].name} disagrees with this checkout on ${c.label} at ${bad}`);
+  }
+}
+
+const peak = addons[0].addon.measurePeakGflops();
+console.log(`GEMM convs, batch ${batch}, ${threads} thread(s), ${rounds} rounds, CPU ms per run (median); ` +
+  `${os.cpus()[0].model}; FMA peak ${peak.toFixed(1)} GFLOP/s; load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+const head = ['layer', ...addons.flatMap((_, a) => [`cpu ms[${a}]`, `%peak[${a}]`]), ...(addons.length > 1 ? ['new/old'] : [])];
+console.log(head.join('\t'));
+const totals = addons.map(() => 0);
+let totalFlops = 0;
+for (const c of cases) {
+  const ms = c.samples.map(median);
+  ms.forEach((m, a) => { totals[a] += m; });
+  totalFlops += c.flops;
+  const cells = ms.flatMap((m) => [m.toFixed(3), ((100 * c.flops) / m / 1e6 / peak / threads).toFixed(1)]);
+  if (addons.length > 1) cells.push((ms[0] / ms[1]).toFixed(3));
+  console.log([c.label, ...cells].join('\t'));
+}
+const cells = totals.flatMap((m) => [m.toFixed(3), ((100 * totalFlops) / m / 1e6 / peak / threads).toFixed(1)]);
+if (addons.length > 1) cells.push((totals[0] / totals[1]).toFixed(3));
+console.log(['all', ...cells].join('\t'));
+addons.forEach(({ name }, a) => console.log(`[${a}] ${name}`));
