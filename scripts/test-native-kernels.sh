@@ -6,10 +6,19 @@
 #   4. the addon itself built with both sanitizers, driven from Node (the N-API layer too)
 # Prints PASS/FAIL per stage and exits non-zero if any stage fails. Build trees and logs: build-kernels-*/.
 # Set CONVNODE_SKIP_AARCH64=1 where no cross compiler / qemu is installed (reported as SKIP).
+# The CMake builds compile through ccache where it is installed (CONVNODE_CCACHE=0: never), with
+# paths taken relative to the checkout (CCACHE_BASEDIR), so a file compiled with the same flags
+# before (the addon's own build/, an earlier run, another clone) is not compiled again.
 set -u
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-2}
 failed=0
+launcher=
+if [ "${CONVNODE_CCACHE:-1}" != 0 ] && command -v ccache >/dev/null 2>&1; then
+  launcher=-DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+  CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(pwd -P)}
+  export CCACHE_BASEDIR
+fi
 
 stage() {
   name=$1
@@ -28,7 +37,7 @@ stage() {
 build() {
   dir=$1
   shift
-  cmake -S . -B "$dir" -DCONVNODE_BUILD_ADDON=OFF -DCONVNODE_BUILD_TESTS=ON "$@" &&
+  cmake -S . -B "$dir" -DCONVNODE_BUILD_ADDON=OFF -DCONVNODE_BUILD_TESTS=ON $launcher "$@" &&
     cmake --build "$dir" --target convnode_kernels_test -j "$JOBS"
 }
 
@@ -64,22 +73,22 @@ aarch64() {
     grep -q '^kernels_test: neon ' build-kernels-logs/aarch64.out
 }
 
+# Both sanitizer stages use one build tree (build-kernels-asan): the kernel test and the addon
+# link the same ASan + UBSan convnode_core, compiled once. The first stage builds both.
+sanitizer_flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 sanitizers() {
-  flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-  build build-kernels-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    "-DCMAKE_CXX_FLAGS=$flags" "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined" &&
+  cmake -S . -B build-kernels-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVNODE_BUILD_TESTS=ON $launcher \
+    "-DCMAKE_CXX_FLAGS=$sanitizer_flags" "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined" \
+    "-DNODE_INCLUDE_DIR=$(dirname "$(dirname "$(command -v node)")")/include/node" &&
+    cmake --build build-kernels-asan --target convnode_kernels_test convnode -j "$JOBS" &&
     CONVNODE_ULP_SAMPLES=200000 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ./build-kernels-asan/convnode_kernels_test
 }
 
 addon_sanitizers() {
-  flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-  cmake -S . -B build-kernels-asan-addon -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS=$flags" \
-    "-DNODE_INCLUDE_DIR=$(dirname "$(dirname "$(command -v node)")")/include/node" &&
-    cmake --build build-kernels-asan-addon --target convnode -j "$JOBS" &&
-    LD_PRELOAD="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libubsan.so)" \
-      ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      node native/tests/addon_sanitizer_drive.cjs build-kernels-asan-addon/Release/convnode.node
+  LD_PRELOAD="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libubsan.so)" \
+    ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    node native/tests/addon_sanitizer_drive.cjs build-kernels-asan/Release/convnode.node
 }
 
 stage native native

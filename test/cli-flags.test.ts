@@ -7,16 +7,15 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getBackend } from '../lib/backends/index.js';
 import { getNumThreads, setNumThreads } from '../lib/backends/native.js';
 import { COMMANDS } from '../lib/cli/commands/index.js';
-import { runCli } from '../lib/cli/main.js';
 import { ImageClassifier } from '../lib/image/classifier.js';
 import type { ImageOptions } from '../lib/image/options.js';
+import { convnode } from './helpers/cli.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const boot = join(root, 'samples', '0000-ankle-boot.png');
@@ -25,24 +24,6 @@ const BUILTIN = join(root, 'models', 'lenet5-fashion.onnx');
 const BUILTIN_LABELS = join(root, 'models', 'lenet5-fashion.labels.txt');
 const dir = mkdtempSync(join(tmpdir(), 'convnode-flags-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function sink(): Writable & { text: string } {
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      stream.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string };
-  stream.text = '';
-  return stream;
-}
-
-async function convnode(...args: string[]) {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await runCli(args, { stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 /** Exit 2, the message, and the pointer to --help. */
 async function expectUsageError(args: string[], message: RegExp): Promise<void> {

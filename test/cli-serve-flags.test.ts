@@ -8,11 +8,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { serve } from '../lib/cli/commands/serve.js';
 import { runCli } from '../lib/cli/main.js';
 import type { ServeConfig } from '../lib/serve/config.js';
+import { sink } from './helpers/cli.js';
 
 interface Recorded {
   config: ServeConfig;
@@ -52,17 +52,6 @@ afterAll(() => {
   exit.mockRestore();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function sink(): Writable & { text: string } {
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      stream.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string };
-  stream.text = '';
-  return stream;
-}
 
 /** Runs `convnode serve ...flags` and returns what reached the server. */
 async function served(...flags: string[]): Promise<Recorded> {

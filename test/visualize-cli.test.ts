@@ -2,33 +2,14 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../lib/cli/main.js';
+import { convnode } from './helpers/cli.js';
 
 const sample = fileURLToPath(new URL('../samples/0000-ankle-boot.png', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'convnode-visualize-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function sink(): Writable & { text: string } {
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      stream.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string };
-  stream.text = '';
-  return stream;
-}
-
-async function convnode(...args: string[]) {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await runCli(args, { stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 describe('convnode visualize (filter mode)', () => {
   it('writes the stages PNG and prints the shapes of every stage', async () => {

@@ -6,24 +6,10 @@
 
 #include "arguments.h"
 #include "async_job.h"
+#include "deferred_pack.h"
 #include "held_weights.h"
 
 namespace convnode {
-
-// Everything the packing job reads, and what it leaves behind. The weight and bias arrays are
-// held by the job's references until it settles; the job reads them, nothing writes them.
-struct ConvObject::PendingPack {
-  ConvParams params;
-  const float* weight = nullptr;
-  size_t weight_length = 0;
-  const float* bias = nullptr;
-  size_t bias_length = 0;
-  const KernelConfig* config = nullptr;
-  // Written by the job's thread, read on the JS thread after the job's promise settled.
-  std::shared_ptr<const Conv2d> result;
-  std::exception_ptr failure;
-  std::atomic<bool> done{false};
-};
 
 struct ConvObject::Call {
   ConvRun geometry;
@@ -85,60 +71,28 @@ ConvObject::ConvObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ConvOb
       conv_ = std::make_shared<const Conv2d>(params, weight.data, weight.length, bias.data, bias.length, active_config());
       return;
     }
-    auto pending = std::make_shared<PendingPack>();
-    pending->params = params;
-    pending->weight = weight.data;
-    pending->weight_length = weight.length;
-    pending->bias = bias.data;
-    pending->bias_length = bias.length;
-    pending->config = &active_config();  // the ISA at construction, as for a conv packed at once
+    const KernelConfig* config = &active_config();  // the ISA at construction, as for a conv packed at once
     // Reads only: no run can use this conv before finishPack(), and nothing writes the filters.
-    Napi::Promise promise = AsyncJob::start(
+    packing_.start(
         env,
-        [pending] {
-          try {
-            pending->result = std::make_shared<const Conv2d>(pending->params, pending->weight, pending->weight_length,
-                                                             pending->bias, pending->bias_length, *pending->config);
-          } catch (...) {
-            pending->failure = std::current_exception();  // rethrown, typed, by finishPack() on the JS thread
-          }
-          pending->done.store(true, std::memory_order_release);
+        [params, weight = weight.data, weight_length = weight.length, bias = bias.data, bias_length = bias.length, config] {
+          return std::make_shared<const Conv2d>(params, weight, weight_length, bias, bias_length, *config);
         },
         {weight.value, bias.value, info.This()},
         JobMemory{{MemoryRange::of(weight.data, weight.length), MemoryRange::of(bias.data, bias.length)}, {}});
-    packing_ = Napi::Persistent(Napi::Value(promise));
-    pending_ = std::move(pending);
   });
   if (conv_) external_->update(env, *conv_);
 }
 
+constexpr PackNames kConvNames = {"Conv2d", "conv"};
+
 // A packLater conv's packing job: a Promise that resolves once it finished, well or not.
-Napi::Value ConvObject::pack(const Napi::CallbackInfo& info) {
-  if (!pending_ || packing_.IsEmpty()) {
-    throw Napi::Error::New(info.Env(), "Conv2d.pack: only a conv made with packLater and not yet finished or released packs");
-  }
-  return packing_.Value();
-}
+Napi::Value ConvObject::pack(const Napi::CallbackInfo& info) { return packing_.promise(info.Env(), kConvNames); }
 
 // Installs what the packing job made (or throws its error, typed as the constructor would).
 Napi::Value ConvObject::finish_pack(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!pending_) throw Napi::Error::New(env, released_ ? "Conv2d.finishPack: this conv was released" : "Conv2d.finishPack: nothing to finish");
-  if (!pending_->done.load(std::memory_order_acquire)) {
-    throw Napi::Error::New(env, "Conv2d.finishPack: the packing job has not finished (await pack() first)");
-  }
-  const std::shared_ptr<PendingPack> pending = std::move(pending_);
-  packing_.Reset();
-  if (pending->failure) {
-    translate_errors(env, [&] {
-      try {
-        std::rethrow_exception(pending->failure);
-      } catch (const std::bad_alloc&) {
-        throw Napi::Error::New(env, "Conv2d: out of memory while packing the weights");
-      }
-    });
-  }
-  conv_ = std::move(pending->result);
+  conv_ = packing_.finish(env, kConvNames, released_);
   external_->update(env, *conv_);
   return env.Undefined();
 }
@@ -146,8 +100,7 @@ Napi::Value ConvObject::finish_pack(const Napi::CallbackInfo& info) {
 // Frees the packed weights now (runs in flight keep them until they finish); any later call
 // throws. Idempotent.
 Napi::Value ConvObject::release(const Napi::CallbackInfo& info) {
-  packing_.Reset();
-  pending_.reset();  // a packing job still running keeps its own reference and drops its result
+  packing_.reset();  // a packing job still running keeps its own state and drops its result
   conv_.reset();
   released_ = true;
   external_->drop(info.Env());

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "../ops/conv2d.h"
+#include "deferred_pack.h"
 
 namespace convnode {
 
@@ -41,12 +42,8 @@ class ConvObject : public Napi::ObjectWrap<ConvObject> {
     void drop(napi_env env);
   };
 
-  // What a packLater conv packs from, and what its packing job leaves for finishPack().
-  struct PendingPack;
-
   std::shared_ptr<const Conv2d> conv_;  // shared with in-flight async runs; null once released
-  std::shared_ptr<PendingPack> pending_;  // set by packLater until finishPack() or release()
-  Napi::Reference<Napi::Value> packing_;   // the packing job's promise, until then (JS thread only)
+  DeferredPack<Conv2d> packing_;        // a packLater conv's packing job, until finishPack() or release()
   bool released_ = false;
   std::shared_ptr<ExternalMemory> external_ = std::make_shared<ExternalMemory>();
 };

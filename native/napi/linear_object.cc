@@ -6,23 +6,10 @@
 
 #include "arguments.h"
 #include "async_job.h"
+#include "deferred_pack.h"
 #include "held_weights.h"
 
 namespace convnode {
-
-// What the packing job reads (held by its references, written by nobody) and leaves behind.
-struct LinearObject::PendingPack {
-  size_t in_features = 0, out_features = 0;
-  const float* weight = nullptr;
-  size_t weight_length = 0;
-  const float* bias = nullptr;
-  size_t bias_length = 0;
-  Activation activation;
-  const KernelConfig* config = nullptr;
-  std::shared_ptr<const Linear> result;  // written by the job's thread, read after it settled
-  std::exception_ptr failure;
-  std::atomic<bool> done{false};
-};
 
 Napi::Function LinearObject::define(Napi::Env env) {
   return DefineClass(env, "Linear",
@@ -47,31 +34,16 @@ LinearObject::LinearObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Li
                                                bias.length, activation, active_config());
       return;
     }
-    auto pending = std::make_shared<PendingPack>();
-    pending->in_features = in_features;
-    pending->out_features = out_features;
-    pending->weight = weight.data;
-    pending->weight_length = weight.length;
-    pending->bias = bias.data;
-    pending->bias_length = bias.length;
-    pending->activation = activation;
-    pending->config = &active_config();
-    Napi::Promise promise = AsyncJob::start(
+    const KernelConfig* config = &active_config();
+    packing_.start(
         env,
-        [pending] {
-          try {
-            pending->result = std::make_shared<const Linear>(pending->in_features, pending->out_features, pending->weight,
-                                                             pending->weight_length, pending->bias, pending->bias_length,
-                                                             pending->activation, *pending->config);
-          } catch (...) {
-            pending->failure = std::current_exception();
-          }
-          pending->done.store(true, std::memory_order_release);
+        [in_features, out_features, weight = weight.data, weight_length = weight.length, bias = bias.data,
+         bias_length = bias.length, activation, config] {
+          return std::make_shared<const Linear>(in_features, out_features, weight, weight_length, bias, bias_length,
+                                                activation, *config);
         },
         {weight.value, bias.value, info.This()},
         JobMemory{{MemoryRange::of(weight.data, weight.length), MemoryRange::of(bias.data, bias.length)}, {}});
-    packing_ = Napi::Persistent(Napi::Value(promise));
-    pending_ = std::move(pending);
   });
   if (linear_) report_memory(env);
 }
@@ -89,39 +61,20 @@ void LinearObject::drop_memory(napi_env env) {
   external_bytes_ = 0;
 }
 
-Napi::Value LinearObject::pack(const Napi::CallbackInfo& info) {
-  if (!pending_ || packing_.IsEmpty()) {
-    throw Napi::Error::New(info.Env(), "Linear.pack: only a Linear made with packLater and not yet finished or released packs");
-  }
-  return packing_.Value();
-}
+constexpr PackNames kLinearNames = {"Linear", "Linear"};
+
+Napi::Value LinearObject::pack(const Napi::CallbackInfo& info) { return packing_.promise(info.Env(), kLinearNames); }
 
 Napi::Value LinearObject::finish_pack(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!pending_) throw Napi::Error::New(env, released_ ? "Linear.finishPack: this Linear was released" : "Linear.finishPack: nothing to finish");
-  if (!pending_->done.load(std::memory_order_acquire)) {
-    throw Napi::Error::New(env, "Linear.finishPack: the packing job has not finished (await pack() first)");
-  }
-  const std::shared_ptr<PendingPack> pending = std::move(pending_);
-  packing_.Reset();
-  if (pending->failure) {
-    translate_errors(env, [&] {
-      try {
-        std::rethrow_exception(pending->failure);
-      } catch (const std::bad_alloc&) {
-        throw Napi::Error::New(env, "Linear: out of memory while packing the weights");
-      }
-    });
-  }
-  linear_ = std::move(pending->result);
+  linear_ = packing_.finish(env, kLinearNames, released_);
   report_memory(env);
   return env.Undefined();
 }
 
 // Frees the packed weights now (in-flight runs keep them until they finish). Idempotent.
 Napi::Value LinearObject::release(const Napi::CallbackInfo& info) {
-  packing_.Reset();
-  pending_.reset();
+  packing_.reset();
   linear_.reset();
   released_ = true;
   drop_memory(info.Env());

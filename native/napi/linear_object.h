@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "../ops/linear.h"
+#include "deferred_pack.h"
 
 namespace convnode {
 
@@ -25,11 +26,8 @@ class LinearObject : public Napi::ObjectWrap<LinearObject> {
   void report_memory(Napi::Env env);
   void drop_memory(napi_env env);
 
-  struct PendingPack;
-
   std::shared_ptr<const Linear> linear_;  // shared with in-flight async runs; null once released
-  std::shared_ptr<PendingPack> pending_;  // set by packLater until finishPack() or release()
-  Napi::Reference<Napi::Value> packing_;  // the packing job's promise (JS thread only)
+  DeferredPack<Linear> packing_;          // a packLater Linear's packing job, until finishPack() or release()
   bool released_ = false;
   int64_t external_bytes_ = 0;
 };
