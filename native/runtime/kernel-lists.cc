@@ -32,6 +32,10 @@ const KernelSpec<GemmConfig> kGemm[] = {
     {"f32-gemm", "8x8", Isa::Neon,
      {f32_gemm_8x8__neon, nullptr, f32_gemv_general__scalar, 8, 8, 256, 256, nullptr, nullptr}},
 #endif
+#if defined(CONVNODE_HAVE_WASMSIMD)
+    {"f32-gemm", "6x8", Isa::WasmSimd,
+     {f32_gemm_6x8__wasmsimd, nullptr, f32_gemv_general__scalar, 6, 8, 256, 256, nullptr, nullptr}},
+#endif
 };
 
 // Depthwise: the general kernel takes any window and is every tier's fallback for the windows
