@@ -40,13 +40,13 @@ export function coreSources() {
 // argument errors leave through the loader's range_error import instead.
 const COMPILE_FLAGS = [
   '--target=wasm32-wasi', '-std=c++17', '-O3', '-msimd128', '-mbulk-memory', '-mnontrapping-fptoint',
-  '-msign-ext', '-fno-exceptions', '-ffp-contract=off', '-DNDEBUG', '-DCONVNODE_HAVE_WASMSIMD', '-Wall',
+  '-msign-ext', '-mmutable-globals', '-fno-exceptions', '-ffp-contract=off', '-DNDEBUG', '-DCONVNODE_HAVE_WASMSIMD', '-Wall',
 ];
 // A reactor (no main): _initialize runs the constructors once; 1 MiB of stack for the ops'
 // local tiles; memory grows with the model (up to 4 GiB).
 const LINK_FLAGS = [
   '--target=wasm32-wasi', '-mexec-model=reactor', '-Wl,-z,stack-size=1048576', '-Wl,--max-memory=4294967296',
-  '-Wl,--strip-debug', '-O3',
+  '-Wl,--strip-debug', '-Wl,--export=__stack_pointer', '-O3',
 ];
 
 async function compile(source, objectDir) {

@@ -33,13 +33,13 @@ describe('backend selection', () => {
   it('an unknown CONVNODE_BACKEND is an error naming the variable and the choices', () => {
     const r = backendIn({ CONVNODE_BACKEND: 'gpu' });
     expect(r.status).not.toBe(0);
-    expect(r.err).toContain("CONVNODE_BACKEND must be 'js' or 'native', got 'gpu'");
+    expect(r.err).toContain("CONVNODE_BACKEND must be 'js', 'native' or 'wasm', got 'gpu'");
   });
 
   it('setBackend rejects an unknown name and switches between the known ones', () => {
     const before = getBackend();
     expect(() => setBackend('cuda' as never)).toThrow(BackendError);
-    expect(() => setBackend('cuda' as never)).toThrow(/setBackend: name must be 'js' or 'native', got "cuda"/);
+    expect(() => setBackend('cuda' as never)).toThrow(/setBackend: name must be 'js', 'native' or 'wasm', got "cuda"/);
     setBackend('js');
     expect(getBackend()).toBe('js');
     setBackend(before);
