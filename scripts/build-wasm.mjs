@@ -21,6 +21,13 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const WASM_SOURCES = [
   'native/wasm/api.cc',
   'native/kernels/f32-gemm/f32-gemm-6x8-wasmsimd.cc',
+  'native/kernels/f32-dwconv/f32-dwconv-3x3s1-wasmsimd.cc',
+  'native/kernels/f32-dwconv/f32-dwconv-3x3s2-wasmsimd.cc',
+  'native/kernels/f32-dwconv/f32-dwconv-5x5s1-wasmsimd.cc',
+  'native/kernels/f32-dwconv/f32-dwconv-5x5s2-wasmsimd.cc',
+  'native/kernels/f32-dwconv/f32-dwconv-7x7s1-wasmsimd.cc',
+  'native/kernels/f32-dwconv/f32-dwconv-7x7s2-wasmsimd.cc',
+  'native/kernels/f32-maxpool/f32-maxpool-3x3s2-wasmsimd.cc',
 ];
 
 // The threaded pool needs <thread>, which WASI libc++ lacks; native/wasm/thread_pool_single.h
