@@ -219,7 +219,7 @@ if (!args.includes('--no-models')) {
     const models = [jsBackend, wasm, ...(native instanceof Error ? [] : [native])].map((backend) => loadOnnx(file, { backend }));
     const loaded = await Promise.all(models);
     const shape = [1, 3, 224, 224];
-    const input = new Tensor(randomInput(3 * 224 * 224, 11), shape);
+    const input = new Tensor(shape, randomInput(3 * 224 * 224, 11));
     const outputs = loaded.map(() => null);
     const feeds = { [loaded[0].inputNames[0]]: input };
     const ms = timeInTurn(loaded.map((m, i) => () => {

@@ -138,6 +138,11 @@ export class WasmModule {
     }
   }
 
+  /** The shadow stack's top: the same between calls, whatever they threw (tests check it). */
+  stackPointer(): number {
+    return this.exports.__stack_pointer.value as number;
+  }
+
   /** Bytes of memory the module holds (it grows with the model and never shrinks). */
   memoryBytes(): number {
     return this.exports.memory.buffer.byteLength;

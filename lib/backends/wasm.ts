@@ -210,11 +210,11 @@ export function loadWasmBackend(): Backend | Error {
   return backend;
 }
 
-/** The wasm module's ISA tier ('wasmsimd', or 'scalar' once forced) and memory, for tests and benchmarks. */
-export function wasmModuleInfo(): { isa: string; memoryBytes: number } {
+/** The wasm module's ISA tier ('wasmsimd', or 'scalar' once forced), memory and stack top, for tests and benchmarks. */
+export function wasmModuleInfo(): { isa: string; memoryBytes: number; stackPointer: number } {
   const loaded = loadWasmModule();
   if (loaded instanceof Error) throw loaded;
-  return { isa: loaded.isa(), memoryBytes: loaded.memoryBytes() };
+  return { isa: loaded.isa(), memoryBytes: loaded.memoryBytes(), stackPointer: loaded.stackPointer() };
 }
 
 /** Forces the wasm module's tier for kernels prepared from now on ('wasmsimd' or 'scalar'); false if it has none such. */
