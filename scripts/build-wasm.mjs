@@ -20,7 +20,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The wasm-simd128 tier and the C ABI: the files only this build compiles. */
 export const WASM_SOURCES = [
   'native/wasm/api.cc',
-  'native/kernels/f32-gemm/f32-gemm-6x8-wasmsimd.cc',
+  'native/kernels/f32-gemm/f32-gemm-4x8-wasmsimd.cc',
   'native/kernels/f32-dwconv/f32-dwconv-3x3s1-wasmsimd.cc',
   'native/kernels/f32-dwconv/f32-dwconv-3x3s2-wasmsimd.cc',
   'native/kernels/f32-dwconv/f32-dwconv-5x5s1-wasmsimd.cc',

@@ -76,7 +76,7 @@ describe.skipIf(wasm === null)('wasm backend', () => {
       expect(cases).toBeGreaterThanOrEqual(16);
     });
 
-    it('GEMM convs (im2col, 1x1, Winograd, grouped) over edge tiles of the 6x8 tile', () => {
+    it('GEMM convs (im2col, 1x1, Winograd, grouped) over edge tiles of the 4x8 tile', () => {
       setWasmIsa(tier);
       const random = seededRandom(5);
       for (const [cin, cout, k, s, groups, h] of [

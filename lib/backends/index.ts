@@ -45,10 +45,10 @@ function initialBackend(): Backend {
     if (!warnedAboutFallback) {
       warnedAboutFallback = true;
       // The loader's message says why, and how to get the native path where a rebuild would help.
-      const got = wasm instanceof Error
-        ? `using the pure-JS backend (the wasm module did not load either: ${wasm.message})`
-        : 'using the wasm backend (the native kernels compiled to WebAssembly, about 3-6x slower than native)';
-      process.emitWarning(`convnode: ${got}: ${loaded.message}`, { code: 'CONVNODE_NATIVE_FALLBACK' });
+      const message = wasm instanceof Error
+        ? `using the pure-JS backend: ${loaded.message}; the wasm module did not load either: ${wasm.message}`
+        : `using the wasm backend (the native kernels compiled to WebAssembly, about 3-6x slower than native): ${loaded.message}`;
+      process.emitWarning(`convnode: ${message}`, { code: 'CONVNODE_NATIVE_FALLBACK' });
     }
     return wasm instanceof Error ? jsBackend : wasm;
   }

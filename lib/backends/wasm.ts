@@ -13,13 +13,14 @@
  * backend: matMul, layerNorm and softmax (the transformer ops), and strided copies (left to the
  * caller, as the JS backend does). One thread: the module runs on the calling JS thread.
  */
+import { readFileSync } from 'node:fs';
 import { NO_ACTIVATION } from '../activation.js';
 import { DisposedError } from '../errors.js';
 import { CONV_ALGORITHMS, planConvAlgorithm, type ConvTarget } from '../planner/conv-plan.js';
 import type { Backend, ConvKernel, ConvWeights, LinearKernel, LinearWeights } from './backend.js';
 import { jsBackend } from './js.js';
 import { affineParams, checkBinary, checkFloat32, checkUnary } from './native.js';
-import { loadWasmModule, type WasmModule } from './wasm-module.js';
+import { loadWasmModule, WasmModule } from './wasm-module.js';
 
 const BINARY_OPS = ['add', 'sub', 'mul', 'div'] as const;
 
@@ -208,6 +209,14 @@ export function loadWasmBackend(): Backend | Error {
   if (loaded instanceof Error) return loaded;
   backend = makeBackend(loaded);
   return backend;
+}
+
+/**
+ * A second, separate wasm backend on another build of the module (benchmarks A/B two builds in
+ * one process, as bench/ab-addons.mjs does with addons). Not the one backend selection uses.
+ */
+export function wasmBackendFromFile(file: string): Backend {
+  return makeBackend(new WasmModule(readFileSync(file)));
 }
 
 /** The wasm module's ISA tier ('wasmsimd', or 'scalar' once forced), memory and stack top, for tests and benchmarks. */

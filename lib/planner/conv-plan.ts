@@ -136,7 +136,7 @@ export const WINOGRAD_RULE: Readonly<Record<ConvTarget, WinogradThresholds>> = {
   neon: { f2x2: { minIn: 16, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
   scalar: { f2x2: { minIn: 16, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
   // The wasm backend's module (native/wasm/): the native GEMM driver and portable transforms on
-  // its 6x8 wasm-simd128 GEMM tile; the scalar tier's thresholds, not measured apart.
+  // its 4x8 wasm-simd128 GEMM tile; the scalar tier's thresholds, not measured apart.
   wasmsimd: { f2x2: { minIn: 16, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
 };
 

@@ -33,8 +33,8 @@ const KernelSpec<GemmConfig> kGemm[] = {
      {f32_gemm_8x8__neon, nullptr, f32_gemv_general__scalar, 8, 8, 256, 256, nullptr, nullptr}},
 #endif
 #if defined(CONVNODE_HAVE_WASMSIMD)
-    {"f32-gemm", "6x8", Isa::WasmSimd,
-     {f32_gemm_6x8__wasmsimd, nullptr, f32_gemv_general__scalar, 6, 8, 256, 256, nullptr, nullptr}},
+    {"f32-gemm", "4x8", Isa::WasmSimd,
+     {f32_gemm_4x8__wasmsimd, nullptr, f32_gemv_general__scalar, 4, 8, 256, 256, nullptr, nullptr}},
 #endif
 };
 

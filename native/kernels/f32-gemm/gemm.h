@@ -38,8 +38,8 @@ void f32_gemm_16x16_sweep__avx512(size_t mr, size_t nc, size_t kc, const float* 
                                   size_t ldc, bool accumulate, const Epilogue* epilogue);
 void f32_gemm_8x8__neon(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
                         size_t ldc, bool accumulate, const Epilogue* epilogue);
-// WebAssembly SIMD (the wasm backend's module, native/wasm/): 6 rows x 8 columns.
-void f32_gemm_6x8__wasmsimd(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
+// WebAssembly SIMD (the wasm backend's module, native/wasm/): 4 rows x 8 columns.
+void f32_gemm_4x8__wasmsimd(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
                             size_t ldc, bool accumulate, const Epilogue* epilogue);
 
 // Packed-panel GEMV: acc[0..mr) += A_panel * x for one K block of a packed A panel (kc steps of
