@@ -29,3 +29,18 @@ export function readSourceGroups(root) {
   }
   return groups;
 }
+
+/**
+ * The kernel test's sources (native/tests/sources.cmake: main, shared helpers, one file of checks
+ * per kernel family), each checked to exist.
+ */
+export function readKernelTestSources(root) {
+  const text = readFileSync(join(root, 'native', 'tests', 'sources.cmake'), 'utf8').replace(/#[^\n]*/g, '');
+  const m = /set\(\s*CONVNODE_KERNELS_TEST_SOURCES\s+([^)]*)\)/.exec(text);
+  if (!m) throw new Error('native/tests/sources.cmake must set CONVNODE_KERNELS_TEST_SOURCES');
+  const files = m[1].split(/\s+/).filter(Boolean);
+  for (const file of files) {
+    if (!existsSync(join(root, file))) throw new Error(`native/tests/sources.cmake lists ${file}, but it does not exist`);
+  }
+  return files;
+}

@@ -13,6 +13,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, isAbsolute, join, relative } from 'node:path';
+import { readKernelTestSources } from './prebuild-sources.mjs';
 import { ISA_TIERS, TARGETS, ZIG_VERSION, isaGroupsFor } from './prebuild-targets.mjs';
 
 const require = createRequire(import.meta.url);
@@ -78,7 +79,7 @@ async function windowsImportLibrary(outDir) {
 
 /**
  * Builds target `name` in `outDir`: objects under obj/, the addon as convnode.node (unstripped:
- * the checks read its symbols) and the kernel test (native/tests/kernels_test.cc) linked against
+ * the checks read its symbols) and the kernel test (native/tests/sources.cmake) linked against
  * the same core and ISA objects. Returns paths and what went in.
  */
 export async function buildTarget(root, name, groups, { jobs = Math.max(1, Math.min(2, os.availableParallelism())) } = {}) {
@@ -100,8 +101,8 @@ export async function buildTarget(root, name, groups, { jobs = Math.max(1, Math.
     ...groups.CORE.map((src) => ({ src, flags: [], core: true })),
     ...tiers.flatMap((t) => groups[t].map((src) => ({ src, flags: ISA_TIERS[t].flags, core: true }))),
     ...groups.NAPI.map((src) => ({ src, flags: [`-I${napiHeaders}`, `-I${addonApi}`, ...NAPI_DEFINES.map((d) => `-D${d}`)], core: false })),
-    // The kernel test, for targets something here can run (not macOS).
-    ...(target.run ? [{ src: 'native/tests/kernels_test.cc', flags: [], test: true }] : []),
+    // The kernel test (native/tests/sources.cmake), for targets something here can run (not macOS).
+    ...(target.run ? readKernelTestSources(root).map((src) => ({ src, flags: [], test: true })) : []),
   ];
   for (const u of units) u.obj = join(outDir, 'obj', u.src.replace(/[/\\]/g, '__').replace(/\.cc$/, '.o'));
   await inParallel(
@@ -122,12 +123,12 @@ export async function buildTarget(root, name, groups, { jobs = Math.max(1, Math.
   // The kernel test: static for musl (no musl loader here), glibc's dynamic against Zig's stubs
   // (run with the host's or the arm64 cross sysroot's glibc), an .exe for wine.
   let exe = null;
-  const test = units.find((u) => u.test);
-  if (test) {
+  const testObjects = units.filter((u) => u.test).map((u) => u.obj);
+  if (testObjects.length > 0) {
     exe = join(outDir, target.platform === 'win32' ? 'kernels_test.exe' : 'kernels_test');
     const exeLink = ['c++', '-target', target.zig, '-mcpu=baseline', '-O3', ...(target.platform === 'linux' ? ['-pthread'] : [])];
     if (target.libc === 'musl') exeLink.push('-static');
-    await zig([...exeLink, '-o', exe, test.obj, ...coreObjects], root);
+    await zig([...exeLink, '-o', exe, ...testObjects, ...coreObjects], root);
   }
 
   writeFileSync(

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The standalone native kernel tests (native/tests/kernels_test.cc), three ways:
+# The standalone native kernel tests (native/tests: kernels_test.cc and the families' *_checks.cc), four ways:
 #   1. native build: the host's vector ISAs (AVX2, AVX-512) against scalar, scalar against the definition
 #   2. aarch64 cross build run under qemu-user: NEON against scalar
 #   3. native build with AddressSanitizer + UndefinedBehaviorSanitizer

@@ -4,10 +4,11 @@
  * link (or silently loses a kernel) in the other, so the two lists must hold the same files per
  * group, and every listed file must exist.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { readKernelTestSources } from '../scripts/prebuild-sources.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -62,5 +63,16 @@ describe('native source lists', () => {
     for (const group of ['CONVNODE_CORE_SOURCES', 'CONVNODE_NEON_SOURCES', 'CONVNODE_NAPI_SOURCES']) {
       for (const file of groups.get(group)!) expect(addon, `${file} (${group})`).toContain(file);
     }
+  });
+
+  // The kernel test is main plus one file of checks per family (native/tests/sources.cmake, read
+  // by CMake and the zig prebuilds): a family file left out of the list would never run.
+  it('native/tests/sources.cmake lists every kernel test file, each present', () => {
+    const listed: string[] = readKernelTestSources(root);
+    const onDisk = readdirSync(join(root, 'native/tests'))
+      .filter((f) => f.endsWith('.cc') && f !== 'kernels_bench.cc')
+      .map((f) => `native/tests/${f}`);
+    expect([...listed].sort()).toEqual(onDisk.sort());
+    expect(listed[0]).toBe('native/tests/kernels_test.cc');
   });
 });

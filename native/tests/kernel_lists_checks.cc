@@ -1,16 +1,19 @@
-// The kernel lists as a spec (runtime/kernel-lists.h), included by kernels_test.cc (it uses its
-// counters). The per-ISA checks of kernels_test run each tier's dispatch table against the
-// scalar table; these checks prove that table is the lists' content, so every listed kernel the
-// CPU can run is among the ones compared:
+// The kernel lists as a spec (runtime/kernel-lists.h). The per-ISA checks of kernels_test run
+// each tier's dispatch table against the scalar table; these checks prove that table is the
+// lists' content, so every listed kernel the CPU can run is among the ones compared:
 //   - no (family, tile, ISA) is listed twice (the second would never run);
 //   - every listed entry whose ISA the CPU has is dispatched by its own ISA's tier (an entry no
 //     slot asks for, a tile name misspelled, would be listed but never run or tested);
 //   - each tier's slot holds the entry of the best ISA on its fallback chain that lists the tile
 //     (recomputed here from the chain, not through select_kernel);
 // and say, per ISA, which entries ran and which were skipped because the CPU lacks the ISA.
+#include <algorithm>
 #include <cstring>
 #include <map>
 
+#include "kernels_test.h"
+
+namespace kernels_test {
 namespace {
 
 bool same_kernel(const KernelName& a, const KernelName& b) {
@@ -43,6 +46,8 @@ void fail_list(const std::string& what) {
   std::printf("FAIL kernel lists: %s\n", what.c_str());
   g_failures++;
 }
+
+}  // namespace
 
 void test_kernel_lists() {
   const std::vector<KernelName> listed = listed_kernels();
@@ -102,4 +107,4 @@ void test_kernel_lists() {
   }
 }
 
-}  // namespace
+}  // namespace kernels_test

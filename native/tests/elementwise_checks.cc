@@ -1,5 +1,4 @@
-// The element-wise engine's checks, included by kernels_test.cc (they use its counters and
-// expect_close / expect_same):
+// The element-wise engine's checks (f32-vunary, f32-vbinary, f32-vaffine):
 //   - accuracy: every transcendental activation of each ISA's f32-vunary against a double
 //     precision definition over a dense sweep of floats, the worst error in ulp printed and bounded;
 //   - parity: f32-vunary / f32-vbinary / f32-vaffine of each ISA against the scalar kernels, via
@@ -12,6 +11,9 @@
 #include "../ops/argument_error.h"
 #include "../ops/elementwise.h"
 
+#include "kernels_test.h"
+
+namespace kernels_test {
 namespace {
 
 // The definitions, in double (the scalar kernel uses float libm, so it is not the yardstick).
@@ -48,74 +50,6 @@ struct UlpCase {
   float lo, hi;   // the swept range
   double bound;   // asserted worst error, ulp
 };
-
-// Sweeps [lo, hi] by float bit pattern (each binade gets the same share of samples, so small
-// arguments near 0 are as well covered as large ones); `samples` per sign.
-void test_activation_ulp(const KernelConfig& isa, size_t samples) {
-  const UlpCase cases[] = {
-      {ActivationKind::Exp, "exp", -103.0f, 88.7f, 3},
-      {ActivationKind::Sigmoid, "sigmoid", -100.0f, 100.0f, 3},
-      {ActivationKind::Silu, "silu", -100.0f, 100.0f, 4},
-      {ActivationKind::Tanh, "tanh", -10.0f, 10.0f, 3},
-      {ActivationKind::Elu, "elu", -20.0f, 10.0f, 3},
-      {ActivationKind::Softplus, "softplus", -100.0f, 100.0f, 3},
-      {ActivationKind::Mish, "mish", -100.0f, 100.0f, 4},
-      {ActivationKind::Gelu, "gelu", -15.0f, 15.0f, 8},
-      {ActivationKind::GeluTanh, "geluTanh", -10.0f, 10.0f, 4},
-  };
-  for (const UlpCase& c : cases) {
-    std::vector<float> xs;
-    xs.reserve(2 * samples + 1);
-    // Positive and negative halves separately, each from the smallest normal to its bound.
-    for (int sign = -1; sign <= 1; sign += 2) {
-      const float end = sign < 0 ? -c.lo : c.hi;
-      if (end <= 0) continue;
-      uint32_t a, b;
-      const float tiny = 1e-30f;
-      std::memcpy(&a, &tiny, 4);
-      std::memcpy(&b, &end, 4);
-      const uint32_t step = std::max<uint32_t>(1, (b - a) / static_cast<uint32_t>(samples));
-      for (uint32_t bits = a; bits <= b && bits >= a; bits += step) {
-        float v;
-        std::memcpy(&v, &bits, 4);
-        xs.push_back(sign * v);
-      }
-    }
-    xs.push_back(0.0f);
-    std::vector<float> got(xs.size());
-    Activation act;
-    act.kind = c.kind;
-    act.alpha = 1.0f;
-    isa.elementwise.vunary(xs.size(), xs.data(), got.data(), act);
-    // Errors in ulp where the true result is a normal float; where it is subnormal (the spacing
-    // there is fixed at 2^-149, and a subnormal intermediate such as e^-100 carries only a few
-    // bits), the absolute error, bounded by 2^-140.
-    double worst = 0, worst_subnormal = 0;
-    float worst_x = 0;
-    size_t normal = 0;
-    for (size_t i = 0; i < xs.size(); i++) {
-      const double ref = reference_activation(c.kind, xs[i], 1.0);
-      const double abs_err = std::fabs(static_cast<double>(got[i]) - ref);
-      if (std::fabs(ref) < FLT_MIN && ref != 0) {
-        if (!(abs_err <= worst_subnormal)) worst_subnormal = abs_err;
-        continue;
-      }
-      normal++;
-      const double err = abs_err / float_ulp(ref);
-      if (!(err <= worst)) {  // NaN counts as the worst error there is
-        worst = std::isnan(err) ? INFINITY : err;
-        worst_x = xs[i];
-      }
-    }
-    g_checks++;
-    const bool ok = worst <= c.bound && worst_subnormal <= std::ldexp(1.0, -140);
-    std::printf("kernels_test: %-6s %-8s max error %.2f ulp (at x = %.9g, bound %g) over %zu normal results in [%g, %g]; "
-                "subnormal results within %.2g%s\n",
-                isa_name(isa.isa), c.name, worst, worst_x, c.bound, normal, c.lo, c.hi, worst_subnormal,
-                ok ? "" : "  FAIL: above bound");
-    if (!ok) g_failures++;
-  }
-}
 
 const ActivationKind kAllKinds[] = {
     ActivationKind::None,  ActivationKind::Relu,     ActivationKind::Relu6,    ActivationKind::Clip,
@@ -205,6 +139,76 @@ std::vector<float> naive_broadcast(BinaryOp op, const std::vector<float>& a, con
     out[i] = naive_binary(op, a[ia], b[ib]);
   }
   return out;
+}
+
+}  // namespace
+
+// Sweeps [lo, hi] by float bit pattern (each binade gets the same share of samples, so small
+// arguments near 0 are as well covered as large ones); `samples` per sign.
+void test_activation_ulp(const KernelConfig& isa, size_t samples) {
+  const UlpCase cases[] = {
+      {ActivationKind::Exp, "exp", -103.0f, 88.7f, 3},
+      {ActivationKind::Sigmoid, "sigmoid", -100.0f, 100.0f, 3},
+      {ActivationKind::Silu, "silu", -100.0f, 100.0f, 4},
+      {ActivationKind::Tanh, "tanh", -10.0f, 10.0f, 3},
+      {ActivationKind::Elu, "elu", -20.0f, 10.0f, 3},
+      {ActivationKind::Softplus, "softplus", -100.0f, 100.0f, 3},
+      {ActivationKind::Mish, "mish", -100.0f, 100.0f, 4},
+      {ActivationKind::Gelu, "gelu", -15.0f, 15.0f, 8},
+      {ActivationKind::GeluTanh, "geluTanh", -10.0f, 10.0f, 4},
+  };
+  for (const UlpCase& c : cases) {
+    std::vector<float> xs;
+    xs.reserve(2 * samples + 1);
+    // Positive and negative halves separately, each from the smallest normal to its bound.
+    for (int sign = -1; sign <= 1; sign += 2) {
+      const float end = sign < 0 ? -c.lo : c.hi;
+      if (end <= 0) continue;
+      uint32_t a, b;
+      const float tiny = 1e-30f;
+      std::memcpy(&a, &tiny, 4);
+      std::memcpy(&b, &end, 4);
+      const uint32_t step = std::max<uint32_t>(1, (b - a) / static_cast<uint32_t>(samples));
+      for (uint32_t bits = a; bits <= b && bits >= a; bits += step) {
+        float v;
+        std::memcpy(&v, &bits, 4);
+        xs.push_back(sign * v);
+      }
+    }
+    xs.push_back(0.0f);
+    std::vector<float> got(xs.size());
+    Activation act;
+    act.kind = c.kind;
+    act.alpha = 1.0f;
+    isa.elementwise.vunary(xs.size(), xs.data(), got.data(), act);
+    // Errors in ulp where the true result is a normal float; where it is subnormal (the spacing
+    // there is fixed at 2^-149, and a subnormal intermediate such as e^-100 carries only a few
+    // bits), the absolute error, bounded by 2^-140.
+    double worst = 0, worst_subnormal = 0;
+    float worst_x = 0;
+    size_t normal = 0;
+    for (size_t i = 0; i < xs.size(); i++) {
+      const double ref = reference_activation(c.kind, xs[i], 1.0);
+      const double abs_err = std::fabs(static_cast<double>(got[i]) - ref);
+      if (std::fabs(ref) < FLT_MIN && ref != 0) {
+        if (!(abs_err <= worst_subnormal)) worst_subnormal = abs_err;
+        continue;
+      }
+      normal++;
+      const double err = abs_err / float_ulp(ref);
+      if (!(err <= worst)) {  // NaN counts as the worst error there is
+        worst = std::isnan(err) ? INFINITY : err;
+        worst_x = xs[i];
+      }
+    }
+    g_checks++;
+    const bool ok = worst <= c.bound && worst_subnormal <= std::ldexp(1.0, -140);
+    std::printf("kernels_test: %-6s %-8s max error %.2f ulp (at x = %.9g, bound %g) over %zu normal results in [%g, %g]; "
+                "subnormal results within %.2g%s\n",
+                isa_name(isa.isa), c.name, worst, worst_x, c.bound, normal, c.lo, c.hi, worst_subnormal,
+                ok ? "" : "  FAIL: above bound");
+    if (!ok) g_failures++;
+  }
 }
 
 void test_elementwise(const KernelConfig& isa, const KernelConfig& scalar) {
@@ -326,4 +330,4 @@ void test_elementwise(const KernelConfig& isa, const KernelConfig& scalar) {
   }
 }
 
-}  // namespace
+}  // namespace kernels_test

@@ -1,11 +1,16 @@
-// Included by kernels_test.cc: f32-layernorm and f32-softmax (rows and columns forms, through
-// native/ops/normalize.cc, so the thread split is covered too) and batched MatMul
-// (native/ops/matmul.cc): each ISA against the scalar table, the scalar table against the naive
-// definition in double. Shapes sweep lengths and column counts around every vector width (4, 8,
-// 16) and the 64-column task block.
+// f32-layernorm and f32-softmax (rows and columns forms, through native/ops/normalize.cc, so the
+// thread split is covered too) and batched MatMul (native/ops/matmul.cc): each ISA against the
+// scalar table, the scalar table against the naive definition in double. Shapes sweep lengths
+// and column counts around every vector width (4, 8, 16) and the 64-column task block.
+#include <algorithm>
+
+#include "../ops/argument_error.h"
 #include "../ops/matmul.h"
 #include "../ops/normalize.h"
 
+#include "kernels_test.h"
+
+namespace kernels_test {
 namespace {
 
 void naive_groups(const GroupShape& s, const std::vector<float>& x, const std::vector<float>& scale,
@@ -31,6 +36,8 @@ void naive_groups(const GroupShape& s, const std::vector<float>& x, const std::v
       }
     }
 }
+
+}  // namespace
 
 void test_normalize(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(21);
@@ -114,4 +121,4 @@ void test_normalize(const KernelConfig& isa, const KernelConfig& scalar) {
   }
 }
 
-}  // namespace
+}  // namespace kernels_test

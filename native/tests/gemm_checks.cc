@@ -1,0 +1,194 @@
+// The GEMM family (f32-gemm micro-kernels, sweep and GEMV, f32-im2col packing, the task split)
+// and Linear, each ISA against float64 sums of the same panels, the portable packer or the scalar
+// table.
+#include <algorithm>
+
+#include "../kernels/f32-im2col/im2col.h"
+#include "../ops/gemm_driver.h"
+#include "../ops/linear.h"
+
+#include "kernels_test.h"
+
+namespace kernels_test {
+
+// The micro-kernels of a table on their own, against a float64 product of the same packed
+// panels: every row count 1..MR and column count 1..NR (partial tiles load and store through
+// masks on avx512: nothing outside the tile may be written), K of 1 to past a few FMA chains,
+// accumulate or not, with and without bias / residual, a vector and a scalar-only activation;
+// the narrow kernel on tiles of <= NR/2 columns, the sweep over several tiles, and the GEMV.
+void test_gemm_tiles(const KernelConfig& isa) {
+  const GemmConfig& g = isa.gemm;
+  std::mt19937 rng(77);
+  const float sentinel = 4321.0f;
+  const size_t ldc = 3 * g.nr + 5;
+  size_t tested = 0;
+  for (size_t kc : {size_t{1}, size_t{2}, size_t{3}, size_t{7}, size_t{33}}) {
+    const auto a = random_floats(g.mr * kc, rng);
+    const auto b = random_floats(kc * 3 * g.nr, rng);  // three consecutive NR-wide panels
+    const auto c0 = random_floats((g.mr + 1) * ldc, rng);
+    const auto bias = random_floats(g.mr, rng);
+    const auto residual = random_floats(g.mr * ldc, rng);
+    for (size_t mr = 1; mr <= g.mr; mr++) {
+      for (size_t nr = 1; nr <= g.nr; nr++) {
+        const int variant = static_cast<int>(tested++ % 4);
+        const bool accumulate = variant % 2 == 1;
+        Epilogue ep;
+        ep.bias = variant >= 2 ? bias.data() : nullptr;
+        ep.residual = variant == 3 ? residual.data() : nullptr;
+        ep.residual_stride = ldc;
+        ep.activation.kind = (mr + nr) % 3 == 0 ? ActivationKind::Sigmoid : ActivationKind::LeakyRelu;
+        ep.activation.alpha = 0.1f;
+        const bool with_epilogue = variant != 1;
+        // want: float64 sums of the first panel, then the epilogue; outside the tile, c0 as it was.
+        std::vector<float> want(c0.size());
+        for (size_t i = 0; i < c0.size(); i++) want[i] = c0[i];
+        for (size_t i = 0; i < mr; i++)
+          for (size_t j = 0; j < nr; j++) {
+            double sum = accumulate ? c0[i * ldc + j] : 0.0;
+            for (size_t k = 0; k < kc; k++) sum += static_cast<double>(a[k * g.mr + i]) * b[k * g.nr + j];
+            float v = static_cast<float>(sum);
+            if (with_epilogue) {
+              if (ep.bias != nullptr) v += bias[i];
+              if (ep.residual != nullptr) v += residual[i * ldc + j];
+              v = activate(v, ep.activation);
+            }
+            want[i * ldc + j] = v;
+          }
+        std::vector<GemmMicrokernel> kernels = {g.kernel};
+        if (g.narrow != nullptr && nr <= g.nr / 2) kernels.push_back(g.narrow);
+        for (GemmMicrokernel kernel : kernels) {
+          std::vector<float> got(c0);
+          kernel(mr, nr, kc, a.data(), b.data(), g.nr, got.data(), ldc, accumulate, with_epilogue ? &ep : nullptr);
+          char label[160];
+          std::snprintf(label, sizeof label, "%s gemm tile %zux%zu k%zu%s%s%s%s", isa_name(isa.isa), mr, nr, kc,
+                        kernel == g.narrow ? " narrow" : "", accumulate ? " accumulate" : "",
+                        ep.bias != nullptr && with_epilogue ? " bias" : "", ep.residual != nullptr && with_epilogue ? " residual" : "");
+          expect_close(got, want, label);
+        }
+      }
+      if (g.sweep != nullptr) {
+        // mr rows across 2 full panels and a third of 1..NR columns.
+        const size_t nc = 2 * g.nr + 1 + rng() % g.nr;
+        Epilogue ep;
+        ep.bias = bias.data();
+        ep.residual = residual.data();
+        ep.residual_stride = ldc;
+        ep.activation.kind = mr % 2 == 0 ? ActivationKind::Relu6 : ActivationKind::Sigmoid;
+        std::vector<float> want(c0), got(c0);
+        for (size_t i = 0; i < mr; i++)
+          for (size_t j = 0; j < nc; j++) {
+            const size_t panel = j / g.nr, col = j % g.nr;
+            double sum = c0[i * ldc + j];
+            for (size_t k = 0; k < kc; k++) sum += static_cast<double>(a[k * g.mr + i]) * b[panel * kc * g.nr + k * g.nr + col];
+            want[i * ldc + j] = activate(static_cast<float>(sum) + bias[i] + residual[i * ldc + j], ep.activation);
+          }
+        g.sweep(mr, nc, kc, a.data(), b.data(), got.data(), ldc, true, &ep);
+        expect_close(got, want, std::string(isa_name(isa.isa)) + " gemm sweep " + std::to_string(mr) + "x" +
+                                    std::to_string(nc) + " k" + std::to_string(kc));
+      }
+      // GEMV: acc[0..mr) += A x, the rest of acc untouched.
+      std::vector<float> acc(g.mr + 1, sentinel), want(acc);
+      for (size_t i = 0; i < g.mr; i++) {
+        double sum = sentinel;
+        for (size_t k = 0; k < kc; k++) sum += static_cast<double>(a[k * g.mr + i]) * b[k];
+        want[i] = static_cast<float>(sum);
+      }
+      g.gemv(g.mr, kc, a.data(), b.data(), acc.data());
+      expect_close(acc, want, std::string(isa_name(isa.isa)) + " gemv k" + std::to_string(kc));
+    }
+  }
+}
+
+// Servers have 8-64 cores: at batch 1 the GEMM split must still give every one of 16 threads
+// work (split_gemm aims at two tasks each; rounding to whole panels can leave fewer, e.g. 28 for
+// 16 threads, never fewer than the threads where there are that many tiles), with tasks that tile the problem
+// exactly (a task claims a whole chunk with one atomic increment, not one per tile). ResNet-50's
+// GEMM shapes (M = output channels of a group, N = output pixels) and MobileNetV2's.
+void test_split_scales(const KernelConfig& isa) {
+  const size_t shapes[][2] = {{64, 112 * 112}, {64, 56 * 56},  {256, 56 * 56}, {128, 28 * 28}, {512, 28 * 28},
+                              {256, 14 * 14},  {1024, 14 * 14}, {512, 7 * 7},  {2048, 7 * 7},  {1280, 7 * 7},
+                              {16, 112 * 112}, {24, 56 * 56},  {320, 7 * 7},  {1000, 1}};
+  for (size_t threads : {size_t{8}, size_t{16}}) {
+    for (const auto& shape : shapes) {
+      const size_t m = shape[0], n = shape[1];
+      const GemmSplit s = split_gemm(isa.gemm, 1, m, n, threads);
+      const size_t tiles = ((m + isa.gemm.mr - 1) / isa.gemm.mr) * ((n + isa.gemm.nr - 1) / isa.gemm.nr);
+      const size_t wanted = std::min(tiles, threads);
+      g_checks++;
+      const bool covers = s.n_chunk % isa.gemm.nr == 0 && s.m_chunk % isa.gemm.mr == 0 && s.n_chunks * s.n_chunk >= n &&
+                          (s.n_chunks - 1) * s.n_chunk < n && s.m_chunks * s.m_chunk >= m && (s.m_chunks - 1) * s.m_chunk < m;
+      if (s.tasks(1) < wanted || !covers) {
+        std::printf("FAIL %s split of M %zu x N %zu for %zu threads: %zu tasks (%zu x %zu px, %zu x %zu rows), wanted >= %zu\n",
+                    isa_name(isa.isa), m, n, threads, s.tasks(1), s.n_chunks, s.n_chunk, s.m_chunks, s.m_chunk, wanted);
+        g_failures++;
+      }
+    }
+  }
+}
+
+// A table's im2col packer against the portable one, value for value (it only moves values):
+// strides 1, 2, 3 (masked loads, even-column permute, gather), dilation, pads on every side past
+// the kernel's reach, maps narrower than a panel (runs wrapping over several output rows),
+// K blocks starting mid-window, pixel blocks starting mid-row, and a 1-pixel-wide output.
+void test_im2col(const KernelConfig& isa) {
+  if (isa.gemm.im2col == nullptr) return;
+  std::mt19937 rng(63);
+  struct S {
+    size_t c, h, w, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+  };
+  const S shapes[] = {{3, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  {4, 29, 31, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+                      {3, 40, 37, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3},  {2, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+                      {2, 14, 13, 3, 3, 3, 3, 1, 1, 2, 0, 1, 2},  {3, 15, 17, 3, 3, 1, 1, 2, 3, 2, 2, 2, 2},
+                      {2, 9, 5, 2, 3, 1, 2, 1, 1, 0, 2, 1, 0},     {1, 6, 1, 3, 1, 1, 1, 1, 1, 1, 0, 1, 0},
+                      {2, 33, 40, 5, 5, 2, 3, 2, 1, 4, 4, 4, 4},  {2, 20, 70, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0}};
+  for (const S& sh : shapes) {
+    const size_t out_h = (sh.h + sh.pt + sh.pb - (sh.dh * (sh.kh - 1) + 1)) / sh.sh + 1;
+    const size_t out_w = (sh.w + sh.pl + sh.pr - (sh.dw * (sh.kw - 1) + 1)) / sh.sw + 1;
+    const Im2colShape shape = {sh.c, sh.h, sh.w, sh.kh, sh.kw, sh.sh, sh.sw, sh.dh, sh.dw, sh.pt, sh.pl, out_w};
+    const auto in = random_floats(sh.c * sh.h * sh.w, rng);
+    const size_t k_total = sh.c * sh.kh * sh.kw, n_total = out_h * out_w;
+    const size_t nr = isa.gemm.nr;
+    const size_t blocks[][4] = {{0, k_total, 0, n_total}, {k_total / 3, k_total - k_total / 3, n_total / 3, n_total / 2 + 1}};
+    for (const auto& b : blocks) {
+      const size_t k0 = b[0], kc = b[1], n0 = b[2], nc = std::min(b[3], n_total - n0);
+      const size_t size = (nc + nr - 1) / nr * nr * kc;
+      std::vector<float> want(size, 777.0f), got(size, 555.0f);
+      f32_im2col_pack(nr, shape, in.data(), k0, kc, n0, nc, want.data());
+      isa.gemm.im2col(nr, shape, in.data(), k0, kc, n0, nc, got.data());
+      char label[160];
+      std::snprintf(label, sizeof label, "%s im2col c%zu %zux%zu k%zux%zu s%zux%zu d%zux%zu k[%zu,+%zu) n[%zu,+%zu)",
+                    isa_name(isa.isa), sh.c, sh.h, sh.w, sh.kh, sh.kw, sh.sh, sh.sw, sh.dh, sh.dw, k0, kc, n0, nc);
+      expect_same(got, want, label);
+    }
+  }
+}
+
+void test_linear(const KernelConfig& isa, const KernelConfig& scalar) {
+  std::mt19937 rng(9);
+  // {in, out, batch}: batches up to 2 take the GEMV path, larger ones the GEMM; K over one block
+  // (256), K not a multiple of 4 or 8, out not a multiple of any MR.
+  const size_t shapes[][3] = {{10, 3, 1},   {300, 37, 5}, {84, 10, 33}, {1280, 1000, 1}, {517, 13, 2},
+                              {7, 5, 4},    {3, 1, 1},    {260, 31, 3},   {260, 31, 2}};
+  for (const auto& s : shapes) {
+    const auto w = random_floats(s[0] * s[1], rng);
+    const auto b = random_floats(s[1], rng);
+    const auto x = random_floats(s[0] * s[2], rng);
+    std::vector<float> want(s[1] * s[2]), got(want.size(), NAN);
+    Linear(s[0], s[1], w.data(), w.size(), b.data(), b.size(), {ActivationKind::Relu, 0.01f}, scalar)
+        .run(s[2], x.data(), want.data());
+    Linear(s[0], s[1], w.data(), w.size(), b.data(), b.size(), {ActivationKind::Relu, 0.01f}, isa)
+        .run(s[2], x.data(), got.data());
+    // Scalar against the definition.
+    std::vector<float> naive(want.size());
+    for (size_t n = 0; n < s[2]; n++)
+      for (size_t o = 0; o < s[1]; o++) {
+        double sum = b[o];
+        for (size_t i = 0; i < s[0]; i++) sum += static_cast<double>(w[o * s[0] + i]) * x[n * s[0] + i];
+        naive[n * s[1] + o] = sum > 0 ? static_cast<float>(sum) : 0.0f;
+      }
+    expect_close(want, naive, "scalar linear vs naive");
+    expect_close(got, want, std::string(isa_name(isa.isa)) + " linear vs scalar");
+  }
+}
+
+}  // namespace kernels_test
