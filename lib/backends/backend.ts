@@ -107,6 +107,13 @@ export interface Backend {
    */
   prepareConv2dOffThread?(weights: ConvWeights): PackingKernel<ConvKernel>;
   prepareLinearOffThread?(weights: LinearWeights): PackingKernel<LinearKernel>;
+  /**
+   * Frees an array's memory now, leaving it empty (its ArrayBuffer detached), and returns true;
+   * false, freeing nothing, when the array shares its buffer with other data or the buffer cannot
+   * be detached. Only a backend whose kernels pack their own copy of the weights has it (native):
+   * the loader gives it the file bytes it read and the weight copies no one reads once packed.
+   */
+  freeArray?(array: ArrayBufferView): boolean;
   /** input: N x C x H x W, output: N x C x outH x outW. */
   pool2dSync(input: Float32Array, geometry: PoolGeometry, output: Float32Array): void;
   pool2d(input: Float32Array, geometry: PoolGeometry, output: Float32Array): Promise<void>;

@@ -125,6 +125,7 @@ interface NativeAddon {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   measurePeakGflops(): number;
+  freeArrayBuffer(buffer: ArrayBuffer): boolean;
 }
 
 /** The package root: this file is lib/backends/native.ts or dist/backends/native.js. */
@@ -373,6 +374,10 @@ function makeBackend(native: NativeAddon): Backend {
     prepareLinear: (weights) => prepareLinear(native, weights, false).kernel,
     prepareConv2dOffThread: (weights) => prepareConv(native, weights, true),
     prepareLinearOffThread: (weights) => prepareLinear(native, weights, true),
+    // Whole buffers only: a view's neighbours in the same buffer may still be read.
+    freeArray: (array) =>
+      array.buffer instanceof ArrayBuffer && array.byteOffset === 0 && array.byteLength === array.buffer.byteLength && array.byteLength > 0 &&
+      native.freeArrayBuffer(array.buffer),
     pool2dSync: (input, geometry, output) => native.pool2dSync(input, geometry, output),
     pool2d: async (input, geometry, output) => runHoldingArrays({ input, output }, () => native.pool2d(input, geometry, output)),
     globalPool2dSync: (input, kind, planes, plane, output) => native.globalPool2dSync(input, kind, planes, plane, output),

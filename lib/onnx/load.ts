@@ -73,26 +73,27 @@ export async function loadOnnx(pathOrBytes: string | Uint8Array, options: LoadOn
     } catch (error) {
       throw new OnnxError(`cannot read ONNX model '${pathOrBytes}': ${(error as Error).message}`);
     }
-    return buildPacked(bytes, `'${pathOrBytes}'`, options);
+    return buildPacked(bytes, `'${pathOrBytes}'`, options, true);
   }
-  return buildPacked(checkBytes(pathOrBytes), 'model bytes', options);
+  return buildPacked(checkBytes(pathOrBytes), 'model bytes', options, false);
 }
 
 /**
  * The async load: the weights are packed off the JS thread (on the native backend), so the
  * event loop keeps running while a large model loads; the model is returned once they all are.
  */
-async function buildPacked(bytes: Uint8Array, source: string, options: LoadOnnxOptions): Promise<OnnxModel> {
+async function buildPacked(bytes: Uint8Array, source: string, options: LoadOnnxOptions, ownsBytes: boolean): Promise<OnnxModel> {
   const kernels = new ModelKernels(true);
-  let model: OnnxModel;
+  let built: BuiltModel;
   try {
-    model = buildModel(bytes, source, options, kernels);
+    built = buildModel(bytes, source, options, kernels, ownsBytes);
   } catch (error) {
     kernels.dispose(); // what was prepared before the failure is released now, not at GC
     throw error;
   }
   await kernels.loaded();
-  return model;
+  kernels.settle(built.constants);
+  return built.model;
 }
 
 export function loadOnnxSync(pathOrBytes: string | Uint8Array, options: LoadOnnxOptions = {}): OnnxModel {
@@ -103,15 +104,17 @@ export function loadOnnxSync(pathOrBytes: string | Uint8Array, options: LoadOnnx
     } catch (error) {
       throw new OnnxError(`cannot read ONNX model '${pathOrBytes}': ${(error as Error).message}`);
     }
-    return buildInline(bytes, `'${pathOrBytes}'`, options);
+    return buildInline(bytes, `'${pathOrBytes}'`, options, true);
   }
-  return buildInline(checkBytes(pathOrBytes), 'model bytes', options);
+  return buildInline(checkBytes(pathOrBytes), 'model bytes', options, false);
 }
 
-function buildInline(bytes: Uint8Array, source: string, options: LoadOnnxOptions): OnnxModel {
+function buildInline(bytes: Uint8Array, source: string, options: LoadOnnxOptions, ownsBytes: boolean): OnnxModel {
   const kernels = new ModelKernels(false);
   try {
-    return buildModel(bytes, source, options, kernels);
+    const built = buildModel(bytes, source, options, kernels, ownsBytes);
+    kernels.settle(built.constants);
+    return built.model;
   } catch (error) {
     kernels.dispose();
     throw error;
@@ -132,7 +135,17 @@ function resolveBackend(choice: LoadOnnxOptions['backend']): Backend {
   throw new ParameterError(`loadOnnx: options.backend must be 'js', 'native', 'wasm' or a Backend, got ${JSON.stringify(choice)}`);
 }
 
-function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions, kernels: ModelKernels): OnnxModel {
+interface BuiltModel {
+  readonly model: OnnxModel;
+  /** The constants the model keeps: weight arrays among them are never freed. */
+  readonly constants: ReadonlyMap<string, ConstTensor>;
+}
+
+/**
+ * ownsBytes: `bytes` were read from the model's file here, so nothing else can read them once
+ * decoded (the decoder copies every tensor out): they are freed then, not at a later GC.
+ */
+function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions, kernels: ModelKernels, ownsBytes: boolean): BuiltModel {
   if (options === null || typeof options !== 'object') {
     throw new ParameterError(`loadOnnx: options must be an object, got ${String(options)}`);
   }
@@ -147,6 +160,7 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions,
   const limits = resolveLimits(options.limits);
   // Initializers are checked against the limits from their declared dims, before decoding.
   const graph = decodeModel(bytes, source, limits);
+  if (ownsBytes) backend.freeArray?.(bytes);
   checkOpsetAndInputs(graph, source);
   checkDomains(graph, source);
   checkDataflow(graph, source);
@@ -167,8 +181,13 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions,
   const weightBudget = limit === undefined ? undefined : {
     extraBytes: limit - items.reduce((sum, item) => sum + (item.kind === 'conv' ? compactConvBytes(item.node, constantOf) : 0), 0),
   };
+  const packed: string[] = [];
   const ops: CompiledOp[] = items.map((item) => {
-    const ctx: BuildContext = { node: item.node, opset: graph.opset, backend, constantOf, limits, weightBudget };
+    const ctx: BuildContext = {
+      node: item.node, opset: graph.opset, backend, constantOf, limits, weightBudget, unreadWeights: (...arrays) => kernels.unreadWeights(...arrays),
+      packedInitializers: (...names) => names.forEach((name) => name && packed.push(name)),
+      keepsWeights: (...arrays) => kernels.keepsWeights(...arrays),
+    };
     switch (item.kind) {
       case 'conv':
         return buildConv(ctx, item.fusion);
@@ -184,7 +203,8 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions,
         return builderFor(item.node.opType)!(ctx);
     }
   });
-  dropConvInitializers(items, nodes, [...observed], constants);
+  // The linear ops' arrays are freed once packed (kernels.settle), unless an op reads them again.
+  kernels.unreadWeights(...dropPackedInitializers(items, packed, nodes, [...observed], constants));
   const model = new OnnxModel({
     opset: graph.opset, producer: graph.producer, backend: modelBackend, kernels, ops, constants, maxConcurrentRuns, limits, concatInPlace: fuse, inputs: graph.inputs, outputs: graph.outputs,
   });
@@ -194,7 +214,7 @@ function buildModel(bytes: Uint8Array, source: string, options: LoadOnnxOptions,
     const shapes = Object.fromEntries(model.inputNames.map((name, i) => [name, declared[i]!.map((d) => (typeof d === 'number' ? d : 1))]));
     model.outputShapes(shapes);
   }
-  return model;
+  return { model, constants };
 }
 
 function keptValues(keep: unknown): string[] {
@@ -206,21 +226,32 @@ function keptValues(keep: unknown): string[] {
 }
 
 /**
- * Conv filters (and the statistics of a BatchNormalization folded into them) were read by their
- * builders and live on packed in the prepared kernels: the model keeps no second copy. Only
- * initializers no other node reads are dropped.
+ * Conv filters (and the statistics of a BatchNormalization folded into them), and the weights
+ * the Gemm / MatMul / squeeze-excitation ops named as packed, were read by their builders and
+ * live on packed in the prepared kernels: the model keeps no second copy. Only initializers no
+ * other node reads are dropped.
  */
-function dropConvInitializers(
-  items: ReturnType<typeof fuseGraph>, nodes: readonly OnnxNode[], graphOutputs: readonly string[], constants: Map<string, ConstTensor>,
-): void {
+function dropPackedInitializers(
+  items: ReturnType<typeof fuseGraph>, packed: readonly string[], nodes: readonly OnnxNode[], graphOutputs: readonly string[],
+  constants: Map<string, ConstTensor>,
+): Float32Array[] {
   const uses = new Map<string, number>();
   for (const node of nodes) for (const name of node.inputs) uses.set(name, (uses.get(name) ?? 0) + 1);
   for (const name of graphOutputs) uses.set(name, (uses.get(name) ?? 0) + 1);
+  const drop = (name: string | undefined): Float32Array | undefined => {
+    const constant = name && uses.get(name) === 1 ? constants.get(name) : undefined;
+    if (!constant) return undefined;
+    constants.delete(name!);
+    return constant.data instanceof Float32Array ? constant.data : undefined;
+  };
   for (const item of items) {
     if (item.kind !== 'conv') continue;
-    const names = [item.node.inputs[1], item.node.inputs[2], ...(item.fusion.batchNorm?.inputs.slice(1) ?? [])];
-    for (const name of names) if (name && uses.get(name) === 1) constants.delete(name);
+    // Not returned: a conv may prepare its kernel at its first plan, after the load settles; it
+    // gives its arrays up itself (ctx.unreadWeights) once they are packed.
+    for (const name of [item.node.inputs[1], item.node.inputs[2], ...(item.fusion.batchNorm?.inputs.slice(1) ?? [])]) drop(name);
   }
+  // Gemm / MatMul / gate weights were packed at build: unread from now on.
+  return packed.map(drop).filter((data): data is Float32Array => data !== undefined);
 }
 
 /** The opset must be one convnode implements and every graph input a float tensor. */

@@ -6,6 +6,7 @@
  * wraps the model's and only changes how conv and linear kernels are prepared.
  */
 import type { Backend, ConvKernel, ConvWeights, LinearKernel, LinearWeights, PackingKernel } from '../backends/backend.js';
+import type { ConstTensor } from './constant.js';
 
 interface Disposable {
   dispose?(): void;
@@ -16,6 +17,15 @@ export class ModelKernels {
   /** Packing jobs of the load in progress; null once loaded (later kernels pack inline). */
   private pending: Promise<void>[] | null;
   private disposed = false;
+  /** Weight arrays the ops no longer read, freed at settle() (their packing jobs may still read them). */
+  private unread: Float32Array[] = [];
+  /** Buffers an op still reads (a residual conv's filters): never freed, whoever else gives them up. */
+  private readonly kept = new Set<ArrayBufferLike>();
+  /** Set by settle(): the model's constants, whose arrays stay; from then on unread arrays go at once. */
+  private constants: ReadonlyMap<string, ConstTensor> | null = null;
+  private backend: Backend | null = null;
+  /** Bytes of weight copies freed so far (tests and bench/memory.mjs read it). */
+  freedBytes = 0;
 
   /** offThread: collect packing jobs until `loaded()` (async loads); else pack inline. */
   constructor(offThread: boolean) {
@@ -24,6 +34,7 @@ export class ModelKernels {
 
   /** The backend the ops are built on: `backend` itself for everything but conv / linear preparation. */
   wrap(backend: Backend): Backend {
+    this.backend = backend;
     const prepareConv2d = (weights: ConvWeights): ConvKernel =>
       this.keep(backend.prepareConv2dOffThread && this.pending ? backend.prepareConv2dOffThread(weights) : inline(backend.prepareConv2d(weights)));
     const prepareLinear = (weights: LinearWeights): LinearKernel =>
@@ -44,6 +55,43 @@ export class ModelKernels {
     if (failed) {
       this.dispose();
       throw failed.reason;
+    }
+  }
+
+  /**
+   * An op's word that it will not read these arrays again (it passed them to a kernel, which
+   * packed its own copy). On a backend that packs copies they are freed at once after settle(),
+   * unless the model keeps them as constants (another node reads the same initializer); on the
+   * JS backend, whose kernels read the arrays themselves, nothing is freed.
+   */
+  unreadWeights(...arrays: ReadonlyArray<Float32Array | null | undefined>): void {
+    for (const array of arrays) if (array) this.unread.push(array);
+    if (this.constants) this.freeUnread();
+  }
+
+  /** An op's word that it reads these arrays again: they are never freed. */
+  keepsWeights(...arrays: ReadonlyArray<Float32Array | null | undefined>): void {
+    for (const array of arrays) if (array) this.kept.add(array.buffer);
+  }
+
+  /**
+   * Called once the load's packing jobs are done (after loaded(), or at the end of a sync load):
+   * frees what the ops gave up, and whatever they give up later.
+   */
+  settle(constants: ReadonlyMap<string, ConstTensor>): void {
+    this.constants = constants;
+    this.freeUnread();
+  }
+
+  private freeUnread(): void {
+    const free = this.backend?.freeArray;
+    const arrays = this.unread.splice(0);
+    if (!free || !this.constants) return;
+    const kept = new Set<ArrayBufferLike>(this.kept);
+    for (const c of this.constants.values()) if (c.data instanceof Float32Array) kept.add(c.data.buffer);
+    for (const array of arrays) {
+      const bytes = array.byteLength;
+      if (!kept.has(array.buffer) && free.call(this.backend, array)) this.freedBytes += bytes;
     }
   }
 

@@ -9,7 +9,7 @@
 //   matMulSync/matMul (batched MatMul, both operands at run time)
 //   layerNormSync/layerNorm, softmaxSync/softmax (normalisations over [outer, length, inner])
 //   getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, externalMemory,
-//   heldWeightBytes
+//   heldWeightBytes, freeArrayBuffer, countSharedWork, sharedWork
 #include <napi.h>
 
 #include <initializer_list>
@@ -72,6 +72,9 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
                              InstanceMethod("measurePeakGflops", &ConvnodeAddon::measure_peak_gflops),
                              InstanceMethod("externalMemory", &ConvnodeAddon::external_memory),
                              InstanceMethod("heldWeightBytes", &ConvnodeAddon::held_weights),
+                             InstanceMethod("freeArrayBuffer", &ConvnodeAddon::free_array_buffer),
+                             InstanceMethod("countSharedWork", &ConvnodeAddon::count_shared_work),
+                             InstanceMethod("sharedWork", &ConvnodeAddon::shared_work),
                          });
   }
 
@@ -189,6 +192,32 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
   // Bytes of packed weights live Conv2d / Linear objects of this process hold (see held_weights.h).
   Napi::Value held_weights(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(held_weight_bytes().load()));
+  }
+
+  // Detaches an ArrayBuffer, so its memory is freed now rather than at some later GC: the loader
+  // calls it on the bytes it read from a model file and on decoded weight copies once packed
+  // (V8 sees no pressure to collect them, and they were the larger part of RSS after load).
+  // Returns false, freeing nothing, for a buffer V8 will not detach (a WebAssembly memory, say).
+  Napi::Value free_array_buffer(const Napi::CallbackInfo& info) {
+    if (!info[0].IsArrayBuffer()) throw Napi::TypeError::New(info.Env(), "freeArrayBuffer: buffer must be an ArrayBuffer");
+    // The C call, not ArrayBuffer::Detach(): a buffer that cannot be detached is an answer here, not an error.
+    return Napi::Boolean::New(info.Env(), napi_detach_arraybuffer(info.Env(), info[0]) == napi_ok);
+  }
+
+  // countSharedWork(on): starts (from zero) or stops counting the CPU time of pool-shared jobs.
+  Napi::Value count_shared_work(const Napi::CallbackInfo& info) {
+    if (!info[0].IsBoolean()) throw Napi::TypeError::New(info.Env(), "countSharedWork: on must be a boolean");
+    ThreadPool::count_shared_work(info[0].As<Napi::Boolean>().Value());
+    return info.Env().Undefined();
+  }
+
+  // sharedWork(): {cpuMs, jobs} counted so far (see ThreadPool::shared_work).
+  Napi::Value shared_work(const Napi::CallbackInfo& info) {
+    const ThreadPool::ShareCounters c = ThreadPool::shared_work();
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("cpuMs", Napi::Number::New(info.Env(), static_cast<double>(c.shared_cpu_ns) / 1e6));
+    out.Set("jobs", Napi::Number::New(info.Env(), static_cast<double>(c.shared_jobs)));
+    return out;
   }
 
   // The best ISA's single-thread FMA throughput, whatever path is active.

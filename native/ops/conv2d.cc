@@ -1,12 +1,15 @@
 #include "conv2d.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "../runtime/thread_pool.h"
 #include "argument_error.h"
 #include "gemm_driver.h"
+#include "task_split.h"
 #include "winograd.h"
 
 namespace convnode {
@@ -100,7 +103,7 @@ bool keeps_exact_form(ConvAlgorithm a) {
 // False when any value is NaN or infinite (exponent bits all ones). An integer OR reduction,
 // which the compiler vectorises (a float sum could not be reordered); a read of the input, a
 // few percent of an F(4x4) layer's time.
-bool all_finite(const float* x, size_t n) {
+bool run_finite(const float* x, size_t n) {
   uint32_t bad = 0;
   for (size_t i = 0; i < n; i++) {
     uint32_t bits;
@@ -108,6 +111,25 @@ bool all_finite(const float* x, size_t n) {
     bad |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
   }
   return bad == 0;
+}
+
+// run_finite over the pool: on the calling thread alone this scan was serial work in every
+// F(4x4) layer, whatever the thread count (bench/thread-share.mjs). Runs of at least 1 MiB
+// (~40 us at the element-wise engine's copy-speed estimate, native/ops/elementwise.cc), so a
+// small layer's scan stays on the caller rather than pay a pool wake-up. Each task writes its
+// own flag: nothing is shared per run but the pool's task counter.
+bool all_finite(const float* x, size_t n) {
+  constexpr size_t kGranule = 16384;  // floats: 64 KiB
+  constexpr size_t kMinRunGranules = 16;
+  const std::vector<size_t> bounds =
+      guided_task_bounds((n + kGranule - 1) / kGranule, ThreadPool::instance().threads(), kMinRunGranules);
+  std::vector<unsigned char> finite(bounds.size() - 1, 1);
+  ThreadPool::instance().parallel_for(finite.size(), [&](size_t task) {
+    const size_t begin = bounds[task] * kGranule;
+    const size_t end = std::min(n, bounds[task + 1] * kGranule);
+    finite[task] = run_finite(x + begin, end - begin) ? 1 : 0;
+  });
+  return std::find(finite.begin(), finite.end(), 0) == finite.end();
 }
 
 }  // namespace

@@ -11,7 +11,9 @@
 #endif
 
 #if defined(__linux__)
+#include <pthread.h>
 #include <sched.h>
+#include <time.h>
 #endif
 
 namespace convnode {
@@ -85,7 +87,32 @@ size_t spin_us_from_env() {
   return *end == '\0' ? std::min<unsigned long>(us, 10000) : kDefaultSpinUs;
 }
 
+std::atomic<bool> counting_shared{false};
+std::atomic<uint64_t> shared_cpu_ns{0};
+std::atomic<uint64_t> shared_jobs{0};
+
+// This thread's CPU time in ns (0 where there is no per-thread clock).
+uint64_t thread_cpu_ns() {
+#if defined(__linux__)
+  timespec t;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) == 0) return static_cast<uint64_t>(t.tv_sec) * 1000000000u + static_cast<uint64_t>(t.tv_nsec);
+#endif
+  return 0;
+}
+
 }  // namespace
+
+void ThreadPool::count_shared_work(bool on) {
+  if (on) {
+    shared_cpu_ns.store(0);
+    shared_jobs.store(0);
+  }
+  counting_shared.store(on);
+}
+
+ThreadPool::ShareCounters ThreadPool::shared_work() {
+  return {shared_cpu_ns.load(), shared_jobs.load()};
+}
 
 ThreadPool::ThreadPool() : spin_us_(spin_us_from_env()) { set_threads(available_parallelism()); }
 
@@ -128,6 +155,8 @@ void ThreadPool::stop_workers() {
 // One shared atomic per task claimed (tasks are runs of tiles, rows or planes, never single
 // tiles), and one per thread per job for the count of finished tasks.
 void ThreadPool::run_tasks(Job& job) {
+  const bool counting = counting_shared.load(std::memory_order_relaxed);
+  const uint64_t cpu_start = counting ? thread_cpu_ns() : 0;
   size_t finished = 0;
   for (;;) {
     const size_t i = job.next.fetch_add(1, std::memory_order_relaxed);
@@ -141,6 +170,9 @@ void ThreadPool::run_tasks(Job& job) {
     finished++;
   }
   if (finished == 0) return;
+  // Once per thread per job, before this thread's tasks are reported done (so a reader that
+  // saw the job finish sees them counted).
+  if (counting) shared_cpu_ns.fetch_add(thread_cpu_ns() - cpu_start, std::memory_order_relaxed);
   // Release: the caller that sees done == count also sees every output this thread wrote.
   if (job.done.fetch_add(finished, std::memory_order_acq_rel) + finished == job.count) {
     std::lock_guard<std::mutex> lock(job.mutex);
@@ -149,6 +181,10 @@ void ThreadPool::run_tasks(Job& job) {
 }
 
 void ThreadPool::worker_loop() {
+#if defined(__linux__)
+  // Named so perf, top -H and bench/thread-share.mjs can tell the pool's threads from libuv's.
+  pthread_setname_np(pthread_self(), "convnode-pool");
+#endif
   for (;;) {
     std::shared_ptr<Job> job;
     // Poll first: the next layer's job usually comes within microseconds of the last one.
@@ -180,6 +216,7 @@ void ThreadPool::parallel_for(size_t count, const std::function<void(size_t)>& f
     for (size_t i = 0; i < count; i++) fn(i);
     return;
   }
+  if (counting_shared.load(std::memory_order_relaxed)) shared_jobs.fetch_add(1, std::memory_order_relaxed);
   auto job = std::make_shared<Job>();
   job->fn = &fn;
   job->count = count;

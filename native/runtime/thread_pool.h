@@ -11,6 +11,7 @@
 #include "../wasm/thread_pool_single.h"  // no threads in the wasm module
 #else
 #include <atomic>
+#include <cstdint>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -35,6 +36,18 @@ class ThreadPool {
   void parallel_for(size_t count, const std::function<void(size_t)>& fn);
 
   ~ThreadPool();  // never runs for instance(); see there
+
+  // CPU time spent in tasks of jobs the pool shares out (two or more tasks, two or more threads),
+  // summed over the threads that ran them, while counting is on (off by default: two clock reads
+  // per thread per job). With the process's CPU time it gives the share of a run that cannot go
+  // faster with more threads (bench/thread-share.mjs), measured in CPU time, so the figure holds
+  // on a loaded machine where wall-clock speed-ups are noise.
+  struct ShareCounters {
+    uint64_t shared_cpu_ns = 0;
+    uint64_t shared_jobs = 0;
+  };
+  static void count_shared_work(bool on);
+  static ShareCounters shared_work();
 
  private:
   struct Job;

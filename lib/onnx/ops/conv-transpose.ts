@@ -124,6 +124,7 @@ export function buildConvTranspose(ctx: BuildContext): CompiledOp {
       for (let r = 0; r < footprint; r++) rearranged[r * inPerGroup + ci] = weight[from + r];
     }
     kernels.push(backend.prepareLinear({ inFeatures: inPerGroup, outFeatures: footprint, weight: rearranged, bias: null, activation: { kind: 'none' } }));
+    ctx.unreadWeights?.(rearranged);
   }
   return {
     ...nodeBasics(node, 1, 1, weight.length + (bias?.length ?? 0)),

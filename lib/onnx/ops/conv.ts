@@ -79,6 +79,8 @@ function convWeights(ctx: BuildContext, fusion: ConvFusion): Omit<ConvWeights, '
       for (let i = 0; i < perChannel; i++) folded[co * perChannel + i] = weight[co * perChannel + i] * scale[co];
       foldedBias[co] = (bias ? bias[co] : 0) * scale[co] + shift[co];
     }
+    // The unfolded filters are not read again (freed once the load settles, if no other node reads them).
+    ctx.unreadWeights?.(weight, bias);
     weight = folded;
     bias = foldedBias;
   }
@@ -133,13 +135,17 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
       maxPackedBytes: budget ? compact + Math.max(0, budget.extraBytes) : undefined,
     });
     if (budget && kernel.plan) budget.extraBytes -= Math.max(0, kernel.plan.packedBytes - compact);
-    if (!fusion.residual && !atrous) weights = undefined;
+    if (!fusion.residual && !atrous) {
+      ctx.unreadWeights?.(weights!.weight, weights!.bias);
+      weights = undefined;
+    }
     return kernel;
   };
   // Atrous convs keep their weights: an input size at which some taps read only padding runs a
   // kernel cut to the live taps (conv-dead-taps.ts), one per distinct cut.
   const atrous = spec.dilation[0] > 1 || spec.dilation[1] > 1;
   const keptWeights = atrous ? prepared : undefined;
+  if (fusion.residual || atrous) ctx.keepsWeights?.(prepared.weight, prepared.bias);
   const croppedKernels = new Map<string, ConvKernel>();
   const croppedKernel = (crop: TapCrop): ConvKernel => {
     const key = `${crop.top},${crop.bottom},${crop.left},${crop.right}`;

@@ -80,6 +80,9 @@ export function buildGemm(ctx: BuildContext, fusion: LinearFusion): CompiledOp {
     if (bias !== undefined) {
       const weight = weightFromB(constAsFloat32(b), rows, cols, transB, alpha);
       const kernel = backend.prepareLinear({ inFeatures, outFeatures, weight, bias, activation });
+    ctx.unreadWeights?.(weight, bias);
+      ctx.unreadWeights?.(weight, bias);
+      ctx.packedInitializers?.(node.inputs[1], node.inputs[2]);
       return {
         ...base,
         inputs: node.inputs.slice(0, 1),
@@ -152,6 +155,8 @@ export function buildMatMul(ctx: BuildContext, fusion: LinearFusion): CompiledOp
     const biasConst = fusion.bias ? ctx.constantOf(fusion.bias.name) : undefined;
     const bias = biasConst ? Float32Array.from(constAsFloat32(biasConst)) : null;
     const kernel = backend.prepareLinear({ inFeatures, outFeatures, weight, bias, activation });
+    ctx.unreadWeights?.(weight, bias);
+    ctx.packedInitializers?.(node.inputs[1], fusion.bias?.name);
     return {
       ...base,
       inputs: node.inputs.slice(0, 1),

@@ -45,9 +45,12 @@ function gateLinear(ctx: BuildContext, conv: GateConv): { kernel: LinearKernel; 
     throw new OnnxError(`${owner}: the bias must be a constant of ${outFeatures} values`);
   }
   const bias = biasConst ? Float32Array.from(constAsFloat32(biasConst)) : null;
+  const copy = Float32Array.from(constAsFloat32(weight));
   const kernel = ctx.backend.prepareLinear({
-    inFeatures, outFeatures, weight: Float32Array.from(constAsFloat32(weight)), bias, activation: conv.activation?.activation ?? NO_ACTIVATION,
+    inFeatures, outFeatures, weight: copy, bias, activation: conv.activation?.activation ?? NO_ACTIVATION,
   });
+  ctx.unreadWeights?.(copy, bias);
+  ctx.packedInitializers?.(conv.node.inputs[1], conv.node.inputs[2]);
   return { kernel, inFeatures, outFeatures, params: weight.data.length + (bias ? bias.length : 0) };
 }
 

@@ -88,4 +88,16 @@ export interface BuildContext {
    * a conv that takes a larger form subtracts its extra bytes. Absent: no limit.
    */
   readonly weightBudget?: { extraBytes: number };
+  /**
+   * Tells the loader the op will not read these weight arrays again (a kernel packed its own
+   * copy), so their memory can be freed (lib/onnx/model-kernels.ts). Absent outside a load.
+   */
+  unreadWeights?(...arrays: ReadonlyArray<Float32Array | null | undefined>): void;
+  /**
+   * Names initializers the op read into a prepared kernel and never reads again: the loader drops
+   * those no other node reads from the model's constants (a conv's are dropped by its fusion item).
+   */
+  packedInitializers?(...names: ReadonlyArray<string | undefined>): void;
+  /** Names arrays the op reads again after its kernel is prepared: never freed (see unreadWeights). */
+  keepsWeights?(...arrays: ReadonlyArray<Float32Array | null | undefined>): void;
 }

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// How much of a model's run the thread pool can share out, measured in CPU time, so the figure
+// holds on a loaded machine where wall-clock speed-ups are noise (issue 13: 2 threads vs 1 at
+// batch 8). Each model runs in a child process at `--threads` (default 2) with the pool counting
+// the CPU time of the jobs it shares (two or more tasks: native/runtime/thread_pool.h,
+// countSharedWork); the rest of the process's CPU time (ops run whole on the calling thread, JS
+// between native calls, single-task jobs) is serial. With T idle cores the run would take
+// serial + shared / T, so the speed-up Amdahl allows is total / (serial + shared / T): an upper
+// bound (wake-ups, memory bandwidth and tasks of unequal size come on top). The CPU per run at
+// 1 and T threads is printed too: what the split itself costs.
+//
+//   node bench/thread-share.mjs [--models a,b] [--threads 2] [--batch 8] [--runs 10] [--dir bench/.models/zoo]
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+
+async function child(path, threads, batch, runs) {
+  const onnx = await import(pathToFileURL(join(root, 'dist', 'onnx', 'index.js')).href);
+  const { Tensor } = await import(pathToFileURL(join(root, 'dist', 'tensor.js')).href);
+  const native = await import(pathToFileURL(join(root, 'dist', 'backends', 'native.js')).href);
+  native.setNumThreads(threads);
+  const model = await onnx.loadOnnx(path, { backend: 'native' });
+  const declared = model.inputShapes[0];
+  const shape = [batch, ...declared.slice(1).map((d) => (typeof d === 'number' ? d : 224))];
+  const input = new Tensor(shape, new Float32Array(shape.reduce((a, b) => a * b)).map((_, i) => Math.sin(i * 0.01)));
+  const feeds = { [model.inputNames[0]]: input };
+  await model.run(feeds);
+  const addon = createRequire(import.meta.url)(join(root, 'node_modules', 'node-gyp-build'))(root);
+  addon.countSharedWork(true);
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < runs; i++) await model.run(feeds);
+  const cpu = process.cpuUsage(cpu0);
+  const shared = addon.sharedWork();
+  addon.countSharedWork(false);
+  const total = (cpu.user + cpu.system) / 1000;
+  console.log(JSON.stringify({ cpuMsPerRun: total / runs, sharedMsPerRun: shared.cpuMs / runs, jobsPerRun: shared.jobs / runs }));
+}
+
+if (args[0] === '--child') {
+  await child(args[1], Number(args[2]), Number(args[3]), Number(args[4]));
+} else {
+  const dir = flag('--dir', join(here, '.models', 'zoo'));
+  const models = flag('--models', 'resnet18,resnet50,mobilenet_v2').split(',');
+  const threads = Number(flag('--threads', '2'));
+  const batch = Number(flag('--batch', '8'));
+  const runs = Number(flag('--runs', '10'));
+  const measure = (path, t) => {
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', path, String(t), String(batch), String(runs)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${path}: ${r.stderr.slice(-400)}`);
+    return JSON.parse(r.stdout.trim().split('\n').pop());
+  };
+  console.log(`batch ${batch}, ${threads} threads vs 1, ${runs} runs; CPU ms per run`);
+  const speedups = [];
+  for (const name of models) {
+    const path = join(dir, `${name}.onnx`);
+    const one = measure(path, 1);
+    const many = measure(path, threads);
+    const serial = Math.max(0, many.cpuMsPerRun - many.sharedMsPerRun);
+    const speedup = many.cpuMsPerRun / (serial + many.sharedMsPerRun / threads);
+    speedups.push(speedup);
+    console.log(
+      `${name}: ${many.cpuMsPerRun.toFixed(1)} ms, of it shared ${many.sharedMsPerRun.toFixed(1)} in ${many.jobsPerRun.toFixed(0)} jobs: ` +
+        `serial ${((100 * serial) / many.cpuMsPerRun).toFixed(1)}%, Amdahl bound ${speedup.toFixed(2)}x; ` +
+        `CPU at 1 thread ${one.cpuMsPerRun.toFixed(1)} ms (${threads} threads: ${(many.cpuMsPerRun / one.cpuMsPerRun).toFixed(2)}x)`,
+    );
+  }
+  const geomean = Math.exp(speedups.reduce((s, x) => s + Math.log(x), 0) / speedups.length);
+  console.log(`geometric mean of the ideal speed-ups: ${geomean.toFixed(2)}x`);
+}
