@@ -12,6 +12,9 @@ import { TARGETS, shippedPath } from './prebuild-targets.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const missing = Object.keys(TARGETS).filter((name) => !existsSync(join(root, shippedPath(name))));
+// The wasm backend's module (prebuilds/wasm32-wasi), for every platform none of those serves.
+const wasm = join(root, 'prebuilds', 'wasm32-wasi', 'convnode.wasm');
+if (!existsSync(wasm)) missing.push('wasm32-wasi');
 if (missing.length > 0) {
   console.error(
     `prebuild-verify: no prebuilt binary for ${missing.join(', ')}; ` +
@@ -29,3 +32,4 @@ for (const [name, t] of Object.entries(TARGETS)) {
         : ['check-pe-addon.mjs', []];
   execFileSync(process.execPath, [join(root, 'scripts', script), ...args, file], { stdio: 'inherit' });
 }
+execFileSync(process.execPath, [join(root, 'scripts', 'check-wasm-module.mjs'), wasm], { stdio: 'inherit' });

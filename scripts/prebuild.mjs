@@ -9,6 +9,8 @@
 //   prebuilds/darwin-x64/convnode.node         macOS 11+, AVX2 + scalar
 //   prebuilds/darwin-arm64/convnode.node       macOS 11+, NEON
 //   prebuilds/win32-x64/convnode.node          Windows 10+, AVX2 + scalar
+//   prebuilds/wasm32-wasi/convnode.wasm        any platform where none of those loads (the wasm
+//                                              backend; Debian's WASI clang, scripts/build-wasm.mjs)
 // from the source groups of native/sources.cmake (scripts/prebuild-sources.mjs), and every
 // binary is checked before it ships:
 //   - its container: ELF (machine, N-API export, glibc floor, no libstdc++, musl libc), Mach-O
@@ -101,6 +103,21 @@ async function runChecks(name, outDir) {
   if (name === 'linux-x64-musl') await scriptAsync('check-musl-addon.mjs', [join(root, shippedPath(name))]);
 }
 
+const WASM_SHIPPED = 'prebuilds/wasm32-wasi/convnode.wasm';
+
+/** The wasm backend's module: built from source, checked (check-wasm-module.mjs), shipped as checked. */
+function shipWasm() {
+  const built = join(root, 'build-prebuild', 'wasm32-wasi', 'convnode.wasm');
+  script('build-wasm.mjs', ['--out', built]);
+  script('check-wasm-module.mjs', [built]);
+  const shipped = join(root, WASM_SHIPPED);
+  mkdirSync(dirname(shipped), { recursive: true });
+  copyFileSync(built, shipped);
+  const bytes = statSync(shipped).size;
+  console.log(`prebuild: wasm32-wasi: ${WASM_SHIPPED} ${bytes} bytes`);
+  return { file: WASM_SHIPPED, bytes, sha256: sha256(shipped) };
+}
+
 const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 async function main() {
@@ -161,6 +178,13 @@ async function main() {
     const before = JSON.parse(readFileSync(manifestPath, 'utf8'));
     const sameToolchain = ['zig', 'node-api-headers', 'node-addon-api'].every((k) => before[k] === manifest[k]);
     if (sameToolchain) manifest.targets = { ...Object.fromEntries(Object.entries(before.targets).filter(([n]) => existsSync(join(root, shippedPath(n))) && !failed.includes(n))), ...manifest.targets };
+  }
+  try {
+    manifest.wasm = shipWasm();
+  } catch (err) {
+    console.error(`prebuild: wasm32-wasi: FAILED: ${err.message.split('\n')[0]}`);
+    rmSync(join(root, WASM_SHIPPED), { force: true });
+    failed.push('wasm32-wasi');
   }
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   for (const [name, t] of Object.entries(manifest.targets)) console.log(`prebuild: ${name.padEnd(18)} ${String(t.bytes).padStart(9)} bytes  sha256 ${t.sha256.slice(0, 16)}`);

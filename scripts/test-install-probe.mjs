@@ -4,13 +4,13 @@
 // Sobel numbers, and how many fallback warnings were emitted. Prints one JSON line on success;
 // exits 1 with the reason otherwise.
 //
-// Usage: node probe.mjs native <expected .node path fragment> [expected ISA] | node probe.mjs js
+// Usage: node probe.mjs native <expected .node path fragment> [expected ISA] | node probe.mjs wasm | node probe.mjs js
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const [expectBackend, expectBinary, expectIsa] = process.argv.slice(2);
-if (expectBackend !== 'native' && expectBackend !== 'js') {
-  console.error('usage: node probe.mjs native <binary path fragment> | js');
+if (expectBackend !== 'native' && expectBackend !== 'wasm' && expectBackend !== 'js') {
+  console.error('usage: node probe.mjs native <binary path fragment> | wasm | js');
   process.exit(2);
 }
 
@@ -61,6 +61,12 @@ if (expectBackend === 'native') {
   // The same module object the backend holds (require caches by path): which kernels it dispatched to.
   isa = createRequire(import.meta.url)(addons[0]).getIsa();
   if (expectIsa && isa !== expectIsa) fail(`the addon runs its '${isa}' kernels, expected '${expectIsa}'`);
+} else if (expectBackend === 'wasm') {
+  if (fallbackWarnings.length !== 1) fail(`expected exactly one CONVNODE_NATIVE_FALLBACK warning, got ${fallbackWarnings.length}`);
+  const message = fallbackWarnings[0].message;
+  if (!/using the wasm backend/.test(message)) fail(`the fallback warning does not name the wasm backend: ${message}`);
+  if (!/npm rebuild convnode/.test(message)) fail(`the fallback warning does not say how to get the native path: ${message}`);
+  if (addons.length !== 0) fail(`wasm fallback, yet a convnode addon is mapped: ${JSON.stringify(addons)}`);
 } else {
   if (fallbackWarnings.length !== 1) fail(`expected exactly one CONVNODE_NATIVE_FALLBACK warning, got ${fallbackWarnings.length}`);
   const message = fallbackWarnings[0].message;

@@ -8,9 +8,14 @@
 #   3. Case "prebuild": convnode must pick the native backend, load the linux-x64 prebuild
 #      (seen in /proc/self/maps), give the lecture's Sobel numbers, and `npx convnode classify`
 #      must label a sample image correctly.
-#   4. Case "fallback": with prebuilds/linux-x64 removed from the installed package, convnode
-#      must run on the pure-JS backend with exactly one warning that says how to get the native
-#      path, the CLI must still classify, and CONVNODE_BACKEND=native must be an error.
+#   4. Case "wasm": with the linux-x64 prebuild made unloadable (overwritten with bytes that are
+#      no shared object), convnode must run on the wasm backend (prebuilds/wasm32-wasi) with
+#      exactly one warning that names it and says how to get the native path, and the CLI must
+#      classify on it.
+#   5. Case "fallback": with prebuilds/linux-x64 and the wasm module removed from the installed
+#      package, convnode must run on the pure-JS backend with exactly one warning that says how
+#      to get the native path, the CLI must still classify, and CONVNODE_BACKEND=native must be
+#      an error.
 # Usage: bash scripts/test-install.sh        (KEEP=1 keeps the temporary directory)
 set -euo pipefail
 
@@ -45,7 +50,7 @@ prebuilt_files=$(cd "$repo" && node --input-type=module -e '
   const { TARGETS, shippedPath } = await import("./scripts/prebuild-targets.mjs");
   console.log(Object.keys(TARGETS).map(shippedPath).join(" "));')
 for must in dist/index.js dist/index.d.ts bin/convnode.js binding.gyp CMakeLists.txt package.json scripts/build-native.mjs \
-  $prebuilt_files; do
+  prebuilds/wasm32-wasi/convnode.wasm $prebuilt_files; do
   grep -qxF "$must" "$work/contents.txt" || die "the tarball lacks $must"
 done
 # One package for every platform while it stays small; past ~10 MB it should split into
@@ -175,9 +180,23 @@ cp "$repo/scripts/test-install-probe.mjs" "$allowed/probe.mjs"
 }
 log "  $(grep -m1 'convnode: using the prebuilt binary' "$work/install-allowed.log")"
 
-# --- 4. case fallback --------------------------------------------------------------------------
-log "case fallback: prebuilds/linux-x64 removed"
-rm -rf "$installed/prebuilds/linux-x64"
+# --- 4. case wasm ------------------------------------------------------------------------------
+log "case wasm: the linux-x64 prebuild made unloadable"
+for addon in "$installed"/prebuilds/linux-x64/*.node; do printf 'not a shared object\n' >"$addon"; done
+user node probe.mjs wasm >"$work/probe-wasm.out" 2>"$work/probe-wasm.err" || {
+  cat "$work/probe-wasm.err" >&2
+  die "the wasm case failed"
+}
+printed="$(grep -c CONVNODE_NATIVE_FALLBACK "$work/probe-wasm.err" || true)"
+[[ "$printed" == 1 ]] || die "the wasm fallback warning was printed $printed times, expected once: $(cat "$work/probe-wasm.err")"
+log "  $(cat "$work/probe-wasm.out" | cut -c1-200)"
+log "  npx convnode classify: $(classify wasm)"
+printed="$(grep -c CONVNODE_NATIVE_FALLBACK "$work/classify-wasm.err" || true)"
+[[ "$printed" == 1 ]] || die "the CLI printed the wasm fallback warning $printed times, expected once"
+
+# --- 5. case fallback --------------------------------------------------------------------------
+log "case fallback: prebuilds/linux-x64 and prebuilds/wasm32-wasi removed"
+rm -rf "$installed/prebuilds/linux-x64" "$installed/prebuilds/wasm32-wasi"
 user node probe.mjs js >"$work/probe-js.out" 2>"$work/probe-js.err" || {
   cat "$work/probe-js.err" >&2
   die "the fallback case failed"

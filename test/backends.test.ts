@@ -1,7 +1,7 @@
 // Backend selection: CONVNODE_BACKEND at start, setBackend at run time, no silent fallback when
 // 'native' is asked for explicitly.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,13 +33,13 @@ describe('backend selection', () => {
   it('an unknown CONVNODE_BACKEND is an error naming the variable and the choices', () => {
     const r = backendIn({ CONVNODE_BACKEND: 'gpu' });
     expect(r.status).not.toBe(0);
-    expect(r.err).toContain("CONVNODE_BACKEND must be 'js' or 'native', got 'gpu'");
+    expect(r.err).toContain("CONVNODE_BACKEND must be 'js', 'native' or 'wasm', got 'gpu'");
   });
 
   it('setBackend rejects an unknown name and switches between the known ones', () => {
     const before = getBackend();
     expect(() => setBackend('cuda' as never)).toThrow(BackendError);
-    expect(() => setBackend('cuda' as never)).toThrow(/setBackend: name must be 'js' or 'native', got "cuda"/);
+    expect(() => setBackend('cuda' as never)).toThrow(/setBackend: name must be 'js', 'native' or 'wasm', got "cuda"/);
     setBackend('js');
     expect(getBackend()).toBe('js');
     setBackend(before);
@@ -85,8 +85,51 @@ describe('backend selection', () => {
       });
       expect(forced.status).not.toBe(0);
       expect(forced.stderr).toMatch(/BackendError: the native backend is not available: could not load the convnode addon/);
+      const forcedWasm = spawnSync(process.execPath, ['--input-type=module', '-e', `import { getBackend } from ${JSON.stringify(join(dir, 'dist', 'index.js'))}; getBackend();`], {
+        cwd: dir, encoding: 'utf8', env: { ...env, CONVNODE_BACKEND: 'wasm' },
+      });
+      expect(forcedWasm.status).not.toBe(0);
+      expect(forcedWasm.stderr).toMatch(/BackendError: the wasm backend is not available: no convnode.wasm in /);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  const builtWasm = join(root, 'build-wasm', 'convnode.wasm');
+  it.skipIf(!existsSync(builtWasm) && process.env.CONVNODE_REQUIRE_WASM !== '1')(
+    'with no addon that loads but the wasm module shipped: the wasm backend, one warning naming it', () => {
+      // The same copy, with the module where an installed package has it (prebuilds/wasm32-wasi).
+      const dir = mkdtempSync(join(tmpdir(), 'convnode-wasmonly-'));
+      try {
+        cpSync(join(root, 'package.json'), join(dir, 'package.json'));
+        cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true });
+        symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+        mkdirSync(join(dir, 'prebuilds', 'wasm32-wasi'), { recursive: true });
+        cpSync(builtWasm, join(dir, 'prebuilds', 'wasm32-wasi', 'convnode.wasm'));
+        const script = `
+          import { Conv2d, Tensor, getBackend } from ${JSON.stringify(join(dir, 'dist', 'index.js'))};
+          const warnings = [];
+          process.on('warning', (w) => warnings.push({ code: w.code, message: w.message }));
+          const conv = new Conv2d({ inChannels: 1, outChannels: 1, kernelSize: 3, bias: false });
+          conv.weight = Tensor.from([[[[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]]]);
+          const y = await conv.forward(Tensor.from([[Array.from({ length: 5 }, () => [255, 255, 0, 0, 0])]]));
+          setImmediate(() => console.log(JSON.stringify({ backend: getBackend(), y: y.toArray(), warnings })));
+        `;
+        const env = { ...process.env };
+        delete env.CONVNODE_BACKEND;
+        delete env.CONVNODE_ADDON_PATH;
+        delete env.CONVNODE_WASM_PATH;
+        const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', env });
+        expect(r.status, r.stderr).toBe(0);
+        const seen = JSON.parse(r.stdout.trim().split('\n').pop()!) as { backend: string; y: number[][][][]; warnings: Array<{ code: string; message: string }> };
+        expect(seen.backend).toBe('wasm');
+        expect(seen.y).toEqual([[[[-1020, -1020, 0], [-1020, -1020, 0], [-1020, -1020, 0]]]]);
+        expect(seen.warnings).toHaveLength(1);
+        expect(seen.warnings[0].code).toBe('CONVNODE_NATIVE_FALLBACK');
+        expect(seen.warnings[0].message).toMatch(/^convnode: using the wasm backend \(.*\): could not load the convnode addon from /);
+        expect(seen.warnings[0].message).toContain('`npm rebuild convnode`');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
 });

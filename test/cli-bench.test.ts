@@ -48,7 +48,7 @@ describe('convnode bench <model.onnx>', () => {
     expect(report.model).toBe(builtin);
     expect(report.input).toEqual([1, 1, 28, 28]);
     expect(typeof report.cpu).toBe('string');
-    expect(['native', 'js']).toContain(report.backend);
+    expect(['native', 'wasm', 'js']).toContain(report.backend);
     expect(['avx2', 'neon', 'scalar', 'avx512', 'js']).toContain(report.isa);
     expect(report.runs).toBe(5);
     // The multiply-adds the planner table counts for the same model and shape.

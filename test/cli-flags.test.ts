@@ -167,7 +167,7 @@ describe('convnode classify flags', () => {
         const run = await convnode('classify', boot, ...form);
         expect(run.code).toBe(0);
         if (getBackend() === 'native') expect(getNumThreads()).toBe(n);
-        else expect(run.stderr).toMatch(new RegExp(`--threads ${n} has no effect on the js backend`));
+        else expect(run.stderr).toMatch(new RegExp(`--threads ${n} has no effect on the ${getBackend()} backend`));
       }
     } finally {
       if (before) setNumThreads(before);

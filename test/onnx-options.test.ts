@@ -49,7 +49,7 @@ describe('ImageClassifier.load options', () => {
 
 describe('loadOnnx backend option', () => {
   it("refuses a backend name it does not know instead of quietly using 'js'", () => {
-    expect(() => loadOnnxSync(lenet, { backend: 'gpu' } as never)).toThrow("backend must be 'js' or 'native', got \"gpu\"");
+    expect(() => loadOnnxSync(lenet, { backend: 'gpu' } as never)).toThrow("backend must be 'js', 'native' or 'wasm', got \"gpu\"");
     expect(() => loadOnnxSync(lenet, { backend: 'Native' } as never)).toThrow(/got "Native"/);
     expect(loadOnnxSync(lenet, { backend: 'js' }).backendName).toBe('js');
   });

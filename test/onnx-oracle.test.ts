@@ -6,8 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { BackendName } from '../lib/backends/backend.js';
-import { backendByName } from '../lib/backends/index.js';
+import { availableBackends } from './helpers/backends.js';
 import { loadOnnx } from '../lib/onnx/index.js';
 import { Tensor } from '../lib/tensor.js';
 import { randomInput, worstRelativeError } from './helpers/numeric.js';
@@ -26,16 +25,6 @@ const MODELS: Record<string, readonly number[]> = {
   auto_pad: [2, 11, 9],
 };
 
-function availableBackends(): BackendName[] {
-  const names: BackendName[] = ['js'];
-  try {
-    backendByName('native');
-    names.push('native');
-  } catch (error) {
-    console.log(`onnx oracle tests: skipping the native backend (${(error as Error).message})`);
-  }
-  return names;
-}
 
 
 

@@ -11,8 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { BackendName } from '../lib/backends/backend.js';
-import { backendByName } from '../lib/backends/index.js';
+import { availableBackends } from './helpers/backends.js';
 import { decodeModel } from '../lib/onnx/decode.js';
 import { loadOnnx } from '../lib/onnx/index.js';
 import { Tensor } from '../lib/tensor.js';
@@ -76,16 +75,6 @@ function graphPatterns(path: string): Set<string> {
   return patterns;
 }
 
-function availableBackends(): BackendName[] {
-  const names: BackendName[] = ['js'];
-  try {
-    backendByName('native');
-    names.push('native');
-  } catch (error) {
-    console.log(`onnx zoo tests: skipping the native backend (${(error as Error).message})`);
-  }
-  return names;
-}
 
 /** max |actual - expected| and max |expected| over the whole output. */
 function differenceAndRange(actual: Float32Array, expected: Float32Array): { worst: number; range: number } {

@@ -7,7 +7,7 @@
 import type { ConvGeometry, PoolGeometry, PoolKind } from '../planner/geometry.js';
 import type { ConvPlan } from '../planner/conv-plan.js';
 
-export type BackendName = 'js' | 'native';
+export type BackendName = 'js' | 'native' | 'wasm';
 
 import type { Activation } from '../activation.js';
 import type { BinaryOp, ChannelAffine } from '../kernels/elementwise.js';

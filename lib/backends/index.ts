@@ -1,14 +1,16 @@
 /**
- * Backend selection. 'native' is the C++ addon; 'js' is the pure-JS path (the fallback where no
- * binary loads, and the oracle the native kernels are tested against). The environment variable
- * CONVNODE_BACKEND picks one at start; otherwise native is used when its binary loads.
+ * Backend selection. 'native' is the C++ addon; 'wasm' the same C++ ops compiled to WebAssembly
+ * (where the addon does not load); 'js' is the pure-JS path (the last fallback, and the oracle
+ * the other two are tested against). The environment variable CONVNODE_BACKEND picks one at
+ * start; otherwise native when its binary loads, else wasm when its module loads, else js.
  */
 import { BackendError } from '../errors.js';
 import type { Backend, BackendName } from './backend.js';
 import { jsBackend } from './js.js';
 import { loadNativeBackend } from './native.js';
+import { loadWasmBackend } from './wasm.js';
 
-const BACKEND_NAMES: readonly BackendName[] = ['js', 'native'];
+const BACKEND_NAMES: readonly BackendName[] = ['js', 'native', 'wasm'];
 
 let active: Backend | undefined;
 let warnedAboutFallback = false;
@@ -21,22 +23,34 @@ function nativeOrError(): Backend {
   return loaded;
 }
 
+function wasmOrError(): Backend {
+  const loaded = loadWasmBackend();
+  if (loaded instanceof Error) {
+    throw new BackendError(`the wasm backend is not available: ${loaded.message}`);
+  }
+  return loaded;
+}
+
 function initialBackend(): Backend {
   const requested = process.env.CONVNODE_BACKEND;
   if (requested !== undefined && requested !== '') {
     if (!BACKEND_NAMES.includes(requested as BackendName)) {
-      throw new BackendError(`CONVNODE_BACKEND must be 'js' or 'native', got '${requested}'`);
+      throw new BackendError(`CONVNODE_BACKEND must be 'js', 'native' or 'wasm', got '${requested}'`);
     }
-    return requested === 'native' ? nativeOrError() : jsBackend;
+    return byName(requested as BackendName);
   }
   const loaded = loadNativeBackend();
   if (loaded instanceof Error) {
+    const wasm = loadWasmBackend();
     if (!warnedAboutFallback) {
       warnedAboutFallback = true;
       // The loader's message says why, and how to get the native path where a rebuild would help.
-      process.emitWarning(`convnode: using the pure-JS backend: ${loaded.message}`, { code: 'CONVNODE_NATIVE_FALLBACK' });
+      const message = wasm instanceof Error
+        ? `using the pure-JS backend: ${loaded.message}; the wasm module did not load either: ${wasm.message}`
+        : `using the wasm backend (the native kernels compiled to WebAssembly, about 3-6x slower than native): ${loaded.message}`;
+      process.emitWarning(`convnode: ${message}`, { code: 'CONVNODE_NATIVE_FALLBACK' });
     }
-    return jsBackend;
+    return wasm instanceof Error ? jsBackend : wasm;
   }
   return loaded;
 }
@@ -51,7 +65,7 @@ export function getBackend(): BackendName {
   return activeBackend().name;
 }
 
-/** Switches every layer to a backend. Asking for 'native' when it cannot load is an error, not a silent fallback. */
+/** Switches every layer to a backend. Asking for 'native' or 'wasm' when it cannot load is an error, not a silent fallback. */
 export function setBackend(name: BackendName): void {
   active = backendByName(name, 'setBackend: name');
 }
@@ -62,7 +76,12 @@ export function setBackend(name: BackendName): void {
  */
 export function backendByName(name: BackendName, what = 'backend'): Backend {
   if (!BACKEND_NAMES.includes(name)) {
-    throw new BackendError(`${what} must be 'js' or 'native', got ${JSON.stringify(name)}`);
+    throw new BackendError(`${what} must be 'js', 'native' or 'wasm', got ${JSON.stringify(name)}`);
   }
-  return name === 'native' ? nativeOrError() : jsBackend;
+  return byName(name);
+}
+
+function byName(name: BackendName): Backend {
+  if (name === 'native') return nativeOrError();
+  return name === 'wasm' ? wasmOrError() : jsBackend;
 }

@@ -60,7 +60,7 @@ interface NativeLinear extends NativePacked {
 }
 
 /** Every parameter resolved (defaults filled in), so C++ holds no second copy of the defaults. */
-interface NativeActivationOptions {
+export interface NativeActivationOptions {
   activation: Activation['kind'];
   alpha: number;
   beta: number;
@@ -69,7 +69,7 @@ interface NativeActivationOptions {
 }
 
 /** channelAffine's parameters as the addon reads them: the shape, the arrays, the resolved activation. */
-interface NativeAffineParams extends NativeActivationOptions {
+export interface NativeAffineParams extends NativeActivationOptions {
   batch: number;
   channels: number;
   plane: number;
@@ -170,14 +170,14 @@ function activationOptions(activation: Activation): NativeActivationOptions {
 }
 
 /** unary's argument rules (the pure-JS kernel's): arrays, a known activation, room in output. */
-function checkUnary(input: Float32Array, output: Float32Array, activation: Activation): void {
+export function checkUnary(input: Float32Array, output: Float32Array, activation: Activation): void {
   checkFloat32(input, 'input', 'unary');
   checkFloat32(output, 'output', 'unary');
   checkActivation(activation, 'unary');
   if (output.length < input.length) throw new ShapeError(`unary: output holds ${output.length} values, needs ${input.length}`);
 }
 
-function checkBinary(
+export function checkBinary(
   op: BinaryOp, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
   output: Float32Array, outShape: readonly number[], activation: Activation | undefined,
 ): void {
@@ -199,7 +199,7 @@ function checkBinary(
   }
 }
 
-function affineParams(input: Float32Array, affine: ChannelAffine, output: Float32Array): NativeAffineParams {
+export function affineParams(input: Float32Array, affine: ChannelAffine, output: Float32Array): NativeAffineParams {
   checkFloat32(input, 'input', 'channelAffine');
   checkFloat32(output, 'output', 'channelAffine');
   for (const [name, value] of [['scale', affine.scale], ['shift', affine.shift]] as const) {
@@ -219,7 +219,7 @@ function affineParams(input: Float32Array, affine: ChannelAffine, output: Float3
   };
 }
 
-function checkFloat32(array: unknown, name: string, owner: string): void {
+export function checkFloat32(array: unknown, name: string, owner: string): void {
   if (!(array instanceof Float32Array)) throw new ParameterError(`${owner}: ${name} must be a Float32Array`);
 }
 

@@ -132,7 +132,7 @@ function resolveBackend(choice: LoadOnnxOptions['backend']): Backend {
   if (choice === undefined) return activeBackend();
   if (typeof choice === 'string') return backendByName(choice, 'loadOnnx: options.backend');
   if (choice && typeof choice === 'object' && typeof choice.prepareConv2d === 'function') return choice;
-  throw new ParameterError(`loadOnnx: options.backend must be 'js', 'native' or a Backend, got ${JSON.stringify(choice)}`);
+  throw new ParameterError(`loadOnnx: options.backend must be 'js', 'native', 'wasm' or a Backend, got ${JSON.stringify(choice)}`);
 }
 
 interface BuiltModel {

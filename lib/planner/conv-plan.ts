@@ -45,7 +45,7 @@ export const CONV_ALGORITHMS: readonly ConvAlgorithm[] = [
 ];
 
 /** Who runs the conv: the pure-JS kernels, or the native addon on one of its ISA tiers. */
-export type ConvTarget = 'js' | 'avx512' | 'avx2' | 'neon' | 'scalar';
+export type ConvTarget = 'js' | 'avx512' | 'avx2' | 'neon' | 'scalar' | 'wasmsimd';
 
 /** A conv's static description: everything but the input's size. */
 export interface ConvDescription {
@@ -135,6 +135,9 @@ export const WINOGRAD_RULE: Readonly<Record<ConvTarget, WinogradThresholds>> = {
   avx512: { f2x2: { minIn: 16, minOut: 16, minSide: 0 }, f4x4: AVX512_F4X4 },
   neon: { f2x2: { minIn: 16, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
   scalar: { f2x2: { minIn: 16, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
+  // The wasm backend's module (native/wasm/): the native GEMM driver and portable transforms on
+  // its 4x8 wasm-simd128 GEMM tile; the scalar tier's thresholds, not measured apart.
+  wasmsimd: { f2x2: { minIn: 16, minOut: 16, minSide: 0 }, f4x4: NATIVE_F4X4 },
 };
 
 function windowOf(d: ConvDescription): { stride: Pair; dilation: Pair } {

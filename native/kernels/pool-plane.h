@@ -24,6 +24,7 @@ using PoolKernel = void (*)(const PoolPlane& plane);
 void f32_maxpool_general__scalar(const PoolPlane& plane);
 void f32_maxpool_3x3s2__avx2(const PoolPlane& plane);
 void f32_maxpool_3x3s2__neon(const PoolPlane& plane);
+void f32_maxpool_3x3s2__wasmsimd(const PoolPlane& plane);  // the wasm module only
 void f32_avgpool_general__scalar(const PoolPlane& plane);
 void f32_maxpool_3x3s2__avx512(const PoolPlane& plane);
 void f32_maxpool_general__avx512(const PoolPlane& plane);

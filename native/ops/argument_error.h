@@ -18,9 +18,19 @@ class ArgumentError : public std::invalid_argument {
   Kind kind_;
 };
 
+#if defined(__wasm__) && !defined(__cpp_exceptions)
+// The wasm build has no C++ exceptions: the JS loader's import throws the RangeError, which
+// unwinds the wasm frames (lib/backends/wasm-module.ts).
+extern "C" [[noreturn]] __attribute__((import_module("convnode"), import_name("range_error"))) void
+convnode_wasm_range_error(const char* message, size_t length);
+[[noreturn]] inline void range_error(const std::string& message) {
+  convnode_wasm_range_error(message.data(), message.size());
+}
+#else
 [[noreturn]] inline void range_error(const std::string& message) {
   throw ArgumentError(ArgumentError::Kind::Range, message);
 }
+#endif
 
 // The product of tensor dimensions, refusing values that would overflow the size type.
 inline size_t checked_product(std::initializer_list<size_t> dims, const char* what) {

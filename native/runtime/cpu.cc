@@ -57,12 +57,13 @@ const char* isa_name(Isa isa) {
     case Isa::Avx512: return "avx512";
     case Isa::Neon: return "neon";
     case Isa::Scalar: return "scalar";
+    case Isa::WasmSimd: return "wasmsimd";
   }
   return "scalar";
 }
 
 bool isa_from_name(const char* name, Isa* out) {
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon}) {
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon, Isa::WasmSimd}) {
     if (std::strcmp(name, isa_name(isa)) == 0) {
       *out = isa;
       return true;
@@ -98,6 +99,12 @@ bool cpu_supports(Isa isa) {
 #else
       return false;
 #endif
+    case Isa::WasmSimd:
+#if defined(__wasm_simd128__)
+      return true;  // the engine validated the module's SIMD instructions when it compiled it
+#else
+      return false;
+#endif
   }
   return false;
 }
@@ -106,6 +113,7 @@ Isa best_isa() {
   if (cpu_supports(Isa::Avx512)) return Isa::Avx512;
   if (cpu_supports(Isa::Avx2)) return Isa::Avx2;
   if (cpu_supports(Isa::Neon)) return Isa::Neon;
+  if (cpu_supports(Isa::WasmSimd)) return Isa::WasmSimd;
   return Isa::Scalar;
 }
 

@@ -4,7 +4,8 @@
 namespace convnode {
 
 // Avx512 means AVX-512 F + BW + DQ + VL (with AVX2 and FMA), and an OS that saves ZMM state.
-enum class Isa { Scalar, Avx2, Avx512, Neon };
+// WasmSimd: WebAssembly 128-bit SIMD (the wasm backend's build, native/wasm/).
+enum class Isa { Scalar, Avx2, Avx512, Neon, WasmSimd };
 
 const char* isa_name(Isa isa);
 bool isa_from_name(const char* name, Isa* out);

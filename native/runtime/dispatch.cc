@@ -96,11 +96,14 @@ bool built_tier(Isa isa) {
 #if defined(CONVNODE_HAVE_NEON)
     case Isa::Neon: return true;
 #endif
+#if defined(CONVNODE_HAVE_WASMSIMD)
+    case Isa::WasmSimd: return true;
+#endif
     default: return false;
   }
 }
 
-constexpr Isa kTiers[] = {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon};
+constexpr Isa kTiers[] = {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon, Isa::WasmSimd};
 constexpr size_t kTierCount = sizeof kTiers / sizeof kTiers[0];
 
 struct Tables {
@@ -147,7 +150,7 @@ const KernelConfig* config_for(Isa isa) {
 std::string set_active_isa(const char* name) {
   Isa isa;
   if (!isa_from_name(name, &isa)) {
-    return std::string("unknown ISA '") + name + "' (expected 'scalar', 'avx2', 'avx512' or 'neon')";
+    return std::string("unknown ISA '") + name + "' (expected 'scalar', 'avx2', 'avx512', 'neon' or 'wasmsimd')";
   }
   const KernelConfig* config = config_for(isa);
   if (config == nullptr) {

@@ -32,6 +32,10 @@ const KernelSpec<GemmConfig> kGemm[] = {
     {"f32-gemm", "8x8", Isa::Neon,
      {f32_gemm_8x8__neon, nullptr, f32_gemv_general__scalar, 8, 8, 256, 256, nullptr, nullptr, nullptr, 0}},
 #endif
+#if defined(CONVNODE_HAVE_WASMSIMD)
+    {"f32-gemm", "4x8", Isa::WasmSimd,
+     {f32_gemm_4x8__wasmsimd, nullptr, f32_gemv_general__scalar, 4, 8, 256, 256, nullptr, nullptr}},
+#endif
 };
 
 // Depthwise: the general kernel takes any window and is every tier's fallback for the windows
@@ -62,6 +66,14 @@ const KernelSpec<DwconvKernel> kDwconv[] = {
     {"f32-dwconv", "7x7s1", Isa::Neon, f32_dwconv_7x7s1__neon},
     {"f32-dwconv", "7x7s2", Isa::Neon, f32_dwconv_7x7s2__neon},
 #endif
+#if defined(CONVNODE_HAVE_WASMSIMD)
+    {"f32-dwconv", "3x3s1", Isa::WasmSimd, f32_dwconv_3x3s1__wasmsimd},
+    {"f32-dwconv", "3x3s2", Isa::WasmSimd, f32_dwconv_3x3s2__wasmsimd},
+    {"f32-dwconv", "5x5s1", Isa::WasmSimd, f32_dwconv_5x5s1__wasmsimd},
+    {"f32-dwconv", "5x5s2", Isa::WasmSimd, f32_dwconv_5x5s2__wasmsimd},
+    {"f32-dwconv", "7x7s1", Isa::WasmSimd, f32_dwconv_7x7s1__wasmsimd},
+    {"f32-dwconv", "7x7s2", Isa::WasmSimd, f32_dwconv_7x7s2__wasmsimd},
+#endif
 };
 
 // Max pool: the 3x3 stride-2 kernel (ResNet's stem pool) is optional; the scalar tier has none
@@ -77,6 +89,9 @@ const KernelSpec<PoolKernel> kMaxpool[] = {
 #endif
 #if defined(CONVNODE_HAVE_NEON)
     {"f32-maxpool", "3x3s2", Isa::Neon, f32_maxpool_3x3s2__neon},
+#endif
+#if defined(CONVNODE_HAVE_WASMSIMD)
+    {"f32-maxpool", "3x3s2", Isa::WasmSimd, f32_maxpool_3x3s2__wasmsimd},
 #endif
 };
 

@@ -41,6 +41,7 @@ inline size_t isa_fallback_chain(Isa tier, Isa chain[3]) {
     case Isa::Avx512: chain[0] = Isa::Avx512, chain[1] = Isa::Avx2, chain[2] = Isa::Scalar; return 3;
     case Isa::Avx2: chain[0] = Isa::Avx2, chain[1] = Isa::Scalar; return 2;
     case Isa::Neon: chain[0] = Isa::Neon, chain[1] = Isa::Scalar; return 2;
+    case Isa::WasmSimd: chain[0] = Isa::WasmSimd, chain[1] = Isa::Scalar; return 2;
     case Isa::Scalar: break;
   }
   chain[0] = Isa::Scalar;

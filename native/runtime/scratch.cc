@@ -43,7 +43,12 @@ float* scratch_floats(ScratchSlot slot, size_t count) {
 
 float* scratch_floats(ScratchSlot slot, size_t count, bool* fresh) {
   *fresh = false;
+#if defined(__wasi__)
+  // The wasm module has one thread (and WASI clang 14 has no thread_local without atomics).
+  static AlignedBuffer buffers[static_cast<size_t>(ScratchSlot::Count)];
+#else
   thread_local AlignedBuffer buffers[static_cast<size_t>(ScratchSlot::Count)];
+#endif
   AlignedBuffer& buffer = buffers[static_cast<size_t>(slot)];
   if (buffer.capacity < count) {
     free_aligned(buffer.data);
@@ -51,7 +56,11 @@ float* scratch_floats(ScratchSlot slot, size_t count, bool* fresh) {
     buffer.capacity = 0;
     const size_t bytes = ((count * sizeof(float) + 63) / 64) * 64;
     void* memory = allocate_aligned(64, bytes);
+#if defined(__cpp_exceptions)
     if (memory == nullptr) throw std::bad_alloc();
+#else
+    if (memory == nullptr) __builtin_trap();  // the wasm build: the loader reports the trap
+#endif
     buffer.data = static_cast<float*>(memory);
     buffer.capacity = count;
     *fresh = true;

@@ -7,6 +7,9 @@
 // caller likewise polls N/4 us for the last task before it sleeps. Off by default: on an
 // overloaded machine a poller holds a core that the caller needs (see thread_pool.cc).
 #pragma once
+#if defined(__wasi__)
+#include "../wasm/thread_pool_single.h"  // no threads in the wasm module
+#else
 #include <atomic>
 #include <cstdint>
 #include <condition_variable>
@@ -66,3 +69,4 @@ class ThreadPool {
 };
 
 }  // namespace convnode
+#endif  // !__wasi__

@@ -1,6 +1,7 @@
 /**
- * The backends a test file should run on: always 'js', plus 'native' when its binary loads.
- * CI sets CONVNODE_REQUIRE_NATIVE=1 so a native build that silently failed cannot pass as a skip.
+ * The backends a test file should run on: always 'js', plus 'native' when its binary loads, plus
+ * 'wasm' when its module loads (scripts/build-wasm.mjs). CI sets CONVNODE_REQUIRE_NATIVE=1 and
+ * CONVNODE_REQUIRE_WASM=1 so a build that silently failed cannot pass as a skip.
  */
 import { afterAll, beforeAll } from 'vitest';
 import { backendByName } from '../../lib/backends/index.js';
@@ -8,14 +9,17 @@ import type { Backend, BackendName } from '../../lib/backends/backend.js';
 import { getIsa, getNumThreads, loadNativeBackend, setIsa, setNumThreads } from '../../lib/backends/native.js';
 
 export function availableBackends(): BackendName[] {
-  try {
-    backendByName('native');
-    return ['js', 'native'];
-  } catch (error) {
-    if (process.env.CONVNODE_REQUIRE_NATIVE === '1') throw error;
-    console.warn(`native backend not available, testing 'js' only: ${(error as Error).message}`);
-    return ['js'];
+  const names: BackendName[] = ['js'];
+  for (const [name, required] of [['native', 'CONVNODE_REQUIRE_NATIVE'], ['wasm', 'CONVNODE_REQUIRE_WASM']] as const) {
+    try {
+      backendByName(name);
+      names.push(name);
+    } catch (error) {
+      if (process.env[required] === '1') throw error;
+      console.warn(`${name} backend not available, not tested: ${(error as Error).message}`);
+    }
   }
+  return names;
 }
 
 /**

@@ -50,6 +50,13 @@ void f32_dwconv_5x5s1__neon(const DwconvPlane& plane);
 void f32_dwconv_5x5s2__neon(const DwconvPlane& plane);
 void f32_dwconv_7x7s1__neon(const DwconvPlane& plane);
 void f32_dwconv_7x7s2__neon(const DwconvPlane& plane);
+// WebAssembly SIMD (the wasm module only).
+void f32_dwconv_3x3s1__wasmsimd(const DwconvPlane& plane);
+void f32_dwconv_3x3s2__wasmsimd(const DwconvPlane& plane);
+void f32_dwconv_5x5s1__wasmsimd(const DwconvPlane& plane);
+void f32_dwconv_5x5s2__wasmsimd(const DwconvPlane& plane);
+void f32_dwconv_7x7s1__wasmsimd(const DwconvPlane& plane);
+void f32_dwconv_7x7s2__wasmsimd(const DwconvPlane& plane);
 
 // One output pixel by the definition, with bounds checks (the scalar kernel).
 static inline float dwconv_pixel(const DwconvPlane& p, size_t oy, size_t ox) {

@@ -41,6 +41,9 @@ void f32_gemm_16x12_columns__avx512(size_t mr, size_t nr, size_t kc, const float
                                     float* c, size_t ldc, bool accumulate, const Epilogue* epilogue);
 void f32_gemm_8x8__neon(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
                         size_t ldc, bool accumulate, const Epilogue* epilogue);
+// WebAssembly SIMD (the wasm backend's module, native/wasm/): 4 rows x 8 columns.
+void f32_gemm_4x8__wasmsimd(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
+                            size_t ldc, bool accumulate, const Epilogue* epilogue);
 
 // Packed-panel GEMV: acc[0..mr) += A_panel * x for one K block of a packed A panel (kc steps of
 // mr interleaved rows) and the matching kc inputs. Linear layers at small batch use it: a GEMM

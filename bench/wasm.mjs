@@ -1,0 +1,239 @@
+#!/usr/bin/env node
+// The wasm backend against the pure-JS backend, the native addon and TensorFlow.js's wasm
+// backend (XNNPACK, SIMD, 1 thread), in one process, on one thread: the layers of
+// bench/native-kernels.mjs (batch 1, bias + ReLU fused where the layer has them) and whole
+// ResNet-18 / MobileNetV2 from the zoo (bench/.models/zoo, batch 1; tfjs has no ONNX loader, so
+// models compare convnode's three backends only). Every contender runs in turn, round after
+// round (odd rounds reversed); medians of process CPU ms (on a loaded machine wall time also
+// counts other processes' turns). Outputs are compared to the JS backend's, so a fast wrong
+// answer shows. Build first: `npm run build`, `node scripts/build-wasm.mjs` (and the addon).
+//
+//   node bench/wasm.mjs [--rounds 7] [--no-models] [--no-layers] [--models resnet18,mobilenet_v2]
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { jsBackend } from '../dist/backends/js.js';
+import { loadNativeBackend, setNumThreads } from '../dist/backends/native.js';
+import { loadWasmBackend, wasmModuleInfo } from '../dist/backends/wasm.js';
+import { loadOnnx } from '../dist/onnx/index.js';
+import { Tensor } from '../dist/tensor.js';
+import { planConv, planWindow } from '../dist/planner/geometry.js';
+import { median, randomInput, scaledDifference } from './harness.mjs';
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const rounds = Number(option('--rounds', '7'));
+const modelNames = option('--models', 'resnet18,mobilenet_v2').split(',');
+
+const wasm = loadWasmBackend();
+if (wasm instanceof Error) {
+  console.error(`wasm backend unavailable: ${wasm.message}`);
+  process.exit(1);
+}
+const native = loadNativeBackend();
+if (!(native instanceof Error)) setNumThreads(1);
+
+// bench/native-kernels.mjs's layers: [Cin, Cout, size, K, stride, pad, groups].
+const LAYERS = [
+  { name: '3x3 64->64 @56', conv: [64, 64, 56, 3, 1, 1, 1] },
+  { name: '7x7/2 3->64 @224', conv: [3, 64, 224, 7, 2, 3, 1] },
+  { name: '3x3 256->256 @14', conv: [256, 256, 14, 3, 1, 1, 1] },
+  { name: '1x1 256->64 @56', conv: [256, 64, 56, 1, 1, 0, 1] },
+  { name: 'dw 3x3 32 @112', conv: [32, 32, 112, 3, 1, 1, 32] },
+  { name: 'dw 3x3/2 144 @56', conv: [144, 144, 56, 3, 2, 1, 144] },
+  { name: 'dw 3x3 960 @7', conv: [960, 960, 7, 3, 1, 1, 960] },
+  { name: 'dw 3x3/2 576 @14', conv: [576, 576, 14, 3, 2, 1, 576] },
+  { name: 'linear 1280->1000', linear: [1280, 1000] },
+  { name: 'maxpool 3x3/2 64 @112', pool: [64, 112, 3, 2, 1] },
+];
+
+/** Times sync runners in turn; medians of CPU ms. */
+function timeInTurn(runners) {
+  for (const run of runners) run(), run();
+  const cpu = runners.map(() => []);
+  for (let i = 0; i < rounds; i++) {
+    const order = runners.map((_, j) => j);
+    if (i % 2) order.reverse();
+    for (const j of order) {
+      const c = process.cpuUsage();
+      runners[j]();
+      const used = process.cpuUsage(c);
+      cpu[j].push((used.user + used.system) / 1000);
+    }
+  }
+  return cpu.map(median);
+}
+
+async function loadTfjsWasm() {
+  const warn = console.warn;
+  console.warn = () => {};
+  try {
+    const tf = await import('@tensorflow/tfjs-core');
+    const backend = await import('@tensorflow/tfjs-backend-wasm');
+    backend.setThreadsCount(1);
+    await tf.setBackend('wasm');
+    await tf.ready();
+    tf.tensor([0]).dispose();
+    return tf;
+  } catch (error) {
+    console.log(`(tfjs-backend-wasm not compared: ${error.message})`);
+    return null;
+  } finally {
+    console.warn = warn;
+  }
+}
+
+/** NCHW -> NHWC for tfjs. */
+function toNhwc(x, c, plane) {
+  const out = new Float32Array(x.length);
+  for (let ch = 0; ch < c; ch++) for (let p = 0; p < plane; p++) out[p * c + ch] = x[ch * plane + p];
+  return out;
+}
+
+/** One layer's runners: { convnode: backend => run, tfjs: run | null, output, reference }. */
+function layerCase(layer, tf) {
+  if (layer.conv) {
+    const [cin, cout, size, k, s, p, groups] = layer.conv;
+    const g = planConv(layer.name, [1, cin, size, size], {
+      inChannels: cin, outChannels: cout, groups, kernel: [k, k], stride: [s, s], dilation: [1, 1], padding: p,
+    });
+    const weight = randomInput((cout * cin * k * k) / groups, 1).map((v) => v * 0.1);
+    const bias = randomInput(cout, 2);
+    const weights = {
+      inChannels: cin, outChannels: cout, groups, kernelH: k, kernelW: k, weight, bias, activation: { kind: 'relu' },
+      stride: [s, s], padding: p, inputSize: [size, size],
+    };
+    const input = randomInput(cin * size * size, 3);
+    const outLength = cout * g.outH * g.outW;
+    const make = (backend) => {
+      const output = new Float32Array(outLength);
+      const kernel = backend.prepareConv2d(weights);
+      return { run: () => kernel.runSync(input, g, output), output };
+    };
+    let tfjs = null;
+    if (tf) {
+      const depthwise = groups === cin && cin === cout;
+      const perGroup = cin / groups;
+      const filter = new Float32Array(weight.length);
+      for (let o = 0; o < cout; o++) {
+        for (let i = 0; i < perGroup; i++) {
+          for (let t = 0; t < k * k; t++) filter[depthwise ? t * cin + o : (t * cin + i) * cout + o] = weight[(o * perGroup + i) * k * k + t];
+        }
+      }
+      const x = tf.tensor4d(toNhwc(input, cin, size * size), [1, size, size, cin]);
+      const f = depthwise ? tf.tensor4d(filter, [k, k, cin, 1]) : tf.tensor4d(filter, [k, k, cin, cout]);
+      const b = tf.tensor1d(bias);
+      const pad = [[0, 0], [p, p], [p, p], [0, 0]];
+      const op = depthwise ? tf.fused.depthwiseConv2d : tf.fused.conv2d;
+      tfjs = () => {
+        const y = op({ x, filter: f, strides: [s, s], pad, bias: b, activation: 'relu' });
+        y.dataSync();
+        y.dispose();
+      };
+    }
+    return { make, tfjs, flops: 2 * cout * g.outH * g.outW * (cin / groups) * k * k };
+  }
+  if (layer.linear) {
+    const [inF, outF] = layer.linear;
+    const weight = randomInput(inF * outF, 4).map((v) => v * 0.05);
+    const bias = randomInput(outF, 5);
+    const input = randomInput(inF, 6);
+    const make = (backend) => {
+      const output = new Float32Array(outF);
+      const kernel = backend.prepareLinear({ inFeatures: inF, outFeatures: outF, weight, bias, activation: { kind: 'none' } });
+      return { run: () => kernel.runSync(input, 1, output), output };
+    };
+    let tfjs = null;
+    if (tf) {
+      const x = tf.tensor2d(input, [1, inF]);
+      const w = tf.tensor2d(weight, [outF, inF]);
+      const b = tf.tensor1d(bias);
+      tfjs = () => {
+        const y = tf.fused.matMul({ a: x, b: w, transposeB: true, bias: b });
+        y.dataSync();
+        y.dispose();
+      };
+    }
+    return { make, tfjs, flops: 2 * inF * outF };
+  }
+  const [c, size, k, s, p] = layer.pool;
+  const window = planWindow(layer.name, size, size, { kernel: [k, k], stride: [s, s], dilation: [1, 1], padding: p });
+  const g = { ...window, batch: 1, channels: c, kind: 'max', countIncludePad: false };
+  const input = randomInput(c * size * size, 7);
+  const make = (backend) => {
+    const output = new Float32Array(c * g.outH * g.outW);
+    return { run: () => backend.pool2dSync(input, g, output), output };
+  };
+  let tfjs = null;
+  if (tf) {
+    const x = tf.tensor4d(toNhwc(input, c, size * size), [1, size, size, c]);
+    const pad = [[0, 0], [p, p], [p, p], [0, 0]];
+    // tfjs's maxPool takes 'same' / 'valid' / a number: pad 1 for 3x3/2 on an even map is 'same' here.
+    tfjs = () => {
+      const y = tf.maxPool(x, k, s, p === 0 ? 'valid' : 'same');
+      y.dataSync();
+      y.dispose();
+    };
+    void pad;
+  }
+  return { make, tfjs, flops: 0 };
+}
+
+const cpuModel = os.cpus()[0]?.model ?? 'unknown CPU';
+console.log(`convnode wasm backend (module tier ${wasmModuleInfo().isa}) vs pure JS vs native vs tfjs-backend-wasm`);
+console.log(`${cpuModel}, 1 thread, batch 1, medians of ${rounds} interleaved rounds of process CPU ms; load average ${os.loadavg()[0].toFixed(1)}\n`);
+
+const fmt = (v) => (v === null ? '-' : v.toFixed(2));
+if (!args.includes('--no-layers')) {
+  const tf = await loadTfjsWasm();
+  const header = ['layer', 'js ms', 'wasm ms', 'native ms', 'tfjs-wasm ms', 'wasm GFLOP/s', 'wasm/js', 'native/wasm', 'tfjs/wasm', 'max diff'];
+  const rows = [header];
+  for (const layer of LAYERS) {
+    const c = layerCase(layer, tf);
+    const js = c.make(jsBackend);
+    const w = c.make(wasm);
+    const n = native instanceof Error ? null : c.make(native);
+    const runners = [js.run, w.run, ...(n ? [n.run] : []), ...(c.tfjs ? [c.tfjs] : [])];
+    const ms = timeInTurn(runners);
+    const jsMs = ms[0], wasmMs = ms[1];
+    const nativeMs = n ? ms[2] : null;
+    const tfMs = c.tfjs ? ms[runners.length - 1] : null;
+    rows.push([layer.name, fmt(jsMs), fmt(wasmMs), fmt(nativeMs), fmt(tfMs),
+      c.flops ? (c.flops / (wasmMs * 1e6)).toFixed(1) : '-', `${(jsMs / wasmMs).toFixed(1)}x`,
+      nativeMs ? `${(wasmMs / nativeMs).toFixed(1)}x` : '-', tfMs ? `${(wasmMs / tfMs).toFixed(2)}x` : '-',
+      scaledDifference(w.output, js.output).toExponential(1)]);
+  }
+  printTable(rows);
+  console.log('wasm/js: how many times faster wasm is than pure JS; native/wasm: how many times slower wasm is than native;');
+  console.log('tfjs/wasm: convnode wasm time over tfjs-backend-wasm time (above 1: tfjs faster). max diff: wasm vs js, scaled by the range.\n');
+}
+
+if (!args.includes('--no-models')) {
+  const rows = [['model', 'js ms', 'wasm ms', 'native ms', 'wasm/js', 'native/wasm', 'max diff']];
+  for (const name of modelNames) {
+    const file = join('bench', '.models', 'zoo', `${name}.onnx`);
+    if (!existsSync(file)) {
+      console.log(`(${name}: ${file} missing; see bench/zoo.mjs)`);
+      continue;
+    }
+    const models = [jsBackend, wasm, ...(native instanceof Error ? [] : [native])].map((backend) => loadOnnx(file, { backend }));
+    const loaded = await Promise.all(models);
+    const shape = [1, 3, 224, 224];
+    const input = new Tensor(shape, randomInput(3 * 224 * 224, 11));
+    const outputs = loaded.map(() => null);
+    const feeds = { [loaded[0].inputNames[0]]: input };
+    const ms = timeInTurn(loaded.map((m, i) => () => {
+      outputs[i] = m.runSync(feeds);
+    }));
+    const first = (o) => Object.values(o)[0].data;
+    rows.push([name, fmt(ms[0]), fmt(ms[1]), ms[2] ? fmt(ms[2]) : '-', `${(ms[0] / ms[1]).toFixed(1)}x`,
+      ms[2] ? `${(ms[1] / ms[2]).toFixed(1)}x` : '-', scaledDifference(first(outputs[1]), first(outputs[0])).toExponential(1)]);
+    for (const m of loaded) m.dispose();
+  }
+  printTable(rows);
+}
+
+function printTable(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  for (const r of rows) console.log(r.map((v, i) => (i === 0 ? String(v).padEnd(widths[i]) : String(v).padStart(widths[i]))).join('  '));
+}

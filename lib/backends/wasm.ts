@@ -1,0 +1,234 @@
+/**
+ * The wasm backend: the C++ ops and kernels of native/, compiled to one WebAssembly module with
+ * 128-bit SIMD (scripts/build-wasm.mjs), for wherever the native addon does not load. Order of
+ * choice: native, then wasm, then js (lib/backends/index.ts).
+ *
+ * Weights are packed once into the module's memory at prepare and freed by dispose() (or when
+ * the kernel is garbage-collected). Inputs and outputs are copied in and out on every call: wasm
+ * cannot address JS memory. The module's memory grows with the model and never shrinks (freed
+ * weights are reused by the next ones).
+ *
+ * In the module: conv (every algorithm), linear, max / average / global pooling, unary, binary
+ * and channel-affine element-wise ops. On the pure-JS kernels (lib/backends/js.ts), inside this
+ * backend: matMul, layerNorm and softmax (the transformer ops), and strided copies (left to the
+ * caller, as the JS backend does). One thread: the module runs on the calling JS thread.
+ */
+import { readFileSync } from 'node:fs';
+import { NO_ACTIVATION } from '../activation.js';
+import { DisposedError } from '../errors.js';
+import { CONV_ALGORITHMS, planConvAlgorithm, type ConvTarget } from '../planner/conv-plan.js';
+import type { Backend, ConvKernel, ConvWeights, LinearKernel, LinearWeights } from './backend.js';
+import { jsBackend } from './js.js';
+import { affineParams, checkBinary, checkFloat32, checkUnary } from './native.js';
+import { loadWasmModule, WasmModule } from './wasm-module.js';
+
+const BINARY_OPS = ['add', 'sub', 'mul', 'div'] as const;
+
+/** Runs `work` now and reports its outcome as a promise, so an error becomes a rejection. */
+function settle(work: () => void): Promise<void> {
+  try {
+    work();
+    return Promise.resolve();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** A handle to C++ memory: freed by dispose(), or at GC if never disposed. */
+class Held {
+  private static readonly registry = new FinalizationRegistry<() => void>((free) => free());
+  private handle: number;
+
+  constructor(handle: number, private readonly what: string, private readonly free: (handle: number) => void) {
+    this.handle = handle;
+    Held.registry.register(this, () => free(handle), this);
+  }
+
+  get(method: string): number {
+    if (this.handle === 0) throw new DisposedError(`${this.what}.${method}: this kernel was disposed; its packed weights are released`);
+    return this.handle;
+  }
+
+  dispose(): void {
+    if (this.handle === 0) return;
+    Held.registry.unregister(this);
+    this.free(this.handle);
+    this.handle = 0;
+  }
+}
+
+function prepareConv(m: WasmModule, weights: ConvWeights): ConvKernel {
+  checkFloat32(weights.weight, 'weight', 'Conv2d');
+  if (weights.bias !== null && weights.bias !== undefined) checkFloat32(weights.bias, 'bias', 'Conv2d');
+  const stride = weights.stride ?? [1, 1];
+  const dilation = weights.dilation ?? [1, 1];
+  const plan = planConvAlgorithm(
+    { ...weights, stride, dilation },
+    m.isa() as ConvTarget,
+    { algorithm: weights.algorithm, maxPackedBytes: weights.maxPackedBytes },
+    (weights.bias ?? null) !== null,
+  );
+  m.setActivation(weights.activation, 'Conv2d');
+  const weight = m.copyIn(weights.weight);
+  const bias = m.copyIn(weights.bias ?? null);
+  let handle: number;
+  try {
+    handle = m.guard(() => m.api.cn_conv_create(
+      weights.inChannels, weights.outChannels, weights.groups, weights.kernelH, weights.kernelW,
+      stride[0], stride[1], dilation[0], dilation[1], CONV_ALGORITHMS.indexOf(plan.algorithm),
+      weight, weights.weight.length, bias, weights.bias?.length ?? 0) >>> 0);
+  } finally {
+    m.api.cn_free(weight);
+    if (bias !== 0) m.api.cn_free(bias);
+  }
+  const held = new Held(handle, 'Conv2d kernel', (h) => m.api.cn_conv_destroy(h));
+  const runSync: ConvKernel['runSync'] = (input, geometry, output, residual) => {
+    const conv = held.get('runSync');
+    checkFloat32(input, 'input', 'Conv2d');
+    checkFloat32(output, 'output', 'Conv2d');
+    if (residual) checkFloat32(residual, 'residual', 'Conv2d');
+    const window = m.writeU32(0, m.windowValues(geometry), 'Conv2d', 'geometry');
+    const counts = [geometry.batch, geometry.inChannels, geometry.outChannels, geometry.groups];
+    m.writeU32(1, counts, 'Conv2d', 'geometry'); // checks them; the call takes them by value
+    m.run([input, residual ?? null], [output], ([inPtr, resPtr], [outPtr]) =>
+      m.api.cn_conv_run(conv, counts[0], counts[1], counts[2], counts[3], window, inPtr, input.length, outPtr,
+        output.length, resPtr, residual?.length ?? 0));
+  };
+  return {
+    plan,
+    runSync,
+    run: (input, geometry, output, residual) => settle(() => runSync(input, geometry, output, residual)),
+    dispose: () => held.dispose(),
+  };
+}
+
+function prepareLinear(m: WasmModule, weights: LinearWeights): LinearKernel {
+  checkFloat32(weights.weight, 'weight', 'Linear');
+  if (weights.bias !== null && weights.bias !== undefined) checkFloat32(weights.bias, 'bias', 'Linear');
+  m.setActivation(weights.activation, 'Linear');
+  const weight = m.copyIn(weights.weight);
+  const bias = m.copyIn(weights.bias ?? null);
+  let handle: number;
+  try {
+    handle = m.guard(() => m.api.cn_linear_create(weights.inFeatures, weights.outFeatures, weight, weights.weight.length,
+      bias, weights.bias?.length ?? 0) >>> 0);
+  } finally {
+    m.api.cn_free(weight);
+    if (bias !== 0) m.api.cn_free(bias);
+  }
+  const held = new Held(handle, 'Linear kernel', (h) => m.api.cn_linear_destroy(h));
+  const runSync: LinearKernel['runSync'] = (input, batch, output) => {
+    const linear = held.get('runSync');
+    checkFloat32(input, 'input', 'Linear');
+    checkFloat32(output, 'output', 'Linear');
+    m.writeU32(0, [batch], 'Linear', 'batch');
+    m.run([input], [output], ([inPtr], [outPtr]) => m.api.cn_linear_run(linear, batch, inPtr, input.length, outPtr, output.length));
+  };
+  return {
+    runSync,
+    run: (input, batch, output) => settle(() => runSync(input, batch, output)),
+    dispose: () => held.dispose(),
+  };
+}
+
+function makeBackend(m: WasmModule): Backend {
+  const pool2dSync: Backend['pool2dSync'] = (input, geometry, output) => {
+    checkFloat32(input, 'input', 'pool2d');
+    checkFloat32(output, 'output', 'pool2d');
+    const window = m.writeU32(0, m.windowValues(geometry), 'pool2d', 'geometry');
+    m.writeU32(1, [geometry.batch, geometry.channels], 'pool2d', 'geometry');
+    m.run([input], [output], ([inPtr], [outPtr]) => m.api.cn_pool(geometry.batch, geometry.channels,
+      geometry.kind === 'max' ? 0 : 1, geometry.countIncludePad ? 1 : 0, window, inPtr, input.length, outPtr, output.length));
+  };
+  const globalPool2dSync: Backend['globalPool2dSync'] = (input, kind, planes, plane, output) => {
+    checkFloat32(input, 'input', 'globalPool2d');
+    checkFloat32(output, 'output', 'globalPool2d');
+    m.writeU32(0, [planes, plane], 'globalPool2d', 'planes and plane');
+    m.run([input], [output], ([inPtr], [outPtr]) =>
+      m.api.cn_global_pool(kind === 'max' ? 0 : 1, planes, plane, inPtr, input.length, outPtr, output.length));
+  };
+  const unarySync: Backend['unarySync'] = (input, output, activation) => {
+    checkUnary(input, output, activation);
+    m.setActivation(activation, 'unary');
+    // output may be longer than input: only input.length values are written.
+    const written = output.subarray(0, input.length);
+    m.run([input], [written], ([inPtr], [outPtr]) => m.api.cn_unary(inPtr, input.length, outPtr, written.length));
+  };
+  const binarySync: Backend['binarySync'] = (op, a, aShape, b, bShape, output, outShape, activation) => {
+    checkBinary(op, a, aShape, b, bShape, output, outShape, activation);
+    m.setActivation(activation ?? NO_ACTIVATION, `binary ${op}`);
+    const aDims = m.writeU32(0, aShape, `binary ${op}`, 'aShape');
+    const bDims = m.writeU32(1, bShape, `binary ${op}`, 'bShape');
+    const outDims = m.writeU32(2, outShape, `binary ${op}`, 'outShape');
+    const count = outShape.reduce((x, y) => x * y, 1);
+    const written = output.subarray(0, count);
+    m.run([a, b], [written], ([aPtr, bPtr], [outPtr]) =>
+      m.api.cn_binary(BINARY_OPS.indexOf(op), aPtr, a.length, aDims, aShape.length, bPtr, b.length, bDims, bShape.length,
+        outPtr, written.length, outDims, outShape.length));
+  };
+  const channelAffineSync: Backend['channelAffineSync'] = (input, affine, output) => {
+    const p = affineParams(input, affine, output);
+    m.setActivation(affine.activation, 'channelAffine');
+    m.run([input, p.scale, p.shift], [output], ([inPtr, scalePtr, shiftPtr], [outPtr]) =>
+      m.api.cn_affine(p.batch, p.channels, p.plane, inPtr, input.length, scalePtr, p.scale?.length ?? 0, shiftPtr,
+        p.shift?.length ?? 0, outPtr, output.length));
+  };
+  return {
+    name: 'wasm',
+    // Every call finishes before it returns, so calls can never overtake each other.
+    ordersQueuedCalls: true,
+    prepareConv2d: (weights) => prepareConv(m, weights),
+    prepareLinear: (weights) => prepareLinear(m, weights),
+    pool2dSync,
+    pool2d: (input, geometry, output) => settle(() => pool2dSync(input, geometry, output)),
+    globalPool2dSync,
+    globalPool2d: (input, kind, planes, plane, output) => settle(() => globalPool2dSync(input, kind, planes, plane, output)),
+    unarySync,
+    unary: (input, output, activation) => settle(() => unarySync(input, output, activation)),
+    binarySync,
+    binary: (op, a, aShape, b, bShape, output, outShape, activation) =>
+      settle(() => binarySync(op, a, aShape, b, bShape, output, outShape, activation)),
+    channelAffineSync,
+    channelAffine: (input, affine, output) => settle(() => channelAffineSync(input, affine, output)),
+    // Not in the module yet: the pure-JS kernels (see the comment at the top).
+    matMulSync: jsBackend.matMulSync,
+    matMul: jsBackend.matMul,
+    layerNormSync: jsBackend.layerNormSync,
+    layerNorm: jsBackend.layerNorm,
+    softmaxSync: jsBackend.softmaxSync,
+    softmax: jsBackend.softmax,
+  };
+}
+
+let backend: Backend | undefined;
+
+/** The wasm backend, or an Error saying why its module did not load (never throws). */
+export function loadWasmBackend(): Backend | Error {
+  if (backend !== undefined) return backend;
+  const loaded = loadWasmModule();
+  if (loaded instanceof Error) return loaded;
+  backend = makeBackend(loaded);
+  return backend;
+}
+
+/**
+ * A second, separate wasm backend on another build of the module (benchmarks A/B two builds in
+ * one process, as bench/ab-addons.mjs does with addons). Not the one backend selection uses.
+ */
+export function wasmBackendFromFile(file: string): Backend {
+  return makeBackend(new WasmModule(readFileSync(file)));
+}
+
+/** The wasm module's ISA tier ('wasmsimd', or 'scalar' once forced), memory and stack top, for tests and benchmarks. */
+export function wasmModuleInfo(): { isa: string; memoryBytes: number; stackPointer: number } {
+  const loaded = loadWasmModule();
+  if (loaded instanceof Error) throw loaded;
+  return { isa: loaded.isa(), memoryBytes: loaded.memoryBytes(), stackPointer: loaded.stackPointer() };
+}
+
+/** Forces the wasm module's tier for kernels prepared from now on ('wasmsimd' or 'scalar'); false if it has none such. */
+export function setWasmIsa(name: 'wasmsimd' | 'scalar'): boolean {
+  const loaded = loadWasmModule();
+  if (loaded instanceof Error) throw loaded;
+  return loaded.setIsa(name);
+}

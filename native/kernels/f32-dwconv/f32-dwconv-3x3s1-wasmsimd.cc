@@ -1,0 +1,7 @@
+// 3x3 stride-1 depthwise, any dilation and padding, WebAssembly SIMD (the wasm module only).
+// Tile: 2 output rows x 2 vector(s) along W per step (dwconv-kxk.inc), AVX2's tile (16 vector registers, as V8 has on x86-64).
+#include "dwconv-wasmsimd.inc"
+
+namespace convnode {
+void f32_dwconv_3x3s1__wasmsimd(const DwconvPlane& plane) { dwconv_wasmsimd::dw_kxk<dwconv_wasmsimd::WasmVec, 3, 1, 2, 2>(plane); }
+}  // namespace convnode

@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// Builds the wasm backend's module: the portable C++ ops and kernels (native/sources.cmake's
+// CONVNODE_CORE_SOURCES) and the wasm-simd128 tier (below) compiled by clang for wasm32-wasi,
+// linked by wasm-ld into one reactor module with the C ABI of native/wasm/api.cc. No Emscripten:
+// Debian's WASI toolchain (clang, lld, wasi-libc, libc++-dev-wasm32, libclang-rt-dev-wasm32).
+//
+// Usage: node scripts/build-wasm.mjs [--out file.wasm] [--jobs N]
+// Default output: build-wasm/convnode.wasm (the loader prefers it to the shipped copy, as a local
+// native build wins over prebuilds/). scripts/prebuild.mjs copies it to prebuilds/wasm32-wasi/.
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The wasm-simd128 tier and the C ABI: the files only this build compiles. */
+export const WASM_SOURCES = [
+  'native/wasm/api.cc',
+  'native/kernels/f32-gemm/f32-gemm-4x8-wasmsimd.cc',
+  'native/kernels/f32-dwconv/f32-dwconv-3x3s1-wasmsimd.cc',
+  'native/kernels/f32-dwconv/f32-dwconv-3x3s2-wasmsimd.cc',
+  'native/kernels/f32-dwconv/f32-dwconv-5x5s1-wasmsimd.cc',
+  'native/kernels/f32-dwconv/f32-dwconv-5x5s2-wasmsimd.cc',
+  'native/kernels/f32-dwconv/f32-dwconv-7x7s1-wasmsimd.cc',
+  'native/kernels/f32-dwconv/f32-dwconv-7x7s2-wasmsimd.cc',
+  'native/kernels/f32-maxpool/f32-maxpool-3x3s2-wasmsimd.cc',
+];
+
+// The threaded pool needs <thread>, which WASI libc++ lacks; native/wasm/thread_pool_single.h
+// takes its place (runtime/thread_pool.h includes it under __wasi__).
+const NOT_IN_WASM = new Set(['native/runtime/thread_pool.cc']);
+
+/** CONVNODE_CORE_SOURCES from native/sources.cmake (the one list), minus what wasm replaces. */
+export function coreSources() {
+  const text = readFileSync(join(root, 'native/sources.cmake'), 'utf8');
+  const match = /set\(CONVNODE_CORE_SOURCES([^)]*)\)/.exec(text);
+  if (!match) throw new Error('native/sources.cmake has no CONVNODE_CORE_SOURCES group');
+  return match[1].split(/\s+/).filter((f) => f.endsWith('.cc') && !NOT_IN_WASM.has(f));
+}
+
+// -msimd128 on every file: the portable kernels are auto-vectorised too, and the module needs
+// SIMD anyway (Node 20 runs it without flags). No exceptions (WASI clang 14 has no wasm EH):
+// argument errors leave through the loader's range_error import instead.
+const COMPILE_FLAGS = [
+  '--target=wasm32-wasi', '-std=c++17', '-O3', '-msimd128', '-mbulk-memory', '-mnontrapping-fptoint',
+  '-msign-ext', '-mmutable-globals', '-fno-exceptions', '-ffp-contract=off', '-DNDEBUG', '-DCONVNODE_HAVE_WASMSIMD', '-Wall',
+];
+// A reactor (no main): _initialize runs the constructors once; 1 MiB of stack for the ops'
+// local tiles; memory grows with the model (up to 4 GiB).
+const LINK_FLAGS = [
+  '--target=wasm32-wasi', '-mexec-model=reactor', '-Wl,-z,stack-size=1048576', '-Wl,--max-memory=4294967296',
+  '-Wl,--strip-debug', '-Wl,--export=__stack_pointer', '-O3',
+];
+
+async function compile(source, objectDir) {
+  const object = join(objectDir, source.replace(/^native\//, '').replaceAll('/', '__').replace(/\.cc$/, '.o'));
+  const input = join(root, source);
+  let fresh = false;
+  try {
+    fresh = statSync(object).mtimeMs > statSync(input).mtimeMs;
+  } catch {
+    fresh = false;
+  }
+  // Headers change too: rebuild everything unless asked to reuse (the build takes ~1 min).
+  if (!fresh || !process.argv.includes('--incremental')) {
+    await run('clang++', [...COMPILE_FLAGS, '-c', input, '-o', object], { cwd: root, maxBuffer: 1 << 24 });
+  }
+  return object;
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const outIndex = args.indexOf('--out');
+  const out = resolve(root, outIndex >= 0 ? args[outIndex + 1] : 'build-wasm/convnode.wasm');
+  const jobsIndex = args.indexOf('--jobs');
+  const jobs = jobsIndex >= 0 ? Number(args[jobsIndex + 1]) : Math.min(2, availableParallelism());
+  const objectDir = join(root, 'build-wasm', 'obj');
+  mkdirSync(objectDir, { recursive: true });
+  mkdirSync(dirname(out), { recursive: true });
+
+  const sources = [...coreSources(), ...WASM_SOURCES];
+  const objects = new Array(sources.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < sources.length) {
+      const i = next++;
+      objects[i] = await compile(sources[i], objectDir);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: jobs }, worker));
+    await run('clang++', [...LINK_FLAGS, ...objects, '-o', out], { cwd: root, maxBuffer: 1 << 24 });
+  } catch (error) {
+    const stderr = error.stderr ? `\n${error.stderr}` : '';
+    const hint = error.code === 'ENOENT'
+      ? ' (clang++ not found: install clang lld wasi-libc libc++-dev-wasm32 libclang-rt-dev-wasm32)' : '';
+    console.error(`build-wasm: ${error.message.split('\n')[0]}${hint}${stderr}`);
+    process.exit(1);
+  }
+  console.log(`build-wasm: ${basename(out)} ${(statSync(out).size / 1024).toFixed(0)} KiB, ${sources.length} sources -> ${out}`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

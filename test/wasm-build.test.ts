@@ -1,0 +1,49 @@
+/**
+ * scripts/build-wasm.mjs's source list against the tree: every *-wasmsimd.cc kernel file is
+ * compiled into the module (and nothing listed is missing), every one of their functions is in
+ * the kernel lists (so dispatch can choose it), and the portable sources come from
+ * native/sources.cmake's core group, the one list (thread_pool.cc aside, which wasm replaces).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs script without types
+import { WASM_SOURCES, coreSources } from '../scripts/build-wasm.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function wasmsimdKernelFiles(): string[] {
+  const kernels = join(root, 'native', 'kernels');
+  return readdirSync(kernels).flatMap((family) =>
+    existsSync(join(kernels, family)) && !family.includes('.')
+      ? readdirSync(join(kernels, family)).filter((f) => f.endsWith('-wasmsimd.cc')).map((f) => `native/kernels/${family}/${f}`)
+      : []);
+}
+
+describe('the wasm build', () => {
+  it('compiles every wasmsimd kernel file, and each listed file exists', () => {
+    const listed = (WASM_SOURCES as string[]).filter((f) => f.startsWith('native/kernels/'));
+    expect([...listed].sort()).toEqual(wasmsimdKernelFiles().sort());
+    for (const f of WASM_SOURCES as string[]) expect(existsSync(join(root, f)), f).toBe(true);
+    expect(listed.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('every wasmsimd kernel is in a kernel list, inside the CONVNODE_HAVE_WASMSIMD blocks', () => {
+    const lists = readFileSync(join(root, 'native', 'runtime', 'kernel-lists.cc'), 'utf8');
+    const blocks = [...lists.matchAll(/#if defined\(CONVNODE_HAVE_WASMSIMD\)([\s\S]*?)#endif/g)].map((m) => m[1]).join('\n');
+    for (const file of wasmsimdKernelFiles()) {
+      const functions = [...readFileSync(join(root, file), 'utf8').matchAll(/^void (f32_\w+__wasmsimd)\(/gm)].map((m) => m[1]);
+      expect(functions.length, file).toBeGreaterThan(0);
+      for (const fn of functions) expect(blocks, `${fn} (${file})`).toContain(fn);
+    }
+  });
+
+  it("takes the portable sources from sources.cmake's core group, minus the threaded pool", () => {
+    const core = coreSources() as string[];
+    expect(core).toContain('native/ops/conv2d.cc');
+    expect(core).not.toContain('native/runtime/thread_pool.cc');
+    const cmake = readFileSync(join(root, 'native', 'sources.cmake'), 'utf8');
+    for (const f of core) expect(cmake).toContain(f);
+  });
+});
