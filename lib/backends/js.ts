@@ -29,7 +29,7 @@ function holder<T>(prepared: T, what: string): { get(method: string): T; dispose
 }
 
 /** Runs `work` now and reports its outcome as a promise, so an error becomes a rejection. */
-function settle(work: () => void): Promise<void> {
+export function settle(work: () => void): Promise<void> {
   try {
     work();
     return Promise.resolve();

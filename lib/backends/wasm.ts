@@ -18,21 +18,11 @@ import { NO_ACTIVATION } from '../activation.js';
 import { DisposedError } from '../errors.js';
 import { CONV_ALGORITHMS, planConvAlgorithm, type ConvTarget } from '../planner/conv-plan.js';
 import type { Backend, ConvKernel, ConvWeights, LinearKernel, LinearWeights } from './backend.js';
-import { jsBackend } from './js.js';
+import { jsBackend, settle } from './js.js';
 import { affineParams, checkBinary, checkFloat32, checkUnary } from './native.js';
 import { loadWasmModule, WasmModule } from './wasm-module.js';
 
 const BINARY_OPS = ['add', 'sub', 'mul', 'div'] as const;
-
-/** Runs `work` now and reports its outcome as a promise, so an error becomes a rejection. */
-function settle(work: () => void): Promise<void> {
-  try {
-    work();
-    return Promise.resolve();
-  } catch (error) {
-    return Promise.reject(error);
-  }
-}
 
 /** A handle to C++ memory: freed by dispose(), or at GC if never disposed. */
 class Held {

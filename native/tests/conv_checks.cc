@@ -157,27 +157,16 @@ void expect_within_error_model(const std::vector<float>& got, const ConvCase& c,
                                const std::string& label) {
   g_checks++;
   const Window& w = r.window;
-  const size_t cin_g = c.cin / c.groups, cout_g = c.cout / c.groups;
-  const double n_terms = static_cast<double>(cin_g * c.kh * c.kw);
+  const double n_terms = static_cast<double>(c.cin / c.groups * c.kh * c.kw);
   const double eps32 = 1.1920928955078125e-7;
+  const std::vector<ConvSum> sums = conv_sums_f64(c, r, in, wt, bias);
   size_t at = 0;
   for (size_t n = 0; n < c.batch; n++)
     for (size_t o = 0; o < c.cout; o++)
       for (size_t oy = 0; oy < w.out_h; oy++)
         for (size_t ox = 0; ox < w.out_w; ox++, at++) {
-          double sum = c.bias ? bias[o] : 0.0, magnitude = 0.0;
-          for (size_t ci = 0; ci < cin_g; ci++)
-            for (size_t ky = 0; ky < c.kh; ky++)
-              for (size_t kx = 0; kx < c.kw; kx++) {
-                const long iy = static_cast<long>(oy * c.sh + ky * c.dh) - static_cast<long>(c.pt);
-                const long ix = static_cast<long>(ox * c.sw + kx * c.dw) - static_cast<long>(c.pl);
-                if (iy < 0 || ix < 0 || iy >= static_cast<long>(c.h) || ix >= static_cast<long>(c.w)) continue;
-                const size_t ch = (o / cout_g) * cin_g + ci;
-                const double product = static_cast<double>(in[((n * c.cin + ch) * c.h + iy) * c.w + ix]) *
-                                       wt[((o * cin_g + ci) * c.kh + ky) * c.kw + kx];
-                sum += product;
-                magnitude += std::fabs(product);
-              }
+          double sum = sums[at].sum;
+          const double magnitude = sums[at].magnitude;
           if (c.residual) sum += res[at];
           const double want = reference_activation(static_cast<float>(sum), c.act);
           const double rounding = 2.0 * eps32 * (std::fabs(sum) + (c.bias ? std::fabs(bias[o]) : 0.0) +

@@ -44,6 +44,13 @@ Activation test_activation(ActivationKind kind);
 float reference_activation(float xf, ActivationKind kind);
 
 ConvRun run_of(const ConvCase& c);
+// Each output's float64 sum over its window (bias included; residual and activation not), and
+// the magnitude of its products, sum |w * x| (the error model's scale), in output order.
+struct ConvSum {
+  double sum, magnitude;
+};
+std::vector<ConvSum> conv_sums_f64(const ConvCase& c, const ConvRun& r, const std::vector<float>& in,
+                                   const std::vector<float>& wt, const std::vector<float>& bias);
 std::vector<float> naive_conv(const ConvCase& c, const ConvRun& r, const std::vector<float>& in, const std::vector<float>& wt,
                               const std::vector<float>& bias, const std::vector<float>& res);
 ConvParams params_of(const ConvCase& c);

@@ -1,5 +1,7 @@
 // The helpers every family's checks share (kernels_test.h): the counters, random inputs, the
 // comparisons, the activations' definition, and the conv cases' runner and naive definition.
+#include <cmath>
+
 #include "kernels_test.h"
 
 namespace kernels_test {
@@ -89,10 +91,10 @@ ConvRun run_of(const ConvCase& c) {
   return r;
 }
 
-std::vector<float> naive_conv(const ConvCase& c, const ConvRun& r, const std::vector<float>& in, const std::vector<float>& wt,
-                              const std::vector<float>& bias, const std::vector<float>& res) {
+std::vector<ConvSum> conv_sums_f64(const ConvCase& c, const ConvRun& r, const std::vector<float>& in,
+                                   const std::vector<float>& wt, const std::vector<float>& bias) {
   const Window& w = r.window;
-  std::vector<float> out(c.batch * c.cout * w.out_h * w.out_w);
+  std::vector<ConvSum> sums(c.batch * c.cout * w.out_h * w.out_w);
   const size_t cin_g = c.cin / c.groups;
   const size_t cout_g = c.cout / c.groups;
   size_t at = 0;
@@ -100,7 +102,7 @@ std::vector<float> naive_conv(const ConvCase& c, const ConvRun& r, const std::ve
     for (size_t o = 0; o < c.cout; o++)
       for (size_t oy = 0; oy < w.out_h; oy++)
         for (size_t ox = 0; ox < w.out_w; ox++, at++) {
-          double sum = c.bias ? bias[o] : 0.0;
+          double sum = c.bias ? bias[o] : 0.0, magnitude = 0.0;
           for (size_t ci = 0; ci < cin_g; ci++)
             for (size_t ky = 0; ky < c.kh; ky++)
               for (size_t kx = 0; kx < c.kw; kx++) {
@@ -108,12 +110,24 @@ std::vector<float> naive_conv(const ConvCase& c, const ConvRun& r, const std::ve
                 const long ix = static_cast<long>(ox * c.sw + kx * c.dw) - static_cast<long>(c.pl);
                 if (iy < 0 || ix < 0 || iy >= static_cast<long>(c.h) || ix >= static_cast<long>(c.w)) continue;
                 const size_t ch = (o / cout_g) * cin_g + ci;
-                sum += static_cast<double>(in[((n * c.cin + ch) * c.h + iy) * c.w + ix]) *
-                       wt[((o * cin_g + ci) * c.kh + ky) * c.kw + kx];
+                const double product = static_cast<double>(in[((n * c.cin + ch) * c.h + iy) * c.w + ix]) *
+                                       wt[((o * cin_g + ci) * c.kh + ky) * c.kw + kx];
+                sum += product;
+                magnitude += std::fabs(product);
               }
-          if (c.residual) sum += res[at];
-          out[at] = reference_activation(static_cast<float>(sum), c.act);
+          sums[at] = {sum, magnitude};
         }
+  return sums;
+}
+
+std::vector<float> naive_conv(const ConvCase& c, const ConvRun& r, const std::vector<float>& in, const std::vector<float>& wt,
+                              const std::vector<float>& bias, const std::vector<float>& res) {
+  const std::vector<ConvSum> sums = conv_sums_f64(c, r, in, wt, bias);
+  std::vector<float> out(sums.size());
+  for (size_t at = 0; at < sums.size(); at++) {
+    const double sum = sums[at].sum + (c.residual ? res[at] : 0.0);
+    out[at] = reference_activation(static_cast<float>(sum), c.act);
+  }
   return out;
 }
 

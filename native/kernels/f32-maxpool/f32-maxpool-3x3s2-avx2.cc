@@ -82,23 +82,12 @@ __m256 row_steps_avx2(const PoolPlane& p, const MaxpoolRows& rows, const Maxpool
 }  // namespace
 
 void f32_maxpool_3x3s2__avx2(const PoolPlane& p) {
-  const MaxpoolSteps steps = maxpool_3x3s2_steps(p, 8);
   __m256 nan_lanes = _mm256_setzero_ps();
   bool nan = false;
-  for (size_t oy = 0; oy < p.out_h; oy++) {
-    const TapRange ty = pool_taps(oy, 2, p.pad_top, 3, 1, p.in_h);
-    const size_t iy0 = oy * 2 + ty.first - p.pad_top;
-    const MaxpoolRows rows = maxpool_3x3s2_rows(p, ty, iy0);
-    float* out = p.output + oy * p.out_w;
-    size_t ox = 0;
-    for (; ox < steps.first && ox < p.out_w; ox++) out[ox] = maxpool_3x3s2_pixel(p, ty, iy0, ox);
-    if (steps.any) {
-      // Rows r1 and r2 are new to each output row; r0 was the previous row's r2, except at the top.
-      nan_lanes = row_steps_avx2(p, rows, steps, oy == 0, out, nan_lanes, &nan);
-      ox = steps.last + 8;
-    }
-    for (; ox < p.out_w; ox++) out[ox] = maxpool_3x3s2_pixel(p, ty, iy0, ox);
-  }
+  // Rows r1 and r2 are new to each output row; r0 was the previous row's r2, except at the top.
+  maxpool_3x3s2_plane<8>(p, [&](const MaxpoolRows& rows, const MaxpoolSteps& steps, size_t oy, float* out) {
+    nan_lanes = row_steps_avx2(p, rows, steps, oy == 0, out, nan_lanes, &nan);
+  });
   if (nan || _mm256_movemask_ps(nan_lanes) != 0) f32_maxpool_general__scalar(p);
 }
 

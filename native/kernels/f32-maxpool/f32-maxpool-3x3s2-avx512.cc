@@ -61,22 +61,11 @@ void row_steps_avx512(const PoolPlane& p, const MaxpoolRows& rows, const Maxpool
 }  // namespace
 
 void f32_maxpool_3x3s2__avx512(const PoolPlane& p) {
-  const MaxpoolSteps steps = maxpool_3x3s2_steps(p, 16);
   __mmask16 nan_lanes = 0;
   bool nan = false;
-  for (size_t oy = 0; oy < p.out_h; oy++) {
-    const TapRange ty = pool_taps(oy, 2, p.pad_top, 3, 1, p.in_h);
-    const size_t iy0 = oy * 2 + ty.first - p.pad_top;
-    const MaxpoolRows rows = maxpool_3x3s2_rows(p, ty, iy0);
-    float* out = p.output + oy * p.out_w;
-    size_t ox = 0;
-    for (; ox < steps.first && ox < p.out_w; ox++) out[ox] = maxpool_3x3s2_pixel(p, ty, iy0, ox);
-    if (steps.any) {
-      row_steps_avx512(p, rows, steps, oy == 0, out, &nan_lanes, &nan);
-      ox = steps.last + 16;
-    }
-    for (; ox < p.out_w; ox++) out[ox] = maxpool_3x3s2_pixel(p, ty, iy0, ox);
-  }
+  maxpool_3x3s2_plane<16>(p, [&](const MaxpoolRows& rows, const MaxpoolSteps& steps, size_t oy, float* out) {
+    row_steps_avx512(p, rows, steps, oy == 0, out, &nan_lanes, &nan);
+  });
   if (nan || nan_lanes != 0) f32_maxpool_general__scalar(p);
 }
 

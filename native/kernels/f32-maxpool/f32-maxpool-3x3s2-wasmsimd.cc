@@ -49,19 +49,9 @@ void row_steps(const PoolPlane& p, const MaxpoolRows& rows, const MaxpoolSteps& 
 }  // namespace
 
 void f32_maxpool_3x3s2__wasmsimd(const PoolPlane& p) {
-  const MaxpoolSteps steps = maxpool_3x3s2_steps(p, 4);
-  for (size_t oy = 0; oy < p.out_h; oy++) {
-    const TapRange ty = pool_taps(oy, 2, p.pad_top, 3, 1, p.in_h);
-    const size_t iy0 = oy * 2 + ty.first - p.pad_top;
-    float* out = p.output + oy * p.out_w;
-    size_t ox = 0;
-    for (; ox < steps.first && ox < p.out_w; ox++) out[ox] = maxpool_3x3s2_pixel(p, ty, iy0, ox);
-    if (steps.any) {
-      row_steps(p, maxpool_3x3s2_rows(p, ty, iy0), steps, out);
-      ox = steps.last + 4;
-    }
-    for (; ox < p.out_w; ox++) out[ox] = maxpool_3x3s2_pixel(p, ty, iy0, ox);
-  }
+  maxpool_3x3s2_plane<4>(p, [&](const MaxpoolRows& rows, const MaxpoolSteps& steps, size_t, float* out) {
+    row_steps(p, rows, steps, out);
+  });
 }
 
 }  // namespace convnode

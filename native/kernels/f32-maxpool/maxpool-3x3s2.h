@@ -63,4 +63,24 @@ static inline float maxpool_3x3s2_column(const MaxpoolRows& rows, size_t c) {
   return maxpool_nan_max(maxpool_nan_max(rows.r0[c], rows.r1[c]), rows.r2[c]);
 }
 
+// The row loop of every vector kernel: per output row, the scalar pixels left of the vector
+// steps, then the steps (`row_steps(rows, steps, oy, out)`, `Width` outputs each), then the
+// scalar pixels right of them.
+template <size_t Width, class RowSteps>
+static inline void maxpool_3x3s2_plane(const PoolPlane& p, RowSteps&& row_steps) {
+  const MaxpoolSteps steps = maxpool_3x3s2_steps(p, Width);
+  for (size_t oy = 0; oy < p.out_h; oy++) {
+    const TapRange ty = pool_taps(oy, 2, p.pad_top, 3, 1, p.in_h);
+    const size_t iy0 = oy * 2 + ty.first - p.pad_top;
+    float* out = p.output + oy * p.out_w;
+    size_t ox = 0;
+    for (; ox < steps.first && ox < p.out_w; ox++) out[ox] = maxpool_3x3s2_pixel(p, ty, iy0, ox);
+    if (steps.any) {
+      row_steps(maxpool_3x3s2_rows(p, ty, iy0), steps, oy, out);
+      ox = steps.last + Width;
+    }
+    for (; ox < p.out_w; ox++) out[ox] = maxpool_3x3s2_pixel(p, ty, iy0, ox);
+  }
+}
+
 }  // namespace convnode
