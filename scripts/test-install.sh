@@ -180,6 +180,13 @@ cp "$repo/scripts/test-install-probe.mjs" "$allowed/probe.mjs"
 }
 log "  $(grep -m1 'convnode: using the prebuilt binary' "$work/install-allowed.log")"
 
+# The fallback cases must warn exactly once: expect_one_warning <stderr file> <what warned>.
+expect_one_warning() {
+  local printed
+  printed="$(grep -c CONVNODE_NATIVE_FALLBACK "$1" || true)"
+  [[ "$printed" == 1 ]] || die "$2 was printed $printed times, expected once: $(cat "$1")"
+}
+
 # --- 4. case wasm ------------------------------------------------------------------------------
 log "case wasm: the linux-x64 prebuild made unloadable"
 for addon in "$installed"/prebuilds/linux-x64/*.node; do printf 'not a shared object\n' >"$addon"; done
@@ -187,12 +194,10 @@ user node probe.mjs wasm >"$work/probe-wasm.out" 2>"$work/probe-wasm.err" || {
   cat "$work/probe-wasm.err" >&2
   die "the wasm case failed"
 }
-printed="$(grep -c CONVNODE_NATIVE_FALLBACK "$work/probe-wasm.err" || true)"
-[[ "$printed" == 1 ]] || die "the wasm fallback warning was printed $printed times, expected once: $(cat "$work/probe-wasm.err")"
+expect_one_warning "$work/probe-wasm.err" "the wasm fallback warning"
 log "  $(cat "$work/probe-wasm.out" | cut -c1-200)"
 log "  npx convnode classify: $(classify wasm)"
-printed="$(grep -c CONVNODE_NATIVE_FALLBACK "$work/classify-wasm.err" || true)"
-[[ "$printed" == 1 ]] || die "the CLI printed the wasm fallback warning $printed times, expected once"
+expect_one_warning "$work/classify-wasm.err" "the CLI's wasm fallback warning"
 
 # --- 5. case fallback --------------------------------------------------------------------------
 log "case fallback: prebuilds/linux-x64 and prebuilds/wasm32-wasi removed"
@@ -201,14 +206,12 @@ user node probe.mjs js >"$work/probe-js.out" 2>"$work/probe-js.err" || {
   cat "$work/probe-js.err" >&2
   die "the fallback case failed"
 }
-printed="$(grep -c CONVNODE_NATIVE_FALLBACK "$work/probe-js.err" || true)"
-[[ "$printed" == 1 ]] || die "the fallback warning was printed $printed times, expected once: $(cat "$work/probe-js.err")"
+expect_one_warning "$work/probe-js.err" "the fallback warning"
 log "  $(cat "$work/probe-js.out")"
 log "  printed: $(grep CONVNODE_NATIVE_FALLBACK "$work/probe-js.err")"
 
 log "  npx convnode classify: $(classify fallback)"
-printed="$(grep -c CONVNODE_NATIVE_FALLBACK "$work/classify-fallback.err" || true)"
-[[ "$printed" == 1 ]] || die "the CLI printed the fallback warning $printed times, expected once"
+expect_one_warning "$work/classify-fallback.err" "the CLI's fallback warning"
 
 # CONVNODE_BACKEND=native makes the missing binary an error instead of a fallback.
 if user CONVNODE_BACKEND=native node --input-type=module -e '
