@@ -10,7 +10,7 @@
 //   layerNormSync/layerNorm, softmaxSync/softmax (normalisations over [outer, length, inner])
 //   resizeSync/resize (Resize / Upsample of NCHW planes from per-axis tables)
 //   getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, externalMemory,
-//   heldWeightBytes, freeArrayBuffer, countSharedWork, sharedWork
+//   heldWeightBytes, freeArrayBuffer, countSharedWork, sharedWork, tracePoolJobs, poolJobs, poolWaitCounters
 #include <napi.h>
 
 #include <initializer_list>
@@ -79,6 +79,9 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
                              InstanceMethod("freeArrayBuffer", &ConvnodeAddon::free_array_buffer),
                              InstanceMethod("countSharedWork", &ConvnodeAddon::count_shared_work),
                              InstanceMethod("sharedWork", &ConvnodeAddon::shared_work),
+                             InstanceMethod("tracePoolJobs", &ConvnodeAddon::trace_pool_jobs),
+                             InstanceMethod("poolJobs", &ConvnodeAddon::pool_jobs),
+                             InstanceMethod("poolWaitCounters", &ConvnodeAddon::pool_wait_counters),
                          });
   }
 
@@ -223,6 +226,49 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
     Napi::Object out = Napi::Object::New(info.Env());
     out.Set("cpuMs", Napi::Number::New(info.Env(), static_cast<double>(c.shared_cpu_ns) / 1e6));
     out.Set("jobs", Napi::Number::New(info.Env(), static_cast<double>(c.shared_jobs)));
+    return out;
+  }
+
+  // tracePoolJobs(on): starts (from an empty record) or stops recording every parallel_for call.
+  Napi::Value trace_pool_jobs(const Napi::CallbackInfo& info) {
+    if (!info[0].IsBoolean()) throw Napi::TypeError::New(info.Env(), "tracePoolJobs: on must be a boolean");
+    ThreadPool::trace_jobs(info[0].As<Napi::Boolean>().Value());
+    return info.Env().Undefined();
+  }
+
+  // poolJobs(): the recorded calls, one Float64Array of kTraceFields numbers each, in the order of
+  // ThreadPool::JobTrace's fields (times in ns; site as a signed offset from ThreadPool::instance).
+  Napi::Value pool_jobs(const Napi::CallbackInfo& info) {
+    const std::vector<ThreadPool::JobTrace> jobs = ThreadPool::traced_jobs();
+    constexpr size_t kTraceFields = 12;
+    Napi::Float64Array out = Napi::Float64Array::New(info.Env(), jobs.size() * kTraceFields);
+    for (size_t i = 0; i < jobs.size(); i++) {
+      const ThreadPool::JobTrace& j = jobs[i];
+      const double fields[kTraceFields] = {static_cast<double>(static_cast<intptr_t>(j.site)), double(j.tasks),
+                                           double(j.threads), double(j.helper_tasks), double(j.polling_workers),
+                                           double(j.post_ns), double(j.first_helper_ns), double(j.caller_done_ns),
+                                           double(j.end_ns), double(j.caller_cpu_ns), double(j.caller_task_cpu_ns),
+                                           double(j.helper_task_cpu_ns)};
+      for (size_t f = 0; f < kTraceFields; f++) out[i * kTraceFields + f] = fields[f];
+    }
+    return out;
+  }
+
+  // poolWaitCounters(): how the pool's threads waited since the process started, and its policy.
+  Napi::Value pool_wait_counters(const Napi::CallbackInfo& info) {
+    const ThreadPool::WaitCounters c = ThreadPool::wait_counters();
+    Napi::Object out = Napi::Object::New(info.Env());
+    const ThreadPool::WakePolicy policy = ThreadPool::instance().wake_policy();
+    out.Set("policy", policy == ThreadPool::WakePolicy::Adaptive ? "adaptive"
+                      : policy == ThreadPool::WakePolicy::Run    ? "run"
+                      : policy == ThreadPool::WakePolicy::Sleep  ? "sleep"
+                                                                 : "fixed-spin");
+    out.Set("pollsFound", double(c.polls_found));
+    out.Set("pollsTimedOut", double(c.polls_timed_out));
+    out.Set("pollsPreempted", double(c.polls_preempted));
+    out.Set("sleeps", double(c.sleeps));
+    out.Set("joinsSlept", double(c.joins_slept));
+    out.Set("spinMs", double(c.spin_ns) / 1e6);
     return out;
   }
 

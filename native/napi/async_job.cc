@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "../runtime/thread_pool.h"
+
 namespace convnode {
 
 namespace {
@@ -262,6 +264,8 @@ void AsyncJob::execute(napi_env, void* data) {
     job->state_ = State::Running;
     self = job->self_;
   }
+  // One run of the pool (thread_pool.h): its workers poll between this job's kernel calls.
+  ThreadPool::RunScope run;
   run_ready(self, job);
 }
 

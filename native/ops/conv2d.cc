@@ -12,6 +12,7 @@
 #include "gemm_driver.h"
 #include "task_split.h"
 #include "winograd.h"
+#include "work_cost.h"
 
 namespace convnode {
 
@@ -306,7 +307,11 @@ void Conv2d::run_gemm(const ConvRun& r, const float* packed, const float* input,
                              w.pad_top,    w.pad_left,   w.out_w};
   const GemmConfig& cfg = config_->gemm;
   const size_t independent = r.batch * groups;
-  const GemmSplit split = split_gemm(cfg, independent, group_out, pixels, ThreadPool::instance().threads());
+  // Small convs (a 7x7 map at batch 1) stay on the caller when the pool's grain rule says a split
+  // would cost more than it saves.
+  const double macs = static_cast<double>(independent) * static_cast<double>(group_out) * static_cast<double>(pixels) *
+                      static_cast<double>(group_k_);
+  const GemmSplit split = split_gemm(cfg, independent, group_out, pixels, ThreadPool::instance().threads_for(macs * kNsPerGemmMac));
   ThreadPool::instance().parallel_for(split.tasks(independent), [&](size_t task) {
     const size_t mc = task % split.m_chunks;
     const size_t nc = (task / split.m_chunks) % split.n_chunks;

@@ -7,21 +7,18 @@
 #include "../runtime/thread_pool.h"
 #include "argument_error.h"
 #include "task_split.h"
+#include "work_cost.h"
 
 namespace convnode {
 
 namespace {
 
-// When to wake the pool. Waking a pool thread and waiting for it cost 15-40 us on the 2-core VM
-// (native/ops/pool.cc), so a job must hold at least kMinParallelUs of work. The per-element
-// costs are estimates for AVX2 / AVX-512 at 1 thread: a cheap kind, a binary op or the affine
-// step streams at about copy speed (~0.15 ns per float from L2), a transcendental kind costs
-// ~0.5-1.5 ns per float. bench/elementwise.mjs measures both (and 1 vs 2 threads over sizes),
-// but on the shared, overloaded VM of this change (load average ~22 on 2 cores) its figures were
-// too noisy to refine these: re-measure on an idle machine.
-constexpr double kMinParallelUs = 50.0;
-constexpr double kCheapUsPerElement = 0.15e-3;
-constexpr double kTranscendentalUsPerElement = 1.0e-3;
+// Whether to split a job is the pool's one grain rule (ThreadPool::threads_for), on these
+// per-element estimates for AVX2 / AVX-512 at 1 thread (work_cost.h): a cheap kind, a binary op
+// or the affine step streams at about copy speed, a transcendental kind costs ~0.5-1.5 ns per
+// float. bench/elementwise.mjs measures both (and 1 vs 2 threads over sizes).
+constexpr double kCheapUsPerElement = kNsPerStreamedFloat * 1e-3;
+constexpr double kTranscendentalUsPerElement = kNsPerTranscendentalFloat * 1e-3;
 // Task runs are whole multiples of this many floats (16 KiB), so no two threads write one cache line.
 constexpr size_t kRunGranule = 4096;
 
@@ -48,8 +45,8 @@ double us_per_element(const Activation& act) {
 template <typename Fn>
 void for_element_runs(size_t total, double us_per_elem, const Fn& fn) {
   if (total == 0) return;
-  const size_t threads = ThreadPool::instance().threads();
-  if (threads <= 1 || static_cast<double>(total) * us_per_elem < kMinParallelUs) {
+  const size_t threads = ThreadPool::instance().threads_for(static_cast<double>(total) * us_per_elem * 1e3);
+  if (threads <= 1) {
     fn(size_t{0}, total);
     return;
   }

@@ -7,6 +7,7 @@
 #include "../runtime/thread_pool.h"
 #include "argument_error.h"
 #include "gemm_driver.h"
+#include "work_cost.h"
 
 namespace convnode {
 
@@ -58,7 +59,10 @@ void Linear::run_gemv(size_t batch, const float* input, float* output) const {
   const size_t panels = (out_features_ + mr - 1) / mr;
   const size_t m_padded = panels * mr;
   const KBlocks blocks(in_features_, cfg.kc_max);
-  const size_t tasks = std::min(panels, ThreadPool::instance().threads());
+  // At batch 1-2 the job streams the packed weights once: a squeeze-and-excitation gate's are
+  // 2-40 us of it, which the pool's grain rule keeps on the caller unless a worker is polling.
+  const double work_ns = static_cast<double>(m_padded) * static_cast<double>(in_features_) * kNsPerStreamedFloat;
+  const size_t tasks = std::min(panels, ThreadPool::instance().threads_for(work_ns));
   const size_t per_task = (panels + tasks - 1) / tasks;
   ThreadPool::instance().parallel_for(tasks, [&](size_t task) {
     const size_t first = task * per_task;
@@ -91,7 +95,8 @@ void Linear::run_gemv(size_t batch, const float* input, float* output) const {
 void Linear::run_gemm(size_t batch, const float* input, float* output) const {
   std::vector<float> transposed(out_features_ * batch);
   const GemmConfig& cfg = config_->gemm;
-  const GemmSplit split = split_gemm(cfg, 1, out_features_, batch, ThreadPool::instance().threads());
+  const double macs = static_cast<double>(out_features_) * static_cast<double>(in_features_) * static_cast<double>(batch);
+  const GemmSplit split = split_gemm(cfg, 1, out_features_, batch, ThreadPool::instance().threads_for(macs * kNsPerGemmMac));
   GemmBlock block;
   block.cfg = &cfg;
   block.m = out_features_;

@@ -7,6 +7,7 @@
 #include "../runtime/thread_pool.h"
 #include "argument_error.h"
 #include "task_split.h"
+#include "work_cost.h"
 
 namespace convnode {
 
@@ -36,17 +37,6 @@ void check_pool(const PoolRun& r, size_t input_length, size_t output_length) {
 
 namespace {
 
-// Rough 1-thread costs on the 2-core x86 VM (batch 1): the AVX2 3x3s2 max kernel 0.39 ns per
-// output (64x112x112 in 78 us), the scalar kernels ~3 ns per window tap (avg 3x3/2 16x56x56 in
-// 88 us). Only used to decide whether waking threads pays.
-constexpr double kVector3x3s2UsPerOutput = 0.4e-3;
-constexpr double kScalarUsPerTap = 3e-3;
-
-// Waking a pool thread and waiting for it to finish cost 15-40 us there: jobs under ~50 us ran
-// slower on 2 threads than on 1 (max 3x3/2 64x56x56 27 -> 33 us, 32x112x112 41 -> 59 us; avg
-// 3x3/2 2x112x112 46 -> 61 us), so they run on the calling thread.
-constexpr double kMinParallelUs = 50.0;
-
 }  // namespace
 
 void run_pool(const KernelConfig& config, const PoolRun& r, const float* input, float* output) {
@@ -59,10 +49,14 @@ void run_pool(const KernelConfig& config, const PoolRun& r, const float* input, 
   const size_t out_plane = w.out_h * w.out_w;
   const size_t planes = r.batch * r.channels;
   const double outputs = static_cast<double>(planes) * static_cast<double>(out_plane);
-  const double work_us = kernel == config.maxpool_3x3s2 ? outputs * kVector3x3s2UsPerOutput
+  // Whether a job pays for the pool is the one grain rule (ThreadPool::threads_for). Measured when
+  // its threshold was a fixed 50 us, with sleeping workers: jobs under ~50 us ran slower on 2
+  // threads than on 1 (max 3x3/2 64x56x56 27 -> 33 us, 32x112x112 41 -> 59 us; avg 3x3/2
+  // 2x112x112 46 -> 61 us).
+  const double work_ns = kernel == config.maxpool_3x3s2 ? outputs * kNsPerMaxPool3x3s2Output
                                                         : outputs * static_cast<double>(w.kernel_h * w.kernel_w) *
-                                                              kScalarUsPerTap;
-  const size_t threads = work_us < kMinParallelUs ? 1 : ThreadPool::instance().threads();
+                                                              kNsPerScalarPoolTap;
+  const size_t threads = ThreadPool::instance().threads_for(work_ns);
   const std::vector<size_t> bounds = guided_task_bounds(planes, threads, 1);
   const auto pool_plane = [&](size_t plane) {
     PoolPlane p;
@@ -103,7 +97,14 @@ void run_global_pool(PoolKind kind, size_t planes, size_t plane, const float* in
 void run_global_pool(const KernelConfig& config, PoolKind kind, size_t planes, size_t plane, const float* input,
                      float* output) {
   const GlobalPoolKernel kernel = kind == PoolKind::Max ? config.gmaxpool : config.gavgpool;
-  const size_t tasks = std::min<size_t>(planes, 4 * ThreadPool::instance().threads());
+  // A squeeze-and-excitation block's pool is 5-15 us of work (MobileNetV3, EfficientNet at batch
+  // 1): split into 8 tasks at 2 threads it cost more in hand-offs than it saved.
+  const size_t threads = ThreadPool::instance().threads_for(static_cast<double>(planes) * plane * kNsPerStreamedFloat);
+  if (threads == 1) {
+    kernel(input, planes, plane, output);
+    return;
+  }
+  const size_t tasks = std::min<size_t>(planes, 4 * threads);
   const size_t per_task = (planes + tasks - 1) / tasks;
   ThreadPool::instance().parallel_for(tasks, [&](size_t t) {
     const size_t begin = t * per_task;

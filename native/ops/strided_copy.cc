@@ -6,6 +6,7 @@
 
 #include "argument_error.h"
 #include "task_split.h"
+#include "work_cost.h"
 
 namespace convnode {
 
@@ -118,11 +119,10 @@ void run_copy(const CopyPlan& plan, const float* input, float* output) {
     return;
   }
   const size_t rows = total / plan.axes.back().extent;
-  // A copy is memory-bound: a second thread pays only when the copy is well over its wake-up
-  // (~20 us). 2^17 floats (512 KiB each way) take ~25 us on one core.
-  constexpr size_t kParallelFloats = size_t{1} << 17;
-  const size_t threads = ThreadPool::instance().threads();
-  if (threads == 1 || total < kParallelFloats || rows < 2) {
+  // A copy is memory-bound: 2^17 floats (512 KiB each way) take ~25 us on one core, about
+  // kNsPerStreamedFloat each; whether that pays for a second thread is the pool's grain rule.
+  const size_t threads = ThreadPool::instance().threads_for(static_cast<double>(total) * kNsPerStreamedFloat);
+  if (threads == 1 || rows < 2) {
     copy_rows(plan, 0, rows, input, output);
     return;
   }

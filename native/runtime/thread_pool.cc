@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -13,6 +14,7 @@
 #if defined(__linux__)
 #include <pthread.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <time.h>
 #endif
 
@@ -21,11 +23,19 @@ namespace convnode {
 struct ThreadPool::Job {
   const std::function<void(size_t)>* fn;
   size_t count;
-  std::atomic<size_t> next{0};
-  std::atomic<size_t> done{0};
+  // The claim counter and the done counter are written by every thread of the job: each on its
+  // own cache line, so claiming a task does not stall on the line a finishing thread just wrote.
+  alignas(64) std::atomic<size_t> next{0};
+  alignas(64) std::atomic<size_t> done{0};
   std::mutex mutex;
   std::condition_variable finished;
   std::exception_ptr error;
+  // Tracing only (bench/pool-jobs.mjs).
+  bool tracing = false;
+  std::atomic<uint64_t> first_helper_ns{0};
+  std::atomic<uint32_t> helper_tasks{0};
+  std::atomic<uint64_t> helper_task_cpu_ns{0};
+  uint64_t caller_task_cpu_ns = 0;
 };
 
 ThreadPool& ThreadPool::instance() {
@@ -36,6 +46,36 @@ ThreadPool& ThreadPool::instance() {
 }
 
 namespace {
+
+// The longest a worker polls for the next job of a run, and the caller for the helpers' last
+// tasks. Within a run the gaps between jobs are the ops that run whole on the caller (a small
+// element-wise op, a reshape): microseconds, rarely over 100 us. A worker whose poll ran out
+// halves its next budget (down to kMinRunSpinUs) and doubles it back each time a poll finds a
+// job, so a run with long serial stretches does not keep a core busy for nothing.
+constexpr size_t kRunSpinUs = 200;
+constexpr size_t kMinRunSpinUs = 25;
+
+// A poller checks the clock every 64 pauses (~2 us) and yields the core between checks: on an
+// idle core the yield returns at once; when another thread is runnable there, it runs instead.
+// A gap of more than kDescheduledNs between two checks means the poller lost its core: the
+// machine has more runnable threads than cores (other processes, or this pool's own caller
+// waiting for a core), where polling takes time from work. Polling then stops for the rest of
+// the run, and the runs that follow do not poll (see end_run).
+constexpr uint64_t kDescheduledNs = 30000;
+
+// After a run in which a poller lost its core or the caller was switched out involuntarily, the
+// next kFirstSkip runs do not poll, twice as many after each further such run (up to kMaxSkip),
+// back to kFirstSkip after a run that polled undisturbed.
+constexpr uint32_t kFirstSkip = 1;
+constexpr uint32_t kMaxSkip = 256;
+
+std::atomic<uint64_t> polls_found{0}, polls_timed_out{0}, polls_preempted{0}, worker_sleeps{0}, joins_slept{0},
+    spin_total_ns{0};
+
+uint64_t now_ns() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
 
 // What os.availableParallelism() reports: the CPUs this process may run on.
 size_t available_parallelism() {
@@ -56,40 +96,82 @@ inline void spin_pause() {
 #endif
 }
 
-// Polls `ready` for up to `us` microseconds; true as soon as it holds. Between bursts of polls
-// it yields the core: on an idle core that returns at once, on an overloaded machine it lets a
-// runnable thread (often this pool's own caller, still finishing its share) run instead of the
-// poller.
-template <typename Ready>
-bool spin_until(size_t us, const Ready& ready) {
-  if (us == 0) return ready();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+enum class PollEnd { Ready, TimedOut, Descheduled, Abandoned };
+
+// Polls `ready` for up to `us` microseconds; gives up early when `abandon` holds (the run ended,
+// the pool stops) and, if `watch` is set, when the poller was descheduled (kDescheduledNs).
+template <typename Ready, typename Abandon>
+PollEnd poll_until(size_t us, bool watch, const Ready& ready, const Abandon& abandon) {
+  if (ready()) return PollEnd::Ready;
+  const uint64_t start = now_ns();
+  const uint64_t deadline = start + static_cast<uint64_t>(us) * 1000;
+  uint64_t last = start;
+  PollEnd end;
   for (;;) {
     for (int i = 0; i < 64; i++) {
-      if (ready()) return true;
+      if (ready()) {
+        end = PollEnd::Ready;
+        goto done;
+      }
       spin_pause();
     }
-    if (std::chrono::steady_clock::now() >= deadline) return ready();
+    const uint64_t t = now_ns();
+    if (watch && t - last > kDescheduledNs) {
+      end = ready() ? PollEnd::Ready : PollEnd::Descheduled;
+      goto done;
+    }
+    if (t >= deadline) {
+      end = ready() ? PollEnd::Ready : PollEnd::TimedOut;
+      goto done;
+    }
+    if (abandon()) {
+      end = ready() ? PollEnd::Ready : PollEnd::Abandoned;
+      goto done;
+    }
+    last = t;
     std::this_thread::yield();
   }
+done:
+  const uint64_t stop = now_ns();
+  spin_total_ns.fetch_add(stop - start, std::memory_order_relaxed);
+  if (end == PollEnd::Descheduled) polls_preempted.fetch_add(1, std::memory_order_relaxed);
+  return end;
 }
 
-// Off unless CONVNODE_SPIN_US asks: on the overloaded 2-core VM (load ~19) 50 us of polling made
-// 2-thread batch-1 runs 1.07-1.86x slower in wall time (a poller holds a core the caller needs),
-// and at load ~10 it was within the noise; on an idle server it saves a wake-up per layer.
-constexpr size_t kDefaultSpinUs = 0;
+// This thread's involuntary context switches so far: another thread took its core. -1 where
+// the OS does not count them per thread.
+long involuntary_switches() {
+#if defined(__linux__) && defined(RUSAGE_THREAD)
+  rusage usage;
+  if (getrusage(RUSAGE_THREAD, &usage) == 0) return usage.ru_nivcsw;
+#endif
+  return -1;
+}
 
-size_t spin_us_from_env() {
-  const char* value = std::getenv("CONVNODE_SPIN_US");
-  if (value == nullptr || *value == '\0') return kDefaultSpinUs;
-  char* end = nullptr;
-  const unsigned long us = std::strtoul(value, &end, 10);
-  return *end == '\0' ? std::min<unsigned long>(us, 10000) : kDefaultSpinUs;
+ThreadPool::WakePolicy policy_from_env(size_t& fixed_spin_us) {
+  const char* spin = std::getenv("CONVNODE_SPIN_US");
+  if (spin != nullptr && *spin != '\0') {
+    char* end = nullptr;
+    const unsigned long us = std::strtoul(spin, &end, 10);
+    if (*end == '\0') {
+      fixed_spin_us = std::min<unsigned long>(us, 10000);
+      return ThreadPool::WakePolicy::FixedSpin;
+    }
+  }
+  const char* wake = std::getenv("CONVNODE_POOL_WAKE");
+  if (wake != nullptr && std::strcmp(wake, "sleep") == 0) return ThreadPool::WakePolicy::Sleep;
+  if (wake != nullptr && std::strcmp(wake, "run") == 0) return ThreadPool::WakePolicy::Run;
+  return ThreadPool::WakePolicy::Adaptive;
 }
 
 std::atomic<bool> counting_shared{false};
 std::atomic<uint64_t> shared_cpu_ns{0};
 std::atomic<uint64_t> shared_jobs{0};
+
+std::atomic<bool> tracing_jobs{false};
+std::mutex trace_mutex;
+std::vector<ThreadPool::JobTrace>* trace_records = new std::vector<ThreadPool::JobTrace>();  // never freed (exit)
+constexpr size_t kMaxTraceRecords = size_t{1} << 20;
 
 // This thread's CPU time in ns (0 where there is no per-thread clock).
 uint64_t thread_cpu_ns() {
@@ -98,6 +180,12 @@ uint64_t thread_cpu_ns() {
   if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) == 0) return static_cast<uint64_t>(t.tv_sec) * 1000000000u + static_cast<uint64_t>(t.tv_nsec);
 #endif
   return 0;
+}
+
+// A call site as an offset from a function of this binary, so a script can name it with nm and
+// addr2line whatever address the binary was loaded at.
+uintptr_t site_offset(const void* return_address) {
+  return reinterpret_cast<uintptr_t>(return_address) - reinterpret_cast<uintptr_t>(&ThreadPool::instance);
 }
 
 }  // namespace
@@ -114,13 +202,46 @@ ThreadPool::ShareCounters ThreadPool::shared_work() {
   return {shared_cpu_ns.load(), shared_jobs.load()};
 }
 
-ThreadPool::ThreadPool() : spin_us_(spin_us_from_env()) { set_threads(available_parallelism()); }
+void ThreadPool::trace_jobs(bool on) {
+  std::lock_guard<std::mutex> lock(trace_mutex);
+  if (on) trace_records->clear();
+  tracing_jobs.store(on);
+}
+
+std::vector<ThreadPool::JobTrace> ThreadPool::traced_jobs() {
+  std::lock_guard<std::mutex> lock(trace_mutex);
+  return *trace_records;
+}
+
+ThreadPool::WaitCounters ThreadPool::wait_counters() {
+  WaitCounters c;
+  c.polls_found = polls_found.load();
+  c.polls_timed_out = polls_timed_out.load();
+  c.polls_preempted = polls_preempted.load();
+  c.sleeps = worker_sleeps.load();
+  c.joins_slept = joins_slept.load();
+  c.spin_ns = spin_total_ns.load();
+  return c;
+}
+
+ThreadPool::ThreadPool() {
+  policy_ = policy_from_env(fixed_spin_us_);
+  set_threads(available_parallelism());
+}
 
 ThreadPool::~ThreadPool() { stop_workers(); }
 
 size_t ThreadPool::threads() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return threads_;
+}
+
+size_t ThreadPool::threads_for(double work_ns) const {
+  const size_t n = threads();
+  if (n <= 1) return 1;
+  const bool awake = polling_.load(std::memory_order_relaxed) > 0;
+  if (work_ns < (awake ? kMinSplitNsAwake : kMinSplitNsAsleep)) return 1;
+  return std::min(n, std::max<size_t>(2, static_cast<size_t>(work_ns / kMinSplitNsAwake)));
 }
 
 void ThreadPool::set_threads(size_t n) {
@@ -135,32 +256,95 @@ void ThreadPool::set_threads(size_t n) {
 }
 
 void ThreadPool::start_workers(size_t count) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = false;
-  }
+  stopping_.store(false);
   for (size_t i = 0; i < count; i++) workers_.emplace_back([this] { worker_loop(); });
 }
 
 void ThreadPool::stop_workers() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
+    stopping_.store(true);
   }
   wake_.notify_all();
   for (std::thread& t : workers_) t.join();
   workers_.clear();
 }
 
+long ThreadPool::begin_run() {
+  const bool polling_policy = policy_ == WakePolicy::Adaptive || policy_ == WakePolicy::Run;
+  if (runs_open_.fetch_add(1, std::memory_order_acq_rel) != 0 || !polling_policy) return involuntary_switches();
+  // The first open run decides whether this stretch of runs polls (see end_run).
+  uint32_t skip = policy_ == WakePolicy::Adaptive ? runs_to_skip_.load(std::memory_order_relaxed) : 0;
+  const bool poll = skip == 0;
+  if (!poll) runs_to_skip_.store(skip - 1, std::memory_order_relaxed);
+  run_polls_.store(poll, std::memory_order_relaxed);
+  run_disturbed_.store(false, std::memory_order_relaxed);
+  if (poll) {
+    // Wake the workers now, so they are polling when the run's first job comes (the caller
+    // still has that op's own set-up to do) instead of being woken by it.
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      run_epoch_++;
+    }
+    wake_.notify_all();
+  }
+  return involuntary_switches();
+}
+
+void ThreadPool::end_run(long switches_at_begin) {
+  if (policy_ == WakePolicy::Adaptive) {
+    const long switches = involuntary_switches();
+    const bool switched_out = switches_at_begin >= 0 && switches > switches_at_begin;
+    if (switched_out || run_disturbed_.load(std::memory_order_relaxed)) {
+      // The machine has more runnable threads than cores: polling would take a core from work.
+      run_polls_.store(false, std::memory_order_relaxed);
+      const uint32_t length = std::min(kMaxSkip, std::max(kFirstSkip, 2 * skip_length_.load(std::memory_order_relaxed)));
+      skip_length_.store(length, std::memory_order_relaxed);
+      runs_to_skip_.store(length, std::memory_order_relaxed);
+    } else if (run_polls_.load(std::memory_order_relaxed)) {
+      skip_length_.store(0, std::memory_order_relaxed);
+    }
+  }
+  runs_open_.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+ThreadPool::RunScope::RunScope() : switches_(ThreadPool::instance().begin_run()) {}
+ThreadPool::RunScope::~RunScope() { ThreadPool::instance().end_run(switches_); }
+
+void ThreadPool::poller_descheduled() {
+  if (policy_ != WakePolicy::Adaptive) return;
+  run_disturbed_.store(true, std::memory_order_relaxed);
+  run_polls_.store(false, std::memory_order_relaxed);
+}
+
+bool ThreadPool::may_poll() const {
+  switch (policy_) {
+    case WakePolicy::FixedSpin: return fixed_spin_us_ > 0;
+    case WakePolicy::Sleep: return false;
+    case WakePolicy::Adaptive:
+    case WakePolicy::Run:
+      return runs_open_.load(std::memory_order_relaxed) > 0 && run_polls_.load(std::memory_order_relaxed);
+  }
+  return false;
+}
+
 // One shared atomic per task claimed (tasks are runs of tiles, rows or planes, never single
 // tiles), and one per thread per job for the count of finished tasks.
-void ThreadPool::run_tasks(Job& job) {
+void ThreadPool::run_tasks(Job& job, bool helper) {
   const bool counting = counting_shared.load(std::memory_order_relaxed);
-  const uint64_t cpu_start = counting ? thread_cpu_ns() : 0;
+  const bool timing = counting || job.tracing;
+  uint64_t cpu_start = 0;
   size_t finished = 0;
   for (;;) {
     const size_t i = job.next.fetch_add(1, std::memory_order_relaxed);
     if (i >= job.count) break;
+    if (finished == 0 && timing) {
+      cpu_start = thread_cpu_ns();
+      if (helper && job.tracing) {
+        uint64_t none = 0;
+        job.first_helper_ns.compare_exchange_strong(none, now_ns(), std::memory_order_relaxed);
+      }
+    }
     try {
       (*job.fn)(i);
     } catch (...) {
@@ -172,11 +356,63 @@ void ThreadPool::run_tasks(Job& job) {
   if (finished == 0) return;
   // Once per thread per job, before this thread's tasks are reported done (so a reader that
   // saw the job finish sees them counted).
-  if (counting) shared_cpu_ns.fetch_add(thread_cpu_ns() - cpu_start, std::memory_order_relaxed);
+  if (timing) {
+    const uint64_t cpu = thread_cpu_ns() - cpu_start;
+    if (counting) shared_cpu_ns.fetch_add(cpu, std::memory_order_relaxed);
+    if (job.tracing && helper) {
+      job.helper_task_cpu_ns.fetch_add(cpu, std::memory_order_relaxed);
+      job.helper_tasks.fetch_add(static_cast<uint32_t>(finished), std::memory_order_relaxed);
+    } else if (job.tracing) {
+      job.caller_task_cpu_ns = cpu;
+    }
+  }
   // Release: the caller that sees done == count also sees every output this thread wrote.
   if (job.done.fetch_add(finished, std::memory_order_acq_rel) + finished == job.count) {
     std::lock_guard<std::mutex> lock(job.mutex);
     job.finished.notify_all();
+  }
+}
+
+// Polls for a job while the policy allows (see the top of thread_pool.h), then takes the
+// queue's first job with tasks left, sleeping on wake_ while there is none. Null: stop.
+std::shared_ptr<ThreadPool::Job> ThreadPool::next_job(size_t& budget_us) {
+  uint64_t seen_epoch = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    seen_epoch = run_epoch_;
+  }
+  for (;;) {
+    if (may_poll() && queued_.load(std::memory_order_acquire) == 0) {
+      const size_t us = policy_ == WakePolicy::FixedSpin ? fixed_spin_us_ : budget_us;
+      polling_.fetch_add(1, std::memory_order_relaxed);
+      const PollEnd end = poll_until(
+          us, policy_ == WakePolicy::Adaptive,
+          [this] { return queued_.load(std::memory_order_acquire) > 0 || stopping_.load(std::memory_order_relaxed); },
+          [this] { return !may_poll(); });
+      polling_.fetch_sub(1, std::memory_order_relaxed);
+      if (end == PollEnd::Ready) {
+        polls_found.fetch_add(1, std::memory_order_relaxed);
+        budget_us = std::min(kRunSpinUs, 2 * budget_us);
+      } else if (end == PollEnd::TimedOut) {
+        polls_timed_out.fetch_add(1, std::memory_order_relaxed);
+        budget_us = std::max(kMinRunSpinUs, budget_us / 2);
+      } else if (end == PollEnd::Descheduled) {
+        poller_descheduled();
+      }
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (queue_.empty() && !stopping_.load() && run_epoch_ == seen_epoch) {
+      worker_sleeps.fetch_add(1, std::memory_order_relaxed);
+      wake_.wait(lock, [&] { return stopping_.load() || !queue_.empty() || run_epoch_ != seen_epoch; });
+    }
+    seen_epoch = run_epoch_;
+    if (stopping_.load()) return nullptr;
+    if (queue_.empty()) continue;  // woken because a run started: poll for its first job
+    std::shared_ptr<Job> job = queue_.front();
+    if (job->next.load() < job->count) return job;
+    // Every task of this job is claimed: retire it so nobody picks it again.
+    queue_.pop_front();
+    queued_.fetch_sub(1, std::memory_order_relaxed);
   }
 }
 
@@ -185,57 +421,93 @@ void ThreadPool::worker_loop() {
   // Named so perf, top -H and bench/thread-share.mjs can tell the pool's threads from libuv's.
   pthread_setname_np(pthread_self(), "convnode-pool");
 #endif
+  size_t budget_us = kRunSpinUs;
   for (;;) {
-    std::shared_ptr<Job> job;
-    // Poll first: the next layer's job usually comes within microseconds of the last one.
-    spin_until(spin_us_, [this] { return queued_.load(std::memory_order_acquire) > 0; });
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      job = queue_.front();
-      // Every task of this job is claimed: retire it so nobody picks it again.
-      if (job->next.load() >= job->count) {
-        queue_.pop_front();
-        queued_.fetch_sub(1, std::memory_order_relaxed);
-        continue;
-      }
-    }
-    run_tasks(*job);
+    std::shared_ptr<Job> job = next_job(budget_us);
+    if (!job) return;
+    run_tasks(*job, true);
   }
 }
 
+void ThreadPool::record(const Job& job, JobTrace t, uint64_t caller_cpu0, uint64_t caller_done, uint64_t end) {
+  t.tasks = static_cast<uint32_t>(job.count);
+  t.helper_tasks = job.helper_tasks.load();
+  t.first_helper_ns = job.first_helper_ns.load();
+  t.caller_done_ns = caller_done;
+  t.end_ns = end;
+  t.caller_cpu_ns = thread_cpu_ns() - caller_cpu0;
+  t.caller_task_cpu_ns = job.caller_task_cpu_ns;
+  t.helper_task_cpu_ns = job.helper_task_cpu_ns.load();
+  std::lock_guard<std::mutex> lock(trace_mutex);
+  if (tracing_jobs.load() && trace_records->size() < kMaxTraceRecords) trace_records->push_back(t);
+}
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 void ThreadPool::parallel_for(size_t count, const std::function<void(size_t)>& fn) {
   if (count == 0) return;
-  size_t helpers;
+  const bool tracing = tracing_jobs.load(std::memory_order_relaxed);
+  size_t threads;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    helpers = threads_ - 1;  // workers_ itself is only touched under resize_mutex_
+    threads = threads_;  // workers_ itself is only touched under resize_mutex_
   }
+  JobTrace trace;
+  uint64_t cpu0 = 0;
+  if (tracing) {
+#if defined(__GNUC__)
+    trace.site = site_offset(__builtin_return_address(0));
+#endif
+    trace.threads = static_cast<uint32_t>(threads);
+    trace.polling_workers = polling_.load(std::memory_order_relaxed);
+    cpu0 = thread_cpu_ns();
+    trace.post_ns = now_ns();
+  }
+  const size_t helpers = threads - 1;
   if (count == 1 || helpers == 0) {
     for (size_t i = 0; i < count; i++) fn(i);
+    if (tracing) {
+      Job inline_job;
+      inline_job.count = count;
+      inline_job.caller_task_cpu_ns = thread_cpu_ns() - cpu0;
+      const uint64_t end = now_ns();
+      record(inline_job, trace, cpu0, end, end);
+    }
     return;
   }
   if (counting_shared.load(std::memory_order_relaxed)) shared_jobs.fetch_add(1, std::memory_order_relaxed);
   auto job = std::make_shared<Job>();
   job->fn = &fn;
   job->count = count;
+  job->tracing = tracing;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     queue_.push_back(job);
     queued_.fetch_add(1, std::memory_order_release);
   }
-  // (A notify with no sleeping worker costs no system call.)
+  // (A notify with no sleeping worker costs no system call; a polling worker needs none.)
   if (count - 1 >= helpers) {
     wake_.notify_all();
   } else {
     for (size_t i = 0; i + 1 < count; i++) wake_.notify_one();
   }
-  run_tasks(*job);
+  run_tasks(*job, false);
+  const uint64_t caller_done = tracing ? now_ns() : 0;
   const auto all_done = [&] { return job->done.load(std::memory_order_acquire) == job->count; };
-  if (!spin_until(spin_us_ / 4, all_done)) {
-    std::unique_lock<std::mutex> lock(job->mutex);
-    job->finished.wait(lock, all_done);
+  if (!all_done()) {
+    // Every task is claimed now: what is left is at most one task per helper, already running.
+    size_t join_us = 0;
+    if (policy_ == WakePolicy::FixedSpin) join_us = fixed_spin_us_ / 4;
+    if (policy_ != WakePolicy::FixedSpin && may_poll()) join_us = kRunSpinUs;
+    PollEnd end = PollEnd::TimedOut;
+    if (join_us > 0) end = poll_until(join_us, policy_ == WakePolicy::Adaptive, all_done, [] { return false; });
+    if (end == PollEnd::Descheduled) poller_descheduled();
+    if (end != PollEnd::Ready) {
+      joins_slept.fetch_add(1, std::memory_order_relaxed);
+      std::unique_lock<std::mutex> lock(job->mutex);
+      job->finished.wait(lock, all_done);
+    }
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -245,6 +517,7 @@ void ThreadPool::parallel_for(size_t count, const std::function<void(size_t)>& f
       queued_.fetch_sub(1, std::memory_order_relaxed);
     }
   }
+  if (tracing) record(*job, trace, cpu0, caller_done, now_ns());
   if (job->error) std::rethrow_exception(job->error);
 }
 

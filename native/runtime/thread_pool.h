@@ -1,11 +1,20 @@
 // A process-wide pool of worker threads. parallel_for may be called from several threads at
 // once (libuv workers running concurrent forward() calls): each call is its own job, the caller
-// works on it too. With CONVNODE_SPIN_US=N (default 0: off), a worker that finishes a job polls
-// for the next one for N us before it sleeps on a condition variable: a model's layers follow
-// each other a few microseconds apart, so the wake-up of a sleeping thread (~20 us on the 2-core
-// VM, often more than a small layer's work) is paid once per run instead of once per layer; the
-// caller likewise polls N/4 us for the last task before it sleeps. Off by default: on an
-// overloaded machine a poller holds a core that the caller needs (see thread_pool.cc).
+// works on it too, and tasks are claimed one at a time from a shared counter (a task is a run of
+// tiles, rows or planes, never one tile).
+//
+// How workers wait (thread_pool.cc, native/README.md "The thread pool"): a model's run is a
+// sequence of jobs a few microseconds apart, so waking a sleeping worker for each layer (~20 us
+// and very variable on a KVM guest, often more than a small layer's work) is what the second
+// thread lost. The default policy ('run') therefore ties spinning to runs: RunScope marks a run
+// (one libuv job of kernel calls, napi/async_job.cc); its start wakes the workers, and while any
+// run is open a worker that finishes a job polls for the next one (an adaptive budget, at most
+// kRunSpinUs) before it sleeps; when the last run ends they sleep at once, so an idle server holds
+// no core. The caller, after its own share, polls for the helpers' last tasks before it sleeps.
+// Polling stops, and is held off for a while, as soon as a poller sees it was descheduled (its
+// core is wanted by another thread: an oversubscribed machine). CONVNODE_POOL_WAKE=sleep restores
+// the previous behaviour (workers sleep between jobs); CONVNODE_SPIN_US=N overrides both with a
+// fixed N us poll after every job, run or not (the former switch).
 #pragma once
 #if defined(__wasi__)
 #include "../wasm/thread_pool_single.h"  // no threads in the wasm module
@@ -35,6 +44,32 @@ class ThreadPool {
   // first exception a task threw.
   void parallel_for(size_t count, const std::function<void(size_t)>& fn);
 
+  // The one grain rule every op's split follows: how many threads a job of `work_ns` (its
+  // estimated 1-thread time) should use. 1 (run it on the caller) when handing out its tasks
+  // would cost about what it saves: under kMinSplitNsAwake while a worker is polling (a task
+  // reaches it in ~1 us), under kMinSplitNsAsleep when they all sleep (~20-60 us to wake one);
+  // otherwise one thread per kMinSplitNsAwake of work, up to threads().
+  size_t threads_for(double work_ns) const;
+  static constexpr double kMinSplitNsAwake = 10e3;
+  static constexpr double kMinSplitNsAsleep = 60e3;
+
+  // How workers wait between jobs (see the top of this file).
+  enum class WakePolicy { Adaptive, Run, Sleep, FixedSpin };
+  WakePolicy wake_policy() const { return policy_; }
+
+  // Marks a run: a sequence of parallel_for calls close together (one libuv job of a model's
+  // kernel calls). Runs may overlap (concurrent forward() calls); workers poll while any is open.
+  class RunScope {
+   public:
+    RunScope();
+    ~RunScope();
+    RunScope(const RunScope&) = delete;
+    RunScope& operator=(const RunScope&) = delete;
+
+   private:
+    long switches_;  // the caller's involuntary context switches when the run began
+  };
+
   ~ThreadPool();  // never runs for instance(); see there
 
   // CPU time spent in tasks of jobs the pool shares out (two or more tasks, two or more threads),
@@ -49,22 +84,67 @@ class ThreadPool {
   static void count_shared_work(bool on);
   static ShareCounters shared_work();
 
+  // One parallel_for call, recorded while tracing is on (bench/pool-jobs.mjs): where it was
+  // called from, how it was cut, and when things happened (steady clock, ns). Counts and the
+  // caller's CPU time are what load does not distort; the latencies are what it does.
+  struct JobTrace {
+    uintptr_t site = 0;              // return address, as an offset into this binary (addr2line)
+    uint32_t tasks = 0;              // count
+    uint32_t threads = 0;            // threads() at the call
+    uint32_t helper_tasks = 0;       // tasks the pool's workers ran (the caller ran the rest)
+    uint32_t polling_workers = 0;    // workers polling (not asleep, not busy) when it was posted
+    uint64_t post_ns = 0;            // the job was queued (or, inline, started)
+    uint64_t first_helper_ns = 0;    // a worker started its first task (0: none did)
+    uint64_t caller_done_ns = 0;     // the caller ran out of tasks to claim
+    uint64_t end_ns = 0;             // every task done: parallel_for returns
+    uint64_t caller_cpu_ns = 0;      // the caller's CPU time over the call (its tasks + its wait)
+    uint64_t caller_task_cpu_ns = 0;  // of it, in tasks
+    uint64_t helper_task_cpu_ns = 0;  // the workers' CPU time in this job's tasks
+  };
+  static void trace_jobs(bool on);
+  static std::vector<JobTrace> traced_jobs();
+
+  // Counters of the wait policy since the process started (bench/pool-jobs.mjs).
+  struct WaitCounters {
+    uint64_t polls_found = 0;      // a worker's poll found a job
+    uint64_t polls_timed_out = 0;  // it polled its whole budget, then slept
+    uint64_t polls_preempted = 0;  // it (or a caller's join poll) saw it was descheduled
+    uint64_t sleeps = 0;           // a worker went to sleep on the condition variable
+    uint64_t joins_slept = 0;      // a caller slept for the helpers' last tasks
+    uint64_t spin_ns = 0;          // time spent polling, workers and callers
+  };
+  static WaitCounters wait_counters();
+
  private:
   struct Job;
   ThreadPool();
   void start_workers(size_t count);
   void stop_workers();
   void worker_loop();
-  static void run_tasks(Job& job);
+  std::shared_ptr<Job> next_job(size_t& budget_us);
+  bool may_poll() const;
+  long begin_run();
+  void end_run(long switches_at_begin);
+  void poller_descheduled();
+  void run_tasks(Job& job, bool helper);
+  void record(const Job& job, JobTrace trace, uint64_t caller_cpu0, uint64_t caller_done, uint64_t end);
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::shared_ptr<Job>> queue_;
   std::atomic<size_t> queued_{0};  // queue_.size(), for polling without the lock
-  size_t spin_us_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> runs_open_{0};
+  std::atomic<bool> run_polls_{false};      // the open runs poll (decided when the first began)
+  std::atomic<bool> run_disturbed_{false};  // a poller of the open runs lost its core
+  std::atomic<uint32_t> runs_to_skip_{0};   // runs still to come that will not poll
+  std::atomic<uint32_t> skip_length_{0};    // the last skip's length (doubles while disturbed)
+  uint64_t run_epoch_ = 0;  // under mutex_: bumped when a run starts, to wake sleeping workers
+  std::atomic<uint32_t> polling_{0};  // workers polling right now
+  WakePolicy policy_ = WakePolicy::Adaptive;
+  size_t fixed_spin_us_ = 0;  // FixedSpin's budget (CONVNODE_SPIN_US)
   std::vector<std::thread> workers_;
   std::mutex resize_mutex_;
-  bool stopping_ = false;
   size_t threads_ = 1;
 };
 

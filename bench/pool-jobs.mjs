@@ -1,0 +1,201 @@
+#!/usr/bin/env node
+// What a model's run asks of the thread pool, counted (issues 11-13: the second thread). Each model
+// runs in a child process per (--threads, --wake) cell with the pool recording every parallel_for
+// (native/runtime/thread_pool.h, tracePoolJobs): per inference, how many jobs, how many of them
+// split (two or more tasks on two or more threads), their tasks, the smallest ones' work (the CPU
+// time their tasks took, summed over threads: at 1 thread that is the job's whole cost), how long
+// after the job was posted a pool worker started its first task (the wake-up), and how long the
+// caller waited for the workers' last tasks (the join). Counts and CPU times hold on a loaded
+// machine; the latencies are what the load makes them (the load average is printed).
+// Per call site (resolved with nm from the addon binary): jobs per run, tasks, work.
+//
+//   node bench/pool-jobs.mjs [--models a,b] [--threads 1,2] [--batch 1] [--runs 20]
+//                            [--wake run,sleep] [--sites 12] [--dir bench/.models/zoo] [--json out.json]
+//
+// --wake sets CONVNODE_POOL_WAKE for the child (run: workers poll between a run's jobs, the
+// default; sleep: they sleep after each job, the policy before session 6); 'spin=N' sets
+// CONVNODE_SPIN_US=N instead.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const FIELDS = ['site', 'tasks', 'threads', 'helperTasks', 'pollingWorkers', 'postNs', 'firstHelperNs', 'callerDoneNs',
+  'endNs', 'callerCpuNs', 'callerTaskCpuNs', 'helperTaskCpuNs'];
+
+const quantile = (xs, q) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+const us = (ns) => (Number.isFinite(ns) ? (ns / 1000).toFixed(1) : '-');
+
+async function child(path, threads, batch, runs) {
+  const onnx = await import(pathToFileURL(join(root, 'dist', 'onnx', 'index.js')).href);
+  const { Tensor } = await import(pathToFileURL(join(root, 'dist', 'tensor.js')).href);
+  const native = await import(pathToFileURL(join(root, 'dist', 'backends', 'native.js')).href);
+  native.setNumThreads(threads);
+  const model = await onnx.loadOnnx(path, { backend: 'native' });
+  const declared = model.inputShapes[0];
+  const shape = [batch, ...declared.slice(1).map((d) => (typeof d === 'number' ? d : 224))];
+  const input = new Tensor(shape, new Float32Array(shape.reduce((a, b) => a * b)).map((_, i) => Math.sin(i * 0.01)));
+  const feeds = { [model.inputNames[0]]: input };
+  for (let i = 0; i < 3; i++) await model.run(feeds);
+  const addon = createRequire(import.meta.url)(join(root, 'node_modules', 'node-gyp-build'))(root);
+  const waits0 = addon.poolWaitCounters();
+  addon.tracePoolJobs(true);
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < runs; i++) await model.run(feeds);
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6 / runs;
+  const cpu = process.cpuUsage(cpu0);
+  addon.tracePoolJobs(false);
+  const waits = addon.poolWaitCounters();
+  const flat = addon.poolJobs();
+  const jobs = [];
+  for (let i = 0; i < flat.length; i += FIELDS.length) {
+    jobs.push(Object.fromEntries(FIELDS.map((f, k) => [f, flat[i + k]])));
+  }
+  const delta = Object.fromEntries(Object.entries(waits).map(([k, v]) => [k, typeof v === 'number' ? v - waits0[k] : v]));
+  console.log(JSON.stringify({ jobs, runs, cpuMsPerRun: (cpu.user + cpu.system) / 1000 / runs, wallMsPerRun: wallMs, waits: delta }));
+}
+
+/** Names call sites: each site is an offset from convnode::ThreadPool::instance(); nm gives both. */
+function siteNamer() {
+  const binary = join(root, 'build', 'Release', 'convnode.node');
+  let symbols = [];
+  let base = null;
+  try {
+    const out = execFileSync('nm', ['-C', '--defined-only', binary], { encoding: 'utf8', maxBuffer: 256 << 20 });
+    for (const line of out.split('\n')) {
+      const m = /^([0-9a-f]+) [tTwW] (.*)$/.exec(line);
+      if (!m) continue;
+      const addr = parseInt(m[1], 16);
+      symbols.push([addr, m[2]]);
+      if (m[2] === 'convnode::ThreadPool::instance()') base = addr;
+    }
+  } catch {
+    symbols = [];
+  }
+  symbols.sort((a, b) => a[0] - b[0]);
+  const short = (name) => name.replace(/\(.*$/s, '').replace(/^convnode::/, '').replace(/\{lambda.*$/, 'lambda');
+  return (offset) => {
+    if (base === null || symbols.length === 0) return `site ${offset}`;
+    const addr = base + offset - 1;
+    let lo = 0;
+    let hi = symbols.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (symbols[mid][0] <= addr) lo = mid;
+      else hi = mid - 1;
+    }
+    return short(symbols[lo][1]);
+  };
+}
+
+function summarize(name, cell, result, nameSite, siteCount) {
+  const { jobs, runs } = result;
+  const split = jobs.filter((j) => j.tasks >= 2 && j.threads >= 2);
+  const work = (j) => j.callerTaskCpuNs + j.helperTaskCpuNs;
+  const helped = split.filter((j) => j.firstHelperNs > 0);
+  const wake = helped.map((j) => j.firstHelperNs - j.postNs);
+  const join = split.map((j) => j.endNs - j.callerDoneNs);
+  const splitWork = split.map(work);
+  const allWork = jobs.map(work);
+  const line = {
+    model: name, ...cell,
+    jobsPerRun: jobs.length / runs,
+    splitPerRun: split.length / runs,
+    tasksP50: quantile(split.map((j) => j.tasks), 0.5),
+    splitUnder10us: split.filter((j) => work(j) < 10e3).length / runs,
+    splitUnder50us: split.filter((j) => work(j) < 50e3).length / runs,
+    workP10us: quantile(splitWork.length ? splitWork : allWork, 0.1) / 1000,
+    workP50us: quantile(splitWork.length ? splitWork : allWork, 0.5) / 1000,
+    noHelperShare: split.length ? 1 - helped.length / split.length : NaN,
+    wakeP10us: quantile(wake, 0.1) / 1000,
+    wakeP50us: quantile(wake, 0.5) / 1000,
+    wakeP90us: quantile(wake, 0.9) / 1000,
+    joinP50us: quantile(join, 0.5) / 1000,
+    joinP90us: quantile(join, 0.9) / 1000,
+    cpuMsPerRun: result.cpuMsPerRun,
+    wallMsPerRun: result.wallMsPerRun,
+    waits: result.waits,
+  };
+  console.log(
+    `${name} ${cell.threads}t ${cell.wake}: ${line.jobsPerRun.toFixed(0)} jobs/run, ${line.splitPerRun.toFixed(0)} split ` +
+      `(tasks p50 ${line.tasksP50}; ${line.splitUnder10us.toFixed(0)} under 10 us of work, ${line.splitUnder50us.toFixed(0)} under 50 us; ` +
+      `work p10 ${line.workP10us.toFixed(1)} p50 ${line.workP50us.toFixed(1)} us); ` +
+      `wake p10/p50/p90 ${line.wakeP10us.toFixed(1)}/${line.wakeP50us.toFixed(1)}/${line.wakeP90us.toFixed(1)} us, ` +
+      `no helper in ${(100 * line.noHelperShare).toFixed(0)}%; join p50/p90 ${line.joinP50us.toFixed(1)}/${line.joinP90us.toFixed(1)} us; ` +
+      `CPU ${line.cpuMsPerRun.toFixed(2)} ms/run, wall ${line.wallMsPerRun.toFixed(2)}; ` +
+      `polls found ${(result.waits.pollsFound / runs).toFixed(0)}/run, timed out ${(result.waits.pollsTimedOut / runs).toFixed(1)}, ` +
+      `preempted ${(result.waits.pollsPreempted / runs).toFixed(1)}, sleeps ${(result.waits.sleeps / runs).toFixed(0)}, ` +
+      `joins slept ${(result.waits.joinsSlept / runs).toFixed(0)}, spin ${(result.waits.spinMs / runs).toFixed(2)} ms/run`,
+  );
+  if (siteCount > 0) {
+    const bySite = new Map();
+    for (const j of jobs) {
+      const key = nameSite(j.site);
+      const s = bySite.get(key) ?? { jobs: 0, split: 0, work: [], tasks: [] };
+      s.jobs++;
+      if (j.tasks >= 2 && j.threads >= 2) s.split++;
+      s.work.push(work(j));
+      s.tasks.push(j.tasks);
+      bySite.set(key, s);
+    }
+    const rows = [...bySite.entries()].sort((a, b) => b[1].jobs - a[1].jobs).slice(0, siteCount);
+    for (const [site, s] of rows) {
+      const total = s.work.reduce((a, b) => a + b, 0);
+      console.log(
+        `    ${site}: ${(s.jobs / runs).toFixed(1)} jobs/run (${(s.split / runs).toFixed(1)} split), tasks p50 ${quantile(s.tasks, 0.5)}, ` +
+          `work min ${us(Math.min(...s.work))} p50 ${us(quantile(s.work, 0.5))} us, ${(total / runs / 1e6).toFixed(3)} ms/run`,
+      );
+    }
+    line.sites = Object.fromEntries(rows.map(([site, s]) => [site, { jobsPerRun: s.jobs / runs, splitPerRun: s.split / runs, workP50us: quantile(s.work, 0.5) / 1000 }]));
+  }
+  return line;
+}
+
+if (args[0] === '--child') {
+  await child(args[1], Number(args[2]), Number(args[3]), Number(args[4]));
+} else {
+  const dir = flag('--dir', join(here, '.models', 'zoo'));
+  const models = flag('--models', 'mobilenet_v3_large,mobilenet_v2,resnet50,lraspp_mobilenet_v3_large').split(',');
+  const threadList = flag('--threads', '1,2').split(',').map(Number);
+  const wakes = flag('--wake', 'run,sleep').split(',');
+  const batch = Number(flag('--batch', '1'));
+  const runs = Number(flag('--runs', '20'));
+  const siteCount = Number(flag('--sites', '12'));
+  const jsonPath = flag('--json', null);
+  const nameSite = siteNamer();
+  console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}; batch ${batch}, ${runs} runs per cell; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  const lines = [];
+  for (const name of models) {
+    for (const threads of threadList) {
+      for (const wake of threads === 1 ? [wakes[0]] : wakes) {
+        const env = { ...process.env };
+        delete env.CONVNODE_SPIN_US;
+        delete env.CONVNODE_POOL_WAKE;
+        if (wake.startsWith('spin=')) env.CONVNODE_SPIN_US = wake.slice(5);
+        else env.CONVNODE_POOL_WAKE = wake;
+        const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', join(dir, `${name}.onnx`), String(threads), String(batch), String(runs)], {
+          encoding: 'utf8', env, maxBuffer: 512 << 20,
+        });
+        if (r.status !== 0) throw new Error(`${name}: ${r.stderr.slice(-600)}`);
+        const result = JSON.parse(r.stdout.trim().split('\n').pop());
+        lines.push(summarize(name, { threads, wake, batch }, result, nameSite, threads === 1 ? siteCount : Math.min(siteCount, 6)));
+      }
+    }
+  }
+  console.log(`load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  if (jsonPath) writeFileSync(jsonPath, JSON.stringify(lines, null, 2));
+}
