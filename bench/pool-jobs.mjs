@@ -10,11 +10,15 @@
 // Per call site (resolved with nm from the addon binary): jobs per run, tasks, work.
 //
 //   node bench/pool-jobs.mjs [--models a,b] [--threads 1,2] [--batch 1] [--runs 20]
-//                            [--wake run,sleep] [--sites 12] [--dir bench/.models/zoo] [--json out.json]
+//                            [--wake adaptive,sleep] [--sites 12] [--dir bench/.models/zoo] [--json out.json]
+//   node bench/pool-jobs.mjs --probe [--wake adaptive,sleep] [--runs 40]
 //
-// --wake sets CONVNODE_POOL_WAKE for the child (run: workers poll between a run's jobs, the
-// default; sleep: they sleep after each job, the policy before session 6); 'spin=N' sets
-// CONVNODE_SPIN_US=N instead.
+// --wake sets CONVNODE_POOL_WAKE for the child (adaptive: the default, workers poll between a
+// run's jobs unless the machine is oversubscribed; run: poll between a run's jobs whatever the
+// load; sleep: they sleep after each job, the policy before session 6); 'spin=N' sets
+// CONVNODE_SPIN_US=N instead. --probe times the wake-up alone, at 2 threads: a 1M-float ReLU (one
+// split job, ~150 us) 3 ms after the last, called on the JS thread (no run: the worker is asleep)
+// and as an async call (a run of its own, whose start wakes the worker), --runs times each.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -139,7 +143,8 @@ function summarize(name, cell, result, nameSite, siteCount) {
       `CPU ${line.cpuMsPerRun.toFixed(2)} ms/run, wall ${line.wallMsPerRun.toFixed(2)}; ` +
       `polls found ${(result.waits.pollsFound / runs).toFixed(0)}/run, timed out ${(result.waits.pollsTimedOut / runs).toFixed(1)}, ` +
       `preempted ${(result.waits.pollsPreempted / runs).toFixed(1)}, sleeps ${(result.waits.sleeps / runs).toFixed(0)}, ` +
-      `joins slept ${(result.waits.joinsSlept / runs).toFixed(0)}, spin ${(result.waits.spinMs / runs).toFixed(2)} ms/run`,
+      `joins slept ${(result.waits.joinsSlept / runs).toFixed(0)}, spin ${(result.waits.spinMs / runs).toFixed(2)} ms/run; ` +
+      `runs polled ${result.waits.runsPolled}, found oversubscribed ${result.waits.runsQuiet}`,
   );
   if (siteCount > 0) {
     const bySite = new Map();
@@ -165,8 +170,60 @@ function summarize(name, cell, result, nameSite, siteCount) {
   return line;
 }
 
-if (args[0] === '--child') {
+async function probeChild(runs) {
+  const addon = createRequire(import.meta.url)(join(root, 'node_modules', 'node-gyp-build'))(root);
+  addon.setNumThreads(2);
+  const n = 1 << 20;
+  const input = new Float32Array(n).map((_, i) => Math.sin(i));
+  const output = new Float32Array(n);
+  const relu = { activation: 'relu', alpha: 0, beta: 0, min: 0, max: 0 };
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 3));
+  const wakes = {};
+  for (const mode of ['sync', 'async']) {
+    for (let i = 0; i < 3; i++) addon.unarySync(input, output, relu);
+    addon.tracePoolJobs(true);
+    for (let i = 0; i < runs; i++) {
+      await pause();
+      if (mode === 'sync') addon.unarySync(input, output, relu);
+      else await addon.unary(input, output, relu);
+    }
+    addon.tracePoolJobs(false);
+    const flat = addon.poolJobs();
+    const list = [];
+    let missed = 0;
+    for (let i = 0; i < flat.length; i += FIELDS.length) {
+      const j = Object.fromEntries(FIELDS.map((f, k) => [f, flat[i + k]]));
+      if (j.tasks < 2) continue;
+      if (j.firstHelperNs > 0) list.push(j.firstHelperNs - j.postNs);
+      else missed++;
+    }
+    wakes[mode] = { p10: quantile(list, 0.1), p50: quantile(list, 0.5), p90: quantile(list, 0.9), missed, jobs: list.length + missed };
+  }
+  console.log(JSON.stringify(wakes));
+}
+
+if (args[0] === '--probe-child') {
+  await probeChild(Number(args[1]));
+} else if (args[0] === '--child') {
   await child(args[1], Number(args[2]), Number(args[3]), Number(args[4]));
+} else if (args.includes('--probe')) {
+  const runs = Number(flag('--runs', '40'));
+  console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}; wake-up of a pool worker, 2 threads; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  for (const wake of flag('--wake', 'adaptive,sleep').split(',')) {
+    const env = { ...process.env };
+    delete env.CONVNODE_SPIN_US;
+    delete env.CONVNODE_POOL_WAKE;
+    if (wake.startsWith('spin=')) env.CONVNODE_SPIN_US = wake.slice(5);
+    else env.CONVNODE_POOL_WAKE = wake;
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--probe-child', String(runs)], { encoding: 'utf8', env });
+    if (r.status !== 0) throw new Error(`probe: ${r.stderr.slice(-600)}`);
+    const w = JSON.parse(r.stdout.trim().split('\n').pop());
+    for (const mode of ['sync', 'async']) {
+      const m = w[mode];
+      console.log(`${wake}, ${mode === 'sync' ? 'JS-thread call (no run)' : 'async call (a run)'}: post -> first worker task p10/p50/p90 ` +
+        `${us(m.p10)}/${us(m.p50)}/${us(m.p90)} us; the caller took every task in ${m.missed} of ${m.jobs} jobs`);
+    }
+  }
 } else {
   const dir = flag('--dir', join(here, '.models', 'zoo'));
   const models = flag('--models', 'mobilenet_v3_large,mobilenet_v2,resnet50,lraspp_mobilenet_v3_large').split(',');

@@ -269,6 +269,8 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
     out.Set("sleeps", double(c.sleeps));
     out.Set("joinsSlept", double(c.joins_slept));
     out.Set("spinMs", double(c.spin_ns) / 1e6);
+    out.Set("runsPolled", double(c.runs_polled));
+    out.Set("runsQuiet", double(c.runs_quiet));
     return out;
   }
 

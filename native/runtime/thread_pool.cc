@@ -14,8 +14,12 @@
 #if defined(__linux__)
 #include <pthread.h>
 #include <sched.h>
-#include <sys/resource.h>
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
+#endif
+#if defined(__APPLE__)
+#include <stdlib.h>  // getloadavg
 #endif
 
 namespace convnode {
@@ -57,20 +61,20 @@ constexpr size_t kMinRunSpinUs = 25;
 
 // A poller checks the clock every 64 pauses (~2 us) and yields the core between checks: on an
 // idle core the yield returns at once; when another thread is runnable there, it runs instead.
-// A gap of more than kDescheduledNs between two checks means the poller lost its core: the
-// machine has more runnable threads than cores (other processes, or this pool's own caller
-// waiting for a core), where polling takes time from work. Polling then stops for the rest of
-// the run, and the runs that follow do not poll (see end_run).
+// A gap of more than kDescheduledNs between two checks means the poller lost its core; it stops,
+// and the runs open now poll no more (see oversubscribed() for the next ones).
 constexpr uint64_t kDescheduledNs = 30000;
 
-// After a run in which a poller lost its core or the caller was switched out involuntarily, the
-// next kFirstSkip runs do not poll, twice as many after each further such run (up to kMaxSkip),
-// back to kFirstSkip after a run that polled undisturbed.
-constexpr uint32_t kFirstSkip = 1;
-constexpr uint32_t kMaxSkip = 256;
+// Whether the machine has more runnable threads than cores is sampled at most this often.
+constexpr uint64_t kLoadSampleNs = 20000000;
+// Oversubscribed: threads waited for a CPU more than this share of the last sample's interval
+// (Linux pressure stall information, /proc/pressure/cpu "some"), or, where PSI is missing, the
+// 1-minute load average exceeds the CPUs by this factor.
+constexpr double kMaxCpuStallShare = 0.10;
+constexpr double kMaxLoadPerCpu = 1.5;
 
 std::atomic<uint64_t> polls_found{0}, polls_timed_out{0}, polls_preempted{0}, worker_sleeps{0}, joins_slept{0},
-    spin_total_ns{0};
+    spin_total_ns{0}, runs_polled{0}, runs_quiet{0};
 
 uint64_t now_ns() {
   return static_cast<uint64_t>(
@@ -138,14 +142,55 @@ done:
   return end;
 }
 
-// This thread's involuntary context switches so far: another thread took its core. -1 where
-// the OS does not count them per thread.
-long involuntary_switches() {
-#if defined(__linux__) && defined(RUSAGE_THREAD)
-  rusage usage;
-  if (getrusage(RUSAGE_THREAD, &usage) == 0) return usage.ru_nivcsw;
-#endif
+// Microseconds that some thread of the machine waited for a CPU, since boot (Linux PSI); -1 where
+// the kernel does not report it.
+int64_t cpu_stall_us() {
+#if defined(__linux__)
+  const int fd = ::open("/proc/pressure/cpu", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char text[256];
+  const ssize_t n = ::read(fd, text, sizeof text - 1);
+  ::close(fd);
+  if (n <= 0) return -1;
+  text[n] = '\0';
+  const char* total = std::strstr(text, "total=");  // the first line is "some ... total=N"
+  if (total == nullptr) return -1;
+  return std::strtoll(total + 6, nullptr, 10);
+#else
   return -1;
+#endif
+}
+
+// True when more threads want a CPU than there are CPUs (sampled every kLoadSampleNs; between
+// samples the last verdict). Polling then takes time from work: a poller that used up its time
+// slice waits behind every other runnable thread, while a worker woken from sleep is run at once
+// (2 threads, load ~22 on 2 cores: a 150 us job found a polling worker in 1 case of 40, a
+// sleeping one in 27; bench/pool-jobs.mjs --probe).
+bool oversubscribed(size_t cpus) {
+  static std::mutex sample_mutex;
+  static uint64_t last_ns = 0;
+  static int64_t last_stall_us = -1;
+  static std::atomic<bool> verdict{false};
+  std::unique_lock<std::mutex> lock(sample_mutex, std::try_to_lock);
+  if (!lock.owns_lock()) return verdict.load(std::memory_order_relaxed);  // another thread samples
+  const uint64_t now = now_ns();
+  if (last_ns != 0 && now - last_ns < kLoadSampleNs) return verdict.load(std::memory_order_relaxed);
+  const int64_t stall = cpu_stall_us();
+  bool over = false;
+  if (stall >= 0) {
+    if (last_stall_us >= 0 && last_ns != 0) {
+      over = static_cast<double>(stall - last_stall_us) * 1000.0 > kMaxCpuStallShare * static_cast<double>(now - last_ns);
+    }
+    last_stall_us = stall;
+  } else {
+#if defined(__linux__) || defined(__APPLE__)
+    double load = 0;
+    if (getloadavg(&load, 1) == 1) over = load > kMaxLoadPerCpu * static_cast<double>(cpus);
+#endif
+  }
+  last_ns = now;
+  verdict.store(over, std::memory_order_relaxed);
+  return over;
 }
 
 ThreadPool::WakePolicy policy_from_env(size_t& fixed_spin_us) {
@@ -221,11 +266,14 @@ ThreadPool::WaitCounters ThreadPool::wait_counters() {
   c.sleeps = worker_sleeps.load();
   c.joins_slept = joins_slept.load();
   c.spin_ns = spin_total_ns.load();
+  c.runs_polled = runs_polled.load();
+  c.runs_quiet = runs_quiet.load();
   return c;
 }
 
 ThreadPool::ThreadPool() {
   policy_ = policy_from_env(fixed_spin_us_);
+  cpus_ = available_parallelism();
   set_threads(available_parallelism());
 }
 
@@ -270,16 +318,15 @@ void ThreadPool::stop_workers() {
   workers_.clear();
 }
 
-long ThreadPool::begin_run() {
-  const bool polling_policy = policy_ == WakePolicy::Adaptive || policy_ == WakePolicy::Run;
-  if (runs_open_.fetch_add(1, std::memory_order_acq_rel) != 0 || !polling_policy) return involuntary_switches();
-  // The first open run decides whether this stretch of runs polls (see end_run).
-  uint32_t skip = policy_ == WakePolicy::Adaptive ? runs_to_skip_.load(std::memory_order_relaxed) : 0;
-  const bool poll = skip == 0;
-  if (!poll) runs_to_skip_.store(skip - 1, std::memory_order_relaxed);
-  run_polls_.store(poll, std::memory_order_relaxed);
-  run_disturbed_.store(false, std::memory_order_relaxed);
-  if (poll) {
+void ThreadPool::begin_run() {
+  runs_open_.fetch_add(1, std::memory_order_acq_rel);
+  if (policy_ != WakePolicy::Adaptive && policy_ != WakePolicy::Run) return;
+  // Each run decides, for the runs open with it, whether workers poll (runs overlap on a busy
+  // server: the decision is renewed as they come).
+  const bool poll = policy_ == WakePolicy::Run || !oversubscribed(cpus_);
+  (poll ? runs_polled : runs_quiet).fetch_add(1, std::memory_order_relaxed);
+  const bool was = run_polls_.exchange(poll, std::memory_order_relaxed);
+  if (poll && !was) {
     // Wake the workers now, so they are polling when the run's first job comes (the caller
     // still has that op's own set-up to do) instead of being woken by it.
     {
@@ -288,33 +335,18 @@ long ThreadPool::begin_run() {
     }
     wake_.notify_all();
   }
-  return involuntary_switches();
 }
 
-void ThreadPool::end_run(long switches_at_begin) {
-  if (policy_ == WakePolicy::Adaptive) {
-    const long switches = involuntary_switches();
-    const bool switched_out = switches_at_begin >= 0 && switches > switches_at_begin;
-    if (switched_out || run_disturbed_.load(std::memory_order_relaxed)) {
-      // The machine has more runnable threads than cores: polling would take a core from work.
-      run_polls_.store(false, std::memory_order_relaxed);
-      const uint32_t length = std::min(kMaxSkip, std::max(kFirstSkip, 2 * skip_length_.load(std::memory_order_relaxed)));
-      skip_length_.store(length, std::memory_order_relaxed);
-      runs_to_skip_.store(length, std::memory_order_relaxed);
-    } else if (run_polls_.load(std::memory_order_relaxed)) {
-      skip_length_.store(0, std::memory_order_relaxed);
-    }
-  }
-  runs_open_.fetch_sub(1, std::memory_order_acq_rel);
+void ThreadPool::end_run() {
+  // The last run out stops the polling: an idle server holds no core.
+  if (runs_open_.fetch_sub(1, std::memory_order_acq_rel) == 1) run_polls_.store(false, std::memory_order_relaxed);
 }
 
-ThreadPool::RunScope::RunScope() : switches_(ThreadPool::instance().begin_run()) {}
-ThreadPool::RunScope::~RunScope() { ThreadPool::instance().end_run(switches_); }
+ThreadPool::RunScope::RunScope() { ThreadPool::instance().begin_run(); }
+ThreadPool::RunScope::~RunScope() { ThreadPool::instance().end_run(); }
 
 void ThreadPool::poller_descheduled() {
-  if (policy_ != WakePolicy::Adaptive) return;
-  run_disturbed_.store(true, std::memory_order_relaxed);
-  run_polls_.store(false, std::memory_order_relaxed);
+  if (policy_ == WakePolicy::Adaptive) run_polls_.store(false, std::memory_order_relaxed);
 }
 
 bool ThreadPool::may_poll() const {

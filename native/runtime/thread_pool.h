@@ -65,9 +65,6 @@ class ThreadPool {
     ~RunScope();
     RunScope(const RunScope&) = delete;
     RunScope& operator=(const RunScope&) = delete;
-
-   private:
-    long switches_;  // the caller's involuntary context switches when the run began
   };
 
   ~ThreadPool();  // never runs for instance(); see there
@@ -112,6 +109,8 @@ class ThreadPool {
     uint64_t sleeps = 0;           // a worker went to sleep on the condition variable
     uint64_t joins_slept = 0;      // a caller slept for the helpers' last tasks
     uint64_t spin_ns = 0;          // time spent polling, workers and callers
+    uint64_t runs_polled = 0;      // runs whose workers polled (adaptive, run)
+    uint64_t runs_quiet = 0;       // runs that found the machine oversubscribed (adaptive)
   };
   static WaitCounters wait_counters();
 
@@ -123,8 +122,8 @@ class ThreadPool {
   void worker_loop();
   std::shared_ptr<Job> next_job(size_t& budget_us);
   bool may_poll() const;
-  long begin_run();
-  void end_run(long switches_at_begin);
+  void begin_run();
+  void end_run();
   void poller_descheduled();
   void run_tasks(Job& job, bool helper);
   void record(const Job& job, JobTrace trace, uint64_t caller_cpu0, uint64_t caller_done, uint64_t end);
@@ -135,10 +134,8 @@ class ThreadPool {
   std::atomic<size_t> queued_{0};  // queue_.size(), for polling without the lock
   std::atomic<bool> stopping_{false};
   std::atomic<int> runs_open_{0};
-  std::atomic<bool> run_polls_{false};      // the open runs poll (decided when the first began)
-  std::atomic<bool> run_disturbed_{false};  // a poller of the open runs lost its core
-  std::atomic<uint32_t> runs_to_skip_{0};   // runs still to come that will not poll
-  std::atomic<uint32_t> skip_length_{0};    // the last skip's length (doubles while disturbed)
+  std::atomic<bool> run_polls_{false};  // workers poll for the open runs' jobs
+  size_t cpus_ = 1;                       // CPUs this process may run on
   uint64_t run_epoch_ = 0;  // under mutex_: bumped when a run starts, to wake sleeping workers
   std::atomic<uint32_t> polling_{0};  // workers polling right now
   WakePolicy policy_ = WakePolicy::Adaptive;
