@@ -271,8 +271,16 @@ ThreadPool::WaitCounters ThreadPool::wait_counters() {
   return c;
 }
 
+void ThreadPool::set_wake_policy(WakePolicy policy, size_t fixed_spin_us) {
+  fixed_spin_us_.store(fixed_spin_us);
+  policy_.store(policy);
+  run_polls_.store(false);
+}
+
 ThreadPool::ThreadPool() {
-  policy_ = policy_from_env(fixed_spin_us_);
+  size_t fixed_spin_us = 0;
+  policy_ = policy_from_env(fixed_spin_us);
+  fixed_spin_us_ = fixed_spin_us;
   cpus_ = available_parallelism();
   set_threads(available_parallelism());
 }
@@ -320,10 +328,10 @@ void ThreadPool::stop_workers() {
 
 void ThreadPool::begin_run() {
   runs_open_.fetch_add(1, std::memory_order_acq_rel);
-  if (policy_ != WakePolicy::Adaptive && policy_ != WakePolicy::Run) return;
+  if (wake_policy() != WakePolicy::Adaptive && wake_policy() != WakePolicy::Run) return;
   // Each run decides, for the runs open with it, whether workers poll (runs overlap on a busy
   // server: the decision is renewed as they come).
-  const bool poll = policy_ == WakePolicy::Run || !oversubscribed(cpus_);
+  const bool poll = wake_policy() == WakePolicy::Run || !oversubscribed(cpus_);
   (poll ? runs_polled : runs_quiet).fetch_add(1, std::memory_order_relaxed);
   const bool was = run_polls_.exchange(poll, std::memory_order_relaxed);
   if (poll && !was) {
@@ -346,12 +354,12 @@ ThreadPool::RunScope::RunScope() { ThreadPool::instance().begin_run(); }
 ThreadPool::RunScope::~RunScope() { ThreadPool::instance().end_run(); }
 
 void ThreadPool::poller_descheduled() {
-  if (policy_ == WakePolicy::Adaptive) run_polls_.store(false, std::memory_order_relaxed);
+  if (wake_policy() == WakePolicy::Adaptive) run_polls_.store(false, std::memory_order_relaxed);
 }
 
 bool ThreadPool::may_poll() const {
-  switch (policy_) {
-    case WakePolicy::FixedSpin: return fixed_spin_us_ > 0;
+  switch (wake_policy()) {
+    case WakePolicy::FixedSpin: return fixed_spin_us_.load() > 0;
     case WakePolicy::Sleep: return false;
     case WakePolicy::Adaptive:
     case WakePolicy::Run:
@@ -415,10 +423,10 @@ std::shared_ptr<ThreadPool::Job> ThreadPool::next_job(size_t& budget_us) {
   }
   for (;;) {
     if (may_poll() && queued_.load(std::memory_order_acquire) == 0) {
-      const size_t us = policy_ == WakePolicy::FixedSpin ? fixed_spin_us_ : budget_us;
+      const size_t us = wake_policy() == WakePolicy::FixedSpin ? fixed_spin_us_.load() : budget_us;
       polling_.fetch_add(1, std::memory_order_relaxed);
       const PollEnd end = poll_until(
-          us, policy_ == WakePolicy::Adaptive,
+          us, wake_policy() == WakePolicy::Adaptive,
           [this] { return queued_.load(std::memory_order_acquire) > 0 || stopping_.load(std::memory_order_relaxed); },
           [this] { return !may_poll(); });
       polling_.fetch_sub(1, std::memory_order_relaxed);
@@ -530,10 +538,10 @@ void ThreadPool::parallel_for(size_t count, const std::function<void(size_t)>& f
   if (!all_done()) {
     // Every task is claimed now: what is left is at most one task per helper, already running.
     size_t join_us = 0;
-    if (policy_ == WakePolicy::FixedSpin) join_us = fixed_spin_us_ / 4;
-    if (policy_ != WakePolicy::FixedSpin && may_poll()) join_us = kRunSpinUs;
+    if (wake_policy() == WakePolicy::FixedSpin) join_us = fixed_spin_us_.load() / 4;
+    if (wake_policy() != WakePolicy::FixedSpin && may_poll()) join_us = kRunSpinUs;
     PollEnd end = PollEnd::TimedOut;
-    if (join_us > 0) end = poll_until(join_us, policy_ == WakePolicy::Adaptive, all_done, [] { return false; });
+    if (join_us > 0) end = poll_until(join_us, wake_policy() == WakePolicy::Adaptive, all_done, [] { return false; });
     if (end == PollEnd::Descheduled) poller_descheduled();
     if (end != PollEnd::Ready) {
       joins_slept.fetch_add(1, std::memory_order_relaxed);

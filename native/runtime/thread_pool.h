@@ -55,7 +55,10 @@ class ThreadPool {
 
   // How workers wait between jobs (see the top of this file).
   enum class WakePolicy { Adaptive, Run, Sleep, FixedSpin };
-  WakePolicy wake_policy() const { return policy_; }
+  WakePolicy wake_policy() const { return policy_.load(std::memory_order_relaxed); }
+  // Read from the environment at start; set here by tests, to cover every policy in one process.
+  // FixedSpin polls fixed_spin_us after every job.
+  void set_wake_policy(WakePolicy policy, size_t fixed_spin_us = 0);
 
   // Marks a run: a sequence of parallel_for calls close together (one libuv job of a model's
   // kernel calls). Runs may overlap (concurrent forward() calls); workers poll while any is open.
@@ -138,8 +141,8 @@ class ThreadPool {
   size_t cpus_ = 1;                       // CPUs this process may run on
   uint64_t run_epoch_ = 0;  // under mutex_: bumped when a run starts, to wake sleeping workers
   std::atomic<uint32_t> polling_{0};  // workers polling right now
-  WakePolicy policy_ = WakePolicy::Adaptive;
-  size_t fixed_spin_us_ = 0;  // FixedSpin's budget (CONVNODE_SPIN_US)
+  std::atomic<WakePolicy> policy_{WakePolicy::Adaptive};
+  std::atomic<size_t> fixed_spin_us_{0};  // FixedSpin's budget (CONVNODE_SPIN_US)
   std::vector<std::thread> workers_;
   std::mutex resize_mutex_;
   size_t threads_ = 1;

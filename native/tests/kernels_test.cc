@@ -60,6 +60,7 @@ int main() {
                   g_failures == before ? "ok" : "FAILED");
     }
   }
+  test_thread_pool();
   // The activations' accuracy: fewer samples under qemu / sanitizers (CONVNODE_ULP_SAMPLES).
   const char* samples_env = std::getenv("CONVNODE_ULP_SAMPLES");
   const size_t ulp_samples = samples_env != nullptr ? std::strtoul(samples_env, nullptr, 10) : 2000000;
