@@ -10,13 +10,15 @@
 // Per call site (resolved with nm from the addon binary): jobs per run, tasks, work.
 //
 //   node bench/pool-jobs.mjs [--models a,b] [--threads 1,2] [--batch 1] [--runs 20]
-//                            [--wake adaptive,sleep] [--sites 12] [--dir bench/.models/zoo] [--json out.json]
+//                            [--wake adaptive,sleep] [--rounds 1] [--sites 12] [--dir bench/.models/zoo] [--json out.json]
 //   node bench/pool-jobs.mjs --probe [--wake adaptive,sleep] [--runs 40]
 //
 // --wake sets CONVNODE_POOL_WAKE for the child (adaptive: the default, workers poll between a
 // run's jobs unless the machine is oversubscribed; run: poll between a run's jobs whatever the
 // load; sleep: they sleep after each job, the policy before session 6); 'spin=N' sets
-// CONVNODE_SPIN_US=N instead. --probe times the wake-up alone, at 2 threads: a 1M-float ReLU (one
+// CONVNODE_SPIN_US=N instead. --rounds N > 1 runs each cell N times, the policies alternating, and
+// prints the median wall and CPU ms per run with the ratios to the first policy (the A/B: on a
+// quiet machine, `--threads 2 --wake sleep,adaptive --rounds 7`). --probe times the wake-up alone, at 2 threads: a 1M-float ReLU (one
 // split job, ~150 us) 3 ms after the last, called on the JS thread (no run: the worker is asleep)
 // and as an async call (a run of its own, whose start wakes the worker), --runs times each.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -235,24 +237,44 @@ if (args[0] === '--probe-child') {
   const jsonPath = flag('--json', null);
   const nameSite = siteNamer();
   console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}; batch ${batch}, ${runs} runs per cell; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  const rounds = Number(flag('--rounds', '1'));
   const lines = [];
+  const timing = [];
   for (const name of models) {
     for (const threads of threadList) {
-      for (const wake of threads === 1 ? [wakes[0]] : wakes) {
-        const env = { ...process.env };
-        delete env.CONVNODE_SPIN_US;
-        delete env.CONVNODE_POOL_WAKE;
-        if (wake.startsWith('spin=')) env.CONVNODE_SPIN_US = wake.slice(5);
-        else env.CONVNODE_POOL_WAKE = wake;
-        const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', join(dir, `${name}.onnx`), String(threads), String(batch), String(runs)], {
-          encoding: 'utf8', env, maxBuffer: 512 << 20,
-        });
-        if (r.status !== 0) throw new Error(`${name}: ${r.stderr.slice(-600)}`);
-        const result = JSON.parse(r.stdout.trim().split('\n').pop());
-        lines.push(summarize(name, { threads, wake, batch }, result, nameSite, threads === 1 ? siteCount : Math.min(siteCount, 6)));
+      const cells = threads === 1 ? [wakes[0]] : wakes;
+      const perCell = new Map(cells.map((w) => [w, []]));
+      // Rounds alternate the policies, each in a fresh process, so they share the machine's load.
+      for (let round = 0; round < rounds; round++) {
+        for (const wake of cells) {
+          const env = { ...process.env };
+          delete env.CONVNODE_SPIN_US;
+          delete env.CONVNODE_POOL_WAKE;
+          if (wake.startsWith('spin=')) env.CONVNODE_SPIN_US = wake.slice(5);
+          else env.CONVNODE_POOL_WAKE = wake;
+          const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', join(dir, `${name}.onnx`), String(threads), String(batch), String(runs)], {
+            encoding: 'utf8', env, maxBuffer: 512 << 20,
+          });
+          if (r.status !== 0) throw new Error(`${name}: ${r.stderr.slice(-600)}`);
+          const result = JSON.parse(r.stdout.trim().split('\n').pop());
+          perCell.get(wake).push(result);
+          if (round === 0) lines.push(summarize(name, { threads, wake, batch }, result, nameSite, threads === 1 ? siteCount : Math.min(siteCount, 6)));
+        }
+      }
+      if (rounds > 1) {
+        const base = cells[0];
+        const med = (wake, key) => quantile(perCell.get(wake).map((r) => r[key]), 0.5);
+        for (const wake of cells) {
+          const row = { model: name, threads, wake, wallMs: med(wake, 'wallMsPerRun'), cpuMs: med(wake, 'cpuMsPerRun') };
+          timing.push(row);
+          console.log(
+            `  ${name} ${threads}t ${wake}: median of ${rounds} rounds wall ${row.wallMs.toFixed(2)} ms/run, CPU ${row.cpuMs.toFixed(2)} ms/run` +
+              (wake === base ? '' : ` (vs ${base}: wall ${(row.wallMs / med(base, 'wallMsPerRun')).toFixed(2)}x, CPU ${(row.cpuMs / med(base, 'cpuMsPerRun')).toFixed(2)}x)`),
+          );
+        }
       }
     }
   }
   console.log(`load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  if (jsonPath) writeFileSync(jsonPath, JSON.stringify(lines, null, 2));
+  if (jsonPath) writeFileSync(jsonPath, JSON.stringify({ lines, timing }, null, 2));
 }

@@ -51,7 +51,10 @@ void for_element_runs(size_t total, double us_per_elem, const Fn& fn) {
     return;
   }
   const size_t granules = (total + kRunGranule - 1) / kRunGranule;
-  const std::vector<size_t> bounds = guided_task_bounds(granules, threads, 1);
+  // Runs of at least kMinTaskNs: a 15 us affine pass at 2 threads made 10 tasks of 1.5 us.
+  const double granule_ns = static_cast<double>(kRunGranule) * us_per_elem * 1e3;
+  const size_t min_run = static_cast<size_t>(ThreadPool::kMinTaskNs / granule_ns) + 1;
+  const std::vector<size_t> bounds = guided_task_bounds(granules, threads, min_run);
   ThreadPool::instance().parallel_for(bounds.size() - 1, [&](size_t task) {
     const size_t begin = bounds[task] * kRunGranule;
     const size_t end = std::min(total, bounds[task + 1] * kRunGranule);

@@ -99,12 +99,15 @@ void run_global_pool(const KernelConfig& config, PoolKind kind, size_t planes, s
   const GlobalPoolKernel kernel = kind == PoolKind::Max ? config.gmaxpool : config.gavgpool;
   // A squeeze-and-excitation block's pool is 5-15 us of work (MobileNetV3, EfficientNet at batch
   // 1): split into 8 tasks at 2 threads it cost more in hand-offs than it saved.
-  const size_t threads = ThreadPool::instance().threads_for(static_cast<double>(planes) * plane * kNsPerStreamedFloat);
+  const double work_ns = static_cast<double>(planes) * plane * kNsPerStreamedFloat;
+  const size_t threads = ThreadPool::instance().threads_for(work_ns);
   if (threads == 1) {
     kernel(input, planes, plane, output);
     return;
   }
-  const size_t tasks = std::min<size_t>(planes, 4 * threads);
+  // Up to 4 tasks per thread, each of at least kMinTaskNs.
+  const size_t by_work = static_cast<size_t>(work_ns / ThreadPool::kMinTaskNs);
+  const size_t tasks = std::min<size_t>(planes, std::min(4 * threads, std::max(threads, by_work)));
   const size_t per_task = (planes + tasks - 1) / tasks;
   ThreadPool::instance().parallel_for(tasks, [&](size_t t) {
     const size_t begin = t * per_task;

@@ -3,18 +3,19 @@
 // works on it too, and tasks are claimed one at a time from a shared counter (a task is a run of
 // tiles, rows or planes, never one tile).
 //
-// How workers wait (thread_pool.cc, native/README.md "The thread pool"): a model's run is a
-// sequence of jobs a few microseconds apart, so waking a sleeping worker for each layer (~20 us
-// and very variable on a KVM guest, often more than a small layer's work) is what the second
-// thread lost. The default policy ('run') therefore ties spinning to runs: RunScope marks a run
-// (one libuv job of kernel calls, napi/async_job.cc); its start wakes the workers, and while any
-// run is open a worker that finishes a job polls for the next one (an adaptive budget, at most
-// kRunSpinUs) before it sleeps; when the last run ends they sleep at once, so an idle server holds
-// no core. The caller, after its own share, polls for the helpers' last tasks before it sleeps.
-// Polling stops, and is held off for a while, as soon as a poller sees it was descheduled (its
-// core is wanted by another thread: an oversubscribed machine). CONVNODE_POOL_WAKE=sleep restores
-// the previous behaviour (workers sleep between jobs); CONVNODE_SPIN_US=N overrides both with a
-// fixed N us poll after every job, run or not (the former switch).
+// How workers wait (thread_pool.cc; native/README.md, "Thread pool and the work split"): a
+// model's run is a sequence of jobs a few microseconds apart, so waking a sleeping worker for
+// each layer (~20 us and very variable on a KVM guest, often more than a small layer's work) is
+// what the second thread lost. The default policy ('adaptive') ties polling to runs: RunScope
+// marks a run (one libuv job of kernel calls, napi/async_job.cc); its start wakes the workers,
+// and while a run is open a worker that finishes a job polls for the next one (an adaptive
+// budget, at most 200 us) before it sleeps, and the caller polls for the workers' last tasks
+// before it sleeps at the join. When the last run ends they stop at once, so an idle server holds
+// no core. A run does not poll when the machine is oversubscribed (threads waiting for a CPU:
+// Linux PSI, else the load average), where a poller takes a core from work; a poller that loses
+// its core stops. CONVNODE_POOL_WAKE=run polls in every run whatever the load, =sleep restores the
+// policy before (workers sleep after each job); CONVNODE_SPIN_US=N overrides all with a fixed N us
+// poll after every job, run or not (session 5's switch).
 #pragma once
 #if defined(__wasi__)
 #include "../wasm/thread_pool_single.h"  // no threads in the wasm module
@@ -52,6 +53,9 @@ class ThreadPool {
   size_t threads_for(double work_ns) const;
   static constexpr double kMinSplitNsAwake = 10e3;
   static constexpr double kMinSplitNsAsleep = 60e3;
+  // The least work a task should hold, for splits that cut by size: a task of ~1 us costs about
+  // as much in its claim, its cache misses and its share of the join as it does.
+  static constexpr double kMinTaskNs = 5e3;
 
   // How workers wait between jobs (see the top of this file).
   enum class WakePolicy { Adaptive, Run, Sleep, FixedSpin };
