@@ -16,7 +16,8 @@
 // --wake sets CONVNODE_POOL_WAKE for the child (adaptive: the default, workers poll between a
 // run's jobs unless the machine is oversubscribed; run: poll between a run's jobs whatever the
 // load; sleep: they sleep after each job, the policy before session 6); 'spin=N' sets
-// CONVNODE_SPIN_US=N instead. --rounds N > 1 runs each cell N times, the policies alternating, and
+// CONVNODE_SPIN_US=N instead; 'addon:PATH' runs another build (CONVNODE_ADDON_PATH, e.g. main's,
+// with its own defaults; one without the trace gives times only). --rounds N > 1 runs each cell N times, the policies alternating, and
 // prints the median wall and CPU ms per run with the ratios to the first policy (the A/B: on a
 // quiet machine, `--threads 2 --wake sleep,adaptive --rounds 7`). --probe times the wake-up alone, at 2 threads: a 1M-float ReLU (one
 // split job, ~150 us) 3 ms after the last, called on the JS thread (no run: the worker is asleep)
@@ -45,7 +46,7 @@ const quantile = (xs, q) => {
 };
 const us = (ns) => (Number.isFinite(ns) ? (ns / 1000).toFixed(1) : '-');
 
-async function child(path, threads, batch, runs) {
+async function child(path, threads, batch, runs, trace) {
   const onnx = await import(pathToFileURL(join(root, 'dist', 'onnx', 'index.js')).href);
   const { Tensor } = await import(pathToFileURL(join(root, 'dist', 'tensor.js')).href);
   const native = await import(pathToFileURL(join(root, 'dist', 'backends', 'native.js')).href);
@@ -56,22 +57,32 @@ async function child(path, threads, batch, runs) {
   const input = new Tensor(shape, new Float32Array(shape.reduce((a, b) => a * b)).map((_, i) => Math.sin(i * 0.01)));
   const feeds = { [model.inputNames[0]]: input };
   for (let i = 0; i < 3; i++) await model.run(feeds);
-  const addon = createRequire(import.meta.url)(join(root, 'node_modules', 'node-gyp-build'))(root);
-  const waits0 = addon.poolWaitCounters();
-  addon.tracePoolJobs(true);
+  const require = createRequire(import.meta.url);
+  const forced = process.env.CONVNODE_ADDON_PATH;
+  const addon = forced ? require(forced) : require(join(root, 'node_modules', 'node-gyp-build'))(root);
+  // Another build (an 'addon:PATH' variant) may predate the trace: then only the times count.
+  const traced = typeof addon.tracePoolJobs === 'function';
+  const none = { pollsFound: 0, pollsTimedOut: 0, pollsPreempted: 0, sleeps: 0, joinsSlept: 0, spinMs: 0, runsPolled: 0, runsQuiet: 0 };
+  const waits0 = traced ? addon.poolWaitCounters() : none;
+  // Timed runs first, untraced (the trace's clock reads cost ~1% of a small model's run).
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < runs; i++) await model.run(feeds);
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6 / runs;
   const cpu = process.cpuUsage(cpu0);
-  addon.tracePoolJobs(false);
-  const waits = addon.poolWaitCounters();
-  const flat = addon.poolJobs();
+  if (traced && trace) {
+    addon.tracePoolJobs(true);
+    for (let i = 0; i < runs; i++) await model.run(feeds);
+    addon.tracePoolJobs(false);
+  }
+  const waits = traced ? addon.poolWaitCounters() : none;
+  const flat = traced ? addon.poolJobs() : [];
   const jobs = [];
   for (let i = 0; i < flat.length; i += FIELDS.length) {
     jobs.push(Object.fromEntries(FIELDS.map((f, k) => [f, flat[i + k]])));
   }
-  const delta = Object.fromEntries(Object.entries(waits).map(([k, v]) => [k, typeof v === 'number' ? v - waits0[k] : v]));
+  // (Over the timed and the traced runs: twice `runs` when tracing.)
+  const delta = Object.fromEntries(Object.entries(waits).map(([k, v]) => [k, typeof v === 'number' ? (v - waits0[k]) / (traced && trace ? 2 : 1) : v]));
   console.log(JSON.stringify({ jobs, runs, cpuMsPerRun: (cpu.user + cpu.system) / 1000 / runs, wallMsPerRun: wallMs, waits: delta }));
 }
 
@@ -207,7 +218,7 @@ async function probeChild(runs) {
 if (args[0] === '--probe-child') {
   await probeChild(Number(args[1]));
 } else if (args[0] === '--child') {
-  await child(args[1], Number(args[2]), Number(args[3]), Number(args[4]));
+  await child(args[1], Number(args[2]), Number(args[3]), Number(args[4]), args[5] !== '0');
 } else if (args.includes('--probe')) {
   const runs = Number(flag('--runs', '40'));
   console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}; wake-up of a pool worker, 2 threads; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
@@ -250,9 +261,11 @@ if (args[0] === '--probe-child') {
           const env = { ...process.env };
           delete env.CONVNODE_SPIN_US;
           delete env.CONVNODE_POOL_WAKE;
+          delete env.CONVNODE_ADDON_PATH;
           if (wake.startsWith('spin=')) env.CONVNODE_SPIN_US = wake.slice(5);
+          else if (wake.startsWith('addon:')) env.CONVNODE_ADDON_PATH = wake.slice(6);
           else env.CONVNODE_POOL_WAKE = wake;
-          const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', join(dir, `${name}.onnx`), String(threads), String(batch), String(runs)], {
+          const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', join(dir, `${name}.onnx`), String(threads), String(batch), String(runs), round === 0 ? '1' : '0'], {
             encoding: 'utf8', env, maxBuffer: 512 << 20,
           });
           if (r.status !== 0) throw new Error(`${name}: ${r.stderr.slice(-600)}`);
