@@ -142,22 +142,43 @@ done:
   return end;
 }
 
+#if defined(__linux__)
+// The start of a small /proc file, NUL-terminated; false if it cannot be read.
+bool read_proc(const char* path, char (&text)[256]) {
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const ssize_t n = ::read(fd, text, sizeof text - 1);
+  ::close(fd);
+  if (n <= 0) return false;
+  text[n] = '\0';
+  return true;
+}
+#endif
+
 // Microseconds that some thread of the machine waited for a CPU, since boot (Linux PSI); -1 where
 // the kernel does not report it.
 int64_t cpu_stall_us() {
 #if defined(__linux__)
-  const int fd = ::open("/proc/pressure/cpu", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
   char text[256];
-  const ssize_t n = ::read(fd, text, sizeof text - 1);
-  ::close(fd);
-  if (n <= 0) return -1;
-  text[n] = '\0';
+  if (!read_proc("/proc/pressure/cpu", text)) return -1;
   const char* total = std::strstr(text, "total=");  // the first line is "some ... total=N"
   if (total == nullptr) return -1;
   return std::strtoll(total + 6, nullptr, 10);
 #else
   return -1;
+#endif
+}
+
+// The 1-minute load average; -1 where unknown (Windows).
+double load_average() {
+#if defined(__linux__)
+  char text[256];
+  return read_proc("/proc/loadavg", text) ? std::strtod(text, nullptr) : -1.0;
+#elif defined(__APPLE__)
+  double load = 0;
+  return getloadavg(&load, 1) == 1 ? load : -1.0;
+#else
+  return -1.0;
 #endif
 }
 
@@ -167,7 +188,7 @@ int64_t cpu_stall_us() {
 // (2 threads, load ~22 on 2 cores: a 150 us job found a polling worker in 1 case of 40, a
 // sleeping one in 27; bench/pool-jobs.mjs --probe).
 bool oversubscribed(size_t cpus) {
-  static std::mutex sample_mutex;
+  static std::mutex& sample_mutex = *new std::mutex();  // never destroyed: a libuv thread may run at exit
   static uint64_t last_ns = 0;
   static int64_t last_stall_us = -1;
   static std::atomic<bool> verdict{false};
@@ -183,10 +204,7 @@ bool oversubscribed(size_t cpus) {
     }
     last_stall_us = stall;
   } else {
-#if defined(__linux__) || defined(__APPLE__)
-    double load = 0;
-    if (getloadavg(&load, 1) == 1) over = load > kMaxLoadPerCpu * static_cast<double>(cpus);
-#endif
+    over = load_average() > kMaxLoadPerCpu * static_cast<double>(cpus);
   }
   last_ns = now;
   verdict.store(over, std::memory_order_relaxed);
@@ -214,7 +232,7 @@ std::atomic<uint64_t> shared_cpu_ns{0};
 std::atomic<uint64_t> shared_jobs{0};
 
 std::atomic<bool> tracing_jobs{false};
-std::mutex trace_mutex;
+std::mutex& trace_mutex = *new std::mutex();  // never destroyed (exit), as the records
 std::vector<ThreadPool::JobTrace>* trace_records = new std::vector<ThreadPool::JobTrace>();  // never freed (exit)
 constexpr size_t kMaxTraceRecords = size_t{1} << 20;
 

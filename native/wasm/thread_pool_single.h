@@ -17,6 +17,7 @@ class ThreadPool {
   void set_threads(size_t) {}
   size_t threads() const { return 1; }
   size_t threads_for(double) const { return 1; }
+  static constexpr double kMinTaskNs = 5e3;  // the threaded pool's, for the ops' task sizes
   void parallel_for(size_t count, const std::function<void(size_t)>& fn) {
     for (size_t i = 0; i < count; i++) fn(i);
   }
