@@ -58,6 +58,8 @@ namespace {
 // job, so a run with long serial stretches does not keep a core busy for nothing.
 constexpr size_t kRunSpinUs = 200;
 constexpr size_t kMinRunSpinUs = 25;
+// How long workers poll on after the last open run ends (see end_run).
+constexpr uint64_t kLingerNs = 100000;
 
 // A poller checks the clock every 64 pauses (~2 us) and yields the core between checks: on an
 // idle core the yield returns at once; when another thread is runnable there, it runs instead.
@@ -351,10 +353,10 @@ void ThreadPool::begin_run() {
   // server: the decision is renewed as they come).
   const bool poll = wake_policy() == WakePolicy::Run || !oversubscribed(cpus_);
   (poll ? runs_polled : runs_quiet).fetch_add(1, std::memory_order_relaxed);
-  const bool was = run_polls_.exchange(poll, std::memory_order_relaxed);
-  if (poll && !was) {
-    // Wake the workers now, so they are polling when the run's first job comes (the caller
-    // still has that op's own set-up to do) instead of being woken by it.
+  run_polls_.store(poll, std::memory_order_relaxed);
+  if (poll && polling_.load(std::memory_order_relaxed) + 1 < threads()) {
+    // Wake the workers that sleep now, so they are polling when the run's first job comes (the
+    // caller still has that op's own set-up to do) instead of being woken by it.
     {
       std::lock_guard<std::mutex> lock(mutex_);
       run_epoch_++;
@@ -364,8 +366,10 @@ void ThreadPool::begin_run() {
 }
 
 void ThreadPool::end_run() {
-  // The last run out stops the polling: an idle server holds no core.
-  if (runs_open_.fetch_sub(1, std::memory_order_acq_rel) == 1) run_polls_.store(false, std::memory_order_relaxed);
+  // After the last run, workers poll on for at most kLingerNs (a server's next request often
+  // comes that soon: one hop to the JS thread and back), then sleep: an idle server holds no core.
+  last_run_end_ns_.store(now_ns(), std::memory_order_relaxed);
+  runs_open_.fetch_sub(1, std::memory_order_acq_rel);
 }
 
 ThreadPool::RunScope::RunScope() { ThreadPool::instance().begin_run(); }
@@ -381,7 +385,9 @@ bool ThreadPool::may_poll() const {
     case WakePolicy::Sleep: return false;
     case WakePolicy::Adaptive:
     case WakePolicy::Run:
-      return runs_open_.load(std::memory_order_relaxed) > 0 && run_polls_.load(std::memory_order_relaxed);
+      return run_polls_.load(std::memory_order_relaxed) &&
+             (runs_open_.load(std::memory_order_relaxed) > 0 ||
+              now_ns() - last_run_end_ns_.load(std::memory_order_relaxed) < kLingerNs);
   }
   return false;
 }

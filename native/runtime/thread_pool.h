@@ -10,8 +10,8 @@
 // marks a run (one libuv job of kernel calls, napi/async_job.cc); its start wakes the workers,
 // and while a run is open a worker that finishes a job polls for the next one (an adaptive
 // budget, at most 200 us) before it sleeps, and the caller polls for the workers' last tasks
-// before it sleeps at the join. When the last run ends they stop at once, so an idle server holds
-// no core. A run does not poll when the machine is oversubscribed (threads waiting for a CPU:
+// before it sleeps at the join. When the last run ends they poll on for at most 100 us (a
+// server's next request), then sleep, so an idle server holds no core. A run does not poll when the machine is oversubscribed (threads waiting for a CPU:
 // Linux PSI, else the load average), where a poller takes a core from work; a poller that loses
 // its core stops. CONVNODE_POOL_WAKE=run polls in every run whatever the load, =sleep restores the
 // policy before (workers sleep after each job); CONVNODE_SPIN_US=N overrides all with a fixed N us
@@ -142,6 +142,7 @@ class ThreadPool {
   std::atomic<bool> stopping_{false};
   std::atomic<int> runs_open_{0};
   std::atomic<bool> run_polls_{false};  // workers poll for the open runs' jobs
+  std::atomic<uint64_t> last_run_end_ns_{0};
   size_t cpus_ = 1;                       // CPUs this process may run on
   uint64_t run_epoch_ = 0;  // under mutex_: bumped when a run starts, to wake sleeping workers
   std::atomic<uint32_t> polling_{0};  // workers polling right now
