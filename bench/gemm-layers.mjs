@@ -12,15 +12,17 @@
 // conv's own work. % of peak is taken against the probe of this checkout's addon.
 import os from 'node:os';
 import { planConv } from '../dist/planner/geometry.js';
-import { interleavedRounds, loadAddons, median, option } from './ab-addons.mjs';
+import { interleavedRounds, loadAddons, median } from './ab-addons.mjs';
+import { parseFlags } from './harness.mjs';
 
-const rounds = Number(option('--rounds', 7));
-const targetMs = Number(option('--ms', 40));
-const threads = Number(option('--threads', 1));
-const batch = Number(option('--batch', 1));
-const only = option('--only', null);
+const flags = parseFlags(import.meta.url, { '--rounds': 7, '--ms': 40, '--threads': 1, '--batch': 1, '--only': String, '--addon': [] });
+const rounds = flags['--rounds'];
+const targetMs = flags['--ms'];
+const threads = flags['--threads'];
+const batch = flags['--batch'];
+const only = flags['--only'] ?? null;
 
-const addons = loadAddons();
+const addons = loadAddons(flags['--addon']);
 
 // [model, cin, cout, input size, kernel, stride, padding]
 const LAYERS = [
