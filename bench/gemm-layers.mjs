@@ -5,7 +5,7 @@
 // Winograd, so the figure is the GEMM driver's). Needs `npm run build` (dist/) and the addon.
 //
 //   node bench/gemm-layers.mjs [--rounds 7] [--ms 40] [--threads 1] [--batch 1]
-//                              [--only resnet|alexnet] [--addon path/to/other.node ...] [--ort]
+//                              [--only resnet,alexnet,swin,vit] [--addon path/to/other.node ...] [--ort]
 // Each --addon is another build timed in the same interleaved rounds (bench/ab-addons.mjs);
 // outputs are compared at the end. Times are process CPU time per run (process.cpuUsage): on the
 // shared machine wall time mostly measures the other processes; at 1 thread CPU time is the
@@ -66,22 +66,28 @@ const LAYERS = [
   ['alexnet', 9216, 4096],
   ['alexnet', 4096, 4096],
   ['alexnet', 4096, 1000],
-].filter(([model]) => only === null || only === model);
+  // MatMul by a constant over many rows ([model, in, out, rows per image]): transformer MLPs.
+  ['swin', 96, 384, 3136],
+  ['swin', 384, 96, 3136],
+  ['vit', 768, 3072, 197],
+  ['vit', 3072, 768, 197],
+].filter(([model]) => only === null || only.split(',').includes(model));
 
 const random = (n) => new Float32Array(n).map(() => Math.random() * 2 - 1);
 
 const cases = [];
 for (const [model, cin, cout, size, k, stride, pad] of LAYERS) {
-  if (size === undefined) {
+  if (k === undefined) {
+    const rows = batch * (size ?? 1);
     const weight = random(cout * cin);
     const bias = random(cout);
     const linears = addons.map(({ addon }) => new addon.Linear(weight, bias, { inFeatures: cin, outFeatures: cout, activation: 'relu' }));
-    const input = random(batch * cin);
-    const outputs = addons.map(() => new Float32Array(batch * cout));
-    const session = withOrt ? await ort.InferenceSession.create(linearReluModel({ batch, cin, cout, weight, bias }), ortOptions) : null;
-    cases.push({ label: `${model} linear ${cin}->${cout}`, run: (a) => linears[a].runSync(input, batch, outputs[a]),
-      flops: 2 * batch * cin * cout, outputs, runs: 0, samples: addons.map(() => []),
-      ort: session && { session, feeds: { x: new ort.Tensor('float32', input, [batch, cin]) }, samples: [] } });
+    const input = random(rows * cin);
+    const outputs = addons.map(() => new Float32Array(rows * cout));
+    const session = withOrt ? await ort.InferenceSession.create(linearReluModel({ batch: rows, cin, cout, weight, bias }), ortOptions) : null;
+    cases.push({ label: `${model} linear ${cin}->${cout}${rows > batch ? ` x${rows}` : ''}`, run: (a) => linears[a].runSync(input, rows, outputs[a]),
+      flops: 2 * rows * cin * cout, outputs, runs: 0, samples: addons.map(() => []),
+      ort: session && { session, feeds: { x: new ort.Tensor('float32', input, [rows, cin]) }, samples: [] } });
     continue;
   }
   const weight = random(cout * cin * k * k);
