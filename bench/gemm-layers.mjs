@@ -5,7 +5,8 @@
 // Winograd, so the figure is the GEMM driver's). Needs `npm run build` (dist/) and the addon.
 //
 //   node bench/gemm-layers.mjs [--rounds 7] [--ms 40] [--threads 1] [--batch 1]
-//                              [--only resnet,alexnet,swin,vit] [--addon path/to/other.node ...] [--ort]
+//                              [--only resnet,alexnet,swin,vit] [--layers 'text,...']
+//                              [--addon path/to/other.node ...] [--ort]
 // Each --addon is another build timed in the same interleaved rounds (bench/ab-addons.mjs);
 // outputs are compared at the end. Times are process CPU time per run (process.cpuUsage): on the
 // shared machine wall time mostly measures the other processes; at 1 thread CPU time is the
@@ -110,6 +111,13 @@ for (const [model, cin, cout, size, k, stride, pad] of LAYERS) {
   cases.push({ label, run: (a) => convs[a].runSync(input, g, outputs[a], null), flops, outputs, runs: 0,
     samples: addons.map(() => []),
     ort: session && { session, feeds: { x: new ort.Tensor('float32', input, [batch, cin, size, size]) }, samples: [] } });
+}
+
+// --layers '1x1 1024,x3136': only the layers whose label contains one of these.
+const pick = option('--layers', null);
+if (pick !== null) {
+  const wanted = pick.split(',');
+  cases.splice(0, cases.length, ...cases.filter((c) => wanted.some((w) => c.label.includes(w))));
 }
 
 // Rounds interleaved: every case on every addon (odd rounds in reverse order), then onnxruntime.
