@@ -76,7 +76,7 @@ void pack_a(const GemmConfig& cfg, size_t m, size_t k, const float* src, float* 
   const size_t m_padded = round_up(m, cfg.mr);
   for (size_t k0 = 0; k0 < k; k0 += blocks.step) {
     const size_t kc = std::min(blocks.step, k - k0);
-    f32_gemm_pack_a(cfg.mr, m, k0, kc, src, k, dst + m_padded * k0);
+    (cfg.pack_a != nullptr ? cfg.pack_a : f32_gemm_pack_a)(cfg.mr, m, k0, kc, src, k, dst + m_padded * k0);
   }
 }
 

@@ -175,6 +175,25 @@ void test_im2col(const KernelConfig& isa) {
   }
 }
 
+// A table's A packer against the portable one, value for value: partial row panels, K blocks
+// that start mid-row and end off a multiple of 16, a row stride wider than the block.
+void test_pack_a(const KernelConfig& isa) {
+  if (isa.gemm.pack_a == nullptr) return;
+  std::mt19937 rng(64);
+  const size_t shapes[][4] = {{16, 16, 0, 16}, {37, 300, 5, 250}, {3, 40, 0, 40}, {64, 96, 0, 96}, {33, 17, 1, 15}};
+  for (const auto& s : shapes) {
+    const size_t m = s[0], lda = s[1], k0 = s[2], kc = s[3];
+    const auto src = random_floats(m * lda, rng);
+    const size_t size = (m + isa.gemm.mr - 1) / isa.gemm.mr * isa.gemm.mr * kc;
+    std::vector<float> want(size, 777.0f), got(size, 555.0f);
+    f32_gemm_pack_a(isa.gemm.mr, m, k0, kc, src.data(), lda, want.data());
+    isa.gemm.pack_a(isa.gemm.mr, m, k0, kc, src.data(), lda, got.data());
+    char label[96];
+    std::snprintf(label, sizeof label, "%s pack_a m%zu lda%zu k[%zu,+%zu)", isa_name(isa.isa), m, lda, k0, kc);
+    expect_same(got, want, label);
+  }
+}
+
 void test_linear(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(9);
   // {in, out, batch}: batches up to 2 take the GEMV path, larger ones the GEMM; K over one block
