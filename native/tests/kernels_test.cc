@@ -53,6 +53,7 @@ int main() {
       if (threads == 1) test_gemm_tiles(*isa);
       if (threads == 1) test_split_scales(*isa);
       if (threads == 1) test_im2col(*isa);
+      if (threads == 1) test_pack_a(*isa);
       test_elementwise(*isa, *scalar);
       test_normalize(*isa, *scalar);
       test_resize(*isa, *scalar);
