@@ -19,25 +19,16 @@ import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { parseFlags } from './harness.mjs';
 import { describeCpu } from './zoo-env.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const argv = process.argv.slice(2);
-const FLAGS = ['model', 'rounds', 'top', 'batch'];
-const args = {};
-for (let i = 0; i < argv.length; i += 2) {
-  const key = argv[i].replace(/^--/, '');
-  if (!FLAGS.includes(key) || argv[i + 1] === undefined) {
-    console.error(`bench/ort-op-compare.mjs: bad flag ${argv[i]} (use ${FLAGS.map((f) => `--${f} VALUE`).join(', ')})`);
-    process.exit(2);
-  }
-  args[key] = argv[i + 1];
-}
-const modelName = args.model ?? 'mobilenet_v2';
-const rounds = Number(args.rounds ?? 15);
-const top = Number(args.top ?? 12);
-const batch = Number(args.batch ?? 1);
+const flags = parseFlags(import.meta.url, { '--model': 'mobilenet_v2', '--rounds': 15, '--top': 12, '--batch': 1 });
+const modelName = flags['--model'];
+const rounds = flags['--rounds'];
+const top = flags['--top'];
+const batch = flags['--batch'];
 const path = [join(here, '.models', 'zoo', `${modelName}.onnx`), join(here, '.models', `${modelName}.onnx`)].find(existsSync);
 if (!path) {
   console.error(`bench/ort-op-compare.mjs: no ${modelName}.onnx in bench/.models/zoo/ or bench/.models/`);
