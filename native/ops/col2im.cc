@@ -46,9 +46,12 @@ void output_row(const Col2imPlan& p, const float* planes, float bias, size_t oy,
       const float* src = planes + (ky * p.kernel_w + kx) * tap_plane + iy * p.in_w;
       const int64_t offset = static_cast<int64_t>(kx * p.dilation_w) - static_cast<int64_t>(p.pad_left);
       const ColumnRun run = columns_landing(offset, p.stride_w, p.in_w, p.out_w);
+      if (run.begin >= run.end) continue;  // every column of this tap lands in the padding
       if (p.stride_w == 1) {
-        float* to = row + offset;  // contiguous: the compiler vectorises this add
-        for (size_t ix = run.begin; ix < run.end; ix++) to[ix] += src[ix];
+        // Contiguous: the compiler vectorises this add.
+        float* to = row + (static_cast<int64_t>(run.begin) + offset);
+        const float* from = src + run.begin;
+        for (size_t i = 0; i < run.end - run.begin; i++) to[i] += from[i];
       } else {
         const size_t sw = p.stride_w;
         for (size_t ix = run.begin; ix < run.end; ix++) row[static_cast<int64_t>(ix * sw) + offset] += src[ix];
