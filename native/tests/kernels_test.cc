@@ -60,6 +60,10 @@ int main() {
       std::printf("kernels_test: %-6s threads %zu: %d checks, %s\n", isa_name(isa->isa), threads, g_checks - checks_before,
                   g_failures == before ? "ok" : "FAILED");
     }
+    const int col2im_before = g_failures, col2im_checks = g_checks;
+    test_col2im();
+    std::printf("kernels_test: col2im threads %zu: %d checks, %s\n", threads, g_checks - col2im_checks,
+                g_failures == col2im_before ? "ok" : "FAILED");
   }
   // The activations' accuracy: fewer samples under qemu / sanitizers (CONVNODE_ULP_SAMPLES).
   const char* samples_env = std::getenv("CONVNODE_ULP_SAMPLES");

@@ -13,4 +13,5 @@ set(CONVNODE_KERNELS_TEST_SOURCES
   native/tests/elementwise_checks.cc
   native/tests/normalize_checks.cc
   native/tests/resize_checks.cc
+  native/tests/col2im_checks.cc
 )
