@@ -12,17 +12,14 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeCpu } from './zoo-env.mjs';
+import { parseFlags } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const argv = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
-const threads = Number(flag('threads', '1'));
-const rounds = Number(flag('rounds', '9'));
-const baseline = flag('baseline', null);
+const flags = parseFlags(import.meta.url, { '--threads': 1, '--rounds': 9, '--baseline': String });
+const threads = flags['--threads'];
+const rounds = flags['--rounds'];
+const baseline = flags['--baseline'] ?? null;
 
 // name, Cin, Cout, kernel, stride, pad, output_padding, input H = W
 const LAYERS = [

@@ -15,18 +15,16 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeCpu } from './zoo-env.mjs';
+import { parseFlags } from './harness.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const argv = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
-const rows = Number(flag('rows', '197'));
-const inF = Number(flag('in', '768'));
-const outF = Number(flag('out', '3072'));
-const rounds = Number(flag('rounds', '15'));
-const kind = flag('kind', 'gelu');
+const flags = parseFlags(import.meta.url, { '--rows': 197, '--in': 768, '--out': 3072, '--rounds': 15, '--kind': 'gelu', '--conv': false, '--only': String });
+const rows = flags['--rows'];
+const inF = flags['--in'];
+const outF = flags['--out'];
+const rounds = flags['--rounds'];
+const kind = flags['--kind'];
+const only = flags['--only'] ?? null;
 
 const native = await import(pathToFileURL(join(root, 'dist', 'backends', 'native.js')).href);
 const backend = native.loadNativeBackend();
@@ -34,7 +32,7 @@ if (backend instanceof Error) throw backend;
 native.setNumThreads(1);
 const weight = Float32Array.from({ length: inF * outF }, (_, i) => Math.sin(i * 0.37) * 0.05);
 const bias = Float32Array.from({ length: outF }, (_, i) => Math.cos(i) * 0.1);
-const asConv = argv.includes('--conv');
+const asConv = flags['--conv'];
 const prepare = (activation) => {
   if (!asConv) return backend.prepareLinear({ inFeatures: inF, outFeatures: outF, weight, bias, activation });
   const conv = backend.prepareConv2d({ inChannels: inF, outChannels: outF, groups: 1, kernelH: 1, kernelW: 1, padding: 0, weight, bias, activation });
@@ -61,7 +59,6 @@ const forms = {
     await backend.unary(tmp, b, { kind });
   },
 };
-const only = flag('only', null);
 if (only !== null && !(only in forms)) throw new Error(`--only must be one of ${Object.keys(forms).join(', ')}`);
 if (only !== null) for (const name of Object.keys(forms)) if (name !== only) delete forms[name];
 const times = Object.fromEntries(Object.keys(forms).map((k) => [k, []]));

@@ -20,18 +20,15 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeCpu } from './zoo-env.mjs';
+import { parseFlags } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const argv = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
-const modelName = flag('model', 'lraspp_mobilenet_v3_large');
-const batch = Number(flag('batch', '1'));
-const rounds = Number(flag('rounds', '5'));
-const top = Number(flag('top', '20'));
+const flags = parseFlags(import.meta.url, { '--model': 'lraspp_mobilenet_v3_large', '--batch': 1, '--rounds': 5, '--top': 20 });
+const modelName = flags['--model'];
+const batch = flags['--batch'];
+const rounds = flags['--rounds'];
+const top = flags['--top'];
 
 const path = [join(here, '.models', 'zoo', `${modelName}.onnx`), join(here, '.models', `${modelName}.onnx`)].find(existsSync);
 if (!path) {
