@@ -36,6 +36,7 @@
         'native/kernels/f32-softmax/f32-softmax-scalar.cc',
         'native/kernels/f32-resize/f32-resize-scalar.cc',
         'native/ops/resize.cc',
+        'native/ops/col2im.cc',
         'native/runtime/cpu.cc',
         'native/runtime/dispatch.cc',
         'native/runtime/kernel-lists.cc',
@@ -66,6 +67,7 @@
         'native/napi/normalize_functions.cc',
         'native/napi/pool_functions.cc',
         'native/napi/resize_functions.cc',
+        'native/napi/col2im_functions.cc',
       ],
       'conditions': [
         ['target_arch=="x64"', {'dependencies': ['convnode_avx2', 'convnode_avx512']}],

@@ -1,27 +1,21 @@
-// What the A/B kernel benches (bench/maxpool.mjs, bench/pointwise.mjs) share: their flags, the
-// addon builds they compare in one process, and the interleaved rounds that time them.
+// What the A/B kernel benches (bench/maxpool.mjs, bench/pointwise.mjs, ...) share: the addon
+// builds they compare in one process, and the interleaved rounds that time them. Their flags are
+// read by bench/harness.mjs's parseFlags.
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-
-/** The value after `--name` on the command line (a string), or `fallback`. */
-export function option(name, fallback) {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-}
 
 /**
- * This checkout's addon, then one per `--addon path`: each is loaded with process.dlopen (every
- * binary has its own thread pool), so an A/B comparison shares the machine's load.
+ * This checkout's addon, then one per path (the `--addon` flags): each is loaded with
+ * process.dlopen (every binary has its own thread pool), so an A/B comparison shares the
+ * machine's load.
  */
-export function loadAddons() {
+export function loadAddons(paths) {
   const addons = [{ name: 'this checkout', addon: createRequire(import.meta.url)('node-gyp-build')(root) }];
-  args.forEach((arg, i) => {
-    if (arg !== '--addon') return;
-    const path = resolve(args[i + 1]);
+  paths.forEach((given) => {
+    const path = resolve(given);
     const module = { exports: {} };
     process.dlopen(module, path);
     addons.push({ name: path, addon: module.exports });

@@ -10,14 +10,18 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseFlags } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, '..', 'dist');
-const args = process.argv.slice(2);
-const flag = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
-const rounds = Number(flag('--rounds', '9'));
-const threads = Number(flag('--threads', '1'));
-const what = args.find((a) => ['layers', 'grouped', 'models'].includes(a)) ?? 'layers';
+const flags = parseFlags(import.meta.url, { '--rounds': 9, '--threads': 1 }, { positional: true });
+const rounds = flags['--rounds'];
+const threads = flags['--threads'];
+const what = flags._[0] ?? 'layers';
+if (flags._.length > 1 || !['layers', 'grouped', 'models'].includes(what)) {
+  console.error(`bench/conv-algorithms.mjs: what to time is one of layers, grouped, models; got '${flags._.join(' ')}'`);
+  process.exit(2);
+}
 
 const native = await import(pathToFileURL(join(dist, 'backends', 'native.js')).href);
 const { Tensor } = await import(pathToFileURL(join(dist, 'tensor.js')).href);

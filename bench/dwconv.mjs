@@ -24,17 +24,19 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { planConv } from '../dist/planner/geometry.js';
-import { interleavedRounds, loadAddons, median, option } from './ab-addons.mjs';
+import { interleavedRounds, loadAddons, median } from './ab-addons.mjs';
+import { parseFlags } from './harness.mjs';
 
-const rounds = Number(option('--rounds', 9));
-const targetMs = Number(option('--ms', 30));
-const only = option('--only', null);
-const threadList = option('--threads', null) ? [Number(option('--threads'))] : [1, 2];
-const batchList = option('--batch', null) ? [Number(option('--batch'))] : [1, 8];
-const isas = option('--isas', null)?.split(',') ?? [null];
+const flags = parseFlags(import.meta.url, { '--rounds': 9, '--ms': 30, '--only': String, '--threads': Number, '--batch': Number, '--isas': String, '--addon': [] });
+const rounds = flags['--rounds'];
+const targetMs = flags['--ms'];
+const only = flags['--only'] ?? null;
+const threadList = flags['--threads'] === undefined ? [1, 2] : [flags['--threads']];
+const batchList = flags['--batch'] === undefined ? [1, 8] : [flags['--batch']];
+const isas = flags['--isas']?.split(',') ?? [null];
 
 // One variant per (binary, ISA tier).
-const variants = loadAddons().flatMap(({ name, addon }) =>
+const variants = loadAddons(flags['--addon']).flatMap(({ name, addon }) =>
   isas.map((isa) => ({ name: isa ? `${name} ${isa}` : name, addon, isa: isa ?? addon.getIsa() })));
 
 // [label, channels, size, kernel, stride, activation]

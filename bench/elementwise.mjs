@@ -4,14 +4,16 @@
 // interleaved rounds, one process. Prints the CPU; run on an idle machine.
 //   node bench/elementwise.mjs [--rounds 9] [--isa avx2]
 import { cpus } from 'node:os';
-import { option, median } from './ab-addons.mjs';
+import { median } from './ab-addons.mjs';
+import { parseFlags } from './harness.mjs';
 import { loadNativeBackend, setIsa, getIsa, setNumThreads } from '../dist/backends/native.js';
 import { jsBackend } from '../dist/backends/js.js';
 
-const rounds = Number(option('--rounds', '9'));
+const flags = parseFlags(import.meta.url, { '--rounds': 9, '--isa': String });
+const rounds = flags['--rounds'];
 const native = loadNativeBackend();
 if (native instanceof Error) throw native;
-const isa = option('--isa', undefined);
+const isa = flags['--isa'];
 if (isa) setIsa(isa);
 
 function time(fn, minMs = 20) {

@@ -17,26 +17,22 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { loadConvnode, ortSession, randomInput, timeInTurn } from './harness.mjs';
+import { loadConvnode, ortSession, parseFlags, positiveIntegers, randomInput, timeInTurn } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const MODELS = ['densenet121', 'efficientnet_b0', 'googlenet', 'inception_v3', 'mobilenet_v3_large'];
 const INPUT_SIZE = { inception_v3: 299 };
 
-function parseArgs(argv) {
-  const options = { dir: join(here, '.models', 'zoo'), models: MODELS, threads: [1], batches: [1], runs: 9 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (value === undefined) throw new Error(`bench/fusion.mjs: ${flag} needs a value`);
-    if (flag === '--dir') options.dir = value;
-    else if (flag === '--models') options.models = value.split(',');
-    else if (flag === '--threads') options.threads = value.split(',').map(Number);
-    else if (flag === '--batches') options.batches = value.split(',').map(Number);
-    else if (flag === '--runs') options.runs = Number(value);
-    else if (flag === '--baseline') options.baseline = value;
-    else throw new Error(`bench/fusion.mjs: unknown flag ${flag} (use --dir, --models, --threads, --batches, --runs, --baseline)`);
-  }
-  return options;
+function parseArgs() {
+  const flags = parseFlags(import.meta.url, { '--dir': join(here, '.models', 'zoo'), '--models': MODELS.join(','), '--threads': '1', '--batches': '1', '--runs': 9, '--baseline': String });
+  return {
+    dir: flags['--dir'],
+    models: flags['--models'].split(','),
+    threads: positiveIntegers('--threads', flags['--threads']),
+    batches: positiveIntegers('--batches', flags['--batches']),
+    runs: flags['--runs'],
+    baseline: flags['--baseline'],
+  };
 }
 
 /** Milliseconds per op type in a profile (medians over `runs` runs, per step, summed by type). */
@@ -48,7 +44,7 @@ async function profileByType(model, feeds, runs) {
 }
 
 async function main() {
-  const options = parseArgs(process.argv.slice(2));
+  const options = parseArgs();
   const { loadOnnx, Tensor, getBackend, native } = await loadConvnode();
   const backend = getBackend();
   const base = options.baseline && (await loadConvnode(options.baseline));

@@ -5,22 +5,36 @@
 // Winograd, so the figure is the GEMM driver's). Needs `npm run build` (dist/) and the addon.
 //
 //   node bench/gemm-layers.mjs [--rounds 7] [--ms 40] [--threads 1] [--batch 1]
-//                              [--only resnet|alexnet] [--addon path/to/other.node ...]
+//                              [--only resnet,alexnet,swin,vit] [--layers 'text,...']
+//                              [--addon path/to/other.node ...] [--ort]
 // Each --addon is another build timed in the same interleaved rounds (bench/ab-addons.mjs);
 // outputs are compared at the end. Times are process CPU time per run (process.cpuUsage): on the
 // shared machine wall time mostly measures the other processes; at 1 thread CPU time is the
 // conv's own work. % of peak is taken against the probe of this checkout's addon.
+// --ort adds onnxruntime-node on the same layer (a one-node Conv+Relu or Gemm+Relu model, same
+// weights and input, its thread count), timed the same way in the same rounds, and a column
+// convnode / onnxruntime: which layers lose, in CPU time, where per-node wall profiles of a
+// whole model are noise on a loaded machine.
 import os from 'node:os';
 import { planConv } from '../dist/planner/geometry.js';
-import { interleavedRounds, loadAddons, median, option } from './ab-addons.mjs';
+import { loadAddons, median } from './ab-addons.mjs';
+import { parseFlags } from './harness.mjs';
+import { convReluModel, linearReluModel } from './onnx-conv-model.mjs';
 
-const rounds = Number(option('--rounds', 7));
-const targetMs = Number(option('--ms', 40));
-const threads = Number(option('--threads', 1));
-const batch = Number(option('--batch', 1));
-const only = option('--only', null);
+const flags = parseFlags(import.meta.url, {
+  '--rounds': 7, '--ms': 40, '--threads': 1, '--batch': 1, '--only': String, '--layers': String, '--ort': false, '--addon': [],
+});
+const rounds = flags['--rounds'];
+const targetMs = flags['--ms'];
+const threads = flags['--threads'];
+const batch = flags['--batch'];
+const only = flags['--only'] ?? null;
+const withOrt = flags['--ort'];
+const ort = withOrt ? await import('onnxruntime-node') : null;
+const ortOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
+  graphOptimizationLevel: 'all', extra: { session: { intra_op: { allow_spinning: '0' } } } };
 
-const addons = loadAddons();
+const addons = loadAddons(flags['--addon']);
 
 // [model, cin, cout, input size, kernel, stride, padding]
 const LAYERS = [
@@ -57,20 +71,28 @@ const LAYERS = [
   ['alexnet', 9216, 4096],
   ['alexnet', 4096, 4096],
   ['alexnet', 4096, 1000],
-].filter(([model]) => only === null || only === model);
+  // MatMul by a constant over many rows ([model, in, out, rows per image]): transformer MLPs.
+  ['swin', 96, 384, 3136],
+  ['swin', 384, 96, 3136],
+  ['vit', 768, 3072, 197],
+  ['vit', 3072, 768, 197],
+].filter(([model]) => only === null || only.split(',').includes(model));
 
 const random = (n) => new Float32Array(n).map(() => Math.random() * 2 - 1);
 
 const cases = [];
 for (const [model, cin, cout, size, k, stride, pad] of LAYERS) {
-  if (size === undefined) {
+  if (k === undefined) {
+    const rows = batch * (size ?? 1);
     const weight = random(cout * cin);
     const bias = random(cout);
     const linears = addons.map(({ addon }) => new addon.Linear(weight, bias, { inFeatures: cin, outFeatures: cout, activation: 'relu' }));
-    const input = random(batch * cin);
-    const outputs = addons.map(() => new Float32Array(batch * cout));
-    cases.push({ label: `${model} linear ${cin}->${cout}`, run: (a) => linears[a].runSync(input, batch, outputs[a]),
-      flops: 2 * batch * cin * cout, outputs, runs: 0, samples: addons.map(() => []) });
+    const input = random(rows * cin);
+    const outputs = addons.map(() => new Float32Array(rows * cout));
+    const session = withOrt ? await ort.InferenceSession.create(linearReluModel({ batch: rows, cin, cout, weight, bias }), ortOptions) : null;
+    cases.push({ label: `${model} linear ${cin}->${cout}${rows > batch ? ` x${rows}` : ''}`, run: (a) => linears[a].runSync(input, rows, outputs[a]),
+      flops: 2 * rows * cin * cout, outputs, runs: 0, samples: addons.map(() => []),
+      ort: session && { session, feeds: { x: new ort.Tensor('float32', input, [rows, cin]) }, samples: [] } });
     continue;
   }
   const weight = random(cout * cin * k * k);
@@ -87,24 +109,49 @@ for (const [model, cin, cout, size, k, stride, pad] of LAYERS) {
   const flops = 2 * batch * cout * outSize * cin * k * k;
   const outputs = addons.map(() => new Float32Array(batch * cout * outSize));
   const label = `${model} ${k}x${k}${stride > 1 ? '/' + stride : ''} ${cin}->${cout} @${size}`;
+  const session = withOrt
+    ? await ort.InferenceSession.create(convReluModel({ batch, cin, cout, size, kernel: k, stride, pad, outSize: g.outH, weight, bias }), ortOptions)
+    : null;
   cases.push({ label, run: (a) => convs[a].runSync(input, g, outputs[a], null), flops, outputs, runs: 0,
-    samples: addons.map(() => []) });
+    samples: addons.map(() => []),
+    ort: session && { session, feeds: { x: new ort.Tensor('float32', input, [batch, cin, size, size]) }, samples: [] } });
 }
 
-interleavedRounds(rounds, cases, addons.length, (c, a) => {
-  addons[a].addon.setNumThreads(threads);
-  const run = () => c.run(a);
-  run();
-  if (c.runs === 0) {
-    const t = performance.now();
-    run();
-    c.runs = Math.max(3, Math.round(targetMs / Math.max(0.01, performance.now() - t)));
+// --layers '1x1 1024,x3136': only the layers whose label contains one of these.
+const pick = flags['--layers'] ?? null;
+if (pick !== null) {
+  const wanted = pick.split(',');
+  cases.splice(0, cases.length, ...cases.filter((c) => wanted.some((w) => c.label.includes(w))));
+}
+
+// Rounds interleaved: every case on every addon (odd rounds in reverse order), then onnxruntime.
+for (let round = 0; round < rounds; round++) {
+  for (const c of cases) {
+    const order = addons.map((_, i) => i);
+    if (round % 2) order.reverse();
+    for (const a of order) {
+      addons[a].addon.setNumThreads(threads);
+      const run = () => c.run(a);
+      run();
+      if (c.runs === 0) {
+        const t = performance.now();
+        run();
+        c.runs = Math.max(3, Math.round(targetMs / Math.max(0.01, performance.now() - t)));
+      }
+      const u = process.cpuUsage();
+      for (let r = 0; r < c.runs; r++) run();
+      const used = process.cpuUsage(u);
+      c.samples[a].push((used.user + used.system) / 1000 / c.runs);
+    }
+    if (c.ort) {
+      await c.ort.session.run(c.ort.feeds);
+      const u = process.cpuUsage();
+      for (let r = 0; r < c.runs; r++) await c.ort.session.run(c.ort.feeds);
+      const used = process.cpuUsage(u);
+      c.ort.samples.push((used.user + used.system) / 1000 / c.runs);
+    }
   }
-  const u = process.cpuUsage();
-  for (let r = 0; r < c.runs; r++) run();
-  const used = process.cpuUsage(u);
-  c.samples[a].push((used.user + used.system) / 1000 / c.runs);
-});
+}
 
 for (const c of cases) {
   for (let a = 1; a < addons.length; a++) {
@@ -117,9 +164,11 @@ for (const c of cases) {
 const peak = addons[0].addon.measurePeakGflops();
 console.log(`GEMM convs, batch ${batch}, ${threads} thread(s), ${rounds} rounds, CPU ms per run (median); ` +
   `${os.cpus()[0].model}; FMA peak ${peak.toFixed(1)} GFLOP/s; load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
-const head = ['layer', ...addons.flatMap((_, a) => [`cpu ms[${a}]`, `%peak[${a}]`]), ...(addons.length > 1 ? ['new/old'] : [])];
+const head = ['layer', ...addons.flatMap((_, a) => [`cpu ms[${a}]`, `%peak[${a}]`]), ...(addons.length > 1 ? ['new/old'] : []),
+  ...(withOrt ? ['ort ms', '%peak ort', '[0]/ort'] : [])];
 console.log(head.join('\t'));
 const totals = addons.map(() => 0);
+let ortTotal = 0;
 let totalFlops = 0;
 for (const c of cases) {
   const ms = c.samples.map(median);
@@ -127,9 +176,15 @@ for (const c of cases) {
   totalFlops += c.flops;
   const cells = ms.flatMap((m) => [m.toFixed(3), ((100 * c.flops) / m / 1e6 / peak / threads).toFixed(1)]);
   if (addons.length > 1) cells.push((ms[0] / ms[1]).toFixed(3));
+  if (c.ort) {
+    const ortMs = median(c.ort.samples);
+    ortTotal += ortMs;
+    cells.push(ortMs.toFixed(3), ((100 * c.flops) / ortMs / 1e6 / peak / threads).toFixed(1), (ms[0] / ortMs).toFixed(2));
+  }
   console.log([c.label, ...cells].join('\t'));
 }
 const cells = totals.flatMap((m) => [m.toFixed(3), ((100 * totalFlops) / m / 1e6 / peak / threads).toFixed(1)]);
 if (addons.length > 1) cells.push((totals[0] / totals[1]).toFixed(3));
+if (withOrt) cells.push(ortTotal.toFixed(3), ((100 * totalFlops) / ortTotal / 1e6 / peak / threads).toFixed(1), (totals[0] / ortTotal).toFixed(2));
 console.log(['all', ...cells].join('\t'));
 addons.forEach(({ name }, a) => console.log(`[${a}] ${name}`));

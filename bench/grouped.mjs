@@ -14,19 +14,23 @@ import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { planConv } from '../dist/planner/geometry.js';
 import { ModelProto } from '../dist/onnx/schema.js';
-import { loadAddons, median, option } from './ab-addons.mjs';
+import { loadAddons, median } from './ab-addons.mjs';
+import { parseFlags } from './harness.mjs';
 
-const rounds = Number(option('--rounds', 7));
-const targetMs = Number(option('--ms', 20));
-const threads = Number(option('--threads', 1));
-const batch = Number(option('--batch', 1));
-const only = option('--only', null);
-const isa = option('--isa', null);  // e.g. avx2: every build's convs are prepared under that tier
-const addons = loadAddons();
+const flags = parseFlags(import.meta.url, {
+  '--rounds': 7, '--ms': 20, '--threads': 1, '--batch': 1, '--only': String, '--peak': 0, '--isa': String, '--addon': [],
+});
+const rounds = flags['--rounds'];
+const targetMs = flags['--ms'];
+const threads = flags['--threads'];
+const batch = flags['--batch'];
+const only = flags['--only'] ?? null;
+const isa = flags['--isa'] ?? null;  // e.g. avx2: every build's convs are prepared under that tier
+const addons = loadAddons(flags['--addon']);
 if (isa) for (const { addon } of addons) addon.setIsa(isa);
 const main = addons[0].addon;
 main.setNumThreads(threads);
-const peak = Number(option('--peak', 0)) || main.measurePeakGflops?.() || 0;
+const peak = flags['--peak'] || main.measurePeakGflops?.() || 0;
 
 // [model, channels, groups, input size, stride]: the grouped 3x3 convs (torchvision's layout:
 // the stride sits on the 3x3 conv of a stage's first block).

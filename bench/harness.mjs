@@ -1,13 +1,94 @@
-// What the whole-model benchmarks share (bench/models.mjs, bench/fusion.mjs): convnode loaded
-// from dist/, onnxruntime sessions made the same way, deterministic inputs, and the timing loop
-// that runs every contender in turn round after round (odd rounds in reverse order) and reports
-// medians of wall and process CPU time.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// What the benchmarks share: every bench script's command line (parseFlags: `--flag value`,
+// switches, --help), and for the whole-model ones (bench/models.mjs, bench/fusion.mjs, ...)
+// convnode loaded from dist/, onnxruntime sessions made the same way, deterministic inputs, and
+// the timing loop that runs every contender in turn round after round (odd rounds in reverse
+// order) and reports medians of wall and process CPU time. onnxruntime is loaded only by the
+// scripts that make a session (a kernel bench that reads its flags here does not load it).
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import * as ort from 'onnxruntime-node';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * A bench script's command line, declared once as `spec`: each flag and its default, whose type
+ * says how the flag is read:
+ *   a number     `--rounds 9`: a finite number (Number: a number flag with no default)
+ *   a string     `--models a,b` (String: a string flag with no default)
+ *   false        a switch, no value: `--quick`
+ *   an array     repeatable: `--addon a.node --addon b.node` gives every value, in order
+ * A flag with no default that is not given is undefined.
+ * Returns { '--rounds': 9, ..., _: [the arguments that are not flags] }; such positional
+ * arguments are an error unless `positional` is true. `--help` (or -h) prints the
+ * script's usage (its header comment, where each script documents its flags) and exits 0; an
+ * unknown flag, a flag without its value or a value that is not a number prints what is wrong,
+ * naming the flag, and exits 2.
+ */
+export function parseFlags(scriptUrl, spec, { argv = process.argv.slice(2), positional } = {}) {
+  const script = `bench/${basename(fileURLToPath(scriptUrl))}`;
+  const fail = (message) => {
+    console.error(`${script}: ${message} (--help prints the usage)`);
+    process.exit(2);
+  };
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(usageOf(scriptUrl));
+    process.exit(0);
+  }
+  const flags = { _: [] };
+  for (const [name, fallback] of Object.entries(spec)) {
+    flags[name] = Array.isArray(fallback) ? [...fallback] : fallback === Number || fallback === String ? undefined : fallback;
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) {
+      if (!positional) fail(`unexpected argument '${arg}'`);
+      flags._.push(arg);
+      continue;
+    }
+    if (!(arg in spec)) fail(`unknown flag ${arg}; the flags: ${Object.keys(spec).join(', ')}`);
+    const fallback = spec[arg];
+    if (fallback === false) {
+      flags[arg] = true;
+      continue;
+    }
+    const value = argv[++i];
+    if (value === undefined || value.startsWith('--')) fail(`${arg} needs a value`);
+    if (typeof fallback === 'number' || fallback === Number) {
+      const n = Number(value);
+      if (value.trim() === '' || !Number.isFinite(n)) fail(`${arg} takes a number, got '${value}'`);
+      flags[arg] = n;
+    } else if (Array.isArray(fallback)) {
+      flags[arg].push(value);
+    } else {
+      flags[arg] = value;
+    }
+  }
+  return flags;
+}
+
+/** `--threads 1,2`: the list as positive integers, or exit 2 naming the flag. */
+export function positiveIntegers(flag, text) {
+  return String(text).split(',').map((v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) {
+      console.error(`${flag} takes positive integers separated by commas, got '${v}'`);
+      process.exit(2);
+    }
+    return n;
+  });
+}
+
+/** A script's leading comment (after the #! line), without the comment marks: its usage. */
+function usageOf(scriptUrl) {
+  const lines = readFileSync(fileURLToPath(scriptUrl), 'utf8').split('\n');
+  const start = lines[0].startsWith('#!') ? 1 : 0;
+  const comment = [];
+  for (const line of lines.slice(start)) {
+    if (!line.startsWith('//')) break;
+    comment.push(line.replace(/^\/\/ ?/, ''));
+  }
+  return comment.join('\n');
+}
 
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -41,7 +122,8 @@ export async function loadConvnode(dist = join(root, 'dist')) {
  * Its pool threads do not spin between runs unless `spinning`: spinning takes the second core
  * from the convnode run timed next (see bench/models.mjs's header for the measurements).
  */
-export function ortSession(path, threads, spinning = false) {
+export async function ortSession(path, threads, spinning = false) {
+  const ort = await import('onnxruntime-node');
   return ort.InferenceSession.create(path, {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,

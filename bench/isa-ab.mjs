@@ -4,18 +4,21 @@
 // interleaved rounds (odd rounds reverse the tiers' order), medians of the rounds. Prints the CPU
 // model, the measured single-core FMA peak of each tier, and per layer ms, GFLOP/s, % of that
 // tier's peak and the avx2 / avx512 time ratio. 1 thread unless --threads N.
-//   node bench/isa-ab.mjs [--rounds 7] [--threads 1] [--batch 1,8]
+//   node bench/isa-ab.mjs [--rounds 7] [--threads 1] [--batch 1,8] [--quick]
+// --quick: batch 1 only (`npm run bench -- native --quick` passes it to both native sections).
 // ResNet-18/50-style layers. A 3x3 64->64 conv at 56x56 takes Winograd F(2x2, 3x3) (its 16
 // GEMMs run the tier's micro-kernel); '3x3 128->128 g2 @56' is two 64->64 im2col GEMMs (groups
 // keep it off Winograd), the im2col + GEMM path of the same problem.
 import os from 'node:os';
-import { option, median } from './ab-addons.mjs';
+import { median } from './ab-addons.mjs';
+import { parseFlags, positiveIntegers } from './harness.mjs';
 import { availableIsas, getIsa, loadNativeBackend, measurePeakGflops, setIsa, setNumThreads } from '../dist/backends/native.js';
 import { planConv, planWindow } from '../dist/planner/geometry.js';
 
-const rounds = Number(option('--rounds', '7'));
-const threads = Number(option('--threads', '1'));
-const batches = option('--batch', '1,8').split(',').map(Number);
+const flags = parseFlags(import.meta.url, { '--rounds': 7, '--threads': 1, '--batch': '1,8', '--quick': false });
+const rounds = flags['--rounds'];
+const threads = flags['--threads'];
+const batches = flags['--quick'] ? [1] : positiveIntegers('--batch', flags['--batch']);
 
 const native = loadNativeBackend();
 if (native instanceof Error) {

@@ -9,6 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { prepareConv2d } from '../dist/kernels/conv2d.js';
 import { planConv } from '../dist/planner/geometry.js';
+import { parseFlags } from './harness.mjs';
 
 /** The headline shape first; the ratio goal (>= 3x) is about that one. */
 export const DEFAULT_SHAPES = [
@@ -150,7 +151,5 @@ export async function benchJsVsTfjs({ shapes = DEFAULT_SHAPES, runs = 7, warmup 
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const runsFlag = process.argv.indexOf('--runs');
-  const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 7;
-  await benchJsVsTfjs({ runs });
+  await benchJsVsTfjs({ runs: parseFlags(import.meta.url, { '--runs': 7 })['--runs'] });
 }

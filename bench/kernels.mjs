@@ -10,10 +10,14 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseFlags } from './harness.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const buildDir = join(root, 'build-kernels-bench');
 const jobs = process.env.JOBS ?? '2';
+// Read here (--help, a typo) before the build; the binary gets them as given.
+const flags = parseFlags(import.meta.url, { '--rounds': Number, '--ms': Number, '--filter': String });
+const passOn = ['--rounds', '--ms', '--filter'].flatMap((f) => (flags[f] === undefined ? [] : [f, String(flags[f])]));
 
 function run(command, args) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
@@ -26,4 +30,4 @@ function run(command, args) {
 run('cmake', ['-S', '.', '-B', buildDir, '-DCMAKE_BUILD_TYPE=Release', '-DCONVNODE_BUILD_ADDON=OFF', '-DCONVNODE_BUILD_TESTS=ON']);
 run('cmake', ['--build', buildDir, '--target', 'convnode_kernels_bench', '-j', jobs]);
 console.log(`CPU: ${os.cpus()[0]?.model ?? 'unknown'} (${os.cpus().length} logical cores), load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-run(join(buildDir, 'convnode_kernels_bench'), process.argv.slice(2));
+run(join(buildDir, 'convnode_kernels_bench'), passOn);

@@ -13,15 +13,17 @@
 // wall time near the CPU time means the second core was taken by something else.
 import os from 'node:os';
 import { planWindow } from '../dist/planner/geometry.js';
-import { interleavedRounds, loadAddons, median, option } from './ab-addons.mjs';
+import { interleavedRounds, loadAddons, median } from './ab-addons.mjs';
+import { parseFlags } from './harness.mjs';
 
-const rounds = Number(option('--rounds', 15));
-const runs = Number(option('--runs', 20));
-const size = Number(option('--size', 112));
-const channels = Number(option('--channels', 64));
-const inputCount = Number(option('--inputs', 1));
+const flags = parseFlags(import.meta.url, { '--rounds': 15, '--runs': 20, '--size': 112, '--channels': 64, '--inputs': 1, '--addon': [] });
+const rounds = flags['--rounds'];
+const runs = flags['--runs'];
+const size = flags['--size'];
+const channels = flags['--channels'];
+const inputCount = flags['--inputs'];
 
-const addons = loadAddons();
+const addons = loadAddons(flags['--addon']);
 
 const window = planWindow('maxpool', size, size, { kernel: [3, 3], stride: [2, 2], dilation: [1, 1], padding: 1 });
 const cases = [];

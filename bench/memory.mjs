@@ -9,14 +9,11 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join, basename } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseFlags } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 
 async function child(kind, path, runs, maxPacked) {
   const shape = [1, 3, 224, 224];
@@ -42,9 +39,10 @@ async function child(kind, path, runs, maxPacked) {
 if (args[0] === '--child') {
   await child(args[1], args[2], Number(args[3]), args[4] === 'none' ? undefined : args[4]);
 } else {
-  const models = (flag('--models', '') || ['resnet18', 'mobilenet_v2'].map((n) => join(here, '.models', `${n}.onnx`)).join(',')).split(',');
-  const runs = Number(flag('--runs', '3'));
-  const maxPacked = flag('--max-packed', 'none');
+  const flags = parseFlags(import.meta.url, { '--models': String, '--runs': 3, '--max-packed': Number });
+  const models = flags['--models']?.split(',') ?? ['resnet18', 'mobilenet_v2'].map((n) => join(here, '.models', `${n}.onnx`));
+  const runs = flags['--runs'];
+  const maxPacked = flags['--max-packed'] === undefined ? 'none' : String(flags['--max-packed']);
   const mb = (b) => (b / 2 ** 20).toFixed(1);
   console.log(`RSS after load + ${runs} runs (batch 1, 1 thread), MiB; max-packed ${maxPacked}`);
   for (const path of models) {

@@ -18,26 +18,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseFlags } from './harness.mjs';
 import { describeCpu } from './zoo-env.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const argv = process.argv.slice(2);
-const FLAGS = ['model', 'batch', 'threads', 'runs', 'top'];
-const args = {};
-for (let i = 0; i < argv.length; i += 2) {
-  const key = argv[i].replace(/^--/, '');
-  if (!FLAGS.includes(key) || argv[i + 1] === undefined) {
-    console.error(`bench/models-profile.mjs: bad flag ${argv[i]} (use ${FLAGS.map((f) => `--${f} VALUE`).join(', ')})`);
-    process.exit(2);
-  }
-  args[key] = argv[i + 1];
-}
-const modelName = args.model ?? 'resnet18';
-const batch = Number(args.batch ?? 1);
-const runs = Number(args.runs ?? 9);
-const threads = Number(args.threads ?? 1);
-const top = Number(args.top ?? 15);
+const flags = parseFlags(import.meta.url, { '--model': 'resnet18', '--batch': 1, '--threads': 1, '--runs': 9, '--top': 15 });
+const { '--model': modelName, '--batch': batch, '--runs': runs, '--threads': threads, '--top': top } = flags;
 
 const path = [join(here, '.models', 'zoo', `${modelName}.onnx`), join(here, '.models', `${modelName}.onnx`)].find(existsSync);
 if (!path) {

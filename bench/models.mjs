@@ -21,7 +21,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { loadConvnode, ortSession, randomInput, scaledDifference, timeInTurn } from './harness.mjs';
+import { loadConvnode, ortSession, parseFlags, positiveIntegers, randomInput, scaledDifference, timeInTurn } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -112,25 +112,22 @@ export function formatModelRows(rows) {
   return [fmt(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(fmt)].join('\n');
 }
 
-function parseArgs(argv) {
-  const options = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (value === undefined) throw new Error(`bench/models.mjs: ${flag} needs a value`);
-    const list = value.split(',');
-    if (flag === '--runs') options.runs = Number(value);
-    else if (flag === '--threads') options.threads = list.map(Number);
-    else if (flag === '--batches') options.batches = list.map(Number);
-    else if (flag === '--models') options.models = list;
-    else if (flag === '--ort-spinning') options.ortSpinning = value !== '0';
-    else if (flag === '--isas') options.isas = list;
-    else throw new Error(`bench/models.mjs: unknown flag ${flag} (use --runs, --threads, --batches, --models, --ort-spinning, --isas)`);
-  }
-  return options;
+/** The command line as benchModels' options: a flag not given leaves its option undefined (benchModels' default). */
+function parseArgs() {
+  const flags = parseFlags(import.meta.url, { '--runs': Number, '--threads': String, '--batches': String, '--models': String, '--ort-spinning': String, '--isas': String });
+  const list = (name) => flags[name]?.split(',');
+  return {
+    runs: flags['--runs'],
+    threads: flags['--threads'] && positiveIntegers('--threads', flags['--threads']),
+    batches: flags['--batches'] && positiveIntegers('--batches', flags['--batches']),
+    models: list('--models'),
+    ortSpinning: flags['--ort-spinning'] === undefined ? undefined : flags['--ort-spinning'] !== '0',
+    isas: list('--isas'),
+  };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const options = parseArgs(process.argv.slice(2));
+  const options = parseArgs();
   const rows = await benchModels(options);
   if (rows.length) {
     console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}; convnode backend: ${rows[0].backend}; onnxruntime-node ${ort.env.versions.node}; ratio = convnode ms / onnxruntime ms (lower is better for convnode)`);

@@ -12,8 +12,9 @@ import os from 'node:os';
 import { jsBackend } from '../dist/backends/js.js';
 import { availableIsas, getIsa, getNumThreads, loadNativeBackend, measurePeakGflops, setIsa, setNumThreads } from '../dist/backends/native.js';
 import { planConv, planWindow } from '../dist/planner/geometry.js';
+import { parseFlags } from './harness.mjs';
 
-const quick = process.argv.includes('--quick');
+const quick = parseFlags(import.meta.url, { '--quick': false })['--quick'];
 const native = loadNativeBackend();
 if (native instanceof Error) {
   console.error(`native backend unavailable: ${native.message}`);

@@ -11,15 +11,17 @@
 // outputs of every binary are compared (within 1e-4 relative) at the end.
 import os from 'node:os';
 import { planConv } from '../dist/planner/geometry.js';
-import { interleavedRounds, loadAddons, median, option } from './ab-addons.mjs';
+import { interleavedRounds, loadAddons, median } from './ab-addons.mjs';
+import { parseFlags } from './harness.mjs';
 
-const rounds = Number(option('--rounds', 11));
-const targetMs = Number(option('--ms', 40));  // time per sample, so small layers get many runs
-const only = option('--only', null);
-const threadList = option('--threads', null) ? [Number(option('--threads'))] : [1, 2];
-const batchList = option('--batch', null) ? [Number(option('--batch'))] : [1, 8];
+const flags = parseFlags(import.meta.url, { '--rounds': 11, '--ms': 40, '--only': String, '--threads': Number, '--batch': Number, '--addon': [] });
+const rounds = flags['--rounds'];
+const targetMs = flags['--ms'];  // time per sample, so small layers get many runs
+const only = flags['--only'] ?? null;
+const threadList = flags['--threads'] === undefined ? [1, 2] : [flags['--threads']];
+const batchList = flags['--batch'] === undefined ? [1, 8] : [flags['--batch']];
 
-const addons = loadAddons();
+const addons = loadAddons(flags['--addon']);
 
 // [cin, cout, size, activation, residual]
 const LAYERS = [

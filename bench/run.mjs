@@ -4,7 +4,8 @@
 // inside their own process (native vs pure-JS vs peers) and print medians and ratios.
 // Pass section names to run a subset: `npm run bench -- native models`. Flags after the names go
 // to the sections named: `npm run bench -- zoo --threads 1 --batches 1`. The zoo section (many
-// minutes, and a 900 MB export on first use) runs only when named.
+// minutes, and a 900 MB export on first use) runs only when named. `--help` alone lists the
+// sections; after a section name it prints that section's own usage.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -26,6 +27,11 @@ const argv = process.argv.slice(2);
 const firstFlag = argv.findIndex((a) => a.startsWith('--'));
 const wanted = firstFlag < 0 ? argv : argv.slice(0, firstFlag);
 const flags = firstFlag < 0 ? [] : argv.slice(firstFlag);
+if (!wanted.length && (flags.includes('--help') || flags.includes('-h'))) {
+  console.log('npm run bench [-- section ... [--flag value ...]]: the sections (--help after a name prints its flags):');
+  for (const s of SECTIONS) console.log(`  ${s.name.padEnd(12)} bench/${s.file}: ${s.what}${s.onlyWhenNamed ? ' (only when named)' : ''}`);
+  process.exit(0);
+}
 if (flags.length && !wanted.length) {
   console.error('bench: flags need a section name before them, e.g. `npm run bench -- zoo --threads 1`');
   process.exit(2);

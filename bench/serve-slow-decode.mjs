@@ -10,11 +10,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { freePort, startReplica } from '../scripts/scale-out/cluster.mjs';
+import { parseFlags } from './harness.mjs';
 
-const { values } = parseArgs({ options: { old: { type: 'string' }, seconds: { type: 'string', default: '8' } } });
+const flags = parseFlags(import.meta.url, { '--old': String, '--seconds': 8 });
+const values = { old: flags['--old'], seconds: flags['--seconds'] };
 const small = readFileSync(fileURLToPath(new URL('../samples/0000-ankle-boot.png', import.meta.url)));
 const big = await sharp({ create: { width: 4800, height: 4800, channels: 3, background: '#777' } }).png({ compressionLevel: 9 }).toBuffer();
 

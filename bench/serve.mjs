@@ -3,24 +3,19 @@
 // connections, for the built-in LeNet-5 and MobileNetV2 (224 x 224, torchvision, random weights),
 // without batching (max batch 1) and with it (max batch 32, 2 ms), on one replica, and on two
 // behind HAProxy (one thread each, so both setups use the same two cores).
-//   npm run build && node bench/serve.mjs [--duration 8] [--rounds 2] [--models lenet5,mobilenet_v2]
+//   npm run build && node bench/serve.mjs [--duration 8] [--rounds 2] [--connections 64]
+//                                [--models lenet5,mobilenet_v2]
 // MobileNetV2 comes from scripts/onnx-fixtures/export_bench_models.py (bench/.models/).
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import sharp from 'sharp';
 import { freePort, startHaproxy, startReplica } from '../scripts/scale-out/cluster.mjs';
+import { parseFlags } from './harness.mjs';
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '8' },
-    rounds: { type: 'string', default: '2' },
-    connections: { type: 'string', default: '64' },
-    models: { type: 'string', default: 'lenet5,mobilenet_v2' },
-  },
-});
+const flags = parseFlags(import.meta.url, { '--duration': 8, '--rounds': 2, '--connections': 64, '--models': 'lenet5,mobilenet_v2' });
+const values = { duration: flags['--duration'], rounds: flags['--rounds'], connections: flags['--connections'], models: flags['--models'] };
 const mobilenet = fileURLToPath(new URL('./.models/mobilenet_v2.onnx', import.meta.url));
 const sample = fileURLToPath(new URL('../samples/0000-ankle-boot.png', import.meta.url));
 const MODELS = {

@@ -14,14 +14,11 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseFlags } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 
 async function child(path, threads, batch, runs) {
   const onnx = await import(pathToFileURL(join(root, 'dist', 'onnx', 'index.js')).href);
@@ -48,11 +45,10 @@ async function child(path, threads, batch, runs) {
 if (args[0] === '--child') {
   await child(args[1], Number(args[2]), Number(args[3]), Number(args[4]));
 } else {
-  const dir = flag('--dir', join(here, '.models', 'zoo'));
-  const models = flag('--models', 'resnet18,resnet50,mobilenet_v2').split(',');
-  const threads = Number(flag('--threads', '2'));
-  const batch = Number(flag('--batch', '8'));
-  const runs = Number(flag('--runs', '10'));
+  const flags = parseFlags(import.meta.url, { '--dir': join(here, '.models', 'zoo'), '--models': 'resnet18,resnet50,mobilenet_v2', '--threads': 2, '--batch': 8, '--runs': 10 });
+  const dir = flags['--dir'];
+  const models = flags['--models'].split(',');
+  const { '--threads': threads, '--batch': batch, '--runs': runs } = flags;
   const measure = (path, t) => {
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', path, String(t), String(batch), String(runs)], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`${path}: ${r.stderr.slice(-400)}`);

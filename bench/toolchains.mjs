@@ -13,11 +13,13 @@
 import os from 'node:os';
 import { planConv, planWindow } from '../dist/planner/geometry.js';
 import { planConvAlgorithm } from '../dist/planner/conv-plan.js';
-import { interleavedRounds, loadAddons, median, option } from './ab-addons.mjs';
+import { interleavedRounds, loadAddons, median } from './ab-addons.mjs';
+import { parseFlags } from './harness.mjs';
 
-const rounds = Number(option('--rounds', 9));
-const targetMs = Number(option('--ms', 40));
-const addons = loadAddons();
+const flags = parseFlags(import.meta.url, { '--rounds': 9, '--ms': 40, '--addon': [] });
+const rounds = flags['--rounds'];
+const targetMs = flags['--ms'];
+const addons = loadAddons(flags['--addon']);
 if (addons.length < 2) throw new Error('give the other build with --addon path/to/convnode.node');
 const random = (n) => new Float32Array(n).map(() => Math.random() * 2 - 1);
 

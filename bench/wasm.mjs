@@ -18,12 +18,11 @@ import { loadWasmBackend, wasmModuleInfo } from '../dist/backends/wasm.js';
 import { loadOnnx } from '../dist/onnx/index.js';
 import { Tensor } from '../dist/tensor.js';
 import { planConv, planWindow } from '../dist/planner/geometry.js';
-import { median, randomInput, scaledDifference } from './harness.mjs';
+import { median, parseFlags, randomInput, scaledDifference } from './harness.mjs';
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
-const rounds = Number(option('--rounds', '7'));
-const modelNames = option('--models', 'resnet18,mobilenet_v2').split(',');
+const flags = parseFlags(import.meta.url, { '--rounds': 7, '--models': 'resnet18,mobilenet_v2', '--no-models': false, '--no-layers': false });
+const rounds = flags['--rounds'];
+const modelNames = flags['--models'].split(',');
 
 const wasm = loadWasmBackend();
 if (wasm instanceof Error) {
@@ -184,7 +183,7 @@ console.log(`convnode wasm backend (module tier ${wasmModuleInfo().isa}) vs pure
 console.log(`${cpuModel}, 1 thread, batch 1, medians of ${rounds} interleaved rounds of process CPU ms; load average ${os.loadavg()[0].toFixed(1)}\n`);
 
 const fmt = (v) => (v === null ? '-' : v.toFixed(2));
-if (!args.includes('--no-layers')) {
+if (!flags['--no-layers']) {
   const tf = await loadTfjsWasm();
   const header = ['layer', 'js ms', 'wasm ms', 'native ms', 'tfjs-wasm ms', 'wasm GFLOP/s', 'wasm/js', 'native/wasm', 'tfjs/wasm', 'max diff'];
   const rows = [header];
@@ -208,7 +207,7 @@ if (!args.includes('--no-layers')) {
   console.log('tfjs/wasm: convnode wasm time over tfjs-backend-wasm time (above 1: tfjs faster). max diff: wasm vs js, scaled by the range.\n');
 }
 
-if (!args.includes('--no-models')) {
+if (!flags['--no-models']) {
   const rows = [['model', 'js ms', 'wasm ms', 'native ms', 'wasm/js', 'native/wasm', 'max diff']];
   for (const name of modelNames) {
     const file = join('bench', '.models', 'zoo', `${name}.onnx`);

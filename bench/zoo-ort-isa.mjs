@@ -14,14 +14,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseFlags } from './harness.mjs';
 import { describeCpu, describeOrtIsa } from './zoo-env.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const argv = process.argv.slice(2);
-const option = (name, fallback) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback);
-const modelName = option('--model', 'resnet50');
-const seconds = Number(option('--seconds', '4'));
-
 if (process.argv[2] === '--child') {
   // The profiled process: onnxruntime alone, one thread, running the model until time is up.
   const ort = await import('onnxruntime-node');
@@ -32,6 +28,10 @@ if (process.argv[2] === '--child') {
   while (Date.now() < end) await session.run({ [session.inputNames[0]]: input });
   process.exit(0);
 }
+
+const flags = parseFlags(import.meta.url, { '--model': 'resnet50', '--seconds': 4 });
+const modelName = flags['--model'];
+const seconds = flags['--seconds'];
 
 const modelPath = join(here, '.models', 'zoo', `${modelName}.onnx`);
 if (!existsSync(modelPath)) {

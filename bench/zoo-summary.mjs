@@ -4,20 +4,17 @@
 // then the geometric mean of the medians. On a shared machine one run can lose a core to other
 // work for a while; the median over runs taken at different times is the figure to quote.
 //
-//   node bench/zoo-summary.mjs run1.json run2.json run3.json [--markdown]
+//   node bench/zoo-summary.mjs run1.json run2.json run3.json
+// The tables are Markdown.
 import { readFileSync } from 'node:fs';
+import { median, parseFlags } from './harness.mjs';
 
-const files = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const files = parseFlags(import.meta.url, {}, { positional: true })._;
 if (!files.length) {
   console.error('usage: node bench/zoo-summary.mjs run1.json [run2.json ...]');
   process.exit(2);
 }
 const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 const geometricMean = (xs) => Math.exp(xs.reduce((sum, x) => sum + Math.log(x), 0) / xs.length);
 
 console.log(runs[0].labels.slice(0, 3).join('\n'));

@@ -24,6 +24,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { median, ortSession, parseFlags, positiveIntegers, randomInput } from './harness.mjs';
 import { describeCpu, describeOrtIsa, avx512Subsets } from './zoo-env.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -49,24 +50,7 @@ export const MODERN_MODELS = [
 
 export const ZOO_MODELS = [...CLASSIC_MODELS, ...MODERN_MODELS];
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
-
 const geometricMean = (xs) => Math.exp(xs.reduce((sum, x) => sum + Math.log(x), 0) / xs.length);
-
-/** Deterministic inputs in [-2, 2) (an LCG), the same for both runtimes. */
-function randomInput(count, seed) {
-  const data = new Float32Array(count);
-  let state = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    data[i] = (state / 2 ** 32) * 4 - 2;
-  }
-  return data;
-}
 
 /** Exports the models that are missing; returns name -> export error for those that failed. */
 export function ensureZooModels(names, dir = ZOO_DIR) {
@@ -144,16 +128,6 @@ async function timeInterleaved(runOurs, runTheirs, rounds) {
   return { oursMs: median(ours.wall), theirsMs: median(theirs.wall), oursCpuMs: median(ours.cpu), theirsCpuMs: median(theirs.cpu) };
 }
 
-function ortSessionOptions(threads, spinning) {
-  return {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
-  };
-}
-
 const firstLine = (error) => String(error?.message ?? error).split('\n')[0].slice(0, 240);
 
 /** Benchmarks one model over every (threads, batch) cell; a failure becomes a row with `error`. */
@@ -175,7 +149,7 @@ async function benchModel(convnode, name, options, report) {
     convnode.setNumThreads(threads);
     let session;
     try {
-      session = await ort.InferenceSession.create(path, ortSessionOptions(threads, options.ortSpinning));
+      session = await ortSession(path, threads, options.ortSpinning);
     } catch (error) {
       options.batches.forEach((batch) => report({ model: name, threads, batch, error: `onnxruntime cannot load it: ${firstLine(error)}` }));
       continue;
@@ -242,33 +216,28 @@ function printThreadScaling(rows, options) {
   }
 }
 
-function parseArgs(argv) {
-  const options = { models: ZOO_MODELS, threads: [1, 2], batches: [1, 8], rounds: 7, ortSpinning: false, dir: ZOO_DIR };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (value === undefined) throw new Error(`bench/zoo.mjs: ${flag} needs a value`);
-    const numbers = () => value.split(',').map((v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`bench/zoo.mjs: ${flag} takes positive integers, got '${v}'`);
-      return n;
-    });
-    if (flag === '--models') options.models = value.split(',');
-    else if (flag === '--threads') options.threads = numbers();
-    else if (flag === '--batches') options.batches = numbers();
-    else if (flag === '--rounds') options.rounds = numbers()[0];
-    else if (flag === '--isa') options.isa = value;
-    else if (flag === '--ort-spinning') options.ortSpinning = value !== '0';
-    else if (flag === '--json') options.json = value;
-    else if (flag === '--dir') options.dir = value;
-    else throw new Error(`bench/zoo.mjs: unknown flag ${flag} (use --models, --threads, --batches, --rounds, --isa, --ort-spinning, --json, --dir)`);
-  }
+function parseArgs() {
+  const flags = parseFlags(import.meta.url, {
+    '--models': ZOO_MODELS.join(','), '--threads': '1,2', '--batches': '1,8', '--rounds': '7', '--isa': String,
+    '--ort-spinning': '0', '--json': String, '--dir': ZOO_DIR,
+  });
+  const options = {
+    models: flags['--models'].split(','),
+    threads: positiveIntegers('--threads', flags['--threads']),
+    batches: positiveIntegers('--batches', flags['--batches']),
+    rounds: positiveIntegers('--rounds', flags['--rounds'])[0],
+    isa: flags['--isa'],
+    ortSpinning: flags['--ort-spinning'] !== '0',
+    json: flags['--json'],
+    dir: flags['--dir'],
+  };
   const unknown = options.models.filter((m) => !ZOO_MODELS.includes(m));
   if (unknown.length) throw new Error(`bench/zoo.mjs: unknown model(s) ${unknown.join(', ')}; the zoo: ${ZOO_MODELS.join(', ')}`);
   return options;
 }
 
 async function main() {
-  const options = parseArgs(process.argv.slice(2));
+  const options = parseArgs();
   const convnode = await loadConvnode();
   if (convnode.getBackend() !== 'native') {
     console.log('(skipped: the zoo bench times the native backend, and the addon did not load; run `npm run build:native`)');

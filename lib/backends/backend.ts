@@ -13,12 +13,14 @@ import type { Activation } from '../activation.js';
 import type { BinaryOp, ChannelAffine } from '../kernels/elementwise.js';
 import type { GroupShape, LayerNormParams } from '../kernels/layernorm.js';
 import type { ResizePlan } from '../kernels/resize.js';
+import type { Col2imPlan } from '../kernels/col2im.js';
 
 // The activation's one definition lives at the bottom of the house; re-exported for backends.
 export type { Activation, ActivationKind } from '../activation.js';
 export { NO_ACTIVATION } from '../activation.js';
 export type { BinaryOp, ChannelAffine } from '../kernels/elementwise.js';
 export type { GroupShape, LayerNormParams } from '../kernels/layernorm.js';
+export type { Col2imPlan } from '../kernels/col2im.js';
 
 export type { ConvAlgorithm, ConvPlan } from '../planner/conv-plan.js';
 
@@ -147,6 +149,13 @@ export interface Backend {
    */
   resizeSync?(input: Float32Array, plan: ResizePlan, output: Float32Array): void;
   resize?(input: Float32Array, plan: ResizePlan, output: Float32Array): Promise<void>;
+  /**
+   * ConvTranspose's col2im: the GEMM's footprint planes (N x C x KH x KW x inH x inW) added into
+   * the output planes, bias first (lib/kernels/col2im.ts; absent: the caller runs that kernel).
+   * output must not overlap cols or bias.
+   */
+  col2imSync?(cols: Float32Array, bias: Float32Array | null, output: Float32Array, plan: Col2imPlan): void;
+  col2im?(cols: Float32Array, bias: Float32Array | null, output: Float32Array, plan: Col2imPlan): Promise<void>;
 
   /**
    * Batched MatMul, both operands at run time: output[t] = act(a[t] x b[t]) for every index t of

@@ -18,6 +18,7 @@ import { expectLength } from '../kernels/checks.js';
 import { planMatMul } from '../kernels/matmul.js';
 import { checkGroupShape, checkLayerNormParams, type GroupShape, type LayerNormParams } from '../kernels/layernorm.js';
 import type { ResizePlan } from '../kernels/resize.js';
+import type { Col2imPlan } from '../kernels/col2im.js';
 import type { ConvGeometry } from '../planner/geometry.js';
 import { runHoldingArrays } from './native-memory.js';
 import type {
@@ -122,6 +123,8 @@ interface NativeAddon {
   softmax(input: Float32Array, output: Float32Array, groups: GroupShape): Promise<void>;
   resizeSync(input: Float32Array, output: Float32Array, plan: ResizePlan): void;
   resize(input: Float32Array, output: Float32Array, plan: ResizePlan): Promise<void>;
+  col2imSync(cols: Float32Array, bias: Float32Array | null, output: Float32Array, plan: Col2imPlan): void;
+  col2im(cols: Float32Array, bias: Float32Array | null, output: Float32Array, plan: Col2imPlan): Promise<void>;
   getIsa(): IsaName;
   setIsa(name: string): void;
   availableIsas(): IsaName[];
@@ -447,6 +450,10 @@ function makeBackend(native: NativeAddon): Backend {
     resizeSync: (input, plan, output) => nativeErrors(() => native.resizeSync(input, output, plan)),
     resize: async (input, plan, output) =>
       runHoldingArrays({ input, output }, () => nativeErrors(() => native.resize(input, output, plan))),
+    // ConvTranspose's col2im (native/ops/col2im.cc): the addon checks every size against the arrays.
+    col2imSync: (cols, bias, output, plan) => nativeErrors(() => native.col2imSync(cols, bias, output, plan)),
+    col2im: async (cols, bias, output, plan) =>
+      runHoldingArrays({ cols, bias, output }, () => nativeErrors(() => native.col2im(cols, bias, output, plan))),
     matMul: async (a, aShape, b, bShape, output, activation) => {
       const options = matMulOptions(a, aShape, b, bShape, output, activation);
       return runHoldingArrays({ a, b, output }, () => nativeErrors(() => native.matMul(a, aShape, b, bShape, output, options)));

@@ -9,6 +9,7 @@
 //   matMulSync/matMul (batched MatMul, both operands at run time)
 //   layerNormSync/layerNorm, softmaxSync/softmax (normalisations over [outer, length, inner])
 //   resizeSync/resize (Resize / Upsample of NCHW planes from per-axis tables)
+//   col2imSync/col2im (ConvTranspose's footprint planes added into the output)
 //   getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, externalMemory,
 //   heldWeightBytes, freeArrayBuffer, countSharedWork, sharedWork, tracePoolJobs, poolJobs, poolWaitCounters
 #include <napi.h>
@@ -32,6 +33,7 @@
 #include "normalize_functions.h"
 #include "pool_functions.h"
 #include "resize_functions.h"
+#include "col2im_functions.h"
 
 namespace convnode {
 
@@ -68,6 +70,8 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
                              InstanceMethod("softmax", &ConvnodeAddon::softmax_method),
                              InstanceMethod("resizeSync", &ConvnodeAddon::resize_sync_method),
                              InstanceMethod("resize", &ConvnodeAddon::resize_method),
+                             InstanceMethod("col2imSync", &ConvnodeAddon::col2im_sync_method),
+                             InstanceMethod("col2im", &ConvnodeAddon::col2im_method),
                              InstanceMethod("getIsa", &ConvnodeAddon::get_isa),
                              InstanceMethod("setIsa", &ConvnodeAddon::set_isa),
                              InstanceMethod("availableIsas", &ConvnodeAddon::available_isas),
@@ -160,6 +164,8 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
   Napi::Value softmax_method(const Napi::CallbackInfo& info) { return softmax_async(info); }
   Napi::Value resize_sync_method(const Napi::CallbackInfo& info) { return resize_sync(info); }
   Napi::Value resize_method(const Napi::CallbackInfo& info) { return resize_async(info); }
+  Napi::Value col2im_sync_method(const Napi::CallbackInfo& info) { return col2im_sync(info); }
+  Napi::Value col2im_method(const Napi::CallbackInfo& info) { return col2im_async(info); }
 
   Napi::Value get_isa(const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), isa_name(active_config().isa));

@@ -80,6 +80,7 @@ class Conv2d {
   void run_gemm(const ConvRun& run, const float* packed, const float* input, float* output,
                 const float* residual) const;
   void run_depthwise(const ConvRun& run, const float* input, float* output, const float* residual) const;
+  void run_depthwise_planes(const ConvRun& run, const float* input, float* output, const float* residual) const;
   void run_grouped_direct(const ConvRun& run, const float* input, float* output, const float* residual) const;
   void pack_grouped_direct(const float* weight);
 

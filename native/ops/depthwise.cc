@@ -33,9 +33,65 @@ DwconvKernel depthwise_kernel_for(const KernelConfig& config, const Window& w) {
   }
 }
 
+// Maps of at most this many outputs (and one filter per input channel) are computed whole,
+// a run of planes per kernel call: the kernels' flat-grid path (dwconv-flat.inc) then sets up
+// once per call instead of once per plane.
+constexpr size_t kSmallPlane = 16 * 16;
+
+void Conv2d::run_depthwise_planes(const ConvRun& r, const float* input, float* output, const float* residual) const {
+  const Window& w = r.window;
+  const size_t channels = params_.out_channels;
+  const size_t planes = r.batch * channels;
+  const size_t in_plane = w.in_h * w.in_w;
+  const size_t out_plane = w.out_h * w.out_w;
+  const size_t taps = w.kernel_h * w.kernel_w;
+  const DwconvKernel kernel = depthwise_kernel_for(*config_, w);
+  const size_t threads = ThreadPool::instance().threads();
+  const size_t min_run = std::max<size_t>(1, kMinTaskWork / std::max<size_t>(1, out_plane * taps));
+  const bool small_job = planes * out_plane * taps < kSmallJobWork;
+  const std::vector<size_t> bounds = small_job ? equal_task_bounds(planes, std::min((planes + threads - 1) / threads, min_run))
+                                               : guided_task_bounds(planes, threads, min_run);
+  ThreadPool::instance().parallel_for(bounds.size() - 1, [&](size_t task) {
+    // A call's planes share an image (plane c of a run takes weights c, bias c).
+    for (size_t first = bounds[task]; first < bounds[task + 1];) {
+      const size_t c = first % channels;
+      const size_t count = std::min(bounds[task + 1] - first, channels - c);
+      DwconvPlane p;
+      p.input = input + first * in_plane;
+      p.in_h = w.in_h;
+      p.in_w = w.in_w;
+      p.weights = packed_.data() + c * taps;
+      p.bias = bias_.empty() ? 0.0f : bias_[c];
+      p.biases = bias_.empty() ? nullptr : bias_.data() + c;
+      p.plane_count = count;
+      p.output = output + first * out_plane;
+      p.out_h = w.out_h;
+      p.out_w = w.out_w;
+      p.row_begin = 0;
+      p.row_end = w.out_h;
+      p.kernel_h = w.kernel_h;
+      p.kernel_w = w.kernel_w;
+      p.stride_h = w.stride_h;
+      p.stride_w = w.stride_w;
+      p.dilation_h = w.dilation_h;
+      p.dilation_w = w.dilation_w;
+      p.pad_top = w.pad_top;
+      p.pad_left = w.pad_left;
+      p.residual = residual != nullptr ? residual + first * out_plane : nullptr;
+      p.activation = params_.activation;
+      kernel(p);
+      first += count;
+    }
+  });
+}
+
 void Conv2d::run_depthwise(const ConvRun& r, const float* input, float* output, const float* residual) const {
   const Window& w = r.window;
   const size_t multiplier = params_.out_channels / params_.in_channels;
+  if (multiplier == 1 && w.out_h * w.out_w <= kSmallPlane) {
+    run_depthwise_planes(r, input, output, residual);
+    return;
+  }
   const size_t planes = r.batch * params_.out_channels;
   const size_t threads = ThreadPool::instance().threads();
   const size_t bands = std::min(w.out_h, std::max<size_t>(1, (2 * threads + planes - 1) / planes));

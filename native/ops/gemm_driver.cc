@@ -76,7 +76,7 @@ void pack_a(const GemmConfig& cfg, size_t m, size_t k, const float* src, float* 
   const size_t m_padded = round_up(m, cfg.mr);
   for (size_t k0 = 0; k0 < k; k0 += blocks.step) {
     const size_t kc = std::min(blocks.step, k - k0);
-    f32_gemm_pack_a(cfg.mr, m, k0, kc, src, k, dst + m_padded * k0);
+    (cfg.pack_a != nullptr ? cfg.pack_a : f32_gemm_pack_a)(cfg.mr, m, k0, kc, src, k, dst + m_padded * k0);
   }
 }
 
@@ -91,7 +91,9 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
   const GemmConfig& cfg = *g.cfg;
   const KBlocks blocks(g.k, cfg.kc_max);
   const size_t m_padded = round_up(g.m, cfg.mr);
-  float* packed_b = scratch_floats(ScratchSlot::PackedB, blocks.step * round_up(cfg.nc, cfg.nr));
+  float* const pack_to =
+      g.b.packed != nullptr ? nullptr : scratch_floats(ScratchSlot::PackedB, blocks.step * round_up(cfg.nc, cfg.nr));
+  const float* packed_b = pack_to;
   // Contiguous rows (1x1 convs) are packed a small block at a time (see kRowsPackBytes), and the
   // rows of the block kBlocksAhead further on are prefetched a slice after each kernel call: the
   // copy then writes to L1 and its reads were requested microseconds of kernel time earlier.
@@ -115,12 +117,15 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
       const bool last = k0 + kc == g.k;
       const float* prefetch = nullptr;  // rows of a later block, on the 1x1 path
       size_t prefetch_bytes = 0;
-      if (g.b.im2col != nullptr) {
+      if (g.b.packed != nullptr) {
+        // nb is a multiple of NR (task and block cuts are): its panel in this K block.
+        packed_b = g.b.packed + round_up(g.n, cfg.nr) * k0 + nb * kc;
+      } else if (g.b.im2col != nullptr) {
         (cfg.im2col != nullptr ? cfg.im2col : f32_im2col_pack)(cfg.nr, *g.b.im2col, g.b.im2col_input, k0, kc, nb, nc,
-                                                                packed_b);
+                                                                pack_to);
       } else if (contiguous_rows) {
         const float* rows = g.b.strided + k0 * g.b.k_stride;
-        f32_gemm_pack_b_rows(cfg.nr, kc, nc, rows + nb, g.b.k_stride, packed_b);
+        f32_gemm_pack_b_rows(cfg.nr, kc, nc, rows + nb, g.b.k_stride, pack_to);
         const size_t ahead = nb + kBlocksAhead * nc_step;
         if (ahead < g.n) {
           prefetch = rows + ahead;
@@ -128,7 +133,7 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
         }
       } else {
         f32_gemm_pack_b(cfg.nr, kc, nc, g.b.strided + k0 * g.b.k_stride + nb * g.b.n_stride, g.b.k_stride,
-                        g.b.n_stride, packed_b);
+                        g.b.n_stride, pack_to);
       }
       // The prefetch rows are cut into one slice per kernel call (a division per block, not per
       // call: small layers' kernel calls are a few hundred cycles).

@@ -34,11 +34,15 @@ size_t packed_a_index(const GemmConfig& cfg, size_t m, size_t k, size_t row, siz
 //           (1x1 convs: the input's channel rows, n_stride 1; Linear: x transposed)
 // Reading B in place with a row stride instead of packing it measured ~8% slower on the 1x1
 // layers: kc rows a channel plane apart are too many streams for the prefetcher.
+//  packed:  B = W^T for an N x K matrix W packed by pack_a, on a table whose MR equals NR
+//           (avx512's 16x16): pack_a's MR-row panels of W, K-blocked, are then exactly the
+//           NR-wide B panels, so B is read in place and never packed (Linear with many rows).
 struct BSource {
   const Im2colShape* im2col = nullptr;
   const float* im2col_input = nullptr;
   const float* strided = nullptr;
   size_t k_stride = 0, n_stride = 0;
+  const float* packed = nullptr;
 };
 
 struct GemmBlock {

@@ -1,7 +1,8 @@
 // A prepared fully connected layer: out = act(x W^T + b), weight [outFeatures, inFeatures] packed
 // once. Run as C^T = W x^T through the same GEMM as conv (outFeatures rows, batch columns), then
-// transposed into the caller's batch x outFeatures output. Small batches skip the GEMM: a GEMV
-// per image over the same packed panels.
+// transposed into the caller's batch x outFeatures output; where MR == NR (avx512) and the batch
+// fills a row panel, as C = x W^T instead (run_rows). Small batches skip the GEMM: a GEMV per
+// image over the same packed panels.
 #pragma once
 #include <cstddef>
 #include <vector>
@@ -25,6 +26,7 @@ class Linear {
   static constexpr size_t kMaxPanelRows = 16;  // the tallest A panel (MR) of any kernel table
   void run_gemv(size_t batch, const float* input, float* output) const;
   void run_gemm(size_t batch, const float* input, float* output) const;
+  void run_rows(size_t batch, const float* input, float* output) const;
 
   size_t in_features_, out_features_;
   Activation activation_;

@@ -15,6 +15,8 @@ namespace {
 // Columns per task in the columns form: a multiple of every vector width, wide enough that each
 // of the `length` rows a task walks is a few cache lines.
 constexpr size_t kColumnBlock = 64;
+// The narrowest block: one AVX-512 vector (64 bytes, one cache line per row walked).
+constexpr size_t kMinColumnBlock = 16;
 // Below this many values one thread does it all: waking the pool costs more than the work.
 constexpr size_t kSerialValues = 16 * 1024;
 
@@ -48,11 +50,19 @@ void split_groups(const GroupShape& s, const std::function<void(size_t, size_t)>
     }
     return;
   }
-  const size_t blocks = (s.inner + kColumnBlock - 1) / kColumnBlock;
+  // Narrower blocks (down to kMinColumnBlock) when the 64-wide ones would leave a thread idle:
+  // ConvNeXt's last stage normalises 768 channels over 7 x 7 = 49 columns, one 64-wide block.
+  size_t width = kColumnBlock;
+  if (threads > 1 && s.outer * ((s.inner + width - 1) / width) < 2 * threads) {
+    const size_t per_outer = (2 * threads + s.outer - 1) / s.outer;  // blocks each outer index needs
+    const size_t cut = (s.inner + per_outer - 1) / per_outer;
+    width = std::max(kMinColumnBlock, std::min(kColumnBlock, (cut + kMinColumnBlock - 1) / kMinColumnBlock * kMinColumnBlock));
+  }
+  const size_t blocks = (s.inner + width - 1) / width;
   const auto task = [&](size_t t) {
     const size_t o = t / blocks;
-    const size_t first = (t % blocks) * kColumnBlock;
-    columns(o, first, std::min(kColumnBlock, s.inner - first));
+    const size_t first = (t % blocks) * width;
+    columns(o, first, std::min(width, s.inner - first));
   };
   if (threads == 1) {
     for (size_t o = 0; o < s.outer; o++) columns(o, 0, s.inner);

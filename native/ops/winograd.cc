@@ -240,6 +240,16 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
           gemv_columns(gc, co1 - co0, cin, a + co0 * cin, b, cols, mp + co0 * nt + j, nt);
           continue;
         }
+        // A wider partial panel goes to the table's column kernel where it has one (avx512: cols
+        // FMAs per k, B read in place), as the GEMM driver's edge tiles do, else to the narrow
+        // or full kernel.
+        if (gc.columns != nullptr && cols < nr && cols <= gc.columns_max) {
+          for (size_t row = co0; row < co1; row += gc.mr) {
+            gc.columns(std::min(gc.mr, co1 - row), cols, cin, a + row * cin, b, nr, mp + row * nt + j, nt, false,
+                       nullptr);
+          }
+          continue;
+        }
         const GemmMicrokernel kernel = gc.narrow != nullptr && cols <= nr / 2 ? gc.narrow : gc.kernel;
         for (size_t row = co0; row < co1; row += gc.mr) {
           kernel(std::min(gc.mr, co1 - row), cols, cin, a + row * cin, b, nr, mp + row * nt + j, nt, false, nullptr);

@@ -42,6 +42,7 @@ struct GemmConfig {
   // (nr FMAs per k, not a full or half tile's); same panels and arguments as kernel.
   GemmMicrokernel columns;
   size_t columns_max;
+  GemmPackAKernel pack_a;  // optional: null means the portable f32_gemm_pack_a (same layout)
 };
 
 // A Winograd tile's input and output transforms (they share the tile's point layout).

@@ -34,6 +34,72 @@ void test_dwconv_scratch_reuse(const KernelConfig& isa, const KernelConfig& scal
   }
 }
 
+// Small maps run as runs of whole planes per kernel call (ops/depthwise.cc, the kernels' flat
+// grid, dwconv-flat.inc): many channels, so a call holds dozens of planes and the double-buffered
+// grid alternates; batch 2, so runs stop at the image's last channel (plane c takes weights c);
+// maps of 7x7, 14x14 and 16x16 outputs (a grid row of whole vectors at 3x3: the aligned-tap
+// form), 5x9 and 1x3; pads 0, symmetric and asymmetric (a grid that does not hold every input
+// column: the row copy instead of the expand fill); residual (also in place) or not; kinds with
+// and without a vector form. Each ISA against scalar, scalar against the definition.
+static void test_dwconv_plane_runs(const KernelConfig& isa, const KernelConfig& scalar) {
+  struct Map {
+    size_t h, w;
+  };
+  const Map maps[] = {{7, 7}, {14, 14}, {16, 16}, {5, 9}, {1, 3}, {13, 13}};
+  const ActivationKind kinds[] = {ActivationKind::Relu6, ActivationKind::None, ActivationKind::Silu, ActivationKind::HardSwish,
+                                  ActivationKind::Sigmoid};
+  std::mt19937 rng(611);
+  size_t tested = 0;
+  for (size_t k : {3, 5, 7}) {
+    for (size_t s : {1, 2}) {
+      for (const Map& m : maps) {
+        for (int pads = 0; pads < 3; pads++) {
+          ConvCase c{};
+          c.batch = 2;
+          c.cin = c.cout = c.groups = 37;
+          c.h = m.h * s;
+          c.w = m.w * s;
+          c.kh = c.kw = k;
+          c.sh = c.sw = s;
+          c.dh = c.dw = 1;
+          const size_t half = (k - 1) / 2;
+          if (pads == 0) c.pt = c.pl = c.pb = c.pr = 0;
+          if (pads == 1) c.pt = c.pl = c.pb = c.pr = half;
+          if (pads == 2) c.pt = 1, c.pl = half + 1, c.pb = 2 * half, c.pr = 0;
+          if (k > c.h + c.pt + c.pb || k > c.w + c.pl + c.pr) continue;
+          c.act = kinds[tested % 5];
+          c.bias = tested % 4 != 1;
+          c.residual = tested % 3 != 0;
+          const ConvRun r = run_of(c);
+          const auto in = random_floats(c.batch * c.cin * c.h * c.w, rng);
+          const auto wt = random_floats(c.cout * k * k, rng);
+          const auto bias = random_floats(c.cout, rng);
+          const auto res = random_floats(c.batch * c.cout * r.window.out_h * r.window.out_w, rng);
+          const auto want = run_conv(scalar, c, r, in, wt, bias, res);
+          expect_close(want, naive_conv(c, r, in, wt, bias, res), "scalar dw plane runs vs naive " + describe(c));
+          if (&isa != &scalar) {
+            expect_close(run_conv(isa, c, r, in, wt, bias, res), want, std::string(isa_name(isa.isa)) + " dw plane runs vs scalar " + describe(c));
+            if (c.residual) {
+              const ConvParams p = params_of(c);
+              Conv2d conv(p, wt.data(), wt.size(), c.bias ? bias.data() : nullptr, bias.size(), isa);
+              std::vector<float> inout = res;
+              conv.check(r, in.size(), inout.size(), true, inout.size());
+              conv.run(r, in.data(), inout.data(), inout.data());
+              expect_close(inout, want, std::string(isa_name(isa.isa)) + " dw plane runs in place " + describe(c));
+            }
+          }
+          g_checks++;
+          tested++;
+        }
+      }
+    }
+  }
+  if (tested < 80) {
+    std::printf("FAIL dw plane runs: only %zu geometries were valid\n", tested);
+    g_failures++;
+  }
+}
+
 // The K x K stride-S depthwise kernels (K 3 / 5 / 7, S 1 / 2) of every vector ISA against the
 // scalar kernel, and the scalar kernel against the definition: dilation 1, 2 and 3x1, pads 0 /
 // symmetric / asymmetric / wider than the window's half, widths around the vector and step sizes
@@ -123,6 +189,7 @@ void test_dwconv_kxk(const KernelConfig& isa, const KernelConfig& scalar) {
     std::printf("FAIL dw kxk: only %zu geometries were valid\n", tested);
     g_failures++;
   }
+  test_dwconv_plane_runs(isa, scalar);
 }
 
 }  // namespace kernels_test

@@ -145,7 +145,14 @@ void test_im2col(const KernelConfig& isa) {
                       // stride 4 (four loads and permutes): AlexNet's 11x11/4 on a narrower map,
                       // a map narrower than a panel, dilation within the loads' 64 columns
                       {3, 23, 227, 11, 11, 4, 4, 1, 1, 2, 2, 2, 2}, {2, 30, 26, 5, 5, 3, 4, 1, 1, 2, 1, 0, 3},
-                      {2, 21, 45, 3, 3, 4, 4, 2, 2, 1, 1, 1, 1}};
+                      {2, 21, 45, 3, 3, 4, 4, 2, 2, 1, 1, 1, 1},
+                      // ResNet's 3x3/2 on 28 and 14 (14- and 7-wide outputs: every panel wraps,
+                      // over 2 to 4 rows), a 6-wide output (4 runs) and a 5-wide one (5 runs: the
+                      // general loop), stride 1 on a 9-wide map, stride 3 and 4 wrapping
+                      {3, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1}, {2, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+                      {2, 11, 11, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1}, {2, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+                      {2, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},   {2, 20, 26, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1},
+                      {2, 27, 27, 3, 3, 4, 4, 1, 1, 0, 1, 2, 2}, {2, 14, 14, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2}};
   for (const S& sh : shapes) {
     const size_t out_h = (sh.h + sh.pt + sh.pb - (sh.dh * (sh.kh - 1) + 1)) / sh.sh + 1;
     const size_t out_w = (sh.w + sh.pl + sh.pr - (sh.dw * (sh.kw - 1) + 1)) / sh.sw + 1;
@@ -168,12 +175,35 @@ void test_im2col(const KernelConfig& isa) {
   }
 }
 
+// A table's A packer against the portable one, value for value: partial row panels, K blocks
+// that start mid-row and end off a multiple of 16, a row stride wider than the block.
+void test_pack_a(const KernelConfig& isa) {
+  if (isa.gemm.pack_a == nullptr) return;
+  std::mt19937 rng(64);
+  const size_t shapes[][4] = {{16, 16, 0, 16}, {37, 300, 5, 250}, {3, 40, 0, 40}, {64, 96, 0, 96}, {33, 17, 1, 15}};
+  for (const auto& s : shapes) {
+    const size_t m = s[0], lda = s[1], k0 = s[2], kc = s[3];
+    const auto src = random_floats(m * lda, rng);
+    const size_t size = (m + isa.gemm.mr - 1) / isa.gemm.mr * isa.gemm.mr * kc;
+    std::vector<float> want(size, 777.0f), got(size, 555.0f);
+    f32_gemm_pack_a(isa.gemm.mr, m, k0, kc, src.data(), lda, want.data());
+    isa.gemm.pack_a(isa.gemm.mr, m, k0, kc, src.data(), lda, got.data());
+    char label[96];
+    std::snprintf(label, sizeof label, "%s pack_a m%zu lda%zu k[%zu,+%zu)", isa_name(isa.isa), m, lda, k0, kc);
+    expect_same(got, want, label);
+  }
+}
+
 void test_linear(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(9);
   // {in, out, batch}: batches up to 2 take the GEMV path, larger ones the GEMM; K over one block
   // (256), K not a multiple of 4 or 8, out not a multiple of any MR.
   const size_t shapes[][3] = {{10, 3, 1},   {300, 37, 5}, {84, 10, 33}, {1280, 1000, 1}, {517, 13, 2},
-                              {7, 5, 4},    {3, 1, 1},    {260, 31, 3},   {260, 31, 2}};
+                              {7, 5, 4},    {3, 1, 1},    {260, 31, 3},   {260, 31, 2},
+                              // batches of a row panel and more (avx512: x as the GEMM's rows, the
+                              // packed weights as B in place): K over a block, outFeatures not a
+                              // multiple of 16, a partial last row panel
+                              {96, 384, 100}, {300, 37, 16}, {520, 45, 51}, {33, 16, 17}};
   for (const auto& s : shapes) {
     const auto w = random_floats(s[0] * s[1], rng);
     const auto b = random_floats(s[1], rng);

@@ -53,12 +53,17 @@ int main() {
       if (threads == 1) test_gemm_tiles(*isa);
       if (threads == 1) test_split_scales(*isa);
       if (threads == 1) test_im2col(*isa);
+      if (threads == 1) test_pack_a(*isa);
       test_elementwise(*isa, *scalar);
       test_normalize(*isa, *scalar);
       test_resize(*isa, *scalar);
       std::printf("kernels_test: %-6s threads %zu: %d checks, %s\n", isa_name(isa->isa), threads, g_checks - checks_before,
                   g_failures == before ? "ok" : "FAILED");
     }
+    const int col2im_before = g_failures, col2im_checks = g_checks;
+    test_col2im();
+    std::printf("kernels_test: col2im threads %zu: %d checks, %s\n", threads, g_checks - col2im_checks,
+                g_failures == col2im_before ? "ok" : "FAILED");
   }
   test_thread_pool();
   // The activations' accuracy: fewer samples under qemu / sanitizers (CONVNODE_ULP_SAMPLES).

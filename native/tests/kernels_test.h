@@ -74,10 +74,12 @@ void test_linear(const KernelConfig& isa, const KernelConfig& scalar);          
 void test_gemm_tiles(const KernelConfig& isa);                                     // gemm_checks.cc
 void test_split_scales(const KernelConfig& isa);                                   // gemm_checks.cc
 void test_im2col(const KernelConfig& isa);                                         // gemm_checks.cc
+void test_pack_a(const KernelConfig& isa);                                         // gemm_checks.cc
 void test_elementwise(const KernelConfig& isa, const KernelConfig& scalar);        // elementwise_checks.cc
 void test_normalize(const KernelConfig& isa, const KernelConfig& scalar);          // normalize_checks.cc
 void test_resize(const KernelConfig& isa, const KernelConfig& scalar);             // resize_checks.cc
 void test_activation_ulp(const KernelConfig& isa, size_t samples);                 // elementwise_checks.cc
 void test_thread_pool();                                                           // thread_pool_checks.cc
+void test_col2im();                                                                // col2im_checks.cc (no ISA variants)
 
 }  // namespace kernels_test

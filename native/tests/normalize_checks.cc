@@ -42,7 +42,8 @@ void naive_groups(const GroupShape& s, const std::vector<float>& x, const std::v
 void test_normalize(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(21);
   const size_t shapes[][3] = {{3, 1, 1},  {5, 7, 1},   {4, 33, 1},  {2, 768, 1}, {7, 49, 1}, {2, 96, 3},
-                              {1, 5, 17}, {2, 96, 196}, {3, 9, 67}, {1, 4, 16},  {2, 3, 129}};
+                              {1, 5, 17}, {2, 96, 196}, {3, 9, 67}, {1, 4, 16},  {2, 3, 129},
+                              {1, 768, 49}, {1, 400, 45}};  // the last two: narrower column blocks at 3 threads
   const std::string name = isa_name(isa.isa);
   for (const auto& d : shapes) {
     const GroupShape s{d[0], d[1], d[2]};

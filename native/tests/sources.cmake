@@ -14,4 +14,5 @@ set(CONVNODE_KERNELS_TEST_SOURCES
   native/tests/normalize_checks.cc
   native/tests/resize_checks.cc
   native/tests/thread_pool_checks.cc
+  native/tests/col2im_checks.cc
 )

@@ -18,6 +18,7 @@
  * The weights are split, not copied: the taps' 1x1 filters together hold what the full filter did.
  */
 import type { ConvGeometry } from '../../planner/geometry.js';
+import { planCopy, type CopyPlan } from './strided-copy.js';
 
 /** One tap's output rectangle [y0, y1) x [x0, x1), and the input shift (dy, dx) it reads at. */
 export interface TapRegion {
@@ -83,28 +84,16 @@ export function tapFilters(weight: Float32Array, outChannels: number, inChannels
 }
 
 /**
- * Copies the h x w window at (y0, x0) of every plane of an NCHW tensor (planes of H x W) into
- * dst (planes of h x w), or back when `back` is set.
+ * The copies of the h x w window at (y0, x0) of every plane of an NCHW tensor (planes of H x W):
+ * `take` into a dense window (planes of h x w), `putBack` from it. Strided-copy plans, so the
+ * native backend runs them as queued calls (no JS loop, no wait between a tap's steps).
  */
-export function copyWindow(
-  tensor: Float32Array, planes: number, H: number, W: number, y0: number, x0: number, h: number, w: number,
-  window: Float32Array, back = false,
-): void {
-  // A window a few columns wide (a left or right band) is thousands of short rows: copied by
-  // element, as a subarray per row would cost more than the copy.
-  const byElement = w < 32;
-  for (let p = 0; p < planes; p++) {
-    for (let r = 0; r < h; r++) {
-      const at = (p * H + y0 + r) * W + x0;
-      const into = (p * h + r) * w;
-      if (byElement) {
-        if (back) for (let i = 0; i < w; i++) tensor[at + i] = window[into + i];
-        else for (let i = 0; i < w; i++) window[into + i] = tensor[at + i];
-      } else if (back) {
-        tensor.set(window.subarray(into, into + w), at);
-      } else {
-        window.set(tensor.subarray(at, at + w), into);
-      }
-    }
-  }
+export function windowCopies(planes: number, H: number, W: number, y0: number, x0: number, h: number, w: number): { take: CopyPlan; putBack: CopyPlan } {
+  const at = y0 * W + x0;
+  return {
+    take: planCopy([{ extent: planes, stride: H * W }, { extent: h, stride: W }, { extent: w, stride: 1 }], at, 0),
+    putBack: planCopy([
+      { extent: planes, stride: h * w, dstStride: H * W }, { extent: h, stride: w, dstStride: W }, { extent: w, stride: 1, dstStride: 1 },
+    ], 0, at),
+  };
 }

@@ -3,14 +3,15 @@
  * scatters its channels through the kernel into a K x K footprint of the output, `stride` apart:
  *   y[n, co, iy S - P_top + ky D, ix S - P_left + kx D] += x[n, ci, iy, ix] w[ci, co, ky, kx]
  *
- * Run as GEMM + col2im on the backend's packed GEMM: per image and group, the input's channel
- * planes are turned into rows (pixels x Cin/G, the Linear layout), one Linear with the weights
- * rearranged to (Cout/G K K) x Cin/G gives every pixel's footprint contributions, and col2im adds
- * them into place. Output size: the same planner function as the summary
+ * Run as GEMM + col2im: a grouped 1x1 conv on the backend's packed GEMM, with the weights
+ * rearranged to (Cout/G K K) x Cin/G per group, reads the NCHW input as it is and writes every
+ * pixel's footprint contributions as planes; col2im (native/ops/col2im.cc on the native backend,
+ * lib/kernels/col2im.ts elsewhere) adds them into place. Output size: the same planner function as the summary
  * (transposedOutputSize); output_shape, auto_pad, output_padding, dilation and groups as ONNX
  * defines them.
  */
-import type { Backend, ConvKernel, LinearKernel } from '../../backends/backend.js';
+import type { Backend, ConvKernel } from '../../backends/backend.js';
+import { col2im, type Col2imPlan } from '../../kernels/col2im.js';
 import { copyStrided, planCopy } from './strided-copy.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constAsFloat32, floatConst } from '../constant.js';
@@ -165,30 +166,27 @@ export function buildConvTranspose(ctx: BuildContext): CompiledOp {
     window.stride[0] === kh && window.stride[1] === kw && window.outputPadding[0] === 0 && window.outputPadding[1] === 0 &&
     !window.outputShape && (window.autoPad === 'NOTSET' || window.autoPad === 'VALID' || window.autoPad === '') &&
     (!window.pads || window.pads.every((p) => p === 0));
-  // Per group: the filters rearranged to rows (co, ky, kx), columns ci. The tiled form (one group)
-  // runs them as a 1x1 conv with each footprint channel's bias its output channel's; the general
-  // form as one Linear per group, scattered by col2im.
-  const kernels: LinearKernel[] = [];
-  let tileConv: ConvKernel | null = null;
+  // Per group: the filters rearranged to rows (co, ky, kx), columns ci; the groups' rows one
+  // after the other are a grouped 1x1 conv's filters (G x footprint outputs, Cin / G inputs each),
+  // whose output planes are every input pixel's footprint: [n, (g, co), ky, kx, iy, ix]. The tiled
+  // form (one group) gives each footprint channel its output channel's bias; the general form adds
+  // the bias in col2im.
+  const rearranged = new Float32Array(groups * footprint * inPerGroup);
   for (let g = 0; g < groups; g++) {
-    const rearranged = new Float32Array(footprint * inPerGroup);
     for (let ci = 0; ci < inPerGroup; ci++) {
       const from = (g * inPerGroup + ci) * footprint;
-      for (let r = 0; r < footprint; r++) rearranged[r * inPerGroup + ci] = weight[from + r];
+      const to = g * footprint * inPerGroup;
+      for (let r = 0; r < footprint; r++) rearranged[to + r * inPerGroup + ci] = weight[from + r];
     }
-    if (tiles) {
-      tileConv = backend.prepareConv2d({
-        inChannels, outChannels: footprint, groups: 1, kernelH: 1, kernelW: 1, activation: { kind: 'none' }, padding: 0,
-        weight: rearranged,
-        bias: bias ? Float32Array.from({ length: footprint }, (_, r) => bias[Math.floor(r / (kh * kw))]) : null,
-      });
-    } else {
-      kernels.push(backend.prepareLinear({ inFeatures: inPerGroup, outFeatures: footprint, weight: rearranged, bias: null, activation: { kind: 'none' } }));
-    }
-    ctx.unreadWeights?.(rearranged);
   }
+  const footprintConv = backend.prepareConv2d({
+    inChannels, outChannels: groups * footprint, groups, kernelH: 1, kernelW: 1, activation: { kind: 'none' }, padding: 0,
+    weight: rearranged,
+    bias: tiles && bias ? Float32Array.from({ length: footprint }, (_, r) => bias[Math.floor(r / (kh * kw))]) : null,
+  });
+  ctx.unreadWeights?.(rearranged);
   const pointwise = (n: number, h: number, w: number) => planConv(owner, [n, inChannels, h, w], {
-    kernel: [1, 1], stride: [1, 1], dilation: [1, 1], padding: 0, inChannels, outChannels: footprint, groups: 1,
+    kernel: [1, 1], stride: [1, 1], dilation: [1, 1], padding: 0, inChannels, outChannels: groups * footprint, groups,
   });
   return {
     ...nodeBasics(node, 1, 1, weight.length + (bias?.length ?? 0)),
@@ -198,74 +196,47 @@ export function buildConvTranspose(ctx: BuildContext): CompiledOp {
       const rows = axisGeometry(window, 0, inH, owner);
       const cols = axisGeometry(window, 1, inW, owner);
       const shape = [batch, outChannels, rows.out, cols.out];
-      const pixels = inH * inW;
-      const outPlane = rows.out * cols.out;
-      const [sh, sw] = window.stride;
-      const [dh, dw] = window.dilation;
-      const run = (src: Float32Array, out: Float32Array) => {
-        const pixelRows = new Float32Array(pixels * inPerGroup);
-        const contributions = new Float32Array(pixels * footprint);
-        for (let n = 0; n < batch; n++) {
-          for (let g = 0; g < groups; g++) {
-            const inAt = (n * inChannels + g * inPerGroup) * pixels;
-            for (let ci = 0; ci < inPerGroup; ci++) for (let p = 0; p < pixels; p++) pixelRows[p * inPerGroup + ci] = src[inAt + ci * pixels + p];
-            kernels[g].runSync(pixelRows, pixels, contributions);
-            const outAt = (n * outChannels + g * outPerGroup) * outPlane;
-            out.fill(0, outAt, outAt + outPerGroup * outPlane);
-            col2im(contributions, out, outAt, inH, inW, outPerGroup, kh, kw, sh, sw, dh, dw, rows.before, cols.before, rows.out, cols.out);
-            if (bias) {
-              for (let co = 0; co < outPerGroup; co++) {
-                const b = bias[g * outPerGroup + co];
-                const at = outAt + co * outPlane;
-                for (let i = at; i < at + outPlane; i++) out[i] += b;
-              }
-            }
-          }
-        }
-      };
-      const multiplyAdds = batch * inChannels * pixels * outPerGroup * kh * kw;
+      const multiplyAdds = batch * inChannels * inH * inW * outPerGroup * kh * kw;
       const field = transposedReceptiveField(x.field, [kh, kw], window.dilation, window.stride);
-      if (tileConv) {
-        const execution = tiledExecution(backend, tileConv, pointwise(batch, inH, inW), outChannels, kh, kw);
-        if (x.constant) {
-          const out = new Float32Array(numel(shape));
-          execution.runSync([constAsFloat32(x.constant)], [out]);
-          return { outputs: [{ shape, constant: floatConst(shape, out), field: null }], multiplyAdds: 0 };
-        }
-        return { outputs: [runtimeValue(shape, field)], multiplyAdds, execution };
-      }
+      const geometry = pointwise(batch, inH, inW);
+      const execution = tiles
+        ? tiledExecution(backend, footprintConv, geometry, outChannels, kh, kw)
+        : col2imExecution(backend, footprintConv, geometry, bias, {
+          batch, channels: outChannels, kernelH: kh, kernelW: kw, strideH: window.stride[0], strideW: window.stride[1],
+          dilationH: window.dilation[0], dilationW: window.dilation[1], padTop: rows.before, padLeft: cols.before,
+          inH, inW, outH: rows.out, outW: cols.out,
+        });
       if (x.constant) {
         const out = new Float32Array(numel(shape));
-        run(constAsFloat32(x.constant), out);
+        execution.runSync([constAsFloat32(x.constant)], [out]);
         return { outputs: [{ shape, constant: floatConst(shape, out), field: null }], multiplyAdds: 0 };
       }
-      return { outputs: [runtimeValue(shape, field)], multiplyAdds, execution: { runSync: (ins, outs) => run(ins[0], outs[0]) } };
+      return { outputs: [runtimeValue(shape, field)], multiplyAdds, execution };
     },
   };
 }
 
-/** Adds each pixel's footprint (pixels x (co, ky, kx)) into the output planes, skipping what falls in the padding. */
-function col2im(
-  contributions: Float32Array, out: Float32Array, outAt: number, inH: number, inW: number, outPerGroup: number,
-  kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, outH: number, outW: number,
-): void {
-  const footprint = outPerGroup * kh * kw;
-  for (let iy = 0; iy < inH; iy++) {
-    for (let ix = 0; ix < inW; ix++) {
-      const from = (iy * inW + ix) * footprint;
-      for (let co = 0; co < outPerGroup; co++) {
-        const plane = outAt + co * outH * outW;
-        for (let ky = 0; ky < kh; ky++) {
-          const oy = iy * sh - padTop + ky * dh;
-          if (oy < 0 || oy >= outH) continue;
-          const row = plane + oy * outW;
-          const tap = from + (co * kh + ky) * kw;
-          for (let kx = 0; kx < kw; kx++) {
-            const ox = ix * sw - padLeft + kx * dw;
-            if (ox >= 0 && ox < outW) out[row + ox] += contributions[tap + kx];
-          }
-        }
-      }
-    }
-  }
+/**
+ * The general form (kernel over stride, padding, dilation, groups): the footprint conv, then
+ * col2im adds each output pixel's taps (the backend's where it has one, else the pure-JS kernel).
+ */
+function col2imExecution(
+  backend: Backend, conv: ConvKernel, geometry: ConvGeometry, bias: Float32Array | null, plan: Col2imPlan,
+): Execution {
+  const footprints = () => new Float32Array(plan.batch * plan.channels * plan.kernelH * plan.kernelW * plan.inH * plan.inW);
+  const { col2imSync, col2im: col2imAsync } = backend;
+  return {
+    runSync(ins, outs) {
+      const planes = footprints();
+      conv.runSync(ins[0], geometry, planes, null);
+      if (col2imSync) col2imSync.call(backend, planes, bias, outs[0], plan);
+      else col2im(planes, bias, outs[0], plan);
+    },
+    async run(ins, outs) {
+      const planes = footprints();
+      await conv.run(ins[0], geometry, planes, null);
+      if (col2imAsync) await col2imAsync.call(backend, planes, bias, outs[0], plan);
+      else col2im(planes, bias, outs[0], plan);
+    },
+  };
 }

@@ -16,9 +16,10 @@ import { batchNormAffine } from './tensor-ops.js';
 import type { BuildContext, CompiledOp } from './types.js';
 import { windowSpecOf, withExtraPads } from './window.js';
 import { cropDeadTaps, cropWeights, type TapCrop } from './conv-dead-taps.js';
-import { copyWindow, planTapRegions, TAP_REGIONS_MAX_LIVE_FRACTION, tapFilters, type TapRegion, type TapRegions } from './conv-tap-regions.js';
+import { planTapRegions, windowCopies, TAP_REGIONS_MAX_LIVE_FRACTION, tapFilters, type TapRegion, type TapRegions } from './conv-tap-regions.js';
 import type { ConvGeometry } from '../../planner/geometry.js';
 import type { Execution } from './types.js';
+import { copyStrided, type CopyPlan } from './strided-copy.js';
 
 /** An activation node (or pair, for a split HardSwish) run in a kernel's epilogue. */
 export interface FusedActivation {
@@ -189,37 +190,59 @@ export function buildConv(ctx: BuildContext, fusion: ConvFusion): CompiledOp {
     const parts = regions.partial.map((t) => ({ t, kernel: tapKernel(t, false), geometry: pointwise(t.y1 - t.y0, t.x1 - t.x0) }));
     const inPlanes = full.batch * full.inChannels;
     const outPlanes = full.batch * full.outChannels;
-    // One tap's band: its input window and the output band so far, in; their sum, out.
-    const windows = (x: Float32Array, out: Float32Array, t: TapRegion) => {
+    // Per tap: its input window taken, the output band so far taken (the conv's residual), their
+    // sum put back into the band.
+    const taps = parts.map((part) => {
+      const { t } = part;
       const h = t.y1 - t.y0;
       const w = t.x1 - t.x0;
-      const input = new Float32Array(inPlanes * h * w);
-      copyWindow(x, inPlanes, full.inH, full.inW, t.y0 + t.dy, t.x0 + t.dx, h, w, input);
-      const band = new Float32Array(outPlanes * h * w);
-      copyWindow(out, outPlanes, full.outH, full.outW, t.y0, t.x0, h, w, band);
-      return { input, band, sum: new Float32Array(band.length), h, w };
+      return {
+        ...part, h, w,
+        input: windowCopies(inPlanes, full.inH, full.inW, t.y0 + t.dy, t.x0 + t.dx, h, w).take,
+        band: windowCopies(outPlanes, full.outH, full.outW, t.y0, t.x0, h, w),
+      };
+    });
+    const buffers = () => taps.map(({ h, w }) => ({
+      input: new Float32Array(inPlanes * h * w), band: new Float32Array(outPlanes * h * w), sum: new Float32Array(outPlanes * h * w),
+    }));
+    const { stridedCopy, stridedCopySync } = backend;
+    const copySync = (from: Float32Array, plan: CopyPlan, to: Float32Array) => {
+      if (stridedCopySync) stridedCopySync.call(backend, from, plan, to);
+      else copyStrided(from, plan, to);
     };
-    const putBack = (out: Float32Array, t: TapRegion, sum: Float32Array) =>
-      copyWindow(out, outPlanes, full.outH, full.outW, t.y0, t.x0, t.y1 - t.y0, t.x1 - t.x0, sum, true);
+    const runSync = (ins: readonly Float32Array[], outs: readonly Float32Array[]) => {
+      const [x] = ins;
+      const [out] = outs;
+      whole.kernel.runSync(x, whole.geometry, out, null);
+      const bufs = buffers();
+      taps.forEach((tap, i) => {
+        const { input, band, sum } = bufs[i];
+        copySync(x, tap.input, input);
+        copySync(out, tap.band.take, band);
+        tap.kernel.runSync(input, tap.geometry, sum, band);
+        copySync(sum, tap.band.putBack, out);
+      });
+      if (activation.kind !== 'none') backend.unarySync(out, out, activation);
+    };
     return {
-      runSync(ins, outs) {
-        whole.kernel.runSync(ins[0], whole.geometry, outs[0], null);
-        for (const { t, kernel: k, geometry } of parts) {
-          const { input, band, sum } = windows(ins[0], outs[0], t);
-          k.runSync(input, geometry, sum, band);
-          putBack(outs[0], t, sum);
-        }
-        applyActivation(outs[0], activation);
-      },
+      runSync,
       async run(ins, outs) {
-        await whole.kernel.run(ins[0], whole.geometry, outs[0], null);
-        for (const { t, kernel: k, geometry } of parts) {
-          const { input, band, sum } = windows(ins[0], outs[0], t);
-          await k.run(input, geometry, sum, band);
-          putBack(outs[0], t, sum);
-        }
-        applyActivation(outs[0], activation);
+        if (!stridedCopy) return runSync(ins, outs);
+        // Every step queued at once: the backend orders them by the memory they share (a tap's
+        // band is taken after the previous tap put its sum back into the same output).
+        const [x] = ins;
+        const [out] = outs;
+        const bufs = buffers();
+        const queued: Promise<void>[] = [whole.kernel.run(x, whole.geometry, out, null)];
+        taps.forEach((tap, i) => {
+          const { input, band, sum } = bufs[i];
+          queued.push(stridedCopy.call(backend, x, tap.input, input), stridedCopy.call(backend, out, tap.band.take, band));
+          queued.push(tap.kernel.run(input, tap.geometry, sum, band), stridedCopy.call(backend, sum, tap.band.putBack, out));
+        });
+        if (activation.kind !== 'none') queued.push(backend.unary(out, out, activation));
+        await Promise.all(queued);
       },
+      queuesOneCall: stridedCopy !== undefined,
     };
   };
   // Only needed when a residual turns out to broadcast (not the same shape as the conv output).

@@ -4,6 +4,8 @@
 // f32-dwconv-KxKsS-ISA.cc per variant), and the general scalar one.
 #pragma once
 #include <cstddef>
+#include <cstdint>
+#include <type_traits>
 
 #include "../epilogue.h"
 
@@ -23,6 +25,11 @@ struct DwconvPlane {
   size_t pad_top, pad_left;
   const float* residual;  // laid out like output, or null
   Activation activation;
+  // A call may compute a run of whole planes (ops/depthwise.cc does for small maps): plane i reads
+  // input + i * in_h * in_w, weights + i * kernel_h * kernel_w and biases[i] (null: no bias; the
+  // field bias is plane 0's when plane_count is 1), writes output / residual + i * out_h * out_w.
+  size_t plane_count = 1;
+  const float* biases = nullptr;
 };
 
 using DwconvKernel = void (*)(const DwconvPlane& plane);
@@ -74,6 +81,20 @@ static inline float dwconv_pixel(const DwconvPlane& p, size_t oy, size_t ox) {
     }
   }
   return acc;
+}
+
+// Plane i of a multi-plane call as a one-plane call.
+static inline DwconvPlane dwconv_plane_at(const DwconvPlane& p, size_t i) {
+  if (p.plane_count == 1) return p;
+  DwconvPlane one = p;
+  one.plane_count = 1;
+  one.input = p.input + i * p.in_h * p.in_w;
+  one.weights = p.weights + i * p.kernel_h * p.kernel_w;
+  one.bias = p.biases != nullptr ? p.biases[i] : 0.0f;
+  one.biases = nullptr;
+  one.output = p.output + i * p.out_h * p.out_w;
+  one.residual = p.residual != nullptr ? p.residual + i * p.out_h * p.out_w : nullptr;
+  return one;
 }
 
 static inline void dwconv_store(const DwconvPlane& p, size_t oy, size_t ox, float acc) {

@@ -3,9 +3,12 @@
 
 namespace convnode {
 
-void f32_dwconv_general__scalar(const DwconvPlane& p) {
-  for (size_t oy = p.row_begin; oy < p.row_end; oy++) {
-    for (size_t ox = 0; ox < p.out_w; ox++) dwconv_store(p, oy, ox, dwconv_pixel(p, oy, ox));
+void f32_dwconv_general__scalar(const DwconvPlane& planes) {
+  for (size_t i = 0; i < planes.plane_count; i++) {
+    const DwconvPlane p = dwconv_plane_at(planes, i);
+    for (size_t oy = p.row_begin; oy < p.row_end; oy++) {
+      for (size_t ox = 0; ox < p.out_w; ox++) dwconv_store(p, oy, ox, dwconv_pixel(p, oy, ox));
+    }
   }
 }
 

@@ -187,4 +187,62 @@ void f32_gemm_16x16_sweep__avx512(size_t mr, size_t nc, size_t kc, const float* 
   }
 }
 
+// 16 rows of A (m of them real, the rest zero) x columns [k0, k0 + kc), 16 k at a time: 16 row
+// loads (masked at the block's end), a 16x16 transpose in four shuffle stages, 16 stores of one
+// k step's 16 rows each.
+void f32_gemm_pack_a_16__avx512(size_t mr_tile, size_t m, size_t k0, size_t kc, const float* src, size_t lda,
+                                float* dst) {
+  if (mr_tile != kMR) {
+    f32_gemm_pack_a(mr_tile, m, k0, kc, src, lda, dst);
+    return;
+  }
+  for (size_t m0 = 0; m0 < m; m0 += kMR, dst += kMR * kc) {
+    const size_t rows = m - m0 < kMR ? m - m0 : kMR;
+    const float* panel = src + m0 * lda + k0;
+    for (size_t k = 0; k < kc; k += 16) {
+      const size_t count = kc - k < 16 ? kc - k : 16;
+      const __mmask16 valid = static_cast<__mmask16>(count == 16 ? 0xffffu : (1u << count) - 1);
+      __m512 r[16];
+#pragma GCC unroll 16
+      for (size_t i = 0; i < 16; i++) {
+        r[i] = i < rows ? _mm512_maskz_loadu_ps(valid, panel + i * lda + k) : _mm512_setzero_ps();
+      }
+      // Pairs of rows, 32-bit interleave: per 128-bit lane L, t[2i] = a0 b0 a1 b1, t[2i+1] = a2 b2 a3 b3.
+      __m512 t[16];
+#pragma GCC unroll 8
+      for (size_t i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+      }
+      // Groups of 4 rows, 64-bit interleave: u[4g + j] holds, in lane L, column 4L + j of rows 4g..4g+3.
+      __m512 u[16];
+#pragma GCC unroll 4
+      for (size_t g = 0; g < 4; g++) {
+        const __m512d lo0 = _mm512_castps_pd(t[4 * g]), hi0 = _mm512_castps_pd(t[4 * g + 1]);
+        const __m512d lo1 = _mm512_castps_pd(t[4 * g + 2]), hi1 = _mm512_castps_pd(t[4 * g + 3]);
+        u[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(lo0, lo1));
+        u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(lo0, lo1));
+        u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(hi0, hi1));
+        u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(hi0, hi1));
+      }
+      // Lanes gathered across the four groups: column 4L + j = rows 0..15 from lane L of
+      // u[j], u[4 + j], u[8 + j], u[12 + j].
+      float* out = dst + k * kMR;
+#pragma GCC unroll 4
+      for (size_t j = 0; j < 4; j++) {
+        const __m512 v0 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88);       // A0 A2 B0 B2
+        const __m512 v1 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xdd);       // A1 A3 B1 B3
+        const __m512 w0 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88);  // C0 C2 D0 D2
+        const __m512 w1 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xdd);  // C1 C3 D1 D3
+        const __m512 col[4] = {_mm512_shuffle_f32x4(v0, w0, 0x88), _mm512_shuffle_f32x4(v1, w1, 0x88),
+                               _mm512_shuffle_f32x4(v0, w0, 0xdd), _mm512_shuffle_f32x4(v1, w1, 0xdd)};
+#pragma GCC unroll 4
+        for (size_t lane = 0; lane < 4; lane++) {
+          if (4 * lane + j < count) _mm512_storeu_ps(out + (4 * lane + j) * kMR, col[lane]);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace convnode

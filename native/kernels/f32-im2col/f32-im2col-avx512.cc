@@ -119,6 +119,86 @@ void avx512_pack_one_row(const Im2colShape& s, const float* input, size_t k0, si
   }
 }
 
+// Panels made of 2..kMaxRuns runs (those that wrap onto the next output row: 28-, 14- and 7-wide
+// maps, where a 16-pixel panel spans 2 to 4 rows) get the one-row panel's treatment: each run's
+// row offsets, first columns and lane masks are worked out once per panel, and the k loop is a
+// few masked loads per row merged under each run's lanes. Worked out per k (the general loop
+// below), the masks and bounds were about half of the stride-2 layers' packing (session 5: the
+// wrapping panels were 17% of 3x3/2 128->128 @56's time).
+constexpr size_t kMaxRuns = 4;
+
+template <int STRIDE>
+void avx512_pack_runs(const Im2colShape& s, const float* input, size_t k0, size_t kc, const Avx512Run* runs,
+                      size_t run_count, float* dst) {
+  const ptrdiff_t in_h = static_cast<ptrdiff_t>(s.in_h);
+  const ptrdiff_t in_w = static_cast<ptrdiff_t>(s.in_w);
+  const ptrdiff_t stride = static_cast<ptrdiff_t>(s.stride_w);
+  ptrdiff_t row_offset[kMaxRuns][kMaxTaps];  // -1: the run's row is padding
+  ptrdiff_t first[kMaxRuns][kMaxTaps];       // column the run's lane 0 reads
+  uint64_t columns[kMaxRuns][kMaxTaps];      // stride 1 / other: lane mask; 2: 32 columns; 4: 64 columns
+  __mmask16 lanes[kMaxRuns];                 // the run's lanes in the panel
+  for (size_t r = 0; r < run_count; r++) {
+    const ptrdiff_t t0 = static_cast<ptrdiff_t>(runs[r].t0);
+    const ptrdiff_t t1 = t0 + static_cast<ptrdiff_t>(runs[r].len);
+    lanes[r] = static_cast<__mmask16>(avx512_lane_range(t0, t1, 16));
+    for (size_t ky = 0; ky < s.kernel_h; ky++) {
+      const ptrdiff_t iy = runs[r].iy0 + static_cast<ptrdiff_t>(ky * s.dilation_h);
+      row_offset[r][ky] = iy >= 0 && iy < in_h ? iy * in_w : -1;
+    }
+    for (size_t kx = 0; kx < s.kernel_w; kx++) {
+      const ptrdiff_t f = runs[r].ix0 + static_cast<ptrdiff_t>(kx * s.dilation_w);
+      first[r][kx] = f;
+      if (STRIDE == 1) {
+        columns[r][kx] = avx512_lane_range(t0, t1, 16) & avx512_lane_range(-f, in_w - f, 16);
+      } else if (STRIDE == 2) {
+        columns[r][kx] = avx512_lane_range(2 * t0, 2 * t1 - 1, 32) & avx512_lane_range(-f, in_w - f, 32);
+      } else if (STRIDE == 4) {
+        columns[r][kx] = avx512_lane_range(4 * t0, 4 * t1 - 3, 64) & avx512_lane_range(-f, in_w - f, 64);
+      } else {
+        const ptrdiff_t lo_t = f >= 0 ? 0 : (-f + stride - 1) / stride;
+        const ptrdiff_t hi_t = in_w - f <= 0 ? 0 : (in_w - f + stride - 1) / stride;
+        columns[r][kx] = avx512_lane_range(t0, t1, 16) & avx512_lane_range(lo_t, hi_t, 16);
+      }
+    }
+  }
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i strided = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                             _mm512_set1_epi32(static_cast<int>(stride)));
+  const size_t plane = s.in_h * s.in_w;
+  const size_t window = s.kernel_h * s.kernel_w;
+  size_t c = k0 / window;
+  size_t ky = (k0 % window) / s.kernel_w;
+  size_t kx = k0 % s.kernel_w;
+  for (size_t k = 0; k < kc; k++) {
+    const float* channel = input + c * plane;
+    __m512 v = _mm512_setzero_ps();
+    for (size_t r = 0; r < run_count; r++) {
+      if (row_offset[r][ky] < 0) continue;  // a padding row: the run's lanes stay zero
+      const float* src = channel + row_offset[r][ky] + first[r][kx];
+      const uint64_t m = columns[r][kx];
+      if (STRIDE == 1) {
+        v = _mm512_mask_loadu_ps(v, static_cast<__mmask16>(m), src);
+      } else if (STRIDE == 2) {
+        v = _mm512_mask_mov_ps(v, lanes[r],
+                               _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(static_cast<__mmask16>(m), src), even,
+                                                      _mm512_maskz_loadu_ps(static_cast<__mmask16>(m >> 16), src + 16)));
+      } else if (STRIDE == 4) {
+        v = _mm512_mask_mov_ps(v, lanes[r], avx512_every_fourth(src, m));
+      } else {
+        v = _mm512_mask_i32gather_ps(v, static_cast<__mmask16>(m), strided, src, 4);
+      }
+    }
+    _mm512_storeu_ps(dst + k * kLanes, v);
+    if (++kx == s.kernel_w) {
+      kx = 0;
+      if (++ky == s.kernel_h) {
+        ky = 0;
+        c++;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void f32_im2col_pack__avx512(size_t nr_tile, const Im2colShape& s, const float* input, size_t k0, size_t kc,
@@ -165,6 +245,19 @@ void f32_im2col_pack__avx512(size_t nr_tile, const Im2colShape& s, const float* 
       t += len;
       ox = 0;
       oy++;
+    }
+    if (run_count <= kMaxRuns && s.kernel_h <= kMaxTaps && s.kernel_w <= kMaxTaps) {
+      if (stride == 1) {
+        avx512_pack_runs<1>(s, input, k0, kc, runs, run_count, dst);
+      } else if (stride == 2) {
+        avx512_pack_runs<2>(s, input, k0, kc, runs, run_count, dst);
+      } else if (stride == 4) {
+        avx512_pack_runs<4>(s, input, k0, kc, runs, run_count, dst);
+      } else {
+        avx512_pack_runs<0>(s, input, k0, kc, runs, run_count, dst);
+      }
+      dst += kc * kLanes;
+      continue;
     }
     size_t c = k0 / window;
     size_t ky = (k0 % window) / s.kernel_w;
