@@ -7,8 +7,10 @@
 // caller likewise polls N/4 us for the last task before it sleeps. Off by default: on an
 // overloaded machine a poller holds a core that the caller needs (see thread_pool.cc).
 #pragma once
-#if defined(__wasi__)
-#include "../wasm/thread_pool_single.h"  // no threads in the wasm module
+#if defined(__wasi__) && defined(__wasm_atomics__)
+#include "../wasm/thread_pool_shared.h"  // the threaded wasm build: worker_threads on shared memory
+#elif defined(__wasi__)
+#include "../wasm/thread_pool_single.h"  // the wasm module's default build: one thread
 #else
 #include <atomic>
 #include <cstdint>
