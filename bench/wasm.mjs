@@ -9,12 +9,16 @@
 // answer shows. Build first: `npm run build`, `node scripts/build-wasm.mjs` (and the addon).
 //
 //   node bench/wasm.mjs [--rounds 7] [--no-models] [--no-layers] [--models resnet18,mobilenet_v2]
+//                       [--ab other.wasm] [--layers 1x1,dw]
+// --ab adds a second build of the module as one more contender on the layers ('wasm B', and B/A
+// its CPU time over the loaded module's), to A/B a kernel change in one process. --layers keeps
+// the layers whose name contains one of the words.
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { jsBackend } from '../dist/backends/js.js';
 import { loadNativeBackend, setNumThreads } from '../dist/backends/native.js';
-import { loadWasmBackend, wasmModuleInfo } from '../dist/backends/wasm.js';
+import { loadWasmBackend, wasmBackendFromFile, wasmModuleInfo } from '../dist/backends/wasm.js';
 import { loadOnnx } from '../dist/onnx/index.js';
 import { Tensor } from '../dist/tensor.js';
 import { planConv, planWindow } from '../dist/planner/geometry.js';
@@ -30,6 +34,9 @@ if (wasm instanceof Error) {
   console.error(`wasm backend unavailable: ${wasm.message}`);
   process.exit(1);
 }
+const abFile = option('--ab', null);
+const wasmB = abFile ? wasmBackendFromFile(abFile) : null;
+const layerWords = option('--layers', '').split(',').filter(Boolean);
 const native = loadNativeBackend();
 if (!(native instanceof Error)) setNumThreads(1);
 
@@ -187,21 +194,25 @@ const fmt = (v) => (v === null ? '-' : v.toFixed(2));
 if (!args.includes('--no-layers')) {
   const tf = await loadTfjsWasm();
   const header = ['layer', 'js ms', 'wasm ms', 'native ms', 'tfjs-wasm ms', 'wasm GFLOP/s', 'wasm/js', 'native/wasm', 'tfjs/wasm', 'max diff'];
+  if (wasmB) header.push('wasm B ms', 'B/A', 'B max diff');
   const rows = [header];
-  for (const layer of LAYERS) {
+  for (const layer of LAYERS.filter((l) => layerWords.length === 0 || layerWords.some((w) => l.name.includes(w)))) {
     const c = layerCase(layer, tf);
     const js = c.make(jsBackend);
     const w = c.make(wasm);
     const n = native instanceof Error ? null : c.make(native);
-    const runners = [js.run, w.run, ...(n ? [n.run] : []), ...(c.tfjs ? [c.tfjs] : [])];
+    const b = wasmB ? c.make(wasmB) : null;
+    const runners = [js.run, w.run, ...(n ? [n.run] : []), ...(c.tfjs ? [c.tfjs] : []), ...(b ? [b.run] : [])];
     const ms = timeInTurn(runners);
     const jsMs = ms[0], wasmMs = ms[1];
     const nativeMs = n ? ms[2] : null;
-    const tfMs = c.tfjs ? ms[runners.length - 1] : null;
+    const tfMs = c.tfjs ? ms[runners.length - 1 - (b ? 1 : 0)] : null;
+    const bMs = b ? ms[runners.length - 1] : null;
     rows.push([layer.name, fmt(jsMs), fmt(wasmMs), fmt(nativeMs), fmt(tfMs),
       c.flops ? (c.flops / (wasmMs * 1e6)).toFixed(1) : '-', `${(jsMs / wasmMs).toFixed(1)}x`,
       nativeMs ? `${(wasmMs / nativeMs).toFixed(1)}x` : '-', tfMs ? `${(wasmMs / tfMs).toFixed(2)}x` : '-',
-      scaledDifference(w.output, js.output).toExponential(1)]);
+      scaledDifference(w.output, js.output).toExponential(1),
+      ...(b ? [fmt(bMs), `${(bMs / wasmMs).toFixed(2)}`, scaledDifference(b.output, js.output).toExponential(1)] : [])]);
   }
   printTable(rows);
   console.log('wasm/js: how many times faster wasm is than pure JS; native/wasm: how many times slower wasm is than native;');

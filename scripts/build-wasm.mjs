@@ -4,12 +4,15 @@
 // linked by wasm-ld into one reactor module with the C ABI of native/wasm/api.cc. No Emscripten:
 // Debian's WASI toolchain (clang, lld, wasi-libc, libc++-dev-wasm32, libclang-rt-dev-wasm32).
 //
-// Usage: node scripts/build-wasm.mjs [--threads] [--out file.wasm] [--jobs N]
+// Usage: node scripts/build-wasm.mjs [--threads | --kernels-test] [--out file.wasm] [--jobs N]
 // Default output: build-wasm/convnode.wasm (the loader prefers it to the shipped copy, as a local
 // native build wins over prebuilds/). scripts/prebuild.mjs copies it to prebuilds/wasm32-wasi/.
 // --threads builds the threaded variant instead, build-wasm/convnode-threads.wasm: atomics, one
 // shared imported memory, the worker_threads pool of native/wasm/thread_pool_shared.cc (the loader
 // uses it when CONVNODE_WASM_THREADS > 1; see lib/backends/wasm-threads.ts).
+// --kernels-test builds native/tests' kernels_test (the C++ kernel checks, wasmsimd against
+// scalar) as a WASI command instead, build-wasm/kernels_test.wasm; scripts/test-wasm-kernels.mjs
+// runs it under node:wasi.
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -44,12 +47,22 @@ export const THREAD_SOURCES = [
 // takes its place (runtime/thread_pool.h includes it under __wasi__).
 const NOT_IN_WASM = new Set(['native/runtime/thread_pool.cc']);
 
+/** A set(NAME ...) group's .cc files from a CMake list file. */
+function cmakeSources(file, group) {
+  const text = readFileSync(join(root, file), 'utf8');
+  const match = new RegExp(`set\\(${group}([^)]*)\\)`).exec(text);
+  if (!match) throw new Error(`${file} has no ${group} group`);
+  return match[1].split(/\s+/).filter((f) => f.endsWith('.cc') && !NOT_IN_WASM.has(f));
+}
+
 /** CONVNODE_CORE_SOURCES from native/sources.cmake (the one list), minus what wasm replaces. */
 export function coreSources() {
-  const text = readFileSync(join(root, 'native/sources.cmake'), 'utf8');
-  const match = /set\(CONVNODE_CORE_SOURCES([^)]*)\)/.exec(text);
-  if (!match) throw new Error('native/sources.cmake has no CONVNODE_CORE_SOURCES group');
-  return match[1].split(/\s+/).filter((f) => f.endsWith('.cc') && !NOT_IN_WASM.has(f));
+  return cmakeSources('native/sources.cmake', 'CONVNODE_CORE_SOURCES');
+}
+
+/** kernels_test's sources (native/tests/sources.cmake), for --kernels-test. */
+export function kernelsTestSources() {
+  return cmakeSources('native/tests/sources.cmake', 'CONVNODE_KERNELS_TEST_SOURCES');
 }
 
 // -msimd128 on every file: the portable kernels are auto-vectorised too, and the module needs
@@ -69,6 +82,9 @@ const LINK_FLAGS = [
   '--target=wasm32-wasi', '-mexec-model=reactor', '-Wl,-z,stack-size=1048576', '-Wl,--max-memory=4294967296',
   '-Wl,--strip-debug', '-Wl,--export=__stack_pointer', '-O3',
 ];
+
+// kernels_test: a command (main), 8 MiB of stack for its sweeps' local buffers.
+const KERNELS_TEST_LINK_FLAGS = ['--target=wasm32-wasi', '-Wl,-z,stack-size=8388608', '-Wl,--max-memory=4294967296', '-O3'];
 
 // Debian's wasi-libc (2022) is built without atomics, so wasm-ld refuses --shared-memory unless
 // told not to check features; its malloc keeps no lock, so every allocation function is wrapped
@@ -101,7 +117,8 @@ async function main() {
   const args = process.argv.slice(2);
   const outIndex = args.indexOf('--out');
   const threads = args.includes('--threads');
-  const defaultOut = threads ? 'build-wasm/convnode-threads.wasm' : 'build-wasm/convnode.wasm';
+  const kernelsTest = args.includes('--kernels-test');
+  const defaultOut = kernelsTest ? 'build-wasm/kernels_test.wasm' : threads ? 'build-wasm/convnode-threads.wasm' : 'build-wasm/convnode.wasm';
   const out = resolve(root, outIndex >= 0 ? args[outIndex + 1] : defaultOut);
   const jobsIndex = args.indexOf('--jobs');
   const jobs = jobsIndex >= 0 ? Number(args[jobsIndex + 1]) : Math.min(2, availableParallelism());
@@ -109,7 +126,10 @@ async function main() {
   mkdirSync(objectDir, { recursive: true });
   mkdirSync(dirname(out), { recursive: true });
 
-  const sources = [...coreSources(), ...WASM_SOURCES, ...(threads ? THREAD_SOURCES : [])];
+  // kernels_test is a command (its own main) with the module's kernels but not its C ABI.
+  const sources = kernelsTest
+    ? [...coreSources(), ...WASM_SOURCES.filter((f) => f !== 'native/wasm/api.cc'), ...kernelsTestSources()]
+    : [...coreSources(), ...WASM_SOURCES, ...(threads ? THREAD_SOURCES : [])];
   const extraFlags = threads ? THREAD_COMPILE_FLAGS : [];
   const objects = new Array(sources.length);
   let next = 0;
@@ -121,7 +141,8 @@ async function main() {
   };
   try {
     await Promise.all(Array.from({ length: jobs }, worker));
-    await run('clang++', [...LINK_FLAGS, ...(threads ? THREAD_LINK_FLAGS : []), ...objects, '-o', out], { cwd: root, maxBuffer: 1 << 24 });
+    const linkFlags = kernelsTest ? KERNELS_TEST_LINK_FLAGS : [...LINK_FLAGS, ...(threads ? THREAD_LINK_FLAGS : [])];
+    await run('clang++', [...linkFlags, ...objects, '-o', out], { cwd: root, maxBuffer: 1 << 24 });
   } catch (error) {
     const stderr = error.stderr ? `\n${error.stderr}` : '';
     const hint = error.code === 'ENOENT'
