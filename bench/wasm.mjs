@@ -12,7 +12,10 @@
 //                       [--ab other.wasm] [--layers 1x1,dw]
 // --ab adds a second build of the module as one more contender on the layers ('wasm B', and B/A
 // its CPU time over the loaded module's), to A/B a kernel change in one process. --layers keeps
-// the layers whose name contains one of the words.
+// the layers whose name contains one of the words. --js-transformer-ops adds, on the models, the
+// wasm backend with matMul / layerNorm / softmax on the pure-JS kernels (session 5's backend:
+// what moving them into the module changed; 'JS ops/wasm'); --no-js leaves the pure-JS backend
+// out of the models (ViT and Swin take seconds per run on it).
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -220,26 +223,39 @@ if (!args.includes('--no-layers')) {
 }
 
 if (!args.includes('--no-models')) {
-  const rows = [['model', 'js ms', 'wasm ms', 'native ms', 'wasm/js', 'native/wasm', 'max diff']];
+  const withJs = !args.includes('--no-js');
+  // Session 5's wasm backend: the transformer ops on the pure-JS kernels.
+  const jsOps = args.includes('--js-transformer-ops')
+    ? { ...wasm, matMulSync: jsBackend.matMulSync, matMul: jsBackend.matMul, layerNormSync: jsBackend.layerNormSync,
+      layerNorm: jsBackend.layerNorm, softmaxSync: jsBackend.softmaxSync, softmax: jsBackend.softmax }
+    : null;
+  const rows = [['model', 'js ms', 'wasm ms', 'native ms', 'wasm/js', 'native/wasm', 'max diff', ...(jsOps ? ['wasm JS-ops ms', 'JS ops/wasm'] : [])]];
   for (const name of modelNames) {
     const file = join('bench', '.models', 'zoo', `${name}.onnx`);
     if (!existsSync(file)) {
       console.log(`(${name}: ${file} missing; see bench/zoo.mjs)`);
       continue;
     }
-    const models = [jsBackend, wasm, ...(native instanceof Error ? [] : [native])].map((backend) => loadOnnx(file, { backend }));
-    const loaded = await Promise.all(models);
+    // Contenders in this order; absent ones are null (js, native).
+    const backends = [withJs ? jsBackend : null, wasm, native instanceof Error ? null : native, jsOps];
+    const present = backends.filter((b) => b !== null);
+    const loadedPresent = await Promise.all(present.map((backend) => loadOnnx(file, { backend })));
     const shape = [1, 3, 224, 224];
     const input = new Tensor(shape, randomInput(3 * 224 * 224, 11));
-    const outputs = loaded.map(() => null);
-    const feeds = { [loaded[0].inputNames[0]]: input };
-    const ms = timeInTurn(loaded.map((m, i) => () => {
-      outputs[i] = m.runSync(feeds);
+    const outputsPresent = loadedPresent.map(() => null);
+    const feeds = { [loadedPresent[0].inputNames[0]]: input };
+    const msPresent = timeInTurn(loadedPresent.map((m, i) => () => {
+      outputsPresent[i] = m.runSync(feeds);
     }));
+    const ms = backends.map((b) => (b === null ? null : msPresent[present.indexOf(b)]));
+    const outputs = backends.map((b) => (b === null ? null : outputsPresent[present.indexOf(b)]));
     const first = (o) => Object.values(o)[0].data;
-    rows.push([name, fmt(ms[0]), fmt(ms[1]), ms[2] ? fmt(ms[2]) : '-', `${(ms[0] / ms[1]).toFixed(1)}x`,
-      ms[2] ? `${(ms[1] / ms[2]).toFixed(1)}x` : '-', scaledDifference(first(outputs[1]), first(outputs[0])).toExponential(1)]);
-    for (const m of loaded) m.dispose();
+    // Without the JS backend, differences are against native (else against the other wasm form).
+    const reference = outputs[0] ?? outputs[2] ?? outputs[3];
+    rows.push([name, fmt(ms[0]), fmt(ms[1]), fmt(ms[2]), ms[0] ? `${(ms[0] / ms[1]).toFixed(1)}x` : '-',
+      ms[2] ? `${(ms[1] / ms[2]).toFixed(1)}x` : '-', reference ? scaledDifference(first(outputs[1]), first(reference)).toExponential(1) : '-',
+      ...(jsOps ? [fmt(ms[3]), `${(ms[3] / ms[1]).toFixed(2)}x`] : [])]);
+    for (const m of loadedPresent) m.dispose();
   }
   printTable(rows);
 }
