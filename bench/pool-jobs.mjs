@@ -28,14 +28,17 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseFlags } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
+// The parent's flags (the --child / --probe-child forms are this script calling itself).
+const parentFlags = () => parseFlags(import.meta.url, {
+  '--probe': false, '--runs': String, '--wake': String, '--dir': join(here, '.models', 'zoo'),
+  '--models': 'mobilenet_v3_large,mobilenet_v2,resnet50,lraspp_mobilenet_v3_large', '--threads': '1,2', '--batch': 1,
+  '--sites': 12, '--json': String, '--rounds': 1,
+});
 const FIELDS = ['site', 'tasks', 'threads', 'helperTasks', 'pollingWorkers', 'postNs', 'firstHelperNs', 'callerDoneNs',
   'endNs', 'callerCpuNs', 'callerTaskCpuNs', 'helperTaskCpuNs'];
 
@@ -215,14 +218,15 @@ async function probeChild(runs) {
   console.log(JSON.stringify(wakes));
 }
 
+let flags;
 if (args[0] === '--probe-child') {
   await probeChild(Number(args[1]));
 } else if (args[0] === '--child') {
   await child(args[1], Number(args[2]), Number(args[3]), Number(args[4]), args[5] !== '0');
-} else if (args.includes('--probe')) {
-  const runs = Number(flag('--runs', '40'));
+} else if ((flags = parentFlags())['--probe']) {
+  const runs = Number(flags['--runs'] ?? 40);
   console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}; wake-up of a pool worker, 2 threads; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  for (const wake of flag('--wake', 'adaptive,sleep').split(',')) {
+  for (const wake of (flags['--wake'] ?? 'adaptive,sleep').split(',')) {
     const env = { ...process.env };
     delete env.CONVNODE_SPIN_US;
     delete env.CONVNODE_POOL_WAKE;
@@ -238,17 +242,17 @@ if (args[0] === '--probe-child') {
     }
   }
 } else {
-  const dir = flag('--dir', join(here, '.models', 'zoo'));
-  const models = flag('--models', 'mobilenet_v3_large,mobilenet_v2,resnet50,lraspp_mobilenet_v3_large').split(',');
-  const threadList = flag('--threads', '1,2').split(',').map(Number);
-  const wakes = flag('--wake', 'run,sleep').split(',');
-  const batch = Number(flag('--batch', '1'));
-  const runs = Number(flag('--runs', '20'));
-  const siteCount = Number(flag('--sites', '12'));
-  const jsonPath = flag('--json', null);
+  const dir = flags['--dir'];
+  const models = flags['--models'].split(',');
+  const threadList = String(flags['--threads']).split(',').map(Number);
+  const wakes = (flags['--wake'] ?? 'run,sleep').split(',');
+  const batch = flags['--batch'];
+  const runs = Number(flags['--runs'] ?? 20);
+  const siteCount = flags['--sites'];
+  const jsonPath = flags['--json'] ?? null;
   const nameSite = siteNamer();
   console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}; batch ${batch}, ${runs} runs per cell; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  const rounds = Number(flag('--rounds', '1'));
+  const rounds = flags['--rounds'];
   const lines = [];
   const timing = [];
   for (const name of models) {

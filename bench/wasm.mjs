@@ -9,18 +9,28 @@
 // answer shows. Build first: `npm run build`, `node scripts/build-wasm.mjs` (and the addon).
 //
 //   node bench/wasm.mjs [--rounds 7] [--no-models] [--no-layers] [--models resnet18,mobilenet_v2]
+//                       [--ab other.wasm] [--layers 1x1,dw]
+// --ab adds a second build of the module as one more contender on the layers ('wasm B', and B/A
+// its CPU time over the loaded module's), to A/B a kernel change in one process. --layers keeps
+// the layers whose name contains one of the words. --js-transformer-ops adds, on the models, the
+// wasm backend with matMul / layerNorm / softmax on the pure-JS kernels (session 5's backend:
+// what moving them into the module changed; 'JS ops/wasm'); --no-js leaves the pure-JS backend
+// out of the models (ViT and Swin take seconds per run on it).
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { jsBackend } from '../dist/backends/js.js';
 import { loadNativeBackend, setNumThreads } from '../dist/backends/native.js';
-import { loadWasmBackend, wasmModuleInfo } from '../dist/backends/wasm.js';
+import { loadWasmBackend, wasmBackendFromFile, wasmModuleInfo } from '../dist/backends/wasm.js';
 import { loadOnnx } from '../dist/onnx/index.js';
 import { Tensor } from '../dist/tensor.js';
 import { planConv, planWindow } from '../dist/planner/geometry.js';
 import { median, parseFlags, randomInput, scaledDifference } from './harness.mjs';
 
-const flags = parseFlags(import.meta.url, { '--rounds': 7, '--models': 'resnet18,mobilenet_v2', '--no-models': false, '--no-layers': false });
+const flags = parseFlags(import.meta.url, {
+  '--rounds': 7, '--models': 'resnet18,mobilenet_v2', '--no-models': false, '--no-layers': false, '--no-js': false,
+  '--js-transformer-ops': false, '--ab': String, '--layers': '',
+});
 const rounds = flags['--rounds'];
 const modelNames = flags['--models'].split(',');
 
@@ -29,6 +39,9 @@ if (wasm instanceof Error) {
   console.error(`wasm backend unavailable: ${wasm.message}`);
   process.exit(1);
 }
+const abFile = flags['--ab'] ?? null;
+const wasmB = abFile ? wasmBackendFromFile(abFile) : null;
+const layerWords = flags['--layers'].split(',').filter(Boolean);
 const native = loadNativeBackend();
 if (!(native instanceof Error)) setNumThreads(1);
 
@@ -186,21 +199,25 @@ const fmt = (v) => (v === null ? '-' : v.toFixed(2));
 if (!flags['--no-layers']) {
   const tf = await loadTfjsWasm();
   const header = ['layer', 'js ms', 'wasm ms', 'native ms', 'tfjs-wasm ms', 'wasm GFLOP/s', 'wasm/js', 'native/wasm', 'tfjs/wasm', 'max diff'];
+  if (wasmB) header.push('wasm B ms', 'B/A', 'B max diff');
   const rows = [header];
-  for (const layer of LAYERS) {
+  for (const layer of LAYERS.filter((l) => layerWords.length === 0 || layerWords.some((w) => l.name.includes(w)))) {
     const c = layerCase(layer, tf);
     const js = c.make(jsBackend);
     const w = c.make(wasm);
     const n = native instanceof Error ? null : c.make(native);
-    const runners = [js.run, w.run, ...(n ? [n.run] : []), ...(c.tfjs ? [c.tfjs] : [])];
+    const b = wasmB ? c.make(wasmB) : null;
+    const runners = [js.run, w.run, ...(n ? [n.run] : []), ...(c.tfjs ? [c.tfjs] : []), ...(b ? [b.run] : [])];
     const ms = timeInTurn(runners);
     const jsMs = ms[0], wasmMs = ms[1];
     const nativeMs = n ? ms[2] : null;
-    const tfMs = c.tfjs ? ms[runners.length - 1] : null;
+    const tfMs = c.tfjs ? ms[runners.length - 1 - (b ? 1 : 0)] : null;
+    const bMs = b ? ms[runners.length - 1] : null;
     rows.push([layer.name, fmt(jsMs), fmt(wasmMs), fmt(nativeMs), fmt(tfMs),
       c.flops ? (c.flops / (wasmMs * 1e6)).toFixed(1) : '-', `${(jsMs / wasmMs).toFixed(1)}x`,
       nativeMs ? `${(wasmMs / nativeMs).toFixed(1)}x` : '-', tfMs ? `${(wasmMs / tfMs).toFixed(2)}x` : '-',
-      scaledDifference(w.output, js.output).toExponential(1)]);
+      scaledDifference(w.output, js.output).toExponential(1),
+      ...(b ? [fmt(bMs), `${(bMs / wasmMs).toFixed(2)}`, scaledDifference(b.output, js.output).toExponential(1)] : [])]);
   }
   printTable(rows);
   console.log('wasm/js: how many times faster wasm is than pure JS; native/wasm: how many times slower wasm is than native;');
@@ -208,26 +225,39 @@ if (!flags['--no-layers']) {
 }
 
 if (!flags['--no-models']) {
-  const rows = [['model', 'js ms', 'wasm ms', 'native ms', 'wasm/js', 'native/wasm', 'max diff']];
+  const withJs = !flags['--no-js'];
+  // Session 5's wasm backend: the transformer ops on the pure-JS kernels.
+  const jsOps = flags['--js-transformer-ops']
+    ? { ...wasm, matMulSync: jsBackend.matMulSync, matMul: jsBackend.matMul, layerNormSync: jsBackend.layerNormSync,
+      layerNorm: jsBackend.layerNorm, softmaxSync: jsBackend.softmaxSync, softmax: jsBackend.softmax }
+    : null;
+  const rows = [['model', 'js ms', 'wasm ms', 'native ms', 'wasm/js', 'native/wasm', 'max diff', ...(jsOps ? ['wasm JS-ops ms', 'JS ops/wasm'] : [])]];
   for (const name of modelNames) {
     const file = join('bench', '.models', 'zoo', `${name}.onnx`);
     if (!existsSync(file)) {
       console.log(`(${name}: ${file} missing; see bench/zoo.mjs)`);
       continue;
     }
-    const models = [jsBackend, wasm, ...(native instanceof Error ? [] : [native])].map((backend) => loadOnnx(file, { backend }));
-    const loaded = await Promise.all(models);
+    // Contenders in this order; absent ones are null (js, native).
+    const backends = [withJs ? jsBackend : null, wasm, native instanceof Error ? null : native, jsOps];
+    const present = backends.filter((b) => b !== null);
+    const loadedPresent = await Promise.all(present.map((backend) => loadOnnx(file, { backend })));
     const shape = [1, 3, 224, 224];
     const input = new Tensor(shape, randomInput(3 * 224 * 224, 11));
-    const outputs = loaded.map(() => null);
-    const feeds = { [loaded[0].inputNames[0]]: input };
-    const ms = timeInTurn(loaded.map((m, i) => () => {
-      outputs[i] = m.runSync(feeds);
+    const outputsPresent = loadedPresent.map(() => null);
+    const feeds = { [loadedPresent[0].inputNames[0]]: input };
+    const msPresent = timeInTurn(loadedPresent.map((m, i) => () => {
+      outputsPresent[i] = m.runSync(feeds);
     }));
+    const ms = backends.map((b) => (b === null ? null : msPresent[present.indexOf(b)]));
+    const outputs = backends.map((b) => (b === null ? null : outputsPresent[present.indexOf(b)]));
     const first = (o) => Object.values(o)[0].data;
-    rows.push([name, fmt(ms[0]), fmt(ms[1]), ms[2] ? fmt(ms[2]) : '-', `${(ms[0] / ms[1]).toFixed(1)}x`,
-      ms[2] ? `${(ms[1] / ms[2]).toFixed(1)}x` : '-', scaledDifference(first(outputs[1]), first(outputs[0])).toExponential(1)]);
-    for (const m of loaded) m.dispose();
+    // Without the JS backend, differences are against native (else against the other wasm form).
+    const reference = outputs[0] ?? outputs[2] ?? outputs[3];
+    rows.push([name, fmt(ms[0]), fmt(ms[1]), fmt(ms[2]), ms[0] ? `${(ms[0] / ms[1]).toFixed(1)}x` : '-',
+      ms[2] ? `${(ms[1] / ms[2]).toFixed(1)}x` : '-', reference ? scaledDifference(first(outputs[1]), first(reference)).toExponential(1) : '-',
+      ...(jsOps ? [fmt(ms[3]), `${(ms[3] / ms[1]).toFixed(2)}x`] : [])]);
+    for (const m of loadedPresent) m.dispose();
   }
   printTable(rows);
 }

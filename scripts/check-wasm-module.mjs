@@ -26,7 +26,7 @@ export const REQUIRED_EXPORTS = [
   'memory', '__stack_pointer', '_initialize', 'cn_alloc', 'cn_free', 'cn_isa', 'cn_set_isa', 'cn_set_activation',
   'cn_conv_create', 'cn_conv_packed_bytes', 'cn_conv_destroy', 'cn_conv_run', 'cn_linear_create',
   'cn_linear_packed_bytes', 'cn_linear_destroy', 'cn_linear_run', 'cn_pool', 'cn_global_pool', 'cn_unary',
-  'cn_binary', 'cn_affine',
+  'cn_binary', 'cn_affine', 'cn_matmul', 'cn_layernorm', 'cn_softmax',
 ];
 
 function fail(message) {

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { jsBackend } from '../lib/backends/js.js';
 import { loadWasmBackend, setWasmIsa, wasmModuleInfo } from '../lib/backends/wasm.js';
 import type { Backend } from '../lib/backends/backend.js';
+import { planMatMul } from '../lib/kernels/matmul.js';
 import { planConv, planWindow } from '../lib/planner/geometry.js';
 import { expectClose, randomFloats, seededRandom } from './helpers/numeric.js';
 
@@ -125,6 +126,79 @@ describe.skipIf(wasm === null)('wasm backend', () => {
     check((be, out) => be.globalPool2dSync(a, 'avg', 10, 7, out), 10, 'global avg');
     const weights = { inFeatures: 7, outFeatures: 11, weight: randomFloats(77, random), bias: randomFloats(11, random), activation: { kind: 'tanh' } as const };
     check((be, out) => be.prepareLinear(weights).runSync(a, 10, out), 110, 'linear');
+  });
+
+  describe.each(['wasmsimd', 'scalar'] as const)('matMul, layerNorm and softmax in the module, the %s tier', (tier) => {
+    // Attention's shapes: batched heads, broadcast batch dims, a rank-2 operand, odd sizes for
+    // the GEMM's edge tiles; groups of values in rows (inner 1) and in columns (inner > 1).
+    const MATMULS: [number[], number[]][] = [
+      [[5, 7], [7, 9]], [[2, 3, 17, 8], [2, 3, 8, 17]], [[4, 1, 6, 5], [3, 5, 10]], [[1, 33, 64], [64, 33]],
+    ];
+    const GROUPS = [{ outer: 6, length: 7, inner: 1 }, { outer: 2, length: 96, inner: 1 }, { outer: 3, length: 5, inner: 9 }];
+
+    it('give the JS oracle\'s answers, fused activation, in place and async', async () => {
+      setWasmIsa(tier);
+      const random = seededRandom(23);
+      for (const [aShape, bShape] of MATMULS) {
+        const a = randomFloats(aShape.reduce((x, y) => x * y, 1), random);
+        const b = randomFloats(bShape.reduce((x, y) => x * y, 1), random);
+        const plan = planMatMul('test', aShape, bShape);
+        const n = plan.aIndex.length * plan.m * plan.n;
+        const expected = new Float32Array(n);
+        jsBackend.matMulSync(a, aShape, b, bShape, expected, { kind: 'relu' });
+        const actual = new Float32Array(n).fill(Number.NaN);
+        backend.matMulSync(a, aShape, b, bShape, actual, { kind: 'relu' });
+        expectClose(actual, expected, `${tier} matMul [${aShape}] x [${bShape}]`, 1e-4);
+        const later = new Float32Array(n).fill(Number.NaN);
+        await backend.matMul(a, aShape, b, bShape, later, { kind: 'relu' });
+        expectClose(later, expected, `${tier} async matMul [${aShape}] x [${bShape}]`, 1e-4);
+      }
+      for (const [i, shape] of GROUPS.entries()) {
+        const total = shape.outer * shape.length * shape.inner;
+        const input = randomFloats(total, random).map((v) => v * 3 + 2);
+        const params = { ...shape, scale: randomFloats(shape.length, random), bias: i % 2 === 0 ? randomFloats(shape.length, random) : null, epsilon: 1e-5 };
+        const expectedNorm = new Float32Array(total);
+        jsBackend.layerNormSync(input, expectedNorm, params);
+        const norm = new Float32Array(total).fill(Number.NaN);
+        backend.layerNormSync(input, norm, params);
+        expectClose(norm, expectedNorm, `${tier} layerNorm [${shape.outer}, ${shape.length}, ${shape.inner}]`, 1e-4);
+        const inPlace = input.slice();
+        await backend.layerNorm(inPlace, inPlace, params);
+        expectClose(inPlace, expectedNorm, `${tier} layerNorm in place`, 1e-4);
+        const expectedSoft = new Float32Array(total);
+        jsBackend.softmaxSync(input, expectedSoft, shape);
+        const soft = new Float32Array(total).fill(Number.NaN);
+        backend.softmaxSync(input, soft, shape);
+        expectClose(soft, expectedSoft, `${tier} softmax [${shape.outer}, ${shape.length}, ${shape.inner}]`, 1e-5);
+        const softInPlace = input.slice();
+        await backend.softmax(softInPlace, softInPlace, shape);
+        expectClose(softInPlace, expectedSoft, `${tier} softmax in place`, 1e-5);
+      }
+    });
+
+    it('refuse bad input with the JS backend\'s typed errors', () => {
+      setWasmIsa(tier);
+      const a = new Float32Array(24), b = new Float32Array(40), out = new Float32Array(30);
+      const x = new Float32Array(12), y = new Float32Array(12), scale = new Float32Array(4);
+      const calls: [(be: Backend) => void, RegExp][] = [
+        [(be) => be.matMulSync(a, [2, 3, 4], b, [2, 5, 4], out), /inner dimensions differ/],
+        [(be) => be.matMulSync(a, [2, 3, 4], b, [2, 4, 5], out.subarray(1)), /output has 29 elements/],
+        [(be) => be.softmaxSync(x.subarray(1), y, { outer: 3, length: 4, inner: 1 }), /input has 11 elements/],
+        [(be) => be.layerNormSync(x, y, { outer: 3, length: 4, inner: 1, scale: scale.subarray(1), bias: null, epsilon: 0 }), /scale has 3 elements/],
+        [(be) => be.layerNormSync(x, y, { outer: 3, length: 4, inner: 1, scale, bias: null, epsilon: -1 }), /epsilon must be a finite non-negative/],
+      ];
+      for (const [call, message] of calls) {
+        let jsError: unknown;
+        try {
+          call(jsBackend);
+        } catch (error) {
+          jsError = error;
+        }
+        expect(jsError, String(message)).toBeInstanceOf(Error);
+        expect(() => call(backend)).toThrowError(expect.objectContaining({ code: (jsError as { code: string }).code }));
+        expect(() => call(backend)).toThrow(message);
+      }
+    });
   });
 
   it('refuses bad arguments with typed errors, and keeps working after thousands of them (its stack put back)', () => {

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without types
-import { WASM_SOURCES, coreSources } from '../scripts/build-wasm.mjs';
+import { THREAD_SOURCES, WASM_SOURCES, coreSources, kernelsTestSources } from '../scripts/build-wasm.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -45,5 +45,15 @@ describe('the wasm build', () => {
     expect(core).not.toContain('native/runtime/thread_pool.cc');
     const cmake = readFileSync(join(root, 'native', 'sources.cmake'), 'utf8');
     for (const f of core) expect(cmake).toContain(f);
+  });
+
+  it('compiles every native/wasm file in one of its variants, and kernels_test from its own list', () => {
+    const wasmDir = readdirSync(join(root, 'native', 'wasm')).filter((f) => f.endsWith('.cc')).map((f) => `native/wasm/${f}`);
+    const built = new Set([...(WASM_SOURCES as string[]), ...(THREAD_SOURCES as string[])]);
+    for (const f of wasmDir) expect(built.has(f), `${f} is in no build-wasm.mjs list`).toBe(true);
+    for (const f of THREAD_SOURCES as string[]) expect(existsSync(join(root, f)), f).toBe(true);
+    const tests = kernelsTestSources() as string[];
+    expect(tests).toContain('native/tests/kernels_test.cc');
+    for (const f of tests) expect(existsSync(join(root, f)), f).toBe(true);
   });
 });

@@ -462,7 +462,7 @@ function makeBackend(native: NativeAddon): Backend {
 }
 
 /** matMul's argument rules (the pure-JS kernel's), then the activation as the addon takes it. */
-function matMulOptions(a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+export function matMulOptions(a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
   output: Float32Array, activation: Activation | undefined): NativeActivationOptions {
   const plan = planMatMul('matMul', aShape, bShape);
   expectLength('matMul', 'a', a, plan.aMatrices * plan.m * plan.k, `aShape [${aShape.join(', ')}]`);

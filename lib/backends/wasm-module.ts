@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { BackendError, ParameterError, ShapeError } from '../errors.js';
 import type { Activation } from '../activation.js';
 import { resolveActivation } from '../activation.js';
+import { startWorker, WORKER_STACK_BYTES } from './wasm-threads.js';
 
 /** The package root: this file is lib/backends/wasm-module.ts or dist/backends/wasm-module.js. */
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -21,6 +22,14 @@ export const WASM_LOCATIONS: readonly string[] = [
   path.join(PACKAGE_ROOT, 'prebuilds', 'wasm32-wasi', 'convnode.wasm'),
 ];
 
+/** The threaded build's locations (scripts/build-wasm.mjs --threads), for CONVNODE_WASM_THREADS > 1. */
+export const WASM_THREADS_LOCATIONS: readonly string[] = WASM_LOCATIONS.map((f) => f.replace(/convnode\.wasm$/, 'convnode-threads.wasm'));
+
+/** The threaded build's first memory: its link flag --initial-memory (16 MiB), in 64 KiB pages. */
+const THREADED_INITIAL_PAGES = 256;
+/** wasm32's whole address space (4 GiB), the threaded build's shared memory maximum. */
+const MAX_PAGES = 65536;
+
 /** native/kernels/epilogue.h's ActivationKind, in its order. */
 const ACTIVATION_KINDS: readonly string[] = [
   'none', 'relu', 'relu6', 'clip', 'leakyRelu', 'elu', 'hardSigmoid', 'hardSwish',
@@ -29,9 +38,17 @@ const ACTIVATION_KINDS: readonly string[] = [
 
 /** What native/wasm/api.cc exports (sizes and pointers are wasm32 i32s). */
 interface WasmExports {
-  readonly memory: WebAssembly.Memory;
+  /** The one-thread build's own memory (the threaded build imports a shared one instead). */
+  readonly memory?: WebAssembly.Memory;
   readonly __stack_pointer: WebAssembly.Global;
   _initialize(): void;
+  // The threaded build only (native/wasm/threads_api.cc, and wasm-ld's TLS set-up).
+  readonly __tls_size?: WebAssembly.Global;
+  __wasm_init_tls?(block: number): void;
+  cn_threads_set?(threads: number): void;
+  cn_threads?(): number;
+  cn_worker_tasks?(): number;
+  cn_threads_stop?(): void;
   cn_alloc(bytes: number): number;
   cn_free(pointer: number): void;
   cn_isa(): number;
@@ -56,6 +73,11 @@ interface WasmExports {
   cn_unary(input: number, inputLength: number, output: number, outputLength: number): void;
   cn_binary(op: number, a: number, aLength: number, aShape: number, aRank: number, b: number, bLength: number,
     bShape: number, bRank: number, output: number, outputLength: number, outShape: number, outRank: number): void;
+  cn_matmul(a: number, aLength: number, aShape: number, aRank: number, b: number, bLength: number, bShape: number,
+    bRank: number, output: number, outputLength: number): void;
+  cn_layernorm(outer: number, length: number, inner: number, x: number, xLength: number, scale: number, scaleLength: number,
+    bias: number, biasLength: number, epsilon: number, y: number, yLength: number): void;
+  cn_softmax(outer: number, length: number, inner: number, x: number, xLength: number, y: number, yLength: number): void;
   cn_affine(batch: number, channels: number, plane: number, input: number, inputLength: number, scale: number,
     scaleLength: number, shift: number, shiftLength: number, output: number, outputLength: number): void;
 }
@@ -83,13 +105,25 @@ type Operand = Float32Array | null;
  */
 export class WasmModule {
   private readonly exports: WasmExports;
+  private readonly memory: WebAssembly.Memory;
+  /** Threads a parallel_for may use (1 + workers started); 1 for the one-thread build. */
+  readonly maxThreads: number;
   /** Grow-only operand buffers: [pointer, capacity in bytes]. */
   private readonly slots: Array<[number, number]> = [];
   private readonly decoder = new TextDecoder();
 
-  constructor(bytes: Uint8Array<ArrayBuffer>) {
+  /**
+   * `threads` (default 1) matters for the threaded build only: it starts threads - 1 workers on
+   * the module's shared memory (lib/backends/wasm-threads.ts).
+   */
+  constructor(bytes: Uint8Array<ArrayBuffer>, options: { threads?: number } = {}) {
     let self: WasmModule | undefined;
-    const memoryBytes = (): Uint8Array => new Uint8Array(self!.exports.memory.buffer);
+    const module = new WebAssembly.Module(bytes);
+    const threaded = WebAssembly.Module.imports(module).some((i) => i.module === 'env' && i.name === 'memory');
+    const shared = threaded
+      ? new WebAssembly.Memory({ initial: THREADED_INITIAL_PAGES, maximum: MAX_PAGES, shared: true })
+      : undefined;
+    const memoryBytes = (): Uint8Array => new Uint8Array(self!.memory.buffer);
     const imports = {
       convnode: {
         range_error: (pointer: number, length: number): never => {
@@ -100,25 +134,58 @@ export class WasmModule {
       // in JS), a monotonic clock, and exit as an error (the module never calls it on purpose).
       wasi_snapshot_preview1: {
         environ_sizes_get: (count: number, size: number): number => {
-          const view = new DataView(self!.exports.memory.buffer);
+          const view = new DataView(self!.memory.buffer);
           view.setUint32(count >>> 0, 0, true);
           view.setUint32(size >>> 0, 0, true);
           return 0;
         },
         environ_get: (): number => 0,
         clock_time_get: (_id: number, _precision: bigint, time: number): number => {
-          new DataView(self!.exports.memory.buffer).setBigUint64(time >>> 0, process.hrtime.bigint(), true);
+          new DataView(self!.memory.buffer).setBigUint64(time >>> 0, process.hrtime.bigint(), true);
           return 0;
         },
+        // The threaded build links stdio in (unused): every file call fails with ENOSYS.
+        fd_write: (): number => 52,
+        fd_close: (): number => 52,
+        fd_seek: (): number => 52,
         proc_exit: (code: number): never => {
           throw new BackendError(`the wasm module exited with code ${code}`);
         },
       },
     };
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports);
+    const instance = new WebAssembly.Instance(module, shared ? { ...imports, env: { memory: shared } } : imports);
     this.exports = instance.exports as unknown as WasmExports;
+    this.memory = shared ?? this.exports.memory!;
     self = this;
     this.exports._initialize();
+    this.maxThreads = 1;
+    if (!shared) return;
+    // This thread's thread-local block (the ops' scratch), then the workers' stacks and blocks.
+    const tlsBytes = Math.max(16, this.exports.__tls_size!.value as number);
+    this.exports.__wasm_init_tls!(this.alloc(tlsBytes));
+    const workers = Math.max(0, Math.floor(options.threads ?? 1) - 1);
+    for (let i = 0; i < workers; i++) {
+      const stack = this.alloc(WORKER_STACK_BYTES);
+      startWorker({ module, memory: shared, stackTop: stack + WORKER_STACK_BYTES, tls: this.alloc(tlsBytes) });
+    }
+    this.maxThreads = workers + 1;
+    this.exports.cn_threads_set!(this.maxThreads);
+  }
+
+  /** Threads the next calls split their work over: 1 .. maxThreads (benchmarks A/B 1 and 2 in one process). */
+  setThreads(threads: number): void {
+    if (this.maxThreads === 1) return;
+    this.exports.cn_threads_set!(Math.min(this.maxThreads, Math.max(1, Math.floor(threads))));
+  }
+
+  /** Threads the next calls split their work over. */
+  threads(): number {
+    return this.exports.cn_threads?.() ?? 1;
+  }
+
+  /** Tasks the worker threads have run so far (0 for the one-thread build). */
+  workerTasks(): number {
+    return (this.exports.cn_worker_tasks?.() ?? 0) >>> 0;
   }
 
   /** The ISA tier new kernels are prepared for: 'wasmsimd' (or 'scalar' when forced). */
@@ -131,7 +198,7 @@ export class WasmModule {
     const bytes = new TextEncoder().encode(`${name}\0`);
     const pointer = this.alloc(bytes.length);
     try {
-      new Uint8Array(this.exports.memory.buffer).set(bytes, pointer);
+      new Uint8Array(this.memory.buffer).set(bytes, pointer);
       return this.exports.cn_set_isa(pointer) === 0;
     } finally {
       this.exports.cn_free(pointer);
@@ -145,7 +212,7 @@ export class WasmModule {
 
   /** Bytes of memory the module holds (it grows with the model and never shrinks). */
   memoryBytes(): number {
-    return this.exports.memory.buffer.byteLength;
+    return this.memory.buffer.byteLength;
   }
 
   /**
@@ -157,12 +224,12 @@ export class WasmModule {
     const inputPointers = inputs.map((array, i) => (array === null ? 0 : this.slot(i, array.length * 4 + 4)));
     const outputPointers = outputs.map((array, i) => this.slot(inputs.length + i, array.length * 4 + 4));
     // Views after every allocation: growing the memory detaches the old buffer.
-    const heap = new Float32Array(this.exports.memory.buffer);
+    const heap = new Float32Array(this.memory.buffer);
     inputs.forEach((array, i) => {
       if (array !== null) heap.set(array, inputPointers[i] >>> 2);
     });
     this.guard(() => call(inputPointers, outputPointers));
-    const after = new Float32Array(this.exports.memory.buffer);
+    const after = new Float32Array(this.memory.buffer);
     outputs.forEach((array, i) => array.set(after.subarray(outputPointers[i] >>> 2, (outputPointers[i] >>> 2) + array.length)));
   }
 
@@ -170,7 +237,7 @@ export class WasmModule {
   copyIn(array: Float32Array | null): number {
     if (array === null) return 0;
     const pointer = this.alloc(array.length * 4 + 4);
-    new Float32Array(this.exports.memory.buffer).set(array, pointer >>> 2);
+    new Float32Array(this.memory.buffer).set(array, pointer >>> 2);
     return pointer;
   }
 
@@ -185,7 +252,7 @@ export class WasmModule {
       }
     }
     const pointer = this.slot(SMALL_SLOTS + slot, values.length * 4 + 4);
-    new Uint32Array(this.exports.memory.buffer).set(values, pointer >>> 2);
+    new Uint32Array(this.memory.buffer).set(values, pointer >>> 2);
     return pointer;
   }
 
@@ -240,7 +307,7 @@ export class WasmModule {
   }
 
   private string(pointer: number): string {
-    const bytes = new Uint8Array(this.exports.memory.buffer);
+    const bytes = new Uint8Array(this.memory.buffer);
     let end = pointer;
     while (bytes[end] !== 0) end++;
     return this.decoder.decode(bytes.subarray(pointer, end));
@@ -249,17 +316,41 @@ export class WasmModule {
 
 let loaded: WasmModule | Error | undefined;
 
-/** The module, loaded once (CONVNODE_WASM_PATH forces a file), or an Error saying why not (never throws). */
+/**
+ * Threads the wasm backend runs on: CONVNODE_WASM_THREADS (default 1: the one-thread build; see
+ * README "The wasm backend" for why). Above 1, the threaded build with that many threads.
+ */
+export function wasmThreadsFromEnv(): number | Error {
+  const text = process.env.CONVNODE_WASM_THREADS;
+  if (text === undefined || text === '') return 1;
+  const threads = Number(text);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+    return new Error(`CONVNODE_WASM_THREADS must be an integer from 1 to 64, got ${JSON.stringify(text)}`);
+  }
+  return threads;
+}
+
+/**
+ * The module, loaded once (CONVNODE_WASM_PATH forces a file; CONVNODE_WASM_THREADS > 1 picks
+ * the threaded build), or an Error saying why not (never throws).
+ */
 export function loadWasmModule(): WasmModule | Error {
   if (loaded !== undefined) return loaded;
+  const threads = wasmThreadsFromEnv();
+  if (threads instanceof Error) {
+    loaded = threads;
+    return loaded;
+  }
+  const locations = threads > 1 ? WASM_THREADS_LOCATIONS : WASM_LOCATIONS;
   const forced = process.env.CONVNODE_WASM_PATH;
-  const file = forced ? path.resolve(forced) : WASM_LOCATIONS.find((f) => existsSync(f));
+  const file = forced ? path.resolve(forced) : locations.find((f) => existsSync(f));
   if (file === undefined) {
-    loaded = new Error(`no convnode.wasm in ${WASM_LOCATIONS.join(' or ')} (build it with \`node scripts/build-wasm.mjs\`)`);
+    const how = threads > 1 ? 'node scripts/build-wasm.mjs --threads' : 'node scripts/build-wasm.mjs';
+    loaded = new Error(`no ${path.basename(locations[0])} in ${locations.join(' or ')} (build it with \`${how}\`)`);
     return loaded;
   }
   try {
-    loaded = new WasmModule(readFileSync(file));
+    loaded = new WasmModule(readFileSync(file), { threads });
   } catch (error) {
     loaded = new Error(`could not load ${file} (${(error as Error).message.split('\n')[0]})`);
   }

@@ -8,18 +8,19 @@
  * cannot address JS memory. The module's memory grows with the model and never shrinks (freed
  * weights are reused by the next ones).
  *
- * In the module: conv (every algorithm), linear, max / average / global pooling, unary, binary
- * and channel-affine element-wise ops. On the pure-JS kernels (lib/backends/js.ts), inside this
- * backend: matMul, layerNorm and softmax (the transformer ops), and strided copies (left to the
- * caller, as the JS backend does). One thread: the module runs on the calling JS thread.
+ * In the module: conv (every algorithm), linear, matMul, layerNorm, softmax, max / average /
+ * global pooling, unary, binary and channel-affine element-wise ops. Strided copies are left to
+ * the caller, as the JS backend does. One thread by default: the module runs on the calling JS
+ * thread; CONVNODE_WASM_THREADS > 1 loads the threaded build (lib/backends/wasm-threads.ts).
  */
 import { readFileSync } from 'node:fs';
 import { NO_ACTIVATION } from '../activation.js';
 import { DisposedError } from '../errors.js';
 import { CONV_ALGORITHMS, planConvAlgorithm, type ConvTarget } from '../planner/conv-plan.js';
 import type { Backend, ConvKernel, ConvWeights, LinearKernel, LinearWeights } from './backend.js';
-import { jsBackend, settle } from './js.js';
-import { affineParams, checkBinary, checkFloat32, checkUnary } from './native.js';
+import { settle } from './js.js';
+import { checkGroupShape, checkLayerNormParams } from '../kernels/layernorm.js';
+import { affineParams, checkBinary, checkFloat32, checkUnary, matMulOptions } from './native.js';
 import { loadWasmModule, WasmModule } from './wasm-module.js';
 
 const BINARY_OPS = ['add', 'sub', 'mul', 'div'] as const;
@@ -163,6 +164,30 @@ function makeBackend(m: WasmModule): Backend {
       m.api.cn_affine(p.batch, p.channels, p.plane, inPtr, input.length, scalePtr, p.scale?.length ?? 0, shiftPtr,
         p.shift?.length ?? 0, outPtr, output.length));
   };
+  const matMulSync: Backend['matMulSync'] = (a, aShape, b, bShape, output, activation) => {
+    matMulOptions(a, aShape, b, bShape, output, activation); // the native backend's checks and messages
+    m.setActivation(activation ?? NO_ACTIVATION, 'matMul');
+    const aDims = m.writeU32(0, aShape, 'matMul', 'aShape');
+    const bDims = m.writeU32(1, bShape, 'matMul', 'bShape');
+    m.run([a, b], [output], ([aPtr, bPtr], [outPtr]) =>
+      m.api.cn_matmul(aPtr, a.length, aDims, aShape.length, bPtr, b.length, bDims, bShape.length, outPtr, output.length));
+  };
+  const layerNormSync: Backend['layerNormSync'] = (input, output, params) => {
+    checkLayerNormParams(input, output, params);
+    const { outer, length, inner, scale, bias, epsilon } = params;
+    m.writeU32(0, [outer, length, inner], 'layerNorm', 'outer, length and inner');
+    const written = output.subarray(0, outer * length * inner);
+    m.run([input, scale, bias], [written], ([inPtr, scalePtr, biasPtr], [outPtr]) =>
+      m.api.cn_layernorm(outer, length, inner, inPtr, input.length, scalePtr, scale.length, biasPtr, bias?.length ?? 0,
+        epsilon, outPtr, written.length));
+  };
+  const softmaxSync: Backend['softmaxSync'] = (input, output, groups) => {
+    checkGroupShape('softmax', input, output, groups);
+    const { outer, length, inner } = groups;
+    m.writeU32(0, [outer, length, inner], 'softmax', 'outer, length and inner');
+    const written = output.subarray(0, outer * length * inner);
+    m.run([input], [written], ([inPtr], [outPtr]) => m.api.cn_softmax(outer, length, inner, inPtr, input.length, outPtr, written.length));
+  };
   return {
     name: 'wasm',
     // Every call finishes before it returns, so calls can never overtake each other.
@@ -180,13 +205,12 @@ function makeBackend(m: WasmModule): Backend {
       settle(() => binarySync(op, a, aShape, b, bShape, output, outShape, activation)),
     channelAffineSync,
     channelAffine: (input, affine, output) => settle(() => channelAffineSync(input, affine, output)),
-    // Not in the module yet: the pure-JS kernels (see the comment at the top).
-    matMulSync: jsBackend.matMulSync,
-    matMul: jsBackend.matMul,
-    layerNormSync: jsBackend.layerNormSync,
-    layerNorm: jsBackend.layerNorm,
-    softmaxSync: jsBackend.softmaxSync,
-    softmax: jsBackend.softmax,
+    matMulSync,
+    matMul: (a, aShape, b, bShape, output, activation) => settle(() => matMulSync(a, aShape, b, bShape, output, activation)),
+    layerNormSync,
+    layerNorm: (input, output, params) => settle(() => layerNormSync(input, output, params)),
+    softmaxSync,
+    softmax: (input, output, groups) => settle(() => softmaxSync(input, output, groups)),
   };
 }
 
@@ -205,15 +229,16 @@ export function loadWasmBackend(): Backend | Error {
  * A second, separate wasm backend on another build of the module (benchmarks A/B two builds in
  * one process, as bench/ab-addons.mjs does with addons). Not the one backend selection uses.
  */
-export function wasmBackendFromFile(file: string): Backend {
-  return makeBackend(new WasmModule(readFileSync(file)));
+export function wasmBackendFromFile(file: string, options: { threads?: number } = {}): Backend & { module: WasmModule } {
+  const m = new WasmModule(readFileSync(file), options);
+  return Object.assign(makeBackend(m), { module: m });
 }
 
-/** The wasm module's ISA tier ('wasmsimd', or 'scalar' once forced), memory and stack top, for tests and benchmarks. */
-export function wasmModuleInfo(): { isa: string; memoryBytes: number; stackPointer: number } {
+/** The wasm module's ISA tier ('wasmsimd', or 'scalar' once forced), memory, stack top and threads, for tests and benchmarks. */
+export function wasmModuleInfo(): { isa: string; memoryBytes: number; stackPointer: number; threads: number } {
   const loaded = loadWasmModule();
   if (loaded instanceof Error) throw loaded;
-  return { isa: loaded.isa(), memoryBytes: loaded.memoryBytes(), stackPointer: loaded.stackPointer() };
+  return { isa: loaded.isa(), memoryBytes: loaded.memoryBytes(), stackPointer: loaded.stackPointer(), threads: loaded.threads() };
 }
 
 /** Forces the wasm module's tier for kernels prepared from now on ('wasmsimd' or 'scalar'); false if it has none such. */

@@ -63,8 +63,11 @@ static inline float activate(float x, const Activation& act) {
       const float gate = x + 3.0f;
       return gate <= 0.0f ? 0.0f : (gate >= 6.0f ? x : x * gate / 6.0f);
     }
-    case ActivationKind::Sigmoid: return 1.0f / (1.0f + std::exp(-x));
-    case ActivationKind::Silu: return x / (1.0f + std::exp(-x));
+    // In double: e^-x overflows float below x = -88.7, where sigmoid is a subnormal and silu
+    // still a normal float (x e^x); float would give 0 there (kernels_test's ULP sweep on the
+    // wasm build, whose unary ops run this form, caught it).
+    case ActivationKind::Sigmoid: return static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(x))));
+    case ActivationKind::Silu: return static_cast<float>(x / (1.0 + std::exp(-static_cast<double>(x))));
     case ActivationKind::Tanh: return std::tanh(x);
     // In double: (1 + erf(x / sqrt 2)) / 2 as erfc(-x / sqrt 2) / 2, and (1 + tanh(u)) / 2 as
     // 1 / (1 + e^-2u), which avoid the cancellation that loses every digit for negative x; and
@@ -77,7 +80,13 @@ static inline float activate(float x, const Activation& act) {
     }
     case ActivationKind::Exp: return std::exp(x);
     case ActivationKind::Softplus: return softplus_of(x);
-    case ActivationKind::Mish: return x * std::tanh(softplus_of(x));
+    case ActivationKind::Mish: {
+      // In double: below x = -87 softplus (~e^x) is a float subnormal with few bits left, and
+      // x times it is a normal float again (45 ulp off in float).
+      const double d = x;
+      const double softplus = d > 20.0 ? d : (d < -20.0 ? std::exp(d) : std::log1p(std::exp(d)));
+      return static_cast<float>(d * std::tanh(softplus));
+    }
   }
   return x;
 }

@@ -31,7 +31,11 @@ void free_aligned(void* memory) {
 struct AlignedBuffer {
   float* data = nullptr;
   size_t capacity = 0;
+#if !defined(__wasi__)
+  // Not in wasm: WASI libc++abi has no thread_local destructors, and the module's threads (and
+  // the module) live until the process ends.
   ~AlignedBuffer() { free_aligned(data); }
+#endif
 };
 
 }  // namespace
@@ -43,8 +47,9 @@ float* scratch_floats(ScratchSlot slot, size_t count) {
 
 float* scratch_floats(ScratchSlot slot, size_t count, bool* fresh) {
   *fresh = false;
-#if defined(__wasi__)
-  // The wasm module has one thread (and WASI clang 14 has no thread_local without atomics).
+#if defined(__wasi__) && !defined(__wasm_atomics__)
+  // The wasm module's default build has one thread (and WASI clang 14 has no thread_local
+  // without atomics). The threaded build (-matomics) has: one block per worker instance.
   static AlignedBuffer buffers[static_cast<size_t>(ScratchSlot::Count)];
 #else
   thread_local AlignedBuffer buffers[static_cast<size_t>(ScratchSlot::Count)];

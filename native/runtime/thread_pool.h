@@ -17,8 +17,10 @@
 // policy before (workers sleep after each job); CONVNODE_SPIN_US=N overrides all with a fixed N us
 // poll after every job, run or not (session 5's switch).
 #pragma once
-#if defined(__wasi__)
-#include "../wasm/thread_pool_single.h"  // no threads in the wasm module
+#if defined(__wasi__) && defined(__wasm_atomics__)
+#include "../wasm/thread_pool_shared.h"  // the threaded wasm build: worker_threads on shared memory
+#elif defined(__wasi__)
+#include "../wasm/thread_pool_single.h"  // the wasm module's default build: one thread
 #else
 #include <atomic>
 #include <cstdint>

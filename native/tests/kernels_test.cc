@@ -17,7 +17,7 @@ using namespace kernels_test;
 int main() {
   const KernelConfig* scalar = config_for(Isa::Scalar);
   std::vector<const KernelConfig*> isas = {scalar};
-  for (Isa isa : {Isa::Avx2, Isa::Avx512, Isa::Neon}) {
+  for (Isa isa : {Isa::Avx2, Isa::Avx512, Isa::Neon, Isa::WasmSimd}) {
     if (config_for(isa) != nullptr) isas.push_back(config_for(isa));
   }
 #if defined(__x86_64__)
@@ -73,6 +73,9 @@ int main() {
     if (isa != scalar) test_activation_ulp(*isa, ulp_samples);
   }
   if (isas.size() == 1) std::printf("kernels_test: note: no vector ISA on this CPU/build, scalar only\n");
+  if (g_refusals_skipped > 0) {
+    std::printf("kernels_test: note: %d refusal checks not run (no C++ exceptions in this build)\n", g_refusals_skipped);
+  }
   std::printf("kernels_test: %s (%d checks, %d failures)\n", g_failures == 0 ? "PASS" : "FAIL", g_checks, g_failures);
   return g_failures == 0 ? 0 : 1;
 }

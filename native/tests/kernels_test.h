@@ -21,6 +21,10 @@ using namespace convnode;
 
 extern int g_failures;
 extern int g_checks;
+// Refusal checks (an op's ArgumentError caught) not run: the wasm build (scripts/build-wasm.mjs
+// --kernels-test) has no C++ exceptions; its refusals are checked through the JS loader instead
+// (test/wasm-backend.test.ts). main prints the count, so nothing is skipped silently.
+extern int g_refusals_skipped;
 
 std::vector<float> random_floats(size_t n, std::mt19937& rng);
 

@@ -8,6 +8,7 @@ namespace kernels_test {
 
 int g_failures = 0;
 int g_checks = 0;
+int g_refusals_skipped = 0;
 
 std::vector<float> random_floats(size_t n, std::mt19937& rng) {
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);

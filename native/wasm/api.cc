@@ -16,6 +16,8 @@
 #include "../ops/conv2d.h"
 #include "../ops/elementwise.h"
 #include "../ops/linear.h"
+#include "../ops/matmul.h"
+#include "../ops/normalize.h"
 #include "../ops/pool.h"
 #include "../runtime/dispatch.h"
 
@@ -161,4 +163,36 @@ void cn_affine(size_t batch, size_t channels, size_t plane, const float* input, 
   run.activation = g_activation;
   check_affine(run, input_length, output_length, scale_length, shift_length);
   run_affine(active_config(), run, input, scale, shift, output);
+}
+
+// numpy.matmul of two run-time operands (attention): shapes as uint32 dims, ranks >= 2 (the JS
+// side promotes rank-1 operands); with the staged activation. Output may not alias a or b (the
+// JS side copies each into its own buffer).
+CN_EXPORT(cn_matmul)
+void cn_matmul(const float* a, size_t a_length, const uint32_t* a_shape, size_t a_rank, const float* b,
+               size_t b_length, const uint32_t* b_shape, size_t b_rank, float* output, size_t output_length) {
+  MatMulRun run;
+  run.a_shape = shape_of(a_shape, a_rank);
+  run.b_shape = shape_of(b_shape, b_rank);
+  run.activation = g_activation;
+  plan_matmul(run);
+  check_matmul(run, a_length, b_length, output_length);
+  run_matmul(active_config(), run, a, b, output);
+}
+
+// LayerNorm over groups of `length` values `inner` apart; bias may be null.
+CN_EXPORT(cn_layernorm)
+void cn_layernorm(size_t outer, size_t length, size_t inner, const float* x, size_t x_length, const float* scale,
+                  size_t scale_length, const float* bias, size_t bias_length, float epsilon, float* y,
+                  size_t y_length) {
+  const GroupShape shape{outer, length, inner};
+  check_layernorm(shape, x_length, y_length, scale_length, bias != nullptr, bias_length, epsilon);
+  run_layernorm(active_config(), shape, x, scale, bias, epsilon, y);
+}
+
+CN_EXPORT(cn_softmax)
+void cn_softmax(size_t outer, size_t length, size_t inner, const float* x, size_t x_length, float* y, size_t y_length) {
+  const GroupShape shape{outer, length, inner};
+  check_softmax(shape, x_length, y_length);
+  run_softmax(active_config(), shape, x, y);
 }

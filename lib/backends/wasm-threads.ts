@@ -1,0 +1,70 @@
+/**
+ * The threaded wasm build's workers (scripts/build-wasm.mjs --threads; used when
+ * CONVNODE_WASM_THREADS > 1). Each worker_thread instantiates the same compiled module on the
+ * same shared WebAssembly.Memory, so the packed weights, inputs and outputs are in memory every
+ * thread addresses: nothing is duplicated or copied between threads. A worker gets its own shadow
+ * stack and thread-local block (allocated here by the JS thread's instance), skips the module's
+ * constructors (the first instance ran them on the shared memory) and parks in cn_worker_loop,
+ * where native/wasm/thread_pool_shared.cc hands it the tasks of each parallel_for.
+ *
+ * The workers are unref'd: they never keep the process alive, and sleep in memory.atomic.wait
+ * (no CPU) between jobs.
+ */
+import { Worker } from 'node:worker_threads';
+
+/** Each worker's shadow stack: the size scripts/build-wasm.mjs gives the JS thread's. */
+export const WORKER_STACK_BYTES = 1 << 20;
+
+/** What the JS thread's instance lends a worker: all in the shared memory. */
+export interface WorkerMemory {
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  /** The top of the worker's own stack (stacks grow down). */
+  readonly stackTop: number;
+  /** The worker's thread-local block (__tls_size bytes, __tls_align aligned). */
+  readonly tls: number;
+}
+
+// Plain CommonJS run with eval: no file to resolve, from lib/ under vitest or dist/ in a package.
+// The imports are the loader's (wasm-module.ts), minus what only the JS thread does.
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, stackTop, tls } = workerData;
+const refused = () => { throw new Error('the module refused an argument on a worker thread'); };
+const instance = new WebAssembly.Instance(module, {
+  env: { memory },
+  convnode: { range_error: refused },
+  wasi_snapshot_preview1: {
+    environ_sizes_get: (count, size) => {
+      const view = new DataView(memory.buffer);
+      view.setUint32(count >>> 0, 0, true);
+      view.setUint32(size >>> 0, 0, true);
+      return 0;
+    },
+    environ_get: () => 0,
+    clock_time_get: (_id, _precision, time) => {
+      new DataView(memory.buffer).setBigUint64(time >>> 0, process.hrtime.bigint(), true);
+      return 0;
+    },
+    fd_write: () => 52, fd_close: () => 52, fd_seek: () => 52,
+    proc_exit: (code) => { throw new Error('the wasm module exited with code ' + code); },
+  },
+});
+const api = instance.exports;
+api.__stack_pointer.value = stackTop;
+api.__wasm_init_tls(tls);
+try {
+  api.cn_worker_loop();
+} catch (error) {
+  // A trap in a task: tell the pool (the JS thread's parallel_for then traps instead of waiting).
+  api.__stack_pointer.value = stackTop;
+  api.cn_worker_failed();
+}
+`;
+
+/** Starts one worker on `memory`; it runs until cn_threads_stop. */
+export function startWorker(lent: WorkerMemory): Worker {
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: lent });
+  worker.unref();
+  return worker;
+}

@@ -1,0 +1,63 @@
+// The thread pool of the threaded wasm build (scripts/build-wasm.mjs --threads: -matomics, one
+// shared WebAssembly.Memory). Included by runtime/thread_pool.h when __wasm_atomics__ is set.
+//
+// WASI libc++ has no <thread> or <mutex>: the threads are worker_threads started by the JS loader
+// (lib/backends/wasm-threads.ts), each with its own instance of the module on the same memory,
+// parked in cn_worker_loop. parallel_for publishes a job in shared memory and wakes them with
+// memory.atomic.notify; the caller (the JS thread that called into the module) works on the job
+// too, then waits for the last task with memory.atomic.wait32. Same interface as the threaded
+// pool of native/runtime, so the ops split their work unchanged.
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+
+namespace convnode {
+
+class ThreadPool {
+ public:
+  static ThreadPool& instance();
+
+  // Threads a parallel_for may use, the caller included: 1 + the workers the loader started.
+  // set_threads is the loader's to call (native's setNumThreads has no meaning here).
+  void set_threads(size_t n);
+  size_t threads() const { return threads_.load(std::memory_order_relaxed); }
+
+  void parallel_for(size_t count, const std::function<void(size_t)>& fn);
+
+  // A worker instance's life: claims the tasks of each job published until stop() (returns then).
+  void worker_loop();
+  void stop();
+  // Tasks the workers (not the caller) have run since the module started: tests check that the
+  // work really was shared.
+  uint32_t worker_tasks() const { return worker_tasks_.load(std::memory_order_relaxed); }
+  // Called by a worker's loader when its instance trapped: the caller's parallel_for then traps
+  // too (a BackendError in JS) rather than wait forever for tasks nobody will finish.
+  void worker_failed();
+
+ private:
+  ThreadPool() = default;
+  // Claims and runs tasks of job `id` until none is left; returns how many it ran.
+  size_t run_tasks(uint32_t id);
+
+  // One job's fields, in two slots by job id parity: the fields of job id + 1 are written while a
+  // late thread may still read job id - 1's slot, never job id's.
+  struct Job {
+    const std::function<void(size_t)>* fn = nullptr;
+    size_t count = 0;
+  };
+  Job jobs_[2];
+  // (job id << 32) | next task index: a claim is a compare-and-swap that fails once the job it
+  // read has been replaced, so a late thread never runs a task of the wrong job.
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<uint32_t> published_{0};  // the current job id; workers wait on it
+  std::atomic<uint32_t> done_{0};       // tasks of the current job finished; the caller waits on it
+  std::atomic<uint32_t> stopping_{0};
+  std::atomic<uint32_t> worker_failed_{0};
+  std::atomic<uint32_t> worker_tasks_{0};
+  std::atomic<size_t> threads_{1};
+  std::atomic<uint32_t> in_job_{0};  // a parallel_for from inside a task runs inline
+};
+
+}  // namespace convnode
