@@ -26,6 +26,20 @@ class ThreadPool {
 
   void parallel_for(size_t count, const std::function<void(size_t)>& fn);
 
+  // The native pool's grain rule (runtime/thread_pool.h), with its workers always parked: a job
+  // under kMinSplitNsAsleep of one-thread work runs on the caller, a larger one takes a thread
+  // per kMinSplitNsAwake of work. (The work estimates are the native kernels'; wasm is ~2-3x
+  // slower, so a split here is never smaller than on native.)
+  static constexpr double kMinTaskNs = 5e3;
+  static constexpr double kMinSplitNsAwake = 10e3;
+  static constexpr double kMinSplitNsAsleep = 60e3;
+  size_t threads_for(double work_ns) const {
+    const size_t n = threads();
+    if (n <= 1 || work_ns < kMinSplitNsAsleep) return 1;
+    const size_t wanted = static_cast<size_t>(work_ns / kMinSplitNsAwake);
+    return wanted < n ? (wanted < 2 ? 2 : wanted) : n;
+  }
+
   // A worker instance's life: claims the tasks of each job published until stop() (returns then).
   void worker_loop();
   void stop();
