@@ -20,6 +20,26 @@ constexpr size_t kMinTaskWork = 32768;
 // Under this many multiply-adds (~100 us on 1 thread) a job is small (see run_depthwise).
 constexpr size_t kSmallJobWork = 1 << 20;
 
+// The fields of a kernel call that come from the conv's window and activation alone; each
+// caller adds the plane's pointers, bias and rows.
+DwconvPlane window_plane(const Window& w, const Activation& activation) {
+  DwconvPlane p;
+  p.in_h = w.in_h;
+  p.in_w = w.in_w;
+  p.out_h = w.out_h;
+  p.out_w = w.out_w;
+  p.kernel_h = w.kernel_h;
+  p.kernel_w = w.kernel_w;
+  p.stride_h = w.stride_h;
+  p.stride_w = w.stride_w;
+  p.dilation_h = w.dilation_h;
+  p.dilation_w = w.dilation_w;
+  p.pad_top = w.pad_top;
+  p.pad_left = w.pad_left;
+  p.activation = activation;
+  return p;
+}
+
 }  // namespace
 
 DwconvKernel depthwise_kernel_for(const KernelConfig& config, const Window& w) {
@@ -56,29 +76,16 @@ void Conv2d::run_depthwise_planes(const ConvRun& r, const float* input, float* o
     for (size_t first = bounds[task]; first < bounds[task + 1];) {
       const size_t c = first % channels;
       const size_t count = std::min(bounds[task + 1] - first, channels - c);
-      DwconvPlane p;
+      DwconvPlane p = window_plane(w, params_.activation);
       p.input = input + first * in_plane;
-      p.in_h = w.in_h;
-      p.in_w = w.in_w;
       p.weights = packed_.data() + c * taps;
       p.bias = bias_.empty() ? 0.0f : bias_[c];
       p.biases = bias_.empty() ? nullptr : bias_.data() + c;
       p.plane_count = count;
       p.output = output + first * out_plane;
-      p.out_h = w.out_h;
-      p.out_w = w.out_w;
       p.row_begin = 0;
       p.row_end = w.out_h;
-      p.kernel_h = w.kernel_h;
-      p.kernel_w = w.kernel_w;
-      p.stride_h = w.stride_h;
-      p.stride_w = w.stride_w;
-      p.dilation_h = w.dilation_h;
-      p.dilation_w = w.dilation_w;
-      p.pad_top = w.pad_top;
-      p.pad_left = w.pad_left;
       p.residual = residual != nullptr ? residual + first * out_plane : nullptr;
-      p.activation = params_.activation;
       kernel(p);
       first += count;
     }
@@ -116,27 +123,14 @@ void Conv2d::run_depthwise(const ConvRun& r, const float* input, float* output, 
     const size_t band = unit % bands;
     const size_t n = plane / params_.out_channels;
     const size_t c = plane % params_.out_channels;
-    DwconvPlane p;
+    DwconvPlane p = window_plane(w, params_.activation);
     p.input = input + (n * params_.in_channels + c / multiplier) * in_plane;
-    p.in_h = w.in_h;
-    p.in_w = w.in_w;
     p.weights = packed_.data() + c * taps;
     p.bias = bias_.empty() ? 0.0f : bias_[c];
     p.output = output + plane * out_plane;
-    p.out_h = w.out_h;
-    p.out_w = w.out_w;
     p.row_begin = band * band_rows;
     p.row_end = std::min(w.out_h, p.row_begin + band_rows);
-    p.kernel_h = w.kernel_h;
-    p.kernel_w = w.kernel_w;
-    p.stride_h = w.stride_h;
-    p.stride_w = w.stride_w;
-    p.dilation_h = w.dilation_h;
-    p.dilation_w = w.dilation_w;
-    p.pad_top = w.pad_top;
-    p.pad_left = w.pad_left;
     p.residual = residual != nullptr ? residual + plane * out_plane : nullptr;
-    p.activation = params_.activation;
     if (p.row_begin < p.row_end) kernel(p);
   });
 }
