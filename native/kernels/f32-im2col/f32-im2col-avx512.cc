@@ -8,6 +8,7 @@
 // three permutes; other strides (and any dilation beyond the run) gather. Built with the AVX-512
 // flags; every name here has 'avx512'.
 #include <immintrin.h>
+#include <type_traits>
 
 #include <cstdint>
 
@@ -199,6 +200,21 @@ void avx512_pack_runs(const Im2colShape& s, const float* input, size_t k0, size_
   }
 }
 
+// Calls f with the stride as a compile-time constant where a specialised loop exists (1, 2, 4;
+// 0 = any other stride, read at run time).
+template <class F>
+void avx512_with_stride(size_t stride, F&& f) {
+  if (stride == 1) {
+    f(std::integral_constant<int, 1>{});
+  } else if (stride == 2) {
+    f(std::integral_constant<int, 2>{});
+  } else if (stride == 4) {
+    f(std::integral_constant<int, 4>{});
+  } else {
+    f(std::integral_constant<int, 0>{});
+  }
+}
+
 }  // namespace
 
 void f32_im2col_pack__avx512(size_t nr_tile, const Im2colShape& s, const float* input, size_t k0, size_t kc,
@@ -221,15 +237,7 @@ void f32_im2col_pack__avx512(size_t nr_tile, const Im2colShape& s, const float* 
     if (cols == kLanes && p0 % s.out_w + kLanes <= s.out_w && s.kernel_h <= kMaxTaps && s.kernel_w <= kMaxTaps) {
       const ptrdiff_t iy0 = static_cast<ptrdiff_t>(p0 / s.out_w * s.stride_h) - static_cast<ptrdiff_t>(s.pad_top);
       const ptrdiff_t ix0 = static_cast<ptrdiff_t>(p0 % s.out_w * s.stride_w) - static_cast<ptrdiff_t>(s.pad_left);
-      if (stride == 1) {
-        avx512_pack_one_row<1>(s, input, k0, kc, iy0, ix0, dst);
-      } else if (stride == 2) {
-        avx512_pack_one_row<2>(s, input, k0, kc, iy0, ix0, dst);
-      } else if (stride == 4) {
-        avx512_pack_one_row<4>(s, input, k0, kc, iy0, ix0, dst);
-      } else {
-        avx512_pack_one_row<0>(s, input, k0, kc, iy0, ix0, dst);
-      }
+      avx512_with_stride(stride, [&](auto S) { avx512_pack_one_row<decltype(S)::value>(s, input, k0, kc, iy0, ix0, dst); });
       dst += kc * kLanes;
       continue;
     }
@@ -247,15 +255,7 @@ void f32_im2col_pack__avx512(size_t nr_tile, const Im2colShape& s, const float* 
       oy++;
     }
     if (run_count <= kMaxRuns && s.kernel_h <= kMaxTaps && s.kernel_w <= kMaxTaps) {
-      if (stride == 1) {
-        avx512_pack_runs<1>(s, input, k0, kc, runs, run_count, dst);
-      } else if (stride == 2) {
-        avx512_pack_runs<2>(s, input, k0, kc, runs, run_count, dst);
-      } else if (stride == 4) {
-        avx512_pack_runs<4>(s, input, k0, kc, runs, run_count, dst);
-      } else {
-        avx512_pack_runs<0>(s, input, k0, kc, runs, run_count, dst);
-      }
+      avx512_with_stride(stride, [&](auto S) { avx512_pack_runs<decltype(S)::value>(s, input, k0, kc, runs, run_count, dst); });
       dst += kc * kLanes;
       continue;
     }
