@@ -8,10 +8,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "../ops/argument_error.h"
 #include "../ops/conv2d.h"
 #include "../runtime/dispatch.h"
 
@@ -25,6 +27,10 @@ extern int g_checks;
 // --kernels-test) has no C++ exceptions; its refusals are checked through the JS loader instead
 // (test/wasm-backend.test.ts). main prints the count, so nothing is skipped silently.
 extern int g_refusals_skipped;
+#if defined(__cpp_exceptions)
+// True when f throws an ArgumentError (an op refusing bad sizes or tables before any read).
+bool throws_argument_error(const std::function<void()>& f);
+#endif
 
 std::vector<float> random_floats(size_t n, std::mt19937& rng);
 

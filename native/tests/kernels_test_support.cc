@@ -10,6 +10,17 @@ int g_failures = 0;
 int g_checks = 0;
 int g_refusals_skipped = 0;
 
+#if defined(__cpp_exceptions)
+bool throws_argument_error(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ArgumentError&) {
+    return true;
+  }
+  return false;
+}
+#endif
+
 std::vector<float> random_floats(size_t n, std::mt19937& rng) {
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   std::vector<float> v(n);

@@ -52,17 +52,6 @@ void naive_resize(const ResizePlan& p, const std::vector<float>& x, std::vector<
       }
 }
 
-#if defined(__cpp_exceptions)
-bool throws_argument_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ArgumentError&) {
-    return true;
-  }
-  return false;
-}
-#endif
-
 }  // namespace
 
 void test_resize(const KernelConfig& isa, const KernelConfig& scalar) {
