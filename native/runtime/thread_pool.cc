@@ -230,6 +230,15 @@ ThreadPool::WakePolicy policy_from_env(size_t& fixed_spin_us) {
   return ThreadPool::WakePolicy::Adaptive;
 }
 
+// CONVNODE_MIN_SPLIT_US=N (thread_pool.h, threads_for); -1 when unset or not a number.
+double min_split_us_from_env() {
+  const char* text = std::getenv("CONVNODE_MIN_SPLIT_US");
+  if (text == nullptr || *text == '\0') return -1.0;
+  char* end = nullptr;
+  const unsigned long us = std::strtoul(text, &end, 10);
+  return *end == '\0' ? static_cast<double>(std::min<unsigned long>(us, 1000000)) : -1.0;
+}
+
 std::atomic<bool> counting_shared{false};
 std::atomic<uint64_t> shared_cpu_ns{0};
 std::atomic<uint64_t> shared_jobs{0};
@@ -298,9 +307,12 @@ void ThreadPool::set_wake_policy(WakePolicy policy, size_t fixed_spin_us) {
   run_polls_.store(false);
 }
 
+void ThreadPool::set_min_split_us(double us) { min_split_override_ns_.store(us < 0 ? -1.0 : us * 1e3); }
+
 ThreadPool::ThreadPool() {
   size_t fixed_spin_us = 0;
   policy_ = policy_from_env(fixed_spin_us);
+  set_min_split_us(min_split_us_from_env());
   fixed_spin_us_ = fixed_spin_us;
   cpus_ = available_parallelism();
   set_threads(available_parallelism());
@@ -316,6 +328,9 @@ size_t ThreadPool::threads() const {
 size_t ThreadPool::threads_for(double work_ns) const {
   const size_t n = threads();
   if (n <= 1) return 1;
+  const double forced_ns = min_split_override_ns_.load(std::memory_order_relaxed);
+  if (forced_ns == 0) return n;
+  if (forced_ns > 0) return work_ns < forced_ns ? 1 : std::min(n, std::max<size_t>(2, static_cast<size_t>(work_ns / forced_ns)));
   const bool awake = polling_.load(std::memory_order_relaxed) > 0;
   if (work_ns < (awake ? kMinSplitNsAwake : kMinSplitNsAsleep)) return 1;
   return std::min(n, std::max<size_t>(2, static_cast<size_t>(work_ns / kMinSplitNsAwake)));

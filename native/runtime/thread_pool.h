@@ -55,6 +55,11 @@ class ThreadPool {
   size_t threads_for(double work_ns) const;
   static constexpr double kMinSplitNsAwake = 10e3;
   static constexpr double kMinSplitNsAsleep = 60e3;
+  // CONVNODE_MIN_SPLIT_US=N (read at start) replaces both thresholds and the per-thread share
+  // with N us, to A/B the rule on a quiet machine; 0 splits every job over every thread the op's
+  // own cut allows (what tests use to reach the split paths with small shapes). Set here by
+  // tests; a negative value restores the rule.
+  void set_min_split_us(double us);
   // The least work a task should hold, for splits that cut by size: a task of ~1 us costs about
   // as much in its claim, its cache misses and its share of the join as it does.
   static constexpr double kMinTaskNs = 5e3;
@@ -153,6 +158,7 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex resize_mutex_;
   size_t threads_ = 1;
+  std::atomic<double> min_split_override_ns_{-1.0};  // < 0: the rule's own thresholds
 };
 
 }  // namespace convnode
