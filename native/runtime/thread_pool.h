@@ -15,7 +15,8 @@
 // Linux PSI, else the load average), where a poller takes a core from work; a poller that loses
 // its core stops. CONVNODE_POOL_WAKE=run polls in every run whatever the load, =sleep restores the
 // policy before (workers sleep after each job); CONVNODE_SPIN_US=N overrides all with a fixed N us
-// poll after every job, run or not (session 5's switch).
+// poll after every job, run or not (session 5's switch). Scheduling is thread_pool.cc; the load
+// sampling is cpu_load.cc, the optional job trace and shared-work counters pool_trace.cc.
 #pragma once
 #if defined(__wasi__) && defined(__wasm_atomics__)
 #include "../wasm/thread_pool_shared.h"  // the threaded wasm build: worker_threads on shared memory
