@@ -8,6 +8,7 @@
  * shows which way each went, so a rule that stopped splitting (or stopped keeping small jobs on
  * the caller) fails here.
  */
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -173,4 +174,47 @@ describe("every op's split follows the pool's grain rule", () => {
       }
     });
   }
+});
+
+// CONVNODE_GEMM_SPLIT=rows (native/ops/gemm_driver.cc, split_gemm): batch-1 GEMMs on small maps
+// split their output rows instead of their pixel columns. Read once at load, so a child process
+// runs convs on 7x7, 8x8 and 5x5 maps (3x3 through im2col, 1x1 as pointwise, a grouped one) at
+// 2, 8 and 16 threads with every job split, against the pure-JS backend.
+const ROWS_CHILD = `
+  (async () => {
+    const addon = require(${JSON.stringify(path.join(ROOT, 'node_modules', 'node-gyp-build'))})(${JSON.stringify(ROOT)});
+    const { loadNativeBackend, setNumThreads } = await import(${JSON.stringify(path.join(ROOT, 'dist', 'backends', 'native.js'))});
+    const { jsBackend } = await import(${JSON.stringify(path.join(ROOT, 'dist', 'backends', 'js.js'))});
+    const { planConv } = await import(${JSON.stringify(path.join(ROOT, 'dist', 'planner', 'geometry.js'))});
+    const native = loadNativeBackend();
+    addon.setPoolMinSplitUs(0);
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+    const floats = (n) => Float32Array.from({ length: n }, random);
+    let worst = 0, cases = 0;
+    for (const [cin, cout, groups, size, k] of [[64, 160, 1, 7, 3], [96, 576, 1, 7, 1], [48, 200, 1, 8, 3], [32, 256, 1, 5, 1], [64, 128, 2, 7, 3]]) {
+      const weight = floats(cout * (cin / groups) * k * k), bias = floats(cout), input = floats(cin * size * size);
+      const g = planConv('rows split', [1, cin, size, size], { outChannels: cout, groups, kernel: [k, k], stride: [1, 1], dilation: [1, 1], padding: Math.floor(k / 2) });
+      const options = { inChannels: cin, outChannels: cout, groups, kernelH: k, kernelW: k, weight, bias, activation: { kind: 'relu' }, stride: [1, 1], dilation: [1, 1], padding: Math.floor(k / 2) };
+      const want = new Float32Array(cout * g.outH * g.outW);
+      jsBackend.prepareConv2d(options).runSync(input, g, want, null);
+      for (const threads of [2, 8, 16]) {
+        setNumThreads(threads);
+        const got = new Float32Array(want.length).fill(NaN);
+        native.prepareConv2d(options).runSync(input, g, got, null);
+        for (let i = 0; i < want.length; i++) worst = Math.max(worst, Number.isNaN(got[i]) ? Infinity : Math.abs(got[i] - want[i]) / (1 + Math.abs(want[i])));
+        cases++;
+      }
+    }
+    console.log(JSON.stringify({ worst, cases }));
+  })().catch((e) => { console.error(e); process.exit(1); });
+`;
+
+describe('GEMM convs split by rows on small maps (CONVNODE_GEMM_SPLIT=rows)', () => {
+  it('match the pure-JS backend at 2, 8 and 16 threads', () => {
+    const out = execFileSync(process.execPath, ['-e', ROWS_CHILD], { encoding: 'utf8', env: { ...process.env, CONVNODE_GEMM_SPLIT: 'rows' } });
+    const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { worst: number; cases: number };
+    expect(r.cases).toBe(15);
+    expect(r.worst).toBeLessThan(1e-4);
+  });
 });
