@@ -171,6 +171,8 @@ ThreadPool::ThreadPool() {
   size_t fixed_spin_us = 0;
   policy_ = policy_from_env(fixed_spin_us);
   set_min_split_us(min_split_us_from_env());
+  const char* awake = std::getenv("CONVNODE_GRAIN_AWAKE");
+  awake_counts_busy_ = awake == nullptr || std::strcmp(awake, "polling") != 0;
   fixed_spin_us_ = fixed_spin_us;
   cpus_ = available_parallelism();
   set_threads(available_parallelism());
@@ -189,7 +191,11 @@ size_t ThreadPool::threads_for(double work_ns) const {
   const double forced_ns = min_split_override_ns_.load(std::memory_order_relaxed);
   if (forced_ns == 0) return n;
   if (forced_ns > 0) return work_ns < forced_ns ? 1 : std::min(n, std::max<size_t>(2, static_cast<size_t>(work_ns / forced_ns)));
-  const bool awake = polling_.load(std::memory_order_relaxed) > 0;
+  // Awake: a worker polls now, or (the default) is not asleep: one still running the last job's
+  // task polls within microseconds of finishing it, so the next small job need not stay whole on
+  // the caller for it (CONVNODE_GRAIN_AWAKE=polling counts pollers only, the rule before).
+  const bool awake = awake_counts_busy_ ? sleeping_.load(std::memory_order_relaxed) + 1 < n
+                                        : polling_.load(std::memory_order_relaxed) > 0;
   if (work_ns < (awake ? kMinSplitNsAwake : kMinSplitNsAsleep)) return 1;
   return std::min(n, std::max<size_t>(2, static_cast<size_t>(work_ns / kMinSplitNsAwake)));
 }
@@ -341,7 +347,9 @@ std::shared_ptr<ThreadPool::Job> ThreadPool::next_job(size_t& budget_us) {
     std::unique_lock<std::mutex> lock(mutex_);
     if (queue_.empty() && !stopping_.load() && run_epoch_ == seen_epoch) {
       worker_sleeps.fetch_add(1, std::memory_order_relaxed);
+      sleeping_.fetch_add(1, std::memory_order_relaxed);
       wake_.wait(lock, [&] { return stopping_.load() || !queue_.empty() || run_epoch_ != seen_epoch; });
+      sleeping_.fetch_sub(1, std::memory_order_relaxed);
     }
     seen_epoch = run_epoch_;
     if (stopping_.load()) return nullptr;

@@ -51,7 +51,8 @@ class ThreadPool {
   // The one grain rule every op's split follows: how many threads a job of `work_ns` (its
   // estimated 1-thread time) should use. 1 (run it on the caller) when handing out its tasks
   // would cost about what it saves: under kMinSplitNsAwake while a worker is polling (a task
-  // reaches it in ~1 us), under kMinSplitNsAsleep when they all sleep (~20-60 us to wake one);
+  // reaches it in ~1 us; a worker still busy with the last job's task counts: it polls next),
+  // under kMinSplitNsAsleep when they all sleep (~20-60 us to wake one);
   // otherwise one thread per kMinSplitNsAwake of work, up to threads().
   size_t threads_for(double work_ns) const;
   static constexpr double kMinSplitNsAwake = 10e3;
@@ -154,6 +155,8 @@ class ThreadPool {
   size_t cpus_ = 1;                       // CPUs this process may run on
   uint64_t run_epoch_ = 0;  // under mutex_: bumped when a run starts, to wake sleeping workers
   std::atomic<uint32_t> polling_{0};  // workers polling right now
+  std::atomic<uint32_t> sleeping_{0};  // workers waiting on wake_ right now
+  bool awake_counts_busy_ = true;      // threads_for: a busy worker counts as awake (CONVNODE_GRAIN_AWAKE)
   std::atomic<WakePolicy> policy_{WakePolicy::Adaptive};
   std::atomic<size_t> fixed_spin_us_{0};  // FixedSpin's budget (CONVNODE_SPIN_US)
   std::vector<std::thread> workers_;
