@@ -13,11 +13,12 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Backend } from '../lib/backends/backend.js';
+import type { Backend, PoolGeometry } from '../lib/backends/backend.js';
 import { jsBackend } from '../lib/backends/js.js';
 import { setNumThreads } from '../lib/backends/native.js';
 import { col2im, type Col2imPlan } from '../lib/kernels/col2im.js';
 import { resizePlanes, type ResizeAxisTable, type ResizePlan } from '../lib/kernels/resize.js';
+import { planWindow } from '../lib/planner/geometry.js';
 import { useNativeBackend } from './helpers/backends.js';
 import { expectClose, randomFloats, seededRandom } from './helpers/numeric.js';
 import { convGeometry, outputLength, type ConvCase } from './native-support.js';
@@ -125,6 +126,13 @@ const OTHERS: Array<[string, (backend: Backend) => Float32Array]> = [
       answers.push(...out);
     }
     return Float32Array.from(answers);
+  }],
+  ['max pool 3x3/2 on 12 planes of 27x27 (the kernels\' scalar path)', (backend) => {
+    const window = planWindow('pool', 27, 27, { kernel: [3, 3], stride: [2, 2], dilation: [1, 1], padding: 0 });
+    const g: PoolGeometry = { ...window, batch: 1, channels: 12, kind: 'max', countIncludePad: false };
+    const out = new Float32Array(12 * g.outH * g.outW).fill(Number.NaN);
+    backend.pool2dSync(randomFloats(12 * 27 * 27, seededRandom(16)), g, out);
+    return out;
   }],
   ['col2im 3x3/2, 2 images of 3 channels', (backend) => {
     const p: Col2imPlan = {
