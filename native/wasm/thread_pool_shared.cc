@@ -84,6 +84,13 @@ void ThreadPool::worker_loop() {
   tls_on_worker = true;
   const uint32_t generation = generation_.load(std::memory_order_acquire);
   uint32_t seen = published_.load(std::memory_order_acquire);
+  // A worker boots while the caller may already be inside a job (the loader starts workers as the
+  // first call runs): it joins that job. A finished job's claims fail on its count; a stale id's
+  // (stop()'s, or none yet) on the claim word's job id: run_tasks then returns at once.
+  {
+    const size_t ran = run_tasks(seen);
+    if (ran > 0) worker_tasks_.fetch_add(static_cast<uint32_t>(ran), std::memory_order_relaxed);
+  }
   for (;;) {
     while (published_.load(std::memory_order_acquire) == seen && generation_.load(std::memory_order_acquire) == generation) {
       wait_while_equal(published_, seen);
