@@ -17,16 +17,15 @@
 // what moving them into the module changed; 'JS ops/wasm'); --no-js leaves the pure-JS backend
 // out of the models (ViT and Swin take seconds per run on it).
 //
-// Timing: the JS thread's own CPU time (/proc/self/task/<pid>/schedstat; process CPU elsewhere),
-// so V8's background compiler threads are not counted; each runner is warmed until V8 has
-// tiered its wasm code up. V8 starts wasm functions on its baseline compiler (Liftoff) and
-// compiles hot ones with TurboFan in the background: with 2 warm-up runs the dw 3x3/2 144@56
+// Timing: process CPU time, each runner warmed first until V8 has tiered its wasm code up. V8
+// starts wasm functions on its baseline compiler (Liftoff) and compiles hot ones with TurboFan
+// in the background: with 2 warm-up runs the dw 3x3/2 144@56
 // layer ran its first ~30 calls at 0.8-1.1 ms on Liftoff code, then 0.44 ms (Zen 4, one
 // process), and process CPU also counted the TurboFan jobs (4-7 ms spikes) - session 6's 1.3-4.8 ms
 // for that layer. Samples repeat a runner to at least ~2 ms.
 // Threads: the wasm backend is the one-thread build here (CONVNODE_WASM_THREADS=1 unless set);
 // bench/wasm-threads.mjs measures threads.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { jsBackend } from '../dist/backends/js.js';
@@ -70,11 +69,11 @@ const LAYERS = [
   { name: 'maxpool 3x3/2 64 @112', pool: [64, 112, 3, 2, 1] },
 ];
 
-const schedstat = `/proc/self/task/${process.pid}/schedstat`;
-const hasSchedstat = existsSync(schedstat);
-/** CPU ms of this (the JS) thread: wasm code runs on it, V8's compiler and GC helpers do not. */
+/**
+ * Process CPU ms (all threads: once warm, V8's compiler threads are idle). Not the JS thread's
+ * schedstat: Linux updates it at ticks and switches only, too coarse for 0.2 ms layers.
+ */
 function threadCpuMs() {
-  if (hasSchedstat) return Number(readFileSync(schedstat, 'utf8').split(' ')[0]) / 1e6;
   const used = process.cpuUsage();
   return (used.user + used.system) / 1000;
 }
@@ -99,7 +98,7 @@ function warm(run) {
   return Math.max(1, Math.round(2 / Math.max(1e-3, median(times.slice(-10)))));
 }
 
-/** Times sync runners in turn, after warming each; medians of the JS thread's CPU ms per run. */
+/** Times sync runners in turn, after warming each; medians of CPU ms per run. */
 function timeInTurn(runners) {
   const repeats = runners.map(warm);
   const cpu = runners.map(() => []);
@@ -232,7 +231,7 @@ function layerCase(layer, tf) {
 
 const cpuModel = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(`convnode wasm backend (module tier ${wasmModuleInfo().isa}) vs pure JS vs native vs tfjs-backend-wasm`);
-console.log(`${cpuModel}, 1 thread (wasm module: ${wasmModuleInfo().threaded ? 'threaded build' : 'one-thread build'}, ${wasmModuleInfo().threads} thread), batch 1, medians of ${rounds} interleaved rounds of the JS thread's CPU ms after tier-up; load average ${os.loadavg()[0].toFixed(1)}\n`);
+console.log(`${cpuModel}, 1 thread (wasm module: ${wasmModuleInfo().threaded ? 'threaded build' : 'one-thread build'}, ${wasmModuleInfo().threads} thread), batch 1, medians of ${rounds} interleaved rounds of process CPU ms after tier-up; load average ${os.loadavg()[0].toFixed(1)}\n`);
 
 const fmt = (v) => (v === null ? '-' : v.toFixed(2));
 if (!flags['--no-layers']) {
