@@ -122,8 +122,9 @@ function tfjsSteps(graph) {
     } else if (node.opType === 'MaxPool') {
       const pads = attr('pads', [0, 0, 0, 0]);
       const [k, s] = [attr('kernel_shape')[0], attr('strides', [1, 1])[0]];
-      // 3x3/2 pad 1 on an even map is tfjs's 'same'.
-      steps.push({ name: node.name, kind, run: (v) => v.set(out, tf.maxPool(v.get(x), k, s, pads.some((p) => p > 0) ? 'same' : 'valid')) });
+      // ONNX pads 1 on every side; tfjs's 'same' would pad bottom / right only (TF's rule): a number pads symmetrically.
+      if (pads.some((p) => p !== pads[0])) throw new Error(`${node.name}: asymmetric MaxPool pads not built here`);
+      steps.push({ name: node.name, kind, run: (v) => v.set(out, tf.maxPool(v.get(x), k, s, pads[0])) });
     } else if (node.opType === 'GlobalAveragePool') {
       steps.push({ name: node.name, kind, run: (v) => v.set(out, tf.mean(v.get(x), [1, 2], true)) });
     } else if (node.opType === 'Flatten') {
