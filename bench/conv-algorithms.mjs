@@ -6,6 +6,7 @@
 //  - models: ResNet-18 / ResNet-50 planned by the rule, against the same with F(4x4) replaced by
 //    F(2x2) (bench/.models, see bench/models.mjs).
 // Needs `npm run build`.   node bench/conv-algorithms.mjs [layers|grouped|models] [--rounds 9] [--threads 1]
+//                                                      [--shapes 'cin,cout,size;...'] (layers: these instead)
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,7 +15,7 @@ import { parseFlags } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, '..', 'dist');
-const flags = parseFlags(import.meta.url, { '--rounds': 9, '--threads': 1 }, { positional: true });
+const flags = parseFlags(import.meta.url, { '--rounds': 9, '--threads': 1, '--shapes': String }, { positional: true });
 const rounds = flags['--rounds'];
 const threads = flags['--threads'];
 const what = flags._[0] ?? 'layers';
@@ -63,7 +64,8 @@ function convRunner(cin, cout, size, groups, algorithm, stride = 1) {
 }
 
 if (what === 'layers') {
-  const shapes = [[64, 64, 56], [128, 128, 28], [256, 256, 14], [512, 512, 7], [96, 96, 40], [48, 48, 112], [128, 128, 20], [64, 64, 20], [32, 32, 56], [24, 24, 32], [16, 16, 56]];
+  const shapes = flags['--shapes']?.split(';').map((s) => s.split(',').map(Number)) ??
+    [[64, 64, 56], [128, 128, 28], [256, 256, 14], [512, 512, 7], [96, 96, 40], [48, 48, 112], [128, 128, 20], [64, 64, 20], [32, 32, 56], [24, 24, 32], [16, 16, 56]];
   const algorithms = ['im2col-gemm', 'winograd-f2x2-3x3', 'winograd-f4x4-3x3', 'winograd-f6x6-3x3'];
   console.log(`| 3x3 layer | ${algorithms.join(' | ')} | F(4x4) / F(2x2) | F(6x6) / F(4x4) | rule picks |`);
   console.log(`|---|${algorithms.map(() => '---').join('|')}|---|---|---|`);

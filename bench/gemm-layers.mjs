@@ -6,7 +6,7 @@
 //
 //   node bench/gemm-layers.mjs [--rounds 7] [--ms 40] [--threads 1] [--batch 1]
 //                              [--only resnet,alexnet,swin,vit] [--layers 'text,...']
-//                              [--addon path/to/other.node ...] [--ort]
+//                              [--addon path/to/other.node ...] [--ort] [--residual]
 // Each --addon is another build timed in the same interleaved rounds (bench/ab-addons.mjs);
 // outputs are compared at the end. Times are process CPU time per run (process.cpuUsage): on the
 // shared machine wall time mostly measures the other processes; at 1 thread CPU time is the
@@ -15,6 +15,10 @@
 // weights and input, its thread count), timed the same way in the same rounds, and a column
 // convnode / onnxruntime: which layers lose, in CPU time, where per-node wall profiles of a
 // whole model are noise on a loaded machine.
+// --residual fuses a residual input into every conv (out = relu(conv + bias + r), as ResNet's
+// block-closing 1x1 convs run; onnxruntime gets Conv + Add + Relu, which it fuses too).
+// After the layers: the time-weighted % of peak of the 1x1 convs, of the other GEMM convs
+// (3x3, 7x7, 11x11, 5x5, the 1x1/2 downsamples) and of all GEMM convs (not the Linear rows).
 import os from 'node:os';
 import { planConv } from '../dist/planner/geometry.js';
 import { loadAddons, median } from './ab-addons.mjs';
@@ -22,7 +26,7 @@ import { parseFlags } from './harness.mjs';
 import { convReluModel, linearReluModel } from './onnx-conv-model.mjs';
 
 const flags = parseFlags(import.meta.url, {
-  '--rounds': 7, '--ms': 40, '--threads': 1, '--batch': 1, '--only': String, '--layers': String, '--ort': false, '--addon': [],
+  '--rounds': 7, '--ms': 40, '--threads': 1, '--batch': 1, '--only': String, '--layers': String, '--ort': false, '--residual': false, '--addon': [],
 });
 const rounds = flags['--rounds'];
 const targetMs = flags['--ms'];
@@ -30,6 +34,7 @@ const threads = flags['--threads'];
 const batch = flags['--batch'];
 const only = flags['--only'] ?? null;
 const withOrt = flags['--ort'];
+const withResidual = flags['--residual'];
 const ort = withOrt ? await import('onnxruntime-node') : null;
 const ortOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
   graphOptimizationLevel: 'all', extra: { session: { intra_op: { allow_spinning: '0' } } } };
@@ -108,13 +113,17 @@ for (const [model, cin, cout, size, k, stride, pad] of LAYERS) {
   const input = random(batch * cin * size * size);
   const flops = 2 * batch * cout * outSize * cin * k * k;
   const outputs = addons.map(() => new Float32Array(batch * cout * outSize));
+  const residual = withResidual ? random(batch * cout * outSize) : null;
   const label = `${model} ${k}x${k}${stride > 1 ? '/' + stride : ''} ${cin}->${cout} @${size}`;
   const session = withOrt
-    ? await ort.InferenceSession.create(convReluModel({ batch, cin, cout, size, kernel: k, stride, pad, outSize: g.outH, weight, bias }), ortOptions)
+    ? await ort.InferenceSession.create(convReluModel({ batch, cin, cout, size, kernel: k, stride, pad, outSize: g.outH,
+      weight, bias, residual: withResidual }), ortOptions)
     : null;
-  cases.push({ label, run: (a) => convs[a].runSync(input, g, outputs[a], null), flops, outputs, runs: 0,
-    samples: addons.map(() => []),
-    ort: session && { session, feeds: { x: new ort.Tensor('float32', input, [batch, cin, size, size]) }, samples: [] } });
+  const feeds = session && { x: new ort.Tensor('float32', input, [batch, cin, size, size]) };
+  if (feeds && residual) feeds.r = new ort.Tensor('float32', residual, [batch, cout, g.outH, g.outW]);
+  cases.push({ label, run: (a) => convs[a].runSync(input, g, outputs[a], residual), flops, outputs, runs: 0,
+    samples: addons.map(() => []), kind: k === 1 && stride === 1 ? '1x1' : 'im2col',
+    ort: session && { session, feeds, samples: [] } });
 }
 
 // --layers '1x1 1024,x3136': only the layers whose label contains one of these.
@@ -187,4 +196,20 @@ const cells = totals.flatMap((m) => [m.toFixed(3), ((100 * totalFlops) / m / 1e6
 if (addons.length > 1) cells.push((totals[0] / totals[1]).toFixed(3));
 if (withOrt) cells.push(ortTotal.toFixed(3), ((100 * totalFlops) / ortTotal / 1e6 / peak / threads).toFixed(1), (totals[0] / ortTotal).toFixed(2));
 console.log(['all', ...cells].join('\t'));
+// Time-weighted % of peak per kind of GEMM conv: sum of FLOPs over sum of medians.
+for (const [name, kinds] of [['1x1 convs', ['1x1']], ['im2col convs', ['im2col']], ['GEMM convs', ['1x1', 'im2col']]]) {
+  const picked = cases.filter((c) => kinds.includes(c.kind));
+  if (picked.length === 0) continue;
+  const flops = picked.reduce((n, c) => n + c.flops, 0);
+  const percent = (ms) => ((100 * flops) / ms / 1e6 / peak / threads).toFixed(1);
+  const row = addons.flatMap((_, a) => {
+    const ms = picked.reduce((n, c) => n + median(c.samples[a]), 0);
+    return [ms.toFixed(3), percent(ms)];
+  });
+  if (withOrt) {
+    const ms = picked.reduce((n, c) => n + median(c.ort.samples), 0);
+    row.push(ms.toFixed(3), percent(ms));
+  }
+  console.log([`${name} (${picked.length})`, ...row].join('\t'));
+}
 addons.forEach(({ name }, a) => console.log(`[${a}] ${name}`));

@@ -55,12 +55,12 @@ const valueInfo = (name, dims) => [
 const ints = (name, values) => [[1, name], [20, ATTR_INTS], ...values.map((v) => [8, v])];
 const int = (name, value) => [[1, name], [20, ATTR_INT], [3, value]];
 
-function model(nodes, initializers, input, output) {
+function model(nodes, initializers, inputs, output) {
   const graph = [
     ...nodes.map((n) => [1, n]),
     [2, 'layer'],
     ...initializers.map((t) => [5, t]),
-    [11, input],
+    ...inputs.map((i) => [11, i]),
     [12, output],
   ];
   return encode([
@@ -71,8 +71,12 @@ function model(nodes, initializers, input, output) {
   ]);
 }
 
-/** Conv (bias) + Relu on a [batch, cin, size, size] input, square kernel, symmetric padding. */
-export function convReluModel({ batch, cin, cout, size, kernel, stride, pad, outSize, weight, bias }) {
+/**
+ * Conv (bias) + Relu on a [batch, cin, size, size] input, square kernel, symmetric padding. With
+ * `residual`, Conv + Add(r) + Relu: a second input 'r' shaped like the output (a ResNet block's
+ * last conv, whose shortcut both runtimes fuse into the conv).
+ */
+export function convReluModel({ batch, cin, cout, size, kernel, stride, pad, outSize, weight, bias, residual = false }) {
   const conv = [
     [1, 'x'], [1, 'w'], [1, 'b'], [2, 'y'], [3, 'conv'], [4, 'Conv'],
     [5, ints('kernel_shape', [kernel, kernel])],
@@ -81,9 +85,16 @@ export function convReluModel({ batch, cin, cout, size, kernel, stride, pad, out
     [5, ints('dilations', [1, 1])],
     [5, int('group', 1)],
   ];
-  const relu = [[1, 'y'], [2, 'out'], [3, 'relu'], [4, 'Relu']];
-  return model([conv, relu], [tensor('w', [cout, cin, kernel, kernel], weight), tensor('b', [cout], bias)],
-    valueInfo('x', [batch, cin, size, size]), valueInfo('out', [batch, cout, outSize, outSize]));
+  const outDims = [batch, cout, outSize, outSize];
+  const initializers = [tensor('w', [cout, cin, kernel, kernel], weight), tensor('b', [cout], bias)];
+  if (!residual) {
+    const relu = [[1, 'y'], [2, 'out'], [3, 'relu'], [4, 'Relu']];
+    return model([conv, relu], initializers, [valueInfo('x', [batch, cin, size, size])], valueInfo('out', outDims));
+  }
+  const add = [[1, 'y'], [1, 'r'], [2, 'sum'], [3, 'add'], [4, 'Add']];
+  const relu = [[1, 'sum'], [2, 'out'], [3, 'relu'], [4, 'Relu']];
+  return model([conv, add, relu], initializers, [valueInfo('x', [batch, cin, size, size]), valueInfo('r', outDims)],
+    valueInfo('out', outDims));
 }
 
 /** Gemm (x W^T + b) + Relu: a Linear layer, weight [out, in]. */
@@ -91,5 +102,5 @@ export function linearReluModel({ batch, cin, cout, weight, bias }) {
   const gemm = [[1, 'x'], [1, 'w'], [1, 'b'], [2, 'y'], [3, 'fc'], [4, 'Gemm'], [5, int('transB', 1)]];
   const relu = [[1, 'y'], [2, 'out'], [3, 'relu'], [4, 'Relu']];
   return model([gemm, relu], [tensor('w', [cout, cin], weight), tensor('b', [cout], bias)],
-    valueInfo('x', [batch, cin]), valueInfo('out', [batch, cout]));
+    [valueInfo('x', [batch, cin])], valueInfo('out', [batch, cout]));
 }

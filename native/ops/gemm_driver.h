@@ -1,6 +1,7 @@
-// Drives a micro-kernel over one block of C = A * B (BLIS loop order): for each pixel block of
-// nc columns, for each K block, pack B once, then sweep NR-wide B micro-panels (kept in L1)
-// against every MR-row A panel of the block (streamed from L2). The epilogue runs with the last
+// Drives a micro-kernel over one block of C = A * B: for each pixel block of nc columns, for each
+// K block, pack B once, then run each MR-row A panel of the block across all the block's NR-wide
+// B micro-panels (row panels outermost, so every output row is written left to right as one
+// stream; see gemm_block). The epilogue runs with the last
 // K block, so each C tile is finished while it is still in cache. A 1x1 conv's B (contiguous
 // channel rows) is packed in blocks of ~48 KiB instead, just before use, with the rows of a later
 // block prefetched (see gemm_block).

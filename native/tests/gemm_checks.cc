@@ -11,6 +11,32 @@
 
 namespace kernels_test {
 
+namespace {
+
+// What a micro-kernel must leave in c0 (row stride ldc) for an mr x nr tile of the packed panels
+// a (MR-row) and b (NR-wide): float64 sums (plus c0 when accumulating), then the epilogue if
+// given; c0 as it was outside the tile.
+std::vector<float> gemm_tile_want(const GemmConfig& g, size_t mr, size_t nr, size_t kc, const std::vector<float>& a,
+                                  const std::vector<float>& b, const std::vector<float>& c0, size_t ldc, bool accumulate,
+                                  const Epilogue* ep) {
+  std::vector<float> want(c0);
+  for (size_t i = 0; i < mr; i++)
+    for (size_t j = 0; j < nr; j++) {
+      double sum = accumulate ? c0[i * ldc + j] : 0.0;
+      for (size_t k = 0; k < kc; k++) sum += static_cast<double>(a[k * g.mr + i]) * b[k * g.nr + j];
+      float v = static_cast<float>(sum);
+      if (ep != nullptr) {
+        if (ep->bias != nullptr) v += ep->bias[i];
+        if (ep->residual != nullptr) v += ep->residual[i * ep->residual_stride + j];
+        v = activate(v, ep->activation);
+      }
+      want[i * ldc + j] = v;
+    }
+  return want;
+}
+
+}  // namespace
+
 // The micro-kernels of a table on their own, against a float64 product of the same packed
 // panels: every row count 1..MR and column count 1..NR (partial tiles load and store through
 // masks on avx512: nothing outside the tile may be written), K of 1 to past a few FMA chains,
@@ -39,21 +65,7 @@ void test_gemm_tiles(const KernelConfig& isa) {
         ep.activation.kind = (mr + nr) % 3 == 0 ? ActivationKind::Sigmoid : ActivationKind::LeakyRelu;
         ep.activation.alpha = 0.1f;
         const bool with_epilogue = variant != 1;
-        // want: float64 sums of the first panel, then the epilogue; outside the tile, c0 as it was.
-        std::vector<float> want(c0.size());
-        for (size_t i = 0; i < c0.size(); i++) want[i] = c0[i];
-        for (size_t i = 0; i < mr; i++)
-          for (size_t j = 0; j < nr; j++) {
-            double sum = accumulate ? c0[i * ldc + j] : 0.0;
-            for (size_t k = 0; k < kc; k++) sum += static_cast<double>(a[k * g.mr + i]) * b[k * g.nr + j];
-            float v = static_cast<float>(sum);
-            if (with_epilogue) {
-              if (ep.bias != nullptr) v += bias[i];
-              if (ep.residual != nullptr) v += residual[i * ldc + j];
-              v = activate(v, ep.activation);
-            }
-            want[i * ldc + j] = v;
-          }
+        const std::vector<float> want = gemm_tile_want(g, mr, nr, kc, a, b, c0, ldc, accumulate, with_epilogue ? &ep : nullptr);
         std::vector<GemmMicrokernel> kernels = {g.kernel};
         if (g.narrow != nullptr && nr <= g.nr / 2) kernels.push_back(g.narrow);
         if (g.columns != nullptr && nr < g.nr && nr <= g.columns_max) kernels.push_back(g.columns);
@@ -96,6 +108,45 @@ void test_gemm_tiles(const KernelConfig& isa) {
       }
       g.gemv(g.mr, kc, a.data(), b.data(), acc.data());
       expect_close(acc, want, std::string(isa_name(isa.isa)) + " gemv k" + std::to_string(kc));
+    }
+  }
+  // Every way a tile can be finished, on full-row tiles (avx512 compiles its full tile once per
+  // form, chosen per call): accumulating or not, x no epilogue, or one with and without bias and
+  // residual x an activation of each kind the kernels tell apart (none, relu, relu6 have their
+  // own forms; leakyRelu and silu are read at run time), all columns and a partial tile.
+  const ActivationKind kinds[] = {ActivationKind::None, ActivationKind::Relu, ActivationKind::Relu6,
+                                  ActivationKind::LeakyRelu, ActivationKind::Silu};
+  for (size_t kc : {size_t{5}, size_t{33}}) {
+    const auto a = random_floats(g.mr * kc, rng);
+    const auto b = random_floats(kc * g.nr, rng);
+    // Values around +-8, so relu6's upper clamp and relu's zero both bite.
+    auto c0 = random_floats((g.mr + 1) * ldc, rng);
+    for (float& v : c0) v *= 8.0f;
+    const auto bias = random_floats(g.mr, rng);
+    const auto residual = random_floats(g.mr * ldc, rng);
+    for (size_t nr : {g.nr, g.nr - 3}) {
+      for (bool accumulate : {false, true}) {
+        for (int form = -1; form < 4 * 5; form++) {
+          Epilogue ep;
+          if (form >= 0) {
+            ep.bias = (form / 5) & 2 ? bias.data() : nullptr;
+            ep.residual = (form / 5) & 1 ? residual.data() : nullptr;
+            ep.residual_stride = ldc;
+            ep.activation.kind = kinds[form % 5];
+            ep.activation.alpha = 0.1f;
+          }
+          const Epilogue* given = form >= 0 ? &ep : nullptr;
+          const std::vector<float> want = gemm_tile_want(g, g.mr, nr, kc, a, b, c0, ldc, accumulate, given);
+          std::vector<float> got(c0);
+          g.kernel(g.mr, nr, kc, a.data(), b.data(), g.nr, got.data(), ldc, accumulate, given);
+          char label[160];
+          std::snprintf(label, sizeof label, "%s gemm full-row tile x%zu k%zu%s%s%s%s act %d", isa_name(isa.isa), nr, kc,
+                        accumulate ? " accumulate" : "", given != nullptr ? " epilogue" : "",
+                        ep.bias != nullptr ? " bias" : "", ep.residual != nullptr ? " residual" : "",
+                        static_cast<int>(ep.activation.kind));
+          expect_close(got, want, label);
+        }
+      }
     }
   }
 }

@@ -69,10 +69,58 @@ struct Avx512Ymm {
   }
 };
 
+// How a tile is finished, resolved once per kernel call rather than per stored row. The general
+// form (Avx512AnyFinish) reads the epilogue's fields and switches on its activation for every
+// row: on 1x1 64->256 @56 that per-row work (field reloads, the kind's jump table, the
+// transcendental call's spills) was ~15% of the kernel's samples. The full 16-row zmm tile, the
+// hot one, is compiled once per Avx512FixedFinish form instead: whether C is accumulated into (a
+// later K block), whether the epilogue runs, with a bias, with a residual, and its activation
+// kind (None, Relu, Relu6 fixed; kAnyKind: any other, read at run time).
+constexpr int kAnyKind = -1;
+
+struct Avx512AnyFinish {
+  static constexpr bool kFixed = false;  // the flags below are unused: the epilogue is read per row
+  static constexpr bool kResidual = false;
+};
+
+template <bool ACCUMULATE, bool EPILOGUE, bool BIAS, bool RESIDUAL, int KIND>
+struct Avx512FixedFinish {
+  static constexpr bool kFixed = true;
+  static constexpr bool kAccumulate = ACCUMULATE;
+  static constexpr bool kEpilogue = EPILOGUE;
+  static constexpr bool kBias = BIAS;
+  static constexpr bool kResidual = RESIDUAL;
+  static constexpr int kKind = KIND;
+};
+
+// The fixed form's arithmetic on one zmm row: what avx512_finish_store does, with every test
+// decided at compile time. lanes: the row's stored columns (all 16 when FULL).
+template <class F, bool FULL>
+__attribute__((always_inline)) inline void avx512_fixed_finish_row(__m512 v, float* c, __mmask16 lanes, float bias,
+                                                                   const float* residual, const Activation& act) {
+  if constexpr (F::kAccumulate) v = _mm512_add_ps(v, FULL ? _mm512_loadu_ps(c) : _mm512_maskz_loadu_ps(lanes, c));
+  if constexpr (F::kEpilogue) {
+    if constexpr (F::kBias) v = _mm512_add_ps(v, _mm512_set1_ps(bias));
+    if constexpr (F::kResidual) {
+      v = _mm512_add_ps(v, FULL ? _mm512_loadu_ps(residual) : _mm512_maskz_loadu_ps(lanes, residual));
+    }
+    if constexpr (F::kKind == kAnyKind) {
+      v = avx512_activate(v, act);
+    } else {
+      v = avx512_activate_kind<static_cast<ActivationKind>(F::kKind)>(v, act);
+    }
+  }
+  if constexpr (FULL) {
+    _mm512_storeu_ps(c, v);
+  } else {
+    _mm512_mask_storeu_ps(c, lanes, v);
+  }
+}
+
 // ROWS x kLanes tile over an A panel of kMR interleaved rows (rows past ROWS are padding, never
 // read). Fewer than 8 rows are fewer FMA chains than FMA latency x throughput (4 x 2 on Zen 4),
 // so short panels keep SETS accumulator sets over alternating k and add them at the end.
-template <typename Vec, size_t ROWS>
+template <typename Vec, size_t ROWS, class Finish>
 __attribute__((always_inline)) inline void avx512_tile(size_t nr, size_t kc, const float* a, const float* b, size_t ldb,
                                                 float* c, size_t ldc, bool accumulate, const Epilogue* ep) {
   using V = typename Vec::V;
@@ -87,10 +135,11 @@ __attribute__((always_inline)) inline void avx512_tile(size_t nr, size_t kc, con
   // FMA loop: a stored row whose line is not in cache holds a store-queue entry until the line
   // arrives, and 16 of them (rows a channel plane apart, the output of a 56x56 layer is
   // megabytes) stalled the kernel after every tile.
+  const bool residual_rows = Finish::kFixed ? Finish::kResidual : ep != nullptr && ep->residual != nullptr;
 #pragma GCC unroll 16
   for (size_t i = 0; i < ROWS; i++) {
     __builtin_prefetch(c + i * ldc, 1, 3);
-    if (ep != nullptr && ep->residual != nullptr) __builtin_prefetch(ep->residual + i * ep->residual_stride, 0, 3);
+    if (residual_rows) __builtin_prefetch(ep->residual + i * ep->residual_stride, 0, 3);
   }
   size_t k = 0;
   for (; k + SETS <= kc; k += SETS) {
@@ -115,49 +164,107 @@ __attribute__((always_inline)) inline void avx512_tile(size_t nr, size_t kc, con
 #pragma GCC unroll 16
     for (size_t i = 0; i < ROWS; i++) acc[0][i] = Vec::add(acc[0][i], acc[s][i]);
   }
-  if (ep == nullptr || Vec::vectorizable(ep->activation)) {
-    // Masked loads and stores: a tile's last columns (nr < lanes) need no scalar path.
+  if constexpr (Finish::kFixed) {
+    // The epilogue's fields, read once for the tile.
+    const float* bias = Finish::kBias ? ep->bias : nullptr;
+    const float* residual = Finish::kResidual ? ep->residual : nullptr;
+    const size_t residual_stride = Finish::kResidual ? ep->residual_stride : 0;
+    const Activation act = Finish::kEpilogue ? ep->activation : Activation();
+    if (nr == kNR) {
 #pragma GCC unroll 16
-    for (size_t i = 0; i < ROWS; i++) {
-      const float* residual = ep != nullptr && ep->residual != nullptr ? ep->residual + i * ep->residual_stride : nullptr;
-      const float bias = ep != nullptr && ep->bias != nullptr ? ep->bias[i] : 0.0f;
-      Vec::finish_store(acc[0][i], c + i * ldc, nr, accumulate, ep, bias, residual);
+      for (size_t i = 0; i < ROWS; i++) {
+        avx512_fixed_finish_row<Finish, true>(acc[0][i], c + i * ldc, 0xFFFF, Finish::kBias ? bias[i] : 0.0f,
+                                              residual + i * residual_stride, act);
+      }
+    } else {
+      const __mmask16 lanes = avx512_lanes_mask(nr);
+#pragma GCC unroll 16
+      for (size_t i = 0; i < ROWS; i++) {
+        avx512_fixed_finish_row<Finish, false>(acc[0][i], c + i * ldc, lanes, Finish::kBias ? bias[i] : 0.0f,
+                                               residual + i * residual_stride, act);
+      }
     }
     return;
-  }
-  // Kinds without a vector form on this width (the transcendental ones on ymm) take the scalar
-  // epilogue over the tile.
-  float spill[kMR][kNR];
+  } else {
+    if (ep == nullptr || Vec::vectorizable(ep->activation)) {
+      // Masked loads and stores: a tile's last columns (nr < lanes) need no scalar path.
 #pragma GCC unroll 16
-  for (size_t i = 0; i < ROWS; i++) Vec::store(spill[i], acc[0][i]);
-  store_tile_scalar<kMR, kNR>(spill, ROWS, nr, c, ldc, accumulate, ep);
+      for (size_t i = 0; i < ROWS; i++) {
+        const float* residual =
+            ep != nullptr && ep->residual != nullptr ? ep->residual + i * ep->residual_stride : nullptr;
+        const float bias = ep != nullptr && ep->bias != nullptr ? ep->bias[i] : 0.0f;
+        Vec::finish_store(acc[0][i], c + i * ldc, nr, accumulate, ep, bias, residual);
+      }
+      return;
+    }
+    // Kinds without a vector form on this width (the transcendental ones on ymm) take the scalar
+    // epilogue over the tile.
+    float spill[kMR][kNR];
+#pragma GCC unroll 16
+    for (size_t i = 0; i < ROWS; i++) Vec::store(spill[i], acc[0][i]);
+    store_tile_scalar<kMR, kNR>(spill, ROWS, nr, c, ldc, accumulate, ep);
+  }
 }
 
-template <typename Vec, size_t ROWS>
-void avx512_tile_rows(size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c, size_t ldc,
-                  bool accumulate, const Epilogue* ep) {
-  avx512_tile<Vec, ROWS>(nr, kc, a, b, ldb, c, ldc, accumulate, ep);
+template <typename Vec, size_t ROWS, class Finish>
+void avx512_tile_fn(size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c, size_t ldc,
+                    bool accumulate, const Epilogue* ep) {
+  avx512_tile<Vec, ROWS, Finish>(nr, kc, a, b, ldb, c, ldc, accumulate, ep);
 }
 
 using TileFn = void (*)(size_t, size_t, const float*, const float*, size_t, float*, size_t, bool, const Epilogue*);
 
-// One compiled tile per row count 1..16: table[mr - 1].
+// One compiled tile per row count 1..16, general finish: table[mr - 1].
 template <typename Vec, size_t... I>
 constexpr std::array<TileFn, sizeof...(I)> tiles_by_rows(std::index_sequence<I...>) {
-  return {&avx512_tile_rows<Vec, I + 1>...};
+  return {&avx512_tile_fn<Vec, I + 1, Avx512AnyFinish>...};
 }
 constexpr auto kWideTiles = tiles_by_rows<Avx512Zmm>(std::make_index_sequence<kMR>());
 constexpr auto kNarrowTiles = tiles_by_rows<Avx512Ymm>(std::make_index_sequence<kMR>());
+
+// The full tile's forms. Index: accumulate * 17 + form, form 0 = no epilogue (an earlier K
+// block), else 1 + (bias * 2 + residual) * 4 + kind slot (None, Relu, Relu6, any other).
+constexpr int kFixedKinds[4] = {static_cast<int>(ActivationKind::None), static_cast<int>(ActivationKind::Relu),
+                                static_cast<int>(ActivationKind::Relu6), kAnyKind};
+constexpr size_t kFinishForms = 17;
+
+template <size_t INDEX>
+constexpr TileFn avx512_full_tile_form() {
+  constexpr bool accumulate = INDEX / kFinishForms == 1;
+  constexpr size_t form = INDEX % kFinishForms;
+  if constexpr (form == 0) {
+    return &avx512_tile_fn<Avx512Zmm, kMR, Avx512FixedFinish<accumulate, false, false, false, kAnyKind>>;
+  } else {
+    constexpr size_t flags = (form - 1) / 4;
+    return &avx512_tile_fn<Avx512Zmm, kMR,
+                           Avx512FixedFinish<accumulate, true, (flags & 2) != 0, (flags & 1) != 0,
+                                             kFixedKinds[(form - 1) % 4]>>;
+  }
+}
+
+template <size_t... I>
+constexpr std::array<TileFn, sizeof...(I)> avx512_full_tile_forms(std::index_sequence<I...>) {
+  return {avx512_full_tile_form<I>()...};
+}
+constexpr auto kFullTiles = avx512_full_tile_forms(std::make_index_sequence<2 * kFinishForms>());
+
+// The full tile compiled for this call's finish.
+inline TileFn avx512_full_tile_for(bool accumulate, const Epilogue* ep) {
+  size_t form = 0;
+  if (ep != nullptr) {
+    const ActivationKind kind = ep->activation.kind;
+    const size_t slot = kind == ActivationKind::None ? 0 : kind == ActivationKind::Relu ? 1 : kind == ActivationKind::Relu6 ? 2 : 3;
+    form = 1 + ((ep->bias != nullptr ? 2 : 0) + (ep->residual != nullptr ? 1 : 0)) * 4 + slot;
+  }
+  return kFullTiles[(accumulate ? kFinishForms : 0) + form];
+}
 
 }  // namespace
 
 void f32_gemm_16x16__avx512(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
                             size_t ldc, bool accumulate, const Epilogue* epilogue) {
-  if (mr == kMR) {
-    avx512_tile<Avx512Zmm, kMR>(nr, kc, a, b, ldb, c, ldc, accumulate, epilogue);
-  } else {
-    kWideTiles[mr - 1](nr, kc, a, b, ldb, c, ldc, accumulate, epilogue);
-  }
+  (mr == kMR ? avx512_full_tile_for(accumulate, epilogue) : kWideTiles[mr - 1])(nr, kc, a, b, ldb, c, ldc, accumulate,
+                                                                                 epilogue);
 }
 
 // Edge tiles of at most 8 columns on the same 16-wide panels: 8-lane vectors cost half a zmm
@@ -174,16 +281,12 @@ void f32_gemm_16x16_sweep__avx512(size_t mr, size_t nc, size_t kc, const float* 
   Epilogue moved;  // the epilogue with its residual pointer at the tile's first column
   if (epilogue != nullptr) moved = *epilogue;
   const Epilogue* ep = epilogue != nullptr ? &moved : nullptr;
-  const TileFn wide = kWideTiles[mr - 1];
+  const TileFn wide = mr == kMR ? avx512_full_tile_for(accumulate, epilogue) : kWideTiles[mr - 1];
   const TileFn narrow = kNarrowTiles[mr - 1];
   for (size_t j = 0; j < nc; j += kNR, b += kc * kNR) {
     if (epilogue != nullptr && epilogue->residual != nullptr) moved.residual = epilogue->residual + j;
     const size_t nr = nc - j < kNR ? nc - j : kNR;
-    if (mr == kMR && nr == kNR) {
-      avx512_tile<Avx512Zmm, kMR>(nr, kc, a, b, kNR, c + j, ldc, accumulate, ep);
-    } else {
-      (nr <= kNR / 2 ? narrow : wide)(nr, kc, a, b, kNR, c + j, ldc, accumulate, ep);
-    }
+    (nr > kNR / 2 ? wide : narrow)(nr, kc, a, b, kNR, c + j, ldc, accumulate, ep);
   }
 }
 

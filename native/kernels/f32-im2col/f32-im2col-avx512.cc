@@ -52,6 +52,39 @@ struct Avx512Run {
 
 constexpr size_t kMaxTaps = 64;  // per axis, as the portable packer; wider kernels take the run loop
 
+// What the three packers below share: the lane constants of the stride-2 permute and of the
+// gather, and the walk of k over (channel, ky, kx) from a K block's first row.
+struct Avx512Im2colWalk {
+  __m512i even;     // lanes 0, 2, ..., 30: the even columns of two 16-column loads
+  __m512i strided;  // lane t: t * stride, the gather's column offsets
+  size_t plane;     // floats per input channel
+  size_t c, ky, kx;  // the k row being packed
+  const Im2colShape& s;
+
+  Avx512Im2colWalk(const Im2colShape& shape, size_t k0)
+      : even(_mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)),
+        strided(_mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                   _mm512_set1_epi32(static_cast<int>(shape.stride_w)))),
+        plane(shape.in_h * shape.in_w),
+        c(k0 / (shape.kernel_h * shape.kernel_w)),
+        ky(k0 % (shape.kernel_h * shape.kernel_w) / shape.kernel_w),
+        kx(k0 % shape.kernel_w),
+        s(shape) {}
+
+  const float* channel(const float* input) const { return input + c * plane; }
+
+  // On to the next k row: kx, then ky, then the channel.
+  void next() {
+    if (++kx == s.kernel_w) {
+      kx = 0;
+      if (++ky == s.kernel_h) {
+        ky = 0;
+        c++;
+      }
+    }
+  }
+};
+
 // The common panel: all 16 pixels on one output row. Per kx the lane masks and the column
 // offset are fixed, so they are worked out once per panel; the k loop is then a masked load (two
 // and a permute at stride 2, a gather at other strides) and a store per row. STRIDE 0: any stride.
@@ -86,37 +119,24 @@ void avx512_pack_one_row(const Im2colShape& s, const float* input, size_t k0, si
       lo_mask[kx] = static_cast<__mmask16>(avx512_lane_range(lo_t, hi_t, 16));
     }
   }
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i strided = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                             _mm512_set1_epi32(static_cast<int>(stride)));
-  const size_t plane = s.in_h * s.in_w;
-  const size_t window = s.kernel_h * s.kernel_w;
-  size_t c = k0 / window;
-  size_t ky = (k0 % window) / s.kernel_w;
-  size_t kx = k0 % s.kernel_w;
-  for (size_t k = 0; k < kc; k++) {
+  Avx512Im2colWalk walk(s, k0);
+  for (size_t k = 0; k < kc; k++, walk.next()) {
+    const size_t ky = walk.ky, kx = walk.kx;
     __m512 v = _mm512_setzero_ps();
     if (row_offset[ky] >= 0) {
-      const float* src = input + c * plane + row_offset[ky] + first[kx];
+      const float* src = walk.channel(input) + row_offset[ky] + first[kx];
       if (STRIDE == 1) {
         v = _mm512_maskz_loadu_ps(lo_mask[kx], src);
       } else if (STRIDE == 2) {
-        v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lo_mask[kx], src), even,
+        v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lo_mask[kx], src), walk.even,
                                    _mm512_maskz_loadu_ps(hi_mask[kx], src + 16));
       } else if (STRIDE == 4) {
         v = avx512_every_fourth(src, quad_mask[kx]);
       } else {
-        v = _mm512_mask_i32gather_ps(v, lo_mask[kx], strided, src, 4);
+        v = _mm512_mask_i32gather_ps(v, lo_mask[kx], walk.strided, src, 4);
       }
     }
     _mm512_storeu_ps(dst + k * kLanes, v);
-    if (++kx == s.kernel_w) {
-      kx = 0;
-      if (++ky == s.kernel_h) {
-        ky = 0;
-        c++;
-      }
-    }
   }
 }
 
@@ -162,16 +182,10 @@ void avx512_pack_runs(const Im2colShape& s, const float* input, size_t k0, size_
       }
     }
   }
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i strided = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                             _mm512_set1_epi32(static_cast<int>(stride)));
-  const size_t plane = s.in_h * s.in_w;
-  const size_t window = s.kernel_h * s.kernel_w;
-  size_t c = k0 / window;
-  size_t ky = (k0 % window) / s.kernel_w;
-  size_t kx = k0 % s.kernel_w;
-  for (size_t k = 0; k < kc; k++) {
-    const float* channel = input + c * plane;
+  Avx512Im2colWalk walk(s, k0);
+  for (size_t k = 0; k < kc; k++, walk.next()) {
+    const size_t ky = walk.ky, kx = walk.kx;
+    const float* channel = walk.channel(input);
     __m512 v = _mm512_setzero_ps();
     for (size_t r = 0; r < run_count; r++) {
       if (row_offset[r][ky] < 0) continue;  // a padding row: the run's lanes stay zero
@@ -181,22 +195,15 @@ void avx512_pack_runs(const Im2colShape& s, const float* input, size_t k0, size_
         v = _mm512_mask_loadu_ps(v, static_cast<__mmask16>(m), src);
       } else if (STRIDE == 2) {
         v = _mm512_mask_mov_ps(v, lanes[r],
-                               _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(static_cast<__mmask16>(m), src), even,
+                               _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(static_cast<__mmask16>(m), src), walk.even,
                                                       _mm512_maskz_loadu_ps(static_cast<__mmask16>(m >> 16), src + 16)));
       } else if (STRIDE == 4) {
         v = _mm512_mask_mov_ps(v, lanes[r], avx512_every_fourth(src, m));
       } else {
-        v = _mm512_mask_i32gather_ps(v, static_cast<__mmask16>(m), strided, src, 4);
+        v = _mm512_mask_i32gather_ps(v, static_cast<__mmask16>(m), walk.strided, src, 4);
       }
     }
     _mm512_storeu_ps(dst + k * kLanes, v);
-    if (++kx == s.kernel_w) {
-      kx = 0;
-      if (++ky == s.kernel_h) {
-        ky = 0;
-        c++;
-      }
-    }
   }
 }
 
@@ -227,11 +234,6 @@ void f32_im2col_pack__avx512(size_t nr_tile, const Im2colShape& s, const float* 
   const ptrdiff_t in_h = static_cast<ptrdiff_t>(s.in_h);
   const ptrdiff_t in_w = static_cast<ptrdiff_t>(s.in_w);
   const ptrdiff_t stride = static_cast<ptrdiff_t>(s.stride_w);
-  const size_t plane = s.in_h * s.in_w;
-  const size_t window = s.kernel_h * s.kernel_w;
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i strided = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                             _mm512_set1_epi32(static_cast<int>(s.stride_w)));
   for (size_t p0 = n0; p0 < n0 + nc; p0 += kLanes) {
     const size_t cols = n0 + nc - p0 < kLanes ? n0 + nc - p0 : kLanes;
     if (cols == kLanes && p0 % s.out_w + kLanes <= s.out_w && s.kernel_h <= kMaxTaps && s.kernel_w <= kMaxTaps) {
@@ -259,13 +261,11 @@ void f32_im2col_pack__avx512(size_t nr_tile, const Im2colShape& s, const float* 
       dst += kc * kLanes;
       continue;
     }
-    size_t c = k0 / window;
-    size_t ky = (k0 % window) / s.kernel_w;
-    size_t kx = k0 % s.kernel_w;
-    for (size_t k = 0; k < kc; k++) {
-      const float* channel = input + c * plane;
-      const ptrdiff_t dy = static_cast<ptrdiff_t>(ky * s.dilation_h);
-      const ptrdiff_t dx = static_cast<ptrdiff_t>(kx * s.dilation_w);
+    Avx512Im2colWalk walk(s, k0);
+    for (size_t k = 0; k < kc; k++, walk.next()) {
+      const float* channel = walk.channel(input);
+      const ptrdiff_t dy = static_cast<ptrdiff_t>(walk.ky * s.dilation_h);
+      const ptrdiff_t dx = static_cast<ptrdiff_t>(walk.kx * s.dilation_w);
       __m512 v = _mm512_setzero_ps();
       for (size_t r = 0; r < run_count; r++) {
         const Avx512Run& run = runs[r];
@@ -286,7 +286,7 @@ void f32_im2col_pack__avx512(size_t nr_tile, const Im2colShape& s, const float* 
           const __m512 lo = _mm512_maskz_loadu_ps(static_cast<__mmask16>(m), row + first);
           const __m512 hi = _mm512_maskz_loadu_ps(static_cast<__mmask16>(m >> 16), row + first + 16);
           v = _mm512_mask_mov_ps(v, static_cast<__mmask16>(avx512_lane_range(t0, t1, 16)),
-                                 _mm512_permutex2var_ps(lo, even, hi));
+                                 _mm512_permutex2var_ps(lo, walk.even, hi));
         } else if (stride == 4) {
           // Columns first + j for j in [0, 64): lane t reads j = 4t.
           const uint64_t m = avx512_lane_range(4 * t0, 4 * t1 - 3, 64) & avx512_lane_range(-first, in_w - first, 64);
@@ -297,17 +297,10 @@ void f32_im2col_pack__avx512(size_t nr_tile, const Im2colShape& s, const float* 
           const ptrdiff_t lo_t = first >= 0 ? 0 : (-first + stride - 1) / stride;
           const ptrdiff_t hi_t = in_w - first <= 0 ? 0 : (in_w - first + stride - 1) / stride;
           const __mmask16 m = static_cast<__mmask16>(avx512_lane_range(t0, t1, 16) & avx512_lane_range(lo_t, hi_t, 16));
-          v = _mm512_mask_i32gather_ps(v, m, strided, row + first, 4);
+          v = _mm512_mask_i32gather_ps(v, m, walk.strided, row + first, 4);
         }
       }
       _mm512_storeu_ps(dst + k * kLanes, v);
-      if (++kx == s.kernel_w) {
-        kx = 0;
-        if (++ky == s.kernel_h) {
-          ky = 0;
-          c++;
-        }
-      }
     }
     dst += kc * kLanes;
   }
