@@ -67,7 +67,9 @@ void Conv2d::run_depthwise_planes(const ConvRun& r, const float* input, float* o
   const size_t taps = w.kernel_h * w.kernel_w;
   const DwconvKernel kernel = depthwise_kernel_for(*config_, w);
   const size_t threads = ThreadPool::instance().threads();
-  const size_t min_run = std::max<size_t>(1, kMinTaskWork / std::max<size_t>(1, out_plane * taps));
+  // Runs of whole blocks of 16 planes: the AVX-512 kernel computes 16 channels per zmm
+  // (dwconv-lanes-avx512.inc), and a run of 18 would leave a block of 2.
+  const size_t min_run = (std::max<size_t>(1, kMinTaskWork / std::max<size_t>(1, out_plane * taps)) + 15) / 16 * 16;
   const bool small_job = planes * out_plane * taps < kSmallJobWork;
   const std::vector<size_t> bounds = small_job ? equal_task_bounds(planes, std::min((planes + threads - 1) / threads, min_run))
                                                : guided_task_bounds(planes, threads, min_run);
