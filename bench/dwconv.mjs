@@ -58,14 +58,16 @@ const LAYERS = [
   ['EffNet-B0 silu', 32, 112, 3, 1, 'silu'],
   ['EffNet-B0 silu', 240, 28, 5, 1, 'silu'],
   ['EffNet-B0 silu', 1152, 7, 3, 1, 'silu'],
-  // Small maps (outputs <= 16x16: runs of whole planes, channels in lanes on AVX-512).
+  // Small maps (outputs <= 28x28: runs of whole planes, channels in lanes on AVX-512).
   ['MNv2', 576, 14, 3, 1, 'relu6'],
   ['MNv2', 384, 14, 3, 1, 'relu6'],
   ['MnasNet', 1152, 7, 5, 1, 'relu'],
   ['MnasNet', 480, 14, 5, 1, 'relu'],
   ['MNv3-L', 672, 14, 5, 2, 'none'],
   ['MnasNet', 72, 28, 5, 2, 'relu'],
-].filter(([label, c, size, k, s, act]) => only === null || (only === 'small' && size / s <= 16) || `${k}x${k}`.startsWith(only) || `${c}@${size}` === only || `s${s}` === only || act === only);
+  ['MNv2', 192, 28, 3, 1, 'relu6'],
+  ['MNv3-L', 120, 28, 5, 1, 'relu'],
+].filter(([label, c, size, k, s, act]) => only === null || (only === 'small' && size / s <= 28) || `${k}x${k}`.startsWith(only) || `${c}@${size}` === only || `s${s}` === only || act === only);
 
 const random = (n) => new Float32Array(n).map(() => Math.random() * 2 - 1);
 

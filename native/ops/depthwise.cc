@@ -24,18 +24,7 @@ constexpr size_t kSmallJobWork = 1 << 20;
 // caller adds the plane's pointers, bias and rows.
 DwconvPlane window_plane(const Window& w, const Activation& activation) {
   DwconvPlane p;
-  p.in_h = w.in_h;
-  p.in_w = w.in_w;
-  p.out_h = w.out_h;
-  p.out_w = w.out_w;
-  p.kernel_h = w.kernel_h;
-  p.kernel_w = w.kernel_w;
-  p.stride_h = w.stride_h;
-  p.stride_w = w.stride_w;
-  p.dilation_h = w.dilation_h;
-  p.dilation_w = w.dilation_w;
-  p.pad_top = w.pad_top;
-  p.pad_left = w.pad_left;
+  set_plane_window(w, &p);
   p.activation = activation;
   return p;
 }
@@ -57,6 +46,17 @@ DwconvKernel depthwise_kernel_for(const KernelConfig& config, const Window& w) {
 // a run of planes per kernel call: the kernels' flat-grid path (dwconv-flat.inc) then sets up
 // once per call instead of once per plane.
 constexpr size_t kSmallPlane = 16 * 16;
+// AVX-512 takes runs of planes up to 28x28 outputs (input planes up to 32x32) with channels in
+// lanes (kernels/f32-dwconv/dwconv-lanes-avx512.inc; it declines what does not fit, and the
+// call falls back to the row kernel plane by plane): MobileNetV2's 192@28, the 5x5 120@28 and
+// 240@28 of MobileNetV3 / MnasNet / EfficientNet.
+constexpr size_t kLanesPlane = 28 * 28;
+constexpr size_t kLanesInput = 32 * 32;
+
+bool lanes_runs(const KernelConfig& config, const Window& w) {
+  return config.isa == Isa::Avx512 && w.out_h * w.out_w <= kLanesPlane && w.in_h * w.in_w <= kLanesInput &&
+         w.dilation_h == 1 && w.dilation_w == 1;
+}
 
 void Conv2d::run_depthwise_planes(const ConvRun& r, const float* input, float* output, const float* residual) const {
   const Window& w = r.window;
@@ -97,7 +97,7 @@ void Conv2d::run_depthwise_planes(const ConvRun& r, const float* input, float* o
 void Conv2d::run_depthwise(const ConvRun& r, const float* input, float* output, const float* residual) const {
   const Window& w = r.window;
   const size_t multiplier = params_.out_channels / params_.in_channels;
-  if (multiplier == 1 && w.out_h * w.out_w <= kSmallPlane) {
+  if (multiplier == 1 && (w.out_h * w.out_w <= kSmallPlane || lanes_runs(*config_, w))) {
     run_depthwise_planes(r, input, output, residual);
     return;
   }

@@ -38,14 +38,15 @@ void test_dwconv_scratch_reuse(const KernelConfig& isa, const KernelConfig& scal
 // grid, dwconv-flat.inc): many channels, so a call holds dozens of planes and the double-buffered
 // grid alternates; batch 2, so runs stop at the image's last channel (plane c takes weights c);
 // maps of 7x7, 14x14 and 16x16 outputs (a grid row of whole vectors at 3x3: the aligned-tap
-// form), 5x9 and 1x3; pads 0, symmetric and asymmetric (a grid that does not hold every input
+// form), 5x9 and 1x3, 28x28 and 21x26 (AVX-512's channels-in-lanes runs take maps up to 28x28:
+// rows of 8-output chunks and a 1..7 remainder); pads 0, symmetric and asymmetric (a grid that does not hold every input
 // column: the row copy instead of the expand fill); residual (also in place) or not; kinds with
 // and without a vector form. Each ISA against scalar, scalar against the definition.
 static void test_dwconv_plane_runs(const KernelConfig& isa, const KernelConfig& scalar) {
   struct Map {
     size_t h, w;
   };
-  const Map maps[] = {{7, 7}, {14, 14}, {16, 16}, {5, 9}, {1, 3}, {13, 13}};
+  const Map maps[] = {{7, 7}, {14, 14}, {16, 16}, {5, 9}, {1, 3}, {13, 13}, {28, 28}, {21, 26}};
   const ActivationKind kinds[] = {ActivationKind::Relu6, ActivationKind::None, ActivationKind::Silu, ActivationKind::HardSwish,
                                   ActivationKind::Sigmoid};
   std::mt19937 rng(611);
