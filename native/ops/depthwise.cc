@@ -3,6 +3,8 @@
 // channels still spreads over every thread; a task takes a contiguous run of units
 // (task_split.h), at least kMinTaskWork of them, so tiny planes do not become one task each.
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "../runtime/thread_pool.h"
@@ -53,8 +55,20 @@ constexpr size_t kSmallPlane = 16 * 16;
 constexpr size_t kLanesPlane = 28 * 28;
 constexpr size_t kLanesInput = 32 * 32;
 
-bool lanes_runs(const KernelConfig& config, const Window& w) {
-  return config.isa == Isa::Avx512 && w.out_h * w.out_w <= kLanesPlane && w.in_h * w.in_w <= kLanesInput &&
+// CONVNODE_DW_LANES=0 turns channels in lanes off (the flat grid and the row kernel as before),
+// so whole models can be timed both ways in minutes: at batch 1 it is faster on every small-map
+// layer measured, at batch 8 (input from L3 / memory) 3x3 576@14 and 384@14 measured slower
+// (native/README.md). Read once.
+static bool channels_in_lanes() {
+  static const bool enabled = [] {
+    const char* text = std::getenv("CONVNODE_DW_LANES");
+    return text == nullptr || std::strcmp(text, "0") != 0;
+  }();
+  return enabled;
+}
+
+static bool lanes_runs(const KernelConfig& config, const Window& w) {
+  return channels_in_lanes() && config.isa == Isa::Avx512 && w.out_h * w.out_w <= kLanesPlane && w.in_h * w.in_w <= kLanesInput &&
          w.dilation_h == 1 && w.dilation_w == 1;
 }
 
@@ -84,6 +98,7 @@ void Conv2d::run_depthwise_planes(const ConvRun& r, const float* input, float* o
       p.bias = bias_.empty() ? 0.0f : bias_[c];
       p.biases = bias_.empty() ? nullptr : bias_.data() + c;
       p.plane_count = count;
+      p.channels_in_lanes = channels_in_lanes();
       p.output = output + first * out_plane;
       p.row_begin = 0;
       p.row_end = w.out_h;
