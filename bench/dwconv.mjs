@@ -3,7 +3,7 @@
 // memory-bandwidth bound: batch 1 and 8, 1 and 2 threads, interleaved rounds, medians. Needs
 // `npm run build` (dist/) and the addon built.
 //
-//   node bench/dwconv.mjs [--rounds 9] [--ms 30] [--addon path/to/other.node ...] [--only 5x5]
+//   node bench/dwconv.mjs [--rounds 9] [--ms 30] [--addon path/to/other.node ...] [--only 5x5|small]
 //                         [--threads 1] [--batch 1] [--isas avx2,avx512]
 //
 // --isas: every binary's convs are prepared once per ISA tier named (a conv keeps the tier it was
@@ -58,7 +58,16 @@ const LAYERS = [
   ['EffNet-B0 silu', 32, 112, 3, 1, 'silu'],
   ['EffNet-B0 silu', 240, 28, 5, 1, 'silu'],
   ['EffNet-B0 silu', 1152, 7, 3, 1, 'silu'],
-].filter(([label, c, size, k, s, act]) => only === null || `${k}x${k}`.startsWith(only) || `${c}@${size}` === only || `s${s}` === only || act === only);
+  // Small maps (outputs <= 28x28: runs of whole planes, channels in lanes on AVX-512).
+  ['MNv2', 576, 14, 3, 1, 'relu6'],
+  ['MNv2', 384, 14, 3, 1, 'relu6'],
+  ['MnasNet', 1152, 7, 5, 1, 'relu'],
+  ['MnasNet', 480, 14, 5, 1, 'relu'],
+  ['MNv3-L', 672, 14, 5, 2, 'none'],
+  ['MnasNet', 72, 28, 5, 2, 'relu'],
+  ['MNv2', 192, 28, 3, 1, 'relu6'],
+  ['MNv3-L', 120, 28, 5, 1, 'relu'],
+].filter(([label, c, size, k, s, act]) => only === null || (only === 'small' && size / s <= 28) || `${k}x${k}`.startsWith(only) || `${c}@${size}` === only || `s${s}` === only || act === only);
 
 const random = (n) => new Float32Array(n).map(() => Math.random() * 2 - 1);
 

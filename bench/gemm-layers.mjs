@@ -5,7 +5,7 @@
 // Winograd, so the figure is the GEMM driver's). Needs `npm run build` (dist/) and the addon.
 //
 //   node bench/gemm-layers.mjs [--rounds 7] [--ms 40] [--threads 1] [--batch 1]
-//                              [--only resnet,alexnet,swin,vit] [--layers 'text,...']
+//                              [--only resnet,alexnet,mobile,swin,vit] [--layers 'text,...']
 //                              [--addon path/to/other.node ...] [--ort] [--residual]
 // Each --addon is another build timed in the same interleaved rounds (bench/ab-addons.mjs);
 // outputs are compared at the end. Times are process CPU time per run (process.cpuUsage): on the
@@ -71,6 +71,16 @@ const LAYERS = [
   ['alexnet', 192, 384, 13, 3, 1, 1],
   ['alexnet', 384, 256, 13, 3, 1, 1],
   ['alexnet', 256, 256, 13, 3, 1, 1],
+  // MobileNetV2 / V3 / MnasNet: the 1x1 "project" convs with few outputs on large maps, and the
+  // Cin-3 stems (3x3/2).
+  ['mobile', 32, 16, 112, 1, 1, 0],
+  ['mobile', 16, 16, 112, 1, 1, 0],
+  ['mobile', 96, 24, 56, 1, 1, 0],
+  ['mobile', 144, 24, 56, 1, 1, 0],
+  ['mobile', 72, 24, 56, 1, 1, 0],
+  ['mobile', 144, 32, 28, 1, 1, 0],
+  ['mobile', 3, 32, 224, 3, 2, 1],
+  ['mobile', 3, 16, 224, 3, 2, 1],
   // Linear layers ([model, inFeatures, outFeatures]): at batch 1 a GEMV, bound by reading the weights.
   ['resnet', 2048, 1000],
   ['alexnet', 9216, 4096],

@@ -3,6 +3,8 @@
 // channels still spreads over every thread; a task takes a contiguous run of units
 // (task_split.h), at least kMinTaskWork of them, so tiny planes do not become one task each.
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "../runtime/thread_pool.h"
@@ -25,18 +27,7 @@ constexpr size_t kSmallJobWork = 1 << 20;
 // caller adds the plane's pointers, bias and rows.
 DwconvPlane window_plane(const Window& w, const Activation& activation) {
   DwconvPlane p;
-  p.in_h = w.in_h;
-  p.in_w = w.in_w;
-  p.out_h = w.out_h;
-  p.out_w = w.out_w;
-  p.kernel_h = w.kernel_h;
-  p.kernel_w = w.kernel_w;
-  p.stride_h = w.stride_h;
-  p.stride_w = w.stride_w;
-  p.dilation_h = w.dilation_h;
-  p.dilation_w = w.dilation_w;
-  p.pad_top = w.pad_top;
-  p.pad_left = w.pad_left;
+  set_plane_window(w, &p);
   p.activation = activation;
   return p;
 }
@@ -58,6 +49,29 @@ DwconvKernel depthwise_kernel_for(const KernelConfig& config, const Window& w) {
 // a run of planes per kernel call: the kernels' flat-grid path (dwconv-flat.inc) then sets up
 // once per call instead of once per plane.
 constexpr size_t kSmallPlane = 16 * 16;
+// AVX-512 takes runs of planes up to 28x28 outputs (input planes up to 32x32) with channels in
+// lanes (kernels/f32-dwconv/dwconv-lanes-avx512.inc; it declines what does not fit, and the
+// call falls back to the row kernel plane by plane): MobileNetV2's 192@28, the 5x5 120@28 and
+// 240@28 of MobileNetV3 / MnasNet / EfficientNet.
+constexpr size_t kLanesPlane = 28 * 28;
+constexpr size_t kLanesInput = 32 * 32;
+
+// CONVNODE_DW_LANES=0 turns channels in lanes off (the flat grid and the row kernel as before),
+// so whole models can be timed both ways in minutes: at batch 1 it is faster on every small-map
+// layer measured, at batch 8 (input from L3 / memory) 3x3 576@14 and 384@14 measured slower
+// (native/README.md). Read once.
+static bool channels_in_lanes() {
+  static const bool enabled = [] {
+    const char* text = std::getenv("CONVNODE_DW_LANES");
+    return text == nullptr || std::strcmp(text, "0") != 0;
+  }();
+  return enabled;
+}
+
+static bool lanes_runs(const KernelConfig& config, const Window& w) {
+  return channels_in_lanes() && config.isa == Isa::Avx512 && w.out_h * w.out_w <= kLanesPlane && w.in_h * w.in_w <= kLanesInput &&
+         w.dilation_h == 1 && w.dilation_w == 1;
+}
 
 void Conv2d::run_depthwise_planes(const ConvRun& r, const float* input, float* output, const float* residual) const {
   const Window& w = r.window;
@@ -70,7 +84,9 @@ void Conv2d::run_depthwise_planes(const ConvRun& r, const float* input, float* o
   const size_t macs = planes * out_plane * taps;
   // The pool's grain rule decides whether to split at all (a 960@7 layer is ~35 us).
   const size_t threads = ThreadPool::instance().threads_for(static_cast<double>(macs) * kNsPerDwconvMac);
-  const size_t min_run = std::max<size_t>(1, kMinTaskWork / std::max<size_t>(1, out_plane * taps));
+  // Runs of whole blocks of 16 planes: the AVX-512 kernel computes 16 channels per zmm
+  // (dwconv-lanes-avx512.inc), and a run of 18 would leave a block of 2.
+  const size_t min_run = (std::max<size_t>(1, kMinTaskWork / std::max<size_t>(1, out_plane * taps)) + 15) / 16 * 16;
   const bool small_job = macs < kSmallJobWork;
   const std::vector<size_t> bounds = threads == 1 ? std::vector<size_t>{0, planes}
                                      : small_job  ? equal_task_bounds(planes, std::min((planes + threads - 1) / threads, min_run))
@@ -86,6 +102,7 @@ void Conv2d::run_depthwise_planes(const ConvRun& r, const float* input, float* o
       p.bias = bias_.empty() ? 0.0f : bias_[c];
       p.biases = bias_.empty() ? nullptr : bias_.data() + c;
       p.plane_count = count;
+      p.channels_in_lanes = channels_in_lanes();
       p.output = output + first * out_plane;
       p.row_begin = 0;
       p.row_end = w.out_h;
@@ -99,7 +116,7 @@ void Conv2d::run_depthwise_planes(const ConvRun& r, const float* input, float* o
 void Conv2d::run_depthwise(const ConvRun& r, const float* input, float* output, const float* residual) const {
   const Window& w = r.window;
   const size_t multiplier = params_.out_channels / params_.in_channels;
-  if (multiplier == 1 && w.out_h * w.out_w <= kSmallPlane) {
+  if (multiplier == 1 && (w.out_h * w.out_w <= kSmallPlane || lanes_runs(*config_, w))) {
     run_depthwise_planes(r, input, output, residual);
     return;
   }

@@ -62,25 +62,15 @@ void run_pool(const KernelConfig& config, const PoolRun& r, const float* input, 
                                      : outputs * static_cast<double>(w.kernel_h * w.kernel_w) * kNsPerScalarPoolTap;
   const size_t threads = ThreadPool::instance().threads_for(work_ns);
   const std::vector<size_t> bounds = guided_task_bounds(planes, threads, 1);
+  PoolPlane shape;  // every plane's call but its pointers
+  set_plane_window(w, &shape);
+  shape.pad_bottom = w.pad_bottom;
+  shape.pad_right = w.pad_right;
+  shape.count_include_pad = r.count_include_pad;
   const auto pool_plane = [&](size_t plane) {
-    PoolPlane p;
+    PoolPlane p = shape;
     p.input = input + plane * in_plane;
-    p.in_h = w.in_h;
-    p.in_w = w.in_w;
     p.output = output + plane * out_plane;
-    p.out_h = w.out_h;
-    p.out_w = w.out_w;
-    p.kernel_h = w.kernel_h;
-    p.kernel_w = w.kernel_w;
-    p.stride_h = w.stride_h;
-    p.stride_w = w.stride_w;
-    p.dilation_h = w.dilation_h;
-    p.dilation_w = w.dilation_w;
-    p.pad_top = w.pad_top;
-    p.pad_left = w.pad_left;
-    p.pad_bottom = w.pad_bottom;
-    p.pad_right = w.pad_right;
-    p.count_include_pad = r.count_include_pad;
     kernel(p);
   };
   parallel_for_runs(bounds, pool_plane);

@@ -26,4 +26,23 @@ void check_window(const Window& w, const char* owner, bool allow_ceil);
 
 std::string format_nchw(size_t n, size_t c, size_t h, size_t w);
 
+// The geometry a per-plane kernel call takes from its window (DwconvPlane, PoolPlane: the fields
+// they share), set in one place for every op that fills one; the caller adds its pointers and
+// whatever else its plane type has.
+template <class Plane>
+inline void set_plane_window(const Window& w, Plane* p) {
+  p->in_h = w.in_h;
+  p->in_w = w.in_w;
+  p->out_h = w.out_h;
+  p->out_w = w.out_w;
+  p->kernel_h = w.kernel_h;
+  p->kernel_w = w.kernel_w;
+  p->stride_h = w.stride_h;
+  p->stride_w = w.stride_w;
+  p->dilation_h = w.dilation_h;
+  p->dilation_w = w.dilation_w;
+  p->pad_top = w.pad_top;
+  p->pad_left = w.pad_left;
+}
+
 }  // namespace convnode

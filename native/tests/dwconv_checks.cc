@@ -38,14 +38,15 @@ void test_dwconv_scratch_reuse(const KernelConfig& isa, const KernelConfig& scal
 // grid, dwconv-flat.inc): many channels, so a call holds dozens of planes and the double-buffered
 // grid alternates; batch 2, so runs stop at the image's last channel (plane c takes weights c);
 // maps of 7x7, 14x14 and 16x16 outputs (a grid row of whole vectors at 3x3: the aligned-tap
-// form), 5x9 and 1x3; pads 0, symmetric and asymmetric (a grid that does not hold every input
+// form), 5x9 and 1x3, 28x28 and 21x26 (AVX-512's channels-in-lanes runs take maps up to 28x28:
+// rows of 8-output chunks and a 1..7 remainder); pads 0, symmetric and asymmetric (a grid that does not hold every input
 // column: the row copy instead of the expand fill); residual (also in place) or not; kinds with
 // and without a vector form. Each ISA against scalar, scalar against the definition.
 static void test_dwconv_plane_runs(const KernelConfig& isa, const KernelConfig& scalar) {
   struct Map {
     size_t h, w;
   };
-  const Map maps[] = {{7, 7}, {14, 14}, {16, 16}, {5, 9}, {1, 3}, {13, 13}};
+  const Map maps[] = {{7, 7}, {14, 14}, {16, 16}, {5, 9}, {1, 3}, {13, 13}, {28, 28}, {21, 26}};
   const ActivationKind kinds[] = {ActivationKind::Relu6, ActivationKind::None, ActivationKind::Silu, ActivationKind::HardSwish,
                                   ActivationKind::Sigmoid};
   std::mt19937 rng(611);
@@ -96,6 +97,68 @@ static void test_dwconv_plane_runs(const KernelConfig& isa, const KernelConfig& 
   }
   if (tested < 80) {
     std::printf("FAIL dw plane runs: only %zu geometries were valid\n", tested);
+    g_failures++;
+  }
+}
+
+// A run of planes handed straight to each ISA's K x K kernel, with channels in lanes allowed
+// (AVX-512: dwconv-lanes-avx512.inc) and not (the flat grid / row kernel, as under
+// CONVNODE_DW_LANES=0, which ops/depthwise.cc reads once per process, so Conv2d alone cannot
+// test both): 29 planes (a block of 16 and one of 13), maps 7x7 .. 28x28, residual or not,
+// against the scalar kernel on the same call.
+static void test_dwconv_lanes_switch(const KernelConfig& isa, const KernelConfig& scalar) {
+  std::mt19937 rng(1207);
+  const size_t planes = 29;
+  size_t tested = 0;
+  for (size_t k : {3, 5, 7}) {
+    for (size_t s : {1, 2}) {
+      for (size_t out : {7, 14, 28}) {
+        const size_t pad = (k - 1) / 2;
+        const size_t in = out * s;  // (in + 2 pad - k) / s + 1 == out for these pads
+        if ((in + 2 * pad - k) / s + 1 != out) continue;
+        const DwconvKernel kernel = k == 3 ? (s == 1 ? isa.dwconv_3x3s1 : isa.dwconv_3x3s2)
+                                    : k == 5 ? (s == 1 ? isa.dwconv_5x5s1 : isa.dwconv_5x5s2)
+                                             : (s == 1 ? isa.dwconv_7x7s1 : isa.dwconv_7x7s2);
+        const auto input = random_floats(planes * in * in, rng);
+        const auto weights = random_floats(planes * k * k, rng);
+        const auto biases = random_floats(planes, rng);
+        const auto residual = random_floats(planes * out * out, rng);
+        for (int with_residual = 0; with_residual < 2; with_residual++) {
+          DwconvPlane p{};
+          p.input = input.data();
+          p.in_h = p.in_w = in;
+          p.weights = weights.data();
+          p.out_h = p.out_w = out;
+          p.row_begin = 0;
+          p.row_end = out;
+          p.kernel_h = p.kernel_w = k;
+          p.stride_h = p.stride_w = s;
+          p.dilation_h = p.dilation_w = 1;
+          p.pad_top = p.pad_left = pad;
+          p.residual = with_residual ? residual.data() : nullptr;
+          p.activation.kind = with_residual ? ActivationKind::Relu6 : ActivationKind::Silu;
+          p.plane_count = planes;
+          p.biases = biases.data();
+          std::vector<float> want(planes * out * out);
+          p.output = want.data();
+          scalar.dwconv_general(p);
+          for (bool lanes : {true, false}) {
+            std::vector<float> got(want.size(), 1e30f);
+            p.output = got.data();
+            p.channels_in_lanes = lanes;
+            kernel(p);
+            expect_close(got, want, std::string(isa_name(isa.isa)) + " dw run of planes, channels in lanes " +
+                                        (lanes ? "on" : "off") + ", " + std::to_string(k) + "x" + std::to_string(k) +
+                                        "/" + std::to_string(s) + " @" + std::to_string(out));
+            g_checks++;
+            tested++;
+          }
+        }
+      }
+    }
+  }
+  if (tested < 60) {
+    std::printf("FAIL dw lanes switch: only %zu cases ran\n", tested);
     g_failures++;
   }
 }
@@ -190,6 +253,7 @@ void test_dwconv_kxk(const KernelConfig& isa, const KernelConfig& scalar) {
     g_failures++;
   }
   test_dwconv_plane_runs(isa, scalar);
+  if (&isa != &scalar) test_dwconv_lanes_switch(isa, scalar);
 }
 
 }  // namespace kernels_test

@@ -30,6 +30,9 @@ struct DwconvPlane {
   // field bias is plane 0's when plane_count is 1), writes output / residual + i * out_h * out_w.
   size_t plane_count = 1;
   const float* biases = nullptr;
+  // Whether a run of planes may be computed with channels in lanes (AVX-512,
+  // dwconv-lanes-avx512.inc); ops/depthwise.cc clears it under CONVNODE_DW_LANES=0.
+  bool channels_in_lanes = true;
 };
 
 using DwconvKernel = void (*)(const DwconvPlane& plane);
