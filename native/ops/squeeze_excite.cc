@@ -13,10 +13,12 @@ SqueezeExcite::SqueezeExcite(size_t channels, size_t hidden, const SqueezeExcite
                              const SqueezeExciteLayer& expand, const KernelConfig& config)
     : channels_(channels),
       hidden_(hidden),
-      reduce_(channels, hidden, reduce.weight, reduce.weight_length, reduce.bias, reduce.bias_length, reduce.activation,
+      reduce_(channels, hidden, reduce.weight, reduce.weight_length, reduce.bias, reduce.bias_length, Activation{},
               config),
-      expand_(hidden, channels, expand.weight, expand.weight_length, expand.bias, expand.bias_length, expand.activation,
+      expand_(hidden, channels, expand.weight, expand.weight_length, expand.bias, expand.bias_length, Activation{},
               config),
+      reduce_activation_(reduce.activation),
+      expand_activation_(expand.activation),
       config_(&config) {}
 
 void SqueezeExcite::check(size_t batch, size_t plane, size_t input_length, size_t output_length) const {
@@ -37,8 +39,12 @@ void SqueezeExcite::run(size_t batch, size_t plane, const float* input, float* o
   float* gate = pooled + planes;
   float* squeezed = gate + planes;
   run_global_pool(*config_, PoolKind::Avg, planes, plane, input, pooled);
+  // The activations run as f32-vunary passes over the whole gate rather than in Linear's
+  // epilogue, whose scalar activate() calls std::exp once per output.
   reduce_.run(batch, pooled, squeezed);
+  run_unary(*config_, batch * hidden_, squeezed, squeezed, reduce_activation_);
   expand_.run(batch, squeezed, gate);
+  run_unary(*config_, planes, gate, gate, expand_activation_);
   AffineRun scale;
   scale.batch = batch;
   scale.channels = channels_;

@@ -1,7 +1,7 @@
 // A squeeze-and-excitation block (MobileNetV3, EfficientNet, MnasNet-A, RegNetY) as one op:
 //   s = mean over H x W of x;  h = act1(W1 s + b1);  g = act2(W2 h + b2);  out = x * g
 // per image and channel. One call runs the squeeze (the f32-gpool kernel), both gate layers
-// (Linear's packed GEMV, their activations in its epilogue) and the channel scale (f32-vaffine),
+// (Linear's packed GEMV, then their activations as f32-vunary passes) and the channel scale (f32-vaffine),
 // with the gate's small buffers owned by the call: the ONNX step it replaces made four native
 // calls (and four queued jobs) and allocated the three gate arrays in JS on every run.
 #pragma once
@@ -38,7 +38,8 @@ class SqueezeExcite {
 
  private:
   size_t channels_, hidden_;
-  Linear reduce_, expand_;
+  Linear reduce_, expand_;  // without activations: run() applies them in vectors
+  Activation reduce_activation_, expand_activation_;
   const KernelConfig* config_;
 };
 
