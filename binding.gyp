@@ -44,6 +44,8 @@
         'native/runtime/fma-probe-scalar.cc',
         'native/runtime/scratch.cc',
         'native/runtime/thread_pool.cc',
+        'native/runtime/cpu_load.cc',
+        'native/runtime/pool_trace.cc',
         'native/ops/conv2d.cc',
         'native/ops/depthwise.cc',
         'native/ops/elementwise.cc',

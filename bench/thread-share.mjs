@@ -3,13 +3,19 @@
 // holds on a loaded machine where wall-clock speed-ups are noise (issue 13: 2 threads vs 1 at
 // batch 8). Each model runs in a child process at `--threads` (default 2) with the pool counting
 // the CPU time of the jobs it shares (two or more tasks: native/runtime/thread_pool.h,
-// countSharedWork); the rest of the process's CPU time (ops run whole on the calling thread, JS
-// between native calls, single-task jobs) is serial. With T idle cores the run would take
-// serial + shared / T, so the speed-up Amdahl allows is total / (serial + shared / T): an upper
+// countSharedWork); the rest of the 1-thread run's CPU time (ops run whole on the calling thread,
+// JS between native calls, single-task jobs) is serial. With T idle cores the run would take
+// serial + shared / T, so the speed-up Amdahl allows is work / (serial + shared / T): an upper
 // bound (wake-ups, memory bandwidth and tasks of unequal size come on top). The CPU per run at
 // 1 and T threads is printed too: what the split itself costs.
 //
 //   node bench/thread-share.mjs [--models a,b] [--threads 2] [--batch 8] [--runs 10] [--dir bench/.models/zoo]
+//                               [--wake run] [--min-split-us N]
+//
+// The work is the 1-thread run's CPU time (the T-thread run's holds the pool's polling, which is
+// not work); serial = work - shared. --wake sets CONVNODE_POOL_WAKE for the children ('run' polls whatever the load, so on a
+// loaded machine the jobs split as they would on a quiet one, where the grain rule's threshold is
+// the polling 10 us, not the sleeping 60 us); --min-split-us sets CONVNODE_MIN_SPLIT_US.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -33,24 +39,34 @@ async function child(path, threads, batch, runs) {
   await model.run(feeds);
   const addon = createRequire(import.meta.url)(join(root, 'node_modules', 'node-gyp-build'))(root);
   addon.countSharedWork(true);
+  const spin0 = addon.poolWaitCounters().spinMs;
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < runs; i++) await model.run(feeds);
   const cpu = process.cpuUsage(cpu0);
+  const spinMs = addon.poolWaitCounters().spinMs - spin0;
   const shared = addon.sharedWork();
   addon.countSharedWork(false);
   const total = (cpu.user + cpu.system) / 1000;
-  console.log(JSON.stringify({ cpuMsPerRun: total / runs, sharedMsPerRun: shared.cpuMs / runs, jobsPerRun: shared.jobs / runs }));
+  console.log(JSON.stringify({
+    cpuMsPerRun: total / runs, sharedMsPerRun: shared.cpuMs / runs, jobsPerRun: shared.jobs / runs, spinMsPerRun: spinMs / runs,
+  }));
 }
 
 if (args[0] === '--child') {
   await child(args[1], Number(args[2]), Number(args[3]), Number(args[4]));
 } else {
-  const flags = parseFlags(import.meta.url, { '--dir': join(here, '.models', 'zoo'), '--models': 'resnet18,resnet50,mobilenet_v2', '--threads': 2, '--batch': 8, '--runs': 10 });
+  const flags = parseFlags(import.meta.url, {
+    '--dir': join(here, '.models', 'zoo'), '--models': 'resnet18,resnet50,mobilenet_v2', '--threads': 2, '--batch': 8, '--runs': 10,
+    '--wake': '', '--min-split-us': '',
+  });
+  const childEnv = { ...process.env };
+  if (flags['--wake']) childEnv.CONVNODE_POOL_WAKE = flags['--wake'];
+  if (flags['--min-split-us'] !== '') childEnv.CONVNODE_MIN_SPLIT_US = String(flags['--min-split-us']);
   const dir = flags['--dir'];
   const models = flags['--models'].split(',');
   const { '--threads': threads, '--batch': batch, '--runs': runs } = flags;
   const measure = (path, t) => {
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', path, String(t), String(batch), String(runs)], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', path, String(t), String(batch), String(runs)], { encoding: 'utf8', env: childEnv });
     if (r.status !== 0) throw new Error(`${path}: ${r.stderr.slice(-400)}`);
     return JSON.parse(r.stdout.trim().split('\n').pop());
   };
@@ -60,12 +76,15 @@ if (args[0] === '--child') {
     const path = join(dir, `${name}.onnx`);
     const one = measure(path, 1);
     const many = measure(path, threads);
-    const serial = Math.max(0, many.cpuMsPerRun - many.sharedMsPerRun);
-    const speedup = many.cpuMsPerRun / (serial + many.sharedMsPerRun / threads);
+    // The work is the 1-thread run's CPU time: the T-thread run's includes the pool's polling
+    // (workers between jobs, callers at joins), which is not work.
+    const work = one.cpuMsPerRun;
+    const serial = Math.max(0, work - many.sharedMsPerRun);
+    const speedup = work / (serial + many.sharedMsPerRun / threads);
     speedups.push(speedup);
     console.log(
-      `${name}: ${many.cpuMsPerRun.toFixed(1)} ms, of it shared ${many.sharedMsPerRun.toFixed(1)} in ${many.jobsPerRun.toFixed(0)} jobs: ` +
-        `serial ${((100 * serial) / many.cpuMsPerRun).toFixed(1)}%, Amdahl bound ${speedup.toFixed(2)}x; ` +
+      `${name}: ${many.cpuMsPerRun.toFixed(1)} ms (polling ${many.spinMsPerRun.toFixed(1)} ms wall), of it shared ${many.sharedMsPerRun.toFixed(1)} ` +
+        `in ${many.jobsPerRun.toFixed(0)} jobs: serial ${((100 * serial) / work).toFixed(1)}% of the 1-thread CPU, Amdahl bound ${speedup.toFixed(2)}x; ` +
         `CPU at 1 thread ${one.cpuMsPerRun.toFixed(1)} ms (${threads} threads: ${(many.cpuMsPerRun / one.cpuMsPerRun).toFixed(2)}x)`,
     );
   }

@@ -76,7 +76,8 @@ for (const name of modelNames) {
       () => { threaded.module.setThreads(1); outputs[1] = b.runSync(feeds); },
       () => { threaded.module.setThreads(threads); outputs[2] = b.runSync(feeds); },
     ];
-    for (const run of runners) run();
+    // Warm-up: V8 recompiles hot wasm functions with TurboFan in the background (bench/wasm.mjs).
+    for (let w = 0; w < 3; w++) for (const run of runners) run();
     const samples = runners.map(() => []);
     for (let i = 0; i < rounds; i++) {
       const order = runners.map((_, j) => j);

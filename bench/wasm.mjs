@@ -4,7 +4,7 @@
 // bench/native-kernels.mjs (batch 1, bias + ReLU fused where the layer has them) and whole
 // ResNet-18 / MobileNetV2 from the zoo (bench/.models/zoo, batch 1; tfjs has no ONNX loader, so
 // models compare convnode's three backends only). Every contender runs in turn, round after
-// round (odd rounds reversed); medians of process CPU ms (on a loaded machine wall time also
+// round (odd rounds reversed); medians of CPU ms (on a loaded machine wall time also
 // counts other processes' turns). Outputs are compared to the JS backend's, so a fast wrong
 // answer shows. Build first: `npm run build`, `node scripts/build-wasm.mjs` (and the addon).
 //
@@ -16,6 +16,15 @@
 // wasm backend with matMul / layerNorm / softmax on the pure-JS kernels (session 5's backend:
 // what moving them into the module changed; 'JS ops/wasm'); --no-js leaves the pure-JS backend
 // out of the models (ViT and Swin take seconds per run on it).
+//
+// Timing: process CPU time, each runner warmed first until V8 has tiered its wasm code up. V8
+// starts wasm functions on its baseline compiler (Liftoff) and compiles hot ones with TurboFan
+// in the background: with 2 warm-up runs the dw 3x3/2 144@56
+// layer ran its first ~30 calls at 0.8-1.1 ms on Liftoff code, then 0.44 ms (Zen 4, one
+// process), and process CPU also counted the TurboFan jobs (4-7 ms spikes) - session 6's 1.3-4.8 ms
+// for that layer. Samples repeat a runner to at least ~2 ms.
+// Threads: the wasm backend is the one-thread build here (CONVNODE_WASM_THREADS=1 unless set);
+// bench/wasm-threads.mjs measures threads.
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +41,7 @@ const flags = parseFlags(import.meta.url, {
   '--js-transformer-ops': false, '--ab': String, '--layers': '',
 });
 const rounds = flags['--rounds'];
+process.env.CONVNODE_WASM_THREADS ??= '1';
 const modelNames = flags['--models'].split(',');
 
 const wasm = loadWasmBackend();
@@ -59,18 +69,46 @@ const LAYERS = [
   { name: 'maxpool 3x3/2 64 @112', pool: [64, 112, 3, 2, 1] },
 ];
 
-/** Times sync runners in turn; medians of CPU ms. */
+/**
+ * Process CPU ms (all threads: once warm, V8's compiler threads are idle). Not the JS thread's
+ * schedstat: Linux updates it at ticks and switches only, too coarse for 0.2 ms layers.
+ */
+function threadCpuMs() {
+  const used = process.cpuUsage();
+  return (used.user + used.system) / 1000;
+}
+
+/**
+ * Runs `run` until V8 has tiered its code up: at least 30 runs and 0.3 s, and until the median of
+ * the last 10 runs is no longer 5% below the median of the 10 before (at most 3 s). Returns the
+ * repeats per sample that take ~2 ms.
+ */
+function warm(run) {
+  const times = [];
+  const start = performance.now();
+  for (;;) {
+    const t = threadCpuMs();
+    run();
+    times.push(threadCpuMs() - t);
+    const n = times.length;
+    const elapsed = performance.now() - start;
+    if (elapsed > 3000) break;
+    if (n >= 30 && elapsed > 300 && median(times.slice(n - 10)) > 0.95 * median(times.slice(n - 20, n - 10))) break;
+  }
+  return Math.max(1, Math.round(2 / Math.max(1e-3, median(times.slice(-10)))));
+}
+
+/** Times sync runners in turn, after warming each; medians of CPU ms per run. */
 function timeInTurn(runners) {
-  for (const run of runners) run(), run();
+  const repeats = runners.map(warm);
   const cpu = runners.map(() => []);
   for (let i = 0; i < rounds; i++) {
     const order = runners.map((_, j) => j);
     if (i % 2) order.reverse();
     for (const j of order) {
-      const c = process.cpuUsage();
-      runners[j]();
-      const used = process.cpuUsage(c);
-      cpu[j].push((used.user + used.system) / 1000);
+      const c = threadCpuMs();
+      for (let r = 0; r < repeats[j]; r++) runners[j]();
+      cpu[j].push((threadCpuMs() - c) / repeats[j]);
     }
   }
   return cpu.map(median);
@@ -160,8 +198,10 @@ function layerCase(layer, tf) {
       const x = tf.tensor2d(input, [1, inF]);
       const w = tf.tensor2d(weight, [outF, inF]);
       const b = tf.tensor1d(bias);
+      // matMul, then the bias: tfjs-backend-wasm 4.22's fused.matMul with transposeB and a bias
+      // gives wrong sums (bench/wasm-tfjs-models.mjs).
       tfjs = () => {
-        const y = tf.fused.matMul({ a: x, b: w, transposeB: true, bias: b });
+        const y = tf.add(tf.matMul(x, w, false, true), b);
         y.dataSync();
         y.dispose();
       };
@@ -193,7 +233,7 @@ function layerCase(layer, tf) {
 
 const cpuModel = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(`convnode wasm backend (module tier ${wasmModuleInfo().isa}) vs pure JS vs native vs tfjs-backend-wasm`);
-console.log(`${cpuModel}, 1 thread, batch 1, medians of ${rounds} interleaved rounds of process CPU ms; load average ${os.loadavg()[0].toFixed(1)}\n`);
+console.log(`${cpuModel}, 1 thread (wasm module: ${wasmModuleInfo().threaded ? 'threaded build' : 'one-thread build'}, ${wasmModuleInfo().threads} thread), batch 1, medians of ${rounds} interleaved rounds of process CPU ms after tier-up; load average ${os.loadavg()[0].toFixed(1)}\n`);
 
 const fmt = (v) => (v === null ? '-' : v.toFixed(2));
 if (!flags['--no-layers']) {

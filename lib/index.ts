@@ -24,7 +24,8 @@ export {
   outputSize, planWindow, resolvePads, nextReceptiveField, type PaddingSpec, type Pads, type WindowGeometry, type ReceptiveField,
 } from './planner/geometry.js';
 export { lenet5, type LeNet5Options } from './zoo/lenet5.js';
-export { getIsa, setIsa, availableIsas, setNumThreads, getNumThreads, measurePeakGflops, type IsaName } from './backends/native.js';
+export { getIsa, setIsa, availableIsas, measurePeakGflops, type IsaName } from './backends/native.js';
+export { setNumThreads, getNumThreads } from './backends/threads.js';
 export {
   loadOnnx,
   loadOnnxSync,

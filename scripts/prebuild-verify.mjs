@@ -15,6 +15,9 @@ const missing = Object.keys(TARGETS).filter((name) => !existsSync(join(root, shi
 // The wasm backend's module (prebuilds/wasm32-wasi), for every platform none of those serves.
 const wasm = join(root, 'prebuilds', 'wasm32-wasi', 'convnode.wasm');
 if (!existsSync(wasm)) missing.push('wasm32-wasi');
+// Its threaded build (the default where the host allows threads).
+const wasmThreads = join(root, 'prebuilds', 'wasm32-wasi', 'convnode-threads.wasm');
+if (!existsSync(wasmThreads)) missing.push('wasm32-wasi (convnode-threads.wasm)');
 if (missing.length > 0) {
   console.error(
     `prebuild-verify: no prebuilt binary for ${missing.join(', ')}; ` +
@@ -32,4 +35,6 @@ for (const [name, t] of Object.entries(TARGETS)) {
         : ['check-pe-addon.mjs', []];
   execFileSync(process.execPath, [join(root, 'scripts', script), ...args, file], { stdio: 'inherit' });
 }
-execFileSync(process.execPath, [join(root, 'scripts', 'check-wasm-module.mjs'), wasm], { stdio: 'inherit' });
+for (const file of [wasm, wasmThreads]) {
+  execFileSync(process.execPath, [join(root, 'scripts', 'check-wasm-module.mjs'), file], { stdio: 'inherit' });
+}

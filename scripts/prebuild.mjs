@@ -11,6 +11,8 @@
 //   prebuilds/win32-x64/convnode.node          Windows 10+, AVX2 + scalar
 //   prebuilds/wasm32-wasi/convnode.wasm        any platform where none of those loads (the wasm
 //                                              backend; Debian's WASI clang, scripts/build-wasm.mjs)
+//   prebuilds/wasm32-wasi/convnode-threads.wasm  its threaded build (build-wasm.mjs --threads), the
+//                                              default where SharedArrayBuffer and >1 core exist
 // from the source groups of native/sources.cmake (scripts/prebuild-sources.mjs), and every
 // binary is checked before it ships:
 //   - its container: ELF (machine, N-API export, glibc floor, no libstdc++, musl libc), Mach-O
@@ -104,18 +106,26 @@ async function runChecks(name, outDir) {
 }
 
 const WASM_SHIPPED = 'prebuilds/wasm32-wasi/convnode.wasm';
+// The threaded build: the wasm backend's default where the host has SharedArrayBuffer and cores.
+const WASM_THREADS_SHIPPED = 'prebuilds/wasm32-wasi/convnode-threads.wasm';
 
-/** The wasm backend's module: built from source, checked (check-wasm-module.mjs), shipped as checked. */
-function shipWasm() {
-  const built = join(root, 'build-prebuild', 'wasm32-wasi', 'convnode.wasm');
-  script('build-wasm.mjs', ['--out', built]);
+/**
+ * The wasm backend's module (and, `threads`, its threaded build): built from source, checked
+ * (check-wasm-module.mjs: the threaded one also at 2 threads, its workers taking tasks),
+ * shipped as checked.
+ */
+function shipWasm(threads) {
+  const name = threads ? 'convnode-threads.wasm' : 'convnode.wasm';
+  const built = join(root, 'build-prebuild', 'wasm32-wasi', name);
+  script('build-wasm.mjs', ['--out', built, ...(threads ? ['--threads'] : [])]);
   script('check-wasm-module.mjs', [built]);
-  const shipped = join(root, WASM_SHIPPED);
+  const file = threads ? WASM_THREADS_SHIPPED : WASM_SHIPPED;
+  const shipped = join(root, file);
   mkdirSync(dirname(shipped), { recursive: true });
   copyFileSync(built, shipped);
   const bytes = statSync(shipped).size;
-  console.log(`prebuild: wasm32-wasi: ${WASM_SHIPPED} ${bytes} bytes`);
-  return { file: WASM_SHIPPED, bytes, sha256: sha256(shipped) };
+  console.log(`prebuild: wasm32-wasi: ${file} ${bytes} bytes`);
+  return { file, bytes, sha256: sha256(shipped) };
 }
 
 const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -180,11 +190,18 @@ async function main() {
     if (sameToolchain) manifest.targets = { ...Object.fromEntries(Object.entries(before.targets).filter(([n]) => existsSync(join(root, shippedPath(n))) && !failed.includes(n))), ...manifest.targets };
   }
   try {
-    manifest.wasm = shipWasm();
+    manifest.wasm = shipWasm(false);
   } catch (err) {
     console.error(`prebuild: wasm32-wasi: FAILED: ${err.message.split('\n')[0]}`);
     rmSync(join(root, WASM_SHIPPED), { force: true });
     failed.push('wasm32-wasi');
+  }
+  try {
+    manifest.wasmThreads = shipWasm(true);
+  } catch (err) {
+    console.error(`prebuild: wasm32-wasi threads: FAILED: ${err.message.split('\n')[0]}`);
+    rmSync(join(root, WASM_THREADS_SHIPPED), { force: true });
+    failed.push('wasm32-wasi threads');
   }
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   for (const [name, t] of Object.entries(manifest.targets)) console.log(`prebuild: ${name.padEnd(18)} ${String(t.bytes).padStart(9)} bytes  sha256 ${t.sha256.slice(0, 16)}`);

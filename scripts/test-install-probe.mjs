@@ -7,6 +7,7 @@
 // Usage: node probe.mjs native <expected .node path fragment> [expected ISA] | node probe.mjs wasm | node probe.mjs js
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 
 const [expectBackend, expectBinary, expectIsa] = process.argv.slice(2);
 if (expectBackend !== 'native' && expectBackend !== 'wasm' && expectBackend !== 'js') {
@@ -52,6 +53,7 @@ for (const [how, out] of [
 await new Promise((resolve) => setTimeout(resolve, 20));
 const fallbackWarnings = warnings.filter((w) => w.code === 'CONVNODE_NATIVE_FALLBACK');
 let isa = null;
+let threads = null;
 const addons = loadedAddons().filter((p) => p.includes('/node_modules/convnode/'));
 
 if (expectBackend === 'native') {
@@ -67,6 +69,13 @@ if (expectBackend === 'native') {
   if (!/using the wasm backend/.test(message)) fail(`the fallback warning does not name the wasm backend: ${message}`);
   if (!/npm rebuild convnode/.test(message)) fail(`the fallback warning does not say how to get the native path: ${message}`);
   if (addons.length !== 0) fail(`wasm fallback, yet a convnode addon is mapped: ${JSON.stringify(addons)}`);
+  // The threaded build (prebuilds/wasm32-wasi/convnode-threads.wasm) on one thread per core, up
+  // to 16: the warning names the count, and getNumThreads() gives it.
+  const cores = Math.min(availableParallelism(), 16);
+  threads = convnode.getNumThreads();
+  if (threads !== cores) fail(`the wasm backend runs on ${threads} thread(s), expected ${cores} (one per core)`);
+  const named = cores > 1 ? `on ${cores} threads` : 'on 1 thread';
+  if (!message.includes(named)) fail(`the fallback warning does not say '${named}': ${message}`);
 } else {
   if (fallbackWarnings.length !== 1) fail(`expected exactly one CONVNODE_NATIVE_FALLBACK warning, got ${fallbackWarnings.length}`);
   const message = fallbackWarnings[0].message;
@@ -74,4 +83,4 @@ if (expectBackend === 'native') {
   if (addons.length !== 0) fail(`js fallback, yet a convnode addon is mapped: ${JSON.stringify(addons)}`);
 }
 
-console.log(JSON.stringify({ backend, binary: addons[0] ?? null, isa, sobel: 'ok', fallbackWarnings: fallbackWarnings.map((w) => w.message) }));
+console.log(JSON.stringify({ backend, binary: addons[0] ?? null, isa, threads, sobel: 'ok', fallbackWarnings: fallbackWarnings.map((w) => w.message) }));

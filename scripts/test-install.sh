@@ -9,9 +9,9 @@
 #      (seen in /proc/self/maps), give the lecture's Sobel numbers, and `npx convnode classify`
 #      must label a sample image correctly.
 #   4. Case "wasm": with the linux-x64 prebuild made unloadable (overwritten with bytes that are
-#      no shared object), convnode must run on the wasm backend (prebuilds/wasm32-wasi) with
-#      exactly one warning that names it and says how to get the native path, and the CLI must
-#      classify on it.
+#      no shared object), convnode must run on the wasm backend (prebuilds/wasm32-wasi: its
+#      threaded build, one thread per core) with exactly one warning that names it, its threads
+#      and how to get the native path, and the CLI must classify on it.
 #   5. Case "fallback": with prebuilds/linux-x64 and the wasm module removed from the installed
 #      package, convnode must run on the pure-JS backend with exactly one warning that says how
 #      to get the native path, the CLI must still classify, and CONVNODE_BACKEND=native must be
@@ -50,7 +50,7 @@ prebuilt_files=$(cd "$repo" && node --input-type=module -e '
   const { TARGETS, shippedPath } = await import("./scripts/prebuild-targets.mjs");
   console.log(Object.keys(TARGETS).map(shippedPath).join(" "));')
 for must in dist/index.js dist/index.d.ts bin/convnode.js binding.gyp CMakeLists.txt package.json scripts/build-native.mjs \
-  prebuilds/wasm32-wasi/convnode.wasm $prebuilt_files; do
+  prebuilds/wasm32-wasi/convnode.wasm prebuilds/wasm32-wasi/convnode-threads.wasm $prebuilt_files; do
   grep -qxF "$must" "$work/contents.txt" || die "the tarball lacks $must"
 done
 # One package for every platform while it stays small; past ~10 MB it should split into

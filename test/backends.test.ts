@@ -2,7 +2,7 @@
 // 'native' is asked for explicitly.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -106,6 +106,9 @@ describe('backend selection', () => {
         symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
         mkdirSync(join(dir, 'prebuilds', 'wasm32-wasi'), { recursive: true });
         cpSync(builtWasm, join(dir, 'prebuilds', 'wasm32-wasi', 'convnode.wasm'));
+        // And its threaded build, the default where the host allows threads (CI builds both).
+        const builtThreads = join(root, 'build-wasm', 'convnode-threads.wasm');
+        if (existsSync(builtThreads)) cpSync(builtThreads, join(dir, 'prebuilds', 'wasm32-wasi', 'convnode-threads.wasm'));
         const script = `
           import { Conv2d, Tensor, getBackend } from ${JSON.stringify(join(dir, 'dist', 'index.js'))};
           const warnings = [];
@@ -128,6 +131,8 @@ describe('backend selection', () => {
         expect(seen.warnings[0].code).toBe('CONVNODE_NATIVE_FALLBACK');
         expect(seen.warnings[0].message).toMatch(/^convnode: using the wasm backend \(.*\): could not load the convnode addon from /);
         expect(seen.warnings[0].message).toContain('`npm rebuild convnode`');
+        const cores = Math.min(availableParallelism(), 16);
+        if (existsSync(builtThreads) && cores > 1) expect(seen.warnings[0].message).toContain(`on ${cores} threads`);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

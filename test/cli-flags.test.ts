@@ -5,13 +5,13 @@
  * their error. A completeness check fails when a command gains a flag this file does not test.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getBackend } from '../lib/backends/index.js';
-import { getNumThreads, setNumThreads } from '../lib/backends/native.js';
+import { getNumThreads, setNumThreads } from '../lib/backends/threads.js';
 import { COMMANDS } from '../lib/cli/commands/index.js';
 import { ImageClassifier } from '../lib/image/classifier.js';
 import type { ImageOptions } from '../lib/image/options.js';
@@ -159,15 +159,21 @@ describe('convnode classify flags', () => {
     for (const bad of ['0', '4097', '-1x']) await expectUsageError(['classify', boot, `--batch=${bad}`], /--batch must be a whole number from 1 to 4096/);
   });
 
-  it('--threads / -t: sizes the native pool (a note on the js backend); 1 to 256', async () => {
+  it('--threads / -t: sizes the native pool or the wasm workers (a note on the js backend); 1 to 256', async () => {
     tested('classify', 'threads');
-    const before = getBackend() === 'native' ? getNumThreads() : 0;
+    const before = getBackend() !== 'js' ? getNumThreads() : 0;
     try {
       for (const [form, n] of [[['--threads', '1'], 1], [['-t', '3'], 3]] as const) {
         const run = await convnode('classify', boot, ...form);
         expect(run.code).toBe(0);
         if (getBackend() === 'native') expect(getNumThreads()).toBe(n);
-        else expect(run.stderr).toMatch(new RegExp(`--threads ${n} has no effect on the ${getBackend()} backend`));
+        else if (getBackend() === 'js') expect(run.stderr).toMatch(new RegExp(`--threads ${n} has no effect on the js backend`));
+        else {
+          // wasm: one thread per core at most (the one-thread build: 1).
+          const got = getNumThreads();
+          expect(got === Math.min(n, availableParallelism()) || got === 1).toBe(true);
+          if (got !== n) expect(run.stderr).toContain(`--threads ${n}: the wasm backend runs on ${got} (one per core at most)`);
+        }
       }
     } finally {
       if (before) setNumThreads(before);

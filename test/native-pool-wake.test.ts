@@ -26,6 +26,9 @@ const CHILD = `
     const { Tensor } = await import(${JSON.stringify(path.join(ROOT, 'dist', 'tensor.js'))});
     const native = await import(${JSON.stringify(path.join(ROOT, 'dist', 'backends', 'native.js'))});
     const model = await loadOnnx(${JSON.stringify(MODEL)}, { backend: 'native' });
+    // The miniature's jobs are a few microseconds: the grain rule would keep them all on the
+    // caller (always, on a loaded machine, where runs do not poll). Threshold 0: they split.
+    addon.setPoolMinSplitUs(0);
     const shape = [2, ...model.inputShapes[0].slice(1)];
     const data = new Float32Array(shape.reduce((a, b) => a * b)).map((_, i) => Math.sin(i * 0.37));
     const feeds = { [model.inputNames[0]]: new Tensor(shape, data) };

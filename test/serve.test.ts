@@ -3,7 +3,8 @@
 // directly on the same input, with no server and no batching.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBackend } from '../lib/backends/index.js';
-import { getIsa, getNumThreads } from '../lib/backends/native.js';
+import { getIsa } from '../lib/backends/native.js';
+import { getNumThreads } from '../lib/backends/threads.js';
 import { ImageClassifier } from '../lib/image/classifier.js';
 import { imagesToBatch } from '../lib/image/index.js';
 import { Tensor } from '../lib/tensor.js';
@@ -127,7 +128,7 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/convnode_inference_duration_seconds_count\{model="lenet5"\} [1-9]\d*/);
     expect(text).toMatch(/convnode_queue_depth\{model="lenet5"\} 0/);
     const native = getBackend() === 'native';
-    const info = `backend="${getBackend()}",isa="${native ? getIsa() : 'none'}",threads="${native ? getNumThreads() : 1}"`;
+    const info = `backend="${getBackend()}",isa="${native ? getIsa() : 'none'}",threads="${getBackend() !== 'js' ? getNumThreads() : 1}"`;
     expect(text).toMatch(new RegExp(`convnode_info\\{version="\\d+\\.\\d+\\.\\d+",${info}\\} 1`));
   });
 });

@@ -31,7 +31,7 @@ describe.skipIf(wasm === null)('wasm backend', () => {
   /** One conv on wasm and on the JS oracle, same weights and input. */
   function compareConv(random: () => number, c: {
     cin: number; cout: number; groups: number; k: number; s: number; d: number; pad: number; h: number; w: number;
-    batch: number; act: 'none' | 'relu' | 'hardSwish' | 'sigmoid'; residual: boolean;
+    batch: number; act: 'none' | 'relu' | 'hardSwish' | 'sigmoid' | 'relu6' | 'silu' | 'leakyRelu'; residual: boolean;
   }, label: string): void {
     const weights = {
       inChannels: c.cin, outChannels: c.cout, groups: c.groups, kernelH: c.k, kernelW: c.k,
@@ -75,6 +75,20 @@ describe.skipIf(wasm === null)('wasm backend', () => {
         }
       }
       expect(cases).toBeGreaterThanOrEqual(16);
+    });
+
+    it('depthwise 3x3/2 with left padding 1 (the direct wasmsimd kernel): even widths (overlapping last block), odd widths (zeroed tail), tiny maps, fused residual and activations', () => {
+      setWasmIsa(tier);
+      const random = seededRandom(23);
+      const acts = ['none', 'relu6', 'silu', 'leakyRelu'] as const;
+      let cases = 0;
+      for (const [h, w] of [[56, 56], [14, 14], [8, 8], [10, 16], [6, 12], [9, 7], [5, 15], [4, 4], [3, 2], [2, 9], [13, 33]]) {
+        compareConv(random, {
+          cin: 4, cout: 4, groups: 4, k: 3, s: 2, d: 1, pad: 1, h, w, batch: 1, act: acts[cases % 4], residual: cases % 2 === 0,
+        }, `${tier} dw 3x3/2 p1 ${h}x${w}`);
+        cases++;
+      }
+      expect(cases).toBe(11);
     });
 
     it('GEMM convs (im2col, 1x1, Winograd, grouped) over edge tiles of the 4x8 tile', () => {

@@ -1,7 +1,9 @@
 /**
- * The threaded wasm build (scripts/build-wasm.mjs --threads; CONVNODE_WASM_THREADS > 1): its ops
- * split over worker_threads on one shared memory give the JS oracle's answers, the same as on one
- * thread; the workers really run tasks; and a process that used them still exits by itself.
+ * The threaded wasm build (scripts/build-wasm.mjs --threads; the wasm backend's default where the
+ * host allows it): its ops split over worker_threads on one shared memory give the JS oracle's
+ * answers, the same as on one thread; the workers really run tasks; setNumThreads starts and ends
+ * them; a worker's trap fails the call with a typed error; dispose() ends the workers; and a
+ * process that used them still exits by itself.
  * Skipped when the threaded module is not built, unless CONVNODE_REQUIRE_WASM=1 (CI).
  */
 import { spawnSync } from 'node:child_process';
@@ -9,7 +11,9 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { jsBackend } from '../lib/backends/js.js';
 import { wasmBackendFromFile } from '../lib/backends/wasm.js';
-import { WASM_THREADS_LOCATIONS, wasmThreadsFromEnv } from '../lib/backends/wasm-module.js';
+import { availableParallelism } from 'node:os';
+import { BackendError, DisposedError } from '../lib/errors.js';
+import { DEFAULT_MAX_WASM_THREADS, WASM_THREADS_LOCATIONS, wasmThreadsFromEnv } from '../lib/backends/wasm-module.js';
 import type { Backend } from '../lib/backends/backend.js';
 import { planConv, planWindow } from '../lib/planner/geometry.js';
 import { expectClose, randomFloats, seededRandom } from './helpers/numeric.js';
@@ -20,7 +24,7 @@ if (file === undefined && process.env.CONVNODE_REQUIRE_WASM === '1') {
 }
 
 describe.skipIf(file === undefined)('the threaded wasm build', () => {
-  const threaded = file === undefined ? null : wasmBackendFromFile(file, { threads: 2 });
+  const threaded = file === undefined ? null : wasmBackendFromFile(file, { threads: 2, threadLimit: 2 });
   const m = threaded!.module;
 
   /** Runs `run` on the threaded build at `threads` and returns its output. */
@@ -50,17 +54,38 @@ describe.skipIf(file === undefined)('the threaded wasm build', () => {
   }
 
   it('starts its workers and splits a parallel_for over 2 threads', () => {
+    expect(m.threaded).toBe(true);
     expect(m.maxThreads).toBe(2);
     m.setThreads(2);
     expect(m.threads()).toBe(2);
-    m.setThreads(5); // capped at the threads started
+    m.setThreads(5); // capped at its thread limit
     expect(m.threads()).toBe(2);
+  });
+
+  it('stopWorkers ends the workers; setThreads(2) starts a new one that takes tasks, with the same answers', () => {
+    const run = convCase({ cin: 16, cout: 32, groups: 1, k: 3, s: 1, pad: 1, size: 32, batch: 4 }, 7);
+    const expected = run(jsBackend);
+    m.stopWorkers();
+    expect(m.maxThreads).toBe(1);
+    expect(m.threads()).toBe(1);
+    expectClose(run(threaded!), expected, 'after stopWorkers', 1e-4);
+    m.setThreads(2);
+    expect(m.maxThreads).toBe(2);
+    const before = m.workerTasks();
+    let two = run(threaded!);
+    // The new worker boots asynchronously (a few ms): until then the caller takes every task.
+    const deadline = Date.now() + 20_000;
+    while (m.workerTasks() === before && Date.now() < deadline) two = run(threaded!);
+    expect(m.workerTasks()).toBeGreaterThan(before);
+    expectClose(two, expected, 'a second generation of workers', 1e-4);
   });
 
   it.each([
     ['3x3 GEMM conv, batch 4', { cin: 16, cout: 48, groups: 1, k: 3, s: 1, pad: 1, size: 28, batch: 4 }],
     ['1x1 conv, batch 1', { cin: 64, cout: 96, groups: 1, k: 1, s: 1, pad: 0, size: 28, batch: 1 }],
-    ['depthwise 3x3/2, batch 3', { cin: 96, cout: 96, groups: 96, k: 3, s: 2, pad: 1, size: 30, batch: 3 }],
+    // 1.04 M multiply-adds: depthwise asks the grain rule too, and under its 60 us (0.08 ns each,
+    // ops/work_cost.h) the job stays on the caller.
+    ['depthwise 3x3/2, batch 3', { cin: 96, cout: 96, groups: 96, k: 3, s: 2, pad: 1, size: 40, batch: 3 }],
     ['grouped 3x3, batch 2', { cin: 32, cout: 32, groups: 4, k: 3, s: 1, pad: 1, size: 20, batch: 2 }],
     ['7x7/2 stem, batch 2', { cin: 3, cout: 32, groups: 1, k: 7, s: 2, pad: 3, size: 64, batch: 2 }],
   ])('%s: the JS oracle\'s answer at 2 threads, the same as at 1, with tasks run on the worker', (label, c) => {
@@ -108,7 +133,7 @@ describe.skipIf(file === undefined)('the threaded wasm build', () => {
     expectClose(at(2, sigmoid), sigmoid(jsBackend), 'sigmoid', 1e-5);
   });
 
-  it('CONVNODE_WASM_THREADS must be an integer from 1 to 64', () => {
+  it('CONVNODE_WASM_THREADS must be an integer from 1 to 64; unset, the default applies', () => {
     const saved = process.env.CONVNODE_WASM_THREADS;
     try {
       for (const bad of ['0', '2.5', 'two', '65']) {
@@ -117,6 +142,8 @@ describe.skipIf(file === undefined)('the threaded wasm build', () => {
       }
       process.env.CONVNODE_WASM_THREADS = '2';
       expect(wasmThreadsFromEnv()).toBe(2);
+      delete process.env.CONVNODE_WASM_THREADS;
+      expect(wasmThreadsFromEnv()).toBeUndefined();
     } finally {
       if (saved === undefined) delete process.env.CONVNODE_WASM_THREADS;
       else process.env.CONVNODE_WASM_THREADS = saved;
@@ -134,5 +161,66 @@ describe.skipIf(file === undefined)('the threaded wasm build', () => {
     expect(child.stderr).toBe('');
     expect(child.status).toBe(0);
     expect(child.stdout.trim()).toBe('wasm 2 2x16x32x32');
+  });
+
+  it('a trap on a worker fails the call with a BackendError saying so; later calls run right on one thread', async () => {
+    const own = wasmBackendFromFile(file!, { threads: 2, threadLimit: 2 });
+    try {
+      const run = convCase({ cin: 8, cout: 16, groups: 1, k: 3, s: 1, pad: 1, size: 24, batch: 2 }, 3);
+      const expected = run(jsBackend);
+      // cn_test_worker_trap: a task on a worker traps (as a kernel bug would); the caller's tasks
+      // wait for a worker to take one, so the trap really is on the worker.
+      let error: unknown;
+      try {
+        own.module.guard(() => own.module.api.cn_test_worker_trap!(16));
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(BackendError);
+      expect((error as BackendError).code).toBe('ERR_CONVNODE_BACKEND');
+      expect((error as Error).message).toMatch(/a wasm worker thread failed .* runs on one thread from now on/);
+      expect(own.module.threads()).toBe(1);
+      own.module.setThreads(2); // stays at one thread: the pool lost a worker mid-job
+      expect(own.module.threads()).toBe(1);
+      expectClose(run(own), expected, 'after a worker trapped', 1e-4);
+    } finally {
+      await own.dispose();
+    }
+  });
+
+  it('dispose() ends the workers (their threads exit) and later calls are a DisposedError', async () => {
+    const own = wasmBackendFromFile(file!, { threads: 2, threadLimit: 2 });
+    const run = convCase({ cin: 8, cout: 16, groups: 1, k: 3, s: 1, pad: 1, size: 24, batch: 2 }, 4);
+    run(own);
+    await own.dispose(); // resolves once every worker thread has exited
+    expect(() => run(own)).toThrow(DisposedError);
+    expect(() => own.module.setThreads(2)).toThrow(DisposedError);
+    await own.dispose(); // twice is fine
+  });
+
+  it('by default (no CONVNODE_WASM_THREADS) the wasm backend is the threaded build on one thread per core; setNumThreads(1) ends the workers, setNumThreads(n) caps n at the cores; the process exits by itself', () => {
+    const env = { ...process.env, CONVNODE_BACKEND: 'wasm' };
+    delete env.CONVNODE_WASM_THREADS;
+    delete env.CONVNODE_WASM_PATH;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      const c = await import('./dist/index.js');
+      const { wasmModuleInfo } = await import('./dist/backends/wasm.js');
+      const conv = new c.Conv2d({ inChannels: 8, outChannels: 16, kernelSize: 3, padding: 1 });
+      const x = c.Tensor.zeros([2, 8, 32, 32]);
+      const seen = [c.getBackend(), wasmModuleInfo().threaded, c.getNumThreads()];
+      conv.forwardSync(x);
+      c.setNumThreads(1);
+      seen.push(c.getNumThreads());
+      conv.forwardSync(x);
+      c.setNumThreads(1000);
+      seen.push(c.getNumThreads());
+      await conv.forward(x);
+      try { c.setNumThreads(1.5); } catch (e) { seen.push(e.code); }
+      console.log(JSON.stringify(seen));`],
+    { env, encoding: 'utf8', timeout: 60_000 });
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0); // a hang (workers keeping the process alive) is a timeout: status null
+    const cores = Math.min(availableParallelism(), DEFAULT_MAX_WASM_THREADS);
+    expect(JSON.parse(child.stdout.trim())).toEqual(['wasm', cores > 1, cores, 1, availableParallelism(), 'ERR_CONVNODE_PARAMETER']);
   });
 });

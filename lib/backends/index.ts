@@ -8,7 +8,7 @@ import { BackendError } from '../errors.js';
 import type { Backend, BackendName } from './backend.js';
 import { jsBackend } from './js.js';
 import { loadNativeBackend } from './native.js';
-import { loadWasmBackend } from './wasm.js';
+import { loadWasmBackend, wasmModuleInfo } from './wasm.js';
 
 const BACKEND_NAMES: readonly BackendName[] = ['js', 'native', 'wasm'];
 
@@ -47,12 +47,18 @@ function initialBackend(): Backend {
       // The loader's message says why, and how to get the native path where a rebuild would help.
       const message = wasm instanceof Error
         ? `using the pure-JS backend: ${loaded.message}; the wasm module did not load either: ${wasm.message}`
-        : `using the wasm backend (the native kernels compiled to WebAssembly, about 3-6x slower than native): ${loaded.message}`;
+        : `using the wasm backend (the native kernels compiled to WebAssembly, on ${wasmThreadsNote()}; about 3-6x slower than native): ${loaded.message}`;
       process.emitWarning(`convnode: ${message}`, { code: 'CONVNODE_NATIVE_FALLBACK' });
     }
     return wasm instanceof Error ? jsBackend : wasm;
   }
   return loaded;
+}
+
+/** "2 threads" or "1 thread (why not more)", for the fallback warning. */
+function wasmThreadsNote(): string {
+  const { threads, oneThreadReason } = wasmModuleInfo();
+  return threads > 1 ? `${threads} threads` : `1 thread${oneThreadReason === null ? '' : ` (${oneThreadReason})`}`;
 }
 
 /** The backend layers run on; chosen on first use. */

@@ -8,9 +8,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BackendError, ParameterError, ShapeError } from '../errors.js';
+import { BackendError, DisposedError, ParameterError, ShapeError } from '../errors.js';
 import type { Activation } from '../activation.js';
 import { resolveActivation } from '../activation.js';
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
 import { startWorker, WORKER_STACK_BYTES } from './wasm-threads.js';
 
 /** The package root: this file is lib/backends/wasm-module.ts or dist/backends/wasm-module.js. */
@@ -22,8 +24,14 @@ export const WASM_LOCATIONS: readonly string[] = [
   path.join(PACKAGE_ROOT, 'prebuilds', 'wasm32-wasi', 'convnode.wasm'),
 ];
 
-/** The threaded build's locations (scripts/build-wasm.mjs --threads), for CONVNODE_WASM_THREADS > 1. */
+/** The threaded build's locations (scripts/build-wasm.mjs --threads): the default where the host allows it. */
 export const WASM_THREADS_LOCATIONS: readonly string[] = WASM_LOCATIONS.map((f) => f.replace(/convnode\.wasm$/, 'convnode-threads.wasm'));
+
+/**
+ * The most threads the wasm backend starts by default (one per core up to this): each worker is
+ * a Node isolate (a few MB) with a 1 MiB stack in the module's memory. setNumThreads goes higher.
+ */
+export const DEFAULT_MAX_WASM_THREADS = 16;
 
 /** The threaded build's first memory: its link flag --initial-memory (16 MiB), in 64 KiB pages. */
 const THREADED_INITIAL_PAGES = 256;
@@ -48,7 +56,9 @@ interface WasmExports {
   cn_threads_set?(threads: number): void;
   cn_threads?(): number;
   cn_worker_tasks?(): number;
+  cn_workers_failed?(): number;
   cn_threads_stop?(): void;
+  cn_test_worker_trap?(count: number): void;
   cn_alloc(bytes: number): number;
   cn_free(pointer: number): void;
   cn_isa(): number;
@@ -106,19 +116,32 @@ type Operand = Float32Array | null;
 export class WasmModule {
   private readonly exports: WasmExports;
   private readonly memory: WebAssembly.Memory;
-  /** Threads a parallel_for may use (1 + workers started); 1 for the one-thread build. */
-  readonly maxThreads: number;
+  /** The compiled module (the threaded build's workers instantiate it again). */
+  private readonly module: WebAssembly.Module;
+  /** The threaded build's shared memory; undefined for the one-thread build. */
+  private readonly shared: WebAssembly.Memory | undefined;
+  /** Bytes of each thread's TLS block (the threaded build). */
+  private readonly tlsBytes: number = 0;
+  /** The workers running now, with the stack and TLS block each was lent. */
+  private readonly workers: Array<{ worker: Worker; stack: number; tls: number }> = [];
+  /** Why a worker failed, once one did (the module then runs on its calling thread only). */
+  private workerFailure: string | undefined;
+  private disposed = false;
+  /** setThreads' ceiling: the host's cores (options.threadLimit). */
+  readonly threadLimit: number;
   /** Grow-only operand buffers: [pointer, capacity in bytes]. */
   private readonly slots: Array<[number, number]> = [];
   private readonly decoder = new TextDecoder();
 
   /**
    * `threads` (default 1) matters for the threaded build only: it starts threads - 1 workers on
-   * the module's shared memory (lib/backends/wasm-threads.ts).
+   * the module's shared memory (lib/backends/wasm-threads.ts). `threadLimit` (default: the
+   * host's cores) caps setThreads.
    */
-  constructor(bytes: Uint8Array<ArrayBuffer>, options: { threads?: number } = {}) {
+  constructor(bytes: Uint8Array<ArrayBuffer>, options: { threads?: number; threadLimit?: number } = {}) {
     let self: WasmModule | undefined;
     const module = new WebAssembly.Module(bytes);
+    this.module = module;
     const threaded = WebAssembly.Module.imports(module).some((i) => i.module === 'env' && i.name === 'memory');
     const shared = threaded
       ? new WebAssembly.Memory({ initial: THREADED_INITIAL_PAGES, maximum: MAX_PAGES, shared: true })
@@ -156,26 +179,86 @@ export class WasmModule {
     const instance = new WebAssembly.Instance(module, shared ? { ...imports, env: { memory: shared } } : imports);
     this.exports = instance.exports as unknown as WasmExports;
     this.memory = shared ?? this.exports.memory!;
+    this.shared = shared;
     self = this;
     this.exports._initialize();
-    this.maxThreads = 1;
+    this.threadLimit = Math.max(1, Math.floor(options.threadLimit ?? availableParallelism()));
     if (!shared) return;
-    // This thread's thread-local block (the ops' scratch), then the workers' stacks and blocks.
-    const tlsBytes = Math.max(16, this.exports.__tls_size!.value as number);
-    this.exports.__wasm_init_tls!(this.alloc(tlsBytes));
-    const workers = Math.max(0, Math.floor(options.threads ?? 1) - 1);
-    for (let i = 0; i < workers; i++) {
-      const stack = this.alloc(WORKER_STACK_BYTES);
-      startWorker({ module, memory: shared, stackTop: stack + WORKER_STACK_BYTES, tls: this.alloc(tlsBytes) });
-    }
-    this.maxThreads = workers + 1;
-    this.exports.cn_threads_set!(this.maxThreads);
+    // This thread's thread-local block (the ops' scratch); the workers get theirs as they start.
+    this.tlsBytes = Math.max(16, this.exports.__tls_size!.value as number);
+    this.exports.__wasm_init_tls!(this.alloc(this.tlsBytes));
+    this.setThreads(options.threads ?? 1);
   }
 
-  /** Threads the next calls split their work over: 1 .. maxThreads (benchmarks A/B 1 and 2 in one process). */
+  /** True for the threaded build (worker_threads on one shared memory). */
+  get threaded(): boolean {
+    return this.shared !== undefined;
+  }
+
+  /** Threads a parallel_for may use now: 1 + the workers running (1 for the one-thread build). */
+  get maxThreads(): number {
+    return this.workerFailure === undefined ? 1 + this.workers.length : 1;
+  }
+
+  /**
+   * Threads the next calls split their work over: min(threads, threadLimit), starting the
+   * workers that takes (the threaded build; the one-thread build stays at 1). Fewer threads
+   * leave the extra workers parked (asleep in memory.atomic.wait, no CPU), so benchmarks can A/B
+   * 1 and 2 threads in one process; stopWorkers() ends them.
+   */
   setThreads(threads: number): void {
-    if (this.maxThreads === 1) return;
-    this.exports.cn_threads_set!(Math.min(this.maxThreads, Math.max(1, Math.floor(threads))));
+    this.live('setThreads');
+    if (this.shared === undefined || this.workerFailure !== undefined) return;
+    const wanted = Math.min(this.threadLimit, Math.max(1, Math.floor(threads)));
+    while (this.workers.length < wanted - 1) this.startOneWorker();
+    this.exports.cn_threads_set!(wanted);
+  }
+
+  private startOneWorker(): void {
+    const stack = this.alloc(WORKER_STACK_BYTES);
+    const tls = this.alloc(this.tlsBytes);
+    const held = { stack, tls, worker: undefined as unknown as Worker };
+    held.worker = startWorker({ module: this.module, memory: this.shared!, stackTop: stack + WORKER_STACK_BYTES, tls }, {
+      failed: (message) => {
+        this.workerFailure ??= message;
+      },
+      // Its stack and TLS block are free once its thread is gone (never while it may run a task).
+      exited: () => {
+        if (this.disposed) return;
+        this.exports.cn_free(stack);
+        this.exports.cn_free(tls);
+      },
+    });
+    this.workers.push(held);
+  }
+
+  /**
+   * Ends the workers (the pool's generation ends: each returns from its loop, its thread exits)
+   * and goes back to one thread; a later setThreads(n > 1) starts new ones. Never during a call:
+   * calls are synchronous, so no worker is inside a task here.
+   */
+  stopWorkers(): void {
+    if (this.shared === undefined || this.workers.length === 0) return;
+    this.exports.cn_threads_stop!();
+    this.workers.length = 0;
+  }
+
+  /**
+   * Ends the workers and makes the module unusable (later calls throw a DisposedError); returns
+   * when every worker thread has exited. For modules the caller made (wasmBackendFromFile);
+   * the backend's own module lives as long as the process (its workers are unref'd).
+   */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    const workers = this.workers.map((w) => w.worker);
+    this.stopWorkers();
+    this.disposed = true;
+    // Parked workers have returned from their loop; terminate() also ends one still booting.
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+
+  private live(method: string): void {
+    if (this.disposed) throw new DisposedError(`wasm module.${method}: the module was disposed`);
   }
 
   /** Threads the next calls split their work over. */
@@ -275,13 +358,24 @@ export class WasmModule {
    * refused call (its message string) stay allocated, a few bytes per refusal.
    */
   guard<T>(call: () => T): T {
+    this.live('call');
     const stack = this.exports.__stack_pointer.value as number;
     try {
       return call();
     } catch (error) {
       this.exports.__stack_pointer.value = stack;
       if (error instanceof WasmArgumentError) throw new ShapeError(error.message);
-      if (error instanceof WebAssembly.RuntimeError) throw new BackendError(`the wasm module trapped: ${error.message}`);
+      if (error instanceof WebAssembly.RuntimeError) {
+        // The pool traps the caller when a worker trapped in one of its tasks (shared memory says
+        // so before the worker's message arrives): that call fails, the next ones run on this thread.
+        if ((this.exports.cn_workers_failed?.() ?? 0) !== 0) {
+          this.workerFailure ??= error.message;
+          this.workers.length = 0;
+          throw new BackendError('a wasm worker thread failed while running this call\'s tasks (the wasm module trapped on a worker); '
+            + 'the call was abandoned and the wasm backend runs on one thread from now on');
+        }
+        throw new BackendError(`the wasm module trapped: ${error.message}`);
+      }
       throw error;
     }
   }
@@ -315,14 +409,16 @@ export class WasmModule {
 }
 
 let loaded: WasmModule | Error | undefined;
+/** Why the default load took the one-thread build on a host with several cores (null: it did not). */
+let oneThreadReason: string | null = null;
 
 /**
- * Threads the wasm backend runs on: CONVNODE_WASM_THREADS (default 1: the one-thread build; see
- * README "The wasm backend" for why). Above 1, the threaded build with that many threads.
+ * CONVNODE_WASM_THREADS: undefined when unset (the default: one thread per core), else the
+ * threads asked for (1: the one-thread build), or an Error for a value that is no such count.
  */
-export function wasmThreadsFromEnv(): number | Error {
+export function wasmThreadsFromEnv(): number | undefined | Error {
   const text = process.env.CONVNODE_WASM_THREADS;
-  if (text === undefined || text === '') return 1;
+  if (text === undefined || text === '') return undefined;
   const threads = Number(text);
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
     return new Error(`CONVNODE_WASM_THREADS must be an integer from 1 to 64, got ${JSON.stringify(text)}`);
@@ -330,29 +426,82 @@ export function wasmThreadsFromEnv(): number | Error {
   return threads;
 }
 
+/** Threads by default: one per core, at most DEFAULT_MAX_WASM_THREADS. */
+export function defaultWasmThreads(): number {
+  return Math.min(availableParallelism(), DEFAULT_MAX_WASM_THREADS);
+}
+
+/** Why this host cannot run the threaded build (no SharedArrayBuffer, no shared wasm memory), or null. */
+export function wasmThreadsUnsupported(): string | null {
+  if (typeof SharedArrayBuffer === 'undefined') return 'this host has no SharedArrayBuffer';
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  } catch (error) {
+    return `this host cannot make a shared WebAssembly.Memory (${(error as Error).message})`;
+  }
+  return null;
+}
+
+/** Why the wasm backend runs its one-thread build on a host with more cores, or null. */
+export function wasmOneThreadReason(): string | null {
+  return oneThreadReason;
+}
+
 /**
- * The module, loaded once (CONVNODE_WASM_PATH forces a file; CONVNODE_WASM_THREADS > 1 picks
- * the threaded build), or an Error saying why not (never throws).
+ * The module, loaded once, or an Error saying why not (never throws). By default the threaded
+ * build with one thread per core (defaultWasmThreads) where the host allows it (SharedArrayBuffer,
+ * worker_threads: Node 20 does), else the one-thread build. CONVNODE_WASM_THREADS=N asks for N
+ * threads (1: the one-thread build; N > 1 without a threaded build is an error);
+ * CONVNODE_WASM_PATH forces a file (threaded or not, as built).
  */
 export function loadWasmModule(): WasmModule | Error {
   if (loaded !== undefined) return loaded;
-  const threads = wasmThreadsFromEnv();
-  if (threads instanceof Error) {
-    loaded = threads;
+  const asked = wasmThreadsFromEnv();
+  if (asked instanceof Error) {
+    loaded = asked;
     return loaded;
   }
-  const locations = threads > 1 ? WASM_THREADS_LOCATIONS : WASM_LOCATIONS;
+  const threads = asked ?? defaultWasmThreads();
   const forced = process.env.CONVNODE_WASM_PATH;
-  const file = forced ? path.resolve(forced) : locations.find((f) => existsSync(f));
-  if (file === undefined) {
-    const how = threads > 1 ? 'node scripts/build-wasm.mjs --threads' : 'node scripts/build-wasm.mjs';
-    loaded = new Error(`no ${path.basename(locations[0])} in ${locations.join(' or ')} (build it with \`${how}\`)`);
+  if (forced) {
+    loaded = loadFile(path.resolve(forced), threads);
     return loaded;
   }
-  try {
-    loaded = new WasmModule(readFileSync(file), { threads });
-  } catch (error) {
-    loaded = new Error(`could not load ${file} (${(error as Error).message.split('\n')[0]})`);
+  if (threads > 1) {
+    const threadedFile = WASM_THREADS_LOCATIONS.find((f) => existsSync(f));
+    const unsupported = wasmThreadsUnsupported();
+    let why: string;
+    if (unsupported !== null) {
+      why = unsupported;
+    } else if (threadedFile === undefined) {
+      why = `no convnode-threads.wasm in ${WASM_THREADS_LOCATIONS.join(' or ')} (build it with \`node scripts/build-wasm.mjs --threads\`)`;
+    } else {
+      const threaded = loadFile(threadedFile, threads);
+      if (!(threaded instanceof Error)) {
+        loaded = threaded;
+        return loaded;
+      }
+      why = threaded.message;
+    }
+    // Asked for by name: an error. By default: the one-thread build, and the reason kept.
+    if (asked !== undefined) {
+      loaded = new Error(`CONVNODE_WASM_THREADS=${asked} needs the threaded build: ${why}`);
+      return loaded;
+    }
+    oneThreadReason = why;
   }
+  const file = WASM_LOCATIONS.find((f) => existsSync(f));
+  loaded = file === undefined
+    ? new Error(`no convnode.wasm in ${WASM_LOCATIONS.join(' or ')} (build it with \`node scripts/build-wasm.mjs\`)`)
+    : loadFile(file, 1);
   return loaded;
+}
+
+function loadFile(file: string, threads: number): WasmModule | Error {
+  try {
+    // CONVNODE_WASM_THREADS above the cores is taken as asked (benchmarks); setNumThreads stops at the cores.
+    return new WasmModule(readFileSync(file), { threads, threadLimit: Math.max(availableParallelism(), threads) });
+  } catch (error) {
+    return new Error(`could not load ${file} (${(error as Error).message.split('\n')[0]})`);
+  }
 }

@@ -1,6 +1,6 @@
 /**
- * The threaded wasm build's workers (scripts/build-wasm.mjs --threads; used when
- * CONVNODE_WASM_THREADS > 1). Each worker_thread instantiates the same compiled module on the
+ * The threaded wasm build's workers (scripts/build-wasm.mjs --threads; the default wherever the
+ * host has SharedArrayBuffer and more than one core). Each worker_thread instantiates the same compiled module on the
  * same shared WebAssembly.Memory, so the packed weights, inputs and outputs are in memory every
  * thread addresses: nothing is duplicated or copied between threads. A worker gets its own shadow
  * stack and thread-local block (allocated here by the JS thread's instance), skips the module's
@@ -27,11 +27,13 @@ export interface WorkerMemory {
 
 // Plain CommonJS run with eval: no file to resolve, from lib/ under vitest or dist/ in a package.
 // The imports are the loader's (wasm-module.ts), minus what only the JS thread does.
-const WORKER_SOURCE = `
+const WORKER_SOURCE = `(() => {
 const { workerData } = require('node:worker_threads');
 const { module, memory, stackTop, tls } = workerData;
 const refused = () => { throw new Error('the module refused an argument on a worker thread'); };
-const instance = new WebAssembly.Instance(module, {
+let instance;
+try {
+  instance = new WebAssembly.Instance(module, {
   env: { memory },
   convnode: { range_error: refused },
   wasi_snapshot_preview1: {
@@ -49,7 +51,12 @@ const instance = new WebAssembly.Instance(module, {
     fd_write: () => 52, fd_close: () => 52, fd_seek: () => 52,
     proc_exit: (code) => { throw new Error('the wasm module exited with code ' + code); },
   },
-});
+  });
+} catch (error) {
+  // No instance, so no task of this worker's: the others (and the calling thread) take them all.
+  require('node:worker_threads').parentPort.postMessage({ failed: String(error && error.message) });
+  return;
+}
 const api = instance.exports;
 api.__stack_pointer.value = stackTop;
 api.__wasm_init_tls(tls);
@@ -59,12 +66,26 @@ try {
   // A trap in a task: tell the pool (the JS thread's parallel_for then traps instead of waiting).
   api.__stack_pointer.value = stackTop;
   api.cn_worker_failed();
+  require('node:worker_threads').parentPort.postMessage({ failed: String(error && error.message) });
 }
+})();
 `;
 
-/** Starts one worker on `memory`; it runs until cn_threads_stop. */
-export function startWorker(lent: WorkerMemory): Worker {
+/**
+ * Starts one worker on `memory`; it runs until cn_threads_stop. `failed` hears of a worker whose
+ * instance could not start or trapped (the pool has already been told, in shared memory);
+ * `exited` when its thread is gone (its stack and TLS block may then be reused).
+ */
+export function startWorker(lent: WorkerMemory, events: { failed(message: string): void; exited(): void }): Worker {
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: lent });
+  worker.on('message', (message: { failed?: string }) => {
+    if (message.failed !== undefined) events.failed(message.failed);
+  });
+  // After the 'message' listener, which refs the worker's port again: the process must not wait for it.
   worker.unref();
+  // Without a listener an 'error' event (a worker that threw outside its try) would be thrown
+  // in the main thread and end the process.
+  worker.on('error', (error) => events.failed(error.message));
+  worker.on('exit', () => events.exited());
   return worker;
 }

@@ -10,8 +10,9 @@
  *
  * In the module: conv (every algorithm), linear, matMul, layerNorm, softmax, max / average /
  * global pooling, unary, binary and channel-affine element-wise ops. Strided copies are left to
- * the caller, as the JS backend does. One thread by default: the module runs on the calling JS
- * thread; CONVNODE_WASM_THREADS > 1 loads the threaded build (lib/backends/wasm-threads.ts).
+ * the caller, as the JS backend does. Threads: the threaded build with one thread per core where
+ * the host allows it (lib/backends/wasm-threads.ts), else the one-thread build, which runs on the
+ * calling JS thread (wasm-module.ts's loadWasmModule; setWasmThreads below).
  */
 import { readFileSync } from 'node:fs';
 import { NO_ACTIVATION } from '../activation.js';
@@ -21,7 +22,7 @@ import type { Backend, ConvKernel, ConvWeights, LinearKernel, LinearWeights } fr
 import { settle } from './js.js';
 import { checkGroupShape, checkLayerNormParams } from '../kernels/layernorm.js';
 import { affineParams, checkBinary, checkFloat32, checkUnary, matMulOptions } from './native.js';
-import { loadWasmModule, WasmModule } from './wasm-module.js';
+import { loadWasmModule, WasmModule, wasmOneThreadReason } from './wasm-module.js';
 
 const BINARY_OPS = ['add', 'sub', 'mul', 'div'] as const;
 
@@ -229,16 +230,43 @@ export function loadWasmBackend(): Backend | Error {
  * A second, separate wasm backend on another build of the module (benchmarks A/B two builds in
  * one process, as bench/ab-addons.mjs does with addons). Not the one backend selection uses.
  */
-export function wasmBackendFromFile(file: string, options: { threads?: number } = {}): Backend & { module: WasmModule } {
+export function wasmBackendFromFile(file: string, options: { threads?: number; threadLimit?: number } = {}):
+  Backend & { module: WasmModule; dispose(): Promise<void> } {
   const m = new WasmModule(readFileSync(file), options);
-  return Object.assign(makeBackend(m), { module: m });
+  return Object.assign(makeBackend(m), { module: m, dispose: () => m.dispose() });
 }
 
-/** The wasm module's ISA tier ('wasmsimd', or 'scalar' once forced), memory, stack top and threads, for tests and benchmarks. */
-export function wasmModuleInfo(): { isa: string; memoryBytes: number; stackPointer: number; threads: number } {
+/**
+ * The wasm module's ISA tier ('wasmsimd', or 'scalar' once forced), memory, stack top, threads,
+ * whether it is the threaded build and, if it is not on a host with several cores, why.
+ */
+export function wasmModuleInfo(): {
+  isa: string; memoryBytes: number; stackPointer: number; threads: number; threaded: boolean; oneThreadReason: string | null;
+} {
   const loaded = loadWasmModule();
   if (loaded instanceof Error) throw loaded;
-  return { isa: loaded.isa(), memoryBytes: loaded.memoryBytes(), stackPointer: loaded.stackPointer(), threads: loaded.threads() };
+  return {
+    isa: loaded.isa(), memoryBytes: loaded.memoryBytes(), stackPointer: loaded.stackPointer(), threads: loaded.threads(),
+    threaded: loaded.threaded, oneThreadReason: wasmOneThreadReason(),
+  };
+}
+
+/**
+ * setNumThreads on the wasm backend: min(n, the host's cores) threads, starting the workers that
+ * takes; 1 ends the workers (a later n > 1 starts new ones). The one-thread build stays at 1.
+ */
+export function setWasmThreads(n: number): void {
+  const loaded = loadWasmModule();
+  if (loaded instanceof Error) throw loaded;
+  if (n === 1) loaded.stopWorkers();
+  loaded.setThreads(n);
+}
+
+/** getNumThreads on the wasm backend: the threads its calls split their work over. */
+export function getWasmThreads(): number {
+  const loaded = loadWasmModule();
+  if (loaded instanceof Error) throw loaded;
+  return loaded.threads();
 }
 
 /** Forces the wasm module's tier for kernels prepared from now on ('wasmsimd' or 'scalar'); false if it has none such. */

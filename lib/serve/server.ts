@@ -8,7 +8,8 @@ import http from 'node:http';
 import fastifyMultipart from '@fastify/multipart';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { getBackend } from '../backends/index.js';
-import { getIsa, getNumThreads, setNumThreads } from '../backends/native.js';
+import { getIsa } from '../backends/native.js';
+import { getNumThreads, setNumThreads } from '../backends/threads.js';
 import { ParameterError } from '../errors.js';
 import { readFileSync } from 'node:fs';
 import { resolveServeConfig, type ServeConfig, type ServeConfigInput } from './config.js';
@@ -63,7 +64,8 @@ export async function createServer(options: CreateServerOptions = {}): Promise<C
   if (config.headersTimeoutMs > config.requestTimeoutMs) {
     throw new ParameterError(`headersTimeoutMs (${config.headersTimeoutMs}) must not exceed requestTimeoutMs (${config.requestTimeoutMs})`);
   }
-  if (config.threads !== undefined && getBackend() === 'native') setNumThreads(config.threads);
+  // The native pool or the wasm backend's workers (one per core at most); the JS backend has one thread.
+  if (config.threads !== undefined && getBackend() !== 'js') setNumThreads(config.threads);
   const native = getBackend() === 'native';
 
   const models = new Map<string, ServedModel>();
@@ -73,7 +75,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<C
     version: packageVersion(),
     draining: false,
     metrics: createMetrics(
-      { version: packageVersion(), backend: getBackend(), isa: native ? getIsa() : 'none', threads: native ? getNumThreads() : 1 },
+      { version: packageVersion(), backend: getBackend(), isa: native ? getIsa() : 'none', threads: getBackend() !== 'js' ? getNumThreads() : 1 },
       () => [...models.values()].map((m) => [m.name, m.batcher.queueDepth] as [string, number]),
     ),
   };

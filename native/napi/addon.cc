@@ -88,6 +88,7 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
                              InstanceMethod("tracePoolJobs", &ConvnodeAddon::trace_pool_jobs),
                              InstanceMethod("poolJobs", &ConvnodeAddon::pool_jobs),
                              InstanceMethod("poolWaitCounters", &ConvnodeAddon::pool_wait_counters),
+                             InstanceMethod("setPoolMinSplitUs", &ConvnodeAddon::set_pool_min_split_us),
                          });
   }
 
@@ -219,6 +220,15 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
     if (!info[0].IsArrayBuffer()) throw Napi::TypeError::New(info.Env(), "freeArrayBuffer: buffer must be an ArrayBuffer");
     // The C call, not ArrayBuffer::Detach(): a buffer that cannot be detached is an answer here, not an error.
     return Napi::Boolean::New(info.Env(), napi_detach_arraybuffer(info.Env(), info[0]) == napi_ok);
+  }
+
+  // setPoolMinSplitUs(us): the grain rule's split threshold (ThreadPool::set_min_split_us, as
+  // CONVNODE_MIN_SPLIT_US): 0 splits every job the op's cut allows, a negative value restores the
+  // rule. For tests, which reach the split paths with small shapes, and benches.
+  Napi::Value set_pool_min_split_us(const Napi::CallbackInfo& info) {
+    if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "setPoolMinSplitUs: us must be a number");
+    ThreadPool::instance().set_min_split_us(info[0].As<Napi::Number>().DoubleValue());
+    return info.Env().Undefined();
   }
 
   // countSharedWork(on): starts (from zero) or stops counting the CPU time of pool-shared jobs.

@@ -7,13 +7,11 @@
 #include "../runtime/thread_pool.h"
 #include "argument_error.h"
 #include "task_split.h"
+#include "work_cost.h"
 
 namespace convnode {
 
 namespace {
-
-// Below this many added contributions one thread does it all: waking the pool costs more.
-constexpr size_t kSerialContributions = 64 * 1024;
 
 // The input columns [begin, end) whose tap at column offset `offset` (kx DW - pad_left) lands
 // inside [0, out): ix SW + offset in [0, out).
@@ -93,7 +91,8 @@ void run_col2im(const Col2imPlan& p, const float* cols, const float* bias, float
     output_row(p, cols + plane * plane_taps, bias ? bias[plane % p.channels] : 0.0f, oy, y + r * p.out_w);
   };
   ThreadPool& pool = ThreadPool::instance();
-  const size_t threads = p.batch * p.channels * plane_taps < kSerialContributions ? 1 : pool.threads();
+  // Whether to split is the pool's grain rule.
+  const size_t threads = pool.threads_for(static_cast<double>(p.batch * p.channels * plane_taps) * kNsPerCol2imTap);
   if (threads == 1) {
     for (size_t r = 0; r < rows; r++) row(r);
     return;

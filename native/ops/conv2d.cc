@@ -142,7 +142,8 @@ bool all_finite(const float* x, size_t n) {
 void subsample_planes(const float* input, size_t planes, size_t in_h, size_t in_w, size_t stride_h, size_t stride_w,
                       size_t out_h, size_t out_w, float* out) {
   const size_t chunk = 16;  // planes per task: a few microseconds of copying each
-  ThreadPool::instance().parallel_for((planes + chunk - 1) / chunk, [&](size_t task) {
+  const double work_ns = static_cast<double>(planes * out_h * out_w) * kNsPerStreamedFloat;
+  parallel_for_threads((planes + chunk - 1) / chunk, ThreadPool::instance().threads_for(work_ns), [&](size_t task) {
     const size_t end = std::min(planes, (task + 1) * chunk);
     for (size_t p = task * chunk; p < end; p++) {
       const float* plane = input + p * in_h * in_w;
@@ -311,8 +312,9 @@ void Conv2d::run_gemm(const ConvRun& r, const float* packed, const float* input,
   // would cost more than it saves.
   const double macs = static_cast<double>(independent) * static_cast<double>(group_out) * static_cast<double>(pixels) *
                       static_cast<double>(group_k_);
-  const GemmSplit split = split_gemm(cfg, independent, group_out, pixels, ThreadPool::instance().threads_for(macs * kNsPerGemmMac));
-  ThreadPool::instance().parallel_for(split.tasks(independent), [&](size_t task) {
+  const size_t threads = ThreadPool::instance().threads_for(macs * kNsPerGemmMac);
+  const GemmSplit split = split_gemm(cfg, independent, group_out, pixels, threads);
+  parallel_for_threads(split.tasks(independent), threads, [&](size_t task) {
     const size_t mc = task % split.m_chunks;
     const size_t nc = (task / split.m_chunks) % split.n_chunks;
     const size_t image_group = task / (split.m_chunks * split.n_chunks);

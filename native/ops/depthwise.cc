@@ -8,6 +8,7 @@
 #include "../runtime/thread_pool.h"
 #include "conv2d.h"
 #include "task_split.h"
+#include "work_cost.h"
 
 namespace convnode {
 
@@ -66,11 +67,14 @@ void Conv2d::run_depthwise_planes(const ConvRun& r, const float* input, float* o
   const size_t out_plane = w.out_h * w.out_w;
   const size_t taps = w.kernel_h * w.kernel_w;
   const DwconvKernel kernel = depthwise_kernel_for(*config_, w);
-  const size_t threads = ThreadPool::instance().threads();
+  const size_t macs = planes * out_plane * taps;
+  // The pool's grain rule decides whether to split at all (a 960@7 layer is ~35 us).
+  const size_t threads = ThreadPool::instance().threads_for(static_cast<double>(macs) * kNsPerDwconvMac);
   const size_t min_run = std::max<size_t>(1, kMinTaskWork / std::max<size_t>(1, out_plane * taps));
-  const bool small_job = planes * out_plane * taps < kSmallJobWork;
-  const std::vector<size_t> bounds = small_job ? equal_task_bounds(planes, std::min((planes + threads - 1) / threads, min_run))
-                                               : guided_task_bounds(planes, threads, min_run);
+  const bool small_job = macs < kSmallJobWork;
+  const std::vector<size_t> bounds = threads == 1 ? std::vector<size_t>{0, planes}
+                                     : small_job  ? equal_task_bounds(planes, std::min((planes + threads - 1) / threads, min_run))
+                                                  : guided_task_bounds(planes, threads, min_run);
   ThreadPool::instance().parallel_for(bounds.size() - 1, [&](size_t task) {
     // A call's planes share an image (plane c of a run takes weights c, bias c).
     for (size_t first = bounds[task]; first < bounds[task + 1];) {
@@ -100,7 +104,8 @@ void Conv2d::run_depthwise(const ConvRun& r, const float* input, float* output, 
     return;
   }
   const size_t planes = r.batch * params_.out_channels;
-  const size_t threads = ThreadPool::instance().threads();
+  const double work_ns = static_cast<double>(planes * w.out_h * w.out_w * w.kernel_h * w.kernel_w) * kNsPerDwconvMac;
+  const size_t threads = ThreadPool::instance().threads_for(work_ns);
   const size_t bands = std::min(w.out_h, std::max<size_t>(1, (2 * threads + planes - 1) / planes));
   const size_t band_rows = (w.out_h + bands - 1) / bands;
   const DwconvKernel kernel = depthwise_kernel_for(*config_, w);
@@ -116,8 +121,9 @@ void Conv2d::run_depthwise(const ConvRun& r, const float* input, float* output, 
   // to do (dw 3x3 960@7 batch 1 on 2 threads 0.050-0.053 ms equal, 0.060-0.061 guided).
   const bool small_job = units * unit_work < kSmallJobWork;
   const size_t per_thread = (units + threads - 1) / threads;
-  const std::vector<size_t> bounds = small_job ? equal_task_bounds(units, std::min(per_thread, min_run))
-                                               : guided_task_bounds(units, threads, min_run);
+  const std::vector<size_t> bounds = threads == 1 ? std::vector<size_t>{0, units}
+                                     : small_job  ? equal_task_bounds(units, std::min(per_thread, min_run))
+                                                  : guided_task_bounds(units, threads, min_run);
   parallel_for_runs(bounds, [&](size_t unit) {
     const size_t plane = unit / bands;
     const size_t band = unit % bands;

@@ -11,6 +11,8 @@
 #include "../runtime/scratch.h"
 #include "../runtime/thread_pool.h"
 #include "conv2d.h"
+#include "task_split.h"
+#include "work_cost.h"
 
 namespace convnode {
 
@@ -123,7 +125,10 @@ void Conv2d::run_grouped_direct(const ConvRun& r, const float* input, float* out
   }
   const size_t in_plane = w.in_h * w.in_w, out_plane = w.out_h * w.out_w;
   const size_t block_floats = group_in * l.plane_floats + kGconvSlack;
-  ThreadPool::instance().parallel_for(r.batch * groups, [&](size_t task) {
+  // Whether to split is the pool's grain rule (the direct kernel at ~half the packed GEMM's rate).
+  const double macs = static_cast<double>(r.batch * groups * group_out) * static_cast<double>(out_plane) *
+                      static_cast<double>(group_in * w.kernel_h * w.kernel_w);
+  parallel_for_threads(r.batch * groups, ThreadPool::instance().threads_for(macs * 2 * kNsPerGemmMac), [&](size_t task) {
     const size_t g = task % groups, n = task / groups;
     float* padded = scratch_floats(ScratchSlot::PackedB, block_floats);
     std::memset(padded, 0, block_floats * sizeof(float));

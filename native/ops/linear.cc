@@ -9,6 +9,7 @@
 #include "../runtime/thread_pool.h"
 #include "argument_error.h"
 #include "gemm_driver.h"
+#include "task_split.h"
 #include "work_cost.h"
 
 namespace convnode {
@@ -69,7 +70,8 @@ void Linear::run_rows(size_t batch, const float* input, float* output) const {
   // Packed over the pool, a chunk of row panels per task, every K block of each.
   const KBlocks blocks(in_features_, cfg.kc_max);
   constexpr size_t kPackPanels = 8;
-  pool.parallel_for((panels + kPackPanels - 1) / kPackPanels, [&](size_t task) {
+  const double pack_ns = static_cast<double>(batch) * static_cast<double>(in_features_) * kNsPerStreamedFloat;
+  parallel_for_threads((panels + kPackPanels - 1) / kPackPanels, pool.threads_for(pack_ns), [&](size_t task) {
     const size_t p0 = task * kPackPanels;
     const size_t p1 = std::min(panels, p0 + kPackPanels);
     const size_t rows = std::min(batch, p1 * cfg.mr) - p0 * cfg.mr;
@@ -80,7 +82,9 @@ void Linear::run_rows(size_t batch, const float* input, float* output) const {
                                                              packed_x.get() + m_padded * k0 + p0 * cfg.mr * kc);
     }
   });
-  const GemmSplit split = split_gemm(cfg, 1, batch, out_features_, pool.threads());
+  const double macs = static_cast<double>(batch) * static_cast<double>(in_features_) * static_cast<double>(out_features_);
+  const size_t threads = pool.threads_for(macs * kNsPerGemmMac);
+  const GemmSplit split = split_gemm(cfg, 1, batch, out_features_, threads);
   GemmBlock block;
   block.cfg = &cfg;
   block.m = batch;
@@ -93,7 +97,7 @@ void Linear::run_rows(size_t batch, const float* input, float* output) const {
   block.epilogue.activation = activation_;
   block.epilogue.residual = bias_.empty() ? nullptr : bias_.data();
   block.epilogue.residual_stride = 0;
-  pool.parallel_for(split.tasks(1), [&](size_t task) {
+  parallel_for_threads(split.tasks(1), threads, [&](size_t task) {
     const size_t m0 = (task % split.m_chunks) * split.m_chunk;
     const size_t n0 = (task / split.m_chunks) * split.n_chunk;
     const size_t m1 = std::min(batch, m0 + split.m_chunk);
@@ -152,7 +156,8 @@ void Linear::run_gemm(size_t batch, const float* input, float* output) const {
   std::vector<float> transposed(out_features_ * batch);
   const GemmConfig& cfg = config_->gemm;
   const double macs = static_cast<double>(out_features_) * static_cast<double>(in_features_) * static_cast<double>(batch);
-  const GemmSplit split = split_gemm(cfg, 1, out_features_, batch, ThreadPool::instance().threads_for(macs * kNsPerGemmMac));
+  const size_t threads = ThreadPool::instance().threads_for(macs * kNsPerGemmMac);
+  const GemmSplit split = split_gemm(cfg, 1, out_features_, batch, threads);
   GemmBlock block;
   block.cfg = &cfg;
   block.m = out_features_;
@@ -166,7 +171,7 @@ void Linear::run_gemm(size_t batch, const float* input, float* output) const {
   block.ldc = batch;
   block.epilogue.activation = activation_;
   block.epilogue.bias = bias_.empty() ? nullptr : bias_.data();
-  ThreadPool::instance().parallel_for(split.tasks(1), [&](size_t task) {
+  parallel_for_threads(split.tasks(1), threads, [&](size_t task) {
     const size_t m0 = (task % split.m_chunks) * split.m_chunk;
     const size_t n0 = (task / split.m_chunks) * split.n_chunk;
     const size_t m1 = std::min(out_features_, m0 + split.m_chunk);

@@ -6,6 +6,8 @@
 #include "../runtime/thread_pool.h"
 #include "argument_error.h"
 #include "gemm_driver.h"
+#include "task_split.h"
+#include "work_cost.h"
 
 namespace convnode {
 
@@ -83,12 +85,17 @@ void run_matmul(const KernelConfig& config, const MatMulRun& run, const float* a
   // Every A matrix is packed once, even when several batches share it (broadcast A).
   const size_t packed_size = packed_a_size(cfg, run.m, run.k);
   std::vector<float> packed(run.a_matrices * packed_size);
-  pool.parallel_for(run.a_matrices, [&](size_t i) {
+  // Both jobs follow the pool's grain rule (attention's small per-head products stay on the caller).
+  const double pack_ns = static_cast<double>(run.a_matrices * run.m * run.k) * kNsPerStreamedFloat;
+  parallel_for_threads(run.a_matrices, pool.threads_for(pack_ns), [&](size_t i) {
     pack_a(cfg, run.m, run.k, a + i * run.m * run.k, packed.data() + i * packed_size);
   });
-  const GemmSplit split = split_gemm(cfg, run.batches, run.m, run.n, pool.threads());
+  const double macs = static_cast<double>(run.batches) * static_cast<double>(run.m) * static_cast<double>(run.n) *
+                      static_cast<double>(run.k);
+  const size_t threads = pool.threads_for(macs * kNsPerGemmMac);
+  const GemmSplit split = split_gemm(cfg, run.batches, run.m, run.n, threads);
   const size_t per_batch = split.n_chunks * split.m_chunks;
-  pool.parallel_for(split.tasks(run.batches), [&](size_t task) {
+  parallel_for_threads(split.tasks(run.batches), threads, [&](size_t task) {
     const size_t t = task / per_batch;
     const size_t rest = task % per_batch;
     const size_t m0 = (rest % split.m_chunks) * split.m_chunk;

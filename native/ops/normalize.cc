@@ -7,6 +7,7 @@
 
 #include "../runtime/thread_pool.h"
 #include "argument_error.h"
+#include "work_cost.h"
 
 namespace convnode {
 
@@ -17,8 +18,6 @@ namespace {
 constexpr size_t kColumnBlock = 64;
 // The narrowest block: one AVX-512 vector (64 bytes, one cache line per row walked).
 constexpr size_t kMinColumnBlock = 16;
-// Below this many values one thread does it all: waking the pool costs more than the work.
-constexpr size_t kSerialValues = 16 * 1024;
 
 void check_shape(const GroupShape& s, size_t x_length, size_t y_length) {
   if (s.outer < 1 || s.length < 1 || s.inner < 1) range_error("outer, length and inner must be at least 1");
@@ -35,7 +34,8 @@ void split_groups(const GroupShape& s, const std::function<void(size_t, size_t)>
                   const std::function<void(size_t, size_t, size_t)>& columns) {
   ThreadPool& pool = ThreadPool::instance();
   const size_t total = s.outer * s.length * s.inner;
-  const size_t threads = total < kSerialValues ? 1 : pool.threads();
+  // Whether to split is the pool's grain rule (a 16K-value job is ~10 us).
+  const size_t threads = pool.threads_for(static_cast<double>(total) * kNsPerNormalizedFloat);
   if (s.inner == 1) {
     const size_t tasks = std::min(s.outer, threads * 4);
     const size_t per_task = (s.outer + tasks - 1) / tasks;

@@ -53,9 +53,13 @@ void run_pool(const KernelConfig& config, const PoolRun& r, const float* input, 
   // its threshold was a fixed 50 us, with sleeping workers: jobs under ~50 us ran slower on 2
   // threads than on 1 (max 3x3/2 64x56x56 27 -> 33 us, 32x112x112 41 -> 59 us; avg 3x3/2
   // 2x112x112 46 -> 61 us).
-  const double work_ns = kernel == config.maxpool_3x3s2 ? outputs * kNsPerMaxPool3x3s2Output
-                                                        : outputs * static_cast<double>(w.kernel_h * w.kernel_w) *
-                                                              kNsPerScalarPoolTap;
+  // The 3x3/2 kernels' vector steps need a row of 16 outputs (AVX-512; 8 on AVX2) and 33 input
+  // columns; narrower maps run their scalar per-pixel path, 14-18 ns an output (AlexNet's 192@27
+  // and 256@13 pools: 0.45 and 0.17 ms on 1 thread, Zen 4), which the vector cost took for
+  // 13 and 4 us and so never split.
+  const bool vector_rows = kernel == config.maxpool_3x3s2 && w.out_w >= 16 && w.in_w + w.pad_left >= 33;
+  const double work_ns = vector_rows ? outputs * kNsPerMaxPool3x3s2Output
+                                     : outputs * static_cast<double>(w.kernel_h * w.kernel_w) * kNsPerScalarPoolTap;
   const size_t threads = ThreadPool::instance().threads_for(work_ns);
   const std::vector<size_t> bounds = guided_task_bounds(planes, threads, 1);
   const auto pool_plane = [&](size_t plane) {

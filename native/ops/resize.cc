@@ -6,13 +6,11 @@
 
 #include "../runtime/thread_pool.h"
 #include "argument_error.h"
+#include "work_cost.h"
 
 namespace convnode {
 
 namespace {
-
-// Below this many outputs one thread does it all: waking the pool costs more than the work.
-constexpr size_t kSerialOutputs = 32 * 1024;
 
 void check_axis(const ResizeAxisTable& t, const char* axis, bool bilinear) {
   const std::string name(axis);
@@ -90,7 +88,9 @@ void run_resize(const KernelConfig& config, const ResizePlan& plan, const float*
     }
   };
   ThreadPool& pool = ThreadPool::instance();
-  const size_t threads = plan.planes * out_plane < kSerialOutputs ? 1 : pool.threads();
+  // Whether to split is the pool's grain rule.
+  const double ns_per_output = plan.bilinear ? kNsPerBilinearOutput : kNsPerNearestOutput;
+  const size_t threads = pool.threads_for(static_cast<double>(plan.planes * out_plane) * ns_per_output);
   if (threads == 1 || plan.planes == 1) {
     run_planes(0, plan.planes);
     return;

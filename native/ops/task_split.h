@@ -19,6 +19,19 @@ std::vector<size_t> guided_task_bounds(size_t units, size_t threads, size_t min_
 // Runs of `run` units each (the last one shorter).
 std::vector<size_t> equal_task_bounds(size_t units, size_t run);
 
+// fn(0) ... fn(count - 1): on the calling thread when `threads` (what the pool's grain rule,
+// ThreadPool::threads_for, gave the job) is 1, else over the pool. A cut that is not made from
+// the thread count (GEMM's column chunks, one task per group) can give several tasks to a job
+// the rule keeps whole; handed to the pool, they would still wake a worker for it.
+template <typename Fn>
+void parallel_for_threads(size_t count, size_t threads, const Fn& fn) {
+  if (threads <= 1 || count <= 1) {
+    for (size_t i = 0; i < count; i++) fn(i);
+    return;
+  }
+  ThreadPool::instance().parallel_for(count, fn);
+}
+
 // fn(unit) for every unit, one pool task per run of `bounds`.
 template <typename Fn>
 void parallel_for_runs(const std::vector<size_t>& bounds, const Fn& fn) {

@@ -19,5 +19,17 @@ constexpr double kNsPerTranscendentalFloat = 1.0;
 // scalar pooling kernels (avg 3x3/2 16x56x56 in ~88 us).
 constexpr double kNsPerMaxPool3x3s2Output = 0.4;
 constexpr double kNsPerScalarPoolTap = 3.0;
+// A multiply-add of a depthwise conv (output x tap): MobileNetV2 at 1 thread batch 1 ran its 6
+// depthwise layers on maps over 16x16 (14.1 M MACs) in 0.93 ms of CPU and its 11 on smaller
+// maps (6.6 M) in 0.59 ms: 0.066 and 0.09 ns (bench/pool-jobs.mjs, avx512 tier, load ~11).
+constexpr double kNsPerDwconvMac = 0.08;
+// A value of LayerNorm / Softmax over a row or column block: two to three passes, one of them
+// with a divide or an exp.
+constexpr double kNsPerNormalizedFloat = 0.6;
+// An output of Resize: a gather (nearest) or a blend of four source values (bilinear).
+constexpr double kNsPerNearestOutput = 0.2;
+constexpr double kNsPerBilinearOutput = 0.6;
+// A contribution col2im sums (one column value added into its output pixel).
+constexpr double kNsPerCol2imTap = 0.3;
 
 }  // namespace convnode

@@ -1,5 +1,9 @@
 #include "thread_pool.h"
 
+#include "cpu_load.h"
+#include "pool_clock.h"
+#include "pool_trace.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -13,13 +17,6 @@
 
 #if defined(__linux__)
 #include <pthread.h>
-#include <sched.h>
-#include <fcntl.h>
-#include <time.h>
-#include <unistd.h>
-#endif
-#if defined(__APPLE__)
-#include <stdlib.h>  // getloadavg
 #endif
 
 namespace convnode {
@@ -67,31 +64,8 @@ constexpr uint64_t kLingerNs = 100000;
 // and the runs open now poll no more (see oversubscribed() for the next ones).
 constexpr uint64_t kDescheduledNs = 30000;
 
-// Whether the machine has more runnable threads than cores is sampled at most this often.
-constexpr uint64_t kLoadSampleNs = 20000000;
-// Oversubscribed: threads waited for a CPU more than this share of the last sample's interval
-// (Linux pressure stall information, /proc/pressure/cpu "some"), or, where PSI is missing, the
-// 1-minute load average exceeds the CPUs by this factor. 50%: a quiet machine's own 2-thread
-// runs keep "some" at 5-10% (10% misjudged a fraction of quiet runs); an overloaded one is far above.
-constexpr double kMaxCpuStallShare = 0.50;
-constexpr double kMaxLoadPerCpu = 1.5;
-
 std::atomic<uint64_t> polls_found{0}, polls_timed_out{0}, polls_preempted{0}, worker_sleeps{0}, joins_slept{0},
     spin_total_ns{0}, runs_polled{0}, runs_quiet{0};
-
-uint64_t now_ns() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-}
-
-// What os.availableParallelism() reports: the CPUs this process may run on.
-size_t available_parallelism() {
-#if defined(__linux__)
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
-#endif
-  return std::max<size_t>(1, std::thread::hardware_concurrency());
-}
 
 // One polling step: tells the core this is a spin loop (x86 PAUSE: less power, and no memory-order
 // misspeculation when the flag changes).
@@ -145,75 +119,6 @@ done:
   return end;
 }
 
-#if defined(__linux__)
-// The start of a small /proc file, NUL-terminated; false if it cannot be read.
-bool read_proc(const char* path, char (&text)[256]) {
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const ssize_t n = ::read(fd, text, sizeof text - 1);
-  ::close(fd);
-  if (n <= 0) return false;
-  text[n] = '\0';
-  return true;
-}
-#endif
-
-// Microseconds that some thread of the machine waited for a CPU, since boot (Linux PSI); -1 where
-// the kernel does not report it.
-int64_t cpu_stall_us() {
-#if defined(__linux__)
-  char text[256];
-  if (!read_proc("/proc/pressure/cpu", text)) return -1;
-  const char* total = std::strstr(text, "total=");  // the first line is "some ... total=N"
-  if (total == nullptr) return -1;
-  return std::strtoll(total + 6, nullptr, 10);
-#else
-  return -1;
-#endif
-}
-
-// The 1-minute load average; -1 where unknown (Windows).
-double load_average() {
-#if defined(__linux__)
-  char text[256];
-  return read_proc("/proc/loadavg", text) ? std::strtod(text, nullptr) : -1.0;
-#elif defined(__APPLE__)
-  double load = 0;
-  return getloadavg(&load, 1) == 1 ? load : -1.0;
-#else
-  return -1.0;
-#endif
-}
-
-// True when more threads want a CPU than there are CPUs (sampled every kLoadSampleNs; between
-// samples the last verdict). Polling then takes time from work: a poller that used up its time
-// slice waits behind every other runnable thread, while a worker woken from sleep is run at once
-// (2 threads, load ~22 on 2 cores: a 150 us job found a polling worker in 1 case of 40, a
-// sleeping one in 27; bench/pool-jobs.mjs --probe).
-bool oversubscribed(size_t cpus) {
-  static std::mutex& sample_mutex = *new std::mutex();  // never destroyed: a libuv thread may run at exit
-  static uint64_t last_ns = 0;
-  static int64_t last_stall_us = -1;
-  static std::atomic<bool> verdict{false};
-  std::unique_lock<std::mutex> lock(sample_mutex, std::try_to_lock);
-  if (!lock.owns_lock()) return verdict.load(std::memory_order_relaxed);  // another thread samples
-  const uint64_t now = now_ns();
-  if (last_ns != 0 && now - last_ns < kLoadSampleNs) return verdict.load(std::memory_order_relaxed);
-  const int64_t stall = cpu_stall_us();
-  bool over = false;
-  if (stall >= 0) {
-    if (last_stall_us >= 0 && last_ns != 0) {
-      over = static_cast<double>(stall - last_stall_us) * 1000.0 > kMaxCpuStallShare * static_cast<double>(now - last_ns);
-    }
-    last_stall_us = stall;
-  } else {
-    over = load_average() > kMaxLoadPerCpu * static_cast<double>(cpus);
-  }
-  last_ns = now;
-  verdict.store(over, std::memory_order_relaxed);
-  return over;
-}
-
 ThreadPool::WakePolicy policy_from_env(size_t& fixed_spin_us) {
   const char* spin = std::getenv("CONVNODE_SPIN_US");
   if (spin != nullptr && *spin != '\0') {
@@ -230,54 +135,16 @@ ThreadPool::WakePolicy policy_from_env(size_t& fixed_spin_us) {
   return ThreadPool::WakePolicy::Adaptive;
 }
 
-std::atomic<bool> counting_shared{false};
-std::atomic<uint64_t> shared_cpu_ns{0};
-std::atomic<uint64_t> shared_jobs{0};
-
-std::atomic<bool> tracing_jobs{false};
-std::mutex& trace_mutex = *new std::mutex();  // never destroyed (exit), as the records
-std::vector<ThreadPool::JobTrace>* trace_records = new std::vector<ThreadPool::JobTrace>();  // never freed (exit)
-constexpr size_t kMaxTraceRecords = size_t{1} << 20;
-
-// This thread's CPU time in ns (0 where there is no per-thread clock).
-uint64_t thread_cpu_ns() {
-#if defined(__linux__)
-  timespec t;
-  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) == 0) return static_cast<uint64_t>(t.tv_sec) * 1000000000u + static_cast<uint64_t>(t.tv_nsec);
-#endif
-  return 0;
-}
-
-// A call site as an offset from a function of this binary, so a script can name it with nm and
-// addr2line whatever address the binary was loaded at.
-uintptr_t site_offset(const void* return_address) {
-  return reinterpret_cast<uintptr_t>(return_address) - reinterpret_cast<uintptr_t>(&ThreadPool::instance);
+// CONVNODE_MIN_SPLIT_US=N (thread_pool.h, threads_for); -1 when unset or not a number.
+double min_split_us_from_env() {
+  const char* text = std::getenv("CONVNODE_MIN_SPLIT_US");
+  if (text == nullptr || *text == '\0') return -1.0;
+  char* end = nullptr;
+  const unsigned long us = std::strtoul(text, &end, 10);
+  return *end == '\0' ? static_cast<double>(std::min<unsigned long>(us, 1000000)) : -1.0;
 }
 
 }  // namespace
-
-void ThreadPool::count_shared_work(bool on) {
-  if (on) {
-    shared_cpu_ns.store(0);
-    shared_jobs.store(0);
-  }
-  counting_shared.store(on);
-}
-
-ThreadPool::ShareCounters ThreadPool::shared_work() {
-  return {shared_cpu_ns.load(), shared_jobs.load()};
-}
-
-void ThreadPool::trace_jobs(bool on) {
-  std::lock_guard<std::mutex> lock(trace_mutex);
-  if (on) trace_records->clear();
-  tracing_jobs.store(on);
-}
-
-std::vector<ThreadPool::JobTrace> ThreadPool::traced_jobs() {
-  std::lock_guard<std::mutex> lock(trace_mutex);
-  return *trace_records;
-}
 
 ThreadPool::WaitCounters ThreadPool::wait_counters() {
   WaitCounters c;
@@ -298,9 +165,14 @@ void ThreadPool::set_wake_policy(WakePolicy policy, size_t fixed_spin_us) {
   run_polls_.store(false);
 }
 
+void ThreadPool::set_min_split_us(double us) { min_split_override_ns_.store(us < 0 ? -1.0 : us * 1e3); }
+
 ThreadPool::ThreadPool() {
   size_t fixed_spin_us = 0;
   policy_ = policy_from_env(fixed_spin_us);
+  set_min_split_us(min_split_us_from_env());
+  const char* awake = std::getenv("CONVNODE_GRAIN_AWAKE");
+  awake_counts_busy_ = awake == nullptr || std::strcmp(awake, "polling") != 0;
   fixed_spin_us_ = fixed_spin_us;
   cpus_ = available_parallelism();
   set_threads(available_parallelism());
@@ -316,7 +188,14 @@ size_t ThreadPool::threads() const {
 size_t ThreadPool::threads_for(double work_ns) const {
   const size_t n = threads();
   if (n <= 1) return 1;
-  const bool awake = polling_.load(std::memory_order_relaxed) > 0;
+  const double forced_ns = min_split_override_ns_.load(std::memory_order_relaxed);
+  if (forced_ns == 0) return n;
+  if (forced_ns > 0) return work_ns < forced_ns ? 1 : std::min(n, std::max<size_t>(2, static_cast<size_t>(work_ns / forced_ns)));
+  // Awake: a worker polls now, or (the default) is not asleep: one still running the last job's
+  // task polls within microseconds of finishing it, so the next small job need not stay whole on
+  // the caller for it (CONVNODE_GRAIN_AWAKE=polling counts pollers only, the rule before).
+  const bool awake = awake_counts_busy_ ? sleeping_.load(std::memory_order_relaxed) + 1 < n
+                                        : polling_.load(std::memory_order_relaxed) > 0;
   if (work_ns < (awake ? kMinSplitNsAwake : kMinSplitNsAsleep)) return 1;
   return std::min(n, std::max<size_t>(2, static_cast<size_t>(work_ns / kMinSplitNsAwake)));
 }
@@ -396,7 +275,7 @@ bool ThreadPool::may_poll() const {
 // One shared atomic per task claimed (tasks are runs of tiles, rows or planes, never single
 // tiles), and one per thread per job for the count of finished tasks.
 void ThreadPool::run_tasks(Job& job, bool helper) {
-  const bool counting = counting_shared.load(std::memory_order_relaxed);
+  const bool counting = pool_trace::counting_shared.load(std::memory_order_relaxed);
   const bool timing = counting || job.tracing;
   uint64_t cpu_start = 0;
   size_t finished = 0;
@@ -423,7 +302,7 @@ void ThreadPool::run_tasks(Job& job, bool helper) {
   // saw the job finish sees them counted).
   if (timing) {
     const uint64_t cpu = thread_cpu_ns() - cpu_start;
-    if (counting) shared_cpu_ns.fetch_add(cpu, std::memory_order_relaxed);
+    if (counting) pool_trace::shared_cpu_ns.fetch_add(cpu, std::memory_order_relaxed);
     if (job.tracing && helper) {
       job.helper_task_cpu_ns.fetch_add(cpu, std::memory_order_relaxed);
       job.helper_tasks.fetch_add(static_cast<uint32_t>(finished), std::memory_order_relaxed);
@@ -468,7 +347,9 @@ std::shared_ptr<ThreadPool::Job> ThreadPool::next_job(size_t& budget_us) {
     std::unique_lock<std::mutex> lock(mutex_);
     if (queue_.empty() && !stopping_.load() && run_epoch_ == seen_epoch) {
       worker_sleeps.fetch_add(1, std::memory_order_relaxed);
+      sleeping_.fetch_add(1, std::memory_order_relaxed);
       wake_.wait(lock, [&] { return stopping_.load() || !queue_.empty() || run_epoch_ != seen_epoch; });
+      sleeping_.fetch_sub(1, std::memory_order_relaxed);
     }
     seen_epoch = run_epoch_;
     if (stopping_.load()) return nullptr;
@@ -503,8 +384,7 @@ void ThreadPool::record(const Job& job, JobTrace t, uint64_t caller_cpu0, uint64
   t.caller_cpu_ns = thread_cpu_ns() - caller_cpu0;
   t.caller_task_cpu_ns = job.caller_task_cpu_ns;
   t.helper_task_cpu_ns = job.helper_task_cpu_ns.load();
-  std::lock_guard<std::mutex> lock(trace_mutex);
-  if (tracing_jobs.load() && trace_records->size() < kMaxTraceRecords) trace_records->push_back(t);
+  pool_trace::append_trace(t);
 }
 
 #if defined(__GNUC__)
@@ -512,7 +392,7 @@ __attribute__((noinline))
 #endif
 void ThreadPool::parallel_for(size_t count, const std::function<void(size_t)>& fn) {
   if (count == 0) return;
-  const bool tracing = tracing_jobs.load(std::memory_order_relaxed);
+  const bool tracing = pool_trace::tracing_jobs.load(std::memory_order_relaxed);
   size_t threads;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -522,7 +402,7 @@ void ThreadPool::parallel_for(size_t count, const std::function<void(size_t)>& f
   uint64_t cpu0 = 0;
   if (tracing) {
 #if defined(__GNUC__)
-    trace.site = site_offset(__builtin_return_address(0));
+    trace.site = pool_trace::site_offset(__builtin_return_address(0));
 #endif
     trace.threads = static_cast<uint32_t>(threads);
     trace.polling_workers = polling_.load(std::memory_order_relaxed);
@@ -541,7 +421,7 @@ void ThreadPool::parallel_for(size_t count, const std::function<void(size_t)>& f
     }
     return;
   }
-  if (counting_shared.load(std::memory_order_relaxed)) shared_jobs.fetch_add(1, std::memory_order_relaxed);
+  if (pool_trace::counting_shared.load(std::memory_order_relaxed)) pool_trace::shared_jobs.fetch_add(1, std::memory_order_relaxed);
   auto job = std::make_shared<Job>();
   job->fn = &fn;
   job->count = count;

@@ -15,7 +15,8 @@
 // Linux PSI, else the load average), where a poller takes a core from work; a poller that loses
 // its core stops. CONVNODE_POOL_WAKE=run polls in every run whatever the load, =sleep restores the
 // policy before (workers sleep after each job); CONVNODE_SPIN_US=N overrides all with a fixed N us
-// poll after every job, run or not (session 5's switch).
+// poll after every job, run or not (session 5's switch). Scheduling is thread_pool.cc; the load
+// sampling is cpu_load.cc, the optional job trace and shared-work counters pool_trace.cc.
 #pragma once
 #if defined(__wasi__) && defined(__wasm_atomics__)
 #include "../wasm/thread_pool_shared.h"  // the threaded wasm build: worker_threads on shared memory
@@ -50,11 +51,17 @@ class ThreadPool {
   // The one grain rule every op's split follows: how many threads a job of `work_ns` (its
   // estimated 1-thread time) should use. 1 (run it on the caller) when handing out its tasks
   // would cost about what it saves: under kMinSplitNsAwake while a worker is polling (a task
-  // reaches it in ~1 us), under kMinSplitNsAsleep when they all sleep (~20-60 us to wake one);
+  // reaches it in ~1 us; a worker still busy with the last job's task counts: it polls next),
+  // under kMinSplitNsAsleep when they all sleep (~20-60 us to wake one);
   // otherwise one thread per kMinSplitNsAwake of work, up to threads().
   size_t threads_for(double work_ns) const;
   static constexpr double kMinSplitNsAwake = 10e3;
   static constexpr double kMinSplitNsAsleep = 60e3;
+  // CONVNODE_MIN_SPLIT_US=N (read at start) replaces both thresholds and the per-thread share
+  // with N us, to A/B the rule on a quiet machine; 0 splits every job over every thread the op's
+  // own cut allows (what tests use to reach the split paths with small shapes). Set here by
+  // tests; a negative value restores the rule.
+  void set_min_split_us(double us);
   // The least work a task should hold, for splits that cut by size: a task of ~1 us costs about
   // as much in its claim, its cache misses and its share of the join as it does.
   static constexpr double kMinTaskNs = 5e3;
@@ -148,11 +155,14 @@ class ThreadPool {
   size_t cpus_ = 1;                       // CPUs this process may run on
   uint64_t run_epoch_ = 0;  // under mutex_: bumped when a run starts, to wake sleeping workers
   std::atomic<uint32_t> polling_{0};  // workers polling right now
+  std::atomic<uint32_t> sleeping_{0};  // workers waiting on wake_ right now
+  bool awake_counts_busy_ = true;      // threads_for: a busy worker counts as awake (CONVNODE_GRAIN_AWAKE)
   std::atomic<WakePolicy> policy_{WakePolicy::Adaptive};
   std::atomic<size_t> fixed_spin_us_{0};  // FixedSpin's budget (CONVNODE_SPIN_US)
   std::vector<std::thread> workers_;
   std::mutex resize_mutex_;
   size_t threads_ = 1;
+  std::atomic<double> min_split_override_ns_{-1.0};  // < 0: the rule's own thresholds
 };
 
 }  // namespace convnode

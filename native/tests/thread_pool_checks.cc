@@ -3,6 +3,7 @@
 // is rethrown to its caller and the pool still works; set_threads while other threads post jobs
 // neither hangs nor loses a task; the grain rule and the job trace say what they should.
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -117,6 +118,9 @@ void test_thread_pool() {
   // The grain rule: one thread for small work, never more than threads().
   pool.set_wake_policy(ThreadPool::WakePolicy::Sleep);
   pool.set_threads(4);
+  // New workers count as awake until they reach their first sleep (a busy or starting worker
+  // polls soon, thread_pool.h): give them time to get there.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   check(pool.threads_for(1e3) == 1, "threads_for: 1 us of work stays on the caller");
   check(pool.threads_for(ThreadPool::kMinSplitNsAsleep * 0.9) == 1, "threads_for: under the sleeping-pool threshold");
   check(pool.threads_for(1e9) == 4, "threads_for: a large job uses every thread");

@@ -8,6 +8,8 @@ namespace {
 
 constexpr uint64_t kIndexMask = 0xffffffffu;
 
+thread_local bool tls_on_worker = false;
+
 // memory.atomic.wait32: sleeps while *address == expected (or until notified). The JS thread may
 // wait too: Node allows Atomics.wait on its main thread.
 void wait_while_equal(std::atomic<uint32_t>& value, uint32_t expected) {
@@ -25,7 +27,12 @@ ThreadPool& ThreadPool::instance() {
   return pool;
 }
 
-void ThreadPool::set_threads(size_t n) { threads_.store(n < 1 ? 1 : n, std::memory_order_relaxed); }
+// After a worker failed, the module stays on its one calling thread (a job that trapped on the
+// caller left in_job_ set, so every parallel_for would run inline anyway): threads() says so.
+void ThreadPool::set_threads(size_t n) {
+  if (worker_failed_.load(std::memory_order_acquire) != 0) n = 1;
+  threads_.store(n < 1 ? 1 : n, std::memory_order_relaxed);
+}
 
 size_t ThreadPool::run_tasks(uint32_t id) {
   const Job& job = jobs_[id & 1];
@@ -71,13 +78,25 @@ void ThreadPool::parallel_for(size_t count, const std::function<void(size_t)>& f
   in_job_.store(0, std::memory_order_relaxed);
 }
 
+bool ThreadPool::on_worker() { return tls_on_worker; }
+
 void ThreadPool::worker_loop() {
+  tls_on_worker = true;
+  const uint32_t generation = generation_.load(std::memory_order_acquire);
   uint32_t seen = published_.load(std::memory_order_acquire);
+  // A worker boots while the caller may already be inside a job (the loader starts workers as the
+  // first call runs): it joins that job. A finished job's claims fail on its count; a stale id's
+  // (stop()'s, or none yet) on the claim word's job id: run_tasks then returns at once.
+  {
+    const size_t ran = run_tasks(seen);
+    if (ran > 0) worker_tasks_.fetch_add(static_cast<uint32_t>(ran), std::memory_order_relaxed);
+  }
   for (;;) {
-    while (published_.load(std::memory_order_acquire) == seen && stopping_.load(std::memory_order_acquire) == 0) {
+    while (published_.load(std::memory_order_acquire) == seen && generation_.load(std::memory_order_acquire) == generation) {
       wait_while_equal(published_, seen);
     }
-    if (stopping_.load(std::memory_order_acquire) != 0) return;
+    // Checked after the job changed too: stop() comes before any job of the next generation.
+    if (generation_.load(std::memory_order_acquire) != generation) return;
     seen = published_.load(std::memory_order_acquire);
     const size_t ran = run_tasks(seen);
     if (ran > 0) worker_tasks_.fetch_add(static_cast<uint32_t>(ran), std::memory_order_relaxed);
@@ -90,7 +109,10 @@ void ThreadPool::worker_failed() {
 }
 
 void ThreadPool::stop() {
-  stopping_.store(1, std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  // A new job id too: a worker between its generation check and its wait would otherwise sleep on
+  // an unchanged published_ forever. It wakes (or never sleeps), sees the new generation, returns.
+  published_.fetch_add(1, std::memory_order_acq_rel);
   wake_all(published_);
 }
 

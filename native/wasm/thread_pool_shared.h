@@ -41,14 +41,20 @@ class ThreadPool {
   }
 
   // A worker instance's life: claims the tasks of each job published until stop() (returns then).
+  // A worker belongs to the generation current when it started: stop() ends that generation, so
+  // workers started after it (setNumThreads raising the count again) never meet a stopped flag
+  // meant for their predecessors, and a predecessor that wakes late never claims their tasks.
   void worker_loop();
   void stop();
+  // True on a worker instance's thread (thread-local), false on the JS thread that called in.
+  static bool on_worker();
   // Tasks the workers (not the caller) have run since the module started: tests check that the
   // work really was shared.
   uint32_t worker_tasks() const { return worker_tasks_.load(std::memory_order_relaxed); }
   // Called by a worker's loader when its instance trapped: the caller's parallel_for then traps
   // too (a BackendError in JS) rather than wait forever for tasks nobody will finish.
   void worker_failed();
+  bool workers_failed() const { return worker_failed_.load(std::memory_order_acquire) != 0; }
 
  private:
   ThreadPool() = default;
@@ -67,7 +73,7 @@ class ThreadPool {
   std::atomic<uint64_t> claim_{0};
   std::atomic<uint32_t> published_{0};  // the current job id; workers wait on it
   std::atomic<uint32_t> done_{0};       // tasks of the current job finished; the caller waits on it
-  std::atomic<uint32_t> stopping_{0};
+  std::atomic<uint32_t> generation_{0};  // stop() increments it; workers wait on published_
   std::atomic<uint32_t> worker_failed_{0};
   std::atomic<uint32_t> worker_tasks_{0};
   std::atomic<size_t> threads_{1};

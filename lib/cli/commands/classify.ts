@@ -1,6 +1,6 @@
 /** `convnode classify`: images in, top-k labels out, as a table or JSON. */
 import { getBackend } from '../../backends/index.js';
-import { setNumThreads } from '../../backends/native.js';
+import { getNumThreads, setNumThreads } from '../../backends/threads.js';
 import type { ImageOptions, PresetName } from '../../image/options.js';
 import { PRESETS } from '../../image/options.js';
 import { imageSize, numberList, positiveInt } from '../args.js';
@@ -34,10 +34,18 @@ function imageOptionsFrom(values: ParsedArgs['values']): ImageOptions {
   return image;
 }
 
-/** --threads sizes the native kernels' pool; the pure-JS backend runs on the calling thread only. */
+/**
+ * --threads sizes the native kernels' pool or the wasm backend's worker threads (at most one per
+ * core there: a note says when it took fewer); the pure-JS backend runs on the calling thread only.
+ */
 function applyThreads(threads: number, io: CliIO): void {
-  if (getBackend() === 'native') setNumThreads(threads);
-  else io.stderr.write(`convnode classify: --threads ${threads} has no effect on the ${getBackend()} backend (it runs on one thread)\n`);
+  if (getBackend() === 'js') {
+    io.stderr.write(`convnode classify: --threads ${threads} has no effect on the js backend (it runs on one thread)\n`);
+    return;
+  }
+  setNumThreads(threads);
+  const got = getNumThreads();
+  if (got !== threads) io.stderr.write(`convnode classify: --threads ${threads}: the ${getBackend()} backend runs on ${got} (one per core at most)\n`);
 }
 
 async function run({ values, positionals }: ParsedArgs, io: CliIO): Promise<number> {
