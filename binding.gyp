@@ -37,6 +37,7 @@
         'native/kernels/f32-resize/f32-resize-scalar.cc',
         'native/ops/resize.cc',
         'native/ops/col2im.cc',
+        'native/ops/squeeze_excite.cc',
         'native/runtime/cpu.cc',
         'native/runtime/dispatch.cc',
         'native/runtime/kernel-lists.cc',
@@ -70,6 +71,7 @@
         'native/napi/pool_functions.cc',
         'native/napi/resize_functions.cc',
         'native/napi/col2im_functions.cc',
+        'native/napi/squeeze_excite_object.cc',
       ],
       'conditions': [
         ['target_arch=="x64"', {'dependencies': ['convnode_avx2', 'convnode_avx512']}],

@@ -41,6 +41,7 @@ set(CONVNODE_CORE_SOURCES
   native/kernels/f32-resize/f32-resize-scalar.cc
   native/ops/resize.cc
   native/ops/col2im.cc
+  native/ops/squeeze_excite.cc
 )
 set(CONVNODE_AVX2_SOURCES
   native/kernels/f32-gemm/f32-gemm-6x16-avx2.cc
@@ -123,4 +124,5 @@ set(CONVNODE_NAPI_SOURCES
   native/napi/pool_functions.cc
   native/napi/resize_functions.cc
   native/napi/col2im_functions.cc
+  native/napi/squeeze_excite_object.cc
 )

@@ -27,6 +27,8 @@ export type { ConvAlgorithm, ConvPlan } from '../planner/conv-plan.js';
 // What a conv / linear kernel is prepared from: defined beside the pure-JS kernels that read them.
 export type { ConvWeights, LinearWeights } from '../kernels/weights.js';
 import type { ConvWeights, LinearWeights } from '../kernels/weights.js';
+export type { SqueezeExciteLayer, SqueezeExciteWeights } from '../kernels/squeeze-excite.js';
+import type { SqueezeExciteWeights } from '../kernels/squeeze-excite.js';
 
 /** A prepared convolution: weights are packed once, `run` may be called concurrently. */
 export interface ConvKernel {
@@ -50,6 +52,15 @@ export interface LinearKernel {
   /** input: batch x inFeatures, output: batch x outFeatures. */
   runSync(input: Float32Array, batch: number, output: Float32Array): void;
   run(input: Float32Array, batch: number, output: Float32Array): Promise<void>;
+  /** As ConvKernel.dispose. */
+  dispose?(): void;
+}
+
+/** A prepared squeeze-and-excitation block (lib/kernels/squeeze-excite.ts): squeeze, gate and scale in one call. */
+export interface SqueezeExciteKernel {
+  /** input, output: batch x channels x plane (H x W); output may be input itself. */
+  runSync(input: Float32Array, batch: number, plane: number, output: Float32Array): void;
+  run(input: Float32Array, batch: number, plane: number, output: Float32Array): Promise<void>;
   /** As ConvKernel.dispose. */
   dispose?(): void;
 }
@@ -104,6 +115,11 @@ export interface Backend {
   recordCalls?(enqueue: () => Promise<void>[]): RecordedCalls;
   prepareConv2d(weights: ConvWeights): ConvKernel;
   prepareLinear(weights: LinearWeights): LinearKernel;
+  /**
+   * Optional: a squeeze-and-excitation block as one kernel call (absent: the ONNX step runs the
+   * global pool, both gate layers and the channel scale as separate calls).
+   */
+  prepareSqueezeExcite?(weights: SqueezeExciteWeights): SqueezeExciteKernel;
   /**
    * Optional: the same kernels, their weights packed on another thread while the event loop
    * runs (loadOnnx uses them). The kernel refuses calls until `ready` resolved.

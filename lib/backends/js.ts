@@ -5,6 +5,7 @@
  */
 import { prepareConv2d } from '../kernels/conv2d.js';
 import { prepareLinear } from '../kernels/linear.js';
+import { prepareSqueezeExcite } from '../kernels/squeeze-excite.js';
 import { binary, channelAffine, unary } from '../kernels/elementwise.js';
 import { globalPool2d, pool2d } from '../kernels/pool.js';
 import { matMul } from '../kernels/matmul.js';
@@ -12,7 +13,7 @@ import { checkGroupShape, layerNorm } from '../kernels/layernorm.js';
 import { softmax } from '../kernels/softmax.js';
 import { NO_ACTIVATION } from '../activation.js';
 import { DisposedError } from '../errors.js';
-import type { Backend, ConvKernel, GroupShape, LinearKernel } from './backend.js';
+import type { Backend, ConvKernel, GroupShape, LinearKernel, SqueezeExciteKernel } from './backend.js';
 
 /** Holds a prepared pure-JS kernel until dispose() drops it (then GC frees its arrays). */
 function holder<T>(prepared: T, what: string): { get(method: string): T; dispose(): void } {
@@ -64,6 +65,15 @@ export const jsBackend: Backend = Object.freeze<Backend>({
     return {
       runSync: (input, batch, output) => kernel.get('runSync').runSync(input, batch, output),
       run: (input, batch, output) => settle(() => kernel.get('run').runSync(input, batch, output)),
+      dispose: kernel.dispose,
+    };
+  },
+
+  prepareSqueezeExcite(weights): SqueezeExciteKernel {
+    const kernel = holder(prepareSqueezeExcite(weights), 'SqueezeExcite kernel');
+    return {
+      runSync: (input, batch, plane, output) => kernel.get('runSync').runSync(input, batch, plane, output),
+      run: (input, batch, plane, output) => settle(() => kernel.get('run').runSync(input, batch, plane, output)),
       dispose: kernel.dispose,
     };
   },

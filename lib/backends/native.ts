@@ -16,6 +16,7 @@ import { BINARY_FUNCTIONS } from '../kernels/elementwise.js';
 import { broadcastShapes } from '../kernels/broadcast.js';
 import { expectLength } from '../kernels/checks.js';
 import { planMatMul } from '../kernels/matmul.js';
+import { checkSqueezeExciteWeights, type SqueezeExciteWeights } from '../kernels/squeeze-excite.js';
 import { checkGroupShape, checkLayerNormParams, type GroupShape, type LayerNormParams } from '../kernels/layernorm.js';
 import type { ResizePlan } from '../kernels/resize.js';
 import type { Col2imPlan } from '../kernels/col2im.js';
@@ -33,6 +34,7 @@ import type {
   PackingKernel,
   PoolGeometry,
   PoolKind,
+  SqueezeExciteKernel,
   StridedCopyPlan,
 } from './backend.js';
 
@@ -58,6 +60,13 @@ interface NativeConv extends NativePacked {
 interface NativeLinear extends NativePacked {
   runSync(input: Float32Array, batch: number, output: Float32Array): void;
   run(input: Float32Array, batch: number, output: Float32Array): Promise<void>;
+}
+
+interface NativeSqueezeExcite {
+  runSync(input: Float32Array, batch: number, plane: number, output: Float32Array): void;
+  run(input: Float32Array, batch: number, plane: number, output: Float32Array): Promise<void>;
+  /** Frees the packed gate weights now; later calls throw. */
+  release(): void;
 }
 
 /** Every parameter resolved (defaults filled in), so C++ holds no second copy of the defaults. */
@@ -94,6 +103,13 @@ interface NativeAddon {
     bias: Float32Array | null,
     options: NativeActivationOptions & { inFeatures: number; outFeatures: number; packLater?: boolean },
   ) => NativeLinear;
+  SqueezeExcite?: new (
+    reduceWeight: Float32Array,
+    reduceBias: Float32Array | null,
+    expandWeight: Float32Array,
+    expandBias: Float32Array | null,
+    options: { channels: number; hidden: number; reduce: NativeActivationOptions; expand: NativeActivationOptions },
+  ) => NativeSqueezeExcite;
   pool2dSync(input: Float32Array, geometry: PoolGeometry, output: Float32Array): void;
   pool2d(input: Float32Array, geometry: PoolGeometry, output: Float32Array): Promise<void>;
   globalPool2dSync(input: Float32Array, kind: PoolKind, planes: number, plane: number, output: Float32Array): void;
@@ -348,7 +364,46 @@ function prepareLinear(native: NativeAddon, weights: LinearWeights, packLater: b
   return { kernel, ready: packLater ? life.finish() : Promise.resolve() };
 }
 
+/**
+ * A squeeze-and-excitation block as one addon call (native/ops/squeeze_excite.h). The weights
+ * are checked by the pure-JS kernel's rules first, so both backends refuse the same blocks alike.
+ */
+function prepareSqueezeExcite(native: NativeAddon, SqueezeExcite: NonNullable<NativeAddon['SqueezeExcite']>,
+  weights: SqueezeExciteWeights): SqueezeExciteKernel {
+  checkSqueezeExciteWeights(weights);
+  const block = nativeErrors(() => new SqueezeExcite(weights.reduce.weight, weights.reduce.bias, weights.expand.weight, weights.expand.bias, {
+    channels: weights.channels,
+    hidden: weights.hidden,
+    reduce: activationOptions(weights.reduce.activation),
+    expand: activationOptions(weights.expand.activation),
+  }));
+  let disposed = false;
+  const check = (method: string): void => {
+    if (disposed) throw new DisposedError(`SqueezeExcite kernel.${method}: this kernel was disposed; its packed weights are released`);
+  };
+  return {
+    runSync: (input, batch, plane, output) => {
+      check('runSync');
+      checkFloat32(input, 'input', 'squeezeExcite');
+      checkFloat32(output, 'output', 'squeezeExcite');
+      nativeErrors(() => block.runSync(input, batch, plane, output));
+    },
+    run: async (input, batch, plane, output) => {
+      check('run');
+      checkFloat32(input, 'input', 'squeezeExcite');
+      checkFloat32(output, 'output', 'squeezeExcite');
+      return runHoldingArrays({ input, output }, () => nativeErrors(() => block.run(input, batch, plane, output)));
+    },
+    dispose: () => {
+      if (disposed) return;
+      disposed = true;
+      block.release();
+    },
+  };
+}
+
 function makeBackend(native: NativeAddon): Backend {
+  const SqueezeExcite = native.SqueezeExcite;
   return {
     name: 'native',
     // The addon chains a job after every earlier unfinished job it conflicts with (native/napi/async_job.h).
@@ -380,6 +435,8 @@ function makeBackend(native: NativeAddon): Backend {
     prepareLinear: (weights) => prepareLinear(native, weights, false).kernel,
     prepareConv2dOffThread: (weights) => prepareConv(native, weights, true),
     prepareLinearOffThread: (weights) => prepareLinear(native, weights, true),
+    // An addon built before the op existed has no class: the ONNX step then makes separate calls.
+    ...(SqueezeExcite ? { prepareSqueezeExcite: (weights: SqueezeExciteWeights) => prepareSqueezeExcite(native, SqueezeExcite, weights) } : {}),
     // Whole buffers only: a view's neighbours in the same buffer may still be read.
     freeArray: (array) =>
       array.buffer instanceof ArrayBuffer && array.byteOffset === 0 && array.byteLength === array.buffer.byteLength && array.byteLength > 0 &&

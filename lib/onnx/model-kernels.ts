@@ -5,7 +5,9 @@
  * model's packing does not stall the event loop. The ops see an ordinary Backend: this one
  * wraps the model's and only changes how conv and linear kernels are prepared.
  */
-import type { Backend, ConvKernel, ConvWeights, LinearKernel, LinearWeights, PackingKernel } from '../backends/backend.js';
+import type {
+  Backend, ConvKernel, ConvWeights, LinearKernel, LinearWeights, PackingKernel, SqueezeExciteKernel, SqueezeExciteWeights,
+} from '../backends/backend.js';
 import type { ConstTensor } from './constant.js';
 
 interface Disposable {
@@ -39,8 +41,16 @@ export class ModelKernels {
       this.keep(backend.prepareConv2dOffThread && this.pending ? backend.prepareConv2dOffThread(weights) : inline(backend.prepareConv2d(weights)));
     const prepareLinear = (weights: LinearWeights): LinearKernel =>
       this.keep(backend.prepareLinearOffThread && this.pending ? backend.prepareLinearOffThread(weights) : inline(backend.prepareLinear(weights)));
+    // A squeeze-and-excitation block's gate weights are small: packed inline, released with the model.
+    const prepareSqueezeExcite = backend.prepareSqueezeExcite
+      ? (weights: SqueezeExciteWeights): SqueezeExciteKernel => this.keep(inline(backend.prepareSqueezeExcite!(weights)))
+      : undefined;
     // Defined, not assigned: a frozen backend's methods are read-only on the prototype.
-    return Object.create(backend, { prepareConv2d: { value: prepareConv2d }, prepareLinear: { value: prepareLinear } }) as Backend;
+    return Object.create(backend, {
+      prepareConv2d: { value: prepareConv2d },
+      prepareLinear: { value: prepareLinear },
+      ...(prepareSqueezeExcite ? { prepareSqueezeExcite: { value: prepareSqueezeExcite } } : {}),
+    }) as Backend;
   }
 
   /**

@@ -1,6 +1,6 @@
 // Addon entry point. Context-aware (Napi::Addon keeps per-environment state in instance data), so
 // it loads in the main thread and in any number of worker_threads. Exports:
-//   Conv2d, Linear                       prepared ops (classes)
+//   Conv2d, Linear, SqueezeExcite        prepared ops (classes)
 //   pool2dSync/pool2d, globalPool2dSync/globalPool2d
 //   unarySync/unary, binarySync/binary, channelAffineSync/channelAffine (the element-wise engine)
 //   stridedCopySync/stridedCopy (Transpose / Slice / Gather / Split / Concat data movement)
@@ -34,6 +34,7 @@
 #include "pool_functions.h"
 #include "resize_functions.h"
 #include "col2im_functions.h"
+#include "squeeze_excite_object.h"
 
 namespace convnode {
 
@@ -45,6 +46,7 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
     DefineAddon(exports, {
                              InstanceValue("Conv2d", ConvObject::define(env)),
                              InstanceValue("Linear", LinearObject::define(env)),
+                             InstanceValue("SqueezeExcite", SqueezeExciteObject::define(env)),
                              InstanceMethod("pool2dSync", &ConvnodeAddon::pool_sync),
                              InstanceMethod("pool2d", &ConvnodeAddon::pool),
                              InstanceMethod("globalPool2dSync", &ConvnodeAddon::global_sync),

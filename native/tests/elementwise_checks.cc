@@ -3,13 +3,16 @@
 //     precision definition over a dense sweep of floats, the worst error in ulp printed and bounded;
 //   - parity: f32-vunary / f32-vbinary / f32-vaffine of each ISA against the scalar kernels, via
 //     the ops (broadcast shapes, per-channel and per-image affine, in place, large enough to thread),
-//     and the ops against a naive broadcast written here.
+//     and the ops against a naive broadcast written here;
+//   - the squeeze-and-excitation op (ops/squeeze_excite.h: squeeze, both gate layers, channel
+//     scale in one call) of each ISA against a double-precision block written here.
 #include <cfloat>
 #include <cstdint>
 #include <cstring>
 
 #include "../ops/argument_error.h"
 #include "../ops/elementwise.h"
+#include "../ops/squeeze_excite.h"
 
 #include "kernels_test.h"
 
@@ -331,6 +334,87 @@ void test_elementwise(const KernelConfig& isa, const KernelConfig& scalar) {
   }
 #else
   g_refusals_skipped++;
+#endif
+}
+
+// The squeeze-and-excitation op against the block in doubles: mean, act1(W1 s + b1),
+// act2(W2 h + b2), x * g. Shapes: EfficientNet-like (112x112 plane, 7x7 with a wide gate), odd
+// sizes for the vector and GEMV-panel tails, batch 1 and 3, separate output and in place.
+void test_squeeze_excite(const KernelConfig& isa) {
+  std::mt19937 rng(23);
+  const std::string name = isa_name(isa.isa);
+  struct Shape {
+    size_t channels, hidden, plane, batch;
+  };
+  const Shape shapes[] = {{32, 8, 12544, 1}, {1152, 48, 49, 1}, {67, 5, 13, 3}, {3, 1, 1, 2}, {240, 10, 196, 3}};
+  Activation hard_sigmoid = kind_with_params(ActivationKind::HardSigmoid);
+  hard_sigmoid.alpha = 1.0f / 6.0f;
+  const std::pair<Activation, Activation> gates[] = {
+      {kind_with_params(ActivationKind::Silu), kind_with_params(ActivationKind::Sigmoid)},
+      {kind_with_params(ActivationKind::Relu), hard_sigmoid},
+      {Activation{}, Activation{}},
+  };
+  for (const Shape& sh : shapes) {
+    for (const auto& [act1, act2] : gates) {
+      const std::vector<float> w1 = random_floats(sh.hidden * sh.channels, rng), b1 = random_floats(sh.hidden, rng);
+      const std::vector<float> w2 = random_floats(sh.channels * sh.hidden, rng), b2 = random_floats(sh.channels, rng);
+      SqueezeExciteLayer reduce, expand;
+      reduce.weight = w1.data(), reduce.weight_length = w1.size(), reduce.bias = b1.data(), reduce.bias_length = b1.size();
+      expand.weight = w2.data(), expand.weight_length = w2.size();  // no bias: the optional form
+      reduce.activation = act1, expand.activation = act2;
+      const SqueezeExcite block(sh.channels, sh.hidden, reduce, expand, isa);
+      const size_t image = sh.channels * sh.plane, total = sh.batch * image;
+      const std::vector<float> x = random_floats(total, rng);
+      std::vector<float> want(total);
+      for (size_t n = 0; n < sh.batch; n++) {
+        std::vector<double> s(sh.channels), h(sh.hidden);
+        for (size_t c = 0; c < sh.channels; c++) {
+          double sum = 0;
+          for (size_t p = 0; p < sh.plane; p++) sum += x[n * image + c * sh.plane + p];
+          s[c] = sum / static_cast<double>(sh.plane);
+        }
+        for (size_t j = 0; j < sh.hidden; j++) {
+          double sum = b1[j];
+          for (size_t c = 0; c < sh.channels; c++) sum += static_cast<double>(w1[j * sh.channels + c]) * s[c];
+          h[j] = activate(static_cast<float>(sum), act1);
+        }
+        for (size_t c = 0; c < sh.channels; c++) {
+          double sum = 0;
+          for (size_t j = 0; j < sh.hidden; j++) sum += static_cast<double>(w2[c * sh.hidden + j]) * h[j];
+          const float g = activate(static_cast<float>(sum), act2);
+          for (size_t p = 0; p < sh.plane; p++) want[n * image + c * sh.plane + p] = x[n * image + c * sh.plane + p] * g;
+        }
+      }
+      const std::string label = name + " squeeze-excite C" + std::to_string(sh.channels) + " hidden " +
+                                std::to_string(sh.hidden) + " plane " + std::to_string(sh.plane) + " batch " +
+                                std::to_string(sh.batch) + " kinds " + std::to_string(static_cast<int>(act1.kind)) + "/" +
+                                std::to_string(static_cast<int>(act2.kind));
+      block.check(sh.batch, sh.plane, total, total);
+      std::vector<float> got(total), in_place = x;
+      block.run(sh.batch, sh.plane, x.data(), got.data());
+      block.run(sh.batch, sh.plane, in_place.data(), in_place.data());
+      expect_close(got, want, label);
+      expect_same(in_place, got, label + " in place");
+    }
+  }
+#if defined(__cpp_exceptions)
+  SqueezeExciteLayer reduce, expand;
+  const std::vector<float> w(8 * 2);
+  reduce.weight = w.data(), reduce.weight_length = w.size();
+  expand.weight = w.data(), expand.weight_length = w.size();
+  const SqueezeExcite block(8, 2, reduce, expand, isa);
+  g_checks++;
+  if (!throws_argument_error([&] { block.check(1, 4, 8 * 5, 8 * 4); })) {
+    std::printf("FAIL %s: squeeze-excite accepted an input of 40 floats for 1 x 8 x 4\n", name.c_str());
+    g_failures++;
+  }
+  g_checks++;
+  if (!throws_argument_error([&] { SqueezeExcite(8, 3, reduce, expand, isa); })) {
+    std::printf("FAIL %s: squeeze-excite accepted an 8 -> 3 gate with 16 weights\n", name.c_str());
+    g_failures++;
+  }
+#else
+  g_refusals_skipped += 2;
 #endif
 }
 

@@ -55,6 +55,7 @@ int main() {
       if (threads == 1) test_im2col(*isa);
       if (threads == 1) test_pack_a(*isa);
       test_elementwise(*isa, *scalar);
+      test_squeeze_excite(*isa);
       test_normalize(*isa, *scalar);
       test_resize(*isa, *scalar);
       std::printf("kernels_test: %-6s threads %zu: %d checks, %s\n", isa_name(isa->isa), threads, g_checks - checks_before,

@@ -1,11 +1,13 @@
 /**
  * A squeeze-and-excitation block as one channel-scale step: the gate is computed per (image,
- * channel) from the global average of x (squeeze), two 1x1 convs on that 1x1 map (which are
- * plain matrix products, so they run as the backend's linear kernels) with their activations,
- * and then x is scaled by it in one pass of the backend's channelAffine with an N*C scale.
- * Unfused it is five or six steps, the last a broadcasting Mul over the whole feature map.
+ * channel) from the global average of x (squeeze), two 1x1 convs on that 1x1 map (plain matrix
+ * products) with their activations, and then x is scaled by it. Unfused it is five or six
+ * steps, the last a broadcasting Mul over the whole feature map.
+ * Where the backend has a squeeze-and-excitation kernel (native, js) the step is ONE call to
+ * it; elsewhere (wasm) four: the global pool, the two linear kernels and a channelAffine with
+ * an N*C scale.
  */
-import { NO_ACTIVATION, type LinearKernel } from '../../backends/backend.js';
+import { NO_ACTIVATION, type LinearKernel, type SqueezeExciteKernel, type SqueezeExciteLayer } from '../../backends/backend.js';
 import { ShapeError } from '../../errors.js';
 import { describeNode, NodeAttributes } from '../attributes.js';
 import { constAsFloat32 } from '../constant.js';
@@ -32,8 +34,15 @@ export interface SqueezeExciteFusion {
   readonly output: string;
 }
 
-/** A 1x1 conv on a 1x1 map as a [out, in] weight matrix and bias (the same bytes as [out, in, 1, 1]). */
-function gateLinear(ctx: BuildContext, conv: GateConv): { kernel: LinearKernel; inFeatures: number; outFeatures: number; params: number } {
+/** A gate conv's constant weights read as a [out, in] matrix and bias (the same bytes as [out, in, 1, 1]). */
+interface GateWeights {
+  readonly layer: SqueezeExciteLayer;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly params: number;
+}
+
+function gateWeights(ctx: BuildContext, conv: GateConv): GateWeights {
   const owner = describeNode(conv.node);
   const weight = ctx.constantOf(conv.node.inputs[1]);
   if (!weight || weight.dims.length !== 4 || weight.dims[2] !== 1 || weight.dims[3] !== 1) {
@@ -45,13 +54,21 @@ function gateLinear(ctx: BuildContext, conv: GateConv): { kernel: LinearKernel; 
     throw new OnnxError(`${owner}: the bias must be a constant of ${outFeatures} values`);
   }
   const bias = biasConst ? Float32Array.from(constAsFloat32(biasConst)) : null;
-  const copy = Float32Array.from(constAsFloat32(weight));
-  const kernel = ctx.backend.prepareLinear({
-    inFeatures, outFeatures, weight: copy, bias, activation: conv.activation?.activation ?? NO_ACTIVATION,
-  });
-  ctx.unreadWeights?.(copy, bias);
+  const layer = { weight: Float32Array.from(constAsFloat32(weight)), bias, activation: conv.activation?.activation ?? NO_ACTIVATION };
+  return { layer, inFeatures, outFeatures, params: weight.data.length + (bias ? bias.length : 0) };
+}
+
+/** The prepared weights are the backend's own copy: the loader may free ours and the initializers. */
+function releaseGateWeights(ctx: BuildContext, conv: GateConv, gate: GateWeights): void {
+  ctx.unreadWeights?.(gate.layer.weight, gate.layer.bias);
   ctx.packedInitializers?.(conv.node.inputs[1], conv.node.inputs[2]);
-  return { kernel, inFeatures, outFeatures, params: weight.data.length + (bias ? bias.length : 0) };
+}
+
+/** One gate conv as the backend's linear kernel. */
+function gateLinear(ctx: BuildContext, conv: GateConv, gate: GateWeights): LinearKernel {
+  const kernel = ctx.backend.prepareLinear({ inFeatures: gate.inFeatures, outFeatures: gate.outFeatures, ...gate.layer });
+  releaseGateWeights(ctx, conv, gate);
+  return kernel;
 }
 
 /** True when a Conv node is a plain 1x1 conv (one group, no padding), as the gate's convs must be. */
@@ -69,13 +86,26 @@ export function isGateConv(node: OnnxNode, constantOf: BuildContext['constantOf'
 export function buildSqueezeExcite(ctx: BuildContext, fusion: SqueezeExciteFusion): CompiledOp {
   const { backend } = ctx;
   const owner = describeNode(fusion.mul);
-  const reduce = gateLinear({ ...ctx, node: fusion.reduce.node }, fusion.reduce);
-  const expand = gateLinear({ ...ctx, node: fusion.expand.node }, fusion.expand);
+  const reduce = gateWeights({ ...ctx, node: fusion.reduce.node }, fusion.reduce);
+  const expand = gateWeights({ ...ctx, node: fusion.expand.node }, fusion.expand);
   const channels = reduce.inFeatures;
-  if (expand.inFeatures !== reduce.outFeatures || expand.outFeatures !== channels) {
-    throw new OnnxError(`${owner}: the gate maps ${channels} -> ${reduce.outFeatures} -> ${expand.outFeatures} channels; it must come back to ${channels}`);
+  const hidden = reduce.outFeatures;
+  if (expand.inFeatures !== hidden || expand.outFeatures !== channels) {
+    throw new OnnxError(`${owner}: the gate maps ${channels} -> ${hidden} -> ${expand.outFeatures} channels; it must come back to ${channels}`);
   }
   const labels = [fusion.pool.opType, fusion.reduce.node.opType, fusion.reduce.activation?.label, fusion.expand.node.opType, fusion.expand.activation?.label, fusion.mul.opType];
+  let block: SqueezeExciteKernel | undefined;
+  let separate: { reduce: LinearKernel; expand: LinearKernel } | undefined;
+  if (backend.prepareSqueezeExcite) {
+    block = backend.prepareSqueezeExcite({ channels, hidden, reduce: reduce.layer, expand: expand.layer });
+    releaseGateWeights(ctx, fusion.reduce, reduce);
+    releaseGateWeights(ctx, fusion.expand, expand);
+  } else {
+    separate = {
+      reduce: gateLinear({ ...ctx, node: fusion.reduce.node }, fusion.reduce, reduce),
+      expand: gateLinear({ ...ctx, node: fusion.expand.node }, fusion.expand, expand),
+    };
+  }
   return {
     name: fusion.mul.name,
     type: labels.filter((l) => l !== undefined).join('+'),
@@ -89,33 +119,46 @@ export function buildSqueezeExcite(ctx: BuildContext, fusion: SqueezeExciteFusio
       }
       const [batch, , h, w] = x.shape;
       const plane = h * w;
-      const hidden = reduce.outFeatures;
+      const planned = {
+        outputs: [runtimeValue(x.shape, x.field)],
+        multiplyAdds: batch * (2 * channels * hidden + numel(x.shape.slice(1))),
+      };
+      if (block) {
+        const kernel = block;
+        return {
+          ...planned,
+          execution: {
+            runSync: (ins, outs) => kernel.runSync(ins[0], batch, plane, outs[0]),
+            run: (ins, outs) => kernel.run(ins[0], batch, plane, outs[0]),
+            queuesOneCall: backend.ordersQueuedCalls,
+          },
+        };
+      }
+      const gates = separate!;
       // The gate's buffers are per run (N*C floats each): plans run concurrently on separate arenas.
       const buffers = () => ({ pooled: new Float32Array(batch * channels), squeezed: new Float32Array(batch * hidden), gate: new Float32Array(batch * channels) });
       const affineFor = (gate: Float32Array) => ({ batch, channels, plane, scale: gate, shift: null, activation: NO_ACTIVATION });
       const gateOf = (input: Float32Array): Float32Array => {
         const { pooled, squeezed, gate } = buffers();
         backend.globalPool2dSync(input, 'avg', batch * channels, plane, pooled);
-        reduce.kernel.runSync(pooled, batch, squeezed);
-        expand.kernel.runSync(squeezed, batch, gate);
+        gates.reduce.runSync(pooled, batch, squeezed);
+        gates.expand.runSync(squeezed, batch, gate);
         return gate;
       };
       return {
-        outputs: [runtimeValue(x.shape, x.field)],
-        multiplyAdds: batch * (2 * channels * hidden + numel(x.shape.slice(1))),
+        ...planned,
         execution: {
           runSync: (ins, outs) => backend.channelAffineSync(ins[0], affineFor(gateOf(ins[0])), outs[0]),
-          // On a backend that orders queued calls by memory (native), the gate's four calls are
-          // queued at once and chain after the step that writes x: the step is no barrier, and
-          // a model with SE blocks (MobileNetV3, EfficientNet) still runs as one chain with no
-          // round trip through the JS thread per block. Elsewhere they run one after another.
+          // On a backend that orders queued calls by memory, the gate's four calls are queued at
+          // once and chain after the step that writes x: the step is no barrier. Elsewhere they
+          // run one after another.
           run: backend.ordersQueuedCalls
             ? (ins, outs) => {
                 const { pooled, squeezed, gate } = buffers();
                 return settleInOrder([
                   backend.globalPool2d(ins[0], 'avg', batch * channels, plane, pooled),
-                  reduce.kernel.run(pooled, batch, squeezed),
-                  expand.kernel.run(squeezed, batch, gate),
+                  gates.reduce.run(pooled, batch, squeezed),
+                  gates.expand.run(squeezed, batch, gate),
                   backend.channelAffine(ins[0], affineFor(gate), outs[0]),
                 ]);
               }
