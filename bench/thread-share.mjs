@@ -10,28 +10,17 @@
 // 1 and T threads is printed too: what the split itself costs.
 //
 //   node bench/thread-share.mjs [--models a,b] [--threads 2] [--batch 8] [--runs 10] [--dir bench/.models/zoo]
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseFlags } from './harness.mjs';
+import { fileURLToPath } from 'node:url';
+import { nativeAddon, nativeModel, parseFlags, runChild } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
 const args = process.argv.slice(2);
 
 async function child(path, threads, batch, runs) {
-  const onnx = await import(pathToFileURL(join(root, 'dist', 'onnx', 'index.js')).href);
-  const { Tensor } = await import(pathToFileURL(join(root, 'dist', 'tensor.js')).href);
-  const native = await import(pathToFileURL(join(root, 'dist', 'backends', 'native.js')).href);
-  native.setNumThreads(threads);
-  const model = await onnx.loadOnnx(path, { backend: 'native' });
-  const declared = model.inputShapes[0];
-  const shape = [batch, ...declared.slice(1).map((d) => (typeof d === 'number' ? d : 224))];
-  const input = new Tensor(shape, new Float32Array(shape.reduce((a, b) => a * b)).map((_, i) => Math.sin(i * 0.01)));
-  const feeds = { [model.inputNames[0]]: input };
+  const { model, feeds } = await nativeModel(path, threads, batch);
   await model.run(feeds);
-  const addon = createRequire(import.meta.url)(join(root, 'node_modules', 'node-gyp-build'))(root);
+  const addon = nativeAddon();
   addon.countSharedWork(true);
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < runs; i++) await model.run(feeds);
@@ -49,11 +38,7 @@ if (args[0] === '--child') {
   const dir = flags['--dir'];
   const models = flags['--models'].split(',');
   const { '--threads': threads, '--batch': batch, '--runs': runs } = flags;
-  const measure = (path, t) => {
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', path, String(t), String(batch), String(runs)], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${path}: ${r.stderr.slice(-400)}`);
-    return JSON.parse(r.stdout.trim().split('\n').pop());
-  };
+  const measure = (path, t) => runChild(import.meta.url, ['--child', path, t, batch, runs]);
   console.log(`batch ${batch}, ${threads} threads vs 1, ${runs} runs; CPU ms per run`);
   const speedups = [];
   for (const name of models) {
