@@ -23,7 +23,7 @@ import os from 'node:os';
 import { planConv } from '../dist/planner/geometry.js';
 import { loadAddons, median } from './ab-addons.mjs';
 import { parseFlags } from './harness.mjs';
-import { convReluModel, linearReluModel } from './onnx-conv-model.mjs';
+import { encodeModel, node, rawFloatTensor } from '../scripts/onnx-model-builder.mjs';
 
 const flags = parseFlags(import.meta.url, {
   '--rounds': 7, '--ms': 40, '--threads': 1, '--batch': 1, '--only': String, '--layers': String, '--ort': false, '--residual': false, '--addon': [],
@@ -40,6 +40,32 @@ const ortOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, execution
   graphOptimizationLevel: 'all', extra: { session: { intra_op: { allow_spinning: '0' } } } };
 
 const addons = loadAddons(flags['--addon']);
+
+/**
+ * One layer (Conv + Relu, or Gemm x W^T + b + Relu: a Linear) as an ONNX model for onnxruntime, same
+ * weights. With a `residual` shape, Conv + Add(r) + Relu: a second input 'r' shaped like the output
+ * (a ResNet block's last conv, whose shortcut both runtimes fuse into the conv).
+ */
+function layerModel(nodes, weights, input, output, residual = null) {
+  const tail = residual
+    ? [node('Add', ['y', 'r'], ['sum'], {}, 'add'), node('Relu', ['sum'], ['out'], {}, 'relu')]
+    : [node('Relu', ['y'], ['out'], {}, 'relu')];
+  const inputs = [{ name: 'x', shape: input }, ...(residual ? [{ name: 'r', shape: residual }] : [])];
+  return encodeModel({
+    irVersion: 8, producer: 'convnode-bench', name: 'layer', nodes: [...nodes, ...tail],
+    inputs, outputs: [{ name: 'out', shape: output }],
+    initializers: [rawFloatTensor('w', weights.dims, weights.weight), rawFloatTensor('b', [weights.dims[0]], weights.bias)],
+  });
+}
+const convReluModel = ({ batch, cin, cout, size, kernel, stride, pad, outSize, weight, bias, residual = false }) => layerModel(
+  [node('Conv', ['x', 'w', 'b'], ['y'], {
+    kernel_shape: { ints: [kernel, kernel] }, strides: { ints: [stride, stride] }, pads: { ints: [pad, pad, pad, pad] },
+    dilations: { ints: [1, 1] }, group: { i: 1 },
+  }, 'conv')],
+  { dims: [cout, cin, kernel, kernel], weight, bias }, [batch, cin, size, size], [batch, cout, outSize, outSize],
+  residual ? [batch, cout, outSize, outSize] : null);
+const linearReluModel = ({ batch, cin, cout, weight, bias }) => layerModel(
+  [node('Gemm', ['x', 'w', 'b'], ['y'], { transB: { i: 1 } }, 'fc')], { dims: [cout, cin], weight, bias }, [batch, cin], [batch, cout]);
 
 // [model, cin, cout, input size, kernel, stride, padding]
 const LAYERS = [

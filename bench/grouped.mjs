@@ -13,9 +13,9 @@
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { planConv } from '../dist/planner/geometry.js';
-import { ModelProto } from '../dist/onnx/schema.js';
 import { loadAddons, median } from './ab-addons.mjs';
 import { parseFlags } from './harness.mjs';
+import { encodeModel, node, rawFloatTensor } from '../scripts/onnx-model-builder.mjs';
 
 const flags = parseFlags(import.meta.url, {
   '--rounds': 7, '--ms': 20, '--threads': 1, '--batch': 1, '--only': String, '--peak': 0, '--isa': String, '--addon': [],
@@ -49,23 +49,18 @@ const LAYERS = [
 const random = (n) => new Float32Array(n).map(() => Math.random() * 2 - 1);
 
 function oneConvModel(c, groups, stride, weight, bias) {
-  const tensor = (name, dims, values) => ({ name, dims, dataType: 1, rawData: new Uint8Array(values.buffer.slice(0)) });
-  const ints = (name, v) => ({ name, type: 7, ints: v });
-  return ModelProto.encode(ModelProto.fromObject({
-    irVersion: 7, producerName: 'convnode-bench', opsetImport: [{ domain: '', version: 13 }],
-    graph: {
-      name: 'grouped',
-      node: [
-        { opType: 'Conv', name: 'conv', input: ['x', 'w', 'b'], output: ['c'],
-          attribute: [ints('kernel_shape', [3, 3]), ints('strides', [stride, stride]), ints('pads', [1, 1, 1, 1]),
-            { name: 'group', type: 2, i: groups }] },
-        { opType: 'Relu', name: 'relu', input: ['c'], output: ['y'] },
-      ],
-      initializer: [tensor('w', [c, c / groups, 3, 3], weight), tensor('b', [c], bias)],
-      input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'n' }, { dimValue: c }, { dimParam: 'h' }, { dimParam: 'w' }] } } } }],
-      output: [{ name: 'y', type: { tensorType: { elemType: 1 } } }],
-    },
-  })).finish();
+  return encodeModel({
+    producer: 'convnode-bench', name: 'grouped',
+    nodes: [
+      node('Conv', ['x', 'w', 'b'], ['c'], {
+        kernel_shape: { ints: [3, 3] }, strides: { ints: [stride, stride] }, pads: { ints: [1, 1, 1, 1] }, group: { i: groups },
+      }, 'conv'),
+      node('Relu', ['c'], ['y'], {}, 'relu'),
+    ],
+    initializers: [rawFloatTensor('w', [c, c / groups, 3, 3], weight), rawFloatTensor('b', [c], bias)],
+    inputs: [{ name: 'x', shape: ['n', c, 'h', 'w'] }],
+    outputs: [{ name: 'y' }],
+  });
 }
 
 const cpuMs = (f, reps) => {

@@ -4,7 +4,9 @@
 // the timing loop that runs every contender in turn round after round (odd rounds in reverse
 // order) and reports medians of wall and process CPU time. onnxruntime is loaded only by the
 // scripts that make a session (a kernel bench that reads its flags here does not load it).
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -167,4 +169,76 @@ export function scaledDifference(a, b) {
     range = Math.max(range, Math.abs(b[i]));
   }
   return range === 0 ? worst : worst / range;
+}
+
+/**
+ * A bench model by name: the zoo's (bench/.models/zoo/, exported by bench/zoo.mjs) or one of
+ * bench/models.mjs's (bench/.models/). Missing: says how to export it and exits 2.
+ */
+export function benchModelPath(scriptUrl, name) {
+  const bench = dirname(fileURLToPath(import.meta.url));
+  const path = [join(bench, '.models', 'zoo', `${name}.onnx`), join(bench, '.models', `${name}.onnx`)].find(existsSync);
+  if (!path) {
+    console.error(`bench/${basename(fileURLToPath(scriptUrl))}: no ${name}.onnx in bench/.models/zoo/ or bench/.models/; run \`node bench/zoo.mjs --models ${name}\` (or bench/models.mjs) first`);
+    process.exit(2);
+  }
+  return path;
+}
+
+/** The ONNX graph at `path` as convnode's importer decodes it (dist/), with its nodes by name: what a step was. */
+export async function decodedGraph(path) {
+  const { decodeModel } = await import(pathToFileURL(join(root, 'dist', 'onnx', 'decode.js')).href);
+  const graph = decodeModel(readFileSync(path), path);
+  return { graph, nodeByName: new Map(graph.nodes.map((n) => [n.name, n])) };
+}
+
+/**
+ * A conv's form, from its ONNX node and weights, in the lecture's words: 'depthwise 3x3/2',
+ * '3x3 groups of 8', '1x1 expand' / '1x1 project' (more outputs than inputs, or not), '3x3/2',
+ * '3x3 d2' (dilation). '' when the weights are not a constant 4-D initializer.
+ */
+export function convForm(node, graph) {
+  const weight = graph.initializers.get(node.inputs[1]);
+  if (!weight || weight.dims.length !== 4) return '';
+  const [cout, cinPerGroup, kh, kw] = weight.dims;
+  const attr = (name) => node.attributes.get(name)?.value;
+  const group = attr('group') ?? 1;
+  const stride = Math.max(...(attr('strides') ?? [1]));
+  const dilation = Math.max(...(attr('dilations') ?? [1]));
+  const window = `${kh}x${kw}${stride > 1 ? `/${stride}` : ''}${dilation > 1 ? ` d${dilation}` : ''}`;
+  if (group > 1 && cinPerGroup === 1 && group === cout) return `depthwise ${window}`;
+  if (group > 1) return `${window} groups of ${cinPerGroup}`;
+  if (kh === 1 && kw === 1) return `${window} ${cout > cinPerGroup ? 'expand' : 'project'}`;
+  return window;
+}
+
+/** The addon this checkout loads (node-gyp-build), or CONVNODE_ADDON_PATH's build. */
+export function nativeAddon() {
+  const require = createRequire(import.meta.url);
+  const forced = process.env.CONVNODE_ADDON_PATH;
+  return forced ? require(forced) : require(join(root, 'node_modules', 'node-gyp-build'))(root);
+}
+
+/**
+ * A model on the native backend at `threads`, for a bench's child process: its feeds are one
+ * [batch, C, H, W] input (free dimensions 224) of sin(i / 100), the same in every child.
+ */
+export async function nativeModel(path, threads, batch) {
+  const load = (file) => import(pathToFileURL(join(root, 'dist', file)).href);
+  const [onnx, { Tensor }, native] = await Promise.all([load('onnx/index.js'), load('tensor.js'), load('backends/native.js')]);
+  native.setNumThreads(threads);
+  const model = await onnx.loadOnnx(path, { backend: 'native' });
+  const shape = [batch, ...model.inputShapes[0].slice(1).map((d) => (typeof d === 'number' ? d : 224))];
+  const input = new Tensor(shape, new Float32Array(shape.reduce((a, b) => a * b)).map((_, i) => Math.sin(i * 0.01)));
+  return { model, feeds: { [model.inputNames[0]]: input } };
+}
+
+/**
+ * Runs the bench script `scriptUrl` again as a child (`args` say which part: '--child ...'), so
+ * each measurement has a process of its own; returns the JSON its last line of output prints.
+ */
+export function runChild(scriptUrl, args, env = process.env) {
+  const r = spawnSync(process.execPath, [fileURLToPath(scriptUrl), ...args.map(String)], { encoding: 'utf8', env, maxBuffer: 256 << 20 });
+  if (r.status !== 0) throw new Error(`${basename(fileURLToPath(scriptUrl))} ${args.join(' ')}: ${r.error?.message ?? (r.stderr ?? '').slice(-400)}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
 }

@@ -15,10 +15,9 @@
 // Each op is awaited on its own in a profile (a run queues consecutive native ops instead), so on
 // the native backend every op's time includes one round trip to the JS thread, ~35 us on a
 // loaded 2-core VM; a kind of many tiny ops looks slower than it is by about that much per op.
-import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseFlags } from './harness.mjs';
+import { benchModelPath, convForm, decodedGraph, parseFlags } from './harness.mjs';
 import { describeCpu } from './zoo-env.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -26,18 +25,12 @@ const root = join(here, '..');
 const flags = parseFlags(import.meta.url, { '--model': 'resnet18', '--batch': 1, '--threads': 1, '--runs': 9, '--top': 15 });
 const { '--model': modelName, '--batch': batch, '--runs': runs, '--threads': threads, '--top': top } = flags;
 
-const path = [join(here, '.models', 'zoo', `${modelName}.onnx`), join(here, '.models', `${modelName}.onnx`)].find(existsSync);
-if (!path) {
-  console.error(`bench/models-profile.mjs: no ${modelName}.onnx in bench/.models/zoo/ or bench/.models/; run \`node bench/zoo.mjs --models ${modelName}\` or bench/models.mjs first`);
-  process.exit(2);
-}
+const path = benchModelPath(import.meta.url, modelName);
 
 const convnode = await import(pathToFileURL(join(root, 'dist', 'index.js')).href);
-const { decodeModel } = await import(pathToFileURL(join(root, 'dist', 'onnx', 'decode.js')).href);
 convnode.setNumThreads(threads);
 const model = await convnode.loadOnnx(path);
-const graph = decodeModel(readFileSync(path), path);
-const nodeByName = new Map(graph.nodes.map((n) => [n.name, n]));
+const { graph, nodeByName } = await decodedGraph(path);
 const shape = [batch, ...model.inputShapes[0].slice(1)];
 const input = new convnode.Tensor(shape, new Float32Array(shape.reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i)));
 const feeds = { [model.inputNames[0]]: input };
@@ -65,23 +58,9 @@ function plannedStepShapes(inputShape, stepCount) {
 
 const numel = (dims) => dims.reduce((a, b) => a * b, 1);
 
-/** A conv's form from its ONNX node: '1x1', '3x3/2', 'depthwise 5x5', '3x3 groups 32'. */
-function convForm(node) {
-  const weight = graph.initializers.get(node.inputs[1]);
-  if (!weight || weight.dims.length !== 4) return '';
-  const [cout, cinPerGroup, kh, kw] = weight.dims;
-  const attr = (name) => node.attributes.get(name)?.value;
-  const group = attr('group') ?? 1;
-  const stride = Math.max(...(attr('strides') ?? [1]));
-  const window = `${kh}x${kw}${stride > 1 ? `/${stride}` : ''}`;
-  if (group > 1 && cinPerGroup === 1 && group === cout) return `depthwise ${window}`;
-  if (group > 1) return `${window} groups of ${cinPerGroup}`;
-  return window;
-}
-
 function kindOf(step) {
   const node = nodeByName.get(step.name);
-  return node?.opType === 'Conv' ? `${step.type} [${convForm(node)}]` : step.type;
+  return node?.opType === 'Conv' ? `${step.type} [${convForm(node, graph)}]` : step.type;
 }
 
 /** Bytes one step reads and writes: activations in and out (float32) plus its weights. */

@@ -14,13 +14,11 @@
 //
 // Reads the execution plan's steps (private to lib/onnx/plan.ts, as bench/models-profile.mjs
 // does) to wrap each step's execution with the three counters; model.profile then runs them.
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeCpu } from './zoo-env.mjs';
-import { parseFlags } from './harness.mjs';
+import { benchModelPath, convForm, decodedGraph, median, nativeAddon, parseFlags } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -30,18 +28,12 @@ const batch = flags['--batch'];
 const rounds = flags['--rounds'];
 const top = flags['--top'];
 
-const path = [join(here, '.models', 'zoo', `${modelName}.onnx`), join(here, '.models', `${modelName}.onnx`)].find(existsSync);
-if (!path) {
-  console.error(`bench/ops-threads.mjs: no ${modelName}.onnx in bench/.models/zoo/; run \`node bench/zoo.mjs --models ${modelName}\` first`);
-  process.exit(2);
-}
+const path = benchModelPath(import.meta.url, modelName);
 
 const convnode = await import(pathToFileURL(join(root, 'dist', 'index.js')).href);
-const { decodeModel } = await import(pathToFileURL(join(root, 'dist', 'onnx', 'decode.js')).href);
-const addon = createRequire(import.meta.url)(join(root, 'node_modules', 'node-gyp-build'))(root);
+const addon = nativeAddon();
 const model = await convnode.loadOnnx(path, { backend: 'native' });
-const graph = decodeModel(readFileSync(path), path);
-const nodeByName = new Map(graph.nodes.map((n) => [n.name, n]));
+const { graph, nodeByName } = await decodedGraph(path);
 const shape = [batch, ...model.inputShapes[0].slice(1).map((d) => (typeof d === 'number' ? d : 224))];
 const input = new convnode.Tensor(shape, new Float32Array(shape.reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i * 0.01)));
 const feeds = { [model.inputNames[0]]: input };
@@ -89,28 +81,10 @@ for (let r = 0; r < rounds; r++) {
 }
 addon.countSharedWork(false);
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 
-function convForm(node) {
-  const weight = graph.initializers.get(node.inputs[1]);
-  if (!weight || weight.dims.length !== 4) return '';
-  const [cout, cinPerGroup, kh, kw] = weight.dims;
-  const attr = (name) => node.attributes.get(name)?.value;
-  const group = attr('group') ?? 1;
-  const stride = Math.max(...(attr('strides') ?? [1]));
-  const dilation = Math.max(...(attr('dilations') ?? [1]));
-  const window = `${kh}x${kw}${stride > 1 ? `/${stride}` : ''}${dilation > 1 ? ` d${dilation}` : ''}`;
-  if (group > 1 && cinPerGroup === 1 && group === cout) return `depthwise ${window}`;
-  if (group > 1) return `${window} groups of ${cinPerGroup}`;
-  return window;
-}
 const kindOf = (step) => {
   const node = nodeByName.get(step.op.name);
-  return node?.opType === 'Conv' ? `${step.op.type} [${convForm(node)}]` : step.op.type;
+  return node?.opType === 'Conv' ? `${step.op.type} [${convForm(node, graph)}]` : step.op.type;
 };
 
 const perStep = plan.steps.map((step, i) => {

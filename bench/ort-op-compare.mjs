@@ -15,11 +15,11 @@
 // both sides writes the same final value. onnxruntime's layout changes (ReorderInput /
 // ReorderOutput), which convnode does not need, are a kind of their own. Kinds are convnode's:
 // a conv's form from its weights ('1x1 expand', '1x1 project', 'depthwise 3x3/2', ...).
-import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { parseFlags } from './harness.mjs';
+import { benchModelPath, convForm, decodedGraph, median, parseFlags } from './harness.mjs';
 import { describeCpu } from './zoo-env.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,18 +29,12 @@ const modelName = flags['--model'];
 const rounds = flags['--rounds'];
 const top = flags['--top'];
 const batch = flags['--batch'];
-const path = [join(here, '.models', 'zoo', `${modelName}.onnx`), join(here, '.models', `${modelName}.onnx`)].find(existsSync);
-if (!path) {
-  console.error(`bench/ort-op-compare.mjs: no ${modelName}.onnx in bench/.models/zoo/ or bench/.models/`);
-  process.exit(2);
-}
+const path = benchModelPath(import.meta.url, modelName);
 
 const convnode = await import(pathToFileURL(join(root, 'dist', 'index.js')).href);
-const { decodeModel } = await import(pathToFileURL(join(root, 'dist', 'onnx', 'decode.js')).href);
 convnode.setNumThreads(1);
 const model = await convnode.loadOnnx(path);
-const graph = decodeModel(readFileSync(path), path);
-const nodeByName = new Map(graph.nodes.map((n) => [n.name, n]));
+const { graph, nodeByName } = await decodedGraph(path);
 const shape = [batch, ...model.inputShapes[0].slice(1)];
 const data = new Float32Array(shape.reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i));
 const feeds = { [model.inputNames[0]]: new convnode.Tensor(shape, data) };
@@ -96,10 +90,6 @@ const profileFile = readdirSync('/tmp').filter((f) => `/tmp/${f}`.startsWith(pre
 const events = JSON.parse(readFileSync(profileFile, 'utf8')).filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
 unlinkSync(profileFile);
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 // onnxruntime: per node name, the median over the rounds (the last `rounds` events of each name:
 // the warm-up runs come first).
@@ -112,27 +102,11 @@ for (const e of events) {
 }
 const ortNodes = [...ortByName].map(([name, e]) => ({ name, op: e.op, ms: Math.min(...e.durs.slice(-rounds)), out: e.out }));
 
-function convForm(node) {
-  const weight = graph.initializers.get(node.inputs[1]);
-  if (!weight || weight.dims.length !== 4) return 'conv';
-  const [cout, cinPerGroup, kh, kw] = weight.dims;
-  const attr = (name) => node.attributes.get(name)?.value;
-  const group = attr('group') ?? 1;
-  const stride = Math.max(...(attr('strides') ?? [1]));
-  const window = `${kh}x${kw}${stride > 1 ? `/${stride}` : ''}`;
-  if (group > 1 && cinPerGroup === 1 && group === cout) return `depthwise ${window}`;
-  if (group > 1) return `grouped ${window}`;
-  if (kh === 1 && kw === 1) {
-    if (cinPerGroup === 3) return '1x1';
-    return cout > cinPerGroup ? '1x1 expand' : '1x1 project';
-  }
-  return `conv ${window}`;
-}
 
 const ourSteps = plan.steps.map((step, i) => {
   const node = nodeByName.get(step.op.name);
   const isConv = node?.opType === 'Conv' || step.op.type.startsWith('Conv');
-  const kind = isConv && node ? convForm(node) : step.op.type.replace(/^Conv\+/, 'Conv+');
+  const kind = isConv && node ? convForm(node, graph) || 'conv' : step.op.type.replace(/^Conv\+/, 'Conv+');
   const outName = step.op.outputs[0];
   return { name: step.op.name, type: step.op.type, kind, outName, out: plan.values[step.outputIds[0]].shape, ms: Math.min(...ours.map((run) => run[i])) };
 });

@@ -22,13 +22,12 @@
 // quiet machine, `--threads 2 --wake sleep,adaptive --rounds 7`). --probe times the wake-up alone, at 2 threads: a 1M-float ReLU (one
 // split job, ~150 us) 3 ms after the last, called on the JS thread (no run: the worker is asleep)
 // and as an async call (a run of its own, whose start wakes the worker), --runs times each.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseFlags } from './harness.mjs';
+import { fileURLToPath } from 'node:url';
+import { nativeAddon, nativeModel, parseFlags, runChild } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -50,19 +49,9 @@ const quantile = (xs, q) => {
 const us = (ns) => (Number.isFinite(ns) ? (ns / 1000).toFixed(1) : '-');
 
 async function child(path, threads, batch, runs, trace) {
-  const onnx = await import(pathToFileURL(join(root, 'dist', 'onnx', 'index.js')).href);
-  const { Tensor } = await import(pathToFileURL(join(root, 'dist', 'tensor.js')).href);
-  const native = await import(pathToFileURL(join(root, 'dist', 'backends', 'native.js')).href);
-  native.setNumThreads(threads);
-  const model = await onnx.loadOnnx(path, { backend: 'native' });
-  const declared = model.inputShapes[0];
-  const shape = [batch, ...declared.slice(1).map((d) => (typeof d === 'number' ? d : 224))];
-  const input = new Tensor(shape, new Float32Array(shape.reduce((a, b) => a * b)).map((_, i) => Math.sin(i * 0.01)));
-  const feeds = { [model.inputNames[0]]: input };
+  const { model, feeds } = await nativeModel(path, threads, batch);
   for (let i = 0; i < 3; i++) await model.run(feeds);
-  const require = createRequire(import.meta.url);
-  const forced = process.env.CONVNODE_ADDON_PATH;
-  const addon = forced ? require(forced) : require(join(root, 'node_modules', 'node-gyp-build'))(root);
+  const addon = nativeAddon();
   // Another build (an 'addon:PATH' variant) may predate the trace: then only the times count.
   const traced = typeof addon.tracePoolJobs === 'function';
   const none = { pollsFound: 0, pollsTimedOut: 0, pollsPreempted: 0, sleeps: 0, joinsSlept: 0, spinMs: 0, runsPolled: 0, runsQuiet: 0 };
@@ -187,7 +176,7 @@ function summarize(name, cell, result, nameSite, siteCount) {
 }
 
 async function probeChild(runs) {
-  const addon = createRequire(import.meta.url)(join(root, 'node_modules', 'node-gyp-build'))(root);
+  const addon = nativeAddon();
   addon.setNumThreads(2);
   const n = 1 << 20;
   const input = new Float32Array(n).map((_, i) => Math.sin(i));
@@ -232,9 +221,7 @@ if (args[0] === '--probe-child') {
     delete env.CONVNODE_POOL_WAKE;
     if (wake.startsWith('spin=')) env.CONVNODE_SPIN_US = wake.slice(5);
     else env.CONVNODE_POOL_WAKE = wake;
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--probe-child', String(runs)], { encoding: 'utf8', env });
-    if (r.status !== 0) throw new Error(`probe: ${r.stderr.slice(-600)}`);
-    const w = JSON.parse(r.stdout.trim().split('\n').pop());
+    const w = runChild(import.meta.url, ['--probe-child', runs], env);
     for (const mode of ['sync', 'async']) {
       const m = w[mode];
       console.log(`${wake}, ${mode === 'sync' ? 'JS-thread call (no run)' : 'async call (a run)'}: post -> first worker task p10/p50/p90 ` +
@@ -269,11 +256,7 @@ if (args[0] === '--probe-child') {
           if (wake.startsWith('spin=')) env.CONVNODE_SPIN_US = wake.slice(5);
           else if (wake.startsWith('addon:')) env.CONVNODE_ADDON_PATH = wake.slice(6);
           else env.CONVNODE_POOL_WAKE = wake;
-          const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', join(dir, `${name}.onnx`), String(threads), String(batch), String(runs), round === 0 ? '1' : '0'], {
-            encoding: 'utf8', env, maxBuffer: 512 << 20,
-          });
-          if (r.status !== 0) throw new Error(`${name}: ${r.stderr.slice(-600)}`);
-          const result = JSON.parse(r.stdout.trim().split('\n').pop());
+          const result = runChild(import.meta.url, ['--child', join(dir, `${name}.onnx`), threads, batch, runs, round === 0 ? '1' : '0'], env);
           perCell.get(wake).push(result);
           if (round === 0) lines.push(summarize(name, { threads, wake, batch }, result, nameSite, threads === 1 ? siteCount : Math.min(siteCount, 6)));
         }

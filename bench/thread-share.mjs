@@ -16,28 +16,17 @@
 // not work); serial = work - shared. --wake sets CONVNODE_POOL_WAKE for the children ('run' polls whatever the load, so on a
 // loaded machine the jobs split as they would on a quiet one, where the grain rule's threshold is
 // the polling 10 us, not the sleeping 60 us); --min-split-us sets CONVNODE_MIN_SPLIT_US.
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseFlags } from './harness.mjs';
+import { fileURLToPath } from 'node:url';
+import { nativeAddon, nativeModel, parseFlags, runChild } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
 const args = process.argv.slice(2);
 
 async function child(path, threads, batch, runs) {
-  const onnx = await import(pathToFileURL(join(root, 'dist', 'onnx', 'index.js')).href);
-  const { Tensor } = await import(pathToFileURL(join(root, 'dist', 'tensor.js')).href);
-  const native = await import(pathToFileURL(join(root, 'dist', 'backends', 'native.js')).href);
-  native.setNumThreads(threads);
-  const model = await onnx.loadOnnx(path, { backend: 'native' });
-  const declared = model.inputShapes[0];
-  const shape = [batch, ...declared.slice(1).map((d) => (typeof d === 'number' ? d : 224))];
-  const input = new Tensor(shape, new Float32Array(shape.reduce((a, b) => a * b)).map((_, i) => Math.sin(i * 0.01)));
-  const feeds = { [model.inputNames[0]]: input };
+  const { model, feeds } = await nativeModel(path, threads, batch);
   await model.run(feeds);
-  const addon = createRequire(import.meta.url)(join(root, 'node_modules', 'node-gyp-build'))(root);
+  const addon = nativeAddon();
   addon.countSharedWork(true);
   const spin0 = addon.poolWaitCounters().spinMs;
   const cpu0 = process.cpuUsage();
@@ -65,11 +54,7 @@ if (args[0] === '--child') {
   const dir = flags['--dir'];
   const models = flags['--models'].split(',');
   const { '--threads': threads, '--batch': batch, '--runs': runs } = flags;
-  const measure = (path, t) => {
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', path, String(t), String(batch), String(runs)], { encoding: 'utf8', env: childEnv });
-    if (r.status !== 0) throw new Error(`${path}: ${r.stderr.slice(-400)}`);
-    return JSON.parse(r.stdout.trim().split('\n').pop());
-  };
+  const measure = (path, t) => runChild(import.meta.url, ['--child', path, t, batch, runs], childEnv);
   console.log(`batch ${batch}, ${threads} threads vs 1, ${runs} runs; CPU ms per run`);
   const speedups = [];
   for (const name of models) {

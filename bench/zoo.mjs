@@ -10,11 +10,16 @@
 // python3-torch, python3-torchvision, python3-onnx) into bench/.models/zoo/ (git-ignored).
 // Needs `npm run build` first (reads dist/).
 //
-//   node bench/zoo.mjs [--models a,b] [--threads 1,2] [--batches 1,8] [--rounds N]
-//                      [--isa avx2|scalar|...] [--ort-spinning 1|0] [--json out.json] [--dir models/]
+//   node bench/zoo.mjs [--models a,b] [--threads 1,2] [--batches 1,8] [--rounds N] [--repeat N]
+//                      [--goal R] [--isa avx2|scalar|...] [--ort-spinning 1|0] [--json out.json]
+//                      [--dir models/]
 //
 // --rounds: timed rounds per cell at batch 1 (default 7); batch > 1 runs half as many, at least
-// 3. --isa forces convnode's instruction set (setIsa, before the models are loaded), to compare
+// 3. --repeat N: the whole run N times, each time the models in a fresh order (a shuffle seeded
+// by the repeat's number, never the previous run's order; printed), every model loaded again; at the end, per cell, the median
+// ratio over the N runs with its min-max spread (bench/zoo-summary.mjs's table), since one cell
+// moves by +-0.2x between runs on this VM. --goal R lists the models whose median is above R.
+// --isa forces convnode's instruction set (setIsa, before the models are loaded), to compare
 // tiers in separate runs. --dir reads (and exports into) another folder than bench/.models/zoo/.
 // onnxruntime's pool threads do not spin between runs unless
 // --ort-spinning 1 (see bench/models.mjs: spinning steals the second core from convnode's run).
@@ -24,7 +29,8 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { median, ortSession, parseFlags, positiveIntegers, randomInput } from './harness.mjs';
+import { median, ortSession, parseFlags, positiveIntegers, randomInput, timeInTurn } from './harness.mjs';
+import { formatRunsSummary } from './zoo-summary.mjs';
 import { describeCpu, describeOrtIsa, avx512Subsets } from './zoo-env.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -93,39 +99,18 @@ export function compareOutputs(ours, theirs, batch) {
 }
 
 /**
- * Both runtimes, two warm-up runs each, then `rounds` rounds; odd rounds time onnxruntime first.
- * Each run is timed twice: wall time, and the CPU time the whole process used meanwhile (all
- * threads, user + system). Only the runtime being timed works then (neither thread pool spins
- * when idle: convnode's workers sleep on a condition variable, onnxruntime's spinning is off
- * unless --ort-spinning 1), so CPU time is that runtime's work. On a shared machine it is the
- * steadier figure: a run that loses its core to another process waits longer but does not
- * compute more. With 2 threads it sums both threads' work, so it is a work ratio, not latency.
+ * Both runtimes through harness.mjs's timeInTurn: two warm-up runs each, then `rounds` rounds,
+ * odd rounds onnxruntime first. Each run is timed twice: wall time, and the CPU time the whole
+ * process used meanwhile (all threads, user + system). Only the runtime being timed works then
+ * (neither thread pool spins when idle: convnode's workers sleep 100 us after a run's end,
+ * onnxruntime's spinning is off unless --ort-spinning 1), so CPU time is that runtime's work. On
+ * a shared machine it is the steadier figure: a run that loses its core to another process waits
+ * longer but does not compute more. With 2 threads it sums both threads' work, so it is a work
+ * ratio, not latency.
  */
 async function timeInterleaved(runOurs, runTheirs, rounds) {
-  for (let i = 0; i < 2; i++) {
-    await runOurs();
-    await runTheirs();
-  }
-  const ours = { wall: [], cpu: [] };
-  const theirs = { wall: [], cpu: [] };
-  const timed = async (run, into) => {
-    const cpuStart = process.cpuUsage();
-    const start = performance.now();
-    await run();
-    into.wall.push(performance.now() - start);
-    const cpu = process.cpuUsage(cpuStart);
-    into.cpu.push((cpu.user + cpu.system) / 1000);
-  };
-  for (let r = 0; r < rounds; r++) {
-    if (r % 2) {
-      await timed(runTheirs, theirs);
-      await timed(runOurs, ours);
-    } else {
-      await timed(runOurs, ours);
-      await timed(runTheirs, theirs);
-    }
-  }
-  return { oursMs: median(ours.wall), theirsMs: median(theirs.wall), oursCpuMs: median(ours.cpu), theirsCpuMs: median(theirs.cpu) };
+  const { wall, cpu } = await timeInTurn([runOurs, runTheirs], rounds);
+  return { oursMs: wall[0], theirsMs: wall[1], oursCpuMs: cpu[0], theirsCpuMs: cpu[1] };
 }
 
 const firstLine = (error) => String(error?.message ?? error).split('\n')[0].slice(0, 240);
@@ -203,13 +188,20 @@ function printThreadScaling(rows, options) {
     for (const batch of options.batches) {
       const lines = [];
       for (const model of options.models) {
-        const one = rows.find((r) => r.model === model && r.threads === 1 && r.batch === batch && !r.error);
-        const many = rows.find((r) => r.model === model && r.threads === threads && r.batch === batch && !r.error);
-        if (!one || !many) continue;
-        lines.push({ model, ours: one.oursMs / many.oursMs, theirs: one.theirsMs / many.theirsMs, work: many.oursCpuMs / one.oursCpuMs });
+        // Per repeat (1 and t threads of one repeat ran minutes apart, not hours), then the median.
+        const pairs = [];
+        for (let repeat = 1; repeat <= options.repeat; repeat++) {
+          const find = (t) => rows.find((r) => r.model === model && r.threads === t && r.batch === batch && r.repeat === repeat && !r.error);
+          const one = find(1);
+          const many = find(threads);
+          if (one && many) pairs.push({ ours: one.oursMs / many.oursMs, theirs: one.theirsMs / many.theirsMs, work: many.oursCpuMs / one.oursCpuMs });
+        }
+        if (!pairs.length) continue;
+        lines.push({ model, ...Object.fromEntries(['ours', 'theirs', 'work'].map((k) => [k, median(pairs.map((p) => p[k]))])) });
       }
       if (!lines.length) continue;
-      console.log(`\n${threads} threads vs 1, batch ${batch} (${describeCpu()}): wall speed-up convnode / onnxruntime, convnode CPU-time growth`);
+      const over = options.repeat > 1 ? `, medians over ${options.repeat} runs` : '';
+      console.log(`\n${threads} threads vs 1, batch ${batch} (${describeCpu()}): wall speed-up convnode / onnxruntime, convnode CPU-time growth${over}`);
       for (const l of lines) console.log(`  ${l.model.padEnd(20)} ${l.ours.toFixed(2)}x / ${l.theirs.toFixed(2)}x, CPU ${l.work.toFixed(2)}x`);
       console.log(`  geometric mean ${geometricMean(lines.map((l) => l.ours)).toFixed(2)}x / ${geometricMean(lines.map((l) => l.theirs)).toFixed(2)}x`);
     }
@@ -219,13 +211,15 @@ function printThreadScaling(rows, options) {
 function parseArgs() {
   const flags = parseFlags(import.meta.url, {
     '--models': ZOO_MODELS.join(','), '--threads': '1,2', '--batches': '1,8', '--rounds': '7', '--isa': String,
-    '--ort-spinning': '0', '--json': String, '--dir': ZOO_DIR,
+    '--ort-spinning': '0', '--json': String, '--dir': ZOO_DIR, '--repeat': '1', '--goal': Number,
   });
   const options = {
     models: flags['--models'].split(','),
     threads: positiveIntegers('--threads', flags['--threads']),
     batches: positiveIntegers('--batches', flags['--batches']),
     rounds: positiveIntegers('--rounds', flags['--rounds'])[0],
+    repeat: positiveIntegers('--repeat', flags['--repeat'])[0],
+    goal: flags['--goal'],
     isa: flags['--isa'],
     ortSpinning: flags['--ort-spinning'] !== '0',
     json: flags['--json'],
@@ -254,22 +248,64 @@ async function main() {
   ];
   console.log(labels.join('\n'));
   const rows = [];
+  let repeat = 1;
   const report = (row) => {
-    rows.push(row);
+    rows.push({ ...row, repeat });
     const what = row.error
       ? `FAILED: ${row.error}`
       : `${row.oursMs.toFixed(2)} ms vs ${row.theirsMs.toFixed(2)} ms = ${row.ratio.toFixed(2)}x (CPU time ${row.cpuRatio.toFixed(2)}x), ` +
         `top-1 ${row.top1Agree}/${row.batch}, diff ${row.scaledDiff.toExponential(1)}`;
     console.log(`  ${row.model} threads ${row.threads} batch ${row.batch}: ${what}`);
   };
-  for (const name of options.models) {
-    if (exportErrors.has(name)) {
-      options.threads.forEach((threads) => options.batches.forEach((batch) => report({ model: name, threads, batch, error: exportErrors.get(name) })));
-      continue;
+  let order = options.models;
+  for (; repeat <= options.repeat; repeat++) {
+    if (options.repeat > 1) order = shuffledAgain(options.models, order, repeat);
+    if (options.repeat > 1) console.log(`repeat ${repeat} of ${options.repeat} (load average ${os.loadavg()[0].toFixed(1)}): ${order.join(', ')}`);
+    for (const name of order) {
+      if (exportErrors.has(name)) {
+        options.threads.forEach((threads) => options.batches.forEach((batch) => report({ model: name, threads, batch, error: exportErrors.get(name) })));
+        continue;
+      }
+      await benchModel(convnode, name, options, report);
+      globalThis.gc?.(); // the next model's weights should not share the heap with this one's
     }
-    await benchModel(convnode, name, options, report);
-    globalThis.gc?.(); // the next model's weights should not share the heap with this one's
   }
+  if (options.repeat > 1) {
+    const runs = Array.from({ length: options.repeat }, (_, i) => rows.filter((r) => r.repeat === i + 1));
+    console.log(`\n${describeCpu()}:${formatRunsSummary(runs, { goal: options.goal })}`);
+  } else {
+    printRunTables(rows, options);
+  }
+  printThreadScaling(rows, options);
+  console.log(`\nfinished ${new Date().toISOString()}, load average ${os.loadavg()[0].toFixed(1)} (above ${os.availableParallelism()}, other processes shared the cores)`);
+  if (options.json) {
+    writeFileSync(options.json, JSON.stringify({ labels, options, rows }, null, 2));
+    console.log(`\nrows written to ${options.json}`);
+  }
+}
+
+/** `names` shuffled from `seed`, drawn again (next seeds) while it comes out as `previous`. */
+function shuffledAgain(names, previous, seed) {
+  let order = shuffled(names, seed);
+  for (let s = seed + 1000; names.length > 1 && order.join() === previous.join(); s += 1000) order = shuffled(names, s);
+  return order;
+}
+
+/** `names` in an order drawn from `seed` (Fisher-Yates over an LCG): the same seed, the same order. */
+export function shuffled(names, seed) {
+  const out = [...names];
+  let state = (seed * 2654435761) >>> 0;
+  const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0);
+  for (let k = 0; k < 4; k++) next(); // nearby seeds' first draws are alike
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor((next() / 2 ** 32) * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** One run's tables: per (threads, batch), every model's row and the geometric mean. */
+function printRunTables(rows, options) {
   for (const threads of options.threads) {
     for (const batch of options.batches) {
       const cellRows = rows.filter((r) => r.threads === threads && r.batch === batch);
@@ -283,11 +319,9 @@ async function main() {
       }
     }
   }
-  printThreadScaling(rows, options);
-  console.log(`\nfinished ${new Date().toISOString()}, load average ${os.loadavg()[0].toFixed(1)} (above ${os.availableParallelism()}, other processes shared the cores)`);
-  if (options.json) {
-    writeFileSync(options.json, JSON.stringify({ labels, options, rows }, null, 2));
-    console.log(`\nrows written to ${options.json}`);
+  if (options.goal !== undefined) {
+    const over = rows.filter((r) => !r.error && r.ratio > options.goal).map((r) => `${r.model} ${r.threads}t b${r.batch} ${r.ratio.toFixed(2)}x`);
+    console.log(over.length ? `above ${options.goal}x (one run: see --repeat): ${over.join('; ')}` : `every ratio at or below ${options.goal}x`);
   }
 }
 

@@ -12,7 +12,7 @@ import { parseFlags, positiveIntegers } from '../bench/harness.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const benchDir = join(root, 'bench');
 /** Modules the scripts import; they have no command line of their own. */
-const LIBRARIES = ['harness.mjs', 'ab-addons.mjs', 'zoo-env.mjs', 'onnx-conv-model.mjs'];
+const LIBRARIES = ['harness.mjs', 'ab-addons.mjs', 'zoo-env.mjs'];
 const scripts = readdirSync(benchDir).filter((f) => f.endsWith('.mjs') && !LIBRARIES.includes(f));
 
 function bench(file: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
