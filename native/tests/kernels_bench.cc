@@ -197,15 +197,19 @@ void add_gconv_cases(std::vector<Case>* cases) {
   for (const KernelSpec<GconvKernel>& spec : gconv_kernels()) {
     // One block of 8 output channels of a group of 8 input channels, 3x3, 56x56 (ResNeXt-like).
     const size_t gin = 8, h = 56, k = 3, padded = h + 2;
+    // Stride 1: tap t of grid pixel q reads the padded plane at q + ky * padded + kx, and the grid
+    // is as wide as the padded row (its last two pixels per row are computed and not stored).
+    static size_t taps[9];
+    for (size_t t = 0; t < k * k; ++t) taps[t] = (t / k) * padded + t % k;
     GconvRows r{};
-    r.padded = buffer(gin * padded * padded + kGconvBlock);
-    r.group_in = gin, r.padded_h = padded, r.padded_w = padded;
+    r.plane_floats = padded * padded + kGconvBlock;
+    r.padded = buffer(gin * r.plane_floats);
+    r.group_in = gin;
+    r.tap_offsets = taps, r.taps = k * k;
     r.weights = buffer(gin * k * k * kGconvBlock, 2);
     r.out_count = kGconvBlock;
-    r.kernel_h = r.kernel_w = k, r.dilation_h = r.dilation_w = 1;
-    r.row_begin = 0, r.row_end = h, r.out_w = h;
+    r.out_h = r.out_w = h, r.grid_w = padded;
     r.out = buffer(kGconvBlock * h * h);
-    r.out_plane = h * h;
     r.activation.kind = ActivationKind::Relu;
     const GconvKernel fn = spec.fn;
     cases->push_back({label(spec.family, spec.tile, spec.isa, "8 in -> 8 out, 3x3, 56x56"), spec.isa,
