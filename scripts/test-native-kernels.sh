@@ -63,6 +63,9 @@ build() {
 # a tier that silently dropped out of the build or the dispatch table fails the stage.
 native() {
   build build-kernels-native -DCMAKE_BUILD_TYPE=Release &&
+    # The per-kernel micro-benchmark is built too (not run): it fills the kernels' argument
+    # structs by hand, so a struct change that forgets it fails here, not in a later session.
+    cmake --build build-kernels-native --target convnode_kernels_bench -j "$JOBS" &&
     ./build-kernels-native/convnode_kernels_test >build-kernels-logs/native.out &&
     cat build-kernels-logs/native.out &&
     insist_on_x86_tiers build-kernels-logs/native.out
