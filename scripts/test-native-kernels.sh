@@ -119,7 +119,10 @@ aarch64() {
 # inlining, if anything, leaves more of them in place). f32-gemm-16x16-avx512.cc under ASan +
 # UBSan, one process each, Zen 4 at load ~20: -O2 -g 110.4, -O2 -g1 70.2, -O1 -g1 39.5 CPU-s.
 # The Release tree above and the prebuilds test the kernels as optimised (-O3) code.
-sanitizer_flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+# -fdebug-prefix-map: debug info names the checkout '.', and ccache (which hashes the working
+# directory of any compile that writes debug info) then serves these objects to a clone at
+# another path too (checked with ccache 4.7: without it, a second clone missed every object).
+sanitizer_flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -fdebug-prefix-map=$(pwd -P)=."
 sanitizers() {
   cmake -S . -B build-kernels-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVNODE_BUILD_TESTS=ON $launcher \
     "-DCMAKE_CXX_FLAGS=$sanitizer_flags" "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
