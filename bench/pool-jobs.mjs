@@ -7,7 +7,12 @@
 // after the job was posted a pool worker started its first task (the wake-up), and how long the
 // caller waited for the workers' last tasks (the join). Counts and CPU times hold on a loaded
 // machine; the latencies are what the load makes them (the load average is printed).
-// Per call site (resolved with nm from the addon binary): jobs per run, tasks, work.
+// Per call site (resolved with nm from the addon binary): jobs per run, tasks, work, and how long
+// the cut of split jobs forces the other threads to idle (uneven tasks: each job's span if T threads
+// had claimed its tasks in order, from their measured CPU times), and the work of jobs kept whole
+// at T threads. With a 1-thread cell beside a T-thread one, the ceiling of the T-thread speed-up:
+// 1-thread CPU / (serial + the split jobs' spans as cut), load-independent; and the same with the
+// busiest thread's CPU as this run's threads actually shared the tasks (wake-ups, load).
 //
 //   node bench/pool-jobs.mjs [--models a,b] [--threads 1,2] [--batch 1] [--runs 20]
 //                            [--wake adaptive,sleep] [--rounds 1] [--sites 12] [--dir bench/.models/zoo] [--json out.json]
@@ -39,7 +44,7 @@ const parentFlags = () => parseFlags(import.meta.url, {
   '--sites': 12, '--json': String, '--rounds': 1,
 });
 const FIELDS = ['site', 'tasks', 'threads', 'helperTasks', 'pollingWorkers', 'postNs', 'firstHelperNs', 'callerDoneNs',
-  'endNs', 'callerCpuNs', 'callerTaskCpuNs', 'helperTaskCpuNs'];
+  'endNs', 'callerCpuNs', 'callerTaskCpuNs', 'helperTaskCpuNs', 'idealSpanNs'];
 
 const quantile = (xs, q) => {
   if (xs.length === 0) return NaN;
@@ -120,6 +125,10 @@ function summarize(name, cell, result, nameSite, siteCount) {
   const join = split.map((j) => j.endNs - j.callerDoneNs);
   const splitWork = split.map(work);
   const allWork = jobs.map(work);
+  // The busiest thread of a split job: its tasks' CPU on the caller or on the helpers (summed over
+  // helpers, shared by threads - 1). Beside the job's whole work it says how long the other
+  // thread idled at the join (uneven tasks, a late wake-up).
+  const busiest = (j) => Math.max(j.callerTaskCpuNs, j.helperTaskCpuNs / Math.max(1, j.threads - 1));
   const line = {
     model: name, ...cell,
     jobsPerRun: jobs.length / runs,
@@ -135,6 +144,9 @@ function summarize(name, cell, result, nameSite, siteCount) {
     wakeP90us: quantile(wake, 0.9) / 1000,
     joinP50us: quantile(join, 0.5) / 1000,
     joinP90us: quantile(join, 0.9) / 1000,
+    splitWorkMs: splitWork.reduce((a, b) => a + b, 0) / runs / 1e6,
+    splitBusiestMs: split.map(busiest).reduce((a, b) => a + b, 0) / runs / 1e6,
+    splitIdealMs: split.map((j) => j.idealSpanNs).reduce((a, b) => a + b, 0) / runs / 1e6,
     cpuMsPerRun: result.cpuMsPerRun,
     wallMsPerRun: result.wallMsPerRun,
     waits: result.waits,
@@ -155,9 +167,14 @@ function summarize(name, cell, result, nameSite, siteCount) {
     const bySite = new Map();
     for (const j of jobs) {
       const key = nameSite(j.site);
-      const s = bySite.get(key) ?? { jobs: 0, split: 0, work: [], tasks: [] };
+      const s = bySite.get(key) ?? { jobs: 0, split: 0, work: [], tasks: [], idle: 0, whole: 0 };
       s.jobs++;
-      if (j.tasks >= 2 && j.threads >= 2) s.split++;
+      if (j.tasks >= 2 && j.threads >= 2) {
+        s.split++;
+        s.idle += j.threads * j.idealSpanNs - work(j);
+      } else if (cell.threads > 1) {
+        s.whole += work(j);
+      }
       s.work.push(work(j));
       s.tasks.push(j.tasks);
       bySite.set(key, s);
@@ -167,7 +184,9 @@ function summarize(name, cell, result, nameSite, siteCount) {
       const total = s.work.reduce((a, b) => a + b, 0);
       console.log(
         `    ${site}: ${(s.jobs / runs).toFixed(1)} jobs/run (${(s.split / runs).toFixed(1)} split), tasks p50 ${quantile(s.tasks, 0.5)}, ` +
-          `work min ${us(Math.min(...s.work))} p50 ${us(quantile(s.work, 0.5))} us, ${(total / runs / 1e6).toFixed(3)} ms/run`,
+          `work min ${us(Math.min(...s.work))} p50 ${us(quantile(s.work, 0.5))} us, ${(total / runs / 1e6).toFixed(3)} ms/run` +
+          (s.split > 0 ? `, idle the cut forces ${(s.idle / runs / 1e6).toFixed(3)} ms/run` : '') +
+          (s.whole > 0 ? `, kept whole ${(s.whole / runs / 1e6).toFixed(3)} ms/run` : ''),
       );
     }
     line.sites = Object.fromEntries(rows.map(([site, s]) => [site, { jobsPerRun: s.jobs / runs, splitPerRun: s.split / runs, workP50us: quantile(s.work, 0.5) / 1000 }]));
@@ -273,6 +292,23 @@ if (args[0] === '--probe-child') {
           );
         }
       }
+    }
+    // The ceiling of the speed-up at T threads: the 1-thread CPU over the busiest thread's path at T
+    // (the serial part, i.e. the 1-thread CPU less what the T-thread run split, plus each split
+    // job's busiest thread). CPU times, so it holds under load; wake-ups and bandwidth come on top.
+    const one = lines.find((l) => l.model === name && l.threads === 1);
+    for (const many of lines.filter((l) => l.model === name && l.threads > 1)) {
+      if (!one) break;
+      const serial = Math.max(0, one.cpuMsPerRun - many.splitWorkMs);
+      const path = serial + many.splitIdealMs;
+      const seen = serial + many.splitBusiestMs;
+      console.log(
+        `  ${name} ceiling at ${many.threads}t: 1-thread CPU ${one.cpuMsPerRun.toFixed(2)} ms / busiest path ${path.toFixed(2)} ms ` +
+          `(serial ${serial.toFixed(2)} + split jobs' span as cut ${many.splitIdealMs.toFixed(2)} of their ${many.splitWorkMs.toFixed(2)} work) = ` +
+          `${(one.cpuMsPerRun / path).toFixed(2)}x; as this run's threads ran them (wake-ups, load) ${(one.cpuMsPerRun / seen).toFixed(2)}x`,
+      );
+      many.ceiling = one.cpuMsPerRun / path;
+      many.ceilingSeen = one.cpuMsPerRun / seen;
     }
   }
   console.log(`load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);

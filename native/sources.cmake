@@ -12,6 +12,7 @@ set(CONVNODE_CORE_SOURCES
   native/kernels/f32-winograd/f32-winograd-4x4-scalar.cc
   native/kernels/f32-winograd/f32-winograd-6x6-scalar.cc
   native/kernels/f32-gconv/f32-gconv-direct-scalar.cc
+  native/kernels/f32-gconv/f32-gconv-lanes-scalar.cc
   native/kernels/f32-vunary/f32-vunary-scalar.cc
   native/kernels/f32-vbinary/f32-vbinary-scalar.cc
   native/kernels/f32-vaffine/f32-vaffine-scalar.cc
@@ -59,6 +60,7 @@ set(CONVNODE_AVX2_SOURCES
   native/kernels/f32-winograd/f32-winograd-4x4-avx2.cc
   native/kernels/f32-winograd/f32-winograd-6x6-avx2.cc
   native/kernels/f32-gconv/f32-gconv-direct-avx2.cc
+  native/kernels/f32-gconv/f32-gconv-lanes-avx2.cc
   native/runtime/fma-probe-avx2.cc
   native/kernels/f32-vunary/f32-vunary-avx2.cc
   native/kernels/f32-vbinary/f32-vbinary-avx2.cc
@@ -93,6 +95,7 @@ set(CONVNODE_AVX512_SOURCES
   native/kernels/f32-softmax/f32-softmax-avx512.cc
   native/kernels/f32-resize/f32-resize-avx512.cc
   native/kernels/f32-gconv/f32-gconv-direct-avx512.cc
+  native/kernels/f32-gconv/f32-gconv-lanes-avx512.cc
 )
 set(CONVNODE_NEON_SOURCES
   native/kernels/f32-gemm/f32-gemm-8x8-neon.cc

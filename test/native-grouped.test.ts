@@ -5,7 +5,9 @@
  * whose rows are shorter than a vector (7x7, 4x4) or cut mid-vector, blocks of 8 output
  * channels plus a remainder, batch 2, bias, residual and activations with and without a vector
  * form. The grid's columns past the output row are computed but must never be stored: every
- * output starts as NaN, and every residual is a distinct value per pixel.
+ * output starts as NaN, and every residual is a distinct value per pixel. Groups whose blocks of
+ * 16 outputs are at least 3/4 full run the channels-in-lanes kernel instead (the 'lanes:' cases:
+ * strides 1, 2 and 3, dilation, pads cut on every side, a map with no interior pixel, 1-2 blocks).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Activation } from '../lib/backends/backend.js';
@@ -42,6 +44,14 @@ const CASES: GroupedCase[] = [
   { ...base, name: '5x5, stride 2 x 1, no padding', inChannels: 10, outChannels: 20, groups: 2, size: [19, 40], kernel: [5, 5], stride: [2, 1], padding: 0, activation: { kind: 'none' } },
   { ...base, name: '1x3 window, stride 1 x 3', inChannels: 6, outChannels: 9, groups: 3, size: [9, 50], kernel: [1, 3], stride: [1, 3], padding: [0, 1, 0, 1], residual: true, activation: { kind: 'relu6' } },
   { ...base, name: 'one output channel a group, wide row', batch: 2, inChannels: 8, outChannels: 4, groups: 4, size: [5, 70], kernel: [3, 3], stride: [1, 1], padding: 1 },
+  // Blocks of 16 outputs at least 3/4 full run the channels-in-lanes kernel (input read in place):
+  { ...base, name: 'lanes: RegNetX width 16, stride 2 from 14x14', inChannels: 32, outChannels: 32, groups: 2, size: [14, 14], kernel: [3, 3], stride: [2, 2], padding: 1, residual: true },
+  { ...base, name: 'lanes: RegNetX width 16 @7, stride 1', inChannels: 48, outChannels: 48, groups: 3, size: [7, 7], kernel: [3, 3], stride: [1, 1], padding: 1, activation: { kind: 'silu' } },
+  { ...base, name: 'lanes: 32 outputs a group, odd map, stride 2, dilation 2, asymmetric pads, batch 2', batch: 2, inChannels: 16, outChannels: 64, groups: 2, size: [15, 11], kernel: [3, 3], stride: [2, 2], dilation: [2, 2], padding: [1, 2, 2, 0], activation: { kind: 'sigmoid' } },
+  { ...base, name: 'lanes: a map smaller than the window (no interior pixel)', inChannels: 32, outChannels: 32, groups: 2, size: [3, 2], kernel: [5, 5], stride: [1, 1], padding: 2, residual: true },
+  { ...base, name: 'lanes: 14 outputs a group, stride 1 x 3 (a run-time pitch)', inChannels: 32, outChannels: 28, groups: 2, size: [10, 31], kernel: [3, 3], stride: [1, 3], padding: [0, 1, 0, 1], activation: { kind: 'hardSwish' } },
+  { ...base, name: 'lanes: 12 outputs a group, 5x5, stride 2 x 1, no padding', inChannels: 20, outChannels: 24, groups: 2, size: [19, 40], kernel: [5, 5], stride: [2, 1], padding: 0, activation: { kind: 'none' }, bias: false },
+  { ...base, name: 'lanes: 16 outputs @56 (a long row, many steps)', inChannels: 32, outChannels: 32, groups: 2, size: [56, 56], kernel: [3, 3], stride: [1, 1], padding: 1, residual: true },
 ];
 
 function runCase(c: GroupedCase, backend: typeof jsBackend, algorithm: 'grouped-direct' | 'im2col-gemm') {

@@ -47,8 +47,8 @@ const CHILD = `
       if (threads === 2) {
         addon.tracePoolJobs(false);
         const jobs = addon.poolJobs();
-        result.traced = jobs.length / 12;
-        for (let j = 0; j < jobs.length; j += 12) if (jobs[j + 1] >= 2 && jobs[j + 2] === 2) result.tracedSplit++;
+        result.traced = jobs.length / 13;
+        for (let j = 0; j < jobs.length; j += 13) if (jobs[j + 1] >= 2 && jobs[j + 2] === 2) result.tracedSplit++;
       }
       const after = addon.poolWaitCounters();
       result.policy = after.policy;

@@ -258,7 +258,7 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
   // ThreadPool::JobTrace's fields (times in ns; site as a signed offset from ThreadPool::instance).
   Napi::Value pool_jobs(const Napi::CallbackInfo& info) {
     const std::vector<ThreadPool::JobTrace> jobs = ThreadPool::traced_jobs();
-    constexpr size_t kTraceFields = 12;
+    constexpr size_t kTraceFields = 13;
     Napi::Float64Array out = Napi::Float64Array::New(info.Env(), jobs.size() * kTraceFields);
     for (size_t i = 0; i < jobs.size(); i++) {
       const ThreadPool::JobTrace& j = jobs[i];
@@ -266,7 +266,7 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
                                            double(j.threads), double(j.helper_tasks), double(j.polling_workers),
                                            double(j.post_ns), double(j.first_helper_ns), double(j.caller_done_ns),
                                            double(j.end_ns), double(j.caller_cpu_ns), double(j.caller_task_cpu_ns),
-                                           double(j.helper_task_cpu_ns)};
+                                           double(j.helper_task_cpu_ns), double(j.ideal_span_ns)};
       for (size_t f = 0; f < kTraceFields; f++) out[i * kTraceFields + f] = fields[f];
     }
     return out;

@@ -82,6 +82,7 @@ class Conv2d {
   void run_depthwise(const ConvRun& run, const float* input, float* output, const float* residual) const;
   void run_depthwise_planes(const ConvRun& run, const float* input, float* output, const float* residual) const;
   void run_grouped_direct(const ConvRun& run, const float* input, float* output, const float* residual) const;
+  void run_grouped_lanes(const ConvRun& run, const float* input, float* output, const float* residual) const;
   void pack_grouped_direct(const float* weight);
 
   ConvParams params_;

@@ -1,10 +1,13 @@
-// Conv2d's direct grouped path (ConvAlgorithm::GroupedDirect): each task copies one image's group
+// Conv2d's direct grouped path (ConvAlgorithm::GroupedDirect). Groups whose blocks of 16 outputs are 3/4 full run
+// the channels-in-lanes kernel (f32-gconv lanes, gconv.h), which reads the input in place; the
+// others the flat grid below. There each task copies one image's group
 // of input channels into zero-padded planes in per-thread scratch (about 1/9 of what im2col
 // writes for a 3x3 window), split into stride_h x stride_w phase planes, and runs the f32-gconv
 // kernel over each block of up to 8 of the group's output channels. With the phases, tap
 // (ky, kx) of output (y, x) reads phase (ky dh % sh, kx dw % sw) at (y + ky dh / sh, x + kx dw / sw):
 // a stride-2 window is a plain shifted read, as a stride-1 one is, and one kernel runs both.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -90,30 +93,91 @@ void copy_into_phases(const float* plane, const Window& w, const PhaseLayout& l,
   }
 }
 
+// Whether a grouped conv runs the channels-in-lanes kernel (f32-gconv lanes: the input read in
+// place, blocks of 16 output channels) rather than the flat grid on copied phase planes: when
+// its blocks of 16 are at least 3/4 full (RegNetX's 16-wide groups; not RegNetY's 8, where half
+// the lanes would be zeros). CONVNODE_GCONV_LANES=0 (read once) keeps every grouped conv on
+// the flat grid, for an A/B of the two.
+bool runs_in_lanes(size_t group_out) {
+  static const bool allowed = [] {
+    const char* v = std::getenv("CONVNODE_GCONV_LANES");
+    return v == nullptr || std::strcmp(v, "0") != 0;
+  }();
+  return allowed && 4 * group_out >= 3 * div_up(group_out, kGconvLanesBlock) * kGconvLanesBlock;
+}
+
+// The block size of a grouped conv's packed weights: the lanes kernel's or the flat grid's.
+size_t grouped_block(size_t group_out) { return runs_in_lanes(group_out) ? kGconvLanesBlock : kGconvBlock; }
+
 }  // namespace
 
-// Per group, per block of kGconvBlock output channels: [group_in * KH * KW][kGconvBlock].
+// Per group, per block of output channels (16 for the lanes kernel, kGconvBlock for the flat
+// grid): [group_in * KH * KW][block], output channel fastest.
 void Conv2d::pack_grouped_direct(const float* weight) {
   const ConvParams& p = params_;
   const size_t group_out = p.out_channels / p.groups;
-  const size_t blocks = div_up(group_out, kGconvBlock);
-  const size_t block_size = group_k_ * kGconvBlock;
+  const size_t width = grouped_block(group_out);
+  const size_t blocks = div_up(group_out, width);
+  const size_t block_size = group_k_ * width;
   packed_.assign(p.groups * blocks * block_size, 0.0f);
   for (size_t g = 0; g < p.groups; g++) {
     for (size_t o = 0; o < group_out; o++) {
-      float* block = packed_.data() + (g * blocks + o / kGconvBlock) * block_size;
+      float* block = packed_.data() + (g * blocks + o / width) * block_size;
       const float* filter = weight + (g * group_out + o) * group_k_;
-      for (size_t k = 0; k < group_k_; k++) block[k * kGconvBlock + o % kGconvBlock] = filter[k];
+      for (size_t k = 0; k < group_k_; k++) block[k * width + o % width] = filter[k];
     }
   }
+}
+
+// The lanes kernel: one task per (image, group), every block of 16 of the group's outputs read
+// from the input planes in place.
+void Conv2d::run_grouped_lanes(const ConvRun& r, const float* input, float* output, const float* residual) const {
+  const Window& w = r.window;
+  const ConvParams& p = params_;
+  const size_t groups = p.groups, group_in = p.in_channels / groups, group_out = p.out_channels / groups;
+  const size_t blocks = div_up(group_out, kGconvLanesBlock);
+  const size_t in_plane = w.in_h * w.in_w, out_plane = w.out_h * w.out_w;
+  const double macs = static_cast<double>(r.batch * groups * group_out) * static_cast<double>(out_plane) *
+                      static_cast<double>(group_in * w.kernel_h * w.kernel_w);
+  parallel_for_threads(r.batch * groups, ThreadPool::instance().threads_for(macs * kNsPerGemmMac), [&](size_t task) {
+    const size_t g = task % groups, n = task / groups;
+    float* tile = scratch_floats(ScratchSlot::PackedB, gconv_lanes_tile_floats(out_plane));
+    for (size_t block = 0; block < blocks; block++) {
+      const size_t o0 = g * group_out + block * kGconvLanesBlock;
+      GconvLanes k;
+      k.input = input + (n * p.in_channels + g * group_in) * in_plane;
+      k.group_in = group_in;
+      k.in_h = w.in_h;
+      k.in_w = w.in_w;
+      k.kernel_h = w.kernel_h;
+      k.kernel_w = w.kernel_w;
+      k.stride_h = w.stride_h;
+      k.stride_w = w.stride_w;
+      k.dilation_h = w.dilation_h;
+      k.dilation_w = w.dilation_w;
+      k.pad_top = w.pad_top;
+      k.pad_left = w.pad_left;
+      k.out_h = w.out_h;
+      k.out_w = w.out_w;
+      k.weights = packed_.data() + (g * blocks + block) * group_k_ * kGconvLanesBlock;
+      k.out_count = std::min(kGconvLanesBlock, group_out - block * kGconvLanesBlock);
+      k.tile = tile;
+      k.out = output + (n * p.out_channels + o0) * out_plane;
+      k.residual = residual != nullptr ? residual + (n * p.out_channels + o0) * out_plane : nullptr;
+      k.bias = bias_.empty() ? nullptr : bias_.data() + o0;
+      k.activation = p.activation;
+      config_->gconv_lanes(k);
+    }
+  });
 }
 
 void Conv2d::run_grouped_direct(const ConvRun& r, const float* input, float* output, const float* residual) const {
   const Window& w = r.window;
   const ConvParams& p = params_;
   const size_t groups = p.groups, group_in = p.in_channels / groups, group_out = p.out_channels / groups;
-  const size_t blocks = div_up(group_out, kGconvBlock);
   if (r.batch == 0 || w.out_h == 0 || w.out_w == 0) return;
+  if (runs_in_lanes(group_out)) return run_grouped_lanes(r, input, output, residual);
+  const size_t blocks = div_up(group_out, kGconvBlock);
   const PhaseLayout l = phase_layout(w);
   std::vector<size_t> taps(w.kernel_h * w.kernel_w);
   for (size_t ky = 0; ky < w.kernel_h; ky++) {

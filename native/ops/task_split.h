@@ -26,6 +26,10 @@ std::vector<size_t> equal_task_bounds(size_t units, size_t run);
 template <typename Fn>
 void parallel_for_threads(size_t count, size_t threads, const Fn& fn) {
   if (threads <= 1 || count <= 1) {
+#if !defined(__wasi__)
+    // Traced (bench/pool-jobs.mjs) as a job kept whole, so the serial ops have a name.
+    if (ThreadPool::tracing_jobs()) return ThreadPool::instance().run_whole_traced(count, fn);
+#endif
     for (size_t i = 0; i < count; i++) fn(i);
     return;
   }

@@ -69,6 +69,7 @@ KernelConfig build_config(Isa tier, std::vector<KernelName>* chosen) {
   c.gavgpool = choose(gavgpool_kernels(), "", tier, chosen);
   c.gmaxpool = choose(gmaxpool_kernels(), "", tier, chosen);
   c.gconv_direct = choose(gconv_kernels(), "direct", tier, chosen);
+  c.gconv_lanes = choose(gconv_lanes_kernels(), "lanes", tier, chosen);
   c.fma_probe_gflops = choose(fma_probe_kernels(), "", tier, chosen);
   c.elementwise.vunary = choose(vunary_kernels(), "", tier, chosen);
   c.elementwise.vbinary = choose(vbinary_kernels(), "", tier, chosen);

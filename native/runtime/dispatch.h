@@ -47,6 +47,7 @@ struct KernelConfig {
   WinogradInputKernel winograd_4x4_input;  // F(4x4, 3x3), with the gemm above
   WinogradOutputKernel winograd_4x4_output;
   GconvKernel gconv_direct;  // grouped convs without im2col (stride 1)
+  GconvLanesKernel gconv_lanes;  // grouped convs with 16 output channels a block, input read in place
   double (*fma_probe_gflops)();  // single-thread FMA throughput, for benchmarks
   ElementwiseConfig elementwise;
   NormalizeConfig normalize;

@@ -144,6 +144,16 @@ const KernelSpec<GconvKernel> kGconv[] = {
 #endif
 };
 
+const KernelSpec<GconvLanesKernel> kGconvLanes[] = {
+    {"f32-gconv", "lanes", Isa::Scalar, f32_gconv_lanes__scalar},
+#if defined(CONVNODE_HAVE_AVX2)
+    {"f32-gconv", "lanes", Isa::Avx2, f32_gconv_lanes__avx2},
+#endif
+#if defined(CONVNODE_HAVE_AVX512)
+    {"f32-gconv", "lanes", Isa::Avx512, f32_gconv_lanes__avx512},
+#endif
+};
+
 const KernelSpec<VUnaryKernel> kVUnary[] = {
     {"f32-vunary", "", Isa::Scalar, f32_vunary__scalar},
 #if defined(CONVNODE_HAVE_AVX2)
@@ -250,6 +260,7 @@ KernelList<GlobalPoolKernel> gavgpool_kernels() { return kernel_list(kGavgpool);
 KernelList<GlobalPoolKernel> gmaxpool_kernels() { return kernel_list(kGmaxpool); }
 KernelList<WinogradTransforms> winograd_kernels() { return kernel_list(kWinograd); }
 KernelList<GconvKernel> gconv_kernels() { return kernel_list(kGconv); }
+KernelList<GconvLanesKernel> gconv_lanes_kernels() { return kernel_list(kGconvLanes); }
 KernelList<VUnaryKernel> vunary_kernels() { return kernel_list(kVUnary); }
 KernelList<VBinaryKernel> vbinary_kernels() { return kernel_list(kVBinary); }
 KernelList<VAffineKernel> vaffine_kernels() { return kernel_list(kVAffine); }
@@ -268,6 +279,7 @@ std::vector<KernelName> listed_kernels() {
   append_names(gmaxpool_kernels(), &names);
   append_names(winograd_kernels(), &names);
   append_names(gconv_kernels(), &names);
+  append_names(gconv_lanes_kernels(), &names);
   append_names(vunary_kernels(), &names);
   append_names(vbinary_kernels(), &names);
   append_names(vaffine_kernels(), &names);

@@ -78,6 +78,7 @@ KernelList<GlobalPoolKernel> gavgpool_kernels();        // f32-gavgpool (global 
 KernelList<GlobalPoolKernel> gmaxpool_kernels();        // f32-gmaxpool (global max pool)
 KernelList<WinogradTransforms> winograd_kernels();      // f32-winograd: 2x2, 4x4, 6x6 (F(TxT, 3x3))
 KernelList<GconvKernel> gconv_kernels();                // f32-gconv: direct
+KernelList<GconvLanesKernel> gconv_lanes_kernels();     // f32-gconv: lanes
 KernelList<VUnaryKernel> vunary_kernels();              // f32-vunary
 KernelList<VBinaryKernel> vbinary_kernels();            // f32-vbinary
 KernelList<VAffineKernel> vaffine_kernels();            // f32-vaffine

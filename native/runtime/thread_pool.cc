@@ -37,6 +37,7 @@ struct ThreadPool::Job {
   std::atomic<uint32_t> helper_tasks{0};
   std::atomic<uint64_t> helper_task_cpu_ns{0};
   uint64_t caller_task_cpu_ns = 0;
+  std::vector<uint64_t> task_cpu_ns;  // per task, when tracing (for JobTrace::ideal_span_ns)
 };
 
 ThreadPool& ThreadPool::instance() {
@@ -289,12 +290,14 @@ void ThreadPool::run_tasks(Job& job, bool helper) {
         job.first_helper_ns.compare_exchange_strong(none, now_ns(), std::memory_order_relaxed);
       }
     }
+    const uint64_t task_start = job.tracing ? thread_cpu_ns() : 0;
     try {
       (*job.fn)(i);
     } catch (...) {
       std::lock_guard<std::mutex> lock(job.mutex);
       if (!job.error) job.error = std::current_exception();
     }
+    if (job.tracing) job.task_cpu_ns[i] = thread_cpu_ns() - task_start;
     finished++;
   }
   if (finished == 0) return;
@@ -384,7 +387,34 @@ void ThreadPool::record(const Job& job, JobTrace t, uint64_t caller_cpu0, uint64
   t.caller_cpu_ns = thread_cpu_ns() - caller_cpu0;
   t.caller_task_cpu_ns = job.caller_task_cpu_ns;
   t.helper_task_cpu_ns = job.helper_task_cpu_ns.load();
+  if (!job.task_cpu_ns.empty() && t.threads > 1) {
+    // Tasks claimed in order by whichever of t.threads threads is free first.
+    std::vector<uint64_t> free_at(t.threads, 0);
+    for (const uint64_t task : job.task_cpu_ns) *std::min_element(free_at.begin(), free_at.end()) += task;
+    t.ideal_span_ns = *std::max_element(free_at.begin(), free_at.end());
+  }
   pool_trace::append_trace(t);
+}
+
+bool ThreadPool::tracing_jobs() { return pool_trace::tracing_jobs.load(std::memory_order_relaxed); }
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+void ThreadPool::run_whole_traced(size_t count, const std::function<void(size_t)>& fn) {
+  JobTrace trace;
+#if defined(__GNUC__)
+  trace.site = pool_trace::site_offset(__builtin_return_address(0));
+#endif
+  trace.threads = 1;
+  const uint64_t cpu0 = thread_cpu_ns();
+  trace.post_ns = now_ns();
+  for (size_t i = 0; i < count; i++) fn(i);
+  Job whole;
+  whole.count = count;
+  whole.caller_task_cpu_ns = thread_cpu_ns() - cpu0;
+  const uint64_t end = now_ns();
+  record(whole, trace, cpu0, end, end);
 }
 
 #if defined(__GNUC__)
@@ -426,6 +456,7 @@ void ThreadPool::parallel_for(size_t count, const std::function<void(size_t)>& f
   job->fn = &fn;
   job->count = count;
   job->tracing = tracing;
+  if (tracing) job->task_cpu_ns.assign(count, 0);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     queue_.push_back(job);

@@ -113,9 +113,18 @@ class ThreadPool {
     uint64_t caller_cpu_ns = 0;      // the caller's CPU time over the call (its tasks + its wait)
     uint64_t caller_task_cpu_ns = 0;  // of it, in tasks
     uint64_t helper_task_cpu_ns = 0;  // the workers' CPU time in this job's tasks
+    // The job's span if `threads` threads had claimed its tasks in order from the start, each task
+    // taking the CPU time it took here: what the cut allows (uneven tasks), whatever the load did
+    // to the wake-ups (split jobs only; 0 otherwise).
+    uint64_t ideal_span_ns = 0;
   };
   static void trace_jobs(bool on);
   static std::vector<JobTrace> traced_jobs();
+  static bool tracing_jobs();
+  // Runs fn(0) ... fn(count - 1) on the caller and records it as a job the grain rule kept whole
+  // (threads = 1 in its trace; task_split.h's parallel_for_threads calls it while tracing), so
+  // bench/pool-jobs.mjs can name the ops that run serially at T threads.
+  void run_whole_traced(size_t count, const std::function<void(size_t)>& fn);
 
   // Counters of the wait policy since the process started (bench/pool-jobs.mjs).
   struct WaitCounters {

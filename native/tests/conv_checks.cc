@@ -1,6 +1,6 @@
 // Conv2d end to end, per ISA against the scalar table and the float64 definition: the fixed
 // cases and a random sweep, each with its structural default algorithm, the three Winograd tiles
-// where they apply and the grouped direct kernels (f32-gconv) where they do; the plan's checks
+// where they apply and the grouped direct kernels (f32-gconv flat grid and lanes) where they do; the plan's checks
 // (a run off the planned window refused, packed sizes, NaN footprints of the large tiles).
 #include <stdexcept>
 
@@ -95,6 +95,12 @@ std::vector<ConvCase> conv_cases() {
       // Grouped stride 2 (f32-gconv on phase planes): odd maps, 24 outputs a group (8 + 8 + 8).
       {1, 32, 32, 8, 15, 17, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, A::Relu, true, true},
       {2, 48, 72, 3, 9, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, A::Silu, true, false},
+      // Blocks of 16 outputs >= 3/4 full run f32-gconv lanes (input read in place; the 12 and 24
+      // a group above too): RegNetX's width 16 at stride 2 from 14x14, 32 a group with dilation
+      // and pads cut unevenly, a map with no interior pixel.
+      {1, 32, 32, 2, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, A::Relu, true, true},
+      {2, 16, 64, 2, 15, 11, 3, 3, 2, 2, 2, 2, 1, 2, 2, 0, A::Sigmoid, false, true},
+      {1, 32, 32, 2, 3, 2, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, A::HardSwish, true, false},
       {1, 12, 12, 12, 37, 41, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu6, true, true},   // dw 3x3s1
       {2, 12, 12, 12, 37, 41, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, A::HardSwish, true, false},  // dw 3x3s2
       {1, 5, 10, 5, 19, 35, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0, A::Sigmoid, false, true},   // dw multiplier 2

@@ -41,6 +41,42 @@ struct GconvRows {
 
 using GconvKernel = void (*)(const GconvRows& rows);
 
+// Channels in lanes (f32-gconv-lanes-*): 16 output channels of a group per pixel held in vector
+// lanes, each tap one broadcast input float times one weight vector, so the input is read in
+// place from its NCHW planes (no padded copy, no phase planes: the stride is a step between the
+// broadcasts' addresses) and no lane is wasted on a 7- or 14-wide map. The borders are steps
+// whose tap ranges are cut: a row of interior pixels shares its rows of taps, a column of
+// interior rows its columns of taps; only corner pixels go alone. Results are written pixel by
+// pixel (16 channels each) to a tile, which a register transpose turns into runs of each
+// channel's plane, where bias, residual and activation are applied. onnxruntime's NCHWc grouped
+// conv works this way on its blocked layout; here the block is made at the output only.
+constexpr size_t kGconvLanesBlock = 16;  // output channels per block
+
+struct GconvLanes {
+  const float* input;  // the group's first input plane; group_in planes of in_h x in_w
+  size_t group_in, in_h, in_w;
+  size_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+  size_t out_h, out_w;
+  // [group_in][kernel_h][kernel_w][kGconvLanesBlock]: zeros for channels past out_count.
+  const float* weights;
+  size_t out_count;       // 1 .. kGconvLanesBlock
+  float* tile;            // gconv_lanes_tile_floats(out_h * out_w) floats, 64-byte aligned
+  float* out;             // channel o's plane at out + o * out_h * out_w
+  const float* residual;  // null, or laid out like out
+  const float* bias;      // null, or out_count values
+  Activation activation;
+};
+
+// The tile: every output pixel's 16 channels, rounded up to whole runs of 16 pixels (the
+// transpose reads whole runs).
+inline size_t gconv_lanes_tile_floats(size_t plane) { return (plane + 15) / 16 * 16 * kGconvLanesBlock; }
+
+using GconvLanesKernel = void (*)(const GconvLanes& g);
+
+void f32_gconv_lanes__scalar(const GconvLanes& g);
+void f32_gconv_lanes__avx2(const GconvLanes& g);
+void f32_gconv_lanes__avx512(const GconvLanes& g);
+
 void f32_gconv_direct__scalar(const GconvRows& rows);
 void f32_gconv_direct__avx2(const GconvRows& rows);
 void f32_gconv_direct__avx512(const GconvRows& rows);
