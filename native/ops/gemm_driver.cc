@@ -45,23 +45,25 @@ constexpr size_t kSweepTiles = 4;
 
 constexpr size_t kColumnsMaxOffset = size_t{1} << 31;
 
-// The output rows a tile stores (and the residual rows it adds) are prefetched while the tiles
-// before it run. The kernel's own prefetch at its start covers only its FMA loop: with K = 64
-// (ResNet's 1x1 64->256 @56, which closes each block with the residual) that is ~1k cycles,
-// less than a miss to memory on a loaded machine, and perf put ~18% of that tile's samples on
-// the residual loads of its epilogue. kPrefetchCycles of kernel work ahead is the aim: a tile
-// is ~16 cycles per k step (16 zmm FMAs), so the prefetch runs max(1, kPrefetchKSteps / kc)
-// tiles ahead of the store.
+// CONVNODE_PREFETCH_TILES (read once) prefetches the output rows a tile stores (and the residual
+// rows it adds) while the tiles before it run: N tiles ahead, or "auto" for max(1,
+// kPrefetchKSteps / kc) ahead (a tile is ~16 cycles per k step, so ~4k cycles of kernel work).
+// Why: the kernel's own prefetch at its start covers only its FMA loop, which with K = 64
+// (ResNet-50's 1x1 64->256 @56, closing each block with the residual) is ~1k cycles, less than
+// a miss to memory on a loaded machine; perf put ~18% of that tile's samples on its epilogue's
+// residual loads. With "auto" that share went 31% -> 26% of the tile's samples, but ResNet-50
+// and -18 whole-model A/Bs (bench/model-ab.mjs, load 20-25) moved within the noise (two copies
+// of one build differed by 2.7% there), so it is off by default until timed on a quiet machine.
 constexpr size_t kPrefetchKSteps = 256;
 
-// CONVNODE_PREFETCH_TILES=0 (read once) turns the tile-ahead prefetch off; N > 0 forces N tiles
-// ahead. For A/B timing.
-size_t prefetch_tiles_forced() {
-  static const size_t forced = [] {
+size_t prefetch_tiles_ahead(size_t kc) {
+  static const size_t setting = [] {  // 0: off; SIZE_MAX: auto; else N
     const char* v = std::getenv("CONVNODE_PREFETCH_TILES");
-    return v == nullptr || *v == 0 ? SIZE_MAX : static_cast<size_t>(std::strtoul(v, nullptr, 10));
+    if (v == nullptr || *v == 0) return size_t{0};
+    if (std::strcmp(v, "auto") == 0) return SIZE_MAX;
+    return static_cast<size_t>(std::strtoul(v, nullptr, 10));
   }();
-  return forced;
+  return setting == SIZE_MAX ? std::max<size_t>(1, kPrefetchKSteps / kc) : setting;
 }
 
 // Requests the rows of one tile: mr rows ldc apart, nr floats each (write intent), and the same
@@ -210,8 +212,7 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
       // of tile t + tiles_ahead are prefetched, and the first tiles_ahead before any runs.
       const size_t tiles_per_panel = div_up(nc, cfg.nr);
       const size_t tiles_in_block = tiles_per_panel * div_up(m1 - m0, cfg.mr);
-      const size_t forced = prefetch_tiles_forced();
-      const size_t tiles_ahead = forced != SIZE_MAX ? forced : std::max<size_t>(1, kPrefetchKSteps / kc);
+      const size_t tiles_ahead = std::min(prefetch_tiles_ahead(kc), tiles_in_block);
       const float* residual_rows = last ? g.epilogue.residual : nullptr;
       const auto prefetch_tile = [&](size_t t) {
         if (t >= tiles_in_block) return;
