@@ -57,9 +57,9 @@ constexpr size_t kColumnsMaxOffset = size_t{1} << 31;
 constexpr size_t kPrefetchKSteps = 256;
 
 size_t prefetch_tiles_ahead(size_t kc) {
-  static const size_t setting = [] {  // 0: off; SIZE_MAX: auto; else N
+  static const size_t setting = []() -> size_t {  // 0: off; SIZE_MAX: auto; else N
     const char* v = std::getenv("CONVNODE_PREFETCH_TILES");
-    if (v == nullptr || *v == 0) return size_t{0};
+    if (v == nullptr || *v == 0) return 0;
     if (std::strcmp(v, "auto") == 0) return SIZE_MAX;
     return static_cast<size_t>(std::strtoul(v, nullptr, 10));
   }();
