@@ -1,6 +1,7 @@
 #include "gemm_driver.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -43,6 +44,45 @@ constexpr size_t kSweepMaxK = 32;
 constexpr size_t kSweepTiles = 4;
 
 constexpr size_t kColumnsMaxOffset = size_t{1} << 31;
+
+// CONVNODE_PREFETCH_TILES (read once) prefetches the output rows a tile stores (and the residual
+// rows it adds) while the tiles before it run: N tiles ahead, or "auto" for max(1,
+// kPrefetchKSteps / kc) ahead (a tile is ~16 cycles per k step, so ~4k cycles of kernel work).
+// Why: the kernel's own prefetch at its start covers only its FMA loop, which with K = 64
+// (ResNet-50's 1x1 64->256 @56, closing each block with the residual) is ~1k cycles, less than
+// a miss to memory on a loaded machine; perf put ~18% of that tile's samples on its epilogue's
+// residual loads. With "auto" that share went 31% -> 26% of the tile's samples, but ResNet-50
+// and -18 whole-model A/Bs (bench/model-ab.mjs, load 20-25) moved within the noise (two copies
+// of one build differed by 2.7% there), so it is off by default until timed on a quiet machine.
+constexpr size_t kPrefetchKSteps = 256;
+
+size_t prefetch_tiles_ahead(size_t kc) {
+  static const size_t setting = []() -> size_t {  // 0: off; SIZE_MAX: auto; else N
+    const char* v = std::getenv("CONVNODE_PREFETCH_TILES");
+    if (v == nullptr || *v == 0) return 0;
+    if (std::strcmp(v, "auto") == 0) return SIZE_MAX;
+    return static_cast<size_t>(std::strtoul(v, nullptr, 10));
+  }();
+  return setting == SIZE_MAX ? std::max<size_t>(1, kPrefetchKSteps / kc) : setting;
+}
+
+// Requests the rows of one tile: mr rows ldc apart, nr floats each (write intent), and the same
+// rows of the residual (read), into L2 (T1, as prefetch_rows: the lines are stored a few tiles
+// later, and in L1 they would evict the panels the kernel reads).
+void prefetch_tile_rows(float* c, size_t ldc, const float* residual, size_t residual_stride, size_t mr, size_t nr) {
+  const size_t row_bytes = nr * sizeof(float);
+  for (size_t i = 0; i < mr; i++) {
+    const char* row = reinterpret_cast<const char*>(c + i * ldc);
+    for (size_t byte = 0; byte < row_bytes; byte += 64) __builtin_prefetch(row + byte, 1, 2);
+    __builtin_prefetch(row + row_bytes - 1, 1, 2);  // an unaligned row's last line
+  }
+  if (residual == nullptr) return;
+  for (size_t i = 0; i < mr; i++) {
+    const char* row = reinterpret_cast<const char*>(residual + i * residual_stride);
+    for (size_t byte = 0; byte < row_bytes; byte += 64) __builtin_prefetch(row + byte, 0, 2);
+    __builtin_prefetch(row + row_bytes - 1, 0, 2);
+  }
+}
 
 size_t rows_block_cols(const GemmConfig& cfg, size_t kc) {
   const size_t panels = std::max<size_t>(1, kRowsPackBytes / (kc * cfg.nr * sizeof(float)));
@@ -168,6 +208,22 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
       // once. Measured on Zen 4, 1 thread, CPU time: 1x1 64->256 @56 with a residual 1.21 vs
       // 1.33 ms, 7x7/2 3->64 @224 2.87 vs 3.29 ms, 3x3 64->64 @56 2.37 vs 2.48 ms; layers whose
       // output fits in L2 within noise (native/README.md).
+      // Tiles are numbered in walk order (row panel, then column); after tile t runs, the rows
+      // of tile t + tiles_ahead are prefetched, and the first tiles_ahead before any runs.
+      const size_t tiles_per_panel = div_up(nc, cfg.nr);
+      const size_t tiles_in_block = tiles_per_panel * div_up(m1 - m0, cfg.mr);
+      const size_t tiles_ahead = std::min(prefetch_tiles_ahead(kc), tiles_in_block);
+      const float* residual_rows = last ? g.epilogue.residual : nullptr;
+      const auto prefetch_tile = [&](size_t t) {
+        if (t >= tiles_in_block) return;
+        const size_t tm = m0 + t / tiles_per_panel * cfg.mr, tj = t % tiles_per_panel * cfg.nr;
+        const size_t col = nb + tj;
+        prefetch_tile_rows(g.c + tm * g.ldc + col, g.ldc,
+                           residual_rows != nullptr ? residual_rows + tm * g.epilogue.residual_stride + col : nullptr,
+                           g.epilogue.residual_stride, std::min(cfg.mr, m1 - tm), std::min(cfg.nr, nc - tj));
+      };
+      for (size_t t = 0; t < tiles_ahead; t++) prefetch_tile(t);
+      size_t tile = 0;
       for (size_t m = m0; m < m1; m += cfg.mr) {
         const size_t mr = std::min(cfg.mr, m1 - m);
         const float* a_panel = a_block + (m / cfg.mr) * cfg.mr * kc;
@@ -183,6 +239,8 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
           const size_t col = nb + j;
           const Epilogue ep = last ? tile_epilogue(g.epilogue, m, col) : Epilogue();
           kernel(mr, nr, kc, a_panel, b, cfg.nr, g.c + m * g.ldc + col, g.ldc, k0 > 0, last ? &ep : nullptr);
+          if (tiles_ahead > 0) prefetch_tile(tile + tiles_ahead);
+          tile++;
           if (prefetch != nullptr && sliced < kc) {
             prefetch_rows(prefetch, g.b.k_stride, prefetch_bytes, sliced, std::min(kc, sliced + slice));
             sliced += slice;

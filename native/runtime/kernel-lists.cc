@@ -24,8 +24,14 @@ const KernelSpec<GemmConfig> kGemm[] = {
       nullptr, nullptr, 0, nullptr}},
 #endif
 #if defined(CONVNODE_HAVE_AVX512)
+    // K blocks of at most 192: a 16-row A panel is as large as the B micro-panel here (16 KiB
+    // each at 256, the whole 32 KiB L1), so where A streams from memory, used by one or two
+    // tiles (Winograd's point GEMMs at 7x7, 1x1 convs on small maps), it evicted the B panel.
+    // At 192 (12 + 12 KiB), bench/model-ab.mjs, Zen 4, load 18-21, 25 rounds, sums of step
+    // minima: ResNet-18 3x3 0.89x (3x3 512 @7 0.71-0.82x), all steps 0.92x; ResNet-50 3x3 0.92x,
+    // all 0.97x; GoogLeNet, MobileNetV2 1.00-1.02x; two copies of one build 0.99-1.02x apart.
     {"f32-gemm", "16x16", Isa::Avx512,
-     {f32_gemm_16x16__avx512, f32_gemm_16x8__avx512, f32_gemv_16x1__avx512, 16, 16, 256, 240,
+     {f32_gemm_16x16__avx512, f32_gemm_16x8__avx512, f32_gemv_16x1__avx512, 16, 16, 192, 240,
       f32_gemm_16x16_sweep__avx512, f32_im2col_pack__avx512, f32_gemm_16x12_columns__avx512, 12,
       f32_gemm_pack_a_16__avx512}},
 #endif
