@@ -124,18 +124,29 @@ function prepareLinear(m: WasmModule, weights: LinearWeights): LinearKernel {
   };
 }
 
+/** The module's squeeze-and-excitation exports (a module built before them has none). */
+type SqueezeExciteApi = Required<Pick<WasmModule['api'],
+  'cn_keep_activation' | 'cn_squeeze_excite_create' | 'cn_squeeze_excite_destroy' | 'cn_squeeze_excite_run'>>;
+
+function squeezeExciteApi(m: WasmModule): SqueezeExciteApi | null {
+  const { cn_keep_activation, cn_squeeze_excite_create, cn_squeeze_excite_destroy, cn_squeeze_excite_run } = m.api;
+  return cn_keep_activation && cn_squeeze_excite_create && cn_squeeze_excite_destroy && cn_squeeze_excite_run
+    ? { cn_keep_activation, cn_squeeze_excite_create, cn_squeeze_excite_destroy, cn_squeeze_excite_run }
+    : null;
+}
+
 /**
  * A squeeze-and-excitation block as one module call (native/ops/squeeze_excite.h): squeeze, both
  * gate layers and the channel scale inside the module, so the map is copied in and out once
  * where the ONNX step it replaces made four calls (four copies in and out). The weights are
  * checked by the pure-JS kernel's rules first, so every backend refuses the same blocks alike.
  */
-function prepareSqueezeExcite(m: WasmModule, weights: SqueezeExciteWeights): SqueezeExciteKernel {
+function prepareSqueezeExcite(m: WasmModule, api: SqueezeExciteApi, weights: SqueezeExciteWeights): SqueezeExciteKernel {
   checkSqueezeExciteWeights(weights);
   const { reduce, expand } = weights;
   // The reduce layer's activation is staged and kept, then the gate's staged (api.cc).
   m.setActivation(reduce.activation, 'SqueezeExcite');
-  m.api.cn_keep_activation();
+  api.cn_keep_activation();
   m.setActivation(expand.activation, 'SqueezeExcite');
   const arrays = [reduce.weight, reduce.bias ?? null, expand.weight, expand.bias ?? null];
   const pointers: number[] = [];
@@ -143,12 +154,12 @@ function prepareSqueezeExcite(m: WasmModule, weights: SqueezeExciteWeights): Squ
   try {
     for (const array of arrays) pointers.push(m.copyIn(array));
     const [rw, rb, ew, eb] = pointers;
-    handle = m.guard(() => m.api.cn_squeeze_excite_create(weights.channels, weights.hidden, rw, reduce.weight.length,
+    handle = m.guard(() => api.cn_squeeze_excite_create(weights.channels, weights.hidden, rw, reduce.weight.length,
       rb, reduce.bias?.length ?? 0, ew, expand.weight.length, eb, expand.bias?.length ?? 0) >>> 0);
   } finally {
     for (const pointer of pointers) if (pointer !== 0) m.api.cn_free(pointer);
   }
-  const held = new Held(handle, 'SqueezeExcite kernel', (h) => m.api.cn_squeeze_excite_destroy(h));
+  const held = new Held(handle, 'SqueezeExcite kernel', (h) => api.cn_squeeze_excite_destroy(h));
   const runSync: SqueezeExciteKernel['runSync'] = (input, batch, plane, output) => {
     const block = held.get('runSync');
     checkFloat32(input, 'input', 'squeezeExcite');
@@ -161,7 +172,7 @@ function prepareSqueezeExcite(m: WasmModule, weights: SqueezeExciteWeights): Squ
     }
     m.writeU32(0, [batch, plane], 'squeezeExcite', 'batch and plane');
     m.run([input], [output], ([inPtr], [outPtr]) =>
-      m.api.cn_squeeze_excite_run(block, batch, plane, inPtr, input.length, outPtr, output.length));
+      api.cn_squeeze_excite_run(block, batch, plane, inPtr, input.length, outPtr, output.length));
   };
   return {
     runSync,
@@ -171,6 +182,7 @@ function prepareSqueezeExcite(m: WasmModule, weights: SqueezeExciteWeights): Squ
 }
 
 function makeBackend(m: WasmModule): Backend {
+  const seApi = squeezeExciteApi(m);
   const pool2dSync: Backend['pool2dSync'] = (input, geometry, output) => {
     checkFloat32(input, 'input', 'pool2d');
     checkFloat32(output, 'output', 'pool2d');
@@ -242,7 +254,7 @@ function makeBackend(m: WasmModule): Backend {
     ordersQueuedCalls: true,
     prepareConv2d: (weights) => prepareConv(m, weights),
     prepareLinear: (weights) => prepareLinear(m, weights),
-    prepareSqueezeExcite: (weights) => prepareSqueezeExcite(m, weights),
+    ...(seApi ? { prepareSqueezeExcite: (weights: SqueezeExciteWeights) => prepareSqueezeExcite(m, seApi, weights) } : {}),
     pool2dSync,
     pool2d: (input, geometry, output) => settle(() => pool2dSync(input, geometry, output)),
     globalPool2dSync,
