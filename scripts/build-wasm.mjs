@@ -29,6 +29,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const WASM_SOURCES = [
   'native/wasm/api.cc',
   'native/kernels/f32-gemm/f32-gemm-4x8-wasmsimd.cc',
+  'native/kernels/f32-gemm/f32-gemv-4x1-wasmsimd.cc',
+  'native/kernels/f32-im2col/f32-im2col-wasmsimd.cc',
   'native/kernels/f32-dwconv/f32-dwconv-3x3s1-wasmsimd.cc',
   'native/kernels/f32-dwconv/f32-dwconv-3x3s2-wasmsimd.cc',
   'native/kernels/f32-dwconv/f32-dwconv-5x5s1-wasmsimd.cc',

@@ -1,16 +1,17 @@
 /**
  * The squeeze-and-excitation kernel (Backend.prepareSqueezeExcite): the pure-JS reference
- * against hand-worked values, the native kernel (every ISA the CPU has) against the reference
- * on random blocks, their typed errors, and a model with an SE block against onnxruntime on
+ * against hand-worked values, the native kernel (every ISA the CPU has) and the wasm module's
+ * (both tiers) against the reference on random blocks, their typed errors, and a model with an SE block against onnxruntime on
  * every backend (the ONNX step runs as this one kernel where the backend has it).
  */
 import * as ort from 'onnxruntime-node';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Activation } from '../lib/activation.js';
 import { backendByName } from '../lib/backends/index.js';
 import type { Backend, SqueezeExciteWeights } from '../lib/backends/backend.js';
 import { availableIsas, setIsa } from '../lib/backends/native.js';
+import { loadWasmBackend, setWasmIsa } from '../lib/backends/wasm.js';
 import { ParameterError, ShapeError, DisposedError } from '../lib/errors.js';
 import { prepareSqueezeExcite } from '../lib/kernels/squeeze-excite.js';
 import { loadOnnx } from '../lib/onnx/index.js';
@@ -19,6 +20,10 @@ import { availableBackends, useNativeBackend } from './helpers/backends.js';
 import { expectClose, randomFloats, randomInput, seededRandom } from './helpers/numeric.js';
 
 const NONE: Activation = { kind: 'none' };
+
+const loadedWasm = loadWasmBackend();
+if (loadedWasm instanceof Error && process.env.CONVNODE_REQUIRE_WASM === '1') throw loadedWasm;
+const wasm = loadedWasm instanceof Error ? null : loadedWasm;
 
 function randomBlock(channels: number, hidden: number, seed: number, act1: Activation, act2: Activation): SqueezeExciteWeights {
   const random = seededRandom(seed);
@@ -29,6 +34,54 @@ function randomBlock(channels: number, hidden: number, seed: number, act1: Activ
     reduce: { weight: values(hidden * channels, 4 / Math.sqrt(channels)), bias: values(hidden, 1), activation: act1 },
     expand: { weight: values(channels * hidden, 4 / Math.sqrt(hidden)), bias: seed % 2 ? null : values(channels, 1), activation: act2 },
   };
+}
+
+// (channels, hidden, plane): EfficientNet-like 7x7 and 14x14 maps, odd sizes for the vector tails.
+const SHAPES = [[32, 8, 112], [96, 4, 49], [67, 5, 13], [240, 10, 196], [3, 1, 1]] as const;
+const GATES: Array<[Activation, Activation]> = [
+  [{ kind: 'silu' }, { kind: 'sigmoid' }],
+  [{ kind: 'relu' }, { kind: 'hardSigmoid', alpha: 1 / 6, beta: 0.5 }],
+  [NONE, NONE],
+];
+
+/** A backend's kernel against the pure-JS reference over SHAPES x GATES, batches 1 and 3, separate output and in place. */
+function sweepAgainstReference(backend: Backend, name: string): void {
+  let seed = 1;
+  for (const [channels, hidden, plane] of SHAPES) {
+    for (const [act1, act2] of GATES) {
+      const block = randomBlock(channels, hidden, seed++, act1, act2);
+      const kernel = backend.prepareSqueezeExcite!(block);
+      const reference = prepareSqueezeExcite(block);
+      for (const batch of [1, 3]) {
+        const x = randomInput([batch, channels, plane], seed++);
+        const expected = new Float32Array(x.length);
+        reference.runSync(x, batch, plane, expected);
+        const out = new Float32Array(x.length);
+        kernel.runSync(x, batch, plane, out);
+        const label = `${name} C${channels} hidden ${hidden} plane ${plane} batch ${batch} ${act1.kind}/${act2.kind}`;
+        expectClose(out, expected, label, 2e-5);
+        kernel.runSync(x, batch, plane, x);
+        expectClose(x, expected, `${label} in place`, 2e-5);
+      }
+      kernel.dispose?.();
+    }
+  }
+}
+
+/** The typed errors every backend's kernel gives (the pure-JS kernel's rules). */
+async function expectRefusals(backend: Backend): Promise<void> {
+  const block = randomBlock(8, 2, 11, { kind: 'relu' }, { kind: 'sigmoid' });
+  expect(() => backend.prepareSqueezeExcite!({ ...block, hidden: 3 })).toThrow(ShapeError);
+  expect(() => backend.prepareSqueezeExcite!({ ...block, hidden: 3 })).toThrow(/reduce\.weight/);
+  expect(() => backend.prepareSqueezeExcite!({ ...block, channels: 0 })).toThrow(ParameterError);
+  const kernel = backend.prepareSqueezeExcite!(block);
+  expect(() => kernel.runSync(new Float32Array(8 * 5), 1, 4, new Float32Array(8 * 4))).toThrow(/input/);
+  expect(() => kernel.runSync(new Float32Array(8 * 4), 1, 4, new Float32Array(8 * 5))).toThrow(ShapeError);
+  const shared = new Float32Array(8 * 4 + 1);
+  expect(() => kernel.runSync(shared.subarray(0, 32), 1, 4, shared.subarray(1, 33))).toThrow(/overlap|share/);
+  await expect(kernel.run(new Float32Array(3), 1, 4, new Float32Array(32))).rejects.toThrow(ShapeError);
+  kernel.dispose?.();
+  expect(() => kernel.runSync(new Float32Array(32), 1, 4, new Float32Array(32))).toThrow(DisposedError);
 }
 
 describe('squeeze-and-excitation reference (lib/kernels/squeeze-excite.ts)', () => {
@@ -67,36 +120,9 @@ describe('native squeeze-and-excitation kernel vs the pure-JS reference', () => 
     native = loaded;
   });
 
-  // (channels, hidden, plane): EfficientNet-like 7x7 and 14x14 maps, odd sizes for the vector tails.
-  const shapes = [[32, 8, 112], [96, 4, 49], [67, 5, 13], [240, 10, 196], [3, 1, 1]] as const;
-  const gates: Array<[Activation, Activation]> = [
-    [{ kind: 'silu' }, { kind: 'sigmoid' }],
-    [{ kind: 'relu' }, { kind: 'hardSigmoid', alpha: 1 / 6, beta: 0.5 }],
-    [NONE, NONE],
-  ];
-
   it.each(availableIsas())('%s: batches 1 and 3, every gate kind, separate output and in place', (isa) => {
     setIsa(isa);
-    let seed = 1;
-    for (const [channels, hidden, plane] of shapes) {
-      for (const [act1, act2] of gates) {
-        const block = randomBlock(channels, hidden, seed++, act1, act2);
-        const kernel = native.prepareSqueezeExcite!(block);
-        const reference = prepareSqueezeExcite(block);
-        for (const batch of [1, 3]) {
-          const x = randomInput([batch, channels, plane], seed++);
-          const expected = new Float32Array(x.length);
-          reference.runSync(x, batch, plane, expected);
-          const out = new Float32Array(x.length);
-          kernel.runSync(x, batch, plane, out);
-          const label = `${isa} C${channels} hidden ${hidden} plane ${plane} batch ${batch} ${act1.kind}/${act2.kind}`;
-          expectClose(out, expected, label, 2e-5);
-          kernel.runSync(x, batch, plane, x);
-          expectClose(x, expected, `${label} in place`, 2e-5);
-        }
-        kernel.dispose?.();
-      }
-    }
+    sweepAgainstReference(native, isa);
   });
 
   it('runs asynchronously and queues after the call that writes its input', async () => {
@@ -115,18 +141,22 @@ describe('native squeeze-and-excitation kernel vs the pure-JS reference', () => 
   });
 
   it('refuses bad calls with typed errors that name the argument', async () => {
-    const block = randomBlock(8, 2, 11, { kind: 'relu' }, { kind: 'sigmoid' });
-    expect(() => native.prepareSqueezeExcite!({ ...block, hidden: 3 })).toThrow(ShapeError);
-    expect(() => native.prepareSqueezeExcite!({ ...block, hidden: 3 })).toThrow(/reduce\.weight/);
-    expect(() => native.prepareSqueezeExcite!({ ...block, channels: 0 })).toThrow(ParameterError);
-    const kernel = native.prepareSqueezeExcite!(block);
-    expect(() => kernel.runSync(new Float32Array(8 * 5), 1, 4, new Float32Array(8 * 4))).toThrow(/input/);
-    expect(() => kernel.runSync(new Float32Array(8 * 4), 1, 4, new Float32Array(8 * 5))).toThrow(ShapeError);
-    const shared = new Float32Array(8 * 4 + 1);
-    expect(() => kernel.runSync(shared.subarray(0, 32), 1, 4, shared.subarray(1, 33))).toThrow(/overlap|share/);
-    await expect(kernel.run(new Float32Array(3), 1, 4, new Float32Array(32))).rejects.toThrow(ShapeError);
-    kernel.dispose?.();
-    expect(() => kernel.runSync(new Float32Array(32), 1, 4, new Float32Array(32))).toThrow(DisposedError);
+    await expectRefusals(native);
+  });
+});
+
+describe.skipIf(wasm === null)('wasm squeeze-and-excitation kernel vs the pure-JS reference', () => {
+  afterAll(() => {
+    setWasmIsa('wasmsimd');
+  });
+
+  it.each(['wasmsimd', 'scalar'] as const)('%s tier: batches 1 and 3, every gate kind, separate output and in place', (tier) => {
+    setWasmIsa(tier);
+    sweepAgainstReference(wasm as Backend, `wasm ${tier}`);
+  });
+
+  it('refuses bad calls with typed errors that name the argument', async () => {
+    await expectRefusals(wasm as Backend);
   });
 });
 

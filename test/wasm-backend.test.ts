@@ -102,6 +102,17 @@ describe.skipIf(wasm === null)('wasm backend', () => {
       }
     });
 
+    it('Cin-3 stems 3x3/2 and 7x7/2 (the wasmsimd im2col packer\'s stride-2 shuffles): widths whose panels start inside, touch the padding and wrap rows', () => {
+      setWasmIsa(tier);
+      const random = seededRandom(23);
+      for (const [k, w] of [[3, 16], [3, 17], [3, 33], [3, 40], [7, 16], [7, 29], [7, 45], [3, 71]]) {
+        for (const act of ['relu6', 'hardSwish', 'silu'] as const) {
+          compareConv(random, { cin: 3, cout: 8, groups: 1, k, s: 2, d: 1, pad: k >> 1, h: 9, w, batch: 2, act, residual: act === 'relu6' },
+            `${tier} stem 3->8 ${k}x${k}/2 @9x${w} ${act}`);
+        }
+      }
+    });
+
     it('max pool 3x3 stride 2 (the wasmsimd kernel) and other windows, NaN kept', () => {
       setWasmIsa(tier);
       const random = seededRandom(9);
@@ -126,12 +137,12 @@ describe.skipIf(wasm === null)('wasm backend', () => {
     const random = seededRandom(3);
     const a = randomFloats(2 * 5 * 7, random);
     const b = randomFloats(5, random);
-    const check = (run: (be: Backend, out: Float32Array) => void, n: number, label: string) => {
+    const check = (run: (be: Backend, out: Float32Array) => void, n: number, label: string, tolerance = 1e-5) => {
       const expected = new Float32Array(n);
       const actual = new Float32Array(n);
       run(jsBackend, expected);
       run(backend, actual);
-      expectClose(actual, expected, label, 1e-5);
+      expectClose(actual, expected, label, tolerance);
     };
     check((be, out) => be.unarySync(a, out, { kind: 'silu' }), a.length, 'unary silu');
     check((be, out) => be.binarySync('mul', a, [2, 5, 7], b, [5, 1], out, [2, 5, 7], { kind: 'relu' }), a.length, 'binary mul');
@@ -140,6 +151,16 @@ describe.skipIf(wasm === null)('wasm backend', () => {
     check((be, out) => be.globalPool2dSync(a, 'avg', 10, 7, out), 10, 'global avg');
     const weights = { inFeatures: 7, outFeatures: 11, weight: randomFloats(77, random), bias: randomFloats(11, random), activation: { kind: 'tanh' } as const };
     check((be, out) => be.prepareLinear(weights).runSync(a, 10, out), 110, 'linear');
+    // Batch 1 and 2 take the GEMV (f32_gemv_4x1__wasmsimd): K with and without a tail of 4,
+    // outputs past the last full 4-row panel. 1e-4 as the convs: float sums of 1280 products in
+    // another order than the oracle's differ by ~1e-5 of values ~1.
+    for (const [inFeatures, outFeatures] of [[1280, 1001], [37, 6], [4, 3]]) {
+      const linear = { inFeatures, outFeatures, weight: randomFloats(inFeatures * outFeatures, random), bias: randomFloats(outFeatures, random), activation: { kind: 'relu' } as const };
+      for (const batch of [1, 2]) {
+        const x = randomFloats(batch * inFeatures, random);
+        check((be, out) => be.prepareLinear(linear).runSync(x, batch, out), batch * outFeatures, `linear ${inFeatures}->${outFeatures} batch ${batch}`, 1e-4);
+      }
+    }
   });
 
   describe.each(['wasmsimd', 'scalar'] as const)('matMul, layerNorm and softmax in the module, the %s tier', (tier) => {

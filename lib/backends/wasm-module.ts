@@ -90,6 +90,14 @@ interface WasmExports {
   cn_softmax(outer: number, length: number, inner: number, x: number, xLength: number, y: number, yLength: number): void;
   cn_affine(batch: number, channels: number, plane: number, input: number, inputLength: number, scale: number,
     scaleLength: number, shift: number, shiftLength: number, output: number, outputLength: number): void;
+  // Optional: absent from modules built before session 8 (bench --ab against an old build).
+  cn_keep_activation?(): void;
+  cn_squeeze_excite_create?(channels: number, hidden: number, reduceWeight: number, reduceWeightLength: number,
+    reduceBias: number, reduceBiasLength: number, expandWeight: number, expandWeightLength: number, expandBias: number,
+    expandBiasLength: number): number;
+  cn_squeeze_excite_destroy?(block: number): void;
+  cn_squeeze_excite_run?(block: number, batch: number, plane: number, input: number, inputLength: number, output: number,
+    outputLength: number): void;
 }
 
 /** run()'s operand buffers are slots 0 .. SMALL_SLOTS - 1; writeU32's come after them. */

@@ -8,7 +8,7 @@
  * cannot address JS memory. The module's memory grows with the model and never shrinks (freed
  * weights are reused by the next ones).
  *
- * In the module: conv (every algorithm), linear, matMul, layerNorm, softmax, max / average /
+ * In the module: conv (every algorithm), linear, squeeze-and-excitation, matMul, layerNorm, softmax, max / average /
  * global pooling, unary, binary and channel-affine element-wise ops. Strided copies are left to
  * the caller, as the JS backend does. Threads: the threaded build with one thread per core where
  * the host allows it (lib/backends/wasm-threads.ts), else the one-thread build, which runs on the
@@ -16,11 +16,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { NO_ACTIVATION } from '../activation.js';
-import { DisposedError } from '../errors.js';
+import { DisposedError, ParameterError } from '../errors.js';
 import { CONV_ALGORITHMS, planConvAlgorithm, type ConvTarget } from '../planner/conv-plan.js';
-import type { Backend, ConvKernel, ConvWeights, LinearKernel, LinearWeights } from './backend.js';
+import type { Backend, ConvKernel, ConvWeights, LinearKernel, LinearWeights, SqueezeExciteKernel } from './backend.js';
 import { settle } from './js.js';
 import { checkGroupShape, checkLayerNormParams } from '../kernels/layernorm.js';
+import { checkSqueezeExciteWeights, type SqueezeExciteWeights } from '../kernels/squeeze-excite.js';
 import { affineParams, checkBinary, checkFloat32, checkUnary, matMulOptions } from './native.js';
 import { loadWasmModule, WasmModule, wasmOneThreadReason } from './wasm-module.js';
 
@@ -123,7 +124,65 @@ function prepareLinear(m: WasmModule, weights: LinearWeights): LinearKernel {
   };
 }
 
+/** The module's squeeze-and-excitation exports (a module built before them has none). */
+type SqueezeExciteApi = Required<Pick<WasmModule['api'],
+  'cn_keep_activation' | 'cn_squeeze_excite_create' | 'cn_squeeze_excite_destroy' | 'cn_squeeze_excite_run'>>;
+
+function squeezeExciteApi(m: WasmModule): SqueezeExciteApi | null {
+  const { cn_keep_activation, cn_squeeze_excite_create, cn_squeeze_excite_destroy, cn_squeeze_excite_run } = m.api;
+  return cn_keep_activation && cn_squeeze_excite_create && cn_squeeze_excite_destroy && cn_squeeze_excite_run
+    ? { cn_keep_activation, cn_squeeze_excite_create, cn_squeeze_excite_destroy, cn_squeeze_excite_run }
+    : null;
+}
+
+/**
+ * A squeeze-and-excitation block as one module call (native/ops/squeeze_excite.h): squeeze, both
+ * gate layers and the channel scale inside the module, so the map is copied in and out once
+ * where the ONNX step it replaces made four calls (four copies in and out). The weights are
+ * checked by the pure-JS kernel's rules first, so every backend refuses the same blocks alike.
+ */
+function prepareSqueezeExcite(m: WasmModule, api: SqueezeExciteApi, weights: SqueezeExciteWeights): SqueezeExciteKernel {
+  checkSqueezeExciteWeights(weights);
+  const { reduce, expand } = weights;
+  // The reduce layer's activation is staged and kept, then the gate's staged (api.cc).
+  m.setActivation(reduce.activation, 'SqueezeExcite');
+  api.cn_keep_activation();
+  m.setActivation(expand.activation, 'SqueezeExcite');
+  const arrays = [reduce.weight, reduce.bias ?? null, expand.weight, expand.bias ?? null];
+  const pointers: number[] = [];
+  let handle: number;
+  try {
+    for (const array of arrays) pointers.push(m.copyIn(array));
+    const [rw, rb, ew, eb] = pointers;
+    handle = m.guard(() => api.cn_squeeze_excite_create(weights.channels, weights.hidden, rw, reduce.weight.length,
+      rb, reduce.bias?.length ?? 0, ew, expand.weight.length, eb, expand.bias?.length ?? 0) >>> 0);
+  } finally {
+    for (const pointer of pointers) if (pointer !== 0) m.api.cn_free(pointer);
+  }
+  const held = new Held(handle, 'SqueezeExcite kernel', (h) => api.cn_squeeze_excite_destroy(h));
+  const runSync: SqueezeExciteKernel['runSync'] = (input, batch, plane, output) => {
+    const block = held.get('runSync');
+    checkFloat32(input, 'input', 'squeezeExcite');
+    checkFloat32(output, 'output', 'squeezeExcite');
+    // The pure-JS kernel's rule: in place or apart (copies in and out would hide a partial overlap).
+    const same = input.buffer === output.buffer && input.byteOffset === output.byteOffset;
+    if (!same && input.buffer === output.buffer && input.byteOffset < output.byteOffset + output.byteLength &&
+      output.byteOffset < input.byteOffset + input.byteLength) {
+      throw new ParameterError('squeezeExcite: output must be input itself or not share memory with it');
+    }
+    m.writeU32(0, [batch, plane], 'squeezeExcite', 'batch and plane');
+    m.run([input], [output], ([inPtr], [outPtr]) =>
+      api.cn_squeeze_excite_run(block, batch, plane, inPtr, input.length, outPtr, output.length));
+  };
+  return {
+    runSync,
+    run: (input, batch, plane, output) => settle(() => runSync(input, batch, plane, output)),
+    dispose: () => held.dispose(),
+  };
+}
+
 function makeBackend(m: WasmModule): Backend {
+  const seApi = squeezeExciteApi(m);
   const pool2dSync: Backend['pool2dSync'] = (input, geometry, output) => {
     checkFloat32(input, 'input', 'pool2d');
     checkFloat32(output, 'output', 'pool2d');
@@ -195,6 +254,7 @@ function makeBackend(m: WasmModule): Backend {
     ordersQueuedCalls: true,
     prepareConv2d: (weights) => prepareConv(m, weights),
     prepareLinear: (weights) => prepareLinear(m, weights),
+    ...(seApi ? { prepareSqueezeExcite: (weights: SqueezeExciteWeights) => prepareSqueezeExcite(m, seApi, weights) } : {}),
     pool2dSync,
     pool2d: (input, geometry, output) => settle(() => pool2dSync(input, geometry, output)),
     globalPool2dSync,

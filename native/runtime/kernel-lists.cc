@@ -41,7 +41,8 @@ const KernelSpec<GemmConfig> kGemm[] = {
 #endif
 #if defined(CONVNODE_HAVE_WASMSIMD)
     {"f32-gemm", "4x8", Isa::WasmSimd,
-     {f32_gemm_4x8__wasmsimd, nullptr, f32_gemv_general__scalar, 4, 8, 256, 256, nullptr, nullptr}},
+     {f32_gemm_4x8__wasmsimd, nullptr, f32_gemv_4x1__wasmsimd, 4, 8, 256, 256, nullptr,
+      f32_im2col_pack__wasmsimd}},
 #endif
 };
 

@@ -19,6 +19,7 @@
 #include "../ops/matmul.h"
 #include "../ops/normalize.h"
 #include "../ops/pool.h"
+#include "../ops/squeeze_excite.h"
 #include "../runtime/dispatch.h"
 
 #define CN_EXPORT(name) extern "C" __attribute__((export_name(#name), visibility("default")))
@@ -27,6 +28,7 @@ namespace convnode {
 namespace {
 
 Activation g_activation;  // staged by cn_set_activation, read by the next call that takes one
+Activation g_kept_activation;  // cn_keep_activation's copy: a squeeze-excite block's first activation
 
 Window window_of(const uint32_t* w) {
   // The order lib/backends/wasm-module.ts writes: inH inW kernelH kernelW strideH strideW
@@ -57,6 +59,10 @@ CN_EXPORT(cn_set_activation) void cn_set_activation(int kind, float alpha, float
   g_activation.min = min;
   g_activation.max = max;
 }
+
+// Keeps the staged activation aside, so a call that takes two (cn_squeeze_excite_create) can have
+// its first staged, kept, then its second staged.
+CN_EXPORT(cn_keep_activation) void cn_keep_activation() { g_kept_activation = g_activation; }
 
 // algorithm: the index of lib/planner/conv-plan.ts's CONV_ALGORITHMS (the order of ConvAlgorithm).
 CN_EXPORT(cn_conv_create)
@@ -195,4 +201,27 @@ void cn_softmax(size_t outer, size_t length, size_t inner, const float* x, size_
   const GroupShape shape{outer, length, inner};
   check_softmax(shape, x_length, y_length);
   run_softmax(active_config(), shape, x, y);
+}
+
+// A squeeze-and-excitation block (ops/squeeze_excite.h): the reduce layer's activation is the
+// kept one (cn_keep_activation), the expand layer's (the gate's) the staged one. Biases may be null.
+CN_EXPORT(cn_squeeze_excite_create)
+SqueezeExcite* cn_squeeze_excite_create(size_t channels, size_t hidden, const float* reduce_weight,
+                                        size_t reduce_weight_length, const float* reduce_bias,
+                                        size_t reduce_bias_length, const float* expand_weight,
+                                        size_t expand_weight_length, const float* expand_bias,
+                                        size_t expand_bias_length) {
+  SqueezeExciteLayer reduce{reduce_weight, reduce_weight_length, reduce_bias, reduce_bias_length, g_kept_activation};
+  SqueezeExciteLayer expand{expand_weight, expand_weight_length, expand_bias, expand_bias_length, g_activation};
+  return new SqueezeExcite(channels, hidden, reduce, expand, active_config());
+}
+
+CN_EXPORT(cn_squeeze_excite_destroy) void cn_squeeze_excite_destroy(SqueezeExcite* block) { delete block; }
+
+// input and output: batch x channels x plane; output may be input.
+CN_EXPORT(cn_squeeze_excite_run)
+void cn_squeeze_excite_run(const SqueezeExcite* block, size_t batch, size_t plane, const float* input,
+                           size_t input_length, float* output, size_t output_length) {
+  block->check(batch, plane, input_length, output_length);
+  block->run(batch, plane, input, output);
 }

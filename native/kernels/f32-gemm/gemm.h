@@ -56,6 +56,8 @@ void f32_gemv_general__scalar(size_t mr, size_t kc, const float* a, const float*
 void f32_gemv_6x1__avx2(size_t mr, size_t kc, const float* a, const float* x, float* acc);
 // 16-row panels (one zmm per k); acc[0..mr) is updated, mr <= 16.
 void f32_gemv_16x1__avx512(size_t mr, size_t kc, const float* a, const float* x, float* acc);
+// WebAssembly SIMD over the 4x8 kernel's 4-row panels (mr must be 4).
+void f32_gemv_4x1__wasmsimd(size_t mr, size_t kc, const float* a, const float* x, float* acc);
 
 // Packs rows [0, m) x columns [k0, k0 + kc) of a row-major matrix (row stride lda) into MR-row
 // panels, zero-filling the rows past m. dst holds ceil(m / MR) * MR * kc floats.

@@ -27,4 +27,8 @@ using Im2colPackKernel = void (*)(size_t nr_tile, const Im2colShape& shape, cons
 void f32_im2col_pack__avx512(size_t nr_tile, const Im2colShape& shape, const float* input, size_t k0, size_t kc,
                              size_t n0, size_t nc, float* dst);
 
+// The same with WebAssembly SIMD (8-wide panels, stride-2 rows by shuffles; others portable).
+void f32_im2col_pack__wasmsimd(size_t nr_tile, const Im2colShape& shape, const float* input, size_t k0, size_t kc,
+                               size_t n0, size_t nc, float* dst);
+
 }  // namespace convnode
