@@ -11,9 +11,14 @@
 //             the JS oracle, setThreads 1 <-> N, stopWorkers, the module disposed and made again
 //   boot      a module made, one conv run at once (its workers boot during the first jobs),
 //             disposed; many times
+//   vitest    the CI step that trapped: npx vitest run on the wasm files of .ci/run's
+//             "vitest on CONVNODE_BACKEND=wasm" step (cli-accuracy, image-classifier, onnx-ops)
+// With a --heap-check build (node scripts/build-wasm.mjs --threads --heap-check, then
+// --module build-wasm/convnode-threads-heapcheck.wasm) each child also checks the red zones around
+// every allocation after each step (cn_debug_heap_check) and fails on a damaged one.
 // --busy N starts N busy loops (nice 0) for the whole run. A child that fails prints why; the
 // summary counts runs, failures and traps per pattern and thread count.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -103,8 +108,22 @@ function runChild(cell, i) {
   });
 }
 
+/** Fails when the module is a --heap-check build and a red zone around some allocation was overwritten. */
+function checkHeap(m, what) {
+  const check = m.api.cn_debug_heap_check;
+  if (check === undefined) return;
+  const damaged = check(0);
+  if (damaged !== 0) throw new Error(`${what}: ${damaged} heap block(s) with a damaged red zone`);
+}
+
 async function child(pattern, threads, iterations, seed) {
   const dist = (p) => import(path.join(root, 'dist', p));
+  if (pattern === 'vitest') {
+    const files = ['test/cli-accuracy.test.ts', 'test/image-classifier.test.ts', 'test/onnx-ops.test.ts'];
+    const r = spawnSync('npx', ['vitest', 'run', ...files], { cwd: root, encoding: 'utf8', env: process.env, maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`vitest exit ${r.status}:\n${(r.stdout + r.stderr).slice(-3000)}`);
+    return;
+  }
   if (pattern === 'accuracy') {
     const { ImageClassifier } = await dist('image/classifier.js');
     const { evaluateFashionMnist, FASHION_MNIST_DIR, fashionMnistMissing } = await dist('image/fashion-mnist.js');
@@ -113,6 +132,8 @@ async function child(pattern, threads, iterations, seed) {
     if (missing) throw new Error(missing);
     const result = await evaluateFashionMnist(await ImageClassifier.load(), { limit: flags['--images'] });
     if (getBackend() !== 'wasm') throw new Error(`backend ${getBackend()}, not wasm`);
+    const { loadWasmModule } = await dist('backends/wasm-module.js');
+    checkHeap(loadWasmModule(), 'accuracy');
     // LeNet-5 is ~90% accurate: far below means wrong answers (memory corrupted without a trap).
     if (result.accuracy < 0.85) throw new Error(`accuracy ${result.accuracy}: wrong answers`);
     return;
@@ -163,6 +184,7 @@ async function child(pattern, threads, iterations, seed) {
       const b = wasmBackendFromFile(file, { threads, threadLimit: threads });
       const k = cases[Math.floor(random() * cases.length)];
       check(k.run(b), k.expected, `boot ${i}`);
+      checkHeap(b.module, `boot ${i}`);
       await b.dispose();
     }
     return;
@@ -180,6 +202,7 @@ async function child(pattern, threads, iterations, seed) {
       }
       const k = cases[Math.floor(random() * cases.length)];
       check(k.run(b), k.expected, `cycle ${i}`);
+      checkHeap(b.module, `cycle ${i}`);
       if (random() < 0.3) await new Promise((done) => setTimeout(done, random() * 5));
     }
     await b.dispose();

@@ -190,6 +190,54 @@ describe.skipIf(file === undefined)('the threaded wasm build', () => {
     }
   });
 
+  /** A module at 2 threads whose worker has booted (it took a task): hooks then really reach it. */
+  function bootedPair(seed: number) {
+    const own = wasmBackendFromFile(file!, { threads: 2, threadLimit: 2 });
+    const run = convCase({ cin: 8, cout: 16, groups: 1, k: 3, s: 1, pad: 1, size: 24, batch: 4 }, seed);
+    const deadline = Date.now() + 20_000;
+    while (own.module.workerTasks() === 0 && Date.now() < deadline) run(own);
+    expect(own.module.workerTasks()).toBeGreaterThan(0);
+    return { own, run, expected: run(jsBackend) };
+  }
+
+  it('a worker whose thread ends inside a task without trapping (process.exit in its JS) fails the call with a BackendError, not a hang; later calls run right on one thread', async () => {
+    const { own, run, expected } = bootedPair(8);
+    try {
+      // cn_test_worker_exit: the worker that takes a task ends its thread there (its loader's
+      // test import calls process.exit): no trap, no catch, the task it claimed never finishes.
+      // Without the worker's exit handler telling the pool, the caller would wait forever.
+      let error: unknown;
+      try {
+        own.module.guard(() => own.module.api.cn_test_worker_exit!(16));
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(BackendError);
+      expect((error as Error).message).toMatch(/a wasm worker thread failed .* its thread ended.* runs on one thread from now on/);
+      expect(own.module.threads()).toBe(1);
+      expectClose(run(own), expected, 'after a worker died', 1e-4);
+    } finally {
+      await own.dispose();
+    }
+  });
+
+  it('a worker terminated between calls (not stopped): the module hears of it, goes to one thread, and later calls run right', async () => {
+    const { own, run, expected } = bootedPair(9);
+    try {
+      await own.module.terminateWorkerForTest(0);
+      // Its 'exit' event comes on this thread's event loop, after terminate() resolves.
+      const deadline = Date.now() + 10_000;
+      while (own.module.threads() !== 1 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 10));
+      expect(own.module.threads()).toBe(1);
+      expect(own.module.maxThreads).toBe(1);
+      const before = own.module.workerTasks();
+      expectClose(run(own), expected, 'after a worker was terminated', 1e-4);
+      expect(own.module.workerTasks()).toBe(before);
+    } finally {
+      await own.dispose();
+    }
+  });
+
   it('dispose() ends the workers (their threads exit) and later calls are a DisposedError', async () => {
     const own = wasmBackendFromFile(file!, { threads: 2, threadLimit: 2 });
     const run = convCase({ cin: 8, cout: 16, groups: 1, k: 3, s: 1, pad: 1, size: 24, batch: 2 }, 4);

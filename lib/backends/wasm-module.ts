@@ -59,6 +59,8 @@ interface WasmExports {
   cn_workers_failed?(): number;
   cn_threads_stop?(): void;
   cn_test_worker_trap?(count: number): void;
+  cn_test_worker_exit?(count: number): void;
+  cn_worker_failed?(): void;
   cn_alloc(bytes: number): number;
   cn_free(pointer: number): void;
   cn_isa(): number;
@@ -123,7 +125,7 @@ export class WasmModule {
   /** Bytes of each thread's TLS block (the threaded build). */
   private readonly tlsBytes: number = 0;
   /** The workers running now, with the stack and TLS block each was lent. */
-  private readonly workers: Array<{ worker: Worker; stack: number; tls: number }> = [];
+  private readonly workers: Array<{ worker: Worker; stack: number; tls: number; stopped: boolean }> = [];
   /** Why a worker failed, once one did (the module then runs on its calling thread only). */
   private workerFailure: string | undefined;
   private disposed = false;
@@ -151,6 +153,10 @@ export class WasmModule {
       convnode: {
         range_error: (pointer: number, length: number): never => {
           throw new WasmArgumentError(self!.decoder.decode(memoryBytes().subarray(pointer >>> 0, (pointer >>> 0) + (length >>> 0))));
+        },
+        // The threaded build's test hook (cn_test_worker_exit) ends a worker's thread; never this one.
+        test_worker_exit: (): never => {
+          throw new BackendError('test_worker_exit is for worker threads only');
         },
       },
       // What wasi-libc's startup and getenv / clock ask for: no environment (CONVNODE_ISA is read
@@ -217,7 +223,7 @@ export class WasmModule {
   private startOneWorker(): void {
     const stack = this.alloc(WORKER_STACK_BYTES);
     const tls = this.alloc(this.tlsBytes);
-    const held = { stack, tls, worker: undefined as unknown as Worker };
+    const held = { stack, tls, worker: undefined as unknown as Worker, stopped: false };
     held.worker = startWorker({ module: this.module, memory: this.shared!, stackTop: stack + WORKER_STACK_BYTES, tls }, {
       failed: (message) => {
         this.workerFailure ??= message;
@@ -225,6 +231,14 @@ export class WasmModule {
       // Its stack and TLS block are free once its thread is gone (never while it may run a task).
       exited: () => {
         if (this.disposed) return;
+        // Gone without being stopped (terminated, out of memory, an error in its JS): the pool
+        // must not count on it. Heard here between calls (this thread runs no JS during one), so
+        // it claimed no task; the next calls run on this thread. (A thread that ends inside a call
+        // tells the pool itself, from its exit handler: wasm-threads.ts.)
+        if (!held.stopped) {
+          this.workerFailure ??= 'a wasm worker thread exited';
+          if (this.exports.cn_workers_failed!() === 0) this.exports.cn_worker_failed!();
+        }
         this.exports.cn_free(stack);
         this.exports.cn_free(tls);
       },
@@ -240,7 +254,18 @@ export class WasmModule {
   stopWorkers(): void {
     if (this.shared === undefined || this.workers.length === 0) return;
     this.exports.cn_threads_stop!();
+    for (const w of this.workers) w.stopped = true;
     this.workers.length = 0;
+  }
+
+  /**
+   * Internal, for tests only (test/wasm-threads.test.ts): terminates worker `index` the way the
+   * host would end a thread, without stopping it first. Resolves once its thread is gone.
+   */
+  async terminateWorkerForTest(index: number): Promise<void> {
+    const held = this.workers[index];
+    if (held === undefined) throw new ParameterError(`terminateWorkerForTest: no worker ${index}`);
+    await held.worker.terminate();
   }
 
   /**
@@ -371,8 +396,8 @@ export class WasmModule {
         if ((this.exports.cn_workers_failed?.() ?? 0) !== 0) {
           this.workerFailure ??= error.message;
           this.workers.length = 0;
-          throw new BackendError('a wasm worker thread failed while running this call\'s tasks (the wasm module trapped on a worker); '
-            + 'the call was abandoned and the wasm backend runs on one thread from now on');
+          throw new BackendError('a wasm worker thread failed while running this call\'s tasks (the wasm module trapped on a worker, '
+            + 'or the worker\'s thread ended); the call was abandoned and the wasm backend runs on one thread from now on');
         }
         throw new BackendError(`the wasm module trapped: ${error.message}`);
       }
