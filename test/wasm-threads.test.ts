@@ -156,13 +156,22 @@ describe.skipIf(file === undefined)('the threaded wasm build', () => {
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', `
       const c = await import('./dist/index.js');
       const { wasmModuleInfo } = await import('./dist/backends/wasm.js');
+      const { loadWasmModule } = await import('./dist/backends/wasm-module.js');
       const conv = new c.Conv2d({ inChannels: 8, outChannels: 16, kernelSize: 3, padding: 1 });
       const y = conv.forwardSync(c.Tensor.zeros([2, 8, 32, 32]));
-      console.log(c.getBackend(), wasmModuleInfo().threads, y.shape.join('x'));`],
+      // The worker really runs tasks (it boots asynchronously: give it turns of the event loop).
+      // This script runs under --input-type=module: workers that inherited that flag never ran.
+      const deadline = Date.now() + 20000;
+      // (A batch of 16: big enough for the pool's grain rule to split it.)
+      while (loadWasmModule().workerTasks() === 0 && Date.now() < deadline) {
+        await new Promise((done) => setTimeout(done, 5));
+        conv.forwardSync(c.Tensor.zeros([16, 8, 32, 32]));
+      }
+      console.log(c.getBackend(), wasmModuleInfo().threads, y.shape.join('x'), loadWasmModule().workerTasks() > 0);`],
     { env: { ...process.env, CONVNODE_BACKEND: 'wasm', CONVNODE_WASM_THREADS: '2' }, encoding: 'utf8', timeout: 60_000 });
     expect(child.stderr).toBe('');
     expect(child.status).toBe(0);
-    expect(child.stdout.trim()).toBe('wasm 2 2x16x32x32');
+    expect(child.stdout.trim()).toBe('wasm 2 2x16x32x32 true');
   });
 
   it('a trap on a worker fails the call with a BackendError saying so; later calls run right on one thread', async () => {
@@ -200,25 +209,36 @@ describe.skipIf(file === undefined)('the threaded wasm build', () => {
     return { own, run, expected: run(jsBackend) };
   }
 
-  it('a worker whose thread ends inside a task without trapping (process.exit in its JS) fails the call with a BackendError, not a hang; later calls run right on one thread', async () => {
-    const { own, run, expected } = bootedPair(8);
-    try {
-      // cn_test_worker_exit: the worker that takes a task ends its thread there (its loader's
-      // test import calls process.exit): no trap, no catch, the task it claimed never finishes.
-      // Without the worker's exit handler telling the pool, the caller would wait forever.
-      let error: unknown;
-      try {
-        own.module.guard(() => own.module.api.cn_test_worker_exit!(16));
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(BackendError);
-      expect((error as Error).message).toMatch(/a wasm worker thread failed .* its thread ended.* runs on one thread from now on/);
-      expect(own.module.threads()).toBe(1);
-      expectClose(run(own), expected, 'after a worker died', 1e-4);
-    } finally {
-      await own.dispose();
-    }
+  it('a worker whose thread ends inside a task without trapping (process.exit in its JS) fails the call with a BackendError, not a hang; later calls run right on one thread', () => {
+    // In a child process with a timeout: without the worker's exit handler telling the pool, the
+    // call would wait forever for the task the dead worker claimed (status null here, not a hung run).
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      const { wasmBackendFromFile } = await import('./dist/backends/wasm.js');
+      const own = wasmBackendFromFile(${JSON.stringify(file)}, { threads: 2, threadLimit: 2 });
+      const m = own.module;
+      const input = new Float32Array(4 * 8 * 24 * 24).map((_, i) => Math.sin(i));
+      const weights = { inChannels: 8, outChannels: 16, groups: 1, kernelH: 3, kernelW: 3,
+        weight: new Float32Array(16 * 8 * 9).map((_, i) => Math.cos(i)), bias: null, activation: { kind: 'none' } };
+      const { planConv } = await import('./dist/planner/geometry.js');
+      const g = planConv('conv', [4, 8, 24, 24], { inChannels: 8, outChannels: 16, groups: 1, kernel: [3, 3], stride: [1, 1], dilation: [1, 1], padding: 1 });
+      const run = () => { const out = new Float32Array(4 * 16 * 24 * 24); const k = own.prepareConv2d(weights); k.runSync(input, g, out); k.dispose(); return out; };
+      const deadline = Date.now() + 20000;
+      while (m.workerTasks() === 0 && Date.now() < deadline) run();
+      const before = run();
+      let message = 'no error';
+      // cn_test_worker_exit: the worker that takes a task ends its thread there (its loader's test
+      // import calls process.exit): no trap, no catch, and the task it claimed never finishes.
+      try { m.guard(() => m.api.cn_test_worker_exit(16)); } catch (e) { message = e.constructor.name + ': ' + e.message; }
+      const after = run();
+      console.log(JSON.stringify({ booted: m.workerTasks() > 0, message, threads: m.threads(), same: after.every((v, i) => v === before[i]) }));
+      await own.dispose();`],
+    { encoding: 'utf8', timeout: 60_000 });
+    expect(child.status).toBe(0); // null: killed by the timeout (the call hung)
+    const seen = JSON.parse(child.stdout.trim().split('\n').pop()!);
+    expect(seen.booted).toBe(true);
+    expect(seen.message).toMatch(/^BackendError: a wasm worker thread failed .*thread ended.* runs on one thread from now on/);
+    expect(seen.threads).toBe(1);
+    expect(seen.same).toBe(true); // one thread after, the same answers as two before
   });
 
   it('a worker terminated between calls (not stopped): the module hears of it, goes to one thread, and later calls run right', async () => {

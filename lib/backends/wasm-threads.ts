@@ -91,7 +91,10 @@ try {
  * `exited` when its thread is gone (its stack and TLS block may then be reused).
  */
 export function startWorker(lent: WorkerMemory, events: { failed(message: string): void; exited(): void }): Worker {
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: lent });
+  // execArgv: [] rather than the parent's flags: the source is CommonJS, and a parent run with
+  // --input-type=module (node -e scripts) made every worker an ES module that threw at require(),
+  // so no worker ever ran a task (the calls still worked, on the calling thread alone).
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: lent, execArgv: [] });
   worker.on('message', (message: { failed?: string }) => {
     if (message.failed !== undefined) events.failed(message.failed);
   });
