@@ -32,8 +32,18 @@ const flags = parseFlags(import.meta.url, {
   '--json': false, '--child': String, '--child-threads': Number, '--seed': 1,
 });
 
+/** The modules the child made: after a failure their workers' own reports (messages) are printed. */
+const modulesMade = [];
+
 if (flags['--child'] !== undefined) {
-  await child(flags['--child'], flags['--child-threads'], flags['--iterations'], flags['--seed']);
+  try {
+    await child(flags['--child'], flags['--child-threads'], flags['--iterations'], flags['--seed']);
+  } catch (error) {
+    // A worker's reason (its trap message) comes as a message after the call failed: give it time.
+    await new Promise((done) => setTimeout(done, 300));
+    for (const m of modulesMade) if (m.workerFailure !== undefined) console.error(`worker failure reported: ${m.workerFailure}`);
+    throw error;
+  }
 } else {
   await parent();
 }
@@ -130,6 +140,8 @@ async function child(pattern, threads, iterations, seed) {
     const { getBackend } = await dist('backends/index.js');
     const missing = fashionMnistMissing(FASHION_MNIST_DIR);
     if (missing) throw new Error(missing);
+    const { loadWasmModule: loaded } = await dist('backends/wasm-module.js');
+    modulesMade.push(loaded());
     const result = await evaluateFashionMnist(await ImageClassifier.load(), { limit: flags['--images'] });
     if (getBackend() !== 'wasm') throw new Error(`backend ${getBackend()}, not wasm`);
     const { loadWasmModule } = await dist('backends/wasm-module.js');
@@ -182,6 +194,7 @@ async function child(pattern, threads, iterations, seed) {
   if (pattern === 'boot') {
     for (let i = 0; i < iterations; i++) {
       const b = wasmBackendFromFile(file, { threads, threadLimit: threads });
+      modulesMade.push(b.module);
       const k = cases[Math.floor(random() * cases.length)];
       check(k.run(b), k.expected, `boot ${i}`);
       checkHeap(b.module, `boot ${i}`);
@@ -191,6 +204,7 @@ async function child(pattern, threads, iterations, seed) {
   }
   if (pattern === 'cycles') {
     let b = wasmBackendFromFile(file, { threads, threadLimit: threads });
+    modulesMade.push(b.module);
     for (let i = 0; i < iterations; i++) {
       const r = random();
       if (r < 0.15) b.module.setThreads(1);
@@ -199,6 +213,7 @@ async function child(pattern, threads, iterations, seed) {
       else if (r < 0.55) {
         await b.dispose();
         b = wasmBackendFromFile(file, { threads, threadLimit: threads });
+        modulesMade.push(b.module);
       }
       const k = cases[Math.floor(random() * cases.length)];
       check(k.run(b), k.expected, `cycle ${i}`);
