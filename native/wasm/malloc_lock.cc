@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "memory_view.h"
+
 extern "C" {
 void* __real_malloc(size_t bytes);
 void __real_free(void* pointer);
@@ -18,10 +20,40 @@ void* __real_aligned_alloc(size_t alignment, size_t bytes);
 int __real_posix_memalign(void** out, size_t alignment, size_t bytes);
 }
 
+namespace convnode {
+
+std::atomic<uint32_t> g_memory_pages{0};
+
+namespace {
+// The size this thread's instance was last refreshed to (memory_view.h).
+thread_local uint32_t tls_pages_seen = 0;
+}  // namespace
+
+void see_memory_growth() {
+  // Before this thread's TLS block is set (the JS thread's constructors) the thread-local would
+  // land in low memory: skip (nothing else runs then).
+  if (__builtin_wasm_tls_base() == nullptr) return;
+  const uint32_t pages = g_memory_pages.load(std::memory_order_acquire);
+  if (pages == tls_pages_seen) return;
+  __builtin_wasm_memory_grow(0, 0);
+  tls_pages_seen = pages;
+}
+
+void publish_memory_size() {
+  const uint32_t pages = static_cast<uint32_t>(__builtin_wasm_memory_size(0));
+  uint32_t known = g_memory_pages.load(std::memory_order_relaxed);
+  while (pages > known && !g_memory_pages.compare_exchange_weak(known, pages, std::memory_order_acq_rel)) {
+  }
+}
+
+}  // namespace convnode
+
 namespace {
 
 std::atomic<uint32_t> g_locked{0};
 
+// Holds the allocator lock; with the lock held, this thread's view of the memory is brought up to
+// date (dlmalloc reads the break with memory.size), and on release the size it leaves is published.
 class Held {
  public:
   Held() {
@@ -29,8 +61,10 @@ class Held {
       // A short sleep instead of a busy spin: the holder may be a thread the OS has paused.
       __builtin_wasm_memory_atomic_wait32(reinterpret_cast<int32_t*>(&g_locked), 1, 1000);
     }
+    convnode::see_memory_growth();
   }
   ~Held() {
+    convnode::publish_memory_size();
     g_locked.store(0, std::memory_order_release);
     __builtin_wasm_memory_atomic_notify(reinterpret_cast<int32_t*>(&g_locked), 1);
   }
