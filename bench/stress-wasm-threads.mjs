@@ -58,6 +58,11 @@ async function parent() {
   const patterns = flags['--patterns'].split(',');
   const cells = patterns.flatMap((p) => threadCounts.map((t) => ({ pattern: p, threads: t })));
   const busy = Array.from({ length: flags['--busy'] }, () => spawn('nice', ['-n', '0', process.execPath, '-e', 'for(;;){}'], { stdio: 'ignore' }));
+  // Interrupted: end the busy loops too (they would spin on after this process).
+  process.on('SIGINT', () => {
+    for (const b of busy) b.kill();
+    process.exit(130);
+  });
   const tally = new Map(cells.map((c) => [`${c.pattern}@${c.threads}`, { runs: 0, failures: 0, traps: 0 }]));
   const failures = [];
   const started = Date.now();
