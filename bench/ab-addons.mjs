@@ -25,6 +25,26 @@ export function loadAddons(paths) {
 
 export const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
+/**
+ * One sample of `run` for a case `c`: on the first call for it (`c[key]` 0) one timed run fixes
+ * how many runs make a sample of ~targetMs (at least 3; a run counted as at least `floorMs`, so a
+ * run below the timer's grain does not ask for millions), then that many are timed. Returns wall
+ * ms and process CPU ms (all threads) per run.
+ */
+export function calibratedSample(run, c, targetMs, { key = 'runs', floorMs = 0.01 } = {}) {
+  if (!c[key]) {
+    const t = performance.now();
+    run();
+    c[key] = Math.max(3, Math.round(targetMs / Math.max(floorMs, performance.now() - t)));
+  }
+  const used = process.cpuUsage();
+  const t = performance.now();
+  for (let r = 0; r < c[key]; r++) run();
+  const wallMs = (performance.now() - t) / c[key];
+  const spent = process.cpuUsage(used);
+  return { wallMs, cpuMs: (spent.user + spent.system) / 1000 / c[key] };
+}
+
 /** Calls measure(case, addonIndex) for every case and addon, `rounds` times; odd rounds reverse the addons' order. */
 export function interleavedRounds(rounds, cases, addonCount, measure) {
   for (let round = 0; round < rounds; round++) {

@@ -24,7 +24,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { planConv } from '../dist/planner/geometry.js';
-import { interleavedRounds, loadAddons, median } from './ab-addons.mjs';
+import { calibratedSample, interleavedRounds, loadAddons, median } from './ab-addons.mjs';
 import { parseFlags } from './harness.mjs';
 
 const flags = parseFlags(import.meta.url, { '--rounds': 9, '--ms': 30, '--only': String, '--threads': Number, '--batch': Number, '--isas': String, '--addon': [] });
@@ -102,17 +102,9 @@ for (const [model, channels, size, k, stride, activation] of LAYERS) {
 function timeCopy(c) {
   const run = () => c.copy.to.set(c.copy.from);
   run();
-  if (c.copyRuns === 0) {
-    const t = performance.now();
-    run();
-    c.copyRuns = Math.max(3, Math.round(targetMs / Math.max(0.005, performance.now() - t)));
-  }
-  const used = process.cpuUsage();
-  const t = performance.now();
-  for (let r = 0; r < c.copyRuns; r++) run();
-  c.copySamples.push((performance.now() - t) / c.copyRuns);
-  const spent = process.cpuUsage(used);
-  c.copyCpu.push((spent.user + spent.system) / 1000 / c.copyRuns);
+  const { wallMs, cpuMs } = calibratedSample(run, c, targetMs, { key: 'copyRuns', floorMs: 0.005 });
+  c.copySamples.push(wallMs);
+  c.copyCpu.push(cpuMs);
 }
 
 interleavedRounds(rounds, cases, variants.length, (c, a) => {
@@ -120,17 +112,9 @@ interleavedRounds(rounds, cases, variants.length, (c, a) => {
   variants[a].addon.setNumThreads(c.threads);
   const run = () => c.convs[a].runSync(c.input, c.g, c.outputs[a], null);
   run();  // warm-up: wakes the pool's threads
-  if (c.runs === 0) {
-    const t = performance.now();
-    run();
-    c.runs = Math.max(3, Math.round(targetMs / Math.max(0.005, performance.now() - t)));
-  }
-  const used = process.cpuUsage();
-  const t = performance.now();
-  for (let r = 0; r < c.runs; r++) run();
-  c.samples[a].push((performance.now() - t) / c.runs);
-  const spent = process.cpuUsage(used);
-  c.cpu[a].push((spent.user + spent.system) / 1000 / c.runs);
+  const { wallMs, cpuMs } = calibratedSample(run, c, targetMs, { floorMs: 0.005 });
+  c.samples[a].push(wallMs);
+  c.cpu[a].push(cpuMs);
 });
 
 for (const c of cases) {

@@ -21,7 +21,7 @@
 // (3x3, 7x7, 11x11, 5x5, the 1x1/2 downsamples) and of all GEMM convs (not the Linear rows).
 import os from 'node:os';
 import { planConv } from '../dist/planner/geometry.js';
-import { loadAddons, median } from './ab-addons.mjs';
+import { calibratedSample, loadAddons, median } from './ab-addons.mjs';
 import { parseFlags } from './harness.mjs';
 import { encodeModel, node, rawFloatTensor } from '../scripts/onnx-model-builder.mjs';
 
@@ -178,15 +178,7 @@ for (let round = 0; round < rounds; round++) {
       addons[a].addon.setNumThreads(threads);
       const run = () => c.run(a);
       run();
-      if (c.runs === 0) {
-        const t = performance.now();
-        run();
-        c.runs = Math.max(3, Math.round(targetMs / Math.max(0.01, performance.now() - t)));
-      }
-      const u = process.cpuUsage();
-      for (let r = 0; r < c.runs; r++) run();
-      const used = process.cpuUsage(u);
-      c.samples[a].push((used.user + used.system) / 1000 / c.runs);
+      c.samples[a].push(calibratedSample(run, c, targetMs).cpuMs);
     }
     if (c.ort) {
       await c.ort.session.run(c.ort.feeds);

@@ -160,6 +160,36 @@ export async function timeInTurn(runners, runs) {
   return { wall: times.map(median), cpu: cpu.map(median) };
 }
 
+/** Process CPU ms so far (user + system, all threads). */
+export function processCpuMs() {
+  const used = process.cpuUsage();
+  return (used.user + used.system) / 1000;
+}
+
+/**
+ * Runs `run` (synchronous) until its time per call settles: V8 starts wasm (and JS) on its
+ * baseline tier and compiles hot functions in the background, so the first calls are slower and
+ * process CPU also counts the optimising compiler's jobs. Stops once at least `minRuns` runs and
+ * `minMs` of wall time have passed and the median of the last `window` calls (timed with `clock`,
+ * ms) is no longer 5% below the median of the `window` before it; or after `maxMs` of wall time
+ * whatever the times do. Returns { runs, settled, msPerRun: the median of the last window }.
+ */
+export function warmUntilSettled(run, { clock = processCpuMs, window = 10, minRuns = 30, minMs = 300, maxMs = 3000 } = {}) {
+  if (!(Number.isInteger(window) && window >= 1)) throw new RangeError(`warmUntilSettled: window must be a whole number >= 1, got ${window}`);
+  const times = [];
+  const start = performance.now();
+  for (;;) {
+    const t = clock();
+    run();
+    times.push(clock() - t);
+    const n = times.length;
+    const elapsed = performance.now() - start;
+    const settled = n >= Math.max(minRuns, 2 * window) && elapsed >= minMs &&
+      median(times.slice(n - window)) > 0.95 * median(times.slice(n - 2 * window, n - window));
+    if (settled || elapsed > maxMs) return { runs: n, settled, msPerRun: median(times.slice(-window)) };
+  }
+}
+
 /** max |a - b| / max |b|: random-weight nets can have tiny outputs, so scale by the reference's range. */
 export function scaledDifference(a, b) {
   let worst = 0;

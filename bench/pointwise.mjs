@@ -11,7 +11,7 @@
 // outputs of every binary are compared (within 1e-4 relative) at the end.
 import os from 'node:os';
 import { planConv } from '../dist/planner/geometry.js';
-import { interleavedRounds, loadAddons, median } from './ab-addons.mjs';
+import { calibratedSample, interleavedRounds, loadAddons, median } from './ab-addons.mjs';
 import { parseFlags } from './harness.mjs';
 
 const flags = parseFlags(import.meta.url, { '--rounds': 11, '--ms': 40, '--only': String, '--threads': Number, '--batch': Number, '--addon': [] });
@@ -64,14 +64,7 @@ interleavedRounds(rounds, cases, addons.length, (c, a) => {
   addons[a].addon.setNumThreads(c.threads);
   const run = () => c.convs[a].runSync(c.input, c.g, c.outputs[a], c.residual);
   run();  // warm-up: wakes the pool's threads
-  if (c.runs === 0) {
-    const t = performance.now();
-    run();
-    c.runs = Math.max(3, Math.round(targetMs / Math.max(0.01, performance.now() - t)));
-  }
-  const t = performance.now();
-  for (let r = 0; r < c.runs; r++) run();
-  c.samples[a].push((performance.now() - t) / c.runs);
+  c.samples[a].push(calibratedSample(run, c, targetMs).wallMs);
 });
 
 for (const c of cases) {

@@ -13,7 +13,7 @@
 import os from 'node:os';
 import { planConv, planWindow } from '../dist/planner/geometry.js';
 import { planConvAlgorithm } from '../dist/planner/conv-plan.js';
-import { interleavedRounds, loadAddons, median } from './ab-addons.mjs';
+import { calibratedSample, interleavedRounds, loadAddons, median } from './ab-addons.mjs';
 import { parseFlags } from './harness.mjs';
 
 const flags = parseFlags(import.meta.url, { '--rounds': 9, '--ms': 40, '--addon': [] });
@@ -64,17 +64,9 @@ for (const batch of [1, 8]) {
 interleavedRounds(rounds, cases, addons.length, (c, a) => {
   addons[a].addon.setNumThreads(1);
   c.run(a);
-  if (c.runs === 0) {
-    const t = performance.now();
-    c.run(a);
-    c.runs = Math.max(3, Math.round(targetMs / Math.max(0.01, performance.now() - t)));
-  }
-  const t = performance.now();
-  const cpu = process.cpuUsage();
-  for (let r = 0; r < c.runs; r++) c.run(a);
-  const used = process.cpuUsage(cpu);
-  c.samples[a].push((performance.now() - t) / c.runs);
-  c.cpu[a].push((used.user + used.system) / 1000 / c.runs);
+  const { wallMs, cpuMs } = calibratedSample(() => c.run(a), c, targetMs);
+  c.samples[a].push(wallMs);
+  c.cpu[a].push(cpuMs);
 });
 
 for (const c of cases) {

@@ -21,7 +21,7 @@ import { loadOnnx } from '../dist/onnx/index.js';
 import { decodeModel } from '../dist/onnx/decode.js';
 import { constAsFloat32 } from '../dist/onnx/constant.js';
 import { Tensor } from '../dist/tensor.js';
-import { median, parseFlags, randomInput, scaledDifference } from './harness.mjs';
+import { median, parseFlags, processCpuMs, randomInput, scaledDifference, warmUntilSettled } from './harness.mjs';
 
 const flags = parseFlags(import.meta.url, { '--models': 'resnet18,mobilenet_v2', '--rounds': 7 });
 const rounds = flags['--rounds'];
@@ -40,11 +40,6 @@ tfWasm.setThreadsCount(1);
 await tf.setBackend('wasm');
 await tf.ready();
 console.warn = warn;
-
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 /** The layer kind a Conv node is (the same words as bench/ort-op-compare.mjs). */
 function convKind(graph, node) {
@@ -151,9 +146,9 @@ function runTfjs(steps, graph, input, shape, times) {
     const nhwc = tf.transpose(tf.tensor4d(input, shape), [0, 2, 3, 1]);
     const values = new Map([[graph.inputs[0].name, nhwc]]);
     for (const step of steps) {
-      const t = times ? cpuMs() : 0;
+      const t = times ? processCpuMs() : 0;
       step.run(values);
-      if (times) times.set(step.kind, (times.get(step.kind) ?? 0) + cpuMs() - t);
+      if (times) times.set(step.kind, (times.get(step.kind) ?? 0) + processCpuMs() - t);
     }
     void n, c, h, w;
     return values.get(graph.outputs[0].name).dataSync().slice();
@@ -173,9 +168,9 @@ function convnodeStepTimer(model, graph, data, shape) {
     try {
       const { buffers } = plan.bind(arena, [data]);
       plan.steps.forEach((step, i) => {
-        const t = cpuMs();
+        const t = processCpuMs();
         step.execution.runSync(step.inputIds.map((id) => buffers[id]), step.outputIds.map((id) => buffers[id]));
-        times.set(kinds[i], (times.get(kinds[i]) ?? 0) + cpuMs() - t);
+        times.set(kinds[i], (times.get(kinds[i]) ?? 0) + processCpuMs() - t);
       });
     } finally {
       plan.releaseArena(arena);
@@ -183,19 +178,8 @@ function convnodeStepTimer(model, graph, data, shape) {
   };
 }
 
-/** Runs `run` until its CPU time per call settles (tier-up), at least 10 runs and 1 s, at most 20 s. */
-function warm(run) {
-  const times = [];
-  const start = performance.now();
-  for (;;) {
-    const t = cpuMs();
-    run();
-    times.push(cpuMs() - t);
-    const n = times.length;
-    if (performance.now() - start > 20000) break;
-    if (n >= 10 && performance.now() - start > 1000 && median(times.slice(n - 4)) > 0.95 * median(times.slice(n - 8, n - 4))) break;
-  }
-}
+/** Whole models: at least 10 runs and 1 s, windows of 4 runs, at most 20 s (harness warmUntilSettled). */
+const warm = (run) => warmUntilSettled(run, { window: 4, minRuns: 10, minMs: 1000, maxMs: 20000 });
 
 console.log('convnode wasm backend vs tfjs-backend-wasm (XNNPACK, SIMD), whole models, 1 thread each, batch 1');
 console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}, medians of ${rounds} interleaved rounds of process CPU ms after tier-up; load average ${os.loadavg()[0].toFixed(1)}\n`);
@@ -220,12 +204,12 @@ for (const name of flags['--models'].split(',')) {
   const kinds = { ours: [], theirs: [] };
   for (let r = 0; r < rounds; r++) {
     for (const side of r % 2 ? ['theirs', 'ours'] : ['ours', 'theirs']) {
-      let t = cpuMs();
+      let t = processCpuMs();
       if (side === 'ours') ours = model.runSync(feeds);
       else theirs = runTfjs(steps, graph, data, shape);
-      whole[side].push(cpuMs() - t);
+      whole[side].push(processCpuMs() - t);
       const byKind = new Map();
-      t = cpuMs();
+      t = processCpuMs();
       if (side === 'ours') timeOurs(byKind);
       else runTfjs(steps, graph, data, shape, byKind);
       kinds[side].push(byKind);

@@ -34,7 +34,7 @@ import { loadWasmBackend, wasmBackendFromFile, wasmModuleInfo } from '../dist/ba
 import { loadOnnx } from '../dist/onnx/index.js';
 import { Tensor } from '../dist/tensor.js';
 import { planConv, planWindow } from '../dist/planner/geometry.js';
-import { median, parseFlags, randomInput, scaledDifference } from './harness.mjs';
+import { median, parseFlags, processCpuMs, randomInput, scaledDifference, warmUntilSettled } from './harness.mjs';
 
 const flags = parseFlags(import.meta.url, {
   '--rounds': 7, '--models': 'resnet18,mobilenet_v2', '--no-models': false, '--no-layers': false, '--no-js': false,
@@ -70,32 +70,15 @@ const LAYERS = [
 ];
 
 /**
- * Process CPU ms (all threads: once warm, V8's compiler threads are idle). Not the JS thread's
+ * Warms a runner until V8 has tiered its code up (harness warmUntilSettled: at least 30 runs and
+ * 0.3 s, until the last 10 runs' median is no longer 5% below the 10 before, at most 3 s). Times
+ * are process CPU (every thread: once warm, V8's compiler threads are idle), not the JS thread's
  * schedstat: Linux updates it at ticks and switches only, too coarse for 0.2 ms layers.
- */
-function threadCpuMs() {
-  const used = process.cpuUsage();
-  return (used.user + used.system) / 1000;
-}
-
-/**
- * Runs `run` until V8 has tiered its code up: at least 30 runs and 0.3 s, and until the median of
- * the last 10 runs is no longer 5% below the median of the 10 before (at most 3 s). Returns the
- * repeats per sample that take ~2 ms.
+ * Returns the repeats per sample that take ~2 ms.
  */
 function warm(run) {
-  const times = [];
-  const start = performance.now();
-  for (;;) {
-    const t = threadCpuMs();
-    run();
-    times.push(threadCpuMs() - t);
-    const n = times.length;
-    const elapsed = performance.now() - start;
-    if (elapsed > 3000) break;
-    if (n >= 30 && elapsed > 300 && median(times.slice(n - 10)) > 0.95 * median(times.slice(n - 20, n - 10))) break;
-  }
-  return Math.max(1, Math.round(2 / Math.max(1e-3, median(times.slice(-10)))));
+  const { msPerRun } = warmUntilSettled(run, { window: 10, minRuns: 30, minMs: 300, maxMs: 3000 });
+  return Math.max(1, Math.round(2 / Math.max(1e-3, msPerRun)));
 }
 
 /** Times sync runners in turn, after warming each; medians of CPU ms per run. */
@@ -106,9 +89,9 @@ function timeInTurn(runners) {
     const order = runners.map((_, j) => j);
     if (i % 2) order.reverse();
     for (const j of order) {
-      const c = threadCpuMs();
+      const c = processCpuMs();
       for (let r = 0; r < repeats[j]; r++) runners[j]();
-      cpu[j].push((threadCpuMs() - c) / repeats[j]);
+      cpu[j].push((processCpuMs() - c) / repeats[j]);
     }
   }
   return cpu.map(median);

@@ -4,7 +4,9 @@
 // linked by wasm-ld into one reactor module with the C ABI of native/wasm/api.cc. No Emscripten:
 // Debian's WASI toolchain (clang, lld, wasi-libc, libc++-dev-wasm32, libclang-rt-dev-wasm32).
 //
-// Usage: node scripts/build-wasm.mjs [--threads [--heap-check] | --kernels-test] [--out file.wasm] [--jobs N]
+// Usage: node scripts/build-wasm.mjs [--threads [--heap-check] | --kernels-test] [--out file.wasm] [--jobs N] [--incremental]
+// --incremental reuses an object (build-wasm/obj*) newer than every file its last compile read
+// (clang's dependency list: the source, its headers; and this script, which holds the flags).
 // Default output: build-wasm/convnode.wasm (the loader prefers it to the shipped copy, as a local
 // native build wins over prebuilds/). scripts/prebuild.mjs copies it to prebuilds/wasm32-wasi/.
 // --threads builds the threaded variant instead, build-wasm/convnode-threads.wasm: atomics, one
@@ -99,18 +101,40 @@ const THREAD_LINK_FLAGS = [
   ...['__wasm_init_tls', '__tls_size', '__tls_align', '__tls_base'].map((name) => `-Wl,--export=${name}`),
 ];
 
+/**
+ * The files an object's last compile read (clang's -MD list beside it: the source and every
+ * header), and this script (its flags); null when there is no list.
+ */
+export function inputsOf(depfile) {
+  let text;
+  try {
+    text = readFileSync(depfile, 'utf8');
+  } catch {
+    return null;
+  }
+  // "obj.o: a.cc \<newline> b.h ...", a space inside a path escaped as "\ ".
+  const list = text.slice(text.indexOf(': ') + 2).replace(/\\\n/g, ' ');
+  const files = list.split(/(?<!\\)\s+/).filter(Boolean).map((f) => resolve(root, f.replace(/\\ /g, ' ')));
+  return [...files, fileURLToPath(import.meta.url)];
+}
+
+/** Whether an object is newer than every file its last compile read (--incremental reuses it then). */
+export function reusable(object, depfile) {
+  const inputs = inputsOf(depfile);
+  if (!inputs) return false;
+  try {
+    const built = statSync(object).mtimeMs;
+    return inputs.every((file) => statSync(file).mtimeMs < built);
+  } catch {
+    return false; // no object yet, or a header gone
+  }
+}
+
 async function compile(source, objectDir, extraFlags) {
   const object = join(objectDir, source.replace(/^native\//, '').replaceAll('/', '__').replace(/\.cc$/, '.o'));
-  const input = join(root, source);
-  let fresh = false;
-  try {
-    fresh = statSync(object).mtimeMs > statSync(input).mtimeMs;
-  } catch {
-    fresh = false;
-  }
-  // Headers change too: rebuild everything unless asked to reuse (the build takes ~1 min).
-  if (!fresh || !process.argv.includes('--incremental')) {
-    await run('clang++', [...COMPILE_FLAGS, ...extraFlags, '-c', input, '-o', object], { cwd: root, maxBuffer: 1 << 24 });
+  const depfile = object.replace(/\.o$/, '.d');
+  if (!(process.argv.includes('--incremental') && reusable(object, depfile))) {
+    await run('clang++', [...COMPILE_FLAGS, ...extraFlags, '-MD', '-MF', depfile, '-c', join(root, source), '-o', object], { cwd: root, maxBuffer: 1 << 24 });
   }
   return object;
 }

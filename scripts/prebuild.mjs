@@ -112,12 +112,13 @@ const WASM_THREADS_SHIPPED = 'prebuilds/wasm32-wasi/convnode-threads.wasm';
 /**
  * The wasm backend's module (and, `threads`, its threaded build): built from source, checked
  * (check-wasm-module.mjs: the threaded one also at 2 threads, its workers taking tasks),
- * shipped as checked.
+ * shipped as checked. --incremental: an object build-wasm/ already holds from the same flags,
+ * source and headers (CI built both modules just before) is linked again, not compiled again.
  */
 function shipWasm(threads) {
   const name = threads ? 'convnode-threads.wasm' : 'convnode.wasm';
   const built = join(root, 'build-prebuild', 'wasm32-wasi', name);
-  script('build-wasm.mjs', ['--out', built, ...(threads ? ['--threads'] : [])]);
+  script('build-wasm.mjs', ['--out', built, '--incremental', ...(threads ? ['--threads'] : [])]);
   script('check-wasm-module.mjs', [built]);
   const file = threads ? WASM_THREADS_SHIPPED : WASM_SHIPPED;
   const shipped = join(root, file);

@@ -4,7 +4,8 @@
 #   2. aarch64 cross build run under qemu-user: NEON against scalar
 #   3. native build with AddressSanitizer + UndefinedBehaviorSanitizer
 #   4. the addon itself built with both sanitizers, driven from Node (the N-API layer too)
-# Prints PASS/FAIL per stage and exits non-zero if any stage fails. Build trees and logs: build-kernels-*/.
+# Prints PASS/FAIL per stage and exits non-zero if any stage fails. Build trees: build/ (the addon's
+# Release tree, shared with scripts/build-native.mjs), build-kernels-*/; logs: build-kernels-logs/.
 # Set CONVNODE_SKIP_AARCH64=1 where no cross compiler / qemu is installed (reported as SKIP), and
 # CONVNODE_AARCH64_RUN=0 to build the aarch64 test and check its NEON code without running it
 # under qemu (the CI runs the aarch64 kernel test once, on the shipped prebuild objects).
@@ -59,14 +60,20 @@ build() {
     cmake --build "$dir" --target convnode_kernels_test -j "$JOBS"
 }
 
+node_include_dir="$(dirname "$(dirname "$(command -v node)")")/include/node"
+
 # The x86-64 run must show the avx2 tier, and the avx512 tier where the CPU has AVX-512F/BW/DQ/VL:
 # a tier that silently dropped out of the build or the dispatch table fails the stage.
+# One Release tree for the addon and the kernel test: build/, where scripts/build-native.mjs (and
+# so `npm install`) builds the addon. convnode_core has the same flags either way (the test
+# targets only add executables), so the core sources compile once, not once per tree; an addon
+# already built there is not rebuilt (only the test targets are asked for).
 native() {
-  build build-kernels-native -DCMAKE_BUILD_TYPE=Release &&
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCONVNODE_BUILD_TESTS=ON $launcher "-DNODE_INCLUDE_DIR=$node_include_dir" &&
     # The per-kernel micro-benchmark is built too (not run): it fills the kernels' argument
     # structs by hand, so a struct change that forgets it fails here, not in a later session.
-    cmake --build build-kernels-native --target convnode_kernels_bench -j "$JOBS" &&
-    ./build-kernels-native/convnode_kernels_test >build-kernels-logs/native.out &&
+    cmake --build build --target convnode_kernels_test convnode_kernels_bench -j "$JOBS" &&
+    ./build/convnode_kernels_test >build-kernels-logs/native.out &&
     cat build-kernels-logs/native.out &&
     insist_on_x86_tiers build-kernels-logs/native.out
 }
@@ -105,11 +112,21 @@ aarch64() {
 
 # Both sanitizer stages use one build tree (build-kernels-asan): the kernel test and the addon
 # link the same ASan + UBSan convnode_core, compiled once. The first stage builds both.
-sanitizer_flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+# -O1 -g1 instead of RelWithDebInfo's -O2 -g: this tree is CI's slowest compile (every source
+# instrumented twice over). -g1 keeps line tables, so ASan and UBSan reports still name the file
+# and line of every frame, without full debug info for every inlined intrinsic and check; -O1 is
+# what the sanitizers' own documentation suggests (each load and store is still checked; less
+# inlining, if anything, leaves more of them in place). f32-gemm-16x16-avx512.cc under ASan +
+# UBSan, one process each, Zen 4 at load ~20: -O2 -g 110.4, -O2 -g1 70.2, -O1 -g1 39.5 CPU-s.
+# The Release tree above and the prebuilds test the kernels as optimised (-O3) code.
+# -fdebug-prefix-map: debug info names the checkout '.', and ccache (which hashes the working
+# directory of any compile that writes debug info) then serves these objects to a clone at
+# another path too (checked with ccache 4.7: without it, a second clone missed every object).
+sanitizer_flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -fdebug-prefix-map=$(pwd -P)=."
 sanitizers() {
   cmake -S . -B build-kernels-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVNODE_BUILD_TESTS=ON $launcher \
-    "-DCMAKE_CXX_FLAGS=$sanitizer_flags" "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined" \
-    "-DNODE_INCLUDE_DIR=$(dirname "$(dirname "$(command -v node)")")/include/node" &&
+    "-DCMAKE_CXX_FLAGS=$sanitizer_flags" "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
+    "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined" "-DNODE_INCLUDE_DIR=$node_include_dir" &&
     cmake --build build-kernels-asan --target convnode_kernels_test convnode -j "$JOBS" &&
     CONVNODE_ULP_SAMPLES=200000 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ./build-kernels-asan/convnode_kernels_test

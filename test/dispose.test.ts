@@ -20,7 +20,7 @@ import { loadOnnx, loadOnnxSync } from '../lib/onnx/index.js';
 import { Tensor } from '../lib/tensor.js';
 import { availableBackends } from './helpers/backends.js';
 import { randomInput } from './helpers/numeric.js';
-import { convGeometry, naiveConv, type ConvCase } from './native-support.js';
+import { convCase, convGeometry, naiveConv } from './native-support.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'onnx');
@@ -98,10 +98,7 @@ describe.each(availableBackends())('dispose on the %s backend', (backend) => {
 
   it('lets a run that started before dispose() finish with the right answer', async () => {
     await withBackend(backend, async () => {
-      const c: ConvCase = {
-        batch: 2, inChannels: 8, outChannels: 16, groups: 1, inH: 21, inW: 19, kernel: [3, 3], stride: [1, 1],
-        dilation: [1, 1], padding: 1, activation: { kind: 'relu' }, bias: true, residual: false,
-      };
+      const c = convCase({ batch: 2, inChannels: 8, outChannels: 16, inH: 21, inW: 19, activation: { kind: 'relu' } });
       const layer = conv();
       const x = new Tensor([2, 8, 21, 19], randomInput([2, 8, 21, 19], 3));
       const pending = layer.forward(x);

@@ -7,23 +7,9 @@ import type { Backend, ConvKernel, PoolGeometry } from '../lib/backends/backend.
 import { loadNativeBackend, setIsa, setNumThreads, getNumThreads } from '../lib/backends/native.js';
 import { ParameterError } from '../lib/errors.js';
 import { planWindow, type ConvGeometry } from '../lib/planner/geometry.js';
-import { type ConvCase, convGeometry, outputLength } from './native-support.js';
+import { convCase, convGeometry, outputLength } from './native-support.js';
 
-const conv: ConvCase = {
-  batch: 2,
-  inChannels: 3,
-  outChannels: 4,
-  groups: 1,
-  inH: 6,
-  inW: 5,
-  kernel: [3, 3],
-  stride: [1, 1],
-  dilation: [1, 1],
-  padding: 1,
-  activation: { kind: 'relu' },
-  bias: true,
-  residual: false,
-};
+const conv = convCase({ batch: 2, inChannels: 3, outChannels: 4, inH: 6, inW: 5, activation: { kind: 'relu' } });
 
 let native: Backend;
 let kernel: ConvKernel;

@@ -11,7 +11,7 @@ import type { Backend, ConvKernel, PoolGeometry } from '../lib/backends/backend.
 import { planWindow } from '../lib/planner/geometry.js';
 import { availableIsas, loadNativeBackend } from '../lib/backends/native.js';
 import { expectClose, randomFloats, seededRandom } from './helpers/numeric.js';
-import { type ConvCase, convGeometry, naiveConv, outputLength } from './native-support.js';
+import { type ConvCase, convCase, convGeometry, naiveConv, outputLength } from './native-support.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -52,21 +52,7 @@ function prepare(c: ConvCase, seed: number): { kernel: ConvKernel; weight: Float
   return { kernel, weight, bias };
 }
 
-const big: ConvCase = {
-  batch: 8,
-  inChannels: 128,
-  outChannels: 128,
-  groups: 1,
-  inH: 56,
-  inW: 56,
-  kernel: [3, 3],
-  stride: [1, 1],
-  dilation: [1, 1],
-  padding: 1,
-  activation: { kind: 'relu' },
-  bias: true,
-  residual: false,
-};
+const big = convCase({ batch: 8, inChannels: 128, outChannels: 128, inH: 56, inW: 56, activation: { kind: 'relu' } });
 
 describe('native backend lifecycle', () => {
   // That forward() leaves the event loop free is proven without a clock in

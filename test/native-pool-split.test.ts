@@ -14,15 +14,12 @@ import type { Backend } from '../lib/backends/backend.js';
 import { setNumThreads } from '../lib/backends/native.js';
 import { useNativeBackend } from './helpers/backends.js';
 import { randomFloats, seededRandom } from './helpers/numeric.js';
-import { convGeometry, type ConvCase } from './native-support.js';
+import { convCase, convGeometry } from './native-support.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 // 2 x 64 x 64 x 64 floats = 2 MiB of input: two or more scan runs at 2 threads and up.
-const big: ConvCase = {
-  batch: 2, inChannels: 64, outChannels: 8, groups: 1, inH: 64, inW: 64, kernel: [3, 3], stride: [1, 1], dilation: [1, 1],
-  padding: 1, activation: { kind: 'none' }, bias: false, residual: false,
-};
+const big = convCase({ batch: 2, inChannels: 64, outChannels: 8, inH: 64, inW: 64, bias: false });
 
 let native: Backend;
 useNativeBackend((b) => (native = b));

@@ -23,6 +23,17 @@ export interface ConvCase {
   residual: boolean;
 }
 
+/**
+ * A conv case from its sizes: the common 3x3 conv (stride 1, dilation 1, padding 1, one group,
+ * a bias, no activation, no residual) unless `fields` says otherwise.
+ */
+export function convCase(fields: Pick<ConvCase, 'batch' | 'inChannels' | 'outChannels' | 'inH' | 'inW'> & Partial<ConvCase>): ConvCase {
+  return {
+    groups: 1, kernel: [3, 3], stride: [1, 1], dilation: [1, 1], padding: 1, activation: { kind: 'none' }, bias: true, residual: false,
+    ...fields,
+  };
+}
+
 export function describeCase(c: ConvCase): string {
   return (
     `N${c.batch} ${c.inChannels}->${c.outChannels} g${c.groups} ${c.inH}x${c.inW} k${c.kernel.join('x')} ` +

@@ -14,26 +14,12 @@ import { jsBackend } from '../lib/backends/js.js';
 import { availableIsas, getIsa, loadNativeBackend, setIsa, type IsaName } from '../lib/backends/native.js';
 import { ERROR_MODEL_C, measuredC } from './helpers/error-model.js';
 import { expectClose, randomFloats, seededRandom } from './helpers/numeric.js';
-import { type ConvCase, convGeometry, outputLength } from './native-support.js';
+import { type ConvCase, convCase, convGeometry, outputLength } from './native-support.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LOAD_ADDON = `const addon = require(${JSON.stringify(path.join(ROOT, 'node_modules', 'node-gyp-build'))})(${JSON.stringify(ROOT)});`;
 
-const base: ConvCase = {
-  batch: 2,
-  inChannels: 64,
-  outChannels: 64,
-  groups: 1,
-  inH: 22,
-  inW: 21,
-  kernel: [3, 3],
-  stride: [1, 1],
-  dilation: [1, 1],
-  padding: 1,
-  activation: { kind: 'none' },
-  bias: false,
-  residual: false,
-};
+const base = convCase({ batch: 2, inChannels: 64, outChannels: 64, inH: 22, inW: 21, bias: false });
 
 let native: Backend;
 let isaBefore: IsaName;

@@ -14,7 +14,7 @@ import { jsBackend } from '../lib/backends/js.js';
 import { availableIsas, getNumThreads, loadNativeBackend, setIsa, setNumThreads, type IsaName } from '../lib/backends/native.js';
 import { planWindow, type PaddingSpec, type Pair } from '../lib/planner/geometry.js';
 import { expectClose, randomFloats, seededRandom } from './helpers/numeric.js';
-import { type ConvCase, convGeometry, describeCase, lectureGeometry, naiveConv, outputLength } from './native-support.js';
+import { type ConvCase, convCase, convGeometry, describeCase, lectureGeometry, naiveConv, outputLength } from './native-support.js';
 
 function nativeOrFail(): Backend {
   const loaded = loadNativeBackend();
@@ -31,21 +31,7 @@ const ACTIVATIONS: Activation[] = [
   { kind: 'sigmoid' },
 ];
 
-const base: ConvCase = {
-  batch: 1,
-  inChannels: 3,
-  outChannels: 5,
-  groups: 1,
-  inH: 9,
-  inW: 11,
-  kernel: [3, 3],
-  stride: [1, 1],
-  dilation: [1, 1],
-  padding: 1,
-  activation: { kind: 'none' },
-  bias: true,
-  residual: false,
-};
+const base = convCase({ batch: 1, inChannels: 3, outChannels: 5, inH: 9, inW: 11 });
 
 /** Random conv cases after the hand-picked ones: every one of them runs. */
 const RANDOM_CASES = 60;

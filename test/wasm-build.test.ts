@@ -4,7 +4,8 @@
  * the kernel lists (so dispatch can choose it), and the portable sources come from
  * native/sources.cmake's core group, the one list (thread_pool.cc aside, which wasm replaces).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -55,5 +56,43 @@ describe('the wasm build', () => {
     const tests = kernelsTestSources() as string[];
     expect(tests).toContain('native/tests/kernels_test.cc');
     for (const f of tests) expect(existsSync(join(root, f)), f).toBe(true);
+  });
+});
+
+describe('build-wasm --incremental', () => {
+  // @ts-expect-error: a plain .mjs script without types
+  const load = () => import('../scripts/build-wasm.mjs') as Promise<{ inputsOf: (d: string) => string[] | null; reusable: (o: string, d: string) => boolean }>;
+
+  it("reads clang's dependency list (continued lines, escaped spaces) and adds the script itself", async () => {
+    const { inputsOf } = await load();
+    const dir = mkdtempSync(join(tmpdir(), 'convnode-depfile-'));
+    const depfile = join(dir, 'a.d');
+    writeFileSync(depfile, `${join(dir, 'a.o')}: native/ops/a.cc \\\n  native/ops/a\\ b.h /usr/include/x.h\n`);
+    expect(inputsOf(depfile)).toEqual([
+      join(root, 'native/ops/a.cc'), join(root, 'native/ops/a b.h'), '/usr/include/x.h', join(root, 'scripts', 'build-wasm.mjs'),
+    ]);
+    expect(inputsOf(join(dir, 'missing.d'))).toBeNull();
+  });
+
+  it('reuses an object only while it is newer than its source, every header it read and the script', async () => {
+    const { reusable } = await load();
+    const dir = mkdtempSync(join(tmpdir(), 'convnode-depfile-'));
+    const [source, header, object, depfile] = ['a.cc', 'a.h', 'a.o', 'a.d'].map((f) => join(dir, f));
+    for (const f of [source, header, object]) writeFileSync(f, '');
+    writeFileSync(depfile, `${object}: ${source} ${header}\n`);
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(source, past, past);
+    utimesSync(header, past, past);
+    const scriptTime = statSync(join(root, 'scripts', 'build-wasm.mjs')).mtime;
+    const fresh = new Date(Math.max(Date.now(), scriptTime.getTime() + 1000));
+    utimesSync(object, fresh, fresh);
+    expect(reusable(object, depfile)).toBe(true);
+    const later = new Date(fresh.getTime() + 1000);
+    utimesSync(header, later, later); // a header changed after the object was built
+    expect(reusable(object, depfile)).toBe(false);
+    utimesSync(header, past, past);
+    rmSync(header); // a header gone: compile again
+    expect(reusable(object, depfile)).toBe(false);
+    expect(reusable(object, join(dir, 'none.d'))).toBe(false); // no list: compile
   });
 });
