@@ -4,7 +4,7 @@
 // linked by wasm-ld into one reactor module with the C ABI of native/wasm/api.cc. No Emscripten:
 // Debian's WASI toolchain (clang, lld, wasi-libc, libc++-dev-wasm32, libclang-rt-dev-wasm32).
 //
-// Usage: node scripts/build-wasm.mjs [--threads | --kernels-test] [--out file.wasm] [--jobs N] [--incremental]
+// Usage: node scripts/build-wasm.mjs [--threads [--heap-check] | --kernels-test] [--out file.wasm] [--jobs N] [--incremental]
 // --incremental reuses an object (build-wasm/obj*) newer than every file its last compile read
 // (clang's dependency list: the source, its headers; and this script, which holds the flags).
 // Default output: build-wasm/convnode.wasm (the loader prefers it to the shipped copy, as a local
@@ -145,12 +145,16 @@ async function main() {
   const args = process.argv.slice(2);
   const outIndex = args.indexOf('--out');
   const threads = args.includes('--threads');
+  // --threads --heap-check: a debugging build with red zones around every allocation and
+  // cn_debug_heap_check() (native/wasm/malloc_lock.cc; bench/stress-wasm-threads.mjs). Never shipped.
+  const heapCheck = threads && args.includes('--heap-check');
   const kernelsTest = args.includes('--kernels-test');
-  const defaultOut = kernelsTest ? 'build-wasm/kernels_test.wasm' : threads ? 'build-wasm/convnode-threads.wasm' : 'build-wasm/convnode.wasm';
+  const defaultOut = kernelsTest ? 'build-wasm/kernels_test.wasm'
+    : heapCheck ? 'build-wasm/convnode-threads-heapcheck.wasm' : threads ? 'build-wasm/convnode-threads.wasm' : 'build-wasm/convnode.wasm';
   const out = resolve(root, outIndex >= 0 ? args[outIndex + 1] : defaultOut);
   const jobsIndex = args.indexOf('--jobs');
   const jobs = jobsIndex >= 0 ? Number(args[jobsIndex + 1]) : Math.min(2, availableParallelism());
-  const objectDir = join(root, 'build-wasm', threads ? 'obj-threads' : 'obj');
+  const objectDir = join(root, 'build-wasm', heapCheck ? 'obj-threads-heapcheck' : threads ? 'obj-threads' : 'obj');
   mkdirSync(objectDir, { recursive: true });
   mkdirSync(dirname(out), { recursive: true });
 
@@ -158,7 +162,7 @@ async function main() {
   const sources = kernelsTest
     ? [...coreSources(), ...WASM_SOURCES.filter((f) => f !== 'native/wasm/api.cc'), ...kernelsTestSources()]
     : [...coreSources(), ...WASM_SOURCES, ...(threads ? THREAD_SOURCES : [])];
-  const extraFlags = threads ? THREAD_COMPILE_FLAGS : [];
+  const extraFlags = threads ? [...THREAD_COMPILE_FLAGS, ...(heapCheck ? ['-DCONVNODE_WASM_HEAP_CHECK'] : [])] : [];
   const objects = new Array(sources.length);
   let next = 0;
   const worker = async () => {

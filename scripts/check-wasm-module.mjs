@@ -28,6 +28,8 @@ export const ALLOWED_IMPORTS = [
 /** What the threaded build imports beyond ALLOWED_IMPORTS (lib/backends/wasm-module.ts provides them too). */
 export const THREADED_IMPORTS = [
   'env.memory', 'wasi_snapshot_preview1.fd_write', 'wasi_snapshot_preview1.fd_close', 'wasi_snapshot_preview1.fd_seek',
+  // cn_test_worker_exit's (a test hook): the loader's workers end their thread in it, its main thread refuses.
+  'convnode.test_worker_exit',
 ];
 
 /** The threaded build's exports beyond REQUIRED_EXPORTS (minus memory, which it imports). */

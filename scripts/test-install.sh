@@ -10,8 +10,9 @@
 #      must label a sample image correctly.
 #   4. Case "wasm": with the linux-x64 prebuild made unloadable (overwritten with bytes that are
 #      no shared object), convnode must run on the wasm backend (prebuilds/wasm32-wasi: its
-#      threaded build, one thread per core) with exactly one warning that names it, its threads
-#      and how to get the native path, and the CLI must classify on it.
+#      one-thread build by default, the threaded build with CONVNODE_WASM_THREADS=2) with exactly
+#      one warning that names it, its threads and how to get the native path, and the CLI must
+#      classify on it.
 #   5. Case "fallback": with prebuilds/linux-x64 and the wasm module removed from the installed
 #      package, convnode must run on the pure-JS backend with exactly one warning that says how
 #      to get the native path, the CLI must still classify, and CONVNODE_BACKEND=native must be
@@ -196,6 +197,13 @@ user node probe.mjs wasm >"$work/probe-wasm.out" 2>"$work/probe-wasm.err" || {
 }
 expect_one_warning "$work/probe-wasm.err" "the wasm fallback warning"
 log "  $(cat "$work/probe-wasm.out" | cut -c1-200)"
+# The threaded build ships too (opt-in since issue 17): CONVNODE_WASM_THREADS=2 runs it.
+CONVNODE_WASM_THREADS=2 user node probe.mjs wasm >"$work/probe-wasm2.out" 2>"$work/probe-wasm2.err" || {
+  cat "$work/probe-wasm2.err" >&2
+  die "the wasm case at CONVNODE_WASM_THREADS=2 failed"
+}
+expect_one_warning "$work/probe-wasm2.err" "the wasm fallback warning (2 threads)"
+log "  CONVNODE_WASM_THREADS=2: $(cat "$work/probe-wasm2.out" | cut -c1-200)"
 log "  npx convnode classify: $(classify wasm)"
 expect_one_warning "$work/classify-wasm.err" "the CLI's wasm fallback warning"
 

@@ -13,7 +13,7 @@ import { jsBackend } from '../lib/backends/js.js';
 import { wasmBackendFromFile } from '../lib/backends/wasm.js';
 import { availableParallelism } from 'node:os';
 import { BackendError, DisposedError } from '../lib/errors.js';
-import { DEFAULT_MAX_WASM_THREADS, WASM_THREADS_LOCATIONS, wasmThreadsFromEnv } from '../lib/backends/wasm-module.js';
+import { DEFAULT_MAX_WASM_THREADS, WASM_THREADS_LOCATIONS, WASM_THREADS_OPT_IN, wasmThreadsFromEnv } from '../lib/backends/wasm-module.js';
 import type { Backend } from '../lib/backends/backend.js';
 import { planConv, planWindow } from '../lib/planner/geometry.js';
 import { expectClose, randomFloats, seededRandom } from './helpers/numeric.js';
@@ -156,13 +156,22 @@ describe.skipIf(file === undefined)('the threaded wasm build', () => {
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', `
       const c = await import('./dist/index.js');
       const { wasmModuleInfo } = await import('./dist/backends/wasm.js');
+      const { loadWasmModule } = await import('./dist/backends/wasm-module.js');
       const conv = new c.Conv2d({ inChannels: 8, outChannels: 16, kernelSize: 3, padding: 1 });
       const y = conv.forwardSync(c.Tensor.zeros([2, 8, 32, 32]));
-      console.log(c.getBackend(), wasmModuleInfo().threads, y.shape.join('x'));`],
+      // The worker really runs tasks (it boots asynchronously: give it turns of the event loop).
+      // This script runs under --input-type=module: workers that inherited that flag never ran.
+      const deadline = Date.now() + 20000;
+      // (A batch of 16: big enough for the pool's grain rule to split it.)
+      while (loadWasmModule().workerTasks() === 0 && Date.now() < deadline) {
+        await new Promise((done) => setTimeout(done, 5));
+        conv.forwardSync(c.Tensor.zeros([16, 8, 32, 32]));
+      }
+      console.log(c.getBackend(), wasmModuleInfo().threads, y.shape.join('x'), loadWasmModule().workerTasks() > 0);`],
     { env: { ...process.env, CONVNODE_BACKEND: 'wasm', CONVNODE_WASM_THREADS: '2' }, encoding: 'utf8', timeout: 60_000 });
     expect(child.stderr).toBe('');
     expect(child.status).toBe(0);
-    expect(child.stdout.trim()).toBe('wasm 2 2x16x32x32');
+    expect(child.stdout.trim()).toBe('wasm 2 2x16x32x32 true');
   });
 
   it('a trap on a worker fails the call with a BackendError saying so; later calls run right on one thread', async () => {
@@ -190,6 +199,65 @@ describe.skipIf(file === undefined)('the threaded wasm build', () => {
     }
   });
 
+  /** A module at 2 threads whose worker has booted (it took a task): hooks then really reach it. */
+  function bootedPair(seed: number) {
+    const own = wasmBackendFromFile(file!, { threads: 2, threadLimit: 2 });
+    const run = convCase({ cin: 8, cout: 16, groups: 1, k: 3, s: 1, pad: 1, size: 24, batch: 4 }, seed);
+    const deadline = Date.now() + 20_000;
+    while (own.module.workerTasks() === 0 && Date.now() < deadline) run(own);
+    expect(own.module.workerTasks()).toBeGreaterThan(0);
+    return { own, run, expected: run(jsBackend) };
+  }
+
+  it('a worker whose thread ends inside a task without trapping (process.exit in its JS) fails the call with a BackendError, not a hang; later calls run right on one thread', () => {
+    // In a child process with a timeout: without the worker's exit handler telling the pool, the
+    // call would wait forever for the task the dead worker claimed (status null here, not a hung run).
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      const { wasmBackendFromFile } = await import('./dist/backends/wasm.js');
+      const own = wasmBackendFromFile(${JSON.stringify(file)}, { threads: 2, threadLimit: 2 });
+      const m = own.module;
+      const input = new Float32Array(4 * 8 * 24 * 24).map((_, i) => Math.sin(i));
+      const weights = { inChannels: 8, outChannels: 16, groups: 1, kernelH: 3, kernelW: 3,
+        weight: new Float32Array(16 * 8 * 9).map((_, i) => Math.cos(i)), bias: null, activation: { kind: 'none' } };
+      const { planConv } = await import('./dist/planner/geometry.js');
+      const g = planConv('conv', [4, 8, 24, 24], { inChannels: 8, outChannels: 16, groups: 1, kernel: [3, 3], stride: [1, 1], dilation: [1, 1], padding: 1 });
+      const run = () => { const out = new Float32Array(4 * 16 * 24 * 24); const k = own.prepareConv2d(weights); k.runSync(input, g, out); k.dispose(); return out; };
+      const deadline = Date.now() + 20000;
+      while (m.workerTasks() === 0 && Date.now() < deadline) run();
+      const before = run();
+      let message = 'no error';
+      // cn_test_worker_exit: the worker that takes a task ends its thread there (its loader's test
+      // import calls process.exit): no trap, no catch, and the task it claimed never finishes.
+      try { m.guard(() => m.api.cn_test_worker_exit(16)); } catch (e) { message = e.constructor.name + ': ' + e.message; }
+      const after = run();
+      console.log(JSON.stringify({ booted: m.workerTasks() > 0, message, threads: m.threads(), same: after.every((v, i) => v === before[i]) }));
+      await own.dispose();`],
+    { encoding: 'utf8', timeout: 60_000 });
+    expect(child.status).toBe(0); // null: killed by the timeout (the call hung)
+    const seen = JSON.parse(child.stdout.trim().split('\n').pop()!);
+    expect(seen.booted).toBe(true);
+    expect(seen.message).toMatch(/^BackendError: a wasm worker thread failed .*thread ended.* runs on one thread from now on/);
+    expect(seen.threads).toBe(1);
+    expect(seen.same).toBe(true); // one thread after, the same answers as two before
+  });
+
+  it('a worker terminated between calls (not stopped): the module hears of it, goes to one thread, and later calls run right', async () => {
+    const { own, run, expected } = bootedPair(9);
+    try {
+      await own.module.terminateWorkerForTest(0);
+      // Its 'exit' event comes on this thread's event loop, after terminate() resolves.
+      const deadline = Date.now() + 10_000;
+      while (own.module.threads() !== 1 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 10));
+      expect(own.module.threads()).toBe(1);
+      expect(own.module.maxThreads).toBe(1);
+      const before = own.module.workerTasks();
+      expectClose(run(own), expected, 'after a worker was terminated', 1e-4);
+      expect(own.module.workerTasks()).toBe(before);
+    } finally {
+      await own.dispose();
+    }
+  });
+
   it('dispose() ends the workers (their threads exit) and later calls are a DisposedError', async () => {
     const own = wasmBackendFromFile(file!, { threads: 2, threadLimit: 2 });
     const run = convCase({ cin: 8, cout: 16, groups: 1, k: 3, s: 1, pad: 1, size: 24, batch: 2 }, 4);
@@ -200,9 +268,28 @@ describe.skipIf(file === undefined)('the threaded wasm build', () => {
     await own.dispose(); // twice is fine
   });
 
-  it('by default (no CONVNODE_WASM_THREADS) the wasm backend is the threaded build on one thread per core; setNumThreads(1) ends the workers, setNumThreads(n) caps n at the cores; the process exits by itself', () => {
+  it('by default (no CONVNODE_WASM_THREADS) the wasm backend is the one-thread build (the threaded one is opt-in, issue 17), and says why in its one-thread reason', () => {
     const env = { ...process.env, CONVNODE_BACKEND: 'wasm' };
     delete env.CONVNODE_WASM_THREADS;
+    delete env.CONVNODE_WASM_PATH;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      const c = await import('./dist/index.js');
+      const { wasmModuleInfo } = await import('./dist/backends/wasm.js');
+      const conv = new c.Conv2d({ inChannels: 8, outChannels: 16, kernelSize: 3, padding: 1 });
+      conv.forwardSync(c.Tensor.zeros([2, 8, 32, 32]));
+      const info = wasmModuleInfo();
+      c.setNumThreads(2); // the one-thread build stays at 1
+      console.log(JSON.stringify([c.getBackend(), info.threaded, info.threads, info.oneThreadReason, c.getNumThreads()]));`],
+    { env, encoding: 'utf8', timeout: 60_000 });
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    const cores = Math.min(availableParallelism(), DEFAULT_MAX_WASM_THREADS);
+    expect(JSON.parse(child.stdout.trim())).toEqual(['wasm', false, 1, cores > 1 ? WASM_THREADS_OPT_IN : null, 1]);
+  });
+
+  it('opted in with CONVNODE_WASM_THREADS=<cores>: the threaded build on one thread per core; setNumThreads(1) ends the workers, setNumThreads(n) caps n at the cores; the process exits by itself', () => {
+    const cores = Math.min(availableParallelism(), DEFAULT_MAX_WASM_THREADS);
+    const env = { ...process.env, CONVNODE_BACKEND: 'wasm', CONVNODE_WASM_THREADS: String(cores) };
     delete env.CONVNODE_WASM_PATH;
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', `
       const c = await import('./dist/index.js');
@@ -222,7 +309,6 @@ describe.skipIf(file === undefined)('the threaded wasm build', () => {
     { env, encoding: 'utf8', timeout: 60_000 });
     expect(child.stderr).toBe('');
     expect(child.status).toBe(0); // a hang (workers keeping the process alive) is a timeout: status null
-    const cores = Math.min(availableParallelism(), DEFAULT_MAX_WASM_THREADS);
     expect(JSON.parse(child.stdout.trim())).toEqual(['wasm', cores > 1, cores, 1, availableParallelism(), 'ERR_CONVNODE_PARAMETER']);
   });
 });

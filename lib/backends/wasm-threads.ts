@@ -31,11 +31,16 @@ const WORKER_SOURCE = `(() => {
 const { workerData } = require('node:worker_threads');
 const { module, memory, stackTop, tls } = workerData;
 const refused = () => { throw new Error('the module refused an argument on a worker thread'); };
+// 'running' while this thread is in the pool's loop: ending then (process.exit, an error thrown
+// outside the loop's catch) must tell the pool, or the caller would wait forever for a task this
+// thread claimed. A trap is caught below and reported there ('failed'); a normal return is 'returned'.
+let state = 'booting';
 let instance;
 try {
   instance = new WebAssembly.Instance(module, {
   env: { memory },
-  convnode: { range_error: refused },
+  // test_worker_exit: cn_test_worker_exit's way to make this thread die without a trap.
+  convnode: { range_error: refused, test_worker_exit: () => process.exit(70) },
   wasi_snapshot_preview1: {
     environ_sizes_get: (count, size) => {
       const view = new DataView(memory.buffer);
@@ -58,12 +63,21 @@ try {
   return;
 }
 const api = instance.exports;
+process.on('exit', () => {
+  if (state !== 'running') return;
+  // The thread ends inside the loop, maybe inside a task: the pool's caller must stop waiting.
+  // (Only JS still runs here; the wasm frames below are abandoned, so this call goes under them.)
+  api.cn_worker_failed();
+});
 api.__stack_pointer.value = stackTop;
 api.__wasm_init_tls(tls);
 try {
+  state = 'running';
   api.cn_worker_loop();
+  state = 'returned';
 } catch (error) {
   // A trap in a task: tell the pool (the JS thread's parallel_for then traps instead of waiting).
+  state = 'failed';
   api.__stack_pointer.value = stackTop;
   api.cn_worker_failed();
   require('node:worker_threads').parentPort.postMessage({ failed: String(error && error.message) });
@@ -77,7 +91,10 @@ try {
  * `exited` when its thread is gone (its stack and TLS block may then be reused).
  */
 export function startWorker(lent: WorkerMemory, events: { failed(message: string): void; exited(): void }): Worker {
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: lent });
+  // execArgv: [] rather than the parent's flags: the source is CommonJS, and a parent run with
+  // --input-type=module (node -e scripts) made every worker an ES module that threw at require(),
+  // so no worker ever ran a task (the calls still worked, on the calling thread alone).
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: lent, execArgv: [] });
   worker.on('message', (message: { failed?: string }) => {
     if (message.failed !== undefined) events.failed(message.failed);
   });

@@ -3,6 +3,7 @@
 // channels still spreads over every thread; a task takes a contiguous run of units
 // (task_split.h), at least kMinTaskWork of them, so tiny planes do not become one task each.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -60,12 +61,18 @@ constexpr size_t kLanesInput = 32 * 32;
 // so whole models can be timed both ways in minutes: at batch 1 it is faster on every small-map
 // layer measured, at batch 8 (input from L3 / memory) 3x3 576@14 and 384@14 measured slower
 // (native/README.md). Read once.
+// Cached in a constant-initialized atomic, not a function-local static: pool tasks call this, and
+// the threaded wasm build's libc++abi guards statics without a lock (two first calls at once on two
+// threads abort: "recursive initialization"). Two threads may both read the variable once; same answer.
 static bool channels_in_lanes() {
-  static const bool enabled = [] {
+  static std::atomic<int> enabled{-1};
+  int value = enabled.load(std::memory_order_relaxed);
+  if (value < 0) {
     const char* text = std::getenv("CONVNODE_DW_LANES");
-    return text == nullptr || std::strcmp(text, "0") != 0;
-  }();
-  return enabled;
+    value = text == nullptr || std::strcmp(text, "0") != 0 ? 1 : 0;
+    enabled.store(value, std::memory_order_relaxed);
+  }
+  return value != 0;
 }
 
 static bool lanes_runs(const KernelConfig& config, const Window& w) {

@@ -1,6 +1,7 @@
 #include "gemm_driver.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -255,12 +256,17 @@ namespace {
 
 // CONVNODE_GEMM_SPLIT=rows (read once): at batch 1 on small maps, split the output rows rather
 // than the pixel columns (below). Off by default until timed on a quiet machine.
+// Cached in a constant-initialized atomic, not a function-local static: the threaded wasm build's
+// libc++abi guards statics without a lock, and split_gemm may run inside pool tasks.
 bool rows_first_on_small_maps() {
-  static const bool on = [] {
+  static std::atomic<int> on{-1};
+  int value = on.load(std::memory_order_relaxed);
+  if (value < 0) {
     const char* v = std::getenv("CONVNODE_GEMM_SPLIT");
-    return v != nullptr && std::strcmp(v, "rows") == 0;
-  }();
-  return on;
+    value = v != nullptr && std::strcmp(v, "rows") == 0 ? 1 : 0;
+    on.store(value, std::memory_order_relaxed);
+  }
+  return value != 0;
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // scripts/build-wasm.mjs --threads.
 #include "thread_pool_shared.h"
 
+#include "memory_view.h"
+
 namespace convnode {
 
 namespace {
@@ -44,6 +46,8 @@ size_t ThreadPool::run_tasks(uint32_t id) {
     if (index >= job.count) break;
     if (!claim_.compare_exchange_weak(seen, seen + 1, std::memory_order_acq_rel)) continue;
     // Claimed while job `id` was current: its slot cannot be rewritten until this task is done.
+    // The task may fill or copy buffers in memory another thread grew (memory_view.h).
+    see_memory_growth();
     (*job.fn)(index);
     finished++;
     seen = claim_.load(std::memory_order_acquire);
@@ -57,6 +61,8 @@ size_t ThreadPool::run_tasks(uint32_t id) {
 
 void ThreadPool::parallel_for(size_t count, const std::function<void(size_t)>& fn) {
   if (count == 0) return;
+  // A worker of the last job may have grown the memory (memory_view.h).
+  see_memory_growth();
   if (count == 1 || threads() == 1 || in_job_.load(std::memory_order_relaxed) != 0) {
     for (size_t i = 0; i < count; i++) fn(i);
     return;

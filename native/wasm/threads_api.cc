@@ -42,6 +42,28 @@ CN_EXPORT(cn_test_worker_trap) void cn_test_worker_trap(size_t count) {
   });
 }
 
+// The worker loader's test import (lib/backends/wasm-threads.ts): on a worker it ends the thread
+// with process.exit, as a worker that dies without trapping would (no wasm trap, no catch runs);
+// the main thread's import refuses.
+extern "C" __attribute__((import_module("convnode"), import_name("test_worker_exit"))) void convnode_test_worker_exit();
+
+// Test hook (test/wasm-threads.test.ts): a parallel_for of `count` tasks in which the worker that
+// takes a task dies in it without trapping (its thread exits from JS). The call must then fail with
+// a BackendError instead of waiting forever for the task the dead worker claimed. Never called by
+// the loader.
+CN_EXPORT(cn_test_worker_exit) void cn_test_worker_exit(size_t count) {
+  std::atomic<uint32_t> worker_started{0};
+  ThreadPool::instance().parallel_for(count, [&](size_t) {
+    if (ThreadPool::on_worker()) {
+      worker_started.store(1, std::memory_order_release);
+      convnode_test_worker_exit();
+      return;
+    }
+    for (uint32_t spin = 0; spin < 2000000000u && worker_started.load(std::memory_order_acquire) == 0; spin++) {
+    }
+  });
+}
+
 // A worker's loader calls this when its instance trapped: the JS thread, waiting for that
 // worker's tasks, traps too (a BackendError in JS) instead of waiting forever.
 CN_EXPORT(cn_worker_failed) void cn_worker_failed() {
