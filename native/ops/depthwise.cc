@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../runtime/env_switch.h"
 #include "../runtime/thread_pool.h"
 #include "conv2d.h"
 #include "task_split.h"
@@ -61,18 +62,10 @@ constexpr size_t kLanesInput = 32 * 32;
 // so whole models can be timed both ways in minutes: at batch 1 it is faster on every small-map
 // layer measured, at batch 8 (input from L3 / memory) 3x3 576@14 and 384@14 measured slower
 // (native/README.md). Read once.
-// Cached in a constant-initialized atomic, not a function-local static: pool tasks call this, and
-// the threaded wasm build's libc++abi guards statics without a lock (two first calls at once on two
-// threads abort: "recursive initialization"). Two threads may both read the variable once; same answer.
+// Pool tasks call this: env_switch.h says why the cache is an atomic.
 static bool channels_in_lanes() {
-  static std::atomic<int> enabled{-1};
-  int value = enabled.load(std::memory_order_relaxed);
-  if (value < 0) {
-    const char* text = std::getenv("CONVNODE_DW_LANES");
-    value = text == nullptr || std::strcmp(text, "0") != 0 ? 1 : 0;
-    enabled.store(value, std::memory_order_relaxed);
-  }
-  return value != 0;
+  static std::atomic<long> turned_off{kEnvUnread};
+  return !env_equals_once(turned_off, "CONVNODE_DW_LANES", "0");
 }
 
 static bool lanes_runs(const KernelConfig& config, const Window& w) {

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "../kernels/f32-gemm/gemm.h"
+#include "../runtime/env_switch.h"
 #include "../runtime/scratch.h"
 
 namespace convnode {
@@ -57,14 +58,16 @@ constexpr size_t kColumnsMaxOffset = size_t{1} << 31;
 // of one build differed by 2.7% there), so it is off by default until timed on a quiet machine.
 constexpr size_t kPrefetchKSteps = 256;
 
+// Runs inside pool tasks: env_switch.h says why the cache is an atomic.
 size_t prefetch_tiles_ahead(size_t kc) {
-  static const size_t setting = []() -> size_t {  // 0: off; SIZE_MAX: auto; else N
-    const char* v = std::getenv("CONVNODE_PREFETCH_TILES");
+  constexpr long kAuto = 1L << 30;
+  static std::atomic<long> setting{kEnvUnread};  // 0: off; kAuto: auto; else N tiles
+  const long tiles = read_env_once(setting, "CONVNODE_PREFETCH_TILES", [](const char* v) -> long {
     if (v == nullptr || *v == 0) return 0;
-    if (std::strcmp(v, "auto") == 0) return SIZE_MAX;
-    return static_cast<size_t>(std::strtoul(v, nullptr, 10));
-  }();
-  return setting == SIZE_MAX ? std::max<size_t>(1, kPrefetchKSteps / kc) : setting;
+    if (std::strcmp(v, "auto") == 0) return kAuto;
+    return static_cast<long>(std::min<unsigned long>(std::strtoul(v, nullptr, 10), kAuto - 1));
+  });
+  return tiles == kAuto ? std::max<size_t>(1, kPrefetchKSteps / kc) : static_cast<size_t>(tiles);
 }
 
 // Requests the rows of one tile: mr rows ldc apart, nr floats each (write intent), and the same
@@ -256,17 +259,10 @@ namespace {
 
 // CONVNODE_GEMM_SPLIT=rows (read once): at batch 1 on small maps, split the output rows rather
 // than the pixel columns (below). Off by default until timed on a quiet machine.
-// Cached in a constant-initialized atomic, not a function-local static: the threaded wasm build's
-// libc++abi guards statics without a lock, and split_gemm may run inside pool tasks.
+// split_gemm may run inside pool tasks: env_switch.h says why the cache is an atomic.
 bool rows_first_on_small_maps() {
-  static std::atomic<int> on{-1};
-  int value = on.load(std::memory_order_relaxed);
-  if (value < 0) {
-    const char* v = std::getenv("CONVNODE_GEMM_SPLIT");
-    value = v != nullptr && std::strcmp(v, "rows") == 0 ? 1 : 0;
-    on.store(value, std::memory_order_relaxed);
-  }
-  return value != 0;
+  static std::atomic<long> rows{kEnvUnread};
+  return env_equals_once(rows, "CONVNODE_GEMM_SPLIT", "rows");
 }
 
 }  // namespace

@@ -7,10 +7,12 @@
 // (ky, kx) of output (y, x) reads phase (ky dh % sh, kx dw % sw) at (y + ky dh / sh, x + kx dw / sw):
 // a stride-2 window is a plain shifted read, as a stride-1 one is, and one kernel runs both.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
 
+#include "../runtime/env_switch.h"
 #include "../runtime/scratch.h"
 #include "../runtime/thread_pool.h"
 #include "conv2d.h"
@@ -99,10 +101,8 @@ void copy_into_phases(const float* plane, const Window& w, const PhaseLayout& l,
 // the lanes would be zeros). CONVNODE_GCONV_LANES=0 (read once) keeps every grouped conv on
 // the flat grid, for an A/B of the two.
 bool runs_in_lanes(size_t group_out) {
-  static const bool allowed = [] {
-    const char* v = std::getenv("CONVNODE_GCONV_LANES");
-    return v == nullptr || std::strcmp(v, "0") != 0;
-  }();
+  static std::atomic<long> turned_off{kEnvUnread};  // env_switch.h: why not a function-local static
+  const bool allowed = !env_equals_once(turned_off, "CONVNODE_GCONV_LANES", "0");
   return allowed && 4 * group_out >= 3 * div_up(group_out, kGconvLanesBlock) * kGconvLanesBlock;
 }
 
