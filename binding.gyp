@@ -49,6 +49,7 @@
         'native/runtime/pool_trace.cc',
         'native/ops/conv2d.cc',
         'native/ops/depthwise.cc',
+        'native/ops/pointwise_few.cc',
         'native/ops/elementwise.cc',
         'native/ops/gemm_driver.cc',
         'native/ops/grouped.cc',

@@ -261,6 +261,10 @@ const LARGE_LAYERS: ConvCase[] = [
   { ...base, kernel: [1, 1], padding: 0, inChannels: 16, outChannels: 96, inH: 28, inW: 27, activation: { kind: 'relu6' } },
   { ...base, kernel: [1, 1], padding: 0, inChannels: 320, outChannels: 33, inH: 7, inW: 7 }, // K blocks, 49 pixels
   { ...base, groups: 96, inChannels: 96, outChannels: 96, inH: 28, inW: 28, activation: { kind: 'relu6' } },
+  // 1x1 with few outputs on maps of >= 56x56 (native reads the input rows in place: one and two
+  // weight panels, the last tile part-filled).
+  { ...base, kernel: [1, 1], padding: 0, inChannels: 32, outChannels: 16, inH: 57, inW: 56, residual: true },
+  { ...base, kernel: [1, 1], padding: 0, inChannels: 40, outChannels: 24, inH: 56, inW: 58, activation: { kind: 'relu6' } },
 ];
 
 const ISAS: IsaName[] = (() => {

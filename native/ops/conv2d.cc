@@ -10,6 +10,7 @@
 #include "../runtime/thread_pool.h"
 #include "argument_error.h"
 #include "gemm_driver.h"
+#include "pointwise_few.h"
 #include "task_split.h"
 #include "winograd.h"
 #include "work_cost.h"
@@ -307,6 +308,12 @@ void Conv2d::run_gemm(const ConvRun& r, const float* packed, const float* input,
                              w.stride_h,   w.stride_w,   w.dilation_h, w.dilation_w,
                              w.pad_top,    w.pad_left,   w.out_w};
   const GemmConfig& cfg = config_->gemm;
+  // Few outputs on a large map: the micro-kernel reads the input rows in place (pointwise_few.cc).
+  if (pointwise && !subsampled && groups == 1 &&
+      run_pointwise_few_outputs(cfg, packed, group_out, group_k_, r.batch, pixels, input, output,
+                                bias_.empty() ? nullptr : bias_.data(), residual, params_.activation)) {
+    return;
+  }
   const size_t independent = r.batch * groups;
   // Small convs (a 7x7 map at batch 1) stay on the caller when the pool's grain rule says a split
   // would cost more than it saves.

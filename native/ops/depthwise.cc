@@ -68,6 +68,17 @@ static bool channels_in_lanes() {
   return !env_equals_once(turned_off, "CONVNODE_DW_LANES", "0");
 }
 
+// CONVNODE_DW_S2_REGS=0 sends the AVX-512 stride-2 planes with wide rows back to the row
+// kernel's ring copy (kernels/f32-dwconv/dwconv-s2-avx512.inc reads them in place), so whole
+// models can be timed both ways. Read once.
+static bool stride2_in_registers() {
+  static const bool enabled = [] {
+    const char* text = std::getenv("CONVNODE_DW_S2_REGS");
+    return text == nullptr || std::strcmp(text, "0") != 0;
+  }();
+  return enabled;
+}
+
 static bool lanes_runs(const KernelConfig& config, const Window& w) {
   return channels_in_lanes() && config.isa == Isa::Avx512 && w.out_h * w.out_w <= kLanesPlane && w.in_h * w.in_w <= kLanesInput &&
          w.dilation_h == 1 && w.dilation_w == 1;
@@ -103,6 +114,7 @@ void Conv2d::run_depthwise_planes(const ConvRun& r, const float* input, float* o
       p.biases = bias_.empty() ? nullptr : bias_.data() + c;
       p.plane_count = count;
       p.channels_in_lanes = channels_in_lanes();
+      p.stride2_in_registers = stride2_in_registers();
       p.output = output + first * out_plane;
       p.row_begin = 0;
       p.row_end = w.out_h;
@@ -153,6 +165,7 @@ void Conv2d::run_depthwise(const ConvRun& r, const float* input, float* output, 
     p.output = output + plane * out_plane;
     p.row_begin = band * band_rows;
     p.row_end = std::min(w.out_h, p.row_begin + band_rows);
+    p.stride2_in_registers = stride2_in_registers();
     p.residual = residual != nullptr ? residual + plane * out_plane : nullptr;
     if (p.row_begin < p.row_end) kernel(p);
   });

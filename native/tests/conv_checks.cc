@@ -233,6 +233,48 @@ void test_convs(const KernelConfig& isa, const KernelConfig& scalar) {
   }
 }
 
+// 1x1 convs with few outputs on large maps, where the micro-kernel reads the input rows in place
+// (ops/pointwise_few.cc: at most two MR-row panels, k <= kc_max, >= 56x56 pixels): one and two
+// panels, part-filled panels, maps whose pixels end mid-tile (the zero-padded last tile), batch
+// 3, residual, bias or none, and shapes just past the limits (33+ outputs, 257 channels, 55x56),
+// each against the float64 definition and the scalar table's result.
+void test_pointwise_few_outputs(const KernelConfig& isa, const KernelConfig& scalar) {
+  struct Shape {
+    size_t batch, cin, cout, h, w;
+  };
+  const Shape shapes[] = {{1, 32, 16, 56, 56}, {1, 3, 1, 57, 59},    {3, 16, 7, 56, 57},   {1, 96, 24, 56, 56},
+                          {2, 144, 32, 59, 57}, {1, 256, 17, 56, 56}, {1, 257, 16, 56, 56}, {1, 24, 33, 56, 56},
+                          {1, 16, 16, 55, 56},  {3, 40, 24, 113, 112}};
+  std::mt19937 rng(1209);
+  int kind = 0;
+  for (const Shape& s : shapes) {
+    ConvCase c{};
+    c.batch = s.batch;
+    c.cin = s.cin;
+    c.cout = s.cout;
+    c.groups = 1;
+    c.h = s.h;
+    c.w = s.w;
+    c.kh = c.kw = c.sh = c.sw = c.dh = c.dw = 1;
+    c.act = static_cast<ActivationKind>(kind++ % kActivationKinds);
+    c.bias = rng() % 3 != 0;
+    c.residual = rng() % 2;
+    const ConvRun r = run_of(c);
+    const auto in = random_floats(c.batch * c.cin * c.h * c.w, rng);
+    const auto wt = random_floats(c.cout * c.cin, rng);
+    const auto bias = random_floats(c.cout, rng);
+    const auto res = random_floats(c.batch * c.cout * c.h * c.w, rng);
+    const auto reference = run_conv(scalar, c, r, in, wt, bias, res);
+    expect_within_error_model(reference, c, r, in, wt, bias, res, "scalar 1x1 few outputs vs float64 " + describe(c));
+    if (&isa != &scalar) {
+      const auto got = run_conv(isa, c, r, in, wt, bias, res);
+      expect_within_error_model(got, c, r, in, wt, bias, res,
+                                std::string(isa_name(isa.isa)) + " 1x1 few outputs vs float64 " + describe(c));
+      expect_close(got, reference, std::string(isa_name(isa.isa)) + " 1x1 few outputs vs scalar " + describe(c));
+    }
+  }
+}
+
 // A conv is planned for one window: a run with another stride or dilation is refused with an
 // error naming the field, and an algorithm that cannot compute the conv is refused at prepare.
 void test_conv_plan_checks(const KernelConfig& isa) {

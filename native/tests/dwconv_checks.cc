@@ -163,6 +163,77 @@ static void test_dwconv_lanes_switch(const KernelConfig& isa, const KernelConfig
   }
 }
 
+// The stride-2 planes with wide rows, handed straight to each ISA's 3x3/2 and 5x5/2 kernels with
+// the input read in place allowed (AVX-512: dwconv-s2-avx512.inc) and not (the row kernel's ring,
+// as under CONVNODE_DW_S2_REGS=0, which ops/depthwise.cc reads once per process): output widths
+// around one and two zmm steps (9 .. 113), pads 0 / symmetric / asymmetric / wider than the
+// window's half, odd input sizes, row bands that start and end mid-plane (odd and even first
+// rows), every activation kind, residual or not, against the scalar kernel on the same call.
+static void test_dwconv_stride2_switch(const KernelConfig& isa, const KernelConfig& scalar) {
+  std::mt19937 rng(1208);
+  size_t tested = 0;
+  int kind = 0;
+  for (size_t k : {3, 5}) {
+    const DwconvKernel kernel = k == 3 ? isa.dwconv_3x3s2 : isa.dwconv_5x5s2;
+    for (size_t in_w : {17, 18, 31, 33, 56, 63, 64, 65, 112, 113, 226}) {
+      for (int pads = 0; pads < 4; pads++) {
+        const size_t half = (k - 1) / 2;
+        size_t pt = 0, pl = 0, pb = 0, pr = 0;
+        if (pads == 1) pt = pl = pb = pr = half;
+        if (pads == 2) pt = 0, pl = 2 * half, pb = 2 * half, pr = 1;
+        if (pads == 3) pt = half + 1, pl = half + 2, pb = half + 2, pr = half + 1;
+        const size_t in_h = 5 + rng() % 9;
+        const size_t out_w = (in_w + pl + pr - k) / 2 + 1, out_h = (in_h + pt + pb - k) / 2 + 1;
+        const auto input = random_floats(in_h * in_w, rng);
+        const auto weights = random_floats(k * k, rng);
+        const auto residual = random_floats(out_h * out_w, rng);
+        for (int band = 0; band < 3; band++) {
+          DwconvPlane p{};
+          p.input = input.data();
+          p.in_h = in_h;
+          p.in_w = in_w;
+          p.weights = weights.data();
+          p.bias = 0.25f;
+          p.out_h = out_h;
+          p.out_w = out_w;
+          p.row_begin = band == 0 ? 0 : (band == 1 ? 1 : out_h / 2);
+          p.row_end = band == 0 ? out_h : (band == 1 ? out_h - 1 : out_h);
+          p.kernel_h = p.kernel_w = k;
+          p.stride_h = p.stride_w = 2;
+          p.dilation_h = p.dilation_w = 1;
+          p.pad_top = pt;
+          p.pad_left = pl;
+          p.residual = band == 1 ? residual.data() : nullptr;
+          p.activation.kind = static_cast<ActivationKind>(kind++ % 16);
+          p.activation.alpha = 0.1f;
+          p.activation.beta = 0.5f;
+          if (p.row_begin >= p.row_end) continue;
+          std::vector<float> want(out_h * out_w, 1e30f);
+          p.output = want.data();
+          scalar.dwconv_general(p);
+          for (bool in_place : {true, false}) {
+            std::vector<float> got(want.size(), 1e30f);  // rows outside the band stay 1e30 on both
+            p.output = got.data();
+            p.stride2_in_registers = in_place;
+            kernel(p);
+            expect_close(got, want, std::string(isa_name(isa.isa)) + " dw stride 2, rows read in place " +
+                                        (in_place ? "on" : "off") + ", " + std::to_string(k) + "x" + std::to_string(k) +
+                                        " in " + std::to_string(in_h) + "x" + std::to_string(in_w) + " pads " +
+                                        std::to_string(pads) + " rows " + std::to_string(p.row_begin) + ".." +
+                                        std::to_string(p.row_end));
+            g_checks++;
+            tested++;
+          }
+        }
+      }
+    }
+  }
+  if (tested < 200) {
+    std::printf("FAIL dw stride-2 switch: only %zu cases ran\n", tested);
+    g_failures++;
+  }
+}
+
 // The K x K stride-S depthwise kernels (K 3 / 5 / 7, S 1 / 2) of every vector ISA against the
 // scalar kernel, and the scalar kernel against the definition: dilation 1, 2 and 3x1, pads 0 /
 // symmetric / asymmetric / wider than the window's half, widths around the vector and step sizes
@@ -254,6 +325,7 @@ void test_dwconv_kxk(const KernelConfig& isa, const KernelConfig& scalar) {
   }
   test_dwconv_plane_runs(isa, scalar);
   if (&isa != &scalar) test_dwconv_lanes_switch(isa, scalar);
+  if (&isa != &scalar) test_dwconv_stride2_switch(isa, scalar);
 }
 
 }  // namespace kernels_test

@@ -57,6 +57,7 @@ int main() {
       test_convs(*isa, *scalar);
       test_winograd_transforms(*isa, *scalar);
       test_conv_plan_checks(*isa);
+      test_pointwise_few_outputs(*isa, *scalar);
       test_dwconv_scratch_reuse(*isa, *scalar);
       test_dwconv_kxk(*isa, *scalar);
       test_pools(*isa, *scalar);

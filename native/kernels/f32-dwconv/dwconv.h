@@ -33,6 +33,10 @@ struct DwconvPlane {
   // Whether a run of planes may be computed with channels in lanes (AVX-512,
   // dwconv-lanes-avx512.inc); ops/depthwise.cc clears it under CONVNODE_DW_LANES=0.
   bool channels_in_lanes = true;
+  // Whether AVX-512 stride-2 planes with rows wider than 8 outputs read their input rows in place
+  // (dwconv-s2-avx512.inc) instead of through the row kernel's ring copy; ops/depthwise.cc
+  // clears it under CONVNODE_DW_S2_REGS=0.
+  bool stride2_in_registers = true;
 };
 
 using DwconvKernel = void (*)(const DwconvPlane& plane);

@@ -1,0 +1,121 @@
+// Why a path of its own: when all of a 1x1 conv's weights are one MR-row panel (16 outputs on
+// AVX-512), every B element is used by exactly one micro-kernel call, so the packed GEMM's copy
+// of B into NR-wide panels (gemm_driver.cc) is a whole extra pass over the input for no reuse.
+// Here each tile of NR pixels calls the micro-kernel on the input's channel rows directly (B row
+// stride = the plane); the micro-kernel reads its NR columns of each of the k rows once. Only
+// the last tile of an image, with fewer than NR pixels left, is copied into a small zero-padded
+// panel (the micro-kernel reads NR columns of every row, and past the last plane there is no
+// memory to read).
+#include "pointwise_few.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "../runtime/thread_pool.h"
+#include "gemm_driver.h"
+#include "work_cost.h"
+
+namespace convnode {
+
+namespace {
+
+// Maps smaller than this keep the packed GEMM (their B panels stay in L1 / L2 either way).
+constexpr size_t kFewOutputsMinPixels = 56 * 56;
+// Pixels per pool task: a multiple of every NR, tens of microseconds of work.
+constexpr size_t kTaskPixels = 1024;
+// At most this many MR-row panels of weights (32 outputs on AVX-512): beyond, the packed GEMM's
+// B panels are reused by enough panels to pay for their copy.
+constexpr size_t kMaxPanels = 2;
+// Inputs (the whole batch's) of at most this many floats (4 MiB: in L2 / L3 after the layer
+// that wrote them), or of at most kManyStreams channels, take this path.
+constexpr size_t kInPlaceMaxFloats = size_t{1} << 20;
+constexpr size_t kManyStreams = 32;
+// How far ahead (in tiles of NR pixels) the input rows are prefetched (12 measured the same).
+constexpr size_t kPrefetchTiles = 4;
+
+// CONVNODE_PW_IN_PLACE=0 sends these convs back to the packed GEMM (an A/B switch). Read once.
+bool in_place_enabled() {
+  static const bool enabled = [] {
+    const char* text = std::getenv("CONVNODE_PW_IN_PLACE");
+    return text == nullptr || std::strcmp(text, "0") != 0;
+  }();
+  return enabled;
+}
+
+}  // namespace
+
+bool run_pointwise_few_outputs(const GemmConfig& cfg, const float* packed_a, size_t m, size_t k, size_t batch,
+                               size_t pixels, const float* input, float* output, const float* bias,
+                               const float* residual, const Activation& activation) {
+  if (!in_place_enabled() || m == 0 || k == 0 || m > kMaxPanels * cfg.mr || k > cfg.kc_max ||
+      pixels < kFewOutputsMinPixels) {
+    return false;
+  }
+  // An input from memory (batch 8) read as k plane-strided streams lost to the packed GEMM, even
+  // prefetched, once k was large: 96 -> 24 and 144 -> 24 @56 at batch 8 1.12-1.22x its time,
+  // 32 -> 16 @112 0.82-0.95x (1 thread, CPU time, Zen 4, load ~20).
+  if (batch * k * pixels > kInPlaceMaxFloats && k > kManyStreams) return false;
+  // One K block: pack_a's layout is then panel after panel, A[kk][row] at panel * mr * k + kk *
+  // mr + row % mr. Checked, not assumed, so a change of pack_a's layout falls back instead of
+  // computing garbage.
+  const size_t panels = (m + cfg.mr - 1) / cfg.mr;
+  const size_t panel_size = cfg.mr * k;
+  if (packed_a_index(cfg, m, k, m - 1, k - 1) != (panels - 1) * panel_size + (k - 1) * cfg.mr + (m - 1) % cfg.mr) {
+    return false;
+  }
+  const size_t nr = cfg.nr;
+  const size_t chunk = std::max(nr, kTaskPixels / nr * nr);
+  const size_t chunks = (pixels + chunk - 1) / chunk;
+  const double macs = static_cast<double>(batch) * static_cast<double>(m) * static_cast<double>(pixels) * static_cast<double>(k);
+  const size_t threads = ThreadPool::instance().threads_for(macs * kNsPerGemmMac);
+  auto run_task = [&](size_t task) {
+    const size_t n = task / chunks;
+    const size_t p0 = (task % chunks) * chunk;
+    const size_t p1 = std::min(pixels, p0 + chunk);
+    const float* b = input + n * k * pixels;
+    float* c = output + n * m * pixels;
+    const float* res = residual != nullptr ? residual + n * m * pixels : nullptr;
+    Epilogue ep;
+    ep.residual_stride = pixels;
+    ep.activation = activation;
+    // Every panel over one tile of B before the next tile: the second panel reads the tile's
+    // k x nr floats from L1.
+    auto tile = [&](size_t p, size_t cols, const float* tile_b, size_t ldb) {
+      for (size_t panel = 0; panel < panels; panel++) {
+        const size_t row = panel * cfg.mr;
+        ep.bias = bias != nullptr ? bias + row : nullptr;
+        ep.residual = res != nullptr ? res + row * pixels + p : nullptr;
+        cfg.kernel(std::min(cfg.mr, m - row), cols, k, packed_a + panel * panel_size, tile_b, ldb, c + row * pixels + p,
+                   pixels, false, &ep);
+      }
+    };
+    size_t p = p0;
+    for (; p + nr <= p1; p += nr) {
+      // The k rows' columns kPrefetchTiles tiles on: k streams a plane apart are more than the
+      // hardware prefetcher follows (batch 8, input from memory: 1.1-1.7x the packed GEMM's time
+      // without this).
+      if (p + (kPrefetchTiles + 1) * nr <= pixels) {
+        const float* ahead = b + p + kPrefetchTiles * nr;
+        for (size_t kk = 0; kk < k; kk++) __builtin_prefetch(ahead + kk * pixels, 0, 3);
+      }
+      tile(p, nr, b + p, pixels);
+    }
+    if (p < p1) {  // the image's last pixels: a zero-padded k x nr copy
+      const size_t cols = p1 - p;
+      std::vector<float> tail(k * nr, 0.0f);
+      for (size_t kk = 0; kk < k; kk++) std::memcpy(tail.data() + kk * nr, b + kk * pixels + p, cols * sizeof(float));
+      tile(p, cols, tail.data(), nr);
+    }
+  };
+  const size_t tasks = batch * chunks;
+  if (threads == 1) {
+    for (size_t t = 0; t < tasks; t++) run_task(t);
+  } else {
+    ThreadPool::instance().parallel_for(tasks, run_task);
+  }
+  return true;
+}
+
+}  // namespace convnode
