@@ -70,13 +70,10 @@ static bool channels_in_lanes() {
 
 // CONVNODE_DW_S2_REGS=0 sends the AVX-512 stride-2 planes with wide rows back to the row
 // kernel's ring copy (kernels/f32-dwconv/dwconv-s2-avx512.inc reads them in place), so whole
-// models can be timed both ways. Read once.
+// models can be timed both ways. Read once (env_switch.h: why the cache is an atomic).
 static bool stride2_in_registers() {
-  static const bool enabled = [] {
-    const char* text = std::getenv("CONVNODE_DW_S2_REGS");
-    return text == nullptr || std::strcmp(text, "0") != 0;
-  }();
-  return enabled;
+  static std::atomic<long> turned_off{kEnvUnread};
+  return !env_equals_once(turned_off, "CONVNODE_DW_S2_REGS", "0");
 }
 
 static bool lanes_runs(const KernelConfig& config, const Window& w) {

@@ -9,10 +9,12 @@
 #include "pointwise_few.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
 
+#include "../runtime/env_switch.h"
 #include "../runtime/thread_pool.h"
 #include "gemm_driver.h"
 #include "work_cost.h"
@@ -35,13 +37,11 @@ constexpr size_t kManyStreams = 32;
 // How far ahead (in tiles of NR pixels) the input rows are prefetched (12 measured the same).
 constexpr size_t kPrefetchTiles = 4;
 
-// CONVNODE_PW_IN_PLACE=0 sends these convs back to the packed GEMM (an A/B switch). Read once.
+// CONVNODE_PW_IN_PLACE=0 sends these convs back to the packed GEMM (an A/B switch). Read once
+// (env_switch.h: why the cache is an atomic).
 bool in_place_enabled() {
-  static const bool enabled = [] {
-    const char* text = std::getenv("CONVNODE_PW_IN_PLACE");
-    return text == nullptr || std::strcmp(text, "0") != 0;
-  }();
-  return enabled;
+  static std::atomic<long> turned_off{kEnvUnread};
+  return !env_equals_once(turned_off, "CONVNODE_PW_IN_PLACE", "0");
 }
 
 }  // namespace
