@@ -264,6 +264,25 @@ export async function nativeModel(path, threads, batch) {
 }
 
 /**
+ * One synchronous run of a loaded model's execution plan with a timer around each step (the
+ * plan's runSync loop, opened up): `data` fills the plan's one input; returns ms per step, in
+ * plan.steps order. bench/ort-op-compare.mjs and bench/model-ab.mjs time per step with it.
+ */
+export function timeEachStep(plan, data) {
+  const arena = plan.freeArenas.pop() ?? plan.createArena();
+  try {
+    const { buffers } = plan.bind(arena, [data]);
+    return plan.steps.map((step) => {
+      const start = performance.now();
+      step.execution.runSync(step.inputIds.map((id) => buffers[id]), step.outputIds.map((id) => buffers[id]));
+      return performance.now() - start;
+    });
+  } finally {
+    plan.releaseArena(arena);
+  }
+}
+
+/**
  * Runs the bench script `scriptUrl` again as a child (`args` say which part: '--child ...'), so
  * each measurement has a process of its own; returns the JSON its last line of output prints.
  */

@@ -26,7 +26,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
-import { benchModelPath, convForm, decodedGraph, median, parseFlags } from './harness.mjs';
+import { benchModelPath, convForm, decodedGraph, median, parseFlags, timeEachStep } from './harness.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -134,20 +134,7 @@ async function serve({ path, batch, thrashMb }) {
   model.runSync({ [model.inputNames[0]]: new convnode.Tensor(shape, data) });
   const plan = [...model.plans.values()].find((p) => JSON.stringify(p.values[p.inputIds[0]].shape) === JSON.stringify(shape));
   const thrash = thrashMb > 0 ? new Float32Array(thrashMb * 262144) : null;
-  // One synchronous run of the plan, a timer around each step (as bench/ort-op-compare.mjs).
-  const timedRun = () => {
-    const arena = plan.freeArenas.pop() ?? plan.createArena();
-    try {
-      const { buffers } = plan.bind(arena, [data]);
-      return plan.steps.map((step) => {
-        const start = performance.now();
-        step.execution.runSync(step.inputIds.map((id) => buffers[id]), step.outputIds.map((id) => buffers[id]));
-        return performance.now() - start;
-      });
-    } finally {
-      plan.releaseArena(arena);
-    }
-  };
+  const timedRun = () => timeEachStep(plan, data);
   parentPort.on('message', (message) => {
     if (message === 'load') {
       for (let i = 0; i < 2; i++) timedRun();

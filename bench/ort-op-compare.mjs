@@ -19,7 +19,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { benchModelPath, convForm, decodedGraph, median, parseFlags } from './harness.mjs';
+import { benchModelPath, convForm, decodedGraph, median, parseFlags, timeEachStep } from './harness.mjs';
 import { describeCpu } from './zoo-env.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -41,20 +41,7 @@ const feeds = { [model.inputNames[0]]: new convnode.Tensor(shape, data) };
 model.runSync(feeds); // builds the plan
 const plan = [...model.plans.values()].find((p) => JSON.stringify(p.values[p.inputIds[0]].shape) === JSON.stringify(shape));
 
-/** One synchronous run of the plan, timing each step (the plan's runSync loop, opened up). */
-function timedRun() {
-  const arena = plan.freeArenas.pop() ?? plan.createArena();
-  try {
-    const { buffers } = plan.bind(arena, [data]);
-    return plan.steps.map((step) => {
-      const start = performance.now();
-      step.execution.runSync(step.inputIds.map((id) => buffers[id]), step.outputIds.map((id) => buffers[id]));
-      return performance.now() - start;
-    });
-  } finally {
-    plan.releaseArena(arena);
-  }
-}
+const timedRun = () => timeEachStep(plan, data);
 
 const prefix = `/tmp/ort-op-compare-${process.pid}`;
 const session = await ort.InferenceSession.create(path, {
