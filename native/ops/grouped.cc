@@ -17,6 +17,7 @@
 #include "../runtime/thread_pool.h"
 #include "conv2d.h"
 #include "task_split.h"
+#include "window.h"
 #include "work_cost.h"
 
 namespace convnode {
@@ -147,18 +148,7 @@ void Conv2d::run_grouped_lanes(const ConvRun& r, const float* input, float* outp
       GconvLanes k;
       k.input = input + (n * p.in_channels + g * group_in) * in_plane;
       k.group_in = group_in;
-      k.in_h = w.in_h;
-      k.in_w = w.in_w;
-      k.kernel_h = w.kernel_h;
-      k.kernel_w = w.kernel_w;
-      k.stride_h = w.stride_h;
-      k.stride_w = w.stride_w;
-      k.dilation_h = w.dilation_h;
-      k.dilation_w = w.dilation_w;
-      k.pad_top = w.pad_top;
-      k.pad_left = w.pad_left;
-      k.out_h = w.out_h;
-      k.out_w = w.out_w;
+      set_plane_window(w, &k);
       k.weights = packed_.data() + (g * blocks + block) * group_k_ * kGconvLanesBlock;
       k.out_count = std::min(kGconvLanesBlock, group_out - block * kGconvLanesBlock);
       k.tile = tile;
