@@ -58,6 +58,7 @@ const LAYERS = [
   ['EffNet-B0 silu', 32, 112, 3, 1, 'silu'],
   ['EffNet-B0 silu', 240, 28, 5, 1, 'silu'],
   ['EffNet-B0 silu', 1152, 7, 3, 1, 'silu'],
+  ['EffNet-B0 silu', 144, 56, 5, 2, 'silu'],
   // Small maps (outputs <= 28x28: runs of whole planes, channels in lanes on AVX-512).
   ['MNv2', 576, 14, 3, 1, 'relu6'],
   ['MNv2', 384, 14, 3, 1, 'relu6'],

@@ -76,6 +76,14 @@ static bool stride2_in_registers() {
   return !env_equals_once(turned_off, "CONVNODE_DW_S2_REGS", "0");
 }
 
+// CONVNODE_DW_S2_PERMUTE=0 keeps mobile8's in-place 3x3/2 form (loads per tap pair, in-lane
+// shuffles) and the row kernel for 5x5/2, instead of the rows split by permutes
+// (kernels/f32-dwconv/dwconv-s2-permute-avx512.inc). Read once (env_switch.h).
+static bool stride2_permute() {
+  static std::atomic<long> turned_off{kEnvUnread};
+  return !env_equals_once(turned_off, "CONVNODE_DW_S2_PERMUTE", "0");
+}
+
 static bool lanes_runs(const KernelConfig& config, const Window& w) {
   return channels_in_lanes() && config.isa == Isa::Avx512 && w.out_h * w.out_w <= kLanesPlane && w.in_h * w.in_w <= kLanesInput &&
          w.dilation_h == 1 && w.dilation_w == 1;
@@ -112,6 +120,7 @@ void Conv2d::run_depthwise_planes(const ConvRun& r, const float* input, float* o
       p.plane_count = count;
       p.channels_in_lanes = channels_in_lanes();
       p.stride2_in_registers = stride2_in_registers();
+      p.stride2_permute = stride2_permute();
       p.output = output + first * out_plane;
       p.row_begin = 0;
       p.row_end = w.out_h;
@@ -163,6 +172,7 @@ void Conv2d::run_depthwise(const ConvRun& r, const float* input, float* output, 
     p.row_begin = band * band_rows;
     p.row_end = std::min(w.out_h, p.row_begin + band_rows);
     p.stride2_in_registers = stride2_in_registers();
+    p.stride2_permute = stride2_permute();
     p.residual = residual != nullptr ? residual + plane * out_plane : nullptr;
     if (p.row_begin < p.row_end) kernel(p);
   });

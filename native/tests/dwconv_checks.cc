@@ -163,11 +163,13 @@ static void test_dwconv_lanes_switch(const KernelConfig& isa, const KernelConfig
   }
 }
 
-// The stride-2 planes with wide rows, handed straight to each ISA's 3x3/2 and 5x5/2 kernels with
-// the input read in place allowed (AVX-512: dwconv-s2-avx512.inc) and not (the row kernel's ring,
-// as under CONVNODE_DW_S2_REGS=0, which ops/depthwise.cc reads once per process): output widths
+// The stride-2 planes with wide rows, handed straight to each ISA's 3x3/2 and 5x5/2 kernels in
+// each of their forms: rows split by permutes (AVX-512: dwconv-s2-permute-avx512.inc), mobile8's
+// in-place shuffles (dwconv-s2-avx512.inc, CONVNODE_DW_S2_PERMUTE=0) and the row kernel's ring (as
+// under CONVNODE_DW_S2_REGS=0; ops/depthwise.cc reads both once per process): output widths
 // around one and two zmm steps (9 .. 113), pads 0 / symmetric / asymmetric / wider than the
-// window's half, odd input sizes, row bands that start and end mid-plane (odd and even first
+// window's half / one less than the half (every left pad the permute form takes: 3x3 0..2, 5x5
+// 1..2), odd input sizes, row bands that start and end mid-plane (odd and even first
 // rows), every activation kind, residual or not, against the scalar kernel on the same call.
 static void test_dwconv_stride2_switch(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(1208);
@@ -176,12 +178,13 @@ static void test_dwconv_stride2_switch(const KernelConfig& isa, const KernelConf
   for (size_t k : {3, 5}) {
     const DwconvKernel kernel = k == 3 ? isa.dwconv_3x3s2 : isa.dwconv_5x5s2;
     for (size_t in_w : {17, 18, 31, 33, 56, 63, 64, 65, 112, 113, 226}) {
-      for (int pads = 0; pads < 4; pads++) {
+      for (int pads = 0; pads < 5; pads++) {
         const size_t half = (k - 1) / 2;
         size_t pt = 0, pl = 0, pb = 0, pr = 0;
         if (pads == 1) pt = pl = pb = pr = half;
         if (pads == 2) pt = 0, pl = 2 * half, pb = 2 * half, pr = 1;
         if (pads == 3) pt = half + 1, pl = half + 2, pb = half + 2, pr = half + 1;
+        if (pads == 4) pt = half, pl = half - 1, pb = half - 1, pr = half + 1;
         const size_t in_h = 5 + rng() % 9;
         const size_t out_w = (in_w + pl + pr - k) / 2 + 1, out_h = (in_h + pt + pb - k) / 2 + 1;
         const auto input = random_floats(in_h * in_w, rng);
@@ -211,13 +214,15 @@ static void test_dwconv_stride2_switch(const KernelConfig& isa, const KernelConf
           std::vector<float> want(out_h * out_w, 1e30f);
           p.output = want.data();
           scalar.dwconv_general(p);
-          for (bool in_place : {true, false}) {
+          for (int form = 0; form < 3; form++) {
+            const bool in_place = form < 2, permute = form == 0;
             std::vector<float> got(want.size(), 1e30f);  // rows outside the band stay 1e30 on both
             p.output = got.data();
             p.stride2_in_registers = in_place;
+            p.stride2_permute = permute;
             kernel(p);
             expect_close(got, want, std::string(isa_name(isa.isa)) + " dw stride 2, rows read in place " +
-                                        (in_place ? "on" : "off") + ", " + std::to_string(k) + "x" + std::to_string(k) +
+                                        (in_place ? (permute ? "by permutes" : "by shuffles") : "off") + ", " + std::to_string(k) + "x" + std::to_string(k) +
                                         " in " + std::to_string(in_h) + "x" + std::to_string(in_w) + " pads " +
                                         std::to_string(pads) + " rows " + std::to_string(p.row_begin) + ".." +
                                         std::to_string(p.row_end));
@@ -228,7 +233,7 @@ static void test_dwconv_stride2_switch(const KernelConfig& isa, const KernelConf
       }
     }
   }
-  if (tested < 200) {
+  if (tested < 400) {
     std::printf("FAIL dw stride-2 switch: only %zu cases ran\n", tested);
     g_failures++;
   }

@@ -37,6 +37,11 @@ struct DwconvPlane {
   // (dwconv-s2-avx512.inc) instead of through the row kernel's ring copy; ops/depthwise.cc
   // clears it under CONVNODE_DW_S2_REGS=0.
   bool stride2_in_registers = true;
+  // Whether those in-place AVX-512 stride-2 planes (3x3 and 5x5) split each row's columns with
+  // cross-lane permutes, loaded once per row (dwconv-s2-permute-avx512.inc), rather than mobile8's
+  // loads per tap pair (dwconv-s2-avx512.inc, 3x3 only); ops/depthwise.cc clears it under
+  // CONVNODE_DW_S2_PERMUTE=0.
+  bool stride2_permute = true;
 };
 
 using DwconvKernel = void (*)(const DwconvPlane& plane);

@@ -1,0 +1,85 @@
+/**
+ * The native stride-2 depthwise convs on wide rows (3x3 from inputs up to 64 wide and 5x5: rows
+ * read in place and split by permutes on AVX-512, native/kernels/f32-dwconv/dwconv-s2-permute-avx512.inc;
+ * the other ISAs' row kernels) on every ISA this CPU has, against the pure-JS path on the same
+ * inputs: MobileNetV2 / MnasNet / EfficientNet planes (3x3/2 and 5x5/2 @56, pads 1 and 2; a few
+ * planes each, the kernels work plane by plane at this size),
+ * every left pad the permute form takes (3x3 0..2, 5x5 1..2) and one it does not (5x5 pad 0),
+ * rows whose last 32 columns run past the input (odd widths, 33, 57), batch 2, residual and
+ * activations with and without a vector form. Every output starts as NaN, so a column or row the
+ * kernel skips fails.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Activation } from '../lib/backends/backend.js';
+import { jsBackend } from '../lib/backends/js.js';
+import { availableIsas, getIsa, loadNativeBackend, setIsa, type IsaName } from '../lib/backends/native.js';
+import { planConv, type PaddingSpec } from '../lib/planner/geometry.js';
+import { randomFloats, seededRandom } from './helpers/numeric.js';
+
+interface Stride2Case {
+  name: string;
+  batch: number;
+  channels: number;
+  size: [number, number];
+  kernel: number;
+  padding: PaddingSpec;
+  activation: Activation;
+  residual: boolean;
+}
+
+const base = { batch: 1, residual: false, activation: { kind: 'relu6' } as Activation };
+const CASES: Stride2Case[] = [
+  { ...base, name: 'MobileNetV2 3x3/2 @56 (16 of its 144 planes), pad 1', channels: 16, size: [56, 56], kernel: 3, padding: 1 },
+  { ...base, name: 'MnasNet 5x5/2 @56 (8 of 72 planes), pad 2', channels: 8, size: [56, 56], kernel: 5, padding: 2, activation: { kind: 'relu' } },
+  { ...base, name: 'EfficientNet 5x5/2 @56, SiLU (no vector form: a pass after)', channels: 6, size: [56, 56], kernel: 5, padding: 2, activation: { kind: 'silu' } },
+  { ...base, name: '3x3/2 left pad 0 (TF "same" on an even map), residual', channels: 5, size: [20, 40], kernel: 3, padding: [0, 0, 1, 1], residual: true },
+  { ...base, name: '3x3/2 left pad 2, odd width 57', channels: 3, size: [11, 57], kernel: 3, padding: [1, 2, 1, 0], activation: { kind: 'hardSwish' } },
+  { ...base, name: '5x5/2 left pad 1, width 33, batch 2', batch: 2, channels: 4, size: [13, 33], kernel: 5, padding: [2, 1, 2, 3], residual: true, activation: { kind: 'none' } },
+  { ...base, name: '5x5/2 left pad 0 (the row kernel), width 50', channels: 3, size: [9, 50], kernel: 5, padding: 0, activation: { kind: 'sigmoid' } },
+  { ...base, name: '3x3/2 from 112 wide (mobile8 in-place form), residual', channels: 4, size: [10, 112], kernel: 3, padding: 1, residual: true },
+];
+
+function runCase(c: Stride2Case, backend: typeof jsBackend) {
+  const random = seededRandom(c.channels * 131 + c.size[1] * 7 + c.kernel);
+  const spec = { inChannels: c.channels, outChannels: c.channels, groups: c.channels, kernel: [c.kernel, c.kernel] as [number, number], stride: [2, 2] as [number, number], dilation: [1, 1] as [number, number], padding: c.padding };
+  const g = planConv(c.name, [c.batch, c.channels, c.size[0], c.size[1]], spec);
+  const input = randomFloats(c.batch * c.channels * c.size[0] * c.size[1], random);
+  const weight = randomFloats(c.channels * c.kernel * c.kernel, random);
+  const bias = randomFloats(c.channels, random);
+  const outLength = c.batch * c.channels * g.outH * g.outW;
+  const residual = c.residual ? Float32Array.from({ length: outLength }, (_, i) => ((i * 7919) % 1000) / 500 - 1) : null;
+  const kernel = backend.prepareConv2d({
+    inChannels: c.channels, outChannels: c.channels, groups: c.channels, kernelH: c.kernel, kernelW: c.kernel,
+    weight, bias, activation: c.activation, stride: spec.stride, dilation: spec.dilation, padding: c.padding,
+  });
+  const out = new Float32Array(outLength).fill(Number.NaN);
+  kernel.runSync(input, g, out, residual);
+  return out;
+}
+
+const loaded = loadNativeBackend();
+const isas: IsaName[] = loaded instanceof Error ? [] : availableIsas();
+
+describe.skipIf(loaded instanceof Error)('native stride-2 depthwise on wide rows vs the pure-JS path', () => {
+  let before: IsaName | undefined;
+  beforeAll(() => {
+    before = getIsa();
+  });
+  afterAll(() => {
+    if (before) setIsa(before);
+  });
+  for (const isa of isas) {
+    it.each(CASES)(`${isa}: $name`, (c) => {
+      setIsa(isa);
+      const want = runCase(c, jsBackend);
+      const got = runCase(c, loaded as typeof jsBackend);
+      const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) {
+        expect(Number.isFinite(got[i]), `output ${i} was not written`).toBe(true);
+        worst = Math.max(worst, Math.abs(got[i] - want[i]));
+      }
+      expect(worst).toBeLessThanOrEqual(2e-5 * scale);
+    });
+  }
+});
