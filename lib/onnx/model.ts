@@ -79,6 +79,7 @@ export class OnnxModel implements Summarizable {
       batchCalls: backend.batchCalls?.bind(backend),
       recordCalls: backend.recordCalls?.bind(backend),
       stridedCopy: backend.stridedCopy?.bind(backend),
+      imageRuns: backend.imageRuns,
     };
     this.ops = info.ops;
     this.constants = info.constants;
