@@ -10,7 +10,10 @@
 //   slices 1t xK     one thread, the batch as K model.run calls of B/K images one after another
 //                    (is a smaller batch faster per image because its activations stay in cache?)
 // Per way: wall and CPU ms, 1t wall / its wall (the thread speed-up), its CPU / 1t CPU (the work
-// it adds), and the pool's joins slept and worker sleeps per run. Timings on the 2-core VM are
+// it adds), from one more traced run the pool jobs that were split (where the threads meet) and
+// the load-independent ceiling of its speed-up (1t CPU / the run's CPU with each split job
+// counted at its ideal span; "balanced": each split job's task CPU divided evenly over its
+// threads), and the pool's joins slept and worker sleeps per run. Timings on the 2-core VM are
 // noisy: the load average is printed; CPU-time ratios hold under load, wall ratios do not.
 // --check only compares every way's outputs with the whole 1t run's (max |diff| / max |out|).
 //
@@ -105,11 +108,43 @@ async function benchModel(modelName) {
       sleeps[i].push(w1.sleeps - w0.sleeps);
     }
   }
+  // One traced run per way: its pool jobs that were split (the threads met), and the speed-up
+  // its cut allows whatever the load (ThreadPool::JobTrace.ideal_span_ns: each split job as if
+  // its tasks, at the CPU time they took, were claimed in order by free threads; the run's other
+  // CPU time serial). For image runs the one split job's tasks are the threads' shares.
+  const traced = [];
+  for (const way of ways) {
+    use(way);
+    await way.run();
+    addon.tracePoolJobs(true);
+    const c = process.cpuUsage();
+    await way.run();
+    const used = process.cpuUsage(c);
+    const fields = addon.poolJobs();
+    addon.tracePoolJobs(false);
+    let split = 0;
+    let taskNs = 0;
+    let spanNs = 0;
+    let balancedNs = 0;
+    for (let at = 0; at < fields.length; at += 13) {
+      const [tasks, jobThreads] = [fields[at + 1], fields[at + 2]];
+      if (!(jobThreads > 1 && tasks > 1)) continue;
+      split++;
+      const cpu = fields[at + 10] + fields[at + 11];
+      taskNs += cpu;
+      spanNs += fields[at + 12];
+      balancedNs += cpu / Math.min(jobThreads, tasks);
+    }
+    const runMs = (used.user + used.system) / 1000;
+    traced.push({ split, spanMs: runMs - taskNs / 1e6 + spanNs / 1e6, balancedMs: runMs - taskNs / 1e6 + balancedNs / 1e6 });
+  }
+  const oneThreadCpu = median(cpu[base]);
   ways.forEach((w, i) => {
     const mw = median(wall[i]);
     const mc = median(cpu[i]);
     console.log(`  ${w.label.padEnd(16)} wall ${mw.toFixed(1).padStart(8)} ms (1t/this ${(median(wall[base]) / mw).toFixed(2)}x)` +
       `  CPU ${mc.toFixed(1).padStart(8)} ms (this/1t ${(mc / median(cpu[base])).toFixed(2)}x)` +
+      `  split jobs ${traced[i].split}, ceiling ${(oneThreadCpu / traced[i].spanMs).toFixed(2)}x (balanced ${(oneThreadCpu / traced[i].balancedMs).toFixed(2)}x)` +
       `  joins slept ${median(joins[i])}, worker sleeps ${median(sleeps[i])}, max|diff|/max|out| ${diffs[i].toExponential(1)}`);
   });
 }
