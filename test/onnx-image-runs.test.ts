@@ -35,7 +35,7 @@ useNativeBackend(() => {});
 
 const random = seededRandom(29);
 const conv3x3 = { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } };
-/** conv + ReLU, depthwise conv, max pool, conv with a residual, global pool, Gemm; `softmaxAxis0`: a Softmax over the batch at the end. */
+/** conv + ReLU, depthwise conv, max pool, conv with a residual, a Concat of channels, global pool, Gemm; `softmaxAxis0`: a Softmax over the batch at the end. */
 function cnn(softmaxAxis0 = false): Uint8Array {
   return encodeModel({
     inputs: [{ name: 'x', shape: ['N', 3, 12, 12] }],
@@ -45,7 +45,7 @@ function cnn(softmaxAxis0 = false): Uint8Array {
       floatTensor('b1', [8], randomFloats(8, random)),
       floatTensor('wd', [8, 1, 3, 3], randomFloats(72, random)),
       floatTensor('w2', [8, 8, 3, 3], randomFloats(576, random)),
-      floatTensor('wf', [5, 8], randomFloats(40, random)),
+      floatTensor('wf', [5, 16], randomFloats(80, random)),
       floatTensor('bf', [5], randomFloats(5, random)),
     ],
     nodes: [
@@ -56,7 +56,9 @@ function cnn(softmaxAxis0 = false): Uint8Array {
       node('Conv', ['m', 'w2'], ['y2'], conv3x3),
       node('Add', ['y2', 'm'], ['s']),
       node('Relu', ['s'], ['r']),
-      node('GlobalAveragePool', ['r'], ['g']),
+      // On axis 1: contiguous per image, so the one-image plan writes it in place and has a step less.
+      node('Concat', ['m', 'r'], ['cat'], { axis: { i: 1 } }),
+      node('GlobalAveragePool', ['cat'], ['g']),
       node('Flatten', ['g'], ['f']),
       node('Gemm', ['f', 'wf', 'bf'], ['out'], { transB: { i: 1 } }),
       ...(softmaxAxis0 ? [node('Softmax', ['out'], ['p'], { axis: { i: 0 } })] : []),

@@ -423,8 +423,9 @@ export class ExecutionPlan {
         const candidate = new ExecutionPlan(ops, constantOf, inputNames, this.inputShapes.map(scaled), outputNames, this.maxArenas,
           this.backendOrdersCalls, limits, concatInPlace, this.runtime);
         const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-        const aligned = candidate.values.length === this.values.length && candidate.steps.length === this.steps.length &&
-          !candidate.mixesImages && candidate.copies.length === 0 &&
+        // Values, not steps: the sub-batch plan may have fewer (a Concat on axis 1 of one image is
+        // contiguous, so its producers write in place and its step goes: concat-in-place.ts).
+        const aligned = candidate.values.length === this.values.length && !candidate.mixesImages && candidate.copies.length === 0 &&
           this.values.every((value, id) => {
             const other = candidate.values[id];
             if (value.constant || other.constant) return Boolean(value.constant) === Boolean(other.constant);
