@@ -146,6 +146,33 @@ describe('image-parallel runs', () => {
     model.dispose();
   });
 
+  it('keep the op-by-op path when the one-image plan cannot be recorded (a Concat it can place only in part)', async () => {
+    // Concat(x, conv(x)) on axis 1: at one image conv(x) is written in place and x is copied by a
+    // JS step, which a recording cannot hold; at batch 4 the Concat is one strided copy.
+    const file = join(dir, 'partial-concat.onnx');
+    writeFileSync(file, encodeModel({
+      inputs: [{ name: 'x', shape: ['N', 3, 6, 6] }],
+      outputs: [{ name: 'out' }],
+      initializers: [floatTensor('w', [4, 3, 3, 3], randomFloats(108, random)), floatTensor('wf', [2, 7], randomFloats(14, random))],
+      nodes: [
+        node('Conv', ['x', 'w'], ['c'], conv3x3),
+        node('Concat', ['x', 'c'], ['cat'], { axis: { i: 1 } }),
+        node('GlobalAveragePool', ['cat'], ['g']),
+        node('Flatten', ['g'], ['f']),
+        node('Gemm', ['f', 'wf'], ['out'], { transB: { i: 1 } }),
+      ],
+    }));
+    const model = await loadOnnx(file, { backend: 'native' });
+    const oracle = await loadOnnx(file, { backend: 'js' });
+    const x = new Tensor([4, 3, 6, 6], randomFloats(432, seededRandom(5)));
+    setNumThreads(2);
+    addon().setImageRunsMode(1);
+    const expected = (await oracle.run({ x })).out.data;
+    expectClose((await model.run({ x })).out.data, expected, 'partial concat', 1e-5);
+    expect(model.imageRunBytes(x.shape)).toBe(0);
+    model.dispose();
+  });
+
   it('survive dispose during a run (it finishes right or rejects with a DisposedError) and refuse runs after it', async () => {
     const oracle = await loadOnnx(files.cnn, { backend: 'js' });
     const x = inputOf(8);

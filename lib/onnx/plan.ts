@@ -352,9 +352,10 @@ export class ExecutionPlan {
   private async record(arena: Arena): Promise<RecordedRun | null> {
     const inputs = this.inputIds.map((id) => new Float32Array(numel(this.values[id].shape)));
     const { buffers, outputs } = this.bind(arena, inputs);
-    const calls = this.runtime.recordCalls!(() =>
-      this.steps.map((step) => step.execution.run!(step.inputIds.map((id) => buffers[id]), step.outputIds.map((id) => buffers[id]))));
+    let calls: RecordedCalls;
     try {
+      calls = this.runtime.recordCalls!(() =>
+        this.steps.map((step) => step.execution.run!(step.inputIds.map((id) => buffers[id]), step.outputIds.map((id) => buffers[id]))));
       await calls.recorded;
     } catch {
       return null;
@@ -426,6 +427,8 @@ export class ExecutionPlan {
         // Values, not steps: the sub-batch plan may have fewer (a Concat on axis 1 of one image is
         // contiguous, so its producers write in place and its step goes: concat-in-place.ts).
         const aligned = candidate.values.length === this.values.length && !candidate.mixesImages && candidate.copies.length === 0 &&
+          // Every step of the smaller plan recordable too (a Concat it could place only in part copies in JS).
+          candidate.steps.every((step) => step.execution.queuesOneCall === true && step.execution.run !== undefined) &&
           this.values.every((value, id) => {
             const other = candidate.values[id];
             if (value.constant || other.constant) return Boolean(value.constant) === Boolean(other.constant);
