@@ -394,6 +394,10 @@ export class ExecutionPlan {
     const threads = images.threads();
     const batch = this.inputShapes[0]?.[0] ?? 0;
     if (mode === 0 || threads < 2 || batch < 2) return null;
+    // Whole images cannot be cut: b = 3 on 2 threads would take 2 image-times where the op split
+    // takes ~1.5, and b < threads leaves threads idle. Only when the busiest thread's share is
+    // within 1/8 of an even one (b a multiple of the threads, or b = 9 on 2, 8 on 3 ...).
+    if (batch / threads / Math.ceil(batch / threads) < MIN_IMAGE_BALANCE) return null;
     const size = mode === 2 && batch % threads === 0 ? batch / threads : 1;
     const sub = this.subPlan(size);
     if (!sub) return null;
@@ -532,6 +536,9 @@ export class ExecutionPlan {
     }
   }
 }
+
+/** The least (batch / threads) / ceil(batch / threads) an image-parallel run accepts (see imageRunsFor). */
+const MIN_IMAGE_BALANCE = 0.875;
 
 /** How an image-parallel run cuts the batch: `runs` sub-batches of the sub-plan's size over `slots` threads. */
 interface ImageRunCut {
