@@ -6,7 +6,8 @@
  * 2, 3 (not divisible by the threads: op by op), 8 and 16 with 1, 2, 8 and 16 threads, in both
  * cuts (one image per sub-batch, batch / threads); a failing sub-batch fails the run with a
  * BackendError and leaves the model usable; a graph that mixes images (a Softmax over the batch
- * axis) or whose one-image plan cannot be recorded keeps the op-by-op path; dispose during and
+ * axis), whose one-image plan cannot be recorded or that adds a constant computed from the batch
+ * size keeps the op-by-op path; dispose during and
  * after a run neither crashes nor leaks a wrong answer. The test hook failImageRunForTest proves
  * which path ran: it throws only inside an image-parallel run.
  */
@@ -22,7 +23,7 @@ import { loadOnnx, type OnnxModel } from '../lib/onnx/index.js';
 import { Tensor } from '../lib/tensor.js';
 import { useNativeBackend } from './helpers/backends.js';
 import { expectClose, randomFloats, seededRandom } from './helpers/numeric.js';
-import { encodeModel, floatTensor, node } from './onnx-model-builder.js';
+import { encodeModel, floatTensor, intTensor, node } from './onnx-model-builder.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 interface ImageRunControls {
@@ -175,6 +176,37 @@ describe('image-parallel runs', () => {
     addon().setImageRunsMode(1);
     const expected = (await oracle.run({ x })).out.data;
     expectClose((await model.run({ x })).out.data, expected, 'partial concat', 1e-5);
+    expect(model.imageRunBytes(x.shape)).toBe(0);
+    model.dispose();
+  });
+
+  it('keep the op-by-op path when a step reads a constant computed from the batch size (Shape -> Gather -> Cast -> Add)', async () => {
+    const file = join(dir, 'batch-constant.onnx');
+    writeFileSync(file, encodeModel({
+      inputs: [{ name: 'x', shape: ['N', 3, 6, 6] }],
+      outputs: [{ name: 'out' }],
+      initializers: [floatTensor('w', [4, 3, 3, 3], randomFloats(108, random)), floatTensor('wf', [2, 4], randomFloats(8, random)),
+        intTensor('zero', [], [0])],
+      nodes: [
+        node('Shape', ['x'], ['s']),
+        node('Gather', ['s', 'zero'], ['n']),
+        node('Cast', ['n'], ['nf'], { to: { i: 1 } }),
+        node('Conv', ['x', 'w'], ['c'], conv3x3),
+        // (A pool between: a conv would take the Add into its epilogue, a step that is not recorded.)
+        node('MaxPool', ['c'], ['mp'], { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } }),
+        node('Add', ['mp', 'nf'], ['shifted']),
+        node('GlobalAveragePool', ['shifted'], ['g']),
+        node('Flatten', ['g'], ['f']),
+        node('Gemm', ['f', 'wf'], ['out'], { transB: { i: 1 } }),
+      ],
+    }));
+    const model = await loadOnnx(file, { backend: 'native' });
+    const oracle = await loadOnnx(file, { backend: 'js' });
+    const x = new Tensor([4, 3, 6, 6], randomFloats(432, seededRandom(6)));
+    setNumThreads(2);
+    addon().setImageRunsMode(1);
+    addon().failImageRunForTest(0);  // would throw if it ran image-parallel
+    expectClose((await model.run({ x })).out.data, (await oracle.run({ x })).out.data, 'batch-size constant', 1e-5);
     expect(model.imageRunBytes(x.shape)).toBe(0);
     model.dispose();
   });

@@ -408,7 +408,8 @@ export class ExecutionPlan {
   /**
    * The plan of a sub-batch of `size` images, or null when this batch cannot be cut into such
    * sub-batches with the same result: every graph input must hold the batch on axis 0; in the
-   * sub-batch plan every value that is not a constant must have this plan's shape with axis 0
+   * sub-batch plan every constant a step reads must be the same, every value that is not a
+   * constant must have this plan's shape with axis 0
    * scaled by size / batch (so each image's values are a contiguous slice, and no op reduces,
    * broadcasts or indexes across images: a Flatten to [1, n], a Transpose moving the batch, a
    * Gather or Slice on axis 0 all fail this), the graph outputs must hold the batch on axis 0, no
@@ -428,6 +429,13 @@ export class ExecutionPlan {
         const candidate = new ExecutionPlan(ops, constantOf, inputNames, this.inputShapes.map(scaled), outputNames, this.maxArenas,
           this.backendOrdersCalls, limits, concatInPlace, this.runtime);
         const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+        // Constants a step reads must be the same in both plans: one computed from the batch
+        // size (Shape -> Mod -> Cast -> Add) would differ. Those only shape chains and views read
+        // may differ (a Reshape to [batch, -1]): their effect is in the shapes checked below.
+        const readBySteps = new Set([...this.steps, ...candidate.steps].flatMap((step) => step.inputIds));
+        const sameConstant = (a: ConstTensor, b: ConstTensor) => a.data === b.data ||
+          (a.kind === b.kind && sameShape(a.dims, b.dims) && a.data.length === b.data.length &&
+            Array.prototype.every.call(a.data, (v: number, i: number) => Object.is(v, b.data[i])));
         // Values, not steps: the sub-batch plan may have fewer (a Concat on axis 1 of one image is
         // contiguous, so its producers write in place and its step goes: concat-in-place.ts).
         const aligned = candidate.values.length === this.values.length && !candidate.mixesImages && candidate.copies.length === 0 &&
@@ -435,7 +443,8 @@ export class ExecutionPlan {
           candidate.steps.every((step) => step.execution.queuesOneCall === true && step.execution.run !== undefined) &&
           this.values.every((value, id) => {
             const other = candidate.values[id];
-            if (value.constant || other.constant) return Boolean(value.constant) === Boolean(other.constant);
+            if (value.constant && other.constant) return !readBySteps.has(id) || sameConstant(value.constant, other.constant);
+            if (value.constant || other.constant) return false;
             return value.shape.length >= 1 && sameShape(other.shape, scaled(value.shape));
           }) &&
           this.outputShapes.every((shape) => shape[0] === batch);
