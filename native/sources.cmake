@@ -119,6 +119,7 @@ set(CONVNODE_NAPI_SOURCES
   native/napi/addon.cc
   native/napi/arguments.cc
   native/napi/async_job.cc
+  native/napi/image_runs.cc
   native/napi/conv_object.cc
   native/napi/copy_functions.cc
   native/napi/elementwise_functions.cc

@@ -90,6 +90,28 @@ export interface StridedCopyPlan {
 export interface RecordedCalls {
   readonly recorded: Promise<void>;
   run(): Promise<void>;
+  /** The backend's handle of the recording (native: what ImageRuns.replay takes). */
+  readonly handle?: object;
+}
+
+/** One recorded run of a sub-batch plan: its calls and the buffers they read inputs from / write outputs into. */
+export interface ImageRunSlot {
+  readonly calls: RecordedCalls;
+  readonly inputs: readonly Float32Array[];
+  readonly outputs: readonly Float32Array[];
+}
+
+/**
+ * Image-parallel runs (native; native/napi/image_runs.h): a batch as `runs` sub-batches spread
+ * over the pool's threads, each slot's recording replayed whole on one thread, no per-op join.
+ */
+export interface ImageRuns {
+  /** The pool's threads now (setNumThreads). */
+  threads(): number;
+  /** 0: off (CONVNODE_IMAGE_PARALLEL=0), 1: one image per sub-batch, 2: batch / threads images. */
+  mode(): number;
+  /** One job: sub-batch j of every input is copied into a slot, its recording replayed, its outputs copied out. */
+  replay(slots: readonly ImageRunSlot[], inputs: readonly Float32Array[], outputs: readonly Float32Array[], runs: number): Promise<void>;
 }
 
 export interface Backend {
@@ -113,6 +135,8 @@ export interface Backend {
    * Absent: the backend cannot record (the JS backend).
    */
   recordCalls?(enqueue: () => Promise<void>[]): RecordedCalls;
+  /** Absent: batches run op by op (every backend but native). */
+  readonly imageRuns?: ImageRuns;
   prepareConv2d(weights: ConvWeights): ConvKernel;
   prepareLinear(weights: LinearWeights): LinearKernel;
   /**

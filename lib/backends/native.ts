@@ -29,6 +29,7 @@ import type {
   ChannelAffine,
   ConvKernel,
   ConvWeights,
+  ImageRuns,
   LinearKernel,
   LinearWeights,
   PackingKernel,
@@ -129,6 +130,12 @@ interface NativeAddon {
   beginRecord(): void;
   endRecord(): object;
   replay(recording: object): Promise<void>;
+  /** Absent from addons built before image-parallel runs (session 9). */
+  replayImages?(slots: ReadonlyArray<{ recording: object; inputs: readonly Float32Array[]; outputs: readonly Float32Array[] }>,
+    inputs: readonly Float32Array[], outputs: readonly Float32Array[], runs: number): Promise<void>;
+  imageRunsMode?(): number;
+  setImageRunsMode?(mode: number): void;
+  failImageRunForTest?(index: number): void;
   matMulSync(a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
     output: Float32Array, options: NativeActivationOptions): void;
   matMul(a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
@@ -402,6 +409,19 @@ function prepareSqueezeExcite(native: NativeAddon, SqueezeExcite: NonNullable<Na
   };
 }
 
+function nativeImageRuns(native: NativeAddon): ImageRuns {
+  return {
+    threads: () => native.getNumThreads(),
+    mode: () => native.imageRunsMode!(),
+    // A sub-batch's failure fails the whole run, as a BackendError naming it.
+    replay: (slots, inputs, outputs, runs) =>
+      native.replayImages!(slots.map((slot) => ({ recording: slot.calls.handle!, inputs: slot.inputs, outputs: slot.outputs })), inputs, outputs, runs)
+        .catch((error: unknown) => {
+          throw new BackendError(`image-parallel run (${runs} sub-batches over ${slots.length} threads): ${error instanceof Error ? error.message : String(error)}`);
+        }),
+  };
+}
+
 function makeBackend(native: NativeAddon): Backend {
   const SqueezeExcite = native.SqueezeExcite;
   return {
@@ -429,8 +449,9 @@ function makeBackend(native: NativeAddon): Backend {
         const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failure) throw failure.reason;
       });
-      return { recorded, run: () => native.replay(recording) };
+      return { recorded, run: () => native.replay(recording), handle: recording };
     },
+    ...(native.replayImages ? { imageRuns: nativeImageRuns(native) } : {}),
     prepareConv2d: (weights) => prepareConv(native, weights, false).kernel,
     prepareLinear: (weights) => prepareLinear(native, weights, false).kernel,
     prepareConv2dOffThread: (weights) => prepareConv(native, weights, true),

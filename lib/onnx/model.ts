@@ -79,6 +79,7 @@ export class OnnxModel implements Summarizable {
       batchCalls: backend.batchCalls?.bind(backend),
       recordCalls: backend.recordCalls?.bind(backend),
       stridedCopy: backend.stridedCopy?.bind(backend),
+      imageRuns: backend.imageRuns,
     };
     this.ops = info.ops;
     this.constants = info.constants;
@@ -170,6 +171,15 @@ export class OnnxModel implements Summarizable {
   /** Bytes of the activation arena a run with this input shape uses (the static memory plan's peak). */
   peakActivationBytes(inputShape: InputShapes): number {
     return this.planFor(this.shapesFrom(inputShape)).memory.peakBytes;
+  }
+
+  /**
+   * Bytes of the sub-batch arenas image-parallel runs of this input shape hold now (one per
+   * thread that ran a share; CONVNODE_IMAGE_PARALLEL, see README): 0 when its runs went op by op.
+   * They come beside the whole-batch arena only if runs of this shape also went op by op.
+   */
+  imageRunBytes(inputShape: InputShapes): number {
+    return this.planFor(this.shapesFrom(inputShape)).imageRunBytes;
   }
 
   /** Bytes the same activations would take with one buffer each (no reuse). */

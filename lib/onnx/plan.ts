@@ -4,7 +4,7 @@
  * the per-op rows of the summary. Plans are built on first use of a shape and cached, so a new
  * batch size costs one planning pass and no reload.
  */
-import type { Backend, RecordedCalls, StridedCopyPlan } from '../backends/backend.js';
+import type { Backend, ImageRunSlot, RecordedCalls, StridedCopyPlan } from '../backends/backend.js';
 import type { LayerSummary } from '../planner/summary-types.js';
 import { constAsFloat32, type ConstTensor } from './constant.js';
 import { OnnxError } from './errors.js';
@@ -37,9 +37,12 @@ export interface StepTiming {
 
 /** An arena and the value views into it, owned by one run at a time. */
 interface Arena {
-  readonly bindings: Float32Array[];
+  /** Built on first use: a run that goes image-parallel never needs the whole-batch arena. */
+  bindings?: Float32Array[];
   /** This arena's steps recorded once (see run); null when recording failed. */
   recorded?: RecordedRun | null;
+  /** Image-parallel slots by sub-batch size: recorded runs of the sub-batch plan, each on an arena of its own. */
+  images?: Map<number, RecordedRun[]>;
 }
 
 /**
@@ -53,8 +56,18 @@ interface RecordedRun {
   readonly outputs: Float32Array[];
 }
 
-/** The backend's batching, recording and copy, where it has them (native). */
-export type PlanRuntime = Pick<Backend, 'batchCalls' | 'recordCalls' | 'stridedCopy'>;
+/** The backend's batching, recording, copy and image-parallel runs, where it has them (native). */
+export type PlanRuntime = Pick<Backend, 'batchCalls' | 'recordCalls' | 'stridedCopy' | 'imageRuns'>;
+
+/** What a plan for another batch size needs: the same graph, made again (see subPlan). */
+interface PlanSource {
+  readonly ops: readonly CompiledOp[];
+  readonly constantOf: (name: string) => ConstTensor | undefined;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly limits: ResolvedLimits;
+  readonly concatInPlace: boolean;
+}
 
 export class ExecutionPlan {
   readonly outputShapes: ReadonlyArray<readonly number[]>;
@@ -74,6 +87,12 @@ export class ExecutionPlan {
   /** Async runs waiting for an arena once `maxArenas` are in use. */
   private readonly waiting: Array<(arena: Arena) => void> = [];
   private arenasCreated = 0;
+  private readonly source: PlanSource;
+  private readonly inputShapes: ReadonlyArray<readonly number[]>;
+  /** Some step combines images in a way the shapes do not show (PlannedOp.mixesImages). */
+  private mixesImages = false;
+  /** Plans for sub-batches of this batch by size; null: that size cannot run image-parallel. */
+  private readonly subPlans = new Map<number, ExecutionPlan | null>();
 
   constructor(
     ops: readonly CompiledOp[],
@@ -95,6 +114,8 @@ export class ExecutionPlan {
     /** What of the backend the async run uses beyond the steps' own calls (see run). */
     private readonly runtime: PlanRuntime = {},
   ) {
+    this.source = { ops, constantOf, inputNames, outputNames, limits, concatInPlace };
+    this.inputShapes = inputShapes;
     const ids = new Map<string, number>();
     const rows: LayerSummary[] = [];
     const define = (name: string, value: PlanValue, root?: number): number => {
@@ -125,6 +146,7 @@ export class ExecutionPlan {
       const outputIds = op.outputs.map((name, i) =>
         define(name, planned.outputs[i], i === 0 && aliasOf !== undefined ? this.root[inputIds[aliasOf]] : undefined),
       );
+      if (planned.mixesImages) this.mixesImages = true;
       if (planned.execution) {
         this.steps.push({ op, inputIds: inputIds.filter((id) => id >= 0), outputIds, execution: planned.execution, concat: planned.concat });
       }
@@ -228,10 +250,10 @@ export class ExecutionPlan {
   /** A pooled arena: counted against maxArenas and returned to the pool after each run. */
   private createArena(): Arena {
     this.arenasCreated++;
-    return this.buildArena();
+    return {};  // its buffers come with its first whole-batch run (bind)
   }
 
-  private buildArena(): Arena {
+  private buildArena(): Arena & { bindings: Float32Array[] } {
     const arena = new Float32Array(this.memory.arenaLength);
     const bindings = this.values.map((value, id) => {
       if (value.constant) return constAsFloat32(value.constant);
@@ -258,6 +280,7 @@ export class ExecutionPlan {
 
   /** Per-run bindings: the arena's views, the caller's inputs, fresh outputs, views resolved. */
   private bind(arena: Arena, inputs: readonly Float32Array[]): { buffers: Float32Array[]; outputs: Float32Array[] } {
+    arena.bindings ??= this.buildArena().bindings;
     const buffers = arena.bindings.slice();
     this.inputIds.forEach((id, i) => (buffers[id] = inputs[i]));
     const outputs = this.outputIds.map((id) => (buffers[id] = new Float32Array(numel(this.values[id].shape))));
@@ -274,7 +297,7 @@ export class ExecutionPlan {
   runSync(inputs: readonly Float32Array[]): Float32Array[] {
     // A synchronous run cannot wait: over the limit it takes a short-lived arena of its own.
     const pooled = this.freeArenas.pop() ?? (this.arenasCreated < this.maxArenas ? this.createArena() : undefined);
-    const arena = pooled ?? this.buildArena();
+    const arena = pooled ?? {};
     try {
       const { buffers, outputs } = this.bind(arena, inputs);
       for (const step of this.steps) {
@@ -329,9 +352,10 @@ export class ExecutionPlan {
   private async record(arena: Arena): Promise<RecordedRun | null> {
     const inputs = this.inputIds.map((id) => new Float32Array(numel(this.values[id].shape)));
     const { buffers, outputs } = this.bind(arena, inputs);
-    const calls = this.runtime.recordCalls!(() =>
-      this.steps.map((step) => step.execution.run!(step.inputIds.map((id) => buffers[id]), step.outputIds.map((id) => buffers[id]))));
+    let calls: RecordedCalls;
     try {
+      calls = this.runtime.recordCalls!(() =>
+        this.steps.map((step) => step.execution.run!(step.inputIds.map((id) => buffers[id]), step.outputIds.map((id) => buffers[id]))));
       await calls.recorded;
     } catch {
       return null;
@@ -356,6 +380,117 @@ export class ExecutionPlan {
   }
 
   /**
+   * Image-parallel runs (native/napi/image_runs.h): at a batch of b >= 2 images on T >= 2
+   * threads, the batch runs as sub-batches of `size` images (1, or b / T with
+   * CONVNODE_IMAGE_PARALLEL=share), each thread replaying a recorded sub-batch plan whole, with
+   * no join between layers: what the per-op split loses at batch 8 is its ~100 joins and
+   * wake-ups per run. Null (the op-by-op path) when the backend has no image runs, they are off,
+   * one thread, one image, the run cannot be recorded, or the graph mixes images (subPlan).
+   */
+  private imageRunsFor(inputs: readonly Float32Array[]): ImageRunCut | null {
+    const images = this.runtime.imageRuns;
+    if (!images || !this.recordable(inputs)) return null;
+    const mode = images.mode();
+    const threads = images.threads();
+    const batch = this.inputShapes[0]?.[0] ?? 0;
+    if (mode === 0 || threads < 2 || batch < 2) return null;
+    // Whole images cannot be cut: b = 3 on 2 threads would take 2 image-times where the op split
+    // takes ~1.5, and b < threads leaves threads idle. Only when the busiest thread's share is
+    // within 1/8 of an even one (b a multiple of the threads, or b = 9 on 2, 8 on 3 ...).
+    if (batch / threads / Math.ceil(batch / threads) < MIN_IMAGE_BALANCE) return null;
+    const size = mode === 2 && batch % threads === 0 ? batch / threads : 1;
+    const sub = this.subPlan(size);
+    if (!sub) return null;
+    const runs = batch / size;
+    return { sub, size, runs, slots: Math.min(threads, runs) };
+  }
+
+  /**
+   * The plan of a sub-batch of `size` images, or null when this batch cannot be cut into such
+   * sub-batches with the same result: every graph input must hold the batch on axis 0; in the
+   * sub-batch plan every constant a step reads must be the same, every value that is not a
+   * constant must have this plan's shape with axis 0
+   * scaled by size / batch (so each image's values are a contiguous slice, and no op reduces,
+   * broadcasts or indexes across images: a Flatten to [1, n], a Transpose moving the batch, a
+   * Gather or Slice on axis 0 all fail this), the graph outputs must hold the batch on axis 0, no
+   * op may mix images in a way shapes do not show (PlannedOp.mixesImages: a Softmax over axis 0),
+   * and no output may be a copy made after the steps (the native job copies outputs itself).
+   */
+  private subPlan(size: number): ExecutionPlan | null {
+    const known = this.subPlans.get(size);
+    if (known !== undefined) return known;
+    let sub: ExecutionPlan | null = null;
+    try {
+      const batch = this.inputShapes[0][0];
+      const scaled = (shape: readonly number[]) => [shape[0] * size / batch, ...shape.slice(1)];
+      if (this.inputShapes.every((shape) => shape.length >= 1 && shape[0] === batch) && batch % size === 0 && !this.mixesImages &&
+        this.copies.length === 0) {
+        const { ops, constantOf, inputNames, outputNames, limits, concatInPlace } = this.source;
+        const candidate = new ExecutionPlan(ops, constantOf, inputNames, this.inputShapes.map(scaled), outputNames, this.maxArenas,
+          this.backendOrdersCalls, limits, concatInPlace, this.runtime);
+        const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+        // Constants a step reads must be the same in both plans: one computed from the batch
+        // size (Shape -> Mod -> Cast -> Add) would differ. Those only shape chains and views read
+        // may differ (a Reshape to [batch, -1]): their effect is in the shapes checked below.
+        const readBySteps = new Set([...this.steps, ...candidate.steps].flatMap((step) => step.inputIds));
+        const sameConstant = (a: ConstTensor, b: ConstTensor) => a.data === b.data ||
+          (a.kind === b.kind && sameShape(a.dims, b.dims) && a.data.length === b.data.length &&
+            Array.prototype.every.call(a.data, (v: number, i: number) => Object.is(v, b.data[i])));
+        // Values, not steps: the sub-batch plan may have fewer (a Concat on axis 1 of one image is
+        // contiguous, so its producers write in place and its step goes: concat-in-place.ts).
+        const aligned = candidate.values.length === this.values.length && !candidate.mixesImages && candidate.copies.length === 0 &&
+          // Every step of the smaller plan recordable too (a Concat it could place only in part copies in JS).
+          candidate.steps.every((step) => step.execution.queuesOneCall === true && step.execution.run !== undefined) &&
+          this.values.every((value, id) => {
+            const other = candidate.values[id];
+            if (value.constant && other.constant) return !readBySteps.has(id) || sameConstant(value.constant, other.constant);
+            if (value.constant || other.constant) return false;
+            return value.shape.length >= 1 && sameShape(other.shape, scaled(value.shape));
+          }) &&
+          this.outputShapes.every((shape) => shape[0] === batch);
+        if (aligned) sub = candidate;
+      }
+    } catch {
+      sub = null;  // the graph does not plan at the smaller batch (a Reshape to a fixed batch ...)
+    }
+    this.subPlans.set(size, sub);
+    return sub;
+  }
+
+  /** Bytes the image-parallel slots of this plan hold now, over every arena (0: none made yet). */
+  get imageRunBytes(): number {
+    let bytes = 0;
+    for (const arena of this.freeArenas) {
+      for (const [size, slots] of arena.images ?? []) bytes += slots.length * (this.subPlans.get(size)?.memory.peakBytes ?? 0);
+    }
+    return bytes;
+  }
+
+  /**
+   * One image-parallel run on `arena`'s slots (recorded on first use, one per thread); null
+   * when a slot cannot be recorded (the plan then keeps the op-by-op path for this size).
+   */
+  private async runImages(arena: Arena, cut: ImageRunCut, inputs: readonly Float32Array[], queued: Promise<void>[]): Promise<Float32Array[] | null> {
+    arena.images ??= new Map();
+    const slots = arena.images.get(cut.size) ?? [];
+    arena.images.set(cut.size, slots);
+    while (slots.length < cut.slots) {
+      const recorded = await cut.sub.record(cut.sub.buildArena());
+      if (!recorded) {
+        this.subPlans.set(cut.size, null);
+        arena.images.delete(cut.size);
+        return null;
+      }
+      slots.push(recorded);
+    }
+    const outputs = this.outputIds.map((id) => new Float32Array(numel(this.values[id].shape)));
+    const chosen: ImageRunSlot[] = slots.slice(0, cut.slots).map((slot) => ({ calls: slot.calls, inputs: slot.inputs, outputs: slot.outputs }));
+    queued.push(this.runtime.imageRuns!.replay(chosen, inputs, outputs, cut.runs));
+    await settleAll(queued);
+    return outputs;
+  }
+
+  /**
    * Steps run one after another; each backend kernel may do its work off the main thread. On a
    * backend that orders calls by memory, a run of queueable steps (convs, pools, linears,
    * element-wise ops, squeeze-and-excitation gates, strided copies) is queued at once and the
@@ -365,9 +500,14 @@ export class ExecutionPlan {
    * barrier: it waits for the queued ones first.
    */
   async run(inputs: readonly Float32Array[]): Promise<Float32Array[]> {
+    const images = this.imageRunsFor(inputs);
     const arena = await this.acquireArena();
     const queued: Promise<void>[] = [];
     try {
+      if (images) {
+        const outputs = await this.runImages(arena, images, inputs, queued);
+        if (outputs) return outputs;
+      }
       if (arena.recorded === undefined && this.recordable(inputs)) arena.recorded = await this.record(arena);
       if (arena.recorded) return await this.runRecorded(arena.recorded, inputs, queued);
       const { buffers, outputs } = this.bind(arena, inputs);
@@ -404,6 +544,17 @@ export class ExecutionPlan {
       this.releaseArena(arena);
     }
   }
+}
+
+/** The least (batch / threads) / ceil(batch / threads) an image-parallel run accepts (see imageRunsFor). */
+const MIN_IMAGE_BALANCE = 0.875;
+
+/** How an image-parallel run cuts the batch: `runs` sub-batches of the sub-plan's size over `slots` threads. */
+interface ImageRunCut {
+  readonly sub: ExecutionPlan;
+  readonly size: number;
+  readonly runs: number;
+  readonly slots: number;
 }
 
 /** Waits for every queued call (emptying the list) and throws the first failure among them. */

@@ -6,6 +6,7 @@
 //   stridedCopySync/stridedCopy (Transpose / Slice / Gather / Split / Concat data movement)
 //   beginBatch/endBatch (the async calls between them run as one job: see async_job.h)
 //   beginRecord/endRecord/replay (record async calls once, run them as one job per replay)
+//   replayImages, imageRunsMode, setImageRunsMode, failImageRunForTest (image-parallel runs: image_runs.h)
 //   matMulSync/matMul (batched MatMul, both operands at run time)
 //   layerNormSync/layerNorm, softmaxSync/softmax (normalisations over [outer, length, inner])
 //   resizeSync/resize (Resize / Upsample of NCHW planes from per-axis tables)
@@ -28,6 +29,7 @@
 #include "copy_functions.h"
 #include "elementwise_functions.h"
 #include "held_weights.h"
+#include "image_runs.h"
 #include "linear_object.h"
 #include "matmul_functions.h"
 #include "normalize_functions.h"
@@ -64,6 +66,10 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
                              InstanceMethod("beginRecord", &ConvnodeAddon::begin_record),
                              InstanceMethod("endRecord", &ConvnodeAddon::end_record),
                              InstanceMethod("replay", &ConvnodeAddon::replay),
+                             InstanceMethod("replayImages", &ConvnodeAddon::replay_images),
+                             InstanceMethod("imageRunsMode", &ConvnodeAddon::image_runs_mode_method),
+                             InstanceMethod("setImageRunsMode", &ConvnodeAddon::set_image_runs_mode_method),
+                             InstanceMethod("failImageRunForTest", &ConvnodeAddon::fail_image_run_method),
                              InstanceMethod("matMulSync", &ConvnodeAddon::matmul_sync_method),
                              InstanceMethod("matMul", &ConvnodeAddon::matmul_method),
                              InstanceMethod("layerNormSync", &ConvnodeAddon::layernorm_sync_method),
@@ -153,6 +159,93 @@ class ConvnodeAddon : public Napi::Addon<ConvnodeAddon> {
       throw Napi::TypeError::New(info.Env(), "replay: recording must be what endRecord returned");
     }
     return AsyncJob::replay(info.Env(), *held, info[0]);
+  }
+
+  // replayImages(slots, inputs, outputs, runs): slots [{recording, inputs, outputs}] (what
+  // endRecord returned and the Float32Arrays its calls read the graph inputs from / write the
+  // graph outputs into, one sub-batch long), the caller's whole-batch inputs and outputs (runs
+  // sub-batches long). One job: see image_runs.h.
+  Napi::Value replay_images(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    using Held = std::shared_ptr<AsyncJob::Recording>;
+    const auto fail = [&](const std::string& message) -> void { throw Napi::TypeError::New(env, "replayImages: " + message); };
+    const auto array_of = [&](const Napi::Value& v, const std::string& name) {
+      if (!v.IsArray()) fail(name + " must be an array of Float32Arrays");
+      Napi::Array list = v.As<Napi::Array>();
+      std::vector<FloatSpan> spans;
+      for (uint32_t i = 0; i < list.Length(); i++) {
+        Napi::Value item = list.Get(i);
+        if (!item.IsTypedArray() || item.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+          fail(name + "[" + std::to_string(i) + "] must be a Float32Array");
+        }
+        Napi::Float32Array array = item.As<Napi::Float32Array>();
+        if (array.Data() == nullptr && array.ElementLength() > 0) fail(name + "[" + std::to_string(i) + "]'s ArrayBuffer is detached");
+        spans.push_back({array.Data(), array.ElementLength()});
+      }
+      return spans;
+    };
+    if (!info[0].IsArray() || info[0].As<Napi::Array>().Length() == 0) fail("slots must be a non-empty array");
+    const std::vector<FloatSpan> inputs = array_of(info[1], "inputs");
+    const std::vector<FloatSpan> outputs = array_of(info[2], "outputs");
+    const size_t runs = translate_errors(env, [&] { return size_value(info[3], "replayImages: runs"); });
+    if (runs == 0) throw Napi::RangeError::New(env, "replayImages: runs must be at least 1");
+    Napi::Array list = info[0].As<Napi::Array>();
+    std::vector<ImageRunSlot> slots;
+    for (uint32_t t = 0; t < list.Length(); t++) {
+      const std::string name = "slots[" + std::to_string(t) + "]";
+      Napi::Value item = list.Get(t);
+      if (!item.IsObject()) fail(name + " must be {recording, inputs, outputs}");
+      Napi::Object slot = item.As<Napi::Object>();
+      Napi::Value handle = slot.Get("recording");
+      Held* held = handle.IsExternal() ? handle.As<Napi::External<Held>>().Data() : nullptr;
+      if (held == nullptr || live_recordings_->count(held) == 0) fail(name + ".recording must be what endRecord returned");
+      ImageRunSlot s{*held, array_of(slot.Get("inputs"), name + ".inputs"), array_of(slot.Get("outputs"), name + ".outputs")};
+      if (s.inputs.size() != inputs.size() || s.outputs.size() != outputs.size()) {
+        fail(name + " must have one buffer per input and per output");
+      }
+      for (size_t k = 0; k < inputs.size(); k++) {
+        if (s.inputs[k].length * runs != inputs[k].length) {
+          throw Napi::RangeError::New(env, "replayImages: inputs[" + std::to_string(k) + "] must hold runs x " + name + ".inputs[" +
+                                               std::to_string(k) + "].length floats");
+        }
+      }
+      for (size_t k = 0; k < outputs.size(); k++) {
+        if (s.outputs[k].length * runs != outputs[k].length) {
+          throw Napi::RangeError::New(env, "replayImages: outputs[" + std::to_string(k) + "] must hold runs x " + name + ".outputs[" +
+                                               std::to_string(k) + "].length floats");
+        }
+      }
+      slots.push_back(std::move(s));
+    }
+    for (size_t k = 0; k < outputs.size(); k++) {
+      for (size_t i = 0; i < inputs.size(); i++) {
+        if (outputs[k].data < inputs[i].data + inputs[i].length && inputs[i].data < outputs[k].data + outputs[k].length) {
+          throw Napi::RangeError::New(env, "replayImages: outputs[" + std::to_string(k) + "] must not share memory with inputs[" +
+                                               std::to_string(i) + "]");
+        }
+      }
+    }
+    return start_image_runs(env, std::move(slots), inputs, outputs, runs, {info[0], info[1], info[2]});
+  }
+
+  Napi::Value image_runs_mode_method(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(image_runs_mode()));
+  }
+
+  // setImageRunsMode(mode): 0 off, 1 one image per sub-batch, 2 b / threads; -1 the environment's.
+  Napi::Value set_image_runs_mode_method(const Napi::CallbackInfo& info) {
+    const double mode = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -2;
+    if (mode != -1 && mode != 0 && mode != 1 && mode != 2) {
+      throw Napi::RangeError::New(info.Env(), "setImageRunsMode: mode must be -1 (the environment's), 0, 1 or 2");
+    }
+    set_image_runs_mode(static_cast<long>(mode));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value fail_image_run_method(const Napi::CallbackInfo& info) {
+    if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "failImageRunForTest: index must be a number");
+    fail_image_run_for_test(static_cast<long>(info[0].As<Napi::Number>().DoubleValue()));
+    return info.Env().Undefined();
   }
 
   // The recordings of this environment not yet collected (JS thread only).

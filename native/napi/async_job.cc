@@ -74,25 +74,24 @@ void AsyncJob::release(Napi::Env env, Recording& recording) {
   for (const std::shared_ptr<AsyncJob>& job : recording.jobs) job->drop_references(env);
 }
 
+void AsyncJob::run_recorded(const Recording& recording) {
+  std::string first_error;
+  for (const std::shared_ptr<AsyncJob>& job : recording.jobs) {
+    try {
+      job->work_();
+    } catch (const std::exception& e) {
+      if (first_error.empty()) first_error = e.what()[0] != '\0' ? e.what() : "convnode: native kernel failed";
+    } catch (...) {
+      if (first_error.empty()) first_error = "convnode: native kernel failed";
+    }
+  }
+  if (!first_error.empty()) throw std::runtime_error(first_error);
+}
+
 Napi::Promise AsyncJob::replay(Napi::Env env, const std::shared_ptr<Recording>& recording, Napi::Value keep_alive) {
   // Each recorded call's failure is reported as the replay's (the first one); the calls after a
   // failed one still run, as a chain of queued calls would.
-  return start(
-      env,
-      [recording] {
-        std::string first_error;
-        for (const std::shared_ptr<AsyncJob>& job : recording->jobs) {
-          try {
-            job->work_();
-          } catch (const std::exception& e) {
-            if (first_error.empty()) first_error = e.what()[0] != '\0' ? e.what() : "convnode: native kernel failed";
-          } catch (...) {
-            if (first_error.empty()) first_error = "convnode: native kernel failed";
-          }
-        }
-        if (!first_error.empty()) throw std::runtime_error(first_error);
-      },
-      {keep_alive}, recording->memory);
+  return start(env, [recording] { run_recorded(*recording); }, {keep_alive}, recording->memory);
 }
 
 void AsyncJob::begin_batch() {

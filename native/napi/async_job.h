@@ -71,6 +71,9 @@ class AsyncJob {
   // Frees what the recorded calls hold (their references): when the recording is collected.
   static void release(Napi::Env env, Recording& recording);
   static Napi::Promise replay(Napi::Env env, const std::shared_ptr<Recording>& recording, Napi::Value keep_alive);
+  // Runs the recorded calls in order on this thread (inside a job's work); throws the first
+  // call's failure after the rest ran, as replay() reports it.
+  static void run_recorded(const Recording& recording);
 
   AsyncJob() = default;
 

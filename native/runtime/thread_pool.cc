@@ -147,6 +147,15 @@ double min_split_us_from_env() {
 
 }  // namespace
 
+namespace {
+// Open InlineScopes on this thread (a plain int: each thread reads only its own).
+thread_local int inline_depth = 0;
+}  // namespace
+
+ThreadPool::InlineScope::InlineScope() { inline_depth++; }
+ThreadPool::InlineScope::~InlineScope() { inline_depth--; }
+bool ThreadPool::inline_here() { return inline_depth > 0; }
+
 ThreadPool::WaitCounters ThreadPool::wait_counters() {
   WaitCounters c;
   c.polls_found = polls_found.load();
@@ -182,6 +191,7 @@ ThreadPool::ThreadPool() {
 ThreadPool::~ThreadPool() { stop_workers(); }
 
 size_t ThreadPool::threads() const {
+  if (inline_depth > 0) return 1;
   std::lock_guard<std::mutex> lock(mutex_);
   return threads_;
 }
@@ -428,6 +438,7 @@ void ThreadPool::parallel_for(size_t count, const std::function<void(size_t)>& f
     std::lock_guard<std::mutex> lock(mutex_);
     threads = threads_;  // workers_ itself is only touched under resize_mutex_
   }
+  if (inline_depth > 0) threads = 1;  // inside an image-parallel share: no nested jobs
   JobTrace trace;
   uint64_t cpu0 = 0;
   if (tracing) {

@@ -83,6 +83,19 @@ class ThreadPool {
     RunScope& operator=(const RunScope&) = delete;
   };
 
+  // Marks the calling thread as running one image-parallel share of a run (napi/image_runs.cc):
+  // while a scope is open on it, parallel_for runs every task inline on it and threads() and
+  // threads_for() say 1, so the ops it calls never post jobs to the pool from inside a pool task
+  // (the pool never nests: each of the pool's threads runs one share of the images, whole).
+  class InlineScope {
+   public:
+    InlineScope();
+    ~InlineScope();
+    InlineScope(const InlineScope&) = delete;
+    InlineScope& operator=(const InlineScope&) = delete;
+  };
+  static bool inline_here();
+
   ~ThreadPool();  // never runs for instance(); see there
 
   // CPU time spent in tasks of jobs the pool shares out (two or more tasks, two or more threads),

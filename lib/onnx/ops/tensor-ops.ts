@@ -97,6 +97,7 @@ export function buildSoftmax(ctx: BuildContext): CompiledOp {
       return {
         outputs: [runtimeValue(x.shape, null)],
         multiplyAdds: 0,
+        mixesImages: axis === 0,
         execution: {
           runSync: (ins, outs) => backend.softmaxSync(ins[0], outs[0], groups),
           run: (ins, outs) => backend.softmax(ins[0], outs[0], groups),

@@ -49,6 +49,12 @@ export interface PlannedOp {
    * write in place (lib/onnx/concat-in-place.ts).
    */
   readonly concat?: { readonly outer: number; readonly blocks: readonly number[] };
+  /**
+   * The op combines values of different images (indices of axis 0) in a way the shapes do not
+   * show (a Softmax over axis 0, a ScatterND at constant indices): the plan then never runs the
+   * batch as separate sub-batches (lib/onnx/plan.ts, image-parallel runs).
+   */
+  readonly mixesImages?: boolean;
 }
 
 /** An op built from one (possibly fused) node. */
