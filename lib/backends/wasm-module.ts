@@ -448,9 +448,10 @@ let oneThreadReason: string | null = null;
 /**
  * Whether the wasm backend takes its threaded build unasked: on (issue 17). Session 7 turned it
  * off after a CI run trapped once under load; session 8 found the cause (V8 keeps a stale view of
- * a shared memory another thread grew: native/wasm/memory_view.h) and session 9 turned it back on
- * after >= 1000 runs of bench/stress-wasm-threads.mjs without a failure. CONVNODE_WASM_THREADS=1
- * takes the one-thread build; CONVNODE_WASM_THREADS=N asks for N threads.
+ * a shared memory another thread grew: native/wasm/memory_view.h; 502 runs of
+ * bench/stress-wasm-threads.mjs without a failure) and session 9 turned it back on (300 more
+ * runs with it on, 0 failures). CONVNODE_WASM_THREADS=1 takes the one-thread build;
+ * CONVNODE_WASM_THREADS=N asks for N threads.
  */
 export const WASM_THREADS_BY_DEFAULT = true;
 
