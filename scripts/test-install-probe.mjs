@@ -7,6 +7,7 @@
 // Usage: node probe.mjs native <expected .node path fragment> [expected ISA] | node probe.mjs wasm | node probe.mjs js
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 
 const [expectBackend, expectBinary, expectIsa] = process.argv.slice(2);
 if (expectBackend !== 'native' && expectBackend !== 'wasm' && expectBackend !== 'js') {
@@ -68,10 +69,11 @@ if (expectBackend === 'native') {
   if (!/using the wasm backend/.test(message)) fail(`the fallback warning does not name the wasm backend: ${message}`);
   if (!/npm rebuild convnode/.test(message)) fail(`the fallback warning does not say how to get the native path: ${message}`);
   if (addons.length !== 0) fail(`wasm fallback, yet a convnode addon is mapped: ${JSON.stringify(addons)}`);
-  // The one-thread build by default (the threaded one is opt-in since issue 17); with
-  // CONVNODE_WASM_THREADS=N the threaded build (prebuilds/wasm32-wasi/convnode-threads.wasm) on N
-  // threads. The warning names the count, and getNumThreads() gives it.
-  const expected = Number(process.env.CONVNODE_WASM_THREADS || 1);
+  // By default the threaded build (prebuilds/wasm32-wasi/convnode-threads.wasm) on one thread per
+  // core, up to 16 (issue 17); CONVNODE_WASM_THREADS=N asks for N (1: the one-thread build,
+  // prebuilds/wasm32-wasi/convnode.wasm). The warning names the count, and getNumThreads() gives it.
+  const asked = process.env.CONVNODE_WASM_THREADS;
+  const expected = asked ? Number(asked) : Math.min(availableParallelism(), 16);
   threads = convnode.getNumThreads();
   if (threads !== expected) fail(`the wasm backend runs on ${threads} thread(s), expected ${expected}`);
   const named = expected > 1 ? `on ${expected} threads` : 'on 1 thread';

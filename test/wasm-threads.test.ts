@@ -13,7 +13,7 @@ import { jsBackend } from '../lib/backends/js.js';
 import { wasmBackendFromFile } from '../lib/backends/wasm.js';
 import { availableParallelism } from 'node:os';
 import { BackendError, DisposedError } from '../lib/errors.js';
-import { DEFAULT_MAX_WASM_THREADS, WASM_THREADS_LOCATIONS, WASM_THREADS_OPT_IN, wasmThreadsFromEnv } from '../lib/backends/wasm-module.js';
+import { DEFAULT_MAX_WASM_THREADS, WASM_THREADS_LOCATIONS, wasmThreadsFromEnv } from '../lib/backends/wasm-module.js';
 import type { Backend } from '../lib/backends/backend.js';
 import { planConv, planWindow } from '../lib/planner/geometry.js';
 import { expectClose, randomFloats, seededRandom } from './helpers/numeric.js';
@@ -268,9 +268,8 @@ describe.skipIf(file === undefined)('the threaded wasm build', () => {
     await own.dispose(); // twice is fine
   });
 
-  it('by default (no CONVNODE_WASM_THREADS) the wasm backend is the one-thread build (the threaded one is opt-in, issue 17), and says why in its one-thread reason', () => {
-    const env = { ...process.env, CONVNODE_BACKEND: 'wasm' };
-    delete env.CONVNODE_WASM_THREADS;
+  it('CONVNODE_WASM_THREADS=1: the one-thread build, setNumThreads(2) stays at 1, and no one-thread reason (it was asked for)', () => {
+    const env = { ...process.env, CONVNODE_BACKEND: 'wasm', CONVNODE_WASM_THREADS: '1' };
     delete env.CONVNODE_WASM_PATH;
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', `
       const c = await import('./dist/index.js');
@@ -283,13 +282,13 @@ describe.skipIf(file === undefined)('the threaded wasm build', () => {
     { env, encoding: 'utf8', timeout: 60_000 });
     expect(child.stderr).toBe('');
     expect(child.status).toBe(0);
-    const cores = Math.min(availableParallelism(), DEFAULT_MAX_WASM_THREADS);
-    expect(JSON.parse(child.stdout.trim())).toEqual(['wasm', false, 1, cores > 1 ? WASM_THREADS_OPT_IN : null, 1]);
+    expect(JSON.parse(child.stdout.trim())).toEqual(['wasm', false, 1, null, 1]);
   });
 
-  it('opted in with CONVNODE_WASM_THREADS=<cores>: the threaded build on one thread per core; setNumThreads(1) ends the workers, setNumThreads(n) caps n at the cores; the process exits by itself', () => {
+  it('by default (no CONVNODE_WASM_THREADS) the wasm backend is the threaded build on one thread per core (issue 17); setNumThreads(1) ends the workers, setNumThreads(n) caps n at the cores; the process exits by itself', () => {
     const cores = Math.min(availableParallelism(), DEFAULT_MAX_WASM_THREADS);
-    const env = { ...process.env, CONVNODE_BACKEND: 'wasm', CONVNODE_WASM_THREADS: String(cores) };
+    const env = { ...process.env, CONVNODE_BACKEND: 'wasm' };
+    delete env.CONVNODE_WASM_THREADS;
     delete env.CONVNODE_WASM_PATH;
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', `
       const c = await import('./dist/index.js');

@@ -446,18 +446,20 @@ let loaded: WasmModule | Error | undefined;
 let oneThreadReason: string | null = null;
 
 /**
- * Whether the wasm backend takes its threaded build unasked. Off again (issue 17): a CI run
- * trapped once on it ("null function or function signature mismatch" under load) and the cause
- * was not proven (session 8 fixed four faults of the threaded build, none shown to be that one;
- * bench/stress-wasm-threads.mjs counts). CONVNODE_WASM_THREADS=N (N > 1) opts in: N threads.
+ * Whether the wasm backend takes its threaded build unasked: on (issue 17). Session 7 turned it
+ * off after a CI run trapped once under load; session 8 found the cause (V8 keeps a stale view of
+ * a shared memory another thread grew: native/wasm/memory_view.h; 502 runs of
+ * bench/stress-wasm-threads.mjs without a failure) and session 9 turned it back on (300 more
+ * runs with it on, 0 failures). CONVNODE_WASM_THREADS=1 takes the one-thread build;
+ * CONVNODE_WASM_THREADS=N asks for N threads.
  */
-export const WASM_THREADS_BY_DEFAULT = false;
+export const WASM_THREADS_BY_DEFAULT = true;
 
-/** Why the one-thread build is taken by default where the threaded one could run. */
+/** Why the one-thread build is taken by default where the threaded one could run (only while WASM_THREADS_BY_DEFAULT is off). */
 export const WASM_THREADS_OPT_IN = 'the threaded build is opt-in: CONVNODE_WASM_THREADS=N';
 
 /**
- * CONVNODE_WASM_THREADS: undefined when unset (the default: one thread; see WASM_THREADS_BY_DEFAULT), else the
+ * CONVNODE_WASM_THREADS: undefined when unset (the default: one thread per core; see WASM_THREADS_BY_DEFAULT), else the
  * threads asked for (1: the one-thread build), or an Error for a value that is no such count.
  */
 export function wasmThreadsFromEnv(): number | undefined | Error {
@@ -492,9 +494,10 @@ export function wasmOneThreadReason(): string | null {
 }
 
 /**
- * The module, loaded once, or an Error saying why not (never throws). By default the one-thread
- * build (WASM_THREADS_BY_DEFAULT: when on, the threaded build with one thread per core where the
- * host allows it: SharedArrayBuffer, worker_threads; Node 20 does). CONVNODE_WASM_THREADS=N asks for N
+ * The module, loaded once, or an Error saying why not (never throws). By default
+ * (WASM_THREADS_BY_DEFAULT) the threaded build with one thread per core where the host allows it
+ * (SharedArrayBuffer, worker_threads: Node 20 does), else the one-thread build with the reason
+ * kept (wasmOneThreadReason). CONVNODE_WASM_THREADS=N asks for N
  * threads (1: the one-thread build; N > 1 without a threaded build is an error);
  * CONVNODE_WASM_PATH forces a file (threaded or not, as built).
  */

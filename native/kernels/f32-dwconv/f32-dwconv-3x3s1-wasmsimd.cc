@@ -3,5 +3,5 @@
 #include "dwconv-wasmsimd.inc"
 
 namespace convnode {
-void f32_dwconv_3x3s1__wasmsimd(const DwconvPlane& plane) { dwconv_wasmsimd::dw_kxk<dwconv_wasmsimd::WasmVec, 3, 1, 2, 2>(plane); }
+void f32_dwconv_3x3s1__wasmsimd(const DwconvPlane& plane) { dwconv_wasmsimd::dw_kxk_wasm<3, 1, 2, 2>(plane); }
 }  // namespace convnode

@@ -19,6 +19,7 @@
 namespace convnode {
 namespace {
 
+using dwconv_wasmsimd::WasmClampVec;
 using dwconv_wasmsimd::WasmVec;
 
 // The three taps of one input row for output columns [ox, ox + 4), and this block's odd columns
@@ -57,16 +58,17 @@ struct Taps3 {
 // Stores lanes [skip, 4) of v (+ the residual's, then the activation) at out[skip ..]: the last
 // block of an even-width row overlaps the one before, whose lanes are written already (and, in
 // place, the residual under them is the output now: those lanes are not stored again).
-template <bool VectorAct>
+template <class V, bool VectorAct>
 inline void store_lanes_from(float* out, const float* res, v128_t v, size_t skip, const Activation& act) {
   if (res != nullptr) v = wasm_f32x4_add(v, wasm_v128_load(res));
-  if (VectorAct) v = WasmVec::activate(v, act);
+  if (VectorAct) v = V::activate(v, act);
   alignas(16) float lanes[4];
   wasm_v128_store(lanes, v);
   for (size_t i = skip; i < 4; i++) out[i] = lanes[i];
 }
 
-template <bool VectorAct>
+// V: WasmClampVec for the clamp kinds (dwconv-wasmsimd.inc), else WasmVec.
+template <class V, bool VectorAct>
 void dw_3x3s2_pad1_plane(const DwconvPlane& p, const float* zero_row) {
   const size_t in_w = p.in_w;
   Taps3 taps;
@@ -91,7 +93,7 @@ void dw_3x3s2_pad1_plane(const DwconvPlane& p, const float* zero_row) {
       const size_t ox = 4 * block;
       const v128_t acc = taps.at(2 * ox, odd);
       const size_t n = std::min<size_t>(4, p.out_w - ox);
-      dwconv_wasmsimd::dw_store<WasmVec, VectorAct>(out + ox, res != nullptr ? res + ox : nullptr, acc, n, p.activation);
+      dwconv_wasmsimd::dw_store<V, VectorAct>(out + ox, res != nullptr ? res + ox : nullptr, acc, n, p.activation);
     }
     if (overlap_last) {
       const size_t ox = p.out_w - 4;
@@ -99,7 +101,7 @@ void dw_3x3s2_pad1_plane(const DwconvPlane& p, const float* zero_row) {
       v128_t before[3];
       for (int ky = 0; ky < 3; ky++) before[ky] = wasm_v128_load(taps.rows[ky] + 2 * ox - 4);
       const v128_t acc = taps.at(2 * ox, before);
-      store_lanes_from<VectorAct>(out + ox, res != nullptr ? res + ox : nullptr, acc, 4 * block - ox, p.activation);
+      store_lanes_from<V, VectorAct>(out + ox, res != nullptr ? res + ox : nullptr, acc, 4 * block - ox, p.activation);
       continue;
     }
     // The last blocks: their 8 columns through a zeroed buffer (columns past in_w read as 0).
@@ -113,7 +115,7 @@ void dw_3x3s2_pad1_plane(const DwconvPlane& p, const float* zero_row) {
       }
       const v128_t acc = last.at(0, odd);
       const size_t n = std::min<size_t>(4, p.out_w - ox);
-      dwconv_wasmsimd::dw_store<WasmVec, VectorAct>(out + ox, res != nullptr ? res + ox : nullptr, acc, n, p.activation);
+      dwconv_wasmsimd::dw_store<V, VectorAct>(out + ox, res != nullptr ? res + ox : nullptr, acc, n, p.activation);
     }
   }
   if (!VectorAct) WasmVec::activate_span(p.output + p.row_begin * p.out_w, (p.row_end - p.row_begin) * p.out_w, p.activation);
@@ -128,7 +130,7 @@ inline bool dw_3x3s2_direct_fits(const DwconvPlane& p) {
 
 void f32_dwconv_3x3s2__wasmsimd(const DwconvPlane& plane) {
   if (!dw_3x3s2_direct_fits(plane)) {
-    dwconv_wasmsimd::dw_kxk<WasmVec, 3, 2, 2, 2>(plane);
+    dwconv_wasmsimd::dw_kxk_wasm<3, 2, 2, 2>(plane);
     return;
   }
   // A zero row for the rows above / below the input (and whole 8-float blocks past in_w), once
@@ -136,13 +138,16 @@ void f32_dwconv_3x3s2__wasmsimd(const DwconvPlane& plane) {
   const size_t zero_len = (plane.in_w + 15) / 8 * 8 + 8;
   float* zero_row = scratch_floats(ScratchSlot::PaddedPlane, zero_len);
   for (size_t i = 0; i < zero_len; i += 4) wasm_v128_store(zero_row + i, wasm_f32x4_splat(0.0f));
+  DwconvPlane clamped = plane;
+  const bool clamp = dwconv_wasmsimd::clamp_form(plane.activation, &clamped.activation);
   const bool vector_act = WasmVec::vectorizable(plane.activation);
   for (size_t i = 0; i < plane.plane_count; i++) {
-    const DwconvPlane one = dwconv_plane_at(plane, i);
-    if (vector_act) {
-      dw_3x3s2_pad1_plane<true>(one, zero_row);
+    if (clamp) {
+      dw_3x3s2_pad1_plane<WasmClampVec, true>(dwconv_plane_at(clamped, i), zero_row);
+    } else if (vector_act) {
+      dw_3x3s2_pad1_plane<WasmVec, true>(dwconv_plane_at(plane, i), zero_row);
     } else {
-      dw_3x3s2_pad1_plane<false>(one, zero_row);
+      dw_3x3s2_pad1_plane<WasmVec, false>(dwconv_plane_at(plane, i), zero_row);
     }
   }
 }

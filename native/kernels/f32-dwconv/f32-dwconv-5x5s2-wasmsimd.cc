@@ -3,5 +3,5 @@
 #include "dwconv-wasmsimd.inc"
 
 namespace convnode {
-void f32_dwconv_5x5s2__wasmsimd(const DwconvPlane& plane) { dwconv_wasmsimd::dw_kxk<dwconv_wasmsimd::WasmVec, 5, 2, 2, 2>(plane); }
+void f32_dwconv_5x5s2__wasmsimd(const DwconvPlane& plane) { dwconv_wasmsimd::dw_kxk_wasm<5, 2, 2, 2>(plane); }
 }  // namespace convnode

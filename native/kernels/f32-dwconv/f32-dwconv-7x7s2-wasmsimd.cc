@@ -3,5 +3,5 @@
 #include "dwconv-wasmsimd.inc"
 
 namespace convnode {
-void f32_dwconv_7x7s2__wasmsimd(const DwconvPlane& plane) { dwconv_wasmsimd::dw_kxk<dwconv_wasmsimd::WasmVec, 7, 2, 2, 1>(plane); }
+void f32_dwconv_7x7s2__wasmsimd(const DwconvPlane& plane) { dwconv_wasmsimd::dw_kxk_wasm<7, 2, 2, 1>(plane); }
 }  // namespace convnode
