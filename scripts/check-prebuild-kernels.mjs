@@ -54,12 +54,24 @@ export function runnerFor(name, exe) {
 
 const EMULATED_ENV = { CONVNODE_ULP_SAMPLES: '200000', CONVNODE_KERNELS_TEST_THREADS: '1' };
 
+/**
+ * CPU seconds (user + system) of this process's children that have ended: /proc/self/stat's
+ * cutime + cstime. spawnSync has reaped its child when it returns, so the difference around one
+ * run is that run's CPU (wine's server, a daemon nobody waits for, is in no figure).
+ */
+function childrenCpuSeconds() {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100; // clock ticks: USER_HZ is 100 on Linux
+}
+
 function run(command, args, env = {}) {
   const [cmd, argv] = command === '' ? [args[0], args.slice(1)] : [command, args];
+  const cpuBefore = childrenCpuSeconds();
   const r = spawnSync(cmd, argv, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 15 * 60 * 1000 });
   if (r.error) return { ok: false, why: `${cmd} could not start (${r.error.code ?? r.error.message})`, out: '' };
   const out = (r.stdout ?? '').replace(/\r\n/g, '\n');
-  const verdict = out.trim().split('\n').pop() ?? '';
+  // The verdict line the log shows, with the run's CPU time: what each check costs the CI.
+  const verdict = `${out.trim().split('\n').pop() ?? ''} (${(childrenCpuSeconds() - cpuBefore).toFixed(1)} s CPU)`;
   const ok = r.status === 0 && /^kernels_test: PASS/.test(verdict);
   return { ok, out, verdict, why: ok ? '' : r.signal ? `killed by ${r.signal}` : r.status === 132 ? 'SIGILL' : `exit ${r.status}: ${verdict}\n${r.stderr ?? ''}` };
 }

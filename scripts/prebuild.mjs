@@ -30,6 +30,9 @@
 //
 // Usage: node scripts/prebuild.mjs [--targets linux-x64-glibc,win32-x64,...] [--skip-run]
 //   --skip-run  build and inspect only (a machine without qemu-user / wine64); CI never uses it
+//   --wasm-after FILE  before the wasm modules (which relink build-wasm/'s objects), wait until
+//               FILE exists: CI starts this script while its own build-wasm steps still write
+//               those objects, and creates FILE when they are done
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -131,10 +134,23 @@ function shipWasm(threads) {
 
 const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
+/** Resolves once `file` exists (--wasm-after); fails after `limitMs` instead of waiting forever. */
+async function waitForFile(file, limitMs = 60 * 60 * 1000) {
+  const started = Date.now();
+  if (!existsSync(file)) console.log(`prebuild: wasm32-wasi: waiting for ${file} (build-wasm's objects complete)`);
+  while (!existsSync(file)) {
+    if (Date.now() - started > limitMs) throw new Error(`--wasm-after: ${file} did not appear within ${limitMs / 60000} min`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
 async function main() {
   const argv = process.argv.slice(2);
   const targets = parseTargets(argv);
   const skipRun = argv.includes('--skip-run');
+  const wasmAfterAt = argv.indexOf('--wasm-after');
+  const wasmAfter = wasmAfterAt >= 0 ? argv[wasmAfterAt + 1] : undefined;
+  if (wasmAfterAt >= 0 && (!wasmAfter || wasmAfter.startsWith('--'))) throw new Error('--wasm-after needs a file name');
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new Error(`prebuilds are made on linux-x64 (this is ${process.platform}-${process.arch})`);
   }
@@ -148,14 +164,16 @@ async function main() {
   };
   // Every target is built and checked even when an earlier one fails, so one run reports all.
   // The run checks (emulated CPUs, qemu, wine: mostly one busy thread) of target k go on while
-  // target k + 1 compiles on every core; checks run one target at a time, in order.
+  // target k + 1 compiles on every core. Checks run in two lanes, one per architecture, each in
+  // build order: after the last compile the x64 runs (native, emulated CPUs, wine) and the arm64
+  // ones (qemu) go on side by side instead of leaving a core idle behind one chain.
   const failed = [];
   const fail = (name, err) => {
     console.error(`prebuild: ${name}: FAILED: ${err.message.split('\n')[0]}`);
     failed.push(name);
     rmSync(join(root, shippedPath(name)), { force: true }); // never leave an unchecked binary to be packed
   };
-  let checks = Promise.resolve();
+  const checkLanes = new Map(); // arch -> the promise of its last queued check
   for (const name of targets) {
     const started = Date.now();
     const seconds = () => ((Date.now() - started) / 1000).toFixed(0);
@@ -174,13 +192,15 @@ async function main() {
         console.log(`prebuild: ${name}: NOT RUN (--skip-run)`);
         record();
       } else {
-        checks = checks.then(() => runChecks(name, built.outDir).then(record, (err) => fail(name, err)));
+        const arch = TARGETS[name].arch;
+        const lane = checkLanes.get(arch) ?? Promise.resolve();
+        checkLanes.set(arch, lane.then(() => runChecks(name, built.outDir).then(record, (err) => fail(name, err))));
       }
     } catch (err) {
       fail(name, err);
     }
   }
-  await checks;
+  await Promise.all(checkLanes.values());
   // What built the shipped files: with the same versions, a rebuild gives the same hashes. A run
   // over some targets keeps the others' entries when the toolchain is the same.
   const manifestPath = join(root, 'prebuilds', 'BUILD.json');
@@ -190,6 +210,7 @@ async function main() {
     const sameToolchain = ['zig', 'node-api-headers', 'node-addon-api'].every((k) => before[k] === manifest[k]);
     if (sameToolchain) manifest.targets = { ...Object.fromEntries(Object.entries(before.targets).filter(([n]) => existsSync(join(root, shippedPath(n))) && !failed.includes(n))), ...manifest.targets };
   }
+  if (wasmAfter) await waitForFile(wasmAfter);
   try {
     manifest.wasm = shipWasm(false);
   } catch (err) {
@@ -204,6 +225,8 @@ async function main() {
     rmSync(join(root, WASM_THREADS_SHIPPED), { force: true });
     failed.push('wasm32-wasi threads');
   }
+  // In TARGETS order, whichever lane finished first: the same build writes the same file.
+  manifest.targets = Object.fromEntries(Object.keys(TARGETS).filter((n) => n in manifest.targets).map((n) => [n, manifest.targets[n]]));
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   for (const [name, t] of Object.entries(manifest.targets)) console.log(`prebuild: ${name.padEnd(18)} ${String(t.bytes).padStart(9)} bytes  sha256 ${t.sha256.slice(0, 16)}`);
   if (failed.length) throw new Error(`${failed.length} target(s) failed: ${failed.join(', ')}`);

@@ -269,3 +269,15 @@ describe('win32: function names from the PDB of the same link', () => {
     expect(checkFunctions(fns).violations.map((v: { fn: string }) => v.fn)).toContain('convnode::scalar_path');
   });
 });
+
+describe('prebuild.mjs --wasm-after (CI starts the prebuilds while build-wasm still writes its objects)', () => {
+  it('refuses the flag without a file name before any build starts, naming the flag', async () => {
+    const { spawnSync } = await import('node:child_process');
+    for (const args of [['--wasm-after'], ['--wasm-after', '--skip-run']]) {
+      const r = spawnSync(process.execPath, [join(root, 'scripts', 'prebuild.mjs'), ...args], { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('--wasm-after needs a file name');
+      expect(r.stdout).not.toContain('zig c++'); // refused before the first target compiles
+    }
+  });
+});
