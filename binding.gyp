@@ -50,6 +50,7 @@
         'native/ops/conv2d.cc',
         'native/ops/depthwise.cc',
         'native/ops/pointwise_few.cc',
+        'native/ops/conv_phase_rows.cc',
         'native/ops/elementwise.cc',
         'native/ops/gemm_driver.cc',
         'native/ops/grouped.cc',

@@ -4,14 +4,14 @@
 //  - layers: 3x3 stride-1 convs (ResNet / VGG-like shapes) on im2col, F(2x2), F(4x4) and F(6x6);
 //  - grouped: ResNeXt-50 32x4d and RegNetX-400MF grouped 3x3 layers, GFLOP/s;
 //  - models: ResNet-18 / ResNet-50 planned by the rule, against the same with F(4x4) replaced by
-//    F(2x2) (bench/.models, see bench/models.mjs).
+//    F(2x2), and with F(2x2) on >= 14x14 inputs replaced by F(4x4) (the zoo's exports or
+//    bench/models.mjs's, as bench/harness.mjs benchModelPath finds them).
 // Needs `npm run build`.   node bench/conv-algorithms.mjs [layers|grouped|models] [--rounds 9] [--threads 1]
 //                                                      [--shapes 'cin,cout,size;...'] (layers: these instead)
-import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseFlags } from './harness.mjs';
+import { benchModelPath, parseFlags } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -88,20 +88,28 @@ if (what === 'layers') {
     console.log(`| ${c} g${groups} @${size} | ${c / groups} | ${cells.join(' | ')} | ${(ms[1] / ms[0]).toFixed(2)}x | ${picked} |`);
   }
 } else {
+  // A copy of the native backend whose conv plans go through `swap(weights, kernel)`. The loader
+  // prepares convs off the main thread (prepareConv2dOffThread) when the backend has it, which
+  // would bypass a wrapped prepareConv2d: the copy drops it, so every conv is planned here.
+  const replanned = (swap) => ({ ...backend, prepareConv2dOffThread: undefined, prepareConv2d: (w) => {
+    const k = backend.prepareConv2d(w);
+    const algorithm = swap(w, k.plan?.algorithm);
+    return algorithm !== undefined ? backend.prepareConv2d({ ...w, algorithm }) : k;
+  } });
+  const variants = [
+    ['rule', backend],
+    ['F(2x2) for F(4x4)', replanned((w, a) => (a === 'winograd-f4x4-3x3' ? 'winograd-f2x2-3x3' : undefined))],
+    // The avx512 rule keeps F(2x2) below 20x20 inputs (ResNet-50's 256->256 @14: F(4x4) measured
+    // 0.91x alone there, 1.00-1.01x in the model, where its 2.25x larger U matrices come from memory).
+    ['F(4x4) for F(2x2) @14+', replanned((w, a) => (a === 'winograd-f2x2-3x3' && Math.min(...(w.inputSize ?? [0])) >= 14 ? 'winograd-f4x4-3x3' : undefined))],
+  ];
   for (const name of ['resnet18', 'resnet50']) {
-    const path = join(here, '.models', `${name}.onnx`);
-    if (!existsSync(path)) {
-      console.log(`${name}: skipped (${path} missing; bench/models.mjs exports resnet18)`);
-      continue;
-    }
-    // The same native backend, F(4x4) plans replaced by F(2x2).
-    const f2only = { ...backend, prepareConv2d: (w) => {
-      const k = backend.prepareConv2d(w);
-      return k.plan?.algorithm === 'winograd-f4x4-3x3' ? backend.prepareConv2d({ ...w, algorithm: 'winograd-f2x2-3x3' }) : k;
-    } };
-    const models = [await onnx.loadOnnx(path, { backend }), await onnx.loadOnnx(path, { backend: f2only })];
+    const path = benchModelPath(import.meta.url, name);
+    const models = [];
+    for (const [, b] of variants) models.push(await onnx.loadOnnx(path, { backend: b }));
     const input = { [models[0].inputNames[0]]: new Tensor([1, 3, 224, 224], new Float32Array(3 * 224 * 224).map((_, i) => Math.sin(i * 0.01))) };
     const ms = await ab(models.map((m) => () => m.run(input)), 300);
-    console.log(`${name} batch 1: rule (F(4x4) where it pays) ${ms[0].toFixed(1)} ms, F(2x2) only ${ms[1].toFixed(1)} ms: ${(ms[0] / ms[1]).toFixed(3)}x`);
+    const cells = variants.map(([label], i) => `${label} ${ms[i].toFixed(1)} ms${i > 0 ? ` (${(ms[i] / ms[0]).toFixed(3)}x)` : ''}`);
+    console.log(`${name} batch 1: ${cells.join(', ')}`);
   }
 }

@@ -60,6 +60,11 @@ function convCases(): ConvCase[] {
     { ...base, inChannels: 40, outChannels: 70, inH: 20, inW: 20, activation: { kind: 'relu' }, residual: true },
     // the ResNet stem shape, smaller: 7x7 stride 2 pad 3.
     { ...base, inChannels: 3, outChannels: 16, kernel: [7, 7], stride: [2, 2], padding: 3, inH: 33, inW: 31 },
+    // Stride 2 with one K block (native avx512: B rows read from the input's column phases, no
+    // im2col): rows of 28 and 14 outputs (last tiles of 12 and 14 columns), 40 outputs (a half
+    // row panel), batch 2 with a residual, asymmetric pads.
+    { ...base, inChannels: 3, outChannels: 40, kernel: [7, 7], stride: [2, 2], padding: 3, inH: 30, inW: 56, batch: 2, activation: { kind: 'relu' }, residual: true },
+    { ...base, inChannels: 3, outChannels: 24, stride: [2, 2], padding: [0, 1, 1, 0], inH: 29, inW: 28, activation: { kind: 'relu6' }, bias: false },
     // asymmetric pads, 'same' with stride 2 (odd total), 'full', dilation.
     { ...base, padding: [0, 2, 1, 0], kernel: [2, 3], inH: 8, inW: 7 },
     { ...base, padding: 'same', stride: [2, 2], kernel: [4, 4], inH: 10, inW: 13 },
@@ -257,6 +262,7 @@ const LARGE_LAYERS: ConvCase[] = [
   { ...base, inChannels: 256, outChannels: 40, inH: 7, inW: 7 }, // Winograd, output-channel parts
   { ...base, inChannels: 32, outChannels: 48, inH: 30, inW: 29, stride: [2, 2] }, // im2col
   { ...base, inChannels: 3, outChannels: 16, kernel: [7, 7], stride: [2, 2], padding: 3, inH: 64, inW: 60 },
+  { ...base, inChannels: 3, outChannels: 32, stride: [2, 2], padding: 1, inH: 112, inW: 112, activation: { kind: 'relu6' } }, // MobileNet stem
   { ...base, kernel: [1, 1], padding: 0, inChannels: 96, outChannels: 24, inH: 28, inW: 28, residual: true },
   { ...base, kernel: [1, 1], padding: 0, inChannels: 16, outChannels: 96, inH: 28, inW: 27, activation: { kind: 'relu6' } },
   { ...base, kernel: [1, 1], padding: 0, inChannels: 320, outChannels: 33, inH: 7, inW: 7 }, // K blocks, 49 pixels

@@ -9,6 +9,7 @@
 #include "../runtime/scratch.h"
 #include "../runtime/thread_pool.h"
 #include "argument_error.h"
+#include "conv_phase_rows.h"
 #include "gemm_driver.h"
 #include "pointwise_few.h"
 #include "task_split.h"
@@ -312,6 +313,12 @@ void Conv2d::run_gemm(const ConvRun& r, const float* packed, const float* input,
   if (pointwise && !subsampled && groups == 1 &&
       run_pointwise_few_outputs(cfg, packed, group_out, group_k_, r.batch, pixels, input, output,
                                 bias_.empty() ? nullptr : bias_.data(), residual, params_.activation)) {
+    return;
+  }
+  // Stride 2 with a small K (the stems): B rows read in place from the input's column phases.
+  if (!pointwise && groups == 1 &&
+      run_conv_phase_rows(cfg, packed, group_out, group_k_, r.batch, params_.in_channels, w, input, output,
+                          bias_.empty() ? nullptr : bias_.data(), residual, params_.activation)) {
     return;
   }
   const size_t independent = r.batch * groups;

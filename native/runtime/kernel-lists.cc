@@ -17,11 +17,11 @@ namespace {
 // micro-panel in L1; kc*nc*4 B ~ 256 KiB of packed B plus an A block in L2.
 const KernelSpec<GemmConfig> kGemm[] = {
     {"f32-gemm", "4x8", Isa::Scalar,
-     {f32_gemm_4x8__scalar, nullptr, f32_gemv_general__scalar, 4, 8, 256, 256, nullptr, nullptr, nullptr, 0, nullptr}},
+     {f32_gemm_4x8__scalar, nullptr, f32_gemv_general__scalar, 4, 8, 256, 256, nullptr, nullptr, nullptr, 0, nullptr, nullptr}},
 #if defined(CONVNODE_HAVE_AVX2)
     {"f32-gemm", "6x16", Isa::Avx2,
      {f32_gemm_6x16__avx2, f32_gemm_6x8__avx2, f32_gemv_6x1__avx2, 6, 16, 256, 240, f32_gemm_6x16_sweep__avx2,
-      nullptr, nullptr, 0, nullptr}},
+      nullptr, nullptr, 0, nullptr, nullptr}},
 #endif
 #if defined(CONVNODE_HAVE_AVX512)
     // K blocks of at most 192: a 16-row A panel is as large as the B micro-panel here (16 KiB
@@ -33,11 +33,11 @@ const KernelSpec<GemmConfig> kGemm[] = {
     {"f32-gemm", "16x16", Isa::Avx512,
      {f32_gemm_16x16__avx512, f32_gemm_16x8__avx512, f32_gemv_16x1__avx512, 16, 16, 192, 240,
       f32_gemm_16x16_sweep__avx512, f32_im2col_pack__avx512, f32_gemm_16x12_columns__avx512, 12,
-      f32_gemm_pack_a_16__avx512}},
+      f32_gemm_pack_a_16__avx512, f32_igemm_16x16__avx512}},
 #endif
 #if defined(CONVNODE_HAVE_NEON)
     {"f32-gemm", "8x8", Isa::Neon,
-     {f32_gemm_8x8__neon, nullptr, f32_gemv_general__scalar, 8, 8, 256, 256, nullptr, nullptr, nullptr, 0, nullptr}},
+     {f32_gemm_8x8__neon, nullptr, f32_gemv_general__scalar, 8, 8, 256, 256, nullptr, nullptr, nullptr, 0, nullptr, nullptr}},
 #endif
 #if defined(CONVNODE_HAVE_WASMSIMD)
     {"f32-gemm", "4x8", Isa::WasmSimd,

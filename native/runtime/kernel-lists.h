@@ -43,6 +43,9 @@ struct GemmConfig {
   GemmMicrokernel columns;
   size_t columns_max;
   GemmPackAKernel pack_a;  // optional: null means the portable f32_gemm_pack_a (same layout)
+  // optional: the main tile with B rows at offsets from a base (ops/conv_phase_rows.cc), on
+  // pack_a's panels of one K block; tables without it run those convs through im2col.
+  GemmIndirectKernel igemm;
 };
 
 // A Winograd tile's input and output transforms (they share the tile's point layout).

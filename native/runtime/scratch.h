@@ -8,6 +8,8 @@ namespace convnode {
 // PaddedPlane: a depthwise kernel's ring of zero-bordered input rows (f32-dwconv).
 // WinogradInput / WinogradProducts: a chunk of transformed tiles and its 36 GEMM products.
 // Subsampled: a strided 1x1 conv's input at its output pixels (the calling thread's, read by all).
+// PhaseRows: a stride-2 conv's input rows split into even / odd columns (ops/conv_phase_rows.cc,
+// also the calling thread's, read by all).
 enum class ScratchSlot {
   PackedB = 0,
   Transpose = 1,
@@ -15,7 +17,8 @@ enum class ScratchSlot {
   WinogradInput = 3,
   WinogradProducts = 4,
   Subsampled = 5,
-  Count = 6
+  PhaseRows = 6,
+  Count = 7
 };
 
 float* scratch_floats(ScratchSlot slot, size_t count);

@@ -82,6 +82,12 @@ std::vector<ConvCase> conv_cases() {
       {1, 8, 8, 2, 9, 9, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, A::Sigmoid, true, false},
       {1, 6, 5, 1, 9, 9, 1, 1, 2, 2, 1, 1, 1, 1, 1, 1, A::None, true, false},
       {1, 3, 16, 1, 33, 31, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, A::Sigmoid, true, false},  // stem
+      // Stride 2 with one K block (ops/conv_phase_rows.cc on tables with an indirect tile): rows of
+      // 28, 14 and 31 outputs (last tiles of 12, 14 and 15 columns), partial row panels (40 = 16 +
+      // 16 + 8, 17 = 16 + 1), batch 2 with a residual, asymmetric pads, 5x5 at K 175.
+      {2, 3, 40, 1, 30, 56, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, A::Relu, true, true},
+      {1, 3, 24, 1, 29, 28, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0, A::Relu6, false, false},
+      {1, 7, 17, 1, 40, 62, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, A::HardSwish, true, false},
       {2, 4, 6, 1, 8, 7, 2, 3, 1, 2, 1, 1, 0, 2, 1, 0, A::LeakyRelu, true, true},     // asymmetric pads
       {1, 5, 9, 1, 15, 17, 3, 3, 1, 1, 2, 3, 2, 2, 2, 2, A::None, false, false},     // dilation
       {1, 6, 10, 2, 9, 11, 3, 3, 2, 1, 1, 1, 1, 0, 1, 2, A::Relu, true, false},      // groups

@@ -17,6 +17,7 @@
 #include <immintrin.h>
 
 #include <array>
+#include <cstdint>
 #include <utility>
 
 #include "../../simd/avx512-epilogue.h"
@@ -117,12 +118,31 @@ __attribute__((always_inline)) inline void avx512_fixed_finish_row(__m512 v, flo
   }
 }
 
+// Where a tile's B rows are. Strided: row k at b + k * ldb (a packed panel: ldb = 16). Indirect:
+// row k at b + offsets[k], for B rows read in place from a layout no single stride describes
+// (f32_igemm_16x16__avx512).
+struct Avx512StridedRows {
+  const float* b;
+  size_t ldb;
+  const float* next() {
+    const float* row = b;
+    b += ldb;
+    return row;
+  }
+};
+
+struct Avx512IndirectRows {
+  const float* b;
+  const int32_t* offsets;
+  const float* next() { return b + *offsets++; }
+};
+
 // ROWS x kLanes tile over an A panel of kMR interleaved rows (rows past ROWS are padding, never
 // read). Fewer than 8 rows are fewer FMA chains than FMA latency x throughput (4 x 2 on Zen 4),
 // so short panels keep SETS accumulator sets over alternating k and add them at the end.
-template <typename Vec, size_t ROWS, class Finish>
-__attribute__((always_inline)) inline void avx512_tile(size_t nr, size_t kc, const float* a, const float* b, size_t ldb,
-                                                float* c, size_t ldc, bool accumulate, const Epilogue* ep) {
+template <typename Vec, size_t ROWS, class Finish, class BRows = Avx512StridedRows>
+__attribute__((always_inline)) inline void avx512_tile(size_t nr, size_t kc, const float* a, BRows b, float* c,
+                                                size_t ldc, bool accumulate, const Epilogue* ep) {
   using V = typename Vec::V;
   constexpr size_t SETS = ROWS >= 8 ? 1 : (ROWS >= 4 ? 2 : 4);
   V acc[SETS][ROWS];
@@ -145,16 +165,14 @@ __attribute__((always_inline)) inline void avx512_tile(size_t nr, size_t kc, con
   for (; k + SETS <= kc; k += SETS) {
 #pragma GCC unroll 4
     for (size_t s = 0; s < SETS; s++) {
-      const V bv = Vec::load(b);
-      b += ldb;
+      const V bv = Vec::load(b.next());
 #pragma GCC unroll 16
       for (size_t i = 0; i < ROWS; i++) acc[s][i] = Vec::fma(a + i, bv, acc[s][i]);
       a += kMR;
     }
   }
   for (; k < kc; k++) {
-    const V bv = Vec::load(b);
-    b += ldb;
+    const V bv = Vec::load(b.next());
 #pragma GCC unroll 16
     for (size_t i = 0; i < ROWS; i++) acc[0][i] = Vec::fma(a + i, bv, acc[0][i]);
     a += kMR;
@@ -209,7 +227,14 @@ __attribute__((always_inline)) inline void avx512_tile(size_t nr, size_t kc, con
 template <typename Vec, size_t ROWS, class Finish>
 void avx512_tile_fn(size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c, size_t ldc,
                     bool accumulate, const Epilogue* ep) {
-  avx512_tile<Vec, ROWS, Finish>(nr, kc, a, b, ldb, c, ldc, accumulate, ep);
+  avx512_tile<Vec, ROWS, Finish>(nr, kc, a, Avx512StridedRows{b, ldb}, c, ldc, accumulate, ep);
+}
+
+// The indirect tile: B row k at b + offsets[k]; one K block, so C is never accumulated into.
+template <size_t ROWS, class Finish>
+void avx512_indirect_tile_fn(size_t nr, size_t kc, const float* a, const float* b, const int32_t* offsets, float* c,
+                             size_t ldc, const Epilogue* ep) {
+  avx512_tile<Avx512Zmm, ROWS, Finish>(nr, kc, a, Avx512IndirectRows{b, offsets}, c, ldc, false, ep);
 }
 
 using TileFn = void (*)(size_t, size_t, const float*, const float*, size_t, float*, size_t, bool, const Epilogue*);
@@ -248,15 +273,44 @@ constexpr std::array<TileFn, sizeof...(I)> avx512_full_tile_forms(std::index_seq
 }
 constexpr auto kFullTiles = avx512_full_tile_forms(std::make_index_sequence<2 * kFinishForms>());
 
-// The full tile compiled for this call's finish.
-inline TileFn avx512_full_tile_for(bool accumulate, const Epilogue* ep) {
-  size_t form = 0;
-  if (ep != nullptr) {
-    const ActivationKind kind = ep->activation.kind;
-    const size_t slot = kind == ActivationKind::None ? 0 : kind == ActivationKind::Relu ? 1 : kind == ActivationKind::Relu6 ? 2 : 3;
-    form = 1 + ((ep->bias != nullptr ? 2 : 0) + (ep->residual != nullptr ? 1 : 0)) * 4 + slot;
+using IndirectTileFn = void (*)(size_t, size_t, const float*, const float*, const int32_t*, float*, size_t,
+                               const Epilogue*);
+
+template <size_t... I>
+constexpr std::array<IndirectTileFn, sizeof...(I)> avx512_indirect_tiles_by_rows(std::index_sequence<I...>) {
+  return {&avx512_indirect_tile_fn<I + 1, Avx512AnyFinish>...};
+}
+constexpr auto kIndirectPartialTiles = avx512_indirect_tiles_by_rows(std::make_index_sequence<kMR>());
+
+// The full indirect tile's forms, indexed as kFullTiles' first kFinishForms (never accumulating).
+template <size_t FORM>
+constexpr IndirectTileFn avx512_indirect_full_tile_form() {
+  if constexpr (FORM == 0) {
+    return &avx512_indirect_tile_fn<kMR, Avx512FixedFinish<false, false, false, false, kAnyKind>>;
+  } else {
+    constexpr size_t flags = (FORM - 1) / 4;
+    return &avx512_indirect_tile_fn<kMR, Avx512FixedFinish<false, true, (flags & 2) != 0, (flags & 1) != 0,
+                                                            kFixedKinds[(FORM - 1) % 4]>>;
   }
-  return kFullTiles[(accumulate ? kFinishForms : 0) + form];
+}
+
+template <size_t... I>
+constexpr std::array<IndirectTileFn, sizeof...(I)> avx512_indirect_full_tile_forms(std::index_sequence<I...>) {
+  return {avx512_indirect_full_tile_form<I>()...};
+}
+constexpr auto kIndirectFullTiles = avx512_indirect_full_tile_forms(std::make_index_sequence<kFinishForms>());
+
+// The full tile compiled for this call's finish.
+// Which of the kFinishForms finishes an epilogue takes (0: none).
+inline size_t avx512_finish_form(const Epilogue* ep) {
+  if (ep == nullptr) return 0;
+  const ActivationKind kind = ep->activation.kind;
+  const size_t slot = kind == ActivationKind::None ? 0 : kind == ActivationKind::Relu ? 1 : kind == ActivationKind::Relu6 ? 2 : 3;
+  return 1 + ((ep->bias != nullptr ? 2 : 0) + (ep->residual != nullptr ? 1 : 0)) * 4 + slot;
+}
+
+inline TileFn avx512_full_tile_for(bool accumulate, const Epilogue* ep) {
+  return kFullTiles[(accumulate ? kFinishForms : 0) + avx512_finish_form(ep)];
 }
 
 }  // namespace
@@ -265,6 +319,12 @@ void f32_gemm_16x16__avx512(size_t mr, size_t nr, size_t kc, const float* a, con
                             size_t ldc, bool accumulate, const Epilogue* epilogue) {
   (mr == kMR ? avx512_full_tile_for(accumulate, epilogue) : kWideTiles[mr - 1])(nr, kc, a, b, ldb, c, ldc, accumulate,
                                                                                  epilogue);
+}
+
+void f32_igemm_16x16__avx512(size_t mr, size_t nr, size_t kc, const float* a, const float* b, const int32_t* offsets,
+                             float* c, size_t ldc, const Epilogue* epilogue) {
+  (mr == kMR ? kIndirectFullTiles[avx512_finish_form(epilogue)] : kIndirectPartialTiles[mr - 1])(nr, kc, a, b, offsets, c,
+                                                                                                ldc, epilogue);
 }
 
 // Edge tiles of at most 8 columns on the same 16-wide panels: 8-lane vectors cost half a zmm

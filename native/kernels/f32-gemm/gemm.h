@@ -3,6 +3,7 @@
 // a 1x1 conv's input rows) is read with row stride ldb: NR for a packed panel.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 #include "../epilogue.h"
 
@@ -39,6 +40,13 @@ void f32_gemm_16x16_sweep__avx512(size_t mr, size_t nc, size_t kc, const float* 
 // The last 1..12 columns of a 16-row panel's tile, one zmm per column (nr FMAs per k step).
 void f32_gemm_16x12_columns__avx512(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb,
                                     float* c, size_t ldc, bool accumulate, const Epilogue* epilogue);
+// Indirect B (the one K block of a conv read in place, ops/conv_phase_rows.cc): B row k of the
+// tile is the 16 floats at b + offsets[k]; otherwise the 16x16 kernel (A panels, mr, nr, the
+// epilogue; C is written, never accumulated into).
+using GemmIndirectKernel = void (*)(size_t mr, size_t nr, size_t kc, const float* a, const float* b,
+                                    const int32_t* offsets, float* c, size_t ldc, const Epilogue* epilogue);
+void f32_igemm_16x16__avx512(size_t mr, size_t nr, size_t kc, const float* a, const float* b, const int32_t* offsets,
+                             float* c, size_t ldc, const Epilogue* epilogue);
 void f32_gemm_8x8__neon(size_t mr, size_t nr, size_t kc, const float* a, const float* b, size_t ldb, float* c,
                         size_t ldc, bool accumulate, const Epilogue* epilogue);
 // WebAssembly SIMD (the wasm backend's module, native/wasm/): 4 rows x 8 columns.
