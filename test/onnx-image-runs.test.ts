@@ -211,6 +211,34 @@ describe('image-parallel runs', () => {
     model.dispose();
   });
 
+  it('keep the op-by-op path when the weights, not the arithmetic, set the pace (a Linear of 36 MiB on 2,304 features)', async () => {
+    // Image runs read every weight once per sub-batch: 4 sub-batches would stream the Gemm's
+    // 9.4 M weights 4 times for ~0.1 M multiply-adds of conv per image (AlexNet's case, 2x slower).
+    const file = join(dir, 'weight-bound.onnx');
+    const features = 16 * 12 * 12;
+    writeFileSync(file, encodeModel({
+      inputs: [{ name: 'x', shape: ['N', 3, 12, 12] }],
+      outputs: [{ name: 'out' }],
+      initializers: [floatTensor('w', [16, 3, 3, 3], randomFloats(432, random)),
+        floatTensor('wf', [4096, features], randomFloats(4096 * features, random))],
+      nodes: [
+        node('Conv', ['x', 'w'], ['c'], conv3x3),
+        node('Flatten', ['c'], ['f']),
+        node('Gemm', ['f', 'wf'], ['out'], { transB: { i: 1 } }),
+      ],
+    }));
+    const model = await loadOnnx(file, { backend: 'native' });
+    const oracle = await loadOnnx(file, { backend: 'js' });
+    const x = inputOf(4);
+    setNumThreads(2);
+    addon().setImageRunsMode(1);
+    addon().failImageRunForTest(0);  // would throw if it ran image-parallel
+    expectClose(await outputOf(model, x), await outputOf(oracle, x), 'weight-bound model', 1e-4);
+    expect(model.imageRunBytes(x.shape)).toBe(0);
+    model.dispose();
+    oracle.dispose();
+  });
+
   it('survive dispose during a run (it finishes right or rejects with a DisposedError) and refuse runs after it', async () => {
     const oracle = await loadOnnx(files.cnn, { backend: 'js' });
     const x = inputOf(8);
