@@ -9,12 +9,12 @@
  * activations with and without a vector form. Every output starts as NaN, so a column or row the
  * kernel skips fails.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Activation } from '../lib/backends/backend.js';
 import { jsBackend } from '../lib/backends/js.js';
 import { availableIsas, getIsa, loadNativeBackend, setIsa, type IsaName } from '../lib/backends/native.js';
 import { planConv, type PaddingSpec } from '../lib/planner/geometry.js';
-import { randomFloats, seededRandom } from './helpers/numeric.js';
+import { expectCloseToScale, randomFloats, seededRandom } from './helpers/numeric.js';
 
 interface Stride2Case {
   name: string;
@@ -73,13 +73,7 @@ describe.skipIf(loaded instanceof Error)('native stride-2 depthwise on wide rows
       setIsa(isa);
       const want = runCase(c, jsBackend);
       const got = runCase(c, loaded as typeof jsBackend);
-      const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
-      let worst = 0;
-      for (let i = 0; i < want.length; i++) {
-        expect(Number.isFinite(got[i]), `output ${i} was not written`).toBe(true);
-        worst = Math.max(worst, Math.abs(got[i] - want[i]));
-      }
-      expect(worst).toBeLessThanOrEqual(2e-5 * scale);
+      expectCloseToScale(got, want, `${isa}: ${c.name}`);
     });
   }
 });

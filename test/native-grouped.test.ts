@@ -14,7 +14,7 @@ import type { Activation } from '../lib/backends/backend.js';
 import { jsBackend } from '../lib/backends/js.js';
 import { availableIsas, getIsa, loadNativeBackend, setIsa, type IsaName } from '../lib/backends/native.js';
 import { planConv, type PaddingSpec } from '../lib/planner/geometry.js';
-import { randomFloats, seededRandom } from './helpers/numeric.js';
+import { expectCloseToScale, randomFloats, seededRandom } from './helpers/numeric.js';
 
 interface GroupedCase {
   name: string;
@@ -89,13 +89,7 @@ describe.skipIf(loaded instanceof Error)('native grouped-direct conv vs the pure
       setIsa(isa);
       const want = runCase(c, jsBackend, 'im2col-gemm');
       const got = runCase(c, loaded as typeof jsBackend, 'grouped-direct');
-      const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
-      let worst = 0;
-      for (let i = 0; i < want.length; i++) {
-        expect(Number.isFinite(got[i]), `output ${i} was not written`).toBe(true);
-        worst = Math.max(worst, Math.abs(got[i] - want[i]));
-      }
-      expect(worst).toBeLessThanOrEqual(2e-5 * scale);
+      expectCloseToScale(got, want, `${isa}: ${c.name}`);
     });
   }
 });

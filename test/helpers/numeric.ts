@@ -40,6 +40,23 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   }
 }
 
+/**
+ * Every element written (finite: outputs start as NaN) and within `relative` x the largest
+ * |expected| (at least 1): the bound for kernels that sum in another order than the reference,
+ * where a small output can be the difference of large products.
+ */
+export function expectCloseToScale(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string, relative = 2e-5): void {
+  expect(actual.length, `${label}: length`).toBe(expected.length);
+  let scale = 1;
+  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
+  for (let i = 0; i < expected.length; i++) {
+    if (!Number.isFinite(actual[i])) expect.fail(`${label}: output ${i} was not written (${actual[i]})`);
+    if (Math.abs(actual[i] - expected[i]) > relative * scale) {
+      expect.fail(`${label}: element ${i} is ${actual[i]}, expected ${expected[i]} (bound ${relative} x ${scale})`);
+    }
+  }
+}
+
 export function referenceActivation(x: number, a: Activation): number {
   switch (a.kind) {
     case 'none':
