@@ -38,7 +38,9 @@ describe.skipIf(missingIn(CHROMIUM, hasChromium))(`HTML report in headless Chrom
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
-  });
+    // A browser's start, not our code: it took over vitest's default 10 s hook limit in a CI
+    // rehearsal while the kernel tests and prebuilds compiled beside it (load 5.5 on 2 cores).
+  }, 60_000);
   afterAll(async () => {
     await browser?.close();
     rmSync(dir, { recursive: true, force: true });
