@@ -398,7 +398,7 @@ export class ExecutionPlan {
     // takes ~1.5, and b < threads leaves threads idle. Only when the busiest thread's share is
     // within 1/8 of an even one (b a multiple of the threads, or b = 9 on 2, 8 on 3 ...).
     if (batch / threads / Math.ceil(batch / threads) < MIN_IMAGE_BALANCE) return null;
-    if (this.weightBound(batch)) return null;
+    if (this.weightBound()) return null;
     const size = mode === 2 && batch % threads === 0 ? batch / threads : 1;
     const sub = this.subPlan(size);
     if (!sub) return null;
@@ -414,11 +414,16 @@ export class ExecutionPlan {
    * 2x slower at 2 threads batch 8 as image runs (Zen 4); ResNet-50 (97 MiB, 0.025) and
    * MobileNetV3-small (10 MiB, 0.18, cached) gain.
    */
-  private weightBound(batch: number): boolean {
-    const weightBytes = this.rows.reduce((sum, row) => sum + row.params, 0) * 4;
-    const multiplyAddsPerImage = this.rows.reduce((sum, row) => sum + row.multiplyAdds, 0) / batch;
-    return weightBytes > IMAGE_RUN_CACHED_WEIGHT_BYTES && weightBytes > IMAGE_RUN_WEIGHT_BYTES_PER_MULTIPLY_ADD * multiplyAddsPerImage;
+  private weightBound(): boolean {
+    // A property of the plan (its rows and batch): summed on the first batched run, not each.
+    this.weightBoundMemo ??= (() => {
+      const weightBytes = this.rows.reduce((sum, row) => sum + row.params, 0) * 4;
+      const multiplyAddsPerImage = this.rows.reduce((sum, row) => sum + row.multiplyAdds, 0) / this.inputShapes[0][0];
+      return weightBytes > IMAGE_RUN_CACHED_WEIGHT_BYTES && weightBytes > IMAGE_RUN_WEIGHT_BYTES_PER_MULTIPLY_ADD * multiplyAddsPerImage;
+    })();
+    return this.weightBoundMemo;
   }
+  private weightBoundMemo: boolean | undefined;
 
   /**
    * The plan of a sub-batch of `size` images, or null when this batch cannot be cut into such
