@@ -1,7 +1,8 @@
 // The thread pool under each wake policy (runtime/thread_pool.h): every task of every job runs
 // exactly once, inside runs and outside them, from several callers at once; a task that throws
 // is rethrown to its caller and the pool still works; set_threads while other threads post jobs
-// neither hangs nor loses a task; the grain rule and the job trace say what they should.
+// neither hangs nor loses a task; the grain rule and the job trace say what they should; jobs
+// inside an InlineScope run on their caller.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -142,6 +143,37 @@ void test_thread_pool() {
           "trace: the split job's record");
     check(traced[1].tasks == 1 && traced[1].helper_tasks == 0, "trace: the inline job's record");
   }
+
+  // InlineScope (image-parallel runs, napi/image_runs.cc): each of a job's tasks opens one and
+  // runs a whole nested workload. Inside it the pool reports one thread, so an op splits nothing,
+  // and a nested parallel_for runs every task on the calling thread: the pool never nests, and a
+  // task never waits for a worker that is itself inside a task (which could deadlock the pool).
+  // Scopes nest, and closing the last one restores the real thread count on that thread.
+  pool.set_threads(2);
+  std::atomic<bool> nested_ok{true};
+  std::atomic<size_t> nested_tasks{0};
+  pool.parallel_for(8, [&](size_t) {
+    const ThreadPool::InlineScope whole_task_here;
+    const std::thread::id me = std::this_thread::get_id();
+    bool ok = ThreadPool::inline_here() && pool.threads() == 1 && pool.threads_for(1e9) == 1;
+    {
+      const ThreadPool::InlineScope nested;
+      ok = ok && ThreadPool::inline_here() && pool.threads() == 1;
+    }
+    ok = ok && ThreadPool::inline_here();
+    // Each nested task takes 50 us, so that a pool thread that has finished its outer tasks
+    // would pick nested tasks up if the nested job were posted to the pool.
+    pool.parallel_for(64, [&](size_t) {
+      if (std::this_thread::get_id() != me) nested_ok.store(false);
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      nested_tasks.fetch_add(1);
+    });
+    if (!ok) nested_ok.store(false);
+  });
+  check(nested_ok.load(), "InlineScope: one thread inside, nested jobs run on the task's own thread");
+  check(nested_tasks.load() == 8 * 64, "InlineScope: every nested task ran once");
+  check(!ThreadPool::inline_here() && pool.threads() == 2 && pool.threads_for(1e9) == 2,
+        "InlineScope: the caller outside any scope still sees two threads");
 
   pool.set_wake_policy(start_policy);
   pool.set_threads(start_threads);
