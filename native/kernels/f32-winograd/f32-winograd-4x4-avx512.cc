@@ -6,9 +6,13 @@
 
 #include <cstddef>
 
+#include "winograd-transforms.h"
+
 namespace convnode {
 namespace winograd_4x4_avx512 {
 namespace {
+
+constexpr size_t kOutputColumns = 32;  // winograd-4x4.inc's kSegment: its column arrays' length
 
 // Lanes [0, count) of a zmm, count clamped to 0..16.
 inline __mmask16 first_lanes(long count) {
@@ -58,13 +62,62 @@ inline void row_pass(const float* row, size_t width, size_t n, float* const* p) 
   }
 }
 
+// One output row of output_segment: columns[c][t] is column c of tile t (n tiles); the four
+// interleaved by permutes into the row's 4n values, then bias, residual and the activation as the
+// portable loops do them (same order; max / min with zero / six as the second operand keep a NaN
+// as `x < 0 ? 0 : x` does), stored to the first `width` of them. Through a stack row, the
+// portable loops' vector loads read what scalar stores had just written (failed store forwards).
+// False (nothing done) for activations other than none, relu and relu6.
+inline bool output_row(const float (*columns)[kOutputColumns], size_t n, size_t width, float bias, const float* residual,
+                       const Activation& act, float* dst) {
+  if (act.kind != ActivationKind::None && act.kind != ActivationKind::Relu && act.kind != ActivationKind::Relu6) {
+    return false;
+  }
+  // Pairs (column 0, 1) or (2, 3) of tiles 0..7 (lo) or 8..15 (hi), interleaved.
+  const __m512i pairs_lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i pairs_hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  // Four tiles' four columns from those pairs: tiles 0..3 (first) or 4..7 (second) of the eight.
+  const __m512i quad_first = _mm512_setr_epi32(0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+  const __m512i quad_second = _mm512_setr_epi32(8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+  const __m512 b = _mm512_set1_ps(bias), zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
+  for (size_t t0 = 0; t0 < n; t0 += 16) {
+    const __mmask16 tiles = first_lanes(static_cast<long>(n - t0));
+    const __m512 c0 = _mm512_maskz_loadu_ps(tiles, columns[0] + t0), c1 = _mm512_maskz_loadu_ps(tiles, columns[1] + t0);
+    const __m512 c2 = _mm512_maskz_loadu_ps(tiles, columns[2] + t0), c3 = _mm512_maskz_loadu_ps(tiles, columns[3] + t0);
+    const __m512 p01[2] = {_mm512_permutex2var_ps(c0, pairs_lo, c1), _mm512_permutex2var_ps(c0, pairs_hi, c1)};
+    const __m512 p23[2] = {_mm512_permutex2var_ps(c2, pairs_lo, c3), _mm512_permutex2var_ps(c2, pairs_hi, c3)};
+    for (size_t q = 0; q < 4; q++) {
+      const long at = static_cast<long>(4 * t0 + 16 * q);
+      const __mmask16 lanes = first_lanes(static_cast<long>(width) - at);
+      if (lanes == 0) break;
+      __m512 v = _mm512_permutex2var_ps(p01[q / 2], q % 2 == 0 ? quad_first : quad_second, p23[q / 2]);
+      v = _mm512_add_ps(v, b);
+      if (residual != nullptr) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(lanes, residual + at));
+      if (act.kind != ActivationKind::None) v = _mm512_max_ps(zero, v);
+      if (act.kind == ActivationKind::Relu6) v = _mm512_min_ps(six, v);
+      _mm512_mask_storeu_ps(dst + at, lanes, v);
+    }
+  }
+  return true;
+}
+
 }  // namespace
 }  // namespace winograd_4x4_avx512
 }  // namespace convnode
 
 #define WINOGRAD_4X4_ISA winograd_4x4_avx512
 #define WINOGRAD_4X4_ROW_PASS(row, width, n, p) row_pass(row, width, n, p)
+#define WINOGRAD_4X4_OUTPUT_ROW(columns, n, width, bias, residual, act, dst) \
+  output_row(columns, n, width, bias, residual, act, dst)
 #include "winograd-4x4.inc"
+
+namespace convnode {
+namespace winograd_4x4_avx512 {
+namespace {
+static_assert(kOutputColumns == kSegment, "output_row takes the segment's column arrays");
+}  // namespace
+}  // namespace winograd_4x4_avx512
+}  // namespace convnode
 
 namespace convnode {
 
