@@ -1,7 +1,8 @@
 /**
- * The native stride-2 depthwise convs on wide rows (3x3 with left pad 0 or 1: rows split in-lane on
- * AVX-512, native/kernels/f32-dwconv/dwconv-s2-split-avx512.inc; 3x3 with left pad 2 and 5x5: split
- * by permutes, dwconv-s2-permute-avx512.inc; the other ISAs' row kernels) on every ISA this CPU has,
+ * The native stride-2 depthwise convs on wide rows (3x3 with left pad 0 or 1 and 5x5 with left pad
+ * 2: rows split in-lane on AVX-512, native/kernels/f32-dwconv/dwconv-s2-split-avx512.inc; 3x3 with
+ * left pad 2 and 5x5 with left pad 1: split by permutes, dwconv-s2-permute-avx512.inc; the other
+ * ISAs' row kernels) on every ISA this CPU has,
  * against the pure-JS path on the same inputs: MobileNetV2 / MnasNet / EfficientNet planes (3x3/2
  * @112 and @56, 5x5/2 @56, pads 1 and 2; a few planes each, the kernels work plane by plane at
  * this size), every left pad the permute form takes (3x3 0..2, 5x5 1..2) and one it does not (5x5
@@ -40,6 +41,7 @@ const CASES: Stride2Case[] = [
   { ...base, name: '3x3/2 from 112 wide (MobileNetV2 96@112: 4 vectors, the last masked), residual', channels: 4, size: [10, 112], kernel: 3, padding: 1, residual: true },
   { ...base, name: '3x3/2 130 wide, TF "same" (left pad 0): a span of 4 vectors + a masked tail, batch 2', batch: 2, channels: 3, size: [9, 130], kernel: 3, padding: [0, 0, 1, 1], activation: { kind: 'relu' } },
   { ...base, name: '3x3/2 129 wide, pad 1, SiLU (a pass after), odd height', channels: 5, size: [23, 129], kernel: 3, padding: 1, activation: { kind: 'silu' } },
+  { ...base, name: '5x5/2 112 wide, pad 2 (2-vector spans + a masked tail), hardSwish, residual', channels: 3, size: [11, 112], kernel: 5, padding: 2, residual: true, activation: { kind: 'hardSwish' } },
 ];
 
 function runCase(c: Stride2Case, backend: typeof jsBackend) {

@@ -242,61 +242,65 @@ static void test_dwconv_stride2_switch(const KernelConfig& isa, const KernelConf
   }
 }
 
-// The 3x3 stride-2 kernel over every input width 1 .. 130 (the split form's spans of 4 vectors,
-// its tails of 1 .. 4 vectors with the last one masked, rows narrower than a vector), left pads
-// 0 and 1 with right pads 0 .. 2, odd and even heights, relu6 / none / SiLU (a pass after),
-// residual on odd widths, in each form the switches give (split, permutes, shuffles, ring), against
-// the scalar kernel. Each output starts as a NaN-free sentinel that a skipped column would keep.
-static void test_dwconv_3x3s2_widths(const KernelConfig& isa, const KernelConfig& scalar) {
+// The 3x3 and 5x5 stride-2 kernels over every input width 1 .. 130 (the split form's spans of 4
+// (3x3) or 2 (5x5) vectors, its tails with the last vector masked, rows narrower than a vector),
+// left pads 0 and 1 (3x3) and 2 and 1 (5x5: 1 is not the split form's) with right pads 0 .. 2,
+// odd and even heights, relu6 / none / SiLU (a pass after), residual on odd widths, in each form
+// the switches give (split, permutes, shuffles, ring), against the scalar kernel. Each output
+// starts as a sentinel that a skipped column would keep.
+static void test_dwconv_s2_widths(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(4130);
   size_t tested = 0;
   const ActivationKind kinds[] = {ActivationKind::Relu6, ActivationKind::None, ActivationKind::Silu};
-  for (size_t in_w = 1; in_w <= 130; in_w++) {
-    for (size_t pl = 0; pl <= 1; pl++) {
-      const size_t pr = (in_w + pl) % 3, pt = pl, pb = 1 - pl;
-      const size_t in_h = 3 + (in_w % 6);
-      if (in_w + pl + pr < 3 || in_h + pt + pb < 3) continue;
-      const size_t out_w = (in_w + pl + pr - 3) / 2 + 1, out_h = (in_h + pt + pb - 3) / 2 + 1;
-      const auto input = random_floats(in_h * in_w, rng);
-      const auto weights = random_floats(9, rng);
-      const auto residual = random_floats(out_h * out_w, rng);
-      DwconvPlane p{};
-      p.input = input.data();
-      p.in_h = in_h;
-      p.in_w = in_w;
-      p.weights = weights.data();
-      p.bias = -0.125f;
-      p.out_h = out_h;
-      p.out_w = out_w;
-      p.row_begin = 0;
-      p.row_end = out_h;
-      p.kernel_h = p.kernel_w = 3;
-      p.stride_h = p.stride_w = 2;
-      p.dilation_h = p.dilation_w = 1;
-      p.pad_top = pt;
-      p.pad_left = pl;
-      p.residual = in_w % 2 == 1 ? residual.data() : nullptr;
-      p.activation.kind = kinds[(in_w + pl) % 3];
-      std::vector<float> want(out_h * out_w, 1e30f);
-      p.output = want.data();
-      scalar.dwconv_general(p);
-      for (int form = 0; form < 4; form++) {
-        std::vector<float> got(want.size(), 1e30f);
-        p.output = got.data();
-        p.stride2_split = form == 0;
-        p.stride2_permute = form < 2;
-        p.stride2_in_registers = form < 3;
-        isa.dwconv_3x3s2(p);
-        expect_close(got, want, std::string(isa_name(isa.isa)) + " dw 3x3/2 form " + std::to_string(form) + " in " +
-                                    std::to_string(in_h) + "x" + std::to_string(in_w) + " pad left " + std::to_string(pl) +
-                                    " right " + std::to_string(pr));
-        g_checks++;
-        tested++;
+  for (size_t k : {3, 5}) {
+    const DwconvKernel kernel = k == 3 ? isa.dwconv_3x3s2 : isa.dwconv_5x5s2;
+    for (size_t in_w = 1; in_w <= 130; in_w++) {
+      for (size_t pl : {k / 2 - 1, k / 2}) {
+        const size_t pr = (in_w + pl) % 3, pt = pl, pb = k / 2 - pl;
+        const size_t in_h = 3 + (in_w % 6);
+        if (in_w + pl + pr < k || in_h + pt + pb < k) continue;
+        const size_t out_w = (in_w + pl + pr - k) / 2 + 1, out_h = (in_h + pt + pb - k) / 2 + 1;
+        const auto input = random_floats(in_h * in_w, rng);
+        const auto weights = random_floats(k * k, rng);
+        const auto residual = random_floats(out_h * out_w, rng);
+        DwconvPlane p{};
+        p.input = input.data();
+        p.in_h = in_h;
+        p.in_w = in_w;
+        p.weights = weights.data();
+        p.bias = -0.125f;
+        p.out_h = out_h;
+        p.out_w = out_w;
+        p.row_begin = 0;
+        p.row_end = out_h;
+        p.kernel_h = p.kernel_w = k;
+        p.stride_h = p.stride_w = 2;
+        p.dilation_h = p.dilation_w = 1;
+        p.pad_top = pt;
+        p.pad_left = pl;
+        p.residual = in_w % 2 == 1 ? residual.data() : nullptr;
+        p.activation.kind = kinds[(in_w + pl) % 3];
+        std::vector<float> want(out_h * out_w, 1e30f);
+        p.output = want.data();
+        scalar.dwconv_general(p);
+        for (int form = 0; form < 4; form++) {
+          std::vector<float> got(want.size(), 1e30f);
+          p.output = got.data();
+          p.stride2_split = form == 0;
+          p.stride2_permute = form < 2;
+          p.stride2_in_registers = form < 3;
+          kernel(p);
+          expect_close(got, want, std::string(isa_name(isa.isa)) + " dw " + std::to_string(k) + "x" + std::to_string(k) +
+                                      "/2 form " + std::to_string(form) + " in " + std::to_string(in_h) + "x" +
+                                      std::to_string(in_w) + " pad left " + std::to_string(pl) + " right " + std::to_string(pr));
+          g_checks++;
+          tested++;
+        }
       }
     }
   }
-  if (tested < 4 * 250) {
-    std::printf("FAIL dw 3x3/2 widths: only %zu cases ran\n", tested);
+  if (tested < 4 * 500) {
+    std::printf("FAIL dw stride-2 widths: only %zu cases ran\n", tested);
     g_failures++;
   }
 }
@@ -393,7 +397,7 @@ void test_dwconv_kxk(const KernelConfig& isa, const KernelConfig& scalar) {
   test_dwconv_plane_runs(isa, scalar);
   if (&isa != &scalar) test_dwconv_lanes_switch(isa, scalar);
   if (&isa != &scalar) test_dwconv_stride2_switch(isa, scalar);
-  if (&isa != &scalar) test_dwconv_3x3s2_widths(isa, scalar);
+  if (&isa != &scalar) test_dwconv_s2_widths(isa, scalar);
 }
 
 }  // namespace kernels_test
