@@ -244,7 +244,8 @@ static void test_dwconv_stride2_switch(const KernelConfig& isa, const KernelConf
 
 // The 3x3 and 5x5 stride-2 kernels over every input width 1 .. 130 (the split form's spans of 4
 // (3x3) or 2 (5x5) vectors, its tails with the last vector masked, rows narrower than a vector),
-// left pads 0 and 1 (3x3) and 2 and 1 (5x5: 1 is not the split form's) with right pads 0 .. 2,
+// left pads 0 and 1 (3x3) and 2 and 1 (5x5: 1 is not the split form's) with right pads 0 .. 2
+// and wider than the window's half,
 // odd and even heights, relu6 / none / SiLU (a pass after), residual on odd widths, in each form
 // the switches give (split, permutes, shuffles, ring), against the scalar kernel. Each output
 // starts as a sentinel that a skipped column would keep.
@@ -256,7 +257,9 @@ static void test_dwconv_s2_widths(const KernelConfig& isa, const KernelConfig& s
     const DwconvKernel kernel = k == 3 ? isa.dwconv_3x3s2 : isa.dwconv_5x5s2;
     for (size_t in_w = 1; in_w <= 130; in_w++) {
       for (size_t pl : {k / 2 - 1, k / 2}) {
-        const size_t pr = (in_w + pl) % 3, pt = pl, pb = k / 2 - pl;
+        // Right pads 0 .. 2, and on every 7th width one past the window (k / 2 + 2: the last
+        // vector's first columns are then past the row).
+        const size_t pr = in_w % 7 == 0 ? k / 2 + 2 : (in_w + pl) % 3, pt = pl, pb = k / 2 - pl;
         const size_t in_h = 3 + (in_w % 6);
         if (in_w + pl + pr < k || in_h + pt + pb < k) continue;
         const size_t out_w = (in_w + pl + pr - k) / 2 + 1, out_h = (in_h + pt + pb - k) / 2 + 1;
