@@ -105,6 +105,12 @@ const LAYERS = [
   ['mobile', 144, 24, 56, 1, 1, 0],
   ['mobile', 72, 24, 56, 1, 1, 0],
   ['mobile', 144, 32, 28, 1, 1, 0],
+  // MobileNetV2's project convs on the small maps (Cout 32-320, K 192-960: K blocks of kc_max).
+  ['mobile', 192, 32, 28, 1, 1, 0],
+  ['mobile', 384, 64, 14, 1, 1, 0],
+  ['mobile', 576, 96, 14, 1, 1, 0],
+  ['mobile', 960, 160, 7, 1, 1, 0],
+  ['mobile', 960, 320, 7, 1, 1, 0],
   ['mobile', 3, 32, 224, 3, 2, 1],
   ['mobile', 3, 16, 224, 3, 2, 1],
   // Linear layers ([model, inFeatures, outFeatures]): at batch 1 a GEMV, bound by reading the weights.

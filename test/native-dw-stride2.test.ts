@@ -1,18 +1,20 @@
 /**
- * The native stride-2 depthwise convs on wide rows (3x3 from inputs up to 64 wide and 5x5: rows
- * read in place and split by permutes on AVX-512, native/kernels/f32-dwconv/dwconv-s2-permute-avx512.inc;
- * the other ISAs' row kernels) on every ISA this CPU has, against the pure-JS path on the same
- * inputs: MobileNetV2 / MnasNet / EfficientNet planes (3x3/2 and 5x5/2 @56, pads 1 and 2; a few
- * planes each, the kernels work plane by plane at this size),
- * every left pad the permute form takes (3x3 0..2, 5x5 1..2) and one it does not (5x5 pad 0),
- * rows whose last 32 columns run past the input (odd widths, 33, 57), batch 2, residual and
- * activations with and without a vector form. Every output starts as NaN, so a column or row the
- * kernel skips fails.
+ * The native stride-2 depthwise convs on wide rows (3x3 with left pad 0 or 1 and 5x5 with left pad
+ * 2: rows split in-lane on AVX-512, native/kernels/f32-dwconv/dwconv-s2-split-avx512.inc; 3x3 with
+ * left pad 2 and 5x5 with left pad 1: split by permutes, dwconv-s2-permute-avx512.inc; the other
+ * ISAs' row kernels) on every ISA this CPU has,
+ * against the pure-JS path on the same inputs: MobileNetV2 / MnasNet / EfficientNet planes (3x3/2
+ * @112 and @56, 5x5/2 @56, pads 1 and 2; a few planes each, the kernels work plane by plane at
+ * this size), every left pad the permute form takes (3x3 0..2, 5x5 1..2) and one it does not (5x5
+ * pad 0), rows whose last 32 columns run past the input (odd widths, 33, 57, 130), a span of 4
+ * vectors and a masked tail (130 wide), batch 2, residual, activations with and without a vector
+ * form, and 1, 2 and 8 threads (planes cut into row bands). Every output starts as NaN, so a column
+ * or row the kernel skips fails.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Activation } from '../lib/backends/backend.js';
 import { jsBackend } from '../lib/backends/js.js';
-import { availableIsas, getIsa, loadNativeBackend, setIsa, type IsaName } from '../lib/backends/native.js';
+import { availableIsas, getIsa, loadNativeBackend, setIsa, getNumThreads, setNumThreads, type IsaName } from '../lib/backends/native.js';
 import { planConv, type PaddingSpec } from '../lib/planner/geometry.js';
 import { expectCloseToScale, randomFloats, seededRandom } from './helpers/numeric.js';
 
@@ -36,7 +38,10 @@ const CASES: Stride2Case[] = [
   { ...base, name: '3x3/2 left pad 2, odd width 57', channels: 3, size: [11, 57], kernel: 3, padding: [1, 2, 1, 0], activation: { kind: 'hardSwish' } },
   { ...base, name: '5x5/2 left pad 1, width 33, batch 2', batch: 2, channels: 4, size: [13, 33], kernel: 5, padding: [2, 1, 2, 3], residual: true, activation: { kind: 'none' } },
   { ...base, name: '5x5/2 left pad 0 (the row kernel), width 50', channels: 3, size: [9, 50], kernel: 5, padding: 0, activation: { kind: 'sigmoid' } },
-  { ...base, name: '3x3/2 from 112 wide (mobile8 in-place form), residual', channels: 4, size: [10, 112], kernel: 3, padding: 1, residual: true },
+  { ...base, name: '3x3/2 from 112 wide (MobileNetV2 96@112: 4 vectors, the last masked), residual', channels: 4, size: [10, 112], kernel: 3, padding: 1, residual: true },
+  { ...base, name: '3x3/2 130 wide, TF "same" (left pad 0): a span of 4 vectors + a masked tail, batch 2', batch: 2, channels: 3, size: [9, 130], kernel: 3, padding: [0, 0, 1, 1], activation: { kind: 'relu' } },
+  { ...base, name: '3x3/2 129 wide, pad 1, SiLU (a pass after), odd height', channels: 5, size: [23, 129], kernel: 3, padding: 1, activation: { kind: 'silu' } },
+  { ...base, name: '5x5/2 112 wide, pad 2 (2-vector spans + a masked tail), hardSwish, residual', channels: 3, size: [11, 112], kernel: 5, padding: 2, residual: true, activation: { kind: 'hardSwish' } },
 ];
 
 function runCase(c: Stride2Case, backend: typeof jsBackend) {
@@ -62,18 +67,24 @@ const isas: IsaName[] = loaded instanceof Error ? [] : availableIsas();
 
 describe.skipIf(loaded instanceof Error)('native stride-2 depthwise on wide rows vs the pure-JS path', () => {
   let before: IsaName | undefined;
+  let threadsBefore = 1;
   beforeAll(() => {
     before = getIsa();
+    threadsBefore = getNumThreads();
   });
   afterAll(() => {
     if (before) setIsa(before);
+    setNumThreads(threadsBefore);
   });
   for (const isa of isas) {
     it.each(CASES)(`${isa}: $name`, (c) => {
       setIsa(isa);
       const want = runCase(c, jsBackend);
-      const got = runCase(c, loaded as typeof jsBackend);
-      expectCloseToScale(got, want, `${isa}: ${c.name}`);
+      for (const threads of [1, 2, 8]) {
+        setNumThreads(threads);
+        const got = runCase(c, loaded as typeof jsBackend);
+        expectCloseToScale(got, want, `${isa}, ${threads} threads: ${c.name}`);
+      }
     });
   }
 });

@@ -84,6 +84,14 @@ static bool stride2_permute() {
   return !env_equals_once(turned_off, "CONVNODE_DW_S2_PERMUTE", "0");
 }
 
+// CONVNODE_DW_S2_SPLIT=0 sends the AVX-512 3x3 stride-2 planes with wide rows back to the forms
+// above (kernels/f32-dwconv/dwconv-s2-split-avx512.inc splits their rows in-lane). Read once
+// (env_switch.h).
+static bool stride2_split() {
+  static std::atomic<long> turned_off{kEnvUnread};
+  return !env_equals_once(turned_off, "CONVNODE_DW_S2_SPLIT", "0");
+}
+
 static bool lanes_runs(const KernelConfig& config, const Window& w) {
   return channels_in_lanes() && config.isa == Isa::Avx512 && w.out_h * w.out_w <= kLanesPlane && w.in_h * w.in_w <= kLanesInput &&
          w.dilation_h == 1 && w.dilation_w == 1;
@@ -121,6 +129,7 @@ void Conv2d::run_depthwise_planes(const ConvRun& r, const float* input, float* o
       p.channels_in_lanes = channels_in_lanes();
       p.stride2_in_registers = stride2_in_registers();
       p.stride2_permute = stride2_permute();
+      p.stride2_split = stride2_split();
       p.output = output + first * out_plane;
       p.row_begin = 0;
       p.row_end = w.out_h;
@@ -173,6 +182,7 @@ void Conv2d::run_depthwise(const ConvRun& r, const float* input, float* output, 
     p.row_end = std::min(w.out_h, p.row_begin + band_rows);
     p.stride2_in_registers = stride2_in_registers();
     p.stride2_permute = stride2_permute();
+    p.stride2_split = stride2_split();
     p.residual = residual != nullptr ? residual + plane * out_plane : nullptr;
     if (p.row_begin < p.row_end) kernel(p);
   });

@@ -164,9 +164,10 @@ static void test_dwconv_lanes_switch(const KernelConfig& isa, const KernelConfig
 }
 
 // The stride-2 planes with wide rows, handed straight to each ISA's 3x3/2 and 5x5/2 kernels in
-// each of their forms: rows split by permutes (AVX-512: dwconv-s2-permute-avx512.inc), mobile8's
+// each of their forms: 3x3 rows split in-lane (AVX-512: dwconv-s2-split-avx512.inc, left pads 0
+// and 1), rows split by permutes (dwconv-s2-permute-avx512.inc, CONVNODE_DW_S2_SPLIT=0), mobile8's
 // in-place shuffles (dwconv-s2-avx512.inc, CONVNODE_DW_S2_PERMUTE=0) and the row kernel's ring (as
-// under CONVNODE_DW_S2_REGS=0; ops/depthwise.cc reads both once per process): output widths
+// under CONVNODE_DW_S2_REGS=0; ops/depthwise.cc reads them once per process): output widths
 // around one and two zmm steps (9 .. 113), pads 0 / symmetric / asymmetric / wider than the
 // window's half / one less than the half (every left pad the permute form takes: 3x3 0..2, 5x5
 // 1..2), odd input sizes, row bands that start and end mid-plane (odd and even first
@@ -177,7 +178,7 @@ static void test_dwconv_stride2_switch(const KernelConfig& isa, const KernelConf
   int kind = 0;
   for (size_t k : {3, 5}) {
     const DwconvKernel kernel = k == 3 ? isa.dwconv_3x3s2 : isa.dwconv_5x5s2;
-    for (size_t in_w : {17, 18, 31, 33, 56, 63, 64, 65, 112, 113, 226}) {
+    for (size_t in_w : {17, 18, 31, 33, 56, 63, 64, 65, 112, 113, 128, 130, 161, 226}) {
       for (int pads = 0; pads < 5; pads++) {
         const size_t half = (k - 1) / 2;
         size_t pt = 0, pl = 0, pb = 0, pr = 0;
@@ -214,15 +215,17 @@ static void test_dwconv_stride2_switch(const KernelConfig& isa, const KernelConf
           std::vector<float> want(out_h * out_w, 1e30f);
           p.output = want.data();
           scalar.dwconv_general(p);
-          for (int form = 0; form < 3; form++) {
-            const bool in_place = form < 2, permute = form == 0;
+          for (int form = 0; form < 4; form++) {
+            const bool in_place = form < 3, permute = form < 2, split = form == 0;
             std::vector<float> got(want.size(), 1e30f);  // rows outside the band stay 1e30 on both
             p.output = got.data();
             p.stride2_in_registers = in_place;
             p.stride2_permute = permute;
+            p.stride2_split = split;
             kernel(p);
+            const char* form_name = split ? "split in-lane" : permute ? "by permutes" : in_place ? "by shuffles" : "off";
             expect_close(got, want, std::string(isa_name(isa.isa)) + " dw stride 2, rows read in place " +
-                                        (in_place ? (permute ? "by permutes" : "by shuffles") : "off") + ", " + std::to_string(k) + "x" + std::to_string(k) +
+                                        form_name + ", " + std::to_string(k) + "x" + std::to_string(k) +
                                         " in " + std::to_string(in_h) + "x" + std::to_string(in_w) + " pads " +
                                         std::to_string(pads) + " rows " + std::to_string(p.row_begin) + ".." +
                                         std::to_string(p.row_end));
@@ -235,6 +238,72 @@ static void test_dwconv_stride2_switch(const KernelConfig& isa, const KernelConf
   }
   if (tested < 400) {
     std::printf("FAIL dw stride-2 switch: only %zu cases ran\n", tested);
+    g_failures++;
+  }
+}
+
+// The 3x3 and 5x5 stride-2 kernels over every input width 1 .. 130 (the split form's spans of 4
+// (3x3) or 2 (5x5) vectors, its tails with the last vector masked, rows narrower than a vector),
+// left pads 0 and 1 (3x3) and 2 and 1 (5x5: 1 is not the split form's) with right pads 0 .. 2
+// and wider than the window's half,
+// odd and even heights, relu6 / none / SiLU (a pass after), residual on odd widths, in each form
+// the switches give (split, permutes, shuffles, ring), against the scalar kernel. Each output
+// starts as a sentinel that a skipped column would keep.
+static void test_dwconv_s2_widths(const KernelConfig& isa, const KernelConfig& scalar) {
+  std::mt19937 rng(4130);
+  size_t tested = 0;
+  const ActivationKind kinds[] = {ActivationKind::Relu6, ActivationKind::None, ActivationKind::Silu};
+  for (size_t k : {3, 5}) {
+    const DwconvKernel kernel = k == 3 ? isa.dwconv_3x3s2 : isa.dwconv_5x5s2;
+    for (size_t in_w = 1; in_w <= 130; in_w++) {
+      for (size_t pl : {k / 2 - 1, k / 2}) {
+        // Right pads 0 .. 2, and on every 7th width one past the window (k / 2 + 2: the last
+        // vector's first columns are then past the row).
+        const size_t pr = in_w % 7 == 0 ? k / 2 + 2 : (in_w + pl) % 3, pt = pl, pb = k / 2 - pl;
+        const size_t in_h = 3 + (in_w % 6);
+        if (in_w + pl + pr < k || in_h + pt + pb < k) continue;
+        const size_t out_w = (in_w + pl + pr - k) / 2 + 1, out_h = (in_h + pt + pb - k) / 2 + 1;
+        const auto input = random_floats(in_h * in_w, rng);
+        const auto weights = random_floats(k * k, rng);
+        const auto residual = random_floats(out_h * out_w, rng);
+        DwconvPlane p{};
+        p.input = input.data();
+        p.in_h = in_h;
+        p.in_w = in_w;
+        p.weights = weights.data();
+        p.bias = -0.125f;
+        p.out_h = out_h;
+        p.out_w = out_w;
+        p.row_begin = 0;
+        p.row_end = out_h;
+        p.kernel_h = p.kernel_w = k;
+        p.stride_h = p.stride_w = 2;
+        p.dilation_h = p.dilation_w = 1;
+        p.pad_top = pt;
+        p.pad_left = pl;
+        p.residual = in_w % 2 == 1 ? residual.data() : nullptr;
+        p.activation.kind = kinds[(in_w + pl) % 3];
+        std::vector<float> want(out_h * out_w, 1e30f);
+        p.output = want.data();
+        scalar.dwconv_general(p);
+        for (int form = 0; form < 4; form++) {
+          std::vector<float> got(want.size(), 1e30f);
+          p.output = got.data();
+          p.stride2_split = form == 0;
+          p.stride2_permute = form < 2;
+          p.stride2_in_registers = form < 3;
+          kernel(p);
+          expect_close(got, want, std::string(isa_name(isa.isa)) + " dw " + std::to_string(k) + "x" + std::to_string(k) +
+                                      "/2 form " + std::to_string(form) + " in " + std::to_string(in_h) + "x" +
+                                      std::to_string(in_w) + " pad left " + std::to_string(pl) + " right " + std::to_string(pr));
+          g_checks++;
+          tested++;
+        }
+      }
+    }
+  }
+  if (tested < 4 * 500) {
+    std::printf("FAIL dw stride-2 widths: only %zu cases ran\n", tested);
     g_failures++;
   }
 }
@@ -331,6 +400,7 @@ void test_dwconv_kxk(const KernelConfig& isa, const KernelConfig& scalar) {
   test_dwconv_plane_runs(isa, scalar);
   if (&isa != &scalar) test_dwconv_lanes_switch(isa, scalar);
   if (&isa != &scalar) test_dwconv_stride2_switch(isa, scalar);
+  if (&isa != &scalar) test_dwconv_s2_widths(isa, scalar);
 }
 
 }  // namespace kernels_test

@@ -42,6 +42,10 @@ struct DwconvPlane {
   // loads per tap pair (dwconv-s2-avx512.inc, 3x3 only); ops/depthwise.cc clears it under
   // CONVNODE_DW_S2_PERMUTE=0.
   bool stride2_permute = true;
+  // Whether AVX-512 3x3 stride-2 planes with rows wider than 8 outputs (left pad 0 or 1) split
+  // each row's columns with in-lane shuffles (dwconv-s2-split-avx512.inc) rather than the forms
+  // above; ops/depthwise.cc clears it under CONVNODE_DW_S2_SPLIT=0.
+  bool stride2_split = true;
 };
 
 using DwconvKernel = void (*)(const DwconvPlane& plane);
