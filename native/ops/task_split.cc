@@ -1,6 +1,9 @@
 #include "task_split.h"
 
 #include <algorithm>
+#include <limits>
+
+#include "work_cost.h"
 
 namespace convnode {
 
@@ -19,6 +22,93 @@ std::vector<size_t> equal_task_bounds(size_t units, size_t run) {
   std::vector<size_t> bounds = {0};
   while (bounds.back() < units) bounds.push_back(std::min(units, bounds.back() + std::max<size_t>(1, run)));
   return bounds;
+}
+
+namespace {
+
+size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
+
+// How much longer (predicted) a cut of two tasks per thread may be than the best cut and still be
+// taken (balanced_gemm_cut).
+constexpr double kRobustShare = 0.03;
+
+// One task of the grid: its rows (whole panels, as the micro-kernel computes them) times its
+// pixels in multiply-adds, its B packing, its claim.
+double gemm_task_ns(const GemmGridShape& s, size_t row_panels, size_t cols) {
+  const double k = static_cast<double>(s.k);
+  return kNsPerGemmMac * k * static_cast<double>(row_panels * s.mr) * static_cast<double>(cols) +
+         kNsPerPackedBFloat * k * static_cast<double>(cols) + kNsPerGemmTask;
+}
+
+}  // namespace
+
+double gemm_cut_span_ns(const GemmGridShape& s, size_t threads, GemmGridCut cut) {
+  const size_t panels = div_up(s.rows, s.mr);
+  const size_t tiles = div_up(s.cols, s.nr);
+  const size_t r = div_up(panels, cut.row_chunk_panels);
+  const size_t c = div_up(tiles, cut.col_chunk_tiles);
+  // The two sizes a chunk can have (the last is shorter), per axis.
+  const size_t last_panels = panels - (r - 1) * cut.row_chunk_panels;
+  const size_t chunk_cols = cut.col_chunk_tiles * s.nr;
+  const size_t last_cols = s.cols - (c - 1) * chunk_cols;
+  const double sizes[2][2] = {{gemm_task_ns(s, cut.row_chunk_panels, chunk_cols), gemm_task_ns(s, cut.row_chunk_panels, last_cols)},
+                              {gemm_task_ns(s, last_panels, chunk_cols), gemm_task_ns(s, last_panels, last_cols)}};
+  std::vector<double> free_at(std::max<size_t>(1, threads), kGemmHelperStartNs);
+  free_at[0] = 0;
+  for (size_t p = 0; p < s.independent; p++) {
+    for (size_t cc = 0; cc < c; cc++) {
+      for (size_t rr = 0; rr < r; rr++) {
+        double* next = &*std::min_element(free_at.begin(), free_at.end());
+        *next += sizes[rr + 1 == r][cc + 1 == c];
+      }
+    }
+  }
+  return *std::max_element(free_at.begin(), free_at.end());
+}
+
+GemmGridCut balanced_gemm_cut(const GemmGridShape& s, size_t threads, GemmGridCut current) {
+  const size_t panels = div_up(s.rows, s.mr);
+  const size_t tiles = div_up(s.cols, s.nr);
+  if (threads <= 1 || panels == 0 || tiles == 0 || s.independent == 0) return current;
+  GemmGridCut best = current;
+  double best_span = gemm_cut_span_ns(s, threads, current);
+  const size_t most = 4 * threads;
+  // Every distinct chunk length per axis (lengths ceil(n / chunks)), with tasks in [threads, 4 x threads]
+  // (fewer where the grid has fewer tiles).
+  const size_t fewest = std::min(threads, s.independent * panels * tiles);
+  GemmGridCut best_split = current;
+  double best_split_span = s.independent * div_up(tiles, current.col_chunk_tiles) * div_up(panels, current.row_chunk_panels) >= 2 * threads
+                               ? best_span
+                               : std::numeric_limits<double>::infinity();
+  size_t last_col_len = 0;
+  for (size_t cuts = 1; cuts <= tiles && s.independent * cuts <= most; cuts++) {
+    const size_t col_len = div_up(tiles, cuts);
+    if (col_len == last_col_len) continue;  // the same chunks as the last count
+    last_col_len = col_len;
+    const size_t c = div_up(tiles, col_len);
+    size_t last_row_len = 0;
+    for (size_t row_cuts = 1; row_cuts <= panels && s.independent * c * row_cuts <= most; row_cuts++) {
+      const size_t row_len = div_up(panels, row_cuts);
+      if (row_len == last_row_len) continue;
+      last_row_len = row_len;
+      const size_t tasks = s.independent * c * div_up(panels, row_len);
+      if (tasks < fewest || tasks > most) continue;
+      const double span = gemm_cut_span_ns(s, threads, {col_len, row_len});
+      if (span < best_span) {
+        best_span = span;
+        best = {col_len, row_len};
+      }
+      if (tasks >= 2 * threads && span < best_split_span) {
+        best_split_span = span;
+        best_split = {col_len, row_len};
+      }
+    }
+  }
+  // Two tasks per thread where that costs at most kRobustShare more span: with one each, a
+  // worker that starts late or loses its core leaves the caller idle at the join for its whole
+  // task; with two, the caller takes the second.
+  if (best_split_span <= best_span * (1 + kRobustShare)) return best_split;
+  return best;
 }
 
 }  // namespace convnode
