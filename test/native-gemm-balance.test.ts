@@ -6,7 +6,9 @@
  * summed by the same kernel in the same order as on one thread: the answers must be bitwise equal
  * to the 1-thread run at 2, 3, 4, 8 and 16 threads (every job split: setPoolMinSplitUs(0)), with
  * and without a residual, and close to the pure-JS backend. With CONVNODE_GEMM_BALANCE=0 (read at
- * load) a child process must give the same bits as well.
+ * load) a child process must give the same bits as well. The 1x1 convs with few outputs on large
+ * maps (native/ops/pointwise_few.cc) cut their pixels into a whole number of equal chunks per
+ * thread: the same check.
  */
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -50,6 +52,11 @@ const CASES: ConvCase[] = [
   convCase({ batch: 1, inChannels: 24, outChannels: 40, inH: 13, inW: 11, kernel: [1, 1], padding: 0, activation: relu }),
   convCase({ batch: 1, inChannels: 64, outChannels: 96, groups: 2, inH: 7, inW: 7, activation: relu }),
   convCase({ batch: 2, inChannels: 80, outChannels: 240, inH: 14, inW: 14, kernel: [1, 1], padding: 0, residual: true }),
+  // Few outputs on large maps (ops/pointwise_few.cc): equal pixel chunks per thread.
+  convCase({ batch: 1, inChannels: 96, outChannels: 24, inH: 56, inW: 56, kernel: [1, 1], padding: 0, residual: true }),
+  convCase({ batch: 1, inChannels: 32, outChannels: 16, inH: 112, inW: 112, kernel: [1, 1], padding: 0, activation: relu }),
+  convCase({ batch: 1, inChannels: 40, outChannels: 20, inH: 61, inW: 60, kernel: [1, 1], padding: 0 }),
+  convCase({ batch: 3, inChannels: 24, outChannels: 32, inH: 57, inW: 57, kernel: [1, 1], padding: 0, activation: relu }),
 ];
 
 function runCase(backend: Backend, c: ConvCase): Float32Array {
