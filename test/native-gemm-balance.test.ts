@@ -8,7 +8,8 @@
  * and without a residual, and close to the pure-JS backend. With CONVNODE_GEMM_BALANCE=0 (read at
  * load) a child process must give the same bits as well. The 1x1 convs with few outputs on large
  * maps (native/ops/pointwise_few.cc) cut their pixels into a whole number of equal chunks per
- * thread: the same check.
+ * thread, and the stride-2 stems (native/ops/conv_phase_rows.cc) split their input's phase rows
+ * in row bands: the same check.
  */
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -57,10 +58,13 @@ const CASES: ConvCase[] = [
   convCase({ batch: 1, inChannels: 32, outChannels: 16, inH: 112, inW: 112, kernel: [1, 1], padding: 0, activation: relu }),
   convCase({ batch: 1, inChannels: 40, outChannels: 20, inH: 61, inW: 60, kernel: [1, 1], padding: 0 }),
   convCase({ batch: 3, inChannels: 24, outChannels: 32, inH: 57, inW: 57, kernel: [1, 1], padding: 0, activation: relu }),
+  // Stride-2 stems (ops/conv_phase_rows.cc): the input's phase rows are split in row bands.
+  convCase({ batch: 1, inChannels: 3, outChannels: 24, inH: 64, inW: 64, kernel: [7, 7], stride: [2, 2], padding: 3, activation: relu }),
+  convCase({ batch: 2, inChannels: 3, outChannels: 16, inH: 57, inW: 57, kernel: [3, 3], stride: [2, 2], padding: 1 }),
 ];
 
-function runCase(backend: Backend, c: ConvCase): Float32Array {
-  const random = seededRandom(c.inChannels * 131 + c.outChannels * 7 + c.inH);
+function runCase(backend: Backend, c: ConvCase, seed = c.inChannels * 131 + c.outChannels * 7 + c.inH): Float32Array {
+  const random = seededRandom(seed);
   const weight = randomFloats((c.outChannels * c.inChannels * c.kernel[0] * c.kernel[1]) / c.groups, random);
   const bias = randomFloats(c.outChannels, random);
   const input = randomFloats(c.batch * c.inChannels * c.inH * c.inW, random);
@@ -93,6 +97,10 @@ describe('balanced GEMM cut on small maps at batch 1', () => {
       expectClose(one, runCase(jsBackend, c), `${describeCase(c)} 1 thread vs JS`);
       addon().setPoolMinSplitUs(0);
       for (const threads of [2, 3, 4, 8, 16]) {
+        // Another input first, on one thread (every scratch row written), so scratch a cut forgot
+        // to fill (the stems' phase rows on the calling thread) holds other values than this run's.
+        setNumThreads(1);
+        runCase(native, c, 99);
         setNumThreads(threads);
         expect(bitDifferences(runCase(native, c), one), `${describeCase(c)} at ${threads} threads`).toBe(0);
       }
