@@ -95,7 +95,7 @@ async function compare(name, contenders, flags) {
 
   const ratios = (values) => values.slice(1).map((v) => (v / values[0]).toFixed(3)).join(' ');
   const row = (label, values) => `  ${label.padEnd(46)} ${values.map((v) => v.toFixed(3).padStart(8)).join(' ')}   ${ratios(values)}`;
-  console.log(`\n${name}, batch ${flags['--batch']}, 1 thread, ${flags['--rounds']} rounds${flags['--thrash'] ? `, ${flags['--thrash']} MB written before each run` : ''}`);
+  console.log(`\n${name}, batch ${flags['--batch']}, ${flags['--threads']} thread(s), ${flags['--rounds']} rounds${flags['--thrash'] ? `, ${flags['--thrash']} MB written before each run` : ''}`);
   contenders.forEach((c, i) => console.log(`  [${i}] ${c.name}`));
   console.log(`  ${'ms (sum of per-step minima)'.padEnd(46)} ${contenders.map((_, i) => `[${i}]`.padStart(8)).join(' ')}   ratio to [0]`);
   const kinds = new Map();
