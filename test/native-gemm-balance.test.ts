@@ -53,6 +53,10 @@ const CASES: ConvCase[] = [
   convCase({ batch: 1, inChannels: 24, outChannels: 40, inH: 13, inW: 11, kernel: [1, 1], padding: 0, activation: relu }),
   convCase({ batch: 1, inChannels: 64, outChannels: 96, groups: 2, inH: 7, inW: 7, activation: relu }),
   convCase({ batch: 2, inChannels: 80, outChannels: 240, inH: 14, inW: 14, kernel: [1, 1], padding: 0, residual: true }),
+  // Large maps (pixel blocks evened out: evened_gemm_cut).
+  convCase({ batch: 1, inChannels: 64, outChannels: 96, inH: 56, inW: 56, kernel: [1, 1], padding: 0, activation: relu, residual: true }),
+  convCase({ batch: 1, inChannels: 8, outChannels: 48, inH: 56, inW: 56 }), // 3x3 through im2col (Cin 8: under the Winograd rule)
+  convCase({ batch: 1, inChannels: 48, outChannels: 64, inH: 55, inW: 57, kernel: [1, 1], padding: 0 }),
   // Few outputs on large maps (ops/pointwise_few.cc): equal pixel chunks per thread.
   convCase({ batch: 1, inChannels: 96, outChannels: 24, inH: 56, inW: 56, kernel: [1, 1], padding: 0, residual: true }),
   convCase({ batch: 1, inChannels: 32, outChannels: 16, inH: 112, inW: 112, kernel: [1, 1], padding: 0, activation: relu }),

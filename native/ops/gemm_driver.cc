@@ -315,11 +315,14 @@ GemmSplit split_gemm(const GemmConfig& cfg, size_t independent, size_t m, size_t
   s.m_chunk = panels_per_chunk * cfg.mr;
   s.m_chunks = div_up(m_panels, panels_per_chunk);
   // Few tasks (small maps at batch 1) are rarely equal: rebalanced over rows and columns. With
-  // 4 x threads tasks or more, claiming them one by one evens the threads out already. Past 4
-  // threads the search (cuts x tasks x threads) costs more than a small layer's imbalance.
-  if (k > 0 && threads >= 2 && threads <= 4 && s.tasks(independent) < 4 * threads && balance_few_tasks()) {
+  // 4 x threads tasks or more, the pixel blocks are evened out (the last one is no longer a
+  // sliver). Past 4 threads the search (cuts x tasks x threads) costs more than a small layer's
+  // imbalance.
+  if (k > 0 && threads >= 2 && threads <= 4 && balance_few_tasks()) {
     const GemmGridShape shape = {independent, m, cfg.mr, n, cfg.nr, k};
-    const GemmGridCut cut = balanced_gemm_cut(shape, threads, {s.n_chunk / cfg.nr, s.m_chunk / cfg.mr});
+    const GemmGridCut current = {s.n_chunk / cfg.nr, s.m_chunk / cfg.mr};
+    const GemmGridCut cut = s.tasks(independent) < 4 * threads ? balanced_gemm_cut(shape, threads, current)
+                                                               : evened_gemm_cut(shape, threads, current);
     s.n_chunk = cut.col_chunk_tiles * cfg.nr;
     s.n_chunks = div_up(n, s.n_chunk);
     s.m_chunk = cut.row_chunk_panels * cfg.mr;

@@ -111,4 +111,21 @@ GemmGridCut balanced_gemm_cut(const GemmGridShape& s, size_t threads, GemmGridCu
   return best;
 }
 
+GemmGridCut evened_gemm_cut(const GemmGridShape& s, size_t threads, GemmGridCut current) {
+  const size_t tiles = div_up(s.cols, s.nr);
+  if (threads <= 1 || tiles == 0 || s.independent == 0 || current.col_chunk_tiles == 0) return current;
+  GemmGridCut best = current;
+  double best_span = gemm_cut_span_ns(s, threads, current);
+  const size_t blocks = div_up(tiles, current.col_chunk_tiles);
+  for (size_t c = blocks; c <= blocks + threads && c <= tiles; c++) {
+    const GemmGridCut cut = {div_up(tiles, c), current.row_chunk_panels};
+    const double span = gemm_cut_span_ns(s, threads, cut);
+    if (span < best_span) {
+      best_span = span;
+      best = cut;
+    }
+  }
+  return best;
+}
+
 }  // namespace convnode

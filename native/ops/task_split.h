@@ -40,6 +40,11 @@ struct GemmGridCut {
 // (work_cost.h). Exact ties keep `current`. O(cuts x tasks x threads): callers keep it for few
 // threads (split_gemm: up to 4).
 GemmGridCut balanced_gemm_cut(const GemmGridShape& shape, size_t threads, GemmGridCut current);
+// For a cut that already has 4 x threads tasks or more (pixel blocks of a large map): the same
+// rows, and pixel blocks evened out: of `current`'s block count c and c + 1 ... c + threads
+// blocks of equal whole tiles, the one with the shortest predicted span (56x56 is 196 tiles: 13
+// blocks of 15 and one of 1, so one of 2 threads did 105 tiles and the other 91; 14 of 14 are even).
+GemmGridCut evened_gemm_cut(const GemmGridShape& shape, size_t threads, GemmGridCut current);
 // The predicted span of a cut (ns), as balanced_gemm_cut scores it; exposed for the tests.
 double gemm_cut_span_ns(const GemmGridShape& shape, size_t threads, GemmGridCut cut);
 
