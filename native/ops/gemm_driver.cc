@@ -321,8 +321,7 @@ GemmSplit split_gemm(const GemmConfig& cfg, size_t independent, size_t m, size_t
   if (k > 0 && threads >= 2 && threads <= 4 && balance_few_tasks()) {
     const GemmGridShape shape = {independent, m, cfg.mr, n, cfg.nr, k};
     const GemmGridCut current = {s.n_chunk / cfg.nr, s.m_chunk / cfg.mr};
-    const GemmGridCut cut = s.tasks(independent) < 4 * threads ? balanced_gemm_cut(shape, threads, current)
-                                                               : evened_gemm_cut(shape, threads, current);
+    const GemmGridCut cut = gemm_cut_for(shape, threads, current);
     s.n_chunk = cut.col_chunk_tiles * cfg.nr;
     s.n_chunks = div_up(n, s.n_chunk);
     s.m_chunk = cut.row_chunk_panels * cfg.mr;

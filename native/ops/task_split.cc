@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <limits>
+#if !defined(__wasi__)
+#include <map>
+#include <mutex>
+#include <tuple>
+#endif
 
 #include "work_cost.h"
 
@@ -53,17 +58,24 @@ double gemm_cut_span_ns(const GemmGridShape& s, size_t threads, GemmGridCut cut)
   const size_t last_cols = s.cols - (c - 1) * chunk_cols;
   const double sizes[2][2] = {{gemm_task_ns(s, cut.row_chunk_panels, chunk_cols), gemm_task_ns(s, cut.row_chunk_panels, last_cols)},
                               {gemm_task_ns(s, last_panels, chunk_cols), gemm_task_ns(s, last_panels, last_cols)}};
-  std::vector<double> free_at(std::max<size_t>(1, threads), kGemmHelperStartNs);
+  // When each thread is next free (split_gemm calls this per cut it scores, on every run: no
+  // allocation for the thread counts it searches).
+  double local[16];
+  std::vector<double> heap;
+  const size_t n = std::max<size_t>(1, threads);
+  double* free_at = local;
+  if (n > 16) {
+    heap.resize(n);
+    free_at = heap.data();
+  }
+  std::fill(free_at, free_at + n, kGemmHelperStartNs);
   free_at[0] = 0;
   for (size_t p = 0; p < s.independent; p++) {
     for (size_t cc = 0; cc < c; cc++) {
-      for (size_t rr = 0; rr < r; rr++) {
-        double* next = &*std::min_element(free_at.begin(), free_at.end());
-        *next += sizes[rr + 1 == r][cc + 1 == c];
-      }
+      for (size_t rr = 0; rr < r; rr++) *std::min_element(free_at, free_at + n) += sizes[rr + 1 == r][cc + 1 == c];
     }
   }
-  return *std::max_element(free_at.begin(), free_at.end());
+  return *std::max_element(free_at, free_at + n);
 }
 
 GemmGridCut balanced_gemm_cut(const GemmGridShape& s, size_t threads, GemmGridCut current) {
@@ -127,5 +139,48 @@ GemmGridCut evened_gemm_cut(const GemmGridShape& s, size_t threads, GemmGridCut 
   }
   return best;
 }
+
+namespace {
+
+// Few tasks: the search over rows and columns; many: evened pixel blocks.
+GemmGridCut search_cut(const GemmGridShape& s, size_t threads, GemmGridCut current) {
+  const size_t tasks = s.independent * div_up(div_up(s.cols, s.nr), current.col_chunk_tiles) *
+                       div_up(div_up(s.rows, s.mr), current.row_chunk_panels);
+  return tasks < 4 * threads ? balanced_gemm_cut(s, threads, current) : evened_gemm_cut(s, threads, current);
+}
+
+}  // namespace
+
+#if defined(__wasi__)
+// The wasm builds' libc++ has no std::mutex: every call scores the cuts (~1 us at 2-4 threads).
+GemmGridCut gemm_cut_for(const GemmGridShape& s, size_t threads, GemmGridCut current) {
+  return search_cut(s, threads, current);
+}
+#else
+namespace {
+
+// gemm_cut_for's table, at namespace scope (set up when the addon loads, not on a first call
+// that two pool tasks could make at once) and never destroyed (a libuv thread may still split a
+// GEMM at exit).
+using CutKey = std::tuple<size_t, size_t, size_t, size_t, size_t, size_t, size_t, size_t, size_t>;
+std::mutex& known_cuts_mutex = *new std::mutex();
+std::map<CutKey, GemmGridCut>& known_cuts = *new std::map<CutKey, GemmGridCut>();
+
+}  // namespace
+
+GemmGridCut gemm_cut_for(const GemmGridShape& s, size_t threads, GemmGridCut current) {
+  const CutKey key{s.independent, s.rows, s.mr, s.cols, s.nr, s.k, threads, current.col_chunk_tiles, current.row_chunk_panels};
+  {
+    std::lock_guard<std::mutex> lock(known_cuts_mutex);
+    const auto found = known_cuts.find(key);
+    if (found != known_cuts.end()) return found->second;
+  }
+  const GemmGridCut cut = search_cut(s, threads, current);
+  std::lock_guard<std::mutex> lock(known_cuts_mutex);
+  if (known_cuts.size() >= 4096) known_cuts.clear();  // many input sizes: forget, rather than grow
+  known_cuts.emplace(key, cut);
+  return cut;
+}
+#endif  // !__wasi__
 
 }  // namespace convnode
