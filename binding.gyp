@@ -78,6 +78,8 @@
         'native/napi/squeeze_excite_object.cc',
       ],
       'conditions': [
+        # Never unloaded (CMakeLists.txt says why: pool threads outlive a worker_thread's addon).
+        ['OS=="linux"', {'ldflags': ['-Wl,-z,nodelete']}],
         ['target_arch=="x64"', {'dependencies': ['convnode_avx2', 'convnode_avx512']}],
         ['target_arch=="arm64"', {
           'cflags_cc': ['-ffp-contract=off'],

@@ -3,11 +3,13 @@
 //
 //   node bench/model-ab.mjs --models resnet50,resnet18 [--rounds 15] [--batch 1]
 //                           [--addon other.node ...] [--env 'CONVNODE_X=0' ...]
-//                           [--steps 'layer1'] [--thrash 64]
+//                           [--steps 'layer1'] [--thrash 64] [--threads 1]
 //
 // The contenders: this checkout's addon, then one per --addon (another build), then one per
 // --env (this checkout's addon with the given variables, 'A=1,B=2'). Each runs in a worker
-// thread of its own (every JS environment loads the addon once), on 1 thread, batch --batch,
+// thread of its own (every JS environment loads the addon once), on --threads threads (default 1:
+// each contender's addon image has its own pool; the steps run synchronously, so its workers
+// sleep between steps as in model.profile), batch --batch,
 // the same input; a round runs each contender once (odd rounds in reverse order). Native
 // switches are read once per loaded binary with getenv, which sees the process environment
 // (a worker's process.env is a copy): so each --env contender gets its own copy of the addon
@@ -39,6 +41,7 @@ if (isMainThread) {
     '--env': [],
     '--steps': String,
     '--thrash': 0,
+    '--threads': 1,
   });
   const checkoutAddon = join(root, 'build', 'Release', 'convnode.node');
   const copies = mkdtempSync(join(tmpdir(), 'model-ab-'));
@@ -69,7 +72,7 @@ async function compare(name, contenders, flags) {
     Object.assign(process.env, c.env);
     const env = { ...process.env };
     if (c.addon) env.CONVNODE_ADDON_PATH = c.addon;
-    const worker = new Worker(new URL(import.meta.url), { workerData: { path, batch: flags['--batch'], thrashMb: flags['--thrash'] }, env });
+    const worker = new Worker(new URL(import.meta.url), { workerData: { path, batch: flags['--batch'], thrashMb: flags['--thrash'], threads: flags['--threads'] }, env });
     steps = await ask(worker, 'load');
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
@@ -92,7 +95,7 @@ async function compare(name, contenders, flags) {
 
   const ratios = (values) => values.slice(1).map((v) => (v / values[0]).toFixed(3)).join(' ');
   const row = (label, values) => `  ${label.padEnd(46)} ${values.map((v) => v.toFixed(3).padStart(8)).join(' ')}   ${ratios(values)}`;
-  console.log(`\n${name}, batch ${flags['--batch']}, 1 thread, ${flags['--rounds']} rounds${flags['--thrash'] ? `, ${flags['--thrash']} MB written before each run` : ''}`);
+  console.log(`\n${name}, batch ${flags['--batch']}, ${flags['--threads']} thread(s), ${flags['--rounds']} rounds${flags['--thrash'] ? `, ${flags['--thrash']} MB written before each run` : ''}`);
   contenders.forEach((c, i) => console.log(`  [${i}] ${c.name}`));
   console.log(`  ${'ms (sum of per-step minima)'.padEnd(46)} ${contenders.map((_, i) => `[${i}]`.padStart(8)).join(' ')}   ratio to [0]`);
   const kinds = new Map();
@@ -125,9 +128,9 @@ function ask(worker, message) {
 }
 
 /** A contender: loads the model on the native backend, then times one run per 'run' message. */
-async function serve({ path, batch, thrashMb }) {
+async function serve({ path, batch, thrashMb, threads }) {
   const convnode = await import(pathToFileURL(join(root, 'dist', 'index.js')).href);
-  convnode.setNumThreads(1);
+  convnode.setNumThreads(threads);
   const model = await convnode.loadOnnx(path, { backend: 'native' });
   const shape = [batch, ...model.inputShapes[0].slice(1)];
   const data = new Float32Array(shape.reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i));

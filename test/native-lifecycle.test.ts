@@ -186,6 +186,26 @@ describe('native backend lifecycle', () => {
     expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim()).toBe('survived');
   });
 
+  it('survives the process exiting after a worker_thread that started the pool was terminated', () => {
+    // The worker starts the pool's threads (setNumThreads), then goes; Node unloads an addon
+    // when the environment that loaded it ends, and a pool thread still starting or waiting
+    // then ran unmapped code: SIGSEGV in 2-4 of 6 such processes before the addon was linked
+    // -z nodelete (CMakeLists.txt, binding.gyp). Eight processes, each must exit cleanly.
+    const script = `
+      const { Worker } = require('node:worker_threads');
+      const source = \`
+        ${LOAD_ADDON}
+        addon.setNumThreads(2);
+        require('node:worker_threads').parentPort.postMessage('started');
+      \`;
+      const worker = new Worker(source, { eval: true });
+      worker.once('message', () => worker.terminate().then(() => console.log('exiting')));
+    `;
+    for (let i = 0; i < 8; i++) {
+      expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim()).toBe('exiting');
+    }
+  });
+
   it('lets the process exit while forward() calls are still running', () => {
     const script = `
       ${LOAD_ADDON}

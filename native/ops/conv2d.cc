@@ -327,7 +327,7 @@ void Conv2d::run_gemm(const ConvRun& r, const float* packed, const float* input,
   const double macs = static_cast<double>(independent) * static_cast<double>(group_out) * static_cast<double>(pixels) *
                       static_cast<double>(group_k_);
   const size_t threads = ThreadPool::instance().threads_for(macs * kNsPerGemmMac);
-  const GemmSplit split = split_gemm(cfg, independent, group_out, pixels, threads);
+  const GemmSplit split = split_gemm(cfg, independent, group_out, pixels, threads, group_k_);
   parallel_for_threads(split.tasks(independent), threads, [&](size_t task) {
     const size_t mc = task % split.m_chunks;
     const size_t nc = (task / split.m_chunks) % split.n_chunks;

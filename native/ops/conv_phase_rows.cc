@@ -48,9 +48,10 @@ struct PhaseRows {
   size_t channel_floats() const { return rows * row_floats(); }
 };
 
-// Fills channel `c`'s phase rows from its input plane.
-void split_channel(const Window& w, const PhaseRows& p, const float* plane, float* dst) {
-  for (size_t py = 0; py < p.rows; py++, dst += p.row_floats()) {
+// Fills phase rows [py0, py1) of a channel from its input plane (dst: the channel's first row).
+void split_channel(const Window& w, const PhaseRows& p, const float* plane, float* dst, size_t py0, size_t py1) {
+  dst += py0 * p.row_floats();
+  for (size_t py = py0; py < py1; py++, dst += p.row_floats()) {
     const ptrdiff_t iy = static_cast<ptrdiff_t>(py) - static_cast<ptrdiff_t>(w.pad_top);
     if (iy < 0 || iy >= static_cast<ptrdiff_t>(w.in_h)) {
       std::memset(dst, 0, p.row_floats() * sizeof(float));
@@ -106,8 +107,14 @@ bool run_conv_phase_rows(const GemmConfig& cfg, const float* packed_a, size_t m,
   const size_t pixels = w.out_h * w.out_w;
   const double macs = static_cast<double>(batch) * static_cast<double>(m) * static_cast<double>(pixels) * static_cast<double>(k);
   const size_t threads = ThreadPool::instance().threads_for(macs * kNsPerGemmMac);
-  parallel_for_threads(batch * in_channels, threads, [&](size_t plane) {
-    split_channel(w, p, input + plane * in_plane, phases + plane * p.channel_floats());
+  // Bands of rows, so the threads get equal shares of the split (the stems have 3 channels:
+  // whole planes gave one of 2 threads two and the other one).
+  const size_t bands = threads > 1 ? std::min(p.rows, 2 * threads) : 1;
+  const size_t band_rows = (p.rows + bands - 1) / bands;
+  parallel_for_threads(batch * in_channels * bands, threads, [&](size_t unit) {
+    const size_t plane = unit / bands, py0 = unit % bands * band_rows;
+    split_channel(w, p, input + plane * in_plane, phases + plane * p.channel_floats(), std::min(py0, p.rows),
+                  std::min(p.rows, py0 + band_rows));
   });
   // Output rows cut into a few runs per thread (one run per image on one thread).
   const size_t runs_per_image = threads > 1 ? std::min(w.out_h, (2 * threads + batch - 1) / batch) : 1;

@@ -9,6 +9,7 @@
 #include "../kernels/f32-gemm/gemm.h"
 #include "../runtime/env_switch.h"
 #include "../runtime/scratch.h"
+#include "task_split.h"
 
 namespace convnode {
 
@@ -265,9 +266,16 @@ bool rows_first_on_small_maps() {
   return env_equals_once(rows, "CONVNODE_GEMM_SPLIT", "rows");
 }
 
+// CONVNODE_GEMM_BALANCE=0 (read once) keeps the pixel-block cut below as it is, for an A/B of the
+// balanced cut (task_split.h).
+bool balance_few_tasks() {
+  static std::atomic<long> off{kEnvUnread};
+  return !env_equals_once(off, "CONVNODE_GEMM_BALANCE", "0");
+}
+
 }  // namespace
 
-GemmSplit split_gemm(const GemmConfig& cfg, size_t independent, size_t m, size_t n, size_t threads) {
+GemmSplit split_gemm(const GemmConfig& cfg, size_t independent, size_t m, size_t n, size_t threads, size_t k) {
   GemmSplit s;
   const size_t n_tiles = div_up(n, cfg.nr);
   const size_t m_panels_all = div_up(m, cfg.mr);
@@ -306,6 +314,19 @@ GemmSplit split_gemm(const GemmConfig& cfg, size_t independent, size_t m, size_t
   const size_t panels_per_chunk = div_up(m_panels, m_chunks);
   s.m_chunk = panels_per_chunk * cfg.mr;
   s.m_chunks = div_up(m_panels, panels_per_chunk);
+  // Few tasks (small maps at batch 1) are rarely equal: rebalanced over rows and columns. With
+  // 4 x threads tasks or more, the pixel blocks are evened out (the last one is no longer a
+  // sliver). Past 4 threads the search (cuts x tasks x threads) costs more than a small layer's
+  // imbalance.
+  if (k > 0 && threads >= 2 && threads <= 4 && balance_few_tasks()) {
+    const GemmGridShape shape = {independent, m, cfg.mr, n, cfg.nr, k};
+    const GemmGridCut current = {s.n_chunk / cfg.nr, s.m_chunk / cfg.mr};
+    const GemmGridCut cut = gemm_cut_for(shape, threads, current);
+    s.n_chunk = cut.col_chunk_tiles * cfg.nr;
+    s.n_chunks = div_up(n, s.n_chunk);
+    s.m_chunk = cut.row_chunk_panels * cfg.mr;
+    s.m_chunks = div_up(m, s.m_chunk);
+  }
   return s;
 }
 

@@ -65,6 +65,8 @@ struct GemmSplit {
   size_t m_chunk, m_chunks;  // rows per task, multiple of MR
   size_t tasks(size_t independent) const { return independent * n_chunks * m_chunks; }
 };
-GemmSplit split_gemm(const GemmConfig& cfg, size_t independent, size_t m, size_t n, size_t threads);
+// k (the sum's length), when given, lets a cut with few tasks be rebalanced over 2-4 threads
+// (task_split.h, balanced_gemm_cut; CONVNODE_GEMM_BALANCE=0 turns that off).
+GemmSplit split_gemm(const GemmConfig& cfg, size_t independent, size_t m, size_t n, size_t threads, size_t k = 0);
 
 }  // namespace convnode

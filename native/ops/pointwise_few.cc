@@ -66,10 +66,19 @@ bool run_pointwise_few_outputs(const GemmConfig& cfg, const float* packed_a, siz
     return false;
   }
   const size_t nr = cfg.nr;
-  const size_t chunk = std::max(nr, kTaskPixels / nr * nr);
-  const size_t chunks = (pixels + chunk - 1) / chunk;
   const double macs = static_cast<double>(batch) * static_cast<double>(m) * static_cast<double>(pixels) * static_cast<double>(k);
   const size_t threads = ThreadPool::instance().threads_for(macs * kNsPerGemmMac);
+  size_t chunk = std::max(nr, kTaskPixels / nr * nr);
+  size_t chunks = (pixels + chunk - 1) / chunk;
+  // Split: a whole number of equal chunks per thread. Chunks of kTaskPixels leave the threads
+  // unequal work where the map is not a multiple of threads x chunk (56x56 is 1024 x 3 + 64
+  // pixels: one of 2 threads got 2048, the other 1088, and idled for the difference at the join).
+  // Chunks stay whole tiles, so each output is computed by the same kernel call as on one thread.
+  if (threads > 1 && batch % threads != 0) {
+    chunks = (chunks + threads - 1) / threads * threads;
+    chunk = ((pixels + chunks - 1) / chunks + nr - 1) / nr * nr;
+    chunks = (pixels + chunk - 1) / chunk;
+  }
   auto run_task = [&](size_t task) {
     const size_t n = task / chunks;
     const size_t p0 = (task % chunks) * chunk;

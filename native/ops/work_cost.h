@@ -10,6 +10,14 @@ namespace convnode {
 // A multiply-add of a packed GEMM (convs, Linear at batch > 2): ~45 GMAC/s at ~80% of the FMA
 // peak, less on the small maps that are the ones near the threshold.
 constexpr double kNsPerGemmMac = 0.025;
+// A GEMM task's fixed costs beside its multiply-adds (ops/task_split.cc, balanced_gemm_cut): a
+// float of B packed (a copy of channel rows or an im2col gather into the tile layout: each task
+// packs the B of its own columns, so cutting rows packs it again), the claim and set-up of a task,
+// and how late a polling worker starts on a job's first task (bench/pool-jobs.mjs: wake-up p50
+// 1-2 us at 2 threads with the workers polling, Zen 4).
+constexpr double kNsPerPackedBFloat = 0.1;
+constexpr double kNsPerGemmTask = 1000;
+constexpr double kGemmHelperStartNs = 2000;
 // A float streamed once through a cheap vector op (copy, add, ReLU, a global pool's sum, the
 // GEMV's packed weights at batch 1-2): ~25 GB/s from L2 / L3 on one core.
 constexpr double kNsPerStreamedFloat = 0.15;

@@ -6,6 +6,8 @@
 #include "../kernels/f32-im2col/im2col.h"
 #include "../ops/gemm_driver.h"
 #include "../ops/linear.h"
+#include "../ops/task_split.h"
+#include "../ops/work_cost.h"
 
 #include "kernels_test.h"
 
@@ -173,6 +175,49 @@ void test_split_scales(const KernelConfig& isa) {
         std::printf("FAIL %s split of M %zu x N %zu for %zu threads: %zu tasks (%zu x %zu px, %zu x %zu rows), wanted >= %zu\n",
                     isa_name(isa.isa), m, n, threads, s.tasks(1), s.n_chunks, s.n_chunk, s.m_chunks, s.m_chunk, wanted);
         g_failures++;
+      }
+    }
+  }
+}
+
+// The balanced cut (task_split.h, balanced_gemm_cut) at 2-4 threads on the batch-1 small-map
+// shapes: tasks still tile the problem exactly, every thread gets one where there are enough
+// tiles, the predicted span is never above the pixel-block cut's (split_gemm without k), and it
+// is within 6% of an even share at 2 threads, 12% at 3 and 4 (fewer ways to cut 4 x threads tasks
+// evenly; the pixel-block cut of 14x14, 13 tiles as 4 + 4 + 4 + 1, is 30% above it at 2
+// threads; 28x28, 49 tiles as 15 + 15 + 15 + 4, 22%).
+void test_balanced_cut(const KernelConfig& isa) {
+  const size_t shapes[][3] = {{256, 784, 128}, {512, 784, 256}, {128, 784, 512}, {256, 196, 1024}, {1024, 196, 256},
+                              {2048, 49, 1024}, {512, 49, 2048}, {80, 196, 240},  {480, 196, 80},   {96, 196, 480},
+                              {576, 196, 96},   {1152, 49, 192}, {192, 49, 1152}, {1280, 49, 320},  {40, 784, 120},
+                              {24, 143, 24},    {200, 196, 432}, {160, 49, 576},  {64, 3136, 256},  {128, 3136, 64},
+                              {256, 3136, 64},  {64, 12544, 147}, {48, 3025, 64}};
+  const GemmConfig& cfg = isa.gemm;
+  for (size_t threads : {size_t{2}, size_t{3}, size_t{4}}) {
+    for (size_t independent : {size_t{1}, size_t{2}}) {
+      for (const auto& shape : shapes) {
+        const size_t m = shape[0], n = shape[1], k = shape[2];
+        const GemmSplit plain = split_gemm(cfg, independent, m, n, threads);
+        const GemmSplit s = split_gemm(cfg, independent, m, n, threads, k);
+        const GemmGridShape grid = {independent, m, cfg.mr, n, cfg.nr, k};
+        const double span = gemm_cut_span_ns(grid, threads, {s.n_chunk / cfg.nr, s.m_chunk / cfg.mr});
+        const double plain_span = gemm_cut_span_ns(grid, threads, {plain.n_chunk / cfg.nr, plain.m_chunk / cfg.mr});
+        const double even = gemm_cut_span_ns(grid, 1, {s.n_chunk / cfg.nr, s.m_chunk / cfg.mr}) / static_cast<double>(threads);
+        const size_t tiles = independent * ((m + cfg.mr - 1) / cfg.mr) * ((n + cfg.nr - 1) / cfg.nr);
+        const bool covers = s.n_chunk % cfg.nr == 0 && s.m_chunk % cfg.mr == 0 && s.n_chunks * s.n_chunk >= n &&
+                            (s.n_chunks - 1) * s.n_chunk < n && s.m_chunks * s.m_chunk >= m && (s.m_chunks - 1) * s.m_chunk < m;
+        // An even share also pays the workers' late start and each task's claim: a share of it,
+        // or the fixed costs of one task, whichever is more.
+        const double slack = threads == 2 ? 1.06 : 1.12;
+        const bool balanced = span <= std::max(slack * even, even + kGemmHelperStartNs + 2 * kNsPerGemmTask);
+        g_checks++;
+        if (!covers || s.tasks(independent) < std::min(tiles, threads) || span > plain_span || !balanced) {
+          std::printf("FAIL %s balanced cut of %zu x M %zu x N %zu (K %zu) for %zu threads: %zu tasks (%zu x %zu px, %zu x %zu rows), "
+                      "span %.1f us, pixel-block cut %.1f, even share %.1f\n",
+                      isa_name(isa.isa), independent, m, n, k, threads, s.tasks(independent), s.n_chunks, s.n_chunk, s.m_chunks,
+                      s.m_chunk, span / 1e3, plain_span / 1e3, even / 1e3);
+          g_failures++;
+        }
       }
     }
   }

@@ -66,6 +66,7 @@ int main() {
       test_linear(*isa, *scalar);
       if (threads == 1) test_gemm_tiles(*isa);
       if (threads == 1) test_split_scales(*isa);
+      if (threads == 1) test_balanced_cut(*isa);
       if (threads == 1) test_im2col(*isa);
       if (threads == 1) test_pack_a(*isa);
       test_elementwise(*isa, *scalar);

@@ -83,6 +83,7 @@ void test_maxpool_3x3s2(const KernelConfig& isa, const KernelConfig& scalar);   
 void test_global_pools(const KernelConfig& isa);                                   // pool_checks.cc
 void test_linear(const KernelConfig& isa, const KernelConfig& scalar);             // gemm_checks.cc
 void test_gemm_tiles(const KernelConfig& isa);                                     // gemm_checks.cc
+void test_balanced_cut(const KernelConfig& isa);                                   // gemm_checks.cc
 void test_split_scales(const KernelConfig& isa);                                   // gemm_checks.cc
 void test_im2col(const KernelConfig& isa);                                         // gemm_checks.cc
 void test_pack_a(const KernelConfig& isa);                                         // gemm_checks.cc
