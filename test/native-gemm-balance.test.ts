@@ -20,8 +20,8 @@ import type { Backend } from '../lib/backends/backend.js';
 import { jsBackend } from '../lib/backends/js.js';
 import { setNumThreads } from '../lib/backends/native.js';
 import { useNativeBackend } from './helpers/backends.js';
-import { expectClose, randomFloats, seededRandom } from './helpers/numeric.js';
-import { convCase, convGeometry, describeCase, outputLength, type ConvCase } from './native-support.js';
+import { expectClose } from './helpers/numeric.js';
+import { convCase, describeCase, runSeededConv, type ConvCase } from './native-support.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -67,21 +67,8 @@ const CASES: ConvCase[] = [
   convCase({ batch: 2, inChannels: 3, outChannels: 16, inH: 57, inW: 57, kernel: [3, 3], stride: [2, 2], padding: 1 }),
 ];
 
-function runCase(backend: Backend, c: ConvCase, seed = c.inChannels * 131 + c.outChannels * 7 + c.inH): Float32Array {
-  const random = seededRandom(seed);
-  const weight = randomFloats((c.outChannels * c.inChannels * c.kernel[0] * c.kernel[1]) / c.groups, random);
-  const bias = randomFloats(c.outChannels, random);
-  const input = randomFloats(c.batch * c.inChannels * c.inH * c.inW, random);
-  const g = convGeometry(c);
-  const residual = c.residual ? randomFloats(outputLength(g), random) : null;
-  const kernel = backend.prepareConv2d({
-    inChannels: c.inChannels, outChannels: c.outChannels, groups: c.groups, kernelH: c.kernel[0], kernelW: c.kernel[1],
-    weight, bias, activation: c.activation, stride: c.stride, dilation: c.dilation, padding: c.padding,
-  });
-  const out = new Float32Array(outputLength(g)).fill(Number.NaN);
-  kernel.runSync(input, g, out, residual);
-  return out;
-}
+const runCase = (backend: Backend, c: ConvCase, seed = c.inChannels * 131 + c.outChannels * 7 + c.inH): Float32Array =>
+  runSeededConv(backend, c, seed);
 
 /** How many outputs differ in their bits (NaN, an unwritten output, counts as different). */
 function bitDifferences(a: Float32Array, b: Float32Array): number {

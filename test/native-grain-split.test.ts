@@ -21,7 +21,7 @@ import { resizePlanes, type ResizeAxisTable, type ResizePlan } from '../lib/kern
 import { planWindow } from '../lib/planner/geometry.js';
 import { useNativeBackend } from './helpers/backends.js';
 import { expectClose, randomFloats, seededRandom } from './helpers/numeric.js';
-import { convGeometry, outputLength, type ConvCase } from './native-support.js';
+import { runSeededConv, type ConvCase } from './native-support.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -51,21 +51,6 @@ const CONVS: Array<[string, ConvCase]> = [
   ['1x1/2 (the subsampling copy, then GEMM)', conv(1, 20, 12, 1, 10, 1, 2)],
   ['3x3 at batch 8 on 5x5 maps', conv(8, 4, 6, 1, 5, 3, 1)],
 ];
-
-function runConv(backend: Backend, c: ConvCase, seed: number): Float32Array {
-  const random = seededRandom(seed);
-  const weight = randomFloats((c.outChannels * c.inChannels * c.kernel[0] * c.kernel[1]) / c.groups, random);
-  const bias = randomFloats(c.outChannels, random);
-  const input = randomFloats(c.batch * c.inChannels * c.inH * c.inW, random);
-  const g = convGeometry(c);
-  const kernel = backend.prepareConv2d({
-    inChannels: c.inChannels, outChannels: c.outChannels, groups: c.groups, kernelH: c.kernel[0], kernelW: c.kernel[1],
-    weight, bias, activation: c.activation, stride: c.stride, dilation: c.dilation, padding: c.padding,
-  });
-  const out = new Float32Array(outputLength(g)).fill(Number.NaN);
-  kernel.runSync(input, g, out, null);
-  return out;
-}
 
 /** Half-pixel 2x upsampling of one axis (the tables lib/onnx/ops/resize.ts plans). */
 function upsample2x(length: number): ResizeAxisTable {
@@ -150,7 +135,7 @@ const OTHERS: Array<[string, (backend: Backend) => Float32Array]> = [
 ];
 
 const CASES: Array<[string, (backend: Backend) => Float32Array]> = [
-  ...CONVS.map(([name, c], i): [string, (backend: Backend) => Float32Array] => [name, (backend) => runConv(backend, c, 100 + i)]),
+  ...CONVS.map(([name, c], i): [string, (backend: Backend) => Float32Array] => [name, (backend) => runSeededConv(backend, c, 100 + i)]),
   ...OTHERS,
 ];
 
