@@ -249,7 +249,7 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
       // The A panel after this one: in the same K block, or after the last, the next K block's
       // first (pack_a lays K blocks one after another, each panel after panel). Its lines are
       // cut into one slice per tile of the current panel.
-      const bool prefetch_a = tiles_per_panel <= kPrefetchAMaxTiles && prefetch_a_enabled();
+      const bool prefetch_a = contiguous_rows && tiles_per_panel <= kPrefetchAMaxTiles && prefetch_a_enabled();
       const size_t a_lines = cfg.mr * kc * sizeof(float) / 64;
       const size_t a_slice = div_up(a_lines, tiles_per_panel);
       size_t tile = 0;
