@@ -70,25 +70,6 @@ size_t prefetch_tiles_ahead(size_t kc) {
   return tiles == kAuto ? std::max<size_t>(1, kPrefetchKSteps / kc) : static_cast<size_t>(tiles);
 }
 
-// While a row panel's tiles run, the next A (weight) panel is requested, a slice per kernel call,
-// when a panel serves at most this many tiles. Why: at 7x7 (49 pixels) a panel is used by 4 tiles,
-// ~10k cycles of FMAs, and in a whole model the weights (MobileNetV2's 13.6 MB) are read from L3
-// or memory, not the L2 they sit in when a layer is timed alone. Wider maps reuse each panel over
-// more tiles (14x14: 13), which hides its misses. Measured: native/README.md (1x1 GEMM, A panels).
-constexpr size_t kPrefetchAMaxTiles = 4;
-
-// CONVNODE_PREFETCH_A=0 (read once) turns that prefetch off (an A/B switch).
-bool prefetch_a_enabled() {
-  static std::atomic<long> off{kEnvUnread};
-  return !env_equals_once(off, "CONVNODE_PREFETCH_A", "0");
-}
-
-// Requests lines [first, last) of a packed A region (64-byte lines from `base`), towards L2.
-void prefetch_lines(const float* base, size_t first, size_t last) {
-  const char* bytes = reinterpret_cast<const char*>(base);
-  for (size_t line = first; line < last; line++) __builtin_prefetch(bytes + line * 64, 0, 2);
-}
-
 // Requests the rows of one tile: mr rows ldc apart, nr floats each (write intent), and the same
 // rows of the residual (read), into L2 (T1, as prefetch_rows: the lines are stored a few tiles
 // later, and in L1 they would evict the panels the kernel reads).
@@ -246,28 +227,10 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
                            g.epilogue.residual_stride, std::min(cfg.mr, m1 - tm), std::min(cfg.nr, nc - tj));
       };
       for (size_t t = 0; t < tiles_ahead; t++) prefetch_tile(t);
-      // The A panel after this one: in the same K block, or after the last, the next K block's
-      // first (pack_a lays K blocks one after another, each panel after panel). Its lines are
-      // cut into one slice per tile of the current panel.
-      const bool prefetch_a = contiguous_rows && tiles_per_panel <= kPrefetchAMaxTiles && prefetch_a_enabled();
-      const size_t a_lines = cfg.mr * kc * sizeof(float) / 64;
-      const size_t a_slice = div_up(a_lines, tiles_per_panel);
       size_t tile = 0;
       for (size_t m = m0; m < m1; m += cfg.mr) {
         const size_t mr = std::min(cfg.mr, m1 - m);
         const float* a_panel = a_block + (m / cfg.mr) * cfg.mr * kc;
-        const float* a_next = nullptr;
-        size_t a_next_lines = a_lines;
-        if (prefetch_a) {
-          if (m + cfg.mr < m1) {
-            a_next = a_panel + cfg.mr * kc;
-          } else if (k0 + kc < g.k) {
-            const size_t kc_next = std::min(blocks.step, g.k - k0 - kc);
-            a_next = g.packed_a + m_padded * (k0 + kc) + (m0 / cfg.mr) * cfg.mr * kc_next;
-            a_next_lines = cfg.mr * kc_next * sizeof(float) / 64;
-          }
-        }
-        size_t a_sliced = 0;
         for (size_t j = 0; j < nc; j += cfg.nr) {
           const size_t nr = std::min(cfg.nr, nc - j);
           const float* b = packed_b + (j / cfg.nr) * kc * cfg.nr;
@@ -282,10 +245,6 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
           kernel(mr, nr, kc, a_panel, b, cfg.nr, g.c + m * g.ldc + col, g.ldc, k0 > 0, last ? &ep : nullptr);
           if (tiles_ahead > 0) prefetch_tile(tile + tiles_ahead);
           tile++;
-          if (a_next != nullptr && a_sliced < a_next_lines) {
-            prefetch_lines(a_next, a_sliced, std::min(a_next_lines, a_sliced + a_slice));
-            a_sliced += a_slice;
-          }
           if (prefetch != nullptr && sliced < kc) {
             prefetch_rows(prefetch, g.b.k_stride, prefetch_bytes, sliced, std::min(kc, sliced + slice));
             sliced += slice;
