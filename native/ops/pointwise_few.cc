@@ -23,8 +23,14 @@ namespace convnode {
 
 namespace {
 
-// Maps smaller than this keep the packed GEMM (their B panels stay in L1 / L2 either way).
+// Maps smaller than this keep the packed GEMM (their B panels stay in L1 / L2 either way) ...
 constexpr size_t kFewOutputsMinPixels = 56 * 56;
+// ... unless the conv runs on one thread: then from 28x28. There the copy into packed panels,
+// not cache misses, is what the in-place path saves: MobileNetV2's 144->32 and 192->32 @28 (two
+// panels, so each packed B element serves only two kernel calls) took 0.082 / 0.110 ms through
+// the packed GEMM and 0.072 / 0.095 in place (sums of per-step minima in the model, 1 thread,
+// Zen 4). On more threads the packed GEMM's split is kept (784 pixels are one task here).
+constexpr size_t kFewOutputsMinPixelsOneThread = 28 * 28;
 // Pixels per pool task: a multiple of every NR, tens of microseconds of work.
 constexpr size_t kTaskPixels = 1024;
 // At most this many MR-row panels of weights (32 outputs on AVX-512): beyond, the packed GEMM's
@@ -50,7 +56,7 @@ bool run_pointwise_few_outputs(const GemmConfig& cfg, const float* packed_a, siz
                                size_t pixels, const float* input, float* output, const float* bias,
                                const float* residual, const Activation& activation) {
   if (!in_place_enabled() || m == 0 || k == 0 || m > kMaxPanels * cfg.mr || k > cfg.kc_max ||
-      pixels < kFewOutputsMinPixels) {
+      pixels < kFewOutputsMinPixelsOneThread) {
     return false;
   }
   // An input from memory (batch 8) read as k plane-strided streams lost to the packed GEMM, even
@@ -68,6 +74,7 @@ bool run_pointwise_few_outputs(const GemmConfig& cfg, const float* packed_a, siz
   const size_t nr = cfg.nr;
   const double macs = static_cast<double>(batch) * static_cast<double>(m) * static_cast<double>(pixels) * static_cast<double>(k);
   const size_t threads = ThreadPool::instance().threads_for(macs * kNsPerGemmMac);
+  if (pixels < kFewOutputsMinPixels && threads > 1) return false;
   size_t chunk = std::max(nr, kTaskPixels / nr * nr);
   size_t chunks = (pixels + chunk - 1) / chunk;
   // Split: a whole number of equal chunks per thread. Chunks of kTaskPixels leave the threads
