@@ -42,14 +42,18 @@ struct avx512_ops {
   static inline V pow2_bits(I n) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n, _mm512_set1_epi32(127)), 23));
   }
+  // v 2^n (n integral-valued), rounded once: vector-math.h's sigmoid_scalef / silu_scalef.
+  static inline V scalef(V v, V n) { return _mm512_scalef_ps(v, n); }
+  static inline V scalef_unless(M m, V v, V n) { return _mm512_mask_scalef_ps(v, static_cast<M>(~m), v, n); }
+  static inline V mul_unless(M m, V a, V b) { return _mm512_mask_mul_ps(a, static_cast<M>(~m), a, b); }
 };
 
 }  // namespace
 
 static inline __m512 avx512_exp(__m512 x) { return vmath::exp<avx512_ops>(x); }
 static inline __m512 avx512_expm1(__m512 x) { return vmath::expm1<avx512_ops>(x); }
-static inline __m512 avx512_sigmoid(__m512 x) { return vmath::sigmoid<avx512_ops>(x); }
-static inline __m512 avx512_silu(__m512 x) { return vmath::silu<avx512_ops>(x); }
+static inline __m512 avx512_sigmoid(__m512 x) { return vmath::sigmoid_scalef<avx512_ops>(x); }
+static inline __m512 avx512_silu(__m512 x) { return vmath::silu_scalef<avx512_ops>(x); }
 static inline __m512 avx512_tanh(__m512 x) { return vmath::tanh<avx512_ops>(x); }
 static inline __m512 avx512_elu(__m512 x, float alpha) { return vmath::elu<avx512_ops>(x, alpha); }
 static inline __m512 avx512_softplus(__m512 x) { return vmath::softplus<avx512_ops>(x); }

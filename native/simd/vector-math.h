@@ -150,6 +150,49 @@ static inline typename O::V silu(typename O::V x) {
   return gated_at_infinities<O>(x, O::mul(q, O::select(positive, one, scale)));
 }
 
+// sigmoid and silu for an O that also has (AVX-512's vscalefps and merge masking):
+//   scalef(v, n) = v 2^n for an integral-valued V n, rounded once, overflowing to inf and
+//   underflowing through the subnormals to 0; scalef_unless(m, v, n) = m ? v : scalef(v, n);
+//   mul_unless(m, a, b) = m ? a : a b.
+// The same formulas as sigmoid / silu above, with e^-|x| = er 2^n applied by scalef in one
+// instruction instead of exp_split's int conversion, shifts and two multiplies: ~27 vector ops
+// where there were ~35 (element-wise silu 0.72x, sigmoid 0.77x the time on AMD EPYC Zen 4,
+// 1 thread; results bit-identical over kernels_test's ulp sweeps). The division stays: Zen 4's
+// divider runs beside the FMA pipes and the loop is bound by the count of the other ops
+// (rcp14 + one Newton step in its place cost 1.08x, see native/README.md).
+template <typename O>
+static inline typename O::V exp_reduced(typename O::V x, typename O::V* n) {
+  return O::add(expm1_reduced<O>(reduce_ln2<O>(x, n)), O::splat(1.0f));
+}
+
+template <typename O>
+static inline typename O::V sigmoid_scalef(typename O::V x) {
+  // The clamp keeps the reduction exact (below -104 e is 0 in float either way); -|x| <= 0 never
+  // overflows.
+  const typename O::V t = O::max_keep(O::sub(O::splat(0.0f), O::abs(x)), O::splat(-104.0f));
+  typename O::V n;
+  const typename O::V er = exp_reduced<O>(t, &n);  // sets n: a statement of its own
+  const typename O::V e = O::scalef(er, n);
+  const typename O::V one = O::splat(1.0f);
+  return O::div(O::select(O::gt(x, O::splat(0.0f)), one, e), O::add(one, e));
+}
+
+template <typename O>
+static inline typename O::V silu_scalef(typename O::V x) {
+  // x > 0: x / (1 + e); else scalef(x er / (1 + e), n): 2^n goes on last, rounding once, so the
+  // negative tail keeps its precision down to the subnormals (exp_split's reason for m * scale).
+  // +inf comes out as inf / 1 = inf by itself; -inf still needs the gate (-inf * 0 = NaN).
+  const typename O::V t = O::max_keep(O::sub(O::splat(0.0f), O::abs(x)), O::splat(-104.0f));
+  typename O::V n;
+  const typename O::V er = exp_reduced<O>(t, &n);
+  const typename O::V one = O::splat(1.0f);
+  const typename O::M positive = O::gt(x, O::splat(0.0f));
+  const typename O::V q = O::div(O::mul_unless(positive, x, er), O::add(one, O::scalef(er, n)));
+  const typename O::V y = O::scalef_unless(positive, q, n);
+  const typename O::V big = O::splat(3.4028234663852886e38f);
+  return O::select(O::lt(x, O::sub(O::splat(0.0f), big)), O::splat(__builtin_nanf("")), y);
+}
+
 template <typename O>
 static inline typename O::V tanh(typename O::V x) {
   const typename O::V em = expm1<O>(O::mul(O::splat(-2.0f), O::abs(x)));

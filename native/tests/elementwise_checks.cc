@@ -214,6 +214,43 @@ void test_activation_ulp(const KernelConfig& isa, size_t samples) {
   }
 }
 
+// AVX-512's sigmoid and silu take their power of two from vscalefps (vector-math.h's
+// sigmoid_scalef / silu_scalef), AVX2's from exp_split's int arithmetic: the same formula, rounded
+// the same way, so the two must agree bit for bit (checked once for all 2^32 floats; here every
+// 1021st bit pattern, so NaNs, infinities, subnormals and both zeros are all in, plus the edges
+// of the clamp and the subnormal tail). A divergence the ulp sweeps would miss (-0's sign, a NaN
+// turned into a number beyond their range) fails here.
+void test_scalef_forms(const KernelConfig& avx512, const KernelConfig& avx2) {
+  std::vector<float> xs;
+  for (uint64_t bits = 0; bits < (uint64_t{1} << 32); bits += 1021) {
+    const uint32_t b = static_cast<uint32_t>(bits);
+    float v;
+    std::memcpy(&v, &b, 4);
+    xs.push_back(v);
+  }
+  for (float v : {0.0f, -0.0f, INFINITY, -INFINITY, NAN, FLT_MAX, -FLT_MAX, FLT_MIN, -FLT_MIN, -86.9f, -87.4f, -88.8f,
+                  -103.9f, -104.0f, -104.5f, -150.0f, 88.8f, 1e30f, -1e30f}) {
+    xs.push_back(v);
+  }
+  for (ActivationKind kind : {ActivationKind::Sigmoid, ActivationKind::Silu}) {
+    Activation act;
+    act.kind = kind;
+    std::vector<float> a(xs.size()), b(xs.size());
+    avx512.elementwise.vunary(xs.size(), xs.data(), a.data(), act);
+    avx2.elementwise.vunary(xs.size(), xs.data(), b.data(), act);
+    g_checks++;
+    for (size_t i = 0; i < xs.size(); i++) {
+      if (std::memcmp(&a[i], &b[i], 4) != 0) {
+        std::printf("FAIL avx512 vs avx2 %s bits: at x = %.9g, %.9g vs %.9g\n",
+                    kind == ActivationKind::Sigmoid ? "sigmoid" : "silu", xs[i], a[i], b[i]);
+        g_failures++;
+        break;
+      }
+    }
+  }
+  std::printf("kernels_test: avx512 sigmoid / silu against avx2's bits over %zu inputs\n", xs.size());
+}
+
 void test_elementwise(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(11);
   const std::string name = isa_name(isa.isa);

@@ -94,6 +94,9 @@ int main() {
   for (const KernelConfig* isa : isas) {
     if (isa != scalar) test_activation_ulp(*isa, ulp_samples);
   }
+  if (config_for(Isa::Avx512) != nullptr && config_for(Isa::Avx2) != nullptr) {
+    test_scalef_forms(*config_for(Isa::Avx512), *config_for(Isa::Avx2));
+  }
   if (isas.size() == 1) std::printf("kernels_test: note: no vector ISA on this CPU/build, scalar only\n");
   if (g_refusals_skipped > 0) {
     std::printf("kernels_test: note: %d refusal checks not run (no C++ exceptions in this build)\n", g_refusals_skipped);

@@ -91,6 +91,7 @@ void test_elementwise(const KernelConfig& isa, const KernelConfig& scalar);     
 void test_normalize(const KernelConfig& isa, const KernelConfig& scalar);          // normalize_checks.cc
 void test_resize(const KernelConfig& isa, const KernelConfig& scalar);             // resize_checks.cc
 void test_activation_ulp(const KernelConfig& isa, size_t samples);                 // elementwise_checks.cc
+void test_scalef_forms(const KernelConfig& avx512, const KernelConfig& avx2);      // elementwise_checks.cc
 void test_squeeze_excite(const KernelConfig& isa);                                 // elementwise_checks.cc
 void test_thread_pool();                                                           // thread_pool_checks.cc
 void test_col2im();                                                                // col2im_checks.cc (no ISA variants)
