@@ -45,6 +45,11 @@ double gemm_task_ns(const GemmGridShape& s, size_t row_panels, size_t cols) {
          kNsPerPackedBFloat * k * static_cast<double>(cols) + kNsPerGemmTask;
 }
 
+// How many tasks `cut` makes of the grid (problems x column chunks x row chunks).
+size_t cut_tasks(const GemmGridShape& s, GemmGridCut cut) {
+  return s.independent * div_up(div_up(s.cols, s.nr), cut.col_chunk_tiles) * div_up(div_up(s.rows, s.mr), cut.row_chunk_panels);
+}
+
 }  // namespace
 
 double gemm_cut_span_ns(const GemmGridShape& s, size_t threads, GemmGridCut cut) {
@@ -89,9 +94,7 @@ GemmGridCut balanced_gemm_cut(const GemmGridShape& s, size_t threads, GemmGridCu
   // (fewer where the grid has fewer tiles).
   const size_t fewest = std::min(threads, s.independent * panels * tiles);
   GemmGridCut best_split = current;
-  double best_split_span = s.independent * div_up(tiles, current.col_chunk_tiles) * div_up(panels, current.row_chunk_panels) >= 2 * threads
-                               ? best_span
-                               : std::numeric_limits<double>::infinity();
+  double best_split_span = cut_tasks(s, current) >= 2 * threads ? best_span : std::numeric_limits<double>::infinity();
   size_t last_col_len = 0;
   for (size_t cuts = 1; cuts <= tiles && s.independent * cuts <= most; cuts++) {
     const size_t col_len = div_up(tiles, cuts);
@@ -103,7 +106,7 @@ GemmGridCut balanced_gemm_cut(const GemmGridShape& s, size_t threads, GemmGridCu
       const size_t row_len = div_up(panels, row_cuts);
       if (row_len == last_row_len) continue;
       last_row_len = row_len;
-      const size_t tasks = s.independent * c * div_up(panels, row_len);
+      const size_t tasks = cut_tasks(s, {col_len, row_len});
       if (tasks < fewest || tasks > most) continue;
       const double span = gemm_cut_span_ns(s, threads, {col_len, row_len});
       if (span < best_span) {
@@ -144,9 +147,7 @@ namespace {
 
 // Few tasks: the search over rows and columns; many: evened pixel blocks.
 GemmGridCut search_cut(const GemmGridShape& s, size_t threads, GemmGridCut current) {
-  const size_t tasks = s.independent * div_up(div_up(s.cols, s.nr), current.col_chunk_tiles) *
-                       div_up(div_up(s.rows, s.mr), current.row_chunk_panels);
-  return tasks < 4 * threads ? balanced_gemm_cut(s, threads, current) : evened_gemm_cut(s, threads, current);
+  return cut_tasks(s, current) < 4 * threads ? balanced_gemm_cut(s, threads, current) : evened_gemm_cut(s, threads, current);
 }
 
 }  // namespace
