@@ -138,17 +138,15 @@ static inline typename O::V gated_at_infinities(typename O::V x, typename O::V y
   return O::select(O::lt(x, O::sub(O::splat(0.0f), big)), O::splat(__builtin_nanf("")), y);
 }
 
-// silu's negative tail: x e^x is below half the smallest subnormal (so rounds to -0) for every x
-// under about -108.7, and |x| e^x only shrinks further out; above that it is a subnormal that needs
-// e^x itself, not the e^-104 that exp's clamp would give (x e^-104 is -6.8e-16 at x = -1e30). So
-// silu takes e^x exactly down to kSiluZeroBelow and gives -0 below it (a compare and a select:
-// exp_split's two factors cannot reach further down; silu_scalef needs neither, see there).
-static constexpr float kSiluZeroBelow = -120.0f;
-
-template <typename O>
-static inline typename O::V silu_tail(typename O::V x, typename O::V y) {
-  return O::select(O::lt(x, O::splat(kSiluZeroBelow)), O::splat(-0.0f), y);
-}
+// silu's negative tail: x e^x rounds to -0 for every x under about -108.7 (|x| e^x is below half
+// the smallest subnormal there, and shrinks further out); above that it is a subnormal that needs
+// e^x itself, not the e^-104 that exp's clamp gives (x e^-104 is -6.8e-16 at x = -1e30). So silu
+// takes e^x exactly down to kSiluLowest, and multiplies by x held above -kSiluHeld: below
+// kSiluLowest that gives |x| e^kSiluLowest <= 1e6 2^-180.3 ~ 2^-160, which rounds to -0 as the
+// definition does. One max, where a compare and select cost ~1.7% of EfficientNet-B0's steps on
+// the AVX2 tier (Zen 4, bench/model-ab.mjs).
+static constexpr float kSiluLowest = -125.0f;  // 2^n with n = -180: two normal factors of 2^-90
+static constexpr float kSiluHeld = 1.0e6f;
 
 template <typename O>
 static inline typename O::V silu(typename O::V x) {
@@ -156,11 +154,12 @@ static inline typename O::V silu(typename O::V x) {
   // two selects serve both signs, where a division per sign cost two (SiLU-fused dw 3x3 32@112
   // and 5x5 240@28 on AMD EPYC Zen 4, 1 thread: 0.95x the time of the two-division form).
   typename O::V scale;
-  const typename O::V m = exp_split<O>(O::sub(O::splat(0.0f), O::abs(x)), &scale, kSiluZeroBelow);
+  const typename O::V m = exp_split<O>(O::sub(O::splat(0.0f), O::abs(x)), &scale, kSiluLowest);
   const typename O::V one = O::splat(1.0f);
   const typename O::M positive = O::gt(x, O::splat(0.0f));
-  const typename O::V q = O::div(O::mul(x, O::select(positive, one, m)), O::add(one, O::mul(m, scale)));
-  return gated_at_infinities<O>(x, silu_tail<O>(x, O::mul(q, O::select(positive, one, scale))));
+  const typename O::V x_held = O::max_keep(x, O::splat(-kSiluHeld));
+  const typename O::V q = O::div(O::mul(x_held, O::select(positive, one, m)), O::add(one, O::mul(m, scale)));
+  return gated_at_infinities<O>(x, O::mul(q, O::select(positive, one, scale)));
 }
 
 // sigmoid and silu for an O that also has (AVX-512's vscalefps and merge masking):
@@ -195,17 +194,14 @@ static inline typename O::V silu_scalef(typename O::V x) {
   // x > 0: x / (1 + e); else scalef(x er / (1 + e), n): 2^n goes on last, rounding once, so the
   // negative tail keeps its precision down to the subnormals (exp_split's reason for m * scale).
   // +inf comes out as inf / 1 = inf by itself; -inf still needs the gate (-inf * 0 = NaN).
-  // The clamp at -200 (2^n with n = -289) is low enough that x er 2^n rounds to -0 for every finite
-  // x under it (|x| < 2^128), and exact above it; x itself is held above -1e38 so x er (er < 1.42)
-  // cannot overflow to -inf first. The tail then comes right with one max where silu's select
-  // (a compare and a blend) cost EfficientNet-B0 ~3% of its steps (SiLU-fused 1x1 and depthwise
-  // epilogues; AMD EPYC Zen 4, bench/model-ab.mjs).
-  const typename O::V t = O::max_keep(O::sub(O::splat(0.0f), O::abs(x)), O::splat(-200.0f));
+  // The negative tail as in silu (kSiluLowest, kSiluHeld); a compare and select there cost
+  // EfficientNet-B0 ~3% of its steps on this tier (SiLU-fused 1x1 and depthwise epilogues).
+  const typename O::V t = O::max_keep(O::sub(O::splat(0.0f), O::abs(x)), O::splat(kSiluLowest));
   typename O::V n;
   const typename O::V er = exp_reduced<O>(t, &n);
   const typename O::V one = O::splat(1.0f);
   const typename O::M positive = O::gt(x, O::splat(0.0f));
-  const typename O::V x_held = O::max_keep(x, O::splat(-1.0e38f));
+  const typename O::V x_held = O::max_keep(x, O::splat(-kSiluHeld));
   const typename O::V q = O::div(O::mul_unless(positive, x_held, er), O::add(one, O::scalef(er, n)));
   const typename O::V y = O::scalef_unless(positive, q, n);
   const typename O::V big = O::splat(3.4028234663852886e38f);
