@@ -2,11 +2,8 @@
 
 #include <algorithm>
 #include <limits>
-#if !defined(__wasi__)
-#include <map>
-#include <mutex>
-#include <tuple>
-#endif
+#include <atomic>
+#include <cstdint>
 
 #include "work_cost.h"
 
@@ -152,36 +149,42 @@ GemmGridCut search_cut(const GemmGridShape& s, size_t threads, GemmGridCut curre
 
 }  // namespace
 
-#if defined(__wasi__)
-// The wasm builds' libc++ has no std::mutex: every call scores the cuts (~1 us at 2-4 threads).
-GemmGridCut gemm_cut_for(const GemmGridShape& s, size_t threads, GemmGridCut current) {
-  return search_cut(s, threads, current);
-}
-#else
 namespace {
 
-// gemm_cut_for's table, at namespace scope (set up when the addon loads, not on a first call
-// that two pool tasks could make at once) and never destroyed (a libuv thread may still split a
-// GEMM at exit).
-using CutKey = std::tuple<size_t, size_t, size_t, size_t, size_t, size_t, size_t, size_t, size_t>;
-std::mutex& known_cuts_mutex = *new std::mutex();
-std::map<CutKey, GemmGridCut>& known_cuts = *new std::map<CutKey, GemmGridCut>();
+// gemm_cut_for's table: kCutSlots words, each a key's 32-bit hash beside its cut (16 bits per
+// chunk size), read and written with one relaxed atomic access: no lock on the run path, so GEMM
+// calls from concurrent runs (libuv threads, pool tasks) never wait on each other, as they did on
+// the mutex this replaced. A slot holding another key is rescored and overwritten. A key whose
+// hash and slot both match another's would take that key's cut: still a partition of its own grid
+// (any chunk sizes >= 1 are; the outputs do not depend on the cut, test/native-gemm-balance), only
+// a slower one, once in ~2^42 shapes. Cuts of more than 65535 tiles or panels are not kept.
+constexpr size_t kCutSlots = 1024;
+std::atomic<uint64_t> known_cuts[kCutSlots];  // zero-initialised: an empty slot's cut is 0, never valid
+
+uint64_t mix(uint64_t h, size_t v) {
+  h ^= static_cast<uint64_t>(v) + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+  return h * 0xBF58476D1CE4E5B9ull;
+}
 
 }  // namespace
 
 GemmGridCut gemm_cut_for(const GemmGridShape& s, size_t threads, GemmGridCut current) {
-  const CutKey key{s.independent, s.rows, s.mr, s.cols, s.nr, s.k, threads, current.col_chunk_tiles, current.row_chunk_panels};
-  {
-    std::lock_guard<std::mutex> lock(known_cuts_mutex);
-    const auto found = known_cuts.find(key);
-    if (found != known_cuts.end()) return found->second;
+  uint64_t h = 0;
+  for (size_t v : {s.independent, s.rows, s.mr, s.cols, s.nr, s.k, threads, current.col_chunk_tiles,
+                   current.row_chunk_panels}) {
+    h = mix(h, v);
   }
+  std::atomic<uint64_t>& slot = known_cuts[(h >> 32) % kCutSlots];
+  const uint32_t tag = static_cast<uint32_t>(h);
+  const uint64_t held = slot.load(std::memory_order_relaxed);
+  const size_t held_cols = (held >> 16) & 0xFFFF, held_rows = held & 0xFFFF;
+  if (static_cast<uint32_t>(held >> 32) == tag && held_cols > 0 && held_rows > 0) return {held_cols, held_rows};
   const GemmGridCut cut = search_cut(s, threads, current);
-  std::lock_guard<std::mutex> lock(known_cuts_mutex);
-  if (known_cuts.size() >= 4096) known_cuts.clear();  // many input sizes: forget, rather than grow
-  known_cuts.emplace(key, cut);
+  if (cut.col_chunk_tiles <= 0xFFFF && cut.row_chunk_panels <= 0xFFFF) {
+    slot.store(uint64_t{tag} << 32 | uint64_t{cut.col_chunk_tiles} << 16 | cut.row_chunk_panels,
+               std::memory_order_relaxed);
+  }
   return cut;
 }
-#endif  // !__wasi__
 
 }  // namespace convnode

@@ -46,8 +46,9 @@ GemmGridCut balanced_gemm_cut(const GemmGridShape& shape, size_t threads, GemmGr
 // blocks of 15 and one of 1, so one of 2 threads did 105 tiles and the other 91; 14 of 14 are even).
 GemmGridCut evened_gemm_cut(const GemmGridShape& shape, size_t threads, GemmGridCut current);
 // split_gemm's entry: balanced_gemm_cut when `current` has fewer than 4 x threads tasks, else
-// evened_gemm_cut, each answer kept in a process-wide table (a conv asks the same question on
-// every run; scoring the cuts took 0.4-3 us per call at 2-4 threads, serial on the caller).
+// evened_gemm_cut, each answer kept in a process-wide table read without a lock (a conv asks the
+// same question on every run; scoring the cuts took 0.4-3 us per call at 2-4 threads, serial on
+// the caller).
 GemmGridCut gemm_cut_for(const GemmGridShape& shape, size_t threads, GemmGridCut current);
 // The predicted span of a cut (ns), as balanced_gemm_cut scores it; exposed for the tests.
 double gemm_cut_span_ns(const GemmGridShape& shape, size_t threads, GemmGridCut cut);

@@ -199,6 +199,9 @@ void test_balanced_cut(const KernelConfig& isa) {
         const size_t m = shape[0], n = shape[1], k = shape[2];
         const GemmSplit plain = split_gemm(cfg, independent, m, n, threads);
         const GemmSplit s = split_gemm(cfg, independent, m, n, threads, k);
+        // Asked again, the cut comes from gemm_cut_for's table: it must be the one just scored.
+        const GemmSplit again = split_gemm(cfg, independent, m, n, threads, k);
+        const bool kept = again.n_chunk == s.n_chunk && again.m_chunk == s.m_chunk;
         const GemmGridShape grid = {independent, m, cfg.mr, n, cfg.nr, k};
         const double span = gemm_cut_span_ns(grid, threads, {s.n_chunk / cfg.nr, s.m_chunk / cfg.mr});
         const double plain_span = gemm_cut_span_ns(grid, threads, {plain.n_chunk / cfg.nr, plain.m_chunk / cfg.mr});
@@ -211,7 +214,7 @@ void test_balanced_cut(const KernelConfig& isa) {
         const double slack = threads == 2 ? 1.06 : 1.12;
         const bool balanced = span <= std::max(slack * even, even + kGemmHelperStartNs + 2 * kNsPerGemmTask);
         g_checks++;
-        if (!covers || s.tasks(independent) < std::min(tiles, threads) || span > plain_span || !balanced) {
+        if (!covers || !kept || s.tasks(independent) < std::min(tiles, threads) || span > plain_span || !balanced) {
           std::printf("FAIL %s balanced cut of %zu x M %zu x N %zu (K %zu) for %zu threads: %zu tasks (%zu x %zu px, %zu x %zu rows), "
                       "span %.1f us, pixel-block cut %.1f, even share %.1f\n",
                       isa_name(isa.isa), independent, m, n, k, threads, s.tasks(independent), s.n_chunks, s.n_chunk, s.m_chunks,
