@@ -212,6 +212,12 @@ void winograd_pack(const GemmConfig& cfg, WinogradTile tile, size_t out_channels
 
 namespace {
 
+// Whether the full 16x16 tiles of the point GEMMs run f32_winograd_gemm_16x16__avx512.
+bool prefetching_tile(const KernelConfig& config) {
+  return config.isa == Isa::Avx512 && config.gemm.mr == 16 && config.gemm.nr == 16 &&
+         switch_on(prefetch_switch, "CONVNODE_WINOGRAD_PREFETCH");
+}
+
 // The point GEMMs M[p] = U[p] V[p] when Cin takes several K blocks (ResNet's 256 and 512
 // channels on avx512), rows [co0, co1): point, K block, row panel, then the chunk's column
 // panels. Each point's U is pack_a's layout, K block after K block, so with every row panel
@@ -225,8 +231,7 @@ void k_blocked_point_gemms(const KernelConfig& config, const float* packed, size
   const GemmConfig& gc = config.gemm;
   const KBlocks k_blocks(cin, gc.kc_max);
   const size_t nr = gc.nr, m_padded = div_up(cout, gc.mr) * gc.mr;
-  const bool prefetching = config.isa == Isa::Avx512 && gc.mr == 16 && gc.nr == 16 &&
-                           switch_on(prefetch_switch, "CONVNODE_WINOGRAD_PREFETCH");
+  const bool prefetching = prefetching_tile(config);
   for (size_t p = 0; p < points; p++) {
     for (size_t k0 = 0; k0 < cin; k0 += k_blocks.step) {
       const size_t kc = std::min(k_blocks.step, cin - k0);
