@@ -39,7 +39,7 @@ if (flags['--addon']) {
 }
 const thrash = new Float32Array(flags['--thrash'] * 262144);
 console.log(`${os.cpus()[0].model}, ISA ${native.getIsa()}, ${flags['--threads']} thread(s), ${flags['--runs']} runs, ` +
-  `${flags['--thrash']} MB written before each run; ms min / median`);
+  `${flags['--thrash']} MB written before each run; ms per run of the conv alone: wall minimum and median, process CPU median`);
 for (const [cin, cout, size] of flags['--shapes'].split(';').map((s) => s.split(',').map(Number))) {
   const spec = { inChannels: cin, outChannels: cout, groups: 1, kernel: [3, 3], stride: [1, 1], dilation: [1, 1], padding: 1 };
   const g = planConv('bench', [1, cin, size, size], spec);
@@ -69,7 +69,9 @@ for (const [cin, cout, size] of flags['--shapes'].split(';').map((s) => s.split(
   }
   console.log(`${cin}->${cout} @${size}:`);
   for (const x of runners) {
-    console.log(`  ${x.name.padEnd(32)} wall min ${Math.min(...x.times).toFixed(3)} med ${median(x.times).toFixed(3)}` +
-      ` | ratio to first: min ${(Math.min(...x.times) / Math.min(...runners[0].times)).toFixed(3)} med ${(median(x.times) / median(runners[0].times)).toFixed(3)}`);
+    const first = runners[0];
+    console.log(`  ${x.name.padEnd(32)} wall min ${Math.min(...x.times).toFixed(3)} med ${median(x.times).toFixed(3)}, CPU med ${median(x.cpu).toFixed(3)}` +
+      ` | to first: min ${(Math.min(...x.times) / Math.min(...first.times)).toFixed(3)} med ${(median(x.times) / median(first.times)).toFixed(3)}` +
+      ` CPU ${(median(x.cpu) / median(first.cpu)).toFixed(3)}`);
   }
 }

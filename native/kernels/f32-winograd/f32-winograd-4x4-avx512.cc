@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include <cstddef>
+#include <cstdint>
 
 #include "winograd-transforms.h"
 
@@ -59,6 +60,48 @@ inline void row_pass(const float* row, size_t width, size_t n, float* const* p) 
                           _mm512_add_ps(_mm512_sub_ps(x4, x2), _mm512_mul_ps(two, _mm512_sub_ps(x1, x3))));
     _mm512_mask_storeu_ps(p[5] + t0, tiles,
                           _mm512_add_ps(_mm512_sub_ps(_mm512_mul_ps(four, x1), _mm512_mul_ps(five, x3)), x5));
+  }
+}
+
+// input_segment's pass down the columns (B^T d), 16 columns a vector, the six input rows read
+// in place: lanes off the plane (padding) or past `width` load as zeros through the mask, so no
+// padded copy of the rows is made (its memcpy and the portable loop's scalar tail were most of
+// the input side's time on 56x56 and 28x28 maps). The sums as WINOGRAD_4X4_BT orders them.
+inline void input_columns(const float* plane, const WinogradPlane& g, long y0, long x0, size_t width,
+                          float (*col)[4 * kOutputColumns + 4]) {
+  const long h = static_cast<long>(g.in_h), w = static_cast<long>(g.in_w);
+  const __m512 four = _mm512_set1_ps(4.0f), five = _mm512_set1_ps(5.0f), two = _mm512_set1_ps(2.0f);
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  for (size_t c0 = 0; c0 < width; c0 += 16) {
+    // Lanes whose column x0 + c0 + lane is inside the plane and c0 + lane inside the segment.
+    const __m512i x = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(x0 + static_cast<long>(c0))), lane);
+    const __mmask16 inside = _mm512_cmpge_epi32_mask(x, _mm512_setzero_si512()) &
+                             _mm512_cmplt_epi32_mask(x, _mm512_set1_epi32(static_cast<int>(w)));
+    const __mmask16 stored = first_lanes(static_cast<long>(width - c0));
+    __m512 r[6];
+    for (long i = 0; i < 6; i++) {
+      const long y = y0 + i;
+      if (y < 0 || y >= h) {
+        r[i] = _mm512_setzero_ps();
+        continue;
+      }
+      // Lane 0's address may lie before the row (only lanes inside it are read): formed as an integer.
+      const intptr_t at = reinterpret_cast<intptr_t>(plane) +
+                          (y * w + x0 + static_cast<long>(c0)) * static_cast<long>(sizeof(float));
+      r[i] = _mm512_maskz_loadu_ps(inside & stored, reinterpret_cast<const float*>(at));
+    }
+    _mm512_mask_storeu_ps(col[0] + c0, stored,
+                          _mm512_add_ps(_mm512_sub_ps(_mm512_mul_ps(four, r[0]), _mm512_mul_ps(five, r[2])), r[4]));
+    _mm512_mask_storeu_ps(col[1] + c0, stored,
+                          _mm512_sub_ps(_mm512_add_ps(r[3], r[4]), _mm512_mul_ps(four, _mm512_add_ps(r[1], r[2]))));
+    _mm512_mask_storeu_ps(col[2] + c0, stored,
+                          _mm512_add_ps(_mm512_sub_ps(r[4], r[3]), _mm512_mul_ps(four, _mm512_sub_ps(r[1], r[2]))));
+    _mm512_mask_storeu_ps(col[3] + c0, stored,
+                          _mm512_add_ps(_mm512_sub_ps(r[4], r[2]), _mm512_mul_ps(two, _mm512_sub_ps(r[3], r[1]))));
+    _mm512_mask_storeu_ps(col[4] + c0, stored,
+                          _mm512_add_ps(_mm512_sub_ps(r[4], r[2]), _mm512_mul_ps(two, _mm512_sub_ps(r[1], r[3]))));
+    _mm512_mask_storeu_ps(col[5] + c0, stored,
+                          _mm512_add_ps(_mm512_sub_ps(_mm512_mul_ps(four, r[1]), _mm512_mul_ps(five, r[3])), r[5]));
   }
 }
 
@@ -139,6 +182,7 @@ inline bool output_row(const float (*columns)[kOutputColumns], size_t n, size_t 
 
 #define WINOGRAD_4X4_ISA winograd_4x4_avx512
 #define WINOGRAD_4X4_ROW_PASS(row, width, n, p) row_pass(row, width, n, p)
+#define WINOGRAD_4X4_INPUT_COLUMNS(plane, g, y0, x0, width, col) input_columns(plane, g, y0, x0, width, col)
 #define WINOGRAD_4X4_OUTPUT_COLUMNS(m, point_stride, n, out) output_columns(m, point_stride, n, out)
 #define WINOGRAD_4X4_OUTPUT_ROW(columns, n, width, bias, residual, act, dst) \
   output_row(columns, n, width, bias, residual, act, dst)
