@@ -212,10 +212,16 @@ void winograd_pack(const GemmConfig& cfg, WinogradTile tile, size_t out_channels
 
 namespace {
 
-// Whether the full 16x16 tiles of the point GEMMs run f32_winograd_gemm_16x16__avx512.
+// Whether the full 16x16 tiles of the point GEMMs run f32_winograd_gemm_16x16__avx512 (built
+// only with the avx512 kernels; the table's ISA says the CPU has them).
 bool prefetching_tile(const KernelConfig& config) {
+#if defined(CONVNODE_HAVE_AVX512)
   return config.isa == Isa::Avx512 && config.gemm.mr == 16 && config.gemm.nr == 16 &&
          switch_on(prefetch_switch, "CONVNODE_WINOGRAD_PREFETCH");
+#else
+  (void)config;
+  return false;
+#endif
 }
 
 // The point GEMMs M[p] = U[p] V[p] when Cin takes several K blocks (ResNet's 256 and 512
@@ -231,7 +237,7 @@ void k_blocked_point_gemms(const KernelConfig& config, const float* packed, size
   const GemmConfig& gc = config.gemm;
   const KBlocks k_blocks(cin, gc.kc_max);
   const size_t nr = gc.nr, m_padded = div_up(cout, gc.mr) * gc.mr;
-  const bool prefetching = prefetching_tile(config);
+  [[maybe_unused]] const bool prefetching = prefetching_tile(config);
   for (size_t p = 0; p < points; p++) {
     for (size_t k0 = 0; k0 < cin; k0 += k_blocks.step) {
       const size_t kc = std::min(k_blocks.step, cin - k0);
@@ -244,10 +250,12 @@ void k_blocked_point_gemms(const KernelConfig& config, const float* packed, size
           const size_t cols = std::min(nr, count - j);
           const float* b = b_block + (j / nr) * kc * nr;
           float* c = m + p * m_stride + row * ldm + j;
+#if defined(CONVNODE_HAVE_AVX512)
           if (prefetching && mr == 16 && cols == 16) {
             f32_winograd_gemm_16x16__avx512(kc, a, b, c, ldm, k0 > 0, kUPrefetchFloats);
             continue;
           }
+#endif
           // Partial panels as the GEMM driver's edge tiles: the column kernel (avx512: cols
           // FMAs per k) where the table has one, else the narrow or the full kernel.
           GemmMicrokernel kernel = gc.narrow != nullptr && cols <= nr / 2 ? gc.narrow : gc.kernel;
