@@ -117,10 +117,11 @@ constexpr size_t kPrefetchAhead = 2;  // channels
 // f32_winograd_gemm_16x16__avx512, which requests U kUPrefetchFloats ahead from its k loop.
 // CONVNODE_WINOGRAD_HUGE_PAGES=0: packed U stays on the pages the allocator gave it. Read once
 // (env_switch.h: why the cache is an atomic).
-std::atomic<long> prefetch_switch{kEnvUnread};
-std::atomic<long> huge_pages_switch{kEnvUnread};
+// (Either may go unused: builds without the avx512 kernels, or off Linux.)
+[[maybe_unused]] std::atomic<long> prefetch_switch{kEnvUnread};
+[[maybe_unused]] std::atomic<long> huge_pages_switch{kEnvUnread};
 
-bool switch_on(std::atomic<long>& cache, const char* name) {
+[[maybe_unused]] bool switch_on(std::atomic<long>& cache, const char* name) {
   return read_env_once(cache, name, [](const char* v) -> long { return v != nullptr && std::strcmp(v, "0") == 0 ? 0 : 1; }) != 0;
 }
 
