@@ -85,6 +85,7 @@ set(CONVNODE_AVX512_SOURCES
   native/kernels/f32-dwconv/f32-dwconv-7x7s2-avx512.cc
   native/kernels/f32-winograd/f32-winograd-4x4-avx512.cc
   native/kernels/f32-winograd/f32-winograd-6x6-avx512.cc
+  native/kernels/f32-winograd/f32-winograd-gemm-16x16-avx512.cc
   native/kernels/f32-maxpool/f32-maxpool-3x3s2-avx512.cc
   native/kernels/f32-maxpool/f32-maxpool-general-avx512.cc
   native/kernels/f32-avgpool/f32-avgpool-general-avx512.cc

@@ -41,6 +41,11 @@ describe('planConvAlgorithm: one rule for both backends', () => {
     expect(planConvAlgorithm(conv(32, 32, 3, { inputSize: [56, 56] }), 'avx2').algorithm).toBe('winograd-f4x4-3x3');
     expect(planConvAlgorithm(conv(32, 32, 3, { inputSize: [56, 56] }), 'avx512').algorithm).toBe('winograd-f2x2-3x3');
     expect(planConvAlgorithm(conv(64, 64, 3, { inputSize: [56, 56] }), 'avx512').algorithm).toBe('winograd-f4x4-3x3');
+    // ... and from 14x14 maps (ResNet's 256->256 @14), not on 7x7 (512->512 @7: 4 tiles for 36 U matrices).
+    expect(planConvAlgorithm(conv(256, 256, 3, { inputSize: [14, 14] }), 'avx512').algorithm).toBe('winograd-f4x4-3x3');
+    expect(planConvAlgorithm(conv(256, 256, 3, { inputSize: [14, 14] }), 'avx2').algorithm).toBe('winograd-f2x2-3x3');
+    expect(planConvAlgorithm(conv(512, 512, 3, { inputSize: [7, 7] }), 'avx512').algorithm).toBe('winograd-f2x2-3x3');
+    expect(planConvAlgorithm(conv(256, 256, 3, { inputSize: [13, 14] }), 'avx512').algorithm).toBe('winograd-f2x2-3x3');
     // F(6x6) computes these convs when asked, but the rule never picks it (slower than F(4x4) here).
     expect(planConvAlgorithm(conv(64, 64, 3, { inputSize: [56, 56] }), 'avx512', { algorithm: 'winograd-f6x6-3x3' }).algorithm).toBe('winograd-f6x6-3x3');
     // Memory: F(4x4) passed over for F(2x2) under a limit between their sizes.

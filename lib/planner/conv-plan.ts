@@ -120,8 +120,17 @@ const NATIVE_F4X4: WinogradThreshold = { minIn: 32, minOut: 32, minSide: 20 };
  * (avx2 1.01x): with 16-row tiles a GEMM of under 64 channels is mostly fixed costs, which F(4x4)
  * pays 36 times per chunk. So F(4x4) starts at 64 channels here (64->64 @20 still takes it, the
  * one measured layer above that loses).
+ * From 14x14 inputs since session 11, when the point GEMMs of Cin > 192 began to stream U once,
+ * requested ahead (native/README.md, "U streams"): F(4x4) / F(2x2) with U out of cache before
+ * each run (bench/winograd-cold.mjs, 31 runs, CPU medians, load ~6.5) 256->256 @14 0.80x,
+ * 512->512 @14 0.78x, 128->128 @14 0.88x, 64->64 @14 0.91x, 96->96 @14 0.97x, 256->256 @17
+ * 1.00x; in the models (bench/model-ab.mjs, per-step minima, 21 rounds) ResNet-50's five
+ * 256->256 @14 convs 0.78-0.82x (its 3x3 steps 0.914x, all steps 0.979x) and ResNet-18's two
+ * 0.79-0.84x (all steps 0.973x). 512->512 @7 stays on F(2x2) (F(4x4) 1.38x: 4 tiles for 36 U
+ * matrices). The price is memory: F(4x4) packs 45/9 of the filters against F(2x2)'s 16/9
+ * (ResNet-50: +38 MB, ResNet-18: +23 MB), which maxPackedBytes can refuse.
  */
-const AVX512_F4X4: WinogradThreshold = { minIn: 64, minOut: 64, minSide: 20 };
+const AVX512_F4X4: WinogradThreshold = { minIn: 64, minOut: 64, minSide: 14 };
 
 export const WINOGRAD_RULE: Readonly<Record<ConvTarget, WinogradThresholds>> = {
   // The pure-JS GEMM is slow enough that the transforms pay from 8 channels; it has no F(4x4).

@@ -1,9 +1,17 @@
 #include "winograd.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstring>
 #include <vector>
 
+#if defined(__linux__) && !defined(__EMSCRIPTEN__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
 #include "../kernels/f32-winograd/winograd-transforms.h"
+#include "../runtime/env_switch.h"
 #include "../runtime/scratch.h"
 #include "../runtime/thread_pool.h"
 #include "gemm_driver.h"
@@ -105,6 +113,49 @@ InputRows input_rows(const WinogradPlane& g, size_t tile, size_t t0, size_t coun
 
 constexpr size_t kPrefetchAhead = 2;  // channels
 
+// CONVNODE_WINOGRAD_PREFETCH=0: the K-blocked point GEMMs run the table's 16x16 tile instead of
+// f32_winograd_gemm_16x16__avx512, which requests U kUPrefetchFloats ahead from its k loop.
+// CONVNODE_WINOGRAD_HUGE_PAGES=0: packed U stays on the pages the allocator gave it. Read once
+// (env_switch.h: why the cache is an atomic).
+// (Either may go unused: builds without the avx512 kernels, or off Linux.)
+[[maybe_unused]] std::atomic<long> prefetch_switch{kEnvUnread};
+[[maybe_unused]] std::atomic<long> huge_pages_switch{kEnvUnread};
+
+[[maybe_unused]] bool switch_on(std::atomic<long>& cache, const char* name) {
+  return read_env_once(cache, name, [](const char* v) -> long { return v != nullptr && std::strcmp(v, "0") == 0 ? 0 : 1; }) != 0;
+}
+
+// How far ahead of the A row a k step reads the prefetching tile requests U: 64 lines (4 KiB).
+// A simulation of 512->512 @7's point GEMMs (16 x 3 K blocks x 32 panels, U 16.8 MB written
+// out of cache before each run; AMD EPYC Zen 4, 1 thread, minima of 30 runs) took 1.34 ms with
+// the hardware prefetcher alone, 1.25-1.27 / 1.21-1.27 / 1.21-1.30 ms requesting 32 / 64 / 128
+// lines ahead on 4 KiB pages, and 1.20 / 1.16 / 1.18 ms on 2 MiB pages; U in L2 (compute
+// bound): 1.15 ms.
+constexpr size_t kUPrefetchFloats = 64 * 16;
+
+// U of a layer is megabytes read once per run in address order: on 4 KiB pages that is a TLB
+// miss every 64 lines (512->512: 4,100 pages, more than the L2 TLB's 3,072 entries), and the
+// requests ahead cross page boundaries. The whole 2 MiB pages inside it are asked to become
+// huge pages (MADV_COLLAPSE, Linux 6.1+, works whatever the THP setting short of 'never';
+// older kernels refuse it and nothing changes). See kUPrefetchFloats for the effect.
+void prefer_huge_pages(float* data, size_t floats) {
+#if defined(__linux__) && !defined(__EMSCRIPTEN__)
+  if (!switch_on(huge_pages_switch, "CONVNODE_WINOGRAD_HUGE_PAGES")) return;
+  constexpr uintptr_t kHuge = 2u << 20;
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t end = reinterpret_cast<uintptr_t>(data + floats) & ~(kHuge - 1);
+  if (end <= begin) return;
+#ifndef MADV_COLLAPSE
+  constexpr int MADV_COLLAPSE = 25;
+#endif
+  madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  madvise(reinterpret_cast<void*>(begin), end - begin, MADV_COLLAPSE);
+#else
+  (void)data;
+  (void)floats;
+#endif
+}
+
 void prefetch_rows(const float* plane, const InputRows& rows, size_t width, bool for_write = false) {
   const char* begin = reinterpret_cast<const char*>(plane + rows.begin * width);
   const char* end = reinterpret_cast<const char*>(plane + rows.end * width);
@@ -157,7 +208,67 @@ void winograd_pack(const GemmConfig& cfg, WinogradTile tile, size_t out_channels
   for (size_t p = 0; p < points; p++) {
     pack_a(cfg, out_channels, in_channels, u.data() + p * out_channels * in_channels, dst + p * point_size);
   }
+  prefer_huge_pages(dst, points * point_size);
 }
+
+namespace {
+
+// Whether the full 16x16 tiles of the point GEMMs run f32_winograd_gemm_16x16__avx512 (built
+// only with the avx512 kernels; the table's ISA says the CPU has them).
+bool prefetching_tile(const KernelConfig& config) {
+#if defined(CONVNODE_HAVE_AVX512)
+  return config.isa == Isa::Avx512 && config.gemm.mr == 16 && config.gemm.nr == 16 &&
+         switch_on(prefetch_switch, "CONVNODE_WINOGRAD_PREFETCH");
+#else
+  (void)config;
+  return false;
+#endif
+}
+
+// The point GEMMs M[p] = U[p] V[p] when Cin takes several K blocks (ResNet's 256 and 512
+// channels on avx512), rows [co0, co1): point, K block, row panel, then the chunk's column
+// panels. Each point's U is pack_a's layout, K block after K block, so with every row panel
+// (one thread) this walk reads all of U once, in address order, a 16.8 MB stream on 512->512
+// @7 whose rows each feed only one 16-tile panel: that stream, not the FMAs, set the pace
+// (~11 GB/s), and the avx512 tile that requests U ahead (f32_winograd_gemm_16x16__avx512) runs
+// the full tiles. Later K blocks accumulate into M.
+void k_blocked_point_gemms(const KernelConfig& config, const float* packed, size_t point_size, size_t points, size_t cin,
+                           size_t cout, size_t co0, size_t co1, const float* v, size_t v_stride, size_t nt_panels,
+                           size_t count, float* m, size_t m_stride, size_t ldm) {
+  const GemmConfig& gc = config.gemm;
+  const KBlocks k_blocks(cin, gc.kc_max);
+  const size_t nr = gc.nr, m_padded = div_up(cout, gc.mr) * gc.mr;
+  [[maybe_unused]] const bool prefetching = prefetching_tile(config);
+  for (size_t p = 0; p < points; p++) {
+    for (size_t k0 = 0; k0 < cin; k0 += k_blocks.step) {
+      const size_t kc = std::min(k_blocks.step, cin - k0);
+      const float* a_block = packed + p * point_size + m_padded * k0;
+      const float* b_block = v + p * v_stride + k0 * nt_panels;
+      for (size_t row = co0; row < co1; row += gc.mr) {
+        const size_t mr = std::min(gc.mr, co1 - row);
+        const float* a = a_block + row * kc;
+        for (size_t j = 0; j < count; j += nr) {
+          const size_t cols = std::min(nr, count - j);
+          const float* b = b_block + (j / nr) * kc * nr;
+          float* c = m + p * m_stride + row * ldm + j;
+#if defined(CONVNODE_HAVE_AVX512)
+          if (prefetching && mr == 16 && cols == 16) {
+            f32_winograd_gemm_16x16__avx512(kc, a, b, c, ldm, k0 > 0, kUPrefetchFloats);
+            continue;
+          }
+#endif
+          // Partial panels as the GEMM driver's edge tiles: the column kernel (avx512: cols
+          // FMAs per k) where the table has one, else the narrow or the full kernel.
+          GemmMicrokernel kernel = gc.narrow != nullptr && cols <= nr / 2 ? gc.narrow : gc.kernel;
+          if (gc.columns != nullptr && cols < nr && cols <= gc.columns_max) kernel = gc.columns;
+          kernel(mr, cols, kc, a, b, nr, c, ldm, k0 > 0, nullptr);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
 
 void winograd_run(const WinogradRun& r, const float* input, float* output, const float* residual) {
   const Window& w = r.window;
@@ -179,13 +290,16 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
   const size_t in_plane = w.in_h * w.in_w, out_plane = w.out_h * w.out_w;
   // The transforms read or write all the points of a tile at once; points a power of two apart
   // (64 x 64 floats: 16 KiB) fall into the same L1 sets, so each is padded by kPointPad floats.
-  // With Cin in one K block the input transform writes V straight into the micro-kernel's B
-  // panels (NR tiles wide, Cin deep), so the GEMMs need no packing; larger Cin goes through
-  // gemm_block, which packs B in K blocks from plain rows.
+  // The input transform writes V straight into the micro-kernel's B panels (NR tiles wide), in
+  // the K blocks of pack_a's A panels when Cin is larger than one (Cin 256 and 512 on avx512):
+  // K block [k0, k0 + kc) holds its panels, kc deep each, from k0 x NR-rounded tiles on. So the
+  // GEMMs never pack B.
   const GemmConfig& gc = config.gemm;
-  const bool in_panels = cin <= gc.kc_max;
+  const KBlocks k_blocks(cin, gc.kc_max);
+  const bool one_k_block = k_blocks.count() == 1;
   const size_t nr = gc.nr;
-  const size_t v_stride = (in_panels ? div_up(nt, nr) * nr : nt) * cin + kPointPad;
+  const size_t nt_panels = div_up(nt, nr) * nr;
+  const size_t v_stride = nt_panels * cin + kPointPad;
   const size_t m_stride = cout * nt + kPointPad;
   const size_t row_blocks = div_up(cout, gc.mr);
   ThreadPool::instance().parallel_for(r.batch * chunks * parts, [&](size_t task) {
@@ -195,7 +309,7 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
     // This task's output channels [co0, co1), whole MR-row blocks of A.
     const size_t co0 = part * row_blocks / parts * gc.mr;
     const size_t co1 = std::min(cout, (part + 1) * row_blocks / parts * gc.mr);
-    // v: [point] of B panels [count / NR][cin][NR], or rows [cin][nt]; m: [point][cout][nt].
+    // v: [point] of K blocks of B panels [count / NR][kc][NR]; m: [point][cout][nt].
     float* v = scratch_floats(ScratchSlot::WinogradInput, points * v_stride);
     float* m = scratch_floats(ScratchSlot::WinogradProducts, points * m_stride);
     const float* image = input + n * cin * in_plane;
@@ -207,30 +321,16 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
     for (size_t ci = 0; ci < cin; ci++) {
       const float* channel = image + ci * in_plane;
       if (ci + kPrefetchAhead < cin) prefetch_rows(channel + kPrefetchAhead * in_plane, rows, w.in_w);
-      if (in_panels) {
-        input_kernel(channel, plane, t0, count, v + ci * nr, v_stride, nr, cin * nr);
-      } else {
-        input_kernel(channel, plane, t0, count, v + ci * nt, v_stride, nt, 0);
-      }
+      const size_t k0 = ci / k_blocks.step * k_blocks.step, kc = std::min(k_blocks.step, cin - k0);
+      input_kernel(channel, plane, t0, count, v + k0 * nt_panels + (ci - k0) * nr, v_stride, nr, kc * nr);
     }
-    for (size_t p = 0; p < points; p++) {
+    if (!one_k_block) {
+      k_blocked_point_gemms(config, r.packed, point_size, points, cin, cout, co0, co1, v, v_stride, nt_panels, count,
+                            m, m_stride, nt);
+    }
+    for (size_t p = 0; p < points && one_k_block; p++) {
       const float* a = r.packed + p * point_size;
       float* mp = m + p * m_stride;
-      if (!in_panels) {
-        GemmBlock block;
-        block.cfg = &gc;
-        block.m = cout;
-        block.k = cin;
-        block.n = count;
-        block.packed_a = a;
-        block.b.strided = v + p * v_stride;
-        block.b.k_stride = nt;
-        block.b.n_stride = 1;
-        block.c = mp;
-        block.ldc = nt;
-        gemm_block(block, co0, co1, 0, count);
-        continue;
-      }
       // The last panel's columns past count hold stale floats: the kernel computes them but
       // stores only `cols` columns.
       for (size_t j = 0; j < count; j += nr) {

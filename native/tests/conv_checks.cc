@@ -40,6 +40,13 @@ std::vector<ConvCase> winograd_cases() {
       {1, 512, 100, 1, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, true},
       {1, 64, 60, 1, 6, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::LeakyRelu, true, true},
       {1, 256, 60, 1, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu6, true, true},
+      // ResNet's layer3 / layer4 shapes through the K-blocked point GEMMs (Cin 512 and 256: 3
+      // and 2 K blocks; avx512 runs the U-prefetching tile on full 16x16 tiles): batch 2, a
+      // partial last row panel (40 = 16 + 16 + 8), odd maps whose last tiles are cut, and 49
+      // tiles (a 1-column panel).
+      {2, 512, 40, 1, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, true, true},
+      {2, 256, 33, 1, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::Relu, false, true},
+      {1, 257, 48, 1, 13, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, A::None, true, false},
   };
 }
 

@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include <cstddef>
+#include <cstdint>
 
 #include "winograd-transforms.h"
 
@@ -62,6 +63,80 @@ inline void row_pass(const float* row, size_t width, size_t n, float* const* p) 
   }
 }
 
+// input_segment's pass down the columns (B^T d), 16 columns a vector, the six input rows read
+// in place: lanes off the plane (padding) or past `width` load as zeros through the mask, so no
+// padded copy of the rows is made (its memcpy and the portable loop's scalar tail were most of
+// the input side's time on 56x56 and 28x28 maps). The sums as WINOGRAD_4X4_BT orders them.
+inline void input_columns(const float* plane, const WinogradPlane& g, long y0, long x0, size_t width,
+                          float (*col)[4 * kOutputColumns + 4]) {
+  const long h = static_cast<long>(g.in_h), w = static_cast<long>(g.in_w);
+  const __m512 four = _mm512_set1_ps(4.0f), five = _mm512_set1_ps(5.0f), two = _mm512_set1_ps(2.0f);
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  for (size_t c0 = 0; c0 < width; c0 += 16) {
+    // Lanes whose column x0 + c0 + lane is inside the plane and c0 + lane inside the segment.
+    const __m512i x = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(x0 + static_cast<long>(c0))), lane);
+    const __mmask16 inside = _mm512_cmpge_epi32_mask(x, _mm512_setzero_si512()) &
+                             _mm512_cmplt_epi32_mask(x, _mm512_set1_epi32(static_cast<int>(w)));
+    const __mmask16 stored = first_lanes(static_cast<long>(width - c0));
+    __m512 r[6];
+    for (long i = 0; i < 6; i++) {
+      const long y = y0 + i;
+      if (y < 0 || y >= h) {
+        r[i] = _mm512_setzero_ps();
+        continue;
+      }
+      // Lane 0's address may lie before the row (only lanes inside it are read): formed as an integer.
+      const intptr_t at = reinterpret_cast<intptr_t>(plane) +
+                          (y * w + x0 + static_cast<long>(c0)) * static_cast<long>(sizeof(float));
+      r[i] = _mm512_maskz_loadu_ps(inside & stored, reinterpret_cast<const float*>(at));
+    }
+    _mm512_mask_storeu_ps(col[0] + c0, stored,
+                          _mm512_add_ps(_mm512_sub_ps(_mm512_mul_ps(four, r[0]), _mm512_mul_ps(five, r[2])), r[4]));
+    _mm512_mask_storeu_ps(col[1] + c0, stored,
+                          _mm512_sub_ps(_mm512_add_ps(r[3], r[4]), _mm512_mul_ps(four, _mm512_add_ps(r[1], r[2]))));
+    _mm512_mask_storeu_ps(col[2] + c0, stored,
+                          _mm512_add_ps(_mm512_sub_ps(r[4], r[3]), _mm512_mul_ps(four, _mm512_sub_ps(r[1], r[2]))));
+    _mm512_mask_storeu_ps(col[3] + c0, stored,
+                          _mm512_add_ps(_mm512_sub_ps(r[4], r[2]), _mm512_mul_ps(two, _mm512_sub_ps(r[3], r[1]))));
+    _mm512_mask_storeu_ps(col[4] + c0, stored,
+                          _mm512_add_ps(_mm512_sub_ps(r[4], r[2]), _mm512_mul_ps(two, _mm512_sub_ps(r[1], r[3]))));
+    _mm512_mask_storeu_ps(col[5] + c0, stored,
+                          _mm512_add_ps(_mm512_sub_ps(_mm512_mul_ps(four, r[1]), _mm512_mul_ps(five, r[3])), r[5]));
+  }
+}
+
+// A^T on six vectors of 16 tiles (WINOGRAD_4X4_AT's sums in its order; no FMAs, as the file's
+// -ffp-contract=off keeps the portable loops).
+inline void a_transpose(const __m512 (&x)[6], __m512* out0, __m512* out1, __m512* out2, __m512* out3) {
+  const __m512 sum12 = _mm512_add_ps(x[1], x[2]), dif12 = _mm512_sub_ps(x[1], x[2]);
+  const __m512 sum34 = _mm512_add_ps(x[3], x[4]), dif34 = _mm512_sub_ps(x[3], x[4]);
+  *out0 = _mm512_add_ps(_mm512_add_ps(x[0], sum12), sum34);
+  *out1 = _mm512_add_ps(dif12, _mm512_mul_ps(_mm512_set1_ps(2.0f), dif34));
+  *out2 = _mm512_add_ps(sum12, _mm512_mul_ps(_mm512_set1_ps(4.0f), sum34));
+  *out3 = _mm512_add_ps(_mm512_add_ps(dif12, _mm512_mul_ps(_mm512_set1_ps(8.0f), dif34)), x[5]);
+}
+
+// output_segment's two A^T passes, 16 tiles a vector: the 36 point rows loaded masked to the n
+// tiles, the row pass's 24 results kept in registers for the column pass. GCC vectorised the
+// portable loops (n <= 14 tiles on a 56x56 map, <= 7 on 28x28) as one ymm step and a scalar
+// tail, and the segment was 20% of a 64->64 @56 run.
+inline void output_columns(const float* m, size_t point_stride, size_t n, float (*out)[4][kOutputColumns]) {
+  for (size_t t0 = 0; t0 < n; t0 += 16) {
+    const __mmask16 tiles = first_lanes(static_cast<long>(n - t0));
+    __m512 h[4][6];
+    for (size_t i = 0; i < 6; i++) {
+      __m512 x[6];
+      for (size_t j = 0; j < 6; j++) x[j] = _mm512_maskz_loadu_ps(tiles, m + (i * 6 + j) * point_stride + t0);
+      a_transpose(x, &h[0][i], &h[1][i], &h[2][i], &h[3][i]);
+    }
+    for (size_t c = 0; c < 4; c++) {
+      __m512 o[4];
+      a_transpose(h[c], &o[0], &o[1], &o[2], &o[3]);
+      for (size_t r = 0; r < 4; r++) _mm512_storeu_ps(out[r][c] + t0, o[r]);
+    }
+  }
+}
+
 // One output row of output_segment: columns[c][t] is column c of tile t (n tiles); the four
 // interleaved by permutes into the row's 4n values, then bias, residual and the activation as the
 // portable loops do them (same order; max / min with zero / six as the second operand keep a NaN
@@ -107,6 +182,8 @@ inline bool output_row(const float (*columns)[kOutputColumns], size_t n, size_t 
 
 #define WINOGRAD_4X4_ISA winograd_4x4_avx512
 #define WINOGRAD_4X4_ROW_PASS(row, width, n, p) row_pass(row, width, n, p)
+#define WINOGRAD_4X4_INPUT_COLUMNS(plane, g, y0, x0, width, col) input_columns(plane, g, y0, x0, width, col)
+#define WINOGRAD_4X4_OUTPUT_COLUMNS(m, point_stride, n, out) output_columns(m, point_stride, n, out)
 #define WINOGRAD_4X4_OUTPUT_ROW(columns, n, width, bias, residual, act, dst) \
   output_row(columns, n, width, bias, residual, act, dst)
 #include "winograd-4x4.inc"

@@ -105,6 +105,11 @@ void f32_winograd_6x6_output__avx512(const float* m, size_t point_stride, const 
                                      size_t count, float bias, const float* residual_plane, const Activation& act,
                                      float* out_plane);
 
+// The point GEMMs' full tile (avx512 tables): c[16 x 16] (+)= A panel (16 rows interleaved, kc
+// deep) x B panel (kc x 16), with the A line `prefetch` floats ahead requested at every k step.
+void f32_winograd_gemm_16x16__avx512(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate,
+                                     size_t prefetch);
+
 // U = G g G^T of one 3x3 filter (row-major): u[point] for the 16 points (F(2x2)) or the 36
 // points (F(4x4)), computed in double and rounded once.
 void f32_winograd_2x2_filter(const float* g, float* u);
