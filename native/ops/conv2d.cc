@@ -137,10 +137,27 @@ bool all_finite(const float* x, size_t n) {
 }
 
 // A 1x1 conv at stride > 1 without padding (ResNet's downsampling shortcuts) reads every
-// stride-th pixel of every stride-th row: im2col's packers see the 1x1 unpadded shape and walk B
-// channel by channel, straight from the input (f32-im2col, im2col_is_subsampling). They replaced
-// a copy of those pixels made first (then packed by row copies): on 1x1/2 256->512 @56 the copy
-// was ~8% of the layer's samples.
+// stride-th pixel of every stride-th row, so it is a pointwise conv on those pixels. Copying
+// them out once, plane by plane (sequential reads the prefetcher follows), lets the 1x1 path
+// pack B by plain row copies. Packed through im2col instead, its reads hopped a channel plane
+// per k row, and the packer took 15% of 1x1/2 256->512 @56 for a copy of 1/32 of the work.
+void subsample_planes(const float* input, size_t planes, size_t in_h, size_t in_w, size_t stride_h, size_t stride_w,
+                      size_t out_h, size_t out_w, float* out) {
+  const size_t chunk = 16;  // planes per task: a few microseconds of copying each
+  const double work_ns = static_cast<double>(planes * out_h * out_w) * kNsPerStreamedFloat;
+  parallel_for_threads((planes + chunk - 1) / chunk, ThreadPool::instance().threads_for(work_ns), [&](size_t task) {
+    const size_t end = std::min(planes, (task + 1) * chunk);
+    for (size_t p = task * chunk; p < end; p++) {
+      const float* plane = input + p * in_h * in_w;
+      float* dst = out + p * out_h * out_w;
+      for (size_t oy = 0; oy < out_h; oy++) {
+        const float* row = plane + oy * stride_h * in_w;
+        for (size_t ox = 0; ox < out_w; ox++) dst[oy * out_w + ox] = row[ox * stride_w];
+      }
+    }
+  });
+}
+
 bool is_strided_pointwise(const ConvAlgorithm algorithm, const Window& w) {
   return algorithm == ConvAlgorithm::Im2colGemm && w.kernel_h == 1 && w.kernel_w == 1 &&
          (w.stride_h > 1 || w.stride_w > 1) && w.pad_top == 0 && w.pad_left == 0 && w.pad_bottom == 0 &&
@@ -275,11 +292,17 @@ void Conv2d::run_gemm(const ConvRun& r, const float* packed, const float* input,
   const size_t group_out = params_.out_channels / groups;
   const size_t pixels = w.out_h * w.out_w;
   const bool subsampled = is_strided_pointwise(params_.algorithm, w);
-  const size_t in_plane = w.in_h * w.in_w;
+  if (subsampled) {
+    float* picked = scratch_floats(ScratchSlot::Subsampled, r.batch * params_.in_channels * pixels);
+    subsample_planes(input, r.batch * params_.in_channels, w.in_h, w.in_w, w.stride_h, w.stride_w, w.out_h, w.out_w,
+                     picked);
+    input = picked;
+  }
+  const size_t in_plane = subsampled ? pixels : w.in_h * w.in_w;
   // Pointwise plans (1x1, stride 1) read B straight from the channel rows; a padded run of one
   // (only a caller that names the algorithm itself can make it) goes through im2col, which
   // uses the same packed A.
-  const bool pointwise = (params_.algorithm == ConvAlgorithm::Pointwise && w.kernel_h == 1 &&
+  const bool pointwise = subsampled || (params_.algorithm == ConvAlgorithm::Pointwise && w.kernel_h == 1 &&
                                         w.kernel_w == 1 && w.stride_h == 1 && w.stride_w == 1 && w.pad_top == 0 &&
                                         w.pad_left == 0 && w.pad_bottom == 0 && w.pad_right == 0);
   const Im2colShape shape = {group_in,     w.in_h,       w.in_w,       w.kernel_h, w.kernel_w,
@@ -287,13 +310,13 @@ void Conv2d::run_gemm(const ConvRun& r, const float* packed, const float* input,
                              w.pad_top,    w.pad_left,   w.out_w};
   const GemmConfig& cfg = config_->gemm;
   // Few outputs on a large map: the micro-kernel reads the input rows in place (pointwise_few.cc).
-  if (pointwise && groups == 1 &&
+  if (pointwise && !subsampled && groups == 1 &&
       run_pointwise_few_outputs(cfg, packed, group_out, group_k_, r.batch, pixels, input, output,
                                 bias_.empty() ? nullptr : bias_.data(), residual, params_.activation)) {
     return;
   }
   // Stride 2 with a small K (the stems): B rows read in place from the input's column phases.
-  if (!pointwise && !subsampled && groups == 1 &&
+  if (!pointwise && groups == 1 &&
       run_conv_phase_rows(cfg, packed, group_out, group_k_, r.batch, params_.in_channels, w, input, output,
                           bias_.empty() ? nullptr : bias_.data(), residual, params_.activation)) {
     return;

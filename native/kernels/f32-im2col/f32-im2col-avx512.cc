@@ -8,8 +8,6 @@
 // three permutes; other strides (and any dilation beyond the run) gather. Built with the AVX-512
 // flags; every name here has 'avx512'.
 #include <immintrin.h>
-
-#include <algorithm>
 #include <type_traits>
 
 #include <cstdint>
@@ -224,88 +222,6 @@ void avx512_with_stride(size_t stride, F&& f) {
   }
 }
 
-// The subsampling walk (im2col.h, im2col_is_subsampling: ResNet's 1x1/2 downsamples), channel
-// by channel as the portable one, each k row of a panel built from its runs as above: a masked
-// load per run at stride 1, two and the even-column permute at stride 2, a gather at other
-// strides or past kMaxRuns runs. The runs are worked out once per group of panels.
-constexpr size_t kSubsampleGroup = 16;  // panels whose runs are held at once (a 240-pixel block: 15)
-
-struct Avx512SubsampleRun {
-  ptrdiff_t first;  // offset in the channel of the column lane 0 would read
-  uint64_t columns; // stride 1: lane mask; stride 2: the 32 columns of two loads
-  __mmask16 lanes;  // the run's lanes in the panel
-};
-
-template <int STRIDE>
-void avx512_pack_subsampled(const Im2colShape& s, const float* input, size_t k0, size_t kc, size_t n0, size_t nc,
-                            float* dst) {
-  const size_t plane = s.in_h * s.in_w;
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const size_t panels = (nc + kLanes - 1) / kLanes;
-  for (size_t g0 = 0; g0 < panels; g0 += kSubsampleGroup) {
-    const size_t group = panels - g0 < kSubsampleGroup ? panels - g0 : kSubsampleGroup;
-    Avx512SubsampleRun runs[kSubsampleGroup][kMaxRuns];
-    size_t run_count[kSubsampleGroup];
-    __m512i gather_at[kSubsampleGroup];  // lane t: offset of its pixel (the gather form)
-    __mmask16 gather_lanes[kSubsampleGroup];
-    bool gather = STRIDE == 0;
-    for (size_t p = 0; p < group; p++) {
-      const size_t p0 = n0 + (g0 + p) * kLanes;
-      const size_t cols = n0 + nc - p0 < kLanes ? n0 + nc - p0 : kLanes;
-      size_t oy = p0 / s.out_w, ox = p0 % s.out_w;
-      alignas(64) int32_t at[kLanes] = {};
-      run_count[p] = 0;
-      for (size_t t = 0; t < cols;) {
-        const size_t len = cols - t < s.out_w - ox ? cols - t : s.out_w - ox;
-        const ptrdiff_t row = static_cast<ptrdiff_t>(oy * s.stride_h * s.in_w);
-        for (size_t i = 0; i < len; i++) at[t + i] = static_cast<int32_t>(row + static_cast<ptrdiff_t>((ox + i) * s.stride_w));
-        if (run_count[p] < kMaxRuns) {
-          const ptrdiff_t t0 = static_cast<ptrdiff_t>(t), t1 = static_cast<ptrdiff_t>(t + len);
-          Avx512SubsampleRun& r = runs[p][run_count[p]];
-          r.first = row + static_cast<ptrdiff_t>(ox * s.stride_w) - t0 * static_cast<ptrdiff_t>(s.stride_w);
-          r.lanes = static_cast<__mmask16>(avx512_lane_range(t0, t1, 16));
-          r.columns = STRIDE == 2 ? avx512_lane_range(2 * t0, 2 * t1 - 1, 32) : avx512_lane_range(t0, t1, 16);
-        }
-        run_count[p]++;
-        t += len;
-        ox = 0;
-        oy++;
-      }
-      if (run_count[p] > kMaxRuns) gather = true;
-      gather_at[p] = _mm512_load_si512(at);
-      gather_lanes[p] = static_cast<__mmask16>(avx512_lane_range(0, static_cast<ptrdiff_t>(cols), 16));
-    }
-    float* out = dst + g0 * kc * kLanes;
-    for (size_t k = 0; k < kc; k++, out += kLanes) {
-      const float* channel = input + (k0 + k) * plane;
-      const bool not_last = k0 + k + 1 < s.channels;
-      for (size_t p = 0; p < group; p++) {
-        __m512 v = _mm512_setzero_ps();
-        if (gather) {
-          v = _mm512_mask_i32gather_ps(v, gather_lanes[p], gather_at[p], channel, 4);
-        } else {
-          for (size_t r = 0; r < run_count[p]; r++) {
-            const Avx512SubsampleRun& run = runs[p][r];
-            const float* src = channel + run.first;
-            if (STRIDE == 1) {
-              v = _mm512_mask_loadu_ps(v, static_cast<__mmask16>(run.columns), src);
-            } else if (not_last && run.first >= 0) {
-              v = _mm512_mask_mov_ps(v, run.lanes,
-                                     _mm512_permutex2var_ps(_mm512_loadu_ps(src), even, _mm512_loadu_ps(src + 16)));
-            } else {
-              v = _mm512_mask_mov_ps(
-                  v, run.lanes,
-                  _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(static_cast<__mmask16>(run.columns), src), even,
-                                         _mm512_maskz_loadu_ps(static_cast<__mmask16>(run.columns >> 16), src + 16)));
-            }
-          }
-        }
-        _mm512_storeu_ps(out + p * kc * kLanes, v);
-      }
-    }
-  }
-}
-
 }  // namespace
 
 void f32_im2col_pack__avx512(size_t nr_tile, const Im2colShape& s, const float* input, size_t k0, size_t kc,
@@ -313,17 +229,6 @@ void f32_im2col_pack__avx512(size_t nr_tile, const Im2colShape& s, const float* 
   // Only the 16-wide panels of the avx512 table; anything else takes the portable packer.
   if (nr_tile != kLanes) {
     f32_im2col_pack(nr_tile, s, input, k0, kc, n0, nc, dst);
-    return;
-  }
-  // (The gather form's offsets are 32-bit: larger planes take the portable walk.)
-  if (im2col_is_subsampling(s, n0, nc) && s.in_h * s.in_w < (size_t{1} << 31)) {
-    if (s.stride_w == 1) {
-      avx512_pack_subsampled<1>(s, input, k0, kc, n0, nc, dst);
-    } else if (s.stride_w == 2) {
-      avx512_pack_subsampled<2>(s, input, k0, kc, n0, nc, dst);
-    } else {
-      avx512_pack_subsampled<0>(s, input, k0, kc, n0, nc, dst);
-    }
     return;
   }
   const ptrdiff_t in_h = static_cast<ptrdiff_t>(s.in_h);

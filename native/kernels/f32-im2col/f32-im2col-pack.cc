@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <cstring>
 
 #include "im2col.h"
@@ -78,60 +77,10 @@ void pack_segmented_panel(size_t nr_tile, const Im2colShape& s, const float* inp
   }
 }
 
-// A 1x1 kernel without padding (ResNet's 1x1/2 downsamples): B row k is channel k0 + k at the
-// output pixels, every stride-th value of every stride-th row. Walked channel by channel, so
-// each channel's input rows are read once, in order; panel by panel (the walk above) every k row
-// read from another channel plane, a page away, for each 16 pixels.
-void pack_subsampled_channels(size_t nr_tile, const Im2colShape& s, const float* input, size_t k0, size_t kc,
-                              size_t n0, size_t nc, float* dst) {
-  const size_t plane = s.in_h * s.in_w;
-  for (size_t k = 0; k < kc; k++) {
-    const float* row = input + (k0 + k) * plane + n0 / s.out_w * s.stride_h * s.in_w;
-    float* panel = dst + k * nr_tile;
-    size_t ox = n0 % s.out_w, lane = 0;
-    // Pieces that stay on one output row and in one panel: a plain strided copy each.
-    for (size_t n = 0; n < nc;) {
-      const size_t len = std::min({nc - n, s.out_w - ox, nr_tile - lane});
-      const float* src = row + ox * s.stride_w;
-      if (s.stride_w == 2) {
-        for (size_t i = 0; i < len; i++) panel[lane + i] = src[2 * i];
-      } else {
-        for (size_t i = 0; i < len; i++) panel[lane + i] = src[i * s.stride_w];
-      }
-      n += len;
-      lane += len;
-      ox += len;
-      if (lane == nr_tile) {
-        lane = 0;
-        panel += kc * nr_tile;
-      }
-      if (ox == s.out_w) {
-        ox = 0;
-        row += s.stride_h * s.in_w;
-      }
-    }
-    if (lane > 0) {
-      for (; lane < nr_tile; lane++) panel[lane] = 0.0f;
-    }
-  }
-}
-
 }  // namespace
-
-bool im2col_is_subsampling(const Im2colShape& s, size_t n0, size_t nc) {
-  if (s.kernel_h != 1 || s.kernel_w != 1 || s.pad_top != 0 || s.pad_left != 0 || nc == 0) return false;
-  // The block's last output row, and every row's last column, must read inside the input (a
-  // bottom or right padding would put them outside).
-  const size_t last_row = (n0 + nc - 1) / s.out_w;
-  return last_row * s.stride_h < s.in_h && (s.out_w - 1) * s.stride_w < s.in_w;
-}
 
 void f32_im2col_pack(size_t nr_tile, const Im2colShape& s, const float* input, size_t k0, size_t kc, size_t n0,
                      size_t nc, float* dst) {
-  if (im2col_is_subsampling(s, n0, nc)) {
-    pack_subsampled_channels(nr_tile, s, input, k0, kc, n0, nc, dst);
-    return;
-  }
   const bool small_kernel = s.kernel_h <= kIm2colMaxTaps && s.kernel_w <= kIm2colMaxTaps;
   for (size_t p0 = n0; p0 < n0 + nc; p0 += nr_tile) {
     const size_t cols = n0 + nc - p0 < nr_tile ? n0 + nc - p0 : nr_tile;

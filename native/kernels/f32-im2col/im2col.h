@@ -23,11 +23,6 @@ void f32_im2col_pack(size_t nr_tile, const Im2colShape& shape, const float* inpu
 using Im2colPackKernel = void (*)(size_t nr_tile, const Im2colShape& shape, const float* input, size_t k0, size_t kc,
                                   size_t n0, size_t nc, float* dst);
 
-// True when pixels [n0, n0 + nc) of the shape only subsample the input: a 1x1 kernel, no
-// padding, every read inside the input. The packers then walk B channel by channel (each k row
-// is one channel's pixels) rather than panel by panel.
-bool im2col_is_subsampling(const Im2colShape& shape, size_t n0, size_t nc);
-
 // The same with AVX-512 masked loads (16-wide panels; other widths go to the portable one).
 void f32_im2col_pack__avx512(size_t nr_tile, const Im2colShape& shape, const float* input, size_t k0, size_t kc,
                              size_t n0, size_t nc, float* dst);
