@@ -167,7 +167,7 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
   const size_t nc_step =
       contiguous_rows && a_bytes <= kRowsPackMaxWeightBytes ? rows_block_cols(cfg, blocks.step) : cfg.nc;
   const bool sweep = contiguous_rows && g.k <= kSweepMaxK && cfg.sweep != nullptr;
-  const bool a_prefetch = contiguous_rows && a_bytes >= kAPrefetchMinBytes && a_prefetch_enabled();
+  const bool a_prefetch = g.a_from_pack_a && contiguous_rows && a_bytes >= kAPrefetchMinBytes && a_prefetch_enabled();
   // The column kernel addresses a column's rows with 32-bit offsets (gather / scatter).
   const bool columns_fit = cfg.columns != nullptr && g.ldc * cfg.mr < kColumnsMaxOffset &&
                            g.epilogue.residual_stride * cfg.mr < kColumnsMaxOffset;
