@@ -342,7 +342,6 @@ void Conv2d::run_gemm(const ConvRun& r, const float* packed, const float* input,
     block.k = group_k_;
     block.n = pixels;
     block.packed_a = packed + g * group_packed_size_;
-    block.a_from_pack_a = true;
     if (pointwise) {  // B is the input itself: packed by a plain copy of channel rows, no im2col
       block.b.strided = group_input;
       block.b.k_stride = in_plane;

@@ -48,19 +48,6 @@ constexpr size_t kSweepTiles = 4;
 
 constexpr size_t kColumnsMaxOffset = size_t{1} << 31;
 
-#ifndef CONVNODE_A_HINT
-#define CONVNODE_A_HINT 2
-#endif
-#ifndef CONVNODE_A_MIN_KB
-#define CONVNODE_A_MIN_KB 1024
-#endif
-constexpr size_t kAPrefetchMinBytes = CONVNODE_A_MIN_KB * 1024;
-
-bool a_prefetch_enabled() {
-  static std::atomic<long> off{kEnvUnread};
-  return !env_equals_once(off, "CONVNODE_A_PREFETCH", "0");
-}
-
 // CONVNODE_PREFETCH_TILES (read once) prefetches the output rows a tile stores (and the residual
 // rows it adds) while the tiles before it run: N tiles ahead, or "auto" for max(1,
 // kPrefetchKSteps / kc) ahead (a tile is ~16 cycles per k step, so ~4k cycles of kernel work).
@@ -167,7 +154,6 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
   const size_t nc_step =
       contiguous_rows && a_bytes <= kRowsPackMaxWeightBytes ? rows_block_cols(cfg, blocks.step) : cfg.nc;
   const bool sweep = contiguous_rows && g.k <= kSweepMaxK && cfg.sweep != nullptr;
-  const bool a_prefetch = g.a_from_pack_a && contiguous_rows && a_bytes >= kAPrefetchMinBytes && a_prefetch_enabled();
   // The column kernel addresses a column's rows with 32-bit offsets (gather / scatter).
   const bool columns_fit = cfg.columns != nullptr && g.ldc * cfg.mr < kColumnsMaxOffset &&
                            g.epilogue.residual_stride * cfg.mr < kColumnsMaxOffset;
@@ -243,25 +229,10 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
       };
       for (size_t t = 0; t < tiles_ahead; t++) prefetch_tile(t);
       size_t tile = 0;
-      // Weights too large for L2 (kAPrefetchMinBytes) are read from memory once per pixel block:
-      // the next row panel's A block is requested a slice per tile of this panel.
-      // The last panel requests the next K block's first.
-      const size_t kc_next = last ? 0 : std::min(blocks.step, g.k - k0 - kc);
       for (size_t m = m0; m < m1; m += cfg.mr) {
         const size_t mr = std::min(cfg.mr, m1 - m);
         const float* a_panel = a_block + (m / cfg.mr) * cfg.mr * kc;
-        const float* next = m + cfg.mr < m1 ? a_panel + cfg.mr * kc
-                            : kc_next > 0   ? g.packed_a + m_padded * (k0 + kc) + (m0 / cfg.mr) * cfg.mr * kc_next
-                                            : nullptr;
-        const char* a_next = a_prefetch ? reinterpret_cast<const char*>(next) : nullptr;
-        const size_t a_lines = (next == a_panel + cfg.mr * kc ? kc : kc_next) * cfg.mr * sizeof(float) / 64;
-        const size_t a_slice = div_up(a_lines, tiles_per_panel);
-        size_t a_sliced = 0;
         for (size_t j = 0; j < nc; j += cfg.nr) {
-          if (a_next != nullptr && a_sliced < a_lines) {
-            const size_t end = std::min(a_lines, a_sliced + a_slice);
-            for (; a_sliced < end; a_sliced++) __builtin_prefetch(a_next + a_sliced * 64, 0, CONVNODE_A_HINT);
-          }
           const size_t nr = std::min(cfg.nr, nc - j);
           const float* b = packed_b + (j / cfg.nr) * kc * cfg.nr;
           // A last tile with at most half its columns left goes to the narrow kernel (3x3

@@ -54,9 +54,6 @@ struct GemmBlock {
   float* c;  // row-major M x N, row stride ldc
   size_t ldc;
   Epilogue epilogue;  // bias indexed by row, residual laid out like c
-  // packed_a is pack_a's layout for the whole M x K (conv2d's GEMM convs): the driver may then
-  // request the next row panel's A while this one runs (gemm_driver.cc, kAPrefetchMinBytes).
-  bool a_from_pack_a = false;
 };
 
 // Computes rows [m0, m1) (m0 a multiple of MR) and columns [n0, n1) of C.
