@@ -226,7 +226,9 @@ void test_balanced_cut(const KernelConfig& isa) {
 // A table's im2col packer against the portable one, value for value (it only moves values):
 // strides 1, 2, 4, 3 (masked loads, even-column permute, every-fourth permute, gather), dilation, pads on every side past
 // the kernel's reach, maps narrower than a panel (runs wrapping over several output rows),
-// K blocks starting mid-window, pixel blocks starting mid-row, and a 1-pixel-wide output.
+// K blocks starting mid-window, pixel blocks starting mid-row, and a 1-pixel-wide output. The
+// portable packer itself is checked against im2col's definition (so the two cannot agree on a
+// wrong answer).
 void test_im2col(const KernelConfig& isa) {
   if (isa.gemm.im2col == nullptr) return;
   std::mt19937 rng(63);
@@ -249,10 +251,9 @@ void test_im2col(const KernelConfig& isa) {
                       {2, 11, 11, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1}, {2, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
                       {2, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},   {2, 20, 26, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1},
                       {2, 27, 27, 3, 3, 4, 4, 1, 1, 0, 1, 2, 2}, {2, 14, 14, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2},
-                      // 1x1 without padding (the channel-by-channel walk, im2col_is_subsampling):
-                      // ResNet's 1x1/2 on 56, 28 and 14 (28-, 14- and 7-wide outputs: 1 to 4 runs
-                      // a panel), an odd map, 5 runs (the gather), strides 3 and 1, unequal
-                      // strides, and a bottom / right padding (the panel walk again)
+                      // 1x1 kernels (ResNet's 1x1/2 on 56, 28 and 14: 28-, 14- and 7-wide outputs,
+                      // 1 to 4 runs a panel), an odd map, 5 runs (the general loop), strides 3
+                      // and 1, unequal strides, a bottom / right padding
                       {5, 56, 56, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0}, {3, 28, 28, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},
                       {3, 14, 14, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0}, {2, 13, 13, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},
                       {2, 9, 9, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},   {2, 20, 31, 1, 1, 3, 3, 1, 1, 0, 0, 0, 0},
