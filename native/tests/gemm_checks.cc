@@ -229,7 +229,9 @@ void test_balanced_cut(const KernelConfig& isa) {
 // A table's im2col packer against the portable one, value for value (it only moves values):
 // strides 1, 2, 4, 3 (masked loads, even-column permute, every-fourth permute, gather), dilation, pads on every side past
 // the kernel's reach, maps narrower than a panel (runs wrapping over several output rows),
-// K blocks starting mid-window, pixel blocks starting mid-row, and a 1-pixel-wide output.
+// K blocks starting mid-window, pixel blocks starting mid-row, and a 1-pixel-wide output. The
+// portable packer itself is checked against im2col's definition (so the two cannot agree on a
+// wrong answer).
 void test_im2col(const KernelConfig& isa) {
   if (isa.gemm.im2col == nullptr) return;
   std::mt19937 rng(63);
@@ -251,7 +253,15 @@ void test_im2col(const KernelConfig& isa) {
                       {3, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1}, {2, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
                       {2, 11, 11, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1}, {2, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
                       {2, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},   {2, 20, 26, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1},
-                      {2, 27, 27, 3, 3, 4, 4, 1, 1, 0, 1, 2, 2}, {2, 14, 14, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2}};
+                      {2, 27, 27, 3, 3, 4, 4, 1, 1, 0, 1, 2, 2}, {2, 14, 14, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2},
+                      // 1x1 kernels (ResNet's 1x1/2 on 56, 28 and 14: 28-, 14- and 7-wide outputs,
+                      // 1 to 4 runs a panel), an odd map, 5 runs (the general loop), strides 3
+                      // and 1, unequal strides, a bottom / right padding
+                      {5, 56, 56, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0}, {3, 28, 28, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},
+                      {3, 14, 14, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0}, {2, 13, 13, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},
+                      {2, 9, 9, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},   {2, 20, 31, 1, 1, 3, 3, 1, 1, 0, 0, 0, 0},
+                      {2, 11, 15, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0}, {2, 15, 9, 1, 1, 2, 1, 1, 1, 0, 0, 0, 0},
+                      {2, 8, 9, 1, 1, 2, 2, 1, 1, 0, 0, 1, 1}};
   for (const S& sh : shapes) {
     const size_t out_h = (sh.h + sh.pt + sh.pb - (sh.dh * (sh.kh - 1) + 1)) / sh.sh + 1;
     const size_t out_w = (sh.w + sh.pl + sh.pr - (sh.dw * (sh.kw - 1) + 1)) / sh.sw + 1;
@@ -270,6 +280,21 @@ void test_im2col(const KernelConfig& isa) {
       std::snprintf(label, sizeof label, "%s im2col c%zu %zux%zu k%zux%zu s%zux%zu d%zux%zu k[%zu,+%zu) n[%zu,+%zu)",
                     isa_name(isa.isa), sh.c, sh.h, sh.w, sh.kh, sh.kw, sh.sh, sh.sw, sh.dh, sh.dw, k0, kc, n0, nc);
       expect_same(got, want, label);
+      // The portable packer itself against im2col's definition, element by element.
+      std::vector<float> naive(size, 0.0f);
+      for (size_t k = k0; k < k0 + kc; k++) {
+        const size_t c = k / (sh.kh * sh.kw), ky = k % (sh.kh * sh.kw) / sh.kw, kx = k % sh.kw;
+        for (size_t n = n0; n < n0 + nc; n++) {
+          const ptrdiff_t iy = static_cast<ptrdiff_t>(n / out_w * sh.sh + ky * sh.dh) - static_cast<ptrdiff_t>(sh.pt);
+          const ptrdiff_t ix = static_cast<ptrdiff_t>(n % out_w * sh.sw + kx * sh.dw) - static_cast<ptrdiff_t>(sh.pl);
+          const bool inside = iy >= 0 && iy < static_cast<ptrdiff_t>(sh.h) && ix >= 0 && ix < static_cast<ptrdiff_t>(sh.w);
+          naive[(n - n0) / nr * kc * nr + (k - k0) * nr + (n - n0) % nr] =
+              inside ? in[(c * sh.h + static_cast<size_t>(iy)) * sh.w + static_cast<size_t>(ix)] : 0.0f;
+        }
+      }
+      std::snprintf(label, sizeof label, "portable im2col c%zu %zux%zu k%zux%zu s%zux%zu d%zux%zu k[%zu,+%zu) n[%zu,+%zu)",
+                    sh.c, sh.h, sh.w, sh.kh, sh.kw, sh.sh, sh.sw, sh.dh, sh.dw, k0, kc, n0, nc);
+      expect_same(want, naive, label);
     }
   }
 }
