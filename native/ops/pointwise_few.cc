@@ -50,15 +50,90 @@ bool in_place_enabled() {
   return !env_equals_once(turned_off, "CONVNODE_PW_IN_PLACE", "0");
 }
 
+// Small maps (MobileNetV2's 14x14 and 7x7 projections, 384 -> 64, 576 -> 96, 960 -> 160 ...):
+// the whole input is a few hundred KiB, in L2 after the layer that wrote it, and the packed
+// GEMM's copy of it into B panels is a pass over all of it for 1..3 tiles of reuse. Here B is
+// read in place, tile by tile, every K block of a tile before the next tile, so each output tile
+// is finished (epilogue included) while it is in L1; the K blocks keep pack_a's layout.
+constexpr size_t kSmallMapMaxPixelsDefault = 14 * 14;
+
+// CONVNODE_PW_SMALL_MAP=0 sends them back to the packed GEMM (an A/B switch); a number sets the
+// largest map (in pixels) that takes this form. Read once (env_switch.h).
+size_t small_map_max_pixels() {
+  static std::atomic<long> cached{kEnvUnread};
+  return static_cast<size_t>(read_env_once(cached, "CONVNODE_PW_SMALL_MAP", [](const char* text) -> long {
+    if (text == nullptr || *text == '\0') return static_cast<long>(kSmallMapMaxPixelsDefault);
+    return std::max(0L, std::strtol(text, nullptr, 10));
+  }));
+}
+
+bool run_small_map(const GemmConfig& cfg, const float* packed_a, size_t m, size_t k, size_t batch, size_t pixels,
+                   const float* input, float* output, const float* bias, const float* residual,
+                   const Activation& activation) {
+  if (pixels > small_map_max_pixels()) return false;
+  const double macs = static_cast<double>(batch) * static_cast<double>(m) * static_cast<double>(pixels) * static_cast<double>(k);
+  if (ThreadPool::instance().threads_for(macs * kNsPerGemmMac) > 1) return false;
+  const KBlocks blocks(k, cfg.kc_max);
+  const size_t m_padded = (m + cfg.mr - 1) / cfg.mr * cfg.mr;
+  // pack_a's K-blocked layout, checked (as above) at the last element of the last block.
+  const size_t last_k0 = (blocks.count() - 1) * blocks.step;
+  if (packed_a_index(cfg, m, k, m - 1, k - 1) !=
+      m_padded * last_k0 + (m - 1) / cfg.mr * cfg.mr * (k - last_k0) + (k - 1 - last_k0) * cfg.mr + (m - 1) % cfg.mr) {
+    return false;
+  }
+  const size_t nr = cfg.nr;
+  std::vector<float> tail;  // a last tile the columns kernel cannot take: zero-padded k x nr
+  for (size_t n = 0; n < batch; n++) {
+    const float* b = input + n * k * pixels;
+    float* c = output + n * m * pixels;
+    const float* res = residual != nullptr ? residual + n * m * pixels : nullptr;
+    Epilogue ep;
+    ep.residual_stride = pixels;
+    ep.activation = activation;
+    for (size_t p = 0; p < pixels; p += nr) {
+      const size_t cols = std::min(nr, pixels - p);
+      GemmMicrokernel kernel = cfg.kernel;
+      const float* tile_b = b + p;
+      size_t ldb = pixels;
+      if (cols < nr) {
+        // The columns kernel reads only its columns, so the tail stays in place; the full and
+        // narrow tiles read nr (or nr / 2) columns of every row, past the last plane's end.
+        if (cfg.columns != nullptr && cols <= cfg.columns_max) {
+          kernel = cfg.columns;
+        } else {
+          tail.assign(k * nr, 0.0f);
+          for (size_t kk = 0; kk < k; kk++) std::memcpy(tail.data() + kk * nr, b + kk * pixels + p, cols * sizeof(float));
+          tile_b = tail.data();
+          ldb = nr;
+        }
+      }
+      // K blocks outside, row panels inside: a K block's kc x nr slice of B stays in L1 while
+      // every panel reads it; the panels' C tiles (m x nr) stay there between K blocks.
+      for (size_t k0 = 0; k0 < k; k0 += blocks.step) {
+        const size_t kc = std::min(blocks.step, k - k0);
+        const bool last = k0 + kc == k;
+        for (size_t row = 0; row < m; row += cfg.mr) {
+          ep.bias = bias != nullptr ? bias + row : nullptr;
+          ep.residual = res != nullptr ? res + row * pixels + p : nullptr;
+          kernel(std::min(cfg.mr, m - row), cols, kc, packed_a + m_padded * k0 + row * kc, tile_b + k0 * ldb, ldb,
+                 c + row * pixels + p, pixels, k0 > 0, last ? &ep : nullptr);
+        }
+      }
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 bool run_pointwise_few_outputs(const GemmConfig& cfg, const float* packed_a, size_t m, size_t k, size_t batch,
                                size_t pixels, const float* input, float* output, const float* bias,
                                const float* residual, const Activation& activation) {
-  if (!in_place_enabled() || m == 0 || k == 0 || m > kMaxPanels * cfg.mr || k > cfg.kc_max ||
-      pixels < kFewOutputsMinPixelsOneThread) {
-    return false;
+  if (!in_place_enabled() || m == 0 || k == 0) return false;
+  if (pixels < kFewOutputsMinPixelsOneThread) {
+    return run_small_map(cfg, packed_a, m, k, batch, pixels, input, output, bias, residual, activation);
   }
+  if (m > kMaxPanels * cfg.mr || k > cfg.kc_max) return false;
   // An input from memory (batch 8) read as k plane-strided streams lost to the packed GEMM, even
   // prefetched, once k was large: 96 -> 24 and 144 -> 24 @56 at batch 8 1.12-1.22x its time,
   // 32 -> 16 @112 0.82-0.95x (1 thread, CPU time, Zen 4, load ~20).
