@@ -76,6 +76,10 @@ bool run_small_map(const GemmConfig& cfg, const float* packed_a, size_t m, size_
                    const float* input, float* output, const float* bias, const float* residual,
                    const Activation& activation) {
   if (pixels < kSmallMapMinPixels || pixels > small_map_max_pixels()) return false;
+  // Tables with a columns kernel (avx512's 16x16) only: on avx2's 6x16 (a zero-padded copy for
+  // the last tile, two row loads per k) the 14x14 projections measured 1.00-1.07x the packed
+  // GEMM's time (MobileNetV2, CONVNODE_ISA=avx2, per-step minima).
+  if (cfg.columns == nullptr) return false;
   const double macs = static_cast<double>(batch) * static_cast<double>(m) * static_cast<double>(pixels) * static_cast<double>(k);
   if (ThreadPool::instance().threads_for(macs * kNsPerGemmMac) > 1) return false;
   const KBlocks blocks(k, cfg.kc_max);
