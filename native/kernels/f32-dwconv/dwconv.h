@@ -46,6 +46,10 @@ struct DwconvPlane {
   // each row's columns with in-lane shuffles (dwconv-s2-split-avx512.inc) rather than the forms
   // above; ops/depthwise.cc clears it under CONVNODE_DW_S2_SPLIT=0.
   bool stride2_split = true;
+  // Whether AVX-512 small 3x3 stride-1 planes (up to 16 wide) read their taps from three
+  // shifted copies of each plane (dwconv-shifted-avx512.inc) rather than with channels in lanes;
+  // ops/depthwise.cc clears it under CONVNODE_DW_SHIFTED=0.
+  bool shifted_copies = true;
 };
 
 using DwconvKernel = void (*)(const DwconvPlane& plane);
