@@ -46,8 +46,8 @@ struct DwconvPlane {
   // each row's columns with in-lane shuffles (dwconv-s2-split-avx512.inc) rather than the forms
   // above; ops/depthwise.cc clears it under CONVNODE_DW_S2_SPLIT=0.
   bool stride2_split = true;
-  // Whether AVX-512 small 3x3 stride-1 planes (up to 16 wide) read their taps from three
-  // shifted copies of each plane (dwconv-shifted-avx512.inc) rather than with channels in lanes;
+  // Whether AVX-512 3x3 stride-1 'same' planes (up to 256 wide) read each input row three times
+  // shifted (dwconv-shifted-avx512.inc) rather than through channels in lanes / the row kernel;
   // ops/depthwise.cc clears it under CONVNODE_DW_SHIFTED=0.
   bool shifted_copies = true;
 };
