@@ -93,8 +93,8 @@ static bool stride2_split() {
 }
 
 // CONVNODE_DW_SHIFTED=0 sends the AVX-512 3x3 stride-1 'same' planes (up to 256 wide) back to
-// channels in lanes / the row kernel (kernels/f32-dwconv/dwconv-shifted-avx512.inc reads their taps from three
-// shifted copies of each plane). Read once (env_switch.h).
+// channels in lanes / the row kernel (kernels/f32-dwconv/dwconv-shifted-avx512.inc reads each
+// input row three times, shifted). Read once (env_switch.h).
 static bool shifted_copies() {
   static std::atomic<long> turned_off{kEnvUnread};
   return !env_equals_once(turned_off, "CONVNODE_DW_SHIFTED", "0");
