@@ -100,6 +100,14 @@ static bool shifted_copies() {
   return !env_equals_once(turned_off, "CONVNODE_DW_SHIFTED", "0");
 }
 
+// CONVNODE_DW_S2_ROWS=0 sends the AVX-512 3x3 stride-2 planes from inputs up to 32 wide back to
+// channels in lanes (kernels/f32-dwconv/dwconv-s2-rows-avx512.inc splits each input row by
+// permutes). Read once (env_switch.h).
+static bool stride2_rows() {
+  static std::atomic<long> turned_off{kEnvUnread};
+  return !env_equals_once(turned_off, "CONVNODE_DW_S2_ROWS", "0");
+}
+
 static bool lanes_runs(const KernelConfig& config, const Window& w) {
   return channels_in_lanes() && config.isa == Isa::Avx512 && w.out_h * w.out_w <= kLanesPlane && w.in_h * w.in_w <= kLanesInput &&
          w.dilation_h == 1 && w.dilation_w == 1;
@@ -139,6 +147,8 @@ void Conv2d::run_depthwise_planes(const ConvRun& r, const float* input, float* o
       p.stride2_permute = stride2_permute();
       p.stride2_split = stride2_split();
       p.shifted_copies = shifted_copies();
+    p.stride2_rows = stride2_rows();
+      p.stride2_rows = stride2_rows();
       p.output = output + first * out_plane;
       p.row_begin = 0;
       p.row_end = w.out_h;
@@ -193,6 +203,7 @@ void Conv2d::run_depthwise(const ConvRun& r, const float* input, float* output, 
     p.stride2_permute = stride2_permute();
     p.stride2_split = stride2_split();
     p.shifted_copies = shifted_copies();
+    p.stride2_rows = stride2_rows();
     p.residual = residual != nullptr ? residual + plane * out_plane : nullptr;
     if (p.row_begin < p.row_end) kernel(p);
   });

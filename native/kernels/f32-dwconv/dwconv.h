@@ -50,6 +50,10 @@ struct DwconvPlane {
   // shifted (dwconv-shifted-avx512.inc) rather than through channels in lanes / the row kernel;
   // ops/depthwise.cc clears it under CONVNODE_DW_SHIFTED=0.
   bool shifted_copies = true;
+  // Whether AVX-512 3x3 stride-2 planes with inputs up to 32 wide (pad 1) split each input row
+  // by permutes into a vector per output row (dwconv-s2-rows-avx512.inc) rather than channels in
+  // lanes; ops/depthwise.cc clears it under CONVNODE_DW_S2_ROWS=0.
+  bool stride2_rows = true;
 };
 
 using DwconvKernel = void (*)(const DwconvPlane& plane);
