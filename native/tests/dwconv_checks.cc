@@ -102,11 +102,12 @@ static void test_dwconv_plane_runs(const KernelConfig& isa, const KernelConfig& 
 }
 
 // A run of planes handed straight to each ISA's K x K kernel, with the row forms (AVX-512 3x3/1:
-// dwconv-shifted-avx512.inc, 3x3/2 from inputs up to 32 wide: dwconv-s2-rows-avx512.inc) and channels in lanes (AVX-512: dwconv-lanes-avx512.inc) allowed
-// and not (the flat grid / row kernel, as under CONVNODE_DW_SHIFTED=0, CONVNODE_DW_S2_ROWS=0 and
-// CONVNODE_DW_LANES=0,
-// which ops/depthwise.cc reads once per process, so Conv2d alone cannot test both): 29 planes (a block of 16 and one of 13), maps 7x7 .. 28x28, residual or not,
-// against the scalar kernel on the same call.
+// dwconv-shifted-avx512.inc; 3x3/2 from inputs up to 32 wide: dwconv-s2-rows-avx512.inc) and
+// channels in lanes (AVX-512: dwconv-lanes-avx512.inc) allowed and not (the flat grid / row
+// kernel, as under CONVNODE_DW_SHIFTED=0, CONVNODE_DW_S2_ROWS=0 and CONVNODE_DW_LANES=0, which
+// ops/depthwise.cc reads once per process, so Conv2d alone cannot test them all): 29 planes (a
+// block of 16 and one of 13), maps 7x7 .. 28x28, residual or not, against the scalar kernel on
+// the same call.
 static void test_dwconv_lanes_switch(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(1207);
   const size_t planes = 29;
