@@ -4,7 +4,8 @@
 // pins both sides of that choice, and the 7x7 / 5x5 project shapes of the packed GEMM (K blocks, a
 // partial last row panel), against the pure-JS backend. Maps from 8x8 to 14x14 on one thread (on
 // avx512) read the input rows in place over several K blocks (pointwise_few.cc's run_small_map):
-// MobileNetV2's 384->64 and 576->96 @14 with residuals at batch 2, a 14x14 expansion with relu6,
+// MobileNetV2's 384->64 and 576->96 @14 with residuals at batch 2, a 14x14 expansion with relu6
+// (24 panels: past the form's 8, the packed GEMM),
 // and last tiles of 9, 15 and 0 columns (13x13, 13x11, 8x8) with part-filled panels.
 import { afterAll, describe, it } from 'vitest';
 import type { Backend } from '../lib/backends/backend.js';

@@ -55,12 +55,19 @@ bool in_place_enabled() {
 // it into B panels is a pass over all of it for 1..6 row panels of reuse. Here B is read in place
 // (row stride = the plane) over pack_a's K-blocked panels, K blocks accumulating in C, and the
 // last partial tile through the columns kernel (it reads only its columns) where it can.
-// 14x14 projections measured 0.92-0.95x the packed GEMM's per-step minima in MobileNetV2 (1
-// thread, Zen 4), the 14x14 expansions (one K block) the same; the 7x7 maps (960 -> 160 / 320,
-// 576 -> 160, 160 -> 960: 49 pixels, 3 tiles and a column) 1.05-1.14x, so they keep the packed
-// GEMM. Maps from 8x8 to 13x13 take this form untested in a model (none of the zoo has them).
+// 14x14 projections measured 0.91-0.97x the packed GEMM's per-step minima in MobileNetV2 (1
+// thread, Zen 4), the 14x14 expansions (one K block, 24-36 panels) 0.96-1.0x (they keep the
+// packed GEMM: kSmallMapMaxPanels); the 7x7 maps (960 -> 160 / 320, 576 -> 160, 160 -> 960: 49
+// pixels, 3 tiles and a column) 1.05-1.14x, so they keep the packed GEMM. Maps from 8x8 to 13x13
+// take this form untested in a model (none of the zoo has them).
 constexpr size_t kSmallMapMaxPixelsDefault = 14 * 14;
 constexpr size_t kSmallMapMinPixels = 8 * 8;
+// Few output rows over an input that stays in L2: every row panel re-reads all of B. ResNet-50's
+// 1024 -> 256 @14 (an 800 KB input, 16 panels) measured 1.02-1.06x the packed GEMM's time here and
+// its 256 -> 1024 @14 (64 panels) 0.99-1.03x, so both keep the packed GEMM; the mobile nets' 14x14
+// projections (64-112 outputs, inputs up to 576 x 196 floats = 441 KB) take this form.
+constexpr size_t kSmallMapMaxPanels = 8;
+constexpr size_t kSmallMapMaxInputFloats = 512 * 1024 / sizeof(float);
 
 // CONVNODE_PW_SMALL_MAP=0 sends them back to the packed GEMM (an A/B switch); a number sets the
 // largest map (in pixels) that takes this form. Read once (env_switch.h).
@@ -80,6 +87,7 @@ bool run_small_map(const GemmConfig& cfg, const float* packed_a, size_t m, size_
   // the last tile, two row loads per k) the 14x14 projections measured 1.00-1.07x the packed
   // GEMM's time (MobileNetV2, CONVNODE_ISA=avx2, per-step minima).
   if (cfg.columns == nullptr) return false;
+  if ((m + cfg.mr - 1) / cfg.mr > kSmallMapMaxPanels || k * pixels > kSmallMapMaxInputFloats) return false;
   const double macs = static_cast<double>(batch) * static_cast<double>(m) * static_cast<double>(pixels) * static_cast<double>(k);
   if (ThreadPool::instance().threads_for(macs * kNsPerGemmMac) > 1) return false;
   const KBlocks blocks(k, cfg.kc_max);
