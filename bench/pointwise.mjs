@@ -4,7 +4,7 @@
 // build` (dist/) and the addon built.
 //
 //   node bench/pointwise.mjs [--rounds 11] [--ms 40] [--addon path/to/other.node ...]
-//                            [--only 16x96] [--threads 1] [--batch 1]
+//                            [--only 16x96] [--threads 1] [--batch 1] [--cpu]
 // Each --addon loads another build of the addon into this process (bench/ab-addons.mjs) and
 // times it in the same interleaved rounds as this checkout's build, so an A/B comparison shares
 // the machine's load; rounds alternate the order of the binaries, and the
@@ -14,7 +14,7 @@ import { planConv } from '../dist/planner/geometry.js';
 import { calibratedSample, interleavedRounds, loadAddons, median } from './ab-addons.mjs';
 import { parseFlags } from './harness.mjs';
 
-const flags = parseFlags(import.meta.url, { '--rounds': 11, '--ms': 40, '--only': String, '--threads': Number, '--batch': Number, '--addon': [] });
+const flags = parseFlags(import.meta.url, { '--rounds': 11, '--ms': 40, '--only': String, '--threads': Number, '--batch': Number, '--addon': [], '--cpu': false });
 const rounds = flags['--rounds'];
 const targetMs = flags['--ms'];  // time per sample, so small layers get many runs
 const only = flags['--only'] ?? null;
@@ -22,6 +22,8 @@ const threadList = flags['--threads'] === undefined ? [1, 2] : [flags['--threads
 const batchList = flags['--batch'] === undefined ? [1, 8] : [flags['--batch']];
 
 const addons = loadAddons(flags['--addon']);
+// --cpu: CPU ms per run (the figure to trust on a loaded machine) instead of wall ms.
+const timeKey = flags['--cpu'] ? 'cpuMs' : 'wallMs';
 
 // [cin, cout, size, activation, residual]
 const LAYERS = [
@@ -35,6 +37,12 @@ const LAYERS = [
   [160, 960, 7, 'relu6', false],
   [144, 24, 56, 'none', true],
   [256, 64, 56, 'relu', false],
+  // MobileNetV2's small-map projections (several K blocks, no activation)
+  [384, 64, 14, 'none', true],
+  [576, 96, 14, 'none', true],
+  [384, 96, 14, 'none', false],
+  [960, 160, 7, 'none', true],
+  [960, 320, 7, 'none', false],
 ].filter(([cin, cout]) => only === null || only === `${cin}x${cout}`);
 
 const random = (n) => new Float32Array(n).map(() => Math.random() * 2 - 1);
@@ -64,7 +72,7 @@ interleavedRounds(rounds, cases, addons.length, (c, a) => {
   addons[a].addon.setNumThreads(c.threads);
   const run = () => c.convs[a].runSync(c.input, c.g, c.outputs[a], c.residual);
   run();  // warm-up: wakes the pool's threads
-  c.samples[a].push(calibratedSample(run, c, targetMs).wallMs);
+  c.samples[a].push(calibratedSample(run, c, targetMs)[timeKey]);
 });
 
 for (const c of cases) {
@@ -75,7 +83,7 @@ for (const c of cases) {
   }
 }
 
-console.log(`1x1 convs, ${rounds} rounds, ~${targetMs} ms per sample; load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+console.log(`1x1 convs, ${timeKey === 'cpuMs' ? 'CPU' : 'wall'} ms, ${rounds} rounds, ~${targetMs} ms per sample; load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 const head = ['layer', 'batch', 'thr', ...addons.flatMap((_, a) => [`ms[${a}]`, `GF/s[${a}]`]), ...(addons.length > 1 ? ['new/old'] : [])];
 console.log(head.join('\t'));
 for (const c of cases) {

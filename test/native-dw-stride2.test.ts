@@ -42,6 +42,15 @@ const CASES: Stride2Case[] = [
   { ...base, name: '3x3/2 130 wide, TF "same" (left pad 0): a span of 4 vectors + a masked tail, batch 2', batch: 2, channels: 3, size: [9, 130], kernel: 3, padding: [0, 0, 1, 1], activation: { kind: 'relu' } },
   { ...base, name: '3x3/2 129 wide, pad 1, SiLU (a pass after), odd height', channels: 5, size: [23, 129], kernel: 3, padding: 1, activation: { kind: 'silu' } },
   { ...base, name: '5x5/2 112 wide, pad 2 (2-vector spans + a masked tail), hardSwish, residual', channels: 3, size: [11, 112], kernel: 5, padding: 2, residual: true, activation: { kind: 'hardSwish' } },
+  // Inputs up to 32 wide with pad 1 (AVX-512: a vector per output row from three permutes of each
+  // input row, dwconv-s2-rows-avx512.inc; ymm rows up to 8 outputs)
+  { ...base, name: 'MobileNetV2 3x3/2 192@28 -> 14 (20 planes), residual, batch 2', batch: 2, channels: 20, size: [28, 28], kernel: 3, padding: 1, residual: true },
+  { ...base, name: 'MobileNetV2 3x3/2 576@14 -> 7 (24 planes)', channels: 24, size: [14, 14], kernel: 3, padding: 1 },
+  { ...base, name: '3x3/2 32 wide, odd height 27, SiLU', channels: 5, size: [27, 32], kernel: 3, padding: 1, activation: { kind: 'silu' } },
+  { ...base, name: '3x3/2 33 wide (past the form: channels in lanes / row kernel)', channels: 3, size: [9, 33], kernel: 3, padding: 1 },
+  { ...base, name: '3x3/2 pad 1 left, 0 right, 16 wide -> 8, sigmoid', channels: 4, size: [16, 16], kernel: 3, padding: [1, 1, 0, 0], activation: { kind: 'sigmoid' } },
+  { ...base, name: '3x3/2 17 wide -> 9 (zmm rows), 2 rows, residual', channels: 3, size: [3, 17], kernel: 3, padding: 1, residual: true, activation: { kind: 'none' } },
+  { ...base, name: '3x3/2 1 wide, 5 high', channels: 2, size: [5, 1], kernel: 3, padding: 1 },
 ];
 
 function runCase(c: Stride2Case, backend: typeof jsBackend) {

@@ -2,7 +2,11 @@
 // from 28x28 with at most two weight panels now read the input rows in place
 // (native/ops/pointwise_few.cc); on 2 and 8 threads maps under 56x56 keep the packed GEMM. This
 // pins both sides of that choice, and the 7x7 / 5x5 project shapes of the packed GEMM (K blocks, a
-// partial last row panel), against the pure-JS backend.
+// partial last row panel), against the pure-JS backend. Maps from 8x8 to 14x14 on one thread (on
+// avx512) read the input rows in place over several K blocks (pointwise_few.cc's run_small_map):
+// MobileNetV2's 384->64 and 576->96 @14 with residuals at batch 2, a 14x14 expansion with relu6
+// (24 panels: past the form's 8, the packed GEMM),
+// and last tiles of 9, 15 and 0 columns (13x13, 13x11, 8x8) with part-filled panels.
 import { afterAll, describe, it } from 'vitest';
 import type { Backend } from '../lib/backends/backend.js';
 import { jsBackend } from '../lib/backends/js.js';
@@ -29,9 +33,15 @@ const CASES: ConvCase[] = [
   convCase({ batch: 2, inChannels: 400, outChannels: 40, inH: 5, inW: 5, ...pointwise }),
   convCase({ batch: 1, inChannels: 576, outChannels: 160, inH: 7, inW: 7, ...pointwise, residual: true }),
   convCase({ batch: 1, inChannels: 64, outChannels: 40, inH: 7, inW: 7, activation: { kind: 'relu' } }),
+  convCase({ batch: 2, inChannels: 384, outChannels: 64, inH: 14, inW: 14, ...pointwise, residual: true }),
+  convCase({ batch: 2, inChannels: 576, outChannels: 96, inH: 14, inW: 14, ...pointwise, residual: true }),
+  convCase({ batch: 1, inChannels: 64, outChannels: 384, inH: 14, inW: 14, ...pointwise, activation: { kind: 'relu6' } }),
+  convCase({ batch: 1, inChannels: 200, outChannels: 33, inH: 13, inW: 13, ...pointwise }),
+  convCase({ batch: 2, inChannels: 300, outChannels: 20, inH: 13, inW: 11, ...pointwise, residual: true }),
+  convCase({ batch: 1, inChannels: 193, outChannels: 16, inH: 8, inW: 8, ...pointwise, activation: { kind: 'silu' } }),
 ];
 
-describe('1x1 project convs: in place from 28x28 on 1 thread, the packed GEMM otherwise', () => {
+describe('1x1 project convs: in place from 28x28 (and 8x8 to 14x14) on 1 thread, the packed GEMM otherwise', () => {
   for (const [i, c] of CASES.entries()) {
     it(`${describeCase(c)} matches the pure-JS backend on 1, 2 and 8 threads`, () => {
       const want = runSeededConv(jsBackend, c, 7 + i);

@@ -92,6 +92,22 @@ static bool stride2_split() {
   return !env_equals_once(turned_off, "CONVNODE_DW_S2_SPLIT", "0");
 }
 
+// CONVNODE_DW_SHIFTED=0 sends the AVX-512 3x3 stride-1 'same' planes (up to 256 wide) back to
+// channels in lanes / the row kernel (kernels/f32-dwconv/dwconv-shifted-avx512.inc reads each
+// input row three times, shifted). Read once (env_switch.h).
+static bool shifted_copies() {
+  static std::atomic<long> turned_off{kEnvUnread};
+  return !env_equals_once(turned_off, "CONVNODE_DW_SHIFTED", "0");
+}
+
+// CONVNODE_DW_S2_ROWS=0 sends the AVX-512 3x3 stride-2 planes from inputs up to 32 wide back to
+// channels in lanes (kernels/f32-dwconv/dwconv-s2-rows-avx512.inc splits each input row by
+// permutes). Read once (env_switch.h).
+static bool stride2_rows() {
+  static std::atomic<long> turned_off{kEnvUnread};
+  return !env_equals_once(turned_off, "CONVNODE_DW_S2_ROWS", "0");
+}
+
 static bool lanes_runs(const KernelConfig& config, const Window& w) {
   return channels_in_lanes() && config.isa == Isa::Avx512 && w.out_h * w.out_w <= kLanesPlane && w.in_h * w.in_w <= kLanesInput &&
          w.dilation_h == 1 && w.dilation_w == 1;
@@ -130,6 +146,9 @@ void Conv2d::run_depthwise_planes(const ConvRun& r, const float* input, float* o
       p.stride2_in_registers = stride2_in_registers();
       p.stride2_permute = stride2_permute();
       p.stride2_split = stride2_split();
+      p.shifted_copies = shifted_copies();
+    p.stride2_rows = stride2_rows();
+      p.stride2_rows = stride2_rows();
       p.output = output + first * out_plane;
       p.row_begin = 0;
       p.row_end = w.out_h;
@@ -183,6 +202,8 @@ void Conv2d::run_depthwise(const ConvRun& r, const float* input, float* output, 
     p.stride2_in_registers = stride2_in_registers();
     p.stride2_permute = stride2_permute();
     p.stride2_split = stride2_split();
+    p.shifted_copies = shifted_copies();
+    p.stride2_rows = stride2_rows();
     p.residual = residual != nullptr ? residual + plane * out_plane : nullptr;
     if (p.row_begin < p.row_end) kernel(p);
   });

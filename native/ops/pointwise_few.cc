@@ -50,15 +50,115 @@ bool in_place_enabled() {
   return !env_equals_once(turned_off, "CONVNODE_PW_IN_PLACE", "0");
 }
 
+// Small maps (MobileNetV2's 14x14 projections, 384 -> 64, 576 -> 96, 384 -> 96): the whole
+// input is a few hundred KiB, in L2 after the layer that wrote it, and the packed GEMM's copy of
+// it into B panels is a pass over all of it for 1..6 row panels of reuse. Here B is read in place
+// (row stride = the plane) over pack_a's K-blocked panels, K blocks accumulating in C, and the
+// last partial tile through the columns kernel (it reads only its columns) where it can.
+// 14x14 projections measured 0.91-0.97x the packed GEMM's per-step minima in MobileNetV2 (1
+// thread, Zen 4), the 14x14 expansions (one K block, 24-36 panels) 0.96-1.0x (they keep the
+// packed GEMM: kSmallMapMaxPanels); the 7x7 maps (960 -> 160 / 320, 576 -> 160, 160 -> 960: 49
+// pixels, 3 tiles and a column) 1.05-1.14x, so they keep the packed GEMM. Maps from 8x8 to 13x13
+// take this form untested in a model (none of the zoo has them).
+constexpr size_t kSmallMapMaxPixelsDefault = 14 * 14;
+constexpr size_t kSmallMapMinPixels = 8 * 8;
+// Few output rows over an input that stays in L2: every row panel re-reads all of B. ResNet-50's
+// 1024 -> 256 @14 (an 800 KB input, 16 panels) measured 1.02-1.06x the packed GEMM's time here and
+// its 256 -> 1024 @14 (64 panels) 0.99-1.03x, so both keep the packed GEMM; the mobile nets' 14x14
+// projections (64-112 outputs, inputs up to 576 x 196 floats = 441 KB) take this form.
+constexpr size_t kSmallMapMaxPanels = 8;
+constexpr size_t kSmallMapMaxInputFloats = 512 * 1024 / sizeof(float);
+
+// CONVNODE_PW_SMALL_MAP=0 sends them back to the packed GEMM (an A/B switch); a number sets the
+// largest map (in pixels) that takes this form. Read once (env_switch.h).
+size_t small_map_max_pixels() {
+  static std::atomic<long> cached{kEnvUnread};
+  return static_cast<size_t>(read_env_once(cached, "CONVNODE_PW_SMALL_MAP", [](const char* text) -> long {
+    if (text == nullptr || *text == '\0') return static_cast<long>(kSmallMapMaxPixelsDefault);
+    return std::max(0L, std::strtol(text, nullptr, 10));
+  }));
+}
+
+bool run_small_map(const GemmConfig& cfg, const float* packed_a, size_t m, size_t k, size_t batch, size_t pixels,
+                   const float* input, float* output, const float* bias, const float* residual,
+                   const Activation& activation) {
+  if (pixels < kSmallMapMinPixels || pixels > small_map_max_pixels()) return false;
+  // Tables with a columns kernel (avx512's 16x16) only: on avx2's 6x16 (a zero-padded copy for
+  // the last tile, two row loads per k) the 14x14 projections measured 1.00-1.07x the packed
+  // GEMM's time (MobileNetV2, CONVNODE_ISA=avx2, per-step minima).
+  if (cfg.columns == nullptr) return false;
+  if ((m + cfg.mr - 1) / cfg.mr > kSmallMapMaxPanels || k * pixels > kSmallMapMaxInputFloats) return false;
+  const double macs = static_cast<double>(batch) * static_cast<double>(m) * static_cast<double>(pixels) * static_cast<double>(k);
+  if (ThreadPool::instance().threads_for(macs * kNsPerGemmMac) > 1) return false;
+  const KBlocks blocks(k, cfg.kc_max);
+  const size_t m_padded = (m + cfg.mr - 1) / cfg.mr * cfg.mr;
+  // pack_a's K-blocked layout, checked (as above) at the last element of the last block.
+  const size_t last_k0 = (blocks.count() - 1) * blocks.step;
+  if (packed_a_index(cfg, m, k, m - 1, k - 1) !=
+      m_padded * last_k0 + (m - 1) / cfg.mr * cfg.mr * (k - last_k0) + (k - 1 - last_k0) * cfg.mr + (m - 1) % cfg.mr) {
+    return false;
+  }
+  const size_t nr = cfg.nr;
+  const size_t tiles = (pixels + nr - 1) / nr;
+  std::vector<float> tail;  // a last tile the columns kernel cannot take: zero-padded k x nr
+  for (size_t n = 0; n < batch; n++) {
+    const float* b = input + n * k * pixels;
+    float* c = output + n * m * pixels;
+    const float* res = residual != nullptr ? residual + n * m * pixels : nullptr;
+    // The last tile: the columns kernel reads only its columns, so it stays in place; the full
+    // and narrow tiles read nr (or nr / 2) columns of every row, past the last plane's end.
+    const size_t tail_cols = pixels % nr;
+    GemmMicrokernel tail_kernel = cfg.kernel;
+    const float* tail_b = b + pixels - tail_cols;
+    size_t tail_ldb = pixels;
+    if (tail_cols != 0 && (cfg.columns == nullptr || tail_cols > cfg.columns_max)) {
+      tail.assign(k * nr, 0.0f);
+      for (size_t kk = 0; kk < k; kk++) std::memcpy(tail.data() + kk * nr, tail_b + kk * pixels, tail_cols * sizeof(float));
+      tail_b = tail.data();
+      tail_ldb = nr;
+    } else if (tail_cols != 0) {
+      tail_kernel = cfg.columns;
+    }
+    Epilogue ep;
+    ep.residual_stride = pixels;
+    ep.activation = activation;
+    // One K block of one row panel over one tile.
+    auto call = [&](size_t row, size_t k0, size_t kc, size_t tile) {
+      const size_t p = tile * nr;
+      const bool is_tail = p + nr > pixels;
+      const float* tile_b = is_tail ? tail_b : b + p;
+      const size_t ldb = is_tail ? tail_ldb : pixels;
+      ep.bias = bias != nullptr ? bias + row : nullptr;
+      ep.residual = res != nullptr ? res + row * pixels + p : nullptr;
+      (is_tail ? tail_kernel : cfg.kernel)(std::min(cfg.mr, m - row), is_tail ? tail_cols : nr, kc,
+                                           packed_a + m_padded * k0 + row * kc, tile_b + k0 * ldb, ldb,
+                                           c + row * pixels + p, pixels, k0 > 0, k0 + kc == k ? &ep : nullptr);
+    };
+    // Row panels outside, K blocks, tiles inside: each kc x mr block of A (the weights: 0.2 MiB
+    // for 576 -> 96, read from L3 when the layer starts) serves every tile from L1, and each
+    // panel's C tiles (mr x pixels) stay in L1 between K blocks. Measured 0.95-0.97x the time of
+    // tiles outside, panels inside (MobileNetV2's 14x14 projections, per-step minima, Zen 4); a
+    // software prefetch of the next A block, a slice per tile, measured the same as none.
+    for (size_t row = 0; row < m; row += cfg.mr) {
+      for (size_t k0 = 0; k0 < k; k0 += blocks.step) {
+        const size_t kc = std::min(blocks.step, k - k0);
+        for (size_t tile = 0; tile < tiles; tile++) call(row, k0, kc, tile);
+      }
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 bool run_pointwise_few_outputs(const GemmConfig& cfg, const float* packed_a, size_t m, size_t k, size_t batch,
                                size_t pixels, const float* input, float* output, const float* bias,
                                const float* residual, const Activation& activation) {
-  if (!in_place_enabled() || m == 0 || k == 0 || m > kMaxPanels * cfg.mr || k > cfg.kc_max ||
-      pixels < kFewOutputsMinPixelsOneThread) {
-    return false;
+  if (!in_place_enabled() || m == 0 || k == 0) return false;
+  if (pixels < kFewOutputsMinPixelsOneThread) {
+    return run_small_map(cfg, packed_a, m, k, batch, pixels, input, output, bias, residual, activation);
   }
+  if (m > kMaxPanels * cfg.mr || k > cfg.kc_max) return false;
   // An input from memory (batch 8) read as k plane-strided streams lost to the packed GEMM, even
   // prefetched, once k was large: 96 -> 24 and 144 -> 24 @56 at batch 8 1.12-1.22x its time,
   // 32 -> 16 @112 0.82-0.95x (1 thread, CPU time, Zen 4, load ~20).

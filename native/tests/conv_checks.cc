@@ -250,14 +250,24 @@ void test_convs(const KernelConfig& isa, const KernelConfig& scalar) {
 // (ops/pointwise_few.cc: at most two MR-row panels, k <= kc_max, >= 56x56 pixels): one and two
 // panels, part-filled panels, maps whose pixels end mid-tile (the zero-padded last tile), batch
 // 3, residual, bias or none, and shapes just past the limits (33+ outputs, 257 channels, 55x56),
-// each against the float64 definition and the scalar table's result.
+// each against the float64 definition and the scalar table's result. Then the small maps (8x8 to
+// 14x14 on one thread: B in place over several K blocks, pointwise_few.cc's run_small_map):
+// MobileNetV2's 384 -> 64 and 576 -> 96 @14 (2 and 3 K blocks on avx512), a 14x14 expansion
+// (24 panels: past the form's 8, the packed GEMM), part-filled panels (33, 40, 20 outputs), K blocks of odd sizes (400,
+// 193, 300 channels), last tiles of 1 and 9 columns (the columns kernel, in place) and of 15 (a
+// zero-padded copy), an exact 4-tile 8x8 map, batch 2 and 3, and a 7x7 map (below the form's
+// limit), 15x15 (above it) and 1024 -> 256 @14 (an input past its 512 KB).
 void test_pointwise_few_outputs(const KernelConfig& isa, const KernelConfig& scalar) {
   struct Shape {
     size_t batch, cin, cout, h, w;
   };
   const Shape shapes[] = {{1, 32, 16, 56, 56}, {1, 3, 1, 57, 59},    {3, 16, 7, 56, 57},   {1, 96, 24, 56, 56},
                           {2, 144, 32, 59, 57}, {1, 256, 17, 56, 56}, {1, 257, 16, 56, 56}, {1, 24, 33, 56, 56},
-                          {1, 16, 16, 55, 56},  {3, 40, 24, 113, 112}};
+                          {1, 16, 16, 55, 56},  {3, 40, 24, 113, 112},
+                          // small maps
+                          {1, 384, 64, 14, 14}, {2, 576, 96, 14, 14}, {1, 64, 384, 14, 14}, {1, 400, 40, 9, 9},
+                          {3, 200, 33, 13, 13}, {1, 193, 16, 8, 8},   {2, 300, 20, 127, 1}, {1, 960, 160, 7, 7},
+                          {1, 250, 24, 15, 15}, {1, 1024, 256, 14, 14}};
   std::mt19937 rng(1209);
   int kind = 0;
   for (const Shape& s : shapes) {

@@ -101,11 +101,13 @@ static void test_dwconv_plane_runs(const KernelConfig& isa, const KernelConfig& 
   }
 }
 
-// A run of planes handed straight to each ISA's K x K kernel, with channels in lanes allowed
-// (AVX-512: dwconv-lanes-avx512.inc) and not (the flat grid / row kernel, as under
-// CONVNODE_DW_LANES=0, which ops/depthwise.cc reads once per process, so Conv2d alone cannot
-// test both): 29 planes (a block of 16 and one of 13), maps 7x7 .. 28x28, residual or not,
-// against the scalar kernel on the same call.
+// A run of planes handed straight to each ISA's K x K kernel, with the row forms (AVX-512 3x3/1:
+// dwconv-shifted-avx512.inc; 3x3/2 from inputs up to 32 wide: dwconv-s2-rows-avx512.inc) and
+// channels in lanes (AVX-512: dwconv-lanes-avx512.inc) allowed and not (the flat grid / row
+// kernel, as under CONVNODE_DW_SHIFTED=0, CONVNODE_DW_S2_ROWS=0 and CONVNODE_DW_LANES=0, which
+// ops/depthwise.cc reads once per process, so Conv2d alone cannot test them all): 29 planes (a
+// block of 16 and one of 13), maps 7x7 .. 28x28, residual or not, against the scalar kernel on
+// the same call.
 static void test_dwconv_lanes_switch(const KernelConfig& isa, const KernelConfig& scalar) {
   std::mt19937 rng(1207);
   const size_t planes = 29;
@@ -142,14 +144,18 @@ static void test_dwconv_lanes_switch(const KernelConfig& isa, const KernelConfig
           std::vector<float> want(planes * out * out);
           p.output = want.data();
           scalar.dwconv_general(p);
-          for (bool lanes : {true, false}) {
+          for (int form = 0; form < 3; form++) {  // row forms (3x3/1 shifted, 3x3/2 split), lanes, neither
+            const bool lanes = form < 2;
             std::vector<float> got(want.size(), 1e30f);
             p.output = got.data();
             p.channels_in_lanes = lanes;
+            p.shifted_copies = form == 0;
+            p.stride2_rows = form == 0;
             kernel(p);
-            expect_close(got, want, std::string(isa_name(isa.isa)) + " dw run of planes, channels in lanes " +
-                                        (lanes ? "on" : "off") + ", " + std::to_string(k) + "x" + std::to_string(k) +
-                                        "/" + std::to_string(s) + " @" + std::to_string(out));
+            expect_close(got, want, std::string(isa_name(isa.isa)) + " dw run of planes, row forms " +
+                                        (form == 0 ? "on" : "off") + ", channels in lanes " + (lanes ? "on" : "off") +
+                                        ", " + std::to_string(k) + "x" + std::to_string(k) + "/" + std::to_string(s) +
+                                        " @" + std::to_string(out));
             g_checks++;
             tested++;
           }
@@ -157,7 +163,7 @@ static void test_dwconv_lanes_switch(const KernelConfig& isa, const KernelConfig
       }
     }
   }
-  if (tested < 60) {
+  if (tested < 90) {
     std::printf("FAIL dw lanes switch: only %zu cases ran\n", tested);
     g_failures++;
   }

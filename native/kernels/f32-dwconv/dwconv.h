@@ -46,6 +46,14 @@ struct DwconvPlane {
   // each row's columns with in-lane shuffles (dwconv-s2-split-avx512.inc) rather than the forms
   // above; ops/depthwise.cc clears it under CONVNODE_DW_S2_SPLIT=0.
   bool stride2_split = true;
+  // Whether AVX-512 3x3 stride-1 'same' planes (up to 256 wide) read each input row three times
+  // shifted (dwconv-shifted-avx512.inc) rather than through channels in lanes / the row kernel;
+  // ops/depthwise.cc clears it under CONVNODE_DW_SHIFTED=0.
+  bool shifted_copies = true;
+  // Whether AVX-512 3x3 stride-2 planes with inputs up to 32 wide (pad 1) split each input row
+  // by permutes into a vector per output row (dwconv-s2-rows-avx512.inc) rather than channels in
+  // lanes; ops/depthwise.cc clears it under CONVNODE_DW_S2_ROWS=0.
+  bool stride2_rows = true;
 };
 
 using DwconvKernel = void (*)(const DwconvPlane& plane);
