@@ -70,10 +70,10 @@ struct WinogradSplit {
 // with 4), 256->256 @14 (49 tiles: 16 + 16 + 17) 0.696 -> 0.633 ms with 2 parts.
 constexpr size_t kMinPartRows = 24;
 
-WinogradSplit split_run(size_t points, size_t in_channels, size_t out_channels, size_t mr, size_t gemv_columns,
-                        size_t tiles, size_t batch, size_t threads) {
+WinogradSplit split_run(size_t points, size_t in_channels, size_t out_channels, size_t mr, size_t nr,
+                        size_t gemv_columns, size_t tiles, size_t batch, size_t threads) {
   size_t chunk = kChunkBytes / (points * in_channels * sizeof(float));
-  chunk = std::min(tiles, std::max<size_t>(16, chunk / 16 * 16));
+  chunk = std::min(tiles, std::max<size_t>(16, chunk / 16 * 16));  // 16: a multiple of every table's NR
   size_t chunks = div_up(tiles, chunk), parts = 1;
   // A batch of one still gives every thread two tasks: by output-channel parts (one per
   // thread), or else by smaller chunks.
@@ -85,8 +85,12 @@ WinogradSplit split_run(size_t points, size_t in_channels, size_t out_channels, 
   if (batch * whole < wanted && row_blocks >= 2 * min_part_blocks) {
     parts = std::min(threads, row_blocks / min_part_blocks);
   }
+  // Smaller chunks stay whole NR-tile panels: every chunk then starts on the image's own panel
+  // grid, so each tile meets the same kernel (full, narrow, column or GEMV, whose sums differ in
+  // their last bits) on any thread count. Cut anywhere, 16->48 @56 on 3-4 threads (chunks of 49
+  // tiles) gave ~1.5% of outputs other bits than on 1-2.
   if (parts == 1 && batch * chunks < wanted) {
-    chunk = std::min(tiles, std::max<size_t>(8, div_up(tiles, div_up(wanted, batch))));
+    chunk = std::min(tiles, div_up(std::max<size_t>(8, div_up(tiles, div_up(wanted, batch))), nr) * nr);
     chunks = div_up(tiles, chunk);
   }
   // A remainder of a GEMV's worth of tiles joins the last whole chunk, whose pass over U then
@@ -113,15 +117,15 @@ InputRows input_rows(const WinogradPlane& g, size_t tile, size_t t0, size_t coun
 
 constexpr size_t kPrefetchAhead = 2;  // channels
 
-// CONVNODE_WINOGRAD_PREFETCH=0: the K-blocked point GEMMs run the table's 16x16 tile instead of
-// f32_winograd_gemm_16x16__avx512, which requests U kUPrefetchFloats ahead from its k loop.
+// CONVNODE_WINOGRAD_PREFETCH=0: the K-blocked point GEMMs run the table's main GEMM tile instead
+// of its f32-winograd-gemm tile (avx512: f32_winograd_gemm_16x16__avx512), which requests U kUPrefetchFloats ahead from its k loop.
 // CONVNODE_WINOGRAD_HUGE_PAGES=0: packed U stays on the pages the allocator gave it. Read once
 // (env_switch.h: why the cache is an atomic).
-// (Either may go unused: builds without the avx512 kernels, or off Linux.)
-[[maybe_unused]] std::atomic<long> prefetch_switch{kEnvUnread};
+// (The huge pages one goes unused off Linux.)
+std::atomic<long> prefetch_switch{kEnvUnread};
 [[maybe_unused]] std::atomic<long> huge_pages_switch{kEnvUnread};
 
-[[maybe_unused]] bool switch_on(std::atomic<long>& cache, const char* name) {
+bool switch_on(std::atomic<long>& cache, const char* name) {
   return read_env_once(cache, name, [](const char* v) -> long { return v != nullptr && std::strcmp(v, "0") == 0 ? 0 : 1; }) != 0;
 }
 
@@ -213,16 +217,12 @@ void winograd_pack(const GemmConfig& cfg, WinogradTile tile, size_t out_channels
 
 namespace {
 
-// Whether the full 16x16 tiles of the point GEMMs run f32_winograd_gemm_16x16__avx512 (built
-// only with the avx512 kernels; the table's ISA says the CPU has them).
-bool prefetching_tile(const KernelConfig& config) {
-#if defined(CONVNODE_HAVE_AVX512)
-  return config.isa == Isa::Avx512 && config.gemm.mr == 16 && config.gemm.nr == 16 &&
-         switch_on(prefetch_switch, "CONVNODE_WINOGRAD_PREFETCH");
-#else
-  (void)config;
-  return false;
-#endif
+// The tile that runs the point GEMMs' full MR x NR tiles: the table's U-prefetching one where it
+// has one (f32-winograd-gemm; the avx512 table's f32_winograd_gemm_16x16__avx512), else none
+// (null: gemm.kernel runs them).
+WinogradGemmKernel prefetching_tile(const KernelConfig& config) {
+  if (config.winograd_gemm == nullptr || !switch_on(prefetch_switch, "CONVNODE_WINOGRAD_PREFETCH")) return nullptr;
+  return config.winograd_gemm;
 }
 
 // The point GEMMs M[p] = U[p] V[p] when Cin takes several K blocks (ResNet's 256 and 512
@@ -238,7 +238,7 @@ void k_blocked_point_gemms(const KernelConfig& config, const float* packed, size
   const GemmConfig& gc = config.gemm;
   const KBlocks k_blocks(cin, gc.kc_max);
   const size_t nr = gc.nr, m_padded = div_up(cout, gc.mr) * gc.mr;
-  [[maybe_unused]] const bool prefetching = prefetching_tile(config);
+  const WinogradGemmKernel prefetching = prefetching_tile(config);
   for (size_t p = 0; p < points; p++) {
     for (size_t k0 = 0; k0 < cin; k0 += k_blocks.step) {
       const size_t kc = std::min(k_blocks.step, cin - k0);
@@ -251,12 +251,10 @@ void k_blocked_point_gemms(const KernelConfig& config, const float* packed, size
           const size_t cols = std::min(nr, count - j);
           const float* b = b_block + (j / nr) * kc * nr;
           float* c = m + p * m_stride + row * ldm + j;
-#if defined(CONVNODE_HAVE_AVX512)
-          if (prefetching && mr == 16 && cols == 16) {
-            f32_winograd_gemm_16x16__avx512(kc, a, b, c, ldm, k0 > 0, kUPrefetchFloats);
+          if (prefetching != nullptr && mr == gc.mr && cols == nr) {
+            prefetching(kc, a, b, c, ldm, k0 > 0, kUPrefetchFloats);
             continue;
           }
-#endif
           // Partial panels as the GEMM driver's edge tiles: the column kernel (avx512: cols
           // FMAs per k) where the table has one, else the narrow or the full kernel.
           GemmMicrokernel kernel = gc.narrow != nullptr && cols <= nr / 2 ? gc.narrow : gc.kernel;
@@ -283,7 +281,7 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
   const WinogradPlane plane = {w.in_h, w.in_w, w.out_h, w.out_w, w.pad_top, w.pad_left, div_up(w.out_w, tile)};
   const size_t tiles = div_up(w.out_h, tile) * plane.tiles_w;
   const size_t cin = r.in_channels, cout = r.out_channels;
-  const WinogradSplit split = split_run(points, cin, cout, config.gemm.mr, gemv_columns_max(config.gemm), tiles,
+  const WinogradSplit split = split_run(points, cin, cout, config.gemm.mr, config.gemm.nr, gemv_columns_max(config.gemm), tiles,
                                         r.batch, ThreadPool::instance().threads());
   const size_t chunk = split.chunk, chunks = split.chunks, nt = split.nt, parts = split.parts;
   const size_t point_size = packed_a_size(config.gemm, cout, cin);
