@@ -54,12 +54,20 @@ void gemv_columns(const GemmConfig& gc, size_t m, size_t k, const float* a, cons
 }
 
 // How a run is cut into pool tasks: each image's tiles into chunks, and each chunk's output
-// channels into parts when the chunks alone give the threads fewer than two tasks each.
+// channels into parts when the chunks alone give the threads fewer than two tasks each. Chunks
+// are whole NR-tile panels of the image's tiles (the last panel may be partial), the panels
+// shared out evenly: so every chunk starts on the image's own panel grid, and each tile meets the
+// same kernel (full, narrow, column or GEMV tile, whose sums differ in their last bits) whatever
+// the thread count. Cut anywhere (chunks of 49 tiles on 3-4 threads), 16->48 @56 gave ~1.5% of
+// its outputs other bits than on 1-2 threads.
 struct WinogradSplit {
-  size_t chunk;   // tiles per chunk; the last one takes the rest
   size_t chunks;  // per image
+  size_t panels;  // NR-tile panels per image
+  size_t nr;
   size_t nt;      // tiles of the largest chunk: buffer strides
   size_t parts;   // output channel ranges per chunk
+  size_t begin(size_t c) const { return c * panels / chunks * nr; }  // chunk c's first tile
+  size_t end(size_t c, size_t tiles) const { return std::min(tiles, (c + 1) * panels / chunks * nr); }
 };
 
 // Parts of at least this many output channels, in whole MR-row blocks (4 of avx2's 6 rows, 2 of
@@ -85,14 +93,7 @@ WinogradSplit split_run(size_t points, size_t in_channels, size_t out_channels, 
   if (batch * whole < wanted && row_blocks >= 2 * min_part_blocks) {
     parts = std::min(threads, row_blocks / min_part_blocks);
   }
-  // Smaller chunks stay whole NR-tile panels: every chunk then starts on the image's own panel
-  // grid, so each tile meets the same kernel (full, narrow, column or GEMV, whose sums differ in
-  // their last bits) on any thread count. Cut anywhere, 16->48 @56 on 3-4 threads (chunks of 49
-  // tiles) gave ~1.5% of outputs other bits than on 1-2.
-  if (parts == 1 && batch * chunks < wanted) {
-    chunk = std::min(tiles, div_up(std::max<size_t>(8, div_up(tiles, div_up(wanted, batch))), nr) * nr);
-    chunks = div_up(tiles, chunk);
-  }
+  if (parts == 1 && batch * chunks < wanted) chunks = div_up(wanted, batch);  // (then never joined below)
   // A remainder of a GEMV's worth of tiles joins the last whole chunk, whose pass over U then
   // covers it with U still in cache (49 tiles: 16 + 16 + 17, not 16 + 16 + 16 + 1), unless the
   // threads need that task (256->256 @14 on 2 threads: 0.773 ms in 3 tasks, 0.693 in 4).
@@ -100,7 +101,10 @@ WinogradSplit split_run(size_t points, size_t in_channels, size_t out_channels, 
       (threads == 1 || batch * (chunks - 1) * parts >= wanted)) {
     chunks--;
   }
-  return {chunk, chunks, std::max(chunk, tiles - (chunks - 1) * chunk), parts};
+  // No chunk without a panel (a 7x7 map on 8 threads: 49 tiles, 4 panels).
+  const size_t panels = div_up(tiles, nr);
+  chunks = std::min(chunks, panels);
+  return {chunks, panels, nr, std::min(tiles, div_up(panels, chunks) * nr), parts};
 }
 
 // Rows [begin, end) of a plane (input rows read by a chunk's tiles, or output rows written).
@@ -283,7 +287,7 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
   const size_t cin = r.in_channels, cout = r.out_channels;
   const WinogradSplit split = split_run(points, cin, cout, config.gemm.mr, config.gemm.nr, gemv_columns_max(config.gemm), tiles,
                                         r.batch, ThreadPool::instance().threads());
-  const size_t chunk = split.chunk, chunks = split.chunks, nt = split.nt, parts = split.parts;
+  const size_t chunks = split.chunks, nt = split.nt, parts = split.parts;
   const size_t point_size = packed_a_size(config.gemm, cout, cin);
   const size_t in_plane = w.in_h * w.in_w, out_plane = w.out_h * w.out_w;
   // The transforms read or write all the points of a tile at once; points a power of two apart
@@ -302,8 +306,7 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
   const size_t row_blocks = div_up(cout, gc.mr);
   ThreadPool::instance().parallel_for(r.batch * chunks * parts, [&](size_t task) {
     const size_t part = task % parts, c = task / parts % chunks, n = task / parts / chunks;
-    const size_t t0 = c * chunk;
-    const size_t count = c == chunks - 1 ? tiles - t0 : chunk;
+    const size_t t0 = split.begin(c), count = split.end(c, tiles) - t0;
     // This task's output channels [co0, co1), whole MR-row blocks of A.
     const size_t co0 = part * row_blocks / parts * gc.mr;
     const size_t co1 = std::min(cout, (part + 1) * row_blocks / parts * gc.mr);
