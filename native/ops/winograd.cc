@@ -58,8 +58,9 @@ void gemv_columns(const GemmConfig& gc, size_t m, size_t k, const float* a, cons
 // are whole NR-tile panels of the image's tiles (the last panel may be partial), the panels
 // shared out evenly: so every chunk starts on the image's own panel grid, and each tile meets the
 // same kernel (full, narrow, column or GEMV tile, whose sums differ in their last bits) whatever
-// the thread count. Cut anywhere (chunks of 49 tiles on 3-4 threads), 16->48 @56 gave ~1.5% of
-// its outputs other bits than on 1-2 threads.
+// the thread count. Cut anywhere (smaller chunks for more threads: 131 tiles on 3 threads), F(2x2)
+// 16->48 @56 gave 0.8% of its outputs (a 3-tile panel's, through the column kernel's 2
+// accumulator sets) other bits than on 1 thread.
 struct WinogradSplit {
   size_t chunks;  // per image
   size_t panels;  // NR-tile panels per image
@@ -122,7 +123,8 @@ InputRows input_rows(const WinogradPlane& g, size_t tile, size_t t0, size_t coun
 constexpr size_t kPrefetchAhead = 2;  // channels
 
 // CONVNODE_WINOGRAD_PREFETCH=0: the K-blocked point GEMMs run the table's main GEMM tile instead
-// of its f32-winograd-gemm tile (avx512: f32_winograd_gemm_16x16__avx512), which requests U kUPrefetchFloats ahead from its k loop.
+// of its f32-winograd-gemm tile (avx512: f32_winograd_gemm_16x16__avx512), which requests U
+// kUPrefetchFloats ahead from its k loop.
 // CONVNODE_WINOGRAD_HUGE_PAGES=0: packed U stays on the pages the allocator gave it. Read once
 // (env_switch.h: why the cache is an atomic).
 // (The huge pages one goes unused off Linux.)
@@ -285,8 +287,9 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
   const WinogradPlane plane = {w.in_h, w.in_w, w.out_h, w.out_w, w.pad_top, w.pad_left, div_up(w.out_w, tile)};
   const size_t tiles = div_up(w.out_h, tile) * plane.tiles_w;
   const size_t cin = r.in_channels, cout = r.out_channels;
-  const WinogradSplit split = split_run(points, cin, cout, config.gemm.mr, config.gemm.nr, gemv_columns_max(config.gemm), tiles,
-                                        r.batch, ThreadPool::instance().threads());
+  const WinogradSplit split = split_run(points, cin, cout, config.gemm.mr, config.gemm.nr,
+                                        gemv_columns_max(config.gemm), tiles, r.batch,
+                                        ThreadPool::instance().threads());
   const size_t chunks = split.chunks, nt = split.nt, parts = split.parts;
   const size_t point_size = packed_a_size(config.gemm, cout, cin);
   const size_t in_plane = w.in_h * w.in_w, out_plane = w.out_h * w.out_w;
