@@ -3,10 +3,8 @@
 // writes K-blocked B panels, and on AVX-512 the full 16x16 tiles run the U-prefetching tile
 // (f32_winograd_gemm_16x16__avx512). Pinned against the pure-JS backend over odd maps 1..30,
 // both tiles, a partial last row panel (40 = 16 + 16 + 8 outputs, 17), residual + relu, batch 2,
-// on 1, 2 and 8 threads. (The thread count moves the chunk cuts, and with them which kernel a
-// tile's column meets: full tile, narrow tile or column kernel, whose sums differ in the last
-// bits; 6 of these 26 cases differ by thread count, the same 6 on main's build before this
-// walk.) A child process (the switches are read once per process) checks that
+// on 1, 2 and 8 threads (the same bits on each since chunks are whole tile panels:
+// test/native-winograd-threads.test.ts). A child process (the switches are read once per process) checks that
 // CONVNODE_WINOGRAD_PREFETCH=0 and CONVNODE_WINOGRAD_HUGE_PAGES=0 give the same bits as the
 // defaults: the prefetching tile sums in the table tile's order.
 import { execFileSync } from 'node:child_process';

@@ -54,12 +54,21 @@ void gemv_columns(const GemmConfig& gc, size_t m, size_t k, const float* a, cons
 }
 
 // How a run is cut into pool tasks: each image's tiles into chunks, and each chunk's output
-// channels into parts when the chunks alone give the threads fewer than two tasks each.
+// channels into parts when the chunks alone give the threads fewer than two tasks each. Chunks
+// are whole NR-tile panels of the image's tiles (the last panel may be partial), the panels
+// shared out evenly: so every chunk starts on the image's own panel grid, and each tile meets the
+// same kernel (full, narrow, column or GEMV tile, whose sums differ in their last bits) whatever
+// the thread count. Cut anywhere (smaller chunks for more threads: 131 tiles on 3 threads), F(2x2)
+// 16->48 @56 gave 0.8% of its outputs (a 3-tile panel's, through the column kernel's 2
+// accumulator sets) other bits than on 1 thread.
 struct WinogradSplit {
-  size_t chunk;   // tiles per chunk; the last one takes the rest
   size_t chunks;  // per image
+  size_t panels;  // NR-tile panels per image
+  size_t nr;
   size_t nt;      // tiles of the largest chunk: buffer strides
   size_t parts;   // output channel ranges per chunk
+  size_t begin(size_t c) const { return c * panels / chunks * nr; }  // chunk c's first tile
+  size_t end(size_t c, size_t tiles) const { return std::min(tiles, (c + 1) * panels / chunks * nr); }
 };
 
 // Parts of at least this many output channels, in whole MR-row blocks (4 of avx2's 6 rows, 2 of
@@ -70,10 +79,10 @@ struct WinogradSplit {
 // with 4), 256->256 @14 (49 tiles: 16 + 16 + 17) 0.696 -> 0.633 ms with 2 parts.
 constexpr size_t kMinPartRows = 24;
 
-WinogradSplit split_run(size_t points, size_t in_channels, size_t out_channels, size_t mr, size_t gemv_columns,
-                        size_t tiles, size_t batch, size_t threads) {
+WinogradSplit split_run(size_t points, size_t in_channels, size_t out_channels, size_t mr, size_t nr,
+                        size_t gemv_columns, size_t tiles, size_t batch, size_t threads) {
   size_t chunk = kChunkBytes / (points * in_channels * sizeof(float));
-  chunk = std::min(tiles, std::max<size_t>(16, chunk / 16 * 16));
+  chunk = std::min(tiles, std::max<size_t>(16, chunk / 16 * 16));  // 16: a multiple of every table's NR
   size_t chunks = div_up(tiles, chunk), parts = 1;
   // A batch of one still gives every thread two tasks: by output-channel parts (one per
   // thread), or else by smaller chunks.
@@ -85,10 +94,7 @@ WinogradSplit split_run(size_t points, size_t in_channels, size_t out_channels, 
   if (batch * whole < wanted && row_blocks >= 2 * min_part_blocks) {
     parts = std::min(threads, row_blocks / min_part_blocks);
   }
-  if (parts == 1 && batch * chunks < wanted) {
-    chunk = std::min(tiles, std::max<size_t>(8, div_up(tiles, div_up(wanted, batch))));
-    chunks = div_up(tiles, chunk);
-  }
+  if (parts == 1 && batch * chunks < wanted) chunks = div_up(wanted, batch);  // (then never joined below)
   // A remainder of a GEMV's worth of tiles joins the last whole chunk, whose pass over U then
   // covers it with U still in cache (49 tiles: 16 + 16 + 17, not 16 + 16 + 16 + 1), unless the
   // threads need that task (256->256 @14 on 2 threads: 0.773 ms in 3 tasks, 0.693 in 4).
@@ -96,7 +102,10 @@ WinogradSplit split_run(size_t points, size_t in_channels, size_t out_channels, 
       (threads == 1 || batch * (chunks - 1) * parts >= wanted)) {
     chunks--;
   }
-  return {chunk, chunks, std::max(chunk, tiles - (chunks - 1) * chunk), parts};
+  // No chunk without a panel (a 7x7 map on 8 threads: 49 tiles, 4 panels).
+  const size_t panels = div_up(tiles, nr);
+  chunks = std::min(chunks, panels);
+  return {chunks, panels, nr, std::min(tiles, div_up(panels, chunks) * nr), parts};
 }
 
 // Rows [begin, end) of a plane (input rows read by a chunk's tiles, or output rows written).
@@ -113,15 +122,16 @@ InputRows input_rows(const WinogradPlane& g, size_t tile, size_t t0, size_t coun
 
 constexpr size_t kPrefetchAhead = 2;  // channels
 
-// CONVNODE_WINOGRAD_PREFETCH=0: the K-blocked point GEMMs run the table's 16x16 tile instead of
-// f32_winograd_gemm_16x16__avx512, which requests U kUPrefetchFloats ahead from its k loop.
+// CONVNODE_WINOGRAD_PREFETCH=0: the K-blocked point GEMMs run the table's main GEMM tile instead
+// of its f32-winograd-gemm tile (avx512: f32_winograd_gemm_16x16__avx512), which requests U
+// kUPrefetchFloats ahead from its k loop.
 // CONVNODE_WINOGRAD_HUGE_PAGES=0: packed U stays on the pages the allocator gave it. Read once
 // (env_switch.h: why the cache is an atomic).
-// (Either may go unused: builds without the avx512 kernels, or off Linux.)
-[[maybe_unused]] std::atomic<long> prefetch_switch{kEnvUnread};
+// (The huge pages one goes unused off Linux.)
+std::atomic<long> prefetch_switch{kEnvUnread};
 [[maybe_unused]] std::atomic<long> huge_pages_switch{kEnvUnread};
 
-[[maybe_unused]] bool switch_on(std::atomic<long>& cache, const char* name) {
+bool switch_on(std::atomic<long>& cache, const char* name) {
   return read_env_once(cache, name, [](const char* v) -> long { return v != nullptr && std::strcmp(v, "0") == 0 ? 0 : 1; }) != 0;
 }
 
@@ -213,16 +223,12 @@ void winograd_pack(const GemmConfig& cfg, WinogradTile tile, size_t out_channels
 
 namespace {
 
-// Whether the full 16x16 tiles of the point GEMMs run f32_winograd_gemm_16x16__avx512 (built
-// only with the avx512 kernels; the table's ISA says the CPU has them).
-bool prefetching_tile(const KernelConfig& config) {
-#if defined(CONVNODE_HAVE_AVX512)
-  return config.isa == Isa::Avx512 && config.gemm.mr == 16 && config.gemm.nr == 16 &&
-         switch_on(prefetch_switch, "CONVNODE_WINOGRAD_PREFETCH");
-#else
-  (void)config;
-  return false;
-#endif
+// The tile that runs the point GEMMs' full MR x NR tiles: the table's U-prefetching one where it
+// has one (f32-winograd-gemm; the avx512 table's f32_winograd_gemm_16x16__avx512), else none
+// (null: gemm.kernel runs them).
+WinogradGemmKernel prefetching_tile(const KernelConfig& config) {
+  if (config.winograd_gemm == nullptr || !switch_on(prefetch_switch, "CONVNODE_WINOGRAD_PREFETCH")) return nullptr;
+  return config.winograd_gemm;
 }
 
 // The point GEMMs M[p] = U[p] V[p] when Cin takes several K blocks (ResNet's 256 and 512
@@ -238,7 +244,7 @@ void k_blocked_point_gemms(const KernelConfig& config, const float* packed, size
   const GemmConfig& gc = config.gemm;
   const KBlocks k_blocks(cin, gc.kc_max);
   const size_t nr = gc.nr, m_padded = div_up(cout, gc.mr) * gc.mr;
-  [[maybe_unused]] const bool prefetching = prefetching_tile(config);
+  const WinogradGemmKernel prefetching = prefetching_tile(config);
   for (size_t p = 0; p < points; p++) {
     for (size_t k0 = 0; k0 < cin; k0 += k_blocks.step) {
       const size_t kc = std::min(k_blocks.step, cin - k0);
@@ -251,12 +257,10 @@ void k_blocked_point_gemms(const KernelConfig& config, const float* packed, size
           const size_t cols = std::min(nr, count - j);
           const float* b = b_block + (j / nr) * kc * nr;
           float* c = m + p * m_stride + row * ldm + j;
-#if defined(CONVNODE_HAVE_AVX512)
-          if (prefetching && mr == 16 && cols == 16) {
-            f32_winograd_gemm_16x16__avx512(kc, a, b, c, ldm, k0 > 0, kUPrefetchFloats);
+          if (prefetching != nullptr && mr == gc.mr && cols == nr) {
+            prefetching(kc, a, b, c, ldm, k0 > 0, kUPrefetchFloats);
             continue;
           }
-#endif
           // Partial panels as the GEMM driver's edge tiles: the column kernel (avx512: cols
           // FMAs per k) where the table has one, else the narrow or the full kernel.
           GemmMicrokernel kernel = gc.narrow != nullptr && cols <= nr / 2 ? gc.narrow : gc.kernel;
@@ -283,9 +287,10 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
   const WinogradPlane plane = {w.in_h, w.in_w, w.out_h, w.out_w, w.pad_top, w.pad_left, div_up(w.out_w, tile)};
   const size_t tiles = div_up(w.out_h, tile) * plane.tiles_w;
   const size_t cin = r.in_channels, cout = r.out_channels;
-  const WinogradSplit split = split_run(points, cin, cout, config.gemm.mr, gemv_columns_max(config.gemm), tiles,
-                                        r.batch, ThreadPool::instance().threads());
-  const size_t chunk = split.chunk, chunks = split.chunks, nt = split.nt, parts = split.parts;
+  const WinogradSplit split = split_run(points, cin, cout, config.gemm.mr, config.gemm.nr,
+                                        gemv_columns_max(config.gemm), tiles, r.batch,
+                                        ThreadPool::instance().threads());
+  const size_t chunks = split.chunks, nt = split.nt, parts = split.parts;
   const size_t point_size = packed_a_size(config.gemm, cout, cin);
   const size_t in_plane = w.in_h * w.in_w, out_plane = w.out_h * w.out_w;
   // The transforms read or write all the points of a tile at once; points a power of two apart
@@ -304,8 +309,7 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
   const size_t row_blocks = div_up(cout, gc.mr);
   ThreadPool::instance().parallel_for(r.batch * chunks * parts, [&](size_t task) {
     const size_t part = task % parts, c = task / parts % chunks, n = task / parts / chunks;
-    const size_t t0 = c * chunk;
-    const size_t count = c == chunks - 1 ? tiles - t0 : chunk;
+    const size_t t0 = split.begin(c), count = split.end(c, tiles) - t0;
     // This task's output channels [co0, co1), whole MR-row blocks of A.
     const size_t co0 = part * row_blocks / parts * gc.mr;
     const size_t co1 = std::min(cout, (part + 1) * row_blocks / parts * gc.mr);

@@ -66,6 +66,9 @@ KernelConfig build_config(Isa tier, std::vector<KernelName>* chosen) {
   const WinogradTransforms f6x6 = choose(winograd_kernels(), "6x6", tier, chosen);
   c.winograd_6x6_input = f6x6.input;
   c.winograd_6x6_output = f6x6.output;
+  // Named after the GEMM tiling it shares panels with: "16x16" where the GEMM is 16x16.
+  const std::string gemm_tile = std::to_string(c.gemm.mr) + "x" + std::to_string(c.gemm.nr);
+  c.winograd_gemm = choose(winograd_gemm_kernels(), gemm_tile.c_str(), tier, chosen);
   c.gavgpool = choose(gavgpool_kernels(), "", tier, chosen);
   c.gmaxpool = choose(gmaxpool_kernels(), "", tier, chosen);
   c.gconv_direct = choose(gconv_kernels(), "direct", tier, chosen);

@@ -55,6 +55,9 @@ struct KernelConfig {
   GlobalPoolKernel gmaxpool;
   WinogradInputKernel winograd_6x6_input;  // F(6x6, 3x3), with the gemm above
   WinogradOutputKernel winograd_6x6_output;
+  // optional: the point GEMMs' full gemm.mr x gemm.nr tile with U requested ahead (null: the
+  // tier has none for its GEMM tiling, and gemm.kernel runs those tiles)
+  WinogradGemmKernel winograd_gemm;
   ResizeKernels resize;  // Resize / Upsample (native/ops/resize.cc)
 };
 

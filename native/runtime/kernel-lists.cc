@@ -141,6 +141,15 @@ const KernelSpec<WinogradTransforms> kWinograd[] = {
 #endif
 };
 
+// The point GEMMs' full tile with U requested ahead (native/ops/winograd.cc): optional, so only
+// the ISAs that have one list it. Its tile is the GEMM tiling whose panels it reads; dispatch
+// asks for the tier's GEMM tile, so a tier whose GEMM is another tiling gets none.
+#if defined(CONVNODE_HAVE_AVX512)
+const KernelSpec<WinogradGemmKernel> kWinogradGemm[] = {
+    {"f32-winograd-gemm", "16x16", Isa::Avx512, f32_winograd_gemm_16x16__avx512},
+};
+#endif
+
 const KernelSpec<GconvKernel> kGconv[] = {
     {"f32-gconv", "direct", Isa::Scalar, f32_gconv_direct__scalar},
 #if defined(CONVNODE_HAVE_AVX2)
@@ -266,6 +275,13 @@ KernelList<PoolKernel> avgpool_kernels() { return kernel_list(kAvgpool); }
 KernelList<GlobalPoolKernel> gavgpool_kernels() { return kernel_list(kGavgpool); }
 KernelList<GlobalPoolKernel> gmaxpool_kernels() { return kernel_list(kGmaxpool); }
 KernelList<WinogradTransforms> winograd_kernels() { return kernel_list(kWinograd); }
+KernelList<WinogradGemmKernel> winograd_gemm_kernels() {
+#if defined(CONVNODE_HAVE_AVX512)
+  return kernel_list(kWinogradGemm);
+#else
+  return {nullptr, 0};  // no ISA of this build has one
+#endif
+}
 KernelList<GconvKernel> gconv_kernels() { return kernel_list(kGconv); }
 KernelList<GconvLanesKernel> gconv_lanes_kernels() { return kernel_list(kGconvLanes); }
 KernelList<VUnaryKernel> vunary_kernels() { return kernel_list(kVUnary); }
@@ -285,6 +301,7 @@ std::vector<KernelName> listed_kernels() {
   append_names(gavgpool_kernels(), &names);
   append_names(gmaxpool_kernels(), &names);
   append_names(winograd_kernels(), &names);
+  append_names(winograd_gemm_kernels(), &names);
   append_names(gconv_kernels(), &names);
   append_names(gconv_lanes_kernels(), &names);
   append_names(vunary_kernels(), &names);

@@ -80,6 +80,7 @@ KernelList<PoolKernel> avgpool_kernels();               // f32-avgpool: general
 KernelList<GlobalPoolKernel> gavgpool_kernels();        // f32-gavgpool (global average pool)
 KernelList<GlobalPoolKernel> gmaxpool_kernels();        // f32-gmaxpool (global max pool)
 KernelList<WinogradTransforms> winograd_kernels();      // f32-winograd: 2x2, 4x4, 6x6 (F(TxT, 3x3))
+KernelList<WinogradGemmKernel> winograd_gemm_kernels(); // f32-winograd-gemm: MRxNR of the GEMM (optional)
 KernelList<GconvKernel> gconv_kernels();                // f32-gconv: direct
 KernelList<GconvLanesKernel> gconv_lanes_kernels();     // f32-gconv: lanes
 KernelList<VUnaryKernel> vunary_kernels();              // f32-vunary

@@ -193,6 +193,21 @@ void add_winograd_cases(std::vector<Case>* cases) {
   }
 }
 
+void add_winograd_gemm_cases(std::vector<Case>* cases) {
+  for (const KernelSpec<WinogradGemmKernel>& spec : winograd_gemm_kernels()) {
+    // One 16x16 tile of a K block of 192 (ResNet's 256- and 512-channel 3x3 convs on avx512), A
+    // and B in L1: the tile's own pace; what its prefetch buys shows only where U streams from
+    // memory (bench/model-ab.mjs on ResNet).
+    const size_t mr = 16, nr = 16, kc = 192;  // the only tile listed (16x16)
+    const float* a = buffer(mr * kc);
+    const float* b = buffer(kc * nr, 2);
+    float* c = buffer(mr * nr);
+    const WinogradGemmKernel fn = spec.fn;
+    cases->push_back({label(spec.family, spec.tile, spec.isa, "one tile, K 192"), spec.isa, 2.0 * mr * nr * kc, 0,
+                      [=] { fn(kc, a, b, c, nr, false, 64 * 16); }, {}});
+  }
+}
+
 void add_gconv_cases(std::vector<Case>* cases) {
   for (const KernelSpec<GconvKernel>& spec : gconv_kernels()) {
     // One block of 8 output channels of a group of 8 input channels, 3x3, 56x56 (ResNeXt-like).
@@ -289,6 +304,7 @@ int main(int argc, char** argv) {
   add_dwconv_cases(&all);
   add_pool_cases(&all);
   add_winograd_cases(&all);
+  add_winograd_gemm_cases(&all);
   add_gconv_cases(&all);
   add_elementwise_cases(&all);
 

@@ -65,6 +65,7 @@ int main() {
       test_global_pools(*isa);
       test_linear(*isa, *scalar);
       if (threads == 1) test_gemm_tiles(*isa);
+      if (threads == 1) test_winograd_gemm_tile(*isa);
       if (threads == 1) test_split_scales(*isa);
       if (threads == 1) test_balanced_cut(*isa);
       if (threads == 1) test_im2col(*isa);

@@ -76,6 +76,7 @@ void test_convs(const KernelConfig& isa, const KernelConfig& scalar);           
 void test_conv_plan_checks(const KernelConfig& isa);                               // conv_checks.cc
 void test_pointwise_few_outputs(const KernelConfig& isa, const KernelConfig& scalar);  // conv_checks.cc
 void test_winograd_transforms(const KernelConfig& isa, const KernelConfig& scalar);  // winograd_checks.cc
+void test_winograd_gemm_tile(const KernelConfig& isa);                             // winograd_checks.cc
 void test_dwconv_scratch_reuse(const KernelConfig& isa, const KernelConfig& scalar);  // dwconv_checks.cc
 void test_dwconv_kxk(const KernelConfig& isa, const KernelConfig& scalar);         // dwconv_checks.cc
 void test_pools(const KernelConfig& isa, const KernelConfig& scalar);              // pool_checks.cc

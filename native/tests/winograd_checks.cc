@@ -1,6 +1,9 @@
 // The Winograd transforms (f32-winograd: F(2x2), F(4x4), F(6x6) input and output transforms)
-// of each ISA against the scalar ones.
+// of each ISA against the scalar ones, and the point GEMMs' tile (f32-winograd-gemm) against its
+// GEMM entry's main tile.
 #include "../ops/winograd.h"
+
+#include <cstring>
 
 #include "kernels_test.h"
 
@@ -92,6 +95,40 @@ void test_winograd_transforms(const KernelConfig& isa, const KernelConfig& scala
   test_winograd_transforms_of(
       isa, {"F(6x6)", kWinograd6x6Tile, kWinograd6x6Points, isa.winograd_6x6_input, isa.winograd_6x6_output},
       {"F(6x6)", kWinograd6x6Tile, kWinograd6x6Points, scalar.winograd_6x6_input, scalar.winograd_6x6_output});
+}
+
+// The table's f32-winograd-gemm tile (the point GEMMs' full tile with U requested ahead) against
+// its GEMM entry's main tile on the same panels, bit for bit: it sums in the same order, so the
+// prefetch switch (CONVNODE_WINOGRAD_PREFETCH) changes no output. K 1..200 (a K block is at most
+// gemm.kc_max), with and without accumulating into C, C rows wider than the tile (whose slots
+// past it must keep their values), and a prefetch distance that reaches past the A panel (a
+// prefetch never faults).
+void test_winograd_gemm_tile(const KernelConfig& isa) {
+  if (isa.winograd_gemm == nullptr) return;
+  const GemmConfig& gc = isa.gemm;
+  const size_t mr = gc.mr, nr = gc.nr, ldc = nr + 5;
+  std::mt19937 rng(1234);
+  int failed = 0, checks = 0;
+  for (size_t kc = 1; kc <= 200; kc++) {
+    const std::vector<float> a = random_floats(mr * kc, rng), b = random_floats(kc * nr, rng);
+    const std::vector<float> c0 = random_floats(mr * ldc, rng);
+    for (bool accumulate : {false, true}) {
+      std::vector<float> want = c0, got = c0;
+      gc.kernel(mr, nr, kc, a.data(), b.data(), nr, want.data(), ldc, accumulate, nullptr);
+      isa.winograd_gemm(kc, a.data(), b.data(), got.data(), ldc, accumulate, 64 * 16);
+      checks++;
+      if (std::memcmp(want.data(), got.data(), want.size() * sizeof(float)) != 0) {
+        if (failed++ < 5) {
+          std::printf("FAIL %s f32-winograd-gemm %zux%zu kc %zu accumulate %d: bits differ from f32-gemm's main tile\n",
+                      isa_name(isa.isa), mr, nr, kc, accumulate ? 1 : 0);
+        }
+      }
+    }
+  }
+  g_checks += checks;
+  g_failures += failed;
+  std::printf("kernels_test: %s f32-winograd-gemm %zux%zu: %d cases (kc 1..200, accumulate 0/1) %s f32-gemm %zux%zu's bits\n",
+              isa_name(isa.isa), mr, nr, checks, failed == 0 ? "match" : "DIFFER from", mr, nr);
 }
 
 }  // namespace kernels_test

@@ -105,8 +105,12 @@ void f32_winograd_6x6_output__avx512(const float* m, size_t point_stride, const 
                                      size_t count, float bias, const float* residual_plane, const Activation& act,
                                      float* out_plane);
 
-// The point GEMMs' full tile (avx512 tables): c[16 x 16] (+)= A panel (16 rows interleaved, kc
-// deep) x B panel (kc x 16), with the A line `prefetch` floats ahead requested at every k step.
+// The point GEMMs' full tile (the f32-winograd-gemm list, KernelConfig::winograd_gemm): c[MR x NR]
+// (+)= A panel (MR rows interleaved, kc deep) x B panel (kc x NR) on the panels of the GEMM entry
+// whose tiling names it, summed in that entry's main tile's order (the same bits), with the A
+// line `prefetch` floats ahead requested at every k step.
+using WinogradGemmKernel = void (*)(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate,
+                                    size_t prefetch);
 void f32_winograd_gemm_16x16__avx512(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate,
                                      size_t prefetch);
 
