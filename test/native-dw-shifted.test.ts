@@ -9,24 +9,11 @@
  * and without a vector form, and 1, 2 and 8 threads (planes cut into row bands). Every output
  * starts as NaN, so a row or column the kernel skips fails.
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Activation } from '../lib/backends/backend.js';
-import { jsBackend } from '../lib/backends/js.js';
-import { availableIsas, getIsa, loadNativeBackend, setIsa, getNumThreads, setNumThreads, type IsaName } from '../lib/backends/native.js';
-import { planConv } from '../lib/planner/geometry.js';
-import { expectCloseToScale, randomFloats, seededRandom } from './helpers/numeric.js';
+import { describeDepthwiseAgainstJs, type DepthwiseCase } from './depthwise-support.js';
 
-interface ShiftedCase {
-  name: string;
-  batch: number;
-  channels: number;
-  size: [number, number];
-  activation: Activation;
-  residual: boolean;
-}
-
-const base = { batch: 1, residual: false, activation: { kind: 'relu6' } as Activation };
-const CASES: ShiftedCase[] = [
+const base = { batch: 1, kernel: 3, stride: 1, padding: 1, residual: false, activation: { kind: 'relu6' } as Activation };
+const CASES: DepthwiseCase[] = [
   { ...base, name: 'MobileNetV2 384@14 (24 of its planes), residual, batch 2', batch: 2, channels: 24, size: [14, 14], residual: true },
   { ...base, name: 'MobileNetV2 192@28 (20 planes)', channels: 20, size: [28, 28] },
   { ...base, name: 'MobileNetV2 144@56 (4 planes: row bands), SiLU (a pass after)', channels: 4, size: [56, 56], activation: { kind: 'silu' } },
@@ -42,47 +29,4 @@ const CASES: ShiftedCase[] = [
   { ...base, name: '3 wide, 1 row, SiLU', channels: 5, size: [1, 3], activation: { kind: 'silu' } },
 ];
 
-function runCase(c: ShiftedCase, backend: typeof jsBackend) {
-  const random = seededRandom(c.channels * 131 + c.size[1] * 7 + c.size[0]);
-  const spec = { inChannels: c.channels, outChannels: c.channels, groups: c.channels, kernel: [3, 3] as [number, number], stride: [1, 1] as [number, number], dilation: [1, 1] as [number, number], padding: 1 };
-  const g = planConv(c.name, [c.batch, c.channels, c.size[0], c.size[1]], spec);
-  const input = randomFloats(c.batch * c.channels * c.size[0] * c.size[1], random);
-  const weight = randomFloats(c.channels * 9, random);
-  const bias = randomFloats(c.channels, random);
-  const outLength = c.batch * c.channels * g.outH * g.outW;
-  const residual = c.residual ? Float32Array.from({ length: outLength }, (_, i) => ((i * 7919) % 1000) / 500 - 1) : null;
-  const kernel = backend.prepareConv2d({
-    inChannels: c.channels, outChannels: c.channels, groups: c.channels, kernelH: 3, kernelW: 3,
-    weight, bias, activation: c.activation, stride: spec.stride, dilation: spec.dilation, padding: 1,
-  });
-  const out = new Float32Array(outLength).fill(Number.NaN);
-  kernel.runSync(input, g, out, residual);
-  return out;
-}
-
-const loaded = loadNativeBackend();
-const isas: IsaName[] = loaded instanceof Error ? [] : availableIsas();
-
-describe.skipIf(loaded instanceof Error)('native 3x3 stride-1 depthwise (shifted rows on AVX-512) vs the pure-JS path', () => {
-  let before: IsaName | undefined;
-  let threadsBefore = 1;
-  beforeAll(() => {
-    before = getIsa();
-    threadsBefore = getNumThreads();
-  });
-  afterAll(() => {
-    if (before) setIsa(before);
-    setNumThreads(threadsBefore);
-  });
-  for (const isa of isas) {
-    it.each(CASES)(`${isa}: $name`, (c) => {
-      setIsa(isa);
-      const want = runCase(c, jsBackend);
-      for (const threads of [1, 2, 8]) {
-        setNumThreads(threads);
-        const got = runCase(c, loaded as typeof jsBackend);
-        expectCloseToScale(got, want, `${isa}, ${threads} threads: ${c.name}`);
-      }
-    });
-  }
-});
+describeDepthwiseAgainstJs('native 3x3 stride-1 depthwise (shifted rows on AVX-512) vs the pure-JS path', CASES);

@@ -11,26 +11,11 @@
  * form, and 1, 2 and 8 threads (planes cut into row bands). Every output starts as NaN, so a column
  * or row the kernel skips fails.
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Activation } from '../lib/backends/backend.js';
-import { jsBackend } from '../lib/backends/js.js';
-import { availableIsas, getIsa, loadNativeBackend, setIsa, getNumThreads, setNumThreads, type IsaName } from '../lib/backends/native.js';
-import { planConv, type PaddingSpec } from '../lib/planner/geometry.js';
-import { expectCloseToScale, randomFloats, seededRandom } from './helpers/numeric.js';
+import { describeDepthwiseAgainstJs, type DepthwiseCase } from './depthwise-support.js';
 
-interface Stride2Case {
-  name: string;
-  batch: number;
-  channels: number;
-  size: [number, number];
-  kernel: number;
-  padding: PaddingSpec;
-  activation: Activation;
-  residual: boolean;
-}
-
-const base = { batch: 1, residual: false, activation: { kind: 'relu6' } as Activation };
-const CASES: Stride2Case[] = [
+const base = { batch: 1, stride: 2, residual: false, activation: { kind: 'relu6' } as Activation };
+const CASES: DepthwiseCase[] = [
   { ...base, name: 'MobileNetV2 3x3/2 @56 (16 of its 144 planes), pad 1', channels: 16, size: [56, 56], kernel: 3, padding: 1 },
   { ...base, name: 'MnasNet 5x5/2 @56 (8 of 72 planes), pad 2', channels: 8, size: [56, 56], kernel: 5, padding: 2, activation: { kind: 'relu' } },
   { ...base, name: 'EfficientNet 5x5/2 @56, SiLU (no vector form: a pass after)', channels: 6, size: [56, 56], kernel: 5, padding: 2, activation: { kind: 'silu' } },
@@ -53,47 +38,4 @@ const CASES: Stride2Case[] = [
   { ...base, name: '3x3/2 1 wide, 5 high', channels: 2, size: [5, 1], kernel: 3, padding: 1 },
 ];
 
-function runCase(c: Stride2Case, backend: typeof jsBackend) {
-  const random = seededRandom(c.channels * 131 + c.size[1] * 7 + c.kernel);
-  const spec = { inChannels: c.channels, outChannels: c.channels, groups: c.channels, kernel: [c.kernel, c.kernel] as [number, number], stride: [2, 2] as [number, number], dilation: [1, 1] as [number, number], padding: c.padding };
-  const g = planConv(c.name, [c.batch, c.channels, c.size[0], c.size[1]], spec);
-  const input = randomFloats(c.batch * c.channels * c.size[0] * c.size[1], random);
-  const weight = randomFloats(c.channels * c.kernel * c.kernel, random);
-  const bias = randomFloats(c.channels, random);
-  const outLength = c.batch * c.channels * g.outH * g.outW;
-  const residual = c.residual ? Float32Array.from({ length: outLength }, (_, i) => ((i * 7919) % 1000) / 500 - 1) : null;
-  const kernel = backend.prepareConv2d({
-    inChannels: c.channels, outChannels: c.channels, groups: c.channels, kernelH: c.kernel, kernelW: c.kernel,
-    weight, bias, activation: c.activation, stride: spec.stride, dilation: spec.dilation, padding: c.padding,
-  });
-  const out = new Float32Array(outLength).fill(Number.NaN);
-  kernel.runSync(input, g, out, residual);
-  return out;
-}
-
-const loaded = loadNativeBackend();
-const isas: IsaName[] = loaded instanceof Error ? [] : availableIsas();
-
-describe.skipIf(loaded instanceof Error)('native stride-2 depthwise on wide rows vs the pure-JS path', () => {
-  let before: IsaName | undefined;
-  let threadsBefore = 1;
-  beforeAll(() => {
-    before = getIsa();
-    threadsBefore = getNumThreads();
-  });
-  afterAll(() => {
-    if (before) setIsa(before);
-    setNumThreads(threadsBefore);
-  });
-  for (const isa of isas) {
-    it.each(CASES)(`${isa}: $name`, (c) => {
-      setIsa(isa);
-      const want = runCase(c, jsBackend);
-      for (const threads of [1, 2, 8]) {
-        setNumThreads(threads);
-        const got = runCase(c, loaded as typeof jsBackend);
-        expectCloseToScale(got, want, `${isa}, ${threads} threads: ${c.name}`);
-      }
-    });
-  }
-});
+describeDepthwiseAgainstJs('native stride-2 depthwise on wide rows vs the pure-JS path', CASES);
