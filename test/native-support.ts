@@ -3,7 +3,7 @@
  * convolution written straight from the definition (the second, independent oracle next to
  * jsBackend). The random source and the comparison come from helpers/numeric.ts.
  */
-import type { Activation, Backend } from '../lib/backends/backend.js';
+import type { Activation, Backend, ConvAlgorithm } from '../lib/backends/backend.js';
 import { planConv, type ConvGeometry, type PaddingSpec, type Pair } from '../lib/planner/geometry.js';
 import { randomFloats, referenceActivation, seededRandom } from './helpers/numeric.js';
 
@@ -141,7 +141,7 @@ export function naiveConv(
  * drawn from seededRandom(seed) in that order, so two backends or two thread counts given the same
  * case and seed see the same numbers. The output starts as NaN: an output no task wrote shows.
  */
-export function runSeededConv(backend: Backend, c: ConvCase, seed: number): Float32Array {
+export function runSeededConv(backend: Backend, c: ConvCase, seed: number, algorithm?: ConvAlgorithm): Float32Array {
   const random = seededRandom(seed);
   const weight = randomFloats((c.outChannels * c.inChannels * c.kernel[0] * c.kernel[1]) / c.groups, random);
   const bias = randomFloats(c.outChannels, random);
@@ -150,7 +150,7 @@ export function runSeededConv(backend: Backend, c: ConvCase, seed: number): Floa
   const residual = c.residual ? randomFloats(outputLength(g), random) : null;
   const kernel = backend.prepareConv2d({
     inChannels: c.inChannels, outChannels: c.outChannels, groups: c.groups, kernelH: c.kernel[0], kernelW: c.kernel[1],
-    weight, bias, activation: c.activation, stride: c.stride, dilation: c.dilation, padding: c.padding,
+    weight, bias, activation: c.activation, stride: c.stride, dilation: c.dilation, padding: c.padding, algorithm,
   });
   const out = new Float32Array(outputLength(g)).fill(Number.NaN);
   kernel.runSync(input, g, out, residual);

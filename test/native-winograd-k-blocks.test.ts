@@ -15,8 +15,8 @@ import type { Backend, ConvAlgorithm } from '../lib/backends/backend.js';
 import { jsBackend } from '../lib/backends/js.js';
 import { setNumThreads } from '../lib/backends/native.js';
 import { useNativeBackend } from './helpers/backends.js';
-import { expectCloseToScale, randomFloats, seededRandom } from './helpers/numeric.js';
-import { convCase, convGeometry, describeCase, outputLength, type ConvCase } from './native-support.js';
+import { expectCloseToScale } from './helpers/numeric.js';
+import { convCase, describeCase, runSeededConv, type ConvCase } from './native-support.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -24,23 +24,6 @@ let native: Backend | undefined;
 useNativeBackend((b) => (native = b));
 
 afterAll(() => setNumThreads(2));
-
-/** runSeededConv with the algorithm forced: the same numbers from the same seed on every backend. */
-function runConv(backend: Backend, c: ConvCase, algorithm: ConvAlgorithm, seed: number): Float32Array {
-  const random = seededRandom(seed);
-  const weight = randomFloats(c.outChannels * c.inChannels * 9, random);
-  const bias = randomFloats(c.outChannels, random);
-  const input = randomFloats(c.batch * c.inChannels * c.inH * c.inW, random);
-  const g = convGeometry(c);
-  const residual = c.residual ? randomFloats(outputLength(g), random) : null;
-  const kernel = backend.prepareConv2d({
-    inChannels: c.inChannels, outChannels: c.outChannels, groups: 1, kernelH: 3, kernelW: 3, weight, bias,
-    activation: c.activation, stride: [1, 1], dilation: [1, 1], padding: c.padding, algorithm,
-  });
-  const out = new Float32Array(outputLength(g)).fill(Number.NaN);
-  kernel.runSync(input, g, out, residual);
-  return out;
-}
 
 // Cin 200 is two K blocks on AVX-512 (kc_max 192), 520 is three there and on AVX2 (256); odd
 // maps whose last tiles are cut (1, 3, 5: one tile; 7 and 14: ResNet's), a map of 30 (F(4x4):
@@ -61,10 +44,10 @@ describe('Winograd convs with several K blocks against the pure-JS backend', () 
     for (const [i, c] of CASES.entries()) {
       it(`${algorithm} ${describeCase(c)} on 1, 2 and 8 threads`, () => {
         expect(native).toBeDefined();
-        const want = runConv(jsBackend, c, 'im2col-gemm', 40 + i);
+        const want = runSeededConv(jsBackend, c, 40 + i, 'im2col-gemm');
         for (const threads of [1, 2, 8]) {
           setNumThreads(threads);
-          expectCloseToScale(runConv(native!, c, algorithm, 40 + i), want, `${algorithm} ${describeCase(c)} on ${threads} threads`, relative);
+          expectCloseToScale(runSeededConv(native!, c, 40 + i, algorithm), want, `${algorithm} ${describeCase(c)} on ${threads} threads`, relative);
         }
       });
     }

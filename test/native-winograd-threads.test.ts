@@ -13,8 +13,8 @@ import type { Backend, ConvAlgorithm } from '../lib/backends/backend.js';
 import { jsBackend } from '../lib/backends/js.js';
 import { setNumThreads } from '../lib/backends/native.js';
 import { useNativeBackend } from './helpers/backends.js';
-import { expectCloseToScale, randomFloats, seededRandom } from './helpers/numeric.js';
-import { convCase, convGeometry, describeCase, outputLength, type ConvCase } from './native-support.js';
+import { expectCloseToScale } from './helpers/numeric.js';
+import { convCase, describeCase, runSeededConv, type ConvCase } from './native-support.js';
 
 let native: Backend | undefined;
 useNativeBackend((b) => (native = b));
@@ -22,22 +22,6 @@ useNativeBackend((b) => (native = b));
 afterAll(() => setNumThreads(2));
 
 const THREADS = [1, 2, 3, 4, 8, 16];
-
-function runConv(backend: Backend, c: ConvCase, algorithm: ConvAlgorithm, seed: number): Float32Array {
-  const random = seededRandom(seed);
-  const weight = randomFloats(c.outChannels * c.inChannels * 9, random);
-  const bias = randomFloats(c.outChannels, random);
-  const input = randomFloats(c.batch * c.inChannels * c.inH * c.inW, random);
-  const g = convGeometry(c);
-  const residual = c.residual ? randomFloats(outputLength(g), random) : null;
-  const kernel = backend.prepareConv2d({
-    inChannels: c.inChannels, outChannels: c.outChannels, groups: 1, kernelH: 3, kernelW: 3, weight, bias,
-    activation: c.activation, stride: [1, 1], dilation: [1, 1], padding: c.padding, algorithm,
-  });
-  const out = new Float32Array(outputLength(g)).fill(Number.NaN);
-  kernel.runSync(input, g, out, residual);
-  return out;
-}
 
 /** Index of the first output whose bits differ, and how many differ; -1 when none. */
 function bitDifferences(a: Float32Array, b: Float32Array): { first: number; count: number } {
@@ -78,11 +62,11 @@ describe('Winograd convs: the same bits on 1, 2, 3, 4, 8 and 16 threads', () => 
       it(`${algorithm} ${describeCase(c)}`, () => {
         expect(native).toBeDefined();
         setNumThreads(1);
-        const one = runConv(native!, c, algorithm, 70 + i);
-        expectCloseToScale(one, runConv(jsBackend, c, 'im2col-gemm', 70 + i), `${algorithm} ${describeCase(c)}`, relative);
+        const one = runSeededConv(native!, c, 70 + i, algorithm);
+        expectCloseToScale(one, runSeededConv(jsBackend, c, 70 + i, 'im2col-gemm'), `${algorithm} ${describeCase(c)}`, relative);
         for (const threads of THREADS.slice(1)) {
           setNumThreads(threads);
-          const d = bitDifferences(runConv(native!, c, algorithm, 70 + i), one);
+          const d = bitDifferences(runSeededConv(native!, c, 70 + i, algorithm), one);
           expect(d, `${algorithm} ${describeCase(c)}: ${threads} threads vs 1: ${d.count} of ${one.length} outputs differ`)
             .toEqual({ first: -1, count: 0 });
         }
