@@ -62,54 +62,45 @@ constexpr size_t kLanesInput = 32 * 32;
 // so whole models can be timed both ways in minutes: at batch 1 it is faster on every small-map
 // layer measured, at batch 8 (input from L3 / memory) 3x3 576@14 and 384@14 measured slower
 // (native/README.md). Read once.
-// Pool tasks call this: env_switch.h says why the cache is an atomic.
-static bool channels_in_lanes() {
-  static std::atomic<long> turned_off{kEnvUnread};
-  return !env_equals_once(turned_off, "CONVNODE_DW_LANES", "0");
-}
+// Pool tasks read it: env_switch.h says why its cache is an atomic.
+static EnvSwitch channels_in_lanes_switch("CONVNODE_DW_LANES");
 
 // CONVNODE_DW_S2_REGS=0 sends the AVX-512 stride-2 planes with wide rows back to the row
 // kernel's ring copy (kernels/f32-dwconv/dwconv-s2-avx512.inc reads them in place), so whole
 // models can be timed both ways. Read once (env_switch.h: why the cache is an atomic).
-static bool stride2_in_registers() {
-  static std::atomic<long> turned_off{kEnvUnread};
-  return !env_equals_once(turned_off, "CONVNODE_DW_S2_REGS", "0");
-}
+static EnvSwitch stride2_in_registers_switch("CONVNODE_DW_S2_REGS");
 
 // CONVNODE_DW_S2_PERMUTE=0 keeps mobile8's in-place 3x3/2 form (loads per tap pair, in-lane
 // shuffles) and the row kernel for 5x5/2, instead of the rows split by permutes
 // (kernels/f32-dwconv/dwconv-s2-permute-avx512.inc). Read once (env_switch.h).
-static bool stride2_permute() {
-  static std::atomic<long> turned_off{kEnvUnread};
-  return !env_equals_once(turned_off, "CONVNODE_DW_S2_PERMUTE", "0");
-}
+static EnvSwitch stride2_permute_switch("CONVNODE_DW_S2_PERMUTE");
 
 // CONVNODE_DW_S2_SPLIT=0 sends the AVX-512 3x3 stride-2 planes with wide rows back to the forms
 // above (kernels/f32-dwconv/dwconv-s2-split-avx512.inc splits their rows in-lane). Read once
 // (env_switch.h).
-static bool stride2_split() {
-  static std::atomic<long> turned_off{kEnvUnread};
-  return !env_equals_once(turned_off, "CONVNODE_DW_S2_SPLIT", "0");
-}
+static EnvSwitch stride2_split_switch("CONVNODE_DW_S2_SPLIT");
 
 // CONVNODE_DW_SHIFTED=0 sends the AVX-512 3x3 stride-1 'same' planes (up to 256 wide) back to
 // channels in lanes / the row kernel (kernels/f32-dwconv/dwconv-shifted-avx512.inc reads each
 // input row three times, shifted). Read once (env_switch.h).
-static bool shifted_copies() {
-  static std::atomic<long> turned_off{kEnvUnread};
-  return !env_equals_once(turned_off, "CONVNODE_DW_SHIFTED", "0");
-}
+static EnvSwitch shifted_copies_switch("CONVNODE_DW_SHIFTED");
 
 // CONVNODE_DW_S2_ROWS=0 sends the AVX-512 3x3 stride-2 planes from inputs up to 32 wide back to
 // channels in lanes (kernels/f32-dwconv/dwconv-s2-rows-avx512.inc splits each input row by
 // permutes). Read once (env_switch.h).
-static bool stride2_rows() {
-  static std::atomic<long> turned_off{kEnvUnread};
-  return !env_equals_once(turned_off, "CONVNODE_DW_S2_ROWS", "0");
+static EnvSwitch stride2_rows_switch("CONVNODE_DW_S2_ROWS");
+
+// The row forms the switches above leave on, into a plane's flags.
+static void set_row_forms(DwconvPlane& p) {
+  p.stride2_in_registers = stride2_in_registers_switch.on();
+  p.stride2_permute = stride2_permute_switch.on();
+  p.stride2_split = stride2_split_switch.on();
+  p.shifted_copies = shifted_copies_switch.on();
+  p.stride2_rows = stride2_rows_switch.on();
 }
 
 static bool lanes_runs(const KernelConfig& config, const Window& w) {
-  return channels_in_lanes() && config.isa == Isa::Avx512 && w.out_h * w.out_w <= kLanesPlane && w.in_h * w.in_w <= kLanesInput &&
+  return channels_in_lanes_switch.on() && config.isa == Isa::Avx512 && w.out_h * w.out_w <= kLanesPlane && w.in_h * w.in_w <= kLanesInput &&
          w.dilation_h == 1 && w.dilation_w == 1;
 }
 
@@ -142,13 +133,8 @@ void Conv2d::run_depthwise_planes(const ConvRun& r, const float* input, float* o
       p.bias = bias_.empty() ? 0.0f : bias_[c];
       p.biases = bias_.empty() ? nullptr : bias_.data() + c;
       p.plane_count = count;
-      p.channels_in_lanes = channels_in_lanes();
-      p.stride2_in_registers = stride2_in_registers();
-      p.stride2_permute = stride2_permute();
-      p.stride2_split = stride2_split();
-      p.shifted_copies = shifted_copies();
-    p.stride2_rows = stride2_rows();
-      p.stride2_rows = stride2_rows();
+      p.channels_in_lanes = channels_in_lanes_switch.on();
+      set_row_forms(p);
       p.output = output + first * out_plane;
       p.row_begin = 0;
       p.row_end = w.out_h;
@@ -199,11 +185,7 @@ void Conv2d::run_depthwise(const ConvRun& r, const float* input, float* output, 
     p.output = output + plane * out_plane;
     p.row_begin = band * band_rows;
     p.row_end = std::min(w.out_h, p.row_begin + band_rows);
-    p.stride2_in_registers = stride2_in_registers();
-    p.stride2_permute = stride2_permute();
-    p.stride2_split = stride2_split();
-    p.shifted_copies = shifted_copies();
-    p.stride2_rows = stride2_rows();
+    set_row_forms(p);
     p.residual = residual != nullptr ? residual + plane * out_plane : nullptr;
     if (p.row_begin < p.row_end) kernel(p);
   });

@@ -128,12 +128,8 @@ constexpr size_t kPrefetchAhead = 2;  // channels
 // CONVNODE_WINOGRAD_HUGE_PAGES=0: packed U stays on the pages the allocator gave it. Read once
 // (env_switch.h: why the cache is an atomic).
 // (The huge pages one goes unused off Linux.)
-std::atomic<long> prefetch_switch{kEnvUnread};
-[[maybe_unused]] std::atomic<long> huge_pages_switch{kEnvUnread};
-
-bool switch_on(std::atomic<long>& cache, const char* name) {
-  return read_env_once(cache, name, [](const char* v) -> long { return v != nullptr && std::strcmp(v, "0") == 0 ? 0 : 1; }) != 0;
-}
+EnvSwitch prefetch_switch("CONVNODE_WINOGRAD_PREFETCH");
+[[maybe_unused]] EnvSwitch huge_pages_switch("CONVNODE_WINOGRAD_HUGE_PAGES");
 
 // How far ahead of the A row a k step reads the prefetching tile requests U: 64 lines (4 KiB).
 // A simulation of 512->512 @7's point GEMMs (16 x 3 K blocks x 32 panels, U 16.8 MB written
@@ -150,7 +146,7 @@ constexpr size_t kUPrefetchFloats = 64 * 16;
 // older kernels refuse it and nothing changes). See kUPrefetchFloats for the effect.
 void prefer_huge_pages(float* data, size_t floats) {
 #if defined(__linux__) && !defined(__EMSCRIPTEN__)
-  if (!switch_on(huge_pages_switch, "CONVNODE_WINOGRAD_HUGE_PAGES")) return;
+  if (!huge_pages_switch.on()) return;
   constexpr uintptr_t kHuge = 2u << 20;
   const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
   const uintptr_t end = reinterpret_cast<uintptr_t>(data + floats) & ~(kHuge - 1);
@@ -227,7 +223,7 @@ namespace {
 // has one (f32-winograd-gemm; the avx512 table's f32_winograd_gemm_16x16__avx512), else none
 // (null: gemm.kernel runs them).
 WinogradGemmKernel prefetching_tile(const KernelConfig& config) {
-  if (config.winograd_gemm == nullptr || !switch_on(prefetch_switch, "CONVNODE_WINOGRAD_PREFETCH")) return nullptr;
+  if (config.winograd_gemm == nullptr || !prefetch_switch.on()) return nullptr;
   return config.winograd_gemm;
 }
 

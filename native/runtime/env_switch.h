@@ -33,4 +33,16 @@ inline bool env_equals_once(std::atomic<long>& cache, const char* name, const ch
          }) != 0;
 }
 
+// An A/B switch that is on unless its variable is "0", read once. Declared at namespace scope
+// (constant-initialized: no guard, see above), one per switch.
+class EnvSwitch {
+ public:
+  constexpr explicit EnvSwitch(const char* name) : name_(name) {}
+  bool on() { return !env_equals_once(off_, name_, "0"); }
+
+ private:
+  const char* name_;
+  std::atomic<long> off_{kEnvUnread};
+};
+
 }  // namespace convnode
