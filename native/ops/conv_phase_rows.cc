@@ -31,10 +31,7 @@ constexpr size_t kTile = 16;
 
 // CONVNODE_PHASE_ROWS=0 sends these convs back to im2col + GEMM (an A/B switch). Read once
 // (env_switch.h: why the cache is an atomic).
-bool phase_rows_enabled() {
-  static std::atomic<long> turned_off{kEnvUnread};
-  return !env_equals_once(turned_off, "CONVNODE_PHASE_ROWS", "0");
-}
+EnvSwitch phase_rows("CONVNODE_PHASE_ROWS");
 
 size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
@@ -74,18 +71,16 @@ void split_channel(const Window& w, const PhaseRows& p, const float* plane, floa
 bool run_conv_phase_rows(const GemmConfig& cfg, const float* packed_a, size_t m, size_t k, size_t batch,
                          size_t in_channels, const Window& w, const float* input, float* output, const float* bias,
                          const float* residual, const Activation& activation) {
-  if (cfg.igemm == nullptr || cfg.nr != kTile || !phase_rows_enabled() || w.stride_h != 2 || w.stride_w != 2 ||
+  if (cfg.igemm == nullptr || cfg.nr != kTile || !phase_rows.on() || w.stride_h != 2 || w.stride_w != 2 ||
       w.dilation_h != 1 || w.dilation_w != 1 || m == 0 || k == 0 || k > cfg.kc_max || w.out_w < 14 ||
       8 * (round_up(w.out_w, kTile) - w.out_w) > round_up(w.out_w, kTile) ||
       k != in_channels * w.kernel_h * w.kernel_w) {
     return false;
   }
-  // One K block: pack_a's layout is then panel after panel (as in pointwise_few.cc, checked).
+  // One K block: pack_a's layout is then panel after panel, MR x k floats each.
+  if (!packed_a_in_k_blocked_panels(cfg, m, k)) return false;
   const size_t panels = (m + cfg.mr - 1) / cfg.mr;
   const size_t panel_size = cfg.mr * k;
-  if (packed_a_index(cfg, m, k, m - 1, k - 1) != (panels - 1) * panel_size + (k - 1) * cfg.mr + (m - 1) % cfg.mr) {
-    return false;
-  }
   PhaseRows p;
   p.rows = 2 * (w.out_h - 1) + w.kernel_h;
   // The last tile of a row reads columns up to round_up(out_w) - 1 + (kernel_w - 1) / 2.

@@ -134,6 +134,19 @@ size_t packed_a_index(const GemmConfig& cfg, size_t m, size_t k, size_t row, siz
   return round_up(m, cfg.mr) * k0 + (row / cfg.mr) * cfg.mr * kc + (col - k0) * cfg.mr + row % cfg.mr;
 }
 
+GemmMicrokernel edge_tile_kernel(const GemmConfig& cfg, size_t cols, bool columns_fit) {
+  if (cfg.columns != nullptr && columns_fit && cols < cfg.nr && cols <= cfg.columns_max) return cfg.columns;
+  return cfg.narrow != nullptr && cols <= cfg.nr / 2 ? cfg.narrow : cfg.kernel;
+}
+
+bool packed_a_in_k_blocked_panels(const GemmConfig& cfg, size_t m, size_t k) {
+  const KBlocks blocks(k, cfg.kc_max);
+  const size_t last_k0 = (blocks.count() - 1) * blocks.step;
+  return packed_a_index(cfg, m, k, m - 1, k - 1) == round_up(m, cfg.mr) * last_k0 +
+                                                       (m - 1) / cfg.mr * cfg.mr * (k - last_k0) +
+                                                       (k - 1 - last_k0) * cfg.mr + (m - 1) % cfg.mr;
+}
+
 void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) {
   const GemmConfig& cfg = *g.cfg;
   const KBlocks blocks(g.k, cfg.kc_max);
@@ -155,7 +168,7 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
       contiguous_rows && a_bytes <= kRowsPackMaxWeightBytes ? rows_block_cols(cfg, blocks.step) : cfg.nc;
   const bool sweep = contiguous_rows && g.k <= kSweepMaxK && cfg.sweep != nullptr;
   // The column kernel addresses a column's rows with 32-bit offsets (gather / scatter).
-  const bool columns_fit = cfg.columns != nullptr && g.ldc * cfg.mr < kColumnsMaxOffset &&
+  const bool columns_fit = g.ldc * cfg.mr < kColumnsMaxOffset &&
                            g.epilogue.residual_stride * cfg.mr < kColumnsMaxOffset;
   for (size_t nb = n0; nb < n1; nb += nc_step) {
     const size_t nc = std::min(nc_step, n1 - nb);
@@ -235,12 +248,7 @@ void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1) 
         for (size_t j = 0; j < nc; j += cfg.nr) {
           const size_t nr = std::min(cfg.nr, nc - j);
           const float* b = packed_b + (j / cfg.nr) * kc * cfg.nr;
-          // A last tile with at most half its columns left goes to the narrow kernel (3x3
-          // 512->512 @7: 49 pixels = 3 x 16 + 1, so the fourth full-width tile was 1/16 used).
-          GemmMicrokernel kernel = cfg.narrow != nullptr && nr <= cfg.nr / 2 ? cfg.narrow : cfg.kernel;
-          // Fewer columns than that go to the column kernel, where it exists (49 pixels' last
-          // one: 1 FMA per k, not 8).
-          if (nr < cfg.nr && nr <= cfg.columns_max && columns_fit) kernel = cfg.columns;
+          const GemmMicrokernel kernel = edge_tile_kernel(cfg, nr, columns_fit);
           const size_t col = nb + j;
           const Epilogue ep = last ? tile_epilogue(g.epilogue, m, col) : Epilogue();
           kernel(mr, nr, kc, a_panel, b, cfg.nr, g.c + m * g.ldc + col, g.ldc, k0 > 0, last ? &ep : nullptr);
@@ -268,10 +276,7 @@ bool rows_first_on_small_maps() {
 
 // CONVNODE_GEMM_BALANCE=0 (read once) keeps the pixel-block cut below as it is, for an A/B of the
 // balanced cut (task_split.h).
-bool balance_few_tasks() {
-  static std::atomic<long> off{kEnvUnread};
-  return !env_equals_once(off, "CONVNODE_GEMM_BALANCE", "0");
-}
+EnvSwitch balance_few_tasks("CONVNODE_GEMM_BALANCE");
 
 }  // namespace
 
@@ -318,7 +323,7 @@ GemmSplit split_gemm(const GemmConfig& cfg, size_t independent, size_t m, size_t
   // 4 x threads tasks or more, the pixel blocks are evened out (the last one is no longer a
   // sliver). Past 4 threads the search (cuts x tasks x threads) costs more than a small layer's
   // imbalance.
-  if (k > 0 && threads >= 2 && threads <= 4 && balance_few_tasks()) {
+  if (k > 0 && threads >= 2 && threads <= 4 && balance_few_tasks.on()) {
     const GemmGridShape shape = {independent, m, cfg.mr, n, cfg.nr, k};
     const GemmGridCut current = {s.n_chunk / cfg.nr, s.m_chunk / cfg.mr};
     const GemmGridCut cut = gemm_cut_for(shape, threads, current);

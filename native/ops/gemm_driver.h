@@ -28,6 +28,13 @@ size_t packed_a_size(const GemmConfig& cfg, size_t m, size_t k);
 void pack_a(const GemmConfig& cfg, size_t m, size_t k, const float* src, float* dst);
 // Where element (row, col) of the M x K matrix sits in pack_a's layout.
 size_t packed_a_index(const GemmConfig& cfg, size_t m, size_t k, size_t row, size_t col);
+// Whether pack_a's layout is the one the paths that read packed A outside gemm_block assume
+// (pointwise_few.cc, conv_phase_rows.cc): KBlocks(k, kc_max)'s blocks one after another, each
+// MR-row panels of kc x MR, so A[row][kk] of block k0 is at M_padded k0 + row / MR * MR kc +
+// (kk - k0) MR + row % MR (one block: panel after panel, MR k floats each). Checked at the last
+// element, not assumed, so a change of pack_a's layout makes those paths fall back instead of
+// computing garbage.
+bool packed_a_in_k_blocked_panels(const GemmConfig& cfg, size_t m, size_t k);
 
 // Where B comes from. Exactly one form is used:
 //  im2col:  B = im2col(input) with the shape       (convs other than 1x1 stride 1 unpadded)
@@ -58,6 +65,12 @@ struct GemmBlock {
 
 // Computes rows [m0, m1) (m0 a multiple of MR) and columns [n0, n1) of C.
 void gemm_block(const GemmBlock& g, size_t m0, size_t m1, size_t n0, size_t n1);
+
+// The micro-kernel for a tile of `cols` <= NR columns: a last tile of at most half its columns
+// goes to the narrow kernel (3x3 512->512 @7: 49 pixels = 3 x 16 + 1, so the fourth full-width
+// tile was 1/16 used), fewer than columns_max to the column kernel where the table has one and
+// `columns_fit` (cols FMAs per k, not NR: 49 pixels' last one), else the full tile.
+GemmMicrokernel edge_tile_kernel(const GemmConfig& cfg, size_t cols, bool columns_fit = true);
 
 // How a problem of batch x groups independent GEMMs is split into pool tasks.
 struct GemmSplit {

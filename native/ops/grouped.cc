@@ -101,10 +101,10 @@ void copy_into_phases(const float* plane, const Window& w, const PhaseLayout& l,
 // its blocks of 16 are at least 3/4 full (RegNetX's 16-wide groups; not RegNetY's 8, where half
 // the lanes would be zeros). CONVNODE_GCONV_LANES=0 (read once) keeps every grouped conv on
 // the flat grid, for an A/B of the two.
+EnvSwitch gconv_lanes("CONVNODE_GCONV_LANES");
+
 bool runs_in_lanes(size_t group_out) {
-  static std::atomic<long> turned_off{kEnvUnread};  // env_switch.h: why not a function-local static
-  const bool allowed = !env_equals_once(turned_off, "CONVNODE_GCONV_LANES", "0");
-  return allowed && 4 * group_out >= 3 * div_up(group_out, kGconvLanesBlock) * kGconvLanesBlock;
+  return gconv_lanes.on() && 4 * group_out >= 3 * div_up(group_out, kGconvLanesBlock) * kGconvLanesBlock;
 }
 
 // The block size of a grouped conv's packed weights: the lanes kernel's or the flat grid's.

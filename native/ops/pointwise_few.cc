@@ -45,10 +45,7 @@ constexpr size_t kPrefetchTiles = 4;
 
 // CONVNODE_PW_IN_PLACE=0 sends these convs back to the packed GEMM (an A/B switch). Read once
 // (env_switch.h: why the cache is an atomic).
-bool in_place_enabled() {
-  static std::atomic<long> turned_off{kEnvUnread};
-  return !env_equals_once(turned_off, "CONVNODE_PW_IN_PLACE", "0");
-}
+EnvSwitch in_place("CONVNODE_PW_IN_PLACE");
 
 // Small maps (MobileNetV2's 14x14 projections, 384 -> 64, 576 -> 96, 384 -> 96): the whole
 // input is a few hundred KiB, in L2 after the layer that wrote it, and the packed GEMM's copy of
@@ -92,12 +89,7 @@ bool run_small_map(const GemmConfig& cfg, const float* packed_a, size_t m, size_
   if (ThreadPool::instance().threads_for(macs * kNsPerGemmMac) > 1) return false;
   const KBlocks blocks(k, cfg.kc_max);
   const size_t m_padded = (m + cfg.mr - 1) / cfg.mr * cfg.mr;
-  // pack_a's K-blocked layout, checked (as above) at the last element of the last block.
-  const size_t last_k0 = (blocks.count() - 1) * blocks.step;
-  if (packed_a_index(cfg, m, k, m - 1, k - 1) !=
-      m_padded * last_k0 + (m - 1) / cfg.mr * cfg.mr * (k - last_k0) + (k - 1 - last_k0) * cfg.mr + (m - 1) % cfg.mr) {
-    return false;
-  }
+  if (!packed_a_in_k_blocked_panels(cfg, m, k)) return false;
   const size_t nr = cfg.nr;
   const size_t tiles = (pixels + nr - 1) / nr;
   std::vector<float> tail;  // a last tile the columns kernel cannot take: zero-padded k x nr
@@ -111,7 +103,7 @@ bool run_small_map(const GemmConfig& cfg, const float* packed_a, size_t m, size_
     GemmMicrokernel tail_kernel = cfg.kernel;
     const float* tail_b = b + pixels - tail_cols;
     size_t tail_ldb = pixels;
-    if (tail_cols != 0 && (cfg.columns == nullptr || tail_cols > cfg.columns_max)) {
+    if (tail_cols > cfg.columns_max) {
       tail.assign(k * nr, 0.0f);
       for (size_t kk = 0; kk < k; kk++) std::memcpy(tail.data() + kk * nr, tail_b + kk * pixels, tail_cols * sizeof(float));
       tail_b = tail.data();
@@ -154,7 +146,7 @@ bool run_small_map(const GemmConfig& cfg, const float* packed_a, size_t m, size_
 bool run_pointwise_few_outputs(const GemmConfig& cfg, const float* packed_a, size_t m, size_t k, size_t batch,
                                size_t pixels, const float* input, float* output, const float* bias,
                                const float* residual, const Activation& activation) {
-  if (!in_place_enabled() || m == 0 || k == 0) return false;
+  if (!in_place.on() || m == 0 || k == 0) return false;
   if (pixels < kFewOutputsMinPixelsOneThread) {
     return run_small_map(cfg, packed_a, m, k, batch, pixels, input, output, bias, residual, activation);
   }
@@ -164,13 +156,10 @@ bool run_pointwise_few_outputs(const GemmConfig& cfg, const float* packed_a, siz
   // 32 -> 16 @112 0.82-0.95x (1 thread, CPU time, Zen 4, load ~20).
   if (batch * k * pixels > kInPlaceMaxFloats && k > kManyStreams) return false;
   // One K block: pack_a's layout is then panel after panel, A[kk][row] at panel * mr * k + kk *
-  // mr + row % mr. Checked, not assumed, so a change of pack_a's layout falls back instead of
-  // computing garbage.
+  // mr + row % mr.
+  if (!packed_a_in_k_blocked_panels(cfg, m, k)) return false;
   const size_t panels = (m + cfg.mr - 1) / cfg.mr;
   const size_t panel_size = cfg.mr * k;
-  if (packed_a_index(cfg, m, k, m - 1, k - 1) != (panels - 1) * panel_size + (k - 1) * cfg.mr + (m - 1) % cfg.mr) {
-    return false;
-  }
   const size_t nr = cfg.nr;
   const double macs = static_cast<double>(batch) * static_cast<double>(m) * static_cast<double>(pixels) * static_cast<double>(k);
   const size_t threads = ThreadPool::instance().threads_for(macs * kNsPerGemmMac);

@@ -257,11 +257,8 @@ void k_blocked_point_gemms(const KernelConfig& config, const float* packed, size
             prefetching(kc, a, b, c, ldm, k0 > 0, kUPrefetchFloats);
             continue;
           }
-          // Partial panels as the GEMM driver's edge tiles: the column kernel (avx512: cols
-          // FMAs per k) where the table has one, else the narrow or the full kernel.
-          GemmMicrokernel kernel = gc.narrow != nullptr && cols <= nr / 2 ? gc.narrow : gc.kernel;
-          if (gc.columns != nullptr && cols < nr && cols <= gc.columns_max) kernel = gc.columns;
-          kernel(mr, cols, kc, a, b, nr, c, ldm, k0 > 0, nullptr);
+          // Partial panels as the GEMM driver's edge tiles.
+          edge_tile_kernel(gc, cols)(mr, cols, kc, a, b, nr, c, ldm, k0 > 0, nullptr);
         }
       }
     }
@@ -327,32 +324,25 @@ void winograd_run(const WinogradRun& r, const float* input, float* output, const
     if (!one_k_block) {
       k_blocked_point_gemms(config, r.packed, point_size, points, cin, cout, co0, co1, v, v_stride, nt_panels, count,
                             m, m_stride, nt);
-    }
-    for (size_t p = 0; p < points && one_k_block; p++) {
-      const float* a = r.packed + p * point_size;
-      float* mp = m + p * m_stride;
-      // The last panel's columns past count hold stale floats: the kernel computes them but
-      // stores only `cols` columns.
-      for (size_t j = 0; j < count; j += nr) {
-        const size_t cols = std::min(nr, count - j);
-        const float* b = v + p * v_stride + (j / nr) * cin * nr;
-        if (cols <= gemv_columns_max(gc)) {
-          gemv_columns(gc, co1 - co0, cin, a + co0 * cin, b, cols, mp + co0 * nt + j, nt);
-          continue;
-        }
-        // A wider partial panel goes to the table's column kernel where it has one (avx512: cols
-        // FMAs per k, B read in place), as the GEMM driver's edge tiles do, else to the narrow
-        // or full kernel.
-        if (gc.columns != nullptr && cols < nr && cols <= gc.columns_max) {
-          for (size_t row = co0; row < co1; row += gc.mr) {
-            gc.columns(std::min(gc.mr, co1 - row), cols, cin, a + row * cin, b, nr, mp + row * nt + j, nt, false,
-                       nullptr);
+    } else {
+      for (size_t p = 0; p < points; p++) {
+        const float* a = r.packed + p * point_size;
+        float* mp = m + p * m_stride;
+        // The last panel's columns past count hold stale floats: the kernel computes them but
+        // stores only `cols` columns.
+        for (size_t j = 0; j < count; j += nr) {
+          const size_t cols = std::min(nr, count - j);
+          const float* b = v + p * v_stride + (j / nr) * cin * nr;
+          if (cols <= gemv_columns_max(gc)) {
+            gemv_columns(gc, co1 - co0, cin, a + co0 * cin, b, cols, mp + co0 * nt + j, nt);
+            continue;
           }
-          continue;
-        }
-        const GemmMicrokernel kernel = gc.narrow != nullptr && cols <= nr / 2 ? gc.narrow : gc.kernel;
-        for (size_t row = co0; row < co1; row += gc.mr) {
-          kernel(std::min(gc.mr, co1 - row), cols, cin, a + row * cin, b, nr, mp + row * nt + j, nt, false, nullptr);
+          // A wider partial panel as the GEMM driver's edge tiles (avx512's column kernel reads
+          // B in place).
+          const GemmMicrokernel kernel = edge_tile_kernel(gc, cols);
+          for (size_t row = co0; row < co1; row += gc.mr) {
+            kernel(std::min(gc.mr, co1 - row), cols, cin, a + row * cin, b, nr, mp + row * nt + j, nt, false, nullptr);
+          }
         }
       }
     }
